@@ -1,0 +1,110 @@
+// Ships the journal to InfluxDB in batches, a bounded number of writes in flight, retrying
+// (with backoff) for as long as InfluxDB is down or slow; confirms each stored batch to the journal.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InfluxClient } from '../../lib/influx/client';
+import { InfluxError } from '../../lib/influx/client';
+import type { Logger } from '../../lib/logger';
+import type { Journal, JournalBatch } from './journal';
+import type { IngestMetrics } from './metrics';
+
+export interface DrainerOptions { batchMaxBytes: number; flushIntervalMs: number; writesInFlight: number; deadLetterDir: string }
+
+const countLines = (data: Buffer) => {
+  let n = 0;
+  for (let i = data.indexOf(0x0a); i >= 0; i = data.indexOf(0x0a, i + 1)) n += 1;
+  return n;
+};
+
+export class Drainer {
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private lastDispatchMs = 0;
+  private idleWaiters: (() => void)[] = [];
+  /** False after a failed write until the next success: what /healthz reports. */
+  influxHealthy = true;
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly influx: InfluxClient,
+    private readonly options: DrainerOptions,
+    private readonly metrics: IngestMetrics,
+    private readonly log: Logger,
+    private readonly onConfirmed: () => void,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.pump(true), this.options.flushIntervalMs);
+    this.pump(true);
+  }
+
+  /** Called after appends: dispatches full batches at once, partial ones on the flush timer. */
+  pump(flushDue = false): void {
+    if (this.stopped) return;
+    while (this.inFlight < this.options.writesInFlight) {
+      const unread = this.journal.unreadBytes;
+      const due = flushDue || Date.now() - this.lastDispatchMs >= this.options.flushIntervalMs;
+      if (unread === 0 || (unread < this.options.batchMaxBytes && !due)) break;
+      const batch = this.journal.nextBatch(this.options.batchMaxBytes);
+      if (!batch) break;
+      this.lastDispatchMs = Date.now();
+      this.inFlight += 1;
+      void this.ship(batch);
+    }
+    if (this.inFlight === 0 && this.journal.backlogBytes === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  private async ship(batch: JournalBatch): Promise<void> {
+    const points = countLines(batch.data);
+    for (let attempt = 0; ; attempt += 1) {
+      const started = process.hrtime.bigint();
+      try {
+        await this.influx.write(batch.data);
+        this.metrics.writeSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        if (!this.influxHealthy) this.log.info({ attempt }, 'InfluxDB writes succeed again');
+        this.influxHealthy = true;
+        break;
+      } catch (error) {
+        const influxError = error instanceof InfluxError ? error : new InfluxError(String(error), null, '');
+        if (!influxError.retryable) {
+          // InfluxDB stored what it could parse (partial write) and refused the rest; keep the
+          // whole batch with the reason so nothing vanishes, then move on.
+          this.metrics.writeFailures.labels('rejected').inc();
+          const file = join(this.options.deadLetterDir, `${Date.now()}-${batch.from.segment}-${batch.from.offset}`);
+          mkdirSync(this.options.deadLetterDir, { recursive: true });
+          writeFileSync(`${file}.lp`, batch.data);
+          writeFileSync(`${file}.error.txt`, influxError.message);
+          this.log.error({ status: influxError.status, points, deadLetter: `${file}.lp`, error: influxError.message }, 'InfluxDB refused part of a batch; kept in dead-letter');
+          break;
+        }
+        this.metrics.writeFailures.labels('retry').inc();
+        if (this.influxHealthy) this.log.warn({ error: influxError.message }, 'InfluxDB write failed; retrying with backoff, acknowledged readings stay in the journal');
+        this.influxHealthy = false;
+        if (this.stopped) { this.inFlight -= 1; return; }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+      }
+    }
+    this.metrics.batchPoints.observe(points);
+    this.metrics.pointsWritten.inc(points);
+    this.journal.confirm(batch);
+    this.inFlight -= 1;
+    this.onConfirmed();
+    this.pump();
+  }
+
+  /** Resolves once everything journaled so far is in InfluxDB (or after timeoutMs). */
+  async drained(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0 && this.journal.backlogBytes === 0) return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => { clearTimeout(timer); resolve(true); });
+      this.pump(true);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+}

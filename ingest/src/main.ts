@@ -1,0 +1,29 @@
+// Ingest worker entry point: `npm run ingest` (environment: see ingest/README.md).
+import { ConfigError, readIngestConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { startIngestWorker } from './worker';
+
+const bootLog = createLogger('ingest');
+let config;
+try {
+  config = readIngestConfig();
+} catch (error) {
+  if (error instanceof ConfigError) { bootLog.fatal(error.message); process.exit(2); }
+  throw error;
+}
+const log = createLogger(`ingest-${config.workerId}`, config.logLevel);
+const worker = await startIngestWorker(config, log).catch((error: Error) => {
+  log.fatal({ error: error.message }, 'ingest could not start');
+  process.exit(1);
+});
+log.info({ worker: config.workerId, shareGroup: config.shareGroup, http: `127.0.0.1:${config.httpPort}` }, 'ingest running');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void worker.stop().then(() => process.exit(0));
+  });
+}

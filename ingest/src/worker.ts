@@ -1,0 +1,168 @@
+// One ingest worker: MQTT (shared subscription, persistent session) -> validate -> journal -> ack,
+// and journal -> InfluxDB in batches. Workers share nothing; run several on one share group.
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IngestConfig } from '../../lib/config';
+import { InfluxClient } from '../../lib/influx/client';
+import type { Logger } from '../../lib/logger';
+import { STATUS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../../lib/telemetry/contract';
+import { parseDurationMs } from '../../lib/influx/duration';
+import { Drainer } from './drainer';
+import { Journal } from './journal';
+import { createIngestMetrics } from './metrics';
+import { encodeRejection, processMessage, type ProcessedMessage, type ValidationLimits } from './process-message';
+import { RegistryCache } from './registry-cache';
+
+export interface IngestWorker {
+  http: FastifyInstance;
+  /** Stops taking messages, ships what is journaled (up to drainTimeoutMs), releases everything. */
+  stop(drainTimeoutMs?: number): Promise<void>;
+}
+
+export async function startIngestWorker(config: IngestConfig, log: Logger): Promise<IngestWorker> {
+  const metrics = createIngestMetrics();
+  const influx = new InfluxClient(config.influx);
+  const workerDir = join(config.dataDir, `worker-${config.workerId}`);
+  const journal = new Journal({ dir: join(workerDir, 'journal'), segmentBytes: config.journalSegmentBytes, fsyncIntervalMs: 1000, onWarning: (m) => log.warn(m) });
+  if (journal.backlogBytes > 0) log.info({ backlogBytes: journal.backlogBytes }, 'recovered journaled data from the previous run; shipping it to InfluxDB');
+
+  const limits: ValidationLimits = {
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxReadingsPerMessage: config.maxReadingsPerMessage,
+    maxClockAheadMs: config.maxClockAheadMs,
+    powerTolerancePercent: config.powerTolerancePercent,
+    retentionMs: parseDurationMs(config.influx.rawRetention),
+  };
+
+  // Back-pressure: past the backlog limit, the current message's acknowledgement is held (so the
+  // broker stops sending and queues) until InfluxDB has caught up to 90 % of the limit.
+  let heldAck: (() => void) | null = null;
+  const releaseHeldAck = () => {
+    metrics.backlogBytes.set(journal.backlogBytes);
+    if (heldAck && journal.backlogBytes <= config.journalMaxBacklogBytes * 0.9) {
+      const release = heldAck;
+      heldAck = null;
+      metrics.acksHeld.set(0);
+      log.info({ backlogBytes: journal.backlogBytes }, 'journal backlog below limit; acknowledging again');
+      release();
+    }
+  };
+  const drainer = new Drainer(journal, influx, {
+    batchMaxBytes: config.batchMaxBytes, flushIntervalMs: config.flushIntervalMs,
+    writesInFlight: config.writesInFlight, deadLetterDir: join(workerDir, 'dead-letter'),
+  }, metrics, log, releaseHeldAck);
+
+  const registry = new RegistryCache(config.databaseUrl, config.registryRefreshMs, log, (n) => metrics.registryDevices.set(n));
+  await registry.start();
+  drainer.start();
+
+  let rejectionSeq = 0;
+  const record = (result: ProcessedMessage, receivedAtMs: number) => {
+    const lines = result.lines;
+    for (const rejection of result.rejections) {
+      metrics.rejected.labels(rejection.reason).inc();
+      // A sub-millisecond sequence keeps two rejections of the same millisecond from overwriting each other.
+      rejectionSeq = (rejectionSeq + 1) % 1_000_000;
+      lines.push(encodeRejection(rejection, config.workerId, `${receivedAtMs}${String(rejectionSeq).padStart(6, '0')}`));
+    }
+    if (lines.length === 0) return;
+    journal.append(Buffer.from(`${lines.join('\n')}\n`));
+    metrics.readingsAccepted.inc(result.readings);
+  };
+
+  const handle = async (packet: IPublishPacket): Promise<void> => {
+    const receivedAtMs = Date.now();
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    metrics.messagesReceived.labels(packet.topic.endsWith('/status') ? 'status' : 'telemetry').inc();
+    let result: ProcessedMessage;
+    try {
+      result = processMessage(packet.topic, payload, receivedAtMs, registry.lookup, limits);
+      // A device registered a moment ago: wait for the registry reload already under way.
+      if (result.rejections[0]?.reason === 'unknown_device' && registry.pendingReload) {
+        await registry.pendingReload.catch(() => undefined);
+        result = processMessage(packet.topic, payload, receivedAtMs, registry.lookup, limits);
+      }
+    } catch (error) {
+      log.error({ topic: packet.topic, error: (error as Error).message }, 'unexpected error while validating a message');
+      result = { lines: [], readings: 0, rejections: [{ reason: 'processing_error', detail: (error as Error).message, topic: packet.topic, serial: '', payload, payloadBytes: payload.length }] };
+    }
+    // Journaling must succeed before the acknowledgement; retry (holding the ack) if the disk fails.
+    for (let attempt = 0; ; attempt += 1) {
+      try { record(result, receivedAtMs); break; } catch (error) {
+        if (attempt === 0) log.error({ error: (error as Error).message }, 'cannot append to the journal; holding acknowledgements and retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
+      }
+    }
+  };
+
+  const client: MqttClient = mqtt.connect(config.mqtt.url, {
+    clientId: `ingest-${config.workerId}`,
+    username: config.mqtt.username,
+    password: config.mqtt.password,
+    protocolVersion: 5,
+    clean: false,
+    properties: { sessionExpiryInterval: 7 * 24 * 3600, receiveMaximum: 1000 },
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+  });
+  // mqtt.js sends PUBACK when this callback is called and only then delivers the next message.
+  client.handleMessage = (packet, done) => {
+    const finish = () => {
+      drainer.pump();
+      if (journal.backlogBytes > config.journalMaxBacklogBytes) {
+        if (!heldAck) log.warn({ backlogBytes: journal.backlogBytes }, 'journal backlog at its limit; holding acknowledgements until InfluxDB catches up');
+        heldAck = () => done();
+        metrics.acksHeld.set(1);
+      } else {
+        done();
+      }
+    };
+    const pending = handle(packet);
+    void pending.then(finish);
+  };
+  client.on('connect', (connack) => {
+    log.info({ sessionPresent: connack.sessionPresent }, 'connected to the broker');
+    const group = `$share/${config.shareGroup}/`;
+    client.subscribe([group + TELEMETRY_SUBSCRIPTION, group + STATUS_SUBSCRIPTION], { qos: 1 }, (error, granted) => {
+      const refused = granted?.filter((g) => g.qos > 2) ?? [];
+      if (error || refused.length > 0) log.error({ error: error?.message, refused }, 'subscription refused: check the ingest account\'s role on the broker');
+    });
+  });
+  client.on('error', (error) => log.error({ error: error.message }, 'MQTT error'));
+  client.on('offline', () => log.warn('broker connection lost; reconnecting'));
+
+  const http = Fastify({ logger: false });
+  http.get('/healthz', async (_request, reply) => {
+    const body = {
+      status: client.connected ? 'ok' : 'degraded',
+      worker: config.workerId,
+      mqttConnected: client.connected,
+      influxWritesHealthy: drainer.influxHealthy,
+      journalBacklogBytes: journal.backlogBytes,
+      lagSeconds: journal.lagMs(Date.now()) / 1000,
+      acksHeld: heldAck !== null,
+      registryDevices: registry.size,
+    };
+    return reply.code(client.connected ? 200 : 503).send(body);
+  });
+  http.get('/metrics', async (_request, reply) => {
+    metrics.backlogBytes.set(journal.backlogBytes);
+    metrics.lagSeconds.set(journal.lagMs(Date.now()) / 1000);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  await http.listen({ host: '127.0.0.1', port: config.httpPort });
+
+  return {
+    http,
+    async stop(drainTimeoutMs = 5000) {
+      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      const drained = await drainer.drained(drainTimeoutMs);
+      if (!drained) log.warn({ backlogBytes: journal.backlogBytes }, 'stopping with journaled data not yet in InfluxDB; it is shipped on the next start');
+      drainer.stop();
+      journal.close();
+      await registry.close();
+      await http.close();
+    },
+  };
+}

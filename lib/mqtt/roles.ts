@@ -1,0 +1,12 @@
+// Broker roles of the platform's own services (device roles are per serial, made at provisioning).
+export const SERVICE_ROLES = {
+  // Ingest may read telemetry and status, through a shared subscription, and publish nothing.
+  'ingest-service': [
+    { acltype: 'subscribePattern', topic: 'solar/v1/#', allow: true },
+    { acltype: 'publishClientReceive', topic: 'solar/v1/#', allow: true },
+  ],
+  // Simulated fleets (demo, tests, benchmarks) publish for many serials from one process.
+  'simulated-fleet': [
+    { acltype: 'publishClientSend', topic: 'solar/v1/#', allow: true },
+  ],
+};

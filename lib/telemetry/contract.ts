@@ -1,0 +1,66 @@
+// Telemetry contract v1 (see ingest/README.md): what an inverter publishes, shared by the
+// simulators that produce it and the ingest service that validates it.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const TOPIC_PREFIX = 'solar/v1';
+export const SERIAL_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+const serialRegex = new RegExp(SERIAL_PATTERN);
+
+export const INVERTER_STATES = ['OFF', 'SLEEPING', 'STARTING', 'MPPT', 'THROTTLED', 'SHUTTING_DOWN', 'FAULT', 'STANDBY'] as const;
+export type InverterState = (typeof INVERTER_STATES)[number];
+
+export const telemetryTopic = (serial: string): string => `${TOPIC_PREFIX}/${serial}/telemetry`;
+export const statusTopic = (serial: string): string => `${TOPIC_PREFIX}/${serial}/status`;
+export const TELEMETRY_SUBSCRIPTION = `${TOPIC_PREFIX}/+/telemetry`;
+export const STATUS_SUBSCRIPTION = `${TOPIC_PREFIX}/+/status`;
+
+export type TopicKind = 'telemetry' | 'status';
+export type ParsedTopic = { ok: true; serial: string; kind: TopicKind } | { ok: false; detail: string };
+
+export function parseTopic(topic: string): ParsedTopic {
+  const parts = topic.split('/');
+  if (parts.length !== 4 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX) {
+    return { ok: false, detail: `topic '${topic.slice(0, 200)}' is not ${TOPIC_PREFIX}/{serial}/telemetry|status` };
+  }
+  const [, , serial = '', kind] = parts;
+  if (!serialRegex.test(serial)) return { ok: false, detail: `serial '${serial.slice(0, 80)}' does not match ${SERIAL_PATTERN}` };
+  if (kind !== 'telemetry' && kind !== 'status') return { ok: false, detail: `unknown message kind '${String(kind).slice(0, 40)}'` };
+  return { ok: true, serial, kind };
+}
+
+const finite = (min: number, max: number, description: string) => Type.Number({ minimum: min, maximum: max, description });
+
+/** One reading. Unknown extra fields are ignored (forward compatibility), known ones are checked. */
+export const Reading = Type.Object({
+  ts: Type.Union([Type.String({ maxLength: 40 }), Type.Integer()], { description: 'RFC 3339 string or epoch milliseconds (device clock)' }),
+  energy_wh_total: finite(0, 1e13, 'lifetime AC energy counter, Wh'),
+  ac_power_w: finite(0, 1e9, 'instantaneous AC power, W'),
+  state: Type.Union(INVERTER_STATES.map((s) => Type.Literal(s))),
+  dc_voltage_v: Type.Optional(finite(0, 2000, 'DC voltage, V')),
+  dc_current_a: Type.Optional(finite(0, 5000, 'DC current, A')),
+  ac_voltage_v: Type.Optional(finite(0, 1000, 'AC voltage, V')),
+  ac_frequency_hz: Type.Optional(finite(0, 100, 'AC frequency, Hz')),
+  temperature_c: Type.Optional(finite(-60, 150, 'inverter temperature, °C')),
+  seq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  events: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 })),
+});
+export type Reading = Static<typeof Reading>;
+
+export const STATUS_PAYLOADS = ['online', 'offline'] as const;
+
+// RFC 3339 with a mandatory offset; Date.parse alone accepts many looser forms.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+export type ParsedTimestamp = { ok: true; ms: number } | { ok: false; detail: string };
+
+export function parseReadingTimestamp(ts: string | number): ParsedTimestamp {
+  if (typeof ts === 'number') {
+    // Year 2000 in ms; a device sending seconds lands far below it.
+    if (ts < 946_684_800_000) return { ok: false, detail: `ts ${ts} is before 2000-01-01 in epoch milliseconds${ts > 946_684_800 && ts < 10_000_000_000 ? ' (looks like seconds)' : ''}` };
+    return { ok: true, ms: ts };
+  }
+  if (!RFC3339.test(ts)) return { ok: false, detail: `ts '${ts}' is not an RFC 3339 timestamp with an offset` };
+  const ms = Date.parse(ts);
+  if (Number.isNaN(ms)) return { ok: false, detail: `ts '${ts}' is not a valid date` };
+  return { ok: true, ms };
+}

@@ -1,0 +1,38 @@
+// Part of setup: makes InfluxDB, the broker's service accounts and the reference data match what
+// the platform expects. Idempotent; prints what it changed.
+import { readInfluxConfig, readMqttConfig, readDatabaseUrl } from '../lib/config';
+import { InfluxClient } from '../lib/influx/client';
+import { ensureInfluxLayout } from '../lib/influx/layout';
+import { BrokerAdmin } from '../lib/mqtt/broker-admin';
+import { createPrisma } from '../lib/db';
+import { loadProvinces } from '../lib/provinces';
+import { SERVICE_ROLES } from '../lib/mqtt/roles';
+
+const say = (message: string) => console.log(`    ${message}`);
+
+const influxConfig = readInfluxConfig(process.env);
+const changes = await ensureInfluxLayout(new InfluxClient(influxConfig), influxConfig.rawRetention);
+say(`InfluxDB '${influxConfig.database}': ${changes.length ? `created ${changes.join(', ')}` : 'layout up to date'}`);
+
+const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
+try {
+  for (const [rolename, acls] of Object.entries(SERVICE_ROLES)) await admin.ensureRole(rolename, acls);
+  const ingest = readMqttConfig(process.env, 'INGEST');
+  await admin.ensureClient(ingest.username, ingest.password, ['ingest-service']);
+  const fleet = readMqttConfig(process.env, 'FLEET');
+  await admin.ensureClient(fleet.username, fleet.password, ['simulated-fleet']);
+  say(`broker accounts: ${ingest.username} (subscribe only), ${fleet.username} (simulators, publish under solar/v1/)`);
+} finally {
+  await admin.close();
+}
+
+const prisma = createPrisma(readDatabaseUrl(process.env));
+try {
+  const provinces = loadProvinces();
+  for (const p of provinces) {
+    await prisma.province.upsert({ where: { code: p.code }, create: p, update: { nameEn: p.nameEn, nameFa: p.nameFa, capitalEn: p.capitalEn, latitude: p.latitude, longitude: p.longitude } });
+  }
+  say(`provinces: ${await prisma.province.count()} in the registry`);
+} finally {
+  await prisma.$disconnect();
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Start, stop and inspect the project's own Mosquitto, InfluxDB and PostgreSQL instances.
+#   ops/services.sh start|stop|status|restart [mosquitto|influxdb|postgres ...]
+# Every instance listens on loopback only, keeps its data under .data/<profile>/ and is stopped
+# by the PID it recorded, never by name (other instances on the machine are left alone).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+PG_BIN=/usr/lib/postgresql/15/bin
+as_service_user() { # PostgreSQL refuses to run as root
+  local user=$1; shift
+  if [ "$(id -u)" = 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
+}
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+pid_of() {
+  local file
+  case $1 in
+    mosquitto) file="$SOLAR_DATA_DIR/mosquitto/mosquitto.pid" ;;
+    influxdb) file="$SOLAR_DATA_DIR/influxdb/influxd.pid" ;;
+    postgres) file="$SOLAR_DATA_DIR/postgres/data/postmaster.pid" ;;
+  esac
+  [ -f "$file" ] && head -n1 "$file" || true
+}
+port_of() { case $1 in mosquitto) echo "$MQTT_PORT";; influxdb) echo "$INFLUX_PORT";; postgres) echo "$PG_PORT";; esac; }
+
+wait_for_port() { # name port seconds
+  for _ in $(seq 1 $(( $3 * 10 ))); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "$1 did not open 127.0.0.1:$2 within $3 s; see its log under $SOLAR_DATA_DIR/$1/"
+}
+
+start_mosquitto() {
+  local dir="$SOLAR_DATA_DIR/mosquitto"
+  [ -f "$dir/mosquitto.conf" ] || fail "mosquitto is not configured for profile $SOLAR_PROFILE; run: SOLAR_PROFILE=$SOLAR_PROFILE npm run setup"
+  rm -f "$dir/mosquitto.pid"
+  mosquitto -c "$dir/mosquitto.conf" -d
+  wait_for_port mosquitto "$MQTT_PORT" 20
+}
+
+start_influxdb() {
+  local dir="$SOLAR_DATA_DIR/influxdb"
+  [ -f "$dir/influxdb.conf" ] || fail "influxdb is not configured for profile $SOLAR_PROFILE; run: SOLAR_PROFILE=$SOLAR_PROFILE npm run setup"
+  nohup influxd run -config "$dir/influxdb.conf" -pidfile "$dir/influxd.pid" >>"$dir/influxd.log" 2>&1 &
+  for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$INFLUX_PORT/ping" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "influxdb did not answer /ping within 30 s; see $dir/influxd.log"
+}
+
+start_postgres() {
+  local dir="$SOLAR_DATA_DIR/postgres"
+  [ -f "$dir/data/PG_VERSION" ] || fail "postgres is not initialised for profile $SOLAR_PROFILE; run: SOLAR_PROFILE=$SOLAR_PROFILE npm run setup"
+  as_service_user postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
+    || fail "postgres did not start; see $dir/postgres.log"
+}
+
+stop_one() {
+  local name=$1 pid
+  pid=$(pid_of "$name")
+  if ! pid_alive "$pid"; then info "$name: not running"; return 0; fi
+  kill -TERM "$pid"
+  for _ in $(seq 1 300); do pid_alive "$pid" || { info "$name: stopped (pid $pid)"; return 0; }; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  info "$name: killed after 30 s (pid $pid)"
+}
+
+start_one() {
+  local name=$1 pid
+  pid=$(pid_of "$name")
+  if pid_alive "$pid"; then info "$name: already running (pid $pid, port $(port_of "$name"))"; return 0; fi
+  "start_$name"
+  info "$name: running (pid $(pid_of "$name"), 127.0.0.1:$(port_of "$name"))"
+}
+
+status_one() {
+  local name=$1 pid
+  pid=$(pid_of "$name")
+  if pid_alive "$pid"; then echo "$name: running (pid $pid, 127.0.0.1:$(port_of "$name"))"; else echo "$name: stopped"; fi
+}
+
+action=${1:-status}; shift || true
+services=("$@"); [ ${#services[@]} -gt 0 ] || services=(postgres influxdb mosquitto)
+for s in "${services[@]}"; do
+  case $s in mosquitto|influxdb|postgres) ;; *) fail "unknown service '$s' (mosquitto, influxdb, postgres)";; esac
+  case $action in
+    start) start_one "$s" ;;
+    stop) stop_one "$s" ;;
+    restart) stop_one "$s"; start_one "$s" ;;
+    status) status_one "$s" ;;
+    *) fail "usage: ops/services.sh start|stop|restart|status [service...]" ;;
+  esac
+done

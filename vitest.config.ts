@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+// Tests talk to the real services started by `npm test` (ops/test.sh). When a developer runs
+// `npx vitest` directly, pick up the environment that setup wrote for the test profile.
+const testEnv = '.data/test/platform.env';
+if (!process.env.SOLAR_PROFILE && existsSync(testEnv)) process.loadEnvFile(testEnv);
+
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', '.data/**'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Integration suites share one broker, one InfluxDB and one PostgreSQL, and several of them
+    // stop and start those services on purpose: run files one at a time.
+    fileParallelism: false,
+  },
+});
