@@ -3,8 +3,14 @@
 # against the real Mosquitto, InfluxDB, PostgreSQL and Chromium. Extra arguments go to vitest.
 set -euo pipefail
 export SOLAR_PROFILE=test
-bash "$(dirname "$0")/setup.sh"
 source "$(dirname "$0")/env.sh"
+# Each run starts with an empty broker: sessions left by an aborted run would otherwise keep
+# subscriptions that queue every message the tests publish.
+if [ -f "$SOLAR_DATA_DIR/mosquitto/mosquitto.db" ]; then
+  bash "$SOLAR_ROOT/ops/services.sh" stop mosquitto >/dev/null
+  rm -f "$SOLAR_DATA_DIR/mosquitto/mosquitto.db"
+fi
+bash "$SOLAR_ROOT/ops/setup.sh"
 set -a; source "$PLATFORM_ENV"; set +a
 step "Running the tests"
 cd "$SOLAR_ROOT"

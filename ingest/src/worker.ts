@@ -6,7 +6,7 @@ import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { IngestConfig } from '../../lib/config';
 import { InfluxClient } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
-import { STATUS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION } from '../../lib/telemetry/contract';
+import { INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';
 import { parseDurationMs } from '../../lib/influx/duration';
 import { Drainer } from './drainer';
 import { Journal } from './journal';
@@ -38,13 +38,13 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   // Back-pressure: past the backlog limit, the current message's acknowledgement is held (so the
   // broker stops sending and queues) until InfluxDB has caught up to 90 % of the limit.
   let heldAck: (() => void) | null = null;
+  let lastHoldLoggedMs = 0;
   const releaseHeldAck = () => {
     metrics.backlogBytes.set(journal.backlogBytes);
     if (heldAck && journal.backlogBytes <= config.journalMaxBacklogBytes * 0.9) {
       const release = heldAck;
       heldAck = null;
       metrics.acksHeld.set(0);
-      log.info({ backlogBytes: journal.backlogBytes }, 'journal backlog below limit; acknowledging again');
       release();
     }
   };
@@ -71,29 +71,36 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     metrics.readingsAccepted.inc(result.readings);
   };
 
-  const handle = async (packet: IPublishPacket): Promise<void> => {
-    const receivedAtMs = Date.now();
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    metrics.messagesReceived.labels(packet.topic.endsWith('/status') ? 'status' : 'telemetry').inc();
-    let result: ProcessedMessage;
+  const receivedByKind = { telemetry: metrics.messagesReceived.labels('telemetry'), status: metrics.messagesReceived.labels('status') };
+  const validate = (packet: IPublishPacket, payload: Buffer, receivedAtMs: number): ProcessedMessage => {
     try {
-      result = processMessage(packet.topic, payload, receivedAtMs, registry.lookup, limits);
-      // A device registered a moment ago: wait for the registry reload already under way.
-      if (result.rejections[0]?.reason === 'unknown_device' && registry.pendingReload) {
-        await registry.pendingReload.catch(() => undefined);
-        result = processMessage(packet.topic, payload, receivedAtMs, registry.lookup, limits);
-      }
+      return processMessage(packet.topic, payload, receivedAtMs, registry.lookup, limits);
     } catch (error) {
       log.error({ topic: packet.topic, error: (error as Error).message }, 'unexpected error while validating a message');
-      result = { lines: [], readings: 0, rejections: [{ reason: 'processing_error', detail: (error as Error).message, topic: packet.topic, serial: '', payload, payloadBytes: payload.length }] };
+      return { lines: [], readings: 0, rejections: [{ reason: 'processing_error', detail: (error as Error).message, topic: packet.topic, serial: '', payload, payloadBytes: payload.length }] };
     }
-    // Journaling must succeed before the acknowledgement; retry (holding the ack) if the disk fails.
+  };
+  // Journaling must succeed before the acknowledgement; if the disk fails, hold it and retry.
+  const journalOrRetry = async (result: ProcessedMessage, receivedAtMs: number): Promise<void> => {
     for (let attempt = 0; ; attempt += 1) {
-      try { record(result, receivedAtMs); break; } catch (error) {
+      try { record(result, receivedAtMs); return; } catch (error) {
         if (attempt === 0) log.error({ error: (error as Error).message }, 'cannot append to the journal; holding acknowledgements and retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
       }
     }
+  };
+
+  /** Validates and journals one message; synchronous on the hot path, a promise only when it must wait. */
+  const handle = (packet: IPublishPacket): void | Promise<void> => {
+    const receivedAtMs = Date.now();
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    (packet.topic.endsWith('/status') ? receivedByKind.status : receivedByKind.telemetry).inc();
+    const result = validate(packet, payload, receivedAtMs);
+    // A device registered a moment ago: wait for the registry reload already under way.
+    if (result.rejections[0]?.reason === 'unknown_device' && registry.pendingReload) {
+      return registry.pendingReload.catch(() => undefined).then(() => journalOrRetry(validate(packet, payload, receivedAtMs), receivedAtMs));
+    }
+    try { record(result, receivedAtMs); } catch { return journalOrRetry(result, receivedAtMs); }
   };
 
   const client: MqttClient = mqtt.connect(config.mqtt.url, {
@@ -111,7 +118,11 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     const finish = () => {
       drainer.pump();
       if (journal.backlogBytes > config.journalMaxBacklogBytes) {
-        if (!heldAck) log.warn({ backlogBytes: journal.backlogBytes }, 'journal backlog at its limit; holding acknowledgements until InfluxDB catches up');
+        // Under sustained pressure this flips several times a second; say it once a minute.
+        if (Date.now() - lastHoldLoggedMs > 60_000) {
+          lastHoldLoggedMs = Date.now();
+          log.warn({ backlogBytes: journal.backlogBytes }, 'journal backlog at its limit; holding acknowledgements until InfluxDB catches up');
+        }
         heldAck = () => done();
         metrics.acksHeld.set(1);
       } else {
@@ -119,12 +130,11 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       }
     };
     const pending = handle(packet);
-    void pending.then(finish);
+    if (pending) void pending.then(finish); else finish();
   };
   client.on('connect', (connack) => {
     log.info({ sessionPresent: connack.sessionPresent }, 'connected to the broker');
-    const group = `$share/${config.shareGroup}/`;
-    client.subscribe([group + TELEMETRY_SUBSCRIPTION, group + STATUS_SUBSCRIPTION], { qos: 1 }, (error, granted) => {
+    client.subscribe(`$share/${config.shareGroup}/${INGEST_SUBSCRIPTION}`, { qos: 1 }, (error, granted) => {
       const refused = granted?.filter((g) => g.qos > 2) ?? [];
       if (error || refused.length > 0) log.error({ error: error?.message, refused }, 'subscription refused: check the ingest account\'s role on the broker');
     });

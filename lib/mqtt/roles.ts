@@ -2,6 +2,8 @@
 export const SERVICE_ROLES = {
   // Ingest may read telemetry and status, through a shared subscription, and publish nothing.
   'ingest-service': [
+    // Mosquitto checks a shared subscription against its full `$share/{group}/...` filter.
+    { acltype: 'subscribePattern', topic: '$share/+/solar/v1/#', allow: true },
     { acltype: 'subscribePattern', topic: 'solar/v1/#', allow: true },
     { acltype: 'publishClientReceive', topic: 'solar/v1/#', allow: true },
   ],

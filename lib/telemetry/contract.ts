@@ -11,8 +11,8 @@ export type InverterState = (typeof INVERTER_STATES)[number];
 
 export const telemetryTopic = (serial: string): string => `${TOPIC_PREFIX}/${serial}/telemetry`;
 export const statusTopic = (serial: string): string => `${TOPIC_PREFIX}/${serial}/status`;
-export const TELEMETRY_SUBSCRIPTION = `${TOPIC_PREFIX}/+/telemetry`;
-export const STATUS_SUBSCRIPTION = `${TOPIC_PREFIX}/+/status`;
+/** Ingest takes the whole v1 namespace, so a message on a malformed topic is rejected visibly instead of never being routed. */
+export const INGEST_SUBSCRIPTION = `${TOPIC_PREFIX}/#`;
 
 export type TopicKind = 'telemetry' | 'status';
 export type ParsedTopic = { ok: true; serial: string; kind: TopicKind } | { ok: false; detail: string };

@@ -1,0 +1,171 @@
+// The ingest service as a real process against the real Mosquitto, InfluxDB and PostgreSQL.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { InfluxClient } from '../../lib/influx/client';
+import { statusTopic, telemetryTopic } from '../../lib/telemetry/contract';
+import { publishBurst } from '../../testing/publish';
+import {
+  connectFleetClient, countPoints, discardIngestSession, freshInfluxDatabase, ingestHealth, ingestMetric, registerFleet,
+  startIngestProcess, waitFor, type IngestProcess,
+} from '../../testing/services';
+
+const DATABASE = 'test_ingest';
+let influx: InfluxClient;
+let publisher: MqttClient;
+const running: IngestProcess[] = [];
+const dataDirs: string[] = [];
+const workers = new Set<string>();
+
+beforeAll(async () => {
+  ({ influx } = await freshInfluxDatabase(DATABASE));
+  publisher = await connectFleetClient(`test-publisher-${process.pid}`);
+});
+afterEach(async () => { await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL'))); });
+afterAll(async () => {
+  await publisher.endAsync();
+  for (const worker of workers) await discardIngestSession(worker);
+  for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
+});
+
+let groupSeq = 0;
+/** An ingest process on its own share group, data dir and InfluxDB database. */
+async function startIngest(overrides: Record<string, string> = {}, reuse?: { dataDir: string; group: string; worker: string }) {
+  const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'ingest-test-'));
+  if (!reuse) dataDirs.push(dataDir);
+  const group = reuse?.group ?? `test-${process.pid}-${++groupSeq}`;
+  const worker = reuse?.worker ?? `t${process.pid}-${groupSeq}`;
+  workers.add(worker);
+  const proc = await startIngestProcess({ INFLUX_DATABASE: DATABASE, INGEST_SHARE_GROUP: group, INGEST_DATA_DIR: dataDir, INGEST_WORKER_ID: worker, ...overrides });
+  running.push(proc);
+  return { proc, dataDir, group, worker };
+}
+
+const bySerialPrefix = (prefix: string) => `"serial" =~ /^${prefix}/`;
+const publish = (topic: string, payload: string | Buffer) => publisher.publishAsync(topic, payload, { qos: 1 });
+const reading = (ts: number, energy: number, power = 2000, extra: Record<string, unknown> = {}) => ({ ts, energy_wh_total: energy, ac_power_w: power, state: 'MPPT', ...extra });
+
+describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
+  it('stores single and batched readings with registry tags, fields and device timestamps; duplicates do not double', async () => {
+    const [a, b] = await registerFleet('PIPE', 2, { perInstallation: 1 });
+    const { proc } = await startIngest();
+    const t0 = Date.parse('2026-11-20T06:30:00Z');
+    await publish(telemetryTopic(a!), JSON.stringify(reading(t0, 100.25, 1500, { seq: 1, events: ['GRID_OK'], temperature_c: 35.5 })));
+    await publish(telemetryTopic(b!), JSON.stringify([reading('2026-11-20T06:31:00+03:30' as never, 200), reading(t0 + 120_000, 201.5)]));
+    // Redelivery and a datalogger re-flushing what it already sent: same series, same timestamps.
+    await publish(telemetryTopic(a!), JSON.stringify(reading(t0, 100.25, 1500, { seq: 1, events: ['GRID_OK'], temperature_c: 35.5 })));
+    await publish(telemetryTopic(b!), JSON.stringify([reading(t0 + 120_000, 201.5)]));
+    await publish(statusTopic(a!), 'online');
+
+    await waitFor('5 accepted readings', () => ingestMetric(proc.port, 'ingest_readings_accepted_total'), (n) => n === 5);
+    await waitFor('journal drained', () => ingestHealth(proc.port), (h) => h.journalBacklogBytes === 0);
+    expect(await countPoints(influx, 'telemetry', bySerialPrefix('PIPE'))).toBe(3);
+
+    const rows = await influx.rows(`SELECT * FROM "telemetry" WHERE ${bySerialPrefix('PIPE')} ORDER BY time`);
+    expect(rows.map((r) => [r.time, r.serial, r.installation, r.province, r.energy_wh_total])).toEqual([
+      [Date.parse('2026-11-20T03:01:00Z'), b, 'PIPE-INST-00001', 'yazd', 200],
+      [t0, a, 'PIPE-INST-00000', 'yazd', 100.25],
+      [t0 + 120_000, b, 'PIPE-INST-00001', 'yazd', 201.5],
+    ]);
+    expect(rows[1]).toMatchObject({ ac_power_w: 1500, state: 'MPPT', seq: 1, events: 'GRID_OK', temperature_c: 35.5 });
+    const status = await influx.rows(`SELECT * FROM "device_status" WHERE ${bySerialPrefix('PIPE')}`);
+    expect(status).toMatchObject([{ serial: a, online: true, installation: 'PIPE-INST-00000' }]);
+  });
+
+  it('rejects each kind of bad input with its reason, keeps it for inspection, and stores the valid messages around it', async () => {
+    const [good, weak] = await registerFleet('BAD', 2, { perInstallation: 2, ratedAcW: 3000 });
+    const { proc } = await startIngest();
+    const base = Date.now() - 3_600_000;
+    const bad: [string, string | Buffer, string][] = [
+      [telemetryTopic(good!), '{"ts": 1, "energy_wh_total": ', 'malformed_json'],
+      [telemetryTopic(good!), JSON.stringify(reading(base, 'lots' as never)), 'invalid_reading'],
+      [telemetryTopic(good!), JSON.stringify({ ts: base, ac_power_w: 5, state: 'MPPT' }), 'invalid_reading'],
+      [telemetryTopic(weak!), JSON.stringify(reading(base, 5, 1_000_000)), 'implausible_value'],
+      [telemetryTopic(good!), JSON.stringify(reading(Date.now() + 86_400_000, 5)), 'timestamp_in_future'],
+      [telemetryTopic('NOT-REGISTERED-1'), JSON.stringify(reading(base, 5)), 'unknown_device'],
+      [telemetryTopic(good!), Buffer.alloc(1_500_000, 0x20), 'payload_too_large'],
+      [`solar/v1/${good}/telemetry/extra`, JSON.stringify(reading(base, 5)), 'bad_topic'],
+      [statusTopic(good!), 'sleepy', 'invalid_status'],
+    ];
+    let k = 0;
+    for (const [topic, payload] of bad) {
+      await publish(telemetryTopic(good!), JSON.stringify(reading(base + k++ * 1000, k)));
+      await publish(topic, payload);
+    }
+    await publish(telemetryTopic(good!), JSON.stringify(reading(base + k++ * 1000, k)));
+
+    await waitFor('all valid readings stored', () => countPoints(influx, 'telemetry', bySerialPrefix('BAD')), (n) => n === k);
+    await waitFor('rejections stored', () => countPoints(influx, 'rejected_message', `"worker" = '${proc.port}' OR true`), (n) => n >= bad.length);
+    const rejected = await influx.rows(`SELECT "reason", "detail", "payload_bytes", "topic" FROM "rejected_message" WHERE time > ${base}ms`);
+    const reasons = rejected.map((r) => r.reason);
+    for (const [, , reason] of bad) expect(reasons).toContain(reason);
+    const detailOf = (reason: string) => rejected.filter((r) => r.reason === reason).map((r) => String(r.detail)).join(' | ');
+    expect(detailOf('invalid_reading')).toMatch(/energy_wh_total/);
+    expect(detailOf('implausible_value')).toMatch(/rating \(3000 W\)/);
+    expect(detailOf('payload_too_large')).toMatch(/1500000 bytes/);
+    expect(detailOf('unknown_device')).toMatch(/NOT-REGISTERED-1/);
+    for (const [, , reason] of bad) expect(await ingestMetric(proc.port, `ingest_rejected_total{reason="${reason}"}`)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('loses nothing when ingest is killed mid-burst and restarted (broker redelivers, journal replays)', async () => {
+    const serials = await registerFleet('KILL', 200);
+    const first = await startIngest({ INGEST_FLUSH_INTERVAL_MS: '1500', INGEST_BATCH_MAX_BYTES: '4000000', LOG_LEVEL: 'info' });
+    const clients = [publisher, await connectFleetClient(`kill-pub-${process.pid}`)];
+    const readings = 30_000;
+    const burst = publishBurst(clients, { serials, readings, baseTs: Date.now() - 7_200_000 });
+    await waitFor('journaled data not yet in InfluxDB', () => ingestHealth(first.proc.port), (h) => Number(h.journalBacklogBytes) > 0, 30_000, 20);
+    await first.proc.stop('SIGKILL');
+    running.splice(running.indexOf(first.proc), 1);
+    const result = await burst;
+    await clients[1]!.endAsync();
+    expect(result.published).toBe(readings);
+
+    const second = await startIngest({}, first);
+    await waitFor(`${readings} readings stored`, () => countPoints(influx, 'telemetry', bySerialPrefix('KILL')), (n) => n >= readings, 90_000, 500);
+    expect(await countPoints(influx, 'telemetry', bySerialPrefix('KILL'))).toBe(readings);
+    expect(first.proc.output()).toMatch(/ingest running/);
+  });
+
+  it('loses nothing while InfluxDB is down, holds acknowledgements at the backlog limit, and catches up', async () => {
+    const serials = await registerFleet('DOWN', 100);
+    const { proc } = await startIngest({ INGEST_JOURNAL_MAX_BACKLOG_BYTES: '300000', INFLUX_TIMEOUT_MS: '2000' });
+    const services = (action: string) => execFileSync('bash', ['ops/services.sh', action, 'influxdb'], { env: process.env, stdio: 'pipe' });
+    const readings = 12_000;
+    const baseTs = Date.now() - 7_200_000;
+    try {
+      await publishBurst([publisher], { serials, readings: 3000, baseTs });
+      services('stop');
+      // The first burst used rounds 0-29 (seconds after baseTs); continue a minute later.
+      const during = publishBurst([publisher], { serials, readings: 9000, baseTs: baseTs + 60_000 });
+      const held = await waitFor('acknowledgements held at the backlog limit', () => ingestHealth(proc.port), (h) => h.acksHeld === true, 60_000, 100);
+      expect(held.influxWritesHealthy).toBe(false);
+      expect(Number(held.journalBacklogBytes)).toBeGreaterThan(300_000 * 0.9); // held until back under 90 % of the limit
+      expect((await during).published).toBe(9000); // the broker took them all while ingest held its acks
+    } finally {
+      services('start');
+    }
+    await waitFor(`${readings} readings stored`, () => countPoints(influx, 'telemetry', bySerialPrefix('DOWN')), (n) => n >= readings, 90_000, 500);
+    expect(await countPoints(influx, 'telemetry', bySerialPrefix('DOWN'))).toBe(readings);
+    const health = await waitFor('healthy again', () => ingestHealth(proc.port), (h) => h.influxWritesHealthy === true && h.acksHeld === false);
+    expect(health.journalBacklogBytes).toBe(0);
+  });
+
+  it('splits the load between two workers on one shared subscription, storing everything once', async () => {
+    const serials = await registerFleet('PAIR', 100);
+    const one = await startIngest();
+    const two = await startIngest({}, { dataDir: mkdtempSync(join(tmpdir(), 'ingest-test-')), group: one.group, worker: `${one.worker}b` });
+    dataDirs.push(two.dataDir);
+    const readings = 10_000;
+    const result = await publishBurst([publisher], { serials, readings, baseTs: Date.now() - 7_200_000 });
+    expect(result.published).toBe(readings);
+    await waitFor(`${readings} readings stored`, () => countPoints(influx, 'telemetry', bySerialPrefix('PAIR')), (n) => n >= readings, 60_000, 250);
+    const accepted = [await ingestMetric(one.proc.port, 'ingest_readings_accepted_total'), await ingestMetric(two.proc.port, 'ingest_readings_accepted_total')];
+    expect(accepted[0]).toBeGreaterThan(readings * 0.2);
+    expect(accepted[1]).toBeGreaterThan(readings * 0.2);
+    expect(accepted[0]! + accepted[1]!).toBe(readings);
+    expect(await countPoints(influx, 'telemetry', bySerialPrefix('PAIR'))).toBe(readings);
+  });
+});
