@@ -136,6 +136,11 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
     registryRefreshMs: r.integer('INGEST_REGISTRY_REFRESH_MS', 300_000, 1000, 86_400_000),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
-  r.done(null);
-  return { ...config, mqtt: readMqttConfig(env, 'INGEST'), influx: readInfluxConfig(env), databaseUrl: readDatabaseUrl(env) };
+  const collect = <T>(read: () => T): T | undefined => {
+    try { return read(); } catch (error) { if (error instanceof ConfigError) r.problems.push(...error.problems); else throw error; }
+  };
+  const mqtt = collect(() => readMqttConfig(env, 'INGEST'));
+  const influx = collect(() => readInfluxConfig(env));
+  const databaseUrl = collect(() => readDatabaseUrl(env));
+  return r.done({ ...config, mqtt: mqtt!, influx: influx!, databaseUrl: databaseUrl! });
 }

@@ -7,7 +7,7 @@
 //  - measurement `rejected_message`: every rejected message or reading with its reason and raw
 //    payload; tags only `reason` and `worker` (device-chosen text never becomes a tag).
 // Retention: `raw` keeps readings long enough to bill late data; `hourly` and `daily` rollups are
-// kept forever and filled by continuous queries (daily boundaries at midnight Tehran time).
+// kept forever and filled by continuous queries (hour and day boundaries on Tehran time).
 import { InfluxClient, influxIdent } from './client';
 
 export const MEASUREMENT = {
@@ -26,8 +26,9 @@ function rollupQueries(db: string): { name: string; query: string }[] {
   const t = influxIdent(MEASUREMENT.telemetry);
   return [
     {
+      // Buckets start at :30 UTC, which is the full hour in Tehran (+03:30), so hours nest in local days.
       name: 'telemetry_hourly',
-      query: `CREATE CONTINUOUS QUERY "telemetry_hourly" ON ${d} ${ROLLUP_RESAMPLE.hourly} BEGIN SELECT last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w") AS "ac_power_w_mean", max("ac_power_w") AS "ac_power_w_max", count("ac_power_w") AS "readings" INTO ${d}."hourly".${t} FROM ${d}."raw".${t} GROUP BY time(1h), * END`,
+      query: `CREATE CONTINUOUS QUERY "telemetry_hourly" ON ${d} ${ROLLUP_RESAMPLE.hourly} BEGIN SELECT last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w") AS "ac_power_w_mean", max("ac_power_w") AS "ac_power_w_max", count("ac_power_w") AS "readings" INTO ${d}."hourly".${t} FROM ${d}."raw".${t} GROUP BY time(1h, 30m), * END`,
     },
     {
       // Iran has kept +03:30 all year since 2022: an offset of 1230m (20:30 UTC) puts day boundaries at local midnight (InfluxDB echoes offsets in minutes).

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, readIngestConfig } from '../config';
+
+const valid = {
+  MQTT_URL: 'mqtt://127.0.0.1:1883', MQTT_INGEST_USERNAME: 'ingest', MQTT_INGEST_PASSWORD: 'x',
+  INFLUX_URL: 'http://127.0.0.1:8086', DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/solar',
+};
+
+describe('configuration', () => {
+  it('applies documented defaults', () => {
+    const config = readIngestConfig(valid);
+    expect(config).toMatchObject({ workerId: '1', shareGroup: 'ingest', maxPayloadBytes: 1_048_576, writesInFlight: 2, influx: { database: 'solar', rawRetention: '400d' } });
+  });
+
+  it('reports every problem by variable name at once', () => {
+    let error: unknown;
+    try {
+      readIngestConfig({ ...valid, MQTT_URL: 'http://x', INGEST_WRITES_IN_FLIGHT: '0', INGEST_WORKER_ID: 'a b', DATABASE_URL: '' });
+    } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/INGEST_WORKER_ID must be/);
+    expect(problems).toMatch(/INGEST_WRITES_IN_FLIGHT must be an integer from 1 to 16, got '0'/);
+    expect(problems).toMatch(/MQTT_URL must use mqtt: or mqtts:/);
+    expect(problems).toMatch(/DATABASE_URL is required/);
+  });
+});
