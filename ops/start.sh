@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `npm start`: sets up the `run` profile and runs the platform in the foreground — ingest and a
+# simulated fleet — until Ctrl-C. Children are stopped by PID; the databases and broker keep
+# running (stop them with `npm run services stop`).
+set -euo pipefail
+export SOLAR_PROFILE=run
+bash "$(dirname "$0")/setup.sh"
+source "$(dirname "$0")/env.sh"
+set -a; source "$PLATFORM_ENV"; set +a
+cd "$SOLAR_ROOT"
+
+pids=()
+stop_children() {
+  trap - INT TERM EXIT
+  step "Stopping"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap stop_children INT TERM EXIT
+
+mkdir -p "$SOLAR_DATA_DIR/logs"
+start_child() { # name, command...
+  local name=$1; shift
+  "$@" >>"$SOLAR_DATA_DIR/logs/$name.log" 2>&1 &
+  pids+=($!)
+  info "$name: pid $!, log $SOLAR_DATA_DIR/logs/$name.log"
+}
+
+step "Starting the platform"
+start_child ingest node --import tsx ingest/src/main.ts
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" 2>/dev/null && break; sleep 0.2; done
+curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" || fail "ingest did not become healthy; see $SOLAR_DATA_DIR/logs/ingest.log"
+if [ -f simulators/src/cli.ts ]; then
+  start_child fleet node --import tsx simulators/src/cli.ts fleet --inverters "${FLEET_INVERTERS:-200}" --interval "${FLEET_INTERVAL_S:-10}" --register
+fi
+
+step "Running (Ctrl-C to stop)"
+info "ingest health:   http://127.0.0.1:$INGEST_HTTP_PORT/healthz"
+info "ingest metrics:  http://127.0.0.1:$INGEST_HTTP_PORT/metrics"
+info "InfluxDB:        $INFLUX_URL (database $INFLUX_DATABASE)"
+info "readings stored: curl -s '$INFLUX_URL/query?db=$INFLUX_DATABASE' --data-urlencode 'q=SELECT count(energy_wh_total) FROM telemetry WHERE time > now() - 5m'"
+wait -n "${pids[@]}" || true
+fail "a platform process exited; see $SOLAR_DATA_DIR/logs/"
