@@ -10,7 +10,7 @@ import { statusTopic, telemetryTopic } from '../../lib/telemetry/contract';
 import { publishBurst } from '../../testing/publish';
 import {
   connectFleetClient, countPoints, discardIngestSession, freshInfluxDatabase, ingestHealth, ingestMetric, registerFleet,
-  startIngestProcess, waitFor, type IngestProcess,
+  startIngestProcess, waitFor, withPg, type IngestProcess,
 } from '../../testing/services';
 
 const DATABASE = 'test_ingest';
@@ -108,6 +108,24 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     expect(detailOf('payload_too_large')).toMatch(/1500000 bytes/);
     expect(detailOf('unknown_device')).toMatch(/NOT-REGISTERED-1/);
     for (const [, , reason] of bad) expect(await ingestMetric(proc.port, `ingest_rejected_total{reason="${reason}"}`)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('follows the registry while running: a newly registered device is accepted, a decommissioned one is not', async () => {
+    const { proc } = await startIngest();
+    const serial = `LIVE${process.pid}`;
+    const base = Date.now() - 600_000;
+    const known = Number((await ingestHealth(proc.port)).registryDevices);
+    const [registered] = await registerFleet(serial, 1, { perInstallation: 1 });
+    await waitFor('the registry reload', () => ingestHealth(proc.port), (h) => Number(h.registryDevices) === known + 1);
+    await publish(telemetryTopic(registered!), JSON.stringify(reading(base, 10)));
+    await waitFor('the new device\'s reading', () => countPoints(influx, 'telemetry', bySerialPrefix(serial)), (n) => n === 1);
+
+    const devicesBefore = Number((await ingestHealth(proc.port)).registryDevices);
+    await withPg((c) => c.query(`UPDATE inverters SET status = 'DECOMMISSIONED' WHERE serial = $1`, [registered]));
+    await waitFor('the registry to drop the device', () => ingestHealth(proc.port), (h) => Number(h.registryDevices) === devicesBefore - 1);
+    await publish(telemetryTopic(registered!), JSON.stringify(reading(base + 1000, 11)));
+    await waitFor('the rejection', () => ingestMetric(proc.port, 'ingest_rejected_total{reason="unknown_device"}'), (n) => n === 1);
+    expect(await countPoints(influx, 'telemetry', bySerialPrefix(serial))).toBe(1);
   });
 
   it('loses nothing when ingest is killed mid-burst and restarted (broker redelivers, journal replays)', async () => {
