@@ -1,0 +1,56 @@
+// The simulator's exact record of what each inverter produced, per Tehran day, and the faults it
+// injected: what tests and the billing end-to-end check compare the platform against.
+import { writeFileSync } from 'node:fs';
+import type { ActiveFault } from './faults';
+
+const tehranDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tehran', year: 'numeric', month: '2-digit', day: '2-digit' });
+const dayCache = new Map<number, string>();
+/** YYYY-MM-DD of an instant in Asia/Tehran (cached per UTC half hour: Tehran's offset is :30). */
+export function tehranDate(tMs: number): string {
+  const slot = Math.floor(tMs / 1_800_000);
+  let day = dayCache.get(slot);
+  if (day === undefined) {
+    day = tehranDay.format(new Date(slot * 1_800_000));
+    if (dayCache.size > 100_000) dayCache.clear();
+    dayCache.set(slot, day);
+  }
+  return day;
+}
+
+export interface InverterTruth { days: Record<string, number>; counterWhAtEnd: number; faults: { kind: string; from: string; until: string | null }[] }
+export interface GroundTruth { generatedAt: string; seed: number; from: string; to: string; intervalSeconds: number; inverters: Record<string, InverterTruth> }
+
+export class GroundTruthRecorder {
+  private readonly inverters = new Map<string, InverterTruth>();
+  constructor(private readonly meta: { seed: number; fromMs: number; toMs: number; intervalSeconds: number }) {}
+
+  register(serial: string, faults: ActiveFault[]): void {
+    this.inverters.set(serial, {
+      days: {}, counterWhAtEnd: 0,
+      faults: faults.map((f) => ({ kind: f.kind, from: new Date(f.fromMs).toISOString(), until: Number.isFinite(f.untilMs) && f.untilMs !== f.fromMs ? new Date(f.untilMs).toISOString() : null })),
+    });
+  }
+
+  /** Energy produced in the step ending at tMs belongs to the day of the step's end. */
+  record(serial: string, tMs: number, producedWh: number, counterWh: number): void {
+    const truth = this.inverters.get(serial)!;
+    const day = tehranDate(tMs - 1);
+    truth.days[day] = (truth.days[day] ?? 0) + producedWh;
+    truth.counterWhAtEnd = counterWh;
+  }
+
+  snapshot(): GroundTruth {
+    return {
+      generatedAt: new Date().toISOString(),
+      seed: this.meta.seed,
+      from: new Date(this.meta.fromMs).toISOString(),
+      to: new Date(this.meta.toMs).toISOString(),
+      intervalSeconds: this.meta.intervalSeconds,
+      inverters: Object.fromEntries([...this.inverters].map(([serial, t]) => [serial, { ...t, days: Object.fromEntries(Object.entries(t.days).map(([d, wh]) => [d, Math.round(wh * 1000) / 1000])) }])),
+    };
+  }
+
+  write(path: string): void {
+    writeFileSync(path, `${JSON.stringify(this.snapshot(), null, 1)}\n`);
+  }
+}
