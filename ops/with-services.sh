@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Runs a command (a benchmark, a CLI) against the test profile's real services, setting them up first.
+# Runs a command (a benchmark, a CLI) against a profile's real services (default: test), setting
+# them up first if they are not running.
 set -euo pipefail
 export SOLAR_PROFILE="${SOLAR_PROFILE:-test}"
-bash "$(dirname "$0")/setup.sh" >/dev/null || bash "$(dirname "$0")/setup.sh"
 source "$(dirname "$0")/env.sh"
+# Set up only when needed: a ready profile has its environment file and three running services.
+if [ ! -f "$PLATFORM_ENV" ] || [ "$(bash "$SOLAR_ROOT/ops/services.sh" status | grep -c running)" != 3 ]; then
+  bash "$SOLAR_ROOT/ops/setup.sh" >&2
+fi
 set -a; source "$PLATFORM_ENV"; set +a
 cd "$SOLAR_ROOT"
 exec npx "$@"

@@ -1,0 +1,167 @@
+// Runs planned inverters on the wire: in real time (one MQTT connection per inverter, with its own
+// credentials and last will) or as a backfill of a past period (datalogger-style arrays through a
+// few connections, as fast as the broker acknowledges QoS 1).
+import type { MqttClient } from 'mqtt';
+import { telemetryTopic, type Reading } from '../../lib/telemetry/contract';
+import { DeviceConnection, type DeviceCredentials } from './device-connection';
+import { GroundTruthRecorder } from './ground-truth';
+import { malformedPayload } from './malformed';
+import { inverterOutput, siteConditions, type SiteConditions } from './physics/pv-system';
+import type { PlannedInverter } from './scenario';
+import { SimulatedInverter, type Emission } from './simulated-inverter';
+
+export interface FleetModel { inverters: { planned: PlannedInverter; sim: SimulatedInverter }[]; truth: GroundTruthRecorder }
+
+/** Physics wired to each inverter; site conditions are computed once per site and instant. */
+export function buildFleetModel(planned: PlannedInverter[], seed: number, fromMs: number, toMs: number, intervalSeconds: number): FleetModel {
+  const cache = new Map<string, SiteConditions>();
+  const conditions = (site: PlannedInverter['site'], tMs: number) => {
+    let c = cache.get(site.id);
+    if (!c || c.tMs !== tMs) { c = siteConditions(site, tMs, seed); cache.set(site.id, c); }
+    return c;
+  };
+  const truth = new GroundTruthRecorder({ seed, fromMs, toMs, intervalSeconds });
+  const inverters = planned.map((p) => {
+    truth.register(p.spec.serial, p.faults);
+    const sim = new SimulatedInverter(p.spec.serial, (tMs, dcFactor) => {
+      const o = inverterOutput(conditions(p.site, tMs), p.system, dcFactor);
+      return { acPowerW: o.acPowerW, state: o.state, dcVoltageV: o.dcVoltageV, dcCurrentA: o.dcCurrentA, acVoltageV: o.acVoltageV, acFrequencyHz: o.acFrequencyHz, temperatureC: o.temperatureC };
+    }, p.faults, p.spec.initialCounterWh ?? 0);
+    return { planned: p, sim };
+  });
+  return { inverters, truth };
+}
+
+function stepAndRecord(model: FleetModel, inverter: FleetModel['inverters'][number], tMs: number): Emission {
+  const emission = inverter.sim.step(tMs);
+  model.truth.record(inverter.planned.spec.serial, tMs, emission.producedWh, inverter.sim.energyWhTotal);
+  return emission;
+}
+
+export interface RealtimeOptions {
+  seed: number; intervalSeconds: number; credentials: (p: PlannedInverter) => DeviceCredentials;
+  log: (message: string) => void; connectConcurrency?: number;
+}
+
+export interface RealtimeFleet {
+  model: FleetModel;
+  connections: Map<string, DeviceConnection>;
+  /** Simulates and publishes one instant for every inverter; returns how long it took, ms. */
+  tick(tMs: number): number;
+  stop(): Promise<void>;
+}
+
+export async function startRealtimeFleet(planned: PlannedInverter[], options: RealtimeOptions): Promise<RealtimeFleet> {
+  const startMs = Date.now();
+  const model = buildFleetModel(planned, options.seed, startMs, Number.POSITIVE_INFINITY, options.intervalSeconds);
+  const connections = new Map<string, DeviceConnection>();
+  const concurrency = options.connectConcurrency ?? 100;
+  for (let i = 0; i < planned.length; i += concurrency) {
+    await Promise.all(planned.slice(i, i + concurrency).map(async (p) => {
+      const connection = new DeviceConnection(p.spec.serial, options.credentials(p));
+      await connection.connect();
+      connections.set(p.spec.serial, connection);
+    }));
+    if (planned.length > concurrency) options.log(`connected ${Math.min(planned.length, i + concurrency)}/${planned.length} inverters`);
+  }
+  let malformedSeq = 0;
+  const tick = (tMs: number) => {
+    const started = performance.now();
+    for (const inverter of model.inverters) {
+      const connection = connections.get(inverter.planned.spec.serial)!;
+      const emission = stepAndRecord(model, inverter, tMs);
+      if (emission.offline) connection.goOffline();
+      else void connection.goOnline().catch((e: Error) => options.log(e.message));
+      if (emission.malformed) connection.sendRaw(malformedPayload(malformedSeq++, tMs).payload);
+      connection.send(emission.reading, { duplicate: emission.duplicate });
+    }
+    return performance.now() - started;
+  };
+  return {
+    model, connections, tick,
+    async stop() {
+      await Promise.all([...connections.values()].map((c) => c.drained(5000).then(() => c.close())));
+    },
+  };
+}
+
+export interface BackfillOptions {
+  seed: number; fromMs: number; toMs: number; intervalSeconds: number;
+  clients: MqttClient[];
+  /** Readings per published array (a datalogger's flush); 12 × 5 min = one hour. */
+  readingsPerMessage?: number;
+  windowPerClient?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BackfillResult { readings: number; messages: number; malformed: number; seconds: number; model: FleetModel }
+
+export async function runBackfill(planned: PlannedInverter[], options: BackfillOptions): Promise<BackfillResult> {
+  const stepMs = options.intervalSeconds * 1000;
+  const model = buildFleetModel(planned, options.seed, options.fromMs, options.toMs, options.intervalSeconds);
+  const perMessage = options.readingsPerMessage ?? 12;
+  const window = options.windowPerClient ?? 200;
+  const steps = Math.floor((options.toMs - options.fromMs) / stepMs);
+  const total = steps * planned.length;
+  const pending = new Map(model.inverters.map((i) => [i.planned.spec.serial, [] as Reading[]]));
+  const started = performance.now();
+  let readings = 0;
+  let messages = 0;
+  let malformed = 0;
+  let inFlight = 0;
+  let next = 0;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+
+  const publish = (topic: string, payload: string) => {
+    const client = options.clients[next++ % options.clients.length]!;
+    inFlight += 1;
+    messages += 1;
+    client.publish(topic, payload, { qos: 1 }, (error) => {
+      inFlight -= 1;
+      if (error) failure = error;
+      wake?.();
+    });
+  };
+  const capacity = async () => {
+    while (inFlight >= window * options.clients.length) await new Promise<void>((resolve) => { wake = resolve; });
+    if (failure) throw failure;
+  };
+
+  const flush = async (serial: string, buffer: Reading[], duplicate: boolean) => {
+    for (let i = 0; i < buffer.length; i += 500) {
+      const payload = JSON.stringify(buffer.slice(i, i + 500));
+      publish(telemetryTopic(serial), payload);
+      if (duplicate) publish(telemetryTopic(serial), payload);
+      await capacity();
+    }
+    buffer.length = 0;
+  };
+
+  for (let s = 1; s <= steps; s += perMessage) {
+    const last = Math.min(steps, s + perMessage - 1);
+    for (const inverter of model.inverters) {
+      const serial = inverter.planned.spec.serial;
+      const buffer = pending.get(serial)!;
+      let offline = false;
+      let duplicate = false;
+      for (let k = s; k <= last; k++) {
+        const tMs = options.fromMs + k * stepMs;
+        const emission = stepAndRecord(model, inverter, tMs);
+        buffer.push(emission.reading);
+        offline = emission.offline;
+        duplicate ||= emission.duplicate;
+        if (emission.malformed) { publish(telemetryTopic(serial), malformedPayload(malformed++, tMs).payload); }
+      }
+      readings += last - s + 1;
+      if (offline) continue; // a datalogger keeps its buffer until it is back online
+      await flush(serial, buffer, duplicate);
+    }
+    options.onProgress?.(readings, total);
+  }
+  // Still offline when the period ends: the datalogger flushes when it comes back.
+  for (const [serial, buffer] of pending) await flush(serial, buffer, false);
+  while (inFlight > 0) await new Promise<void>((resolve) => { wake = resolve; });
+  if (failure) throw failure;
+  return { readings, messages, malformed, seconds: (performance.now() - started) / 1000, model };
+}

@@ -1,0 +1,28 @@
+// Registers simulated inverters in the platform's registry (a 5 kW-roof-style installation each),
+// so that a demo or test fleet is accepted by ingest. Idempotent.
+import { createPrisma } from '../../lib/db';
+import type { PlannedInverter } from './scenario';
+
+export async function registerSimulatedFleet(planned: PlannedInverter[], databaseUrl: string): Promise<number> {
+  const prisma = createPrisma(databaseUrl);
+  try {
+    const provinces = new Map((await prisma.province.findMany({ select: { id: true, code: true } })).map((p) => [p.code, p.id]));
+    const codeOf = (p: PlannedInverter) => `SIM-${p.spec.serial}`;
+    await prisma.installation.createMany({
+      skipDuplicates: true,
+      data: planned.map((p) => ({
+        code: codeOf(p), name: `Simulated ${p.spec.serial}`, provinceId: provinces.get(p.provinceCode)!,
+        latitude: p.site.latitude, longitude: p.site.longitude, dcCapacityKwp: p.system.dcKwp, acRatingKw: p.system.acRatedW / 1000,
+        status: 'COMMISSIONED' as const,
+      })),
+    });
+    const ids = new Map((await prisma.installation.findMany({ where: { code: { in: planned.map(codeOf) } }, select: { id: true, code: true } })).map((i) => [i.code, i.id]));
+    const { count } = await prisma.inverter.createMany({
+      skipDuplicates: true,
+      data: planned.map((p) => ({ serial: p.spec.serial, installationId: ids.get(codeOf(p))!, ratedAcW: p.system.acRatedW, model: 'simulated' })),
+    });
+    return count;
+  } finally {
+    await prisma.$disconnect();
+  }
+}
