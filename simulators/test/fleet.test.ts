@@ -7,6 +7,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxClient } from '../../lib/influx/client';
 import { runBackfill, startRealtimeFleet } from '../src/fleet';
+import { commission } from '../src/commission';
 import { registerSimulatedFleet } from '../src/registry';
 import { planFleet, parseScenario } from '../src/scenario';
 import { countPoints, databaseUrl, discardIngestSession, fleetMqtt, freshInfluxDatabase, startIngestProcess, waitFor, type IngestProcess } from '../../testing/services';
@@ -123,5 +124,27 @@ describe('simulated fleet on the wire', () => {
     await waitFor('4 readings', () => countPoints(influx, 'telemetry', where), (n) => n === 4, 30_000);
     const statuses = await waitFor('online, offline (will), online, offline', () => influx.rows(`SELECT "online" FROM "device_status" WHERE ${where}`), (rows) => rows.length >= 4, 30_000);
     expect(statuses.map((s) => s.online)).toEqual([true, false, true, false]);
+  });
+
+  it('commissions a registered inverter and explains each failure', async () => {
+    const planned = planFleet(parseScenario(JSON.stringify({ inverters: [{ serial: `${tag}-COM`, province: 'Fars', dcKwp: 5, acRatedW: 5000 }] })));
+    await registerSimulatedFleet(planned, databaseUrl());
+    const run = (serialNumber: string, password = fleetMqtt().password) => commission({
+      serial: serialNumber, credentials: { ...fleetMqtt(), password }, influx, databaseUrl: databaseUrl(), timeoutMs: 20_000, readings: 5,
+    });
+    const passed = await run(`${tag}-COM`);
+    expect(passed.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['inverter registered', true], ['broker accepted the credentials', true], ['test burst published (QoS 1)', true],
+      ['readings stored by the platform', true], ['stored under the right installation', true], ['status seen by the platform', true],
+    ]);
+    expect(passed.ok).toBe(true);
+
+    const unknown = await run(`${tag}-NOPE`);
+    expect(unknown.ok).toBe(false);
+    expect(unknown.checks.find((c) => c.name === 'inverter registered')!.detail).toMatch(/not in the registry/);
+    expect(unknown.checks.find((c) => c.name === 'readings stored by the platform')!.detail).toMatch(/unknown_device/);
+
+    const refused = await run(`${tag}-COM`, 'wrong-password');
+    expect(refused.checks.find((c) => c.name === 'broker accepted the credentials')).toMatchObject({ ok: false, detail: expect.stringMatching(/Not authorized|Bad username or password/) });
   });
 });
