@@ -43,7 +43,8 @@ start_mosquitto() {
 start_influxdb() {
   local dir="$SOLAR_DATA_DIR/influxdb"
   [ -f "$dir/influxdb.conf" ] || fail "influxdb is not configured for profile $SOLAR_PROFILE; run: SOLAR_PROFILE=$SOLAR_PROFILE npm run setup"
-  nohup influxd run -config "$dir/influxdb.conf" -pidfile "$dir/influxd.pid" >>"$dir/influxd.log" 2>&1 &
+  # Its own session: a Ctrl-C in the terminal that ran setup must not reach the database.
+  setsid influxd run -config "$dir/influxdb.conf" -pidfile "$dir/influxd.pid" >>"$dir/influxd.log" 2>&1 < /dev/null &
   for _ in $(seq 1 300); do
     curl -fsS -o /dev/null "http://127.0.0.1:$INFLUX_PORT/ping" 2>/dev/null && return 0
     sleep 0.1

@@ -12,11 +12,12 @@ cd "$SOLAR_ROOT"
 pids=()
 stop_children() {
   trap - INT TERM EXIT
-  step "Stopping"
+  step "Stopping ingest and the fleet (the services keep running: npm run services stop)"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
-trap stop_children INT TERM EXIT
+trap 'stop_children; exit 0' INT TERM
+trap stop_children EXIT
 
 mkdir -p "$SOLAR_DATA_DIR/logs"
 start_child() { # name, command...
@@ -30,9 +31,7 @@ step "Starting the platform"
 start_child ingest node --import tsx ingest/src/main.ts
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" 2>/dev/null && break; sleep 0.2; done
 curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" || fail "ingest did not become healthy; see $SOLAR_DATA_DIR/logs/ingest.log"
-if [ -f simulators/src/cli.ts ]; then
-  start_child fleet node --import tsx simulators/src/cli.ts fleet --inverters "${FLEET_INVERTERS:-200}" --interval "${FLEET_INTERVAL_S:-10}" --register
-fi
+start_child fleet node --import tsx simulators/src/cli.ts fleet --inverters "${FLEET_INVERTERS:-200}" --interval "${FLEET_INTERVAL_S:-10}" --register --provision
 
 step "Running (Ctrl-C to stop)"
 info "ingest health:   http://127.0.0.1:$INGEST_HTTP_PORT/healthz"

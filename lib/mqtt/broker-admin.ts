@@ -48,6 +48,17 @@ export class BrokerAdmin {
     return response;
   }
 
+  /** Runs many commands in one message (the plugin saves its configuration once per message). */
+  async runMany(commands: DynsecCommand[], timeoutMs = 60_000): Promise<DynsecResponse[]> {
+    const tagged = commands.map((command) => ({ ...command, correlationData: `${process.pid}-${++this.sequence}` }));
+    const responses = tagged.map(({ correlationData, command }) => new Promise<DynsecResponse>((resolve, reject) => {
+      const timer = setTimeout(() => { this.pending.delete(correlationData); reject(new Error(`broker did not answer ${command} within ${timeoutMs} ms`)); }, timeoutMs);
+      this.pending.set(correlationData, (r) => { clearTimeout(timer); resolve(r); });
+    }));
+    await this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 });
+    return Promise.all(responses);
+  }
+
   /** Runs a command that must succeed (an "already exists" answer counts as success when allowed). */
   async ensure(command: DynsecCommand, options: { allowExisting?: boolean } = {}): Promise<'done' | 'existed'> {
     const response = await this.run(command);

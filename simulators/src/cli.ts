@@ -1,11 +1,13 @@
 // The field technician's and operator's simulator CLI:  npm run sim -- <command> [options]
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../lib/config';
 import { InfluxClient } from '../../lib/influx/client';
 import { rebuildRollups } from '../../lib/influx/layout';
+import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
+import { provisionDevices } from '../../lib/mqtt/device-accounts';
 import { loadProvinces } from '../../lib/provinces';
 import { commission } from './commission';
 import { runBackfill, startRealtimeFleet } from './fleet';
@@ -33,6 +35,8 @@ Run 'npm run sim -- <command> --help' for a command's options.`,
   --interval S        seconds between readings (default 10 real time, 300 backfill)
   --seed N            weather seed (default 1)
   --register          add the inverters to the registry so ingest accepts them
+  --provision         real time: give every inverter its own broker account (publish under its own
+                      serial only), made through the broker's dynamic security; re-keyed each run
   --backfill          simulate --from..--to as fast as the broker accepts (QoS 1)
   --from, --to        RFC 3339 period for --backfill (default: the last 24 hours)
   --truth FILE        where to write the ground truth (default .data/<profile>/simulator/ground-truth.json)
@@ -74,7 +78,7 @@ const instant = (value: string | undefined, name: string, fallback: number) => {
 async function fleetCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: {
     scenario: { type: 'string' }, inverters: { type: 'string' }, prefix: { type: 'string', default: 'SIM' }, province: { type: 'string', default: 'all' },
-    kwp: { type: 'string' }, interval: { type: 'string' }, seed: { type: 'string' }, register: { type: 'boolean' }, backfill: { type: 'boolean' },
+    kwp: { type: 'string' }, interval: { type: 'string' }, seed: { type: 'string' }, register: { type: 'boolean' }, provision: { type: 'boolean' }, backfill: { type: 'boolean' },
     from: { type: 'string' }, to: { type: 'string' }, truth: { type: 'string' }, duration: { type: 'string' }, help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.fleet);
@@ -115,6 +119,28 @@ async function fleetCommand(args: string[]): Promise<void> {
 
   const intervalSeconds = int(values.interval, 'interval', scenario.intervalSeconds ?? 10);
   const credentials = new Map(scenario.inverters.map((i) => [i.serial, i]));
+  if (values.provision) {
+    // Device passwords are kept (mode 600) beside the ground truth, so later runs reuse them.
+    const store = join(dirname(truthPath), 'device-credentials.json');
+    const known: Record<string, string> = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : {};
+    const missing = planned.map((p) => p.spec.serial).filter((serial) => !credentials.get(serial)?.username && !known[serial]);
+    if (missing.length > 0) {
+      const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
+      try {
+        const made = await provisionDevices(admin, missing, (n) => process.stderr.write(`\rprovisioned ${n}/${missing.length} device accounts`));
+        process.stderr.write('\n');
+        for (const [serial, password] of made) known[serial] = password;
+      } finally {
+        await admin.close();
+      }
+      writeFileSync(store, JSON.stringify(known), { mode: 0o600 });
+    }
+    for (const p of planned) {
+      const password = known[p.spec.serial];
+      if (password && !credentials.get(p.spec.serial)?.username) credentials.set(p.spec.serial, { ...p.spec, username: p.spec.serial, password });
+    }
+    process.stderr.write(`provision: every inverter connects with its own broker account (${missing.length} new)\n`);
+  }
   const fleet = await startRealtimeFleet(planned, {
     seed, intervalSeconds, log: (m) => process.stderr.write(`${m}\n`),
     credentials: (p) => {

@@ -22,6 +22,7 @@ export interface GroundTruth { generatedAt: string; seed: number; from: string; 
 
 export class GroundTruthRecorder {
   private readonly inverters = new Map<string, InverterTruth>();
+  private lastMs = Number.NEGATIVE_INFINITY;
   constructor(private readonly meta: { seed: number; fromMs: number; toMs: number; intervalSeconds: number }) {}
 
   register(serial: string, faults: ActiveFault[]): void {
@@ -37,6 +38,7 @@ export class GroundTruthRecorder {
     const day = tehranDate(tMs - 1);
     truth.days[day] = (truth.days[day] ?? 0) + producedWh;
     truth.counterWhAtEnd = counterWh;
+    if (tMs > this.lastMs) this.lastMs = tMs;
   }
 
   snapshot(): GroundTruth {
@@ -44,7 +46,8 @@ export class GroundTruthRecorder {
       generatedAt: new Date().toISOString(),
       seed: this.meta.seed,
       from: new Date(this.meta.fromMs).toISOString(),
-      to: new Date(this.meta.toMs).toISOString(),
+      // A real-time run has no planned end: the truth covers what was simulated.
+      to: new Date(Number.isFinite(this.meta.toMs) ? this.meta.toMs : Math.max(this.lastMs, this.meta.fromMs)).toISOString(),
       intervalSeconds: this.meta.intervalSeconds,
       inverters: Object.fromEntries([...this.inverters].map(([serial, t]) => [serial, { ...t, days: Object.fromEntries(Object.entries(t.days).map(([d, wh]) => [d, Math.round(wh * 1000) / 1000])) }])),
     };
