@@ -89,6 +89,38 @@ export interface IngestConfig {
   logLevel: string;
 }
 
+export interface ApiConfig {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  mqttAdmin: MqttConfig;
+  sessionTtlMinutes: number;
+  signInMaxFailures: number;
+  signInLockMinutes: number;
+  /** Requests per minute per client on the sign-in routes. */
+  signInRateLimit: number;
+  logLevel: string;
+}
+
+export function readApiConfig(env: Env = process.env): ApiConfig {
+  const r = new EnvReader(env);
+  const partial = {
+    port: r.integer('API_PORT', 8080, 0, 65535),
+    host: r.string('API_HOST', '127.0.0.1'),
+    sessionTtlMinutes: r.integer('API_SESSION_TTL_MINUTES', 720, 1, 43_200),
+    signInMaxFailures: r.integer('API_SIGN_IN_MAX_FAILURES', 5, 1, 100),
+    signInLockMinutes: r.integer('API_SIGN_IN_LOCK_MINUTES', 15, 1, 1440),
+    signInRateLimit: r.integer('API_SIGN_IN_RATE_LIMIT', 20, 1, 10_000),
+    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+  const collect = <T>(read: () => T): T | undefined => {
+    try { return read(); } catch (error) { if (error instanceof ConfigError) r.problems.push(...error.problems); else throw error; }
+  };
+  const databaseUrl = collect(() => readDatabaseUrl(env));
+  const mqttAdmin = collect(() => readMqttConfig(env, 'ADMIN'));
+  return r.done({ ...partial, databaseUrl: databaseUrl!, mqttAdmin: mqttAdmin! });
+}
+
 export function readMqttConfig(env: Env, role: 'INGEST' | 'ADMIN' | 'FLEET'): MqttConfig {
   const r = new EnvReader(env);
   return r.done({

@@ -1,0 +1,61 @@
+// The HTTP API as a Fastify plugin tree (after fastify/demo): third-party plugins, the app's own
+// plugins (database, auth, audit, idempotency, broker), then one module per resource.
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ApiConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { ErrorBody, installErrorHandling } from './errors';
+import audit from './plugins/audit';
+import auth from './plugins/auth';
+import broker from './plugins/broker';
+import idempotency from './plugins/idempotency';
+import prisma from './plugins/prisma';
+import authRoutes from './routes/auth';
+import beneficiaries from './routes/beneficiaries';
+import installations from './routes/installations';
+import inverters from './routes/inverters';
+import me from './routes/me';
+import shares from './routes/shares';
+import users from './routes/users';
+
+export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: createLogger('api', config.logLevel) as FastifyBaseLogger,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    bodyLimit: 1_048_576,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Solar-income platform API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(rateLimit, { global: false });
+  app.addSchema(ErrorBody);
+  installErrorHandling(app);
+
+  await app.register(prisma, { databaseUrl: config.databaseUrl });
+  await app.register(broker, { mqttAdmin: config.mqttAdmin });
+  await app.register(auth);
+  await app.register(audit);
+  await app.register(idempotency);
+
+  const { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit } = config;
+  await app.register(authRoutes, { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit });
+  for (const routes of [installations, inverters, beneficiaries, shares, me, users]) await app.register(routes);
+
+  app.get('/healthz', { schema: { hide: true } }, async () => {
+    await app.prisma.$queryRaw`SELECT 1`;
+    return { status: 'ok' };
+  });
+  // Unknown routes are rate-limited so nobody can scan for them cheaply.
+  app.setNotFoundHandler({ preHandler: app.rateLimit({ max: 60, timeWindow: '1 minute' }) }, (request, reply) =>
+    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  return app;
+}

@@ -1,0 +1,54 @@
+// One error shape for every 4xx: { statusCode, error, message, field? }; 5xx become a generic
+// message and a full log line.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+
+export class HttpError extends Error {
+  constructor(readonly statusCode: number, message: string, readonly field?: string) {
+    super(message);
+  }
+}
+export const notFound = (what: string) => new HttpError(404, `${what} not found`);
+export const badField = (field: string, message: string) => new HttpError(400, `${field}: ${message}`, field);
+
+export const ErrorBody = Type.Object({
+  statusCode: Type.Integer(), error: Type.String(), message: Type.String(), field: Type.Optional(Type.String()),
+}, { $id: 'ErrorBody' });
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 423: 'Locked', 429: 'Too Many Requests' };
+
+// Prisma/PostgreSQL errors that are the client's fault, translated to a message naming the field.
+function fromDatabase(error: { code?: string; meta?: Record<string, unknown>; message: string }): HttpError | null {
+  if (error.code === 'P2002') {
+    const target = error.meta?.target ?? (error.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] } } } | undefined)?.cause?.constraint?.fields;
+    const field = Array.isArray(target) ? target.join(', ') : String(target ?? 'a unique field');
+    return new HttpError(409, `${field}: a record with this value already exists`, field);
+  }
+  if (error.code === 'P2025') return new HttpError(404, 'record not found');
+  if (error.code === 'P2003') return new HttpError(409, 'a referenced record does not exist or is still in use');
+  if (/shares_no_overlap/.test(error.message)) return new HttpError(409, 'validFrom: this beneficiary already has a share in this installation that overlaps this period', 'validFrom');
+  if (/tariff_periods_no_overlap/.test(error.message)) return new HttpError(409, 'effectiveFrom: overlaps another tariff period of this contract', 'effectiveFrom');
+  if (/violates check constraint/.test(error.message)) return new HttpError(400, `a value is out of range (${/constraint "([^"]+)"/.exec(error.message)?.[1] ?? 'check'})`);
+  return null;
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError & { field?: string }, request, reply) => {
+    if (error.validation) {
+      const first = error.validation[0];
+      const path = (first?.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
+      const field = first?.params && 'missingProperty' in first.params ? String(first.params.missingProperty) : path || error.validationContext || 'request';
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${field}: ${first?.message ?? 'invalid'}`, field });
+    }
+    const mapped = error instanceof HttpError ? error : fromDatabase(error as never);
+    const statusCode = mapped?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
+    if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'something went wrong; it has been logged' });
+    }
+    const body: Record<string, unknown> = { statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message: (mapped ?? error).message };
+    const field = mapped?.field ?? error.field;
+    if (field) body.field = field;
+    return reply.code(statusCode).send(body);
+  });
+}

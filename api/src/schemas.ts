@@ -1,0 +1,25 @@
+// Schemas shared by several routes.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** A string enum whose TypeScript type is the union of its values. */
+export const oneOf = <const T extends readonly string[]>(values: T, description?: string) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+
+export const PageQuery = Type.Object({
+  page: Type.Integer({ minimum: 1, default: 1 }),
+  pageSize: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+});
+export type PageQuery = Static<typeof PageQuery>;
+
+export const pageOf = <T extends TSchema>(item: T) => Type.Object({
+  items: Type.Array(item), page: Type.Integer(), pageSize: Type.Integer(), total: Type.Integer(),
+});
+
+export const skipTake = (q: PageQuery) => ({ skip: (q.page - 1) * q.pageSize, take: q.pageSize });
+
+export const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+
+/** A Date column (PostgreSQL date) as YYYY-MM-DD. */
+export const isoDay = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : null);
+export const parseDay = (s: string) => new Date(`${s}T00:00:00Z`);
