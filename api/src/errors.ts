@@ -20,8 +20,10 @@ const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthor
 // Prisma/PostgreSQL errors that are the client's fault, translated to a message naming the field.
 function fromDatabase(error: { code?: string; meta?: Record<string, unknown>; message: string }): HttpError | null {
   if (error.code === 'P2002') {
-    const target = error.meta?.target ?? (error.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] } } } | undefined)?.cause?.constraint?.fields;
-    const field = Array.isArray(target) ? target.join(', ') : String(target ?? 'a unique field');
+    // With the pg driver adapter the violated index arrives as e.g. beneficiaries_national_code_key.
+    const cause = (error.meta?.driverAdapterError as { cause?: { constraint?: { index?: string; fields?: string[] }; table?: string } } | undefined)?.cause;
+    const column = cause?.constraint?.fields?.join(', ') ?? cause?.constraint?.index?.replace(`${cause.table}_`, '').replace(/_key$/, '') ?? String(error.meta?.target ?? 'value');
+    const field = column.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
     return new HttpError(409, `${field}: a record with this value already exists`, field);
   }
   if (error.code === 'P2025') return new HttpError(404, 'record not found');

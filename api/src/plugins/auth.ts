@@ -1,7 +1,7 @@
 // Who is calling: a bearer token maps to a staff user (with a role) or a beneficiary. Route
 // guards: `app.staffOnly(...roles)` and `app.beneficiaryOnly`.
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Role } from '../../../prisma/generated/client/client';
 import { HttpError } from '../errors';
 import { tokenHash } from '../passwords';
@@ -13,8 +13,9 @@ export type Principal =
 declare module 'fastify' {
   interface FastifyRequest { principal: Principal | null }
   interface FastifyInstance {
-    staffOnly: (...roles: Role[]) => preHandlerAsyncHookHandler;
-    beneficiaryOnly: preHandlerAsyncHookHandler;
+    // Route `onRequest` guards: they run before the body is parsed and validated.
+    staffOnly: (...roles: Role[]) => onRequestAsyncHookHandler;
+    beneficiaryOnly: onRequestAsyncHookHandler;
   }
 }
 

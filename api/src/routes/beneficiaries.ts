@@ -39,7 +39,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const provinceId = async (code: string) => (await app.prisma.province.findUnique({ where: { code } }))?.id ?? (() => { throw badField('province', `unknown province code '${code}'`); })();
 
   app.get('/beneficiaries', {
-    preHandler: app.staffOnly('OPERATOR'),
+    onRequest: app.staffOnly('OPERATOR'),
     schema: { tags: ['beneficiaries'], querystring: Type.Composite([PageQuery, Type.Object({ province: Type.Optional(Type.String()), status: Type.Optional(Status), targetGroup: Type.Optional(TargetGroup), q: Type.Optional(Type.String({ maxLength: 100 })) })]), response: { 200: pageOf(Beneficiary), ...errors } },
   }, async (request) => {
     const { province, status, targetGroup, q } = request.query;
@@ -48,13 +48,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return { items: rows.map(toBeneficiary), page: request.query.page, pageSize: request.query.pageSize, total };
   });
 
-  app.get('/beneficiaries/:id', { preHandler: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], params: IdParam, response: { 200: Beneficiary, ...errors } } }, async (request) => {
+  app.get('/beneficiaries/:id', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], params: IdParam, response: { 200: Beneficiary, ...errors } } }, async (request) => {
     const row = await app.prisma.beneficiary.findUnique({ where: { id: request.params.id }, include });
     if (!row) throw notFound('beneficiary');
     return toBeneficiary(row);
   });
 
-  app.post('/beneficiaries', { preHandler: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], body: Create, response: { 201: Beneficiary, ...errors } } }, async (request, reply) => {
+  app.post('/beneficiaries', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], body: Create, response: { 201: Beneficiary, ...errors } } }, async (request, reply) => {
     const b = request.body;
     const data = {
       nationalCode: valid('nationalCode', checkNationalCode(b.nationalCode)), fullName: b.fullName.trim(), targetGroup: b.targetGroup, status: b.status ?? 'ACTIVE',
@@ -68,7 +68,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(201).send(toBeneficiary(row));
   });
 
-  app.patch('/beneficiaries/:id', { preHandler: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], params: IdParam, body: Update, response: { 200: Beneficiary, ...errors } } }, async (request) => {
+  app.patch('/beneficiaries/:id', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], params: IdParam, body: Update, response: { 200: Beneficiary, ...errors } } }, async (request) => {
     const b = request.body;
     const data = {
       ...(b.fullName !== undefined ? { fullName: b.fullName.trim() } : {}), ...(b.targetGroup ? { targetGroup: b.targetGroup } : {}), ...(b.status ? { status: b.status } : {}),
@@ -85,7 +85,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.put('/beneficiaries/:id/pin', {
-    preHandler: app.staffOnly('OPERATOR'),
+    onRequest: app.staffOnly('OPERATOR'),
     schema: { tags: ['beneficiaries'], summary: "Set the beneficiary's portal PIN (given to them in person)", params: IdParam, body: Type.Object({ pin: Type.String({ pattern: '^[0-9۰-۹]{4,8}$' }) }), response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     const pin = toAsciiDigits(request.body.pin);

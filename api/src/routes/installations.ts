@@ -34,7 +34,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   };
 
   app.get('/installations', {
-    preHandler: app.staffOnly('OPERATOR', 'TECHNICIAN'),
+    onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
     schema: { tags: ['installations'], querystring: Type.Composite([PageQuery, Type.Object({ province: Type.Optional(Type.String()), status: Type.Optional(Status), q: Type.Optional(Type.String({ maxLength: 100 })) })]), response: { 200: pageOf(Installation), ...errors } },
   }, async (request) => {
     const { province, status, q } = request.query;
@@ -43,13 +43,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return { items: rows.map(toInstallation), page: request.query.page, pageSize: request.query.pageSize, total };
   });
 
-  app.get('/installations/:id', { preHandler: app.staffOnly('OPERATOR', 'TECHNICIAN'), schema: { tags: ['installations'], params: IdParam, response: { 200: Installation, ...errors } } }, async (request) => {
+  app.get('/installations/:id', { onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'), schema: { tags: ['installations'], params: IdParam, response: { 200: Installation, ...errors } } }, async (request) => {
     const row = await app.prisma.installation.findUnique({ where: { id: request.params.id }, include });
     if (!row) throw notFound('installation');
     return toInstallation(row);
   });
 
-  app.post('/installations', { preHandler: app.staffOnly('OPERATOR'), schema: { tags: ['installations'], body: CreateInstallation, response: { 201: Installation, ...errors } } }, async (request, reply) => {
+  app.post('/installations', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['installations'], body: CreateInstallation, response: { 201: Installation, ...errors } } }, async (request, reply) => {
     const { province, commissionedOn, ...rest } = request.body;
     const row = await app.prisma.$transaction(async (tx) => {
       const created = await tx.installation.create({ data: { ...rest, provinceId: await provinceId(province), commissionedOn: commissionedOn ? parseDay(commissionedOn) : null }, include });
@@ -59,7 +59,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(201).send(toInstallation(row));
   });
 
-  app.patch('/installations/:id', { preHandler: app.staffOnly('OPERATOR'), schema: { tags: ['installations'], params: IdParam, body: UpdateInstallation, response: { 200: Installation, ...errors } } }, async (request) => {
+  app.patch('/installations/:id', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['installations'], params: IdParam, body: UpdateInstallation, response: { 200: Installation, ...errors } } }, async (request) => {
     const { province, commissionedOn, ...rest } = request.body;
     return app.prisma.$transaction(async (tx) => {
       const before = await tx.installation.findUnique({ where: { id: request.params.id }, include });

@@ -20,7 +20,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { installation: { select: { code: true } } } as const;
 
   app.get('/inverters', {
-    preHandler: app.staffOnly('OPERATOR', 'TECHNICIAN'),
+    onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
     schema: { tags: ['inverters'], querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()), status: Type.Optional(oneOf(['ACTIVE', 'DECOMMISSIONED'])) })]), response: { 200: pageOf(Inverter), ...errors } },
   }, async (request) => {
     const { installationId, status } = request.query;
@@ -29,14 +29,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return { items: rows.map(toInverter), page: request.query.page, pageSize: request.query.pageSize, total };
   });
 
-  app.get('/inverters/:serial', { preHandler: app.staffOnly('OPERATOR', 'TECHNICIAN'), schema: { tags: ['inverters'], params: SerialParam, response: { 200: Inverter, ...errors } } }, async (request) => {
+  app.get('/inverters/:serial', { onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'), schema: { tags: ['inverters'], params: SerialParam, response: { 200: Inverter, ...errors } } }, async (request) => {
     const row = await app.prisma.inverter.findUnique({ where: { serial: request.params.serial }, include });
     if (!row) throw notFound('inverter');
     return toInverter(row);
   });
 
   app.post('/inverters', {
-    preHandler: app.staffOnly('TECHNICIAN', 'OPERATOR'),
+    onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
     schema: {
       tags: ['inverters'], summary: 'Register an inverter and create its broker account',
       body: Type.Object({ serial: Type.String({ pattern: SERIAL_PATTERN }), installationId: Type.Integer({ minimum: 1 }), ratedAcW: Type.Integer({ minimum: 1, maximum: 100_000_000 }), model: Type.String({ minLength: 1, maxLength: 120 }) }, { additionalProperties: false }),
@@ -55,7 +55,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/inverters/:serial/decommission', {
-    preHandler: app.staffOnly('TECHNICIAN', 'OPERATOR'),
+    onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
     schema: { tags: ['inverters'], summary: 'Decommission: stop accepting its data and revoke its broker account', params: SerialParam, response: { 200: Inverter, ...errors } },
   }, async (request) => app.prisma.$transaction(async (tx) => {
     const before = await tx.inverter.findUnique({ where: { serial: request.params.serial }, include });

@@ -10,12 +10,12 @@ const Me = Type.Object({ id: Type.Integer(), fullName: Type.String(), province: 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const self = (principal: unknown) => (principal as { beneficiaryId: number }).beneficiaryId;
 
-  app.get('/me', { preHandler: app.beneficiaryOnly, schema: { tags: ['portal'], response: { 200: Me, 401: ErrorBody, 403: ErrorBody } } }, async (request) => {
+  app.get('/me', { onRequest: app.beneficiaryOnly, schema: { tags: ['portal'], response: { 200: Me, 401: ErrorBody, 403: ErrorBody } } }, async (request) => {
     const b = await app.prisma.beneficiary.findUniqueOrThrow({ where: { id: self(request.principal) }, include: { province: true } });
     return { id: b.id, fullName: b.fullName, province: b.province.code, provinceFa: b.province.nameFa, targetGroup: b.targetGroup, shebaMasked: b.sheba && maskIdentifier(b.sheba), mobileMasked: b.mobile && maskIdentifier(b.mobile) };
   });
 
-  app.get('/me/shares', { preHandler: app.beneficiaryOnly, schema: { tags: ['portal'], response: { 200: Type.Array(Share), 401: ErrorBody, 403: ErrorBody } } }, async (request) => {
+  app.get('/me/shares', { onRequest: app.beneficiaryOnly, schema: { tags: ['portal'], response: { 200: Type.Array(Share), 401: ErrorBody, 403: ErrorBody } } }, async (request) => {
     const rows = await app.prisma.share.findMany({ where: { beneficiaryId: self(request.principal) }, include: { installation: { select: { code: true } } }, orderBy: { validFrom: 'asc' } });
     return rows.map(toShare);
   });

@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { badField, ErrorBody, HttpError, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, skipTake } from '../schemas';
-import { peakWeightW } from '../share-rules';
+import { overlaps, peakWeightW } from '../share-rules';
 
 export const Share = Type.Object({
   id: Type.Integer(), beneficiaryId: Type.Integer(), installationId: Type.Integer(), installationCode: Type.String(),
@@ -19,7 +19,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { installation: { select: { code: true } } } as const;
 
   app.get('/shares', {
-    preHandler: app.staffOnly('OPERATOR'),
+    onRequest: app.staffOnly('OPERATOR'),
     schema: { tags: ['shares'], querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()), beneficiaryId: Type.Optional(Type.Integer()), activeOn: Type.Optional(IsoDate) })]), response: { 200: pageOf(Share), ...errors } },
   }, async (request) => {
     const { installationId, beneficiaryId, activeOn } = request.query;
@@ -33,7 +33,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/shares', {
-    preHandler: app.staffOnly('OPERATOR'),
+    onRequest: app.staffOnly('OPERATOR'),
     schema: { tags: ['shares'], body: Type.Object({ beneficiaryId: Type.Integer({ minimum: 1 }), installationId: Type.Integer({ minimum: 1 }), weightW: Type.Integer({ minimum: 1, maximum: 100_000_000 }), validFrom: IsoDate, validUntil: Type.Optional(IsoDate) }, { additionalProperties: false }), response: { 201: Share, ...errors } },
   }, async (request, reply) => {
     const b = request.body;
@@ -48,6 +48,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (person.status === 'EXITED') throw badField('beneficiaryId', 'this beneficiary has exited the program');
       const capacityW = Math.round(Number(locked[0]!.dc_capacity_kwp) * 1000);
       const existing = await tx.share.findMany({ where: { installationId: b.installationId } });
+      if (existing.some((s) => s.beneficiaryId === b.beneficiaryId && overlaps(s, candidate))) {
+        throw new HttpError(409, 'validFrom: this beneficiary already has a share in this installation that overlaps this period', 'validFrom');
+      }
       const peak = peakWeightW(existing, candidate);
       if (peak > capacityW) throw new HttpError(409, `weightW: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`, 'weightW');
       const created = await tx.share.create({ data: { beneficiaryId: b.beneficiaryId, installationId: b.installationId, ...candidate }, include });
@@ -58,7 +61,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.patch('/shares/:id', {
-    preHandler: app.staffOnly('OPERATOR'),
+    onRequest: app.staffOnly('OPERATOR'),
     schema: { tags: ['shares'], summary: 'End a share (the person leaves) or reopen it', params: IdParam, body: Type.Object({ validUntil: Type.Union([IsoDate, Type.Null()]) }, { additionalProperties: false }), response: { 200: Share, ...errors } },
   }, async (request) => app.prisma.$transaction(async (tx) => {
     const before = await tx.share.findUnique({ where: { id: request.params.id }, include });

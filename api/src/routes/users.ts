@@ -9,7 +9,7 @@ const User = Type.Object({ id: Type.Integer(), username: Type.String(), role: Ty
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/users', {
-    preHandler: app.staffOnly(),
+    onRequest: app.staffOnly(),
     schema: {
       tags: ['users'],
       body: Type.Object({ username: Type.String({ pattern: '^[a-z0-9._-]{3,60}$' }), password: Type.String({ minLength: 10, maxLength: 200 }), role: oneOf(['ADMIN', 'OPERATOR', 'TECHNICIAN']) }, { additionalProperties: false }),

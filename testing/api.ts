@@ -1,0 +1,27 @@
+// The API in-process (app.inject, no port) against the real PostgreSQL and broker, with helpers
+// to create staff users and sign in.
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/src/app';
+import { hashSecret } from '../api/src/passwords';
+import { readApiConfig } from '../lib/config';
+import { createPrisma } from '../lib/db';
+
+export async function testApp(overrides: Record<string, string> = {}): Promise<FastifyInstance> {
+  return buildApp(readApiConfig({ ...process.env, LOG_LEVEL: 'silent', ...overrides }));
+}
+
+const PASSWORD = 'long-enough-password';
+export async function staffToken(app: FastifyInstance, username: string, role: 'ADMIN' | 'OPERATOR' | 'TECHNICIAN'): Promise<string> {
+  const prisma = createPrisma(process.env.DATABASE_URL!);
+  try {
+    const passwordHash = await hashSecret(PASSWORD);
+    await prisma.user.upsert({ where: { username }, create: { username, role, passwordHash }, update: { role, passwordHash, failedSignIns: 0, lockedUntil: null } });
+  } finally {
+    await prisma.$disconnect();
+  }
+  const response = await app.inject({ method: 'POST', url: '/auth/staff/sign-in', payload: { username, password: PASSWORD } });
+  if (response.statusCode !== 200) throw new Error(`sign-in of ${username} failed: ${response.body}`);
+  return response.json().token as string;
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
