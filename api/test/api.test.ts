@@ -154,6 +154,27 @@ describe('shares', () => {
   });
 });
 
+describe('contracts and loans', () => {
+  it('keep tariff periods without overlaps and loans that repay their principal, in exact Rials', async () => {
+    const site = await installation('money');
+    const contract = await call('POST', '/contracts', token.operator, { installationId: site.id, reference: `C-${run}`, kind: 'SUPPORT', startDate: '2024-01-01', tariffs: [{ effectiveFrom: '2024-01-01', effectiveUntil: '2025-01-01', rialPerKwh: 30000 }] });
+    expect(contract.statusCode, contract.body).toBe(201);
+    const id = contract.json().id;
+    expect((await call('POST', `/contracts/${id}/tariffs`, token.operator, { effectiveFrom: '2025-01-01', rialPerKwh: 38500 })).json().tariffs).toEqual([
+      { effectiveFrom: '2024-01-01', effectiveUntil: '2025-01-01', rialPerKwh: 30000 }, { effectiveFrom: '2025-01-01', effectiveUntil: null, rialPerKwh: 38500 },
+    ]);
+    expect((await call('POST', `/contracts/${id}/tariffs`, token.operator, { effectiveFrom: '2025-06-01', rialPerKwh: 40000 })).json()).toMatchObject({ statusCode: 409, field: 'effectiveFrom' });
+    expect((await call('POST', '/contracts', token.operator, { installationId: site.id, reference: `C-${run}`, kind: 'ORDINARY', startDate: '2024-01-01', tariffs: [{ effectiveFrom: '2024-01-01', rialPerKwh: 1 }] })).json()).toMatchObject({ statusCode: 409, field: 'reference' });
+
+    const big = '12345678901234567890'.slice(0, 18); // beyond 2^53: travels as a string, stored exactly
+    const loan = await call('POST', '/loans', token.operator, { installationId: site.id, reference: `L-${run}`, principalRials: big, installmentRials: big, installments: 1, firstDueMonth: '1405-08' });
+    expect(loan.json()).toMatchObject({ principalRials: big, installmentRials: big, firstDueMonth: '1405-08' });
+    expect((await call('POST', '/loans', token.operator, { installationId: site.id, reference: `L2-${run}`, principalRials: '1500000000', installmentRials: '10000000', installments: 84, firstDueMonth: '1405-08' })).json()).toMatchObject({ statusCode: 400, field: 'installments' });
+    expect((await call('POST', '/loans', token.operator, { installationId: site.id, reference: `L3-${run}`, principalRials: '100', installmentRials: '100', installments: 1, firstDueMonth: '1405-13' })).json()).toMatchObject({ statusCode: 400, field: 'firstDueMonth' });
+    expect((await call('POST', '/loans', token.technician, { installationId: site.id })).statusCode).toBe(403);
+  });
+});
+
 describe('inverters and devices', () => {
   it('provision broker credentials on registration (shown once) and revoke them on decommissioning, audited', async () => {
     const site = await installation('devices');
