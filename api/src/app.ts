@@ -16,6 +16,7 @@ import prisma from './plugins/prisma';
 import authRoutes from './routes/auth';
 import beneficiaries from './routes/beneficiaries';
 import contracts from './routes/contracts';
+import imports from './routes/imports';
 import installations from './routes/installations';
 import inverters from './routes/inverters';
 import me from './routes/me';
@@ -49,7 +50,7 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
 
   const { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit } = config;
   await app.register(authRoutes, { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit });
-  for (const routes of [installations, inverters, beneficiaries, shares, contracts, me, users]) await app.register(routes);
+  for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users]) await app.register(routes);
 
   app.get('/healthz', { schema: { hide: true } }, async () => {
     await app.prisma.$queryRaw`SELECT 1`;

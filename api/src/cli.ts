@@ -1,8 +1,12 @@
 // Operator CLI:  npm run ops -- <command>
 //   create-user --username NAME --role ADMIN|OPERATOR|TECHNICIAN   (password from OPS_PASSWORD or asked)
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { readDatabaseUrl } from '../../lib/config';
+import { readDatabaseUrl, readMqttConfig } from '../../lib/config';
+import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
+import { provisionDevices } from '../../lib/mqtt/device-accounts';
+import { IMPORT_KINDS, runImport, type ImportKind } from './import/run-import';
 import { createPrisma } from '../../lib/db';
 import { hashSecret } from './passwords';
 
@@ -10,7 +14,10 @@ const USAGE = `Usage: npm run ops -- <command> [options]
 
 Commands:
   create-user --username NAME --role ADMIN|OPERATOR|TECHNICIAN
-      creates a staff account; the password comes from OPS_PASSWORD or is asked for (10+ characters)`;
+      creates a staff account; the password comes from OPS_PASSWORD or is asked for (10+ characters)
+  import beneficiaries|installations|inverters|shares FILE.csv [--dry-run]
+      all rows or none; prints every bad row (line, column, reason); new inverters' broker
+      passwords are written to FILE.credentials.csv (mode 600)`;
 const fail = (message: string): never => { console.error(`error: ${message}`); process.exit(2); };
 
 async function readPassword(): Promise<string> {
@@ -37,6 +44,35 @@ if (command === 'create-user') {
     const user = await prisma.user.upsert({ where: { username }, create: { username, role: role as 'ADMIN', passwordHash: await hashSecret(password) }, update: { role: role as 'ADMIN', passwordHash: await hashSecret(password), failedSignIns: 0, lockedUntil: null } });
     await prisma.auditLog.create({ data: { actor: `cli:${process.env.USER ?? 'unknown'}`, action: 'upsert', entity: 'user', entityId: String(user.id), after: { username, role } } });
     console.log(`staff user '${username}' (${role}) is ready`);
+  } finally {
+    await prisma.$disconnect();
+  }
+} else if (command === 'import') {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean' } } });
+  const [kind, file] = positionals;
+  if (!kind || !(IMPORT_KINDS as readonly string[]).includes(kind)) fail(`import: kind must be one of ${IMPORT_KINDS.join(', ')}`);
+  if (!file || !existsSync(file)) fail(`import: file '${file ?? ''}' not found`);
+  const prisma = createPrisma(readDatabaseUrl(process.env));
+  try {
+    let last = 0;
+    const report = await runImport(prisma, kind as ImportKind, readFileSync(file!, 'utf8'), {
+      dryRun: values['dry-run'] ?? false, actor: `cli:${process.env.USER ?? 'unknown'}`,
+      onProgress: (done, total) => { if (Date.now() - last > 500 || done === total) { last = Date.now(); process.stderr.write(`\r${kind}: ${done}/${total} rows checked`); } },
+    });
+    process.stderr.write('\n');
+    for (const e of report.errors) console.log(`line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.reason}`);
+    const verb = report.dryRun ? 'would be' : 'were';
+    console.log(report.errors.length > 0
+      ? `${report.errors.length} bad row(s): nothing was imported`
+      : `${report.rows} rows: ${report.created} ${verb} created, ${report.updated} ${verb} updated, ${report.unchanged} unchanged${report.dryRun ? ' (dry run: nothing written)' : ''}`);
+    if (report.newInverters.length > 0) {
+      const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
+      const passwords = await provisionDevices(admin, report.newInverters).finally(() => admin.close());
+      const out = `${file}.credentials.csv`;
+      writeFileSync(out, `serial,password\n${[...passwords].map(([s, p]) => `${s},${p}`).join('\n')}\n`, { mode: 0o600 });
+      console.log(`broker passwords of ${passwords.size} new inverters: ${out} (give them to the installers, then delete the file)`);
+    }
+    process.exitCode = report.errors.length > 0 ? 1 : 0;
   } finally {
     await prisma.$disconnect();
   }

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
-import { checkMobile, checkNationalCode, checkSheba, type Checked } from '../../../lib/identifiers/validate';
+import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
 import { badField, ErrorBody, notFound } from '../errors';
 import { hashSecret } from '../passwords';
 import { IdParam, PageQuery, pageOf, skipTake, oneOf } from '../schemas';
@@ -31,8 +31,6 @@ export const toBeneficiary = (r: Row): Static<typeof Beneficiary> => ({
 });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
-const valid = (field: string, checked: Checked) => { if (!checked.ok) throw badField(field, checked.reason); return checked.value; };
-const optional = (field: string, value: string | null | undefined, check: (v: string) => Checked) => (value === undefined ? undefined : value === null ? null : valid(field, check(value)));
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { province: { select: { code: true } } } as const;
@@ -57,8 +55,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/beneficiaries', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], body: Create, response: { 201: Beneficiary, ...errors } } }, async (request, reply) => {
     const b = request.body;
     const data = {
-      nationalCode: valid('nationalCode', checkNationalCode(b.nationalCode)), fullName: b.fullName.trim(), targetGroup: b.targetGroup, status: b.status ?? 'ACTIVE',
-      mobile: optional('mobile', b.mobile, checkMobile) ?? null, sheba: optional('sheba', b.sheba, checkSheba) ?? null, provinceId: await provinceId(b.province),
+      nationalCode: nationalCodeOf(b.nationalCode), fullName: b.fullName.trim(), targetGroup: b.targetGroup, status: b.status ?? 'ACTIVE',
+      mobile: mobileOf(b.mobile) ?? null, sheba: shebaOf(b.sheba) ?? null, provinceId: await provinceId(b.province),
     };
     const row = await app.prisma.$transaction(async (tx) => {
       const created = await tx.beneficiary.create({ data, include });
@@ -72,7 +70,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const b = request.body;
     const data = {
       ...(b.fullName !== undefined ? { fullName: b.fullName.trim() } : {}), ...(b.targetGroup ? { targetGroup: b.targetGroup } : {}), ...(b.status ? { status: b.status } : {}),
-      ...(b.mobile !== undefined ? { mobile: optional('mobile', b.mobile, checkMobile) } : {}), ...(b.sheba !== undefined ? { sheba: optional('sheba', b.sheba, checkSheba) } : {}),
+      ...(b.mobile !== undefined ? { mobile: mobileOf(b.mobile) } : {}), ...(b.sheba !== undefined ? { sheba: shebaOf(b.sheba) } : {}),
       ...(b.province ? { provinceId: await provinceId(b.province) } : {}),
     };
     return app.prisma.$transaction(async (tx) => {

@@ -54,6 +54,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(201).send(result);
   });
 
+  app.post('/inverters/:serial/credentials', {
+    onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
+    schema: { tags: ['inverters'], summary: 'Issue a new broker password (the old one stops working)', params: SerialParam, response: { 201: Type.Object({ username: Type.String(), password: Type.String() }), ...errors } },
+  }, async (request, reply) => {
+    const inverter = await app.prisma.inverter.findUnique({ where: { serial: request.params.serial } });
+    if (!inverter) throw notFound('inverter');
+    if (inverter.status !== 'ACTIVE') throw new HttpError(409, 'serial: the inverter is decommissioned', 'serial');
+    const password = await provisionDevice(await app.brokerAdmin(), inverter.serial);
+    await app.audit(request, { action: 'issue_credentials', entity: 'inverter', entityId: inverter.serial });
+    return reply.code(201).send({ username: inverter.serial, password });
+  });
+
   app.post('/inverters/:serial/decommission', {
     onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
     schema: { tags: ['inverters'], summary: 'Decommission: stop accepting its data and revoke its broker account', params: SerialParam, response: { 200: Inverter, ...errors } },

@@ -3,9 +3,9 @@
 // never exceed its capacity on any day.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { badField, ErrorBody, HttpError, notFound } from '../errors';
+import { ErrorBody, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, skipTake } from '../schemas';
-import { overlaps, peakWeightW } from '../share-rules';
+import { createShare, updateShare } from '../share-service';
 
 export const Share = Type.Object({
   id: Type.Integer(), beneficiaryId: Type.Integer(), installationId: Type.Integer(), installationCode: Type.String(),
@@ -37,23 +37,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['shares'], body: Type.Object({ beneficiaryId: Type.Integer({ minimum: 1 }), installationId: Type.Integer({ minimum: 1 }), weightW: Type.Integer({ minimum: 1, maximum: 100_000_000 }), validFrom: IsoDate, validUntil: Type.Optional(IsoDate) }, { additionalProperties: false }), response: { 201: Share, ...errors } },
   }, async (request, reply) => {
     const b = request.body;
-    const candidate = { weightW: b.weightW, validFrom: parseDay(b.validFrom), validUntil: b.validUntil ? parseDay(b.validUntil) : null };
-    if (candidate.validUntil && candidate.validUntil <= candidate.validFrom) throw badField('validUntil', 'must be after validFrom');
     const row = await app.prisma.$transaction(async (tx) => {
-      // Serialise share changes per installation, so two concurrent requests cannot both fit.
-      const locked = await tx.$queryRaw<{ dc_capacity_kwp: string }[]>`SELECT dc_capacity_kwp FROM installations WHERE id = ${b.installationId} FOR UPDATE`;
-      if (locked.length === 0) throw badField('installationId', 'no such installation');
-      const person = await tx.beneficiary.findUnique({ where: { id: b.beneficiaryId } });
-      if (!person) throw badField('beneficiaryId', 'no such beneficiary');
-      if (person.status === 'EXITED') throw badField('beneficiaryId', 'this beneficiary has exited the program');
-      const capacityW = Math.round(Number(locked[0]!.dc_capacity_kwp) * 1000);
-      const existing = await tx.share.findMany({ where: { installationId: b.installationId } });
-      if (existing.some((s) => s.beneficiaryId === b.beneficiaryId && overlaps(s, candidate))) {
-        throw new HttpError(409, 'validFrom: this beneficiary already has a share in this installation that overlaps this period', 'validFrom');
-      }
-      const peak = peakWeightW(existing, candidate);
-      if (peak > capacityW) throw new HttpError(409, `weightW: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`, 'weightW');
-      const created = await tx.share.create({ data: { beneficiaryId: b.beneficiaryId, installationId: b.installationId, ...candidate }, include });
+      const created = await createShare(tx, { beneficiaryId: b.beneficiaryId, installationId: b.installationId, weightW: b.weightW, validFrom: parseDay(b.validFrom), validUntil: b.validUntil ? parseDay(b.validUntil) : null });
       await app.audit(request, { action: 'create', entity: 'share', entityId: created.id, after: toShare(created) }, tx);
       return created;
     });
@@ -66,14 +51,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => app.prisma.$transaction(async (tx) => {
     const before = await tx.share.findUnique({ where: { id: request.params.id }, include });
     if (!before) throw notFound('share');
-    const validUntil = request.body.validUntil ? parseDay(request.body.validUntil) : null;
-    if (validUntil && validUntil <= before.validFrom) throw badField('validUntil', 'must be after validFrom');
-    await tx.$queryRaw`SELECT id FROM installations WHERE id = ${before.installationId} FOR UPDATE`;
-    const capacity = (await tx.installation.findUniqueOrThrow({ where: { id: before.installationId } })).dcCapacityKwp;
-    const others = await tx.share.findMany({ where: { installationId: before.installationId, id: { not: before.id } } });
-    const peak = peakWeightW(others, { weightW: before.weightW, validFrom: before.validFrom, validUntil });
-    if (peak > Math.round(Number(capacity) * 1000)) throw new HttpError(409, `validUntil: shares would reach ${peak} W on some day, above the installation's capacity`, 'validUntil');
-    const after = await tx.share.update({ where: { id: before.id }, data: { validUntil }, include });
+    const after = await updateShare(tx, before.id, { validUntil: request.body.validUntil ? parseDay(request.body.validUntil) : null });
     await app.audit(request, { action: 'update', entity: 'share', entityId: after.id, before: toShare(before), after: toShare(after) }, tx);
     return toShare(after);
   }));
