@@ -90,6 +90,11 @@ export interface IngestConfig {
 }
 
 export interface ApiConfig {
+  influx: InfluxConfig;
+  /** How often the program-progress snapshot is recomputed. */
+  progressRefreshSeconds: number;
+  /** An inverter silent this long while the sun is up at its site counts as stale. */
+  staleAfterMinutes: number;
   port: number;
   host: string;
   databaseUrl: string;
@@ -111,6 +116,8 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     signInMaxFailures: r.integer('API_SIGN_IN_MAX_FAILURES', 5, 1, 100),
     signInLockMinutes: r.integer('API_SIGN_IN_LOCK_MINUTES', 15, 1, 1440),
     signInRateLimit: r.integer('API_SIGN_IN_RATE_LIMIT', 20, 1, 10_000),
+    progressRefreshSeconds: r.integer('API_PROGRESS_REFRESH_SECONDS', 30, 1, 3600),
+    staleAfterMinutes: r.integer('API_STALE_AFTER_MINUTES', 30, 1, 1440),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
   const collect = <T>(read: () => T): T | undefined => {
@@ -118,7 +125,8 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
   };
   const databaseUrl = collect(() => readDatabaseUrl(env));
   const mqttAdmin = collect(() => readMqttConfig(env, 'ADMIN'));
-  return r.done({ ...partial, databaseUrl: databaseUrl!, mqttAdmin: mqttAdmin! });
+  const influx = collect(() => readInfluxConfig(env));
+  return r.done({ ...partial, databaseUrl: databaseUrl!, mqttAdmin: mqttAdmin!, influx: influx! });
 }
 
 export function readMqttConfig(env: Env, role: 'INGEST' | 'ADMIN' | 'FLEET'): MqttConfig {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm start`: sets up the `run` profile and runs the platform in the foreground — ingest and a
-# simulated fleet — until Ctrl-C. Children are stopped by PID; the databases and broker keep
+# `npm start`: sets up the `run` profile and runs the platform in the foreground — ingest, the API
+# and a simulated fleet — until Ctrl-C. Children are stopped by PID; the databases and broker keep
 # running (stop them with `npm run services stop`).
 set -euo pipefail
 export SOLAR_PROFILE=run
@@ -31,9 +31,11 @@ step "Starting the platform"
 start_child ingest node --import tsx ingest/src/main.ts
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" 2>/dev/null && break; sleep 0.2; done
 curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" || fail "ingest did not become healthy; see $SOLAR_DATA_DIR/logs/ingest.log"
+start_child api node --import tsx api/src/server.ts
 start_child fleet node --import tsx simulators/src/cli.ts fleet --inverters "${FLEET_INVERTERS:-200}" --interval "${FLEET_INTERVAL_S:-10}" --register --provision
 
 step "Running (Ctrl-C to stop)"
+info "API and its docs: http://127.0.0.1:$API_PORT/docs  (first admin: npm run ops -- create-user --username admin --role ADMIN)"
 info "ingest health:   http://127.0.0.1:$INGEST_HTTP_PORT/healthz"
 info "ingest metrics:  http://127.0.0.1:$INGEST_HTTP_PORT/metrics"
 info "InfluxDB:        $INFLUX_URL (database $INFLUX_DATABASE)"

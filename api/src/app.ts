@@ -20,6 +20,7 @@ import imports from './routes/imports';
 import installations from './routes/installations';
 import inverters from './routes/inverters';
 import me from './routes/me';
+import progress from './routes/progress';
 import shares from './routes/shares';
 import users from './routes/users';
 
@@ -50,6 +51,7 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
 
   const { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit } = config;
   await app.register(authRoutes, { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit });
+  await app.register(progress, { influx: config.influx, progressRefreshSeconds: config.progressRefreshSeconds, staleAfterMinutes: config.staleAfterMinutes });
   for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users]) await app.register(routes);
 
   app.get('/healthz', { schema: { hide: true } }, async () => {

@@ -3,7 +3,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { readDatabaseUrl, readMqttConfig } from '../../lib/config';
+import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../lib/config';
+import { InfluxClient } from '../../lib/influx/client';
+import { computeProgress } from './progress';
 import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
 import { provisionDevices } from '../../lib/mqtt/device-accounts';
 import { IMPORT_KINDS, runImport, type ImportKind } from './import/run-import';
@@ -17,7 +19,9 @@ Commands:
       creates a staff account; the password comes from OPS_PASSWORD or is asked for (10+ characters)
   import beneficiaries|installations|inverters|shares FILE.csv [--dry-run]
       all rows or none; prints every bad row (line, column, reason); new inverters' broker
-      passwords are written to FILE.credentials.csv (mode 600)`;
+      passwords are written to FILE.credentials.csv (mode 600)
+  progress
+      MW commissioned and people receiving income against the targets, by province; silent inverters`;
 const fail = (message: string): never => { console.error(`error: ${message}`); process.exit(2); };
 
 async function readPassword(): Promise<string> {
@@ -73,6 +77,23 @@ if (command === 'create-user') {
       console.log(`broker passwords of ${passwords.size} new inverters: ${out} (give them to the installers, then delete the file)`);
     }
     process.exitCode = report.errors.length > 0 ? 1 : 0;
+  } finally {
+    await prisma.$disconnect();
+  }
+} else if (command === 'progress') {
+  const prisma = createPrisma(readDatabaseUrl(process.env));
+  try {
+    const p = await computeProgress(prisma, new InfluxClient(readInfluxConfig(process.env)), 30);
+    const rows = p.provinces.filter((x) => x.installations > 0 || x.people > 0);
+    console.log(`Program progress at ${p.generatedAt}`);
+    console.log(`  MW commissioned: ${p.overall.mwCommissioned} of ${p.target.mw} (${p.overall.mwPercent} %), ${p.overall.installations} installations`);
+    console.log(`  people receiving income: ${p.overall.people} of ${p.target.people} (${p.overall.peoplePercent} %)`);
+    console.log(`  inverters: ${p.freshness.activeInverters} active, ${p.freshness.sunUp} under the sun now, ${p.freshness.silentWhileSunUp} silent for ${p.freshness.staleAfterMinutes}+ min while the sun is up${p.freshness.telemetryAvailable ? '' : ' (InfluxDB unreachable: freshness unknown)'}`);
+    if (rows.length > 0) {
+      console.log(`\n  ${'province'.padEnd(28)}${'installations'.padStart(14)}${'MW'.padStart(10)}${'people'.padStart(10)}`);
+      for (const r of rows) console.log(`  ${`${r.province} (${r.nameFa})`.padEnd(28)}${String(r.installations).padStart(14)}${r.mwCommissioned.toFixed(3).padStart(10)}${String(r.people).padStart(10)}`);
+    }
+    if (p.freshness.silentSerials.length > 0) console.log(`\n  silent: ${p.freshness.silentSerials.slice(0, 20).join(', ')}${p.freshness.silentWhileSunUp > 20 ? ', …' : ''}`);
   } finally {
     await prisma.$disconnect();
   }

@@ -203,6 +203,32 @@ describe('inverters and devices', () => {
   });
 });
 
+describe('program progress', () => {
+  it('counts commissioned MW and people with an active share by province, and inverters silent in daylight', async () => {
+    const before = (await call('GET', '/progress?fresh=true', token.operator)).json();
+    const site = await installation('progress', 20);
+    const person = await beneficiary(20);
+    expect((await call('POST', '/shares', token.operator, { beneficiaryId: person.id, installationId: site.id, weightW: 5000, validFrom: '2020-01-01' })).statusCode).toBe(201);
+    await call('PATCH', `/installations/${site.id}`, token.operator, { status: 'COMMISSIONED' });
+    // '0…' sorts first in the capped list of silent serials.
+    await call('POST', '/inverters', token.technician, { serial: `0PRG${run}`, installationId: site.id, ratedAcW: 20000, model: 'x' });
+    const after = (await call('GET', '/progress?fresh=true', token.operator)).json();
+    const yazd = (p: { provinces: { province: string; mwCommissioned: number; people: number }[] }) => p.provinces.find((x) => x.province === 'yazd')!;
+    expect(after.target).toEqual({ mw: 35, people: 21000 });
+    expect(after.provinces).toHaveLength(31);
+    expect(yazd(after).mwCommissioned - yazd(before).mwCommissioned).toBeCloseTo(0.02, 6);
+    expect(yazd(after).people - yazd(before).people).toBe(1);
+    expect(after.overall.people - before.overall.people).toBe(1);
+    expect(after.freshness.activeInverters - before.freshness.activeInverters).toBe(1);
+    expect(after.freshness.telemetryAvailable).toBe(true);
+    // Yazd at this instant: if the sun is up there, the new inverter (never heard from) is silent.
+    const sunUp = after.freshness.sunUp - before.freshness.sunUp === 1;
+    expect(after.freshness.silentSerials.includes(`0PRG${run}`)).toBe(sunUp);
+    expect(after.freshness.silentWhileSunUp - before.freshness.silentWhileSunUp).toBe(sunUp ? 1 : 0);
+    expect((await call('GET', '/progress', null)).statusCode).toBe(401);
+  });
+});
+
 describe('API surface', () => {
   it('serves its OpenAPI document and names malformed input', async () => {
     const doc = (await app.inject({ url: '/docs/json' })).json();
