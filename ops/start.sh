@@ -31,7 +31,7 @@ step "Starting the platform"
 start_child ingest node --import tsx ingest/src/main.ts
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" 2>/dev/null && break; sleep 0.2; done
 curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" || fail "ingest did not become healthy; see $SOLAR_DATA_DIR/logs/ingest.log"
-start_child api node --import tsx api/src/server.ts
+start_child api node --max-semi-space-size=64 --import tsx api/src/server.ts
 start_child fleet node --import tsx simulators/src/cli.ts fleet --inverters "${FLEET_INVERTERS:-200}" --interval "${FLEET_INTERVAL_S:-10}" --register --provision
 
 step "Running (Ctrl-C to stop)"

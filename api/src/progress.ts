@@ -19,22 +19,22 @@ const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** di
 
 export async function computeProgress(prisma: PrismaClient, influx: InfluxClient, staleAfterMinutes: number, now = new Date()): Promise<Progress> {
   const today = new Date(now.toISOString().slice(0, 10));
-  const [byProvince, people, inverters] = await Promise.all([
-    prisma.$queryRaw<{ code: string; name_fa: string; installations: number; kwp: string | null }[]>`
+  // One query after another, not in parallel: on a small machine this background work must leave
+  // CPU for the requests being served.
+  const byProvince = await prisma.$queryRaw<{ code: string; name_fa: string; installations: number; kwp: string | null }[]>`
       SELECT p.code, p.name_fa, count(i.id)::int AS installations, sum(i.dc_capacity_kwp)::text AS kwp
       FROM provinces p LEFT JOIN installations i ON i.province_id = p.id AND i.status = 'COMMISSIONED'
-      GROUP BY p.code, p.name_fa ORDER BY p.code`,
-    prisma.$queryRaw<{ code: string; people: number }[]>`
+      GROUP BY p.code, p.name_fa ORDER BY p.code`;
+  const people = await prisma.$queryRaw<{ code: string; people: number }[]>`
       SELECT p.code, count(DISTINCT s.beneficiary_id)::int AS people
       FROM shares s JOIN beneficiaries b ON b.id = s.beneficiary_id AND b.status = 'ACTIVE'
       JOIN installations i ON i.id = s.installation_id AND i.status = 'COMMISSIONED'
       JOIN provinces p ON p.id = b.province_id
       WHERE s.valid_from <= ${today} AND (s.valid_until IS NULL OR s.valid_until > ${today})
-      GROUP BY p.code`,
-    prisma.$queryRaw<{ serial: string; latitude: string; longitude: string }[]>`
+      GROUP BY p.code`;
+  const inverters = await prisma.$queryRaw<{ serial: string; latitude: string; longitude: string }[]>`
       SELECT inv.serial, i.latitude::text, i.longitude::text FROM inverters inv JOIN installations i ON i.id = inv.installation_id
-      WHERE inv.status = 'ACTIVE' AND i.status = 'COMMISSIONED'`,
-  ]);
+      WHERE inv.status = 'ACTIVE' AND i.status = 'COMMISSIONED'`;
   const peopleBy = new Map(people.map((p) => [p.code, p.people]));
   const provinces = byProvince.map((p) => ({ province: p.code, nameFa: p.name_fa, installations: p.installations, mwCommissioned: round(Number(p.kwp ?? 0) / 1000), people: peopleBy.get(p.code) ?? 0 }));
   const mw = round(provinces.reduce((s, p) => s + p.mwCommissioned, 0));

@@ -21,19 +21,41 @@ declare module 'fastify' {
 
 export const actorOf = (p: Principal | null) => (p === null ? 'anonymous' : p.kind === 'staff' ? `user:${p.username}` : `beneficiary:${p.beneficiaryId}`);
 
+/** Resolved sessions are cached this long: a revoked token elsewhere is honoured at most this long. */
+export const SESSION_CACHE_MS = 10_000;
+const SESSION_CACHE_MAX = 50_000;
+
+declare module 'fastify' {
+  interface FastifyInstance { forgetSession: (token: string) => void }
+}
+
 export default fp(async (app) => {
+  const cache = new Map<string, { principal: Principal | null; until: number }>();
+  app.decorate('forgetSession', (token: string) => { cache.delete(tokenHash(token)); });
+
+  // On every uncached request: one plain query rather than the query builder.
+  async function resolve(hash: string): Promise<Principal | null> {
+    const [row] = await app.prisma.$queryRaw<{ userId: number | null; username: string | null; role: Role | null; beneficiaryId: number | null }[]>`
+      SELECT u.id AS "userId", u.username, u.role::text AS role, s.beneficiary_id AS "beneficiaryId"
+      FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = ${hash} AND s.expires_at > now()`;
+    if (!row) return null;
+    if (row.userId !== null) return { kind: 'staff', userId: row.userId, username: row.username!, role: row.role! };
+    return row.beneficiaryId !== null ? { kind: 'beneficiary', beneficiaryId: row.beneficiaryId } : null;
+  }
+
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     if (!header?.startsWith('Bearer ')) return;
-    const session = await app.prisma.session.findUnique({ where: { tokenHash: tokenHash(header.slice(7).trim()) } });
-    if (!session || session.expiresAt < new Date()) return;
-    if (session.userId !== null) {
-      const user = await app.prisma.user.findUnique({ where: { id: session.userId } });
-      if (user) request.principal = { kind: 'staff', userId: user.id, username: user.username, role: user.role };
-    } else if (session.beneficiaryId !== null) {
-      request.principal = { kind: 'beneficiary', beneficiaryId: session.beneficiaryId };
-    }
+    const hash = tokenHash(header.slice(7).trim());
+    const now = Date.now();
+    const cached = cache.get(hash);
+    if (cached && cached.until > now) { request.principal = cached.principal; return; }
+    const principal = await resolve(hash);
+    if (cache.size >= SESSION_CACHE_MAX) cache.clear();
+    // Jittered lifetimes: sessions cached together must not all expire (and hit the database) together.
+    cache.set(hash, { principal, until: now + SESSION_CACHE_MS * (0.5 + Math.random() / 2) });
+    request.principal = principal;
   });
 
   const requireSignedIn = (request: FastifyRequest) => {

@@ -56,7 +56,11 @@ const routes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, options)
 
   app.post('/auth/sign-out', { schema: { tags: ['auth'], summary: 'End this session', response: { 204: Type.Null() } } }, async (request, reply) => {
     const header = request.headers.authorization;
-    if (header?.startsWith('Bearer ')) await app.prisma.session.deleteMany({ where: { tokenHash: tokenHash(header.slice(7).trim()) } });
+    if (header?.startsWith('Bearer ')) {
+      const token = header.slice(7).trim();
+      await app.prisma.session.deleteMany({ where: { tokenHash: tokenHash(token) } });
+      app.forgetSession(token);
+    }
     return reply.code(204).send(null);
   });
 };
