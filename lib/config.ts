@@ -184,3 +184,14 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
   const databaseUrl = collect(() => readDatabaseUrl(env));
   return r.done({ ...config, mqtt: mqtt!, influx: influx!, databaseUrl: databaseUrl! });
 }
+
+/** For entry points: the configuration, or a clear message and exit code 2. */
+export function configOrExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+}

@@ -2,7 +2,7 @@
 // province and overall, and data freshness (inverters silent while the sun is up at their site).
 import type { PrismaClient } from '../../prisma/generated/client/client';
 import { InfluxClient } from '../../lib/influx/client';
-import { solarPosition } from '../../simulators/src/physics/solar-position';
+import { solarPosition } from '../../lib/solar/solar-position';
 
 export const PROGRAM_TARGET = { mw: 35, people: 21_000 };
 

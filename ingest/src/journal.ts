@@ -125,7 +125,7 @@ export class Journal {
         // A closed segment ending without a newline: the torn tail of a crash, never acknowledged.
         this.options.onWarning?.(`journal segment ${this.read.segment}: skipping ${available} bytes of torn tail`);
         this.backlog -= available;
-        this.committedTotalAdvance(available);
+        this.advanceCommitted(available);
         this.read = { segment: this.read.segment + 1, offset: 0 };
         continue;
       }
@@ -150,7 +150,7 @@ export class Journal {
       this.inFlight.shift();
       this.checkpoint = head.to;
       this.backlog -= head.bytes;
-      this.committedTotalAdvance(head.bytes);
+      this.advanceCommitted(head.bytes);
       advanced = true;
     }
     if (!advanced) return;
@@ -167,7 +167,7 @@ export class Journal {
     if (existsSync(this.lockPath)) unlinkSync(this.lockPath);
   }
 
-  private committedTotalAdvance(bytes: number): void {
+  private advanceCommitted(bytes: number): void {
     this.committedTotal += bytes;
     while (this.appendTimes.length > 1 && this.appendTimes[1]!.position <= this.committedTotal) this.appendTimes.shift();
     if (this.backlog === 0) this.appendTimes.length = 0;

@@ -1,16 +1,9 @@
 // Ingest worker entry point: `npm run ingest` (environment: see ingest/README.md).
-import { ConfigError, readIngestConfig } from '../../lib/config';
+import { configOrExit, readIngestConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { startIngestWorker } from './worker';
 
-const bootLog = createLogger('ingest');
-let config;
-try {
-  config = readIngestConfig();
-} catch (error) {
-  if (error instanceof ConfigError) { bootLog.fatal(error.message); process.exit(2); }
-  throw error;
-}
+const config = configOrExit(() => readIngestConfig());
 const log = createLogger(`ingest-${config.workerId}`, config.logLevel);
 const worker = await startIngestWorker(config, log).catch((error: Error) => {
   log.fatal({ error: error.message }, 'ingest could not start');

@@ -60,7 +60,7 @@ export class SimulatedInverter {
       energy_wh_total: round3(this.counterWh),
       ac_power_w: round3(acPowerW),
       state: groundFault ? 'FAULT' : sample.state,
-      dc_voltage_v: round3(groundFault ? sample.dcVoltageV : sample.dcVoltageV),
+      dc_voltage_v: round3(sample.dcVoltageV),
       dc_current_a: round3(groundFault ? 0 : sample.dcCurrentA),
       ac_voltage_v: round3(sample.acVoltageV),
       ac_frequency_hz: round3(sample.acFrequencyHz),

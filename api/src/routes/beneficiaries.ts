@@ -5,7 +5,7 @@ import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
 import { badField, ErrorBody, notFound } from '../errors';
 import { hashSecret } from '../passwords';
-import { IdParam, PageQuery, pageOf, skipTake, oneOf } from '../schemas';
+import { IdParam, PageQuery, pageOf, oneOf, paged } from '../schemas';
 
 export const TargetGroup = oneOf(['WOMAN_HEAD_OF_HOUSEHOLD', 'PERSON_WITH_DISABILITY', 'RECOVERED_FROM_ADDICTION', 'INDEPENDENT_YOUNG_ADULT', 'OTHER']);
 const Status = oneOf(['ACTIVE', 'SUSPENDED', 'EXITED']);
@@ -42,8 +42,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { province, status, targetGroup, q } = request.query;
     const where = { ...(province ? { province: { code: province } } : {}), ...(status ? { status } : {}), ...(targetGroup ? { targetGroup } : {}), ...(q ? { fullName: { contains: q, mode: 'insensitive' as const } } : {}) };
-    const [rows, total] = await Promise.all([app.prisma.beneficiary.findMany({ where, include, orderBy: { id: 'asc' }, ...skipTake(request.query) }), app.prisma.beneficiary.count({ where })]);
-    return { items: rows.map(toBeneficiary), page: request.query.page, pageSize: request.query.pageSize, total };
+    return paged(request.query, (window) => app.prisma.beneficiary.findMany({ where, include, orderBy: { id: 'asc' }, ...window }), () => app.prisma.beneficiary.count({ where }), toBeneficiary);
   });
 
   app.get('/beneficiaries/:id', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], params: IdParam, response: { 200: Beneficiary, ...errors } } }, async (request) => {

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { badField, ErrorBody, notFound } from '../errors';
-import { IdParam, isoDay, IsoDate, oneOf, PageQuery, pageOf, parseDay, skipTake } from '../schemas';
+import { IdParam, isoDay, IsoDate, oneOf, PageQuery, pageOf, parseDay, paged } from '../schemas';
 
 const Tariff = Type.Object({ effectiveFrom: IsoDate, effectiveUntil: Type.Union([IsoDate, Type.Null()]), rialPerKwh: Type.Integer({ minimum: 1, maximum: 10_000_000 }) });
 const Contract = Type.Object({ id: Type.Integer(), installationId: Type.Integer(), reference: Type.String(), kind: oneOf(['ORDINARY', 'SUPPORT']), startDate: IsoDate, tariffs: Type.Array(Tariff) });
@@ -31,8 +31,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/contracts', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['contracts'], querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]), response: { 200: pageOf(Contract), ...errors } } }, async (request) => {
     const where = request.query.installationId ? { installationId: request.query.installationId } : {};
-    const [rows, total] = await Promise.all([app.prisma.contract.findMany({ where, include, orderBy: { id: 'asc' }, ...skipTake(request.query) }), app.prisma.contract.count({ where })]);
-    return { items: rows.map(toContract), page: request.query.page, pageSize: request.query.pageSize, total };
+    return paged(request.query, (window) => app.prisma.contract.findMany({ where, include, orderBy: { id: 'asc' }, ...window }), () => app.prisma.contract.count({ where }), toContract);
   });
 
   app.get('/contracts/:id', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['contracts'], params: IdParam, response: { 200: Contract, ...errors } } }, async (request) => {
@@ -72,8 +71,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/loans', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['loans'], querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]), response: { 200: pageOf(Loan), ...errors } } }, async (request) => {
     const where = request.query.installationId ? { installationId: request.query.installationId } : {};
-    const [rows, total] = await Promise.all([app.prisma.loan.findMany({ where, orderBy: { id: 'asc' }, ...skipTake(request.query) }), app.prisma.loan.count({ where })]);
-    return { items: rows.map(toLoan), page: request.query.page, pageSize: request.query.pageSize, total };
+    return paged(request.query, (window) => app.prisma.loan.findMany({ where, orderBy: { id: 'asc' }, ...window }), () => app.prisma.loan.count({ where }), toLoan);
   });
 
   app.post('/loans', {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { badField, ErrorBody, notFound } from '../errors';
-import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, skipTake, oneOf } from '../schemas';
+import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, oneOf, paged } from '../schemas';
 
 const Status = oneOf(['PLANNED', 'COMMISSIONED', 'SUSPENDED', 'DECOMMISSIONED']);
 const Fields = {
@@ -39,8 +39,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { province, status, q } = request.query;
     const where = { ...(province ? { province: { code: province } } : {}), ...(status ? { status } : {}), ...(q ? { OR: [{ name: { contains: q, mode: 'insensitive' as const } }, { code: { contains: q, mode: 'insensitive' as const } }] } : {}) };
-    const [rows, total] = await Promise.all([app.prisma.installation.findMany({ where, include, orderBy: { id: 'asc' }, ...skipTake(request.query) }), app.prisma.installation.count({ where })]);
-    return { items: rows.map(toInstallation), page: request.query.page, pageSize: request.query.pageSize, total };
+    return paged(request.query, (window) => app.prisma.installation.findMany({ where, include, orderBy: { id: 'asc' }, ...window }), () => app.prisma.installation.count({ where }), toInstallation);
   });
 
   app.get('/installations/:id', { onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'), schema: { tags: ['installations'], params: IdParam, response: { 200: Installation, ...errors } } }, async (request) => {

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { provisionDevice, revokeDevice } from '../../../lib/mqtt/device-accounts';
 import { SERIAL_PATTERN } from '../../../lib/telemetry/contract';
 import { ErrorBody, HttpError, notFound } from '../errors';
-import { oneOf, PageQuery, pageOf, skipTake } from '../schemas';
+import { oneOf, PageQuery, pageOf, paged } from '../schemas';
 
 const Inverter = Type.Object({
   serial: Type.String(), installationId: Type.Integer(), installationCode: Type.String(), ratedAcW: Type.Integer(), model: Type.String(),
@@ -25,8 +25,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { installationId, status } = request.query;
     const where = { ...(installationId ? { installationId } : {}), ...(status ? { status } : {}) };
-    const [rows, total] = await Promise.all([app.prisma.inverter.findMany({ where, include, orderBy: { serial: 'asc' }, ...skipTake(request.query) }), app.prisma.inverter.count({ where })]);
-    return { items: rows.map(toInverter), page: request.query.page, pageSize: request.query.pageSize, total };
+    return paged(request.query, (window) => app.prisma.inverter.findMany({ where, include, orderBy: { serial: 'asc' }, ...window }), () => app.prisma.inverter.count({ where }), toInverter);
   });
 
   app.get('/inverters/:serial', { onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'), schema: { tags: ['inverters'], params: SerialParam, response: { 200: Inverter, ...errors } } }, async (request) => {

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorBody, notFound } from '../errors';
-import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, skipTake } from '../schemas';
+import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, paged } from '../schemas';
 import { createShare, updateShare } from '../share-service';
 
 export const Share = Type.Object({
@@ -28,8 +28,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       ...(installationId ? { installationId } : {}), ...(beneficiaryId ? { beneficiaryId } : {}),
       ...(day ? { validFrom: { lte: day }, OR: [{ validUntil: null }, { validUntil: { gt: day } }] } : {}),
     };
-    const [rows, total] = await Promise.all([app.prisma.share.findMany({ where, include, orderBy: { id: 'asc' }, ...skipTake(request.query) }), app.prisma.share.count({ where })]);
-    return { items: rows.map(toShare), page: request.query.page, pageSize: request.query.pageSize, total };
+    return paged(request.query, (window) => app.prisma.share.findMany({ where, include, orderBy: { id: 'asc' }, ...window }), () => app.prisma.share.count({ where }), toShare);
   });
 
   app.post('/shares', {

@@ -4,28 +4,12 @@ import { loadProvinces } from '../../../lib/provinces';
 import { PROVINCE_CLIMATE } from './climate';
 import { clearSkyGhi } from './irradiance';
 import { expectedYield, inverterEfficiency, inverterOutput, siteConditions, type PvSystem, type Site } from './pv-system';
-import { solarPosition } from './solar-position';
 import { SOILING_LOSS_PER_DRY_DAY, dayWeather, soilingLoss } from './weather';
 
 const yazd: Site = { id: 'yazd', latitude: 31.9, longitude: 54.37, climate: PROVINCE_CLIMATE.Yazd! };
 const rasht: Site = { id: 'rasht', latitude: 37.22, longitude: 49.58, climate: PROVINCE_CLIMATE.Gilan! };
 const fiveKw = (lat: number): PvSystem => ({ dcKwp: 5, acRatedW: 5000, tiltDeg: Math.round(lat), surfaceAzimuthDeg: 180 });
 const YEAR = [Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1)] as const;
-
-describe('solar position (NOAA/Meeus)', () => {
-  it('matches the NREL SPA reference case within 0.05°', () => {
-    // SPA paper test: 2003-10-17 12:30:30 at UTC-7, 39.742476 N, 105.1786 W -> zenith 50.11162, azimuth 194.34024
-    const p = solarPosition(39.742476, -105.1786, Date.UTC(2003, 9, 17, 19, 30, 30));
-    expect(Math.abs(p.zenithDeg - 50.11162)).toBeLessThan(0.05);
-    expect(Math.abs(p.azimuthDeg - 194.34024)).toBeLessThan(0.05);
-  });
-
-  it('puts the sun below the horizon at Tehran midnight and high at noon in June', () => {
-    expect(solarPosition(35.7, 51.42, Date.UTC(2026, 5, 21, 20, 30)).zenithDeg).toBeGreaterThan(100); // 00:00 local
-    const noon = solarPosition(35.7, 51.42, Date.UTC(2026, 5, 21, 8, 35)); // solar noon ≈ 12:05 local
-    expect(noon.zenithDeg).toBeCloseTo(35.7 - 23.44, 0);
-  });
-});
 
 describe('PV system', () => {
   it('produces nothing at night and near-rated power at a clear June noon in Yazd', () => {

@@ -1,5 +1,5 @@
 // From sky to AC: site conditions computed once per site and instant, then each inverter's output.
-import { solarPosition } from './solar-position';
+import { solarPosition } from '../../../lib/solar/solar-position';
 import { clearSkyGhi, planeOfArray } from './irradiance';
 import type { Climate } from './climate';
 import { hashString } from './random';
