@@ -66,9 +66,9 @@ describe('broker (real Mosquitto)', () => {
     back.on('message', (_topic, payload) => received.add(payload.toString()));
     await waitFor(`${total} queued messages`, async () => received.size, (n) => n >= total, 30_000, 100);
     expect(received.size).toBe(total);
-    const cleanup = mqtt.connect(ingestConfig.url, { ...options, clean: true, properties: { sessionExpiryInterval: 0 } });
     await back.endAsync();
-    await new Promise((resolve) => cleanup.once('connect', resolve));
+    // Remove the session (clean start, no expiry) once the receiver has gone.
+    const cleanup = await mqtt.connectAsync(ingestConfig.url, { ...options, clean: true, properties: { sessionExpiryInterval: 0 } });
     await cleanup.endAsync();
   });
 });
