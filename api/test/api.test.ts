@@ -47,6 +47,16 @@ describe('roles', () => {
       ['create installation', 'POST', '/installations', { technician: 403, anonymous: 401 }, { code: 'X' }],
       ['create user', 'POST', '/users', { operator: 403, technician: 403, anonymous: 401 }, { username: 'nobody', password: 'x', role: 'ADMIN' }],
       ['own profile', 'GET', '/me', { admin: 403, operator: 403, technician: 403, anonymous: 401 }],
+      ['own shares', 'GET', '/me/shares', { admin: 403, operator: 403, technician: 403, anonymous: 401 }],
+      ['list contracts', 'GET', '/contracts', { admin: 200, operator: 200, technician: 403, anonymous: 401 }],
+      ['list loans', 'GET', '/loans', { admin: 200, operator: 200, technician: 403, anonymous: 401 }],
+      ['create contract', 'POST', '/contracts', { technician: 403, anonymous: 401 }, {}],
+      ['create loan', 'POST', '/loans', { technician: 403, anonymous: 401 }, {}],
+      ['create beneficiary', 'POST', '/beneficiaries', { technician: 403, anonymous: 401 }, {}],
+      ['create share', 'POST', '/shares', { technician: 403, anonymous: 401 }, {}],
+      ['register inverter', 'POST', '/inverters', { anonymous: 401 }, {}],
+      ['import', 'POST', '/imports/beneficiaries', { technician: 403, anonymous: 401 }, 'national_code'],
+      ['progress', 'GET', '/progress', { admin: 200, operator: 200, technician: 200, anonymous: 401 }],
     ];
     for (const [name, method, url, expected, payload] of matrix) {
       for (const [who, status] of Object.entries(expected)) {
