@@ -35,9 +35,12 @@ export default fp(async (app) => {
 
   // On every uncached request: one plain query rather than the query builder.
   async function resolve(hash: string): Promise<Principal | null> {
-    const [row] = await app.prisma.$queryRaw<{ userId: number | null; username: string | null; role: Role | null; beneficiaryId: number | null }[]>`
-      SELECT u.id AS "userId", u.username, u.role::text AS role, s.beneficiary_id AS "beneficiaryId"
-      FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = ${hash} AND s.expires_at > now()`;
+    const { rows: [row] } = await app.sql.query<{ userId: number | null; username: string | null; role: Role | null; beneficiaryId: number | null }>({
+      name: 'resolve-session',
+      text: `SELECT u.id AS "userId", u.username, u.role::text AS role, s.beneficiary_id AS "beneficiaryId"
+             FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > now()`,
+      values: [hash],
+    });
     if (!row) return null;
     if (row.userId !== null) return { kind: 'staff', userId: row.userId, username: row.username!, role: row.role! };
     return row.beneficiaryId !== null ? { kind: 'beneficiary', beneficiaryId: row.beneficiaryId } : null;
