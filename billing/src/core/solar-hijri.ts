@@ -1,0 +1,75 @@
+// Billing months are Solar Hijri months in Asia/Tehran, written YYYY-MM (1405-08 = Aban 1405).
+// Dates come from Node's ICU Persian calendar; instants are UTC milliseconds. Iran observed
+// daylight saving time until 2022, so a month's midnight is resolved with the offset in force then.
+// Pure: no clock, no environment.
+
+export type MonthId = string;
+
+const persianParts = new Intl.DateTimeFormat('en-US-u-ca-persian-nu-latn', { timeZone: 'Asia/Tehran', year: 'numeric', month: 'numeric', day: 'numeric' });
+const persianUtc = new Intl.DateTimeFormat('en-US-u-ca-persian-nu-latn', { timeZone: 'UTC', year: 'numeric', month: 'numeric', day: 'numeric' });
+const tehranOffset = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Tehran', timeZoneName: 'longOffset' });
+
+function parts(format: Intl.DateTimeFormat, ms: number): { year: number; month: number; day: number } {
+  const out = { year: 0, month: 0, day: 0 };
+  for (const p of format.formatToParts(new Date(ms))) if (p.type === 'year' || p.type === 'month' || p.type === 'day') out[p.type] = Number.parseInt(p.value, 10);
+  return out;
+}
+
+export function parseMonth(id: string): { year: number; month: number } {
+  const m = /^(\d{4})-(\d{2})$/.exec(id);
+  if (!m) throw new RangeError(`'${id}' is not a Solar Hijri month written YYYY-MM, e.g. 1405-08`);
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  if (month < 1 || month > 12) throw new RangeError(`'${id}': the month must be 01 to 12`);
+  if (year < 1300 || year > 1500) throw new RangeError(`'${id}': the year must be between 1300 and 1500`);
+  return { year, month };
+}
+
+export const formatMonth = (year: number, month: number): MonthId => `${year}-${String(month).padStart(2, '0')}`;
+export const nextMonth = (id: MonthId) => { const { year, month } = parseMonth(id); return month === 12 ? formatMonth(year + 1, 1) : formatMonth(year, month + 1); };
+export const previousMonth = (id: MonthId) => { const { year, month } = parseMonth(id); return month === 1 ? formatMonth(year - 1, 12) : formatMonth(year, month - 1); };
+
+/** The Gregorian civil day (UTC midnight ms) of 1 Farvardin of a Solar Hijri year. */
+function nowruzDay(year: number): number {
+  for (const day of [19, 20, 21, 22]) {
+    const ms = Date.UTC(year + 621, 2, day);
+    const p = parts(persianUtc, ms + 43_200_000);
+    if (p.year === year && p.month === 1 && p.day === 1) return ms;
+  }
+  throw new RangeError(`no Nowruz found for ${year}`);
+}
+
+/** The civil day (UTC midnight ms) on which a month begins. */
+function firstDay(year: number, month: number): number {
+  const days = month <= 7 ? (month - 1) * 31 : 186 + (month - 7) * 30;
+  return nowruzDay(year) + days * 86_400_000;
+}
+
+function offsetMs(instant: number): number {
+  const name = tehranOffset.formatToParts(new Date(instant)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT+03:30';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
+}
+
+/** The instant of local midnight in Tehran at the start of a civil day. */
+function tehranMidnight(civilDayUtcMs: number): number {
+  let guess = civilDayUtcMs - offsetMs(civilDayUtcMs);
+  guess = civilDayUtcMs - offsetMs(guess); // the offset in force at that midnight (DST until 2022)
+  return guess;
+}
+
+export interface MonthBounds { month: MonthId; startMs: number; endMs: number; days: number }
+
+/** [startMs, endMs) of a billing month: local midnight of its first day to that of the next month's. */
+export function monthBounds(id: MonthId): MonthBounds {
+  const { year, month } = parseMonth(id);
+  const startDay = firstDay(year, month);
+  const endDay = month === 12 ? nowruzDay(year + 1) : firstDay(year, month + 1);
+  return { month: id, startMs: tehranMidnight(startDay), endMs: tehranMidnight(endDay), days: Math.round((endDay - startDay) / 86_400_000) };
+}
+
+/** The billing month an instant belongs to (Tehran time). */
+export function monthOf(instantMs: number): MonthId {
+  const p = parts(persianParts, instantMs);
+  return formatMonth(p.year, p.month);
+}
