@@ -6,11 +6,16 @@ import { overlaps, peakWeightW, type SharePeriod } from './share-rules';
 type Tx = Prisma.TransactionClient;
 export interface NewShare extends SharePeriod { beneficiaryId: number; installationId: number }
 
+/** Locks the installation (share changes are serialised per installation) and returns its capacity, W. */
+async function lockCapacityW(tx: Tx, installationId: number): Promise<number> {
+  const locked = await tx.$queryRaw<{ dc_capacity_kwp: string }[]>`SELECT dc_capacity_kwp FROM installations WHERE id = ${installationId} FOR UPDATE`;
+  if (locked.length === 0) throw badField('installationId', 'no such installation');
+  return Math.round(Number(locked[0]!.dc_capacity_kwp) * 1000);
+}
+
 export async function createShare(tx: Tx, share: NewShare) {
   if (share.validUntil && share.validUntil <= share.validFrom) throw badField('validUntil', 'must be after validFrom');
-  // Serialise share changes per installation, so two concurrent requests cannot both fit.
-  const locked = await tx.$queryRaw<{ dc_capacity_kwp: string }[]>`SELECT dc_capacity_kwp FROM installations WHERE id = ${share.installationId} FOR UPDATE`;
-  if (locked.length === 0) throw badField('installationId', 'no such installation');
+  const capacityW = await lockCapacityW(tx, share.installationId);
   const person = await tx.beneficiary.findUnique({ where: { id: share.beneficiaryId } });
   if (!person) throw badField('beneficiaryId', 'no such beneficiary');
   if (person.status === 'EXITED') throw badField('beneficiaryId', 'this beneficiary has exited the program');
@@ -18,7 +23,6 @@ export async function createShare(tx: Tx, share: NewShare) {
   if (existing.some((s) => s.beneficiaryId === share.beneficiaryId && overlaps(s, share))) {
     throw new HttpError(409, 'validFrom: this beneficiary already has a share in this installation that overlaps this period', 'validFrom');
   }
-  const capacityW = Math.round(Number(locked[0]!.dc_capacity_kwp) * 1000);
   const peak = peakWeightW(existing, share);
   if (peak > capacityW) throw new HttpError(409, `weightW: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`, 'weightW');
   return tx.share.create({ data: share, include: { installation: { select: { code: true } } } });
@@ -30,9 +34,8 @@ export async function updateShare(tx: Tx, id: number, change: { weightW?: number
   if (!before) throw new HttpError(404, 'share not found');
   const next = { weightW: change.weightW ?? before.weightW, validFrom: before.validFrom, validUntil: change.validUntil === undefined ? before.validUntil : change.validUntil };
   if (next.validUntil && next.validUntil <= next.validFrom) throw badField('validUntil', 'must be after validFrom');
-  const locked = await tx.$queryRaw<{ dc_capacity_kwp: string }[]>`SELECT dc_capacity_kwp FROM installations WHERE id = ${before.installationId} FOR UPDATE`;
+  const capacityW = await lockCapacityW(tx, before.installationId);
   const others = await tx.share.findMany({ where: { installationId: before.installationId, id: { not: id } } });
-  const capacityW = Math.round(Number(locked[0]!.dc_capacity_kwp) * 1000);
   const peak = peakWeightW(others, next);
   if (peak > capacityW) throw new HttpError(409, `${change.weightW !== undefined ? 'weightW' : 'validUntil'}: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`, change.weightW !== undefined ? 'weightW' : 'validUntil');
   return tx.share.update({ where: { id }, data: { weightW: next.weightW, validUntil: next.validUntil }, include: { installation: { select: { code: true } } } });

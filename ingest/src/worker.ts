@@ -58,16 +58,16 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   drainer.start();
 
   let rejectionSeq = 0;
+  // Safe to call again after a failed append: it builds its own lines and counts only on success.
   const record = (result: ProcessedMessage, receivedAtMs: number) => {
-    const lines = result.lines;
+    const lines = [...result.lines];
     for (const rejection of result.rejections) {
-      metrics.rejected.labels(rejection.reason).inc();
       // A sub-millisecond sequence keeps two rejections of the same millisecond from overwriting each other.
       rejectionSeq = (rejectionSeq + 1) % 1_000_000;
       lines.push(encodeRejection(rejection, config.workerId, `${receivedAtMs}${String(rejectionSeq).padStart(6, '0')}`));
     }
-    if (lines.length === 0) return;
-    journal.append(Buffer.from(`${lines.join('\n')}\n`));
+    if (lines.length > 0) journal.append(Buffer.from(`${lines.join('\n')}\n`));
+    for (const rejection of result.rejections) metrics.rejected.labels(rejection.reason).inc();
     metrics.readingsAccepted.inc(result.readings);
   };
 
