@@ -68,6 +68,19 @@ export function monthBounds(id: MonthId): MonthBounds {
   return { month: id, startMs: tehranMidnight(startDay), endMs: tehranMidnight(endDay), days: Math.round((endDay - startDay) / 86_400_000) };
 }
 
+export interface BillingDay { date: string; startMs: number; endMs: number }
+
+/** The month's days: Tehran civil dates (YYYY-MM-DD, Gregorian, how PostgreSQL DATE columns hold them) and their [start, end) instants. */
+export function monthDays(id: MonthId): BillingDay[] {
+  const { year, month } = parseMonth(id);
+  const startDay = firstDay(year, month);
+  const { days } = monthBounds(id);
+  return Array.from({ length: days }, (_, i) => {
+    const civil = startDay + i * 86_400_000;
+    return { date: new Date(civil).toISOString().slice(0, 10), startMs: tehranMidnight(civil), endMs: tehranMidnight(civil + 86_400_000) };
+  });
+}
+
 /** The billing month an instant belongs to (Tehran time). */
 export function monthOf(instantMs: number): MonthId {
   const p = parts(persianParts, instantMs);
