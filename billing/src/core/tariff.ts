@@ -1,0 +1,62 @@
+// Prices energy with the contract's tariff in force each day. Pure.
+// A tariff period covers Tehran civil dates [from, until); ordinary contracts step down at the start
+// of given contract years (year n starts on the (n − 1)th anniversary of the contract's start).
+import { divideRoundHalfUp } from './money';
+
+export interface TariffPeriod { from: string; until: string | null; rialPerKwh: number }
+export interface ContractTerms { reference: string; kind: 'ORDINARY' | 'SUPPORT'; startDate: string; periods: TariffPeriod[] }
+/** From contract year `fromYear` on, ordinary contracts are paid `percent` % of the tariff. */
+export interface StepDown { fromYear: number; percent: number }
+
+export interface Rate { rialPerKwh: number; percent: number; contractYear: number }
+export interface PricedSegment extends Rate { fromDate: string; toDate: string; wh: number; rials: bigint }
+export interface PricedEnergy { segments: PricedSegment[]; unpricedWh: number; grossRials: bigint }
+
+/** Contract year of a date: 1 in the first twelve months from the start date. */
+export function contractYear(startDate: string, date: string): number {
+  const years = Number(date.slice(0, 4)) - Number(startDate.slice(0, 4));
+  return (date.slice(5) >= startDate.slice(5) ? years : years - 1) + 1;
+}
+
+export function rateOn(contract: ContractTerms, date: string, stepDowns: readonly StepDown[]): Rate | null {
+  if (date < contract.startDate) return null;
+  const period = contract.periods.find((p) => p.from <= date && (p.until === null || date < p.until));
+  if (!period) return null;
+  const year = contractYear(contract.startDate, date);
+  const step = contract.kind === 'ORDINARY' ? [...stepDowns].sort((a, b) => b.fromYear - a.fromYear).find((s) => year >= s.fromYear) : undefined;
+  return { rialPerKwh: period.rialPerKwh, percent: step?.percent ?? 100, contractYear: year };
+}
+
+/** Rials for Wh at a rate: Wh × Rial/kWh × percent / (1000 × 100), rounded once, halves up. */
+export const priceWh = (wh: number, rate: Pick<Rate, 'rialPerKwh' | 'percent'>): bigint =>
+  divideRoundHalfUp(BigInt(wh) * BigInt(rate.rialPerKwh) * BigInt(rate.percent), 100_000n);
+
+/** One segment per run of days with the same rate; energy on days without a tariff stays unpriced. */
+export function priceEnergy(days: readonly { date: string; wh: number }[], contract: ContractTerms | null, stepDowns: readonly StepDown[]): PricedEnergy {
+  const segments: PricedSegment[] = [];
+  let unpricedWh = 0;
+  let open: PricedSegment | null = null;
+  for (const { date, wh } of days) {
+    const rate = contract ? rateOn(contract, date, stepDowns) : null;
+    if (!rate) { unpricedWh += wh; open = null; continue; }
+    if (open && open.rialPerKwh === rate.rialPerKwh && open.percent === rate.percent && open.contractYear === rate.contractYear) {
+      open.toDate = date;
+      open.wh += wh;
+    } else {
+      open = { ...rate, fromDate: date, toDate: date, wh, rials: 0n };
+      segments.push(open);
+    }
+  }
+  for (const s of segments) s.rials = priceWh(s.wh, s);
+  return { segments, unpricedWh, grossRials: segments.reduce((sum, s) => sum + s.rials, 0n) };
+}
+
+/** Parses `8:90,12:80,16:70` (contract year : percent of the tariff). */
+export function parseStepDowns(text: string): StepDown[] {
+  if (text.trim() === '') return [];
+  return text.split(',').map((item) => {
+    const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(item);
+    if (!m || Number(m[1]) < 2 || Number(m[2]) > 100) throw new RangeError(`'${item}' is not a step-down written YEAR:PERCENT (year ≥ 2, percent ≤ 100), e.g. 8:90`);
+    return { fromYear: Number(m[1]), percent: Number(m[2]) };
+  });
+}
