@@ -1,5 +1,9 @@
 // The one place where the platform reads its environment. Each component asks for the parts it
 // needs; every problem is reported at once, by variable name, before anything starts.
+import cron from 'node-cron';
+import type { MonthRules } from '../billing/src/core/bill-month';
+import { parseMaintenanceFee } from '../billing/src/core/deductions';
+import { parseStepDowns } from '../billing/src/core/tariff';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -51,6 +55,29 @@ class EnvReader {
     if ((allowed as readonly string[]).includes(raw)) return raw as T;
     this.problems.push(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
     return fallback;
+  }
+
+  /** A value in a domain format, checked by its parser (which throws RangeError naming the problem). */
+  parsed<T>(name: string, fallback: string, parse: (text: string) => T): T {
+    const raw = this.env[name]?.trim() || fallback;
+    try { return parse(raw); } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      this.problems.push(`${name}: ${error.message}`);
+      return parse(fallback);
+    }
+  }
+
+  /** Another reader's part of the configuration; its problems join this one's. */
+  include<T>(read: () => T): T {
+    try { return read(); } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.problems.push(...error.problems);
+      return undefined as T; // never returned to callers: done() throws
+    }
+  }
+
+  logLevel(): string {
+    return this.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info');
   }
 
   done<T>(value: T): T {
@@ -118,15 +145,51 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     signInRateLimit: r.integer('API_SIGN_IN_RATE_LIMIT', 20, 1, 10_000),
     progressRefreshSeconds: r.integer('API_PROGRESS_REFRESH_SECONDS', 30, 1, 3600),
     staleAfterMinutes: r.integer('API_STALE_AFTER_MINUTES', 30, 1, 1440),
-    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logLevel: r.logLevel(),
   };
-  const collect = <T>(read: () => T): T | undefined => {
-    try { return read(); } catch (error) { if (error instanceof ConfigError) r.problems.push(...error.problems); else throw error; }
+  const databaseUrl = r.include(() => readDatabaseUrl(env));
+  const mqttAdmin = r.include(() => readMqttConfig(env, 'ADMIN'));
+  const influx = r.include(() => readInfluxConfig(env));
+  return r.done({ ...partial, databaseUrl, mqttAdmin, influx });
+}
+
+export interface BillingConfig {
+  databaseUrl: string;
+  influx: InfluxConfig;
+  rules: MonthRules;
+  /** Day of the next month on which the scheduler closes a month (Tehran time). */
+  closeDay: number;
+  /** node-cron expression (Tehran time) for the daily draft of the current month. */
+  draftCron: string;
+  /** How many closed months are re-read for late data on each run. */
+  adjustmentMonths: number;
+  /** How far before and after a month to look for the counter readings that bound it. */
+  lookaroundDays: number;
+  logLevel: string;
+}
+
+export function readBillingConfig(env: Env = process.env): BillingConfig {
+  const r = new EnvReader(env);
+  const rules: MonthRules = {
+    maintenanceFee: r.parsed('BILLING_MAINTENANCE_FEE', '0%', parseMaintenanceFee),
+    stepDowns: r.parsed('BILLING_STEP_DOWNS', '8:90,12:80,16:70', parseStepDowns),
+    minimumPayoutRials: BigInt(r.integer('BILLING_MINIMUM_PAYOUT_RIALS', 100_000, 0, 1_000_000_000)),
   };
-  const databaseUrl = collect(() => readDatabaseUrl(env));
-  const mqttAdmin = collect(() => readMqttConfig(env, 'ADMIN'));
-  const influx = collect(() => readInfluxConfig(env));
-  return r.done({ ...partial, databaseUrl: databaseUrl!, mqttAdmin: mqttAdmin!, influx: influx! });
+  const draftCron = r.parsed('BILLING_DRAFT_CRON', '30 2 * * *', (text) => {
+    if (!cron.validate(text)) throw new RangeError(`'${text}' is not a cron expression (minute hour day month weekday)`);
+    return text;
+  });
+  const partial = {
+    rules,
+    draftCron,
+    closeDay: r.integer('BILLING_CLOSE_DAY', 5, 1, 29),
+    adjustmentMonths: r.integer('BILLING_ADJUSTMENT_MONTHS', 3, 0, 12),
+    lookaroundDays: r.integer('BILLING_LOOKAROUND_DAYS', 62, 1, 400),
+    logLevel: r.logLevel(),
+  };
+  const databaseUrl = r.include(() => readDatabaseUrl(env));
+  const influx = r.include(() => readInfluxConfig(env));
+  return r.done({ ...partial, databaseUrl, influx });
 }
 
 export function readMqttConfig(env: Env, role: 'INGEST' | 'ADMIN' | 'FLEET'): MqttConfig {
@@ -174,15 +237,12 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
     journalSegmentBytes: r.integer('INGEST_JOURNAL_SEGMENT_BYTES', 64 * 1_048_576, 4096, 2 ** 31 - 1),
     journalMaxBacklogBytes: r.integer('INGEST_JOURNAL_MAX_BACKLOG_BYTES', 8 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
     registryRefreshMs: r.integer('INGEST_REGISTRY_REFRESH_MS', 300_000, 1000, 86_400_000),
-    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logLevel: r.logLevel(),
   };
-  const collect = <T>(read: () => T): T | undefined => {
-    try { return read(); } catch (error) { if (error instanceof ConfigError) r.problems.push(...error.problems); else throw error; }
-  };
-  const mqtt = collect(() => readMqttConfig(env, 'INGEST'));
-  const influx = collect(() => readInfluxConfig(env));
-  const databaseUrl = collect(() => readDatabaseUrl(env));
-  return r.done({ ...config, mqtt: mqtt!, influx: influx!, databaseUrl: databaseUrl! });
+  const mqtt = r.include(() => readMqttConfig(env, 'INGEST'));
+  const influx = r.include(() => readInfluxConfig(env));
+  const databaseUrl = r.include(() => readDatabaseUrl(env));
+  return r.done({ ...config, mqtt, influx, databaseUrl });
 }
 
 /** For entry points: the configuration, or a clear message and exit code 2. */

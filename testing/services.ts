@@ -5,6 +5,8 @@ import { InfluxClient } from '../lib/influx/client';
 import { ensureInfluxLayout } from '../lib/influx/layout';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadProvinces } from '../lib/provinces';
 
 export const env = process.env;
 export const databaseUrl = () => readDatabaseUrl(env);
@@ -120,4 +122,28 @@ export async function ingestMetric(port: number, name: string): Promise<number> 
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
   return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/**
+ * A fresh PostgreSQL database with every migration applied and the provinces seeded, for a suite
+ * that needs a registry and ledger of its own (billing bills every installation it finds).
+ */
+export async function freshPgDatabase(name: string): Promise<string> {
+  await withPg(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
+  });
+  const url = databaseUrl().replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const dir = 'prisma/migrations';
+    for (const migration of readdirSync(dir).filter((d) => /^\d{14}_/.test(d)).sort()) await client.query(readFileSync(`${dir}/${migration}/migration.sql`, 'utf8'));
+    for (const p of loadProvinces()) {
+      await client.query('INSERT INTO provinces (code, name_en, name_fa, capital_en, latitude, longitude) VALUES ($1, $2, $3, $4, $5, $6)', [p.code, p.nameEn, p.nameFa, p.capitalEn, p.latitude, p.longitude]);
+    }
+  } finally {
+    await client.end();
+  }
+  return url;
 }

@@ -1,0 +1,210 @@
+// Runs a billing month against the real services: reads the registry (PostgreSQL) and the counters
+// (InfluxDB), bills it with the pure core, and writes the ledger in one transaction.
+//  - A draft is replaced by every run; `close` runs it once more and freezes it (triggers refuse any
+//    later change). Late data for a closed month becomes an adjustment in the month being run.
+//  - One run at a time: a second concurrent run (of any month) is refused, not queued.
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { BillingConfig } from '../../lib/config';
+import type { InfluxClient } from '../../lib/influx/client';
+import type { Adjustment } from './core/bill-installation';
+import { billMonth, toJson, type BilledMonth, type EnergyTrace, type InstallationInput, type MonthTotals } from './core/bill-month';
+import { energyInSlots } from './core/counter-energy';
+import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
+import { priceEnergy } from './core/tariff';
+import { readCounterReadings } from './counter-readings';
+import { loadProgramSnapshot, type InstallationRecord, type ProgramSnapshot } from './program-snapshot';
+
+export type BillingErrorCode = 'busy' | 'closed' | 'not_ended' | 'out_of_order' | 'not_found' | 'not_closed';
+export class BillingError extends Error {
+  constructor(readonly code: BillingErrorCode, message: string) {
+    super(message);
+    this.name = 'BillingError';
+  }
+}
+
+export interface BillingDeps {
+  pool: pg.Pool;
+  influx: InfluxClient;
+  config: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays'>;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface RunSummary { month: MonthId; status: 'DRAFT' | 'CLOSED'; digest: string; totals: MonthTotals; adjustments: number; seconds: number }
+
+/** Held for the whole run (transaction-scoped): billing runs never overlap. */
+const BILLING_LOCK_KEY = 7_405_080;
+
+/** Takes the billing lock in a new transaction, or refuses because another run holds it. */
+export async function withBillingLock<T>(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+  const db = await pool.connect();
+  try {
+    await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    const { rows } = await db.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [BILLING_LOCK_KEY]);
+    if (!rows[0]!.locked) throw new BillingError('busy', 'another billing run is in progress; try again when it has finished');
+    const result = await work(db);
+    await db.query('COMMIT');
+    return result;
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    db.release();
+  }
+}
+
+export async function monthStatus(db: pg.ClientBase, month: MonthId): Promise<'DRAFT' | 'CLOSED' | 'PAID' | null> {
+  const { rows } = await db.query<{ status: 'DRAFT' | 'CLOSED' | 'PAID' }>('SELECT status FROM billing_months WHERE month = $1', [month]);
+  return rows[0]?.status ?? null;
+}
+
+export async function runMonth(deps: BillingDeps, month: MonthId, options: { close?: boolean; actor: string }): Promise<RunSummary> {
+  parseMonth(month);
+  const started = performance.now();
+  const bounds = monthBounds(month);
+  const now = deps.now?.() ?? Date.now();
+  if (options.close && now < bounds.endMs) throw new BillingError('not_ended', `${month} ends at ${new Date(bounds.endMs).toISOString()}: it cannot be closed before then`);
+  return withBillingLock(deps.pool, async (db) => {
+    const status = await monthStatus(db, month);
+    if (status === 'CLOSED' || status === 'PAID') throw new BillingError('closed', `${month} is ${status.toLowerCase()}: it can no longer change (corrections are adjustments in an open month)`);
+    if (options.close) {
+      const { rows } = await db.query<{ month: string }>(`SELECT month FROM billing_months WHERE status = 'DRAFT' AND month < $1 ORDER BY month LIMIT 1`, [month]);
+      if (rows[0]) throw new BillingError('out_of_order', `close ${rows[0].month} first: months close in order, so carry-overs and loan repayments build on closed months`);
+    }
+    const days = monthDays(month);
+    const snapshot = await loadProgramSnapshot(db, month, days[0]!.date, days[days.length - 1]!.date);
+    deps.log.info({ month, installations: snapshot.installations.length }, 'billing: registry read; reading counters');
+    const energy = await energyByInstallation(deps, snapshot.installations, month);
+    const adjustments = await lateDataAdjustments(deps, db, snapshot, month);
+    const inputs: InstallationInput[] = snapshot.installations.map((inst) => ({
+      installationId: inst.installationId,
+      code: inst.code,
+      capacityW: inst.capacityW,
+      days: energy.get(inst.installationId)!.days,
+      trace: energy.get(inst.installationId)!.trace,
+      contract: snapshot.contracts.get(inst.installationId) ?? null,
+      loans: snapshot.loans.get(inst.installationId) ?? [],
+      shares: snapshot.shares.get(inst.installationId) ?? [],
+      adjustments: adjustments.get(inst.installationId) ?? [],
+      balanceInRials: snapshot.installationBalance.get(inst.installationId) ?? 0n,
+    }));
+    const billed = billMonth(month, inputs, snapshot.beneficiaryCarry, deps.config.rules);
+    deps.log.info({ month, ...billed.totals, adjustments: adjustments.size }, 'billing: computed; writing the ledger');
+    await writeLedger(db, billed, now);
+    const finalStatus = options.close ? 'CLOSED' : 'DRAFT';
+    if (options.close) await db.query(`UPDATE billing_months SET status = 'CLOSED', closed_at = $2, closed_by = $3 WHERE month = $1`, [month, new Date(now), options.actor]);
+    await db.query(`INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, $2, 'billing_month', $3, $4)`,
+      [options.actor, options.close ? 'billing.close' : 'billing.draft', month, toJson({ digest: billed.digest, ...billed.totals })]);
+    const summary: RunSummary = { month, status: finalStatus, digest: billed.digest, totals: billed.totals, adjustments: [...adjustments.values()].reduce((n, a) => n + a.length, 0), seconds: (performance.now() - started) / 1000 };
+    deps.log.info(summary, `billing: ${month} ${finalStatus.toLowerCase()}`);
+    return summary;
+  });
+}
+
+/** Each installation's energy per day of the month, with the counter epochs and flags behind it. */
+async function energyByInstallation(deps: BillingDeps, installations: InstallationRecord[], month: MonthId): Promise<Map<number, { days: { date: string; wh: number }[]; trace: EnergyTrace }>> {
+  const days = monthDays(month);
+  const { startMs, endMs } = monthBounds(month);
+  const readings = await readCounterReadings(deps.influx, startMs, endMs, deps.config.lookaroundDays * 86_400_000);
+  const out = new Map<number, { days: { date: string; wh: number }[]; trace: EnergyTrace }>();
+  for (const inst of installations) {
+    const dayWh = days.map(() => 0);
+    const trace: EnergyTrace = {};
+    for (const serial of inst.serials) {
+      const energy = energyInSlots(readings.get(serial) ?? [], days);
+      energy.slotWh.forEach((wh, i) => { dayWh[i]! += wh; });
+      trace[serial] = { wh: energy.totalWh, epochs: energy.epochs, flags: energy.flags };
+    }
+    out.set(inst.installationId, { days: days.map((d, i) => ({ date: d.date, wh: dayWh[i]! })), trace });
+  }
+  return out;
+}
+
+/**
+ * Re-reads the counters of the last closed months: what they would bill now, minus what they billed
+ * and what later months already adjusted, is an adjustment line in this month (invariant 4).
+ */
+async function lateDataAdjustments(deps: BillingDeps, db: pg.ClientBase, snapshot: ProgramSnapshot, month: MonthId): Promise<Map<number, Adjustment[]>> {
+  const out = new Map<number, Adjustment[]>();
+  if (deps.config.adjustmentMonths === 0) return out;
+  const closed = await db.query<{ month: string }>(`SELECT month FROM billing_months WHERE status <> 'DRAFT' AND month < $1 ORDER BY month DESC LIMIT $2`, [month, deps.config.adjustmentMonths]);
+  for (const { month: forMonth } of closed.rows.reverse()) {
+    const billed = await db.query<{ installation_id: number; wh: string; rials: string }>(
+      `SELECT installation_id, sum(wh) AS wh, sum(rials) AS rials FROM (
+         SELECT installation_id, energy_wh AS wh, gross_rials AS rials FROM installation_bills WHERE month = $1
+         UNION ALL
+         SELECT a.installation_id, a.energy_wh, a.rials FROM energy_adjustments a JOIN billing_months b ON b.month = a.month
+          WHERE a.for_month = $1 AND b.status <> 'DRAFT' AND a.month < $2) x GROUP BY installation_id`, [forMonth, month]);
+    const before = new Map(billed.rows.map((r) => [r.installation_id, { wh: Number(r.wh), rials: BigInt(r.rials) }]));
+    const energy = await energyByInstallation(deps, snapshot.installations, forMonth);
+    for (const inst of snapshot.installations) {
+      const days = energy.get(inst.installationId)!.days;
+      const now = { wh: days.reduce((s, d) => s + d.wh, 0), rials: priceEnergy(days, snapshot.contracts.get(inst.installationId) ?? null, deps.config.rules.stepDowns).grossRials };
+      const was = before.get(inst.installationId) ?? { wh: 0, rials: 0n };
+      if (now.wh === was.wh && now.rials === was.rials) continue;
+      const list = out.get(inst.installationId) ?? [];
+      list.push({ forMonth, wh: now.wh - was.wh, rials: now.rials - was.rials, reason: `counter data for ${forMonth} changed after it was closed` });
+      out.set(inst.installationId, list);
+    }
+  }
+  return out;
+}
+
+const TABLES_OF_A_MONTH = ['statement_lines', 'statements', 'installation_bills', 'energy_adjustments', 'loan_deductions'];
+
+/** Replaces the month's draft with the new results (bulk inserts from arrays: one round trip per table). */
+async function writeLedger(db: pg.ClientBase, billed: BilledMonth, now: number): Promise<void> {
+  const { month, totals } = billed;
+  for (const table of TABLES_OF_A_MONTH) await db.query(`DELETE FROM ${table} WHERE month = $1`, [month]);
+  await db.query(
+    `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
+     VALUES ($1, 'DRAFT', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (month) DO UPDATE SET computed_at = EXCLUDED.computed_at, digest = EXCLUDED.digest, installations = EXCLUDED.installations,
+       beneficiaries = EXCLUDED.beneficiaries, energy_wh = EXCLUDED.energy_wh, gross_rials = EXCLUDED.gross_rials, net_rials = EXCLUDED.net_rials,
+       pool_rials = EXCLUDED.pool_rials, payable_rials = EXCLUDED.payable_rials, incomplete = EXCLUDED.incomplete`,
+    [month, new Date(now), billed.digest, totals.installations, totals.beneficiaries, totals.energyWh, totals.grossRials, totals.netRials, totals.poolRials, totals.payableRials, totals.incomplete]);
+  const bills = billed.installations;
+  const s = (values: bigint[]) => values.map(String);
+  await db.query(
+    `INSERT INTO installation_bills (month, installation_id, energy_wh, gross_rials, adjustment_rials, income_rials, loan_rials, fee_rials, net_rials, pool_rials, balance_out_rials, incomplete, detail)
+     SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bool[], $13::jsonb[])`,
+    [month, bills.map((b) => b.installationId), bills.map((b) => b.energyWh), s(bills.map((b) => b.grossRials)),
+      s(bills.map((b) => b.adjustments.reduce((t, a) => t + a.rials, 0n))), s(bills.map((b) => b.incomeRials)),
+      s(bills.map((b) => b.loans.reduce((t, l) => t + l.deductedRials, 0n))), s(bills.map((b) => b.feeRials)), s(bills.map((b) => b.netRials)),
+      s(bills.map((b) => b.pool.rials)), s(bills.map((b) => b.balanceOutRials)), bills.map((b) => b.incomplete), bills.map(billDetail)]);
+  const adjustments = bills.flatMap((b) => b.adjustments.map((a) => ({ installationId: b.installationId, ...a })));
+  await db.query(`INSERT INTO energy_adjustments (month, installation_id, for_month, energy_wh, rials) SELECT $1, * FROM unnest($2::int[], $3::char(7)[], $4::bigint[], $5::bigint[])`,
+    [month, adjustments.map((a) => a.installationId), adjustments.map((a) => a.forMonth), adjustments.map((a) => a.wh), s(adjustments.map((a) => a.rials))]);
+  const loans = bills.flatMap((b) => b.loans);
+  await db.query(`INSERT INTO loan_deductions (month, loan_id, owed_rials, deducted_rials) SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[])`,
+    [month, loans.map((l) => l.loanId), s(loans.map((l) => l.owedRials)), s(loans.map((l) => l.deductedRials))]);
+  const st = billed.statements;
+  await db.query(`INSERT INTO statements (month, beneficiary_id, earned_rials, carried_in_rials, payable_rials, carried_out_rials) SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])`,
+    [month, st.map((x) => x.beneficiaryId), s(st.map((x) => x.earnedRials)), s(st.map((x) => x.carriedInRials)), s(st.map((x) => x.payableRials)), s(st.map((x) => x.carriedOutRials))]);
+  const lines = billed.lines;
+  await db.query(`INSERT INTO statement_lines (month, beneficiary_id, share_id, installation_id, weight_w, active_days, rials) SELECT $1, * FROM unnest($2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::bigint[])`,
+    [month, lines.map((l) => l.beneficiaryId), lines.map((l) => l.shareId), lines.map((l) => l.installationId), lines.map((l) => l.weightW), lines.map((l) => l.activeDays), s(lines.map((l) => l.rials))]);
+}
+
+/** Everything that explains an installation's figures, for statements and staff views. */
+function billDetail(bill: BilledMonth['installations'][number]): string {
+  return toJson({
+    code: bill.code,
+    segments: bill.segments,
+    unpricedWh: bill.unpricedWh,
+    adjustments: bill.adjustments,
+    balanceInRials: bill.balanceInRials,
+    loans: bill.loans,
+    feeRials: bill.feeRials,
+    pool: bill.pool,
+    counters: Object.fromEntries(Object.entries(bill.trace).map(([serial, t]) => [serial, {
+      wh: t.wh,
+      epochs: t.epochs.map((e) => ({ opening: reading(e.opening), closing: reading(e.closing), afterReset: e.afterReset, wh: e.wh })),
+      flags: t.flags.map((f) => Object.fromEntries(Object.entries(f).map(([k, v]) => [k, typeof v === 'number' && FLAG_TIMES.has(k) ? new Date(v).toISOString() : v]))),
+    }])),
+  });
+}
+
+const FLAG_TIMES = new Set(['at', 'firstReadingAt', 'lastReadingAt', 'fromMs', 'toMs']);
+const reading = (r: { tMs: number; wh: number }) => ({ at: new Date(r.tMs).toISOString(), wh: r.wh });

@@ -1,0 +1,154 @@
+// The ledger against the real PostgreSQL and InfluxDB, with counters written by hand so every
+// figure is known: drafts, reruns, the lock, closing, immutability, late data and payouts.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
+import type { InfluxClient } from '../../lib/influx/client';
+import { createLogger } from '../../lib/logger';
+import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
+import { parseMaintenanceFee } from '../src/core/deductions';
+import { monthBounds } from '../src/core/solar-hijri';
+import { parseStepDowns } from '../src/core/tariff';
+import { markPaid, payoutBatch } from '../src/payouts';
+import { BillingError, runMonth, withBillingLock, type BillingDeps } from '../src/run-month';
+
+const H = 3_600_000;
+const ABAN = monthBounds('1404-08');
+const AZAR = monthBounds('1404-09');
+let pool: pg.Pool;
+let influx: InfluxClient;
+let deps: BillingDeps;
+
+/** Hourly readings of a counter growing `whPerHour`, on Tehran's full hours, over [fromMs, toMs]. */
+function counterLines(serial: string, installation: string, fromMs: number, toMs: number, startWh: number, whPerHour: number, resetAtMs?: number): string[] {
+  const lines = [];
+  let wh = startWh;
+  for (let t = fromMs; t <= toMs; t += H) {
+    if (t > fromMs) wh += whPerHour;
+    if (resetAtMs !== undefined && t === resetAtMs) wh = whPerHour; // counted from zero since the last reading
+    lines.push(`telemetry,installation=${installation},province=yazd,serial=${serial} energy_wh_total=${wh} ${t}000000`);
+  }
+  return lines;
+}
+
+beforeAll(async () => {
+  const url = await freshPgDatabase('billing_ledger_test');
+  pool = new pg.Pool({ connectionString: url, max: 4 });
+  ({ influx } = await freshInfluxDatabase('billing_ledger_test'));
+  deps = { pool, influx, log: createLogger('billing-test', 'silent'), config: { rules: { stepDowns: parseStepDowns('8:90,12:80,16:70'), maintenanceFee: parseMaintenanceFee('2%'), minimumPayoutRials: 100_000n }, adjustmentMonths: 3, lookaroundDays: 62 } };
+  await pool.query(`
+    INSERT INTO installations (id, code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
+    SELECT v.id, v.code, v.code, p.id, 31.9, 54.4, v.kwp, v.kwp, 'COMMISSIONED', now() FROM provinces p, (VALUES (1, 'SHARED', 10), (2, 'SINGLE', 5)) v(id, code, kwp) WHERE p.code = 'yazd';
+    INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) VALUES ('INV-A', 1, 10000, 't', now()), ('INV-B', 2, 5000, 't', now());
+    INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, 1, 'C-1', 'SUPPORT', '2024-01-01'), (2, 2, 'C-2', 'ORDINARY', '2024-01-01');
+    INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) VALUES (1, '2024-01-01', 30000), (2, '2024-01-01', 25000);
+    INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES (1, 'L-1', 100000000, 1000000, 100, '1404-01');`);
+  for (let i = 1; i <= 3; i++) {
+    await pool.query(`INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at) SELECT $1, $2, $3, $4, id, 'OTHER', now() FROM provinces WHERE code = 'yazd'`,
+      [i, nationalCodeFor(1000 + i), `Beneficiary, "${i}"`, i === 3 ? null : shebaFor(1000 + i)]);
+  }
+  // Beneficiary 2 joins the shared plant on 11 Aban (2025-11-02); 3 owns the single one.
+  await pool.query(`INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, valid_until, updated_at) VALUES
+    (1, 1, 5000, '2024-01-01', NULL, now()), (2, 1, 5000, '2025-11-02', NULL, now()), (3, 2, 5000, '2024-01-01', NULL, now())`);
+  await influx.write([
+    ...counterLines('INV-A', 'SHARED', ABAN.startMs - 48 * H, AZAR.endMs + 48 * H, 5_000_000, 1000),
+    // The single plant's inverter reset mid-Aban and was offline for Aban's last 6 hours (its buffer arrives later).
+    ...counterLines('INV-B', 'SINGLE', ABAN.startMs - 48 * H, ABAN.endMs - 6 * H, 2_000_000, 500, ABAN.startMs + 240 * H),
+  ].join('\n'));
+});
+
+afterAll(async () => {
+  await pool?.end();
+});
+
+const billOf = async (month: string, installationId: number) =>
+  (await pool.query('SELECT * FROM installation_bills WHERE month = $1 AND installation_id = $2', [month, installationId])).rows[0];
+
+describe('billing a month', () => {
+  it('bills energy from the counters, deducts, allocates and reruns identically', async () => {
+    const first = await runMonth(deps, '1404-08', { actor: 'test' });
+    expect(first.status).toBe('DRAFT');
+    const hours = (ABAN.endMs - ABAN.startMs) / H;
+    const shared = await billOf('1404-08', 1);
+    expect(Number(shared.energy_wh)).toBe(hours * 1000);
+    expect(BigInt(shared.gross_rials)).toBe(BigInt(hours) * 30_000n);
+    expect(BigInt(shared.loan_rials)).toBe(8n * 1_000_000n); // installments 1..8 are due and none were repaid
+    const single = await billOf('1404-08', 2);
+    expect(Number(single.energy_wh)).toBe((hours - 6) * 500); // the reset loses nothing; the offline tail is not invented
+    expect(single.incomplete).toBe(true);
+    expect(single.detail.counters['INV-B'].flags.map((f: { kind: string }) => f.kind)).toEqual(['no_closing_reading', 'counter_reset']);
+    expect(single.detail.counters['INV-B'].epochs).toHaveLength(2);
+    const lines = (await pool.query(`SELECT beneficiary_id, active_days, rials FROM statement_lines WHERE month = '1404-08' ORDER BY share_id`)).rows;
+    expect(lines.map((l) => [l.beneficiary_id, l.active_days])).toEqual([[1, 30], [2, 20], [3, 30]]);
+    const pool_ = BigInt(shared.pool_rials);
+    expect(BigInt(lines[0].rials) + BigInt(lines[1].rials) + pool_).toBe(BigInt(shared.net_rials));
+    expect(pool_ > 0n).toBe(true); // the 5 kW nobody held for 10 days
+
+    const again = await runMonth(deps, '1404-08', { actor: 'test' });
+    expect(again.digest).toBe(first.digest);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM statements WHERE month = '1404-08'`)).rows[0].n).toBe(3);
+  });
+
+  it('refuses a run while another holds the billing lock, and lets one of two concurrent runs through', async () => {
+    let refusal: unknown;
+    await withBillingLock(pool, async () => { refusal = await runMonth(deps, '1404-08', { actor: 'test' }).catch((e) => e); });
+    expect(refusal).toBeInstanceOf(BillingError);
+    expect((refusal as BillingError).code).toBe('busy');
+    const results = await Promise.allSettled([runMonth(deps, '1404-08', { actor: 'a' }), runMonth(deps, '1404-08', { actor: 'b' })]);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as BillingError).code).toBe('busy');
+  });
+
+  it('closes in order, then refuses every change to the closed month', async () => {
+    const tooEarly = await runMonth({ ...deps, now: () => ABAN.endMs - 1 }, '1404-08', { close: true, actor: 'test' }).catch((e) => e);
+    expect(tooEarly.code).toBe('not_ended');
+    await runMonth(deps, '1404-09', { actor: 'test' });
+    const outOfOrder = await runMonth(deps, '1404-09', { close: true, actor: 'test' }).catch((e) => e);
+    expect(outOfOrder.message).toMatch(/close 1404-08 first/);
+
+    const closed = await runMonth(deps, '1404-08', { close: true, actor: 'test' });
+    expect(closed.status).toBe('CLOSED');
+    expect((await runMonth(deps, '1404-08', { actor: 'test' }).catch((e) => e)).code).toBe('closed');
+    await expect(pool.query(`UPDATE statements SET payable_rials = payable_rials + 1 WHERE month = '1404-08'`)).rejects.toThrow(/1404-08 is closed/);
+    await expect(pool.query(`DELETE FROM statement_lines WHERE month = '1404-08'`)).rejects.toThrow(/1404-08 is closed/);
+    await expect(pool.query(`UPDATE billing_months SET net_rials = 0 WHERE month = '1404-08'`)).rejects.toThrow(/1404-08 is closed/);
+    await expect(pool.query(`INSERT INTO energy_adjustments VALUES ('1404-08', 1, '1404-07', 1, 1)`)).rejects.toThrow(/1404-08 is closed/);
+  });
+
+  it('turns late data for a closed month into an adjustment in the next open month, once', async () => {
+    const billedWh = Number((await billOf('1404-08', 2)).energy_wh);
+    // The single plant's datalogger comes back and flushes its buffer: Aban's last 6 hours and Azar.
+    const lastWh = 500 * ((ABAN.endMs - 6 * H - (ABAN.startMs + 240 * H)) / H + 1);
+    await influx.write(counterLines('INV-B', 'SINGLE', ABAN.endMs - 6 * H, AZAR.endMs + 48 * H, lastWh, 500).join('\n'));
+    await runMonth(deps, '1404-09', { actor: 'test' });
+    const azar = await billOf('1404-09', 2);
+    expect(azar.detail.adjustments).toEqual([{ forMonth: '1404-08', wh: 6 * 500, rials: String(3n * 25_000n), reason: 'counter data for 1404-08 changed after it was closed' }]);
+    expect(BigInt(azar.adjustment_rials)).toBe(75_000n);
+    expect(Number((await billOf('1404-08', 2)).energy_wh)).toBe(billedWh); // history is not rewritten
+    expect(Number(azar.energy_wh)).toBe(((AZAR.endMs - AZAR.startMs) / H) * 500);
+    // Re-running the draft replaces the adjustment instead of adding a second one.
+    await runMonth(deps, '1404-09', { actor: 'test' });
+    expect((await pool.query(`SELECT count(*)::int AS n FROM energy_adjustments WHERE for_month = '1404-08'`)).rows[0].n).toBe(1);
+  });
+
+  it('pays a closed month once, with a file that reconciles with the statements', async () => {
+    await expect(payoutBatch(pool, '1404-09', 'test', { create: true })).rejects.toThrow(/1404-09 is a draft/);
+    const { csv, summary } = await payoutBatch(pool, '1404-08', 'test', { create: true });
+    const rows = csv.trim().split('\r\n');
+    expect(rows[0]).toBe('sheba,amount_rials,name,reference');
+    expect(rows).toHaveLength(3); // beneficiary 3 has no Sheba: withheld, and said so
+    expect(rows[1]).toMatch(new RegExp(`^${shebaFor(1001)},\\d+,"Beneficiary, ""1""",SOLAR-1404-08-0000001$`));
+    const statements = (await pool.query(`SELECT sum(payable_rials)::text AS total FROM statements WHERE month = '1404-08'`)).rows[0].total;
+    const fileTotal = rows.slice(1).reduce((s, r) => s + BigInt(r.split(',')[1]!), 0n);
+    expect(String(fileTotal)).toBe(summary.totalRials);
+    expect(summary.withheld.beneficiaries).toBe(1);
+    expect(String(fileTotal + BigInt(summary.withheld.rials))).toBe(statements);
+    expect(summary.reconciles).toBe(true);
+    expect((await payoutBatch(pool, '1404-08', 'test', { create: true })).csv).toBe(csv);
+
+    expect(await markPaid(pool, '1404-08', 'test')).toEqual({ alreadyPaid: false });
+    expect(await markPaid(pool, '1404-08', 'test')).toEqual({ alreadyPaid: true });
+    expect((await pool.query(`SELECT status FROM billing_months WHERE month = '1404-08'`)).rows[0].status).toBe('PAID');
+    await expect(pool.query(`UPDATE payout_batches SET total_rials = 1 WHERE month = '1404-08'`)).rejects.toThrow(/is paid/);
+  });
+});
