@@ -118,6 +118,7 @@ export interface IngestConfig {
 
 export interface ApiConfig {
   influx: InfluxConfig;
+  billing: BillingConfig;
   /** How often the program-progress snapshot is recomputed. */
   progressRefreshSeconds: number;
   /** An inverter silent this long while the sun is up at its site counts as stale. */
@@ -150,7 +151,8 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
   const databaseUrl = r.include(() => readDatabaseUrl(env));
   const mqttAdmin = r.include(() => readMqttConfig(env, 'ADMIN'));
   const influx = r.include(() => readInfluxConfig(env));
-  return r.done({ ...partial, databaseUrl, mqttAdmin, influx });
+  const billing = r.include(() => readBillingConfig(env));
+  return r.done({ ...partial, databaseUrl, mqttAdmin, influx, billing });
 }
 
 export interface BillingConfig {

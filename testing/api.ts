@@ -11,8 +11,8 @@ export async function testApp(overrides: Record<string, string> = {}): Promise<F
 }
 
 const PASSWORD = 'long-enough-password';
-export async function staffToken(app: FastifyInstance, username: string, role: 'ADMIN' | 'OPERATOR' | 'TECHNICIAN'): Promise<string> {
-  const prisma = createPrisma(process.env.DATABASE_URL!);
+export async function staffToken(app: FastifyInstance, username: string, role: 'ADMIN' | 'OPERATOR' | 'TECHNICIAN', databaseUrl = process.env.DATABASE_URL!): Promise<string> {
+  const prisma = createPrisma(databaseUrl);
   try {
     const passwordHash = await hashSecret(PASSWORD);
     await prisma.user.upsert({ where: { username }, create: { username, role, passwordHash }, update: { role, passwordHash, failedSignIns: 0, lockedUntil: null } });

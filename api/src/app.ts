@@ -13,7 +13,9 @@ import auth from './plugins/auth';
 import broker from './plugins/broker';
 import idempotency from './plugins/idempotency';
 import prisma from './plugins/prisma';
+import { InfluxClient } from '../../lib/influx/client';
 import authRoutes from './routes/auth';
+import billing from './routes/billing';
 import beneficiaries from './routes/beneficiaries';
 import contracts from './routes/contracts';
 import imports from './routes/imports';
@@ -52,6 +54,7 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
   const { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit } = config;
   await app.register(authRoutes, { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit });
   await app.register(progress, { influx: config.influx, progressRefreshSeconds: config.progressRefreshSeconds, staleAfterMinutes: config.staleAfterMinutes });
+  await app.register(billing, { influx: new InfluxClient(config.influx), billing: config.billing });
   for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users]) await app.register(routes);
 
   app.get('/healthz', { schema: { hide: true } }, async () => {

@@ -1,10 +1,13 @@
 // The ledger against the real PostgreSQL and InfluxDB, with counters written by hand so every
 // figure is known: drafts, reruns, the lock, closing, immutability, late data and payouts.
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { hashSecret } from '../../api/src/passwords';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
+import { bearer, staffToken, testApp } from '../../testing/api';
 import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
@@ -16,6 +19,7 @@ const H = 3_600_000;
 const ABAN = monthBounds('1404-08');
 const AZAR = monthBounds('1404-09');
 let pool: pg.Pool;
+let databaseUrl: string;
 let influx: InfluxClient;
 let deps: BillingDeps;
 
@@ -32,8 +36,8 @@ function counterLines(serial: string, installation: string, fromMs: number, toMs
 }
 
 beforeAll(async () => {
-  const url = await freshPgDatabase('billing_ledger_test');
-  pool = new pg.Pool({ connectionString: url, max: 4 });
+  databaseUrl = await freshPgDatabase('billing_ledger_test');
+  pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   ({ influx } = await freshInfluxDatabase('billing_ledger_test'));
   deps = { pool, influx, log: createLogger('billing-test', 'silent'), config: { rules: { stepDowns: parseStepDowns('8:90,12:80,16:70'), maintenanceFee: parseMaintenanceFee('2%'), minimumPayoutRials: 100_000n }, adjustmentMonths: 3, lookaroundDays: 62 } };
   await pool.query(`
@@ -113,6 +117,7 @@ describe('billing a month', () => {
     await expect(pool.query(`DELETE FROM statement_lines WHERE month = '1404-08'`)).rejects.toThrow(/1404-08 is closed/);
     await expect(pool.query(`UPDATE billing_months SET net_rials = 0 WHERE month = '1404-08'`)).rejects.toThrow(/1404-08 is closed/);
     await expect(pool.query(`INSERT INTO energy_adjustments VALUES ('1404-08', 1, '1404-07', 1, 1)`)).rejects.toThrow(/1404-08 is closed/);
+    await expect(pool.query('TRUNCATE statements CASCADE')).rejects.toThrow(/cannot be truncated/);
   });
 
   it('turns late data for a closed month into an adjustment in the next open month, once', async () => {
@@ -150,5 +155,59 @@ describe('billing a month', () => {
     expect(await markPaid(pool, '1404-08', 'test')).toEqual({ alreadyPaid: true });
     expect((await pool.query(`SELECT status FROM billing_months WHERE month = '1404-08'`)).rows[0].status).toBe('PAID');
     await expect(pool.query(`UPDATE payout_batches SET total_rials = 1 WHERE month = '1404-08'`)).rejects.toThrow(/is paid/);
+  });
+});
+
+describe('billing over HTTP', () => {
+  let app: FastifyInstance;
+  let admin: string;
+  let operator: string;
+  let person: string;
+  beforeAll(async () => {
+    const url = databaseUrl;
+    app = await testApp({ DATABASE_URL: url, INFLUX_DATABASE: 'billing_ledger_test' });
+    admin = await staffToken(app, 'billing-admin', 'ADMIN', url);
+    operator = await staffToken(app, 'billing-operator', 'OPERATOR', url);
+    await pool.query('UPDATE beneficiaries SET pin_hash = $1 WHERE id = 1', [await hashSecret('4821')]);
+    const signIn = await app.inject({ method: 'POST', url: '/auth/beneficiary/sign-in', payload: { nationalCode: nationalCodeFor(1001), pin: '4821' } });
+    person = signIn.json().token;
+  });
+  afterAll(async () => { await app?.close(); });
+
+  it('shows a beneficiary only their own statements, each line traceable to the counters', async () => {
+    const list = await app.inject({ method: 'GET', url: '/me/statements', headers: bearer(person) });
+    expect(list.statusCode).toBe(200);
+    expect(list.json().map((s: { month: string; status: string }) => [s.month, s.status])).toEqual([['1404-09', 'DRAFT'], ['1404-08', 'PAID']]);
+    const aban = (await app.inject({ method: 'GET', url: '/me/statements/1404-08', headers: bearer(person) })).json();
+    const dbTotal = (await pool.query(`SELECT payable_rials::text FROM statements WHERE month = '1404-08' AND beneficiary_id = 1`)).rows[0].payable_rials;
+    expect(aban.payableRials).toBe(dbTotal);
+    expect(aban.lines).toHaveLength(1);
+    expect(aban.lines[0]).toMatchObject({ installation: 'SHARED', weightW: 5000, activeDays: 30 });
+    expect(aban.lines[0].detail.counters['INV-A'].epochs[0].opening).toEqual({ at: new Date(ABAN.startMs).toISOString(), wh: 5_048_000 });
+    expect(aban.lines[0].detail.segments[0]).toMatchObject({ rialPerKwh: 30_000, percent: 100 });
+    expect((await app.inject({ method: 'GET', url: '/me/statements/1399-01', headers: bearer(person) })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/billing/months', headers: bearer(person) })).statusCode).toBe(403);
+  });
+
+  it('lets staff draft, look by province and installation, and refuses what roles or the lifecycle forbid', async () => {
+    const draft = await app.inject({ method: 'POST', url: '/billing/months/1404-09/draft', headers: bearer(operator) });
+    expect(draft.statusCode).toBe(200);
+    expect(draft.json().status).toBe('DRAFT');
+    expect((await app.inject({ method: 'POST', url: '/billing/months/1404-09/close', headers: bearer(operator) })).statusCode).toBe(403);
+    const closed = await app.inject({ method: 'POST', url: '/billing/months/1404-08/draft', headers: bearer(operator) });
+    expect(closed.statusCode).toBe(409);
+    expect(closed.json().message).toMatch(/1404-08 is paid/);
+    expect((await app.inject({ method: 'POST', url: '/billing/months/1404-13/draft', headers: bearer(operator) })).json().message).toMatch(/month must be 01 to 12/);
+    const provinces = (await app.inject({ method: 'GET', url: '/billing/months/1404-08/provinces', headers: bearer(operator) })).json();
+    expect(provinces).toEqual([expect.objectContaining({ province: 'yazd', installations: 2, incomplete: 1 })]);
+    const incomplete = (await app.inject({ method: 'GET', url: '/billing/months/1404-08/installations?incomplete=true', headers: bearer(operator) })).json();
+    expect(incomplete.items.map((i: { code: string }) => i.code)).toEqual(['SINGLE']);
+    const shared = (await app.inject({ method: 'GET', url: '/billing/months/1404-08/installations/SHARED', headers: bearer(operator) })).json();
+    expect(shared.shares.map((s: { beneficiaryId: number }) => s.beneficiaryId)).toEqual([1, 2]);
+    expect(shared.shares.reduce((t: bigint, s: { rials: string }) => t + BigInt(s.rials), BigInt(shared.poolRials))).toBe(BigInt(shared.netRials));
+    const csv = await app.inject({ method: 'GET', url: '/billing/months/1404-08/payout.csv', headers: bearer(admin) });
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.body.split('\r\n')[0]).toBe('sheba,amount_rials,name,reference');
+    expect((await app.inject({ method: 'GET', url: '/billing/months/1404-08/payout.csv', headers: bearer(operator) })).statusCode).toBe(403);
   });
 });

@@ -170,3 +170,15 @@ CREATE TRIGGER "payout_batches_lifecycle" BEFORE UPDATE OR DELETE ON "payout_bat
 ALTER TABLE "billing_months" ADD CONSTRAINT "billing_months_month_format" CHECK ("month" ~ '^1[34][0-9]{2}-(0[1-9]|1[0-2])$');
 ALTER TABLE "statements" ADD CONSTRAINT "statements_payable_not_negative" CHECK ("payable_rials" >= 0);
 ALTER TABLE "statement_lines" ADD CONSTRAINT "statement_lines_not_negative" CHECK ("rials" >= 0);
+
+-- TRUNCATE skips row triggers: refuse it outright on the ledger.
+CREATE FUNCTION "billing_ledger_no_truncate"() RETURNS trigger LANGUAGE plpgsql AS
+  E'BEGIN RAISE EXCEPTION \'the billing ledger cannot be truncated\'\073 END'
+;
+CREATE TRIGGER "billing_months_no_truncate" BEFORE TRUNCATE ON "billing_months" FOR EACH STATEMENT EXECUTE FUNCTION "billing_ledger_no_truncate"();
+CREATE TRIGGER "installation_bills_no_truncate" BEFORE TRUNCATE ON "installation_bills" FOR EACH STATEMENT EXECUTE FUNCTION "billing_ledger_no_truncate"();
+CREATE TRIGGER "energy_adjustments_no_truncate" BEFORE TRUNCATE ON "energy_adjustments" FOR EACH STATEMENT EXECUTE FUNCTION "billing_ledger_no_truncate"();
+CREATE TRIGGER "loan_deductions_no_truncate" BEFORE TRUNCATE ON "loan_deductions" FOR EACH STATEMENT EXECUTE FUNCTION "billing_ledger_no_truncate"();
+CREATE TRIGGER "statements_no_truncate" BEFORE TRUNCATE ON "statements" FOR EACH STATEMENT EXECUTE FUNCTION "billing_ledger_no_truncate"();
+CREATE TRIGGER "statement_lines_no_truncate" BEFORE TRUNCATE ON "statement_lines" FOR EACH STATEMENT EXECUTE FUNCTION "billing_ledger_no_truncate"();
+CREATE TRIGGER "payout_batches_no_truncate" BEFORE TRUNCATE ON "payout_batches" FOR EACH STATEMENT EXECUTE FUNCTION "billing_ledger_no_truncate"();

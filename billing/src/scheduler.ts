@@ -1,0 +1,26 @@
+// The daily billing job on node-cron (Tehran time): drafts the current month, closes the previous
+// one from the configured day on. A refused run (another run in progress) is logged and retried
+// the next day; it never stops the scheduler.
+import cron, { type ScheduledTask } from 'node-cron';
+import { scheduledActions } from './core/schedule';
+import { previousMonth, monthOf } from './core/solar-hijri';
+import { monthStatus, runMonth, type BillingDeps } from './run-month';
+
+export async function runScheduledActions(deps: BillingDeps, closeDay: number): Promise<void> {
+  const now = deps.now?.() ?? Date.now();
+  const db = await deps.pool.connect();
+  let previousStatus;
+  try { previousStatus = await monthStatus(db, previousMonth(monthOf(now))); } finally { db.release(); }
+  for (const action of scheduledActions(now, closeDay, previousStatus)) {
+    try {
+      await runMonth(deps, action.month, { close: action.kind === 'close', actor: 'scheduler' });
+    } catch (error) {
+      deps.log.error({ err: error, action }, `billing: scheduled ${action.kind} of ${action.month} failed`);
+    }
+  }
+}
+
+export function startScheduler(deps: BillingDeps, options: { draftCron: string; closeDay: number }): ScheduledTask {
+  deps.log.info(options, 'billing scheduler started (Asia/Tehran)');
+  return cron.schedule(options.draftCron, () => runScheduledActions(deps, options.closeDay), { timezone: 'Asia/Tehran', noOverlap: true, name: 'billing' });
+}
