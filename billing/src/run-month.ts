@@ -11,7 +11,7 @@ import type { Adjustment } from './core/bill-installation';
 import { billMonth, toJson, type BilledMonth, type EnergyTrace, type InstallationInput, type MonthTotals } from './core/bill-month';
 import { energyInSlots } from './core/counter-energy';
 import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
-import { priceEnergy } from './core/tariff';
+import { priceEnergy, rateChangeDates, type ContractTerms } from './core/tariff';
 import { readCounterReadings } from './counter-readings';
 import { loadProgramSnapshot, type InstallationRecord, type ProgramSnapshot } from './program-snapshot';
 
@@ -75,7 +75,7 @@ export async function runMonth(deps: BillingDeps, month: MonthId, options: { clo
     const days = monthDays(month);
     const snapshot = await loadProgramSnapshot(db, month, days[0]!.date, days[days.length - 1]!.date);
     deps.log.info({ month, installations: snapshot.installations.length }, 'billing: registry read; reading counters');
-    const energy = await energyByInstallation(deps, snapshot.installations, month);
+    const energy = await energyByInstallation(deps, snapshot.installations, [...snapshot.contracts.values()], month);
     const adjustments = await lateDataAdjustments(deps, db, snapshot, month);
     const inputs: InstallationInput[] = snapshot.installations.map((inst) => ({
       installationId: inst.installationId,
@@ -103,10 +103,13 @@ export async function runMonth(deps: BillingDeps, month: MonthId, options: { clo
 }
 
 /** Each installation's energy per day of the month, with the counter epochs and flags behind it. */
-async function energyByInstallation(deps: BillingDeps, installations: InstallationRecord[], month: MonthId): Promise<Map<number, { days: { date: string; wh: number }[]; trace: EnergyTrace }>> {
+async function energyByInstallation(deps: BillingDeps, installations: InstallationRecord[], contracts: ContractTerms[], month: MonthId): Promise<Map<number, { days: { date: string; wh: number }[]; trace: EnergyTrace }>> {
   const days = monthDays(month);
   const { startMs, endMs } = monthBounds(month);
-  const readings = await readCounterReadings(deps.influx, startMs, endMs, deps.config.lookaroundDays * 86_400_000);
+  const dates = days.map((d) => d.date);
+  const changes = new Set(contracts.flatMap((c) => rateChangeDates(dates, c, deps.config.rules.stepDowns)));
+  const splitInstants = days.filter((d) => changes.has(d.date)).map((d) => d.startMs);
+  const readings = await readCounterReadings(deps.influx, startMs, endMs, deps.config.lookaroundDays * 86_400_000, splitInstants);
   const out = new Map<number, { days: { date: string; wh: number }[]; trace: EnergyTrace }>();
   for (const inst of installations) {
     const dayWh = days.map(() => 0);
@@ -137,7 +140,7 @@ async function lateDataAdjustments(deps: BillingDeps, db: pg.ClientBase, snapsho
          SELECT a.installation_id, a.energy_wh, a.rials FROM energy_adjustments a JOIN billing_months b ON b.month = a.month
           WHERE a.for_month = $1 AND b.status <> 'DRAFT' AND a.month < $2) x GROUP BY installation_id`, [forMonth, month]);
     const before = new Map(billed.rows.map((r) => [r.installation_id, { wh: Number(r.wh), rials: BigInt(r.rials) }]));
-    const energy = await energyByInstallation(deps, snapshot.installations, forMonth);
+    const energy = await energyByInstallation(deps, snapshot.installations, [...snapshot.contracts.values()], forMonth);
     for (const inst of snapshot.installations) {
       const days = energy.get(inst.installationId)!.days;
       const now = { wh: days.reduce((s, d) => s + d.wh, 0), rials: priceEnergy(days, snapshot.contracts.get(inst.installationId) ?? null, deps.config.rules.stepDowns).grossRials };
@@ -206,5 +209,5 @@ function billDetail(bill: BilledMonth['installations'][number]): string {
   });
 }
 
-const FLAG_TIMES = new Set(['at', 'firstReadingAt', 'lastReadingAt', 'fromMs', 'toMs']);
+const FLAG_TIMES = new Set(['at', 'firstReadingAt', 'lastReadingAt']);
 const reading = (r: { tMs: number; wh: number }) => ({ at: new Date(r.tMs).toISOString(), wh: r.wh });

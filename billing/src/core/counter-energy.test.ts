@@ -29,7 +29,6 @@ describe('energyInSlots', () => {
     // 1,001 Wh over 3 equal parts: floor at each boundary, the remainder stays with the later slot.
     const thirds = energyInSlots([r(0, 0), r(72, 1001)], [day(0), day(1), day(2)]);
     expect(thirds.slotWh).toEqual([333, 334, 334]);
-    expect(thirds.flags).toContainEqual({ kind: 'gap', fromMs: 0, toMs: 72 * H });
   });
 
   it('starts a new epoch when the counter goes backwards, never yielding negative energy', () => {

@@ -21,8 +21,7 @@ export type EnergyFlag =
   | { kind: 'no_readings' }
   | { kind: 'no_opening_reading'; firstReadingAt: number }
   | { kind: 'no_closing_reading'; lastReadingAt: number }
-  | { kind: 'counter_reset'; at: number; fromWh: number; toWh: number }
-  | { kind: 'gap'; fromMs: number; toMs: number };
+  | { kind: 'counter_reset'; at: number; fromWh: number; toWh: number };
 
 /**
  * One counter epoch's contribution to the period, with the readings that bound it (traceability).
@@ -54,8 +53,7 @@ function producedBy(p: CounterReading, q: CounterReading, energyWh: number, x: n
  * Splits the energy in the counters over consecutive slots (e.g. the days of a month). The readings
  * may extend beyond the slots on both sides: the readings just outside are what split a gap.
  */
-export function energyInSlots(readings: readonly CounterReading[], slots: readonly Slot[], options: { gapFlagMs?: number } = {}): CounterEnergy {
-  const gapFlagMs = options.gapFlagMs ?? 26 * 3_600_000;
+export function energyInSlots(readings: readonly CounterReading[], slots: readonly Slot[]): CounterEnergy {
   const points = normaliseReadings(readings);
   const slotWh = slots.map(() => 0);
   const flags: EnergyFlag[] = [];
@@ -76,7 +74,6 @@ export function energyInSlots(readings: readonly CounterReading[], slots: readon
     const reset = q.wh < p.wh;
     const energyWh = reset ? q.wh : q.wh - p.wh;
     if (reset) flags.push({ kind: 'counter_reset', at: q.tMs, fromWh: p.wh, toWh: q.wh });
-    if (q.tMs - p.tMs > gapFlagMs) flags.push({ kind: 'gap', fromMs: p.tMs, toMs: q.tMs });
     let inPeriod = 0;
     while (firstSlot < slots.length && slots[firstSlot]!.endMs <= p.tMs) firstSlot++; // pairs come in time order
     for (let s = firstSlot; s < slots.length && slots[s]!.startMs < q.tMs; s++) {

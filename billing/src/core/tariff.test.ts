@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contractYear, parseStepDowns, priceEnergy, priceWh, rateOn, type ContractTerms } from './tariff';
+import { contractYear, parseStepDowns, priceEnergy, priceWh, rateChangeDates, rateOn, type ContractTerms } from './tariff';
 
 const stepDowns = parseStepDowns('8:90,12:80,16:70');
 const contract = (kind: ContractTerms['kind'], startDate = '2020-03-20'): ContractTerms => ({
@@ -42,6 +42,14 @@ describe('tariffs', () => {
     const stepping = priceEnergy([{ date: '2027-03-19', wh: 1000 }, { date: '2027-03-20', wh: 1000 }], contract('ORDINARY'), stepDowns);
     expect(stepping.segments.map((s) => [s.percent, s.rials])).toEqual([[100, 38_500n], [90, 34_650n]]);
     expect(priceEnergy(days, null, stepDowns)).toEqual({ segments: [], unpricedWh: 40_000, grossRials: 0n });
+  });
+
+  it('finds the days on which the price changes', () => {
+    const dates = ['2027-03-18', '2027-03-19', '2027-03-20', '2027-03-21'];
+    expect(rateChangeDates(dates, contract('ORDINARY'), stepDowns)).toEqual(['2027-03-20']);
+    expect(rateChangeDates(dates, contract('SUPPORT'), stepDowns)).toEqual([]);
+    expect(rateChangeDates(['2026-11-05', '2026-11-06'], contract('SUPPORT'), stepDowns)).toEqual(['2026-11-06']);
+    expect(rateChangeDates(dates, null, stepDowns)).toEqual([]);
   });
 
   it('names a malformed step-down', () => {

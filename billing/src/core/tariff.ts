@@ -51,6 +51,13 @@ export function priceEnergy(days: readonly { date: string; wh: number }[], contr
   return { segments, unpricedWh, grossRials: segments.reduce((sum, s) => sum + s.rials, 0n) };
 }
 
+/** The dates (after the first) on which the rate differs from the day before: where energy must be split exactly. */
+export function rateChangeDates(dates: readonly string[], contract: ContractTerms | null, stepDowns: readonly StepDown[]): string[] {
+  if (!contract) return [];
+  const key = (date: string) => { const r = rateOn(contract, date, stepDowns); return r ? `${r.rialPerKwh}/${r.percent}` : ''; };
+  return dates.filter((date, i) => i > 0 && key(date) !== key(dates[i - 1]!));
+}
+
 /** Parses `8:90,12:80,16:70` (contract year : percent of the tariff). */
 export function parseStepDowns(text: string): StepDown[] {
   if (text.trim() === '') return [];
