@@ -89,8 +89,7 @@ for (const installations of SIZES) {
     const started = performance.now();
     const summary = await runMonth(deps, MONTH, { actor: 'bench' });
     const seconds = (performance.now() - started) / 1000;
-    console.log(`BENCH ${JSON.stringify({ name: 'billing', installations, beneficiaries: summary.totals.beneficiaries, seconds: Number(seconds.toFixed(2)), run, counterReadings: points, statementsPayableRials: summary.totals.payableRials.toString(), digest: summary.digest.slice(0, 16) })}`);
+    console.log(`BENCH ${JSON.stringify({ name: 'billing', installations, beneficiaries: summary.totals.beneficiaries, seconds: Number(seconds.toFixed(2)), run, phases: summary.phases, counterReadings: points, statementsPayableRials: summary.totals.payableRials.toString(), digest: summary.digest.slice(0, 16) })}`);
   }
   await pool.end();
-  await influx.query(`DROP DATABASE "${name}"`, { database: null });
 }

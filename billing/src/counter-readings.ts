@@ -31,6 +31,9 @@ async function one(influx: InfluxClient, q: string): Promise<Map<string, unknown
 const exactReading = (row: unknown[] | undefined): CounterReading[] =>
   row && typeof row[0] === 'number' && typeof row[1] === 'number' ? [{ tMs: row[0], wh: row[1] }] : [];
 
+/** Readings near a cut are nearly always within a few days of it; further only after an outage. */
+const NEAR_MS = 3 * 86_400_000;
+
 /**
  * Counter readings per serial, enough to bill [fromMs, toMs) exactly, with energy priced
  * differently on either side of each of `splitInstants`; lookaroundMs bounds the search outside.
@@ -38,15 +41,19 @@ const exactReading = (row: unknown[] | undefined): CounterReading[] =>
 export async function readCounterReadings(influx: InfluxClient, fromMs: number, toMs: number, lookaroundMs: number, splitInstants: readonly number[] = []): Promise<Map<string, CounterReading[]>> {
   const inner = [...new Set(splitInstants)].filter((t) => t > fromMs && t < toMs).sort((a, b) => a - b);
   const cuts = [fromMs, ...inner, toMs];
-  const around = cuts.flatMap((t, i) => [
-    // The last reading before the cut (for the month's start, looking back) and the first at or after it.
-    `SELECT LAST(${FIELD}) FROM ${SOURCE} WHERE ${range(i === 0 ? t - lookaroundMs : fromMs, t)} GROUP BY "serial"`,
-    `SELECT FIRST(${FIELD}) FROM ${SOURCE} WHERE ${range(t, i === cuts.length - 1 ? t + lookaroundMs : toMs)} GROUP BY "serial"`,
+  // The last reading before each cut and the first at or after it: searched near the cut first, and
+  // over the whole allowed range only if an inverter that reported this month was not found near it.
+  const edges = cuts.flatMap((t, i) => [
+    { fn: 'LAST', near: [Math.max(t - NEAR_MS, i === 0 ? -Infinity : fromMs), t], far: [i === 0 ? t - lookaroundMs : fromMs, t] },
+    { fn: 'FIRST', near: [t, Math.min(t + NEAR_MS, i === cuts.length - 1 ? Infinity : toMs)], far: [t, i === cuts.length - 1 ? t + lookaroundMs : toMs] },
   ]);
-  const [extremes, ...bounds] = await Promise.all([
+  const edgeQuery = (fn: string, [a, b]: number[]) => `SELECT ${fn}(${FIELD}) FROM ${SOURCE} WHERE ${range(a!, b!)} GROUP BY "serial"`;
+  const [extremes, ...near] = await Promise.all([
     one(influx, `SELECT MIN(${FIELD}), MAX(${FIELD}) FROM ${SOURCE} WHERE ${range(fromMs, toMs)} GROUP BY "serial"`),
-    ...around.map((q) => one(influx, q)),
+    ...edges.map((e) => one(influx, edgeQuery(e.fn, e.near))),
   ]);
+  const reporting = [...extremes.keys()];
+  const bounds = await Promise.all(edges.map((e, i) => (reporting.every((s) => near[i]!.has(s)) ? near[i]! : one(influx, edgeQuery(e.fn, e.far)))));
 
   const serials = new Set(bounds.flatMap((b) => [...b.keys()]));
   const readings = new Map<string, CounterReading[]>();

@@ -31,7 +31,7 @@ export interface BillingDeps {
   now?: () => number;
 }
 
-export interface RunSummary { month: MonthId; status: 'DRAFT' | 'CLOSED'; digest: string; totals: MonthTotals; adjustments: number; seconds: number }
+export interface RunSummary { month: MonthId; status: 'DRAFT' | 'CLOSED'; digest: string; totals: MonthTotals; adjustments: number; seconds: number; phases: Record<string, number> }
 
 /** Held for the whole run (transaction-scoped): billing runs never overlap. */
 const BILLING_LOCK_KEY = 7_405_080;
@@ -72,11 +72,17 @@ export async function runMonth(deps: BillingDeps, month: MonthId, options: { clo
       const { rows } = await db.query<{ month: string }>(`SELECT month FROM billing_months WHERE status = 'DRAFT' AND month < $1 ORDER BY month LIMIT 1`, [month]);
       if (rows[0]) throw new BillingError('out_of_order', `close ${rows[0].month} first: months close in order, so carry-overs and loan repayments build on closed months`);
     }
+    const phases: Record<string, number> = {};
+    let mark = performance.now();
+    const phase = (name: string) => { const t = performance.now(); phases[name] = Number(((t - mark) / 1000).toFixed(3)); mark = t; };
     const days = monthDays(month);
     const snapshot = await loadProgramSnapshot(db, month, days[0]!.date, days[days.length - 1]!.date);
     deps.log.info({ month, installations: snapshot.installations.length }, 'billing: registry read; reading counters');
+    phase('registry');
     const energy = await energyByInstallation(deps, snapshot.installations, [...snapshot.contracts.values()], month);
+    phase('counters');
     const adjustments = await lateDataAdjustments(deps, db, snapshot, month);
+    phase('adjustments');
     const inputs: InstallationInput[] = snapshot.installations.map((inst) => ({
       installationId: inst.installationId,
       code: inst.code,
@@ -90,13 +96,15 @@ export async function runMonth(deps: BillingDeps, month: MonthId, options: { clo
       balanceInRials: snapshot.installationBalance.get(inst.installationId) ?? 0n,
     }));
     const billed = billMonth(month, inputs, snapshot.beneficiaryCarry, deps.config.rules);
+    phase('compute');
     deps.log.info({ month, ...billed.totals, adjustments: adjustments.size }, 'billing: computed; writing the ledger');
     await writeLedger(db, billed, now);
+    phase('write');
     const finalStatus = options.close ? 'CLOSED' : 'DRAFT';
     if (options.close) await db.query(`UPDATE billing_months SET status = 'CLOSED', closed_at = $2, closed_by = $3 WHERE month = $1`, [month, new Date(now), options.actor]);
     await db.query(`INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, $2, 'billing_month', $3, $4)`,
       [options.actor, options.close ? 'billing.close' : 'billing.draft', month, toJson({ digest: billed.digest, ...billed.totals })]);
-    const summary: RunSummary = { month, status: finalStatus, digest: billed.digest, totals: billed.totals, adjustments: [...adjustments.values()].reduce((n, a) => n + a.length, 0), seconds: (performance.now() - started) / 1000 };
+    const summary: RunSummary = { month, status: finalStatus, digest: billed.digest, totals: billed.totals, adjustments: [...adjustments.values()].reduce((n, a) => n + a.length, 0), seconds: (performance.now() - started) / 1000, phases };
     deps.log.info(summary, `billing: ${month} ${finalStatus.toLowerCase()}`);
     return summary;
   });

@@ -145,15 +145,26 @@ ALTER TABLE "statement_lines" ADD CONSTRAINT "statement_lines_share_id_fkey" FOR
 ALTER TABLE "payout_batches" ADD CONSTRAINT "payout_batches_month_fkey" FOREIGN KEY ("month") REFERENCES "billing_months"("month") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 -- A closed month is immutable (invariant 4): nothing billed in it may be added, changed or removed.
+-- Checked once per statement over its transition tables (a draft run writes ~50,000 rows at once).
 -- (Function bodies spell semicolons as \073: the migrator splits statements at every semicolon.)
 CREATE FUNCTION "billing_month_frozen"() RETURNS trigger LANGUAGE plpgsql AS
-  E'DECLARE m text\073 BEGIN IF TG_OP = \'DELETE\' THEN m := OLD.month\073 ELSE m := NEW.month\073 END IF\073 IF TG_OP = \'UPDATE\' AND OLD.month <> NEW.month THEN RAISE EXCEPTION \'billing lines cannot move between months\'\073 END IF\073 IF EXISTS (SELECT 1 FROM billing_months b WHERE b.month = m AND b.status <> \'DRAFT\') THEN RAISE EXCEPTION \'billing month % is closed: it can no longer change (corrections are adjustments in an open month)\', m USING ERRCODE = \'P0001\'\073 END IF\073 IF TG_OP = \'DELETE\' THEN RETURN OLD\073 END IF\073 RETURN NEW\073 END'
+  E'DECLARE m text\073 BEGIN IF TG_OP = \'INSERT\' THEN SELECT b.month INTO m FROM new_rows n JOIN billing_months b ON b.month = n.month WHERE b.status <> \'DRAFT\' LIMIT 1\073 ELSIF TG_OP = \'DELETE\' THEN SELECT b.month INTO m FROM old_rows o JOIN billing_months b ON b.month = o.month WHERE b.status <> \'DRAFT\' LIMIT 1\073 ELSE SELECT b.month INTO m FROM (SELECT month FROM old_rows UNION SELECT month FROM new_rows) x JOIN billing_months b ON b.month = x.month WHERE b.status <> \'DRAFT\' LIMIT 1\073 END IF\073 IF m IS NOT NULL THEN RAISE EXCEPTION \'billing month % is closed: it can no longer change (corrections are adjustments in an open month)\', m USING ERRCODE = \'P0001\'\073 END IF\073 RETURN NULL\073 END'
 ;
-CREATE TRIGGER "installation_bills_frozen" BEFORE INSERT OR UPDATE OR DELETE ON "installation_bills" FOR EACH ROW EXECUTE FUNCTION "billing_month_frozen"();
-CREATE TRIGGER "energy_adjustments_frozen" BEFORE INSERT OR UPDATE OR DELETE ON "energy_adjustments" FOR EACH ROW EXECUTE FUNCTION "billing_month_frozen"();
-CREATE TRIGGER "loan_deductions_frozen" BEFORE INSERT OR UPDATE OR DELETE ON "loan_deductions" FOR EACH ROW EXECUTE FUNCTION "billing_month_frozen"();
-CREATE TRIGGER "statements_frozen" BEFORE INSERT OR UPDATE OR DELETE ON "statements" FOR EACH ROW EXECUTE FUNCTION "billing_month_frozen"();
-CREATE TRIGGER "statement_lines_frozen" BEFORE INSERT OR UPDATE OR DELETE ON "statement_lines" FOR EACH ROW EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "installation_bills_frozen_insert" AFTER INSERT ON "installation_bills" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "installation_bills_frozen_update" AFTER UPDATE ON "installation_bills" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "installation_bills_frozen_delete" AFTER DELETE ON "installation_bills" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "energy_adjustments_frozen_insert" AFTER INSERT ON "energy_adjustments" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "energy_adjustments_frozen_update" AFTER UPDATE ON "energy_adjustments" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "energy_adjustments_frozen_delete" AFTER DELETE ON "energy_adjustments" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "loan_deductions_frozen_insert" AFTER INSERT ON "loan_deductions" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "loan_deductions_frozen_update" AFTER UPDATE ON "loan_deductions" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "loan_deductions_frozen_delete" AFTER DELETE ON "loan_deductions" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "statements_frozen_insert" AFTER INSERT ON "statements" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "statements_frozen_update" AFTER UPDATE ON "statements" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "statements_frozen_delete" AFTER DELETE ON "statements" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "statement_lines_frozen_insert" AFTER INSERT ON "statement_lines" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "statement_lines_frozen_update" AFTER UPDATE ON "statement_lines" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
+CREATE TRIGGER "statement_lines_frozen_delete" AFTER DELETE ON "statement_lines" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "billing_month_frozen"();
 
 -- A month only moves forward: DRAFT -> CLOSED -> PAID, and once closed its figures never change.
 CREATE FUNCTION "billing_month_lifecycle"() RETURNS trigger LANGUAGE plpgsql AS
