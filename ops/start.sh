@@ -12,7 +12,7 @@ cd "$SOLAR_ROOT"
 pids=()
 stop_children() {
   trap - INT TERM EXIT
-  step "Stopping ingest and the fleet (the services keep running: npm run services stop)"
+  step "Stopping ingest, the API, billing and the fleet (the services keep running: npm run services stop)"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
@@ -32,10 +32,12 @@ start_child ingest node --import tsx ingest/src/main.ts
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" 2>/dev/null && break; sleep 0.2; done
 curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" || fail "ingest did not become healthy; see $SOLAR_DATA_DIR/logs/ingest.log"
 start_child api node --max-semi-space-size=64 --import tsx api/src/server.ts
+start_child billing node --import tsx billing/src/cli.ts schedule
 start_child fleet node --import tsx simulators/src/cli.ts fleet --inverters "${FLEET_INVERTERS:-200}" --interval "${FLEET_INTERVAL_S:-10}" --register --provision
 
 step "Running (Ctrl-C to stop)"
 info "API and its docs: http://127.0.0.1:$API_PORT/docs  (first admin: npm run ops -- create-user --username admin --role ADMIN)"
+info "billing:         daily draft of the current month (npm run billing -- show)"
 info "ingest health:   http://127.0.0.1:$INGEST_HTTP_PORT/healthz"
 info "ingest metrics:  http://127.0.0.1:$INGEST_HTTP_PORT/metrics"
 info "InfluxDB:        $INFLUX_URL (database $INFLUX_DATABASE)"

@@ -1,6 +1,6 @@
 // The daily billing job on node-cron (Tehran time): drafts the current month, closes the previous
 // one from the configured day on. A refused run (another run in progress) is logged and retried
-// the next day; it never stops the scheduler.
+// the next day; it never stops the scheduler. It also runs once at start, to catch up after a restart.
 import cron, { type ScheduledTask } from 'node-cron';
 import { scheduledActions } from './core/schedule';
 import { previousMonth, monthOf } from './core/solar-hijri';
@@ -20,7 +20,9 @@ export async function runScheduledActions(deps: BillingDeps, closeDay: number): 
   }
 }
 
+/** Runs the job once now (catching up after a restart), then on the cron schedule. */
 export function startScheduler(deps: BillingDeps, options: { draftCron: string; closeDay: number }): ScheduledTask {
-  deps.log.info(options, 'billing scheduler started (Asia/Tehran)');
+  deps.log.info({ draftCron: options.draftCron, closeDay: options.closeDay }, 'billing scheduler started (Asia/Tehran); running once now');
+  void runScheduledActions(deps, options.closeDay).catch((error: unknown) => deps.log.error({ err: error }, 'billing: scheduled run failed'));
   return cron.schedule(options.draftCron, () => runScheduledActions(deps, options.closeDay), { timezone: 'Asia/Tehran', noOverlap: true, name: 'billing' });
 }
