@@ -189,9 +189,11 @@ export function readBillingConfig(env: Env = process.env): BillingConfig {
     lookaroundDays: r.integer('BILLING_LOOKAROUND_DAYS', 62, 1, 400),
     logLevel: r.logLevel(),
   };
+  // Billing scans a month of readings per query: it gets a longer timeout than the request paths.
+  const influxTimeoutMs = r.integer('BILLING_INFLUX_TIMEOUT_MS', 600_000, 1000, 3_600_000);
   const databaseUrl = r.include(() => readDatabaseUrl(env));
   const influx = r.include(() => readInfluxConfig(env));
-  return r.done({ ...partial, databaseUrl, influx });
+  return r.done({ ...partial, databaseUrl, influx: { ...influx, requestTimeoutMs: influxTimeoutMs } });
 }
 
 export function readMqttConfig(env: Env, role: 'INGEST' | 'ADMIN' | 'FLEET'): MqttConfig {

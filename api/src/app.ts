@@ -54,7 +54,7 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
   const { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit } = config;
   await app.register(authRoutes, { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit });
   await app.register(progress, { influx: config.influx, progressRefreshSeconds: config.progressRefreshSeconds, staleAfterMinutes: config.staleAfterMinutes });
-  await app.register(billing, { influx: new InfluxClient(config.influx), billing: config.billing });
+  await app.register(billing, { influx: new InfluxClient(config.billing.influx), billing: config.billing });
   for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users]) await app.register(routes);
 
   app.get('/healthz', { schema: { hide: true } }, async () => {

@@ -2,11 +2,14 @@
 // one inverter and three 5 kW shares each, contracts, tariffs and loans in a fresh PostgreSQL
 // database, and hourly lifetime counters (the month plus a day either side) in a fresh InfluxDB
 // database. Times a draft run and its re-run (which replaces the draft) end to end.
-// BENCH_BILLING_SIZES=7000,70000 (installations) sets the sizes.
+// BENCH_BILLING_SIZES=7000,70000 (installations) sets the sizes; BENCH_BILLING_REUSE=1 bills the
+// databases a previous run left instead of seeding them again.
 import pg from 'pg';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import { createLogger } from '../../lib/logger';
-import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
+import { readBillingConfig } from '../../lib/config';
+import { InfluxClient } from '../../lib/influx/client';
+import { databaseUrl as testDatabaseUrl, freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
@@ -42,7 +45,8 @@ async function seedRegistry(pool: pg.Pool, installations: number): Promise<void>
 }
 
 /** Hourly counter readings of every inverter, written two requests at a time in 10,000-line batches. */
-async function seedCounters(influx: Awaited<ReturnType<typeof freshInfluxDatabase>>['influx'], installations: number): Promise<number> {
+async function seedCounters(influx: InfluxClient, pool: pg.Pool, installations: number): Promise<number> {
+  const provinceOf = (await pool.query<{ province: string }>('SELECT p.code AS province FROM installations i JOIN provinces p ON p.id = i.province_id ORDER BY i.id')).rows.map((r) => r.province);
   const { startMs, endMs } = monthBounds(MONTH);
   const from = startMs - 24 * H;
   const hours = (endMs + 24 * H - from) / H;
@@ -56,7 +60,7 @@ async function seedCounters(influx: Awaited<ReturnType<typeof freshInfluxDatabas
     if (inFlight.size >= 2) await Promise.race(inFlight);
   };
   for (let i = 1; i <= installations; i++) {
-    const tags = `telemetry,installation=B-${pad(i)},province=p${i % 31},serial=BINV-${pad(i)}`;
+    const tags = `telemetry,installation=B-${pad(i)},province=${provinceOf[i - 1]},serial=BINV-${pad(i)}`;
     let wh = 1_000_000 + i * 1000;
     for (let h = 0; h <= hours; h++) {
       const t = from + h * H;
@@ -76,14 +80,19 @@ async function seedCounters(influx: Awaited<ReturnType<typeof freshInfluxDatabas
 for (const installations of SIZES) {
   const name = `bench_billing_${installations}`;
   progress(`billing bench: ${installations} installations, ${installations * 3} beneficiaries`);
-  const databaseUrl = await freshPgDatabase(name);
+  const reuse = process.env.BENCH_BILLING_REUSE === '1';
+  const databaseUrl = reuse ? testDatabaseUrl().replace(/\/[^/?]+(\?|$)/, `/${name}$1`) : await freshPgDatabase(name);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  const { influx } = await freshInfluxDatabase(name);
-  await seedRegistry(pool, installations);
-  progress('  registry seeded; writing counters');
-  const seedStarted = performance.now();
-  const points = await seedCounters(influx, installations);
-  progress(`  ${points} counter readings written in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
+  const influx = new InfluxClient({ ...readBillingConfig(process.env).influx, database: name });
+  let points = Number((await influx.rows(`SELECT count("energy_wh_total") FROM "telemetry"`).catch(() => []))[0]?.count ?? 0);
+  if (!reuse) {
+    await freshInfluxDatabase(name);
+    await seedRegistry(pool, installations);
+    progress('  registry seeded; writing counters');
+    const seedStarted = performance.now();
+    points = await seedCounters(influx, pool, installations);
+    progress(`  ${points} counter readings written in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
+  }
   const deps = { pool, influx, log: createLogger('billing-bench', 'warn'), config: { rules: { stepDowns: parseStepDowns('8:90,12:80,16:70'), maintenanceFee: parseMaintenanceFee('2%'), minimumPayoutRials: 100_000n }, adjustmentMonths: 3, lookaroundDays: 62 } };
   for (const run of [1, 2]) {
     const started = performance.now();

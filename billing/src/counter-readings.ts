@@ -6,7 +6,9 @@
 //    inverter whose counter went backwards is read in full, so resets are counted exactly.
 // Between those readings the core spreads energy linearly over the days; that only matters where
 // the price changes, which is exactly where the readings are exact.
-// The queries run concurrently: InfluxDB scans the month once per query, on every core it has.
+// InfluxDB's cost per query grows faster than its number of series (measured: 3 s for 7,000
+// inverters' month, 61 s for 70,000), so the fleet is read in partitions (by province tag), two at
+// a time, each partition's queries concurrently.
 import type { InfluxClient, InfluxSeries } from '../../lib/influx/client';
 import { influxIdent } from '../../lib/influx/client';
 import { MEASUREMENT, RETENTION } from '../../lib/influx/layout';
@@ -15,6 +17,7 @@ import type { CounterReading } from './core/counter-energy';
 const FIELD = '"energy_wh_total"';
 const SOURCE = `${influxIdent(RETENTION.raw)}.${influxIdent(MEASUREMENT.telemetry)}`;
 const range = (a: number, b: number) => `time >= ${a}ms AND time < ${b}ms`;
+const escapeTagValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
 
 /** First column after time, per serial: [time, value, ...] rows. */
 function perSerial(series: InfluxSeries[] | undefined): Map<string, unknown[]> {
@@ -38,7 +41,20 @@ const NEAR_MS = 3 * 86_400_000;
  * Counter readings per serial, enough to bill [fromMs, toMs) exactly, with energy priced
  * differently on either side of each of `splitInstants`; lookaroundMs bounds the search outside.
  */
-export async function readCounterReadings(influx: InfluxClient, fromMs: number, toMs: number, lookaroundMs: number, splitInstants: readonly number[] = []): Promise<Map<string, CounterReading[]>> {
+export async function readCounterReadings(influx: InfluxClient, fromMs: number, toMs: number, lookaroundMs: number, options: { splitInstants?: readonly number[]; provinces?: readonly string[] } = {}): Promise<Map<string, CounterReading[]>> {
+  const partitions = options.provinces ? [...options.provinces] : [null];
+  const readings = new Map<string, CounterReading[]>();
+  const worker = async () => {
+    for (let province = partitions.shift(); province !== undefined; province = partitions.shift()) {
+      for (const [serial, list] of await readPartition(influx, fromMs, toMs, lookaroundMs, options.splitInstants ?? [], province)) readings.set(serial, list);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return readings;
+}
+
+async function readPartition(influx: InfluxClient, fromMs: number, toMs: number, lookaroundMs: number, splitInstants: readonly number[], province: string | null): Promise<Map<string, CounterReading[]>> {
+  const where = (a: number, b: number) => `${range(a, b)}${province === null ? '' : ` AND "province" = '${escapeTagValue(province)}'`}`;
   const inner = [...new Set(splitInstants)].filter((t) => t > fromMs && t < toMs).sort((a, b) => a - b);
   const cuts = [fromMs, ...inner, toMs];
   // The last reading before each cut and the first at or after it: searched near the cut first, and
@@ -47,9 +63,9 @@ export async function readCounterReadings(influx: InfluxClient, fromMs: number, 
     { fn: 'LAST', near: [Math.max(t - NEAR_MS, i === 0 ? -Infinity : fromMs), t], far: [i === 0 ? t - lookaroundMs : fromMs, t] },
     { fn: 'FIRST', near: [t, Math.min(t + NEAR_MS, i === cuts.length - 1 ? Infinity : toMs)], far: [t, i === cuts.length - 1 ? t + lookaroundMs : toMs] },
   ]);
-  const edgeQuery = (fn: string, [a, b]: number[]) => `SELECT ${fn}(${FIELD}) FROM ${SOURCE} WHERE ${range(a!, b!)} GROUP BY "serial"`;
+  const edgeQuery = (fn: string, [a, b]: number[]) => `SELECT ${fn}(${FIELD}) FROM ${SOURCE} WHERE ${where(a!, b!)} GROUP BY "serial"`;
   const [extremes, ...near] = await Promise.all([
-    one(influx, `SELECT MIN(${FIELD}), MAX(${FIELD}) FROM ${SOURCE} WHERE ${range(fromMs, toMs)} GROUP BY "serial"`),
+    one(influx, `SELECT MIN(${FIELD}), MAX(${FIELD}) FROM ${SOURCE} WHERE ${where(fromMs, toMs)} GROUP BY "serial"`),
     ...edges.map((e) => one(influx, edgeQuery(e.fn, e.near))),
   ]);
   const reporting = [...extremes.keys()];
@@ -66,7 +82,7 @@ export async function readCounterReadings(influx: InfluxClient, fromMs: number, 
     const last = lastInMonth.get(serial)?.[1];
     const wentBackwards = min !== undefined && max !== undefined && (min < (first as number) || max > (last as number));
     if (wentBackwards) {
-      const rows = await influx.rows(`SELECT ${FIELD} FROM ${SOURCE} WHERE "serial" = '${serial.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' AND ${range(fromMs, toMs)}`);
+      const rows = await influx.rows(`SELECT ${FIELD} FROM ${SOURCE} WHERE "serial" = '${escapeTagValue(serial)}' AND ${range(fromMs, toMs)}`);
       readings.get(serial)!.push(...rows.flatMap((r) => exactReading([r.time, r.energy_wh_total])));
     }
   }

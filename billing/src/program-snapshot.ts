@@ -7,7 +7,8 @@ import type { ShareTerm } from './core/shares';
 import type { MonthId } from './core/solar-hijri';
 import type { ContractTerms } from './core/tariff';
 
-export interface InstallationRecord { installationId: number; code: string; capacityW: number; serials: string[] }
+/** `provinceCode` is also the InfluxDB tag its readings carry. */
+export interface InstallationRecord { installationId: number; code: string; provinceCode: string; capacityW: number; serials: string[] }
 
 export interface ProgramSnapshot {
   installations: InstallationRecord[];
@@ -32,10 +33,10 @@ function groupBy<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {
 }
 
 export async function loadProgramSnapshot(db: pg.ClientBase, month: MonthId, firstDate: string, lastDate: string): Promise<ProgramSnapshot> {
-  const installations = await db.query<{ id: number; code: string; capacity_w: number; serials: string[] }>(
-    `SELECT i.id, i.code, round(i.dc_capacity_kwp * 1000)::int AS capacity_w, array_agg(v.serial ORDER BY v.serial) AS serials
-       FROM installations i JOIN inverters v ON v.installation_id = i.id
-      GROUP BY i.id ORDER BY i.id`);
+  const installations = await db.query<{ id: number; code: string; province: string; capacity_w: number; serials: string[] }>(
+    `SELECT i.id, i.code, p.code AS province, round(i.dc_capacity_kwp * 1000)::int AS capacity_w, array_agg(v.serial ORDER BY v.serial) AS serials
+       FROM installations i JOIN provinces p ON p.id = i.province_id JOIN inverters v ON v.installation_id = i.id
+      GROUP BY i.id, p.code ORDER BY i.id`);
   // The contract in force is the latest one started by the month's last day.
   const tariffs = await db.query<{ installation_id: number; reference: string; kind: 'ORDINARY' | 'SUPPORT'; start_date: string; rial_per_kwh: number | null; tariff_from: string | null; tariff_until: string | null }>(
     `SELECT c.installation_id, c.reference, c.kind, to_char(c.start_date, 'YYYY-MM-DD') AS start_date, t.rial_per_kwh,
@@ -66,7 +67,7 @@ export async function loadProgramSnapshot(db: pg.ClientBase, month: MonthId, fir
     if (row.rial_per_kwh !== null) contract.periods.push({ from: row.tariff_from!, until: row.tariff_until, rialPerKwh: row.rial_per_kwh });
   }
   return {
-    installations: installations.rows.map((r) => ({ installationId: r.id, code: r.code, capacityW: r.capacity_w, serials: r.serials })),
+    installations: installations.rows.map((r) => ({ installationId: r.id, code: r.code, provinceCode: r.province, capacityW: r.capacity_w, serials: r.serials })),
     contracts,
     loans: groupBy(loans.rows.map((r) => ({ installationId: r.installation_id, loanId: r.id, reference: r.reference, installmentRials: BigInt(r.installment_rials), installments: r.installments, firstDueMonth: r.first_due_month, repaidRials: BigInt(r.repaid) })), (l) => l.installationId),
     shares: groupBy(shares.rows.map((r) => ({ installationId: r.installation_id, shareId: r.id, beneficiaryId: r.beneficiary_id, weightW: r.weight_w, validFrom: r.valid_from, validUntil: r.valid_until })), (s) => s.installationId),

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { BillingConfig } from '../../lib/config';
 import type { InfluxClient } from '../../lib/influx/client';
 import type { Adjustment } from './core/bill-installation';
+import { sumBigInt } from './core/money';
 import { billMonth, toJson, type BilledMonth, type EnergyTrace, type InstallationInput, type MonthTotals } from './core/bill-month';
 import { energyInSlots } from './core/counter-energy';
 import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
@@ -117,7 +118,8 @@ async function energyByInstallation(deps: BillingDeps, installations: Installati
   const dates = days.map((d) => d.date);
   const changes = new Set(contracts.flatMap((c) => rateChangeDates(dates, c, deps.config.rules.stepDowns)));
   const splitInstants = days.filter((d) => changes.has(d.date)).map((d) => d.startMs);
-  const readings = await readCounterReadings(deps.influx, startMs, endMs, deps.config.lookaroundDays * 86_400_000, splitInstants);
+  const provinces = [...new Set(installations.map((i) => i.provinceCode))].sort();
+  const readings = await readCounterReadings(deps.influx, startMs, endMs, deps.config.lookaroundDays * 86_400_000, { splitInstants, provinces });
   const out = new Map<number, { days: { date: string; wh: number }[]; trace: EnergyTrace }>();
   for (const inst of installations) {
     const dayWh = days.map(() => 0);
@@ -176,26 +178,40 @@ async function writeLedger(db: pg.ClientBase, billed: BilledMonth, now: number):
        pool_rials = EXCLUDED.pool_rials, payable_rials = EXCLUDED.payable_rials, incomplete = EXCLUDED.incomplete`,
     [month, new Date(now), billed.digest, totals.installations, totals.beneficiaries, totals.energyWh, totals.grossRials, totals.netRials, totals.poolRials, totals.payableRials, totals.incomplete]);
   const bills = billed.installations;
-  const s = (values: bigint[]) => values.map(String);
-  await db.query(
-    `INSERT INTO installation_bills (month, installation_id, energy_wh, gross_rials, adjustment_rials, income_rials, loan_rials, fee_rials, net_rials, pool_rials, balance_out_rials, incomplete, detail)
-     SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bool[], $13::jsonb[])`,
-    [month, bills.map((b) => b.installationId), bills.map((b) => b.energyWh), s(bills.map((b) => b.grossRials)),
-      s(bills.map((b) => b.adjustments.reduce((t, a) => t + a.rials, 0n))), s(bills.map((b) => b.incomeRials)),
-      s(bills.map((b) => b.loans.reduce((t, l) => t + l.deductedRials, 0n))), s(bills.map((b) => b.feeRials)), s(bills.map((b) => b.netRials)),
-      s(bills.map((b) => b.pool.rials)), s(bills.map((b) => b.balanceOutRials)), bills.map((b) => b.incomplete), bills.map(billDetail)]);
-  const adjustments = bills.flatMap((b) => b.adjustments.map((a) => ({ installationId: b.installationId, ...a })));
-  await db.query(`INSERT INTO energy_adjustments (month, installation_id, for_month, energy_wh, rials) SELECT $1, * FROM unnest($2::int[], $3::char(7)[], $4::bigint[], $5::bigint[])`,
-    [month, adjustments.map((a) => a.installationId), adjustments.map((a) => a.forMonth), adjustments.map((a) => a.wh), s(adjustments.map((a) => a.rials))]);
-  const loans = bills.flatMap((b) => b.loans);
-  await db.query(`INSERT INTO loan_deductions (month, loan_id, owed_rials, deducted_rials) SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[])`,
-    [month, loans.map((l) => l.loanId), s(loans.map((l) => l.owedRials)), s(loans.map((l) => l.deductedRials))]);
-  const st = billed.statements;
-  await db.query(`INSERT INTO statements (month, beneficiary_id, earned_rials, carried_in_rials, payable_rials, carried_out_rials) SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])`,
-    [month, st.map((x) => x.beneficiaryId), s(st.map((x) => x.earnedRials)), s(st.map((x) => x.carriedInRials)), s(st.map((x) => x.payableRials)), s(st.map((x) => x.carriedOutRials))]);
-  const lines = billed.lines;
-  await db.query(`INSERT INTO statement_lines (month, beneficiary_id, share_id, installation_id, weight_w, active_days, rials) SELECT $1, * FROM unnest($2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::bigint[])`,
-    [month, lines.map((l) => l.beneficiaryId), lines.map((l) => l.shareId), lines.map((l) => l.installationId), lines.map((l) => l.weightW), lines.map((l) => l.activeDays), s(lines.map((l) => l.rials))]);
+  await insertRows(db, month, 'installation_bills', bills, {
+    installation_id: ['int', (b) => b.installationId], energy_wh: ['bigint', (b) => b.energyWh], gross_rials: ['bigint', (b) => b.grossRials],
+    adjustment_rials: ['bigint', (b) => sumBigInt(b.adjustments.map((a) => a.rials))], income_rials: ['bigint', (b) => b.incomeRials],
+    loan_rials: ['bigint', (b) => sumBigInt(b.loans.map((l) => l.deductedRials))], fee_rials: ['bigint', (b) => b.feeRials], net_rials: ['bigint', (b) => b.netRials],
+    pool_rials: ['bigint', (b) => b.pool.rials], balance_out_rials: ['bigint', (b) => b.balanceOutRials], incomplete: ['bool', (b) => b.incomplete], detail: ['jsonb', billDetail],
+  });
+  await insertRows(db, month, 'energy_adjustments', bills.flatMap((b) => b.adjustments.map((a) => ({ installationId: b.installationId, ...a }))), {
+    installation_id: ['int', (a) => a.installationId], for_month: ['char(7)', (a) => a.forMonth], energy_wh: ['bigint', (a) => a.wh], rials: ['bigint', (a) => a.rials],
+  });
+  await insertRows(db, month, 'loan_deductions', bills.flatMap((b) => b.loans), {
+    loan_id: ['int', (l) => l.loanId], owed_rials: ['bigint', (l) => l.owedRials], deducted_rials: ['bigint', (l) => l.deductedRials],
+  });
+  await insertRows(db, month, 'statements', billed.statements, {
+    beneficiary_id: ['int', (x) => x.beneficiaryId], earned_rials: ['bigint', (x) => x.earnedRials], carried_in_rials: ['bigint', (x) => x.carriedInRials],
+    payable_rials: ['bigint', (x) => x.payableRials], carried_out_rials: ['bigint', (x) => x.carriedOutRials],
+  });
+  await insertRows(db, month, 'statement_lines', billed.lines, {
+    beneficiary_id: ['int', (l) => l.beneficiaryId], share_id: ['int', (l) => l.shareId], installation_id: ['int', (l) => l.installationId],
+    weight_w: ['int', (l) => l.weightW], active_days: ['int', (l) => l.activeDays], rials: ['bigint', (l) => l.rials],
+  });
+}
+
+type Column<T> = [sqlType: string, value: (row: T) => number | bigint | string | boolean];
+const INSERT_CHUNK = 10_000;
+
+/** Inserts a month's rows from one array per column (unnest), in chunks: few round trips, bounded statements. */
+async function insertRows<T>(db: pg.ClientBase, month: MonthId, table: string, rows: readonly T[], columns: Record<string, Column<T>>): Promise<void> {
+  const names = Object.keys(columns);
+  const types = Object.values(columns).map(([type]) => type);
+  const sql = `INSERT INTO ${table} (month, ${names.join(', ')}) SELECT $1, * FROM unnest(${types.map((type, i) => `$${i + 2}::${type}[]`).join(', ')})`;
+  for (let from = 0; from < rows.length; from += INSERT_CHUNK) {
+    const chunk = rows.slice(from, from + INSERT_CHUNK);
+    await db.query(sql, [month, ...Object.values(columns).map(([, value]) => chunk.map((row) => { const v = value(row); return typeof v === 'bigint' ? v.toString() : v; }))]);
+  }
 }
 
 /** Everything that explains an installation's figures, for statements and staff views. */
