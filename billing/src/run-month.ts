@@ -16,7 +16,7 @@ import { priceEnergy, rateChangeDates, type ContractTerms } from './core/tariff'
 import { readCounterReadings } from './counter-readings';
 import { loadProgramSnapshot, type InstallationRecord, type ProgramSnapshot } from './program-snapshot';
 
-export type BillingErrorCode = 'busy' | 'closed' | 'not_ended' | 'out_of_order' | 'not_found' | 'not_closed';
+export type BillingErrorCode = 'busy' | 'closed' | 'not_started' | 'not_ended' | 'out_of_order' | 'not_found' | 'not_closed';
 export class BillingError extends Error {
   constructor(readonly code: BillingErrorCode, message: string) {
     super(message);
@@ -65,6 +65,7 @@ export async function runMonth(deps: BillingDeps, month: MonthId, options: { clo
   const started = performance.now();
   const bounds = monthBounds(month);
   const now = deps.now?.() ?? Date.now();
+  if (now < bounds.startMs) throw new BillingError('not_started', `${month} has not started yet: it begins at ${new Date(bounds.startMs).toISOString()}`);
   if (options.close && now < bounds.endMs) throw new BillingError('not_ended', `${month} ends at ${new Date(bounds.endMs).toISOString()}: it cannot be closed before then`);
   return withBillingLock(deps.pool, async (db) => {
     const status = await monthStatus(db, month);

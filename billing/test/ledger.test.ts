@@ -106,6 +106,7 @@ describe('billing a month', () => {
   it('closes in order, then refuses every change to the closed month', async () => {
     const tooEarly = await runMonth({ ...deps, now: () => ABAN.endMs - 1 }, '1404-08', { close: true, actor: 'test' }).catch((e) => e);
     expect(tooEarly.code).toBe('not_ended');
+    expect((await runMonth({ ...deps, now: () => ABAN.startMs - 1 }, '1404-08', { actor: 'test' }).catch((e) => e)).message).toMatch(/1404-08 has not started yet/);
     await runMonth(deps, '1404-09', { actor: 'test' });
     const outOfOrder = await runMonth(deps, '1404-09', { close: true, actor: 'test' }).catch((e) => e);
     expect(outOfOrder.message).toMatch(/close 1404-08 first/);

@@ -41,7 +41,7 @@ const StatementLine = Type.Object({
 });
 const Statement = Type.Composite([StatementSummary, Type.Object({ lines: Type.Array(StatementLine) })]);
 
-const STATUS: Record<BillingError['code'], number> = { busy: 409, closed: 409, not_ended: 409, out_of_order: 409, not_closed: 409, not_found: 404 };
+const STATUS: Record<BillingError['code'], number> = { busy: 409, closed: 409, not_started: 409, not_ended: 409, out_of_order: 409, not_closed: 409, not_found: 404 };
 const asHttp = (error: unknown) => (error instanceof BillingError ? new HttpError(STATUS[error.code], error.message) : error instanceof RangeError ? new HttpError(400, `month: ${error.message}`, 'month') : error);
 
 const s = (v: unknown) => String(v);
