@@ -137,7 +137,8 @@ async function energyByInstallation(deps: BillingDeps, installations: Installati
 
 /**
  * Re-reads the counters of the last closed months: what they would bill now, minus what they billed
- * and what later months already adjusted, is an adjustment line in this month (invariant 4).
+ * and what earlier months already adjusted (drafts included: an open earlier month closes first,
+ * so one correction is never carried twice), is an adjustment line in this month (invariant 4).
  */
 async function lateDataAdjustments(deps: BillingDeps, db: pg.ClientBase, snapshot: ProgramSnapshot, month: MonthId): Promise<Map<number, Adjustment[]>> {
   const out = new Map<number, Adjustment[]>();
@@ -148,8 +149,7 @@ async function lateDataAdjustments(deps: BillingDeps, db: pg.ClientBase, snapsho
       `SELECT installation_id, sum(wh) AS wh, sum(rials) AS rials FROM (
          SELECT installation_id, energy_wh AS wh, gross_rials AS rials FROM installation_bills WHERE month = $1
          UNION ALL
-         SELECT a.installation_id, a.energy_wh, a.rials FROM energy_adjustments a JOIN billing_months b ON b.month = a.month
-          WHERE a.for_month = $1 AND b.status <> 'DRAFT' AND a.month < $2) x GROUP BY installation_id`, [forMonth, month]);
+         SELECT installation_id, energy_wh, rials FROM energy_adjustments WHERE for_month = $1 AND month < $2) x GROUP BY installation_id`, [forMonth, month]);
     const before = new Map(billed.rows.map((r) => [r.installation_id, { wh: Number(r.wh), rials: BigInt(r.rials) }]));
     const energy = await energyByInstallation(deps, snapshot.installations, [...snapshot.contracts.values()], forMonth);
     for (const inst of snapshot.installations) {

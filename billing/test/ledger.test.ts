@@ -135,6 +135,9 @@ describe('billing a month', () => {
     // Re-running the draft replaces the adjustment instead of adding a second one.
     await runMonth(deps, '1404-09', { actor: 'test' });
     expect((await pool.query(`SELECT count(*)::int AS n FROM energy_adjustments WHERE for_month = '1404-08'`)).rows[0].n).toBe(1);
+    // A later open month does not carry the same correction again.
+    await runMonth(deps, '1404-10', { actor: 'test' });
+    expect((await billOf('1404-10', 2)).detail.adjustments).toEqual([]);
   });
 
   it('pays a closed month once, with a file that reconciles with the statements', async () => {
@@ -178,7 +181,7 @@ describe('billing over HTTP', () => {
   it('shows a beneficiary only their own statements, each line traceable to the counters', async () => {
     const list = await app.inject({ method: 'GET', url: '/me/statements', headers: bearer(person) });
     expect(list.statusCode).toBe(200);
-    expect(list.json().map((s: { month: string; status: string }) => [s.month, s.status])).toEqual([['1404-09', 'DRAFT'], ['1404-08', 'PAID']]);
+    expect(list.json().map((s: { month: string; status: string }) => [s.month, s.status])).toEqual([['1404-10', 'DRAFT'], ['1404-09', 'DRAFT'], ['1404-08', 'PAID']]);
     const aban = (await app.inject({ method: 'GET', url: '/me/statements/1404-08', headers: bearer(person) })).json();
     const dbTotal = (await pool.query(`SELECT payable_rials::text FROM statements WHERE month = '1404-08' AND beneficiary_id = 1`)).rows[0].payable_rials;
     expect(aban.payableRials).toBe(dbTotal);
