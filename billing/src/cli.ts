@@ -5,7 +5,7 @@ import pg from 'pg';
 import { configOrExit, readBillingConfig } from '../../lib/config';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
-import { monthOf, parseMonth } from './core/solar-hijri';
+import { monthBounds, monthOf, parseMonth } from './core/solar-hijri';
 import { markPaid, payoutBatch } from './payouts';
 import { BillingError, runMonth, type BillingDeps } from './run-month';
 import { startScheduler } from './scheduler';
@@ -31,7 +31,9 @@ try { parseMonth(month); } catch (error) { fail((error as Error).message); }
 
 const config = configOrExit(() => readBillingConfig(process.env));
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
-const deps: BillingDeps = { pool, influx: new InfluxClient(config.influx), config, log: createLogger('billing', config.logLevel) };
+// One-off commands print their own summary; their log lines are for warnings (LOG_LEVEL overrides).
+const logLevel = command === 'schedule' ? config.logLevel : (process.env.LOG_LEVEL ?? 'warn');
+const deps: BillingDeps = { pool, influx: new InfluxClient(config.influx), config, log: createLogger('billing', logLevel) };
 const actor = `cli:${process.env.USER ?? 'unknown'}`;
 const rials = (value: bigint | string) => `${BigInt(value).toLocaleString('en-US')} Rials`;
 
@@ -41,7 +43,8 @@ try {
     const t = summary.totals;
     console.log(`${month}: ${summary.status.toLowerCase()} in ${summary.seconds.toFixed(1)} s (digest ${summary.digest.slice(0, 16)})`);
     console.log(`  ${t.installations} installations, ${(t.energyWh / 1000).toLocaleString('en-US')} kWh, gross ${rials(t.grossRials)}, net ${rials(t.netRials)}, program pool ${rials(t.poolRials)}`);
-    console.log(`  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data adjustments; ${t.incomplete} installations with missing data`);
+    const running = Date.now() < monthBounds(month).endMs ? ' (the month is still running: no readings after its end yet)' : '';
+    console.log(`  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data adjustments; ${t.incomplete} installations with incomplete data${running}`);
   } else if (command === 'show') {
     const m = await pool.query('SELECT * FROM billing_months WHERE month = $1', [month]);
     if (!m.rows[0]) fail(`${month} has not been billed; run: npm run billing -- run ${month}`, 1);
