@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, readIngestConfig } from '../config';
+import { ConfigError, readBillingConfig, readIngestConfig } from '../config';
 
 const valid = {
   MQTT_URL: 'mqtt://127.0.0.1:1883', MQTT_INGEST_USERNAME: 'ingest', MQTT_INGEST_PASSWORD: 'x',
@@ -23,5 +23,22 @@ describe('configuration', () => {
     expect(problems).toMatch(/INGEST_WRITES_IN_FLIGHT must be an integer from 1 to 16, got '0'/);
     expect(problems).toMatch(/MQTT_URL must use mqtt: or mqtts:/);
     expect(problems).toMatch(/DATABASE_URL is required/);
+  });
+});
+
+describe('billing configuration', () => {
+  it('parses the money rules and names each bad one', () => {
+    const config = readBillingConfig({ ...valid, BILLING_MAINTENANCE_FEE: '2.5%', BILLING_STEP_DOWNS: '8:90,12:80' });
+    expect(config.rules).toEqual({ maintenanceFee: { kind: 'percent', basisPoints: 250 }, stepDowns: [{ fromYear: 8, percent: 90 }, { fromYear: 12, percent: 80 }], minimumPayoutRials: 100_000n });
+    expect(config.influx.requestTimeoutMs).toBe(600_000);
+    let error: unknown;
+    try {
+      readBillingConfig({ ...valid, BILLING_MAINTENANCE_FEE: 'some', BILLING_STEP_DOWNS: '8-90', BILLING_DRAFT_CRON: 'every day', BILLING_CLOSE_DAY: '31' });
+    } catch (e) { error = e; }
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/BILLING_MAINTENANCE_FEE: 'some' is not a maintenance fee/);
+    expect(problems).toMatch(/BILLING_STEP_DOWNS: '8-90' is not a step-down/);
+    expect(problems).toMatch(/BILLING_DRAFT_CRON: 'every day' is not a cron expression/);
+    expect(problems).toMatch(/BILLING_CLOSE_DAY must be an integer from 1 to 29/);
   });
 });
