@@ -14,6 +14,7 @@ import { monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
 import { markPaid, payoutBatch } from '../src/payouts';
 import { BillingError, runMonth, withBillingLock, type BillingDeps } from '../src/run-month';
+import { runScheduledActions } from '../src/scheduler';
 
 const H = 3_600_000;
 const ABAN = monthBounds('1404-08');
@@ -162,6 +163,17 @@ describe('billing a month', () => {
   });
 });
 
+describe('the daily schedule', () => {
+  it('closes the previous month from the close day on and drafts the current one', async () => {
+    const dayFive = monthBounds('1404-10').startMs + 4 * 86_400_000 + H;
+    await runScheduledActions({ ...deps, now: () => dayFive - 86_400_000 }, 5);
+    expect((await pool.query(`SELECT status FROM billing_months WHERE month = '1404-09'`)).rows[0].status).toBe('DRAFT');
+    await runScheduledActions({ ...deps, now: () => dayFive }, 5);
+    const months = (await pool.query(`SELECT month, status, closed_by FROM billing_months WHERE month IN ('1404-09', '1404-10') ORDER BY month`)).rows;
+    expect(months).toEqual([{ month: '1404-09', status: 'CLOSED', closed_by: 'scheduler' }, { month: '1404-10', status: 'DRAFT', closed_by: null }]);
+  });
+});
+
 describe('billing over HTTP', () => {
   let app: FastifyInstance;
   let admin: string;
@@ -181,7 +193,7 @@ describe('billing over HTTP', () => {
   it('shows a beneficiary only their own statements, each line traceable to the counters', async () => {
     const list = await app.inject({ method: 'GET', url: '/me/statements', headers: bearer(person) });
     expect(list.statusCode).toBe(200);
-    expect(list.json().map((s: { month: string; status: string }) => [s.month, s.status])).toEqual([['1404-10', 'DRAFT'], ['1404-09', 'DRAFT'], ['1404-08', 'PAID']]);
+    expect(list.json().map((s: { month: string; status: string }) => [s.month, s.status])).toEqual([['1404-10', 'DRAFT'], ['1404-09', 'CLOSED'], ['1404-08', 'PAID']]);
     const aban = (await app.inject({ method: 'GET', url: '/me/statements/1404-08', headers: bearer(person) })).json();
     const dbTotal = (await pool.query(`SELECT payable_rials::text FROM statements WHERE month = '1404-08' AND beneficiary_id = 1`)).rows[0].payable_rials;
     expect(aban.payableRials).toBe(dbTotal);
@@ -194,10 +206,10 @@ describe('billing over HTTP', () => {
   });
 
   it('lets staff draft, look by province and installation, and refuses what roles or the lifecycle forbid', async () => {
-    const draft = await app.inject({ method: 'POST', url: '/billing/months/1404-09/draft', headers: bearer(operator) });
+    const draft = await app.inject({ method: 'POST', url: '/billing/months/1404-10/draft', headers: bearer(operator) });
     expect(draft.statusCode).toBe(200);
     expect(draft.json().status).toBe('DRAFT');
-    expect((await app.inject({ method: 'POST', url: '/billing/months/1404-09/close', headers: bearer(operator) })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'POST', url: '/billing/months/1404-10/close', headers: bearer(operator) })).statusCode).toBe(403);
     const closed = await app.inject({ method: 'POST', url: '/billing/months/1404-08/draft', headers: bearer(operator) });
     expect(closed.statusCode).toBe(409);
     expect(closed.json().message).toMatch(/1404-08 is paid/);
