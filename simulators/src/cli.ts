@@ -13,7 +13,7 @@ import { commission } from './commission';
 import { runBackfill, startRealtimeFleet } from './fleet';
 import { DEFAULT_CLIMATE, PROVINCE_CLIMATE } from './physics/climate';
 import { expectedYield } from './physics/pv-system';
-import { registerSimulatedFleet } from './registry';
+import { addDemoContracts, registerSimulatedFleet } from './registry';
 import { generatedFleet, loadScenario, planFleet } from './scenario';
 
 const HELP: Record<string, string> = {
@@ -34,7 +34,8 @@ Run 'npm run sim -- <command> --help' for a command's options.`,
   --kwp N             DC size of generated inverters, kWp (default 5; AC = same in kW)
   --interval S        seconds between readings (default 10 real time, 300 backfill)
   --seed N            weather seed (default 1)
-  --register          add the inverters to the registry so ingest accepts them
+  --register          add the inverters to the registry so ingest accepts them, each installation
+                      with a demo support contract (30,000 Rial/kWh) so billing prices it
   --provision         real time: give every inverter its own broker account (publish under its own
                       serial only), made through the broker's dynamic security; re-keyed each run
   --backfill          simulate --from..--to as fast as the broker accepts (QoS 1)
@@ -90,7 +91,8 @@ async function fleetCommand(args: string[]): Promise<void> {
   const fleetAccount = readMqttConfig(process.env, 'FLEET');
   if (values.register) {
     const added = await registerSimulatedFleet(planned, readDatabaseUrl(process.env));
-    process.stderr.write(`registry: ${added} new inverters (${planned.length} in the fleet)\n`);
+    const contracts = await addDemoContracts(planned, readDatabaseUrl(process.env));
+    process.stderr.write(`registry: ${added} new inverters (${planned.length} in the fleet), ${contracts} new demo contracts\n`);
   }
 
   if (values.backfill) {

@@ -26,3 +26,21 @@ export async function registerSimulatedFleet(planned: PlannedInverter[], databas
     await prisma.$disconnect();
   }
 }
+
+/**
+ * Gives each simulated installation a support contract (30,000 Rial/kWh, the published rate for
+ * low-income support plants) so a demo fleet is priced by billing; without shares its net income
+ * shows in the program pool. Idempotent; installations that already have a contract are left alone.
+ */
+export async function addDemoContracts(planned: PlannedInverter[], databaseUrl: string): Promise<number> {
+  const prisma = createPrisma(databaseUrl);
+  try {
+    const installations = await prisma.installation.findMany({ where: { code: { in: planned.map((p) => `SIM-${p.spec.serial}`) }, contracts: { none: {} } }, select: { id: true, code: true } });
+    for (const inst of installations) {
+      await prisma.contract.create({ data: { installationId: inst.id, reference: `DEMO-${inst.code}`, kind: 'SUPPORT', startDate: new Date('2025-01-01'), tariffs: { create: { effectiveFrom: new Date('2025-01-01'), rialPerKwh: 30_000 } } } });
+    }
+    return installations.length;
+  } finally {
+    await prisma.$disconnect();
+  }
+}
