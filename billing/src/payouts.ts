@@ -28,7 +28,7 @@ async function batchContent(db: pg.ClientBase, month: MonthId): Promise<BatchCon
   const { rows } = await db.query<{ beneficiary_id: number; sheba: string | null; full_name: string; payable_rials: string }>(
     `SELECT s.beneficiary_id, b.sheba, b.full_name, s.payable_rials FROM statements s JOIN beneficiaries b ON b.id = s.beneficiary_id
       WHERE s.month = $1 AND s.payable_rials > 0 ORDER BY s.beneficiary_id`, [month]);
-  const month_ = await db.query<{ payable_rials: string }>('SELECT payable_rials FROM billing_months WHERE month = $1', [month]);
+  const billed = await db.query<{ payable_rials: string }>('SELECT payable_rials FROM billing_months WHERE month = $1', [month]);
   let csv = 'sheba,amount_rials,name,reference\r\n';
   let count = 0;
   let total = 0n;
@@ -42,7 +42,7 @@ async function batchContent(db: pg.ClientBase, month: MonthId): Promise<BatchCon
     count += 1;
     total += amount;
   }
-  return { csv, rows: count, totalRials: total, withheld, statementsPayable, monthPayable: BigInt(month_.rows[0]?.payable_rials ?? '0') };
+  return { csv, rows: count, totalRials: total, withheld, statementsPayable, monthPayable: BigInt(billed.rows[0]?.payable_rials ?? '0') };
 }
 
 function summaryOf(month: MonthId, content: BatchContent, batch: { status: 'CREATED' | 'PAID'; sha256: string; created_at: Date; paid_at: Date | null }): PayoutSummary {
