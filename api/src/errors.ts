@@ -2,6 +2,7 @@
 // message and a full log line.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { BillingError } from '../../billing/src/run-month';
 
 export class HttpError extends Error {
   constructor(readonly statusCode: number, message: string, readonly field?: string) {
@@ -34,6 +35,9 @@ function fromDatabase(error: { code?: string; meta?: Record<string, unknown>; me
   return null;
 }
 
+// A refused billing operation names its reason (busy, closed, out of order...): the client's to act on.
+const BILLING_STATUS: Record<BillingError['code'], number> = { busy: 409, closed: 409, not_started: 409, not_ended: 409, out_of_order: 409, not_closed: 409, not_found: 404 };
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { field?: string }, request, reply) => {
     if (error.validation) {
@@ -42,7 +46,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       const field = first?.params && 'missingProperty' in first.params ? String(first.params.missingProperty) : path || error.validationContext || 'request';
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${field}: ${first?.message ?? 'invalid'}`, field });
     }
-    const mapped = error instanceof HttpError ? error : fromDatabase(error as never);
+    const mapped = error instanceof HttpError ? error : error instanceof BillingError ? new HttpError(BILLING_STATUS[error.code], error.message) : fromDatabase(error as never);
     const statusCode = mapped?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');

@@ -14,7 +14,7 @@ import { energyInSlots } from './core/counter-energy';
 import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
 import { priceEnergy, rateChangeDates, type ContractTerms } from './core/tariff';
 import { readCounterReadings } from './counter-readings';
-import { loadProgramSnapshot, type InstallationRecord, type ProgramSnapshot } from './program-snapshot';
+import { loadContracts, loadProgramSnapshot, type InstallationRecord, type ProgramSnapshot } from './program-snapshot';
 
 export type BillingErrorCode = 'busy' | 'closed' | 'not_started' | 'not_ended' | 'out_of_order' | 'not_found' | 'not_closed';
 export class BillingError extends Error {
@@ -151,10 +151,13 @@ async function lateDataAdjustments(deps: BillingDeps, db: pg.ClientBase, snapsho
          UNION ALL
          SELECT installation_id, energy_wh, rials FROM energy_adjustments WHERE for_month = $1 AND month < $2) x GROUP BY installation_id`, [forMonth, month]);
     const before = new Map(billed.rows.map((r) => [r.installation_id, { wh: Number(r.wh), rials: BigInt(r.rials) }]));
-    const energy = await energyByInstallation(deps, snapshot.installations, [...snapshot.contracts.values()], forMonth);
+    // Priced as that month was: with the contracts in force then.
+    const forDays = monthDays(forMonth);
+    const contracts = await loadContracts(db, forDays[forDays.length - 1]!.date);
+    const energy = await energyByInstallation(deps, snapshot.installations, [...contracts.values()], forMonth);
     for (const inst of snapshot.installations) {
       const days = energy.get(inst.installationId)!.days;
-      const now = { wh: days.reduce((s, d) => s + d.wh, 0), rials: priceEnergy(days, snapshot.contracts.get(inst.installationId) ?? null, deps.config.rules.stepDowns).grossRials };
+      const now = { wh: days.reduce((s, d) => s + d.wh, 0), rials: priceEnergy(days, contracts.get(inst.installationId) ?? null, deps.config.rules.stepDowns).grossRials };
       const was = before.get(inst.installationId) ?? { wh: 0, rials: 0n };
       if (now.wh === was.wh && now.rials === was.rials) continue;
       const list = out.get(inst.installationId) ?? [];

@@ -6,8 +6,9 @@ import { Type } from '@sinclair/typebox';
 import type { BillingConfig } from '../../../lib/config';
 import type { InfluxClient } from '../../../lib/influx/client';
 import { markPaid, payoutBatch } from '../../../billing/src/payouts';
-import { BillingError, runMonth, type BillingDeps } from '../../../billing/src/run-month';
-import { ErrorBody, HttpError, notFound } from '../errors';
+import { parseMonth } from '../../../billing/src/core/solar-hijri';
+import { runMonth, type BillingDeps } from '../../../billing/src/run-month';
+import { badField, ErrorBody, notFound } from '../errors';
 import { PageQuery, pageOf } from '../schemas';
 
 const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
@@ -41,8 +42,6 @@ const StatementLine = Type.Object({
 });
 const Statement = Type.Composite([StatementSummary, Type.Object({ lines: Type.Array(StatementLine) })]);
 
-const STATUS: Record<BillingError['code'], number> = { busy: 409, closed: 409, not_started: 409, not_ended: 409, out_of_order: 409, not_closed: 409, not_found: 404 };
-const asHttp = (error: unknown) => (error instanceof BillingError ? new HttpError(STATUS[error.code], error.message) : error instanceof RangeError ? new HttpError(400, `month: ${error.message}`, 'month') : error);
 
 const s = (v: unknown) => String(v);
 const monthRow = (r: Record<string, unknown>) => ({
@@ -67,6 +66,12 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
     return rows[0] as Record<string, unknown>;
   };
   const staffRead = { onRequest: app.staffOnly('OPERATOR') };
+  // Every route here takes a month: one check names what is wrong with it (e.g. month 13).
+  app.addHook('preHandler', async (request) => {
+    const month = (request.params as { month?: string }).month;
+    if (month === undefined) return;
+    try { parseMonth(month); } catch (error) { throw badField('month', (error as Error).message); }
+  });
 
   app.get('/billing/months', { ...staffRead, schema: { tags: ['billing'], response: { 200: Type.Array(MonthTotals), 401: ErrorBody, 403: ErrorBody } } }, async () =>
     (await app.sql.query('SELECT * FROM billing_months ORDER BY month DESC')).rows.map(monthRow));
@@ -79,10 +84,8 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       onRequest: close ? app.staffOnly() : app.staffOnly('OPERATOR'),
       schema: { tags: ['billing'], description: close ? 'Bills the month once more and closes it (ADMIN). Closed months never change.' : 'Bills the month as a draft, replacing the previous draft.', params: MonthParam, response: { 200: RunResult, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody } },
     }, async (request) => {
-      try {
-        const r = await runMonth(deps, request.params.month, { close, actor: actor(request.principal) });
-        return { month: r.month, status: r.status, digest: r.digest, adjustments: r.adjustments, seconds: r.seconds };
-      } catch (error) { throw asHttp(error); }
+      const r = await runMonth(deps, request.params.month, { close, actor: actor(request.principal) });
+      return { month: r.month, status: r.status, digest: r.digest, adjustments: r.adjustments, seconds: r.seconds };
     });
   }
 
@@ -123,19 +126,17 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
   });
 
   app.post('/billing/months/:month/payout', { onRequest: app.staffOnly(), schema: { tags: ['billing'], description: 'Creates the bank transfer batch of a closed month (once) and returns its summary.', params: MonthParam, response: { 200: PayoutSummary, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody } } }, async (request) => {
-    try { return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: true })).summary; } catch (error) { throw asHttp(error); }
+    return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: true })).summary;
   });
   app.get('/billing/months/:month/payout', { onRequest: app.staffOnly(), schema: { tags: ['billing'], params: MonthParam, response: { 200: PayoutSummary, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody } } }, async (request) => {
-    try { return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: false })).summary; } catch (error) { throw asHttp(error); }
+    return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: false })).summary;
   });
   app.get('/billing/months/:month/payout.csv', { onRequest: app.staffOnly(), schema: { tags: ['billing'], description: 'The bank file: sheba, amount_rials, name, reference.', params: MonthParam } }, async (request, reply) => {
-    try {
-      const { csv, summary } = await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: false });
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${summary.reference}.csv"`).send(csv);
-    } catch (error) { throw asHttp(error); }
+    const { csv, summary } = await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: false });
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${summary.reference}.csv"`).send(csv);
   });
   app.post('/billing/months/:month/payout/paid', { onRequest: app.staffOnly(), schema: { tags: ['billing'], params: MonthParam, response: { 200: Type.Object({ month: Type.String(), alreadyPaid: Type.Boolean() }), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody } } }, async (request) => {
-    try { return { month: request.params.month, ...(await markPaid(app.sql, request.params.month, actor(request.principal))) }; } catch (error) { throw asHttp(error); }
+    return { month: request.params.month, ...(await markPaid(app.sql, request.params.month, actor(request.principal))) };
   });
 
   const self = (principal: unknown) => (principal as { beneficiaryId: number }).beneficiaryId;
