@@ -11,7 +11,8 @@ export default defineConfig({
   migrations: { path: 'prisma/migrations' },
   adapter: async () => {
     const connectionString = process.env.DATABASE_URL;
-    if (!connectionString) throw new Error('DATABASE_URL is not set (run `npm run setup`, then source .data/<profile>/platform.env)');
+    if (!connectionString)
+      throw new Error('DATABASE_URL is not set (run `npm run setup`, then source .data/<profile>/platform.env)');
     return new PrismaPg({ connectionString });
   },
 } as Parameters<typeof defineConfig>[0]);

@@ -7,7 +7,9 @@ import { parseStepDowns } from '../billing/src/core/tariff';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}\n(setup writes a working environment to .data/<profile>/platform.env)`);
+    super(
+      `invalid configuration:\n  - ${problems.join('\n  - ')}\n(setup writes a working environment to .data/<profile>/platform.env)`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -31,7 +33,8 @@ class EnvReader {
     if (!value) return value;
     try {
       const parsed = new URL(value);
-      if (!protocols.includes(parsed.protocol)) this.problems.push(`${name} must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+      if (!protocols.includes(parsed.protocol))
+        this.problems.push(`${name} must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
     } catch {
       this.problems.push(`${name} is not a valid URL`);
     }
@@ -60,7 +63,9 @@ class EnvReader {
   /** A value in a domain format, checked by its parser (which throws RangeError naming the problem). */
   parsed<T>(name: string, fallback: string, parse: (text: string) => T): T {
     const raw = this.env[name]?.trim() || fallback;
-    try { return parse(raw); } catch (error) {
+    try {
+      return parse(raw);
+    } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       this.problems.push(`${name}: ${error.message}`);
       return parse(fallback);
@@ -69,7 +74,9 @@ class EnvReader {
 
   /** Another reader's part of the configuration; its problems join this one's. */
   include<T>(read: () => T): T {
-    try { return read(); } catch (error) {
+    try {
+      return read();
+    } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       this.problems.push(...error.problems);
       return undefined as T; // never returned to callers: done() throws
@@ -86,10 +93,18 @@ class EnvReader {
   }
 }
 
-export interface MqttConfig { url: string; username: string; password: string }
+export interface MqttConfig {
+  url: string;
+  username: string;
+  password: string;
+}
 export interface InfluxConfig {
-  url: string; database: string; username?: string; password?: string;
-  rawRetention: string; requestTimeoutMs: number;
+  url: string;
+  database: string;
+  username?: string;
+  password?: string;
+  rawRetention: string;
+  requestTimeoutMs: number;
 }
 export interface IngestConfig {
   workerId: string;
@@ -178,7 +193,8 @@ export function readBillingConfig(env: Env = process.env): BillingConfig {
     minimumPayoutRials: BigInt(r.integer('BILLING_MINIMUM_PAYOUT_RIALS', 100_000, 0, 1_000_000_000)),
   };
   const draftCron = r.parsed('BILLING_DRAFT_CRON', '30 2 * * *', (text) => {
-    if (!cron.validate(text)) throw new RangeError(`'${text}' is not a cron expression (minute hour day month weekday)`);
+    if (!cron.validate(text))
+      throw new RangeError(`'${text}' is not a cron expression (minute hour day month weekday)`);
     return text;
   });
   const partial = {
@@ -225,7 +241,8 @@ export function readDatabaseUrl(env: Env): string {
 export function readIngestConfig(env: Env = process.env): IngestConfig {
   const r = new EnvReader(env);
   const workerId = r.string('INGEST_WORKER_ID', '1');
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(workerId)) r.problems.push(`INGEST_WORKER_ID must be 1-32 letters, digits, '-' or '_', got '${workerId}'`);
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(workerId))
+    r.problems.push(`INGEST_WORKER_ID must be 1-32 letters, digits, '-' or '_', got '${workerId}'`);
   const config: Omit<IngestConfig, 'mqtt' | 'influx' | 'databaseUrl'> = {
     workerId,
     shareGroup: r.string('INGEST_SHARE_GROUP', 'ingest'),

@@ -1,7 +1,17 @@
 import pino, { type Logger } from 'pino';
 
 // Personal data never reaches the logs: these keys are censored wherever they appear.
-const PERSONAL_KEYS = ['nationalCode', 'national_code', 'sheba', 'iban', 'pin', 'password', 'mobile', 'token', 'authorization'];
+const PERSONAL_KEYS = [
+  'nationalCode',
+  'national_code',
+  'sheba',
+  'iban',
+  'pin',
+  'password',
+  'mobile',
+  'token',
+  'authorization',
+];
 
 export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({

@@ -30,7 +30,17 @@ const prisma = createPrisma(readDatabaseUrl(process.env));
 try {
   const provinces = loadProvinces();
   for (const p of provinces) {
-    await prisma.province.upsert({ where: { code: p.code }, create: p, update: { nameEn: p.nameEn, nameFa: p.nameFa, capitalEn: p.capitalEn, latitude: p.latitude, longitude: p.longitude } });
+    await prisma.province.upsert({
+      where: { code: p.code },
+      create: p,
+      update: {
+        nameEn: p.nameEn,
+        nameFa: p.nameFa,
+        capitalEn: p.capitalEn,
+        latitude: p.latitude,
+        longitude: p.longitude,
+      },
+    });
   }
   say(`provinces: ${await prisma.province.count()} in the registry`);
 } finally {

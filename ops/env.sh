@@ -9,12 +9,16 @@ case "$SOLAR_PROFILE" in
 esac
 SOLAR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SOLAR_DATA_DIR="$SOLAR_ROOT/.data/$SOLAR_PROFILE"
-MQTT_PORT="${port_base}8830"
-INFLUX_PORT="${port_base}8086"
-INFLUX_RPC_PORT="${port_base}8088"
-PG_PORT="5543${port_base}"
-API_PORT="${port_base}8080"
-INGEST_HTTP_PORT="${port_base}9464"
+# SOLAR_PORT_OFFSET (default 0, a multiple of 10) moves every port of the profile, so several
+# checkouts of the project can run their own test services side by side on one machine.
+port_offset="${SOLAR_PORT_OFFSET:-0}"
+[[ "$port_offset" =~ ^[0-9]{1,3}0$|^0$ ]] || { echo "error: SOLAR_PORT_OFFSET must be a multiple of 10 below 10000, got '$port_offset'" >&2; exit 2; }
+MQTT_PORT=$((${port_base}8830 + port_offset))
+INFLUX_PORT=$((${port_base}8086 + port_offset))
+INFLUX_RPC_PORT=$((${port_base}8088 + port_offset))
+PG_PORT=$((5543${port_base} + port_offset))
+API_PORT=$((${port_base}8080 + port_offset))
+INGEST_HTTP_PORT=$((${port_base}9464 + port_offset))
 PLATFORM_ENV="$SOLAR_DATA_DIR/platform.env"
 SECRETS_ENV="$SOLAR_DATA_DIR/secrets.env"
 

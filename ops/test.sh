@@ -12,6 +12,10 @@ if [ -f "$SOLAR_DATA_DIR/mosquitto/mosquitto.db" ]; then
 fi
 bash "$SOLAR_ROOT/ops/setup.sh"
 set -a; source "$PLATFORM_ENV"; set +a
-step "Running the tests"
 cd "$SOLAR_ROOT"
+step "Checking format, lint and types"
+npx biome ci --error-on-warnings --colors=off . >/dev/null 2>&1 || { npx biome ci --error-on-warnings --colors=off . || true; fail "format or lint check failed: run 'npm run format' and fix what 'npm run lint' reports"; }
+npx tsc --noEmit || fail "type check failed"
+info "format, lint and types are clean"
+step "Running the tests"
 npx vitest run "$@"

@@ -11,15 +11,28 @@ export async function testApp(overrides: Record<string, string> = {}): Promise<F
 }
 
 const PASSWORD = 'long-enough-password';
-export async function staffToken(app: FastifyInstance, username: string, role: 'ADMIN' | 'OPERATOR' | 'TECHNICIAN', databaseUrl = process.env.DATABASE_URL!): Promise<string> {
+export async function staffToken(
+  app: FastifyInstance,
+  username: string,
+  role: 'ADMIN' | 'OPERATOR' | 'TECHNICIAN',
+  databaseUrl = process.env.DATABASE_URL!,
+): Promise<string> {
   const prisma = createPrisma(databaseUrl);
   try {
     const passwordHash = await hashSecret(PASSWORD);
-    await prisma.user.upsert({ where: { username }, create: { username, role, passwordHash }, update: { role, passwordHash, failedSignIns: 0, lockedUntil: null } });
+    await prisma.user.upsert({
+      where: { username },
+      create: { username, role, passwordHash },
+      update: { role, passwordHash, failedSignIns: 0, lockedUntil: null },
+    });
   } finally {
     await prisma.$disconnect();
   }
-  const response = await app.inject({ method: 'POST', url: '/auth/staff/sign-in', payload: { username, password: PASSWORD } });
+  const response = await app.inject({
+    method: 'POST',
+    url: '/auth/staff/sign-in',
+    payload: { username, password: PASSWORD },
+  });
   if (response.statusCode !== 200) throw new Error(`sign-in of ${username} failed: ${response.body}`);
   return response.json().token as string;
 }

@@ -11,7 +11,11 @@ export interface Burst {
   onProgress?: (published: number) => void;
 }
 
-export interface BurstResult { published: number; failed: number; ackMs: number[] }
+export interface BurstResult {
+  published: number;
+  failed: number;
+  ackMs: number[];
+}
 
 /** Reading k goes to serial k mod N in round floor(k / N); stored count == readings when nothing is lost. */
 export function burstReading(burst: Burst, k: number): { topic: string; payload: string } {
@@ -19,7 +23,16 @@ export function burstReading(burst: Burst, k: number): { topic: string; payload:
   const round = Math.floor(k / burst.serials.length);
   return {
     topic: telemetryTopic(serial),
-    payload: JSON.stringify({ ts: burst.baseTs + round * 1000, energy_wh_total: 1_000_000 + round * 10.5, ac_power_w: 2500 + (k % 1000), state: 'MPPT', ac_voltage_v: 230.1, ac_frequency_hz: 50.01, temperature_c: 41.5, seq: round }),
+    payload: JSON.stringify({
+      ts: burst.baseTs + round * 1000,
+      energy_wh_total: 1_000_000 + round * 10.5,
+      ac_power_w: 2500 + (k % 1000),
+      state: 'MPPT',
+      ac_voltage_v: 230.1,
+      ac_frequency_hz: 50.01,
+      temperature_c: 41.5,
+      seq: round,
+    }),
   };
 }
 
@@ -27,22 +40,32 @@ export async function publishBurst(clients: MqttClient[], burst: Burst): Promise
   const window = burst.windowPerClient ?? 500;
   const result: BurstResult = { published: 0, failed: 0, ackMs: [] };
   let next = 0;
-  await Promise.all(clients.map((client) => new Promise<void>((resolve) => {
-    let inFlight = 0;
-    const pump = () => {
-      while (inFlight < window && next < burst.readings) {
-        const { topic, payload } = burstReading(burst, next++);
-        const sent = performance.now();
-        inFlight += 1;
-        client.publish(topic, payload, { qos: 1 }, (error) => {
-          inFlight -= 1;
-          if (error) result.failed += 1;
-          else { result.published += 1; result.ackMs.push(performance.now() - sent); burst.onProgress?.(result.published); }
-          if (next >= burst.readings && inFlight === 0) resolve(); else pump();
-        });
-      }
-    };
-    pump();
-  })));
+  await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise<void>((resolve) => {
+          let inFlight = 0;
+          const pump = () => {
+            while (inFlight < window && next < burst.readings) {
+              const { topic, payload } = burstReading(burst, next++);
+              const sent = performance.now();
+              inFlight += 1;
+              client.publish(topic, payload, { qos: 1 }, (error) => {
+                inFlight -= 1;
+                if (error) result.failed += 1;
+                else {
+                  result.published += 1;
+                  result.ackMs.push(performance.now() - sent);
+                  burst.onProgress?.(result.published);
+                }
+                if (next >= burst.readings && inFlight === 0) resolve();
+                else pump();
+              });
+            }
+          };
+          pump();
+        }),
+    ),
+  );
   return result;
 }

@@ -24,11 +24,19 @@ export async function freshInfluxDatabase(database: string): Promise<{ influx: I
 export async function withPg<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl() });
   await client.connect();
-  try { return await fn(client); } finally { await client.end(); }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Registers installations with `perInstallation` inverters each; serials are `${prefix}${n}`. Idempotent. */
-export async function registerFleet(prefix: string, inverters: number, options: { perInstallation?: number; ratedAcW?: number; province?: string } = {}): Promise<string[]> {
+export async function registerFleet(
+  prefix: string,
+  inverters: number,
+  options: { perInstallation?: number; ratedAcW?: number; province?: string } = {},
+): Promise<string[]> {
   const perInstallation = options.perInstallation ?? 10;
   const serials = Array.from({ length: inverters }, (_, i) => `${prefix}${String(i).padStart(6, '0')}`);
   await withPg(async (client) => {
@@ -38,13 +46,17 @@ export async function registerFleet(prefix: string, inverters: number, options: 
       `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
        SELECT $1 || '-INST-' || lpad(g::text, 5, '0'), 'test installation', p.id, p.latitude, p.longitude, 5 * $3::int, 5 * $3::int, 'COMMISSIONED', now()
        FROM generate_series(0, $2::int - 1) g, provinces p WHERE p.code = $4
-       ON CONFLICT (code) DO NOTHING`, [prefix, installations, perInstallation, options.province ?? 'yazd']);
+       ON CONFLICT (code) DO NOTHING`,
+      [prefix, installations, perInstallation, options.province ?? 'yazd'],
+    );
     await client.query(
       `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at)
        SELECT s.serial, i.id, $3, 'test', now()
        FROM unnest($1::text[]) WITH ORDINALITY AS s(serial, n)
        JOIN installations i ON i.code = $2 || '-INST-' || lpad(((s.n - 1) / $4)::text, 5, '0')
-       ON CONFLICT (serial) DO NOTHING`, [serials, prefix, options.ratedAcW ?? 5000, perInstallation]);
+       ON CONFLICT (serial) DO NOTHING`,
+      [serials, prefix, options.ratedAcW ?? 5000, perInstallation],
+    );
     await client.query('COMMIT');
   });
   return serials;
@@ -52,7 +64,13 @@ export async function registerFleet(prefix: string, inverters: number, options: 
 
 export async function connectFleetClient(clientId: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
   const config = fleetMqtt();
-  const client = mqtt.connect(config.url, { username: config.username, password: config.password, clientId, reconnectPeriod: 500, ...options });
+  const client = mqtt.connect(config.url, {
+    username: config.username,
+    password: config.password,
+    clientId,
+    reconnectPeriod: 500,
+    ...options,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -61,23 +79,36 @@ export async function connectFleetClient(clientId: string, options: mqtt.IClient
 }
 
 export async function countPoints(influx: InfluxClient, measurement: string, where = ''): Promise<number> {
-  const field = measurement === 'telemetry' ? 'energy_wh_total' : measurement === 'device_status' ? 'online' : 'payload_bytes';
+  const field =
+    measurement === 'telemetry' ? 'energy_wh_total' : measurement === 'device_status' ? 'online' : 'payload_bytes';
   const rows = await influx.rows(`SELECT count("${field}") FROM "${measurement}"${where ? ` WHERE ${where}` : ''}`);
   return Number(rows[0]?.count ?? 0);
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T = await probe();
   while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
     last = await probe();
   }
   return last;
 }
 
-export interface IngestProcess { child: ChildProcess; port: number; output: () => string; stop(signal?: NodeJS.Signals): Promise<number | null> }
+export interface IngestProcess {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
 
 /**
  * Removes a finished test worker's persistent broker session. Left behind, it would keep a
@@ -85,8 +116,19 @@ export interface IngestProcess { child: ChildProcess; port: number; output: () =
  */
 export async function discardIngestSession(workerId: string): Promise<void> {
   const config = readMqttConfig(env, 'INGEST');
-  const client = mqtt.connect(config.url, { username: config.username, password: config.password, clientId: `ingest-${workerId}`, protocolVersion: 5, clean: true, properties: { sessionExpiryInterval: 0 }, reconnectPeriod: 0 });
-  await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject); });
+  const client = mqtt.connect(config.url, {
+    username: config.username,
+    password: config.password,
+    clientId: `ingest-${workerId}`,
+    protocolVersion: 5,
+    clean: true,
+    properties: { sessionExpiryInterval: 0 },
+    reconnectPeriod: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
   await client.endAsync();
 }
 
@@ -99,17 +141,32 @@ export async function startIngestProcess(overrides: Record<string, string>): Pro
     env: { ...env, LOG_LEVEL: 'warn', INGEST_HTTP_PORT: String(port), ...overrides },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d) => { output += d; });
-  child.stderr!.on('data', (d) => { output += d; });
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const handle: IngestProcess = {
-    child, port, output: () => output,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') { if (child.exitCode === null && child.signalCode === null) child.kill(signal); return exited; },
+    child,
+    port,
+    output: () => output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
   };
-  await waitFor(`ingest on port ${port} to be healthy (output: ${output.slice(-500)})`, async () => {
-    if (child.exitCode !== null) throw new Error(`ingest exited with ${child.exitCode}: ${output}`);
-    return ingestHealth(port).catch(() => null);
-  }, (h) => h !== null && h.mqttConnected === true, 30_000, 100);
+  await waitFor(
+    `ingest on port ${port} to be healthy (output: ${output.slice(-500)})`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`ingest exited with ${child.exitCode}: ${output}`);
+      return ingestHealth(port).catch(() => null);
+    },
+    (h) => h !== null && h.mqttConnected === true,
+    30_000,
+    100,
+  );
   return handle;
 }
 
@@ -120,7 +177,7 @@ export async function ingestHealth(port: number): Promise<Record<string, unknown
 
 export async function ingestMetric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
@@ -138,9 +195,15 @@ export async function freshPgDatabase(name: string): Promise<string> {
   await client.connect();
   try {
     const dir = 'prisma/migrations';
-    for (const migration of readdirSync(dir).filter((d) => /^\d{14}_/.test(d)).sort()) await client.query(readFileSync(`${dir}/${migration}/migration.sql`, 'utf8'));
+    for (const migration of readdirSync(dir)
+      .filter((d) => /^\d{14}_/.test(d))
+      .sort())
+      await client.query(readFileSync(`${dir}/${migration}/migration.sql`, 'utf8'));
     for (const p of loadProvinces()) {
-      await client.query('INSERT INTO provinces (code, name_en, name_fa, capital_en, latitude, longitude) VALUES ($1, $2, $3, $4, $5, $6)', [p.code, p.nameEn, p.nameFa, p.capitalEn, p.latitude, p.longitude]);
+      await client.query(
+        'INSERT INTO provinces (code, name_en, name_fa, capital_en, latitude, longitude) VALUES ($1, $2, $3, $4, $5, $6)',
+        [p.code, p.nameEn, p.nameFa, p.capitalEn, p.latitude, p.longitude],
+      );
     }
   } finally {
     await client.end();

@@ -53,9 +53,14 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
 
   const { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit } = config;
   await app.register(authRoutes, { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit });
-  await app.register(progress, { influx: config.influx, progressRefreshSeconds: config.progressRefreshSeconds, staleAfterMinutes: config.staleAfterMinutes });
+  await app.register(progress, {
+    influx: config.influx,
+    progressRefreshSeconds: config.progressRefreshSeconds,
+    staleAfterMinutes: config.staleAfterMinutes,
+  });
   await app.register(billing, { influx: new InfluxClient(config.billing.influx), billing: config.billing });
-  for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users]) await app.register(routes);
+  for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users])
+    await app.register(routes);
 
   app.get('/healthz', { schema: { hide: true } }, async () => {
     await app.prisma.$queryRaw`SELECT 1`;
@@ -63,6 +68,11 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
   });
   // Unknown routes are rate-limited so nobody can scan for them cheaply.
   app.setNotFoundHandler({ preHandler: app.rateLimit({ max: 60, timeWindow: '1 minute' }) }, (request, reply) =>
-    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+    reply.code(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  );
   return app;
 }

@@ -2,9 +2,12 @@
 import { checkMobile, checkNationalCode, checkSheba, type Checked } from '../../lib/identifiers/validate';
 import { badField } from './errors';
 
-const valid = (field: string, checked: Checked) => { if (!checked.ok) throw badField(field, checked.reason); return checked.value; };
+const valid = (field: string, checked: Checked) => {
+  if (!checked.ok) throw badField(field, checked.reason);
+  return checked.value;
+};
 const optional = (field: string, value: string | null | undefined, check: (v: string) => Checked) =>
-  (value === undefined ? undefined : value === null || value.trim() === '' ? null : valid(field, check(value)));
+  value === undefined ? undefined : value === null || value.trim() === '' ? null : valid(field, check(value));
 
 export const nationalCodeOf = (input: string) => valid('nationalCode', checkNationalCode(input));
 export const mobileOf = (input: string | null | undefined) => optional('mobile', input, checkMobile);

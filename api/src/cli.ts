@@ -22,7 +22,10 @@ Commands:
       passwords are written to FILE.credentials.csv (mode 600)
   progress
       MW commissioned and people receiving income against the targets, by province; silent inverters`;
-const fail = (message: string): never => { console.error(`error: ${message}`); process.exit(2); };
+const fail = (message: string): never => {
+  console.error(`error: ${message}`);
+  process.exit(2);
+};
 
 async function readPassword(): Promise<string> {
   if (process.env.OPS_PASSWORD) return process.env.OPS_PASSWORD;
@@ -35,46 +38,83 @@ async function readPassword(): Promise<string> {
 
 const [command, ...args] = process.argv.slice(2);
 if (command === 'create-user') {
-  const { values } = parseArgs({ args, options: { username: { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean' } } });
-  if (values.help) { console.log(USAGE); process.exit(0); }
+  const { values } = parseArgs({
+    args,
+    options: { username: { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const username = values.username ?? fail('--username is required');
-  if (!/^[a-z0-9._-]{3,60}$/.test(username)) fail('--username: 3-60 lowercase letters, digits, dot, dash or underscore');
+  if (!/^[a-z0-9._-]{3,60}$/.test(username))
+    fail('--username: 3-60 lowercase letters, digits, dot, dash or underscore');
   const role = values.role ?? fail('--role is required');
-  if (role !== 'ADMIN' && role !== 'OPERATOR' && role !== 'TECHNICIAN') fail('--role must be ADMIN, OPERATOR or TECHNICIAN');
+  if (role !== 'ADMIN' && role !== 'OPERATOR' && role !== 'TECHNICIAN')
+    fail('--role must be ADMIN, OPERATOR or TECHNICIAN');
   const password = await readPassword();
   if (password.length < 10) fail('the password needs at least 10 characters');
   const prisma = createPrisma(readDatabaseUrl(process.env));
   try {
-    const user = await prisma.user.upsert({ where: { username }, create: { username, role: role as 'ADMIN', passwordHash: await hashSecret(password) }, update: { role: role as 'ADMIN', passwordHash: await hashSecret(password), failedSignIns: 0, lockedUntil: null } });
-    await prisma.auditLog.create({ data: { actor: `cli:${process.env.USER ?? 'unknown'}`, action: 'upsert', entity: 'user', entityId: String(user.id), after: { username, role } } });
+    const user = await prisma.user.upsert({
+      where: { username },
+      create: { username, role: role as 'ADMIN', passwordHash: await hashSecret(password) },
+      update: { role: role as 'ADMIN', passwordHash: await hashSecret(password), failedSignIns: 0, lockedUntil: null },
+    });
+    await prisma.auditLog.create({
+      data: {
+        actor: `cli:${process.env.USER ?? 'unknown'}`,
+        action: 'upsert',
+        entity: 'user',
+        entityId: String(user.id),
+        after: { username, role },
+      },
+    });
     console.log(`staff user '${username}' (${role}) is ready`);
   } finally {
     await prisma.$disconnect();
   }
 } else if (command === 'import') {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'dry-run': { type: 'boolean' } },
+  });
   const [kind, file] = positionals;
-  if (!kind || !(IMPORT_KINDS as readonly string[]).includes(kind)) fail(`import: kind must be one of ${IMPORT_KINDS.join(', ')}`);
+  if (!kind || !(IMPORT_KINDS as readonly string[]).includes(kind))
+    fail(`import: kind must be one of ${IMPORT_KINDS.join(', ')}`);
   if (!file || !existsSync(file)) fail(`import: file '${file ?? ''}' not found`);
   const prisma = createPrisma(readDatabaseUrl(process.env));
   try {
     let last = 0;
     const report = await runImport(prisma, kind as ImportKind, readFileSync(file!, 'utf8'), {
-      dryRun: values['dry-run'] ?? false, actor: `cli:${process.env.USER ?? 'unknown'}`,
-      onProgress: (done, total) => { if (Date.now() - last > 500 || done === total) { last = Date.now(); process.stderr.write(`\r${kind}: ${done}/${total} rows checked`); } },
+      dryRun: values['dry-run'] ?? false,
+      actor: `cli:${process.env.USER ?? 'unknown'}`,
+      onProgress: (done, total) => {
+        if (Date.now() - last > 500 || done === total) {
+          last = Date.now();
+          process.stderr.write(`\r${kind}: ${done}/${total} rows checked`);
+        }
+      },
     });
     process.stderr.write('\n');
     for (const e of report.errors) console.log(`line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.reason}`);
     const verb = report.dryRun ? 'would be' : 'were';
-    console.log(report.errors.length > 0
-      ? `${report.errors.length} bad row(s): nothing was imported`
-      : `${report.rows} rows: ${report.created} ${verb} created, ${report.updated} ${verb} updated, ${report.unchanged} unchanged${report.dryRun ? ' (dry run: nothing written)' : ''}`);
+    console.log(
+      report.errors.length > 0
+        ? `${report.errors.length} bad row(s): nothing was imported`
+        : `${report.rows} rows: ${report.created} ${verb} created, ${report.updated} ${verb} updated, ${report.unchanged} unchanged${report.dryRun ? ' (dry run: nothing written)' : ''}`,
+    );
     if (report.newInverters.length > 0) {
       const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
       const passwords = await provisionDevices(admin, report.newInverters).finally(() => admin.close());
       const out = `${file}.credentials.csv`;
-      writeFileSync(out, `serial,password\n${[...passwords].map(([s, p]) => `${s},${p}`).join('\n')}\n`, { mode: 0o600 });
-      console.log(`broker passwords of ${passwords.size} new inverters: ${out} (give them to the installers, then delete the file)`);
+      writeFileSync(out, `serial,password\n${[...passwords].map(([s, p]) => `${s},${p}`).join('\n')}\n`, {
+        mode: 0o600,
+      });
+      console.log(
+        `broker passwords of ${passwords.size} new inverters: ${out} (give them to the installers, then delete the file)`,
+      );
     }
     process.exitCode = report.errors.length > 0 ? 1 : 0;
   } finally {
@@ -86,14 +126,26 @@ if (command === 'create-user') {
     const p = await computeProgress(prisma, new InfluxClient(readInfluxConfig(process.env)), 30);
     const rows = p.provinces.filter((x) => x.installations > 0 || x.people > 0);
     console.log(`Program progress at ${p.generatedAt}`);
-    console.log(`  MW commissioned: ${p.overall.mwCommissioned} of ${p.target.mw} (${p.overall.mwPercent} %), ${p.overall.installations} installations`);
+    console.log(
+      `  MW commissioned: ${p.overall.mwCommissioned} of ${p.target.mw} (${p.overall.mwPercent} %), ${p.overall.installations} installations`,
+    );
     console.log(`  people receiving income: ${p.overall.people} of ${p.target.people} (${p.overall.peoplePercent} %)`);
-    console.log(`  inverters: ${p.freshness.activeInverters} active, ${p.freshness.sunUp} under the sun now, ${p.freshness.silentWhileSunUp} silent for ${p.freshness.staleAfterMinutes}+ min while the sun is up${p.freshness.telemetryAvailable ? '' : ' (InfluxDB unreachable: freshness unknown)'}`);
+    console.log(
+      `  inverters: ${p.freshness.activeInverters} active, ${p.freshness.sunUp} under the sun now, ${p.freshness.silentWhileSunUp} silent for ${p.freshness.staleAfterMinutes}+ min while the sun is up${p.freshness.telemetryAvailable ? '' : ' (InfluxDB unreachable: freshness unknown)'}`,
+    );
     if (rows.length > 0) {
-      console.log(`\n  ${'province'.padEnd(28)}${'installations'.padStart(14)}${'MW'.padStart(10)}${'people'.padStart(10)}`);
-      for (const r of rows) console.log(`  ${`${r.province} (${r.nameFa})`.padEnd(28)}${String(r.installations).padStart(14)}${r.mwCommissioned.toFixed(3).padStart(10)}${String(r.people).padStart(10)}`);
+      console.log(
+        `\n  ${'province'.padEnd(28)}${'installations'.padStart(14)}${'MW'.padStart(10)}${'people'.padStart(10)}`,
+      );
+      for (const r of rows)
+        console.log(
+          `  ${`${r.province} (${r.nameFa})`.padEnd(28)}${String(r.installations).padStart(14)}${r.mwCommissioned.toFixed(3).padStart(10)}${String(r.people).padStart(10)}`,
+        );
     }
-    if (p.freshness.silentSerials.length > 0) console.log(`\n  silent: ${p.freshness.silentSerials.slice(0, 20).join(', ')}${p.freshness.silentWhileSunUp > 20 ? ', …' : ''}`);
+    if (p.freshness.silentSerials.length > 0)
+      console.log(
+        `\n  silent: ${p.freshness.silentSerials.slice(0, 20).join(', ')}${p.freshness.silentWhileSunUp > 20 ? ', …' : ''}`,
+      );
   } finally {
     await prisma.$disconnect();
   }

@@ -5,54 +5,115 @@ import { Type } from '@sinclair/typebox';
 import { BillingError } from '../../billing/src/run-month';
 
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly field?: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
 export const notFound = (what: string) => new HttpError(404, `${what} not found`);
 export const badField = (field: string, message: string) => new HttpError(400, `${field}: ${message}`, field);
 
-export const ErrorBody = Type.Object({
-  statusCode: Type.Integer(), error: Type.String(), message: Type.String(), field: Type.Optional(Type.String()),
-}, { $id: 'ErrorBody' });
+export const ErrorBody = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String(),
+    message: Type.String(),
+    field: Type.Optional(Type.String()),
+  },
+  { $id: 'ErrorBody' },
+);
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 423: 'Locked', 429: 'Too Many Requests' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  423: 'Locked',
+  429: 'Too Many Requests',
+};
 
 // Prisma/PostgreSQL errors that are the client's fault, translated to a message naming the field.
 function fromDatabase(error: { code?: string; meta?: Record<string, unknown>; message: string }): HttpError | null {
   if (error.code === 'P2002') {
     // With the pg driver adapter the violated index arrives as e.g. beneficiaries_national_code_key.
-    const cause = (error.meta?.driverAdapterError as { cause?: { constraint?: { index?: string; fields?: string[] }; table?: string } } | undefined)?.cause;
-    const column = cause?.constraint?.fields?.join(', ') ?? cause?.constraint?.index?.replace(`${cause.table}_`, '').replace(/_key$/, '') ?? String(error.meta?.target ?? 'value');
+    const cause = (
+      error.meta?.driverAdapterError as
+        | { cause?: { constraint?: { index?: string; fields?: string[] }; table?: string } }
+        | undefined
+    )?.cause;
+    const column =
+      cause?.constraint?.fields?.join(', ') ??
+      cause?.constraint?.index?.replace(`${cause.table}_`, '').replace(/_key$/, '') ??
+      String(error.meta?.target ?? 'value');
     const field = column.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
     return new HttpError(409, `${field}: a record with this value already exists`, field);
   }
   if (error.code === 'P2025') return new HttpError(404, 'record not found');
   if (error.code === 'P2003') return new HttpError(409, 'a referenced record does not exist or is still in use');
-  if (/shares_no_overlap/.test(error.message)) return new HttpError(409, 'validFrom: this beneficiary already has a share in this installation that overlaps this period', 'validFrom');
-  if (/tariff_periods_no_overlap/.test(error.message)) return new HttpError(409, 'effectiveFrom: overlaps another tariff period of this contract', 'effectiveFrom');
-  if (/violates check constraint/.test(error.message)) return new HttpError(400, `a value is out of range (${/constraint "([^"]+)"/.exec(error.message)?.[1] ?? 'check'})`);
+  if (/shares_no_overlap/.test(error.message))
+    return new HttpError(
+      409,
+      'validFrom: this beneficiary already has a share in this installation that overlaps this period',
+      'validFrom',
+    );
+  if (/tariff_periods_no_overlap/.test(error.message))
+    return new HttpError(409, 'effectiveFrom: overlaps another tariff period of this contract', 'effectiveFrom');
+  if (/violates check constraint/.test(error.message))
+    return new HttpError(
+      400,
+      `a value is out of range (${/constraint "([^"]+)"/.exec(error.message)?.[1] ?? 'check'})`,
+    );
   return null;
 }
 
 // A refused billing operation names its reason (busy, closed, out of order...): the client's to act on.
-const BILLING_STATUS: Record<BillingError['code'], number> = { busy: 409, closed: 409, not_started: 409, not_ended: 409, out_of_order: 409, not_closed: 409, not_found: 404 };
+const BILLING_STATUS: Record<BillingError['code'], number> = {
+  busy: 409,
+  closed: 409,
+  not_started: 409,
+  not_ended: 409,
+  out_of_order: 409,
+  not_closed: 409,
+  not_found: 404,
+};
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { field?: string }, request, reply) => {
     if (error.validation) {
       const first = error.validation[0];
       const path = (first?.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
-      const field = first?.params && 'missingProperty' in first.params ? String(first.params.missingProperty) : path || error.validationContext || 'request';
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${field}: ${first?.message ?? 'invalid'}`, field });
+      const field =
+        first?.params && 'missingProperty' in first.params
+          ? String(first.params.missingProperty)
+          : path || error.validationContext || 'request';
+      return reply
+        .code(400)
+        .send({ statusCode: 400, error: 'Bad Request', message: `${field}: ${first?.message ?? 'invalid'}`, field });
     }
-    const mapped = error instanceof HttpError ? error : error instanceof BillingError ? new HttpError(BILLING_STATUS[error.code], error.message) : fromDatabase(error as never);
+    const mapped =
+      error instanceof HttpError
+        ? error
+        : error instanceof BillingError
+          ? new HttpError(BILLING_STATUS[error.code], error.message)
+          : fromDatabase(error as never);
     const statusCode = mapped?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
-      return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'something went wrong; it has been logged' });
+      return reply
+        .code(500)
+        .send({ statusCode: 500, error: 'Internal Server Error', message: 'something went wrong; it has been logged' });
     }
-    const body: Record<string, unknown> = { statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message: (mapped ?? error).message };
+    const body: Record<string, unknown> = {
+      statusCode,
+      error: STATUS_TEXT[statusCode] ?? 'Error',
+      message: (mapped ?? error).message,
+    };
     const field = mapped?.field ?? error.field;
     if (field) body.field = field;
     return reply.code(statusCode).send(body);

@@ -2,10 +2,15 @@
 // of which only a SHA-256 is stored.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
-const N = 16_384, R = 8, P = 1, KEY_LENGTH = 32;
+const N = 16_384,
+  R = 8,
+  P = 1,
+  KEY_LENGTH = 32;
 
 const derive = (secret: string, salt: Buffer, n: number, r: number, p: number) =>
-  new Promise<Buffer>((resolve, reject) => scrypt(secret, salt, KEY_LENGTH, { N: n, r, p, maxmem: 256 * n * r }, (e, key) => (e ? reject(e) : resolve(key))));
+  new Promise<Buffer>((resolve, reject) =>
+    scrypt(secret, salt, KEY_LENGTH, { N: n, r, p, maxmem: 256 * n * r }, (e, key) => (e ? reject(e) : resolve(key))),
+  );
 
 export async function hashSecret(secret: string): Promise<string> {
   const salt = randomBytes(16);

@@ -11,14 +11,23 @@ export const PageQuery = Type.Object({
 });
 export type PageQuery = Static<typeof PageQuery>;
 
-export const pageOf = <T extends TSchema>(item: T) => Type.Object({
-  items: Type.Array(item), page: Type.Integer(), pageSize: Type.Integer(), total: Type.Integer(),
-});
+export const pageOf = <T extends TSchema>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    page: Type.Integer(),
+    pageSize: Type.Integer(),
+    total: Type.Integer(),
+  });
 
 const skipTake = (q: PageQuery) => ({ skip: (q.page - 1) * q.pageSize, take: q.pageSize });
 
 /** One page of a list: the rows (fetched with skip/take) and the total, in parallel. */
-export async function paged<R, T>(q: PageQuery, rows: (window: { skip: number; take: number }) => Promise<R[]>, count: () => Promise<number>, toItem: (row: R) => T) {
+export async function paged<R, T>(
+  q: PageQuery,
+  rows: (window: { skip: number; take: number }) => Promise<R[]>,
+  count: () => Promise<number>,
+  toItem: (row: R) => T,
+) {
   const [items, total] = await Promise.all([rows(skipTake(q)), count()]);
   return { items: items.map(toItem), page: q.page, pageSize: q.pageSize, total };
 }

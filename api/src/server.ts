@@ -5,4 +5,5 @@ import { buildApp } from './app';
 const config = configOrExit(() => readApiConfig());
 const app = await buildApp(config);
 await app.listen({ host: config.host, port: config.port });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close().then(() => process.exit(0)));
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void app.close().then(() => process.exit(0)));

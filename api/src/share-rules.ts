@@ -1,5 +1,9 @@
 // Shares of one installation may never add up to more than its capacity on any day. Pure.
-export interface SharePeriod { weightW: number; validFrom: Date; validUntil: Date | null }
+export interface SharePeriod {
+  weightW: number;
+  validFrom: Date;
+  validUntil: Date | null;
+}
 
 export const overlaps = (a: SharePeriod, b: SharePeriod) =>
   a.validFrom < (b.validUntil ?? new Date(8.64e15)) && b.validFrom < (a.validUntil ?? new Date(8.64e15));

@@ -4,11 +4,16 @@ import { badField, HttpError } from './errors';
 import { overlaps, peakWeightW, type SharePeriod } from './share-rules';
 
 type Tx = Prisma.TransactionClient;
-export interface NewShare extends SharePeriod { beneficiaryId: number; installationId: number }
+export interface NewShare extends SharePeriod {
+  beneficiaryId: number;
+  installationId: number;
+}
 
 /** Locks the installation (share changes are serialised per installation) and returns its capacity, W. */
 async function lockCapacityW(tx: Tx, installationId: number): Promise<number> {
-  const locked = await tx.$queryRaw<{ dc_capacity_kwp: string }[]>`SELECT dc_capacity_kwp FROM installations WHERE id = ${installationId} FOR UPDATE`;
+  const locked = await tx.$queryRaw<
+    { dc_capacity_kwp: string }[]
+  >`SELECT dc_capacity_kwp FROM installations WHERE id = ${installationId} FOR UPDATE`;
   if (locked.length === 0) throw badField('installationId', 'no such installation');
   return Math.round(Number(locked[0]!.dc_capacity_kwp) * 1000);
 }
@@ -21,10 +26,19 @@ export async function createShare(tx: Tx, share: NewShare) {
   if (person.status === 'EXITED') throw badField('beneficiaryId', 'this beneficiary has exited the program');
   const existing = await tx.share.findMany({ where: { installationId: share.installationId } });
   if (existing.some((s) => s.beneficiaryId === share.beneficiaryId && overlaps(s, share))) {
-    throw new HttpError(409, 'validFrom: this beneficiary already has a share in this installation that overlaps this period', 'validFrom');
+    throw new HttpError(
+      409,
+      'validFrom: this beneficiary already has a share in this installation that overlaps this period',
+      'validFrom',
+    );
   }
   const peak = peakWeightW(existing, share);
-  if (peak > capacityW) throw new HttpError(409, `weightW: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`, 'weightW');
+  if (peak > capacityW)
+    throw new HttpError(
+      409,
+      `weightW: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`,
+      'weightW',
+    );
   return tx.share.create({ data: share, include: { installation: { select: { code: true } } } });
 }
 
@@ -32,11 +46,24 @@ export async function createShare(tx: Tx, share: NewShare) {
 export async function updateShare(tx: Tx, id: number, change: { weightW?: number; validUntil?: Date | null }) {
   const before = await tx.share.findUnique({ where: { id } });
   if (!before) throw new HttpError(404, 'share not found');
-  const next = { weightW: change.weightW ?? before.weightW, validFrom: before.validFrom, validUntil: change.validUntil === undefined ? before.validUntil : change.validUntil };
+  const next = {
+    weightW: change.weightW ?? before.weightW,
+    validFrom: before.validFrom,
+    validUntil: change.validUntil === undefined ? before.validUntil : change.validUntil,
+  };
   if (next.validUntil && next.validUntil <= next.validFrom) throw badField('validUntil', 'must be after validFrom');
   const capacityW = await lockCapacityW(tx, before.installationId);
   const others = await tx.share.findMany({ where: { installationId: before.installationId, id: { not: id } } });
   const peak = peakWeightW(others, next);
-  if (peak > capacityW) throw new HttpError(409, `${change.weightW !== undefined ? 'weightW' : 'validUntil'}: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`, change.weightW !== undefined ? 'weightW' : 'validUntil');
-  return tx.share.update({ where: { id }, data: { weightW: next.weightW, validUntil: next.validUntil }, include: { installation: { select: { code: true } } } });
+  if (peak > capacityW)
+    throw new HttpError(
+      409,
+      `${change.weightW !== undefined ? 'weightW' : 'validUntil'}: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`,
+      change.weightW !== undefined ? 'weightW' : 'validUntil',
+    );
+  return tx.share.update({
+    where: { id },
+    data: { weightW: next.weightW, validUntil: next.validUntil },
+    include: { installation: { select: { code: true } } },
+  });
 }

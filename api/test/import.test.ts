@@ -15,11 +15,19 @@ beforeAll(async () => {
   app = await testApp();
   operator = await staffToken(app, `importer-${run}`, 'OPERATOR');
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 const importCsv = (kind: string, csv: string, dryRun = false) =>
-  app.inject({ method: 'POST', url: `/imports/${kind}?dryRun=${dryRun}`, headers: { ...bearer(operator), 'content-type': 'text/csv' }, payload: csv });
-const count = async (table: string, where: string, value: unknown) => (await withPg((c) => c.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, [value]))).rows[0].n as number;
+  app.inject({
+    method: 'POST',
+    url: `/imports/${kind}?dryRun=${dryRun}`,
+    headers: { ...bearer(operator), 'content-type': 'text/csv' },
+    payload: csv,
+  });
+const count = async (table: string, where: string, value: unknown) =>
+  (await withPg((c) => c.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, [value]))).rows[0].n as number;
 
 describe('CSV import', () => {
   const people = [
@@ -36,7 +44,9 @@ describe('CSV import', () => {
 
     const real = await importCsv('beneficiaries', people);
     expect(real.json()).toMatchObject({ dryRun: false, rows: 2, created: 2, updated: 0, unchanged: 0 });
-    const stored = await withPg((c) => c.query('SELECT full_name, mobile FROM beneficiaries WHERE national_code = $1', [code(1)]));
+    const stored = await withPg((c) =>
+      c.query('SELECT full_name, mobile FROM beneficiaries WHERE national_code = $1', [code(1)]),
+    );
     expect(stored.rows[0]).toEqual({ full_name: 'فاطمه احمدی', mobile: '09121234567' });
 
     const again = await importCsv('beneficiaries', people);
@@ -65,14 +75,30 @@ describe('CSV import', () => {
       { line: 7, column: 'national_code', reason: 'duplicates line 2' },
     ]);
     expect(await count('beneficiaries', 'national_code = $1', code(3))).toBe(0); // the good row was not kept either
-    expect((await importCsv('beneficiaries', 'name,province\nx,yazd')).json().errors[0]).toMatchObject({ line: 1, reason: expect.stringMatching(/missing national_code/) });
+    expect((await importCsv('beneficiaries', 'name,province\nx,yazd')).json().errors[0]).toMatchObject({
+      line: 1,
+      reason: expect.stringMatching(/missing national_code/),
+    });
   });
 
   it('imports installations, inverters (with broker accounts) and shares that obey the capacity rule', async () => {
     const site = `IMP${run}`;
-    expect((await importCsv('installations', `code,name,province,latitude,longitude,dc_kwp,ac_kw,commissioned_on,status\n${site},نیروگاه,yazd,31.9,54.36,10,10,2026-01-15,COMMISSIONED`)).json()).toMatchObject({ created: 1 });
-    const inverters = await importCsv('inverters', `serial,installation_code,rated_ac_w,model\n${site}-A,${site},5000,SUN\n${site}-B,${site},5000,SUN`);
-    expect(inverters.json()).toMatchObject({ created: 2, credentials: [{ serial: `${site}-A` }, { serial: `${site}-B` }] });
+    expect(
+      (
+        await importCsv(
+          'installations',
+          `code,name,province,latitude,longitude,dc_kwp,ac_kw,commissioned_on,status\n${site},نیروگاه,yazd,31.9,54.36,10,10,2026-01-15,COMMISSIONED`,
+        )
+      ).json(),
+    ).toMatchObject({ created: 1 });
+    const inverters = await importCsv(
+      'inverters',
+      `serial,installation_code,rated_ac_w,model\n${site}-A,${site},5000,SUN\n${site}-B,${site},5000,SUN`,
+    );
+    expect(inverters.json()).toMatchObject({
+      created: 2,
+      credentials: [{ serial: `${site}-A` }, { serial: `${site}-B` }],
+    });
     const shares = [
       'national_code,installation_code,weight_w,valid_from,valid_until',
       `${code(1)},${site},5000,2026-01-01,`,
@@ -80,7 +106,13 @@ describe('CSV import', () => {
     ];
     expect((await importCsv('shares', shares.join('\n'))).json()).toMatchObject({ created: 2, errors: [] });
     const over = await importCsv('shares', [...shares, `${code(3)},${site},1000,2026-03-01,`].join('\n'));
-    expect(over.json().errors).toEqual([{ line: 4, column: expect.stringMatching(/national_code|weight_w/), reason: expect.stringMatching(/no beneficiary|above the installation/) }]);
+    expect(over.json().errors).toEqual([
+      {
+        line: 4,
+        column: expect.stringMatching(/national_code|weight_w/),
+        reason: expect.stringMatching(/no beneficiary|above the installation/),
+      },
+    ]);
     expect((await importCsv('shares', shares.join('\n'))).json()).toMatchObject({ created: 0, unchanged: 2 });
   });
 });

@@ -23,20 +23,31 @@ const pad = (n: number) => String(n).padStart(6, '0');
 
 async function seedRegistry(pool: pg.Pool, installations: number): Promise<void> {
   const beneficiaries = installations * 3;
-  await pool.query(`INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
+  await pool.query(
+    `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
     SELECT 'B-' || lpad(g::text, 6, '0'), 'bench plant', p.id, p.latitude, p.longitude, 15, 15, 'COMMISSIONED', now()
-      FROM generate_series(1, $1::int) g JOIN provinces p ON p.id = 1 + g % 31`, [installations]);
-  await pool.query(`INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) SELECT 'BINV-' || substr(code, 3), id, 15000, 'bench', now() FROM installations`);
-  await pool.query(`INSERT INTO contracts (installation_id, reference, kind, start_date) SELECT id, 'C-' || code, CASE WHEN id % 2 = 0 THEN 'ORDINARY' ELSE 'SUPPORT' END::contract_kind, DATE '2019-06-01' FROM installations`);
+      FROM generate_series(1, $1::int) g JOIN provinces p ON p.id = 1 + g % 31`,
+    [installations],
+  );
+  await pool.query(
+    `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) SELECT 'BINV-' || substr(code, 3), id, 15000, 'bench', now() FROM installations`,
+  );
+  await pool.query(
+    `INSERT INTO contracts (installation_id, reference, kind, start_date) SELECT id, 'C-' || code, CASE WHEN id % 2 = 0 THEN 'ORDINARY' ELSE 'SUPPORT' END::contract_kind, DATE '2019-06-01' FROM installations`,
+  );
   await pool.query(`INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh) SELECT id, DATE '2019-06-01', DATE '2026-10-01', 30000 FROM contracts
                     UNION ALL SELECT id, DATE '2026-10-01', NULL, 38500 FROM contracts`);
-  await pool.query(`INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) SELECT id, 'L-' || code, 150000000, 2200000, 84, '1405-01' FROM installations`);
+  await pool.query(
+    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) SELECT id, 'L-' || code, 150000000, 2200000, 84, '1405-01' FROM installations`,
+  );
   for (let from = 0; from < beneficiaries; from += 50_000) {
     const n = Math.min(50_000, beneficiaries - from);
     const ids = Array.from({ length: n }, (_, i) => from + i + 1);
-    await pool.query(`INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at)
+    await pool.query(
+      `INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at)
       SELECT t.id, t.code, 'بهره‌بردار ' || t.id, t.sheba, 1 + t.id % 31, 'OTHER', now() FROM unnest($1::int[], $2::text[], $3::text[]) AS t(id, code, sheba)`,
-      [ids, ids.map((i) => nationalCodeFor(800_000_000 + i)), ids.map((i) => shebaFor(800_000_000 + i))]);
+      [ids, ids.map((i) => nationalCodeFor(800_000_000 + i)), ids.map((i) => shebaFor(800_000_000 + i))],
+    );
   }
   // Three shares per plant; every tenth plant has a member who joined on the 11th of the month.
   await pool.query(`INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at)
@@ -46,7 +57,11 @@ async function seedRegistry(pool: pg.Pool, installations: number): Promise<void>
 
 /** Hourly counter readings of every inverter, written two requests at a time in 10,000-line batches. */
 async function seedCounters(influx: InfluxClient, pool: pg.Pool, installations: number): Promise<number> {
-  const provinceOf = (await pool.query<{ province: string }>('SELECT p.code AS province FROM installations i JOIN provinces p ON p.id = i.province_id ORDER BY i.id')).rows.map((r) => r.province);
+  const provinceOf = (
+    await pool.query<{ province: string }>(
+      'SELECT p.code AS province FROM installations i JOIN provinces p ON p.id = i.province_id ORDER BY i.id',
+    )
+  ).rows.map((r) => r.province);
   const { startMs, endMs } = monthBounds(MONTH);
   const from = startMs - 24 * H;
   const hours = (endMs + 24 * H - from) / H;
@@ -54,7 +69,9 @@ async function seedCounters(influx: InfluxClient, pool: pg.Pool, installations: 
   let points = 0;
   const inFlight = new Set<Promise<void>>();
   const flush = async () => {
-    const write = influx.write(batch.join('\n')).then(() => { inFlight.delete(write); });
+    const write = influx.write(batch.join('\n')).then(() => {
+      inFlight.delete(write);
+    });
     inFlight.add(write);
     batch = [];
     if (inFlight.size >= 2) await Promise.race(inFlight);
@@ -65,7 +82,8 @@ async function seedCounters(influx: InfluxClient, pool: pg.Pool, installations: 
     for (let h = 0; h <= hours; h++) {
       const t = from + h * H;
       const solarHour = ((t / H + 3.5) % 24) - 6; // hours after 06:00 Tehran time
-      if (solarHour > 0 && solarHour < 12) wh += Math.round(12_000 * Math.sin((Math.PI * solarHour) / 12) * (0.8 + ((i * 31 + h) % 7) / 30));
+      if (solarHour > 0 && solarHour < 12)
+        wh += Math.round(12_000 * Math.sin((Math.PI * solarHour) / 12) * (0.8 + ((i * 31 + h) % 7) / 30));
       batch.push(`${tags} energy_wh_total=${wh} ${t}000000`);
       if (batch.length >= 10_000) await flush();
     }
@@ -84,7 +102,9 @@ for (const installations of SIZES) {
   const databaseUrl = reuse ? testDatabaseUrl().replace(/\/[^/?]+(\?|$)/, `/${name}$1`) : await freshPgDatabase(name);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   const influx = new InfluxClient({ ...readBillingConfig(process.env).influx, database: name });
-  let points = Number((await influx.rows(`SELECT count("energy_wh_total") FROM "telemetry"`).catch(() => []))[0]?.count ?? 0);
+  let points = Number(
+    (await influx.rows(`SELECT count("energy_wh_total") FROM "telemetry"`).catch(() => []))[0]?.count ?? 0,
+  );
   if (!reuse) {
     await freshInfluxDatabase(name);
     await seedRegistry(pool, installations);
@@ -93,12 +113,27 @@ for (const installations of SIZES) {
     points = await seedCounters(influx, pool, installations);
     progress(`  ${points} counter readings written in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
   }
-  const deps = { pool, influx, log: createLogger('billing-bench', 'warn'), config: { rules: { stepDowns: parseStepDowns('8:90,12:80,16:70'), maintenanceFee: parseMaintenanceFee('2%'), minimumPayoutRials: 100_000n }, adjustmentMonths: 3, lookaroundDays: 62 } };
+  const deps = {
+    pool,
+    influx,
+    log: createLogger('billing-bench', 'warn'),
+    config: {
+      rules: {
+        stepDowns: parseStepDowns('8:90,12:80,16:70'),
+        maintenanceFee: parseMaintenanceFee('2%'),
+        minimumPayoutRials: 100_000n,
+      },
+      adjustmentMonths: 3,
+      lookaroundDays: 62,
+    },
+  };
   for (const run of [1, 2]) {
     const started = performance.now();
     const summary = await runMonth(deps, MONTH, { actor: 'bench' });
     const seconds = (performance.now() - started) / 1000;
-    console.log(`BENCH ${JSON.stringify({ name: 'billing', installations, beneficiaries: summary.totals.beneficiaries, seconds: Number(seconds.toFixed(2)), run, phases: summary.phases, counterReadings: points, statementsPayableRials: summary.totals.payableRials.toString(), digest: summary.digest.slice(0, 16) })}`);
+    console.log(
+      `BENCH ${JSON.stringify({ name: 'billing', installations, beneficiaries: summary.totals.beneficiaries, seconds: Number(seconds.toFixed(2)), run, phases: summary.phases, counterReadings: points, statementsPayableRials: summary.totals.payableRials.toString(), digest: summary.digest.slice(0, 16) })}`,
+    );
   }
   await pool.end();
 }

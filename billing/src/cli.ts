@@ -22,18 +22,36 @@ Commands:
   schedule                    run the daily job: draft the current month, close the previous one
                               on BILLING_CLOSE_DAY (cron BILLING_DRAFT_CRON, Tehran time)`;
 
-const fail = (message: string, code = 2): never => { console.error(`error: ${message}`); process.exit(code); };
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+const fail = (message: string, code = 2): never => {
+  console.error(`error: ${message}`);
+  process.exit(code);
+};
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
 const [command, monthArg] = positionals;
-if (values.help || !command) { console.log(USAGE); process.exit(command ? 0 : 2); }
+if (values.help || !command) {
+  console.log(USAGE);
+  process.exit(command ? 0 : 2);
+}
 const month = monthArg ?? monthOf(Date.now());
-try { parseMonth(month); } catch (error) { fail((error as Error).message); }
+try {
+  parseMonth(month);
+} catch (error) {
+  fail((error as Error).message);
+}
 
 const config = configOrExit(() => readBillingConfig(process.env));
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
 // One-off commands print their own summary; their log lines are for warnings (LOG_LEVEL overrides).
 const logLevel = command === 'schedule' ? config.logLevel : (process.env.LOG_LEVEL ?? 'warn');
-const deps: BillingDeps = { pool, influx: new InfluxClient(config.influx), config, log: createLogger('billing', logLevel) };
+const deps: BillingDeps = {
+  pool,
+  influx: new InfluxClient(config.influx),
+  config,
+  log: createLogger('billing', logLevel),
+};
 const actor = `cli:${process.env.USER ?? 'unknown'}`;
 const rials = (value: bigint | string) => `${BigInt(value).toLocaleString('en-US')} Rials`;
 
@@ -41,32 +59,59 @@ try {
   if (command === 'run' || command === 'close') {
     const summary = await runMonth(deps, month, { close: command === 'close', actor });
     const t = summary.totals;
-    console.log(`${month}: ${summary.status.toLowerCase()} in ${summary.seconds.toFixed(1)} s (digest ${summary.digest.slice(0, 16)})`);
-    console.log(`  ${t.installations} installations, ${(t.energyWh / 1000).toLocaleString('en-US')} kWh, gross ${rials(t.grossRials)}, net ${rials(t.netRials)}, program pool ${rials(t.poolRials)}`);
-    const running = Date.now() < monthBounds(month).endMs ? ' (the month is still running: no readings after its end yet)' : '';
-    console.log(`  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data adjustments; ${t.incomplete} installations with incomplete data${running}`);
+    console.log(
+      `${month}: ${summary.status.toLowerCase()} in ${summary.seconds.toFixed(1)} s (digest ${summary.digest.slice(0, 16)})`,
+    );
+    console.log(
+      `  ${t.installations} installations, ${(t.energyWh / 1000).toLocaleString('en-US')} kWh, gross ${rials(t.grossRials)}, net ${rials(t.netRials)}, program pool ${rials(t.poolRials)}`,
+    );
+    const running =
+      Date.now() < monthBounds(month).endMs ? ' (the month is still running: no readings after its end yet)' : '';
+    console.log(
+      `  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data adjustments; ${t.incomplete} installations with incomplete data${running}`,
+    );
   } else if (command === 'show') {
     const m = await pool.query('SELECT * FROM billing_months WHERE month = $1', [month]);
     if (!m.rows[0]) fail(`${month} has not been billed; run: npm run billing -- run ${month}`, 1);
     const row = m.rows[0];
-    console.log(`${month}: ${row.status.toLowerCase()}, computed ${row.computed_at.toISOString()}${row.closed_at ? `, closed ${row.closed_at.toISOString()} by ${row.closed_by}` : ''}`);
-    console.log(`  ${row.installations} installations, ${(Number(row.energy_wh) / 1000).toLocaleString('en-US')} kWh, gross ${rials(row.gross_rials)}, net ${rials(row.net_rials)}, pool ${rials(row.pool_rials)}, payable ${rials(row.payable_rials)}`);
-    const missing = await pool.query<{ code: string }>(`SELECT i.code FROM installation_bills b JOIN installations i ON i.id = b.installation_id WHERE b.month = $1 AND b.incomplete ORDER BY i.code LIMIT 50`, [month]);
-    if (missing.rows.length > 0) console.log(`  missing data (${row.incomplete}): ${missing.rows.map((r) => r.code).join(', ')}${row.incomplete > 50 ? ', …' : ''}`);
+    console.log(
+      `${month}: ${row.status.toLowerCase()}, computed ${row.computed_at.toISOString()}${row.closed_at ? `, closed ${row.closed_at.toISOString()} by ${row.closed_by}` : ''}`,
+    );
+    console.log(
+      `  ${row.installations} installations, ${(Number(row.energy_wh) / 1000).toLocaleString('en-US')} kWh, gross ${rials(row.gross_rials)}, net ${rials(row.net_rials)}, pool ${rials(row.pool_rials)}, payable ${rials(row.payable_rials)}`,
+    );
+    const missing = await pool.query<{ code: string }>(
+      `SELECT i.code FROM installation_bills b JOIN installations i ON i.id = b.installation_id WHERE b.month = $1 AND b.incomplete ORDER BY i.code LIMIT 50`,
+      [month],
+    );
+    if (missing.rows.length > 0)
+      console.log(
+        `  missing data (${row.incomplete}): ${missing.rows.map((r) => r.code).join(', ')}${row.incomplete > 50 ? ', …' : ''}`,
+      );
   } else if (command === 'payout') {
     const { csv, summary } = await payoutBatch(pool, month, actor, { create: true });
     const out = values.out ?? `payout-${month}.csv`;
     writeFileSync(out, csv, { mode: 0o600 });
-    console.log(`${summary.reference}: ${summary.rows} transfers, ${rials(summary.totalRials)} written to ${out} (sha256 ${summary.sha256})`);
-    if (summary.withheld.beneficiaries > 0) console.log(`  withheld: ${summary.withheld.beneficiaries} beneficiaries without a Sheba, ${rials(summary.withheld.rials)}`);
-    console.log(`  statements payable ${rials(summary.statementsPayableRials)}: ${summary.reconciles ? 'reconciles' : 'DOES NOT RECONCILE'}; status ${summary.status.toLowerCase()}`);
+    console.log(
+      `${summary.reference}: ${summary.rows} transfers, ${rials(summary.totalRials)} written to ${out} (sha256 ${summary.sha256})`,
+    );
+    if (summary.withheld.beneficiaries > 0)
+      console.log(
+        `  withheld: ${summary.withheld.beneficiaries} beneficiaries without a Sheba, ${rials(summary.withheld.rials)}`,
+      );
+    console.log(
+      `  statements payable ${rials(summary.statementsPayableRials)}: ${summary.reconciles ? 'reconciles' : 'DOES NOT RECONCILE'}; status ${summary.status.toLowerCase()}`,
+    );
     if (!summary.reconciles) process.exitCode = 1;
   } else if (command === 'mark-paid') {
     const { alreadyPaid } = await markPaid(pool, month, actor);
     console.log(alreadyPaid ? `${month} was already marked paid: nothing changed` : `${month} is marked paid`);
   } else if (command === 'schedule') {
     const task = startScheduler(deps, config);
-    const stop = () => { void task.stop(); void pool.end(); };
+    const stop = () => {
+      void task.stop();
+      void pool.end();
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   } else {

@@ -41,48 +41,86 @@ const NEAR_MS = 3 * 86_400_000;
  * Counter readings per serial, enough to bill [fromMs, toMs) exactly, with energy priced
  * differently on either side of each of `splitInstants`; lookaroundMs bounds the search outside.
  */
-export async function readCounterReadings(influx: InfluxClient, fromMs: number, toMs: number, lookaroundMs: number, options: { splitInstants?: readonly number[]; provinces?: readonly string[] } = {}): Promise<Map<string, CounterReading[]>> {
+export async function readCounterReadings(
+  influx: InfluxClient,
+  fromMs: number,
+  toMs: number,
+  lookaroundMs: number,
+  options: { splitInstants?: readonly number[]; provinces?: readonly string[] } = {},
+): Promise<Map<string, CounterReading[]>> {
   const partitions = options.provinces ? [...options.provinces] : [null];
   const readings = new Map<string, CounterReading[]>();
   const worker = async () => {
     for (let province = partitions.shift(); province !== undefined; province = partitions.shift()) {
-      for (const [serial, list] of await readPartition(influx, fromMs, toMs, lookaroundMs, options.splitInstants ?? [], province)) readings.set(serial, list);
+      for (const [serial, list] of await readPartition(
+        influx,
+        fromMs,
+        toMs,
+        lookaroundMs,
+        options.splitInstants ?? [],
+        province,
+      ))
+        readings.set(serial, list);
     }
   };
   await Promise.all([worker(), worker()]);
   return readings;
 }
 
-async function readPartition(influx: InfluxClient, fromMs: number, toMs: number, lookaroundMs: number, splitInstants: readonly number[], province: string | null): Promise<Map<string, CounterReading[]>> {
-  const where = (a: number, b: number) => `${range(a, b)}${province === null ? '' : ` AND "province" = '${escapeTagValue(province)}'`}`;
+async function readPartition(
+  influx: InfluxClient,
+  fromMs: number,
+  toMs: number,
+  lookaroundMs: number,
+  splitInstants: readonly number[],
+  province: string | null,
+): Promise<Map<string, CounterReading[]>> {
+  const where = (a: number, b: number) =>
+    `${range(a, b)}${province === null ? '' : ` AND "province" = '${escapeTagValue(province)}'`}`;
   const inner = [...new Set(splitInstants)].filter((t) => t > fromMs && t < toMs).sort((a, b) => a - b);
   const cuts = [fromMs, ...inner, toMs];
   // The last reading before each cut and the first at or after it: searched near the cut first, and
   // over the whole allowed range only if an inverter that reported this month was not found near it.
   const edges = cuts.flatMap((t, i) => [
-    { fn: 'LAST', near: [Math.max(t - NEAR_MS, i === 0 ? -Infinity : fromMs), t], far: [i === 0 ? t - lookaroundMs : fromMs, t] },
-    { fn: 'FIRST', near: [t, Math.min(t + NEAR_MS, i === cuts.length - 1 ? Infinity : toMs)], far: [t, i === cuts.length - 1 ? t + lookaroundMs : toMs] },
+    {
+      fn: 'LAST',
+      near: [Math.max(t - NEAR_MS, i === 0 ? -Infinity : fromMs), t],
+      far: [i === 0 ? t - lookaroundMs : fromMs, t],
+    },
+    {
+      fn: 'FIRST',
+      near: [t, Math.min(t + NEAR_MS, i === cuts.length - 1 ? Infinity : toMs)],
+      far: [t, i === cuts.length - 1 ? t + lookaroundMs : toMs],
+    },
   ]);
-  const edgeQuery = (fn: string, [a, b]: number[]) => `SELECT ${fn}(${FIELD}) FROM ${SOURCE} WHERE ${where(a!, b!)} GROUP BY "serial"`;
+  const edgeQuery = (fn: string, [a, b]: number[]) =>
+    `SELECT ${fn}(${FIELD}) FROM ${SOURCE} WHERE ${where(a!, b!)} GROUP BY "serial"`;
   const [extremes, ...near] = await Promise.all([
     one(influx, `SELECT MIN(${FIELD}), MAX(${FIELD}) FROM ${SOURCE} WHERE ${where(fromMs, toMs)} GROUP BY "serial"`),
     ...edges.map((e) => one(influx, edgeQuery(e.fn, e.near))),
   ]);
   const reporting = [...extremes.keys()];
-  const bounds = await Promise.all(edges.map((e, i) => (reporting.every((s) => near[i]!.has(s)) ? near[i]! : one(influx, edgeQuery(e.fn, e.far)))));
+  const bounds = await Promise.all(
+    edges.map((e, i) => (reporting.every((s) => near[i]!.has(s)) ? near[i]! : one(influx, edgeQuery(e.fn, e.far)))),
+  );
 
   const serials = new Set(bounds.flatMap((b) => [...b.keys()]));
   const readings = new Map<string, CounterReading[]>();
   const firstInMonth = bounds[1]!;
   const lastInMonth = bounds[bounds.length - 2]!;
   for (const serial of serials) {
-    readings.set(serial, bounds.flatMap((b) => exactReading(b.get(serial))));
+    readings.set(
+      serial,
+      bounds.flatMap((b) => exactReading(b.get(serial))),
+    );
     const [, min, max] = (extremes.get(serial) ?? []) as [unknown, number?, number?];
     const first = firstInMonth.get(serial)?.[1];
     const last = lastInMonth.get(serial)?.[1];
     const wentBackwards = min !== undefined && max !== undefined && (min < (first as number) || max > (last as number));
     if (wentBackwards) {
-      const rows = await influx.rows(`SELECT ${FIELD} FROM ${SOURCE} WHERE "serial" = '${escapeTagValue(serial)}' AND ${range(fromMs, toMs)}`);
+      const rows = await influx.rows(
+        `SELECT ${FIELD} FROM ${SOURCE} WHERE "serial" = '${escapeTagValue(serial)}' AND ${range(fromMs, toMs)}`,
+      );
       readings.get(serial)!.push(...rows.flatMap((r) => exactReading([r.time, r.energy_wh_total])));
     }
   }

@@ -9,8 +9,12 @@ import { monthStatus, runMonth, type BillingDeps } from './run-month';
 export async function runScheduledActions(deps: BillingDeps, closeDay: number): Promise<void> {
   const now = deps.now?.() ?? Date.now();
   const db = await deps.pool.connect();
-  let previousStatus;
-  try { previousStatus = await monthStatus(db, previousMonth(monthOf(now))); } finally { db.release(); }
+  let previousStatus: Awaited<ReturnType<typeof monthStatus>>;
+  try {
+    previousStatus = await monthStatus(db, previousMonth(monthOf(now)));
+  } finally {
+    db.release();
+  }
   for (const action of scheduledActions(now, closeDay, previousStatus)) {
     try {
       await runMonth(deps, action.month, { close: action.kind === 'close', actor: 'scheduler' });
@@ -22,7 +26,16 @@ export async function runScheduledActions(deps: BillingDeps, closeDay: number): 
 
 /** Runs the job once now (catching up after a restart), then on the cron schedule. */
 export function startScheduler(deps: BillingDeps, options: { draftCron: string; closeDay: number }): ScheduledTask {
-  deps.log.info({ draftCron: options.draftCron, closeDay: options.closeDay }, 'billing scheduler started (Asia/Tehran); running once now');
-  void runScheduledActions(deps, options.closeDay).catch((error: unknown) => deps.log.error({ err: error }, 'billing: scheduled run failed'));
-  return cron.schedule(options.draftCron, () => runScheduledActions(deps, options.closeDay), { timezone: 'Asia/Tehran', noOverlap: true, name: 'billing' });
+  deps.log.info(
+    { draftCron: options.draftCron, closeDay: options.closeDay },
+    'billing scheduler started (Asia/Tehran); running once now',
+  );
+  void runScheduledActions(deps, options.closeDay).catch((error: unknown) =>
+    deps.log.error({ err: error }, 'billing: scheduled run failed'),
+  );
+  return cron.schedule(options.draftCron, () => runScheduledActions(deps, options.closeDay), {
+    timezone: 'Asia/Tehran',
+    noOverlap: true,
+    name: 'billing',
+  });
 }

@@ -13,7 +13,16 @@ import { createLogger } from '../../lib/logger';
 import { runBackfill } from '../../simulators/src/fleet';
 import { registerSimulatedFleet } from '../../simulators/src/registry';
 import { parseScenario, planFleet } from '../../simulators/src/scenario';
-import { countPoints, discardIngestSession, fleetMqtt, freshInfluxDatabase, freshPgDatabase, startIngestProcess, waitFor, type IngestProcess } from '../../testing/services';
+import {
+  countPoints,
+  discardIngestSession,
+  fleetMqtt,
+  freshInfluxDatabase,
+  freshPgDatabase,
+  startIngestProcess,
+  waitFor,
+  type IngestProcess,
+} from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds, monthDays } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
@@ -36,19 +45,22 @@ let databaseUrl: string;
 
 // A shared 15 kWp plant on two inverters (one resets its counter at noon on day 12) and two 5 kWp
 // roofs (one offline across the month's end, flushing its buffer when it comes back).
-const scenario = parseScenario(JSON.stringify({
-  seed: 11,
-  inverters: [
-    { serial: 'BILL-S1', province: 'Yazd', dcKwp: 7.5, acRatedW: 7500 },
-    { serial: 'BILL-S2', province: 'Yazd', dcKwp: 7.5, acRatedW: 7500, initialCounterWh: 3_250_000 },
-    { serial: 'BILL-R1', province: 'Kerman', dcKwp: 5, acRatedW: 5000, initialCounterWh: 800_000 },
-    { serial: 'BILL-R2', province: 'Fars', dcKwp: 5, acRatedW: 5000 },
-  ],
-  faults: [
-    { serial: 'BILL-S2', kind: 'counter_reset', from: iso(DAYS[11]!.startMs + 8.5 * H) },
-    { serial: 'BILL-R1', kind: 'offline', from: iso(endMs - 10 * H), until: iso(endMs + 14 * H) },
-  ],
-}), 'billing end-to-end scenario');
+const scenario = parseScenario(
+  JSON.stringify({
+    seed: 11,
+    inverters: [
+      { serial: 'BILL-S1', province: 'Yazd', dcKwp: 7.5, acRatedW: 7500 },
+      { serial: 'BILL-S2', province: 'Yazd', dcKwp: 7.5, acRatedW: 7500, initialCounterWh: 3_250_000 },
+      { serial: 'BILL-R1', province: 'Kerman', dcKwp: 5, acRatedW: 5000, initialCounterWh: 800_000 },
+      { serial: 'BILL-R2', province: 'Fars', dcKwp: 5, acRatedW: 5000 },
+    ],
+    faults: [
+      { serial: 'BILL-S2', kind: 'counter_reset', from: iso(DAYS[11]!.startMs + 8.5 * H) },
+      { serial: 'BILL-R1', kind: 'offline', from: iso(endMs - 10 * H), until: iso(endMs + 14 * H) },
+    ],
+  }),
+  'billing end-to-end scenario',
+);
 
 beforeAll(async () => {
   databaseUrl = await freshPgDatabase(NAME);
@@ -61,9 +73,23 @@ beforeAll(async () => {
     UPDATE inverters SET installation_id = (SELECT id FROM installations WHERE code = 'SIM-BILL-S1') WHERE serial = 'BILL-S2';
     DELETE FROM installations WHERE code = 'SIM-BILL-S2';
     UPDATE installations SET dc_capacity_kwp = 15, ac_rating_kw = 15 WHERE code = 'SIM-BILL-S1';`);
-  ingest = await startIngestProcess({ DATABASE_URL: databaseUrl, INFLUX_DATABASE: NAME, INGEST_SHARE_GROUP: `bill-${process.pid}`, INGEST_DATA_DIR: dataDir, INGEST_WORKER_ID: worker });
+  ingest = await startIngestProcess({
+    DATABASE_URL: databaseUrl,
+    INFLUX_DATABASE: NAME,
+    INGEST_SHARE_GROUP: `bill-${process.pid}`,
+    INGEST_DATA_DIR: dataDir,
+    INGEST_WORKER_ID: worker,
+  });
   const account = fleetMqtt();
-  clients = await Promise.all([0, 1].map((i) => mqtt.connectAsync(account.url, { username: account.username, password: account.password, clientId: `bill-e2e-${process.pid}-${i}` })));
+  clients = await Promise.all(
+    [0, 1].map((i) =>
+      mqtt.connectAsync(account.url, {
+        username: account.username,
+        password: account.password,
+        clientId: `bill-e2e-${process.pid}-${i}`,
+      }),
+    ),
+  );
 });
 
 afterAll(async () => {
@@ -74,33 +100,73 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const id = async (code: string) => (await pool.query<{ id: number }>('SELECT id FROM installations WHERE code = $1', [code])).rows[0]!.id;
+const id = async (code: string) =>
+  (await pool.query<{ id: number }>('SELECT id FROM installations WHERE code = $1', [code])).rows[0]!.id;
 
 async function registerProgram(): Promise<void> {
   const shared = await id('SIM-BILL-S1');
   const roof1 = await id('SIM-BILL-R1');
   const roof2 = await id('SIM-BILL-R2');
   for (let n = 1; n <= 5; n++) {
-    await pool.query(`INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at) SELECT $1, $2, $3, $4, id, 'PERSON_WITH_DISABILITY', now() FROM provinces WHERE code = 'yazd'`,
-      [n, nationalCodeFor(5000 + n), `Beneficiary ${n}`, shebaFor(5000 + n)]);
+    await pool.query(
+      `INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at) SELECT $1, $2, $3, $4, id, 'PERSON_WITH_DISABILITY', now() FROM provinces WHERE code = 'yazd'`,
+      [n, nationalCodeFor(5000 + n), `Beneficiary ${n}`, shebaFor(5000 + n)],
+    );
   }
   // 1 holds 5 kW all month; 2 joins on day 11; 3 leaves after day 20; 4 and 5 own a roof each.
-  await pool.query(`INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, valid_until, updated_at) VALUES
+  await pool.query(
+    `INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, valid_until, updated_at) VALUES
     (1, $1, 5000, '2025-01-01', NULL, now()), (2, $1, 5000, $4, NULL, now()), (3, $1, 5000, '2025-01-01', $5, now()),
-    (4, $2, 5000, '2025-01-01', NULL, now()), (5, $3, 5000, '2025-01-01', NULL, now())`, [shared, roof1, roof2, DAYS[10]!.date, DAYS[20]!.date]);
-  await pool.query(`INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, $1, 'C-S', 'SUPPORT', '2025-01-01'), (2, $2, 'C-R1', 'ORDINARY', '2019-01-01'), (3, $3, 'C-R2', 'ORDINARY', '2025-01-01')`, [shared, roof1, roof2]);
+    (4, $2, 5000, '2025-01-01', NULL, now()), (5, $3, 5000, '2025-01-01', NULL, now())`,
+    [shared, roof1, roof2, DAYS[10]!.date, DAYS[20]!.date],
+  );
+  await pool.query(
+    `INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, $1, 'C-S', 'SUPPORT', '2025-01-01'), (2, $2, 'C-R1', 'ORDINARY', '2019-01-01'), (3, $3, 'C-R2', 'ORDINARY', '2025-01-01')`,
+    [shared, roof1, roof2],
+  );
   // Roof 2's tariff changes on day 16; roof 1's contract is in its 8th year (stepped down).
-  await pool.query(`INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh) VALUES (1, '2025-01-01', NULL, 30000), (2, '2019-01-01', NULL, 25000), (3, '2025-01-01', $1, 25000), (3, $1, NULL, 38500)`, [DAYS[15]!.date]);
-  await pool.query(`INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES ($1, 'L-S', 1500000000, 2000000, 84, '1405-01')`, [shared]);
+  await pool.query(
+    `INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh) VALUES (1, '2025-01-01', NULL, 30000), (2, '2019-01-01', NULL, 25000), (3, '2025-01-01', $1, 25000), (3, $1, NULL, 38500)`,
+    [DAYS[15]!.date],
+  );
+  await pool.query(
+    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES ($1, 'L-S', 1500000000, 2000000, 84, '1405-01')`,
+    [shared],
+  );
 }
 
 describe('a month billed end to end', () => {
   it('bills the ground truth and reconciles to the Rial from installations to the payout file', async () => {
     const planned = planFleet(scenario);
-    const backfill = await runBackfill(planned, { seed: 11, fromMs: startMs - 24 * H, toMs: endMs + 24 * H, intervalSeconds: 300, clients });
-    await waitFor('every reading stored', () => countPoints(influx, 'telemetry'), (n) => n === backfill.readings, 120_000, 500);
+    const backfill = await runBackfill(planned, {
+      seed: 11,
+      fromMs: startMs - 24 * H,
+      toMs: endMs + 24 * H,
+      intervalSeconds: 300,
+      clients,
+    });
+    await waitFor(
+      'every reading stored',
+      () => countPoints(influx, 'telemetry'),
+      (n) => n === backfill.readings,
+      120_000,
+      500,
+    );
     await registerProgram();
-    const deps: BillingDeps = { pool, influx, log: createLogger('billing-e2e', 'silent'), config: { rules: { stepDowns: parseStepDowns('8:90,12:80,16:70'), maintenanceFee: parseMaintenanceFee('2%'), minimumPayoutRials: 100_000n }, adjustmentMonths: 3, lookaroundDays: 62 } };
+    const deps: BillingDeps = {
+      pool,
+      influx,
+      log: createLogger('billing-e2e', 'silent'),
+      config: {
+        rules: {
+          stepDowns: parseStepDowns('8:90,12:80,16:70'),
+          maintenanceFee: parseMaintenanceFee('2%'),
+          minimumPayoutRials: 100_000n,
+        },
+        adjustmentMonths: 3,
+        lookaroundDays: 62,
+      },
+    };
     const draft = await runMonth(deps, MONTH, { actor: 'e2e' });
     const closed = await runMonth(deps, MONTH, { close: true, actor: 'e2e' });
     expect(closed.digest).toBe(draft.digest); // same inputs, same results
@@ -108,21 +174,46 @@ describe('a month billed end to end', () => {
     // Energy: the simulator's truth per installation, within 1 Wh per counter epoch.
     const truth = backfill.model.truth.snapshot().inverters;
     const monthDates = new Set(DAYS.map((d) => d.date));
-    const truthWh = (serials: string[]) => serials.reduce((sum, s) => sum + Object.entries(truth[s]!.days).filter(([d]) => monthDates.has(d)).reduce((a, [, wh]) => a + wh, 0), 0);
-    const bills = (await pool.query(`SELECT i.code, b.* FROM installation_bills b JOIN installations i ON i.id = b.installation_id WHERE b.month = $1 ORDER BY i.code`, [MONTH])).rows;
+    const truthWh = (serials: string[]) =>
+      serials.reduce(
+        (sum, s) =>
+          sum +
+          Object.entries(truth[s]!.days)
+            .filter(([d]) => monthDates.has(d))
+            .reduce((a, [, wh]) => a + wh, 0),
+        0,
+      );
+    const bills = (
+      await pool.query(
+        `SELECT i.code, b.* FROM installation_bills b JOIN installations i ON i.id = b.installation_id WHERE b.month = $1 ORDER BY i.code`,
+        [MONTH],
+      )
+    ).rows;
     expect(bills.map((b) => b.code)).toEqual(['SIM-BILL-R1', 'SIM-BILL-R2', 'SIM-BILL-S1']);
-    const serialsOf: Record<string, string[]> = { 'SIM-BILL-R1': ['BILL-R1'], 'SIM-BILL-R2': ['BILL-R2'], 'SIM-BILL-S1': ['BILL-S1', 'BILL-S2'] };
+    const serialsOf: Record<string, string[]> = {
+      'SIM-BILL-R1': ['BILL-R1'],
+      'SIM-BILL-R2': ['BILL-R2'],
+      'SIM-BILL-S1': ['BILL-S1', 'BILL-S2'],
+    };
     for (const bill of bills) {
-      const epochs = Object.values(bill.detail.counters as Record<string, { epochs: unknown[] }>).reduce((n, c) => n + c.epochs.length, 0);
+      const epochs = Object.values(bill.detail.counters as Record<string, { epochs: unknown[] }>).reduce(
+        (n, c) => n + c.epochs.length,
+        0,
+      );
       expect(Math.abs(Number(bill.energy_wh) - truthWh(serialsOf[bill.code]!)), bill.code).toBeLessThanOrEqual(epochs);
       expect(Number(bill.energy_wh)).toBeGreaterThan(400_000); // a sunny month: ~150 kWh per kWp
       expect(bill.incomplete).toBe(false);
     }
     const shared = bills.find((b) => b.code === 'SIM-BILL-S1')!;
     expect(shared.detail.counters['BILL-S2'].flags.map((f: { kind: string }) => f.kind)).toEqual(['counter_reset']);
-    expect(shared.detail.counters['BILL-S2'].epochs.map((e: { afterReset: boolean }) => e.afterReset)).toEqual([false, true]);
+    expect(shared.detail.counters['BILL-S2'].epochs.map((e: { afterReset: boolean }) => e.afterReset)).toEqual([
+      false,
+      true,
+    ]);
     const roof1 = bills.find((b) => b.code === 'SIM-BILL-R1')!;
-    expect(roof1.detail.segments.map((s: { percent: number; contractYear: number }) => [s.percent, s.contractYear])).toEqual([[90, 8]]);
+    expect(
+      roof1.detail.segments.map((s: { percent: number; contractYear: number }) => [s.percent, s.contractYear]),
+    ).toEqual([[90, 8]]);
     const roof2 = bills.find((b) => b.code === 'SIM-BILL-R2')!;
     expect(roof2.detail.segments.map((s: { rialPerKwh: number }) => s.rialPerKwh)).toEqual([25_000, 38_500]);
 
@@ -132,14 +223,25 @@ describe('a month billed end to end', () => {
       const segments = bill.detail.segments.reduce((t: bigint, s: { rials: string }) => t + BigInt(s.rials), 0n);
       expect(BigInt(bill.gross_rials)).toBe(segments);
       expect(BigInt(bill.income_rials) - BigInt(bill.loan_rials) - BigInt(bill.fee_rials)).toBe(BigInt(bill.net_rials));
-      const allocated = lines.filter((l) => l.installation_id === bill.installation_id).reduce((t, l) => t + BigInt(l.rials), 0n);
+      const allocated = lines
+        .filter((l) => l.installation_id === bill.installation_id)
+        .reduce((t, l) => t + BigInt(l.rials), 0n);
       expect(allocated + BigInt(bill.pool_rials)).toBe(BigInt(bill.net_rials));
     }
     expect(BigInt(shared.loan_rials)).toBe(7n * 2_000_000n); // Farvardin to Mehr are due, none repaid before
-    expect(lines.filter((l) => l.installation_id === shared.installation_id).map((l) => [l.beneficiary_id, l.active_days])).toEqual([[1, 30], [2, 20], [3, 20]]);
-    const statements = (await pool.query(`SELECT * FROM statements WHERE month = $1 ORDER BY beneficiary_id`, [MONTH])).rows;
+    expect(
+      lines.filter((l) => l.installation_id === shared.installation_id).map((l) => [l.beneficiary_id, l.active_days]),
+    ).toEqual([
+      [1, 30],
+      [2, 20],
+      [3, 20],
+    ]);
+    const statements = (await pool.query(`SELECT * FROM statements WHERE month = $1 ORDER BY beneficiary_id`, [MONTH]))
+      .rows;
     for (const s of statements) {
-      const earned = lines.filter((l) => l.beneficiary_id === s.beneficiary_id).reduce((t, l) => t + BigInt(l.rials), 0n);
+      const earned = lines
+        .filter((l) => l.beneficiary_id === s.beneficiary_id)
+        .reduce((t, l) => t + BigInt(l.rials), 0n);
       expect(BigInt(s.earned_rials)).toBe(earned);
       expect(BigInt(s.payable_rials) + BigInt(s.carried_out_rials)).toBe(earned + BigInt(s.carried_in_rials));
     }
@@ -148,7 +250,11 @@ describe('a month billed end to end', () => {
     expect(BigInt(month.net_rials)).toBe(bills.reduce((t, b) => t + BigInt(b.net_rials), 0n));
 
     const { csv, summary } = await payoutBatch(pool, MONTH, 'e2e', { create: true });
-    const rows = csv.trim().split('\r\n').slice(1).map((r) => r.split(','));
+    const rows = csv
+      .trim()
+      .split('\r\n')
+      .slice(1)
+      .map((r) => r.split(','));
     expect(rows).toHaveLength(5);
     const fileTotal = rows.reduce((t, r) => t + BigInt(r[1]!), 0n);
     expect(fileTotal).toBe(statements.reduce((t, s) => t + BigInt(s.payable_rials), 0n));

@@ -25,13 +25,23 @@ let influx: InfluxClient;
 let deps: BillingDeps;
 
 /** Hourly readings of a counter growing `whPerHour`, on Tehran's full hours, over [fromMs, toMs]. */
-function counterLines(serial: string, installation: string, fromMs: number, toMs: number, startWh: number, whPerHour: number, resetAtMs?: number): string[] {
+function counterLines(
+  serial: string,
+  installation: string,
+  fromMs: number,
+  toMs: number,
+  startWh: number,
+  whPerHour: number,
+  resetAtMs?: number,
+): string[] {
   const lines = [];
   let wh = startWh;
   for (let t = fromMs; t <= toMs; t += H) {
     if (t > fromMs) wh += whPerHour;
     if (resetAtMs !== undefined && t === resetAtMs) wh = whPerHour; // counted from zero since the last reading
-    lines.push(`telemetry,installation=${installation},province=yazd,serial=${serial} energy_wh_total=${wh} ${t}000000`);
+    lines.push(
+      `telemetry,installation=${installation},province=yazd,serial=${serial} energy_wh_total=${wh} ${t}000000`,
+    );
   }
   return lines;
 }
@@ -40,7 +50,20 @@ beforeAll(async () => {
   databaseUrl = await freshPgDatabase('billing_ledger_test');
   pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   ({ influx } = await freshInfluxDatabase('billing_ledger_test'));
-  deps = { pool, influx, log: createLogger('billing-test', 'silent'), config: { rules: { stepDowns: parseStepDowns('8:90,12:80,16:70'), maintenanceFee: parseMaintenanceFee('2%'), minimumPayoutRials: 100_000n }, adjustmentMonths: 3, lookaroundDays: 62 } };
+  deps = {
+    pool,
+    influx,
+    log: createLogger('billing-test', 'silent'),
+    config: {
+      rules: {
+        stepDowns: parseStepDowns('8:90,12:80,16:70'),
+        maintenanceFee: parseMaintenanceFee('2%'),
+        minimumPayoutRials: 100_000n,
+      },
+      adjustmentMonths: 3,
+      lookaroundDays: 62,
+    },
+  };
   await pool.query(`
     INSERT INTO installations (id, code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
     SELECT v.id, v.code, v.code, p.id, 31.9, 54.4, v.kwp, v.kwp, 'COMMISSIONED', now() FROM provinces p, (VALUES (1, 'SHARED', 10), (2, 'SINGLE', 5)) v(id, code, kwp) WHERE p.code = 'yazd';
@@ -49,17 +72,29 @@ beforeAll(async () => {
     INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) VALUES (1, '2024-01-01', 30000), (2, '2024-01-01', 25000);
     INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES (1, 'L-1', 100000000, 1000000, 100, '1404-01');`);
   for (let i = 1; i <= 3; i++) {
-    await pool.query(`INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at) SELECT $1, $2, $3, $4, id, 'OTHER', now() FROM provinces WHERE code = 'yazd'`,
-      [i, nationalCodeFor(1000 + i), `Beneficiary, "${i}"`, i === 3 ? null : shebaFor(1000 + i)]);
+    await pool.query(
+      `INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at) SELECT $1, $2, $3, $4, id, 'OTHER', now() FROM provinces WHERE code = 'yazd'`,
+      [i, nationalCodeFor(1000 + i), `Beneficiary, "${i}"`, i === 3 ? null : shebaFor(1000 + i)],
+    );
   }
   // Beneficiary 2 joins the shared plant on 11 Aban (2025-11-02); 3 owns the single one.
   await pool.query(`INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, valid_until, updated_at) VALUES
     (1, 1, 5000, '2024-01-01', NULL, now()), (2, 1, 5000, '2025-11-02', NULL, now()), (3, 2, 5000, '2024-01-01', NULL, now())`);
-  await influx.write([
-    ...counterLines('INV-A', 'SHARED', ABAN.startMs - 48 * H, AZAR.endMs + 48 * H, 5_000_000, 1000),
-    // The single plant's inverter reset mid-Aban and was offline for Aban's last 6 hours (its buffer arrives later).
-    ...counterLines('INV-B', 'SINGLE', ABAN.startMs - 48 * H, ABAN.endMs - 6 * H, 2_000_000, 500, ABAN.startMs + 240 * H),
-  ].join('\n'));
+  await influx.write(
+    [
+      ...counterLines('INV-A', 'SHARED', ABAN.startMs - 48 * H, AZAR.endMs + 48 * H, 5_000_000, 1000),
+      // The single plant's inverter reset mid-Aban and was offline for Aban's last 6 hours (its buffer arrives later).
+      ...counterLines(
+        'INV-B',
+        'SINGLE',
+        ABAN.startMs - 48 * H,
+        ABAN.endMs - 6 * H,
+        2_000_000,
+        500,
+        ABAN.startMs + 240 * H,
+      ),
+    ].join('\n'),
+  );
 });
 
 afterAll(async () => {
@@ -67,7 +102,12 @@ afterAll(async () => {
 });
 
 const billOf = async (month: string, installationId: number) =>
-  (await pool.query('SELECT * FROM installation_bills WHERE month = $1 AND installation_id = $2', [month, installationId])).rows[0];
+  (
+    await pool.query('SELECT * FROM installation_bills WHERE month = $1 AND installation_id = $2', [
+      month,
+      installationId,
+    ])
+  ).rows[0];
 
 describe('billing a month', () => {
   it('bills energy from the counters, deducts, allocates and reruns identically', async () => {
@@ -81,10 +121,21 @@ describe('billing a month', () => {
     const single = await billOf('1404-08', 2);
     expect(Number(single.energy_wh)).toBe((hours - 6) * 500); // the reset loses nothing; the offline tail is not invented
     expect(single.incomplete).toBe(true);
-    expect(single.detail.counters['INV-B'].flags.map((f: { kind: string }) => f.kind)).toEqual(['no_closing_reading', 'counter_reset']);
+    expect(single.detail.counters['INV-B'].flags.map((f: { kind: string }) => f.kind)).toEqual([
+      'no_closing_reading',
+      'counter_reset',
+    ]);
     expect(single.detail.counters['INV-B'].epochs).toHaveLength(2);
-    const lines = (await pool.query(`SELECT beneficiary_id, active_days, rials FROM statement_lines WHERE month = '1404-08' ORDER BY share_id`)).rows;
-    expect(lines.map((l) => [l.beneficiary_id, l.active_days])).toEqual([[1, 30], [2, 20], [3, 30]]);
+    const lines = (
+      await pool.query(
+        `SELECT beneficiary_id, active_days, rials FROM statement_lines WHERE month = '1404-08' ORDER BY share_id`,
+      )
+    ).rows;
+    expect(lines.map((l) => [l.beneficiary_id, l.active_days])).toEqual([
+      [1, 30],
+      [2, 20],
+      [3, 30],
+    ]);
     const pool_ = BigInt(shared.pool_rials);
     expect(BigInt(lines[0].rials) + BigInt(lines[1].rials) + pool_).toBe(BigInt(shared.net_rials));
     expect(pool_ > 0n).toBe(true); // the 5 kW nobody held for 10 days
@@ -96,18 +147,28 @@ describe('billing a month', () => {
 
   it('refuses a run while another holds the billing lock, and lets one of two concurrent runs through', async () => {
     let refusal: unknown;
-    await withBillingLock(pool, async () => { refusal = await runMonth(deps, '1404-08', { actor: 'test' }).catch((e) => e); });
+    await withBillingLock(pool, async () => {
+      refusal = await runMonth(deps, '1404-08', { actor: 'test' }).catch((e) => e);
+    });
     expect(refusal).toBeInstanceOf(BillingError);
     expect((refusal as BillingError).code).toBe('busy');
-    const results = await Promise.allSettled([runMonth(deps, '1404-08', { actor: 'a' }), runMonth(deps, '1404-08', { actor: 'b' })]);
+    const results = await Promise.allSettled([
+      runMonth(deps, '1404-08', { actor: 'a' }),
+      runMonth(deps, '1404-08', { actor: 'b' }),
+    ]);
     expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
     for (const r of results) if (r.status === 'rejected') expect((r.reason as BillingError).code).toBe('busy');
   });
 
   it('closes in order, then refuses every change to the closed month', async () => {
-    const tooEarly = await runMonth({ ...deps, now: () => ABAN.endMs - 1 }, '1404-08', { close: true, actor: 'test' }).catch((e) => e);
+    const tooEarly = await runMonth({ ...deps, now: () => ABAN.endMs - 1 }, '1404-08', {
+      close: true,
+      actor: 'test',
+    }).catch((e) => e);
     expect(tooEarly.code).toBe('not_ended');
-    expect((await runMonth({ ...deps, now: () => ABAN.startMs - 1 }, '1404-08', { actor: 'test' }).catch((e) => e)).message).toMatch(/1404-08 has not started yet/);
+    expect(
+      (await runMonth({ ...deps, now: () => ABAN.startMs - 1 }, '1404-08', { actor: 'test' }).catch((e) => e)).message,
+    ).toMatch(/1404-08 has not started yet/);
     await runMonth(deps, '1404-09', { actor: 'test' });
     const outOfOrder = await runMonth(deps, '1404-09', { close: true, actor: 'test' }).catch((e) => e);
     expect(outOfOrder.message).toMatch(/close 1404-08 first/);
@@ -115,10 +176,18 @@ describe('billing a month', () => {
     const closed = await runMonth(deps, '1404-08', { close: true, actor: 'test' });
     expect(closed.status).toBe('CLOSED');
     expect((await runMonth(deps, '1404-08', { actor: 'test' }).catch((e) => e)).code).toBe('closed');
-    await expect(pool.query(`UPDATE statements SET payable_rials = payable_rials + 1 WHERE month = '1404-08'`)).rejects.toThrow(/1404-08 is closed/);
-    await expect(pool.query(`DELETE FROM statement_lines WHERE month = '1404-08'`)).rejects.toThrow(/1404-08 is closed/);
-    await expect(pool.query(`UPDATE billing_months SET net_rials = 0 WHERE month = '1404-08'`)).rejects.toThrow(/1404-08 is closed/);
-    await expect(pool.query(`INSERT INTO energy_adjustments VALUES ('1404-08', 1, '1404-07', 1, 1)`)).rejects.toThrow(/1404-08 is closed/);
+    await expect(
+      pool.query(`UPDATE statements SET payable_rials = payable_rials + 1 WHERE month = '1404-08'`),
+    ).rejects.toThrow(/1404-08 is closed/);
+    await expect(pool.query(`DELETE FROM statement_lines WHERE month = '1404-08'`)).rejects.toThrow(
+      /1404-08 is closed/,
+    );
+    await expect(pool.query(`UPDATE billing_months SET net_rials = 0 WHERE month = '1404-08'`)).rejects.toThrow(
+      /1404-08 is closed/,
+    );
+    await expect(pool.query(`INSERT INTO energy_adjustments VALUES ('1404-08', 1, '1404-07', 1, 1)`)).rejects.toThrow(
+      /1404-08 is closed/,
+    );
     await expect(pool.query('TRUNCATE statements CASCADE')).rejects.toThrow(/cannot be truncated/);
   });
 
@@ -126,16 +195,27 @@ describe('billing a month', () => {
     const billedWh = Number((await billOf('1404-08', 2)).energy_wh);
     // The single plant's datalogger comes back and flushes its buffer: Aban's last 6 hours and Azar.
     const lastWh = 500 * ((ABAN.endMs - 6 * H - (ABAN.startMs + 240 * H)) / H + 1);
-    await influx.write(counterLines('INV-B', 'SINGLE', ABAN.endMs - 6 * H, AZAR.endMs + 48 * H, lastWh, 500).join('\n'));
+    await influx.write(
+      counterLines('INV-B', 'SINGLE', ABAN.endMs - 6 * H, AZAR.endMs + 48 * H, lastWh, 500).join('\n'),
+    );
     await runMonth(deps, '1404-09', { actor: 'test' });
     const azar = await billOf('1404-09', 2);
-    expect(azar.detail.adjustments).toEqual([{ forMonth: '1404-08', wh: 6 * 500, rials: String(3n * 25_000n), reason: 'counter data for 1404-08 changed after it was closed' }]);
+    expect(azar.detail.adjustments).toEqual([
+      {
+        forMonth: '1404-08',
+        wh: 6 * 500,
+        rials: String(3n * 25_000n),
+        reason: 'counter data for 1404-08 changed after it was closed',
+      },
+    ]);
     expect(BigInt(azar.adjustment_rials)).toBe(75_000n);
     expect(Number((await billOf('1404-08', 2)).energy_wh)).toBe(billedWh); // history is not rewritten
     expect(Number(azar.energy_wh)).toBe(((AZAR.endMs - AZAR.startMs) / H) * 500);
     // Re-running the draft replaces the adjustment instead of adding a second one.
     await runMonth(deps, '1404-09', { actor: 'test' });
-    expect((await pool.query(`SELECT count(*)::int AS n FROM energy_adjustments WHERE for_month = '1404-08'`)).rows[0].n).toBe(1);
+    expect(
+      (await pool.query(`SELECT count(*)::int AS n FROM energy_adjustments WHERE for_month = '1404-08'`)).rows[0].n,
+    ).toBe(1);
     // A later open month does not carry the same correction again.
     await runMonth(deps, '1404-10', { actor: 'test' });
     expect((await billOf('1404-10', 2)).detail.adjustments).toEqual([]);
@@ -148,7 +228,9 @@ describe('billing a month', () => {
     expect(rows[0]).toBe('sheba,amount_rials,name,reference');
     expect(rows).toHaveLength(3); // beneficiary 3 has no Sheba: withheld, and said so
     expect(rows[1]).toMatch(new RegExp(`^${shebaFor(1001)},\\d+,"Beneficiary, ""1""",SOLAR-1404-08-0000001$`));
-    const statements = (await pool.query(`SELECT sum(payable_rials)::text AS total FROM statements WHERE month = '1404-08'`)).rows[0].total;
+    const statements = (
+      await pool.query(`SELECT sum(payable_rials)::text AS total FROM statements WHERE month = '1404-08'`)
+    ).rows[0].total;
     const fileTotal = rows.slice(1).reduce((s, r) => s + BigInt(r.split(',')[1]!), 0n);
     expect(String(fileTotal)).toBe(summary.totalRials);
     expect(summary.withheld.beneficiaries).toBe(1);
@@ -159,7 +241,9 @@ describe('billing a month', () => {
     expect(await markPaid(pool, '1404-08', 'test')).toEqual({ alreadyPaid: false });
     expect(await markPaid(pool, '1404-08', 'test')).toEqual({ alreadyPaid: true });
     expect((await pool.query(`SELECT status FROM billing_months WHERE month = '1404-08'`)).rows[0].status).toBe('PAID');
-    await expect(pool.query(`UPDATE payout_batches SET total_rials = 1 WHERE month = '1404-08'`)).rejects.toThrow(/is paid/);
+    await expect(pool.query(`UPDATE payout_batches SET total_rials = 1 WHERE month = '1404-08'`)).rejects.toThrow(
+      /is paid/,
+    );
   });
 });
 
@@ -167,10 +251,19 @@ describe('the daily schedule', () => {
   it('closes the previous month from the close day on and drafts the current one', async () => {
     const dayFive = monthBounds('1404-10').startMs + 4 * 86_400_000 + H;
     await runScheduledActions({ ...deps, now: () => dayFive - 86_400_000 }, 5);
-    expect((await pool.query(`SELECT status FROM billing_months WHERE month = '1404-09'`)).rows[0].status).toBe('DRAFT');
+    expect((await pool.query(`SELECT status FROM billing_months WHERE month = '1404-09'`)).rows[0].status).toBe(
+      'DRAFT',
+    );
     await runScheduledActions({ ...deps, now: () => dayFive }, 5);
-    const months = (await pool.query(`SELECT month, status, closed_by FROM billing_months WHERE month IN ('1404-09', '1404-10') ORDER BY month`)).rows;
-    expect(months).toEqual([{ month: '1404-09', status: 'CLOSED', closed_by: 'scheduler' }, { month: '1404-10', status: 'DRAFT', closed_by: null }]);
+    const months = (
+      await pool.query(
+        `SELECT month, status, closed_by FROM billing_months WHERE month IN ('1404-09', '1404-10') ORDER BY month`,
+      )
+    ).rows;
+    expect(months).toEqual([
+      { month: '1404-09', status: 'CLOSED', closed_by: 'scheduler' },
+      { month: '1404-10', status: 'DRAFT', closed_by: null },
+    ]);
   });
 });
 
@@ -185,23 +278,40 @@ describe('billing over HTTP', () => {
     admin = await staffToken(app, 'billing-admin', 'ADMIN', url);
     operator = await staffToken(app, 'billing-operator', 'OPERATOR', url);
     await pool.query('UPDATE beneficiaries SET pin_hash = $1 WHERE id = 1', [await hashSecret('4821')]);
-    const signIn = await app.inject({ method: 'POST', url: '/auth/beneficiary/sign-in', payload: { nationalCode: nationalCodeFor(1001), pin: '4821' } });
+    const signIn = await app.inject({
+      method: 'POST',
+      url: '/auth/beneficiary/sign-in',
+      payload: { nationalCode: nationalCodeFor(1001), pin: '4821' },
+    });
     person = signIn.json().token;
   });
-  afterAll(async () => { await app?.close(); });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it('shows a beneficiary only their own statements, each line traceable to the counters', async () => {
     const list = await app.inject({ method: 'GET', url: '/me/statements', headers: bearer(person) });
     expect(list.statusCode).toBe(200);
-    expect(list.json().map((s: { month: string; status: string }) => [s.month, s.status])).toEqual([['1404-10', 'DRAFT'], ['1404-09', 'CLOSED'], ['1404-08', 'PAID']]);
+    expect(list.json().map((s: { month: string; status: string }) => [s.month, s.status])).toEqual([
+      ['1404-10', 'DRAFT'],
+      ['1404-09', 'CLOSED'],
+      ['1404-08', 'PAID'],
+    ]);
     const aban = (await app.inject({ method: 'GET', url: '/me/statements/1404-08', headers: bearer(person) })).json();
-    const dbTotal = (await pool.query(`SELECT payable_rials::text FROM statements WHERE month = '1404-08' AND beneficiary_id = 1`)).rows[0].payable_rials;
+    const dbTotal = (
+      await pool.query(`SELECT payable_rials::text FROM statements WHERE month = '1404-08' AND beneficiary_id = 1`)
+    ).rows[0].payable_rials;
     expect(aban.payableRials).toBe(dbTotal);
     expect(aban.lines).toHaveLength(1);
     expect(aban.lines[0]).toMatchObject({ installation: 'SHARED', weightW: 5000, activeDays: 30 });
-    expect(aban.lines[0].detail.counters['INV-A'].epochs[0].opening).toEqual({ at: new Date(ABAN.startMs).toISOString(), wh: 5_048_000 });
+    expect(aban.lines[0].detail.counters['INV-A'].epochs[0].opening).toEqual({
+      at: new Date(ABAN.startMs).toISOString(),
+      wh: 5_048_000,
+    });
     expect(aban.lines[0].detail.segments[0]).toMatchObject({ rialPerKwh: 30_000, percent: 100 });
-    expect((await app.inject({ method: 'GET', url: '/me/statements/1399-01', headers: bearer(person) })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ method: 'GET', url: '/me/statements/1399-01', headers: bearer(person) })).statusCode,
+    ).toBe(404);
     expect((await app.inject({ method: 'GET', url: '/billing/months', headers: bearer(person) })).statusCode).toBe(403);
   });
 
@@ -209,21 +319,50 @@ describe('billing over HTTP', () => {
     const draft = await app.inject({ method: 'POST', url: '/billing/months/1404-10/draft', headers: bearer(operator) });
     expect(draft.statusCode).toBe(200);
     expect(draft.json().status).toBe('DRAFT');
-    expect((await app.inject({ method: 'POST', url: '/billing/months/1404-10/close', headers: bearer(operator) })).statusCode).toBe(403);
-    const closed = await app.inject({ method: 'POST', url: '/billing/months/1404-08/draft', headers: bearer(operator) });
+    expect(
+      (await app.inject({ method: 'POST', url: '/billing/months/1404-10/close', headers: bearer(operator) }))
+        .statusCode,
+    ).toBe(403);
+    const closed = await app.inject({
+      method: 'POST',
+      url: '/billing/months/1404-08/draft',
+      headers: bearer(operator),
+    });
     expect(closed.statusCode).toBe(409);
     expect(closed.json().message).toMatch(/1404-08 is paid/);
-    expect((await app.inject({ method: 'POST', url: '/billing/months/1404-13/draft', headers: bearer(operator) })).json().message).toMatch(/month must be 01 to 12/);
-    const provinces = (await app.inject({ method: 'GET', url: '/billing/months/1404-08/provinces', headers: bearer(operator) })).json();
+    expect(
+      (await app.inject({ method: 'POST', url: '/billing/months/1404-13/draft', headers: bearer(operator) })).json()
+        .message,
+    ).toMatch(/month must be 01 to 12/);
+    const provinces = (
+      await app.inject({ method: 'GET', url: '/billing/months/1404-08/provinces', headers: bearer(operator) })
+    ).json();
     expect(provinces).toEqual([expect.objectContaining({ province: 'yazd', installations: 2, incomplete: 1 })]);
-    const incomplete = (await app.inject({ method: 'GET', url: '/billing/months/1404-08/installations?incomplete=true', headers: bearer(operator) })).json();
+    const incomplete = (
+      await app.inject({
+        method: 'GET',
+        url: '/billing/months/1404-08/installations?incomplete=true',
+        headers: bearer(operator),
+      })
+    ).json();
     expect(incomplete.items.map((i: { code: string }) => i.code)).toEqual(['SINGLE']);
-    const shared = (await app.inject({ method: 'GET', url: '/billing/months/1404-08/installations/SHARED', headers: bearer(operator) })).json();
+    const shared = (
+      await app.inject({
+        method: 'GET',
+        url: '/billing/months/1404-08/installations/SHARED',
+        headers: bearer(operator),
+      })
+    ).json();
     expect(shared.shares.map((s: { beneficiaryId: number }) => s.beneficiaryId)).toEqual([1, 2]);
-    expect(shared.shares.reduce((t: bigint, s: { rials: string }) => t + BigInt(s.rials), BigInt(shared.poolRials))).toBe(BigInt(shared.netRials));
+    expect(
+      shared.shares.reduce((t: bigint, s: { rials: string }) => t + BigInt(s.rials), BigInt(shared.poolRials)),
+    ).toBe(BigInt(shared.netRials));
     const csv = await app.inject({ method: 'GET', url: '/billing/months/1404-08/payout.csv', headers: bearer(admin) });
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     expect(csv.body.split('\r\n')[0]).toBe('sheba,amount_rials,name,reference');
-    expect((await app.inject({ method: 'GET', url: '/billing/months/1404-08/payout.csv', headers: bearer(operator) })).statusCode).toBe(403);
+    expect(
+      (await app.inject({ method: 'GET', url: '/billing/months/1404-08/payout.csv', headers: bearer(operator) }))
+        .statusCode,
+    ).toBe(403);
   });
 });

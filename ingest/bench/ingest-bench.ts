@@ -6,7 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publishBurst } from '../../testing/publish';
-import { connectFleetClient, countPoints, discardIngestSession, freshInfluxDatabase, registerFleet, startIngestProcess, withPg } from '../../testing/services';
+import {
+  connectFleetClient,
+  countPoints,
+  discardIngestSession,
+  freshInfluxDatabase,
+  registerFleet,
+  startIngestProcess,
+  withPg,
+} from '../../testing/services';
 
 const READINGS = Number(process.env.BENCH_READINGS ?? 300_000);
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 1000);
@@ -16,15 +24,24 @@ const progress = (message: string) => process.stderr.write(`${message}\n`);
 
 const serials = await registerFleet('BENCH', DEVICES, { perInstallation: 10 });
 const installationOf = await withPg(async (c) => {
-  const { rows } = await c.query<{ serial: string; code: string }>(`SELECT inv.serial, ins.code FROM inverters inv JOIN installations ins ON ins.id = inv.installation_id WHERE inv.serial LIKE 'BENCH%'`);
+  const { rows } = await c.query<{ serial: string; code: string }>(
+    `SELECT inv.serial, ins.code FROM inverters inv JOIN installations ins ON ins.id = inv.installation_id WHERE inv.serial LIKE 'BENCH%'`,
+  );
   return rows.map((r) => [r.serial, r.code] as [string, string]);
 });
 
 async function publishAll(runId: string) {
-  const clients = await Promise.all(Array.from({ length: PUBLISHERS }, (_, i) => connectFleetClient(`bench-pub-${runId}-${i}`, { protocolVersion: 5 })));
+  const clients = await Promise.all(
+    Array.from({ length: PUBLISHERS }, (_, i) => connectFleetClient(`bench-pub-${runId}-${i}`, { protocolVersion: 5 })),
+  );
   const startedAt = Date.now();
   // A day ago: unique timestamps per device, well inside retention.
-  const result = await publishBurst(clients, { serials, readings: READINGS, baseTs: startedAt - 86_400_000, windowPerClient: WINDOW });
+  const result = await publishBurst(clients, {
+    serials,
+    readings: READINGS,
+    baseTs: startedAt - 86_400_000,
+    windowPerClient: WINDOW,
+  });
   await Promise.all(clients.map((c) => c.endAsync()));
   return { ...result, startedAt };
 }
@@ -34,43 +51,84 @@ function p99(values: number[]): number {
   return Math.round((sorted[Math.floor(sorted.length * 0.99)] ?? 0) * 10) / 10;
 }
 
-async function measure(name: string, database: string, startSubscriber: (database: string, group: string) => Promise<() => Promise<void>>) {
+async function measure(
+  name: string,
+  database: string,
+  startSubscriber: (database: string, group: string) => Promise<() => Promise<void>>,
+) {
   const { influx } = await freshInfluxDatabase(database);
   const group = `bench-${name}-${Date.now()}`;
   const stopSubscriber = await startSubscriber(database, group);
   progress(`${name}: publishing ${READINGS} readings from ${DEVICES} devices over ${PUBLISHERS} connections (QoS 1)`);
   const { published, ackMs, startedAt } = await publishAll(name);
-  progress(`${name}: published ${published} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; waiting for InfluxDB`);
+  progress(
+    `${name}: published ${published} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; waiting for InfluxDB`,
+  );
   let stored = 0;
   let lastChange = Date.now();
   let finishedAt = Date.now();
   while (Date.now() - lastChange < 10_000) {
     const now = await countPoints(influx, 'telemetry');
-    if (now !== stored) { stored = now; lastChange = Date.now(); finishedAt = Date.now(); progress(`${name}: ${stored} stored`); }
+    if (now !== stored) {
+      stored = now;
+      lastChange = Date.now();
+      finishedAt = Date.now();
+      progress(`${name}: ${stored} stored`);
+    }
     if (stored >= published) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   await stopSubscriber();
   const seconds = (finishedAt - startedAt) / 1000;
-  const result = { name, readings_per_s: Math.round(stored / seconds), published, stored, lost: published - stored, p99_ack_ms: p99(ackMs), seconds: Math.round(seconds * 10) / 10 };
+  const result = {
+    name,
+    readings_per_s: Math.round(stored / seconds),
+    published,
+    stored,
+    lost: published - stored,
+    p99_ack_ms: p99(ackMs),
+    seconds: Math.round(seconds * 10) / 10,
+  };
   console.log(`BENCH ${JSON.stringify(result)}`);
   return result;
 }
 
 const naive = await measure('ingest-naive', 'bench_naive', async (database, group) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'ingest/bench/naive-ingest.ts'], {
-    env: { ...process.env, INFLUX_DATABASE: database, INGEST_SHARE_GROUP: group, BENCH_DEVICES: JSON.stringify(installationOf) },
+    env: {
+      ...process.env,
+      INFLUX_DATABASE: database,
+      INGEST_SHARE_GROUP: group,
+      BENCH_DEVICES: JSON.stringify(installationOf),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); }));
-  return async () => { child.kill('SIGKILL'); };
+  await new Promise<void>((resolve) =>
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    }),
+  );
+  return async () => {
+    child.kill('SIGKILL');
+  };
 });
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ingest-bench-'));
 const ours = await measure('ingest', 'bench_ingest', async (database, group) => {
   const worker = `bench${Date.now()}`;
-  const ingest = await startIngestProcess({ INFLUX_DATABASE: database, INGEST_SHARE_GROUP: group, INGEST_DATA_DIR: dataDir, INGEST_WORKER_ID: worker });
-  return async () => { await ingest.stop(); await discardIngestSession(worker); rmSync(dataDir, { recursive: true, force: true }); };
+  const ingest = await startIngestProcess({
+    INFLUX_DATABASE: database,
+    INGEST_SHARE_GROUP: group,
+    INGEST_DATA_DIR: dataDir,
+    INGEST_WORKER_ID: worker,
+  });
+  return async () => {
+    await ingest.stop();
+    await discardIngestSession(worker);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
 });
-console.log(`BENCH ${JSON.stringify({ name: 'ingest-ratio', ratio_vs_naive: Math.round((ours.readings_per_s / naive.readings_per_s) * 100) / 100 })}`);
+console.log(
+  `BENCH ${JSON.stringify({ name: 'ingest-ratio', ratio_vs_naive: Math.round((ours.readings_per_s / naive.readings_per_s) * 100) / 100 })}`,
+);
 process.exit(0);

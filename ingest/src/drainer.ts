@@ -8,7 +8,12 @@ import type { Logger } from '../../lib/logger';
 import type { Journal, JournalBatch } from './journal';
 import type { IngestMetrics } from './metrics';
 
-export interface DrainerOptions { batchMaxBytes: number; flushIntervalMs: number; writesInFlight: number; deadLetterDir: string }
+export interface DrainerOptions {
+  batchMaxBytes: number;
+  flushIntervalMs: number;
+  writesInFlight: number;
+  deadLetterDir: string;
+}
 
 const countLines = (data: Buffer) => {
   let n = 0;
@@ -52,7 +57,8 @@ export class Drainer {
       this.inFlight += 1;
       void this.ship(batch);
     }
-    if (this.inFlight === 0 && this.journal.backlogBytes === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    if (this.inFlight === 0 && this.journal.backlogBytes === 0)
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private async ship(batch: JournalBatch): Promise<void> {
@@ -75,13 +81,23 @@ export class Drainer {
           mkdirSync(this.options.deadLetterDir, { recursive: true });
           writeFileSync(`${file}.lp`, batch.data);
           writeFileSync(`${file}.error.txt`, influxError.message);
-          this.log.error({ status: influxError.status, points, deadLetter: `${file}.lp`, error: influxError.message }, 'InfluxDB refused part of a batch; kept in dead-letter');
+          this.log.error(
+            { status: influxError.status, points, deadLetter: `${file}.lp`, error: influxError.message },
+            'InfluxDB refused part of a batch; kept in dead-letter',
+          );
           break;
         }
         this.metrics.writeFailures.labels('retry').inc();
-        if (this.influxHealthy) this.log.warn({ error: influxError.message }, 'InfluxDB write failed; retrying with backoff, acknowledged readings stay in the journal');
+        if (this.influxHealthy)
+          this.log.warn(
+            { error: influxError.message },
+            'InfluxDB write failed; retrying with backoff, acknowledged readings stay in the journal',
+          );
         this.influxHealthy = false;
-        if (this.stopped) { this.inFlight -= 1; return; }
+        if (this.stopped) {
+          this.inFlight -= 1;
+          return;
+        }
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
       }
     }
@@ -98,7 +114,10 @@ export class Drainer {
     if (this.inFlight === 0 && this.journal.backlogBytes === 0) return true;
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.idleWaiters.push(() => { clearTimeout(timer); resolve(true); });
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
       this.pump(true);
     });
   }

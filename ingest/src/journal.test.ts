@@ -5,8 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Journal } from './journal';
 
 const dirs: string[] = [];
-const freshDir = () => { const d = mkdtempSync(join(tmpdir(), 'journal-test-')); dirs.push(d); return d; };
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const freshDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'journal-test-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 const open = (dir: string, segmentBytes = 1 << 20) => new Journal({ dir, segmentBytes, fsyncIntervalMs: 1000 });
 const record = (i: number) => Buffer.from(`m v=${i} ${i}\n`);
 
@@ -55,7 +61,9 @@ describe('Journal', () => {
     // no close(): the process dies; its lock names a dead PID
     const reopened = open(dir);
     expect(reopened.backlogBytes).toBeGreaterThan(0);
-    expect(drainAll(reopened)).toEqual(Array.from({ length: 20 - shipped }, (_, i) => `m v=${i + shipped} ${i + shipped}`));
+    expect(drainAll(reopened)).toEqual(
+      Array.from({ length: 20 - shipped }, (_, i) => `m v=${i + shipped} ${i + shipped}`),
+    );
     reopened.close();
   });
 
@@ -67,7 +75,12 @@ describe('Journal', () => {
     const segment = readdirSync(dir).find((f) => f.endsWith('.lp'))!;
     appendFileSync(join(dir, segment), 'm v=2 2'); // no newline: never acknowledged
     const warnings: string[] = [];
-    const reopened = new Journal({ dir, segmentBytes: 1 << 20, fsyncIntervalMs: 1000, onWarning: (w) => warnings.push(w) });
+    const reopened = new Journal({
+      dir,
+      segmentBytes: 1 << 20,
+      fsyncIntervalMs: 1000,
+      onWarning: (w) => warnings.push(w),
+    });
     reopened.append(record(3));
     expect(drainAll(reopened)).toEqual(['m v=1 1', 'm v=3 3']);
     expect(warnings.join()).toMatch(/torn tail/);

@@ -8,16 +8,43 @@
 // checkpoint only after InfluxDB has stored them. After a crash, everything past the checkpoint is
 // shipped again: InfluxDB overwrites identical points, so replays are harmless.
 // Durability against a power loss of the whole machine is bounded by `fsyncIntervalMs`.
-import { closeSync, existsSync, fdatasync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
-export interface JournalPosition { segment: number; offset: number }
-export interface JournalBatch { from: JournalPosition; to: JournalPosition; data: Buffer; bytes: number }
+export interface JournalPosition {
+  segment: number;
+  offset: number;
+}
+export interface JournalBatch {
+  from: JournalPosition;
+  to: JournalPosition;
+  data: Buffer;
+  bytes: number;
+}
 
 const SEGMENT_SUFFIX = '.lp';
 const segmentName = (n: number) => `${String(n).padStart(12, '0')}${SEGMENT_SUFFIX}`;
 
-export interface JournalOptions { dir: string; segmentBytes: number; fsyncIntervalMs: number; onWarning?: (message: string) => void }
+export interface JournalOptions {
+  dir: string;
+  segmentBytes: number;
+  fsyncIntervalMs: number;
+  onWarning?: (message: string) => void;
+}
 
 export class Journal {
   private writeFd = -1;
@@ -46,12 +73,16 @@ export class Journal {
     this.checkpoint = this.loadCheckpoint();
     const segments = this.listSegments();
     for (const n of segments) {
-      if (n < this.checkpoint.segment) { unlinkSync(join(options.dir, segmentName(n))); continue; }
+      if (n < this.checkpoint.segment) {
+        unlinkSync(join(options.dir, segmentName(n)));
+        continue;
+      }
       const fd = openSync(join(options.dir, segmentName(n)), 'r');
       this.segmentSizes.set(n, fstatSync(fd).size);
       closeSync(fd);
     }
-    for (const [n, size] of this.segmentSizes) this.backlog += n === this.checkpoint.segment ? Math.max(0, size - this.checkpoint.offset) : size;
+    for (const [n, size] of this.segmentSizes)
+      this.backlog += n === this.checkpoint.segment ? Math.max(0, size - this.checkpoint.offset) : size;
     this.appendedTotal = this.backlog;
     if (this.backlog > 0) this.appendTimes.push({ position: 0, atMs: Date.now() });
     this.read = { ...this.checkpoint };
@@ -61,7 +92,9 @@ export class Journal {
   }
 
   /** Recovered + appended bytes not yet confirmed stored. */
-  get backlogBytes(): number { return this.backlog; }
+  get backlogBytes(): number {
+    return this.backlog;
+  }
 
   /** Age of the oldest unconfirmed data, ms (0 when the backlog is empty). */
   lagMs(nowMs: number): number {
@@ -71,7 +104,8 @@ export class Journal {
   /** Bytes appended that no batch has picked up yet. */
   get unreadBytes(): number {
     let unread = 0;
-    for (const [n, size] of this.segmentSizes) if (n >= this.read.segment) unread += n === this.read.segment ? size - this.read.offset : size;
+    for (const [n, size] of this.segmentSizes)
+      if (n >= this.read.segment) unread += n === this.read.segment ? size - this.read.offset : size;
     return unread + (this.read.segment === this.writeSegment ? this.writeOffset - this.read.offset : this.writeOffset);
   }
 
@@ -79,14 +113,16 @@ export class Journal {
   append(record: Buffer): void {
     if (this.writeOffset > 0 && this.writeOffset + record.length > this.options.segmentBytes) this.rotate();
     let written = 0;
-    while (written < record.length) written += writeSync(this.writeFd, record, written, record.length - written, this.writeOffset + written);
+    while (written < record.length)
+      written += writeSync(this.writeFd, record, written, record.length - written, this.writeOffset + written);
     this.writeOffset += record.length;
     this.backlog += record.length;
     this.appendedTotal += record.length;
     this.appendedSinceSync = true;
     const last = this.appendTimes[this.appendTimes.length - 1];
     const now = Date.now();
-    if (!last || now - last.atMs >= 100) this.appendTimes.push({ position: this.appendedTotal - record.length, atMs: now });
+    if (!last || now - last.atMs >= 100)
+      this.appendTimes.push({ position: this.appendedTotal - record.length, atMs: now });
   }
 
   /** The next unread run of whole lines, up to maxBytes, or null when nothing is unread. */
@@ -169,7 +205,8 @@ export class Journal {
 
   private advanceCommitted(bytes: number): void {
     this.committedTotal += bytes;
-    while (this.appendTimes.length > 1 && this.appendTimes[1]!.position <= this.committedTotal) this.appendTimes.shift();
+    while (this.appendTimes.length > 1 && this.appendTimes[1]!.position <= this.committedTotal)
+      this.appendTimes.shift();
     if (this.backlog === 0) this.appendTimes.length = 0;
   }
 
@@ -214,7 +251,8 @@ export class Journal {
   private loadCheckpoint(): JournalPosition {
     if (!existsSync(this.checkpointPath)) return { segment: 0, offset: 0 };
     const parsed = JSON.parse(readFileSync(this.checkpointPath, 'utf8')) as JournalPosition;
-    if (!Number.isInteger(parsed.segment) || !Number.isInteger(parsed.offset)) throw new Error(`corrupt journal checkpoint ${this.checkpointPath}`);
+    if (!Number.isInteger(parsed.segment) || !Number.isInteger(parsed.offset))
+      throw new Error(`corrupt journal checkpoint ${this.checkpointPath}`);
     return parsed;
   }
 
@@ -222,7 +260,9 @@ export class Journal {
     if (existsSync(this.lockPath)) {
       const pid = Number(readFileSync(this.lockPath, 'utf8'));
       if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`journal ${this.options.dir} is in use by process ${pid}; give each ingest worker its own INGEST_WORKER_ID`);
+        throw new Error(
+          `journal ${this.options.dir} is in use by process ${pid}; give each ingest worker its own INGEST_WORKER_ID`,
+        );
       }
     }
     writeFileSync(this.lockPath, String(process.pid));
@@ -230,5 +270,10 @@ export class Journal {
 }
 
 function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -2,7 +2,11 @@
 
 const escapeKey = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
 const escapeMeasurement = (s: string) => s.replace(/[, \\]/g, (c) => `\\${c}`);
-const quoteString = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+const quoteString = (s: string) =>
+  `"${s
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')}"`;
 
 export type FieldValue = number | boolean | string | { integer: number };
 export type Fields = Record<string, FieldValue | undefined>;
@@ -15,7 +19,12 @@ function encodeField(value: FieldValue): string {
 }
 
 /** One line; tags in sorted key order (what InfluxDB prefers), undefined fields omitted. */
-export function encodeLine(measurement: string, tags: Record<string, string>, fields: Fields, timestampNs: string): string {
+export function encodeLine(
+  measurement: string,
+  tags: Record<string, string>,
+  fields: Fields,
+  timestampNs: string,
+): string {
   let line = escapeMeasurement(measurement);
   for (const key of Object.keys(tags).sort()) line += `,${escapeKey(key)}=${escapeKey(tags[key]!)}`;
   let sep = ' ';

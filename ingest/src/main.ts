@@ -9,7 +9,10 @@ const worker = await startIngestWorker(config, log).catch((error: Error) => {
   log.fatal({ error: error.message }, 'ingest could not start');
   process.exit(1);
 });
-log.info({ worker: config.workerId, shareGroup: config.shareGroup, http: `127.0.0.1:${config.httpPort}` }, 'ingest running');
+log.info(
+  { worker: config.workerId, shareGroup: config.shareGroup, http: `127.0.0.1:${config.httpPort}` },
+  'ingest running',
+);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -7,17 +7,66 @@ export function createIngestMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'ingest_process_' });
   const metrics = {
     registry,
-    messagesReceived: new Counter({ name: 'ingest_messages_received_total', help: 'MQTT messages received', labelNames: ['kind'] as const, registers: [registry] }),
-    readingsAccepted: new Counter({ name: 'ingest_readings_accepted_total', help: 'Valid readings journaled (acknowledged to the broker)', registers: [registry] }),
-    pointsWritten: new Counter({ name: 'ingest_points_written_total', help: 'Points confirmed stored by InfluxDB (readings, statuses, rejections)', registers: [registry] }),
-    rejected: new Counter({ name: 'ingest_rejected_total', help: 'Rejected messages or readings, by reason', labelNames: ['reason'] as const, registers: [registry] }),
-    batchPoints: new Histogram({ name: 'ingest_batch_points', help: 'Points per InfluxDB write', buckets: [10, 100, 500, 1000, 2500, 5000, 10000, 25000], registers: [registry] }),
-    writeSeconds: new Histogram({ name: 'ingest_write_duration_seconds', help: 'InfluxDB write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
-    writeFailures: new Counter({ name: 'ingest_write_failures_total', help: 'Failed InfluxDB writes', labelNames: ['kind'] as const, registers: [registry] }),
-    backlogBytes: new Gauge({ name: 'ingest_journal_backlog_bytes', help: 'Journaled bytes not yet confirmed by InfluxDB', registers: [registry] }),
-    lagSeconds: new Gauge({ name: 'ingest_lag_seconds', help: 'Age of the oldest journaled data not yet in InfluxDB', registers: [registry] }),
-    acksHeld: new Gauge({ name: 'ingest_acks_held', help: '1 while acknowledgements are held because the journal backlog is at its limit', registers: [registry] }),
-    registryDevices: new Gauge({ name: 'ingest_registry_devices', help: 'Active inverters known to this worker', registers: [registry] }),
+    messagesReceived: new Counter({
+      name: 'ingest_messages_received_total',
+      help: 'MQTT messages received',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    readingsAccepted: new Counter({
+      name: 'ingest_readings_accepted_total',
+      help: 'Valid readings journaled (acknowledged to the broker)',
+      registers: [registry],
+    }),
+    pointsWritten: new Counter({
+      name: 'ingest_points_written_total',
+      help: 'Points confirmed stored by InfluxDB (readings, statuses, rejections)',
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'ingest_rejected_total',
+      help: 'Rejected messages or readings, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    batchPoints: new Histogram({
+      name: 'ingest_batch_points',
+      help: 'Points per InfluxDB write',
+      buckets: [10, 100, 500, 1000, 2500, 5000, 10000, 25000],
+      registers: [registry],
+    }),
+    writeSeconds: new Histogram({
+      name: 'ingest_write_duration_seconds',
+      help: 'InfluxDB write latency',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    writeFailures: new Counter({
+      name: 'ingest_write_failures_total',
+      help: 'Failed InfluxDB writes',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    backlogBytes: new Gauge({
+      name: 'ingest_journal_backlog_bytes',
+      help: 'Journaled bytes not yet confirmed by InfluxDB',
+      registers: [registry],
+    }),
+    lagSeconds: new Gauge({
+      name: 'ingest_lag_seconds',
+      help: 'Age of the oldest journaled data not yet in InfluxDB',
+      registers: [registry],
+    }),
+    acksHeld: new Gauge({
+      name: 'ingest_acks_held',
+      help: '1 while acknowledgements are held because the journal backlog is at its limit',
+      registers: [registry],
+    }),
+    registryDevices: new Gauge({
+      name: 'ingest_registry_devices',
+      help: 'Active inverters known to this worker',
+      registers: [registry],
+    }),
   };
   for (const reason of REJECT_REASONS) metrics.rejected.labels(reason).inc(0);
   return metrics;

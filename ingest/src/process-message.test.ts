@@ -4,8 +4,20 @@ import { encodeRejection, processMessage, type DeviceInfo, type ValidationLimits
 const NOW = Date.parse('2026-11-25T08:00:00Z');
 const devices: Record<string, DeviceInfo> = { INV1: { installation: 'YZD-001', province: 'yazd', ratedAcW: 5000 } };
 const lookup = (serial: string) => devices[serial];
-const limits: ValidationLimits = { maxPayloadBytes: 10_000, maxReadingsPerMessage: 100, maxClockAheadMs: 300_000, powerTolerancePercent: 130, retentionMs: 400 * 86_400_000 };
-const reading = (overrides: Record<string, unknown> = {}) => ({ ts: NOW - 60_000, energy_wh_total: 1000.5, ac_power_w: 3200, state: 'MPPT', ...overrides });
+const limits: ValidationLimits = {
+  maxPayloadBytes: 10_000,
+  maxReadingsPerMessage: 100,
+  maxClockAheadMs: 300_000,
+  powerTolerancePercent: 130,
+  retentionMs: 400 * 86_400_000,
+};
+const reading = (overrides: Record<string, unknown> = {}) => ({
+  ts: NOW - 60_000,
+  energy_wh_total: 1000.5,
+  ac_power_w: 3200,
+  state: 'MPPT',
+  ...overrides,
+});
 const run = (body: unknown, topic = 'solar/v1/INV1/telemetry') =>
   processMessage(topic, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), NOW, lookup, limits);
 
@@ -20,7 +32,11 @@ describe('processMessage', () => {
   });
 
   it('accepts a datalogger buffer and rejects only the bad readings in it', () => {
-    const result = run([reading({ ts: NOW - 3_600_000 }), reading({ ac_power_w: 'high' }), reading({ ts: NOW - 1_800_000 })]);
+    const result = run([
+      reading({ ts: NOW - 3_600_000 }),
+      reading({ ac_power_w: 'high' }),
+      reading({ ts: NOW - 1_800_000 }),
+    ]);
     expect(result.readings).toBe(2);
     expect(result.rejections).toHaveLength(1);
     expect(result.rejections[0]).toMatchObject({ reason: 'invalid_reading', serial: 'INV1' });
@@ -33,8 +49,18 @@ describe('processMessage', () => {
     ['a wrong type', reading({ energy_wh_total: '12' }), 'invalid_reading', /energy_wh_total/],
     ['a negative counter', reading({ energy_wh_total: -1 }), 'invalid_reading', /energy_wh_total/],
     ['an unknown state', reading({ state: 'DANCING' }), 'invalid_reading', /state/],
-    ['power far above the rating', reading({ ac_power_w: 9000 }), 'implausible_value', /exceeds 130 % of the inverter's rating \(5000 W\)/],
-    ['a timestamp in the future', reading({ ts: NOW + 3_600_000 }), 'timestamp_in_future', /ahead of the platform clock/],
+    [
+      'power far above the rating',
+      reading({ ac_power_w: 9000 }),
+      'implausible_value',
+      /exceeds 130 % of the inverter's rating \(5000 W\)/,
+    ],
+    [
+      'a timestamp in the future',
+      reading({ ts: NOW + 3_600_000 }),
+      'timestamp_in_future',
+      /ahead of the platform clock/,
+    ],
     ['a timestamp in seconds', reading({ ts: Math.floor(NOW / 1000) }), 'invalid_reading', /looks like seconds/],
     ['a timestamp beyond retention', reading({ ts: NOW - 500 * 86_400_000 }), 'timestamp_too_old', /retention/],
     ['a timestamp without offset', reading({ ts: '2026-11-25 07:00:00' }), 'invalid_reading', /RFC 3339/],
@@ -49,25 +75,37 @@ describe('processMessage', () => {
   });
 
   it('rejects unknown devices, bad topics, oversized payloads and too many readings', () => {
-    expect(run(reading(), 'solar/v1/NOPE/telemetry').rejections[0]).toMatchObject({ reason: 'unknown_device', serial: 'NOPE' });
+    expect(run(reading(), 'solar/v1/NOPE/telemetry').rejections[0]).toMatchObject({
+      reason: 'unknown_device',
+      serial: 'NOPE',
+    });
     expect(run(reading(), 'solar/v1/INV1/telemetry/extra').rejections[0]!.reason).toBe('bad_topic');
     expect(run(reading(), 'solar/v1/bad serial!/telemetry').rejections[0]!.reason).toBe('bad_topic');
     expect(run(reading(), 'solar/v1/INV1/config').rejections[0]!.reason).toBe('bad_topic');
     expect(run('x'.repeat(10_001)).rejections[0]).toMatchObject({ reason: 'payload_too_large', payloadBytes: 10_001 });
-    expect(run(Array.from({ length: 101 }, () => reading())).rejections[0]!.detail).toMatch(/101 readings, the limit is 100/);
+    expect(run(Array.from({ length: 101 }, () => reading())).rejections[0]!.detail).toMatch(
+      /101 readings, the limit is 100/,
+    );
   });
 
   it('records status messages and rejects unknown ones', () => {
     const online = processMessage('solar/v1/INV1/status', Buffer.from('online'), NOW, lookup, limits);
-    expect(online.lines).toEqual([`device_status,installation=YZD-001,province=yazd,serial=INV1 online=true ${NOW}000000`]);
-    expect(processMessage('solar/v1/INV1/status', Buffer.from('maybe'), NOW, lookup, limits).rejections[0]!.reason).toBe('invalid_status');
+    expect(online.lines).toEqual([
+      `device_status,installation=YZD-001,province=yazd,serial=INV1 online=true ${NOW}000000`,
+    ]);
+    expect(
+      processMessage('solar/v1/INV1/status', Buffer.from('maybe'), NOW, lookup, limits).rejections[0]!.reason,
+    ).toBe('invalid_status');
   });
 
   it('keeps the raw payload of a rejection, escaped, and marks binary payloads', () => {
     const [rejection] = run('{"a":"quote\\" and\nnewline').rejections;
     const line = encodeRejection(rejection!, 'w1', '1000');
-    expect(line).toMatch(/^rejected_message,reason=malformed_json,worker=w1 detail="payload is not JSON: .*",topic="solar\/v1\/INV1\/telemetry",serial="INV1",payload="\{\\"a\\":\\"quote\\\\\\" and\\nnewline",payload_bytes=25i,truncated=false 1000$/);
-    const binary = processMessage('solar/v1/INV1/telemetry', Buffer.from([0xff, 0xfe, 0x00]), NOW, lookup, limits).rejections[0]!;
+    expect(line).toMatch(
+      /^rejected_message,reason=malformed_json,worker=w1 detail="payload is not JSON: .*",topic="solar\/v1\/INV1\/telemetry",serial="INV1",payload="\{\\"a\\":\\"quote\\\\\\" and\\nnewline",payload_bytes=25i,truncated=false 1000$/,
+    );
+    const binary = processMessage('solar/v1/INV1/telemetry', Buffer.from([0xff, 0xfe, 0x00]), NOW, lookup, limits)
+      .rejections[0]!;
     expect(encodeRejection(binary, 'w1', '1')).toContain('payload="base64://4A"');
   });
 });

@@ -5,7 +5,11 @@ import { parseReadingTimestamp, parseTopic, Reading, STATUS_PAYLOADS } from '../
 import { MEASUREMENT } from '../../lib/influx/layout';
 import { encodeLine, msToNs } from './line-protocol';
 
-export interface DeviceInfo { installation: string; province: string; ratedAcW: number }
+export interface DeviceInfo {
+  installation: string;
+  province: string;
+  ratedAcW: number;
+}
 export type DeviceLookup = (serial: string) => DeviceInfo | undefined;
 
 export interface ValidationLimits {
@@ -18,28 +22,59 @@ export interface ValidationLimits {
 }
 
 export const REJECT_REASONS = [
-  'bad_topic', 'payload_too_large', 'malformed_json', 'invalid_payload', 'unknown_device',
-  'invalid_reading', 'implausible_value', 'timestamp_in_future', 'timestamp_too_old', 'invalid_status',
+  'bad_topic',
+  'payload_too_large',
+  'malformed_json',
+  'invalid_payload',
+  'unknown_device',
+  'invalid_reading',
+  'implausible_value',
+  'timestamp_in_future',
+  'timestamp_too_old',
+  'invalid_status',
   'processing_error',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
-export interface Rejection { reason: RejectReason; detail: string; topic: string; serial: string; payload: Buffer | string; payloadBytes: number }
-export interface ProcessedMessage { lines: string[]; readings: number; rejections: Rejection[] }
+export interface Rejection {
+  reason: RejectReason;
+  detail: string;
+  topic: string;
+  serial: string;
+  payload: Buffer | string;
+  payloadBytes: number;
+}
+export interface ProcessedMessage {
+  lines: string[];
+  readings: number;
+  rejections: Rejection[];
+}
 
 const readingCheck = TypeCompiler.Compile(Reading);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function processMessage(topic: string, payload: Buffer, receivedAtMs: number, lookup: DeviceLookup, limits: ValidationLimits): ProcessedMessage {
+export function processMessage(
+  topic: string,
+  payload: Buffer,
+  receivedAtMs: number,
+  lookup: DeviceLookup,
+  limits: ValidationLimits,
+): ProcessedMessage {
   const rejected = (reason: RejectReason, detail: string, serial = ''): ProcessedMessage => ({
-    lines: [], readings: 0, rejections: [{ reason, detail, topic, serial, payload, payloadBytes: payload.length }],
+    lines: [],
+    readings: 0,
+    rejections: [{ reason, detail, topic, serial, payload, payloadBytes: payload.length }],
   });
 
   const parsedTopic = parseTopic(topic);
   if (!parsedTopic.ok) return rejected('bad_topic', parsedTopic.detail);
   const { serial, kind } = parsedTopic;
   if (payload.length > limits.maxPayloadBytes) {
-    return rejected('payload_too_large', `payload is ${payload.length} bytes, the limit is ${limits.maxPayloadBytes}`, serial);
+    return rejected(
+      'payload_too_large',
+      `payload is ${payload.length} bytes, the limit is ${limits.maxPayloadBytes}`,
+      serial,
+    );
   }
   const device = lookup(serial);
   if (!device) return rejected('unknown_device', `serial '${serial}' is not registered`, serial);
@@ -55,9 +90,17 @@ export function processMessage(topic: string, payload: Buffer, receivedAtMs: num
   if (kind === 'status') {
     const status = text.trim();
     if (!(STATUS_PAYLOADS as readonly string[]).includes(status)) {
-      return rejected('invalid_status', `status must be one of ${STATUS_PAYLOADS.join(', ')}, got '${status.slice(0, 40)}'`, serial);
+      return rejected(
+        'invalid_status',
+        `status must be one of ${STATUS_PAYLOADS.join(', ')}, got '${status.slice(0, 40)}'`,
+        serial,
+      );
     }
-    return { lines: [encodeLine(MEASUREMENT.deviceStatus, tags, { online: status === 'online' }, msToNs(receivedAtMs))], readings: 0, rejections: [] };
+    return {
+      lines: [encodeLine(MEASUREMENT.deviceStatus, tags, { online: status === 'online' }, msToNs(receivedAtMs))],
+      readings: 0,
+      rejections: [],
+    };
   }
 
   let body: unknown;
@@ -69,7 +112,11 @@ export function processMessage(topic: string, payload: Buffer, receivedAtMs: num
   const candidates = Array.isArray(body) ? body : [body];
   if (candidates.length === 0) return rejected('invalid_payload', 'payload is an empty array', serial);
   if (candidates.length > limits.maxReadingsPerMessage) {
-    return rejected('invalid_payload', `payload has ${candidates.length} readings, the limit is ${limits.maxReadingsPerMessage}`, serial);
+    return rejected(
+      'invalid_payload',
+      `payload has ${candidates.length} readings, the limit is ${limits.maxReadingsPerMessage}`,
+      serial,
+    );
   }
 
   const result: ProcessedMessage = { lines: [], readings: 0, rejections: [] };
@@ -78,22 +125,36 @@ export function processMessage(topic: string, payload: Buffer, receivedAtMs: num
     const problem = checkReading(candidate, device, receivedAtMs, limits);
     if ('reason' in problem) {
       const raw = JSON.stringify(candidate) ?? String(candidate);
-      result.rejections.push({ reason: problem.reason, detail: `${where}: ${problem.detail}`, topic, serial, payload: raw, payloadBytes: Buffer.byteLength(raw) });
+      result.rejections.push({
+        reason: problem.reason,
+        detail: `${where}: ${problem.detail}`,
+        topic,
+        serial,
+        payload: raw,
+        payloadBytes: Buffer.byteLength(raw),
+      });
       continue;
     }
     const r = candidate as Reading;
-    result.lines.push(encodeLine(MEASUREMENT.telemetry, tags, {
-      energy_wh_total: r.energy_wh_total,
-      ac_power_w: r.ac_power_w,
-      state: r.state,
-      dc_voltage_v: r.dc_voltage_v,
-      dc_current_a: r.dc_current_a,
-      ac_voltage_v: r.ac_voltage_v,
-      ac_frequency_hz: r.ac_frequency_hz,
-      temperature_c: r.temperature_c,
-      seq: r.seq === undefined ? undefined : { integer: r.seq },
-      events: r.events && r.events.length > 0 ? r.events.join(',') : undefined,
-    }, msToNs(problem.tsMs)));
+    result.lines.push(
+      encodeLine(
+        MEASUREMENT.telemetry,
+        tags,
+        {
+          energy_wh_total: r.energy_wh_total,
+          ac_power_w: r.ac_power_w,
+          state: r.state,
+          dc_voltage_v: r.dc_voltage_v,
+          dc_current_a: r.dc_current_a,
+          ac_voltage_v: r.ac_voltage_v,
+          ac_frequency_hz: r.ac_frequency_hz,
+          temperature_c: r.temperature_c,
+          seq: r.seq === undefined ? undefined : { integer: r.seq },
+          events: r.events && r.events.length > 0 ? r.events.join(',') : undefined,
+        },
+        msToNs(problem.tsMs),
+      ),
+    );
     result.readings += 1;
   }
   return result;
@@ -101,9 +162,17 @@ export function processMessage(topic: string, payload: Buffer, receivedAtMs: num
 
 type ReadingProblem = { reason: RejectReason; detail: string } | { tsMs: number };
 
-function checkReading(candidate: unknown, device: DeviceInfo, receivedAtMs: number, limits: ValidationLimits): ReadingProblem {
+function checkReading(
+  candidate: unknown,
+  device: DeviceInfo,
+  receivedAtMs: number,
+  limits: ValidationLimits,
+): ReadingProblem {
   if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
-    return { reason: 'invalid_reading', detail: `expected an object, got ${candidate === null ? 'null' : Array.isArray(candidate) ? 'an array' : typeof candidate}` };
+    return {
+      reason: 'invalid_reading',
+      detail: `expected an object, got ${candidate === null ? 'null' : Array.isArray(candidate) ? 'an array' : typeof candidate}`,
+    };
   }
   if (!readingCheck.Check(candidate)) {
     const first = readingCheck.Errors(candidate).First();
@@ -115,14 +184,23 @@ function checkReading(candidate: unknown, device: DeviceInfo, receivedAtMs: numb
   const ts = parseReadingTimestamp(r.ts);
   if (!ts.ok) return { reason: 'invalid_reading', detail: ts.detail };
   if (ts.ms > receivedAtMs + limits.maxClockAheadMs) {
-    return { reason: 'timestamp_in_future', detail: `ts ${new Date(ts.ms).toISOString()} is ${Math.round((ts.ms - receivedAtMs) / 1000)} s ahead of the platform clock (limit ${limits.maxClockAheadMs / 1000} s)` };
+    return {
+      reason: 'timestamp_in_future',
+      detail: `ts ${new Date(ts.ms).toISOString()} is ${Math.round((ts.ms - receivedAtMs) / 1000)} s ahead of the platform clock (limit ${limits.maxClockAheadMs / 1000} s)`,
+    };
   }
   if (ts.ms < receivedAtMs - limits.retentionMs) {
-    return { reason: 'timestamp_too_old', detail: `ts ${new Date(ts.ms).toISOString()} is older than the raw retention period` };
+    return {
+      reason: 'timestamp_too_old',
+      detail: `ts ${new Date(ts.ms).toISOString()} is older than the raw retention period`,
+    };
   }
   const maxPowerW = (device.ratedAcW * limits.powerTolerancePercent) / 100;
   if (r.ac_power_w > maxPowerW) {
-    return { reason: 'implausible_value', detail: `ac_power_w ${r.ac_power_w} exceeds ${limits.powerTolerancePercent} % of the inverter's rating (${device.ratedAcW} W)` };
+    return {
+      reason: 'implausible_value',
+      detail: `ac_power_w ${r.ac_power_w} exceeds ${limits.powerTolerancePercent} % of the inverter's rating (${device.ratedAcW} W)`,
+    };
   }
   return { tsMs: ts.ms };
 }
@@ -135,14 +213,23 @@ export function encodeRejection(rejection: Rejection, worker: string, timestampN
   let kept: string;
   if (typeof payload === 'string') kept = payload.slice(0, PAYLOAD_KEEP_BYTES);
   else {
-    try { kept = utf8.decode(payload).slice(0, PAYLOAD_KEEP_BYTES); } catch { kept = `base64:${payload.subarray(0, PAYLOAD_KEEP_BYTES).toString('base64')}`; }
+    try {
+      kept = utf8.decode(payload).slice(0, PAYLOAD_KEEP_BYTES);
+    } catch {
+      kept = `base64:${payload.subarray(0, PAYLOAD_KEEP_BYTES).toString('base64')}`;
+    }
   }
-  return encodeLine(MEASUREMENT.rejectedMessage, { reason: rejection.reason, worker }, {
-    detail: rejection.detail,
-    topic: rejection.topic.slice(0, 256),
-    serial: rejection.serial,
-    payload: kept,
-    payload_bytes: { integer: rejection.payloadBytes },
-    truncated: rejection.payloadBytes > PAYLOAD_KEEP_BYTES,
-  }, timestampNs);
+  return encodeLine(
+    MEASUREMENT.rejectedMessage,
+    { reason: rejection.reason, worker },
+    {
+      detail: rejection.detail,
+      topic: rejection.topic.slice(0, 256),
+      serial: rejection.serial,
+      payload: kept,
+      payload_bytes: { integer: rejection.payloadBytes },
+      truncated: rejection.payloadBytes > PAYLOAD_KEEP_BYTES,
+    },
+    timestampNs,
+  );
 }

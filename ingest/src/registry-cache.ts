@@ -20,14 +20,23 @@ export class RegistryCache {
   private closed = false;
   loadedAtMs = 0;
 
-  constructor(private readonly databaseUrl: string, private readonly refreshMs: number, private readonly log: Logger, private readonly onLoaded: (count: number) => void) {}
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly refreshMs: number,
+    private readonly log: Logger,
+    private readonly onLoaded: (count: number) => void,
+  ) {}
 
-  get size(): number { return this.devices.size; }
+  get size(): number {
+    return this.devices.size;
+  }
 
   lookup = (serial: string): DeviceInfo | undefined => this.devices.get(serial);
 
   /** The reload under way, if any: a message from a device registered a moment ago can wait for it. */
-  get pendingReload(): Promise<void> | null { return this.reloading; }
+  get pendingReload(): Promise<void> | null {
+    return this.reloading;
+  }
 
   async start(): Promise<void> {
     await this.reload();
@@ -36,16 +45,25 @@ export class RegistryCache {
   }
 
   reload(): Promise<void> {
-    if (this.reloading) { this.reloadAgain = true; return this.reloading; }
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
     this.reloading = (async () => {
       do {
         this.reloadAgain = false;
         const client = new pg.Client({ connectionString: this.databaseUrl });
         try {
           await client.connect();
-          const { rows } = await client.query<{ serial: string; rated_ac_w: number; installation: string; province: string }>(LOAD_ACTIVE_INVERTERS);
+          const { rows } = await client.query<{
+            serial: string;
+            rated_ac_w: number;
+            installation: string;
+            province: string;
+          }>(LOAD_ACTIVE_INVERTERS);
           const next = new Map<string, DeviceInfo>();
-          for (const row of rows) next.set(row.serial, { installation: row.installation, province: row.province, ratedAcW: row.rated_ac_w });
+          for (const row of rows)
+            next.set(row.serial, { installation: row.installation, province: row.province, ratedAcW: row.rated_ac_w });
           this.devices = next;
           this.loadedAtMs = Date.now();
           this.onLoaded(next.size);
@@ -57,7 +75,9 @@ export class RegistryCache {
           await client.end().catch(() => undefined);
         }
       } while (this.reloadAgain);
-    })().finally(() => { this.reloading = null; });
+    })().finally(() => {
+      this.reloading = null;
+    });
     return this.reloading;
   }
 
@@ -68,7 +88,13 @@ export class RegistryCache {
     client.on('error', (error) => {
       this.log.warn({ error: error.message }, 'registry listener lost; reconnecting');
       this.listener = null;
-      setTimeout(() => void this.listen().then(() => this.reload()).catch(() => undefined), 1000).unref();
+      setTimeout(
+        () =>
+          void this.listen()
+            .then(() => this.reload())
+            .catch(() => undefined),
+        1000,
+      ).unref();
     });
     try {
       await client.connect();

@@ -24,8 +24,17 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   const metrics = createIngestMetrics();
   const influx = new InfluxClient(config.influx);
   const workerDir = join(config.dataDir, `worker-${config.workerId}`);
-  const journal = new Journal({ dir: join(workerDir, 'journal'), segmentBytes: config.journalSegmentBytes, fsyncIntervalMs: 1000, onWarning: (m) => log.warn(m) });
-  if (journal.backlogBytes > 0) log.info({ backlogBytes: journal.backlogBytes }, 'recovered journaled data from the previous run; shipping it to InfluxDB');
+  const journal = new Journal({
+    dir: join(workerDir, 'journal'),
+    segmentBytes: config.journalSegmentBytes,
+    fsyncIntervalMs: 1000,
+    onWarning: (m) => log.warn(m),
+  });
+  if (journal.backlogBytes > 0)
+    log.info(
+      { backlogBytes: journal.backlogBytes },
+      'recovered journaled data from the previous run; shipping it to InfluxDB',
+    );
 
   const limits: ValidationLimits = {
     maxPayloadBytes: config.maxPayloadBytes,
@@ -48,12 +57,23 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       release();
     }
   };
-  const drainer = new Drainer(journal, influx, {
-    batchMaxBytes: config.batchMaxBytes, flushIntervalMs: config.flushIntervalMs,
-    writesInFlight: config.writesInFlight, deadLetterDir: join(workerDir, 'dead-letter'),
-  }, metrics, log, releaseHeldAck);
+  const drainer = new Drainer(
+    journal,
+    influx,
+    {
+      batchMaxBytes: config.batchMaxBytes,
+      flushIntervalMs: config.flushIntervalMs,
+      writesInFlight: config.writesInFlight,
+      deadLetterDir: join(workerDir, 'dead-letter'),
+    },
+    metrics,
+    log,
+    releaseHeldAck,
+  );
 
-  const registry = new RegistryCache(config.databaseUrl, config.registryRefreshMs, log, (n) => metrics.registryDevices.set(n));
+  const registry = new RegistryCache(config.databaseUrl, config.registryRefreshMs, log, (n) =>
+    metrics.registryDevices.set(n),
+  );
   await registry.start();
   drainer.start();
 
@@ -64,27 +84,55 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     for (const rejection of result.rejections) {
       // A sub-millisecond sequence keeps two rejections of the same millisecond from overwriting each other.
       rejectionSeq = (rejectionSeq + 1) % 1_000_000;
-      lines.push(encodeRejection(rejection, config.workerId, `${receivedAtMs}${String(rejectionSeq).padStart(6, '0')}`));
+      lines.push(
+        encodeRejection(rejection, config.workerId, `${receivedAtMs}${String(rejectionSeq).padStart(6, '0')}`),
+      );
     }
     if (lines.length > 0) journal.append(Buffer.from(`${lines.join('\n')}\n`));
     for (const rejection of result.rejections) metrics.rejected.labels(rejection.reason).inc();
     metrics.readingsAccepted.inc(result.readings);
   };
 
-  const receivedByKind = { telemetry: metrics.messagesReceived.labels('telemetry'), status: metrics.messagesReceived.labels('status') };
+  const receivedByKind = {
+    telemetry: metrics.messagesReceived.labels('telemetry'),
+    status: metrics.messagesReceived.labels('status'),
+  };
   const validate = (packet: IPublishPacket, payload: Buffer, receivedAtMs: number): ProcessedMessage => {
     try {
       return processMessage(packet.topic, payload, receivedAtMs, registry.lookup, limits);
     } catch (error) {
-      log.error({ topic: packet.topic, error: (error as Error).message }, 'unexpected error while validating a message');
-      return { lines: [], readings: 0, rejections: [{ reason: 'processing_error', detail: (error as Error).message, topic: packet.topic, serial: '', payload, payloadBytes: payload.length }] };
+      log.error(
+        { topic: packet.topic, error: (error as Error).message },
+        'unexpected error while validating a message',
+      );
+      return {
+        lines: [],
+        readings: 0,
+        rejections: [
+          {
+            reason: 'processing_error',
+            detail: (error as Error).message,
+            topic: packet.topic,
+            serial: '',
+            payload,
+            payloadBytes: payload.length,
+          },
+        ],
+      };
     }
   };
   // Journaling must succeed before the acknowledgement; if the disk fails, hold it and retry.
   const journalOrRetry = async (result: ProcessedMessage, receivedAtMs: number): Promise<void> => {
     for (let attempt = 0; ; attempt += 1) {
-      try { record(result, receivedAtMs); return; } catch (error) {
-        if (attempt === 0) log.error({ error: (error as Error).message }, 'cannot append to the journal; holding acknowledgements and retrying');
+      try {
+        record(result, receivedAtMs);
+        return;
+      } catch (error) {
+        if (attempt === 0)
+          log.error(
+            { error: (error as Error).message },
+            'cannot append to the journal; holding acknowledgements and retrying',
+          );
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
       }
     }
@@ -98,9 +146,15 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     const result = validate(packet, payload, receivedAtMs);
     // A device registered a moment ago: wait for the registry reload already under way.
     if (result.rejections[0]?.reason === 'unknown_device' && registry.pendingReload) {
-      return registry.pendingReload.catch(() => undefined).then(() => journalOrRetry(validate(packet, payload, receivedAtMs), receivedAtMs));
+      return registry.pendingReload
+        .catch(() => undefined)
+        .then(() => journalOrRetry(validate(packet, payload, receivedAtMs), receivedAtMs));
     }
-    try { record(result, receivedAtMs); } catch { return journalOrRetry(result, receivedAtMs); }
+    try {
+      record(result, receivedAtMs);
+    } catch {
+      return journalOrRetry(result, receivedAtMs);
+    }
   };
 
   const client: MqttClient = mqtt.connect(config.mqtt.url, {
@@ -121,7 +175,10 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
         // Under sustained pressure this flips several times a second; say it once a minute.
         if (Date.now() - lastHoldLoggedMs > 60_000) {
           lastHoldLoggedMs = Date.now();
-          log.warn({ backlogBytes: journal.backlogBytes }, 'journal backlog at its limit; holding acknowledgements until InfluxDB catches up');
+          log.warn(
+            { backlogBytes: journal.backlogBytes },
+            'journal backlog at its limit; holding acknowledgements until InfluxDB catches up',
+          );
         }
         heldAck = () => done();
         metrics.acksHeld.set(1);
@@ -130,13 +187,18 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       }
     };
     const pending = handle(packet);
-    if (pending) void pending.then(finish); else finish();
+    if (pending) void pending.then(finish);
+    else finish();
   };
   client.on('connect', (connack) => {
     log.info({ sessionPresent: connack.sessionPresent }, 'connected to the broker');
     client.subscribe(`$share/${config.shareGroup}/${INGEST_SUBSCRIPTION}`, { qos: 1 }, (error, granted) => {
       const refused = granted?.filter((g) => g.qos > 2) ?? [];
-      if (error || refused.length > 0) log.error({ error: error?.message, refused }, 'subscription refused: check the ingest account\'s role on the broker');
+      if (error || refused.length > 0)
+        log.error(
+          { error: error?.message, refused },
+          "subscription refused: check the ingest account's role on the broker",
+        );
     });
   });
   client.on('error', (error) => log.error({ error: error.message }, 'MQTT error'));
@@ -168,7 +230,11 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     async stop(drainTimeoutMs = 5000) {
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
       const drained = await drainer.drained(drainTimeoutMs);
-      if (!drained) log.warn({ backlogBytes: journal.backlogBytes }, 'stopping with journaled data not yet in InfluxDB; it is shipped on the next start');
+      if (!drained)
+        log.warn(
+          { backlogBytes: journal.backlogBytes },
+          'stopping with journaled data not yet in InfluxDB; it is shipped on the next start',
+        );
       drainer.stop();
       journal.close();
       await registry.close();

@@ -9,8 +9,17 @@ import type { InfluxClient } from '../../lib/influx/client';
 import { statusTopic, telemetryTopic } from '../../lib/telemetry/contract';
 import { publishBurst } from '../../testing/publish';
 import {
-  connectFleetClient, countPoints, discardIngestSession, freshInfluxDatabase, ingestHealth, ingestMetric, registerFleet,
-  startIngestProcess, waitFor, withPg, type IngestProcess,
+  connectFleetClient,
+  countPoints,
+  discardIngestSession,
+  freshInfluxDatabase,
+  ingestHealth,
+  ingestMetric,
+  registerFleet,
+  startIngestProcess,
+  waitFor,
+  withPg,
+  type IngestProcess,
 } from '../../testing/services';
 
 const DATABASE = 'test_ingest';
@@ -24,7 +33,9 @@ beforeAll(async () => {
   ({ influx } = await freshInfluxDatabase(DATABASE));
   publisher = await connectFleetClient(`test-publisher-${process.pid}`);
 });
-afterEach(async () => { await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL'))); });
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+});
 afterAll(async () => {
   await publisher.endAsync();
   for (const worker of workers) await discardIngestSession(worker);
@@ -33,35 +44,67 @@ afterAll(async () => {
 
 let groupSeq = 0;
 /** An ingest process on its own share group, data dir and InfluxDB database. */
-async function startIngest(overrides: Record<string, string> = {}, reuse?: { dataDir: string; group: string; worker: string }) {
+async function startIngest(
+  overrides: Record<string, string> = {},
+  reuse?: { dataDir: string; group: string; worker: string },
+) {
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'ingest-test-'));
   if (!reuse) dataDirs.push(dataDir);
   const group = reuse?.group ?? `test-${process.pid}-${++groupSeq}`;
   const worker = reuse?.worker ?? `t${process.pid}-${groupSeq}`;
   workers.add(worker);
-  const proc = await startIngestProcess({ INFLUX_DATABASE: DATABASE, INGEST_SHARE_GROUP: group, INGEST_DATA_DIR: dataDir, INGEST_WORKER_ID: worker, ...overrides });
+  const proc = await startIngestProcess({
+    INFLUX_DATABASE: DATABASE,
+    INGEST_SHARE_GROUP: group,
+    INGEST_DATA_DIR: dataDir,
+    INGEST_WORKER_ID: worker,
+    ...overrides,
+  });
   running.push(proc);
   return { proc, dataDir, group, worker };
 }
 
 const bySerialPrefix = (prefix: string) => `"serial" =~ /^${prefix}/`;
 const publish = (topic: string, payload: string | Buffer) => publisher.publishAsync(topic, payload, { qos: 1 });
-const reading = (ts: number, energy: number, power = 2000, extra: Record<string, unknown> = {}) => ({ ts, energy_wh_total: energy, ac_power_w: power, state: 'MPPT', ...extra });
+const reading = (ts: number, energy: number, power = 2000, extra: Record<string, unknown> = {}) => ({
+  ts,
+  energy_wh_total: energy,
+  ac_power_w: power,
+  state: 'MPPT',
+  ...extra,
+});
 
 describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
   it('stores single and batched readings with registry tags, fields and device timestamps; duplicates do not double', async () => {
     const [a, b] = await registerFleet('PIPE', 2, { perInstallation: 1 });
     const { proc } = await startIngest();
     const t0 = Date.parse('2026-11-20T06:30:00Z');
-    await publish(telemetryTopic(a!), JSON.stringify(reading(t0, 100.25, 1500, { seq: 1, events: ['GRID_OK'], temperature_c: 35.5 })));
-    await publish(telemetryTopic(b!), JSON.stringify([reading('2026-11-20T06:31:00+03:30' as never, 200), reading(t0 + 120_000, 201.5)]));
+    await publish(
+      telemetryTopic(a!),
+      JSON.stringify(reading(t0, 100.25, 1500, { seq: 1, events: ['GRID_OK'], temperature_c: 35.5 })),
+    );
+    await publish(
+      telemetryTopic(b!),
+      JSON.stringify([reading('2026-11-20T06:31:00+03:30' as never, 200), reading(t0 + 120_000, 201.5)]),
+    );
     // Redelivery and a datalogger re-flushing what it already sent: same series, same timestamps.
-    await publish(telemetryTopic(a!), JSON.stringify(reading(t0, 100.25, 1500, { seq: 1, events: ['GRID_OK'], temperature_c: 35.5 })));
+    await publish(
+      telemetryTopic(a!),
+      JSON.stringify(reading(t0, 100.25, 1500, { seq: 1, events: ['GRID_OK'], temperature_c: 35.5 })),
+    );
     await publish(telemetryTopic(b!), JSON.stringify([reading(t0 + 120_000, 201.5)]));
     await publish(statusTopic(a!), 'online');
 
-    await waitFor('5 accepted readings', () => ingestMetric(proc.port, 'ingest_readings_accepted_total'), (n) => n === 5);
-    await waitFor('journal drained', () => ingestHealth(proc.port), (h) => h.journalBacklogBytes === 0);
+    await waitFor(
+      '5 accepted readings',
+      () => ingestMetric(proc.port, 'ingest_readings_accepted_total'),
+      (n) => n === 5,
+    );
+    await waitFor(
+      'journal drained',
+      () => ingestHealth(proc.port),
+      (h) => h.journalBacklogBytes === 0,
+    );
     expect(await countPoints(influx, 'telemetry', bySerialPrefix('PIPE'))).toBe(3);
 
     const rows = await influx.rows(`SELECT * FROM "telemetry" WHERE ${bySerialPrefix('PIPE')} ORDER BY time`);
@@ -97,17 +140,32 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     }
     await publish(telemetryTopic(good!), JSON.stringify(reading(base + k++ * 1000, k)));
 
-    await waitFor('all valid readings stored', () => countPoints(influx, 'telemetry', bySerialPrefix('BAD')), (n) => n === k);
-    await waitFor('rejections stored', () => countPoints(influx, 'rejected_message', `"worker" = '${proc.port}' OR true`), (n) => n >= bad.length);
-    const rejected = await influx.rows(`SELECT "reason", "detail", "payload_bytes", "topic" FROM "rejected_message" WHERE time > ${base}ms`);
+    await waitFor(
+      'all valid readings stored',
+      () => countPoints(influx, 'telemetry', bySerialPrefix('BAD')),
+      (n) => n === k,
+    );
+    await waitFor(
+      'rejections stored',
+      () => countPoints(influx, 'rejected_message', `"worker" = '${proc.port}' OR true`),
+      (n) => n >= bad.length,
+    );
+    const rejected = await influx.rows(
+      `SELECT "reason", "detail", "payload_bytes", "topic" FROM "rejected_message" WHERE time > ${base}ms`,
+    );
     const reasons = rejected.map((r) => r.reason);
     for (const [, , reason] of bad) expect(reasons).toContain(reason);
-    const detailOf = (reason: string) => rejected.filter((r) => r.reason === reason).map((r) => String(r.detail)).join(' | ');
+    const detailOf = (reason: string) =>
+      rejected
+        .filter((r) => r.reason === reason)
+        .map((r) => String(r.detail))
+        .join(' | ');
     expect(detailOf('invalid_reading')).toMatch(/energy_wh_total/);
     expect(detailOf('implausible_value')).toMatch(/rating \(3000 W\)/);
     expect(detailOf('payload_too_large')).toMatch(/1500000 bytes/);
     expect(detailOf('unknown_device')).toMatch(/NOT-REGISTERED-1/);
-    for (const [, , reason] of bad) expect(await ingestMetric(proc.port, `ingest_rejected_total{reason="${reason}"}`)).toBeGreaterThanOrEqual(1);
+    for (const [, , reason] of bad)
+      expect(await ingestMetric(proc.port, `ingest_rejected_total{reason="${reason}"}`)).toBeGreaterThanOrEqual(1);
   });
 
   it('follows the registry while running: a newly registered device is accepted, a decommissioned one is not', async () => {
@@ -116,33 +174,65 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     const base = Date.now() - 600_000;
     const known = Number((await ingestHealth(proc.port)).registryDevices);
     const [registered] = await registerFleet(serial, 1, { perInstallation: 1 });
-    await waitFor('the registry reload', () => ingestHealth(proc.port), (h) => Number(h.registryDevices) === known + 1);
+    await waitFor(
+      'the registry reload',
+      () => ingestHealth(proc.port),
+      (h) => Number(h.registryDevices) === known + 1,
+    );
     await publish(telemetryTopic(registered!), JSON.stringify(reading(base, 10)));
-    await waitFor('the new device\'s reading', () => countPoints(influx, 'telemetry', bySerialPrefix(serial)), (n) => n === 1);
+    await waitFor(
+      "the new device's reading",
+      () => countPoints(influx, 'telemetry', bySerialPrefix(serial)),
+      (n) => n === 1,
+    );
 
     const devicesBefore = Number((await ingestHealth(proc.port)).registryDevices);
     await withPg((c) => c.query(`UPDATE inverters SET status = 'DECOMMISSIONED' WHERE serial = $1`, [registered]));
-    await waitFor('the registry to drop the device', () => ingestHealth(proc.port), (h) => Number(h.registryDevices) === devicesBefore - 1);
+    await waitFor(
+      'the registry to drop the device',
+      () => ingestHealth(proc.port),
+      (h) => Number(h.registryDevices) === devicesBefore - 1,
+    );
     await publish(telemetryTopic(registered!), JSON.stringify(reading(base + 1000, 11)));
-    await waitFor('the rejection', () => ingestMetric(proc.port, 'ingest_rejected_total{reason="unknown_device"}'), (n) => n === 1);
+    await waitFor(
+      'the rejection',
+      () => ingestMetric(proc.port, 'ingest_rejected_total{reason="unknown_device"}'),
+      (n) => n === 1,
+    );
     expect(await countPoints(influx, 'telemetry', bySerialPrefix(serial))).toBe(1);
   });
 
   it('loses nothing when ingest is killed mid-burst and restarted (broker redelivers, journal replays)', async () => {
     const serials = await registerFleet('KILL', 200);
-    const first = await startIngest({ INGEST_FLUSH_INTERVAL_MS: '1500', INGEST_BATCH_MAX_BYTES: '4000000', LOG_LEVEL: 'info' });
+    const first = await startIngest({
+      INGEST_FLUSH_INTERVAL_MS: '1500',
+      INGEST_BATCH_MAX_BYTES: '4000000',
+      LOG_LEVEL: 'info',
+    });
     const clients = [publisher, await connectFleetClient(`kill-pub-${process.pid}`)];
     const readings = 30_000;
     const burst = publishBurst(clients, { serials, readings, baseTs: Date.now() - 7_200_000 });
-    await waitFor('journaled data not yet in InfluxDB', () => ingestHealth(first.proc.port), (h) => Number(h.journalBacklogBytes) > 0, 30_000, 20);
+    await waitFor(
+      'journaled data not yet in InfluxDB',
+      () => ingestHealth(first.proc.port),
+      (h) => Number(h.journalBacklogBytes) > 0,
+      30_000,
+      20,
+    );
     await first.proc.stop('SIGKILL');
     running.splice(running.indexOf(first.proc), 1);
     const result = await burst;
     await clients[1]!.endAsync();
     expect(result.published).toBe(readings);
 
-    const second = await startIngest({}, first);
-    await waitFor(`${readings} readings stored`, () => countPoints(influx, 'telemetry', bySerialPrefix('KILL')), (n) => n >= readings, 90_000, 500);
+    await startIngest({}, first);
+    await waitFor(
+      `${readings} readings stored`,
+      () => countPoints(influx, 'telemetry', bySerialPrefix('KILL')),
+      (n) => n >= readings,
+      90_000,
+      500,
+    );
     expect(await countPoints(influx, 'telemetry', bySerialPrefix('KILL'))).toBe(readings);
     expect(first.proc.output()).toMatch(/ingest running/);
   });
@@ -150,7 +240,8 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
   it('loses nothing while InfluxDB is down, holds acknowledgements at the backlog limit, and catches up', async () => {
     const serials = await registerFleet('DOWN', 100);
     const { proc } = await startIngest({ INGEST_JOURNAL_MAX_BACKLOG_BYTES: '300000', INFLUX_TIMEOUT_MS: '2000' });
-    const services = (action: string) => execFileSync('bash', ['ops/services.sh', action, 'influxdb'], { env: process.env, stdio: 'pipe' });
+    const services = (action: string) =>
+      execFileSync('bash', ['ops/services.sh', action, 'influxdb'], { env: process.env, stdio: 'pipe' });
     const readings = 12_000;
     const baseTs = Date.now() - 7_200_000;
     try {
@@ -158,29 +249,57 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
       services('stop');
       // The first burst used rounds 0-29 (seconds after baseTs); continue a minute later.
       const during = publishBurst([publisher], { serials, readings: 9000, baseTs: baseTs + 60_000 });
-      const held = await waitFor('acknowledgements held at the backlog limit', () => ingestHealth(proc.port), (h) => h.acksHeld === true, 60_000, 100);
+      const held = await waitFor(
+        'acknowledgements held at the backlog limit',
+        () => ingestHealth(proc.port),
+        (h) => h.acksHeld === true,
+        60_000,
+        100,
+      );
       expect(held.influxWritesHealthy).toBe(false);
       expect(Number(held.journalBacklogBytes)).toBeGreaterThan(300_000 * 0.9); // held until back under 90 % of the limit
       expect((await during).published).toBe(9000); // the broker took them all while ingest held its acks
     } finally {
       services('start');
     }
-    await waitFor(`${readings} readings stored`, () => countPoints(influx, 'telemetry', bySerialPrefix('DOWN')), (n) => n >= readings, 90_000, 500);
+    await waitFor(
+      `${readings} readings stored`,
+      () => countPoints(influx, 'telemetry', bySerialPrefix('DOWN')),
+      (n) => n >= readings,
+      90_000,
+      500,
+    );
     expect(await countPoints(influx, 'telemetry', bySerialPrefix('DOWN'))).toBe(readings);
-    const health = await waitFor('healthy again', () => ingestHealth(proc.port), (h) => h.influxWritesHealthy === true && h.acksHeld === false);
+    const health = await waitFor(
+      'healthy again',
+      () => ingestHealth(proc.port),
+      (h) => h.influxWritesHealthy === true && h.acksHeld === false,
+    );
     expect(health.journalBacklogBytes).toBe(0);
   });
 
   it('splits the load between two workers on one shared subscription, storing everything once', async () => {
     const serials = await registerFleet('PAIR', 100);
     const one = await startIngest();
-    const two = await startIngest({}, { dataDir: mkdtempSync(join(tmpdir(), 'ingest-test-')), group: one.group, worker: `${one.worker}b` });
+    const two = await startIngest(
+      {},
+      { dataDir: mkdtempSync(join(tmpdir(), 'ingest-test-')), group: one.group, worker: `${one.worker}b` },
+    );
     dataDirs.push(two.dataDir);
     const readings = 10_000;
     const result = await publishBurst([publisher], { serials, readings, baseTs: Date.now() - 7_200_000 });
     expect(result.published).toBe(readings);
-    await waitFor(`${readings} readings stored`, () => countPoints(influx, 'telemetry', bySerialPrefix('PAIR')), (n) => n >= readings, 60_000, 250);
-    const accepted = [await ingestMetric(one.proc.port, 'ingest_readings_accepted_total'), await ingestMetric(two.proc.port, 'ingest_readings_accepted_total')];
+    await waitFor(
+      `${readings} readings stored`,
+      () => countPoints(influx, 'telemetry', bySerialPrefix('PAIR')),
+      (n) => n >= readings,
+      60_000,
+      250,
+    );
+    const accepted = [
+      await ingestMetric(one.proc.port, 'ingest_readings_accepted_total'),
+      await ingestMetric(two.proc.port, 'ingest_readings_accepted_total'),
+    ];
     expect(accepted[0]).toBeGreaterThan(readings * 0.2);
     expect(accepted[1]).toBeGreaterThan(readings * 0.2);
     expect(accepted[0]! + accepted[1]!).toBe(readings);

@@ -31,7 +31,8 @@ export function checkSheba(input: string): Checked {
   const sheba = compactIdentifier(input).toUpperCase();
   const body = sheba.startsWith('IR') ? sheba : `IR${sheba}`;
   if (!/^IR\d+$/.test(body)) return { ok: false, reason: 'Sheba must be IR followed by 24 digits' };
-  if (body.length !== 26) return { ok: false, reason: `Sheba must be IR followed by 24 digits, got ${body.length - 2} digits` };
+  if (body.length !== 26)
+    return { ok: false, reason: `Sheba must be IR followed by 24 digits, got ${body.length - 2} digits` };
   if (ibanRemainder(body) !== 1) return { ok: false, reason: 'Sheba check digits are wrong' };
   return { ok: true, value: body };
 }
@@ -62,4 +63,5 @@ export function shebaFor(n: number): string {
 }
 
 /** For logs and screens that must not show personal data in full. */
-export const maskIdentifier = (value: string, visible = 4) => `${'*'.repeat(Math.max(0, value.length - visible))}${value.slice(-visible)}`;
+export const maskIdentifier = (value: string, visible = 4) =>
+  `${'*'.repeat(Math.max(0, value.length - visible))}${value.slice(-visible)}`;

@@ -4,7 +4,11 @@
 import type { InfluxConfig } from '../config';
 
 export class InfluxError extends Error {
-  constructor(message: string, readonly status: number | null, readonly body: string) {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly body: string,
+  ) {
     super(message);
     this.name = 'InfluxError';
   }
@@ -15,7 +19,12 @@ export class InfluxError extends Error {
 }
 
 export type InfluxRow = Record<string, string | number | boolean | null>;
-export interface InfluxSeries { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }
+export interface InfluxSeries {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
 
 export class InfluxClient {
   constructor(private readonly config: InfluxConfig) {}
@@ -36,7 +45,8 @@ export class InfluxClient {
     try {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(this.config.requestTimeoutMs) });
     } catch (error) {
-      const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      const reason =
+        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
       throw new InfluxError(`InfluxDB unreachable at ${this.config.url}: ${reason}`, null, '');
     }
   }
@@ -52,14 +62,22 @@ export class InfluxClient {
   }
 
   /** Runs InfluxQL; returns the series of each statement (epoch ms timestamps). */
-  async query(q: string, options: { database?: string | null; method?: 'GET' | 'POST' } = {}): Promise<InfluxSeries[][]> {
+  async query(
+    q: string,
+    options: { database?: string | null; method?: 'GET' | 'POST' } = {},
+  ): Promise<InfluxSeries[][]> {
     const params: Record<string, string> = { q, epoch: 'ms' };
     const db = options.database === undefined ? this.config.database : options.database;
     if (db) params.db = db;
     const method = options.method ?? (/^\s*(select|show)/i.test(q) ? 'GET' : 'POST');
     const response = await this.request(this.endpoint('/query', params), { method });
     const body = await response.text();
-    if (!response.ok) throw new InfluxError(`InfluxDB /query answered ${response.status}: ${body.slice(0, 500)}`, response.status, body);
+    if (!response.ok)
+      throw new InfluxError(
+        `InfluxDB /query answered ${response.status}: ${body.slice(0, 500)}`,
+        response.status,
+        body,
+      );
     const parsed = JSON.parse(body) as { results?: { series?: InfluxSeries[]; error?: string }[]; error?: string };
     if (parsed.error) throw new InfluxError(`InfluxQL error: ${parsed.error}`, response.status, body);
     return (parsed.results ?? []).map((result) => {
@@ -74,7 +92,9 @@ export class InfluxClient {
     return series.flatMap((s) =>
       s.values.map((values) => {
         const row: InfluxRow = { ...(s.tags ?? {}) };
-        s.columns.forEach((column, i) => { row[column] = values[i] as InfluxRow[string]; });
+        s.columns.forEach((column, i) => {
+          row[column] = values[i] as InfluxRow[string];
+        });
         return row;
       }),
     );

@@ -8,7 +8,7 @@
 //    payload; tags only `reason` and `worker` (device-chosen text never becomes a tag).
 // Retention: `raw` keeps readings long enough to bill late data; `hourly` and `daily` rollups are
 // kept forever and filled by continuous queries (hour and day boundaries on Tehran time).
-import { InfluxClient, influxIdent } from './client';
+import { type InfluxClient, influxIdent } from './client';
 
 export const MEASUREMENT = {
   telemetry: 'telemetry',
@@ -54,16 +54,22 @@ export async function ensureInfluxLayout(influx: InfluxClient, rawRetention: str
   ];
   for (const [name, duration, isDefault] of wanted) {
     const verb = existing.has(name) ? 'ALTER' : 'CREATE';
-    await influx.query(`${verb} RETENTION POLICY ${influxIdent(name)} ON ${d} DURATION ${duration}${verb === 'CREATE' ? ' REPLICATION 1' : ''}${isDefault ? ' DEFAULT' : ''}`, { database: null });
+    await influx.query(
+      `${verb} RETENTION POLICY ${influxIdent(name)} ON ${d} DURATION ${duration}${verb === 'CREATE' ? ' REPLICATION 1' : ''}${isDefault ? ' DEFAULT' : ''}`,
+      { database: null },
+    );
     if (verb === 'CREATE') changes.push(`retention policy ${name} (${duration})`);
   }
 
   const [cqSeries = []] = await influx.query('SHOW CONTINUOUS QUERIES', { database: null });
-  const installed = new Map((cqSeries.find((s) => s.name === db)?.values ?? []).map((v) => [String(v[0]), String(v[1])]));
+  const installed = new Map(
+    (cqSeries.find((s) => s.name === db)?.values ?? []).map((v) => [String(v[0]), String(v[1])]),
+  );
   for (const { name, query } of rollupQueries(db)) {
     const current = installed.get(name);
     if (current !== undefined && normaliseCq(current) === normaliseCq(query)) continue;
-    if (current !== undefined) await influx.query(`DROP CONTINUOUS QUERY ${influxIdent(name)} ON ${d}`, { database: null });
+    if (current !== undefined)
+      await influx.query(`DROP CONTINUOUS QUERY ${influxIdent(name)} ON ${d}`, { database: null });
     await influx.query(query, { database: null });
     changes.push(`continuous query ${name}`);
   }

@@ -7,7 +7,12 @@ const CONTROL_TOPIC = '$CONTROL/dynamic-security/v1';
 const RESPONSE_TOPIC = `${CONTROL_TOPIC}/response`;
 
 export type DynsecCommand = { command: string } & Record<string, unknown>;
-export interface DynsecResponse { command: string; error?: string; data?: unknown; correlationData?: string }
+export interface DynsecResponse {
+  command: string;
+  error?: string;
+  data?: unknown;
+  correlationData?: string;
+}
 
 export class BrokerAdmin {
   private readonly pending = new Map<string, (response: DynsecResponse) => void>();
@@ -19,19 +24,27 @@ export class BrokerAdmin {
       const { responses = [] } = JSON.parse(payload.toString()) as { responses?: DynsecResponse[] };
       for (const response of responses) {
         const resolve = response.correlationData ? this.pending.get(response.correlationData) : undefined;
-        if (resolve) { this.pending.delete(response.correlationData!); resolve(response); }
+        if (resolve) {
+          this.pending.delete(response.correlationData!);
+          resolve(response);
+        }
       }
     });
   }
 
   static async connect(config: MqttConfig): Promise<BrokerAdmin> {
     const client = mqtt.connect(config.url, {
-      username: config.username, password: config.password, clientId: `admin-${process.pid}-${Date.now()}`,
-      reconnectPeriod: 0, connectTimeout: 10_000,
+      username: config.username,
+      password: config.password,
+      clientId: `admin-${process.pid}-${Date.now()}`,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
     });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
-      client.once('error', (error) => reject(new Error(`cannot connect to the broker as '${config.username}': ${error.message}`)));
+      client.once('error', (error) =>
+        reject(new Error(`cannot connect to the broker as '${config.username}': ${error.message}`)),
+      );
     });
     await client.subscribeAsync(RESPONSE_TOPIC, { qos: 1 });
     return new BrokerAdmin(client);
@@ -41,20 +54,37 @@ export class BrokerAdmin {
   async run(command: DynsecCommand, timeoutMs = 10_000): Promise<DynsecResponse> {
     const correlationData = `${process.pid}-${++this.sequence}`;
     const response = new Promise<DynsecResponse>((resolve, reject) => {
-      const timer = setTimeout(() => { this.pending.delete(correlationData); reject(new Error(`broker did not answer ${command.command} within ${timeoutMs} ms`)); }, timeoutMs);
-      this.pending.set(correlationData, (r) => { clearTimeout(timer); resolve(r); });
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationData);
+        reject(new Error(`broker did not answer ${command.command} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(correlationData, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
     });
-    await this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: [{ ...command, correlationData }] }), { qos: 1 });
+    await this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: [{ ...command, correlationData }] }), {
+      qos: 1,
+    });
     return response;
   }
 
   /** Runs many commands in one message (the plugin saves its configuration once per message). */
   async runMany(commands: DynsecCommand[], timeoutMs = 60_000): Promise<DynsecResponse[]> {
     const tagged = commands.map((command) => ({ ...command, correlationData: `${process.pid}-${++this.sequence}` }));
-    const responses = tagged.map(({ correlationData, command }) => new Promise<DynsecResponse>((resolve, reject) => {
-      const timer = setTimeout(() => { this.pending.delete(correlationData); reject(new Error(`broker did not answer ${command} within ${timeoutMs} ms`)); }, timeoutMs);
-      this.pending.set(correlationData, (r) => { clearTimeout(timer); resolve(r); });
-    }));
+    const responses = tagged.map(
+      ({ correlationData, command }) =>
+        new Promise<DynsecResponse>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            this.pending.delete(correlationData);
+            reject(new Error(`broker did not answer ${command} within ${timeoutMs} ms`));
+          }, timeoutMs);
+          this.pending.set(correlationData, (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          });
+        }),
+    );
     await this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 });
     return Promise.all(responses);
   }
@@ -68,12 +98,16 @@ export class BrokerAdmin {
   }
 
   /** Creates or updates a role with exactly these ACLs. */
-  async ensureRole(rolename: string, acls: { acltype: string; topic: string; allow: boolean; priority?: number }[]): Promise<void> {
+  async ensureRole(
+    rolename: string,
+    acls: { acltype: string; topic: string; allow: boolean; priority?: number }[],
+  ): Promise<void> {
     const created = await this.ensure({ command: 'createRole', rolename }, { allowExisting: true });
     if (created === 'existed') {
       const current = await this.run({ command: 'getRole', rolename });
-      const existing = ((current.data as { role?: { acls?: { acltype: string; topic: string }[] } })?.role?.acls) ?? [];
-      for (const acl of existing) await this.run({ command: 'removeRoleACL', rolename, acltype: acl.acltype, topic: acl.topic });
+      const existing = (current.data as { role?: { acls?: { acltype: string; topic: string }[] } })?.role?.acls ?? [];
+      for (const acl of existing)
+        await this.run({ command: 'removeRoleACL', rolename, acltype: acl.acltype, topic: acl.topic });
     }
     for (const acl of acls) await this.ensure({ command: 'addRoleACL', rolename, priority: 0, ...acl });
   }

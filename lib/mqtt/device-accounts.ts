@@ -15,22 +15,39 @@ export async function provisionDevice(admin: BrokerAdmin, serial: string): Promi
  * Provisions many devices at once, in batches: new accounts are created, existing ones re-keyed.
  * Returns serial -> password (each shown once).
  */
-export async function provisionDevices(admin: BrokerAdmin, serials: string[], onProgress?: (done: number) => void): Promise<Map<string, string>> {
+export async function provisionDevices(
+  admin: BrokerAdmin,
+  serials: string[],
+  onProgress?: (done: number) => void,
+): Promise<Map<string, string>> {
   const passwords = new Map<string, string>();
   const BATCH = 100;
   for (let i = 0; i < serials.length; i += BATCH) {
-    const batch = serials.slice(i, i + BATCH).map((serial) => ({ serial, password: randomBytes(18).toString('base64url') }));
-    const created = await admin.runMany(batch.flatMap(({ serial, password }) => [
-      { command: 'createRole', rolename: deviceRole(serial) },
-      { command: 'addRoleACL', rolename: deviceRole(serial), acltype: 'publishClientSend', topic: `${TOPIC_PREFIX}/${serial}/#`, allow: true, priority: 0 },
-      { command: 'createClient', username: serial, password, roles: [{ rolename: deviceRole(serial) }] },
-    ]));
+    const batch = serials
+      .slice(i, i + BATCH)
+      .map((serial) => ({ serial, password: randomBytes(18).toString('base64url') }));
+    const created = await admin.runMany(
+      batch.flatMap(({ serial, password }) => [
+        { command: 'createRole', rolename: deviceRole(serial) },
+        {
+          command: 'addRoleACL',
+          rolename: deviceRole(serial),
+          acltype: 'publishClientSend',
+          topic: `${TOPIC_PREFIX}/${serial}/#`,
+          allow: true,
+          priority: 0,
+        },
+        { command: 'createClient', username: serial, password, roles: [{ rolename: deviceRole(serial) }] },
+      ]),
+    );
     const rekey = batch.filter((_, k) => /already exists/i.test(created[k * 3 + 2]?.error ?? ''));
     if (rekey.length > 0) {
-      const answers = await admin.runMany(rekey.flatMap(({ serial, password }) => [
-        { command: 'setClientPassword', username: serial, password },
-        { command: 'modifyClient', username: serial, roles: [{ rolename: deviceRole(serial) }] },
-      ]));
+      const answers = await admin.runMany(
+        rekey.flatMap(({ serial, password }) => [
+          { command: 'setClientPassword', username: serial, password },
+          { command: 'modifyClient', username: serial, roles: [{ rolename: deviceRole(serial) }] },
+        ]),
+      );
       const failed = answers.find((a) => a.error);
       if (failed) throw new Error(`broker refused ${failed.command}: ${failed.error}`);
     }
@@ -43,8 +60,12 @@ export async function provisionDevices(admin: BrokerAdmin, serials: string[], on
 }
 
 export async function revokeDevice(admin: BrokerAdmin, serial: string): Promise<void> {
-  for (const command of [{ command: 'deleteClient', username: serial }, { command: 'deleteRole', rolename: deviceRole(serial) }]) {
+  for (const command of [
+    { command: 'deleteClient', username: serial },
+    { command: 'deleteRole', rolename: deviceRole(serial) },
+  ]) {
     const response = await admin.run(command);
-    if (response.error && !/not found/i.test(response.error)) throw new Error(`broker refused ${command.command} for ${serial}: ${response.error}`);
+    if (response.error && !/not found/i.test(response.error))
+      throw new Error(`broker refused ${command.command} for ${serial}: ${response.error}`);
   }
 }

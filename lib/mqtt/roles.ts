@@ -8,7 +8,5 @@ export const SERVICE_ROLES = {
     { acltype: 'publishClientReceive', topic: 'solar/v1/#', allow: true },
   ],
   // Simulated fleets (demo, tests, benchmarks) publish for many serials from one process.
-  'simulated-fleet': [
-    { acltype: 'publishClientSend', topic: 'solar/v1/#', allow: true },
-  ],
+  'simulated-fleet': [{ acltype: 'publishClientSend', topic: 'solar/v1/#', allow: true }],
 };

@@ -6,7 +6,16 @@ export const TOPIC_PREFIX = 'solar/v1';
 export const SERIAL_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 const serialRegex = new RegExp(SERIAL_PATTERN);
 
-export const INVERTER_STATES = ['OFF', 'SLEEPING', 'STARTING', 'MPPT', 'THROTTLED', 'SHUTTING_DOWN', 'FAULT', 'STANDBY'] as const;
+export const INVERTER_STATES = [
+  'OFF',
+  'SLEEPING',
+  'STARTING',
+  'MPPT',
+  'THROTTLED',
+  'SHUTTING_DOWN',
+  'FAULT',
+  'STANDBY',
+] as const;
 export type InverterState = (typeof INVERTER_STATES)[number];
 
 export const telemetryTopic = (serial: string): string => `${TOPIC_PREFIX}/${serial}/telemetry`;
@@ -23,16 +32,21 @@ export function parseTopic(topic: string): ParsedTopic {
     return { ok: false, detail: `topic '${topic.slice(0, 200)}' is not ${TOPIC_PREFIX}/{serial}/telemetry|status` };
   }
   const [, , serial = '', kind] = parts;
-  if (!serialRegex.test(serial)) return { ok: false, detail: `serial '${serial.slice(0, 80)}' does not match ${SERIAL_PATTERN}` };
-  if (kind !== 'telemetry' && kind !== 'status') return { ok: false, detail: `unknown message kind '${String(kind).slice(0, 40)}'` };
+  if (!serialRegex.test(serial))
+    return { ok: false, detail: `serial '${serial.slice(0, 80)}' does not match ${SERIAL_PATTERN}` };
+  if (kind !== 'telemetry' && kind !== 'status')
+    return { ok: false, detail: `unknown message kind '${String(kind).slice(0, 40)}'` };
   return { ok: true, serial, kind };
 }
 
-const finite = (min: number, max: number, description: string) => Type.Number({ minimum: min, maximum: max, description });
+const finite = (min: number, max: number, description: string) =>
+  Type.Number({ minimum: min, maximum: max, description });
 
 /** One reading. Unknown extra fields are ignored (forward compatibility), known ones are checked. */
 export const Reading = Type.Object({
-  ts: Type.Union([Type.String({ maxLength: 40 }), Type.Integer()], { description: 'RFC 3339 string or epoch milliseconds (device clock)' }),
+  ts: Type.Union([Type.String({ maxLength: 40 }), Type.Integer()], {
+    description: 'RFC 3339 string or epoch milliseconds (device clock)',
+  }),
   energy_wh_total: finite(0, 1e13, 'lifetime AC energy counter, Wh'),
   ac_power_w: finite(0, 1e9, 'instantaneous AC power, W'),
   state: Type.Union(INVERTER_STATES.map((s) => Type.Literal(s))),
@@ -56,7 +70,11 @@ export type ParsedTimestamp = { ok: true; ms: number } | { ok: false; detail: st
 export function parseReadingTimestamp(ts: string | number): ParsedTimestamp {
   if (typeof ts === 'number') {
     // Year 2000 in ms; a device sending seconds lands far below it.
-    if (ts < 946_684_800_000) return { ok: false, detail: `ts ${ts} is before 2000-01-01 in epoch milliseconds${ts > 946_684_800 && ts < 10_000_000_000 ? ' (looks like seconds)' : ''}` };
+    if (ts < 946_684_800_000)
+      return {
+        ok: false,
+        detail: `ts ${ts} is before 2000-01-01 in epoch milliseconds${ts > 946_684_800 && ts < 10_000_000_000 ? ' (looks like seconds)' : ''}`,
+      };
     return { ok: true, ms: ts };
   }
   if (!RFC3339.test(ts)) return { ok: false, detail: `ts '${ts}' is not an RFC 3339 timestamp with an offset` };

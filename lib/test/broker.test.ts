@@ -6,11 +6,18 @@ import { readMqttConfig } from '../config';
 import { connectFleetClient, env, waitFor } from '../../testing/services';
 
 const url = () => readMqttConfig(env, 'FLEET').url;
-const attempt = (options: mqtt.IClientOptions) => new Promise<string>((resolve) => {
-  const client = mqtt.connect(url(), { reconnectPeriod: 0, connectTimeout: 5000, ...options });
-  client.once('connect', () => { client.end(); resolve('connected'); });
-  client.once('error', (error) => { client.end(); resolve(error.message); });
-});
+const attempt = (options: mqtt.IClientOptions) =>
+  new Promise<string>((resolve) => {
+    const client = mqtt.connect(url(), { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    client.once('connect', () => {
+      client.end();
+      resolve('connected');
+    });
+    client.once('error', (error) => {
+      client.end();
+      resolve(error.message);
+    });
+  });
 
 describe('broker (real Mosquitto)', () => {
   it('refuses anonymous clients and wrong passwords', async () => {
@@ -23,7 +30,12 @@ describe('broker (real Mosquitto)', () => {
   it('lets the ingest account subscribe but not publish, and the fleet account publish but not subscribe', async () => {
     const ingestConfig = readMqttConfig(env, 'INGEST');
     const asIngest = async (clientId: string) => {
-      const client = mqtt.connect(ingestConfig.url, { username: ingestConfig.username, password: ingestConfig.password, clientId, reconnectPeriod: 0 });
+      const client = mqtt.connect(ingestConfig.url, {
+        username: ingestConfig.username,
+        password: ingestConfig.password,
+        clientId,
+        reconnectPeriod: 0,
+      });
       await new Promise((resolve) => client.once('connect', resolve));
       return client;
     };
@@ -36,11 +48,18 @@ describe('broker (real Mosquitto)', () => {
     await intruder.publishAsync('solar/v1/ACLTEST/telemetry', 'from ingest', { qos: 1 }).catch(() => undefined);
     const fleet = await connectFleetClient(`acl-fleet-${process.pid}`);
     await fleet.publishAsync('solar/v1/ACLTEST/telemetry', 'from fleet', { qos: 1 });
-    await waitFor('the fleet message', async () => seen.length, (n) => n >= 1);
+    await waitFor(
+      'the fleet message',
+      async () => seen.length,
+      (n) => n >= 1,
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(seen).toEqual(['from fleet']); // the ingest account's publish was dropped
 
-    const subscribed = await fleet.subscribeAsync('solar/v1/#', { qos: 1 }).then(() => 'granted', (e: Error) => e.message);
+    const subscribed = await fleet.subscribeAsync('solar/v1/#', { qos: 1 }).then(
+      () => 'granted',
+      (e: Error) => e.message,
+    );
     expect(subscribed).toMatch(/Subscribe error/);
     await Promise.all([watcher.endAsync(), intruder.endAsync(), fleet.endAsync()]);
   });
@@ -48,7 +67,14 @@ describe('broker (real Mosquitto)', () => {
   it('queues more than 1,000 QoS 1 messages for an absent subscriber without dropping any', async () => {
     const ingestConfig = readMqttConfig(env, 'INGEST');
     const clientId = `queue-probe-${process.pid}`;
-    const options = { username: ingestConfig.username, password: ingestConfig.password, clientId, protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: 300 } };
+    const options = {
+      username: ingestConfig.username,
+      password: ingestConfig.password,
+      clientId,
+      protocolVersion: 5 as const,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    };
     const first = mqtt.connect(ingestConfig.url, options);
     await new Promise((resolve) => first.once('connect', resolve));
     await first.subscribeAsync('solar/v1/QUEUE/#', { qos: 1 });
@@ -57,18 +83,32 @@ describe('broker (real Mosquitto)', () => {
     const publisher = await connectFleetClient(`queue-pub-${process.pid}`);
     const total = 5000;
     for (let sent = 0; sent < total; sent += 500) {
-      await Promise.all(Array.from({ length: 500 }, (_, i) => publisher.publishAsync('solar/v1/QUEUE/telemetry', String(sent + i), { qos: 1 })));
+      await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          publisher.publishAsync('solar/v1/QUEUE/telemetry', String(sent + i), { qos: 1 }),
+        ),
+      );
     }
     await publisher.endAsync();
 
     const received = new Set<string>();
     const back = mqtt.connect(ingestConfig.url, options);
     back.on('message', (_topic, payload) => received.add(payload.toString()));
-    await waitFor(`${total} queued messages`, async () => received.size, (n) => n >= total, 30_000, 100);
+    await waitFor(
+      `${total} queued messages`,
+      async () => received.size,
+      (n) => n >= total,
+      30_000,
+      100,
+    );
     expect(received.size).toBe(total);
     await back.endAsync();
     // Remove the session (clean start, no expiry) once the receiver has gone.
-    const cleanup = await mqtt.connectAsync(ingestConfig.url, { ...options, clean: true, properties: { sessionExpiryInterval: 0 } });
+    const cleanup = await mqtt.connectAsync(ingestConfig.url, {
+      ...options,
+      clean: true,
+      properties: { sessionExpiryInterval: 0 },
+    });
     await cleanup.endAsync();
   });
 });

@@ -2,21 +2,38 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, readBillingConfig, readIngestConfig } from '../config';
 
 const valid = {
-  MQTT_URL: 'mqtt://127.0.0.1:1883', MQTT_INGEST_USERNAME: 'ingest', MQTT_INGEST_PASSWORD: 'x',
-  INFLUX_URL: 'http://127.0.0.1:8086', DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/solar',
+  MQTT_URL: 'mqtt://127.0.0.1:1883',
+  MQTT_INGEST_USERNAME: 'ingest',
+  MQTT_INGEST_PASSWORD: 'x',
+  INFLUX_URL: 'http://127.0.0.1:8086',
+  DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/solar',
 };
 
 describe('configuration', () => {
   it('applies documented defaults', () => {
     const config = readIngestConfig(valid);
-    expect(config).toMatchObject({ workerId: '1', shareGroup: 'ingest', maxPayloadBytes: 1_048_576, writesInFlight: 2, influx: { database: 'solar', rawRetention: '400d' } });
+    expect(config).toMatchObject({
+      workerId: '1',
+      shareGroup: 'ingest',
+      maxPayloadBytes: 1_048_576,
+      writesInFlight: 2,
+      influx: { database: 'solar', rawRetention: '400d' },
+    });
   });
 
   it('reports every problem by variable name at once', () => {
     let error: unknown;
     try {
-      readIngestConfig({ ...valid, MQTT_URL: 'http://x', INGEST_WRITES_IN_FLIGHT: '0', INGEST_WORKER_ID: 'a b', DATABASE_URL: '' });
-    } catch (e) { error = e; }
+      readIngestConfig({
+        ...valid,
+        MQTT_URL: 'http://x',
+        INGEST_WRITES_IN_FLIGHT: '0',
+        INGEST_WORKER_ID: 'a b',
+        DATABASE_URL: '',
+      });
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
     expect(problems).toMatch(/INGEST_WORKER_ID must be/);
@@ -29,12 +46,27 @@ describe('configuration', () => {
 describe('billing configuration', () => {
   it('parses the money rules and names each bad one', () => {
     const config = readBillingConfig({ ...valid, BILLING_MAINTENANCE_FEE: '2.5%', BILLING_STEP_DOWNS: '8:90,12:80' });
-    expect(config.rules).toEqual({ maintenanceFee: { kind: 'percent', basisPoints: 250 }, stepDowns: [{ fromYear: 8, percent: 90 }, { fromYear: 12, percent: 80 }], minimumPayoutRials: 100_000n });
+    expect(config.rules).toEqual({
+      maintenanceFee: { kind: 'percent', basisPoints: 250 },
+      stepDowns: [
+        { fromYear: 8, percent: 90 },
+        { fromYear: 12, percent: 80 },
+      ],
+      minimumPayoutRials: 100_000n,
+    });
     expect(config.influx.requestTimeoutMs).toBe(600_000);
     let error: unknown;
     try {
-      readBillingConfig({ ...valid, BILLING_MAINTENANCE_FEE: 'some', BILLING_STEP_DOWNS: '8-90', BILLING_DRAFT_CRON: 'every day', BILLING_CLOSE_DAY: '31' });
-    } catch (e) { error = e; }
+      readBillingConfig({
+        ...valid,
+        BILLING_MAINTENANCE_FEE: 'some',
+        BILLING_STEP_DOWNS: '8-90',
+        BILLING_DRAFT_CRON: 'every day',
+        BILLING_CLOSE_DAY: '31',
+      });
+    } catch (e) {
+      error = e;
+    }
     const problems = (error as ConfigError).problems.join('\n');
     expect(problems).toMatch(/BILLING_MAINTENANCE_FEE: 'some' is not a maintenance fee/);
     expect(problems).toMatch(/BILLING_STEP_DOWNS: '8-90' is not a step-down/);

@@ -8,27 +8,59 @@ import { databaseUrl, withPg } from '../../testing/services';
 const scratch = `migrations_check_${process.pid}`;
 const scratchUrl = () => databaseUrl().replace(/\/[^/?]+(\?|$)/, `/${scratch}$1`);
 const prisma = (args: string[], url = databaseUrl()) =>
-  execFileSync('npx', ['prisma', ...args], { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('npx', ['prisma', ...args], {
+    env: { ...process.env, DATABASE_URL: url },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 beforeAll(() => withPg((c) => c.query(`CREATE DATABASE ${scratch}`)));
 afterAll(() => withPg((c) => c.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`)));
 
 describe('Prisma migrations (offline)', () => {
   it('have no drift: schema.prisma equals the schema of the last migration', () => {
-    const script = prisma(['migrate', 'diff', '--from-schema-datamodel', 'prisma/migrations/schema-at-last-migration.prisma', '--to-schema-datamodel', 'prisma/schema.prisma', '--script']);
+    const script = prisma([
+      'migrate',
+      'diff',
+      '--from-schema-datamodel',
+      'prisma/migrations/schema-at-last-migration.prisma',
+      '--to-schema-datamodel',
+      'prisma/schema.prisma',
+      '--script',
+    ]);
     expect(script.split('\n').filter((l) => l.trim() && !l.startsWith('--'))).toEqual([]);
   });
 
   it('deploy into an empty database and serve queries through the driver adapter', async () => {
     const out = prisma(['migrate', 'deploy'], scratchUrl());
-    expect(out).toMatch(/migrations? (have been )?(successfully )?applied|All migrations have been successfully applied/i);
+    expect(out).toMatch(
+      /migrations? (have been )?(successfully )?applied|All migrations have been successfully applied/i,
+    );
     const client = createPrisma(scratchUrl());
     try {
-      const province = await client.province.create({ data: { code: 'yazd', nameEn: 'Yazd', nameFa: 'یزد', capitalEn: 'Yazd', latitude: 31.9, longitude: 54.37 } });
-      const installation = await client.installation.create({ data: { code: 'Y-1', name: 'roof', provinceId: province.id, latitude: 31.9, longitude: 54.37, dcCapacityKwp: 5, acRatingKw: 5 } });
-      await client.inverter.create({ data: { serial: 'INV-1', installationId: installation.id, ratedAcW: 5000, model: 'x' } });
+      const province = await client.province.create({
+        data: { code: 'yazd', nameEn: 'Yazd', nameFa: 'یزد', capitalEn: 'Yazd', latitude: 31.9, longitude: 54.37 },
+      });
+      const installation = await client.installation.create({
+        data: {
+          code: 'Y-1',
+          name: 'roof',
+          provinceId: province.id,
+          latitude: 31.9,
+          longitude: 54.37,
+          dcCapacityKwp: 5,
+          acRatingKw: 5,
+        },
+      });
+      await client.inverter.create({
+        data: { serial: 'INV-1', installationId: installation.id, ratedAcW: 5000, model: 'x' },
+      });
       expect(await client.inverter.count()).toBe(1);
-      await expect(client.inverter.create({ data: { serial: 'INV-1', installationId: installation.id, ratedAcW: 5000, model: 'x' } })).rejects.toThrow(/Unique constraint/);
+      await expect(
+        client.inverter.create({
+          data: { serial: 'INV-1', installationId: installation.id, ratedAcW: 5000, model: 'x' },
+        }),
+      ).rejects.toThrow(/Unique constraint/);
     } finally {
       await client.$disconnect();
     }

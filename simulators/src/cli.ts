@@ -62,7 +62,10 @@ Connects as the inverter, publishes its status and a short burst, and checks tha
 stored them under the right installation. Exit code 0 when every check passes.`,
 };
 
-const fail = (message: string): never => { process.stderr.write(`error: ${message}\n`); process.exit(2); };
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(2);
+}
 const int = (value: string | undefined, name: string, fallback: number) => {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -77,22 +80,46 @@ const instant = (value: string | undefined, name: string, fallback: number) => {
 };
 
 async function fleetCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: {
-    scenario: { type: 'string' }, inverters: { type: 'string' }, prefix: { type: 'string', default: 'SIM' }, province: { type: 'string', default: 'all' },
-    kwp: { type: 'string' }, interval: { type: 'string' }, seed: { type: 'string' }, register: { type: 'boolean' }, provision: { type: 'boolean' }, backfill: { type: 'boolean' },
-    from: { type: 'string' }, to: { type: 'string' }, truth: { type: 'string' }, duration: { type: 'string' }, help: { type: 'boolean' },
-  } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      scenario: { type: 'string' },
+      inverters: { type: 'string' },
+      prefix: { type: 'string', default: 'SIM' },
+      province: { type: 'string', default: 'all' },
+      kwp: { type: 'string' },
+      interval: { type: 'string' },
+      seed: { type: 'string' },
+      register: { type: 'boolean' },
+      provision: { type: 'boolean' },
+      backfill: { type: 'boolean' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      truth: { type: 'string' },
+      duration: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) return void console.log(HELP.fleet);
-  const scenario = values.scenario ? loadScenario(values.scenario) : generatedFleet({ count: int(values.inverters, 'inverters', 100), prefix: values.prefix!, province: values.province!, dcKwp: int(values.kwp, 'kwp', 5) });
+  const scenario = values.scenario
+    ? loadScenario(values.scenario)
+    : generatedFleet({
+        count: int(values.inverters, 'inverters', 100),
+        prefix: values.prefix!,
+        province: values.province!,
+        dcKwp: int(values.kwp, 'kwp', 5),
+      });
   const planned = planFleet(scenario);
-  const seed = values.seed !== undefined ? int(values.seed, 'seed', 1) : scenario.seed ?? 1;
+  const seed = values.seed !== undefined ? int(values.seed, 'seed', 1) : (scenario.seed ?? 1);
   const truthPath = values.truth ?? join(process.env.SOLAR_DATA_DIR ?? '.data/run', 'simulator', 'ground-truth.json');
   mkdirSync(dirname(truthPath), { recursive: true });
   const fleetAccount = readMqttConfig(process.env, 'FLEET');
   if (values.register) {
     const added = await registerSimulatedFleet(planned, readDatabaseUrl(process.env));
     const contracts = await addDemoContracts(planned, readDatabaseUrl(process.env));
-    process.stderr.write(`registry: ${added} new inverters (${planned.length} in the fleet), ${contracts} new demo contracts\n`);
+    process.stderr.write(
+      `registry: ${added} new inverters (${planned.length} in the fleet), ${contracts} new demo contracts\n`,
+    );
   }
 
   if (values.backfill) {
@@ -100,22 +127,40 @@ async function fleetCommand(args: string[]): Promise<void> {
     const fromMs = instant(values.from, 'from', toMs - 86_400_000);
     if (fromMs >= toMs) fail('--from must be before --to');
     const intervalSeconds = int(values.interval, 'interval', scenario.intervalSeconds ?? 300);
-    const clients = await Promise.all(Array.from({ length: 4 }, (_, i) => mqtt.connectAsync(fleetAccount.url, { username: fleetAccount.username, password: fleetAccount.password, clientId: `backfill-${process.pid}-${i}` })));
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        mqtt.connectAsync(fleetAccount.url, {
+          username: fleetAccount.username,
+          password: fleetAccount.password,
+          clientId: `backfill-${process.pid}-${i}`,
+        }),
+      ),
+    );
     let lastReport = 0;
     const result = await runBackfill(planned, {
-      seed, fromMs, toMs, intervalSeconds, clients,
+      seed,
+      fromMs,
+      toMs,
+      intervalSeconds,
+      clients,
       onProgress: (done, total) => {
         if (Date.now() - lastReport < 1000 && done < total) return;
         lastReport = Date.now();
         const width = 30;
         const filled = Math.round((done / total) * width);
-        process.stderr.write(`\rbackfill [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${((done / total) * 100).toFixed(0)}% ${done.toLocaleString('en')}/${total.toLocaleString('en')} readings`);
+        process.stderr.write(
+          `\rbackfill [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${((done / total) * 100).toFixed(0)}% ${done.toLocaleString('en')}/${total.toLocaleString('en')} readings`,
+        );
       },
     });
     await Promise.all(clients.map((c) => c.endAsync()));
     result.model.truth.write(truthPath);
-    process.stderr.write(`\nbackfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (${Math.round(result.readings / result.seconds)} readings/s), ground truth ${truthPath}\n`);
-    await rebuildRollups(new InfluxClient(readInfluxConfig(process.env)), fromMs, toMs).catch((e: Error) => process.stderr.write(`rollups not rebuilt: ${e.message}\n`));
+    process.stderr.write(
+      `\nbackfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (${Math.round(result.readings / result.seconds)} readings/s), ground truth ${truthPath}\n`,
+    );
+    await rebuildRollups(new InfluxClient(readInfluxConfig(process.env)), fromMs, toMs).catch((e: Error) =>
+      process.stderr.write(`rollups not rebuilt: ${e.message}\n`),
+    );
     return;
   }
 
@@ -125,11 +170,15 @@ async function fleetCommand(args: string[]): Promise<void> {
     // Device passwords are kept (mode 600) beside the ground truth, so later runs reuse them.
     const store = join(dirname(truthPath), 'device-credentials.json');
     const known: Record<string, string> = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : {};
-    const missing = planned.map((p) => p.spec.serial).filter((serial) => !credentials.get(serial)?.username && !known[serial]);
+    const missing = planned
+      .map((p) => p.spec.serial)
+      .filter((serial) => !credentials.get(serial)?.username && !known[serial]);
     if (missing.length > 0) {
       const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
       try {
-        const made = await provisionDevices(admin, missing, (n) => process.stderr.write(`\rprovisioned ${n}/${missing.length} device accounts`));
+        const made = await provisionDevices(admin, missing, (n) =>
+          process.stderr.write(`\rprovisioned ${n}/${missing.length} device accounts`),
+        );
         process.stderr.write('\n');
         for (const [serial, password] of made) known[serial] = password;
       } finally {
@@ -139,15 +188,20 @@ async function fleetCommand(args: string[]): Promise<void> {
     }
     for (const p of planned) {
       const password = known[p.spec.serial];
-      if (password && !credentials.get(p.spec.serial)?.username) credentials.set(p.spec.serial, { ...p.spec, username: p.spec.serial, password });
+      if (password && !credentials.get(p.spec.serial)?.username)
+        credentials.set(p.spec.serial, { ...p.spec, username: p.spec.serial, password });
     }
     process.stderr.write(`provision: every inverter connects with its own broker account (${missing.length} new)\n`);
   }
   const fleet = await startRealtimeFleet(planned, {
-    seed, intervalSeconds, log: (m) => process.stderr.write(`${m}\n`),
+    seed,
+    intervalSeconds,
+    log: (m) => process.stderr.write(`${m}\n`),
     credentials: (p) => {
       const own = credentials.get(p.spec.serial);
-      return own?.username ? { url: fleetAccount.url, username: own.username, password: own.password ?? '' } : fleetAccount;
+      return own?.username
+        ? { url: fleetAccount.url, username: own.username, password: own.password ?? '' }
+        : fleetAccount;
     },
   });
   process.stderr.write(`fleet: ${planned.length} inverters publishing every ${intervalSeconds} s (Ctrl-C to stop)\n`);
@@ -155,7 +209,8 @@ async function fleetCommand(args: string[]): Promise<void> {
   const timer = setInterval(() => {
     const ms = fleet.tick(Date.now());
     ticks += 1;
-    if (ticks % Math.max(1, Math.round(60 / intervalSeconds)) === 0) process.stderr.write(`fleet: tick ${ticks}, ${planned.length} readings simulated in ${ms.toFixed(0)} ms\n`);
+    if (ticks % Math.max(1, Math.round(60 / intervalSeconds)) === 0)
+      process.stderr.write(`fleet: tick ${ticks}, ${planned.length} readings simulated in ${ms.toFixed(0)} ms\n`);
   }, intervalSeconds * 1000);
   fleet.tick(Date.now());
   const stop = async () => {
@@ -171,48 +226,91 @@ async function fleetCommand(args: string[]): Promise<void> {
 }
 
 function yieldCommand(args: string[]): void {
-  const { values } = parseArgs({ args, options: {
-    province: { type: 'string' }, lat: { type: 'string' }, lon: { type: 'string' }, kwp: { type: 'string' }, tilt: { type: 'string' },
-    from: { type: 'string' }, to: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean' },
-  } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      province: { type: 'string' },
+      lat: { type: 'string' },
+      lon: { type: 'string' },
+      kwp: { type: 'string' },
+      tilt: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) return void console.log(HELP.yield);
-  let latitude: number; let longitude: number; let name: string; let climate = DEFAULT_CLIMATE;
+  let latitude: number;
+  let longitude: number;
+  let name: string;
+  let climate = DEFAULT_CLIMATE;
   if (values.province) {
-    const p = loadProvinces().find((x) => [x.nameEn.toLowerCase(), x.code, x.capitalEn.toLowerCase()].includes(values.province!.toLowerCase()));
-    if (!p) return fail(`unknown province '${values.province}'`);
-    ({ latitude, longitude } = p); name = `${p.capitalEn}, ${p.nameEn}`; climate = PROVINCE_CLIMATE[p.nameEn] ?? DEFAULT_CLIMATE;
+    const p = loadProvinces().find((x) =>
+      [x.nameEn.toLowerCase(), x.code, x.capitalEn.toLowerCase()].includes(values.province!.toLowerCase()),
+    );
+    if (!p) fail(`unknown province '${values.province}'`);
+    ({ latitude, longitude } = p);
+    name = `${p.capitalEn}, ${p.nameEn}`;
+    climate = PROVINCE_CLIMATE[p.nameEn] ?? DEFAULT_CLIMATE;
   } else if (values.lat !== undefined && values.lon !== undefined) {
-    latitude = Number(values.lat); longitude = Number(values.lon); name = `${latitude},${longitude}`;
-    if (!(Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180)) return fail('--lat must be within ±90 and --lon within ±180');
-  } else return fail('give --province NAME or --lat and --lon (see --help)');
+    latitude = Number(values.lat);
+    longitude = Number(values.lon);
+    name = `${latitude},${longitude}`;
+    if (!(Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180))
+      fail('--lat must be within ±90 and --lon within ±180');
+  } else fail('give --province NAME or --lat and --lon (see --help)');
   const year = new Date().getUTCFullYear() - 1;
   const fromMs = instant(values.from, 'from', Date.UTC(year, 0, 1));
   const toMs = instant(values.to, 'to', Date.UTC(year + 1, 0, 1));
   if (fromMs >= toMs) fail('--from must be before --to');
   const dcKwp = int(values.kwp, 'kwp', 5);
   const tiltDeg = values.tilt !== undefined ? Number(values.tilt) : Math.round(Math.abs(latitude));
-  const result = expectedYield({ id: name, latitude, longitude, climate }, { dcKwp, acRatedW: dcKwp * 1000, tiltDeg, surfaceAzimuthDeg: latitude >= 0 ? 180 : 0 }, fromMs, toMs, int(values.seed, 'seed', 1));
-  console.log(`${name}: ${dcKwp} kWp, tilt ${tiltDeg}°, ${new Date(fromMs).toISOString().slice(0, 10)} to ${new Date(toMs).toISOString().slice(0, 10)}`);
+  const result = expectedYield(
+    { id: name, latitude, longitude, climate },
+    { dcKwp, acRatedW: dcKwp * 1000, tiltDeg, surfaceAzimuthDeg: latitude >= 0 ? 180 : 0 },
+    fromMs,
+    toMs,
+    int(values.seed, 'seed', 1),
+  );
+  console.log(
+    `${name}: ${dcKwp} kWp, tilt ${tiltDeg}°, ${new Date(fromMs).toISOString().slice(0, 10)} to ${new Date(toMs).toISOString().slice(0, 10)}`,
+  );
   console.log(`  ${result.kwh.toFixed(0)} kWh, ${result.kwhPerKwp.toFixed(0)} kWh/kWp`);
-  console.log(`BENCH ${JSON.stringify({ name: 'yield', site: name, kwp: dcKwp, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), kwh: Math.round(result.kwh), kwh_per_kwp: Math.round(result.kwhPerKwp) })}`);
+  console.log(
+    `BENCH ${JSON.stringify({ name: 'yield', site: name, kwp: dcKwp, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), kwh: Math.round(result.kwh), kwh_per_kwp: Math.round(result.kwhPerKwp) })}`,
+  );
 }
 
 async function commissionCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: {
-    serial: { type: 'string' }, username: { type: 'string' }, password: { type: 'string' }, timeout: { type: 'string' }, readings: { type: 'string' }, help: { type: 'boolean' },
-  } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      serial: { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      timeout: { type: 'string' },
+      readings: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) return void console.log(HELP.commission);
   if (!values.serial) return fail('--serial is required (see --help)');
   const fleetAccount = readMqttConfig(process.env, 'FLEET');
   const report = await commission({
     serial: values.serial,
-    credentials: { url: fleetAccount.url, username: values.username ?? fleetAccount.username, password: values.password ?? fleetAccount.password },
+    credentials: {
+      url: fleetAccount.url,
+      username: values.username ?? fleetAccount.username,
+      password: values.password ?? fleetAccount.password,
+    },
     influx: new InfluxClient(readInfluxConfig(process.env)),
     databaseUrl: readDatabaseUrl(process.env),
     timeoutMs: int(values.timeout, 'timeout', 60) * 1000,
     readings: int(values.readings, 'readings', 5),
   });
-  for (const check of report.checks) console.log(`${check.ok ? 'PASS' : 'FAIL'}  ${check.name}${check.detail ? ` — ${check.detail}` : ''}`);
+  for (const check of report.checks)
+    console.log(`${check.ok ? 'PASS' : 'FAIL'}  ${check.name}${check.detail ? ` — ${check.detail}` : ''}`);
   console.log(report.ok ? `commissioning of ${values.serial}: PASSED` : `commissioning of ${values.serial}: FAILED`);
   process.exit(report.ok ? 0 : 1);
 }

@@ -4,7 +4,11 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { statusTopic, telemetryTopic, type Reading } from '../../lib/telemetry/contract';
 
-export interface DeviceCredentials { url: string; username: string; password: string }
+export interface DeviceCredentials {
+  url: string;
+  username: string;
+  password: string;
+}
 
 const FLUSH_CHUNK = 500; // readings per message when flushing a buffer
 
@@ -15,12 +19,20 @@ export class DeviceConnection {
   private offline = false;
   published = 0;
 
-  constructor(readonly serial: string, private readonly credentials: DeviceCredentials) {}
+  constructor(
+    readonly serial: string,
+    private readonly credentials: DeviceCredentials,
+  ) {}
 
   async connect(timeoutMs = 15_000): Promise<void> {
     const client = mqtt.connect(this.credentials.url, {
-      username: this.credentials.username, password: this.credentials.password,
-      clientId: `inv-${this.serial}`, clean: true, reconnectPeriod: 2000, connectTimeout: timeoutMs, keepalive: 60,
+      username: this.credentials.username,
+      password: this.credentials.password,
+      clientId: `inv-${this.serial}`,
+      clean: true,
+      reconnectPeriod: 2000,
+      connectTimeout: timeoutMs,
+      keepalive: 60,
       will: { topic: statusTopic(this.serial), payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     this.client = client;
@@ -29,13 +41,25 @@ export class DeviceConnection {
       void this.flush();
     });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.serial}: no connection to ${this.credentials.url} within ${timeoutMs} ms`)), timeoutMs);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
-      client.once('error', (error) => { clearTimeout(timer); client.end(true); reject(new Error(`${this.serial}: broker refused the connection: ${error.message}`)); });
+      const timer = setTimeout(
+        () => reject(new Error(`${this.serial}: no connection to ${this.credentials.url} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.once('error', (error) => {
+        clearTimeout(timer);
+        client.end(true);
+        reject(new Error(`${this.serial}: broker refused the connection: ${error.message}`));
+      });
     });
   }
 
-  get connected(): boolean { return !this.offline && (this.client?.connected ?? false); }
+  get connected(): boolean {
+    return !this.offline && (this.client?.connected ?? false);
+  }
 
   /** Publishes now, or buffers if the device is offline or disconnected. */
   send(reading: Reading, options: { duplicate?: boolean } = {}): void {
@@ -46,7 +70,8 @@ export class DeviceConnection {
 
   /** Publishes a raw payload on the telemetry topic (used by the malformed-messages fault). */
   sendRaw(payload: string): void {
-    if (this.connected) void this.client!.publishAsync(telemetryTopic(this.serial), payload, { qos: 1 }).catch(() => undefined);
+    if (this.connected)
+      void this.client!.publishAsync(telemetryTopic(this.serial), payload, { qos: 1 }).catch(() => undefined);
   }
 
   /** Drops the connection abruptly (the broker publishes the last will) and stays away. */
@@ -63,7 +88,9 @@ export class DeviceConnection {
     await this.connect();
   }
 
-  get buffered(): number { return this.buffer.length; }
+  get buffered(): number {
+    return this.buffer.length;
+  }
 
   private async flush(): Promise<void> {
     if (this.flushing) return;
@@ -101,7 +128,8 @@ export class DeviceConnection {
     const client = this.client;
     this.client = null;
     if (!client) return;
-    if (client.connected) await client.publishAsync(statusTopic(this.serial), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+    if (client.connected)
+      await client.publishAsync(statusTopic(this.serial), 'offline', { qos: 1, retain: true }).catch(() => undefined);
     await client.endAsync().catch(() => undefined);
   }
 }

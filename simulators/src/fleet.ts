@@ -10,23 +10,48 @@ import { inverterOutput, siteConditions, type SiteConditions } from './physics/p
 import type { PlannedInverter } from './scenario';
 import { SimulatedInverter, type Emission } from './simulated-inverter';
 
-export interface FleetModel { inverters: { planned: PlannedInverter; sim: SimulatedInverter }[]; truth: GroundTruthRecorder }
+export interface FleetModel {
+  inverters: { planned: PlannedInverter; sim: SimulatedInverter }[];
+  truth: GroundTruthRecorder;
+}
 
 /** Physics wired to each inverter; site conditions are computed once per site and instant. */
-export function buildFleetModel(planned: PlannedInverter[], seed: number, fromMs: number, toMs: number, intervalSeconds: number): FleetModel {
+export function buildFleetModel(
+  planned: PlannedInverter[],
+  seed: number,
+  fromMs: number,
+  toMs: number,
+  intervalSeconds: number,
+): FleetModel {
   const cache = new Map<string, SiteConditions>();
   const conditions = (site: PlannedInverter['site'], tMs: number) => {
     let c = cache.get(site.id);
-    if (!c || c.tMs !== tMs) { c = siteConditions(site, tMs, seed); cache.set(site.id, c); }
+    if (!c || c.tMs !== tMs) {
+      c = siteConditions(site, tMs, seed);
+      cache.set(site.id, c);
+    }
     return c;
   };
   const truth = new GroundTruthRecorder({ seed, fromMs, toMs, intervalSeconds });
   const inverters = planned.map((p) => {
     truth.register(p.spec.serial, p.faults);
-    const sim = new SimulatedInverter(p.spec.serial, (tMs, dcFactor) => {
-      const o = inverterOutput(conditions(p.site, tMs), p.system, dcFactor);
-      return { acPowerW: o.acPowerW, state: o.state, dcVoltageV: o.dcVoltageV, dcCurrentA: o.dcCurrentA, acVoltageV: o.acVoltageV, acFrequencyHz: o.acFrequencyHz, temperatureC: o.temperatureC };
-    }, p.faults, p.spec.initialCounterWh ?? 0);
+    const sim = new SimulatedInverter(
+      p.spec.serial,
+      (tMs, dcFactor) => {
+        const o = inverterOutput(conditions(p.site, tMs), p.system, dcFactor);
+        return {
+          acPowerW: o.acPowerW,
+          state: o.state,
+          dcVoltageV: o.dcVoltageV,
+          dcCurrentA: o.dcCurrentA,
+          acVoltageV: o.acVoltageV,
+          acFrequencyHz: o.acFrequencyHz,
+          temperatureC: o.temperatureC,
+        };
+      },
+      p.faults,
+      p.spec.initialCounterWh ?? 0,
+    );
     return { planned: p, sim };
   });
   return { inverters, truth };
@@ -39,8 +64,11 @@ function stepAndRecord(model: FleetModel, inverter: FleetModel['inverters'][numb
 }
 
 export interface RealtimeOptions {
-  seed: number; intervalSeconds: number; credentials: (p: PlannedInverter) => DeviceCredentials;
-  log: (message: string) => void; connectConcurrency?: number;
+  seed: number;
+  intervalSeconds: number;
+  credentials: (p: PlannedInverter) => DeviceCredentials;
+  log: (message: string) => void;
+  connectConcurrency?: number;
 }
 
 export interface RealtimeFleet {
@@ -57,12 +85,15 @@ export async function startRealtimeFleet(planned: PlannedInverter[], options: Re
   const connections = new Map<string, DeviceConnection>();
   const concurrency = options.connectConcurrency ?? 100;
   for (let i = 0; i < planned.length; i += concurrency) {
-    await Promise.all(planned.slice(i, i + concurrency).map(async (p) => {
-      const connection = new DeviceConnection(p.spec.serial, options.credentials(p));
-      await connection.connect();
-      connections.set(p.spec.serial, connection);
-    }));
-    if (planned.length > concurrency) options.log(`connected ${Math.min(planned.length, i + concurrency)}/${planned.length} inverters`);
+    await Promise.all(
+      planned.slice(i, i + concurrency).map(async (p) => {
+        const connection = new DeviceConnection(p.spec.serial, options.credentials(p));
+        await connection.connect();
+        connections.set(p.spec.serial, connection);
+      }),
+    );
+    if (planned.length > concurrency)
+      options.log(`connected ${Math.min(planned.length, i + concurrency)}/${planned.length} inverters`);
   }
   let malformedSeq = 0;
   const tick = (tMs: number) => {
@@ -78,7 +109,9 @@ export async function startRealtimeFleet(planned: PlannedInverter[], options: Re
     return performance.now() - started;
   };
   return {
-    model, connections, tick,
+    model,
+    connections,
+    tick,
     async stop() {
       await Promise.all([...connections.values()].map((c) => c.drained(5000).then(() => c.close())));
     },
@@ -86,7 +119,10 @@ export async function startRealtimeFleet(planned: PlannedInverter[], options: Re
 }
 
 export interface BackfillOptions {
-  seed: number; fromMs: number; toMs: number; intervalSeconds: number;
+  seed: number;
+  fromMs: number;
+  toMs: number;
+  intervalSeconds: number;
   clients: MqttClient[];
   /** Readings per published array (a datalogger's flush); 12 × 5 min = one hour. */
   readingsPerMessage?: number;
@@ -94,7 +130,13 @@ export interface BackfillOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface BackfillResult { readings: number; messages: number; malformed: number; seconds: number; model: FleetModel }
+export interface BackfillResult {
+  readings: number;
+  messages: number;
+  malformed: number;
+  seconds: number;
+  model: FleetModel;
+}
 
 export async function runBackfill(planned: PlannedInverter[], options: BackfillOptions): Promise<BackfillResult> {
   const stepMs = options.intervalSeconds * 1000;
@@ -124,7 +166,10 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
     });
   };
   const capacity = async () => {
-    while (inFlight >= window * options.clients.length) await new Promise<void>((resolve) => { wake = resolve; });
+    while (inFlight >= window * options.clients.length)
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     if (failure) throw failure;
   };
 
@@ -151,7 +196,9 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
         buffer.push(emission.reading);
         offline = emission.offline;
         duplicate ||= emission.duplicate;
-        if (emission.malformed) { publish(telemetryTopic(serial), malformedPayload(malformed++, tMs).payload); }
+        if (emission.malformed) {
+          publish(telemetryTopic(serial), malformedPayload(malformed++, tMs).payload);
+        }
       }
       readings += last - s + 1;
       if (offline) continue; // a datalogger keeps its buffer until it is back online
@@ -161,7 +208,10 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
   }
   // Still offline when the period ends: the datalogger flushes when it comes back.
   for (const [serial, buffer] of pending) await flush(serial, buffer, false);
-  while (inFlight > 0) await new Promise<void>((resolve) => { wake = resolve; });
+  while (inFlight > 0)
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
   if (failure) throw failure;
   return { readings, messages, malformed, seconds: (performance.now() - started) / 1000, model };
 }

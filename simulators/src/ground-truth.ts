@@ -3,7 +3,12 @@
 import { writeFileSync } from 'node:fs';
 import type { ActiveFault } from './faults';
 
-const tehranDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tehran', year: 'numeric', month: '2-digit', day: '2-digit' });
+const tehranDay = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Tehran',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
 const dayCache = new Map<number, string>();
 /** YYYY-MM-DD of an instant in Asia/Tehran (cached per UTC half hour: Tehran's offset is :30). */
 export function tehranDate(tMs: number): string {
@@ -17,8 +22,19 @@ export function tehranDate(tMs: number): string {
   return day;
 }
 
-export interface InverterTruth { days: Record<string, number>; counterWhAtEnd: number; faults: { kind: string; from: string; until: string | null }[] }
-export interface GroundTruth { generatedAt: string; seed: number; from: string; to: string; intervalSeconds: number; inverters: Record<string, InverterTruth> }
+export interface InverterTruth {
+  days: Record<string, number>;
+  counterWhAtEnd: number;
+  faults: { kind: string; from: string; until: string | null }[];
+}
+export interface GroundTruth {
+  generatedAt: string;
+  seed: number;
+  from: string;
+  to: string;
+  intervalSeconds: number;
+  inverters: Record<string, InverterTruth>;
+}
 
 export class GroundTruthRecorder {
   private readonly inverters = new Map<string, InverterTruth>();
@@ -27,8 +43,13 @@ export class GroundTruthRecorder {
 
   register(serial: string, faults: ActiveFault[]): void {
     this.inverters.set(serial, {
-      days: {}, counterWhAtEnd: 0,
-      faults: faults.map((f) => ({ kind: f.kind, from: new Date(f.fromMs).toISOString(), until: Number.isFinite(f.untilMs) && f.untilMs !== f.fromMs ? new Date(f.untilMs).toISOString() : null })),
+      days: {},
+      counterWhAtEnd: 0,
+      faults: faults.map((f) => ({
+        kind: f.kind,
+        from: new Date(f.fromMs).toISOString(),
+        until: Number.isFinite(f.untilMs) && f.untilMs !== f.fromMs ? new Date(f.untilMs).toISOString() : null,
+      })),
     });
   }
 
@@ -47,9 +68,19 @@ export class GroundTruthRecorder {
       seed: this.meta.seed,
       from: new Date(this.meta.fromMs).toISOString(),
       // A real-time run has no planned end: the truth covers what was simulated.
-      to: new Date(Number.isFinite(this.meta.toMs) ? this.meta.toMs : Math.max(this.lastMs, this.meta.fromMs)).toISOString(),
+      to: new Date(
+        Number.isFinite(this.meta.toMs) ? this.meta.toMs : Math.max(this.lastMs, this.meta.fromMs),
+      ).toISOString(),
       intervalSeconds: this.meta.intervalSeconds,
-      inverters: Object.fromEntries([...this.inverters].map(([serial, t]) => [serial, { ...t, days: Object.fromEntries(Object.entries(t.days).map(([d, wh]) => [d, Math.round(wh * 1000) / 1000])) }])),
+      inverters: Object.fromEntries(
+        [...this.inverters].map(([serial, t]) => [
+          serial,
+          {
+            ...t,
+            days: Object.fromEntries(Object.entries(t.days).map(([d, wh]) => [d, Math.round(wh * 1000) / 1000])),
+          },
+        ]),
+      ),
     };
   }
 

@@ -1,6 +1,15 @@
 // The stream of bad messages a `malformed_messages` fault sends next to the valid readings, one
 // kind after another, so the platform's rejection path is exercised with known inputs.
-export const MALFORMED_KINDS = ['truncated_json', 'wrong_type', 'missing_field', 'negative_counter', 'unknown_state', 'epoch_seconds', 'empty_array', 'not_json'] as const;
+export const MALFORMED_KINDS = [
+  'truncated_json',
+  'wrong_type',
+  'missing_field',
+  'negative_counter',
+  'unknown_state',
+  'epoch_seconds',
+  'empty_array',
+  'not_json',
+] as const;
 
 export function malformedPayload(n: number, tMs: number): { kind: (typeof MALFORMED_KINDS)[number]; payload: string } {
   const kind = MALFORMED_KINDS[n % MALFORMED_KINDS.length]!;

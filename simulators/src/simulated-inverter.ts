@@ -5,8 +5,13 @@ import { isActive, type ActiveFault } from './faults';
 
 /** What the physics says the inverter outputs at an instant (with DC derating already applied). */
 export interface PowerSample {
-  acPowerW: number; state: InverterState; dcVoltageV: number; dcCurrentA: number;
-  acVoltageV: number; acFrequencyHz: number; temperatureC: number;
+  acPowerW: number;
+  state: InverterState;
+  dcVoltageV: number;
+  dcCurrentA: number;
+  acVoltageV: number;
+  acFrequencyHz: number;
+  temperatureC: number;
 }
 /** dcFactor: fraction of DC power kept (soiling or a broken string injected by a scenario). */
 export type PowerModel = (tMs: number, dcFactor: number) => PowerSample;
@@ -29,11 +34,18 @@ export class SimulatedInverter {
   private seq = 0;
   private resetsApplied = new Set<ActiveFault>();
 
-  constructor(readonly serial: string, private readonly power: PowerModel, private readonly faults: ActiveFault[], initialCounterWh = 0) {
+  constructor(
+    readonly serial: string,
+    private readonly power: PowerModel,
+    private readonly faults: ActiveFault[],
+    initialCounterWh = 0,
+  ) {
     this.counterWh = initialCounterWh;
   }
 
-  get energyWhTotal(): number { return this.counterWh; }
+  get energyWhTotal(): number {
+    return this.counterWh;
+  }
 
   /**
    * Advances to tMs and returns the reading for that instant. The energy of [previous, tMs) is the
@@ -41,16 +53,23 @@ export class SimulatedInverter {
    * integral of the reported power samples.
    */
   step(tMs: number): Emission {
-    const active = this.faults.filter((f) => isActive(f, tMs) || (f.kind === 'counter_reset' && f.fromMs <= tMs && !this.resetsApplied.has(f)));
+    const active = this.faults.filter(
+      (f) => isActive(f, tMs) || (f.kind === 'counter_reset' && f.fromMs <= tMs && !this.resetsApplied.has(f)),
+    );
     const has = (kind: ActiveFault['kind']) => active.find((f) => f.kind === kind);
-    const dcFactor = active.filter((f) => f.kind === 'heavy_soiling' || f.kind === 'broken_string').reduce((k, f) => k * f.factor, 1);
+    const dcFactor = active
+      .filter((f) => f.kind === 'heavy_soiling' || f.kind === 'broken_string')
+      .reduce((k, f) => k * f.factor, 1);
     const groundFault = has('ground_fault');
     const sample = this.power(tMs, dcFactor);
     const acPowerW = groundFault ? 0 : sample.acPowerW;
     const dtH = this.lastMs === null ? 0 : (tMs - this.lastMs) / 3_600_000;
     const producedWh = acPowerW * dtH;
     const reset = has('counter_reset');
-    if (reset) { this.resetsApplied.add(reset); this.counterWh = 0; }
+    if (reset) {
+      this.resetsApplied.add(reset);
+      this.counterWh = 0;
+    }
     this.counterWh += producedWh;
     this.lastMs = tMs;
     this.seq += 1;
@@ -67,8 +86,16 @@ export class SimulatedInverter {
       temperature_c: round3(sample.temperatureC),
       seq: this.seq,
     };
-    const events = [groundFault ? 'GROUND_FAULT' : null, reset ? 'COUNTER_RESET' : null].filter((e): e is string => e !== null);
+    const events = [groundFault ? 'GROUND_FAULT' : null, reset ? 'COUNTER_RESET' : null].filter(
+      (e): e is string => e !== null,
+    );
     if (events.length > 0) reading.events = events;
-    return { reading, producedWh, duplicate: !!has('duplicate_sends'), offline: !!has('offline'), malformed: !!has('malformed_messages') };
+    return {
+      reading,
+      producedWh,
+      duplicate: !!has('duplicate_sends'),
+      offline: !!has('offline'),
+      malformed: !!has('malformed_messages'),
+    };
   }
 }

@@ -10,7 +10,16 @@ import { runBackfill, startRealtimeFleet } from '../src/fleet';
 import { commission } from '../src/commission';
 import { registerSimulatedFleet } from '../src/registry';
 import { planFleet, parseScenario } from '../src/scenario';
-import { countPoints, databaseUrl, discardIngestSession, fleetMqtt, freshInfluxDatabase, startIngestProcess, waitFor, type IngestProcess } from '../../testing/services';
+import {
+  countPoints,
+  databaseUrl,
+  discardIngestSession,
+  fleetMqtt,
+  freshInfluxDatabase,
+  startIngestProcess,
+  waitFor,
+  type IngestProcess,
+} from '../../testing/services';
 
 const DATABASE = 'test_sim';
 const tag = `E${process.pid}`;
@@ -25,9 +34,22 @@ const worker = `sim${process.pid}`;
 
 beforeAll(async () => {
   ({ influx } = await freshInfluxDatabase(DATABASE));
-  ingest = await startIngestProcess({ INFLUX_DATABASE: DATABASE, INGEST_SHARE_GROUP: `sim-${process.pid}`, INGEST_DATA_DIR: dataDir, INGEST_WORKER_ID: worker });
+  ingest = await startIngestProcess({
+    INFLUX_DATABASE: DATABASE,
+    INGEST_SHARE_GROUP: `sim-${process.pid}`,
+    INGEST_DATA_DIR: dataDir,
+    INGEST_WORKER_ID: worker,
+  });
   const account = fleetMqtt();
-  clients = await Promise.all([0, 1].map((i) => mqtt.connectAsync(account.url, { username: account.username, password: account.password, clientId: `sim-test-${process.pid}-${i}` })));
+  clients = await Promise.all(
+    [0, 1].map((i) =>
+      mqtt.connectAsync(account.url, {
+        username: account.username,
+        password: account.password,
+        clientId: `sim-test-${process.pid}-${i}`,
+      }),
+    ),
+  );
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync()));
@@ -36,51 +58,93 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const scenario = parseScenario(JSON.stringify({
-  seed: 7,
-  inverters: [1, 2, 3, 4].map((n) => ({ serial: serial(n), province: n === 4 ? 'Gilan' : 'Yazd', dcKwp: 5, acRatedW: 5000 })),
-  faults: [
-    { serial: serial(1), kind: 'offline', from: '2026-06-21T06:00:00Z', until: '2026-06-21T08:00:00Z' },
-    { serial: serial(2), kind: 'ground_fault', from: '2026-06-21T05:00:00Z', until: '2026-06-21T06:00:00Z' },
-    { serial: serial(2), kind: 'counter_reset', from: '2026-06-21T09:00:00Z' },
-    { serial: serial(3), kind: 'clock_skew', from: FROM, until: TO, skewSeconds: 120 },
-    { serial: serial(3), kind: 'duplicate_sends', from: '2026-06-21T04:00:00Z', until: '2026-06-21T05:00:00Z' },
-    { serial: serial(4), kind: 'malformed_messages', from: '2026-06-21T06:00:00Z', until: '2026-06-21T06:40:00Z' },
-    { serial: serial(1), kind: 'broken_string', from: '2026-06-21T09:00:00Z', until: '2026-06-21T11:00:00Z', factor: 0.5 },
-  ],
-}), 'test scenario');
+const scenario = parseScenario(
+  JSON.stringify({
+    seed: 7,
+    inverters: [1, 2, 3, 4].map((n) => ({
+      serial: serial(n),
+      province: n === 4 ? 'Gilan' : 'Yazd',
+      dcKwp: 5,
+      acRatedW: 5000,
+    })),
+    faults: [
+      { serial: serial(1), kind: 'offline', from: '2026-06-21T06:00:00Z', until: '2026-06-21T08:00:00Z' },
+      { serial: serial(2), kind: 'ground_fault', from: '2026-06-21T05:00:00Z', until: '2026-06-21T06:00:00Z' },
+      { serial: serial(2), kind: 'counter_reset', from: '2026-06-21T09:00:00Z' },
+      { serial: serial(3), kind: 'clock_skew', from: FROM, until: TO, skewSeconds: 120 },
+      { serial: serial(3), kind: 'duplicate_sends', from: '2026-06-21T04:00:00Z', until: '2026-06-21T05:00:00Z' },
+      { serial: serial(4), kind: 'malformed_messages', from: '2026-06-21T06:00:00Z', until: '2026-06-21T06:40:00Z' },
+      {
+        serial: serial(1),
+        kind: 'broken_string',
+        from: '2026-06-21T09:00:00Z',
+        until: '2026-06-21T11:00:00Z',
+        factor: 0.5,
+      },
+    ],
+  }),
+  'test scenario',
+);
 
 type Row = { time: number; energy_wh_total: number; ac_power_w: number; state: string; events: string | null };
-const rowsOf = (n: number) => influx.rows(`SELECT "energy_wh_total", "ac_power_w", "state", "events" FROM "telemetry" WHERE "serial" = '${serial(n)}' ORDER BY time`) as unknown as Promise<Row[]>;
+const rowsOf = (n: number) =>
+  influx.rows(
+    `SELECT "energy_wh_total", "ac_power_w", "state", "events" FROM "telemetry" WHERE "serial" = '${serial(n)}' ORDER BY time`,
+  ) as unknown as Promise<Row[]>;
 
 describe('simulated fleet on the wire', () => {
   it('backfills a day with every fault kind; counters match the ground truth', async () => {
     const planned = planFleet(scenario);
     await registerSimulatedFleet(planned, databaseUrl());
-    const result = await runBackfill(planned, { seed: 7, fromMs: Date.parse(FROM), toMs: Date.parse(TO), intervalSeconds: 300, clients });
+    const result = await runBackfill(planned, {
+      seed: 7,
+      fromMs: Date.parse(FROM),
+      toMs: Date.parse(TO),
+      intervalSeconds: 300,
+      clients,
+    });
     expect(result.readings).toBe(4 * 288);
-    await waitFor('every reading stored', () => countPoints(influx, 'telemetry', `"serial" =~ /^${tag}-/`), (n) => n === 4 * 288, 60_000, 250);
+    await waitFor(
+      'every reading stored',
+      () => countPoints(influx, 'telemetry', `"serial" =~ /^${tag}-/`),
+      (n) => n === 4 * 288,
+      60_000,
+      250,
+    );
     const truth = result.model.truth.snapshot().inverters;
 
     // 1: offline for two hours, then one buffered flush: nothing missing; broken string halves power.
     const one = await rowsOf(1);
     expect(one).toHaveLength(288);
     // The counter started at 0 Wh: its last value is everything produced.
-    expect(Math.abs(one[287]!.energy_wh_total - Object.values(truth[serial(1)]!.days).reduce((a, b) => a + b, 0))).toBeLessThan(1);
+    expect(
+      Math.abs(one[287]!.energy_wh_total - Object.values(truth[serial(1)]!.days).reduce((a, b) => a + b, 0)),
+    ).toBeLessThan(1);
     // Counter = integral of power: left-open rectangle rule over the reported samples.
     let integral = 0;
-    for (let i = 1; i < one.length; i++) integral += one[i]!.ac_power_w * (one[i]!.time - one[i - 1]!.time) / 3_600_000;
+    for (let i = 1; i < one.length; i++)
+      integral += (one[i]!.ac_power_w * (one[i]!.time - one[i - 1]!.time)) / 3_600_000;
     expect(Math.abs(integral - (one[287]!.energy_wh_total - one[0]!.energy_wh_total)) / integral).toBeLessThan(0.005);
     expect(one.every((r, i) => i === 0 || r.energy_wh_total >= one[i - 1]!.energy_wh_total)).toBe(true);
     const midnight = one.find((r) => r.time === Date.parse('2026-06-20T22:30:00Z'))!;
     expect(midnight).toMatchObject({ ac_power_w: 0, state: 'SLEEPING' });
-    const noonPower = Math.max(...one.filter((r) => r.time >= Date.parse('2026-06-21T07:00:00Z') && r.time <= Date.parse('2026-06-21T09:00:00Z')).map((r) => r.ac_power_w));
-    const brokenPower = Math.max(...one.filter((r) => r.time > Date.parse('2026-06-21T09:00:00Z') && r.time < Date.parse('2026-06-21T11:00:00Z')).map((r) => r.ac_power_w));
+    const noonPower = Math.max(
+      ...one
+        .filter((r) => r.time >= Date.parse('2026-06-21T07:00:00Z') && r.time <= Date.parse('2026-06-21T09:00:00Z'))
+        .map((r) => r.ac_power_w),
+    );
+    const brokenPower = Math.max(
+      ...one
+        .filter((r) => r.time > Date.parse('2026-06-21T09:00:00Z') && r.time < Date.parse('2026-06-21T11:00:00Z'))
+        .map((r) => r.ac_power_w),
+    );
     expect(brokenPower).toBeLessThan(0.7 * noonPower);
 
     // 2: ground fault (state and event, no power), then a counter reset (counter back near zero).
     const two = await rowsOf(2);
-    const faulted = two.filter((r) => r.time > Date.parse('2026-06-21T05:00:00Z') && r.time < Date.parse('2026-06-21T06:00:00Z'));
+    const faulted = two.filter(
+      (r) => r.time > Date.parse('2026-06-21T05:00:00Z') && r.time < Date.parse('2026-06-21T06:00:00Z'),
+    );
     expect(faulted.length).toBeGreaterThan(5);
     expect(faulted.every((r) => r.state === 'FAULT' && r.events === 'GROUND_FAULT' && r.ac_power_w === 0)).toBe(true);
     const resetAt = two.findIndex((r) => r.events?.includes('COUNTER_RESET'));
@@ -98,44 +162,86 @@ describe('simulated fleet on the wire', () => {
     const four = await rowsOf(4);
     expect(four).toHaveLength(288);
     // 06:00 to 06:40 every 5 minutes: 8 bad messages.
-    const rejected = await waitFor('8 rejections', () => influx.rows(`SELECT "reason", "detail" FROM "rejected_message" WHERE "serial" = '${serial(4)}'`), (r) => r.length >= 8);
+    const rejected = await waitFor(
+      '8 rejections',
+      () => influx.rows(`SELECT "reason", "detail" FROM "rejected_message" WHERE "serial" = '${serial(4)}'`),
+      (r) => r.length >= 8,
+    );
     expect(rejected.length).toBe(8);
-    expect(new Set(rejected.map((r) => r.reason))).toEqual(new Set(['malformed_json', 'invalid_reading', 'invalid_payload']));
+    expect(new Set(rejected.map((r) => r.reason))).toEqual(
+      new Set(['malformed_json', 'invalid_reading', 'invalid_payload']),
+    );
   });
 
   it('runs inverters in real time with status, last will and a buffered flush after an outage', async () => {
-    const live = parseScenario(JSON.stringify({ inverters: [{ serial: `${tag}-RT`, province: 'Tehran', dcKwp: 5, acRatedW: 5000 }] }));
+    const live = parseScenario(
+      JSON.stringify({ inverters: [{ serial: `${tag}-RT`, province: 'Tehran', dcKwp: 5, acRatedW: 5000 }] }),
+    );
     const planned = planFleet(live);
     await registerSimulatedFleet(planned, databaseUrl());
-    const fleet = await startRealtimeFleet(planned, { seed: 1, intervalSeconds: 1, credentials: () => fleetMqtt(), log: () => undefined });
+    const fleet = await startRealtimeFleet(planned, {
+      seed: 1,
+      intervalSeconds: 1,
+      credentials: () => fleetMqtt(),
+      log: () => undefined,
+    });
     const connection = fleet.connections.get(`${tag}-RT`)!;
     const base = Date.now() - 60_000;
     fleet.tick(base);
     expect(await connection.drained()).toBe(true);
     const where = `"serial" = '${tag}-RT'`;
     connection.goOffline(); // abrupt: the broker publishes the last will
-    await waitFor('the last will', () => influx.rows(`SELECT "online" FROM "device_status" WHERE ${where} AND "online" = false`), (rows) => rows.length === 1, 30_000);
+    await waitFor(
+      'the last will',
+      () => influx.rows(`SELECT "online" FROM "device_status" WHERE ${where} AND "online" = false`),
+      (rows) => rows.length === 1,
+      30_000,
+    );
     fleet.tick(base + 10_000);
     fleet.tick(base + 20_000);
     expect(connection.buffered).toBe(2);
     await connection.goOnline();
     fleet.tick(base + 30_000);
     await fleet.stop();
-    await waitFor('4 readings', () => countPoints(influx, 'telemetry', where), (n) => n === 4, 30_000);
-    const statuses = await waitFor('online, offline (will), online, offline', () => influx.rows(`SELECT "online" FROM "device_status" WHERE ${where}`), (rows) => rows.length >= 4, 30_000);
+    await waitFor(
+      '4 readings',
+      () => countPoints(influx, 'telemetry', where),
+      (n) => n === 4,
+      30_000,
+    );
+    const statuses = await waitFor(
+      'online, offline (will), online, offline',
+      () => influx.rows(`SELECT "online" FROM "device_status" WHERE ${where}`),
+      (rows) => rows.length >= 4,
+      30_000,
+    );
     expect(statuses.map((s) => s.online)).toEqual([true, false, true, false]);
   });
 
   it('commissions a registered inverter and explains each failure', async () => {
-    const planned = planFleet(parseScenario(JSON.stringify({ inverters: [{ serial: `${tag}-COM`, province: 'Fars', dcKwp: 5, acRatedW: 5000 }] })));
+    const planned = planFleet(
+      parseScenario(
+        JSON.stringify({ inverters: [{ serial: `${tag}-COM`, province: 'Fars', dcKwp: 5, acRatedW: 5000 }] }),
+      ),
+    );
     await registerSimulatedFleet(planned, databaseUrl());
-    const run = (serialNumber: string, password = fleetMqtt().password) => commission({
-      serial: serialNumber, credentials: { ...fleetMqtt(), password }, influx, databaseUrl: databaseUrl(), timeoutMs: 20_000, readings: 5,
-    });
+    const run = (serialNumber: string, password = fleetMqtt().password) =>
+      commission({
+        serial: serialNumber,
+        credentials: { ...fleetMqtt(), password },
+        influx,
+        databaseUrl: databaseUrl(),
+        timeoutMs: 20_000,
+        readings: 5,
+      });
     const passed = await run(`${tag}-COM`);
     expect(passed.checks.map((c) => [c.name, c.ok])).toEqual([
-      ['inverter registered', true], ['broker accepted the credentials', true], ['test burst published (QoS 1)', true],
-      ['readings stored by the platform', true], ['stored under the right installation', true], ['status seen by the platform', true],
+      ['inverter registered', true],
+      ['broker accepted the credentials', true],
+      ['test burst published (QoS 1)', true],
+      ['readings stored by the platform', true],
+      ['stored under the right installation', true],
+      ['status seen by the platform', true],
     ]);
     expect(passed.ok).toBe(true);
 
@@ -145,6 +251,9 @@ describe('simulated fleet on the wire', () => {
     expect(unknown.checks.find((c) => c.name === 'readings stored by the platform')!.detail).toMatch(/unknown_device/);
 
     const refused = await run(`${tag}-COM`, 'wrong-password');
-    expect(refused.checks.find((c) => c.name === 'broker accepted the credentials')).toMatchObject({ ok: false, detail: expect.stringMatching(/Not authorized|Bad username or password/) });
+    expect(refused.checks.find((c) => c.name === 'broker accepted the credentials')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/Not authorized|Bad username or password/),
+    });
   });
 });

@@ -1,6 +1,9 @@
 // RFC 4180 CSV: quoted fields with commas, quotes ("") and line breaks; CRLF or LF; a UTF-8 BOM
 // (Excel's) is dropped. Pure.
-export interface CsvRow { line: number; cells: string[] }
+export interface CsvRow {
+  line: number;
+  cells: string[];
+}
 
 export function parseCsv(text: string): CsvRow[] {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -13,16 +16,26 @@ export function parseCsv(text: string): CsvRow[] {
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
     if (quoted) {
-      if (c === '"' && src[i + 1] === '"') { cell += '"'; i++; }
-      else if (c === '"') quoted = false;
-      else { if (c === '\n') line++; cell += c; }
+      if (c === '"' && src[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else {
+        if (c === '\n') line++;
+        cell += c;
+      }
     } else if (c === '"' && cell === '') quoted = true;
-    else if (c === ',') { cells.push(cell); cell = ''; }
-    else if (c === '\n' || c === '\r') {
+    else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && src[i + 1] === '\n') i++;
       cells.push(cell);
       if (cells.some((x) => x.trim() !== '')) rows.push({ line: rowLine, cells });
-      cells = []; cell = ''; line++; rowLine = line;
+      cells = [];
+      cell = '';
+      line++;
+      rowLine = line;
     } else cell += c;
   }
   if (quoted) throw new Error(`line ${rowLine}: a quoted field is not closed`);

@@ -9,39 +9,92 @@ import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
 import { badField, HttpError } from '../errors';
 import { isoDay, parseDay } from '../schemas';
 import { createShare, updateShare } from '../share-service';
-import { parseCsv } from './csv';
+import { type CsvRow, parseCsv } from './csv';
 
 export const IMPORT_KINDS = ['beneficiaries', 'installations', 'inverters', 'shares'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 /** CSV column -> API field, per kind; the first column is the natural key. */
 const COLUMNS: Record<ImportKind, Record<string, string>> = {
-  beneficiaries: { national_code: 'nationalCode', full_name: 'fullName', mobile: 'mobile', sheba: 'sheba', province: 'province', target_group: 'targetGroup' },
-  installations: { code: 'code', name: 'name', province: 'province', latitude: 'latitude', longitude: 'longitude', dc_kwp: 'dcCapacityKwp', ac_kw: 'acRatingKw', commissioned_on: 'commissionedOn', status: 'status' },
+  beneficiaries: {
+    national_code: 'nationalCode',
+    full_name: 'fullName',
+    mobile: 'mobile',
+    sheba: 'sheba',
+    province: 'province',
+    target_group: 'targetGroup',
+  },
+  installations: {
+    code: 'code',
+    name: 'name',
+    province: 'province',
+    latitude: 'latitude',
+    longitude: 'longitude',
+    dc_kwp: 'dcCapacityKwp',
+    ac_kw: 'acRatingKw',
+    commissioned_on: 'commissionedOn',
+    status: 'status',
+  },
   inverters: { serial: 'serial', installation_code: 'installationId', rated_ac_w: 'ratedAcW', model: 'model' },
-  shares: { national_code: 'beneficiaryId', installation_code: 'installationId', weight_w: 'weightW', valid_from: 'validFrom', valid_until: 'validUntil' },
+  shares: {
+    national_code: 'beneficiaryId',
+    installation_code: 'installationId',
+    weight_w: 'weightW',
+    valid_from: 'validFrom',
+    valid_until: 'validUntil',
+  },
 };
 /** The columns that identify a row; a file naming the same record twice is a mistake. */
-const NATURAL_KEY: Record<ImportKind, string[]> = { beneficiaries: ['national_code'], installations: ['code'], inverters: ['serial'], shares: ['national_code', 'installation_code', 'valid_from'] };
+const NATURAL_KEY: Record<ImportKind, string[]> = {
+  beneficiaries: ['national_code'],
+  installations: ['code'],
+  inverters: ['serial'],
+  shares: ['national_code', 'installation_code', 'valid_from'],
+};
 const OPTIONAL = new Set(['mobile', 'sheba', 'commissioned_on', 'status', 'valid_until']);
-const TARGET_GROUPS = ['WOMAN_HEAD_OF_HOUSEHOLD', 'PERSON_WITH_DISABILITY', 'RECOVERED_FROM_ADDICTION', 'INDEPENDENT_YOUNG_ADULT', 'OTHER'];
+const TARGET_GROUPS = [
+  'WOMAN_HEAD_OF_HOUSEHOLD',
+  'PERSON_WITH_DISABILITY',
+  'RECOVERED_FROM_ADDICTION',
+  'INDEPENDENT_YOUNG_ADULT',
+  'OTHER',
+];
 const INSTALLATION_STATUSES = ['PLANNED', 'COMMISSIONED', 'SUSPENDED', 'DECOMMISSIONED'];
 
-export interface RowError { line: number; column: string; reason: string }
-export interface ImportReport { kind: ImportKind; dryRun: boolean; rows: number; created: number; updated: number; unchanged: number; errors: RowError[]; newInverters: string[] }
-export interface ImportOptions { dryRun: boolean; actor: string; onProgress?: (done: number, total: number) => void }
+export interface RowError {
+  line: number;
+  column: string;
+  reason: string;
+}
+export interface ImportReport {
+  kind: ImportKind;
+  dryRun: boolean;
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  errors: RowError[];
+  newInverters: string[];
+}
+export interface ImportOptions {
+  dryRun: boolean;
+  actor: string;
+  onProgress?: (done: number, total: number) => void;
+}
 
 type Tx = Prisma.TransactionClient;
 type Cells = Record<string, string>;
 
 const number = (field: string, raw: string, min: number, max: number, integer = false) => {
   const v = Number(toAsciiDigits(raw).replace(/[٬,]/g, ''));
-  if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) throw badField(field, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got '${raw}'`);
+  if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)))
+    throw badField(field, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got '${raw}'`);
   return v;
 };
 const date = (field: string, raw: string) => {
   const s = toAsciiDigits(raw).trim();
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(parseDay(s).getTime())) throw badField(field, `must be a date YYYY-MM-DD, got '${raw}'`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(parseDay(s).getTime()))
+    throw badField(field, `must be a date YYYY-MM-DD, got '${raw}'`);
   return parseDay(s);
 };
 const pick = (field: string, raw: string, allowed: string[]) => {
@@ -51,12 +104,19 @@ const pick = (field: string, raw: string, allowed: string[]) => {
 };
 
 class Importer {
-  created = 0; updated = 0; unchanged = 0;
+  created = 0;
+  updated = 0;
+  unchanged = 0;
   readonly newInverters: string[] = [];
   private provinces = new Map<string, number>();
-  constructor(private readonly tx: Tx, private readonly actor: string) {}
+  constructor(
+    private readonly tx: Tx,
+    private readonly actor: string,
+  ) {}
 
-  async init() { this.provinces = new Map((await this.tx.province.findMany()).map((p) => [p.code, p.id])); }
+  async init() {
+    this.provinces = new Map((await this.tx.province.findMany()).map((p) => [p.code, p.id]));
+  }
 
   private province(raw: string) {
     const id = this.provinces.get(raw.trim().toLowerCase());
@@ -68,17 +128,57 @@ class Importer {
     if (!row) throw badField(field, `no installation with code '${code}'`);
     return row.id;
   }
-  private async record(action: 'create' | 'update', entity: string, entityId: string | number, before: unknown, after: unknown) {
-    if (action === 'create') this.created++; else this.updated++;
-    await this.tx.auditLog.create({ data: { actor: this.actor, action: `import_${action}`, entity, entityId: String(entityId), before: before as never, after: JSON.parse(JSON.stringify(after)) } });
+  private async record(
+    action: 'create' | 'update',
+    entity: string,
+    entityId: string | number,
+    before: unknown,
+    after: unknown,
+  ) {
+    if (action === 'create') this.created++;
+    else this.updated++;
+    await this.tx.auditLog.create({
+      data: {
+        actor: this.actor,
+        action: `import_${action}`,
+        entity,
+        entityId: String(entityId),
+        before: before as never,
+        after: JSON.parse(JSON.stringify(after)),
+      },
+    });
   }
   /** Creates or updates by natural key; identical rows are left untouched. */
-  private async upsert<T extends Record<string, unknown>>(entity: string, key: string, existing: T | null, wanted: Record<string, unknown>, create: () => Promise<unknown>, update: () => Promise<unknown>) {
-    if (!existing) { await create(); await this.record('create', entity, key, null, wanted); return; }
-    const same = Object.entries(wanted).every(([k, v]) => String(existing[k] instanceof Date ? isoDay(existing[k] as Date) : existing[k] ?? null) === String(v instanceof Date ? isoDay(v) : v ?? null));
-    if (same) { this.unchanged++; return; }
+  private async upsert<T extends Record<string, unknown>>(
+    entity: string,
+    key: string,
+    existing: T | null,
+    wanted: Record<string, unknown>,
+    create: () => Promise<unknown>,
+    update: () => Promise<unknown>,
+  ) {
+    if (!existing) {
+      await create();
+      await this.record('create', entity, key, null, wanted);
+      return;
+    }
+    const same = Object.entries(wanted).every(
+      ([k, v]) =>
+        String(existing[k] instanceof Date ? isoDay(existing[k] as Date) : (existing[k] ?? null)) ===
+        String(v instanceof Date ? isoDay(v) : (v ?? null)),
+    );
+    if (same) {
+      this.unchanged++;
+      return;
+    }
     await update();
-    await this.record('update', entity, key, JSON.parse(JSON.stringify(existing, (_k, v) => (typeof v === 'bigint' ? String(v) : v))), wanted);
+    await this.record(
+      'update',
+      entity,
+      key,
+      JSON.parse(JSON.stringify(existing, (_k, v) => (typeof v === 'bigint' ? String(v) : v))),
+      wanted,
+    );
   }
 
   async apply(kind: ImportKind, c: Cells): Promise<void> {
@@ -87,96 +187,193 @@ class Importer {
       const nationalCode = nationalCodeOf(c.national_code!);
       const fullName = c.full_name!.trim();
       if (!fullName) throw badField('fullName', 'is required');
-      const wanted = { fullName, mobile: mobileOf(c.mobile) ?? null, sheba: shebaOf(c.sheba) ?? null, provinceId: this.province(c.province!), targetGroup: pick('targetGroup', c.target_group!, TARGET_GROUPS) };
+      const wanted = {
+        fullName,
+        mobile: mobileOf(c.mobile) ?? null,
+        sheba: shebaOf(c.sheba) ?? null,
+        provinceId: this.province(c.province!),
+        targetGroup: pick('targetGroup', c.target_group!, TARGET_GROUPS),
+      };
       const existing = await tx.beneficiary.findUnique({ where: { nationalCode } });
-      await this.upsert('beneficiary', nationalCode, existing, wanted,
+      await this.upsert(
+        'beneficiary',
+        nationalCode,
+        existing,
+        wanted,
         () => tx.beneficiary.create({ data: { nationalCode, ...wanted, targetGroup: wanted.targetGroup as never } }),
-        () => tx.beneficiary.update({ where: { nationalCode }, data: { ...wanted, targetGroup: wanted.targetGroup as never } }));
+        () =>
+          tx.beneficiary.update({
+            where: { nationalCode },
+            data: { ...wanted, targetGroup: wanted.targetGroup as never },
+          }),
+      );
     } else if (kind === 'installations') {
       const code = c.code!.trim();
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(code)) throw badField('code', `'${code}' is not a valid installation code`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(code))
+        throw badField('code', `'${code}' is not a valid installation code`);
       const wanted = {
-        name: c.name!.trim() || (() => { throw badField('name', 'is required'); })(), provinceId: this.province(c.province!),
-        latitude: number('latitude', c.latitude!, 24, 40.5), longitude: number('longitude', c.longitude!, 44, 63.5),
-        dcCapacityKwp: number('dcCapacityKwp', c.dc_kwp!, 0.001, 100_000), acRatingKw: number('acRatingKw', c.ac_kw!, 0.001, 100_000),
+        name:
+          c.name!.trim() ||
+          (() => {
+            throw badField('name', 'is required');
+          })(),
+        provinceId: this.province(c.province!),
+        latitude: number('latitude', c.latitude!, 24, 40.5),
+        longitude: number('longitude', c.longitude!, 44, 63.5),
+        dcCapacityKwp: number('dcCapacityKwp', c.dc_kwp!, 0.001, 100_000),
+        acRatingKw: number('acRatingKw', c.ac_kw!, 0.001, 100_000),
         commissionedOn: c.commissioned_on?.trim() ? date('commissionedOn', c.commissioned_on) : null,
         status: c.status?.trim() ? pick('status', c.status, INSTALLATION_STATUSES) : 'PLANNED',
       };
       const existing = await tx.installation.findUnique({ where: { code } });
-      await this.upsert('installation', code, existing, wanted,
+      await this.upsert(
+        'installation',
+        code,
+        existing,
+        wanted,
         () => tx.installation.create({ data: { code, ...wanted, status: wanted.status as never } }),
-        () => tx.installation.update({ where: { code }, data: { ...wanted, status: wanted.status as never } }));
+        () => tx.installation.update({ where: { code }, data: { ...wanted, status: wanted.status as never } }),
+      );
     } else if (kind === 'inverters') {
       const serial = c.serial!.trim();
       if (!new RegExp(SERIAL_PATTERN).test(serial)) throw badField('serial', `'${serial}' is not a valid serial`);
-      const wanted = { installationId: await this.installationId('installationId', c.installation_code!), ratedAcW: number('ratedAcW', c.rated_ac_w!, 1, 100_000_000, true), model: c.model!.trim() || 'unknown' };
+      const wanted = {
+        installationId: await this.installationId('installationId', c.installation_code!),
+        ratedAcW: number('ratedAcW', c.rated_ac_w!, 1, 100_000_000, true),
+        model: c.model!.trim() || 'unknown',
+      };
       const existing = await tx.inverter.findUnique({ where: { serial } });
-      await this.upsert('inverter', serial, existing, wanted,
-        async () => { await tx.inverter.create({ data: { serial, ...wanted } }); this.newInverters.push(serial); },
-        () => tx.inverter.update({ where: { serial }, data: wanted }));
+      await this.upsert(
+        'inverter',
+        serial,
+        existing,
+        wanted,
+        async () => {
+          await tx.inverter.create({ data: { serial, ...wanted } });
+          this.newInverters.push(serial);
+        },
+        () => tx.inverter.update({ where: { serial }, data: wanted }),
+      );
     } else {
       const person = await tx.beneficiary.findUnique({ where: { nationalCode: nationalCodeOf(c.national_code!) } });
       if (!person) throw badField('beneficiaryId', `no beneficiary with national code '${c.national_code}'`);
       const installationId = await this.installationId('installationId', c.installation_code!);
       const validFrom = date('validFrom', c.valid_from!);
-      const wanted = { weightW: number('weightW', c.weight_w!, 1, 100_000_000, true), validUntil: c.valid_until?.trim() ? date('validUntil', c.valid_until) : null };
+      const wanted = {
+        weightW: number('weightW', c.weight_w!, 1, 100_000_000, true),
+        validUntil: c.valid_until?.trim() ? date('validUntil', c.valid_until) : null,
+      };
       const existing = await tx.share.findFirst({ where: { beneficiaryId: person.id, installationId, validFrom } });
-      await this.upsert('share', `${person.id}/${installationId}/${isoDay(validFrom)}`, existing, wanted,
+      await this.upsert(
+        'share',
+        `${person.id}/${installationId}/${isoDay(validFrom)}`,
+        existing,
+        wanted,
         () => createShare(tx, { beneficiaryId: person.id, installationId, validFrom, ...wanted }),
-        () => updateShare(tx, existing!.id, wanted));
+        () => updateShare(tx, existing!.id, wanted),
+      );
     }
   }
 }
 
 class Rollback extends Error {}
 
-export async function runImport(prisma: PrismaClient, kind: ImportKind, text: string, options: ImportOptions): Promise<ImportReport> {
-  const report: ImportReport = { kind, dryRun: options.dryRun, rows: 0, created: 0, updated: 0, unchanged: 0, errors: [], newInverters: [] };
-  let rows;
-  try { rows = parseCsv(text); } catch (error) { report.errors.push({ line: 0, column: '', reason: (error as Error).message }); return report; }
+export async function runImport(
+  prisma: PrismaClient,
+  kind: ImportKind,
+  text: string,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const report: ImportReport = {
+    kind,
+    dryRun: options.dryRun,
+    rows: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    errors: [],
+    newInverters: [],
+  };
+  let rows: CsvRow[];
+  try {
+    rows = parseCsv(text);
+  } catch (error) {
+    report.errors.push({ line: 0, column: '', reason: (error as Error).message });
+    return report;
+  }
   const [header, ...body] = rows;
   const columns = COLUMNS[kind];
   const names = header?.cells.map((h) => h.trim().toLowerCase()) ?? [];
   const missing = Object.keys(columns).filter((c) => !OPTIONAL.has(c) && !names.includes(c));
   if (!header || missing.length > 0) {
-    report.errors.push({ line: header?.line ?? 1, column: missing.join(', '), reason: `header must name the columns ${Object.keys(columns).join(', ')} (optional: ${[...OPTIONAL].filter((c) => c in columns).join(', ')}); missing ${missing.join(', ')}` });
+    report.errors.push({
+      line: header?.line ?? 1,
+      column: missing.join(', '),
+      reason: `header must name the columns ${Object.keys(columns).join(', ')} (optional: ${[...OPTIONAL].filter((c) => c in columns).join(', ')}); missing ${missing.join(', ')}`,
+    });
     return report;
   }
   const unknown = names.filter((n) => !(n in columns));
-  if (unknown.length > 0) report.errors.push({ line: header.line, column: unknown.join(', '), reason: 'unknown column' });
+  if (unknown.length > 0)
+    report.errors.push({ line: header.line, column: unknown.join(', '), reason: 'unknown column' });
   report.rows = body.length;
   const columnOf = Object.fromEntries(Object.entries(columns).map(([column, field]) => [field, column]));
 
   try {
-    await prisma.$transaction(async (tx) => {
-      const importer = new Importer(tx, options.actor);
-      await importer.init();
-      const seen = new Map<string, number>();
-      for (const [i, row] of body.entries()) {
-        const cells: Cells = Object.fromEntries(names.map((n, k) => [n, row.cells[k] ?? '']));
-        const key = NATURAL_KEY[kind].map((c) => toAsciiDigits(cells[c] ?? '').trim().toLowerCase()).join('|');
-        const earlier = seen.get(key);
-        if (earlier !== undefined) {
-          report.errors.push({ line: row.line, column: NATURAL_KEY[kind].join(', '), reason: `duplicates line ${earlier}` });
-          continue;
+    await prisma.$transaction(
+      async (tx) => {
+        const importer = new Importer(tx, options.actor);
+        await importer.init();
+        const seen = new Map<string, number>();
+        for (const [i, row] of body.entries()) {
+          const cells: Cells = Object.fromEntries(names.map((n, k) => [n, row.cells[k] ?? '']));
+          const key = NATURAL_KEY[kind]
+            .map((c) =>
+              toAsciiDigits(cells[c] ?? '')
+                .trim()
+                .toLowerCase(),
+            )
+            .join('|');
+          const earlier = seen.get(key);
+          if (earlier !== undefined) {
+            report.errors.push({
+              line: row.line,
+              column: NATURAL_KEY[kind].join(', '),
+              reason: `duplicates line ${earlier}`,
+            });
+            continue;
+          }
+          seen.set(key, row.line);
+          // Savepoint per row: a refused row (e.g. a share over capacity) must not abort the others' checks.
+          await tx.$executeRawUnsafe('SAVEPOINT import_row');
+          try {
+            await importer.apply(kind, cells);
+            await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_row');
+          } catch (error) {
+            await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_row');
+            const field = error instanceof HttpError ? error.field : undefined;
+            const message =
+              error instanceof HttpError
+                ? error.message.replace(/^[\w.]+: /, '')
+                : ((error as Error).message.split('\n').pop() ?? 'refused');
+            report.errors.push({
+              line: row.line,
+              column: (field && columnOf[field]) ?? field ?? '',
+              reason: /Unique constraint|already exists/.test(message) ? 'duplicates another row' : message,
+            });
+          }
+          options.onProgress?.(i + 1, body.length);
         }
-        seen.set(key, row.line);
-        // Savepoint per row: a refused row (e.g. a share over capacity) must not abort the others' checks.
-        await tx.$executeRawUnsafe('SAVEPOINT import_row');
-        try {
-          await importer.apply(kind, cells);
-          await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_row');
-        } catch (error) {
-          await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_row');
-          const field = error instanceof HttpError ? error.field : undefined;
-          const message = error instanceof HttpError ? error.message.replace(/^[\w.]+: /, '') : (error as Error).message.split('\n').pop() ?? 'refused';
-          report.errors.push({ line: row.line, column: (field && columnOf[field]) ?? field ?? '', reason: /Unique constraint|already exists/.test(message) ? 'duplicates another row' : message });
-        }
-        options.onProgress?.(i + 1, body.length);
-      }
-      Object.assign(report, { created: importer.created, updated: importer.updated, unchanged: importer.unchanged, newInverters: importer.newInverters });
-      if (options.dryRun || report.errors.length > 0) throw new Rollback();
-    }, { timeout: 30 * 60_000, maxWait: 30_000 });
+        Object.assign(report, {
+          created: importer.created,
+          updated: importer.updated,
+          unchanged: importer.unchanged,
+          newInverters: importer.newInverters,
+        });
+        if (options.dryRun || report.errors.length > 0) throw new Rollback();
+      },
+      { timeout: 30 * 60_000, maxWait: 30_000 },
+    );
   } catch (error) {
     if (!(error instanceof Rollback)) throw error;
     if (!options.dryRun) Object.assign(report, { created: 0, updated: 0, unchanged: 0, newInverters: [] }); // nothing was written

@@ -11,7 +11,9 @@ export type Principal =
   | { kind: 'beneficiary'; beneficiaryId: number };
 
 declare module 'fastify' {
-  interface FastifyRequest { principal: Principal | null }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
   interface FastifyInstance {
     // Route `onRequest` guards: they run before the body is parsed and validated.
     staffOnly: (...roles: Role[]) => onRequestAsyncHookHandler;
@@ -19,59 +21,78 @@ declare module 'fastify' {
   }
 }
 
-export const actorOf = (p: Principal | null) => (p === null ? 'anonymous' : p.kind === 'staff' ? `user:${p.username}` : `beneficiary:${p.beneficiaryId}`);
+export const actorOf = (p: Principal | null) =>
+  p === null ? 'anonymous' : p.kind === 'staff' ? `user:${p.username}` : `beneficiary:${p.beneficiaryId}`;
 
 /** Resolved sessions are cached this long: a revoked token elsewhere is honoured at most this long. */
 export const SESSION_CACHE_MS = 10_000;
 const SESSION_CACHE_MAX = 50_000;
 
 declare module 'fastify' {
-  interface FastifyInstance { forgetSession: (token: string) => void }
+  interface FastifyInstance {
+    forgetSession: (token: string) => void;
+  }
 }
 
-export default fp(async (app) => {
-  const cache = new Map<string, { principal: Principal | null; until: number }>();
-  app.decorate('forgetSession', (token: string) => { cache.delete(tokenHash(token)); });
-
-  // On every uncached request: one plain query rather than the query builder.
-  async function resolve(hash: string): Promise<Principal | null> {
-    const { rows: [row] } = await app.sql.query<{ userId: number | null; username: string | null; role: Role | null; beneficiaryId: number | null }>({
-      name: 'resolve-session',
-      text: `SELECT u.id AS "userId", u.username, u.role::text AS role, s.beneficiary_id AS "beneficiaryId"
-             FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > now()`,
-      values: [hash],
+export default fp(
+  async (app) => {
+    const cache = new Map<string, { principal: Principal | null; until: number }>();
+    app.decorate('forgetSession', (token: string) => {
+      cache.delete(tokenHash(token));
     });
-    if (!row) return null;
-    if (row.userId !== null) return { kind: 'staff', userId: row.userId, username: row.username!, role: row.role! };
-    return row.beneficiaryId !== null ? { kind: 'beneficiary', beneficiaryId: row.beneficiaryId } : null;
-  }
 
-  app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    const header = request.headers.authorization;
-    if (!header?.startsWith('Bearer ')) return;
-    const hash = tokenHash(header.slice(7).trim());
-    const now = Date.now();
-    const cached = cache.get(hash);
-    if (cached && cached.until > now) { request.principal = cached.principal; return; }
-    const principal = await resolve(hash);
-    if (cache.size >= SESSION_CACHE_MAX) cache.clear();
-    // Jittered lifetimes: sessions cached together must not all expire (and hit the database) together.
-    cache.set(hash, { principal, until: now + SESSION_CACHE_MS * (0.5 + Math.random() / 2) });
-    request.principal = principal;
-  });
-
-  const requireSignedIn = (request: FastifyRequest) => {
-    if (!request.principal) throw new HttpError(401, 'sign in first: send Authorization: Bearer <token>');
-    return request.principal;
-  };
-  app.decorate('staffOnly', (...roles: Role[]) => async (request: FastifyRequest, _reply: FastifyReply) => {
-    const principal = requireSignedIn(request);
-    if (principal.kind !== 'staff' || (principal.role !== 'ADMIN' && !roles.includes(principal.role))) {
-      throw new HttpError(403, `this needs one of the roles ${['ADMIN', ...roles].join(', ')}`);
+    // On every uncached request: one plain query rather than the query builder.
+    async function resolve(hash: string): Promise<Principal | null> {
+      const {
+        rows: [row],
+      } = await app.sql.query<{
+        userId: number | null;
+        username: string | null;
+        role: Role | null;
+        beneficiaryId: number | null;
+      }>({
+        name: 'resolve-session',
+        text: `SELECT u.id AS "userId", u.username, u.role::text AS role, s.beneficiary_id AS "beneficiaryId"
+             FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > now()`,
+        values: [hash],
+      });
+      if (!row) return null;
+      if (row.userId !== null) return { kind: 'staff', userId: row.userId, username: row.username!, role: row.role! };
+      return row.beneficiaryId !== null ? { kind: 'beneficiary', beneficiaryId: row.beneficiaryId } : null;
     }
-  });
-  app.decorate('beneficiaryOnly', async (request: FastifyRequest) => {
-    if (requireSignedIn(request).kind !== 'beneficiary') throw new HttpError(403, 'this is for beneficiaries signed in with their national code');
-  });
-}, { name: 'auth', dependencies: ['prisma'] });
+
+    app.decorateRequest('principal', null);
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      const header = request.headers.authorization;
+      if (!header?.startsWith('Bearer ')) return;
+      const hash = tokenHash(header.slice(7).trim());
+      const now = Date.now();
+      const cached = cache.get(hash);
+      if (cached && cached.until > now) {
+        request.principal = cached.principal;
+        return;
+      }
+      const principal = await resolve(hash);
+      if (cache.size >= SESSION_CACHE_MAX) cache.clear();
+      // Jittered lifetimes: sessions cached together must not all expire (and hit the database) together.
+      cache.set(hash, { principal, until: now + SESSION_CACHE_MS * (0.5 + Math.random() / 2) });
+      request.principal = principal;
+    });
+
+    const requireSignedIn = (request: FastifyRequest) => {
+      if (!request.principal) throw new HttpError(401, 'sign in first: send Authorization: Bearer <token>');
+      return request.principal;
+    };
+    app.decorate('staffOnly', (...roles: Role[]) => async (request: FastifyRequest, _reply: FastifyReply) => {
+      const principal = requireSignedIn(request);
+      if (principal.kind !== 'staff' || (principal.role !== 'ADMIN' && !roles.includes(principal.role))) {
+        throw new HttpError(403, `this needs one of the roles ${['ADMIN', ...roles].join(', ')}`);
+      }
+    });
+    app.decorate('beneficiaryOnly', async (request: FastifyRequest) => {
+      if (requireSignedIn(request).kind !== 'beneficiary')
+        throw new HttpError(403, 'this is for beneficiaries signed in with their national code');
+    });
+  },
+  { name: 'auth', dependencies: ['prisma'] },
+);

@@ -4,14 +4,24 @@ import type { MqttConfig } from '../../../lib/config';
 import { BrokerAdmin } from '../../../lib/mqtt/broker-admin';
 
 declare module 'fastify' {
-  interface FastifyInstance { brokerAdmin: () => Promise<BrokerAdmin> }
+  interface FastifyInstance {
+    brokerAdmin: () => Promise<BrokerAdmin>;
+  }
 }
 
-export default fp<{ mqttAdmin: MqttConfig }>(async (app, { mqttAdmin }) => {
-  let admin: Promise<BrokerAdmin> | null = null;
-  app.decorate('brokerAdmin', () => {
-    admin ??= BrokerAdmin.connect(mqttAdmin).catch((error: Error) => { admin = null; throw error; });
-    return admin;
-  });
-  app.addHook('onClose', async () => { if (admin) await (await admin.catch(() => null))?.close(); });
-}, { name: 'broker' });
+export default fp<{ mqttAdmin: MqttConfig }>(
+  async (app, { mqttAdmin }) => {
+    let admin: Promise<BrokerAdmin> | null = null;
+    app.decorate('brokerAdmin', () => {
+      admin ??= BrokerAdmin.connect(mqttAdmin).catch((error: Error) => {
+        admin = null;
+        throw error;
+      });
+      return admin;
+    });
+    app.addHook('onClose', async () => {
+      if (admin) await (await admin.catch(() => null))?.close();
+    });
+  },
+  { name: 'broker' },
+);

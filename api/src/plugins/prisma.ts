@@ -5,13 +5,21 @@ import pg from 'pg';
 import { createPrisma, type PrismaClient } from '../../../lib/db';
 
 declare module 'fastify' {
-  interface FastifyInstance { prisma: PrismaClient; sql: pg.Pool }
+  interface FastifyInstance {
+    prisma: PrismaClient;
+    sql: pg.Pool;
+  }
 }
 
-export default fp<{ databaseUrl: string }>(async (app, { databaseUrl }) => {
-  const prisma = createPrisma(databaseUrl);
-  const sql = new pg.Pool({ connectionString: databaseUrl, max: 10 });
-  app.decorate('prisma', prisma);
-  app.decorate('sql', sql);
-  app.addHook('onClose', async () => { await Promise.all([prisma.$disconnect(), sql.end()]); });
-}, { name: 'prisma' });
+export default fp<{ databaseUrl: string }>(
+  async (app, { databaseUrl }) => {
+    const prisma = createPrisma(databaseUrl);
+    const sql = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    app.decorate('prisma', prisma);
+    app.decorate('sql', sql);
+    app.addHook('onClose', async () => {
+      await Promise.all([prisma.$disconnect(), sql.end()]);
+    });
+  },
+  { name: 'prisma' },
+);

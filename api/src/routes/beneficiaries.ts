@@ -7,11 +7,24 @@ import { badField, ErrorBody, notFound } from '../errors';
 import { hashSecret } from '../passwords';
 import { IdParam, PageQuery, pageOf, oneOf, paged } from '../schemas';
 
-export const TargetGroup = oneOf(['WOMAN_HEAD_OF_HOUSEHOLD', 'PERSON_WITH_DISABILITY', 'RECOVERED_FROM_ADDICTION', 'INDEPENDENT_YOUNG_ADULT', 'OTHER']);
+export const TargetGroup = oneOf([
+  'WOMAN_HEAD_OF_HOUSEHOLD',
+  'PERSON_WITH_DISABILITY',
+  'RECOVERED_FROM_ADDICTION',
+  'INDEPENDENT_YOUNG_ADULT',
+  'OTHER',
+]);
 const Status = oneOf(['ACTIVE', 'SUSPENDED', 'EXITED']);
 const Beneficiary = Type.Object({
-  id: Type.Integer(), nationalCode: Type.String(), fullName: Type.String(), mobile: Type.Union([Type.String(), Type.Null()]), sheba: Type.Union([Type.String(), Type.Null()]),
-  province: Type.String(), targetGroup: TargetGroup, status: Status, hasPin: Type.Boolean(),
+  id: Type.Integer(),
+  nationalCode: Type.String(),
+  fullName: Type.String(),
+  mobile: Type.Union([Type.String(), Type.Null()]),
+  sheba: Type.Union([Type.String(), Type.Null()]),
+  province: Type.String(),
+  targetGroup: TargetGroup,
+  status: Status,
+  hasPin: Type.Boolean(),
 });
 const Editable = {
   fullName: Type.String({ minLength: 1, maxLength: 200 }),
@@ -21,78 +34,189 @@ const Editable = {
   targetGroup: TargetGroup,
   status: Status,
 };
-const Create = Type.Object({ nationalCode: Type.String({ maxLength: 20 }), ...Editable, mobile: Type.Optional(Editable.mobile), sheba: Type.Optional(Editable.sheba), status: Type.Optional(Status) }, { additionalProperties: false });
+const Create = Type.Object(
+  {
+    nationalCode: Type.String({ maxLength: 20 }),
+    ...Editable,
+    mobile: Type.Optional(Editable.mobile),
+    sheba: Type.Optional(Editable.sheba),
+    status: Type.Optional(Status),
+  },
+  { additionalProperties: false },
+);
 const Update = Type.Partial(Type.Object(Editable), { additionalProperties: false });
 
-type Row = { id: number; nationalCode: string; fullName: string; mobile: string | null; sheba: string | null; province: { code: string }; targetGroup: string; status: string; pinHash: string | null };
+type Row = {
+  id: number;
+  nationalCode: string;
+  fullName: string;
+  mobile: string | null;
+  sheba: string | null;
+  province: { code: string };
+  targetGroup: string;
+  status: string;
+  pinHash: string | null;
+};
 export const toBeneficiary = (r: Row): Static<typeof Beneficiary> => ({
-  id: r.id, nationalCode: r.nationalCode, fullName: r.fullName, mobile: r.mobile, sheba: r.sheba, province: r.province.code,
-  targetGroup: r.targetGroup as Static<typeof TargetGroup>, status: r.status as Static<typeof Status>, hasPin: r.pinHash !== null,
+  id: r.id,
+  nationalCode: r.nationalCode,
+  fullName: r.fullName,
+  mobile: r.mobile,
+  sheba: r.sheba,
+  province: r.province.code,
+  targetGroup: r.targetGroup as Static<typeof TargetGroup>,
+  status: r.status as Static<typeof Status>,
+  hasPin: r.pinHash !== null,
 });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
-
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { province: { select: { code: true } } } as const;
-  const provinceId = async (code: string) => (await app.prisma.province.findUnique({ where: { code } }))?.id ?? (() => { throw badField('province', `unknown province code '${code}'`); })();
+  const provinceId = async (code: string) =>
+    (await app.prisma.province.findUnique({ where: { code } }))?.id ??
+    (() => {
+      throw badField('province', `unknown province code '${code}'`);
+    })();
 
-  app.get('/beneficiaries', {
-    onRequest: app.staffOnly('OPERATOR'),
-    schema: { tags: ['beneficiaries'], querystring: Type.Composite([PageQuery, Type.Object({ province: Type.Optional(Type.String()), status: Type.Optional(Status), targetGroup: Type.Optional(TargetGroup), q: Type.Optional(Type.String({ maxLength: 100 })) })]), response: { 200: pageOf(Beneficiary), ...errors } },
-  }, async (request) => {
-    const { province, status, targetGroup, q } = request.query;
-    const where = { ...(province ? { province: { code: province } } : {}), ...(status ? { status } : {}), ...(targetGroup ? { targetGroup } : {}), ...(q ? { fullName: { contains: q, mode: 'insensitive' as const } } : {}) };
-    return paged(request.query, (window) => app.prisma.beneficiary.findMany({ where, include, orderBy: { id: 'asc' }, ...window }), () => app.prisma.beneficiary.count({ where }), toBeneficiary);
-  });
+  app.get(
+    '/beneficiaries',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['beneficiaries'],
+        querystring: Type.Composite([
+          PageQuery,
+          Type.Object({
+            province: Type.Optional(Type.String()),
+            status: Type.Optional(Status),
+            targetGroup: Type.Optional(TargetGroup),
+            q: Type.Optional(Type.String({ maxLength: 100 })),
+          }),
+        ]),
+        response: { 200: pageOf(Beneficiary), ...errors },
+      },
+    },
+    async (request) => {
+      const { province, status, targetGroup, q } = request.query;
+      const where = {
+        ...(province ? { province: { code: province } } : {}),
+        ...(status ? { status } : {}),
+        ...(targetGroup ? { targetGroup } : {}),
+        ...(q ? { fullName: { contains: q, mode: 'insensitive' as const } } : {}),
+      };
+      return paged(
+        request.query,
+        (window) => app.prisma.beneficiary.findMany({ where, include, orderBy: { id: 'asc' }, ...window }),
+        () => app.prisma.beneficiary.count({ where }),
+        toBeneficiary,
+      );
+    },
+  );
 
-  app.get('/beneficiaries/:id', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], params: IdParam, response: { 200: Beneficiary, ...errors } } }, async (request) => {
-    const row = await app.prisma.beneficiary.findUnique({ where: { id: request.params.id }, include });
-    if (!row) throw notFound('beneficiary');
-    return toBeneficiary(row);
-  });
+  app.get(
+    '/beneficiaries/:id',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: { tags: ['beneficiaries'], params: IdParam, response: { 200: Beneficiary, ...errors } },
+    },
+    async (request) => {
+      const row = await app.prisma.beneficiary.findUnique({ where: { id: request.params.id }, include });
+      if (!row) throw notFound('beneficiary');
+      return toBeneficiary(row);
+    },
+  );
 
-  app.post('/beneficiaries', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], body: Create, response: { 201: Beneficiary, ...errors } } }, async (request, reply) => {
-    const b = request.body;
-    const data = {
-      nationalCode: nationalCodeOf(b.nationalCode), fullName: b.fullName.trim(), targetGroup: b.targetGroup, status: b.status ?? 'ACTIVE',
-      mobile: mobileOf(b.mobile) ?? null, sheba: shebaOf(b.sheba) ?? null, provinceId: await provinceId(b.province),
-    };
-    const row = await app.prisma.$transaction(async (tx) => {
-      const created = await tx.beneficiary.create({ data, include });
-      await app.audit(request, { action: 'create', entity: 'beneficiary', entityId: created.id, after: toBeneficiary(created) }, tx);
-      return created;
-    });
-    return reply.code(201).send(toBeneficiary(row));
-  });
+  app.post(
+    '/beneficiaries',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: { tags: ['beneficiaries'], body: Create, response: { 201: Beneficiary, ...errors } },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const data = {
+        nationalCode: nationalCodeOf(b.nationalCode),
+        fullName: b.fullName.trim(),
+        targetGroup: b.targetGroup,
+        status: b.status ?? 'ACTIVE',
+        mobile: mobileOf(b.mobile) ?? null,
+        sheba: shebaOf(b.sheba) ?? null,
+        provinceId: await provinceId(b.province),
+      };
+      const row = await app.prisma.$transaction(async (tx) => {
+        const created = await tx.beneficiary.create({ data, include });
+        await app.audit(
+          request,
+          { action: 'create', entity: 'beneficiary', entityId: created.id, after: toBeneficiary(created) },
+          tx,
+        );
+        return created;
+      });
+      return reply.code(201).send(toBeneficiary(row));
+    },
+  );
 
-  app.patch('/beneficiaries/:id', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['beneficiaries'], params: IdParam, body: Update, response: { 200: Beneficiary, ...errors } } }, async (request) => {
-    const b = request.body;
-    const data = {
-      ...(b.fullName !== undefined ? { fullName: b.fullName.trim() } : {}), ...(b.targetGroup ? { targetGroup: b.targetGroup } : {}), ...(b.status ? { status: b.status } : {}),
-      ...(b.mobile !== undefined ? { mobile: mobileOf(b.mobile) } : {}), ...(b.sheba !== undefined ? { sheba: shebaOf(b.sheba) } : {}),
-      ...(b.province ? { provinceId: await provinceId(b.province) } : {}),
-    };
-    return app.prisma.$transaction(async (tx) => {
-      const before = await tx.beneficiary.findUnique({ where: { id: request.params.id }, include });
-      if (!before) throw notFound('beneficiary');
-      const after = await tx.beneficiary.update({ where: { id: before.id }, data, include });
-      await app.audit(request, { action: 'update', entity: 'beneficiary', entityId: after.id, before: toBeneficiary(before), after: toBeneficiary(after) }, tx);
-      return toBeneficiary(after);
-    });
-  });
+  app.patch(
+    '/beneficiaries/:id',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: { tags: ['beneficiaries'], params: IdParam, body: Update, response: { 200: Beneficiary, ...errors } },
+    },
+    async (request) => {
+      const b = request.body;
+      const data = {
+        ...(b.fullName !== undefined ? { fullName: b.fullName.trim() } : {}),
+        ...(b.targetGroup ? { targetGroup: b.targetGroup } : {}),
+        ...(b.status ? { status: b.status } : {}),
+        ...(b.mobile !== undefined ? { mobile: mobileOf(b.mobile) } : {}),
+        ...(b.sheba !== undefined ? { sheba: shebaOf(b.sheba) } : {}),
+        ...(b.province ? { provinceId: await provinceId(b.province) } : {}),
+      };
+      return app.prisma.$transaction(async (tx) => {
+        const before = await tx.beneficiary.findUnique({ where: { id: request.params.id }, include });
+        if (!before) throw notFound('beneficiary');
+        const after = await tx.beneficiary.update({ where: { id: before.id }, data, include });
+        await app.audit(
+          request,
+          {
+            action: 'update',
+            entity: 'beneficiary',
+            entityId: after.id,
+            before: toBeneficiary(before),
+            after: toBeneficiary(after),
+          },
+          tx,
+        );
+        return toBeneficiary(after);
+      });
+    },
+  );
 
-  app.put('/beneficiaries/:id/pin', {
-    onRequest: app.staffOnly('OPERATOR'),
-    schema: { tags: ['beneficiaries'], summary: "Set the beneficiary's portal PIN (given to them in person)", params: IdParam, body: Type.Object({ pin: Type.String({ pattern: '^[0-9۰-۹]{4,8}$' }) }), response: { 204: Type.Null(), ...errors } },
-  }, async (request, reply) => {
-    const pin = toAsciiDigits(request.body.pin);
-    await app.prisma.$transaction(async (tx) => {
-      if (!(await tx.beneficiary.findUnique({ where: { id: request.params.id } }))) throw notFound('beneficiary');
-      await tx.beneficiary.update({ where: { id: request.params.id }, data: { pinHash: await hashSecret(pin), failedSignIns: 0, lockedUntil: null } });
-      await app.audit(request, { action: 'set_pin', entity: 'beneficiary', entityId: request.params.id }, tx);
-    });
-    return reply.code(204).send(null);
-  });
+  app.put(
+    '/beneficiaries/:id/pin',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['beneficiaries'],
+        summary: "Set the beneficiary's portal PIN (given to them in person)",
+        params: IdParam,
+        body: Type.Object({ pin: Type.String({ pattern: '^[0-9۰-۹]{4,8}$' }) }),
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const pin = toAsciiDigits(request.body.pin);
+      await app.prisma.$transaction(async (tx) => {
+        if (!(await tx.beneficiary.findUnique({ where: { id: request.params.id } }))) throw notFound('beneficiary');
+        await tx.beneficiary.update({
+          where: { id: request.params.id },
+          data: { pinHash: await hashSecret(pin), failedSignIns: 0, lockedUntil: null },
+        });
+        await app.audit(request, { action: 'set_pin', entity: 'beneficiary', entityId: request.params.id }, tx);
+      });
+      return reply.code(204).send(null);
+    },
+  );
 };
 
 export default routes;

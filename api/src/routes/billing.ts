@@ -12,50 +12,147 @@ import { badField, ErrorBody, notFound } from '../errors';
 import { PageQuery, pageOf } from '../schemas';
 
 const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
-const MonthParam = Type.Object({ month: Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'Solar Hijri month, e.g. 1405-08' }) });
+const MonthParam = Type.Object({
+  month: Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'Solar Hijri month, e.g. 1405-08' }),
+});
 const MonthTotals = Type.Object({
-  month: Type.String(), status: Type.String(), computedAt: Type.String(), closedAt: Type.Union([Type.String(), Type.Null()]), digest: Type.String(),
-  installations: Type.Integer(), beneficiaries: Type.Integer(), incomplete: Type.Integer(), energyWh: Type.Integer(),
-  grossRials: Rials, netRials: Rials, poolRials: Rials, payableRials: Rials,
+  month: Type.String(),
+  status: Type.String(),
+  computedAt: Type.String(),
+  closedAt: Type.Union([Type.String(), Type.Null()]),
+  digest: Type.String(),
+  installations: Type.Integer(),
+  beneficiaries: Type.Integer(),
+  incomplete: Type.Integer(),
+  energyWh: Type.Integer(),
+  grossRials: Rials,
+  netRials: Rials,
+  poolRials: Rials,
+  payableRials: Rials,
 });
 const InstallationBillRow = Type.Object({
-  code: Type.String(), province: Type.String(), energyWh: Type.Integer(), grossRials: Rials, adjustmentRials: Rials, incomeRials: Rials,
-  loanRials: Rials, feeRials: Rials, netRials: Rials, poolRials: Rials, incomplete: Type.Boolean(),
+  code: Type.String(),
+  province: Type.String(),
+  energyWh: Type.Integer(),
+  grossRials: Rials,
+  adjustmentRials: Rials,
+  incomeRials: Rials,
+  loanRials: Rials,
+  feeRials: Rials,
+  netRials: Rials,
+  poolRials: Rials,
+  incomplete: Type.Boolean(),
 });
-const InstallationBillDetail = Type.Composite([InstallationBillRow, Type.Object({
+const InstallationBillDetail = Type.Composite([
+  InstallationBillRow,
+  Type.Object({
+    month: Type.String(),
+    detail: Type.Unknown({
+      description:
+        'tariff segments, deductions, adjustments, the pool and, per inverter, the counter epochs and readings used',
+    }),
+    shares: Type.Array(
+      Type.Object({
+        shareId: Type.Integer(),
+        beneficiaryId: Type.Integer(),
+        weightW: Type.Integer(),
+        activeDays: Type.Integer(),
+        rials: Rials,
+      }),
+    ),
+  }),
+]);
+const ProvinceRow = Type.Object({
+  province: Type.String(),
+  installations: Type.Integer(),
+  energyWh: Type.Integer(),
+  grossRials: Rials,
+  netRials: Rials,
+  poolRials: Rials,
+  incomplete: Type.Integer(),
+});
+const RunResult = Type.Object({
   month: Type.String(),
-  detail: Type.Unknown({ description: 'tariff segments, deductions, adjustments, the pool and, per inverter, the counter epochs and readings used' }),
-  shares: Type.Array(Type.Object({ shareId: Type.Integer(), beneficiaryId: Type.Integer(), weightW: Type.Integer(), activeDays: Type.Integer(), rials: Rials })),
-})]);
-const ProvinceRow = Type.Object({ province: Type.String(), installations: Type.Integer(), energyWh: Type.Integer(), grossRials: Rials, netRials: Rials, poolRials: Rials, incomplete: Type.Integer() });
-const RunResult = Type.Object({ month: Type.String(), status: Type.String(), digest: Type.String(), adjustments: Type.Integer(), seconds: Type.Number() });
-const PayoutSummary = Type.Object({
-  month: Type.String(), reference: Type.String(), status: Type.String(), rows: Type.Integer(), totalRials: Rials,
-  withheld: Type.Object({ beneficiaries: Type.Integer(), rials: Rials }), statementsPayableRials: Rials, reconciles: Type.Boolean(),
-  sha256: Type.String(), createdAt: Type.String(), paidAt: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String(),
+  digest: Type.String(),
+  adjustments: Type.Integer(),
+  seconds: Type.Number(),
 });
-const StatementSummary = Type.Object({ month: Type.String(), status: Type.String(), earnedRials: Rials, carriedInRials: Rials, payableRials: Rials, carriedOutRials: Rials });
+const PayoutSummary = Type.Object({
+  month: Type.String(),
+  reference: Type.String(),
+  status: Type.String(),
+  rows: Type.Integer(),
+  totalRials: Rials,
+  withheld: Type.Object({ beneficiaries: Type.Integer(), rials: Rials }),
+  statementsPayableRials: Rials,
+  reconciles: Type.Boolean(),
+  sha256: Type.String(),
+  createdAt: Type.String(),
+  paidAt: Type.Union([Type.String(), Type.Null()]),
+});
+const StatementSummary = Type.Object({
+  month: Type.String(),
+  status: Type.String(),
+  earnedRials: Rials,
+  carriedInRials: Rials,
+  payableRials: Rials,
+  carriedOutRials: Rials,
+});
 const StatementLine = Type.Object({
-  installation: Type.String(), weightW: Type.Integer(), activeDays: Type.Integer(), rials: Rials,
-  installationBill: Type.Object({ energyWh: Type.Integer(), grossRials: Rials, adjustmentRials: Rials, loanRials: Rials, feeRials: Rials, netRials: Rials, poolRials: Rials, incomplete: Type.Boolean() }),
-  detail: Type.Unknown({ description: 'tariff segments, deductions, adjustments and, per inverter, the counter readings used' }),
+  installation: Type.String(),
+  weightW: Type.Integer(),
+  activeDays: Type.Integer(),
+  rials: Rials,
+  installationBill: Type.Object({
+    energyWh: Type.Integer(),
+    grossRials: Rials,
+    adjustmentRials: Rials,
+    loanRials: Rials,
+    feeRials: Rials,
+    netRials: Rials,
+    poolRials: Rials,
+    incomplete: Type.Boolean(),
+  }),
+  detail: Type.Unknown({
+    description: 'tariff segments, deductions, adjustments and, per inverter, the counter readings used',
+  }),
 });
 const Statement = Type.Composite([StatementSummary, Type.Object({ lines: Type.Array(StatementLine) })]);
 
-
 const s = (v: unknown) => String(v);
 const monthRow = (r: Record<string, unknown>) => ({
-  month: s(r.month), status: s(r.status), computedAt: (r.computed_at as Date).toISOString(), closedAt: r.closed_at ? (r.closed_at as Date).toISOString() : null, digest: s(r.digest),
-  installations: Number(r.installations), beneficiaries: Number(r.beneficiaries), incomplete: Number(r.incomplete), energyWh: Number(r.energy_wh),
-  grossRials: s(r.gross_rials), netRials: s(r.net_rials), poolRials: s(r.pool_rials), payableRials: s(r.payable_rials),
+  month: s(r.month),
+  status: s(r.status),
+  computedAt: (r.computed_at as Date).toISOString(),
+  closedAt: r.closed_at ? (r.closed_at as Date).toISOString() : null,
+  digest: s(r.digest),
+  installations: Number(r.installations),
+  beneficiaries: Number(r.beneficiaries),
+  incomplete: Number(r.incomplete),
+  energyWh: Number(r.energy_wh),
+  grossRials: s(r.gross_rials),
+  netRials: s(r.net_rials),
+  poolRials: s(r.pool_rials),
+  payableRials: s(r.payable_rials),
 });
 const billRow = (r: Record<string, unknown>) => ({
-  energyWh: Number(r.energy_wh), grossRials: s(r.gross_rials), adjustmentRials: s(r.adjustment_rials), loanRials: s(r.loan_rials),
-  feeRials: s(r.fee_rials), netRials: s(r.net_rials), poolRials: s(r.pool_rials), incomplete: Boolean(r.incomplete),
+  energyWh: Number(r.energy_wh),
+  grossRials: s(r.gross_rials),
+  adjustmentRials: s(r.adjustment_rials),
+  loanRials: s(r.loan_rials),
+  feeRials: s(r.fee_rials),
+  netRials: s(r.net_rials),
+  poolRials: s(r.pool_rials),
+  incomplete: Boolean(r.incomplete),
 });
-const BILL_COLUMNS = 'b.energy_wh, b.gross_rials, b.adjustment_rials, b.income_rials, b.loan_rials, b.fee_rials, b.net_rials, b.pool_rials, b.incomplete';
+const BILL_COLUMNS =
+  'b.energy_wh, b.gross_rials, b.adjustment_rials, b.income_rials, b.loan_rials, b.fee_rials, b.net_rials, b.pool_rials, b.incomplete';
 
-export interface BillingRoutesOptions { influx: InfluxClient; billing: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays'> }
+export interface BillingRoutesOptions {
+  influx: InfluxClient;
+  billing: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays'>;
+}
 
 const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, options) => {
   const deps: BillingDeps = { pool: app.sql, influx: options.influx, config: options.billing, log: app.log as never };
@@ -70,97 +167,306 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
   app.addHook('preHandler', async (request) => {
     const month = (request.params as { month?: string }).month;
     if (month === undefined) return;
-    try { parseMonth(month); } catch (error) { throw badField('month', (error as Error).message); }
+    try {
+      parseMonth(month);
+    } catch (error) {
+      throw badField('month', (error as Error).message);
+    }
   });
 
-  app.get('/billing/months', { ...staffRead, schema: { tags: ['billing'], response: { 200: Type.Array(MonthTotals), 401: ErrorBody, 403: ErrorBody } } }, async () =>
-    (await app.sql.query('SELECT * FROM billing_months ORDER BY month DESC')).rows.map(monthRow));
+  app.get(
+    '/billing/months',
+    {
+      ...staffRead,
+      schema: { tags: ['billing'], response: { 200: Type.Array(MonthTotals), 401: ErrorBody, 403: ErrorBody } },
+    },
+    async () => (await app.sql.query('SELECT * FROM billing_months ORDER BY month DESC')).rows.map(monthRow),
+  );
 
-  app.get('/billing/months/:month', { ...staffRead, schema: { tags: ['billing'], params: MonthParam, response: { 200: MonthTotals, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody } } }, async (request) =>
-    monthRow(await monthOrThrow(request.params.month)));
+  app.get(
+    '/billing/months/:month',
+    {
+      ...staffRead,
+      schema: {
+        tags: ['billing'],
+        params: MonthParam,
+        response: { 200: MonthTotals, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => monthRow(await monthOrThrow(request.params.month)),
+  );
 
   for (const close of [false, true]) {
-    app.post(`/billing/months/:month/${close ? 'close' : 'draft'}`, {
-      onRequest: close ? app.staffOnly() : app.staffOnly('OPERATOR'),
-      schema: { tags: ['billing'], description: close ? 'Bills the month once more and closes it (ADMIN). Closed months never change.' : 'Bills the month as a draft, replacing the previous draft.', params: MonthParam, response: { 200: RunResult, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody } },
-    }, async (request) => {
-      const r = await runMonth(deps, request.params.month, { close, actor: actor(request.principal) });
-      return { month: r.month, status: r.status, digest: r.digest, adjustments: r.adjustments, seconds: r.seconds };
-    });
+    app.post(
+      `/billing/months/:month/${close ? 'close' : 'draft'}`,
+      {
+        onRequest: close ? app.staffOnly() : app.staffOnly('OPERATOR'),
+        schema: {
+          tags: ['billing'],
+          description: close
+            ? 'Bills the month once more and closes it (ADMIN). Closed months never change.'
+            : 'Bills the month as a draft, replacing the previous draft.',
+          params: MonthParam,
+          response: { 200: RunResult, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody },
+        },
+      },
+      async (request) => {
+        const r = await runMonth(deps, request.params.month, { close, actor: actor(request.principal) });
+        return { month: r.month, status: r.status, digest: r.digest, adjustments: r.adjustments, seconds: r.seconds };
+      },
+    );
   }
 
-  app.get('/billing/months/:month/provinces', { ...staffRead, schema: { tags: ['billing'], params: MonthParam, response: { 200: Type.Array(ProvinceRow), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody } } }, async (request) => {
-    await monthOrThrow(request.params.month);
-    const { rows } = await app.sql.query(
-      `SELECT p.code AS province, count(*)::int AS installations, sum(b.energy_wh)::bigint AS energy_wh, sum(b.gross_rials)::text AS gross_rials,
+  app.get(
+    '/billing/months/:month/provinces',
+    {
+      ...staffRead,
+      schema: {
+        tags: ['billing'],
+        params: MonthParam,
+        response: { 200: Type.Array(ProvinceRow), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      await monthOrThrow(request.params.month);
+      const { rows } = await app.sql.query(
+        `SELECT p.code AS province, count(*)::int AS installations, sum(b.energy_wh)::bigint AS energy_wh, sum(b.gross_rials)::text AS gross_rials,
               sum(b.net_rials)::text AS net_rials, sum(b.pool_rials)::text AS pool_rials, count(*) FILTER (WHERE b.incomplete)::int AS incomplete
          FROM installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id
-        WHERE b.month = $1 GROUP BY p.code ORDER BY p.code`, [request.params.month]);
-    return rows.map((r) => ({ province: r.province, installations: r.installations, energyWh: Number(r.energy_wh), grossRials: r.gross_rials, netRials: r.net_rials, poolRials: r.pool_rials, incomplete: r.incomplete }));
-  });
+        WHERE b.month = $1 GROUP BY p.code ORDER BY p.code`,
+        [request.params.month],
+      );
+      return rows.map((r) => ({
+        province: r.province,
+        installations: r.installations,
+        energyWh: Number(r.energy_wh),
+        grossRials: r.gross_rials,
+        netRials: r.net_rials,
+        poolRials: r.pool_rials,
+        incomplete: r.incomplete,
+      }));
+    },
+  );
 
-  const InstallationsQuery = Type.Composite([PageQuery, Type.Object({ province: Type.Optional(Type.String({ maxLength: 40 })), incomplete: Type.Optional(Type.Boolean()) })]);
-  app.get('/billing/months/:month/installations', { ...staffRead, schema: { tags: ['billing'], params: MonthParam, querystring: InstallationsQuery, response: { 200: pageOf(InstallationBillRow), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody } } }, async (request) => {
-    const { month } = request.params;
-    const q = request.query;
-    await monthOrThrow(month);
-    const where = `b.month = $1 AND ($2::text IS NULL OR p.code = $2) AND ($3::bool IS NULL OR b.incomplete = $3)`;
-    const from = 'installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id';
-    const params = [month, q.province ?? null, q.incomplete ?? null];
-    const [rows, count] = await Promise.all([
-      app.sql.query(`SELECT i.code, p.code AS province, ${BILL_COLUMNS} FROM ${from} WHERE ${where} ORDER BY i.code LIMIT $4 OFFSET $5`, [...params, q.pageSize, (q.page - 1) * q.pageSize]),
-      app.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from} WHERE ${where}`, params),
-    ]);
-    return { items: rows.rows.map((r) => ({ code: r.code, province: r.province, ...billRow(r), incomeRials: s(r.income_rials) })), page: q.page, pageSize: q.pageSize, total: count.rows[0]!.n };
-  });
+  const InstallationsQuery = Type.Composite([
+    PageQuery,
+    Type.Object({ province: Type.Optional(Type.String({ maxLength: 40 })), incomplete: Type.Optional(Type.Boolean()) }),
+  ]);
+  app.get(
+    '/billing/months/:month/installations',
+    {
+      ...staffRead,
+      schema: {
+        tags: ['billing'],
+        params: MonthParam,
+        querystring: InstallationsQuery,
+        response: { 200: pageOf(InstallationBillRow), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { month } = request.params;
+      const q = request.query;
+      await monthOrThrow(month);
+      const where = `b.month = $1 AND ($2::text IS NULL OR p.code = $2) AND ($3::bool IS NULL OR b.incomplete = $3)`;
+      const from =
+        'installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id';
+      const params = [month, q.province ?? null, q.incomplete ?? null];
+      const [rows, count] = await Promise.all([
+        app.sql.query(
+          `SELECT i.code, p.code AS province, ${BILL_COLUMNS} FROM ${from} WHERE ${where} ORDER BY i.code LIMIT $4 OFFSET $5`,
+          [...params, q.pageSize, (q.page - 1) * q.pageSize],
+        ),
+        app.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from} WHERE ${where}`, params),
+      ]);
+      return {
+        items: rows.rows.map((r) => ({
+          code: r.code,
+          province: r.province,
+          ...billRow(r),
+          incomeRials: s(r.income_rials),
+        })),
+        page: q.page,
+        pageSize: q.pageSize,
+        total: count.rows[0]!.n,
+      };
+    },
+  );
 
-  app.get('/billing/months/:month/installations/:code', {
-    ...staffRead,
-    schema: { tags: ['billing'], params: Type.Composite([MonthParam, Type.Object({ code: Type.String({ maxLength: 40 }) })]), response: { 200: InstallationBillDetail, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody } },
-  }, async (request) => {
-    const { month, code } = request.params;
-    const { rows } = await app.sql.query(`SELECT i.code, p.code AS province, ${BILL_COLUMNS}, b.detail FROM installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id WHERE b.month = $1 AND i.code = $2`, [month, code]);
-    if (!rows[0]) throw notFound(`a bill of installation ${code} in ${month}`);
-    const shares = await app.sql.query(`SELECT l.share_id, l.beneficiary_id, l.weight_w, l.active_days, l.rials::text FROM statement_lines l JOIN installations i ON i.id = l.installation_id WHERE l.month = $1 AND i.code = $2 ORDER BY l.share_id`, [month, code]);
-    return { month, code, province: rows[0].province, ...billRow(rows[0]), incomeRials: s(rows[0].income_rials), detail: rows[0].detail, shares: shares.rows.map((r) => ({ shareId: r.share_id, beneficiaryId: r.beneficiary_id, weightW: r.weight_w, activeDays: r.active_days, rials: r.rials })) };
-  });
+  app.get(
+    '/billing/months/:month/installations/:code',
+    {
+      ...staffRead,
+      schema: {
+        tags: ['billing'],
+        params: Type.Composite([MonthParam, Type.Object({ code: Type.String({ maxLength: 40 }) })]),
+        response: { 200: InstallationBillDetail, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { month, code } = request.params;
+      const { rows } = await app.sql.query(
+        `SELECT i.code, p.code AS province, ${BILL_COLUMNS}, b.detail FROM installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id WHERE b.month = $1 AND i.code = $2`,
+        [month, code],
+      );
+      if (!rows[0]) throw notFound(`a bill of installation ${code} in ${month}`);
+      const shares = await app.sql.query(
+        `SELECT l.share_id, l.beneficiary_id, l.weight_w, l.active_days, l.rials::text FROM statement_lines l JOIN installations i ON i.id = l.installation_id WHERE l.month = $1 AND i.code = $2 ORDER BY l.share_id`,
+        [month, code],
+      );
+      return {
+        month,
+        code,
+        province: rows[0].province,
+        ...billRow(rows[0]),
+        incomeRials: s(rows[0].income_rials),
+        detail: rows[0].detail,
+        shares: shares.rows.map((r) => ({
+          shareId: r.share_id,
+          beneficiaryId: r.beneficiary_id,
+          weightW: r.weight_w,
+          activeDays: r.active_days,
+          rials: r.rials,
+        })),
+      };
+    },
+  );
 
-  app.post('/billing/months/:month/payout', { onRequest: app.staffOnly(), schema: { tags: ['billing'], description: 'Creates the bank transfer batch of a closed month (once) and returns its summary.', params: MonthParam, response: { 200: PayoutSummary, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody } } }, async (request) => {
-    return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: true })).summary;
-  });
-  app.get('/billing/months/:month/payout', { onRequest: app.staffOnly(), schema: { tags: ['billing'], params: MonthParam, response: { 200: PayoutSummary, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody } } }, async (request) => {
-    return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: false })).summary;
-  });
-  app.get('/billing/months/:month/payout.csv', { onRequest: app.staffOnly(), schema: { tags: ['billing'], description: 'The bank file: sheba, amount_rials, name, reference.', params: MonthParam } }, async (request, reply) => {
-    const { csv, summary } = await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: false });
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${summary.reference}.csv"`).send(csv);
-  });
-  app.post('/billing/months/:month/payout/paid', { onRequest: app.staffOnly(), schema: { tags: ['billing'], params: MonthParam, response: { 200: Type.Object({ month: Type.String(), alreadyPaid: Type.Boolean() }), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody } } }, async (request) => {
-    return { month: request.params.month, ...(await markPaid(app.sql, request.params.month, actor(request.principal))) };
-  });
+  app.post(
+    '/billing/months/:month/payout',
+    {
+      onRequest: app.staffOnly(),
+      schema: {
+        tags: ['billing'],
+        description: 'Creates the bank transfer batch of a closed month (once) and returns its summary.',
+        params: MonthParam,
+        response: { 200: PayoutSummary, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request) => {
+      return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: true })).summary;
+    },
+  );
+  app.get(
+    '/billing/months/:month/payout',
+    {
+      onRequest: app.staffOnly(),
+      schema: {
+        tags: ['billing'],
+        params: MonthParam,
+        response: { 200: PayoutSummary, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request) => {
+      return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: false })).summary;
+    },
+  );
+  app.get(
+    '/billing/months/:month/payout.csv',
+    {
+      onRequest: app.staffOnly(),
+      schema: {
+        tags: ['billing'],
+        description: 'The bank file: sheba, amount_rials, name, reference.',
+        params: MonthParam,
+      },
+    },
+    async (request, reply) => {
+      const { csv, summary } = await payoutBatch(app.sql, request.params.month, actor(request.principal), {
+        create: false,
+      });
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${summary.reference}.csv"`)
+        .send(csv);
+    },
+  );
+  app.post(
+    '/billing/months/:month/payout/paid',
+    {
+      onRequest: app.staffOnly(),
+      schema: {
+        tags: ['billing'],
+        params: MonthParam,
+        response: {
+          200: Type.Object({ month: Type.String(), alreadyPaid: Type.Boolean() }),
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      return {
+        month: request.params.month,
+        ...(await markPaid(app.sql, request.params.month, actor(request.principal))),
+      };
+    },
+  );
 
   const self = (principal: unknown) => (principal as { beneficiaryId: number }).beneficiaryId;
-  const statementRow = (r: Record<string, unknown>) => ({ month: s(r.month), status: s(r.status), earnedRials: s(r.earned_rials), carriedInRials: s(r.carried_in_rials), payableRials: s(r.payable_rials), carriedOutRials: s(r.carried_out_rials) });
+  const statementRow = (r: Record<string, unknown>) => ({
+    month: s(r.month),
+    status: s(r.status),
+    earnedRials: s(r.earned_rials),
+    carriedInRials: s(r.carried_in_rials),
+    payableRials: s(r.payable_rials),
+    carriedOutRials: s(r.carried_out_rials),
+  });
   const STATEMENT = `SELECT s.month, m.status, s.earned_rials, s.carried_in_rials, s.payable_rials, s.carried_out_rials FROM statements s JOIN billing_months m ON m.month = s.month WHERE s.beneficiary_id = $1`;
 
-  app.get('/me/statements', { onRequest: app.beneficiaryOnly, schema: { tags: ['portal'], description: 'Your monthly statements, newest first (a DRAFT month is still provisional).', response: { 200: Type.Array(StatementSummary), 401: ErrorBody, 403: ErrorBody } } }, async (request) => {
-    const { rows } = await app.sql.query({ name: 'own-statements', text: `${STATEMENT} ORDER BY s.month DESC`, values: [self(request.principal)] });
-    return rows.map(statementRow);
-  });
+  app.get(
+    '/me/statements',
+    {
+      onRequest: app.beneficiaryOnly,
+      schema: {
+        tags: ['portal'],
+        description: 'Your monthly statements, newest first (a DRAFT month is still provisional).',
+        response: { 200: Type.Array(StatementSummary), 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { rows } = await app.sql.query({
+        name: 'own-statements',
+        text: `${STATEMENT} ORDER BY s.month DESC`,
+        values: [self(request.principal)],
+      });
+      return rows.map(statementRow);
+    },
+  );
 
-  app.get('/me/statements/:month', { onRequest: app.beneficiaryOnly, schema: { tags: ['portal'], params: MonthParam, response: { 200: Statement, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody } } }, async (request) => {
-    const beneficiaryId = self(request.principal);
-    const { rows } = await app.sql.query(`${STATEMENT} AND s.month = $2`, [beneficiaryId, request.params.month]);
-    if (!rows[0]) throw notFound(`your statement for ${request.params.month}`);
-    const lines = await app.sql.query(
-      `SELECT i.code, l.weight_w, l.active_days, l.rials::text, ${BILL_COLUMNS}, b.detail
+  app.get(
+    '/me/statements/:month',
+    {
+      onRequest: app.beneficiaryOnly,
+      schema: {
+        tags: ['portal'],
+        params: MonthParam,
+        response: { 200: Statement, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const beneficiaryId = self(request.principal);
+      const { rows } = await app.sql.query(`${STATEMENT} AND s.month = $2`, [beneficiaryId, request.params.month]);
+      if (!rows[0]) throw notFound(`your statement for ${request.params.month}`);
+      const lines = await app.sql.query(
+        `SELECT i.code, l.weight_w, l.active_days, l.rials::text, ${BILL_COLUMNS}, b.detail
          FROM statement_lines l JOIN installations i ON i.id = l.installation_id JOIN installation_bills b ON b.month = l.month AND b.installation_id = l.installation_id
-        WHERE l.month = $1 AND l.beneficiary_id = $2 ORDER BY i.code, l.share_id`, [request.params.month, beneficiaryId]);
-    return {
-      ...statementRow(rows[0]),
-      lines: lines.rows.map((r) => ({ installation: r.code, weightW: r.weight_w, activeDays: r.active_days, rials: r.rials, installationBill: billRow(r), detail: r.detail })),
-    };
-  });
+        WHERE l.month = $1 AND l.beneficiary_id = $2 ORDER BY i.code, l.share_id`,
+        [request.params.month, beneficiaryId],
+      );
+      return {
+        ...statementRow(rows[0]),
+        lines: lines.rows.map((r) => ({
+          installation: r.code,
+          weightW: r.weight_w,
+          activeDays: r.active_days,
+          rials: r.rials,
+          installationBill: billRow(r),
+          detail: r.detail,
+        })),
+      };
+    },
+  );
 };
 
 export default routes;

@@ -5,91 +5,268 @@ import { Type } from '@sinclair/typebox';
 import { badField, ErrorBody, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, oneOf, PageQuery, pageOf, parseDay, paged } from '../schemas';
 
-const Tariff = Type.Object({ effectiveFrom: IsoDate, effectiveUntil: Type.Union([IsoDate, Type.Null()]), rialPerKwh: Type.Integer({ minimum: 1, maximum: 10_000_000 }) });
-const Contract = Type.Object({ id: Type.Integer(), installationId: Type.Integer(), reference: Type.String(), kind: oneOf(['ORDINARY', 'SUPPORT']), startDate: IsoDate, tariffs: Type.Array(Tariff) });
+const Tariff = Type.Object({
+  effectiveFrom: IsoDate,
+  effectiveUntil: Type.Union([IsoDate, Type.Null()]),
+  rialPerKwh: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+});
+const Contract = Type.Object({
+  id: Type.Integer(),
+  installationId: Type.Integer(),
+  reference: Type.String(),
+  kind: oneOf(['ORDINARY', 'SUPPORT']),
+  startDate: IsoDate,
+  tariffs: Type.Array(Tariff),
+});
 const Rials = Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'integer Rials as a decimal string' });
-const SolarHijriMonth = Type.String({ pattern: '^1[34][0-9]{2}-(0[1-9]|1[0-2])$', description: 'Solar Hijri month, e.g. 1405-08' });
-const Loan = Type.Object({ id: Type.Integer(), installationId: Type.Integer(), reference: Type.String(), principalRials: Rials, installmentRials: Rials, installments: Type.Integer(), firstDueMonth: SolarHijriMonth });
+const SolarHijriMonth = Type.String({
+  pattern: '^1[34][0-9]{2}-(0[1-9]|1[0-2])$',
+  description: 'Solar Hijri month, e.g. 1405-08',
+});
+const Loan = Type.Object({
+  id: Type.Integer(),
+  installationId: Type.Integer(),
+  reference: Type.String(),
+  principalRials: Rials,
+  installmentRials: Rials,
+  installments: Type.Integer(),
+  firstDueMonth: SolarHijriMonth,
+});
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 type TariffRow = { effectiveFrom: Date; effectiveUntil: Date | null; rialPerKwh: number };
-const toTariff = (t: TariffRow) => ({ effectiveFrom: isoDay(t.effectiveFrom)!, effectiveUntil: isoDay(t.effectiveUntil), rialPerKwh: t.rialPerKwh });
-const toContract = (c: { id: number; installationId: number; reference: string; kind: 'ORDINARY' | 'SUPPORT'; startDate: Date; tariffs: TariffRow[] }) =>
-  ({ id: c.id, installationId: c.installationId, reference: c.reference, kind: c.kind, startDate: isoDay(c.startDate)!, tariffs: c.tariffs.map(toTariff) });
-const toLoan = (l: { id: number; installationId: number; reference: string; principalRials: bigint; installmentRials: bigint; installments: number; firstDueMonth: string }) =>
-  ({ ...l, principalRials: l.principalRials.toString(), installmentRials: l.installmentRials.toString() });
+const toTariff = (t: TariffRow) => ({
+  effectiveFrom: isoDay(t.effectiveFrom)!,
+  effectiveUntil: isoDay(t.effectiveUntil),
+  rialPerKwh: t.rialPerKwh,
+});
+const toContract = (c: {
+  id: number;
+  installationId: number;
+  reference: string;
+  kind: 'ORDINARY' | 'SUPPORT';
+  startDate: Date;
+  tariffs: TariffRow[];
+}) => ({
+  id: c.id,
+  installationId: c.installationId,
+  reference: c.reference,
+  kind: c.kind,
+  startDate: isoDay(c.startDate)!,
+  tariffs: c.tariffs.map(toTariff),
+});
+const toLoan = (l: {
+  id: number;
+  installationId: number;
+  reference: string;
+  principalRials: bigint;
+  installmentRials: bigint;
+  installments: number;
+  firstDueMonth: string;
+}) => ({ ...l, principalRials: l.principalRials.toString(), installmentRials: l.installmentRials.toString() });
 const tariffData = (t: { effectiveFrom: string; effectiveUntil?: string | null; rialPerKwh: number }, i: number) => {
-  if (t.effectiveUntil && t.effectiveUntil <= t.effectiveFrom) throw badField(`tariffs.${i}.effectiveUntil`, 'must be after effectiveFrom');
-  return { effectiveFrom: parseDay(t.effectiveFrom), effectiveUntil: t.effectiveUntil ? parseDay(t.effectiveUntil) : null, rialPerKwh: t.rialPerKwh };
+  if (t.effectiveUntil && t.effectiveUntil <= t.effectiveFrom)
+    throw badField(`tariffs.${i}.effectiveUntil`, 'must be after effectiveFrom');
+  return {
+    effectiveFrom: parseDay(t.effectiveFrom),
+    effectiveUntil: t.effectiveUntil ? parseDay(t.effectiveUntil) : null,
+    rialPerKwh: t.rialPerKwh,
+  };
 };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { tariffs: { orderBy: { effectiveFrom: 'asc' as const } } };
   const installationMustExist = async (id: number) => {
-    if (!(await app.prisma.installation.findUnique({ where: { id } }))) throw badField('installationId', 'no such installation');
+    if (!(await app.prisma.installation.findUnique({ where: { id } })))
+      throw badField('installationId', 'no such installation');
   };
 
-  app.get('/contracts', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['contracts'], querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]), response: { 200: pageOf(Contract), ...errors } } }, async (request) => {
-    const where = request.query.installationId ? { installationId: request.query.installationId } : {};
-    return paged(request.query, (window) => app.prisma.contract.findMany({ where, include, orderBy: { id: 'asc' }, ...window }), () => app.prisma.contract.count({ where }), toContract);
-  });
+  app.get(
+    '/contracts',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['contracts'],
+        querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]),
+        response: { 200: pageOf(Contract), ...errors },
+      },
+    },
+    async (request) => {
+      const where = request.query.installationId ? { installationId: request.query.installationId } : {};
+      return paged(
+        request.query,
+        (window) => app.prisma.contract.findMany({ where, include, orderBy: { id: 'asc' }, ...window }),
+        () => app.prisma.contract.count({ where }),
+        toContract,
+      );
+    },
+  );
 
-  app.get('/contracts/:id', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['contracts'], params: IdParam, response: { 200: Contract, ...errors } } }, async (request) => {
-    const row = await app.prisma.contract.findUnique({ where: { id: request.params.id }, include });
-    if (!row) throw notFound('contract');
-    return toContract(row);
-  });
+  app.get(
+    '/contracts/:id',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: { tags: ['contracts'], params: IdParam, response: { 200: Contract, ...errors } },
+    },
+    async (request) => {
+      const row = await app.prisma.contract.findUnique({ where: { id: request.params.id }, include });
+      if (!row) throw notFound('contract');
+      return toContract(row);
+    },
+  );
 
-  app.post('/contracts', {
-    onRequest: app.staffOnly('OPERATOR'),
-    schema: { tags: ['contracts'], body: Type.Object({ installationId: Type.Integer({ minimum: 1 }), reference: Type.String({ minLength: 1, maxLength: 60 }), kind: oneOf(['ORDINARY', 'SUPPORT']), startDate: IsoDate, tariffs: Type.Array(Type.Object({ effectiveFrom: IsoDate, effectiveUntil: Type.Optional(Type.Union([IsoDate, Type.Null()])), rialPerKwh: Type.Integer({ minimum: 1, maximum: 10_000_000 }) }), { minItems: 1 }) }, { additionalProperties: false }), response: { 201: Contract, ...errors } },
-  }, async (request, reply) => {
-    const { tariffs, startDate, ...rest } = request.body;
-    await installationMustExist(rest.installationId);
-    const row = await app.prisma.$transaction(async (tx) => {
-      const created = await tx.contract.create({ data: { ...rest, startDate: parseDay(startDate), tariffs: { create: tariffs.map(tariffData) } }, include });
-      await app.audit(request, { action: 'create', entity: 'contract', entityId: created.id, after: toContract(created) }, tx);
-      return created;
-    });
-    return reply.code(201).send(toContract(row));
-  });
+  app.post(
+    '/contracts',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['contracts'],
+        body: Type.Object(
+          {
+            installationId: Type.Integer({ minimum: 1 }),
+            reference: Type.String({ minLength: 1, maxLength: 60 }),
+            kind: oneOf(['ORDINARY', 'SUPPORT']),
+            startDate: IsoDate,
+            tariffs: Type.Array(
+              Type.Object({
+                effectiveFrom: IsoDate,
+                effectiveUntil: Type.Optional(Type.Union([IsoDate, Type.Null()])),
+                rialPerKwh: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+              }),
+              { minItems: 1 },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Contract, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { tariffs, startDate, ...rest } = request.body;
+      await installationMustExist(rest.installationId);
+      const row = await app.prisma.$transaction(async (tx) => {
+        const created = await tx.contract.create({
+          data: { ...rest, startDate: parseDay(startDate), tariffs: { create: tariffs.map(tariffData) } },
+          include,
+        });
+        await app.audit(
+          request,
+          { action: 'create', entity: 'contract', entityId: created.id, after: toContract(created) },
+          tx,
+        );
+        return created;
+      });
+      return reply.code(201).send(toContract(row));
+    },
+  );
 
-  app.post('/contracts/:id/tariffs', {
-    onRequest: app.staffOnly('OPERATOR'),
-    schema: { tags: ['contracts'], summary: 'Add a tariff period (e.g. the yearly index adjustment)', params: IdParam, body: Type.Object({ effectiveFrom: IsoDate, effectiveUntil: Type.Optional(Type.Union([IsoDate, Type.Null()])), rialPerKwh: Type.Integer({ minimum: 1, maximum: 10_000_000 }) }, { additionalProperties: false }), response: { 201: Contract, ...errors } },
-  }, async (request, reply) => {
-    const row = await app.prisma.$transaction(async (tx) => {
-      const before = await tx.contract.findUnique({ where: { id: request.params.id }, include });
-      if (!before) throw notFound('contract');
-      await tx.tariffPeriod.create({ data: { contractId: before.id, ...tariffData(request.body, 0) } });
-      const after = await tx.contract.findUniqueOrThrow({ where: { id: before.id }, include });
-      await app.audit(request, { action: 'add_tariff', entity: 'contract', entityId: before.id, before: toContract(before), after: toContract(after) }, tx);
-      return after;
-    });
-    return reply.code(201).send(toContract(row));
-  });
+  app.post(
+    '/contracts/:id/tariffs',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['contracts'],
+        summary: 'Add a tariff period (e.g. the yearly index adjustment)',
+        params: IdParam,
+        body: Type.Object(
+          {
+            effectiveFrom: IsoDate,
+            effectiveUntil: Type.Optional(Type.Union([IsoDate, Type.Null()])),
+            rialPerKwh: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Contract, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const row = await app.prisma.$transaction(async (tx) => {
+        const before = await tx.contract.findUnique({ where: { id: request.params.id }, include });
+        if (!before) throw notFound('contract');
+        await tx.tariffPeriod.create({ data: { contractId: before.id, ...tariffData(request.body, 0) } });
+        const after = await tx.contract.findUniqueOrThrow({ where: { id: before.id }, include });
+        await app.audit(
+          request,
+          {
+            action: 'add_tariff',
+            entity: 'contract',
+            entityId: before.id,
+            before: toContract(before),
+            after: toContract(after),
+          },
+          tx,
+        );
+        return after;
+      });
+      return reply.code(201).send(toContract(row));
+    },
+  );
 
-  app.get('/loans', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['loans'], querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]), response: { 200: pageOf(Loan), ...errors } } }, async (request) => {
-    const where = request.query.installationId ? { installationId: request.query.installationId } : {};
-    return paged(request.query, (window) => app.prisma.loan.findMany({ where, orderBy: { id: 'asc' }, ...window }), () => app.prisma.loan.count({ where }), toLoan);
-  });
+  app.get(
+    '/loans',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['loans'],
+        querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]),
+        response: { 200: pageOf(Loan), ...errors },
+      },
+    },
+    async (request) => {
+      const where = request.query.installationId ? { installationId: request.query.installationId } : {};
+      return paged(
+        request.query,
+        (window) => app.prisma.loan.findMany({ where, orderBy: { id: 'asc' }, ...window }),
+        () => app.prisma.loan.count({ where }),
+        toLoan,
+      );
+    },
+  );
 
-  app.post('/loans', {
-    onRequest: app.staffOnly('OPERATOR'),
-    schema: { tags: ['loans'], body: Type.Object({ installationId: Type.Integer({ minimum: 1 }), reference: Type.String({ minLength: 1, maxLength: 60 }), principalRials: Rials, installmentRials: Rials, installments: Type.Integer({ minimum: 1, maximum: 600 }), firstDueMonth: SolarHijriMonth }, { additionalProperties: false }), response: { 201: Loan, ...errors } },
-  }, async (request, reply) => {
-    const b = request.body;
-    await installationMustExist(b.installationId);
-    const principal = BigInt(b.principalRials);
-    const installment = BigInt(b.installmentRials);
-    if (installment * BigInt(b.installments) < principal) throw badField('installments', `${b.installments} installments of ${installment} Rials do not repay the principal of ${principal} Rials`);
-    const row = await app.prisma.$transaction(async (tx) => {
-      const created = await tx.loan.create({ data: { ...b, principalRials: principal, installmentRials: installment } });
-      await app.audit(request, { action: 'create', entity: 'loan', entityId: created.id, after: toLoan(created) }, tx);
-      return created;
-    });
-    return reply.code(201).send(toLoan(row));
-  });
+  app.post(
+    '/loans',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['loans'],
+        body: Type.Object(
+          {
+            installationId: Type.Integer({ minimum: 1 }),
+            reference: Type.String({ minLength: 1, maxLength: 60 }),
+            principalRials: Rials,
+            installmentRials: Rials,
+            installments: Type.Integer({ minimum: 1, maximum: 600 }),
+            firstDueMonth: SolarHijriMonth,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Loan, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      await installationMustExist(b.installationId);
+      const principal = BigInt(b.principalRials);
+      const installment = BigInt(b.installmentRials);
+      if (installment * BigInt(b.installments) < principal)
+        throw badField(
+          'installments',
+          `${b.installments} installments of ${installment} Rials do not repay the principal of ${principal} Rials`,
+        );
+      const row = await app.prisma.$transaction(async (tx) => {
+        const created = await tx.loan.create({
+          data: { ...b, principalRials: principal, installmentRials: installment },
+        });
+        await app.audit(
+          request,
+          { action: 'create', entity: 'loan', entityId: created.id, after: toLoan(created) },
+          tx,
+        );
+        return created;
+      });
+      return reply.code(201).send(toLoan(row));
+    },
+  );
 };
 
 export default routes;

@@ -8,30 +8,54 @@ import { actorOf } from '../plugins/auth';
 import { oneOf } from '../schemas';
 
 const Report = Type.Object({
-  kind: Type.String(), dryRun: Type.Boolean(), rows: Type.Integer(), created: Type.Integer(), updated: Type.Integer(), unchanged: Type.Integer(),
+  kind: Type.String(),
+  dryRun: Type.Boolean(),
+  rows: Type.Integer(),
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  unchanged: Type.Integer(),
   errors: Type.Array(Type.Object({ line: Type.Integer(), column: Type.String(), reason: Type.String() })),
-  credentials: Type.Array(Type.Object({ serial: Type.String(), password: Type.String() }), { description: 'broker accounts of newly imported inverters, shown only now' }),
+  credentials: Type.Array(Type.Object({ serial: Type.String(), password: Type.String() }), {
+    description: 'broker accounts of newly imported inverters, shown only now',
+  }),
 });
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ['text/csv', 'text/plain'],
+    { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 },
+    (_request, body, done) => done(null, body),
+  );
 
-  app.post('/imports/:kind', {
-    onRequest: app.staffOnly('OPERATOR'),
-    bodyLimit: 64 * 1024 * 1024,
-    schema: {
-      tags: ['imports'], summary: 'Import a CSV: all rows or none; a dry run reports every bad row',
-      params: Type.Object({ kind: oneOf(IMPORT_KINDS) }), querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }),
-      response: { 200: Report, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 415: ErrorBody, 422: Report },
+  app.post(
+    '/imports/:kind',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      bodyLimit: 64 * 1024 * 1024,
+      schema: {
+        tags: ['imports'],
+        summary: 'Import a CSV: all rows or none; a dry run reports every bad row',
+        params: Type.Object({ kind: oneOf(IMPORT_KINDS) }),
+        querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }),
+        response: { 200: Report, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 415: ErrorBody, 422: Report },
+      },
     },
-  }, async (request, reply) => {
-    if (typeof request.body !== 'string') throw new HttpError(415, 'send the CSV as text/csv');
-    const report = await runImport(app.prisma, request.params.kind, request.body, { dryRun: request.query.dryRun, actor: actorOf(request.principal) });
-    const credentials = report.newInverters.length > 0
-      ? [...(await provisionDevices(await app.brokerAdmin(), report.newInverters))].map(([serial, password]) => ({ serial, password }))
-      : [];
-    return reply.code(report.errors.length > 0 ? 422 : 200).send({ ...report, credentials });
-  });
+    async (request, reply) => {
+      if (typeof request.body !== 'string') throw new HttpError(415, 'send the CSV as text/csv');
+      const report = await runImport(app.prisma, request.params.kind, request.body, {
+        dryRun: request.query.dryRun,
+        actor: actorOf(request.principal),
+      });
+      const credentials =
+        report.newInverters.length > 0
+          ? [...(await provisionDevices(await app.brokerAdmin(), report.newInverters))].map(([serial, password]) => ({
+              serial,
+              password,
+            }))
+          : [];
+      return reply.code(report.errors.length > 0 ? 422 : 200).send({ ...report, credentials });
+    },
+  );
 };
 
 export default routes;

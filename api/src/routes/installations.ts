@@ -15,13 +15,40 @@ const Fields = {
   status: Status,
 };
 export const Installation = Type.Object({ id: Type.Integer(), code: Type.String(), ...Fields });
-const CreateInstallation = Type.Object({ code: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$' }), ...Fields, commissionedOn: Type.Optional(Fields.commissionedOn), status: Type.Optional(Status) }, { additionalProperties: false });
+const CreateInstallation = Type.Object(
+  {
+    code: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$' }),
+    ...Fields,
+    commissionedOn: Type.Optional(Fields.commissionedOn),
+    status: Type.Optional(Status),
+  },
+  { additionalProperties: false },
+);
 const UpdateInstallation = Type.Partial(Type.Object(Fields), { additionalProperties: false });
 
-type Row = { id: number; code: string; name: string; province: { code: string }; latitude: unknown; longitude: unknown; dcCapacityKwp: unknown; acRatingKw: unknown; commissionedOn: Date | null; status: string };
+type Row = {
+  id: number;
+  code: string;
+  name: string;
+  province: { code: string };
+  latitude: unknown;
+  longitude: unknown;
+  dcCapacityKwp: unknown;
+  acRatingKw: unknown;
+  commissionedOn: Date | null;
+  status: string;
+};
 export const toInstallation = (r: Row): Static<typeof Installation> => ({
-  id: r.id, code: r.code, name: r.name, province: r.province.code, latitude: Number(r.latitude), longitude: Number(r.longitude),
-  dcCapacityKwp: Number(r.dcCapacityKwp), acRatingKw: Number(r.acRatingKw), commissionedOn: isoDay(r.commissionedOn), status: r.status as Static<typeof Status>,
+  id: r.id,
+  code: r.code,
+  name: r.name,
+  province: r.province.code,
+  latitude: Number(r.latitude),
+  longitude: Number(r.longitude),
+  dcCapacityKwp: Number(r.dcCapacityKwp),
+  acRatingKw: Number(r.acRatingKw),
+  commissionedOn: isoDay(r.commissionedOn),
+  status: r.status as Static<typeof Status>,
 });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
@@ -33,44 +60,129 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return province.id;
   };
 
-  app.get('/installations', {
-    onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
-    schema: { tags: ['installations'], querystring: Type.Composite([PageQuery, Type.Object({ province: Type.Optional(Type.String()), status: Type.Optional(Status), q: Type.Optional(Type.String({ maxLength: 100 })) })]), response: { 200: pageOf(Installation), ...errors } },
-  }, async (request) => {
-    const { province, status, q } = request.query;
-    const where = { ...(province ? { province: { code: province } } : {}), ...(status ? { status } : {}), ...(q ? { OR: [{ name: { contains: q, mode: 'insensitive' as const } }, { code: { contains: q, mode: 'insensitive' as const } }] } : {}) };
-    return paged(request.query, (window) => app.prisma.installation.findMany({ where, include, orderBy: { id: 'asc' }, ...window }), () => app.prisma.installation.count({ where }), toInstallation);
-  });
+  app.get(
+    '/installations',
+    {
+      onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
+      schema: {
+        tags: ['installations'],
+        querystring: Type.Composite([
+          PageQuery,
+          Type.Object({
+            province: Type.Optional(Type.String()),
+            status: Type.Optional(Status),
+            q: Type.Optional(Type.String({ maxLength: 100 })),
+          }),
+        ]),
+        response: { 200: pageOf(Installation), ...errors },
+      },
+    },
+    async (request) => {
+      const { province, status, q } = request.query;
+      const where = {
+        ...(province ? { province: { code: province } } : {}),
+        ...(status ? { status } : {}),
+        ...(q
+          ? {
+              OR: [
+                { name: { contains: q, mode: 'insensitive' as const } },
+                { code: { contains: q, mode: 'insensitive' as const } },
+              ],
+            }
+          : {}),
+      };
+      return paged(
+        request.query,
+        (window) => app.prisma.installation.findMany({ where, include, orderBy: { id: 'asc' }, ...window }),
+        () => app.prisma.installation.count({ where }),
+        toInstallation,
+      );
+    },
+  );
 
-  app.get('/installations/:id', { onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'), schema: { tags: ['installations'], params: IdParam, response: { 200: Installation, ...errors } } }, async (request) => {
-    const row = await app.prisma.installation.findUnique({ where: { id: request.params.id }, include });
-    if (!row) throw notFound('installation');
-    return toInstallation(row);
-  });
+  app.get(
+    '/installations/:id',
+    {
+      onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
+      schema: { tags: ['installations'], params: IdParam, response: { 200: Installation, ...errors } },
+    },
+    async (request) => {
+      const row = await app.prisma.installation.findUnique({ where: { id: request.params.id }, include });
+      if (!row) throw notFound('installation');
+      return toInstallation(row);
+    },
+  );
 
-  app.post('/installations', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['installations'], body: CreateInstallation, response: { 201: Installation, ...errors } } }, async (request, reply) => {
-    const { province, commissionedOn, ...rest } = request.body;
-    const row = await app.prisma.$transaction(async (tx) => {
-      const created = await tx.installation.create({ data: { ...rest, provinceId: await provinceId(province), commissionedOn: commissionedOn ? parseDay(commissionedOn) : null }, include });
-      await app.audit(request, { action: 'create', entity: 'installation', entityId: created.id, after: toInstallation(created) }, tx);
-      return created;
-    });
-    return reply.code(201).send(toInstallation(row));
-  });
-
-  app.patch('/installations/:id', { onRequest: app.staffOnly('OPERATOR'), schema: { tags: ['installations'], params: IdParam, body: UpdateInstallation, response: { 200: Installation, ...errors } } }, async (request) => {
-    const { province, commissionedOn, ...rest } = request.body;
-    return app.prisma.$transaction(async (tx) => {
-      const before = await tx.installation.findUnique({ where: { id: request.params.id }, include });
-      if (!before) throw notFound('installation');
-      const after = await tx.installation.update({
-        where: { id: before.id }, include,
-        data: { ...rest, ...(province ? { provinceId: await provinceId(province) } : {}), ...(commissionedOn !== undefined ? { commissionedOn: commissionedOn ? parseDay(commissionedOn) : null } : {}) },
+  app.post(
+    '/installations',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: { tags: ['installations'], body: CreateInstallation, response: { 201: Installation, ...errors } },
+    },
+    async (request, reply) => {
+      const { province, commissionedOn, ...rest } = request.body;
+      const row = await app.prisma.$transaction(async (tx) => {
+        const created = await tx.installation.create({
+          data: {
+            ...rest,
+            provinceId: await provinceId(province),
+            commissionedOn: commissionedOn ? parseDay(commissionedOn) : null,
+          },
+          include,
+        });
+        await app.audit(
+          request,
+          { action: 'create', entity: 'installation', entityId: created.id, after: toInstallation(created) },
+          tx,
+        );
+        return created;
       });
-      await app.audit(request, { action: 'update', entity: 'installation', entityId: after.id, before: toInstallation(before), after: toInstallation(after) }, tx);
-      return toInstallation(after);
-    });
-  });
+      return reply.code(201).send(toInstallation(row));
+    },
+  );
+
+  app.patch(
+    '/installations/:id',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['installations'],
+        params: IdParam,
+        body: UpdateInstallation,
+        response: { 200: Installation, ...errors },
+      },
+    },
+    async (request) => {
+      const { province, commissionedOn, ...rest } = request.body;
+      return app.prisma.$transaction(async (tx) => {
+        const before = await tx.installation.findUnique({ where: { id: request.params.id }, include });
+        if (!before) throw notFound('installation');
+        const after = await tx.installation.update({
+          where: { id: before.id },
+          include,
+          data: {
+            ...rest,
+            ...(province ? { provinceId: await provinceId(province) } : {}),
+            ...(commissionedOn !== undefined
+              ? { commissionedOn: commissionedOn ? parseDay(commissionedOn) : null }
+              : {}),
+          },
+        });
+        await app.audit(
+          request,
+          {
+            action: 'update',
+            entity: 'installation',
+            entityId: after.id,
+            before: toInstallation(before),
+            after: toInstallation(after),
+          },
+          tx,
+        );
+        return toInstallation(after);
+      });
+    },
+  );
 };
 
 export default routes;

@@ -8,74 +8,184 @@ import { ErrorBody, HttpError, notFound } from '../errors';
 import { oneOf, PageQuery, pageOf, paged } from '../schemas';
 
 const Inverter = Type.Object({
-  serial: Type.String(), installationId: Type.Integer(), installationCode: Type.String(), ratedAcW: Type.Integer(), model: Type.String(),
+  serial: Type.String(),
+  installationId: Type.Integer(),
+  installationCode: Type.String(),
+  ratedAcW: Type.Integer(),
+  model: Type.String(),
   status: oneOf(['ACTIVE', 'DECOMMISSIONED']),
 });
-type Row = { serial: string; installationId: number; installation: { code: string }; ratedAcW: number; model: string; status: 'ACTIVE' | 'DECOMMISSIONED' };
-const toInverter = (r: Row) => ({ serial: r.serial, installationId: r.installationId, installationCode: r.installation.code, ratedAcW: r.ratedAcW, model: r.model, status: r.status });
+type Row = {
+  serial: string;
+  installationId: number;
+  installation: { code: string };
+  ratedAcW: number;
+  model: string;
+  status: 'ACTIVE' | 'DECOMMISSIONED';
+};
+const toInverter = (r: Row) => ({
+  serial: r.serial,
+  installationId: r.installationId,
+  installationCode: r.installation.code,
+  ratedAcW: r.ratedAcW,
+  model: r.model,
+  status: r.status,
+});
 const SerialParam = Type.Object({ serial: Type.String({ pattern: SERIAL_PATTERN }) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { installation: { select: { code: true } } } as const;
 
-  app.get('/inverters', {
-    onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
-    schema: { tags: ['inverters'], querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()), status: Type.Optional(oneOf(['ACTIVE', 'DECOMMISSIONED'])) })]), response: { 200: pageOf(Inverter), ...errors } },
-  }, async (request) => {
-    const { installationId, status } = request.query;
-    const where = { ...(installationId ? { installationId } : {}), ...(status ? { status } : {}) };
-    return paged(request.query, (window) => app.prisma.inverter.findMany({ where, include, orderBy: { serial: 'asc' }, ...window }), () => app.prisma.inverter.count({ where }), toInverter);
-  });
-
-  app.get('/inverters/:serial', { onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'), schema: { tags: ['inverters'], params: SerialParam, response: { 200: Inverter, ...errors } } }, async (request) => {
-    const row = await app.prisma.inverter.findUnique({ where: { serial: request.params.serial }, include });
-    if (!row) throw notFound('inverter');
-    return toInverter(row);
-  });
-
-  app.post('/inverters', {
-    onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
-    schema: {
-      tags: ['inverters'], summary: 'Register an inverter and create its broker account',
-      body: Type.Object({ serial: Type.String({ pattern: SERIAL_PATTERN }), installationId: Type.Integer({ minimum: 1 }), ratedAcW: Type.Integer({ minimum: 1, maximum: 100_000_000 }), model: Type.String({ minLength: 1, maxLength: 120 }) }, { additionalProperties: false }),
-      response: { 201: Type.Object({ inverter: Inverter, mqtt: Type.Object({ username: Type.String(), password: Type.String({ description: 'shown only now' }), publishTopic: Type.String() }) }), ...errors },
+  app.get(
+    '/inverters',
+    {
+      onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
+      schema: {
+        tags: ['inverters'],
+        querystring: Type.Composite([
+          PageQuery,
+          Type.Object({
+            installationId: Type.Optional(Type.Integer()),
+            status: Type.Optional(oneOf(['ACTIVE', 'DECOMMISSIONED'])),
+          }),
+        ]),
+        response: { 200: pageOf(Inverter), ...errors },
+      },
     },
-  }, async (request, reply) => {
-    const result = await app.prisma.$transaction(async (tx) => {
-      if (!(await tx.installation.findUnique({ where: { id: request.body.installationId } }))) throw new HttpError(400, 'installationId: no such installation', 'installationId');
-      const created = await tx.inverter.create({ data: request.body, include });
-      await app.audit(request, { action: 'create', entity: 'inverter', entityId: created.serial, after: toInverter(created) }, tx);
-      // Inside the transaction: if the broker refuses, the inverter is not registered either.
-      const password = await provisionDevice(await app.brokerAdmin(), created.serial).catch((error: Error) => { throw new HttpError(502, `broker could not create the device account: ${error.message}`); });
-      return { inverter: toInverter(created), mqtt: { username: created.serial, password, publishTopic: `solar/v1/${created.serial}/telemetry` } };
-    });
-    return reply.code(201).send(result);
-  });
+    async (request) => {
+      const { installationId, status } = request.query;
+      const where = { ...(installationId ? { installationId } : {}), ...(status ? { status } : {}) };
+      return paged(
+        request.query,
+        (window) => app.prisma.inverter.findMany({ where, include, orderBy: { serial: 'asc' }, ...window }),
+        () => app.prisma.inverter.count({ where }),
+        toInverter,
+      );
+    },
+  );
 
-  app.post('/inverters/:serial/credentials', {
-    onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
-    schema: { tags: ['inverters'], summary: 'Issue a new broker password (the old one stops working)', params: SerialParam, response: { 201: Type.Object({ username: Type.String(), password: Type.String() }), ...errors } },
-  }, async (request, reply) => {
-    const inverter = await app.prisma.inverter.findUnique({ where: { serial: request.params.serial } });
-    if (!inverter) throw notFound('inverter');
-    if (inverter.status !== 'ACTIVE') throw new HttpError(409, 'serial: the inverter is decommissioned', 'serial');
-    const password = await provisionDevice(await app.brokerAdmin(), inverter.serial);
-    await app.audit(request, { action: 'issue_credentials', entity: 'inverter', entityId: inverter.serial });
-    return reply.code(201).send({ username: inverter.serial, password });
-  });
+  app.get(
+    '/inverters/:serial',
+    {
+      onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
+      schema: { tags: ['inverters'], params: SerialParam, response: { 200: Inverter, ...errors } },
+    },
+    async (request) => {
+      const row = await app.prisma.inverter.findUnique({ where: { serial: request.params.serial }, include });
+      if (!row) throw notFound('inverter');
+      return toInverter(row);
+    },
+  );
 
-  app.post('/inverters/:serial/decommission', {
-    onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
-    schema: { tags: ['inverters'], summary: 'Decommission: stop accepting its data and revoke its broker account', params: SerialParam, response: { 200: Inverter, ...errors } },
-  }, async (request) => app.prisma.$transaction(async (tx) => {
-    const before = await tx.inverter.findUnique({ where: { serial: request.params.serial }, include });
-    if (!before) throw notFound('inverter');
-    const after = await tx.inverter.update({ where: { serial: before.serial }, data: { status: 'DECOMMISSIONED' }, include });
-    await app.audit(request, { action: 'decommission', entity: 'inverter', entityId: before.serial, before: toInverter(before), after: toInverter(after) }, tx);
-    await revokeDevice(await app.brokerAdmin(), before.serial);
-    return toInverter(after);
-  }));
+  app.post(
+    '/inverters',
+    {
+      onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
+      schema: {
+        tags: ['inverters'],
+        summary: 'Register an inverter and create its broker account',
+        body: Type.Object(
+          {
+            serial: Type.String({ pattern: SERIAL_PATTERN }),
+            installationId: Type.Integer({ minimum: 1 }),
+            ratedAcW: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+            model: Type.String({ minLength: 1, maxLength: 120 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            inverter: Inverter,
+            mqtt: Type.Object({
+              username: Type.String(),
+              password: Type.String({ description: 'shown only now' }),
+              publishTopic: Type.String(),
+            }),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await app.prisma.$transaction(async (tx) => {
+        if (!(await tx.installation.findUnique({ where: { id: request.body.installationId } })))
+          throw new HttpError(400, 'installationId: no such installation', 'installationId');
+        const created = await tx.inverter.create({ data: request.body, include });
+        await app.audit(
+          request,
+          { action: 'create', entity: 'inverter', entityId: created.serial, after: toInverter(created) },
+          tx,
+        );
+        // Inside the transaction: if the broker refuses, the inverter is not registered either.
+        const password = await provisionDevice(await app.brokerAdmin(), created.serial).catch((error: Error) => {
+          throw new HttpError(502, `broker could not create the device account: ${error.message}`);
+        });
+        return {
+          inverter: toInverter(created),
+          mqtt: { username: created.serial, password, publishTopic: `solar/v1/${created.serial}/telemetry` },
+        };
+      });
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.post(
+    '/inverters/:serial/credentials',
+    {
+      onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
+      schema: {
+        tags: ['inverters'],
+        summary: 'Issue a new broker password (the old one stops working)',
+        params: SerialParam,
+        response: { 201: Type.Object({ username: Type.String(), password: Type.String() }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const inverter = await app.prisma.inverter.findUnique({ where: { serial: request.params.serial } });
+      if (!inverter) throw notFound('inverter');
+      if (inverter.status !== 'ACTIVE') throw new HttpError(409, 'serial: the inverter is decommissioned', 'serial');
+      const password = await provisionDevice(await app.brokerAdmin(), inverter.serial);
+      await app.audit(request, { action: 'issue_credentials', entity: 'inverter', entityId: inverter.serial });
+      return reply.code(201).send({ username: inverter.serial, password });
+    },
+  );
+
+  app.post(
+    '/inverters/:serial/decommission',
+    {
+      onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
+      schema: {
+        tags: ['inverters'],
+        summary: 'Decommission: stop accepting its data and revoke its broker account',
+        params: SerialParam,
+        response: { 200: Inverter, ...errors },
+      },
+    },
+    async (request) =>
+      app.prisma.$transaction(async (tx) => {
+        const before = await tx.inverter.findUnique({ where: { serial: request.params.serial }, include });
+        if (!before) throw notFound('inverter');
+        const after = await tx.inverter.update({
+          where: { serial: before.serial },
+          data: { status: 'DECOMMISSIONED' },
+          include,
+        });
+        await app.audit(
+          request,
+          {
+            action: 'decommission',
+            entity: 'inverter',
+            entityId: before.serial,
+            before: toInverter(before),
+            after: toInverter(after),
+          },
+          tx,
+        );
+        await revokeDevice(await app.brokerAdmin(), before.serial);
+        return toInverter(after);
+      }),
+  );
 };
 
 export default routes;

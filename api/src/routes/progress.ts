@@ -12,27 +12,60 @@ const ProgressBody = Type.Object({
   generatedAt: Type.String(),
   target: Type.Object({ mw: Num, people: Num }),
   overall: Type.Object({ installations: Num, mwCommissioned: Num, mwPercent: Num, people: Num, peoplePercent: Num }),
-  provinces: Type.Array(Type.Object({ province: Type.String(), nameFa: Type.String(), installations: Num, mwCommissioned: Num, people: Num })),
-  freshness: Type.Object({ activeInverters: Num, sunUp: Num, silentWhileSunUp: Num, silentSerials: Type.Array(Type.String()), staleAfterMinutes: Num, telemetryAvailable: Type.Boolean() }),
+  provinces: Type.Array(
+    Type.Object({
+      province: Type.String(),
+      nameFa: Type.String(),
+      installations: Num,
+      mwCommissioned: Num,
+      people: Num,
+    }),
+  ),
+  freshness: Type.Object({
+    activeInverters: Num,
+    sunUp: Num,
+    silentWhileSunUp: Num,
+    silentSerials: Type.Array(Type.String()),
+    staleAfterMinutes: Num,
+    telemetryAvailable: Type.Boolean(),
+  }),
 });
 
-export interface ProgressRouteOptions { influx: InfluxConfig; progressRefreshSeconds: number; staleAfterMinutes: number }
+export interface ProgressRouteOptions {
+  influx: InfluxConfig;
+  progressRefreshSeconds: number;
+  staleAfterMinutes: number;
+}
 
 const routes: FastifyPluginAsyncTypebox<ProgressRouteOptions> = async (app, options) => {
   const influx = new InfluxClient(options.influx);
   let snapshot: Promise<Progress> | null = null;
   const refresh = () => {
     const next = computeProgress(app.prisma, influx, options.staleAfterMinutes);
-    next.then(() => { snapshot = next; }, (error: Error) => app.log.error({ error: error.message }, 'progress refresh failed'));
+    next.then(
+      () => {
+        snapshot = next;
+      },
+      (error: Error) => app.log.error({ error: error.message }, 'progress refresh failed'),
+    );
     return next;
   };
   const timer = setInterval(() => void refresh().catch(() => undefined), options.progressRefreshSeconds * 1000).unref();
   app.addHook('onClose', async () => clearInterval(timer));
 
-  app.get('/progress', {
-    onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
-    schema: { tags: ['progress'], summary: 'MW and people against the program targets, by province; data freshness', querystring: Type.Object({ fresh: Type.Boolean({ default: false }) }), response: { 200: ProgressBody, 401: ErrorBody, 403: ErrorBody } },
-  }, async (request) => (request.query.fresh || !snapshot ? refresh() : snapshot));
+  app.get(
+    '/progress',
+    {
+      onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
+      schema: {
+        tags: ['progress'],
+        summary: 'MW and people against the program targets, by province; data freshness',
+        querystring: Type.Object({ fresh: Type.Boolean({ default: false }) }),
+        response: { 200: ProgressBody, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request) => (request.query.fresh || !snapshot ? refresh() : snapshot),
+  );
 };
 
 export default routes;

@@ -8,52 +8,138 @@ import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, paged } from '..
 import { createShare, updateShare } from '../share-service';
 
 export const Share = Type.Object({
-  id: Type.Integer(), beneficiaryId: Type.Integer(), installationId: Type.Integer(), installationCode: Type.String(),
-  weightW: Type.Integer(), validFrom: Type.String(), validUntil: Type.Union([Type.String(), Type.Null()]),
+  id: Type.Integer(),
+  beneficiaryId: Type.Integer(),
+  installationId: Type.Integer(),
+  installationCode: Type.String(),
+  weightW: Type.Integer(),
+  validFrom: Type.String(),
+  validUntil: Type.Union([Type.String(), Type.Null()]),
 });
-type Row = { id: number; beneficiaryId: number; installationId: number; installation: { code: string }; weightW: number; validFrom: Date; validUntil: Date | null };
-export const toShare = (r: Row) => ({ id: r.id, beneficiaryId: r.beneficiaryId, installationId: r.installationId, installationCode: r.installation.code, weightW: r.weightW, validFrom: isoDay(r.validFrom)!, validUntil: isoDay(r.validUntil) });
+type Row = {
+  id: number;
+  beneficiaryId: number;
+  installationId: number;
+  installation: { code: string };
+  weightW: number;
+  validFrom: Date;
+  validUntil: Date | null;
+};
+export const toShare = (r: Row) => ({
+  id: r.id,
+  beneficiaryId: r.beneficiaryId,
+  installationId: r.installationId,
+  installationCode: r.installation.code,
+  weightW: r.weightW,
+  validFrom: isoDay(r.validFrom)!,
+  validUntil: isoDay(r.validUntil),
+});
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { installation: { select: { code: true } } } as const;
 
-  app.get('/shares', {
-    onRequest: app.staffOnly('OPERATOR'),
-    schema: { tags: ['shares'], querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()), beneficiaryId: Type.Optional(Type.Integer()), activeOn: Type.Optional(IsoDate) })]), response: { 200: pageOf(Share), ...errors } },
-  }, async (request) => {
-    const { installationId, beneficiaryId, activeOn } = request.query;
-    const day = activeOn ? parseDay(activeOn) : null;
-    const where = {
-      ...(installationId ? { installationId } : {}), ...(beneficiaryId ? { beneficiaryId } : {}),
-      ...(day ? { validFrom: { lte: day }, OR: [{ validUntil: null }, { validUntil: { gt: day } }] } : {}),
-    };
-    return paged(request.query, (window) => app.prisma.share.findMany({ where, include, orderBy: { id: 'asc' }, ...window }), () => app.prisma.share.count({ where }), toShare);
-  });
+  app.get(
+    '/shares',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['shares'],
+        querystring: Type.Composite([
+          PageQuery,
+          Type.Object({
+            installationId: Type.Optional(Type.Integer()),
+            beneficiaryId: Type.Optional(Type.Integer()),
+            activeOn: Type.Optional(IsoDate),
+          }),
+        ]),
+        response: { 200: pageOf(Share), ...errors },
+      },
+    },
+    async (request) => {
+      const { installationId, beneficiaryId, activeOn } = request.query;
+      const day = activeOn ? parseDay(activeOn) : null;
+      const where = {
+        ...(installationId ? { installationId } : {}),
+        ...(beneficiaryId ? { beneficiaryId } : {}),
+        ...(day ? { validFrom: { lte: day }, OR: [{ validUntil: null }, { validUntil: { gt: day } }] } : {}),
+      };
+      return paged(
+        request.query,
+        (window) => app.prisma.share.findMany({ where, include, orderBy: { id: 'asc' }, ...window }),
+        () => app.prisma.share.count({ where }),
+        toShare,
+      );
+    },
+  );
 
-  app.post('/shares', {
-    onRequest: app.staffOnly('OPERATOR'),
-    schema: { tags: ['shares'], body: Type.Object({ beneficiaryId: Type.Integer({ minimum: 1 }), installationId: Type.Integer({ minimum: 1 }), weightW: Type.Integer({ minimum: 1, maximum: 100_000_000 }), validFrom: IsoDate, validUntil: Type.Optional(IsoDate) }, { additionalProperties: false }), response: { 201: Share, ...errors } },
-  }, async (request, reply) => {
-    const b = request.body;
-    const row = await app.prisma.$transaction(async (tx) => {
-      const created = await createShare(tx, { beneficiaryId: b.beneficiaryId, installationId: b.installationId, weightW: b.weightW, validFrom: parseDay(b.validFrom), validUntil: b.validUntil ? parseDay(b.validUntil) : null });
-      await app.audit(request, { action: 'create', entity: 'share', entityId: created.id, after: toShare(created) }, tx);
-      return created;
-    });
-    return reply.code(201).send(toShare(row));
-  });
+  app.post(
+    '/shares',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['shares'],
+        body: Type.Object(
+          {
+            beneficiaryId: Type.Integer({ minimum: 1 }),
+            installationId: Type.Integer({ minimum: 1 }),
+            weightW: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+            validFrom: IsoDate,
+            validUntil: Type.Optional(IsoDate),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Share, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const row = await app.prisma.$transaction(async (tx) => {
+        const created = await createShare(tx, {
+          beneficiaryId: b.beneficiaryId,
+          installationId: b.installationId,
+          weightW: b.weightW,
+          validFrom: parseDay(b.validFrom),
+          validUntil: b.validUntil ? parseDay(b.validUntil) : null,
+        });
+        await app.audit(
+          request,
+          { action: 'create', entity: 'share', entityId: created.id, after: toShare(created) },
+          tx,
+        );
+        return created;
+      });
+      return reply.code(201).send(toShare(row));
+    },
+  );
 
-  app.patch('/shares/:id', {
-    onRequest: app.staffOnly('OPERATOR'),
-    schema: { tags: ['shares'], summary: 'End a share (the person leaves) or reopen it', params: IdParam, body: Type.Object({ validUntil: Type.Union([IsoDate, Type.Null()]) }, { additionalProperties: false }), response: { 200: Share, ...errors } },
-  }, async (request) => app.prisma.$transaction(async (tx) => {
-    const before = await tx.share.findUnique({ where: { id: request.params.id }, include });
-    if (!before) throw notFound('share');
-    const after = await updateShare(tx, before.id, { validUntil: request.body.validUntil ? parseDay(request.body.validUntil) : null });
-    await app.audit(request, { action: 'update', entity: 'share', entityId: after.id, before: toShare(before), after: toShare(after) }, tx);
-    return toShare(after);
-  }));
+  app.patch(
+    '/shares/:id',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['shares'],
+        summary: 'End a share (the person leaves) or reopen it',
+        params: IdParam,
+        body: Type.Object({ validUntil: Type.Union([IsoDate, Type.Null()]) }, { additionalProperties: false }),
+        response: { 200: Share, ...errors },
+      },
+    },
+    async (request) =>
+      app.prisma.$transaction(async (tx) => {
+        const before = await tx.share.findUnique({ where: { id: request.params.id }, include });
+        if (!before) throw notFound('share');
+        const after = await updateShare(tx, before.id, {
+          validUntil: request.body.validUntil ? parseDay(request.body.validUntil) : null,
+        });
+        await app.audit(
+          request,
+          { action: 'update', entity: 'share', entityId: after.id, before: toShare(before), after: toShare(after) },
+          tx,
+        );
+        return toShare(after);
+      }),
+  );
 };
 
 export default routes;

@@ -2,8 +2,14 @@
 // method: every part gets floor(total × weight / Σweights), and the Rials left over go one each to
 // the largest remainders. The parts always sum to the total, exactly and deterministically:
 // ties go to the larger weight, then to the smaller id. Pure, bigint throughout.
-export interface WeightedPart { id: string; weight: bigint }
-export interface Allocation { id: string; amount: bigint }
+export interface WeightedPart {
+  id: string;
+  weight: bigint;
+}
+export interface Allocation {
+  id: string;
+  amount: bigint;
+}
 
 export function allocateLargestRemainder(total: bigint, parts: readonly WeightedPart[]): Allocation[] {
   if (total < 0n) throw new RangeError(`cannot allocate a negative total (${total})`);
@@ -18,12 +24,28 @@ export function allocateLargestRemainder(total: bigint, parts: readonly Weighted
     if (total === 0n) return parts.map((p) => ({ id: p.id, amount: 0n }));
     throw new RangeError(`cannot allocate ${total} Rials among parts whose weights sum to zero`);
   }
-  const shares = parts.map((p) => ({ id: p.id, weight: p.weight, amount: (total * p.weight) / sum, remainder: (total * p.weight) % sum }));
+  const shares = parts.map((p) => ({
+    id: p.id,
+    weight: p.weight,
+    amount: (total * p.weight) / sum,
+    remainder: (total * p.weight) % sum,
+  }));
   let leftover = total - shares.reduce((s, p) => s + p.amount, 0n);
   const order = [...shares].sort((a, b) =>
-    a.remainder !== b.remainder ? (a.remainder > b.remainder ? -1 : 1)
-      : a.weight !== b.weight ? (a.weight > b.weight ? -1 : 1)
-        : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    a.remainder !== b.remainder
+      ? a.remainder > b.remainder
+        ? -1
+        : 1
+      : a.weight !== b.weight
+        ? a.weight > b.weight
+          ? -1
+          : 1
+        : a.id < b.id
+          ? -1
+          : a.id > b.id
+            ? 1
+            : 0,
+  );
   for (const share of order) {
     if (leftover === 0n) break;
     share.amount += 1n;

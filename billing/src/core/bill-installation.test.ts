@@ -11,8 +11,22 @@ const base = (over: Partial<InstallationMonth> = {}): InstallationMonth => ({
   installationId: 7,
   capacityW: 15_000,
   days: dates.map((date) => ({ date, wh: 60_000 })),
-  contract: { reference: 'C-7', kind: 'SUPPORT', startDate: '2025-01-01', periods: [{ from: '2025-01-01', until: null, rialPerKwh: 30_000 }] },
-  loans: [{ loanId: 1, reference: 'L-7', installmentRials: 20_000_000n, installments: 84, firstDueMonth: '1405-01', repaidRials: 140_000_000n }],
+  contract: {
+    reference: 'C-7',
+    kind: 'SUPPORT',
+    startDate: '2025-01-01',
+    periods: [{ from: '2025-01-01', until: null, rialPerKwh: 30_000 }],
+  },
+  loans: [
+    {
+      loanId: 1,
+      reference: 'L-7',
+      installmentRials: 20_000_000n,
+      installments: 84,
+      firstDueMonth: '1405-01',
+      repaidRials: 140_000_000n,
+    },
+  ],
   shares: [
     { shareId: 1, beneficiaryId: 101, weightW: 5000, validFrom: '2025-01-01', validUntil: null },
     { shareId: 2, beneficiaryId: 102, weightW: 5000, validFrom: dates[10]!, validUntil: null }, // joins on day 11
@@ -31,7 +45,11 @@ describe('billInstallation', () => {
     expect(bill.loans[0]).toMatchObject({ installmentsDue: 8, owedRials: 20_000_000n, deductedRials: 20_000_000n });
     expect(bill.feeRials).toBe(1_080_000n);
     expect(bill.netRials).toBe(54_000_000n - 20_000_000n - 1_080_000n);
-    expect(bill.shares.map((s) => [s.beneficiaryId, s.activeDays])).toEqual([[101, 30], [102, 20], [103, 20]]);
+    expect(bill.shares.map((s) => [s.beneficiaryId, s.activeDays])).toEqual([
+      [101, 30],
+      [102, 20],
+      [103, 20],
+    ]);
     // Days 1–10 and 21–30 each have 5 kW unheld: 20 × 5,000 vacant watt-days, the same as share 102's.
     expect(bill.pool.vacantWattDays).toBe(100_000);
     expect(bill.shares[1]!.rials - bill.pool.rials).toBe(1n); // equal weights: the tie's Rial goes to the share
@@ -39,7 +57,14 @@ describe('billInstallation', () => {
   });
 
   it('carries a negative adjustment larger than the income as a balance, paying nobody less than zero', () => {
-    const bill = billInstallation('1405-08', base({ days: dates.map((date) => ({ date, wh: 0 })), adjustments: [{ forMonth: '1405-07', wh: -1000, rials: -30_000n, reason: 'late data' }] }), rules);
+    const bill = billInstallation(
+      '1405-08',
+      base({
+        days: dates.map((date) => ({ date, wh: 0 })),
+        adjustments: [{ forMonth: '1405-07', wh: -1000, rials: -30_000n, reason: 'late data' }],
+      }),
+      rules,
+    );
     expect(bill).toMatchObject({ incomeRials: -30_000n, netRials: 0n, balanceOutRials: -30_000n, feeRials: 0n });
     expect(bill.loans[0]!.shortfallRials).toBe(20_000_000n);
   });
@@ -47,31 +72,57 @@ describe('billInstallation', () => {
   it('always adds up, never pays a negative part, and gives the same result for the same input', () => {
     const arb = fc.record({
       wh: fc.array(fc.integer({ min: 0, max: 5_000_000 }), { minLength: 30, maxLength: 30 }),
-      weights: fc.array(fc.tuple(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 29 }), fc.integer({ min: 1, max: 30 })), { maxLength: 8 }),
+      weights: fc.array(
+        fc.tuple(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 29 }), fc.integer({ min: 1, max: 30 })),
+        { maxLength: 8 },
+      ),
       adjustment: fc.bigInt({ min: -(10n ** 8n), max: 10n ** 8n }),
       installment: fc.bigInt({ min: 0n, max: 10n ** 8n }),
     });
-    fc.assert(fc.property(arb, ({ wh, weights, adjustment, installment }) => {
-      const input = base({
-        days: dates.map((date, i) => ({ date, wh: wh[i]! })),
-        shares: weights.map(([w, from, len], i) => ({ shareId: i + 1, beneficiaryId: 100 + i, weightW: w, validFrom: dates[from]!, validUntil: dates[from + len] ?? null })),
-        capacityW: 40_000,
-        adjustments: [{ forMonth: '1405-07', wh: 0, rials: adjustment, reason: 'test' }],
-        loans: [{ loanId: 1, reference: 'L', installmentRials: installment, installments: 10, firstDueMonth: '1405-08', repaidRials: 0n }],
-      });
-      const bill = billInstallation('1405-08', input, rules);
-      const parts = [...bill.shares.map((s) => s.rials), bill.pool.rials];
-      expect(parts.every((p) => p >= 0n)).toBe(true);
-      expect(parts.reduce((a, b) => a + b, 0n)).toBe(bill.netRials);
-      expect(bill.netRials + bill.feeRials + bill.loans[0]!.deductedRials).toBe(bill.incomeRials > 0n ? bill.incomeRials : 0n);
-      expect(billInstallation('1405-08', structuredClone(input), rules)).toEqual(bill);
-    }));
+    fc.assert(
+      fc.property(arb, ({ wh, weights, adjustment, installment }) => {
+        const input = base({
+          days: dates.map((date, i) => ({ date, wh: wh[i]! })),
+          shares: weights.map(([w, from, len], i) => ({
+            shareId: i + 1,
+            beneficiaryId: 100 + i,
+            weightW: w,
+            validFrom: dates[from]!,
+            validUntil: dates[from + len] ?? null,
+          })),
+          capacityW: 40_000,
+          adjustments: [{ forMonth: '1405-07', wh: 0, rials: adjustment, reason: 'test' }],
+          loans: [
+            {
+              loanId: 1,
+              reference: 'L',
+              installmentRials: installment,
+              installments: 10,
+              firstDueMonth: '1405-08',
+              repaidRials: 0n,
+            },
+          ],
+        });
+        const bill = billInstallation('1405-08', input, rules);
+        const parts = [...bill.shares.map((s) => s.rials), bill.pool.rials];
+        expect(parts.every((p) => p >= 0n)).toBe(true);
+        expect(parts.reduce((a, b) => a + b, 0n)).toBe(bill.netRials);
+        expect(bill.netRials + bill.feeRials + bill.loans[0]!.deductedRials).toBe(
+          bill.incomeRials > 0n ? bill.incomeRials : 0n,
+        );
+        expect(billInstallation('1405-08', structuredClone(input), rules)).toEqual(bill);
+      }),
+    );
   });
 });
 
 describe('beneficiaryTotal', () => {
   it('carries amounts below the minimum payout to the next month', () => {
     expect(beneficiaryTotal(1, 60_000n, 0n, 100_000n)).toMatchObject({ payableRials: 0n, carriedOutRials: 60_000n });
-    expect(beneficiaryTotal(1, 60_000n, 60_000n, 100_000n)).toMatchObject({ totalRials: 120_000n, payableRials: 120_000n, carriedOutRials: 0n });
+    expect(beneficiaryTotal(1, 60_000n, 60_000n, 100_000n)).toMatchObject({
+      totalRials: 120_000n,
+      payableRials: 120_000n,
+      carriedOutRials: 0n,
+    });
   });
 });

@@ -7,7 +7,12 @@ import { allocateToShares, type PoolAllocation, type ShareAllocation, type Share
 import type { MonthId } from './solar-hijri';
 import { priceEnergy, type ContractTerms, type PricedSegment, type StepDown } from './tariff';
 
-export interface Adjustment { forMonth: MonthId; wh: number; rials: bigint; reason: string }
+export interface Adjustment {
+  forMonth: MonthId;
+  wh: number;
+  rials: bigint;
+  reason: string;
+}
 
 export interface InstallationMonth {
   installationId: number;
@@ -22,7 +27,10 @@ export interface InstallationMonth {
   balanceInRials: bigint;
 }
 
-export interface BillingRules { stepDowns: StepDown[]; maintenanceFee: MaintenanceFee }
+export interface BillingRules {
+  stepDowns: StepDown[];
+  maintenanceFee: MaintenanceFee;
+}
 
 export interface InstallationBill {
   installationId: number;
@@ -46,14 +54,21 @@ export function billInstallation(month: MonthId, input: InstallationMonth, rules
   const priced = priceEnergy(input.days, input.contract, rules.stepDowns);
   const incomeRials = priced.grossRials + sumBigInt(input.adjustments.map((a) => a.rials)) + input.balanceInRials;
   let available = incomeRials > 0n ? incomeRials : 0n;
-  const loans = [...input.loans].sort((a, b) => a.loanId - b.loanId).map((loan) => {
-    const deduction = loanDeduction(loan, month, available);
-    available -= deduction.deductedRials;
-    return deduction;
-  });
+  const loans = [...input.loans]
+    .sort((a, b) => a.loanId - b.loanId)
+    .map((loan) => {
+      const deduction = loanDeduction(loan, month, available);
+      available -= deduction.deductedRials;
+      return deduction;
+    });
   const feeRials = maintenanceFee(rules.maintenanceFee, incomeRials, available);
   const netRials = available - feeRials;
-  const allocation = allocateToShares(netRials, input.shares, input.days.map((d) => d.date), input.capacityW);
+  const allocation = allocateToShares(
+    netRials,
+    input.shares,
+    input.days.map((d) => d.date),
+    input.capacityW,
+  );
   return {
     installationId: input.installationId,
     energyWh: input.days.reduce((s, d) => s + d.wh, 0),
@@ -72,11 +87,30 @@ export function billInstallation(month: MonthId, input: InstallationMonth, rules
   };
 }
 
-export interface BeneficiaryTotal { beneficiaryId: number; earnedRials: bigint; carriedInRials: bigint; totalRials: bigint; payableRials: bigint; carriedOutRials: bigint }
+export interface BeneficiaryTotal {
+  beneficiaryId: number;
+  earnedRials: bigint;
+  carriedInRials: bigint;
+  totalRials: bigint;
+  payableRials: bigint;
+  carriedOutRials: bigint;
+}
 
 /** A beneficiary's month: what the shares earned plus what was carried in; below the minimum payout it is carried on. */
-export function beneficiaryTotal(beneficiaryId: number, earnedRials: bigint, carriedInRials: bigint, minimumPayoutRials: bigint): BeneficiaryTotal {
+export function beneficiaryTotal(
+  beneficiaryId: number,
+  earnedRials: bigint,
+  carriedInRials: bigint,
+  minimumPayoutRials: bigint,
+): BeneficiaryTotal {
   const totalRials = earnedRials + carriedInRials;
   const payableRials = totalRials >= minimumPayoutRials && totalRials > 0n ? totalRials : 0n;
-  return { beneficiaryId, earnedRials, carriedInRials, totalRials, payableRials, carriedOutRials: totalRials - payableRials };
+  return {
+    beneficiaryId,
+    earnedRials,
+    carriedInRials,
+    totalRials,
+    payableRials,
+    carriedOutRials: totalRials - payableRials,
+  };
 }

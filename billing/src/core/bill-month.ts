@@ -1,7 +1,14 @@
 // A whole month for the whole program: every installation's bill, every beneficiary's statement,
 // the totals and a digest of the results (the same inputs always give the same digest). Pure.
 import { createHash } from 'node:crypto';
-import { beneficiaryTotal, billInstallation, type BeneficiaryTotal, type BillingRules, type InstallationBill, type InstallationMonth } from './bill-installation';
+import {
+  beneficiaryTotal,
+  billInstallation,
+  type BeneficiaryTotal,
+  type BillingRules,
+  type InstallationBill,
+  type InstallationMonth,
+} from './bill-installation';
 import type { EnergyFlag, EpochUse } from './counter-energy';
 import { sumBigInt } from './money';
 import type { MonthId } from './solar-hijri';
@@ -9,27 +16,85 @@ import type { MonthId } from './solar-hijri';
 /** The counters behind an installation's energy: per inverter, the epochs used and what was flagged. */
 export type EnergyTrace = Record<string, { wh: number; epochs: EpochUse[]; flags: EnergyFlag[] }>;
 
-export interface InstallationInput extends InstallationMonth { code: string; trace: EnergyTrace }
-export interface MonthRules extends BillingRules { minimumPayoutRials: bigint }
+export interface InstallationInput extends InstallationMonth {
+  code: string;
+  trace: EnergyTrace;
+}
+export interface MonthRules extends BillingRules {
+  minimumPayoutRials: bigint;
+}
 
-export interface BilledInstallation extends InstallationBill { code: string; trace: EnergyTrace; incomplete: boolean }
-export interface StatementLine { shareId: number; beneficiaryId: number; installationId: number; weightW: number; activeDays: number; rials: bigint }
-export interface MonthTotals { installations: number; beneficiaries: number; energyWh: number; grossRials: bigint; netRials: bigint; poolRials: bigint; payableRials: bigint; incomplete: number }
-export interface BilledMonth { month: MonthId; installations: BilledInstallation[]; lines: StatementLine[]; statements: BeneficiaryTotal[]; totals: MonthTotals; digest: string }
+export interface BilledInstallation extends InstallationBill {
+  code: string;
+  trace: EnergyTrace;
+  incomplete: boolean;
+}
+export interface StatementLine {
+  shareId: number;
+  beneficiaryId: number;
+  installationId: number;
+  weightW: number;
+  activeDays: number;
+  rials: bigint;
+}
+export interface MonthTotals {
+  installations: number;
+  beneficiaries: number;
+  energyWh: number;
+  grossRials: bigint;
+  netRials: bigint;
+  poolRials: bigint;
+  payableRials: bigint;
+  incomplete: number;
+}
+export interface BilledMonth {
+  month: MonthId;
+  installations: BilledInstallation[];
+  lines: StatementLine[];
+  statements: BeneficiaryTotal[];
+  totals: MonthTotals;
+  digest: string;
+}
 
 /** Flags that mean energy is not (yet) known, as opposed to events worth showing. */
 const MISSING_DATA: EnergyFlag['kind'][] = ['no_readings', 'no_opening_reading', 'no_closing_reading'];
-export const isIncomplete = (trace: EnergyTrace) => Object.values(trace).length === 0 || Object.values(trace).some((t) => t.flags.some((f) => MISSING_DATA.includes(f.kind)));
+export const isIncomplete = (trace: EnergyTrace) =>
+  Object.values(trace).length === 0 ||
+  Object.values(trace).some((t) => t.flags.some((f) => MISSING_DATA.includes(f.kind)));
 
-export function billMonth(month: MonthId, inputs: readonly InstallationInput[], carriedIn: ReadonlyMap<number, bigint>, rules: MonthRules): BilledMonth {
-  const installations = [...inputs].sort((a, b) => a.installationId - b.installationId).map((input): BilledInstallation => ({
-    ...billInstallation(month, input, rules), code: input.code, trace: input.trace, incomplete: isIncomplete(input.trace),
-  }));
-  const lines = installations.flatMap((bill) => bill.shares.map((s) => ({ shareId: s.shareId, beneficiaryId: s.beneficiaryId, installationId: bill.installationId, weightW: s.weightW, activeDays: s.activeDays, rials: s.rials })));
+export function billMonth(
+  month: MonthId,
+  inputs: readonly InstallationInput[],
+  carriedIn: ReadonlyMap<number, bigint>,
+  rules: MonthRules,
+): BilledMonth {
+  const installations = [...inputs]
+    .sort((a, b) => a.installationId - b.installationId)
+    .map(
+      (input): BilledInstallation => ({
+        ...billInstallation(month, input, rules),
+        code: input.code,
+        trace: input.trace,
+        incomplete: isIncomplete(input.trace),
+      }),
+    );
+  const lines = installations.flatMap((bill) =>
+    bill.shares.map((s) => ({
+      shareId: s.shareId,
+      beneficiaryId: s.beneficiaryId,
+      installationId: bill.installationId,
+      weightW: s.weightW,
+      activeDays: s.activeDays,
+      rials: s.rials,
+    })),
+  );
   const earned = new Map<number, bigint>();
   for (const line of lines) earned.set(line.beneficiaryId, (earned.get(line.beneficiaryId) ?? 0n) + line.rials);
-  for (const [beneficiaryId, rials] of carriedIn) if (rials !== 0n && !earned.has(beneficiaryId)) earned.set(beneficiaryId, 0n);
-  const statements = [...earned.keys()].sort((a, b) => a - b).map((id) => beneficiaryTotal(id, earned.get(id)!, carriedIn.get(id) ?? 0n, rules.minimumPayoutRials));
+  for (const [beneficiaryId, rials] of carriedIn)
+    if (rials !== 0n && !earned.has(beneficiaryId)) earned.set(beneficiaryId, 0n);
+  const statements = [...earned.keys()]
+    .sort((a, b) => a - b)
+    .map((id) => beneficiaryTotal(id, earned.get(id)!, carriedIn.get(id) ?? 0n, rules.minimumPayoutRials));
   const totals: MonthTotals = {
     installations: installations.length,
     beneficiaries: statements.length,
@@ -45,4 +110,5 @@ export function billMonth(month: MonthId, inputs: readonly InstallationInput[], 
 }
 
 /** JSON with bigints as decimal strings (Rials stay exact in storage and over HTTP). */
-export const toJson = (value: unknown) => JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
+export const toJson = (value: unknown) =>
+  JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));

@@ -14,8 +14,14 @@
 //     flagged (`no_opening_reading`, `no_closing_reading`); when those readings arrive later, the
 //     same rules assign their energy, and a closed month's share of it becomes an adjustment.
 
-export interface CounterReading { tMs: number; wh: number }
-export interface Slot { startMs: number; endMs: number }
+export interface CounterReading {
+  tMs: number;
+  wh: number;
+}
+export interface Slot {
+  startMs: number;
+  endMs: number;
+}
 
 export type EnergyFlag =
   | { kind: 'no_readings' }
@@ -27,15 +33,26 @@ export type EnergyFlag =
  * One counter epoch's contribution to the period, with the readings that bound it (traceability).
  * After a reset the epoch counts from zero somewhere after `opening`, the last reading before it.
  */
-export interface EpochUse { opening: CounterReading; closing: CounterReading; afterReset: boolean; wh: number }
+export interface EpochUse {
+  opening: CounterReading;
+  closing: CounterReading;
+  afterReset: boolean;
+  wh: number;
+}
 
-export interface CounterEnergy { slotWh: number[]; totalWh: number; epochs: EpochUse[]; flags: EnergyFlag[] }
+export interface CounterEnergy {
+  slotWh: number[];
+  totalWh: number;
+  epochs: EpochUse[];
+  flags: EnergyFlag[];
+}
 
 /** Readings sorted, same-timestamp duplicates merged, values in whole Wh. */
 export function normaliseReadings(readings: readonly CounterReading[]): CounterReading[] {
   const byTime = new Map<number, number>();
   for (const r of readings) {
-    if (!Number.isFinite(r.tMs) || !Number.isFinite(r.wh) || r.wh < 0) throw new RangeError(`invalid counter reading ${JSON.stringify(r)}`);
+    if (!Number.isFinite(r.tMs) || !Number.isFinite(r.wh) || r.wh < 0)
+      throw new RangeError(`invalid counter reading ${JSON.stringify(r)}`);
     const wh = Math.round(r.wh);
     byTime.set(r.tMs, Math.max(byTime.get(r.tMs) ?? 0, wh));
   }
@@ -63,7 +80,8 @@ export function energyInSlots(readings: readonly CounterReading[], slots: readon
   const periodEnd = slots[slots.length - 1]!.endMs;
   if (points.length === 0) return { slotWh, totalWh: 0, epochs, flags: [{ kind: 'no_readings' }] };
   if (points[0]!.tMs > periodStart) flags.push({ kind: 'no_opening_reading', firstReadingAt: points[0]!.tMs });
-  if (points[points.length - 1]!.tMs < periodEnd) flags.push({ kind: 'no_closing_reading', lastReadingAt: points[points.length - 1]!.tMs });
+  if (points[points.length - 1]!.tMs < periodEnd)
+    flags.push({ kind: 'no_closing_reading', lastReadingAt: points[points.length - 1]!.tMs });
 
   let epoch: EpochUse | null = null;
   let firstSlot = 0;

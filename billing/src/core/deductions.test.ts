@@ -2,13 +2,32 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loanDeduction, maintenanceFee, parseMaintenanceFee, type LoanTerms } from './deductions';
 
-const loan = (repaidRials = 0n): LoanTerms => ({ loanId: 1, reference: 'L-1', installmentRials: 1_000_000n, installments: 3, firstDueMonth: '1405-07', repaidRials });
+const loan = (repaidRials = 0n): LoanTerms => ({
+  loanId: 1,
+  reference: 'L-1',
+  installmentRials: 1_000_000n,
+  installments: 3,
+  firstDueMonth: '1405-07',
+  repaidRials,
+});
 
 describe('deductions', () => {
   it('deducts installments from their first month until the loan is repaid', () => {
-    expect(loanDeduction(loan(), '1405-06', 5_000_000n)).toMatchObject({ installmentsDue: 0, owedRials: 0n, deductedRials: 0n });
-    expect(loanDeduction(loan(), '1405-07', 5_000_000n)).toMatchObject({ installmentsDue: 1, deductedRials: 1_000_000n, shortfallRials: 0n });
-    expect(loanDeduction(loan(3_000_000n), '1406-01', 5_000_000n)).toMatchObject({ installmentsDue: 3, owedRials: 0n, deductedRials: 0n });
+    expect(loanDeduction(loan(), '1405-06', 5_000_000n)).toMatchObject({
+      installmentsDue: 0,
+      owedRials: 0n,
+      deductedRials: 0n,
+    });
+    expect(loanDeduction(loan(), '1405-07', 5_000_000n)).toMatchObject({
+      installmentsDue: 1,
+      deductedRials: 1_000_000n,
+      shortfallRials: 0n,
+    });
+    expect(loanDeduction(loan(3_000_000n), '1406-01', 5_000_000n)).toMatchObject({
+      installmentsDue: 3,
+      owedRials: 0n,
+      deductedRials: 0n,
+    });
   });
 
   it('never takes more than the income; the shortfall is owed next month', () => {
@@ -27,10 +46,21 @@ describe('deductions', () => {
   });
 
   it('deducts nothing negative and nothing beyond the income, whatever the inputs', () => {
-    fc.assert(fc.property(fc.bigInt({ min: -(10n ** 9n), max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10n ** 10n }), fc.integer({ min: 0, max: 40 }), (available, repaid, months) => {
-      const d = loanDeduction({ ...loan(repaid), installments: 24 }, `14${String(5 + Math.floor(months / 12)).padStart(2, '0')}-${String((months % 12) + 1).padStart(2, '0')}`, available);
-      expect(d.deductedRials >= 0n && d.deductedRials <= (available > 0n ? available : 0n)).toBe(true);
-      expect(d.deductedRials + d.shortfallRials).toBe(d.owedRials);
-    }));
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 9n), max: 10n ** 12n }),
+        fc.bigInt({ min: 0n, max: 10n ** 10n }),
+        fc.integer({ min: 0, max: 40 }),
+        (available, repaid, months) => {
+          const d = loanDeduction(
+            { ...loan(repaid), installments: 24 },
+            `14${String(5 + Math.floor(months / 12)).padStart(2, '0')}-${String((months % 12) + 1).padStart(2, '0')}`,
+            available,
+          );
+          expect(d.deductedRials >= 0n && d.deductedRials <= (available > 0n ? available : 0n)).toBe(true);
+          expect(d.deductedRials + d.shortfallRials).toBe(d.owedRials);
+        },
+      ),
+    );
   });
 });

@@ -3,9 +3,17 @@ import { parseMonth, type MonthId } from './solar-hijri';
 import { divideRoundHalfUp, minBigInt } from './money';
 
 /** A plant loan and what closed months have already deducted for it. */
-export interface LoanTerms { loanId: number; reference: string; installmentRials: bigint; installments: number; firstDueMonth: MonthId; repaidRials: bigint }
+export interface LoanTerms {
+  loanId: number;
+  reference: string;
+  installmentRials: bigint;
+  installments: number;
+  firstDueMonth: MonthId;
+  repaidRials: bigint;
+}
 export interface LoanDeduction {
-  loanId: number; reference: string;
+  loanId: number;
+  reference: string;
   /** Installments due up to and including this month (0 before the first due month). */
   installmentsDue: number;
   /** Owed this month: installments due so far minus what was repaid (this month's installment plus arrears). */
@@ -15,14 +23,27 @@ export interface LoanDeduction {
   shortfallRials: bigint;
 }
 
-const monthIndex = (id: MonthId) => { const { year, month } = parseMonth(id); return year * 12 + month; };
+const monthIndex = (id: MonthId) => {
+  const { year, month } = parseMonth(id);
+  return year * 12 + month;
+};
 
 export function loanDeduction(loan: LoanTerms, month: MonthId, availableRials: bigint): LoanDeduction {
-  const installmentsDue = Math.max(0, Math.min(loan.installments, monthIndex(month) - monthIndex(loan.firstDueMonth) + 1));
+  const installmentsDue = Math.max(
+    0,
+    Math.min(loan.installments, monthIndex(month) - monthIndex(loan.firstDueMonth) + 1),
+  );
   const owed = BigInt(installmentsDue) * loan.installmentRials - loan.repaidRials;
   const owedRials = owed > 0n ? owed : 0n;
   const deductedRials = minBigInt(owedRials, availableRials > 0n ? availableRials : 0n);
-  return { loanId: loan.loanId, reference: loan.reference, installmentsDue, owedRials, deductedRials, shortfallRials: owedRials - deductedRials };
+  return {
+    loanId: loan.loanId,
+    reference: loan.reference,
+    installmentsDue,
+    owedRials,
+    deductedRials,
+    shortfallRials: owedRials - deductedRials,
+  };
 }
 
 /** The maintenance and insurance fee: a share of the month's income or a fixed amount per installation. */
@@ -39,5 +60,7 @@ export function parseMaintenanceFee(text: string): MaintenanceFee {
   const percent = /^\s*(\d{1,2}(?:\.\d{1,2})?)\s*%\s*$/.exec(text);
   if (percent) return { kind: 'percent', basisPoints: Math.round(Number(percent[1]) * 100) };
   if (/^\s*\d{1,12}\s*$/.test(text)) return { kind: 'fixed', rials: BigInt(text.trim()) };
-  throw new RangeError(`'${text}' is not a maintenance fee: write a percentage of income (e.g. 2.5%) or whole Rials per month (e.g. 150000)`);
+  throw new RangeError(
+    `'${text}' is not a maintenance fee: write a percentage of income (e.g. 2.5%) or whole Rials per month (e.g. 150000)`,
+  );
 }

@@ -9,4 +9,8 @@ export function divideRoundHalfUp(n: bigint, d: bigint): bigint {
 }
 
 export const minBigInt = (a: bigint, b: bigint) => (a < b ? a : b);
-export const sumBigInt = (values: Iterable<bigint>) => { let s = 0n; for (const v of values) s += v; return s; };
+export const sumBigInt = (values: Iterable<bigint>) => {
+  let s = 0n;
+  for (const v of values) s += v;
+  return s;
+};

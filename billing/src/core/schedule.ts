@@ -5,12 +5,17 @@ import { monthBounds, monthOf, previousMonth, type MonthId } from './solar-hijri
 
 export type ScheduledAction = { kind: 'draft'; month: MonthId } | { kind: 'close'; month: MonthId };
 
-export function scheduledActions(nowMs: number, closeDay: number, previousStatus: 'DRAFT' | 'CLOSED' | 'PAID' | null): ScheduledAction[] {
+export function scheduledActions(
+  nowMs: number,
+  closeDay: number,
+  previousStatus: 'DRAFT' | 'CLOSED' | 'PAID' | null,
+): ScheduledAction[] {
   const month = monthOf(nowMs);
   const dayOfMonth = Math.floor((nowMs - monthBounds(month).startMs) / 86_400_000) + 1;
   const previous = previousMonth(month);
   const actions: ScheduledAction[] = [];
-  if (dayOfMonth >= closeDay && (previousStatus === null || previousStatus === 'DRAFT')) actions.push({ kind: 'close', month: previous });
+  if (dayOfMonth >= closeDay && (previousStatus === null || previousStatus === 'DRAFT'))
+    actions.push({ kind: 'close', month: previous });
   actions.push({ kind: 'draft', month });
   return actions;
 }

@@ -4,7 +4,8 @@ import { monthBounds, monthOf, nextMonth, parseMonth, previousMonth } from './so
 describe('Solar Hijri billing months', () => {
   it('knows Aban 1405 in Tehran time', () => {
     expect(monthBounds('1405-08')).toEqual({
-      month: '1405-08', days: 30,
+      month: '1405-08',
+      days: 30,
       startMs: Date.parse('2026-10-22T20:30:00Z'), // 1 Aban 1405 00:00 +03:30
       endMs: Date.parse('2026-11-21T20:30:00Z'),
     });

@@ -5,13 +5,24 @@
 
 export type MonthId = string;
 
-const persianParts = new Intl.DateTimeFormat('en-US-u-ca-persian-nu-latn', { timeZone: 'Asia/Tehran', year: 'numeric', month: 'numeric', day: 'numeric' });
-const persianUtc = new Intl.DateTimeFormat('en-US-u-ca-persian-nu-latn', { timeZone: 'UTC', year: 'numeric', month: 'numeric', day: 'numeric' });
+const persianParts = new Intl.DateTimeFormat('en-US-u-ca-persian-nu-latn', {
+  timeZone: 'Asia/Tehran',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+});
+const persianUtc = new Intl.DateTimeFormat('en-US-u-ca-persian-nu-latn', {
+  timeZone: 'UTC',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+});
 const tehranOffset = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Tehran', timeZoneName: 'longOffset' });
 
 function parts(format: Intl.DateTimeFormat, ms: number): { year: number; month: number; day: number } {
   const out = { year: 0, month: 0, day: 0 };
-  for (const p of format.formatToParts(new Date(ms))) if (p.type === 'year' || p.type === 'month' || p.type === 'day') out[p.type] = Number.parseInt(p.value, 10);
+  for (const p of format.formatToParts(new Date(ms)))
+    if (p.type === 'year' || p.type === 'month' || p.type === 'day') out[p.type] = Number.parseInt(p.value, 10);
   return out;
 }
 
@@ -26,8 +37,14 @@ export function parseMonth(id: string): { year: number; month: number } {
 }
 
 export const formatMonth = (year: number, month: number): MonthId => `${year}-${String(month).padStart(2, '0')}`;
-export const nextMonth = (id: MonthId) => { const { year, month } = parseMonth(id); return month === 12 ? formatMonth(year + 1, 1) : formatMonth(year, month + 1); };
-export const previousMonth = (id: MonthId) => { const { year, month } = parseMonth(id); return month === 1 ? formatMonth(year - 1, 12) : formatMonth(year, month - 1); };
+export const nextMonth = (id: MonthId) => {
+  const { year, month } = parseMonth(id);
+  return month === 12 ? formatMonth(year + 1, 1) : formatMonth(year, month + 1);
+};
+export const previousMonth = (id: MonthId) => {
+  const { year, month } = parseMonth(id);
+  return month === 1 ? formatMonth(year - 1, 12) : formatMonth(year, month - 1);
+};
 
 /** The Gregorian civil day (UTC midnight ms) of 1 Farvardin of a Solar Hijri year. */
 function nowruzDay(year: number): number {
@@ -46,7 +63,8 @@ function firstDay(year: number, month: number): number {
 }
 
 function offsetMs(instant: number): number {
-  const name = tehranOffset.formatToParts(new Date(instant)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT+03:30';
+  const name =
+    tehranOffset.formatToParts(new Date(instant)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT+03:30';
   const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
   return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
 }
@@ -58,17 +76,31 @@ function tehranMidnight(civilDayUtcMs: number): number {
   return guess;
 }
 
-export interface MonthBounds { month: MonthId; startMs: number; endMs: number; days: number }
+export interface MonthBounds {
+  month: MonthId;
+  startMs: number;
+  endMs: number;
+  days: number;
+}
 
 /** [startMs, endMs) of a billing month: local midnight of its first day to that of the next month's. */
 export function monthBounds(id: MonthId): MonthBounds {
   const { year, month } = parseMonth(id);
   const startDay = firstDay(year, month);
   const endDay = month === 12 ? nowruzDay(year + 1) : firstDay(year, month + 1);
-  return { month: id, startMs: tehranMidnight(startDay), endMs: tehranMidnight(endDay), days: Math.round((endDay - startDay) / 86_400_000) };
+  return {
+    month: id,
+    startMs: tehranMidnight(startDay),
+    endMs: tehranMidnight(endDay),
+    days: Math.round((endDay - startDay) / 86_400_000),
+  };
 }
 
-export interface BillingDay { date: string; startMs: number; endMs: number }
+export interface BillingDay {
+  date: string;
+  startMs: number;
+  endMs: number;
+}
 
 /** The month's days: Tehran civil dates (YYYY-MM-DD, Gregorian, how PostgreSQL DATE columns hold them) and their [start, end) instants. */
 export function monthDays(id: MonthId): BillingDay[] {
@@ -77,7 +109,11 @@ export function monthDays(id: MonthId): BillingDay[] {
   const { days } = monthBounds(id);
   return Array.from({ length: days }, (_, i) => {
     const civil = startDay + i * 86_400_000;
-    return { date: new Date(civil).toISOString().slice(0, 10), startMs: tehranMidnight(civil), endMs: tehranMidnight(civil + 86_400_000) };
+    return {
+      date: new Date(civil).toISOString().slice(0, 10),
+      startMs: tehranMidnight(civil),
+      endMs: tehranMidnight(civil + 86_400_000),
+    };
   });
 }
 

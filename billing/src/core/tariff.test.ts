@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { contractYear, parseStepDowns, priceEnergy, priceWh, rateChangeDates, rateOn, type ContractTerms } from './tariff';
+import {
+  contractYear,
+  parseStepDowns,
+  priceEnergy,
+  priceWh,
+  rateChangeDates,
+  rateOn,
+  type ContractTerms,
+} from './tariff';
 
 const stepDowns = parseStepDowns('8:90,12:80,16:70');
 const contract = (kind: ContractTerms['kind'], startDate = '2020-03-20'): ContractTerms => ({
-  reference: 'C-1', kind, startDate,
-  periods: [{ from: '2020-03-20', until: '2026-11-06', rialPerKwh: 25_000 }, { from: '2026-11-06', until: null, rialPerKwh: 38_500 }],
+  reference: 'C-1',
+  kind,
+  startDate,
+  periods: [
+    { from: '2020-03-20', until: '2026-11-06', rialPerKwh: 25_000 },
+    { from: '2026-11-06', until: null, rialPerKwh: 38_500 },
+  ],
 });
 
 describe('tariffs', () => {
@@ -23,8 +36,16 @@ describe('tariffs', () => {
   });
 
   it('steps ordinary contracts down at the start of years 8, 12 and 16, never support contracts', () => {
-    expect(rateOn(contract('ORDINARY'), '2027-03-19', stepDowns)).toEqual({ rialPerKwh: 38_500, percent: 100, contractYear: 7 });
-    expect(rateOn(contract('ORDINARY'), '2027-03-20', stepDowns)).toEqual({ rialPerKwh: 38_500, percent: 90, contractYear: 8 });
+    expect(rateOn(contract('ORDINARY'), '2027-03-19', stepDowns)).toEqual({
+      rialPerKwh: 38_500,
+      percent: 100,
+      contractYear: 7,
+    });
+    expect(rateOn(contract('ORDINARY'), '2027-03-20', stepDowns)).toEqual({
+      rialPerKwh: 38_500,
+      percent: 90,
+      contractYear: 8,
+    });
     expect(rateOn(contract('ORDINARY'), '2031-04-01', stepDowns)?.percent).toBe(80);
     expect(rateOn(contract('ORDINARY'), '2036-01-01', stepDowns)?.percent).toBe(70);
     expect(rateOn(contract('SUPPORT'), '2036-01-01', stepDowns)?.percent).toBe(100);
@@ -39,8 +60,18 @@ describe('tariffs', () => {
       ['2026-11-06', '2026-11-07', 20_000, 38_500, 770_000n],
     ]);
     expect(priced.grossRials).toBe(1_270_000n);
-    const stepping = priceEnergy([{ date: '2027-03-19', wh: 1000 }, { date: '2027-03-20', wh: 1000 }], contract('ORDINARY'), stepDowns);
-    expect(stepping.segments.map((s) => [s.percent, s.rials])).toEqual([[100, 38_500n], [90, 34_650n]]);
+    const stepping = priceEnergy(
+      [
+        { date: '2027-03-19', wh: 1000 },
+        { date: '2027-03-20', wh: 1000 },
+      ],
+      contract('ORDINARY'),
+      stepDowns,
+    );
+    expect(stepping.segments.map((s) => [s.percent, s.rials])).toEqual([
+      [100, 38_500n],
+      [90, 34_650n],
+    ]);
     expect(priceEnergy(days, null, stepDowns)).toEqual({ segments: [], unpricedWh: 40_000, grossRials: 0n });
   });
 

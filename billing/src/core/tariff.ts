@@ -3,14 +3,39 @@
 // of given contract years (year n starts on the (n − 1)th anniversary of the contract's start).
 import { divideRoundHalfUp } from './money';
 
-export interface TariffPeriod { from: string; until: string | null; rialPerKwh: number }
-export interface ContractTerms { reference: string; kind: 'ORDINARY' | 'SUPPORT'; startDate: string; periods: TariffPeriod[] }
+export interface TariffPeriod {
+  from: string;
+  until: string | null;
+  rialPerKwh: number;
+}
+export interface ContractTerms {
+  reference: string;
+  kind: 'ORDINARY' | 'SUPPORT';
+  startDate: string;
+  periods: TariffPeriod[];
+}
 /** From contract year `fromYear` on, ordinary contracts are paid `percent` % of the tariff. */
-export interface StepDown { fromYear: number; percent: number }
+export interface StepDown {
+  fromYear: number;
+  percent: number;
+}
 
-export interface Rate { rialPerKwh: number; percent: number; contractYear: number }
-export interface PricedSegment extends Rate { fromDate: string; toDate: string; wh: number; rials: bigint }
-export interface PricedEnergy { segments: PricedSegment[]; unpricedWh: number; grossRials: bigint }
+export interface Rate {
+  rialPerKwh: number;
+  percent: number;
+  contractYear: number;
+}
+export interface PricedSegment extends Rate {
+  fromDate: string;
+  toDate: string;
+  wh: number;
+  rials: bigint;
+}
+export interface PricedEnergy {
+  segments: PricedSegment[];
+  unpricedWh: number;
+  grossRials: bigint;
+}
 
 /** Contract year of a date: 1 in the first twelve months from the start date. */
 export function contractYear(startDate: string, date: string): number {
@@ -23,7 +48,10 @@ export function rateOn(contract: ContractTerms, date: string, stepDowns: readonl
   const period = contract.periods.find((p) => p.from <= date && (p.until === null || date < p.until));
   if (!period) return null;
   const year = contractYear(contract.startDate, date);
-  const step = contract.kind === 'ORDINARY' ? [...stepDowns].sort((a, b) => b.fromYear - a.fromYear).find((s) => year >= s.fromYear) : undefined;
+  const step =
+    contract.kind === 'ORDINARY'
+      ? [...stepDowns].sort((a, b) => b.fromYear - a.fromYear).find((s) => year >= s.fromYear)
+      : undefined;
   return { rialPerKwh: period.rialPerKwh, percent: step?.percent ?? 100, contractYear: year };
 }
 
@@ -32,14 +60,27 @@ export const priceWh = (wh: number, rate: Pick<Rate, 'rialPerKwh' | 'percent'>):
   divideRoundHalfUp(BigInt(wh) * BigInt(rate.rialPerKwh) * BigInt(rate.percent), 100_000n);
 
 /** One segment per run of days with the same rate; energy on days without a tariff stays unpriced. */
-export function priceEnergy(days: readonly { date: string; wh: number }[], contract: ContractTerms | null, stepDowns: readonly StepDown[]): PricedEnergy {
+export function priceEnergy(
+  days: readonly { date: string; wh: number }[],
+  contract: ContractTerms | null,
+  stepDowns: readonly StepDown[],
+): PricedEnergy {
   const segments: PricedSegment[] = [];
   let unpricedWh = 0;
   let open: PricedSegment | null = null;
   for (const { date, wh } of days) {
     const rate = contract ? rateOn(contract, date, stepDowns) : null;
-    if (!rate) { unpricedWh += wh; open = null; continue; }
-    if (open && open.rialPerKwh === rate.rialPerKwh && open.percent === rate.percent && open.contractYear === rate.contractYear) {
+    if (!rate) {
+      unpricedWh += wh;
+      open = null;
+      continue;
+    }
+    if (
+      open &&
+      open.rialPerKwh === rate.rialPerKwh &&
+      open.percent === rate.percent &&
+      open.contractYear === rate.contractYear
+    ) {
       open.toDate = date;
       open.wh += wh;
     } else {
@@ -52,9 +93,16 @@ export function priceEnergy(days: readonly { date: string; wh: number }[], contr
 }
 
 /** The dates (after the first) on which the rate differs from the day before: where energy must be split exactly. */
-export function rateChangeDates(dates: readonly string[], contract: ContractTerms | null, stepDowns: readonly StepDown[]): string[] {
+export function rateChangeDates(
+  dates: readonly string[],
+  contract: ContractTerms | null,
+  stepDowns: readonly StepDown[],
+): string[] {
   if (!contract) return [];
-  const key = (date: string) => { const r = rateOn(contract, date, stepDowns); return r ? `${r.rialPerKwh}/${r.percent}` : ''; };
+  const key = (date: string) => {
+    const r = rateOn(contract, date, stepDowns);
+    return r ? `${r.rialPerKwh}/${r.percent}` : '';
+  };
   return dates.filter((date, i) => i > 0 && key(date) !== key(dates[i - 1]!));
 }
 
@@ -63,7 +111,8 @@ export function parseStepDowns(text: string): StepDown[] {
   if (text.trim() === '') return [];
   return text.split(',').map((item) => {
     const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(item);
-    if (!m || Number(m[1]) < 2 || Number(m[2]) > 100) throw new RangeError(`'${item}' is not a step-down written YEAR:PERCENT (year ≥ 2, percent ≤ 100), e.g. 8:90`);
+    if (!m || Number(m[1]) < 2 || Number(m[2]) > 100)
+      throw new RangeError(`'${item}' is not a step-down written YEAR:PERCENT (year ≥ 2, percent ≤ 100), e.g. 8:90`);
     return { fromYear: Number(m[1]), percent: Number(m[2]) };
   });
 }

@@ -21,9 +21,25 @@ export function erbsDiffuseFraction(kt: number): number {
   return 0.165;
 }
 
-export interface PlaneOfArrayInput { ghi: number; zenithDeg: number; sunAzimuthDeg: number; dayOfYear: number; tiltDeg: number; surfaceAzimuthDeg: number; albedo?: number }
+export interface PlaneOfArrayInput {
+  ghi: number;
+  zenithDeg: number;
+  sunAzimuthDeg: number;
+  dayOfYear: number;
+  tiltDeg: number;
+  surfaceAzimuthDeg: number;
+  albedo?: number;
+}
 
-export function planeOfArray({ ghi, zenithDeg, sunAzimuthDeg, dayOfYear, tiltDeg, surfaceAzimuthDeg, albedo = 0.2 }: PlaneOfArrayInput): number {
+export function planeOfArray({
+  ghi,
+  zenithDeg,
+  sunAzimuthDeg,
+  dayOfYear,
+  tiltDeg,
+  surfaceAzimuthDeg,
+  albedo = 0.2,
+}: PlaneOfArrayInput): number {
   if (ghi <= 0) return 0;
   const cz = Math.cos(zenithDeg * RAD);
   const extra = extraterrestrialHorizontal(zenithDeg, dayOfYear);
@@ -31,10 +47,12 @@ export function planeOfArray({ ghi, zenithDeg, sunAzimuthDeg, dayOfYear, tiltDeg
   const dhi = ghi * erbsDiffuseFraction(kt);
   const beamHorizontal = ghi - dhi;
   const tilt = tiltDeg * RAD;
-  const cosIncidence = cz * Math.cos(tilt) + Math.sin(zenithDeg * RAD) * Math.sin(tilt) * Math.cos((sunAzimuthDeg - surfaceAzimuthDeg) * RAD);
+  const cosIncidence =
+    cz * Math.cos(tilt) +
+    Math.sin(zenithDeg * RAD) * Math.sin(tilt) * Math.cos((sunAzimuthDeg - surfaceAzimuthDeg) * RAD);
   // Beam on the plane: DNI × cos(incidence), with DNI from the horizontal beam (guarded near the horizon).
   const beam = cz > 0.05 ? Math.max(0, (beamHorizontal / cz) * cosIncidence) : 0;
-  const sky = dhi * (1 + Math.cos(tilt)) / 2;
-  const ground = ghi * albedo * (1 - Math.cos(tilt)) / 2;
+  const sky = (dhi * (1 + Math.cos(tilt))) / 2;
+  const ground = (ghi * albedo * (1 - Math.cos(tilt))) / 2;
   return beam + sky + ground;
 }

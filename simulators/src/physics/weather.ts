@@ -15,7 +15,11 @@ export const dayOfYear = (tMs: number) => {
 const seasonal = (doy: number) => 1 + 0.8 * Math.cos((2 * Math.PI * (doy - 15)) / 365);
 
 export type DayType = 'clear' | 'partly_cloudy' | 'overcast';
-export interface DayWeather { type: DayType; skyFactor: number; rain: boolean }
+export interface DayWeather {
+  type: DayType;
+  skyFactor: number;
+  rain: boolean;
+}
 
 export function dayWeather(climate: Climate, seed: number, siteKey: number, day: number): DayWeather {
   const doy = dayOfYear(day * DAY_MS);
@@ -61,5 +65,9 @@ export function soilingLoss(climate: Climate, seed: number, siteKey: number, tMs
 export function ambientTempC(climate: Climate, longitudeDeg: number, tMs: number): number {
   const doy = dayOfYear(tMs);
   const solarHour = ((tMs % DAY_MS) / 3_600_000 + longitudeDeg / 15 + 24) % 24;
-  return climate.meanTempC - climate.seasonalAmplitudeC * Math.cos((2 * Math.PI * (doy - 20)) / 365) + 6 * Math.sin((2 * Math.PI * (solarHour - 9)) / 24);
+  return (
+    climate.meanTempC -
+    climate.seasonalAmplitudeC * Math.cos((2 * Math.PI * (doy - 20)) / 365) +
+    6 * Math.sin((2 * Math.PI * (solarHour - 9)) / 24)
+  );
 }
