@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../lib/config';
+import { csvDocument } from '../../lib/csv';
 import { InfluxClient } from '../../lib/influx/client';
 import { computeProgress } from './progress';
 import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
@@ -109,7 +110,7 @@ if (command === 'create-user') {
       const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
       const passwords = await provisionDevices(admin, report.newInverters).finally(() => admin.close());
       const out = `${file}.credentials.csv`;
-      writeFileSync(out, `serial,password\n${[...passwords].map(([s, p]) => `${s},${p}`).join('\n')}\n`, {
+      writeFileSync(out, csvDocument(['serial', 'password'], passwords), {
         mode: 0o600,
       });
       console.log(

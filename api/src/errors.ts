@@ -80,6 +80,7 @@ const BILLING_STATUS: Record<BillingError['code'], number> = {
   not_ended: 409,
   out_of_order: 409,
   not_closed: 409,
+  not_reconciled: 409,
   not_found: 404,
 };
 

@@ -21,7 +21,8 @@ export type BillingErrorCode =
   | 'not_ended'
   | 'out_of_order'
   | 'not_found'
-  | 'not_closed';
+  | 'not_closed'
+  | 'not_reconciled';
 export class BillingError extends Error {
   constructor(
     readonly code: BillingErrorCode,

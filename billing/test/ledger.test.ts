@@ -12,6 +12,7 @@ import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
+import { parseCsv } from '../../api/src/import/csv';
 import { markPaid, payoutBatch } from '../src/payouts';
 import { BillingError, runMonth, withBillingLock, type BillingDeps } from '../src/run-month';
 import { runScheduledActions } from '../src/scheduler';
@@ -364,5 +365,67 @@ describe('billing over HTTP', () => {
       (await app.inject({ method: 'GET', url: '/billing/months/1404-08/payout.csv', headers: bearer(operator) }))
         .statusCode,
     ).toBe(403);
+  });
+
+  const payoutFile = async () =>
+    app.inject({ method: 'GET', url: '/billing/months/1404-09/payout.csv', headers: bearer(admin) });
+
+  it('writes no spreadsheet formula and no forged row into the payout file, whatever the names', async () => {
+    const forged = `${shebaFor(9999)},999999999,Mallory,SOLAR-1404-09-0000009`;
+    await pool.query('UPDATE beneficiaries SET full_name = $2 WHERE id = $1', [1, '=HYPERLINK("http://x.test","pay")']);
+    await pool.query('UPDATE beneficiaries SET full_name = $2 WHERE id = $1', [2, `\t@SUM(1)\r\n${forged}`]);
+    const created = await app.inject({ method: 'POST', url: '/billing/months/1404-09/payout', headers: bearer(admin) });
+    expect(created.statusCode).toBe(200);
+    expect(created.json()).toMatchObject({ rows: 2, reconciles: true, withheld: { beneficiaries: 1 } });
+    const first = (await payoutFile()).body;
+
+    // No formula and no forged row: two transfers, every cell text a spreadsheet will not evaluate.
+    const records = parseCsv(first);
+    expect(records).toHaveLength(3);
+    expect(records.map((r) => r.cells[2])).toEqual([
+      'name',
+      `'=HYPERLINK("http://x.test","pay")`,
+      `' @SUM(1)  ${forged}`,
+    ]);
+    expect(first.split('\r\n').filter(Boolean)).toHaveLength(3);
+    for (const record of records) for (const cell of record.cells) expect(cell).not.toMatch(/^\s*[=+\-@]/);
+  });
+
+  it('freezes the payout file when the batch is created and never serves one that does not reconcile', async () => {
+    const created = await app.inject({ method: 'POST', url: '/billing/months/1404-09/payout', headers: bearer(admin) });
+    const first = (await payoutFile()).body;
+
+    // A later change to a beneficiary's bank details changes nothing in an existing batch.
+    await pool.query('UPDATE beneficiaries SET sheba = $2, full_name = $3 WHERE id = $1', [
+      1,
+      shebaFor(4242),
+      'Renamed',
+    ]);
+    expect((await payoutFile()).body).toBe(first);
+    expect(
+      (await app.inject({ method: 'GET', url: '/billing/months/1404-09/payout', headers: bearer(admin) })).json(),
+    ).toMatchObject({ reconciles: true, sha256: created.json().sha256 });
+    // Its rows cannot be changed, removed or added to.
+    await expect(pool.query(`UPDATE payout_rows SET amount_rials = 1 WHERE month = '1404-09'`)).rejects.toThrow(
+      /frozen/,
+    );
+    await expect(pool.query(`DELETE FROM payout_rows WHERE month = '1404-09'`)).rejects.toThrow(/frozen/);
+    await expect(
+      pool.query(
+        `INSERT INTO payout_rows (month, line, beneficiary_id, sheba, name, amount_rials, reference) VALUES ('1404-09', 9, 3, $1, 'x', 1, 'x')`,
+        [shebaFor(9999)],
+      ),
+    ).rejects.toThrow(/frozen/);
+
+    // Rows changed behind the ledger's back (an owner switching the guard off, a doctored restore): not served.
+    await pool.query(`ALTER TABLE payout_rows DISABLE TRIGGER payout_rows_frozen;
+      UPDATE payout_rows SET sheba = '${shebaFor(9999)}' WHERE month = '1404-09' AND line = 1;
+      ALTER TABLE payout_rows ENABLE TRIGGER payout_rows_frozen`);
+    const refused = await payoutFile();
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().message).toMatch(/does not reconcile/);
+    expect(
+      (await app.inject({ method: 'GET', url: '/billing/months/1404-09/payout', headers: bearer(admin) })).json(),
+    ).toMatchObject({ reconciles: false });
   });
 });

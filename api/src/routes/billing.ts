@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { BillingConfig } from '../../../lib/config';
 import type { InfluxClient } from '../../../lib/influx/client';
-import { markPaid, payoutBatch } from '../../../billing/src/payouts';
+import { markPaid, payoutBatch, payoutFile } from '../../../billing/src/payouts';
 import { parseMonth } from '../../../billing/src/core/solar-hijri';
 import { runMonth, type BillingDeps } from '../../../billing/src/run-month';
 import { badField, ErrorBody, notFound } from '../errors';
@@ -366,12 +366,13 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       onRequest: app.staffOnly(),
       schema: {
         tags: ['billing'],
-        description: 'The bank file: sheba, amount_rials, name, reference.',
+        description:
+          'The bank file (sheba, amount_rials, name, reference), byte for byte as frozen when the batch was created; 409 if the batch does not reconcile.',
         params: MonthParam,
       },
     },
     async (request, reply) => {
-      const { csv, summary } = await payoutBatch(app.sql, request.params.month, actor(request.principal), {
+      const { csv, summary } = await payoutFile(app.sql, request.params.month, actor(request.principal), {
         create: false,
       });
       return reply
