@@ -214,11 +214,11 @@ export function readBillingConfig(env: Env = process.env): BillingConfig {
 
 export function readMqttConfig(env: Env, role: 'INGEST' | 'ADMIN' | 'FLEET'): MqttConfig {
   const r = new EnvReader(env);
-  return r.done({
-    url: r.url('MQTT_URL', ['mqtt:', 'mqtts:']),
-    username: r.string(`MQTT_${role}_USERNAME`),
-    password: r.string(`MQTT_${role}_PASSWORD`),
-  });
+  const username = r.string(`MQTT_${role}_USERNAME`);
+  // Service accounts live where no serial can (lib/mqtt/service-accounts.ts).
+  if (username && !username.startsWith('svc:'))
+    r.problems.push(`MQTT_${role}_USERNAME must start with 'svc:' (the service namespace), got '${username}'`);
+  return r.done({ url: r.url('MQTT_URL', ['mqtt:', 'mqtts:']), username, password: r.string(`MQTT_${role}_PASSWORD`) });
 }
 
 export function readInfluxConfig(env: Env): InfluxConfig {

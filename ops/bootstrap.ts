@@ -3,10 +3,10 @@
 import { readInfluxConfig, readMqttConfig, readDatabaseUrl } from '../lib/config';
 import { InfluxClient } from '../lib/influx/client';
 import { ensureInfluxLayout } from '../lib/influx/layout';
-import { BrokerAdmin } from '../lib/mqtt/broker-admin';
 import { createPrisma } from '../lib/db';
 import { loadProvinces } from '../lib/provinces';
 import { SERVICE_ROLES } from '../lib/mqtt/roles';
+import { ADMIN_ROLE, connectAdminMovingLegacy, retireLegacyAccount } from '../lib/mqtt/service-accounts';
 
 const say = (message: string) => console.log(`    ${message}`);
 
@@ -14,14 +14,24 @@ const influxConfig = readInfluxConfig(process.env);
 const changes = await ensureInfluxLayout(new InfluxClient(influxConfig), influxConfig.rawRetention);
 say(`InfluxDB '${influxConfig.database}': ${changes.length ? `created ${changes.join(', ')}` : 'layout up to date'}`);
 
-const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
+const adminConfig = readMqttConfig(process.env, 'ADMIN');
+const admin = await connectAdminMovingLegacy(adminConfig);
 try {
   for (const [rolename, acls] of Object.entries(SERVICE_ROLES)) await admin.ensureRole(rolename, acls);
   const ingest = readMqttConfig(process.env, 'INGEST');
   await admin.ensureClient(ingest.username, ingest.password, ['ingest-service']);
   const fleet = readMqttConfig(process.env, 'FLEET');
   await admin.ensureClient(fleet.username, fleet.password, ['simulated-fleet']);
-  say(`broker accounts: ${ingest.username} (subscribe only), ${fleet.username} (simulators, publish under solar/v1/)`);
+  const moved: string[] = [];
+  for (const [account, roles] of [
+    [adminConfig, [ADMIN_ROLE]],
+    [ingest, ['ingest-service']],
+    [fleet, ['simulated-fleet']],
+  ] as const)
+    if (await retireLegacyAccount(admin, account.username, [...roles])) moved.push(account.username);
+  say(
+    `broker accounts: ${adminConfig.username} (administration), ${ingest.username} (subscribe only), ${fleet.username} (simulators, publish under solar/v1/)${moved.length ? `; moved into the svc: namespace: ${moved.join(', ')}` : ''}`,
+  );
 } finally {
   await admin.close();
 }

@@ -80,7 +80,7 @@ log_type notice
 connection_messages false
 CONF
 if [ ! -f "$mq/dynamic-security.json" ]; then
-  mosquitto_ctrl dynsec init "$mq/dynamic-security.json" admin "$MQTT_ADMIN_PASSWORD" >/dev/null \
+  mosquitto_ctrl dynsec init "$mq/dynamic-security.json" svc:admin "$MQTT_ADMIN_PASSWORD" >/dev/null \
     || fail "could not initialise the broker's dynamic-security file"
   info "initialised dynamic security with an admin account"
 fi
@@ -154,11 +154,11 @@ cat >"$PLATFORM_ENV" <<ENV
 SOLAR_PROFILE=$SOLAR_PROFILE
 SOLAR_DATA_DIR=$SOLAR_DATA_DIR
 MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT
-MQTT_ADMIN_USERNAME=admin
+MQTT_ADMIN_USERNAME=svc:admin
 MQTT_ADMIN_PASSWORD=$MQTT_ADMIN_PASSWORD
-MQTT_INGEST_USERNAME=ingest
+MQTT_INGEST_USERNAME=svc:ingest
 MQTT_INGEST_PASSWORD=$MQTT_INGEST_PASSWORD
-MQTT_FLEET_USERNAME=simulated-fleet
+MQTT_FLEET_USERNAME=svc:simulated-fleet
 MQTT_FLEET_PASSWORD=$MQTT_FLEET_PASSWORD
 INFLUX_URL=http://127.0.0.1:$INFLUX_PORT
 INFLUX_DATABASE=solar

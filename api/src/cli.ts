@@ -12,6 +12,7 @@ import { provisionDevices } from '../../lib/mqtt/device-accounts';
 import { IMPORT_KINDS, runImport, type ImportKind } from './import/run-import';
 import { createPrisma } from '../../lib/db';
 import { hashSecret } from './passwords';
+import { reconcileDevices } from './device-reconciliation';
 
 const USAGE = `Usage: npm run ops -- <command> [options]
 
@@ -21,6 +22,9 @@ Commands:
   import beneficiaries|installations|inverters|shares FILE.csv [--dry-run]
       all rows or none; prints every bad row (line, column, reason); new inverters' broker
       passwords are written to FILE.credentials.csv (mode 600)
+  reconcile-devices
+      removes broker device accounts that belong to no active inverter (left by failed requests)
+      and lists active inverters without one (the API also does this when it starts)
   progress
       MW commissioned and people receiving income against the targets, by province; silent inverters`;
 const fail = (message: string): never => {
@@ -86,11 +90,16 @@ if (command === 'create-user') {
     fail(`import: kind must be one of ${IMPORT_KINDS.join(', ')}`);
   if (!file || !existsSync(file)) fail(`import: file '${file ?? ''}' not found`);
   const prisma = createPrisma(readDatabaseUrl(process.env));
+  let admin: BrokerAdmin | undefined;
   try {
     let last = 0;
     const report = await runImport(prisma, kind as ImportKind, readFileSync(file!, 'utf8'), {
       dryRun: values['dry-run'] ?? false,
       actor: `cli:${process.env.USER ?? 'unknown'}`,
+      provisionDevices: async (serials) => {
+        admin ??= await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
+        return provisionDevices(admin, serials);
+      },
       onProgress: (done, total) => {
         if (Date.now() - last > 500 || done === total) {
           last = Date.now();
@@ -106,20 +115,18 @@ if (command === 'create-user') {
         ? `${report.errors.length} bad row(s): nothing was imported`
         : `${report.rows} rows: ${report.created} ${verb} created, ${report.updated} ${verb} updated, ${report.unchanged} unchanged${report.dryRun ? ' (dry run: nothing written)' : ''}`,
     );
-    if (report.newInverters.length > 0) {
-      const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
-      const passwords = await provisionDevices(admin, report.newInverters).finally(() => admin.close());
+    if (report.credentials.length > 0) {
       const out = `${file}.credentials.csv`;
-      writeFileSync(out, csvDocument(['serial', 'password'], passwords), {
-        mode: 0o600,
-      });
+      const rows = report.credentials.map((c) => [c.serial, c.password]);
+      writeFileSync(out, csvDocument(['serial', 'password'], rows), { mode: 0o600 });
       console.log(
-        `broker passwords of ${passwords.size} new inverters: ${out} (give them to the installers, then delete the file)`,
+        `broker passwords of ${rows.length} new inverters: ${out} (give them to the installers, then delete the file)`,
       );
     }
     process.exitCode = report.errors.length > 0 ? 1 : 0;
   } finally {
     await prisma.$disconnect();
+    await admin?.close();
   }
 } else if (command === 'progress') {
   const prisma = createPrisma(readDatabaseUrl(process.env));
@@ -149,6 +156,21 @@ if (command === 'create-user') {
       );
   } finally {
     await prisma.$disconnect();
+  }
+} else if (command === 'reconcile-devices') {
+  const prisma = createPrisma(readDatabaseUrl(process.env));
+  const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
+  try {
+    const r = await reconcileDevices(prisma, admin);
+    console.log(
+      `device accounts: ${r.deviceAccounts} on the broker, ${r.activeInverters} active inverters; removed ${r.removed.length} orphaned account(s)${r.removed.length ? `: ${r.removed.join(', ')}` : ''}`,
+    );
+    if (r.missing.length > 0)
+      console.log(
+        `${r.missing.length} active inverter(s) without a broker account (issue credentials: POST /inverters/{serial}/credentials): ${r.missing.join(', ')}`,
+      );
+  } finally {
+    await Promise.all([prisma.$disconnect(), admin.close()]);
   }
 } else {
   console.log(USAGE);

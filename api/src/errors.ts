@@ -3,6 +3,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { BillingError } from '../../billing/src/run-month';
+import { BrokerUnavailable } from '../../lib/mqtt/broker-admin';
+import { BrokerAccountConflict } from '../../lib/mqtt/device-accounts';
 
 export class HttpError extends Error {
   constructor(
@@ -36,6 +38,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported Media Type',
   423: 'Locked',
   429: 'Too Many Requests',
+  503: 'Service Unavailable',
 };
 
 // Prisma/PostgreSQL errors that are the client's fault, translated to a message naming the field.
@@ -102,8 +105,16 @@ export function installErrorHandling(app: FastifyInstance): void {
         ? error
         : error instanceof BillingError
           ? new HttpError(BILLING_STATUS[error.code], error.message)
-          : fromDatabase(error as never);
+          : error instanceof BrokerAccountConflict
+            ? new HttpError(409, error.message, 'serial')
+            : error instanceof BrokerUnavailable
+              ? new HttpError(503, 'the broker is unavailable right now; try again shortly')
+              : fromDatabase(error as never);
     const statusCode = mapped?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
+    if (statusCode === 503) {
+      request.log.warn({ err: error }, 'dependency unavailable');
+      return reply.code(503).send({ statusCode, error: STATUS_TEXT[503], message: mapped!.message });
+    }
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
       return reply

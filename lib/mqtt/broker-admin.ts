@@ -14,22 +14,54 @@ export interface DynsecResponse {
   correlationData?: string;
 }
 
+/** The administration connection is gone (broker down or restarted, account kicked): retry later. */
+export class BrokerUnavailable extends Error {
+  constructor(reason: string) {
+    super(`the broker's administration connection is unavailable: ${reason}`);
+    this.name = 'BrokerUnavailable';
+  }
+}
+
+type Pending = { resolve: (response: DynsecResponse) => void; reject: (error: Error) => void };
+
 export class BrokerAdmin {
-  private readonly pending = new Map<string, (response: DynsecResponse) => void>();
+  private readonly pending = new Map<string, Pending>();
   private sequence = 0;
+  /** Why the connection ended, once it has: every later command fails at once with it. */
+  private lost: string | null = null;
 
   private constructor(private readonly client: MqttClient) {
     client.on('message', (topic, payload) => {
       if (topic !== RESPONSE_TOPIC) return;
-      const { responses = [] } = JSON.parse(payload.toString()) as { responses?: DynsecResponse[] };
+      let responses: DynsecResponse[] = [];
+      try {
+        responses = (JSON.parse(payload.toString()) as { responses?: DynsecResponse[] }).responses ?? [];
+      } catch {
+        return; // not an answer of the plugin: ignore it rather than end the process
+      }
       for (const response of responses) {
-        const resolve = response.correlationData ? this.pending.get(response.correlationData) : undefined;
-        if (resolve) {
+        const waiting = response.correlationData ? this.pending.get(response.correlationData) : undefined;
+        if (waiting) {
           this.pending.delete(response.correlationData!);
-          resolve(response);
+          waiting.resolve(response);
         }
       }
     });
+    // Without these listeners a dropped connection is an unhandled 'error' event: the process dies.
+    client.on('error', (error) => this.fail(error.message));
+    client.on('close', () => this.fail('connection closed'));
+  }
+
+  private fail(reason: string) {
+    this.lost ??= reason;
+    const error = new BrokerUnavailable(reason);
+    for (const waiting of this.pending.values()) waiting.reject(error);
+    this.pending.clear();
+  }
+
+  /** False once the connection has ended; a new one must be opened. */
+  get usable(): boolean {
+    return this.lost === null;
   }
 
   static async connect(config: MqttConfig): Promise<BrokerAdmin> {
@@ -40,52 +72,53 @@ export class BrokerAdmin {
       reconnectPeriod: 0,
       connectTimeout: 10_000,
     });
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', (error) =>
-        reject(new Error(`cannot connect to the broker as '${config.username}': ${error.message}`)),
-      );
-    });
-    await client.subscribeAsync(RESPONSE_TOPIC, { qos: 1 });
-    return new BrokerAdmin(client);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const refuse = (reason: string) =>
+          reject(new BrokerUnavailable(`cannot connect as '${config.username}': ${reason}`));
+        client.once('connect', () => resolve());
+        client.on('error', (error) => refuse(error.message));
+        client.once('close', () => refuse('connection closed'));
+      });
+      const admin = new BrokerAdmin(client);
+      await client.subscribeAsync(RESPONSE_TOPIC, { qos: 1 });
+      return admin;
+    } catch (error) {
+      client.end(true);
+      throw error;
+    }
   }
 
   /** Runs one command; resolves with the broker's response (check `.error`). */
   async run(command: DynsecCommand, timeoutMs = 10_000): Promise<DynsecResponse> {
-    const correlationData = `${process.pid}-${++this.sequence}`;
-    const response = new Promise<DynsecResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(correlationData);
-        reject(new Error(`broker did not answer ${command.command} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(correlationData, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-    });
-    await this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: [{ ...command, correlationData }] }), {
-      qos: 1,
-    });
-    return response;
+    return (await this.runMany([command], timeoutMs))[0]!;
   }
 
   /** Runs many commands in one message (the plugin saves its configuration once per message). */
   async runMany(commands: DynsecCommand[], timeoutMs = 60_000): Promise<DynsecResponse[]> {
+    if (this.lost !== null) throw new BrokerUnavailable(this.lost);
     const tagged = commands.map((command) => ({ ...command, correlationData: `${process.pid}-${++this.sequence}` }));
     const responses = tagged.map(
       ({ correlationData, command }) =>
         new Promise<DynsecResponse>((resolve, reject) => {
           const timer = setTimeout(() => {
             this.pending.delete(correlationData);
-            reject(new Error(`broker did not answer ${command} within ${timeoutMs} ms`));
+            reject(new BrokerUnavailable(`no answer to ${command} within ${timeoutMs} ms`));
           }, timeoutMs);
-          this.pending.set(correlationData, (r) => {
-            clearTimeout(timer);
-            resolve(r);
-          });
+          const settle =
+            <T>(then: (value: T) => void) =>
+            (value: T) => {
+              clearTimeout(timer);
+              then(value);
+            };
+          this.pending.set(correlationData, { resolve: settle(resolve), reject: settle(reject) });
         }),
     );
-    await this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 });
+    // Not awaited: on a dropped connection mqtt.js never settles the publish; the answers (or the
+    // timeouts, or the 'close' event) settle the call.
+    this.client
+      .publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 })
+      .catch((error: Error) => this.fail(error.message));
     return Promise.all(responses);
   }
 
@@ -123,6 +156,7 @@ export class BrokerAdmin {
   }
 
   async close(): Promise<void> {
+    this.lost ??= 'closed';
     await this.client.endAsync();
   }
 }

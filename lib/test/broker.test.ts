@@ -22,7 +22,9 @@ const attempt = (options: mqtt.IClientOptions) =>
 describe('broker (real Mosquitto)', () => {
   it('refuses anonymous clients and wrong passwords', async () => {
     expect(await attempt({})).toMatch(/Not authorized|Bad username or password/);
-    expect(await attempt({ username: 'ingest', password: 'wrong' })).toMatch(/Not authorized|Bad username or password/);
+    expect(await attempt({ username: 'svc:ingest', password: 'wrong' })).toMatch(
+      /Not authorized|Bad username or password/,
+    );
     const ingest = readMqttConfig(env, 'INGEST');
     expect(await attempt({ username: ingest.username, password: ingest.password })).toBe('connected');
   });

@@ -3,7 +3,7 @@ import { ConfigError, readBillingConfig, readIngestConfig } from '../config';
 
 const valid = {
   MQTT_URL: 'mqtt://127.0.0.1:1883',
-  MQTT_INGEST_USERNAME: 'ingest',
+  MQTT_INGEST_USERNAME: 'svc:ingest',
   MQTT_INGEST_PASSWORD: 'x',
   INFLUX_URL: 'http://127.0.0.1:8086',
   DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/solar',
@@ -30,6 +30,7 @@ describe('configuration', () => {
         INGEST_WRITES_IN_FLIGHT: '0',
         INGEST_WORKER_ID: 'a b',
         DATABASE_URL: '',
+        MQTT_INGEST_USERNAME: 'ingest',
       });
     } catch (e) {
       error = e;
@@ -40,6 +41,8 @@ describe('configuration', () => {
     expect(problems).toMatch(/INGEST_WRITES_IN_FLIGHT must be an integer from 1 to 16, got '0'/);
     expect(problems).toMatch(/MQTT_URL must use mqtt: or mqtts:/);
     expect(problems).toMatch(/DATABASE_URL is required/);
+    // A service account outside the svc: namespace could be taken by a device's serial.
+    expect(problems).toMatch(/MQTT_INGEST_USERNAME must start with 'svc:'/);
   });
 });
 

@@ -6,6 +6,7 @@ import type { PrismaClient, Prisma } from '../../../prisma/generated/client/clie
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { SERIAL_PATTERN } from '../../../lib/telemetry/contract';
 import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
+import { DEVICE_REGISTRY_LOCK } from '../device-reconciliation';
 import { badField, HttpError } from '../errors';
 import { isoDay, parseDay } from '../schemas';
 import { createShare, updateShare } from '../share-service';
@@ -74,11 +75,14 @@ export interface ImportReport {
   updated: number;
   unchanged: number;
   errors: RowError[];
-  newInverters: string[];
+  /** Broker accounts of the new inverters, made just before the commit (never on a dry run). */
+  credentials: { serial: string; password: string }[];
 }
 export interface ImportOptions {
   dryRun: boolean;
   actor: string;
+  /** Creates the broker accounts of new inverters (serial -> password); a refusal imports nothing. */
+  provisionDevices?: (serials: string[]) => Promise<Map<string, string>>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -292,7 +296,7 @@ export async function runImport(
     updated: 0,
     unchanged: 0,
     errors: [],
-    newInverters: [],
+    credentials: [],
   };
   let rows: CsvRow[];
   try {
@@ -368,15 +372,20 @@ export async function runImport(
           created: importer.created,
           updated: importer.updated,
           unchanged: importer.unchanged,
-          newInverters: importer.newInverters,
         });
         if (options.dryRun || report.errors.length > 0) throw new Rollback();
+        if (importer.newInverters.length > 0 && options.provisionDevices) {
+          // Inside the transaction, so a broker refusal imports nothing (see device-reconciliation.ts).
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${DEVICE_REGISTRY_LOCK})`;
+          const passwords = await options.provisionDevices(importer.newInverters);
+          report.credentials = [...passwords].map(([serial, password]) => ({ serial, password }));
+        }
       },
       { timeout: 30 * 60_000, maxWait: 30_000 },
     );
   } catch (error) {
     if (!(error instanceof Rollback)) throw error;
-    if (!options.dryRun) Object.assign(report, { created: 0, updated: 0, unchanged: 0, newInverters: [] }); // nothing was written
+    if (!options.dryRun) Object.assign(report, { created: 0, updated: 0, unchanged: 0 }); // nothing was written
   }
   return report;
 }

@@ -45,15 +45,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const report = await runImport(app.prisma, request.params.kind, request.body, {
         dryRun: request.query.dryRun,
         actor: actorOf(request.principal),
+        provisionDevices: async (serials) => provisionDevices(await app.brokerAdmin(), serials),
       });
-      const credentials =
-        report.newInverters.length > 0
-          ? [...(await provisionDevices(await app.brokerAdmin(), report.newInverters))].map(([serial, password]) => ({
-              serial,
-              password,
-            }))
-          : [];
-      return reply.code(report.errors.length > 0 ? 422 : 200).send({ ...report, credentials });
+      return reply.code(report.errors.length > 0 ? 422 : 200).send(report);
     },
   );
 };

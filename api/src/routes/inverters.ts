@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { provisionDevice, revokeDevice } from '../../../lib/mqtt/device-accounts';
 import { SERIAL_PATTERN } from '../../../lib/telemetry/contract';
+import { DEVICE_REGISTRY_LOCK, reconcileDevices } from '../device-reconciliation';
 import { ErrorBody, HttpError, notFound } from '../errors';
 import { oneOf, PageQuery, pageOf, paged } from '../schemas';
 
@@ -31,8 +32,13 @@ const toInverter = (r: Row) => ({
   model: r.model,
   status: r.status,
 });
-const SerialParam = Type.Object({ serial: Type.String({ pattern: SERIAL_PATTERN }) });
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
+const Serial = Type.String({
+  pattern: SERIAL_PATTERN,
+  description:
+    "1-64 letters, digits, '_', '.', '-', starting with a letter or digit. The broker's service accounts are named svc:..., which no serial can be",
+});
+const SerialParam = Type.Object({ serial: Serial });
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { installation: { select: { code: true } } } as const;
@@ -87,7 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Register an inverter and create its broker account',
         body: Type.Object(
           {
-            serial: Type.String({ pattern: SERIAL_PATTERN }),
+            serial: Serial,
             installationId: Type.Integer({ minimum: 1 }),
             ratedAcW: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
             model: Type.String({ minLength: 1, maxLength: 120 }),
@@ -109,6 +115,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const result = await app.prisma.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${DEVICE_REGISTRY_LOCK})`;
         if (!(await tx.installation.findUnique({ where: { id: request.body.installationId } })))
           throw new HttpError(400, 'installationId: no such installation', 'installationId');
         const created = await tx.inverter.create({ data: request.body, include });
@@ -117,10 +124,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           { action: 'create', entity: 'inverter', entityId: created.serial, after: toInverter(created) },
           tx,
         );
-        // Inside the transaction: if the broker refuses, the inverter is not registered either.
-        const password = await provisionDevice(await app.brokerAdmin(), created.serial).catch((error: Error) => {
-          throw new HttpError(502, `broker could not create the device account: ${error.message}`);
-        });
+        // Inside the transaction: if the broker refuses (409 for a name that is not a device's, 503
+        // when unreachable), the inverter is not registered either; an account made for a
+        // transaction that then fails is an orphan for reconciliation.
+        const password = await provisionDevice(await app.brokerAdmin(), created.serial);
         return {
           inverter: toInverter(created),
           mqtt: { username: created.serial, password, publishTopic: `solar/v1/${created.serial}/telemetry` },
@@ -185,6 +192,32 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         await revokeDevice(await app.brokerAdmin(), before.serial);
         return toInverter(after);
       }),
+  );
+
+  app.post(
+    '/inverters/reconcile',
+    {
+      onRequest: app.staffOnly(),
+      schema: {
+        tags: ['inverters'],
+        summary: 'Remove broker device accounts of no active inverter; report active inverters without one',
+        response: {
+          200: Type.Object({
+            deviceAccounts: Type.Integer(),
+            activeInverters: Type.Integer(),
+            removed: Type.Array(Type.String()),
+            missing: Type.Array(Type.String()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const report = await reconcileDevices(app.prisma, await app.brokerAdmin());
+      if (report.removed.length > 0)
+        await app.audit(request, { action: 'reconcile', entity: 'broker', entityId: 'devices', after: report });
+      return report;
+    },
   );
 };
 
