@@ -10,7 +10,7 @@ import { DEVICE_REGISTRY_LOCK } from '../device-reconciliation';
 import { badField, HttpError } from '../errors';
 import { isoDay, parseDay } from '../schemas';
 import { createShare, updateShare } from '../share-service';
-import { type CsvRow, parseCsv } from './csv';
+import { type CsvRow, parseCsv } from '../../../lib/csv';
 
 export const IMPORT_KINDS = ['beneficiaries', 'installations', 'inverters', 'shares'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];

@@ -107,18 +107,43 @@ export function monthDays(id: MonthId): BillingDay[] {
   const { year, month } = parseMonth(id);
   const startDay = firstDay(year, month);
   const { days } = monthBounds(id);
-  return Array.from({ length: days }, (_, i) => {
-    const civil = startDay + i * 86_400_000;
-    return {
-      date: new Date(civil).toISOString().slice(0, 10),
-      startMs: tehranMidnight(civil),
-      endMs: tehranMidnight(civil + 86_400_000),
-    };
-  });
+  const civilDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return daysBetween(civilDate(startDay), civilDate(startDay + days * 86_400_000));
 }
 
 /** The billing month an instant belongs to (Tehran time). */
 export function monthOf(instantMs: number): MonthId {
   const p = parts(persianParts, instantMs);
   return formatMonth(p.year, p.month);
+}
+
+/**
+ * A Solar Hijri date as people and the distribution company write it (`1405/07/01`, `1405-7-1`,
+ * Persian or Arabic-Indic digits already converted by the caller) → its Tehran civil date in the
+ * Gregorian calendar (YYYY-MM-DD, how PostgreSQL DATE columns hold it).
+ */
+export function solarHijriDate(text: string): string {
+  const m = /^(\d{4})[/-](\d{1,2})[/-](\d{1,2})$/.exec(text.trim());
+  if (!m) throw new RangeError(`'${text}' is not a Solar Hijri date written YYYY/MM/DD, e.g. 1405/07/01`);
+  const month = formatMonth(Number(m[1]), Number(m[2]));
+  const days = monthDays(month);
+  const day = Number(m[3]);
+  if (day < 1 || day > days.length) throw new RangeError(`'${text}': ${month} has days 1 to ${days.length}`);
+  return days[day - 1]!.date;
+}
+
+/** The Tehran civil day after a date (YYYY-MM-DD). */
+export const nextDate = (date: string) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/** The days [from, until) as billing days with their instants (Tehran midnights). */
+export function daysBetween(from: string, until: string): BillingDay[] {
+  const out: BillingDay[] = [];
+  for (let civil = Date.parse(`${from}T00:00:00Z`); civil < Date.parse(`${until}T00:00:00Z`); civil += 86_400_000)
+    out.push({
+      date: new Date(civil).toISOString().slice(0, 10),
+      startMs: tehranMidnight(civil),
+      endMs: tehranMidnight(civil + 86_400_000),
+    });
+  return out;
 }

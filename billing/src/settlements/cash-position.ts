@@ -1,0 +1,187 @@
+// The program's cash position across the two clocks: what closed months promised beneficiaries and
+// what was paid to them, against what the distribution company settled and what actually arrived.
+// Everything is whole Rials from the ledger; nothing is estimated except `unsettled`, the billed
+// value of closed months that no settlement covers yet, prorated by days (a settlement period
+// rarely matches a billing month).
+import type pg from 'pg';
+import { settlementTimeliness } from '../core/reconcile-settlement';
+import { monthDays } from '../core/solar-hijri';
+
+export interface ReceivableLine {
+  settledRials: bigint;
+  receivedRials: bigint;
+  /** Settled, not yet paid, within the grace days after the period. */
+  dueRials: bigint;
+  /** Settled, not paid, past the grace days. */
+  lateRials: bigint;
+}
+export interface ProvinceReceivables extends ReceivableLine {
+  province: string;
+  /** Billed in closed months, not covered by any settlement yet; `unsettledLateRials` is past the grace days. */
+  unsettledRials: bigint;
+  unsettledLateRials: bigint;
+}
+export interface PeriodReceivables extends ReceivableLine {
+  periodFrom: string;
+  periodUntil: string;
+  settlements: number;
+}
+export interface CashPosition {
+  asOf: string;
+  /** Payable to beneficiaries on closed months' statements, and what payout batches marked paid sent. */
+  promisedRials: bigint;
+  paidToBeneficiariesRials: bigint;
+  owedToBeneficiariesRials: bigint;
+  /** Closed months: gross value of the energy, the program pool, loan and fee deductions. */
+  billedGrossRials: bigint;
+  poolRials: bigint;
+  deductionsRials: bigint;
+  settledRials: bigint;
+  receivedRials: bigint;
+  receivableRials: bigint;
+  receivableLateRials: bigint;
+  unsettledRials: bigint;
+  unsettledLateRials: bigint;
+  /** Settled − billed on reconciled settlements: absorbed by the program, or carried to beneficiaries. */
+  absorbedDifferenceRials: bigint;
+  carriedDifferenceRials: bigint;
+  /** Received − paid to beneficiaries: the program's cash from this flow. */
+  cashRials: bigint;
+  /** Cash + receivables (settled or not) − owed to beneficiaries: below zero, the program cannot pay what it promised. */
+  coverageRials: bigint;
+  byProvince: ProvinceReceivables[];
+  byPeriod: PeriodReceivables[];
+}
+
+const big = (v: string | null | undefined) => BigInt(v ?? 0);
+const emptyLine = (): ReceivableLine => ({ settledRials: 0n, receivedRials: 0n, dueRials: 0n, lateRials: 0n });
+
+export async function cashPosition(
+  db: pg.Pool | pg.ClientBase,
+  today: string,
+  lateAfterDays: number,
+): Promise<CashPosition> {
+  const months = await db.query<{ month: string; pool: string; payable: string }>(
+    `SELECT month, pool_rials AS pool, payable_rials AS payable FROM billing_months WHERE status <> 'DRAFT' ORDER BY month`,
+  );
+  const closed = months.rows.map((m) => m.month);
+  const ledger = await db.query<{ gross: string | null; deductions: string | null; paid: string | null }>(
+    `SELECT (SELECT sum(gross_rials) FROM installation_bills WHERE month = ANY($1)) AS gross,
+            (SELECT sum(loan_rials + fee_rials) FROM installation_bills WHERE month = ANY($1)) AS deductions,
+            (SELECT sum(total_rials) FROM payout_batches WHERE status = 'PAID') AS paid`,
+    [closed],
+  );
+  const settlements = await db.query<{
+    province: string;
+    period_from: string;
+    period_until: string;
+    amount_rials: string;
+    paid_on: string | null;
+    billed_rials: string | null;
+    status: string | null;
+    carried: string;
+  }>(
+    `SELECT p.code AS province, to_char(s.period_from, 'YYYY-MM-DD') AS period_from,
+            to_char(s.period_until, 'YYYY-MM-DD') AS period_until, s.amount_rials, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on,
+            s.billed_rials, s.status,
+            COALESCE((SELECT sum(a.rials) FROM settlement_adjustments a JOIN billing_months b ON b.month = a.month
+                       WHERE a.settlement_id = s.id AND b.status <> 'DRAFT'), 0) AS carried
+       FROM utility_settlements s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id`,
+  );
+  // Closed months' billed value not covered by a settlement, by province; settlements of one
+  // installation never overlap, so the days they cover add up.
+  const spans = closed.map((m) => {
+    const days = monthDays(m);
+    return { month: m, from: days[0]!.date, until: days[days.length - 1]!.date, days: days.length };
+  });
+  const unsettled = await db.query<{ province: string; late: boolean; rials: string }>(
+    `SELECT p.code AS province, m.until + $5::int < $6::date AS late,
+            sum((ib.gross_rials * (m.days - covered.days) * 2 + m.days) / (2 * m.days)) AS rials
+       FROM unnest($1::text[], $2::date[], $3::date[], $4::int[]) AS m(month, "from", until, days)
+       JOIN installation_bills ib ON ib.month = m.month
+       JOIN installations i ON i.id = ib.installation_id JOIN provinces p ON p.id = i.province_id
+       CROSS JOIN LATERAL (
+         SELECT COALESCE(sum(LEAST(s.period_until, m.until + 1) - GREATEST(s.period_from, m."from")), 0)::int AS days
+           FROM utility_settlements s
+          WHERE s.installation_id = ib.installation_id AND s.period_from <= m.until AND s.period_until > m."from") covered
+      WHERE ib.gross_rials > 0
+      GROUP BY p.code, late`,
+    [
+      spans.map((s) => s.month),
+      spans.map((s) => s.from),
+      spans.map((s) => s.until),
+      spans.map((s) => s.days),
+      lateAfterDays,
+      today,
+    ],
+  );
+
+  const byProvince = new Map<string, ProvinceReceivables>();
+  const province = (code: string) => {
+    let line = byProvince.get(code);
+    if (!line) {
+      line = { province: code, ...emptyLine(), unsettledRials: 0n, unsettledLateRials: 0n };
+      byProvince.set(code, line);
+    }
+    return line;
+  };
+  const byPeriod = new Map<string, PeriodReceivables>();
+  let absorbed = 0n;
+  let carried = 0n;
+  for (const s of settlements.rows) {
+    const amount = big(s.amount_rials);
+    const timeliness = settlementTimeliness(s.period_until, s.paid_on, today, lateAfterDays);
+    const key = `${s.period_from}/${s.period_until}`;
+    const period =
+      byPeriod.get(key) ??
+      byPeriod
+        .set(key, { periodFrom: s.period_from, periodUntil: s.period_until, settlements: 0, ...emptyLine() })
+        .get(key)!;
+    period.settlements++;
+    for (const line of [province(s.province), period]) {
+      line.settledRials += amount;
+      if (timeliness === 'paid') line.receivedRials += amount;
+      else if (timeliness === 'due') line.dueRials += amount;
+      else line.lateRials += amount;
+    }
+    // Missing telemetry is not a difference: late data, not the program, settles it.
+    if (s.billed_rials !== null && s.status !== 'TELEMETRY_MISSING') {
+      const difference = amount - big(s.billed_rials);
+      carried += big(s.carried);
+      absorbed += difference - big(s.carried);
+    }
+  }
+  for (const u of unsettled.rows) {
+    const line = province(u.province);
+    line.unsettledRials += big(u.rials);
+    if (u.late) line.unsettledLateRials += big(u.rials);
+  }
+  const provinces = [...byProvince.values()].sort((a, b) => a.province.localeCompare(b.province));
+  const sum = (pick: (p: ProvinceReceivables) => bigint) => provinces.reduce((s, p) => s + pick(p), 0n);
+  const promised = months.rows.reduce((s, m) => s + big(m.payable), 0n);
+  const paid = big(ledger.rows[0]?.paid);
+  const received = sum((p) => p.receivedRials);
+  const receivable = sum((p) => p.dueRials + p.lateRials);
+  const unsettledTotal = sum((p) => p.unsettledRials);
+  return {
+    asOf: today,
+    promisedRials: promised,
+    paidToBeneficiariesRials: paid,
+    owedToBeneficiariesRials: promised - paid,
+    billedGrossRials: big(ledger.rows[0]?.gross),
+    poolRials: months.rows.reduce((s, m) => s + big(m.pool), 0n),
+    deductionsRials: big(ledger.rows[0]?.deductions),
+    settledRials: sum((p) => p.settledRials),
+    receivedRials: received,
+    receivableRials: receivable,
+    receivableLateRials: sum((p) => p.lateRials),
+    unsettledRials: unsettledTotal,
+    unsettledLateRials: sum((p) => p.unsettledLateRials),
+    absorbedDifferenceRials: absorbed,
+    carriedDifferenceRials: carried,
+    cashRials: received - paid,
+    coverageRials: received - paid + receivable + unsettledTotal - (promised - paid),
+    byProvince: provinces,
+    byPeriod: [...byPeriod.values()].sort((a, b) => (a.periodFrom < b.periodFrom ? -1 : 1)),
+  };
+}

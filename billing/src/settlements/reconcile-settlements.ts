@@ -1,0 +1,164 @@
+// Reconciles imported settlements with telemetry: for each settlement period, the installations'
+// counters are read once over exactly that period (the same counter rules as billing) and priced
+// with billing's tariff rules; each settlement gets its telemetry kWh, billed Rials and status.
+// Settlements not yet reconciled, or whose telemetry was missing, are (re)done on every run;
+// `all` redoes every one (e.g. after a tariff correction).
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { InfluxClient } from '../../../lib/influx/client';
+import { energyInSlots } from '../core/counter-energy';
+import { type ReconciliationStatus, reconcileSettlement, type SettlementPolicy } from '../core/reconcile-settlement';
+import { daysBetween } from '../core/solar-hijri';
+import { priceEnergy, type StepDown } from '../core/tariff';
+import { readCounterReadings } from '../counter-readings';
+import { loadContracts } from '../program-snapshot';
+
+export interface SettlementDeps {
+  pool: pg.Pool;
+  influx: InfluxClient;
+  policy: SettlementPolicy;
+  stepDowns: readonly StepDown[];
+  lookaroundDays: number;
+  log: Logger;
+}
+
+export interface ReconcileSummary {
+  reconciled: number;
+  periods: number;
+  byStatus: Partial<Record<ReconciliationStatus, number>>;
+  /** Settlements whose export meter reads below telemetry beyond tolerance: a meter or line to check. */
+  meterProblems: { settlementId: number; installationCode: string; energyDifferencePercent: number | null }[];
+  seconds: number;
+}
+
+interface Pending {
+  id: number;
+  installation_id: number;
+  code: string;
+  province: string;
+  serials: string[];
+  period_from: string;
+  period_until: string;
+  metered_wh: string;
+  amount_rials: string;
+}
+
+const INCOMPLETE = new Set(['no_readings', 'no_opening_reading', 'no_closing_reading']);
+
+export async function reconcileSettlements(
+  deps: SettlementDeps,
+  options: { all?: boolean } = {},
+): Promise<ReconcileSummary> {
+  const started = performance.now();
+  const { rows } = await deps.pool.query<Pending>(
+    `SELECT s.id, s.installation_id, i.code, p.code AS province,
+            COALESCE(array_agg(v.serial ORDER BY v.serial) FILTER (WHERE v.serial IS NOT NULL), '{}') AS serials,
+            to_char(s.period_from, 'YYYY-MM-DD') AS period_from, to_char(s.period_until, 'YYYY-MM-DD') AS period_until,
+            s.metered_wh, s.amount_rials
+       FROM utility_settlements s JOIN installations i ON i.id = s.installation_id
+       JOIN provinces p ON p.id = i.province_id LEFT JOIN inverters v ON v.installation_id = i.id
+      WHERE $1 OR s.status IS NULL OR s.status = 'TELEMETRY_MISSING'
+      GROUP BY s.id, i.code, p.code ORDER BY s.id`,
+    [options.all ?? false],
+  );
+  const periods = new Map<string, Pending[]>();
+  for (const row of rows) {
+    const key = `${row.period_from}/${row.period_until}`;
+    periods.set(key, [...(periods.get(key) ?? []), row]);
+  }
+  const summary: ReconcileSummary = {
+    reconciled: 0,
+    periods: periods.size,
+    byStatus: {},
+    meterProblems: [],
+    seconds: 0,
+  };
+  for (const [key, settlements] of periods) {
+    const [from, until] = key.split('/') as [string, string];
+    await reconcilePeriod(deps, from, until, settlements, summary);
+    deps.log.info({ period: key, settlements: settlements.length }, 'settlements: period reconciled');
+  }
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+async function reconcilePeriod(
+  deps: SettlementDeps,
+  from: string,
+  until: string,
+  settlements: Pending[],
+  summary: ReconcileSummary,
+): Promise<void> {
+  const days = daysBetween(from, until);
+  const readings = await readCounterReadings(
+    deps.influx,
+    days[0]!.startMs,
+    days[days.length - 1]!.endMs,
+    deps.lookaroundDays * 86_400_000,
+    { provinces: [...new Set(settlements.map((s) => s.province))].sort() },
+  );
+  const db = await deps.pool.connect();
+  try {
+    const contracts = await loadContracts(db, days[days.length - 1]!.date);
+    const results = settlements.map((s) => {
+      const dayWh = days.map(() => 0);
+      let complete = s.serials.length > 0;
+      for (const serial of s.serials) {
+        const energy = energyInSlots(readings.get(serial) ?? [], days);
+        energy.slotWh.forEach((wh, i) => {
+          dayWh[i]! += wh;
+        });
+        if (energy.flags.some((f) => INCOMPLETE.has(f.kind))) complete = false;
+      }
+      const telemetryWh = dayWh.reduce((a, b) => a + b, 0);
+      const priced = priceEnergy(
+        days.map((d, i) => ({ date: d.date, wh: dayWh[i]! })),
+        contracts.get(s.installation_id) ?? null,
+        deps.stepDowns,
+      );
+      const result = reconcileSettlement(
+        {
+          telemetryWh: BigInt(telemetryWh),
+          telemetryComplete: complete,
+          meteredWh: BigInt(s.metered_wh),
+          billedRials: priced.grossRials,
+          settledRials: BigInt(s.amount_rials),
+        },
+        deps.policy,
+      );
+      return { settlement: s, telemetryWh, billedRials: priced.grossRials, unpricedWh: priced.unpricedWh, result };
+    });
+    await db.query(
+      `UPDATE utility_settlements s SET telemetry_wh = u.wh, billed_rials = u.rials, status = u.status::reconciliation_status,
+              reconciled_at = now(), detail = u.detail::jsonb
+         FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS u(id, wh, rials, status, detail)
+        WHERE s.id = u.id`,
+      [
+        results.map((r) => r.settlement.id),
+        results.map((r) => String(r.telemetryWh)),
+        results.map((r) => String(r.billedRials)),
+        results.map((r) => r.result.status),
+        results.map((r) =>
+          JSON.stringify({
+            energyDifferencePercent: r.result.energyDifferencePercent,
+            amountDifferenceRials: String(r.result.amountDifferenceRials),
+            targetAdjustmentRials: String(r.result.targetAdjustmentRials),
+            unpricedWh: r.unpricedWh,
+          }),
+        ),
+      ],
+    );
+    for (const r of results) {
+      summary.reconciled++;
+      summary.byStatus[r.result.status] = (summary.byStatus[r.result.status] ?? 0) + 1;
+      if (r.result.status === 'METER_BELOW_TELEMETRY')
+        summary.meterProblems.push({
+          settlementId: r.settlement.id,
+          installationCode: r.settlement.code,
+          energyDifferencePercent: r.result.energyDifferencePercent,
+        });
+    }
+  } finally {
+    db.release();
+  }
+}

@@ -1,0 +1,196 @@
+// The distribution company's settlements against the real PostgreSQL and InfluxDB: import (dry run,
+// all-or-nothing, re-import), reconciliation with telemetry over their two-month period, and the
+// program's cash position as settlements arrive and are paid.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InfluxClient } from '../../lib/influx/client';
+import { createLogger } from '../../lib/logger';
+import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
+import type { SettlementPolicy } from '../src/core/reconcile-settlement';
+import { daysBetween } from '../src/core/solar-hijri';
+import { parseStepDowns } from '../src/core/tariff';
+import { cashPosition } from '../src/settlements/cash-position';
+import { importSettlements } from '../src/settlements/import-settlements';
+import { reconcileSettlements, type SettlementDeps } from '../src/settlements/reconcile-settlements';
+
+const H = 3_600_000;
+// Their period: 1 Mordad to 31 Shahrivar 1405 (two Solar Hijri months here, 62 days).
+const PERIOD = daysBetween('2026-07-23', '2026-09-23');
+const PERIOD_WH = 62 * 24 * 1000; // every inverter makes 1 kWh an hour
+const BILLED_RIALS = 1488n * 30_000n;
+let pool: pg.Pool;
+let influx: InfluxClient;
+let deps: SettlementDeps;
+const policy: SettlementPolicy = {
+  energyToleranceBasisPoints: 500,
+  amountToleranceBasisPoints: 500,
+  lateAfterDays: 45,
+  differencePolicy: 'absorb',
+};
+
+const HEADER = 'installation_code,period_start,period_end,metered_kwh,amount_rials,reference,paid_on';
+const FILE = [
+  HEADER,
+  'MATCH,1405/05/01,1405/06/31,1480,44400000,TAV-1,1405/07/20',
+  // Meter 15 % below telemetry: a meter or line problem for a technician.
+  'LOW,۱۴۰۵/۰۵/۰۱,۱۴۰۵/۰۶/۳۱,۱۲۶۴٫۸,"۳۷٬۹۴۴٬۰۰۰",TAV-2,1405/07/20',
+  // Settled, not paid yet.
+  'LATE,1405/05/01,1405/06/31,1488,44640000,TAV-3,',
+].join('\n');
+
+const count = async (table: string) => Number((await pool.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+const settlement = async (code: string) =>
+  (
+    await pool.query(
+      `SELECT s.* FROM utility_settlements s JOIN installations i ON i.id = s.installation_id WHERE i.code = $1`,
+      [code],
+    )
+  ).rows[0];
+
+beforeAll(async () => {
+  pool = new pg.Pool({ connectionString: await freshPgDatabase('settlements_test'), max: 4 });
+  ({ influx } = await freshInfluxDatabase('settlements_test'));
+  deps = {
+    pool,
+    influx,
+    policy,
+    stepDowns: parseStepDowns('8:90,12:80,16:70'),
+    lookaroundDays: 62,
+    log: createLogger('settlements-test', 'silent'),
+  };
+  await pool.query(`
+    INSERT INTO installations (id, code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, export_meter, updated_at)
+    SELECT v.id, v.code, v.code, p.id, p.latitude, p.longitude, 5, 5, 'COMMISSIONED', v.meter, now()
+      FROM provinces p, (VALUES (1, 'MATCH', 'yazd', 'M-1'), (2, 'LOW', 'yazd', 'M-2'), (3, 'LATE', 'fars', NULL), (4, 'SILENT', 'fars', NULL)) v(id, code, province, meter)
+     WHERE p.code = v.province;
+    INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at)
+    VALUES ('S-MATCH', 1, 5000, 't', now()), ('S-LOW', 2, 5000, 't', now()), ('S-LATE', 3, 5000, 't', now()), ('S-SILENT', 4, 5000, 't', now());
+    INSERT INTO contracts (id, installation_id, reference, kind, start_date)
+    SELECT id, id, 'C-' || id, 'SUPPORT', '2024-01-01' FROM installations;
+    INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) SELECT id, '2024-01-01', 30000 FROM contracts;`);
+  const lines: string[] = [];
+  const from = PERIOD[0]!.startMs - 24 * H;
+  const to = PERIOD[PERIOD.length - 1]!.endMs + 24 * H;
+  for (const [serial, code, province] of [
+    ['S-MATCH', 'MATCH', 'yazd'],
+    ['S-LOW', 'LOW', 'yazd'],
+    ['S-LATE', 'LATE', 'fars'],
+  ] as const)
+    for (let t = from, wh = 7_000_000; t <= to; t += H, wh += 1000)
+      lines.push(
+        `telemetry,installation=${code},province=${province},serial=${serial} energy_wh_total=${wh} ${t}000000`,
+      );
+  await influx.write(lines.join('\n'));
+});
+
+afterAll(async () => {
+  await pool?.end();
+});
+
+describe('settlement import', () => {
+  it('a dry run reports what would change and writes nothing', async () => {
+    const report = await importSettlements(pool, FILE, { dryRun: true, actor: 'test' });
+    expect(report).toEqual({ dryRun: true, rows: 3, created: 3, updated: 0, unchanged: 0, errors: [] });
+    expect(await count('utility_settlements')).toBe(0);
+    expect(await count('audit_log')).toBe(0);
+  });
+
+  it('a file with a bad row imports nothing and names every problem by line and column', async () => {
+    const bad = `${FILE}\nNOPE,1405/05/01,1405/06/31,1,1,X,\nMATCH,1405/06/01,1405/07/30,1,1,Y,\n`;
+    const report = await importSettlements(pool, bad, { dryRun: false, actor: 'test' });
+    expect(report.errors).toEqual([
+      { line: 5, column: 'installation_code', reason: "no installation with code 'NOPE'" },
+      { line: 6, column: 'period_start', reason: 'overlaps the period on line 2 for the same installation' },
+    ]);
+    expect(report.created).toBe(0);
+    expect(await count('utility_settlements')).toBe(0);
+  });
+
+  it('imports all rows with an audit line each; the same file again changes nothing', async () => {
+    expect(await importSettlements(pool, FILE, { dryRun: false, actor: 'test' })).toMatchObject({
+      created: 3,
+      errors: [],
+    });
+    const audit = await count('audit_log');
+    expect(audit).toBe(3);
+    expect(await importSettlements(pool, FILE, { dryRun: false, actor: 'test' })).toMatchObject({
+      created: 0,
+      updated: 0,
+      unchanged: 3,
+    });
+    expect(await count('utility_settlements')).toBe(3);
+    expect(await count('audit_log')).toBe(audit);
+    expect(await settlement('LOW')).toMatchObject({
+      metered_wh: '1264800',
+      amount_rials: '37944000',
+      reference: 'TAV-2',
+    });
+  });
+
+  it('refuses to change or remove a payment already recorded, in the import and in the database', async () => {
+    const report = await importSettlements(pool, FILE.replace('1405/07/20', ''), { dryRun: false, actor: 'test' });
+    expect(report.errors).toEqual([
+      {
+        line: 2,
+        column: 'paid_on',
+        reason:
+          'the payment of this settlement was recorded on 2026-10-12; a recorded payment is not changed by an import',
+      },
+    ]);
+    await expect(pool.query(`UPDATE utility_settlements SET paid_on = NULL WHERE reference = 'TAV-1'`)).rejects.toThrow(
+      /the payment of settlement TAV-1 was recorded/,
+    );
+  });
+});
+
+describe('reconciliation with telemetry', () => {
+  it('a matching settlement reconciles within tolerance; a meter 15 % below telemetry is flagged', async () => {
+    const summary = await reconcileSettlements(deps);
+    expect(summary).toMatchObject({
+      reconciled: 3,
+      periods: 1,
+      byStatus: { WITHIN_TOLERANCE: 2, METER_BELOW_TELEMETRY: 1 },
+      meterProblems: [{ installationCode: 'LOW', energyDifferencePercent: -15 }],
+    });
+    expect(await settlement('MATCH')).toMatchObject({
+      telemetry_wh: String(PERIOD_WH),
+      billed_rials: String(BILLED_RIALS),
+      status: 'WITHIN_TOLERANCE',
+    });
+    expect(await settlement('LOW')).toMatchObject({ telemetry_wh: String(PERIOD_WH), status: 'METER_BELOW_TELEMETRY' });
+    // Nothing left to do until something changes.
+    expect((await reconcileSettlements(deps)).reconciled).toBe(0);
+  });
+
+  it('an installation without telemetry for the period is flagged as such, not as a meter problem', async () => {
+    await importSettlements(pool, `${HEADER}\nSILENT,1405/05/01,1405/06/31,1488,44640000,TAV-4,`, {
+      dryRun: false,
+      actor: 'test',
+    });
+    const summary = await reconcileSettlements(deps);
+    expect(summary.byStatus).toEqual({ TELEMETRY_MISSING: 1 });
+    expect((await settlement('SILENT')).status).toBe('TELEMETRY_MISSING');
+  });
+});
+
+describe('cash position', () => {
+  it('a late settlement shows as outstanding, by period and province, and clears when paid', async () => {
+    const today = '2026-11-20'; // 58 days after their period ended: past the 45 grace days
+    let cash = await cashPosition(pool, today, policy.lateAfterDays);
+    expect(cash).toMatchObject({
+      settledRials: 44_400_000n + 37_944_000n + 2n * 44_640_000n,
+      receivedRials: 44_400_000n + 37_944_000n,
+      receivableRials: 2n * 44_640_000n,
+      receivableLateRials: 2n * 44_640_000n,
+      absorbedDifferenceRials: -240_000n - 6_696_000n, // LATE matches exactly; SILENT is not reconciled
+    });
+    expect(cash.byProvince.find((p) => p.province === 'fars')).toMatchObject({ lateRials: 2n * 44_640_000n });
+    expect(cash.byPeriod).toEqual([
+      expect.objectContaining({ periodFrom: '2026-07-23', periodUntil: '2026-09-23', settlements: 4 }),
+    ]);
+    await importSettlements(pool, FILE.replace('TAV-3,', 'TAV-3,1405/08/24'), { dryRun: false, actor: 'test' });
+    cash = await cashPosition(pool, today, policy.lateAfterDays);
+    expect(cash.receivableLateRials).toBe(44_640_000n);
+    expect(cash.receivedRials).toBe(44_400_000n + 37_944_000n + 44_640_000n);
+  });
+});
