@@ -12,7 +12,7 @@ import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
-import { parseCsv } from '../../api/src/import/csv';
+import { parseCsv } from '../../lib/csv';
 import { markPaid, payoutBatch } from '../src/payouts';
 import { BillingError, runMonth, withBillingLock, type BillingDeps } from '../src/run-month';
 import { runScheduledActions } from '../src/scheduler';
