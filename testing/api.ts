@@ -1,9 +1,8 @@
 // The API in-process (app.inject, no port) against the real PostgreSQL and broker, with helpers
 // to create staff users and sign in.
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../api/src/app';
-import { hashSecret } from '../api/src/passwords';
-import { readApiConfig } from '../lib/config';
+import { hashSecret } from '../lib/passwords';
+import { buildApp, readApiConfig } from '../api';
 import { createPrisma } from '../lib/db';
 
 export async function testApp(overrides: Record<string, string> = {}): Promise<FastifyInstance> {

@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { ApiConfig } from '../../lib/config';
+import type { ApiConfig } from './config';
 import { createLogger } from '../../lib/logger';
 import { ErrorBody, installErrorHandling } from './errors';
 import audit from './plugins/audit';

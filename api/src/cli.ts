@@ -11,7 +11,7 @@ import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
 import { provisionDevices } from '../../lib/mqtt/device-accounts';
 import { IMPORT_KINDS, runImport, type ImportKind } from './import/run-import';
 import { createPrisma } from '../../lib/db';
-import { hashSecret } from './passwords';
+import { hashSecret } from '../../lib/passwords';
 import { reconcileDevices } from './device-reconciliation';
 
 const USAGE = `Usage: npm run ops -- <command> [options]

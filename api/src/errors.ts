@@ -2,7 +2,7 @@
 // message and a full log line.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { BillingError } from '../../billing/src/run-month';
+import { BillingError } from '../../billing';
 import { BrokerUnavailable } from '../../lib/mqtt/broker-admin';
 import { BrokerAccountConflict } from '../../lib/mqtt/device-accounts';
 

@@ -1,5 +1,6 @@
 // API entry point: `npm run api` (environment: api/README.md).
-import { configOrExit, readApiConfig } from '../../lib/config';
+import { configOrExit } from '../../lib/config';
+import { readApiConfig } from './config';
 import { buildApp } from './app';
 import { reconcileDevices } from './device-reconciliation';
 

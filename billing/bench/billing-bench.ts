@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import { createLogger } from '../../lib/logger';
-import { readBillingConfig } from '../../lib/config';
+import { readBillingConfig } from '../src/config';
 import { InfluxClient } from '../../lib/influx/client';
 import { databaseUrl as testDatabaseUrl, freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';

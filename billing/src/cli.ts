@@ -2,12 +2,14 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { configOrExit, readBillingConfig } from '../../lib/config';
+import { configOrExit } from '../../lib/config';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { monthBounds, monthOf, parseMonth } from './core/solar-hijri';
 import { markPaid, payoutFile } from './payouts';
-import { BillingError, runMonth, type BillingDeps } from './run-month';
+import { readBillingConfig } from './config';
+import { BillingError } from './errors';
+import { runMonth, type BillingDeps } from './run-month';
 import { startScheduler } from './scheduler';
 
 const USAGE = `Usage: npm run billing -- <command> [MONTH] [options]

@@ -2,7 +2,7 @@
 // by `counter-readings.ts`) turned into daily Wh by the pure core, with the epochs and flags behind
 // them. Used by the month being billed and by the re-reading of closed months for late data.
 import type { Logger } from 'pino';
-import type { BillingConfig } from '../../lib/config';
+import type { BillingConfig } from './config';
 import type { InfluxClient } from '../../lib/influx/client';
 import type { EnergyTrace } from './core/bill-month';
 import { energyInSlots } from './core/counter-energy';

@@ -1,7 +1,7 @@
 // Late data for closed months (invariant 4): a closed month is never rewritten; what it would bill
 // now, minus what it billed, becomes an adjustment line in the month being run.
 import type pg from 'pg';
-import type { BillingConfig } from '../../lib/config';
+import type { BillingConfig } from './config';
 import type { Adjustment } from './core/bill-installation';
 import { monthDays, type MonthId } from './core/solar-hijri';
 import { priceEnergy } from './core/tariff';

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { csvDocument } from '../../lib/csv';
-import { BillingError, monthStatus } from './run-month';
+import { BillingError } from './errors';
+import { monthStatus } from './run-month';
 import type { MonthId } from './core/solar-hijri';
 
 export interface PayoutSummary {

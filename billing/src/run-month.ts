@@ -5,33 +5,15 @@
 //  - One run at a time: a second concurrent run (of any month) is refused, not queued.
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { BillingConfig } from '../../lib/config';
 import type { InfluxClient } from '../../lib/influx/client';
 import { billMonth, toJson, type InstallationInput, type MonthTotals } from './core/bill-month';
 import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
+import type { BillingConfig } from './config';
+import { BillingError } from './errors';
 import { energyByInstallation } from './installation-energy';
 import { lateDataAdjustments } from './late-data';
 import { writeLedger } from './ledger-writer';
 import { loadProgramSnapshot } from './program-snapshot';
-
-export type BillingErrorCode =
-  | 'busy'
-  | 'closed'
-  | 'not_started'
-  | 'not_ended'
-  | 'out_of_order'
-  | 'not_found'
-  | 'not_closed'
-  | 'not_reconciled';
-export class BillingError extends Error {
-  constructor(
-    readonly code: BillingErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BillingError';
-  }
-}
 
 export interface BillingDeps {
   pool: pg.Pool;

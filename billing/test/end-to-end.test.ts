@@ -10,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
-import { runBackfill } from '../../simulators/src/fleet';
-import { registerSimulatedFleet } from '../../simulators/src/registry';
-import { parseScenario, planFleet } from '../../simulators/src/scenario';
+import { parseScenario, planFleet, registerSimulatedFleet, runBackfill } from '../../simulators';
 import {
   countPoints,
   discardIngestSession,

@@ -2,7 +2,7 @@
 // figure is known: drafts, reruns, the lock, closing, immutability, late data and payouts.
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { hashSecret } from '../../api/src/passwords';
+import { hashSecret } from '../../lib/passwords';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import type { InfluxClient } from '../../lib/influx/client';
@@ -14,7 +14,8 @@ import { monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
 import { parseCsv } from '../../lib/csv';
 import { markPaid, payoutBatch } from '../src/payouts';
-import { BillingError, runMonth, withBillingLock, type BillingDeps } from '../src/run-month';
+import { BillingError } from '../src/errors';
+import { runMonth, withBillingLock, type BillingDeps } from '../src/run-month';
 import { runScheduledActions } from '../src/scheduler';
 
 const H = 3_600_000;

@@ -1,5 +1,6 @@
 // Ingest worker entry point: `npm run ingest` (environment: see ingest/README.md).
-import { configOrExit, readIngestConfig } from '../../lib/config';
+import { configOrExit } from '../../lib/config';
+import { readIngestConfig } from './config';
 import { createLogger } from '../../lib/logger';
 import { startIngestWorker } from './worker';
 

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
-import type { IngestConfig } from '../../lib/config';
+import type { IngestConfig } from './config';
 import { InfluxClient } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
 import { INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';

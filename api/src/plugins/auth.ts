@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Role } from '../../../prisma/generated/client/client';
 import { HttpError } from '../errors';
-import { tokenHash } from '../passwords';
+import { tokenHash } from '../../../lib/passwords';
 
 export type Principal =
   | { kind: 'staff'; userId: number; username: string; role: Role }

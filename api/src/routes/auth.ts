@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { checkNationalCode } from '../../../lib/identifiers/validate';
 import { badField, ErrorBody, HttpError } from '../errors';
-import { DUMMY_HASH, newToken, tokenHash, verifySecret } from '../passwords';
+import { DUMMY_HASH, newToken, tokenHash, verifySecret } from '../../../lib/passwords';
 import { afterAttempt, isLocked, type SignInState } from '../sign-in-policy';
 
 const Token = Type.Object({

@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
 import { badField, ErrorBody, notFound } from '../errors';
-import { hashSecret } from '../passwords';
+import { hashSecret } from '../../../lib/passwords';
 import { IdParam, PageQuery, pageOf, oneOf, paged } from '../schemas';
 
 export const TargetGroup = oneOf([

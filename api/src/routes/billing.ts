@@ -3,11 +3,16 @@
 // Rials are decimal strings: exact, whatever the client's number type.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { BillingConfig } from '../../../lib/config';
+import {
+  type BillingConfig,
+  type BillingDeps,
+  markPaid,
+  parseMonth,
+  payoutBatch,
+  payoutFile,
+  runMonth,
+} from '../../../billing';
 import type { InfluxClient } from '../../../lib/influx/client';
-import { markPaid, payoutBatch, payoutFile } from '../../../billing/src/payouts';
-import { parseMonth } from '../../../billing/src/core/solar-hijri';
-import { runMonth, type BillingDeps } from '../../../billing/src/run-month';
 import { badField, ErrorBody, notFound } from '../errors';
 import { PageQuery, pageOf } from '../schemas';
 

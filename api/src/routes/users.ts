@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { oneOf } from '../schemas';
 import { ErrorBody } from '../errors';
-import { hashSecret } from '../passwords';
+import { hashSecret } from '../../../lib/passwords';
 
 const User = Type.Object({ id: Type.Integer(), username: Type.String(), role: Type.String() });
 

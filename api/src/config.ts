@@ -1,0 +1,51 @@
+// The API's settings, read from the environment with lib's reader and checked before it listens.
+// The billing routes run billing in-process, so billing's settings are part of them.
+import {
+  type Env,
+  EnvReader,
+  type InfluxConfig,
+  type MqttConfig,
+  readDatabaseUrl,
+  readInfluxConfig,
+  readMqttConfig,
+} from '../../lib/config';
+import { type BillingConfig, readBillingConfig } from '../../billing';
+
+export interface ApiConfig {
+  influx: InfluxConfig;
+  billing: BillingConfig;
+  /** How often the program-progress snapshot is recomputed. */
+  progressRefreshSeconds: number;
+  /** An inverter silent this long while the sun is up at its site counts as stale. */
+  staleAfterMinutes: number;
+  port: number;
+  host: string;
+  databaseUrl: string;
+  mqttAdmin: MqttConfig;
+  sessionTtlMinutes: number;
+  signInMaxFailures: number;
+  signInLockMinutes: number;
+  /** Requests per minute per client on the sign-in routes. */
+  signInRateLimit: number;
+  logLevel: string;
+}
+
+export function readApiConfig(env: Env = process.env): ApiConfig {
+  const r = new EnvReader(env);
+  const partial = {
+    port: r.integer('API_PORT', 8080, 0, 65535),
+    host: r.string('API_HOST', '127.0.0.1'),
+    sessionTtlMinutes: r.integer('API_SESSION_TTL_MINUTES', 720, 1, 43_200),
+    signInMaxFailures: r.integer('API_SIGN_IN_MAX_FAILURES', 5, 1, 100),
+    signInLockMinutes: r.integer('API_SIGN_IN_LOCK_MINUTES', 15, 1, 1440),
+    signInRateLimit: r.integer('API_SIGN_IN_RATE_LIMIT', 20, 1, 10_000),
+    progressRefreshSeconds: r.integer('API_PROGRESS_REFRESH_SECONDS', 30, 1, 3600),
+    staleAfterMinutes: r.integer('API_STALE_AFTER_MINUTES', 30, 1, 1440),
+    logLevel: r.logLevel(),
+  };
+  const databaseUrl = r.include(() => readDatabaseUrl(env));
+  const mqttAdmin = r.include(() => readMqttConfig(env, 'ADMIN'));
+  const influx = r.include(() => readInfluxConfig(env));
+  const billing = r.include(() => readBillingConfig(env));
+  return r.done({ ...partial, databaseUrl, mqttAdmin, influx, billing });
+}

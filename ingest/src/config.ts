@@ -1,0 +1,63 @@
+// Ingest's settings, read from the environment with lib's reader and checked before a worker starts.
+import {
+  type Env,
+  EnvReader,
+  type InfluxConfig,
+  type MqttConfig,
+  readDatabaseUrl,
+  readInfluxConfig,
+  readMqttConfig,
+} from '../../lib/config';
+
+export interface IngestConfig {
+  workerId: string;
+  mqtt: MqttConfig;
+  influx: InfluxConfig;
+  databaseUrl: string;
+  shareGroup: string;
+  httpPort: number;
+  dataDir: string;
+  /** Largest MQTT payload accepted; larger ones are recorded as rejected with their size. */
+  maxPayloadBytes: number;
+  maxReadingsPerMessage: number;
+  /** Readings stamped further than this in the future (device clock) are rejected. */
+  maxClockAheadMs: number;
+  /** Power above rating × this factor (percent) is implausible. */
+  powerTolerancePercent: number;
+  batchMaxBytes: number;
+  flushIntervalMs: number;
+  writesInFlight: number;
+  journalSegmentBytes: number;
+  /** Unwritten journal bytes above which acknowledgements are held (disk guard). */
+  journalMaxBacklogBytes: number;
+  registryRefreshMs: number;
+  logLevel: string;
+}
+
+export function readIngestConfig(env: Env = process.env): IngestConfig {
+  const r = new EnvReader(env);
+  const workerId = r.string('INGEST_WORKER_ID', '1');
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(workerId))
+    r.problems.push(`INGEST_WORKER_ID must be 1-32 letters, digits, '-' or '_', got '${workerId}'`);
+  const config: Omit<IngestConfig, 'mqtt' | 'influx' | 'databaseUrl'> = {
+    workerId,
+    shareGroup: r.string('INGEST_SHARE_GROUP', 'ingest'),
+    httpPort: r.integer('INGEST_HTTP_PORT', 9464, 0, 65535),
+    dataDir: r.string('INGEST_DATA_DIR', '.data/run/ingest'),
+    maxPayloadBytes: r.integer('INGEST_MAX_PAYLOAD_BYTES', 1_048_576, 1024, 16_777_216),
+    maxReadingsPerMessage: r.integer('INGEST_MAX_READINGS_PER_MESSAGE', 5000, 1, 100_000),
+    maxClockAheadMs: r.integer('INGEST_MAX_CLOCK_AHEAD_MS', 5 * 60_000, 0, 86_400_000),
+    powerTolerancePercent: r.integer('INGEST_POWER_TOLERANCE_PERCENT', 130, 100, 1000),
+    batchMaxBytes: r.integer('INGEST_BATCH_MAX_BYTES', 1_048_576, 4096, 25_000_000),
+    flushIntervalMs: r.integer('INGEST_FLUSH_INTERVAL_MS', 250, 1, 60_000),
+    writesInFlight: r.integer('INGEST_WRITES_IN_FLIGHT', 2, 1, 16),
+    journalSegmentBytes: r.integer('INGEST_JOURNAL_SEGMENT_BYTES', 64 * 1_048_576, 4096, 2 ** 31 - 1),
+    journalMaxBacklogBytes: r.integer('INGEST_JOURNAL_MAX_BACKLOG_BYTES', 8 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
+    registryRefreshMs: r.integer('INGEST_REGISTRY_REFRESH_MS', 300_000, 1000, 86_400_000),
+    logLevel: r.logLevel(),
+  };
+  const mqtt = r.include(() => readMqttConfig(env, 'INGEST'));
+  const influx = r.include(() => readInfluxConfig(env));
+  const databaseUrl = r.include(() => readDatabaseUrl(env));
+  return r.done({ ...config, mqtt, influx, databaseUrl });
+}
