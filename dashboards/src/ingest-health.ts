@@ -1,0 +1,191 @@
+// Ingest health: is every worker up, keeping up and storing what it acknowledged? Live figures come
+// from Prometheus, which scrapes each worker's /metrics (dashboards/README.md says why not
+// InfluxDB); the rejected messages themselves are kept in InfluxDB with their reason.
+import { type DashboardSpec, finish, influxql, promql, queryVariable, solarDashboard } from './grafana';
+import { stat, table, timeseries, UNIT } from './panels';
+
+const W = `job="ingest", worker=~"$worker"`;
+
+export const ingestHealth: DashboardSpec = {
+  uid: 'solar-ingest-health',
+  folder: 'Platform',
+  build: () =>
+    finish(
+      solarDashboard(
+        'solar-ingest-health',
+        'Ingest health',
+        'Ingest workers: up or down, readings per second, rejects by reason, lag, journal backlog, held acknowledgements and InfluxDB writes, per worker.',
+        ['prometheus', 'influx'],
+        { from: 'now-1h', refresh: '30s' },
+      )
+        .withVariable(
+          queryVariable('worker', 'Worker', 'prometheus', 'label_values(up{job="ingest"}, worker)', {
+            multi: true,
+            includeAll: true,
+            description: 'Ingest workers (INGEST_WORKER_ID), as Prometheus scrapes them.',
+            expect: { shape: 'table', columns: ['worker'], minRows: 1 },
+          }),
+        )
+        .withPanel(
+          stat({
+            title: 'Workers up',
+            description: 'Workers whose /metrics Prometheus scraped successfully the last time (up = 1).',
+            unit: UNIT.count,
+            w: 6,
+            h: 5,
+            targets: [promql('A', `sum(up{${W}})`, 'up', { shape: 'series' })],
+          }),
+        )
+        .withPanel(
+          stat({
+            title: 'Workers down',
+            description: 'Workers Prometheus could not scrape: stopped, crashed or unreachable. Should be 0.',
+            unit: UNIT.count,
+            w: 6,
+            h: 5,
+            targets: [promql('A', `count(up{${W}} == 0) or vector(0)`, 'down', { shape: 'series' })],
+          }),
+        )
+        .withPanel(
+          stat({
+            title: 'Acknowledgements held',
+            description:
+              'Workers holding their MQTT acknowledgements because the journal backlog reached INGEST_JOURNAL_MAX_BACKLOG_BYTES (InfluxDB down or too slow); the broker queues meanwhile. Should be 0.',
+            unit: UNIT.count,
+            w: 6,
+            h: 5,
+            targets: [promql('A', `sum(ingest_acks_held{${W}})`, 'held', { shape: 'series' })],
+          }),
+        )
+        .withPanel(
+          stat({
+            title: 'Oldest unstored reading',
+            description:
+              'Largest lag over the workers: age of the oldest journaled data not yet confirmed by InfluxDB.',
+            unit: UNIT.seconds,
+            w: 6,
+            h: 5,
+            targets: [promql('A', `max(ingest_lag_seconds{${W}})`, 'lag', { shape: 'series' })],
+          }),
+        )
+        .withPanel(
+          timeseries({
+            title: 'Readings accepted per second',
+            description: 'Valid readings journaled and acknowledged, per worker, per second.',
+            unit: 'suffix: readings/s',
+            stacked: true,
+            w: 12,
+            h: 8,
+            targets: [
+              promql(
+                'A',
+                `sum by (worker) (rate(ingest_readings_accepted_total{${W}}[$__rate_interval]))`,
+                '{{worker}}',
+                { shape: 'series', minSeries: 1 },
+              ),
+            ],
+          }),
+        )
+        .withPanel(
+          timeseries({
+            title: 'Rejects per second by reason',
+            description:
+              'Rejected messages or readings per second by reason (ingest/README.md lists them); each is stored in InfluxDB with its payload (table below).',
+            unit: 'suffix: rejects/s',
+            stacked: true,
+            w: 12,
+            h: 8,
+            targets: [
+              promql('A', `sum by (reason) (rate(ingest_rejected_total{${W}}[$__rate_interval]))`, '{{reason}}', {
+                shape: 'series',
+                minSeries: 1,
+              }),
+            ],
+          }),
+        )
+        .withPanel(
+          timeseries({
+            title: 'Lag per worker',
+            description: 'Age of the oldest journaled data not yet in InfluxDB, per worker, in seconds.',
+            unit: UNIT.seconds,
+            w: 8,
+            h: 8,
+            targets: [promql('A', `max by (worker) (ingest_lag_seconds{${W}})`, '{{worker}}', { shape: 'series' })],
+          }),
+        )
+        .withPanel(
+          timeseries({
+            title: 'Journal backlog per worker',
+            description:
+              'Journaled bytes not yet confirmed by InfluxDB, per worker; acknowledgements are held at the limit.',
+            unit: UNIT.bytes,
+            w: 8,
+            h: 8,
+            targets: [
+              promql('A', `max by (worker) (ingest_journal_backlog_bytes{${W}})`, '{{worker}}', { shape: 'series' }),
+            ],
+          }),
+        )
+        .withPanel(
+          timeseries({
+            title: 'InfluxDB write latency (p95) and failures',
+            description:
+              '95th percentile of the InfluxDB write duration per worker, in seconds, and failed writes per second by kind.',
+            unit: UNIT.seconds,
+            w: 8,
+            h: 8,
+            targets: [
+              promql(
+                'A',
+                `histogram_quantile(0.95, sum by (le, worker) (rate(ingest_write_duration_seconds_bucket{${W}}[$__rate_interval])))`,
+                'p95 {{worker}}',
+                { shape: 'series' },
+              ),
+              promql(
+                'B',
+                `sum by (worker, kind) (rate(ingest_write_failures_total{${W}}[$__rate_interval]))`,
+                'failures/s {{worker}} {{kind}}',
+                { shape: 'series', mayBeEmpty: true },
+              ),
+            ],
+          }).overrideByRegexp('^failures', [{ id: 'unit', value: 'suffix: failures/s' }]),
+        )
+        .withPanel(
+          timeseries({
+            title: 'Rejected messages stored, by reason',
+            description: 'Rejected messages or readings recorded in InfluxDB per interval, by reason.',
+            unit: UNIT.count,
+            bars: true,
+            stacked: true,
+            w: 12,
+            h: 8,
+            targets: [
+              influxql(
+                'A',
+                `SELECT count("payload_bytes") FROM "raw"."rejected_message" WHERE $timeFilter GROUP BY time($__interval), "reason" fill(none)`,
+                { shape: 'series' },
+                { alias: '$tag_reason' },
+              ),
+            ],
+          }),
+        )
+        .withPanel(
+          table({
+            title: 'Latest rejected messages',
+            description:
+              'The newest rejected messages with their reason, the worker that saw them, the serial and topic and what was wrong (payloads are kept in InfluxDB for inspection).',
+            unit: UNIT.text,
+            columnUnits: { payload_bytes: UNIT.bytes },
+            w: 12,
+            h: 8,
+            targets: [
+              influxql(
+                'A',
+                `SELECT "serial", "topic", "detail", "payload_bytes" FROM "raw"."rejected_message" WHERE $timeFilter GROUP BY "reason", "worker" ORDER BY time DESC LIMIT 100`,
+                { shape: 'table', columns: ['reason', 'worker', 'serial', 'detail'], minRows: 1 },
+              ),
+            ],
+          }),
+        ),
+    ),
+};
