@@ -7,6 +7,8 @@ import { createPrisma } from '../lib/db';
 import { loadProvinces } from '../lib/provinces';
 import { SERVICE_ROLES } from '../lib/mqtt/roles';
 import { ADMIN_ROLE, connectAdminMovingLegacy, retireLegacyAccount } from '../lib/mqtt/service-accounts';
+import pg from 'pg';
+import { ensureReaderRole, readReaderAccount } from '../dashboards/src/reader-role';
 
 const say = (message: string) => console.log(`    ${message}`);
 
@@ -55,4 +57,14 @@ try {
   say(`provinces: ${await prisma.province.count()} in the registry`);
 } finally {
   await prisma.$disconnect();
+}
+
+const reader = readReaderAccount(process.env);
+const client = new pg.Client({ connectionString: readDatabaseUrl(process.env) });
+await client.connect();
+try {
+  const granted = await ensureReaderRole(client, reader);
+  say(`PostgreSQL read-only role for Grafana: ${reader.username} (reads ${granted.length} tables)`);
+} finally {
+  await client.end();
 }

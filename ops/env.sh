@@ -19,6 +19,7 @@ INFLUX_RPC_PORT=$((${port_base}8088 + port_offset))
 PG_PORT=$((5543${port_base} + port_offset))
 API_PORT=$((${port_base}8080 + port_offset))
 INGEST_HTTP_PORT=$((${port_base}9464 + port_offset))
+PROMETHEUS_PORT=$((${port_base}9090 + port_offset))
 PLATFORM_ENV="$SOLAR_DATA_DIR/platform.env"
 SECRETS_ENV="$SOLAR_DATA_DIR/secrets.env"
 

@@ -19,10 +19,11 @@ pid_of() {
     mosquitto) file="$SOLAR_DATA_DIR/mosquitto/mosquitto.pid" ;;
     influxdb) file="$SOLAR_DATA_DIR/influxdb/influxd.pid" ;;
     postgres) file="$SOLAR_DATA_DIR/postgres/data/postmaster.pid" ;;
+    prometheus) file="$SOLAR_DATA_DIR/prometheus/prometheus.pid" ;;
   esac
   [ -f "$file" ] && head -n1 "$file" || true
 }
-port_of() { case $1 in mosquitto) echo "$MQTT_PORT";; influxdb) echo "$INFLUX_PORT";; postgres) echo "$PG_PORT";; esac; }
+port_of() { case $1 in mosquitto) echo "$MQTT_PORT";; influxdb) echo "$INFLUX_PORT";; postgres) echo "$PG_PORT";; prometheus) echo "$PROMETHEUS_PORT";; esac; }
 
 wait_for_port() { # name port seconds
   for _ in $(seq 1 $(( $3 * 10 ))); do
@@ -59,6 +60,21 @@ start_postgres() {
     || fail "postgres did not start; see $dir/postgres.log"
 }
 
+start_prometheus() {
+  local dir="$SOLAR_DATA_DIR/prometheus"
+  [ -f "$dir/prometheus.yml" ] || fail "prometheus is not configured for profile $SOLAR_PROFILE; run: SOLAR_PROFILE=$SOLAR_PROFILE npm run setup"
+  # Prometheus writes no PID file: its own session (as InfluxDB), and the PID of the process recorded.
+  setsid prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --storage.tsdb.retention.time=15d --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+    >>"$dir/prometheus.log" 2>&1 </dev/null &
+  echo $! >"$dir/prometheus.pid"
+  for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "prometheus did not become ready within 30 s; see $dir/prometheus.log"
+}
+
 stop_one() {
   local name=$1 pid
   pid=$(pid_of "$name")
@@ -84,9 +100,9 @@ status_one() {
 }
 
 action=${1:-status}; shift || true
-services=("$@"); [ ${#services[@]} -gt 0 ] || services=(postgres influxdb mosquitto)
+services=("$@"); [ ${#services[@]} -gt 0 ] || services=(postgres influxdb mosquitto prometheus)
 for s in "${services[@]}"; do
-  case $s in mosquitto|influxdb|postgres) ;; *) fail "unknown service '$s' (mosquitto, influxdb, postgres)";; esac
+  case $s in mosquitto|influxdb|postgres|prometheus) ;; *) fail "unknown service '$s' (mosquitto, influxdb, postgres, prometheus)";; esac
   case $action in
     start) start_one "$s" ;;
     stop) stop_one "$s" ;;

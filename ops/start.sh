@@ -15,6 +15,7 @@ stop_children() {
   step "Stopping ingest, the API, billing and the fleet (the services keep running: npm run services stop)"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -f "$PROMETHEUS_TARGETS_DIR/ingest-1.json"
 }
 trap 'stop_children; exit 0' INT TERM
 trap stop_children EXIT
@@ -31,6 +32,8 @@ step "Starting the platform"
 start_child ingest node --import tsx ingest/src/main.ts
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" 2>/dev/null && break; sleep 0.2; done
 curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" || fail "ingest did not become healthy; see $SOLAR_DATA_DIR/logs/ingest.log"
+# Prometheus scrapes the worker from now on (Ingest health dashboard); stopped workers are removed.
+printf '[{"targets": ["127.0.0.1:%s"], "labels": {"worker": "1"}}]\n' "$INGEST_HTTP_PORT" >"$PROMETHEUS_TARGETS_DIR/ingest-1.json"
 start_child api node --max-semi-space-size=64 --import tsx api/src/server.ts
 start_child billing node --import tsx billing/src/cli.ts schedule
 start_child fleet node --import tsx simulators/src/cli.ts fleet --inverters "${FLEET_INVERTERS:-200}" --interval "${FLEET_INTERVAL_S:-10}" --register --provision
@@ -41,6 +44,7 @@ info "billing:         daily draft of the current month (npm run billing -- show
 info "ingest health:   http://127.0.0.1:$INGEST_HTTP_PORT/healthz"
 info "ingest metrics:  http://127.0.0.1:$INGEST_HTTP_PORT/metrics"
 info "InfluxDB:        $INFLUX_URL (database $INFLUX_DATABASE)"
+info "Prometheus:      $PROMETHEUS_URL (scrapes ingest; Grafana: dashboards/README.md)"
 info "readings stored: curl -s '$INFLUX_URL/query?db=$INFLUX_DATABASE' --data-urlencode 'q=SELECT count(energy_wh_total) FROM telemetry WHERE time > now() - 5m'"
 wait -n "${pids[@]}" || true
 fail "a platform process exited; see $SOLAR_DATA_DIR/logs/"

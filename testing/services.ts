@@ -132,7 +132,9 @@ export async function discardIngestSession(workerId: string): Promise<void> {
   await client.endAsync();
 }
 
-let nextPort = 29_500;
+// Each checkout's test ports are moved by SOLAR_PORT_OFFSET (INGEST_HTTP_PORT already carries it):
+// give each its own block of 50 ports, so two checkouts' tests never answer each other's health checks.
+let nextPort = 29_500 + 5 * (Number(env.INGEST_HTTP_PORT ?? 29_464) - 29_464);
 /** Starts `ingest/src/main.ts` as a real child process; resolves once it reports healthy. */
 export async function startIngestProcess(overrides: Record<string, string>): Promise<IngestProcess> {
   const port = nextPort++;

@@ -1,0 +1,430 @@
+// Every query of every committed dashboard (panels and variables), run the way Grafana would run it
+// against the real InfluxDB, PostgreSQL (as the read-only dashboards role) and Prometheus. The data
+// comes from a simulated fleet sent through the real broker and ingest: the previous Solar Hijri
+// month and this one so far, with a ground fault, heavy soiling, clipping, a counter reset, bad
+// messages, and an area outage (ten installations in Khuzestan silent for the last three hours,
+// their connections reported lost). The previous month is billed, closed and paid; this month is
+// drafted. Each query must return data of the shape its panel needs.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMaintenanceFee } from '../../billing/src/core/deductions';
+import { monthBounds, monthOf, previousMonth } from '../../billing/src/core/solar-hijri';
+import { parseStepDowns } from '../../billing/src/core/tariff';
+import { markPaid, payoutBatch } from '../../billing/src/payouts';
+import { runMonth } from '../../billing/src/run-month';
+import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
+import type { InfluxClient, InfluxSeries } from '../../lib/influx/client';
+import { rebuildRollups } from '../../lib/influx/layout';
+import { createLogger } from '../../lib/logger';
+import { runBackfill } from '../../simulators/src/fleet';
+import { addDemoContracts, registerSimulatedFleet } from '../../simulators/src/registry';
+import { type PlannedInverter, parseScenario, planFleet } from '../../simulators/src/scenario';
+import {
+  countPoints,
+  discardIngestSession,
+  env,
+  fleetMqtt,
+  freshInfluxDatabase,
+  freshPgDatabase,
+  type IngestProcess,
+  startIngestProcess,
+  waitFor,
+} from '../../testing/services';
+import { DATASOURCES, type DatasourceKind, type Expect, expectationOf } from '../src/grafana';
+import { DASHBOARDS, jsonPath } from '../src/index';
+import {
+  grafanaInterval,
+  interpolateInfluxQL,
+  interpolatePromQL,
+  interpolateSql,
+  type QueryContext,
+  type Selection,
+} from '../src/interpolate';
+import { allPanels, type DashboardJson, queryText, type VariableJson, variableQueryText } from '../src/lint';
+import { ensureReaderRole, readReaderAccount } from '../src/reader-role';
+
+const NAME = 'dashboards_e2e';
+const H = 3_600_000;
+const SCRAPE_MS = 5_000; // ops/setup.sh's Prometheus scrape interval, the datasource's timeInterval
+const MIN_INTERVAL_MS: Record<DatasourceKind, number> = { influx: 10_000, postgres: 60_000, prometheus: SCRAPE_MS };
+const now = Date.now();
+const thisMonth = monthOf(now);
+const lastMonth = previousMonth(thisMonth);
+const fromMs = monthBounds(lastMonth).startMs - 24 * H;
+const outageFromMs = now - 3 * H;
+const iso = (ms: number) => new Date(ms).toISOString();
+const worker = `dash${process.pid}`;
+const dataDir = mkdtempSync(join(tmpdir(), 'dashboards-e2e-'));
+const targetFile = join(env.PROMETHEUS_TARGETS_DIR ?? '', `dashboards-e2e-${process.pid}.json`);
+
+const area = Array.from({ length: 10 }, (_, i) => ({
+  serial: `DSH-KHZ-${i}`,
+  province: 'Khuzestan',
+  dcKwp: 5,
+  acRatedW: 5000,
+}));
+const scenario = parseScenario(
+  JSON.stringify({
+    seed: 13,
+    inverters: [
+      ...area,
+      { serial: 'DSH-YZD-FAULT', province: 'Yazd', dcKwp: 5, acRatedW: 5000 },
+      { serial: 'DSH-YZD-SOIL', province: 'Yazd', dcKwp: 5, acRatedW: 5000 },
+      { serial: 'DSH-YZD-OK', province: 'Yazd', dcKwp: 5, acRatedW: 5000 },
+      { serial: 'DSH-YZD-CLIP', province: 'Yazd', dcKwp: 6.5, acRatedW: 5000 },
+      { serial: 'DSH-FRS-RESET', province: 'Fars', dcKwp: 5, acRatedW: 5000, initialCounterWh: 2_000_000 },
+      { serial: 'DSH-THR-BAD', province: 'Tehran', dcKwp: 5, acRatedW: 5000 },
+    ],
+    faults: [
+      { serial: 'DSH-YZD-FAULT', kind: 'ground_fault', from: iso(now - 30 * H), until: iso(now + 24 * H) },
+      { serial: 'DSH-YZD-SOIL', kind: 'heavy_soiling', from: iso(fromMs), until: iso(now + 24 * H), factor: 0.6 },
+      { serial: 'DSH-FRS-RESET', kind: 'counter_reset', from: iso(now - 5 * 24 * H) },
+      { serial: 'DSH-THR-BAD', kind: 'malformed_messages', from: iso(now - 2 * H), until: iso(now - H) },
+    ],
+  }),
+  'dashboards scenario',
+);
+
+let pool: pg.Pool;
+let reader: pg.Pool;
+let influx: InfluxClient;
+let ingest: IngestProcess;
+let clients: MqttClient[];
+
+async function backfill(planned: PlannedInverter[], toMs: number): Promise<number> {
+  const result = await runBackfill(planned, { seed: 13, fromMs, toMs, intervalSeconds: 900, clients });
+  return result.readings;
+}
+
+/** Beneficiaries with shares on the Yazd roofs, so statements, payouts and "people with income" exist. */
+async function registerBeneficiaries(): Promise<void> {
+  const codes = ['SIM-DSH-YZD-OK', 'SIM-DSH-YZD-SOIL', 'SIM-DSH-YZD-FAULT', 'SIM-DSH-YZD-CLIP'];
+  for (const [n, code] of codes.entries()) {
+    await pool.query(
+      `INSERT INTO beneficiaries (national_code, full_name, sheba, province_id, target_group, updated_at)
+       SELECT $1, $2, $3, id, 'WOMAN_HEAD_OF_HOUSEHOLD', now() FROM provinces WHERE code = 'yazd'`,
+      [nationalCodeFor(7100 + n), `Dashboard test ${n}`, shebaFor(7100 + n)],
+    );
+    await pool.query(
+      `INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at)
+       SELECT b.id, i.id, 5000, '2025-01-01', now() FROM beneficiaries b, installations i
+       WHERE b.national_code = $1 AND i.code = $2`,
+      [nationalCodeFor(7100 + n), code],
+    );
+  }
+}
+
+beforeAll(async () => {
+  const databaseUrl = await freshPgDatabase(NAME);
+  pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  ({ influx } = await freshInfluxDatabase(NAME));
+  const planned = planFleet(scenario);
+  await registerSimulatedFleet(planned, databaseUrl);
+  await addDemoContracts(planned, databaseUrl);
+  await registerBeneficiaries();
+  ingest = await startIngestProcess({
+    DATABASE_URL: databaseUrl,
+    INFLUX_DATABASE: NAME,
+    INGEST_SHARE_GROUP: `dash-${process.pid}`,
+    INGEST_DATA_DIR: dataDir,
+    INGEST_WORKER_ID: worker,
+  });
+  writeFileSync(targetFile, JSON.stringify([{ targets: [`127.0.0.1:${ingest.port}`], labels: { worker } }]));
+  const fleetAccount = fleetMqtt();
+  clients = await Promise.all(
+    [0, 1, 2, 3].map((i) =>
+      mqtt.connectAsync(fleetAccount.url, {
+        username: fleetAccount.username,
+        password: fleetAccount.password,
+        clientId: `dash-e2e-${process.pid}-${i}`,
+      }),
+    ),
+  );
+  const inArea = (p: PlannedInverter) => p.spec.serial.startsWith('DSH-KHZ-');
+  const readings =
+    (await backfill(
+      planned.filter((p) => !inArea(p)),
+      now,
+    )) + (await backfill(planned.filter(inArea), outageFromMs));
+  // The area's dataloggers lost their connections when the outage began: the broker publishes their last will.
+  for (const { serial } of area) await clients[0]!.publishAsync(`solar/v1/${serial}/status`, 'offline', { qos: 1 });
+  await waitFor(
+    'every valid reading stored',
+    async () => {
+      if (ingest.child.exitCode !== null) throw new Error(`ingest exited: ${ingest.output()}`);
+      return countPoints(influx, 'telemetry');
+    },
+    (n) => n === readings,
+    180_000,
+    500,
+  );
+  await waitFor(
+    'the area outage recorded',
+    () => countPoints(influx, 'device_status'),
+    (n) => n === area.length,
+  );
+  await rebuildRollups(influx, fromMs - 2 * 24 * H, now + H);
+
+  const billing = {
+    pool,
+    influx,
+    log: createLogger('dashboards-e2e', 'silent'),
+    config: {
+      rules: {
+        stepDowns: parseStepDowns('8:90,12:80,16:70'),
+        maintenanceFee: parseMaintenanceFee('0%'),
+        minimumPayoutRials: 100_000n,
+      },
+      adjustmentMonths: 3,
+      lookaroundDays: 62,
+    },
+  };
+  await runMonth(billing, lastMonth, { close: true, actor: 'dashboards-e2e' });
+  await payoutBatch(pool, lastMonth, 'dashboards-e2e', { create: true });
+  await markPaid(pool, lastMonth, 'dashboards-e2e');
+  await runMonth(billing, thisMonth, { actor: 'dashboards-e2e' });
+
+  // Grafana reads PostgreSQL as the dashboards' read-only role (ops/bootstrap.ts creates it).
+  const account = readReaderAccount(env);
+  const admin = await pool.connect();
+  try {
+    await ensureReaderRole(admin, account);
+  } finally {
+    admin.release();
+  }
+  const url = new URL(databaseUrl);
+  url.username = account.username;
+  url.password = account.password;
+  reader = new pg.Pool({ connectionString: url.toString(), max: 2 });
+
+  // Prometheus has scraped the worker at least twice since it finished (rate() needs two samples).
+  await waitFor(
+    'Prometheus to scrape the ingest worker',
+    () => promQuery(`count_over_time(up{job="ingest", worker="${worker}"}[1m])`, now, Date.now()),
+    (r) => r.some((s) => s.values.length > 0 && Number(s.values.at(-1)![1]) >= 3),
+    60_000,
+    1_000,
+  );
+}, 600_000);
+
+afterAll(async () => {
+  rmSync(targetFile, { force: true });
+  await Promise.all((clients ?? []).map((c) => c.endAsync()));
+  await ingest?.stop();
+  await discardIngestSession(worker);
+  await reader?.end();
+  await pool?.end();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+interface PromSeries {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+async function promQuery(expr: string, startMs: number, endMs: number, stepMs = SCRAPE_MS): Promise<PromSeries[]> {
+  const body = new URLSearchParams({
+    query: expr,
+    start: String(startMs / 1000),
+    end: String(endMs / 1000),
+    step: `${stepMs / 1000}s`,
+  });
+  const response = await fetch(`${env.PROMETHEUS_URL}/api/v1/query_range`, { method: 'POST', body });
+  const json = (await response.json()) as { status: string; error?: string; data?: { result: PromSeries[] } };
+  if (json.status !== 'success') throw new Error(`Prometheus refused ${expr}: ${json.error}`);
+  return json.data!.result;
+}
+
+/** What a query returned, reduced to what the shape checks need. */
+interface Result {
+  series: number;
+  rows: number;
+  columns: Set<string>;
+  values: unknown[];
+}
+
+async function run(kind: DatasourceKind, text: string, ctx: QueryContext): Promise<Result> {
+  if (kind === 'influx') {
+    const [series = []] = await influx.query(interpolateInfluxQL(text, ctx));
+    return fromInflux(series);
+  }
+  if (kind === 'postgres') {
+    const result = await reader.query(interpolateSql(text, ctx));
+    return {
+      series: 1,
+      rows: result.rowCount ?? 0,
+      columns: new Set(result.fields.map((f) => f.name)),
+      values: result.rows.flatMap((r) => Object.values(r)),
+    };
+  }
+  const result = await promQuery(
+    interpolatePromQL(text, ctx, SCRAPE_MS),
+    ctx.range.fromMs,
+    ctx.range.toMs,
+    ctx.intervalMs,
+  );
+  return {
+    series: result.length,
+    rows: result.reduce((n, s) => n + s.values.length, 0),
+    columns: new Set(result.flatMap((s) => Object.keys(s.metric))),
+    values: result.flatMap((s) => s.values.map((v) => Number(v[1]))),
+  };
+}
+
+function fromInflux(series: InfluxSeries[]): Result {
+  const columns = new Set<string>();
+  const values: unknown[] = [];
+  let rows = 0;
+  for (const s of series) {
+    for (const c of s.columns) columns.add(c);
+    for (const t of Object.keys(s.tags ?? {})) columns.add(t);
+    rows += s.values.length;
+    for (const v of s.values) values.push(...v.slice(1));
+  }
+  return { series: series.length, rows, columns, values };
+}
+
+function checkShape(result: Result, expect_: Expect, what: string): void {
+  if (expect_.mayBeEmpty && result.rows === 0) return;
+  expect(result.rows, `${what}: returned no data`).toBeGreaterThan(0);
+  if (expect_.shape === 'value') {
+    expect(result.rows, `${what}: one value expected`).toBe(1);
+    expect(
+      result.values.some(
+        (v) => typeof v === 'number' || (typeof v === 'string' && v !== '' && !Number.isNaN(Number(v))),
+      ),
+      `${what}: a number`,
+    ).toBe(true);
+  } else if (expect_.shape === 'series') {
+    expect(result.series, `${what}: series`).toBeGreaterThanOrEqual(expect_.minSeries ?? 1);
+    expect(
+      result.values.some((v) => v !== null),
+      `${what}: all values null`,
+    ).toBe(true);
+  } else {
+    for (const c of expect_.columns) expect([...result.columns], `${what}: column ${c}`).toContain(c);
+    expect(result.rows, `${what}: rows`).toBeGreaterThanOrEqual(expect_.minRows ?? 1);
+  }
+}
+
+/** The dashboard's own default time range (now-1h, now-7d, now-1y ... to now). */
+function defaultRange(dashboard: { time?: { from?: string } }): QueryContext['range'] {
+  const m = /^now-(\d+)([hdwy])$/.exec(dashboard.time?.from ?? '');
+  if (!m) throw new Error(`unexpected default time range ${dashboard.time?.from}`);
+  const unit = { h: H, d: 24 * H, w: 7 * 24 * H, y: 365 * 24 * H }[m[2] as 'h'];
+  const toMs = Date.now();
+  return { fromMs: toMs - Number(m[1]) * unit, toMs };
+}
+
+/** Datasource kind of a `${var}` reference. */
+const kindOf = (uid: string | undefined): DatasourceKind => {
+  const name = /^\$\{(\w+)\}$/.exec(uid ?? '')?.[1];
+  if (!name || !(name in DATASOURCES)) throw new Error(`not a datasource variable: ${uid}`);
+  return name as DatasourceKind;
+};
+
+/** Choices a person would make in this test fleet; other variables take Grafana's default. */
+const CHOICES: Record<string, string[]> = { installation: ['SIM-DSH-YZD-FAULT'] };
+
+/** Resolves the dashboard's query variables in order, as Grafana does on load, running each query. */
+async function resolveVariables(
+  dashboard: DashboardJson,
+  range: QueryContext['range'],
+): Promise<Map<string, Selection>> {
+  const variables = new Map<string, Selection>();
+  for (const v of (dashboard.templating?.list ?? []) as VariableJson[]) {
+    if (v.type !== 'query') continue;
+    const kind = kindOf(v.datasource?.uid);
+    const text = variableQueryText(v);
+    const ctx: QueryContext = { range, intervalMs: MIN_INTERVAL_MS[kind], variables };
+    let values: string[];
+    if (kind === 'prometheus') {
+      const m = /^label_values\((.+),\s*(\w+)\)$/.exec(text);
+      if (!m) throw new Error(`$${v.name}: unsupported Prometheus variable query ${text}`);
+      const series = await promQuery(interpolatePromQL(m[1]!, ctx, SCRAPE_MS), range.fromMs, range.toMs, 60_000);
+      values = [...new Set(series.map((s) => s.metric[m[2]!]).filter((x): x is string => !!x))].sort();
+      checkShape(
+        { series: 1, rows: values.length, columns: new Set([m[2]!]), values },
+        expectationOf(text)!.expect,
+        `$${v.name}`,
+      );
+    } else {
+      if (kind !== 'postgres') throw new Error(`$${v.name}: variables from ${kind} are not emulated here`);
+      const result = await reader.query(interpolateSql(text, ctx));
+      const column = result.fields.some((f) => f.name === '__value') ? '__value' : result.fields[0]?.name;
+      values = result.rows.map((r) => String(r[column!]));
+      const spec = expectationOf(text);
+      expect(spec, `$${v.name}: generated by the dashboards' code`).toBeDefined();
+      checkShape(
+        { series: 1, rows: result.rows.length, columns: new Set(result.fields.map((f) => f.name)), values },
+        spec!.expect,
+        `$${v.name}`,
+      );
+    }
+    const chosen = CHOICES[v.name]?.filter((c) => values.includes(c));
+    const multi = v.multi ?? false;
+    const includeAll = v.includeAll ?? false;
+    variables.set(v.name, {
+      values: chosen?.length ? chosen : includeAll ? values : values.slice(0, 1),
+      multi,
+      includeAll: includeAll && !chosen?.length,
+    });
+  }
+  return variables;
+}
+
+describe('every dashboard query on a simulated fleet', () => {
+  // Building the dashboards registers what each query is expected to return.
+  for (const spec of DASHBOARDS) spec.build();
+  for (const spec of DASHBOARDS) {
+    it(`${spec.uid}: variables and panels return data of the expected shape`, async () => {
+      const dashboard = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'json', jsonPath(spec)), 'utf8'));
+      const range = defaultRange(dashboard);
+      const variables = await resolveVariables(dashboard, range);
+      let queries = 0;
+      for (const panel of allPanels(dashboard)) {
+        for (const target of panel.targets ?? []) {
+          const kind = kindOf((target.datasource ?? panel.datasource)?.uid);
+          const text = queryText(target);
+          const known = expectationOf(text);
+          expect(known, `${panel.title} ${target.refId}: generated by the dashboards' code`).toBeDefined();
+          const ctx: QueryContext = {
+            range,
+            intervalMs: grafanaInterval(range, 1_000, MIN_INTERVAL_MS[kind]),
+            variables,
+          };
+          const result = await run(kind, text, ctx).catch((error: Error) => {
+            throw new Error(`${spec.uid} "${panel.title}" ${target.refId}: ${error.message}`);
+          });
+          checkShape(result, known!.expect, `${spec.uid} "${panel.title}" ${target.refId}`);
+          queries += 1;
+        }
+      }
+      expect(queries).toBeGreaterThan(3);
+    });
+  }
+
+  it('shows the faults: the area outage offline, the ground fault faulted, the soiled roof below its peers', async () => {
+    const range = { fromMs: now - 7 * 24 * H, toMs: Date.now() };
+    const variables = new Map<string, Selection>([
+      ['province', { values: ['khuzestan', 'yazd', 'fars', 'tehran'], multi: true, includeAll: true }],
+    ]);
+    const ctx: QueryContext = { range, intervalMs: 60_000, variables };
+    const fleet = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', 'json', 'Operations/solar-fleet.json'), 'utf8'),
+    );
+    const states = allPanels(fleet).find((p) => p.title === 'Inverters by state')!;
+    const count = async (refId: string) =>
+      (await run('influx', queryText(states.targets!.find((t) => t.refId === refId)!), ctx)).values[0];
+    expect(await count('E')).toBe(area.length); // offline
+    expect(await count('D')).toBe(1); // faulted
+    const soiled = await influx.rows(
+      `SELECT sum("wh") FROM (SELECT non_negative_difference(last("energy_wh_total")) AS "wh" FROM "daily"."telemetry" WHERE time > ${range.fromMs}ms AND "province" = 'yazd' GROUP BY time(1d, 1230m), "serial") GROUP BY "serial"`,
+    );
+    const energy = new Map(soiled.map((r) => [String(r.serial), Number(r.sum)]));
+    expect(energy.get('DSH-YZD-SOIL')! / energy.get('DSH-YZD-OK')!).toBeCloseTo(0.6, 1);
+  });
+});
