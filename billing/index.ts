@@ -1,7 +1,7 @@
 // Billing's public entry: what other components (the API) and their tests may use. Everything
 // under src/ is billing's own; list a name here before another component imports it.
 export { type BillingConfig, readBillingConfig } from './src/config';
-export { parseMonth } from './src/core/solar-hijri';
+export { formatMonth, monthBounds, monthOf, parseMonth, previousMonth } from './src/core/solar-hijri';
 export { BillingError } from './src/errors';
 export { markPaid, payoutBatch, payoutFile } from './src/payouts';
 export { type BillingDeps, runMonth } from './src/run-month';

@@ -8,7 +8,7 @@ import { loadProvinces } from '../lib/provinces';
 import { SERVICE_ROLES } from '../lib/mqtt/roles';
 import { ADMIN_ROLE, connectAdminMovingLegacy, retireLegacyAccount } from '../lib/mqtt/service-accounts';
 import pg from 'pg';
-import { ensureReaderRole, readReaderAccount } from '../dashboards/src/reader-role';
+import { ensureReaderRole, readReaderAccount } from '../dashboards';
 
 const say = (message: string) => console.log(`    ${message}`);
 

@@ -4,7 +4,7 @@
 // buckets (hourly, or daily from `daily`), then summed. A counter that goes backwards (a reset)
 // contributes nothing for that bucket instead of a negative or a lifetime total; billing's rules
 // (billing/README.md) are the exact account, these panels are the operator's live view.
-import { monthBounds, formatMonth } from '../../billing/src/core/solar-hijri';
+import { formatMonth, monthBounds } from '../../billing';
 import { queryVariable } from './grafana';
 
 /** Energy in Wh per bucket per inverter, from a rollup; `where` narrows by tags (and time). */

@@ -11,18 +11,19 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMaintenanceFee } from '../../billing/src/core/deductions';
-import { monthBounds, monthOf, previousMonth } from '../../billing/src/core/solar-hijri';
-import { parseStepDowns } from '../../billing/src/core/tariff';
-import { markPaid, payoutBatch } from '../../billing/src/payouts';
-import { runMonth } from '../../billing/src/run-month';
+import { markPaid, monthBounds, monthOf, payoutBatch, previousMonth, readBillingConfig, runMonth } from '../../billing';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import type { InfluxClient, InfluxSeries } from '../../lib/influx/client';
 import { rebuildRollups } from '../../lib/influx/layout';
 import { createLogger } from '../../lib/logger';
-import { runBackfill } from '../../simulators/src/fleet';
-import { addDemoContracts, registerSimulatedFleet } from '../../simulators/src/registry';
-import { type PlannedInverter, parseScenario, planFleet } from '../../simulators/src/scenario';
+import {
+  addDemoContracts,
+  type PlannedInverter,
+  parseScenario,
+  planFleet,
+  registerSimulatedFleet,
+  runBackfill,
+} from '../../simulators';
 import {
   countPoints,
   discardIngestSession,
@@ -173,15 +174,7 @@ beforeAll(async () => {
     pool,
     influx,
     log: createLogger('dashboards-e2e', 'silent'),
-    config: {
-      rules: {
-        stepDowns: parseStepDowns('8:90,12:80,16:70'),
-        maintenanceFee: parseMaintenanceFee('0%'),
-        minimumPayoutRials: 100_000n,
-      },
-      adjustmentMonths: 3,
-      lookaroundDays: 62,
-    },
+    config: readBillingConfig({ ...env, DATABASE_URL: databaseUrl }),
   };
   await runMonth(billing, lastMonth, { close: true, actor: 'dashboards-e2e' });
   await payoutBatch(pool, lastMonth, 'dashboards-e2e', { create: true });
