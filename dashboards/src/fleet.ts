@@ -125,6 +125,74 @@ export const fleet: DashboardSpec = {
           }).noValue('0'),
         )
         .withPanel(
+          stat({
+            title: 'Open alerts',
+            description:
+              'Alerts open or acknowledged in the selected provinces (offline, area outage, fault, underperforming), from the platform’s alert engine.',
+            unit: UNIT.count,
+            w: 6,
+            h: 5,
+            targets: [
+              sql('A', `SELECT count(*) AS "Open alerts" FROM active_alerts WHERE province_code IN ($province)`, {
+                shape: 'value',
+              }),
+            ],
+          }),
+        )
+        .withPanel(
+          stat({
+            title: 'Income at risk per day',
+            description:
+              'Sum over the open alerts of the estimated income lost per day: lost energy × each installation’s tariff, in Rials.',
+            unit: UNIT.rials,
+            w: 6,
+            h: 5,
+            targets: [
+              sql(
+                'A',
+                `SELECT coalesce(sum(lost_rials_per_day), 0) AS "Rials per day" FROM active_alerts WHERE province_code IN ($province)`,
+                { shape: 'value' },
+              ),
+            ],
+          }),
+        )
+        .withPanel(
+          table({
+            title: 'Open alerts ranked by income at risk',
+            description:
+              'Open and acknowledged alerts, the costliest first: estimated kWh and Rials lost per day, what and where, since when, and who has it. Acknowledge, assign and resolve them through the API.',
+            unit: UNIT.text,
+            columnUnits: {
+              Rank: UNIT.count,
+              'kWh/day at risk': UNIT.kwh,
+              'Rials/day at risk': UNIT.rials,
+              Installations: UNIT.count,
+              Opened: 'dateTimeAsLocal',
+            },
+            w: 12,
+            h: 10,
+            targets: [
+              sql(
+                'A',
+                `SELECT row_number() OVER (ORDER BY lost_rials_per_day DESC, opened_at) AS "Rank",
+  lost_rials_per_day AS "Rials/day at risk", lost_kwh_per_day::float AS "kWh/day at risk",
+  severity::text AS "Severity", rule::text AS "Rule", cause AS "Cause", summary AS "Summary",
+  coalesce(installation_code, area) AS "Installation or area", province_name_en AS "Province",
+  affected_installations AS "Installations", opened_at AS "Opened", state::text AS "State", assigned_to AS "Assigned to"
+FROM active_alerts
+WHERE province_code IN ($province)
+ORDER BY "Rank"
+LIMIT 200`,
+                {
+                  shape: 'table',
+                  columns: ['Rank', 'Rials/day at risk', 'kWh/day at risk', 'Rule', 'Installation or area', 'Opened'],
+                  minRows: 1,
+                },
+              ),
+            ],
+          }),
+        )
+        .withPanel(
           timeseries({
             title: 'Fleet power by province (hourly mean)',
             description:

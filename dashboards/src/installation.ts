@@ -275,6 +275,32 @@ ORDER BY s.beneficiary_id, s.valid_from`,
               ),
             ],
           }),
+        )
+        .withPanel(
+          table({
+            title: 'Alerts',
+            description:
+              'The installation’s alerts, and area outages in its province, that are open now or were opened in the time range: state, what, the income at risk per day and who has it.',
+            unit: UNIT.text,
+            columnUnits: { 'Rials/day at risk': UNIT.rials, Opened: 'dateTimeAsLocal', Closed: 'dateTimeAsLocal' },
+            w: 24,
+            h: 8,
+            targets: [
+              sql(
+                'A',
+                `SELECT a.opened_at AS "Opened", a.closed_at AS "Closed", a.state::text AS "State", a.severity::text AS "Severity",
+  a.rule::text AS "Rule", a.cause AS "Cause", a.summary AS "Summary", a.lost_rials_per_day AS "Rials/day at risk",
+  a.assigned_to AS "Assigned to"
+FROM alerts a, installations i
+WHERE i.code = '$installation'
+  AND (a.installation_id = i.id OR (a.rule = 'AREA_OUTAGE' AND a.province_id = i.province_id))
+  AND (a.state IN ('OPEN', 'ACKNOWLEDGED') OR $__timeFilter(a.opened_at))
+ORDER BY a.opened_at DESC
+LIMIT 200`,
+                { shape: 'table', columns: ['Opened', 'State', 'Rule', 'Rials/day at risk'], minRows: 1 },
+              ),
+            ],
+          }),
         ),
     ),
 };

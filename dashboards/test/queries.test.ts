@@ -119,6 +119,57 @@ async function registerBeneficiaries(): Promise<void> {
   }
 }
 
+/**
+ * Alerts as the alert engine records them for this fleet's faults (its own tests prove how it
+ * raises them; the dashboards only read its table): the area outage, the ground fault and the
+ * soiled roof, and one fault already closed.
+ */
+async function recordAlerts(): Promise<void> {
+  const rows: [string, string, string, string, string | null, string, number, number, number, boolean][] = [
+    [
+      'AREA_OUTAGE',
+      'grid_or_telecom',
+      'MAJOR',
+      'khuzestan',
+      null,
+      '10 installations silent together',
+      10,
+      250,
+      7_500_000,
+      true,
+    ],
+    ['FAULT', 'GROUND_FAULT', 'MAJOR', 'yazd', 'SIM-DSH-YZD-FAULT', 'Ground fault', 1, 25, 750_000, true],
+    ['UNDERPERFORMING', 'soiling', 'MINOR', 'yazd', 'SIM-DSH-YZD-SOIL', 'Yield 40 % below peers', 1, 10, 300_000, true],
+    ['FAULT', 'GROUND_FAULT', 'MAJOR', 'yazd', 'SIM-DSH-YZD-FAULT', 'Ground fault (earlier)', 1, 20, 600_000, false],
+  ];
+  for (const [
+    n,
+    [rule, cause, severity, province, installation, summary, affected, kwh, rials, open],
+  ] of rows.entries())
+    await pool.query(
+      `INSERT INTO alerts (key, rule, cause, severity, state, installation_id, province_id, area, affected_installations,
+         summary, lost_kwh_per_day, lost_rials_per_day, detail, opened_at, last_seen_at, closed_at, closed_by, updated_at)
+       SELECT $1, $2::alert_rule, $3, $4::alert_severity, $5::alert_state, i.id, p.id, CASE WHEN i.id IS NULL THEN p.name_en END, $6,
+         $7, $8, $9, '{}', now() - interval '2 hours' * ($10 + 1), now(), CASE WHEN $5 = 'CLEARED' THEN now() END,
+         CASE WHEN $5 = 'CLEARED' THEN 'system' END, now()
+       FROM provinces p LEFT JOIN installations i ON i.code = $11 WHERE p.code = $12`,
+      [
+        `test-${n}`,
+        rule,
+        cause,
+        severity,
+        open ? 'OPEN' : 'CLEARED',
+        affected,
+        summary,
+        kwh,
+        rials,
+        n,
+        installation,
+        province,
+      ],
+    );
+}
+
 beforeAll(async () => {
   const databaseUrl = await freshPgDatabase(NAME);
   pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
@@ -180,6 +231,7 @@ beforeAll(async () => {
   await payoutBatch(pool, lastMonth, 'dashboards-e2e', { create: true });
   await markPaid(pool, lastMonth, 'dashboards-e2e');
   await runMonth(billing, thisMonth, { actor: 'dashboards-e2e' });
+  await recordAlerts();
 
   // Grafana reads PostgreSQL as the dashboards' read-only role (ops/bootstrap.ts creates it).
   const account = readReaderAccount(env);
@@ -400,7 +452,7 @@ describe('every dashboard query on a simulated fleet', () => {
     });
   }
 
-  it('shows the faults: the area outage offline, the ground fault faulted, the soiled roof below its peers', async () => {
+  it('shows the faults: the area outage offline, the ground fault faulted, the soiled roof below its peers, alerts by income at risk', async () => {
     const range = { fromMs: now - 7 * 24 * H, toMs: Date.now() };
     const variables = new Map<string, Selection>([
       ['province', { values: ['khuzestan', 'yazd', 'fars', 'tehran'], multi: true, includeAll: true }],
@@ -419,5 +471,12 @@ describe('every dashboard query on a simulated fleet', () => {
     );
     const energy = new Map(soiled.map((r) => [String(r.serial), Number(r.sum)]));
     expect(energy.get('DSH-YZD-SOIL')! / energy.get('DSH-YZD-OK')!).toBeCloseTo(0.6, 1);
+    const ranked = allPanels(fleet).find((p) => p.title === 'Open alerts ranked by income at risk')!;
+    const alerts = await reader.query(interpolateSql(queryText(ranked.targets![0]!), ctx));
+    expect(alerts.rows.map((r) => [r.Rule, r['Installation or area']])).toEqual([
+      ['AREA_OUTAGE', 'Khuzestan'],
+      ['FAULT', 'SIM-DSH-YZD-FAULT'],
+      ['UNDERPERFORMING', 'SIM-DSH-YZD-SOIL'],
+    ]);
   });
 });
