@@ -14,6 +14,7 @@ import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
 import { runMonth } from '../src/run-month';
+import { DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
 
 const SIZES = (process.env.BENCH_BILLING_SIZES ?? '7000,70000').split(',').map(Number);
 const MONTH = '1405-07';
@@ -125,6 +126,7 @@ for (const installations of SIZES) {
       },
       adjustmentMonths: 3,
       lookaroundDays: 62,
+      settlements: DEFAULT_SETTLEMENT_POLICY,
     },
   };
   for (const run of [1, 2]) {

@@ -5,6 +5,7 @@ import { type Env, EnvReader, type InfluxConfig, readDatabaseUrl, readInfluxConf
 import type { MonthRules } from './core/bill-month';
 import { parseMaintenanceFee } from './core/deductions';
 import { parseStepDowns } from './core/tariff';
+import { parseDifferencePolicy, parsePercentAsBasisPoints, type SettlementPolicy } from './core/reconcile-settlement';
 
 export interface BillingConfig {
   databaseUrl: string;
@@ -18,6 +19,8 @@ export interface BillingConfig {
   adjustmentMonths: number;
   /** How far before and after a month to look for the counter readings that bound it. */
   lookaroundDays: number;
+  /** How the distribution company's settlements are reconciled, and who carries differences. */
+  settlements: SettlementPolicy;
   logLevel: string;
 }
 
@@ -39,6 +42,12 @@ export function readBillingConfig(env: Env = process.env): BillingConfig {
     closeDay: r.integer('BILLING_CLOSE_DAY', 5, 1, 29),
     adjustmentMonths: r.integer('BILLING_ADJUSTMENT_MONTHS', 3, 0, 12),
     lookaroundDays: r.integer('BILLING_LOOKAROUND_DAYS', 62, 1, 400),
+    settlements: {
+      energyToleranceBasisPoints: r.parsed('SETTLEMENT_ENERGY_TOLERANCE_PERCENT', '5', parsePercentAsBasisPoints),
+      amountToleranceBasisPoints: r.parsed('SETTLEMENT_AMOUNT_TOLERANCE_PERCENT', '5', parsePercentAsBasisPoints),
+      lateAfterDays: r.integer('SETTLEMENT_LATE_AFTER_DAYS', 45, 1, 365),
+      differencePolicy: r.parsed('SETTLEMENT_DIFFERENCE_POLICY', 'absorb', parseDifferencePolicy),
+    },
     logLevel: r.logLevel(),
   };
   // Billing scans a month of readings per query: it gets a longer timeout than the request paths.

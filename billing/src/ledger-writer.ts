@@ -11,6 +11,7 @@ const TABLES_OF_A_MONTH = [
   'statements',
   'installation_bills',
   'energy_adjustments',
+  'settlement_adjustments',
   'loan_deductions',
 ];
 
@@ -57,12 +58,32 @@ export async function writeLedger(db: pg.ClientBase, billed: BilledMonth, now: n
     db,
     month,
     'energy_adjustments',
-    bills.flatMap((b) => b.adjustments.map((a) => ({ installationId: b.installationId, ...a }))),
+    bills.flatMap((b) =>
+      b.adjustments
+        .filter((a) => a.settlementId === undefined)
+        .map((a) => ({ installationId: b.installationId, ...a })),
+    ),
     {
       installation_id: ['int', (a) => a.installationId],
       for_month: ['char(7)', (a) => a.forMonth],
       energy_wh: ['bigint', (a) => a.wh],
       rials: ['bigint', (a) => a.rials],
+    },
+  );
+  await insertRows(
+    db,
+    month,
+    'settlement_adjustments',
+    bills.flatMap((b) =>
+      b.adjustments.flatMap((a) =>
+        a.settlementId === undefined ? [] : [{ installationId: b.installationId, settlementId: a.settlementId, ...a }],
+      ),
+    ),
+    {
+      settlement_id: ['int', (a) => a.settlementId],
+      installation_id: ['int', (a) => a.installationId],
+      rials: ['bigint', (a) => a.rials],
+      reason: ['text', () => 'settlement_difference'],
     },
   );
   await insertRows(

@@ -14,11 +14,12 @@ import { energyByInstallation } from './installation-energy';
 import { lateDataAdjustments } from './late-data';
 import { writeLedger } from './ledger-writer';
 import { loadProgramSnapshot } from './program-snapshot';
+import { settlementAdjustments } from './settlements/settlement-adjustments';
 
 export interface BillingDeps {
   pool: pg.Pool;
   influx: InfluxClient;
-  config: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays'>;
+  config: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays' | 'settlements'>;
   log: Logger;
   now?: () => number;
 }
@@ -116,6 +117,8 @@ export async function runMonth(
     const energy = await energyByInstallation(deps, snapshot.installations, [...snapshot.contracts.values()], month);
     phase('counters');
     const adjustments = await lateDataAdjustments(deps, db, snapshot, month);
+    for (const [installationId, carried] of await settlementAdjustments(db, month, deps.config.settlements))
+      adjustments.set(installationId, [...(adjustments.get(installationId) ?? []), ...carried]);
     phase('adjustments');
     const inputs: InstallationInput[] = snapshot.installations.map((inst) => ({
       installationId: inst.installationId,

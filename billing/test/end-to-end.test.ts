@@ -26,6 +26,7 @@ import { monthBounds, monthDays } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
 import { payoutBatch } from '../src/payouts';
 import { runMonth, type BillingDeps } from '../src/run-month';
+import { DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
 
 const NAME = 'billing_e2e';
 const MONTH = '1405-07'; // Mehr 1405
@@ -163,6 +164,7 @@ describe('a month billed end to end', () => {
         },
         adjustmentMonths: 3,
         lookaroundDays: 62,
+        settlements: DEFAULT_SETTLEMENT_POLICY,
       },
     };
     const draft = await runMonth(deps, MONTH, { actor: 'e2e' });

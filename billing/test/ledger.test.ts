@@ -17,6 +17,7 @@ import { markPaid, payoutBatch } from '../src/payouts';
 import { BillingError } from '../src/errors';
 import { runMonth, withBillingLock, type BillingDeps } from '../src/run-month';
 import { runScheduledActions } from '../src/scheduler';
+import { DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
 
 const H = 3_600_000;
 const ABAN = monthBounds('1404-08');
@@ -64,6 +65,7 @@ beforeAll(async () => {
       },
       adjustmentMonths: 3,
       lookaroundDays: 62,
+      settlements: DEFAULT_SETTLEMENT_POLICY,
     },
   };
   await pool.query(`

@@ -6,8 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
-import type { SettlementPolicy } from '../src/core/reconcile-settlement';
-import { daysBetween } from '../src/core/solar-hijri';
+import { DEFAULT_SETTLEMENT_POLICY, type SettlementPolicy } from '../src/core/reconcile-settlement';
+import { type BillingDeps, runMonth } from '../src/run-month';
+import { parseMaintenanceFee } from '../src/core/deductions';
+import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
+import { daysBetween, monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
 import { cashPosition } from '../src/settlements/cash-position';
 import { importSettlements } from '../src/settlements/import-settlements';
@@ -68,9 +71,18 @@ beforeAll(async () => {
     INSERT INTO contracts (id, installation_id, reference, kind, start_date)
     SELECT id, id, 'C-' || id, 'SUPPORT', '2024-01-01' FROM installations;
     INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) SELECT id, '2024-01-01', 30000 FROM contracts;`);
+  for (const id of [1, 2])
+    await pool.query(
+      `INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at)
+       SELECT $1, $2, 'Beneficiary', $3, id, 'OTHER', now() FROM provinces WHERE code = 'yazd'`,
+      [id, nationalCodeFor(7000 + id), shebaFor(7000 + id)],
+    );
+  await pool.query(`INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at)
+    VALUES (1, 2, 2500, '2024-01-01', now()), (2, 2, 2500, '2024-01-01', now())`);
   const lines: string[] = [];
   const from = PERIOD[0]!.startMs - 24 * H;
-  const to = PERIOD[PERIOD.length - 1]!.endMs + 24 * H;
+  const to = monthBounds('1405-08').endMs + 24 * H; // their period, then Mehr and Aban
+
   for (const [serial, code, province] of [
     ['S-MATCH', 'MATCH', 'yazd'],
     ['S-LOW', 'LOW', 'yazd'],
@@ -192,5 +204,65 @@ describe('cash position', () => {
     cash = await cashPosition(pool, today, policy.lateAfterDays);
     expect(cash.receivableLateRials).toBe(44_640_000n);
     expect(cash.receivedRials).toBe(44_400_000n + 37_944_000n + 44_640_000n);
+  });
+});
+
+describe('difference policy', () => {
+  const billingDeps = (differencePolicy: 'absorb' | 'adjust'): BillingDeps => ({
+    pool,
+    influx,
+    log: createLogger('settlements-test', 'silent'),
+    config: {
+      rules: {
+        stepDowns: parseStepDowns('8:90,12:80,16:70'),
+        maintenanceFee: parseMaintenanceFee('0%'),
+        minimumPayoutRials: 0n,
+      },
+      adjustmentMonths: 0,
+      lookaroundDays: 62,
+      settlements: { ...DEFAULT_SETTLEMENT_POLICY, differencePolicy },
+    },
+  });
+  const lowBill = async (month: string) =>
+    (await pool.query('SELECT * FROM installation_bills WHERE month = $1 AND installation_id = 2', [month])).rows[0];
+  const totals = async (month: string) =>
+    (
+      await pool.query(
+        `SELECT (SELECT sum(net_rials) FROM installation_bills WHERE month = $1) AS net,
+                (SELECT sum(pool_rials) FROM installation_bills WHERE month = $1) AS pool,
+                (SELECT sum(rials) FROM statement_lines WHERE month = $1) AS lines`,
+        [month],
+      )
+    ).rows[0];
+
+  it('absorb: the program keeps the difference; no line reaches a statement', async () => {
+    await runMonth(billingDeps('absorb'), '1405-08', { actor: 'test' });
+    expect((await lowBill('1405-08')).adjustment_rials).toBe('0');
+    expect(await count('settlement_adjustments')).toBe(0);
+  });
+
+  it('adjust: a difference beyond tolerance is one adjustment line in the next open month, explained, once', async () => {
+    const deps = billingDeps('adjust');
+    await runMonth(deps, '1405-08', { actor: 'test' });
+    await runMonth(deps, '1405-08', { actor: 'test' }); // a second draft replaces the first
+    const bill = await lowBill('1405-08');
+    expect(bill.gross_rials).toBe(String(720n * 30_000n)); // Aban's own energy
+    expect(bill.adjustment_rials).toBe('-6696000'); // 37,944,000 settled − 44,640,000 billed
+    expect(bill.detail.adjustments[0].reason).toBe(
+      'settlement TAV-2 for 2026-07-23 to 2026-09-22: the distribution company paid 37,944,000 Rials for energy our counters priced at 44,640,000 (its meter read 15.0 % less); the difference is carried',
+    );
+    expect((await pool.query('SELECT month, rials FROM settlement_adjustments')).rows).toEqual([
+      { month: '1405-08', rials: '-6696000' },
+    ]);
+    const t = await totals('1405-08');
+    expect(BigInt(t.lines) + BigInt(t.pool)).toBe(BigInt(t.net)); // statements still add up to the Rial
+    expect(BigInt(t.lines)).toBe(720n * 30_000n - 6_696_000n);
+
+    await runMonth(deps, '1405-08', { actor: 'test', close: true });
+    await runMonth(deps, '1405-09', { actor: 'test' });
+    expect((await lowBill('1405-09')).adjustment_rials).toBe('0'); // carried once, in the closed month
+    const cash = await cashPosition(pool, '2026-11-20', policy.lateAfterDays);
+    expect(cash.carriedDifferenceRials).toBe(-6_696_000n);
+    expect(cash.absorbedDifferenceRials).toBe(-240_000n);
   });
 });

@@ -156,7 +156,7 @@ const BILL_COLUMNS =
 
 export interface BillingRoutesOptions {
   influx: InfluxClient;
-  billing: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays'>;
+  billing: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays' | 'settlements'>;
 }
 
 const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, options) => {

@@ -12,6 +12,8 @@ export interface Adjustment {
   wh: number;
   rials: bigint;
   reason: string;
+  /** Set when the adjustment carries a settlement's difference (settlements), not late counter data. */
+  settlementId?: number;
 }
 
 export interface InstallationMonth {

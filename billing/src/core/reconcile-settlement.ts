@@ -30,6 +30,14 @@ export interface SettlementPolicy {
   differencePolicy: DifferencePolicy;
 }
 
+/** The defaults of the SETTLEMENT_* settings (billing/README.md says why). */
+export const DEFAULT_SETTLEMENT_POLICY: SettlementPolicy = {
+  energyToleranceBasisPoints: 500,
+  amountToleranceBasisPoints: 500,
+  lateAfterDays: 45,
+  differencePolicy: 'absorb',
+};
+
 export interface SettlementComparison {
   telemetryWh: bigint;
   /** False when the counters could not bound the whole period (no reading before or after it). */
@@ -89,6 +97,13 @@ export function settlementTimeliness(
   if (paidOn !== null) return 'paid';
   const daysSinceEnd = (Date.parse(today) - Date.parse(periodUntil)) / 86_400_000;
   return daysSinceEnd > lateAfterDays ? 'late' : 'due';
+}
+
+/** Parses a tolerance such as `5` or `2.5` (per cent) into basis points. */
+export function parsePercentAsBasisPoints(text: string): number {
+  const m = /^(\d{1,2})(?:\.(\d{1,2}))?$/.exec(text);
+  if (!m) throw new RangeError(`must be a percentage from 0 to 99.99, e.g. 5 or 2.5, got '${text}'`);
+  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
 }
 
 /** Parses `SETTLEMENT_DIFFERENCE_POLICY`. */
