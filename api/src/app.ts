@@ -23,6 +23,7 @@ import installations from './routes/installations';
 import inverters from './routes/inverters';
 import me from './routes/me';
 import progress from './routes/progress';
+import settlements from './routes/settlements';
 import shares from './routes/shares';
 import users from './routes/users';
 
@@ -44,6 +45,12 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false });
   app.addSchema(ErrorBody);
   installErrorHandling(app);
+  // Bulk files (imports, settlements) arrive as CSV text; each route sets its own body limit.
+  app.addContentTypeParser(
+    ['text/csv', 'text/plain'],
+    { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 },
+    (_request, body, done) => done(null, body),
+  );
 
   await app.register(prisma, { databaseUrl: config.databaseUrl });
   await app.register(broker, { mqttAdmin: config.mqttAdmin });
@@ -58,7 +65,9 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
     progressRefreshSeconds: config.progressRefreshSeconds,
     staleAfterMinutes: config.staleAfterMinutes,
   });
-  await app.register(billing, { influx: new InfluxClient(config.billing.influx), billing: config.billing });
+  const billingInflux = new InfluxClient(config.billing.influx);
+  await app.register(billing, { influx: billingInflux, billing: config.billing });
+  await app.register(settlements, { influx: billingInflux, billing: config.billing });
   for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users])
     await app.register(routes);
 

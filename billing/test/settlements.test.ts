@@ -10,6 +10,7 @@ import { DEFAULT_SETTLEMENT_POLICY, type SettlementPolicy } from '../src/core/re
 import { type BillingDeps, runMonth } from '../src/run-month';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
+import { bearer, staffToken, testApp } from '../../testing/api';
 import { daysBetween, monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
 import { cashPosition } from '../src/settlements/cash-position';
@@ -22,6 +23,7 @@ const PERIOD = daysBetween('2026-07-23', '2026-09-23');
 const PERIOD_WH = 62 * 24 * 1000; // every inverter makes 1 kWh an hour
 const BILLED_RIALS = 1488n * 30_000n;
 let pool: pg.Pool;
+let databaseUrl: string;
 let influx: InfluxClient;
 let deps: SettlementDeps;
 const policy: SettlementPolicy = {
@@ -51,7 +53,8 @@ const settlement = async (code: string) =>
   ).rows[0];
 
 beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: await freshPgDatabase('settlements_test'), max: 4 });
+  databaseUrl = await freshPgDatabase('settlements_test');
+  pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   ({ influx } = await freshInfluxDatabase('settlements_test'));
   deps = {
     pool,
@@ -264,5 +267,59 @@ describe('difference policy', () => {
     const cash = await cashPosition(pool, '2026-11-20', policy.lateAfterDays);
     expect(cash.carriedDifferenceRials).toBe(-6_696_000n);
     expect(cash.absorbedDifferenceRials).toBe(-240_000n);
+  });
+});
+
+describe('over HTTP', () => {
+  it('operators import, reconcile, list and see the cash position; technicians and beneficiaries cannot', async () => {
+    const app = await testApp({ DATABASE_URL: databaseUrl, INFLUX_DATABASE: 'settlements_test' });
+    try {
+      const operator = bearer(await staffToken(app, 'settlement-operator', 'OPERATOR', databaseUrl));
+      const technician = bearer(await staffToken(app, 'settlement-technician', 'TECHNICIAN', databaseUrl));
+      const csv = { 'content-type': 'text/csv' };
+      const file = `${HEADER}\nMATCH,1405/07/01,1405/08/30,1480,44400000,TAV-5,\nNOPE,1405/07/01,1405/08/30,1,1,X,`;
+      const refused = await app.inject({
+        method: 'POST',
+        url: '/settlements/imports?dryRun=true',
+        headers: { ...operator, ...csv },
+        payload: file,
+      });
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json().errors).toEqual([
+        { line: 3, column: 'installation_code', reason: "no installation with code 'NOPE'" },
+      ]);
+      const imported = await app.inject({
+        method: 'POST',
+        url: '/settlements/imports',
+        headers: { ...operator, ...csv },
+        payload: file.split('\n').slice(0, 2).join('\n'),
+      });
+      expect(imported.json()).toMatchObject({ created: 1, errors: [] });
+      const reconciled = await app.inject({ method: 'POST', url: '/settlements/reconcile', headers: operator });
+      // The new settlement, and SILENT's, still waiting for its telemetry.
+      expect(reconciled.json()).toMatchObject({
+        reconciled: 2,
+        byStatus: { WITHIN_TOLERANCE: 1, TELEMETRY_MISSING: 1 },
+      });
+      const low = await app.inject({
+        method: 'GET',
+        url: '/settlements?status=METER_BELOW_TELEMETRY',
+        headers: operator,
+      });
+      expect(low.json()).toMatchObject({
+        total: 1,
+        items: [
+          { installationCode: 'LOW', meteredWh: '1264800', telemetryWh: String(PERIOD_WH), paidOn: '2026-10-12' },
+        ],
+      });
+      const cash = await app.inject({ method: 'GET', url: '/settlements/cash-position', headers: operator });
+      expect(cash.statusCode).toBe(200);
+      expect(cash.json()).toMatchObject({ carriedDifferenceRials: '-6696000', promisedRials: expect.any(String) });
+      for (const url of ['/settlements', '/settlements/cash-position'])
+        expect((await app.inject({ method: 'GET', url, headers: technician })).statusCode).toBe(403);
+      expect((await app.inject({ method: 'GET', url: '/settlements' })).statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -21,12 +21,6 @@ const Report = Type.Object({
 });
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addContentTypeParser(
-    ['text/csv', 'text/plain'],
-    { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 },
-    (_request, body, done) => done(null, body),
-  );
-
   app.post(
     '/imports/:kind',
     {

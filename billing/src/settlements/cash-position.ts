@@ -145,7 +145,7 @@ export async function cashPosition(
       else line.lateRials += amount;
     }
     // Missing telemetry is not a difference: late data, not the program, settles it.
-    if (s.billed_rials !== null && s.status !== 'TELEMETRY_MISSING') {
+    if (s.status !== null && s.status !== 'TELEMETRY_MISSING') {
       const difference = amount - big(s.billed_rials);
       carried += big(s.carried);
       absorbed += difference - big(s.carried);

@@ -162,7 +162,10 @@ export async function importSettlements(
   }
 }
 
-/** One upsert and one audit insert for all changed rows; a changed settlement is reconciled afresh. */
+/**
+ * One upsert and one audit insert for all changed rows. A settlement whose figures changed is
+ * reconciled afresh; one that only gained its payment date keeps its reconciliation.
+ */
 async function writeChanges(
   db: pg.ClientBase,
   changes: { row: SettlementRow; installationId: number; old: Existing | null }[],
@@ -170,12 +173,13 @@ async function writeChanges(
 ): Promise<void> {
   const column = <T>(pick: (c: (typeof changes)[number]) => T) => changes.map(pick);
   const written = await db.query<{ id: number; installation_id: number; period_from: string }>(
-    `INSERT INTO utility_settlements (installation_id, period_from, period_until, metered_wh, amount_rials, reference, paid_on)
+    `INSERT INTO utility_settlements AS s (installation_id, period_from, period_until, metered_wh, amount_rials, reference, paid_on)
      SELECT * FROM unnest($1::int[], $2::date[], $3::date[], $4::bigint[], $5::bigint[], $6::text[], $7::date[])
      ON CONFLICT (installation_id, period_from) DO UPDATE SET
        period_until = excluded.period_until, metered_wh = excluded.metered_wh, amount_rials = excluded.amount_rials,
        reference = excluded.reference, paid_on = excluded.paid_on,
-       telemetry_wh = NULL, billed_rials = NULL, status = NULL, reconciled_at = NULL, detail = NULL
+       status = CASE WHEN (s.period_until, s.metered_wh, s.amount_rials) = (excluded.period_until, excluded.metered_wh, excluded.amount_rials)
+                THEN s.status END
      RETURNING id, installation_id, to_char(period_from, 'YYYY-MM-DD') AS period_from`,
     [
       column((c) => c.installationId),

@@ -1,0 +1,233 @@
+// The distribution company's settlements over HTTP (OPERATOR): import their file, reconcile it with
+// telemetry, list settlements by status, and the program's cash position. Rials are decimal strings.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { BillingConfig } from '../../../lib/config';
+import type { InfluxClient } from '../../../lib/influx/client';
+import { cashPosition } from '../../../billing/src/settlements/cash-position';
+import { importSettlements } from '../../../billing/src/settlements/import-settlements';
+import { reconcileSettlements } from '../../../billing/src/settlements/reconcile-settlements';
+import { ErrorBody, HttpError } from '../errors';
+import { actorOf } from '../plugins/auth';
+import { oneOf, PageQuery, pageOf } from '../schemas';
+
+const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
+const STATUSES = [
+  'WITHIN_TOLERANCE',
+  'METER_BELOW_TELEMETRY',
+  'METER_ABOVE_TELEMETRY',
+  'AMOUNT_BELOW_BILLED',
+  'AMOUNT_ABOVE_BILLED',
+  'TELEMETRY_MISSING',
+] as const;
+
+const ImportReport = Type.Object({
+  dryRun: Type.Boolean(),
+  rows: Type.Integer(),
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  unchanged: Type.Integer(),
+  errors: Type.Array(Type.Object({ line: Type.Integer(), column: Type.String(), reason: Type.String() })),
+});
+const ReconcileSummary = Type.Object({
+  reconciled: Type.Integer(),
+  periods: Type.Integer(),
+  byStatus: Type.Record(Type.String(), Type.Integer()),
+  meterProblems: Type.Array(
+    Type.Object({
+      settlementId: Type.Integer(),
+      installationCode: Type.String(),
+      energyDifferencePercent: Type.Union([Type.Number(), Type.Null()]),
+    }),
+  ),
+  seconds: Type.Number(),
+});
+const SettlementItem = Type.Object({
+  id: Type.Integer(),
+  installationCode: Type.String(),
+  province: Type.String(),
+  periodFrom: Type.String({ description: 'first day (Tehran date)' }),
+  periodUntil: Type.String({ description: 'the day after the last (Tehran date)' }),
+  reference: Type.String(),
+  meteredWh: Type.String(),
+  telemetryWh: Type.Union([Type.String(), Type.Null()]),
+  amountRials: Rials,
+  billedRials: Type.Union([Rials, Type.Null()]),
+  status: Type.Union([oneOf(STATUSES), Type.Null()], { description: 'null until reconciled' }),
+  paidOn: Type.Union([Type.String(), Type.Null()]),
+});
+const Receivables = {
+  settledRials: Rials,
+  receivedRials: Rials,
+  dueRials: Rials,
+  lateRials: Rials,
+};
+const CashPosition = Type.Object({
+  asOf: Type.String(),
+  promisedRials: Rials,
+  paidToBeneficiariesRials: Rials,
+  owedToBeneficiariesRials: Rials,
+  billedGrossRials: Rials,
+  poolRials: Rials,
+  deductionsRials: Rials,
+  settledRials: Rials,
+  receivedRials: Rials,
+  receivableRials: Rials,
+  receivableLateRials: Rials,
+  unsettledRials: Rials,
+  unsettledLateRials: Rials,
+  absorbedDifferenceRials: Rials,
+  carriedDifferenceRials: Rials,
+  cashRials: Rials,
+  coverageRials: Rials,
+  byProvince: Type.Array(
+    Type.Object({ province: Type.String(), ...Receivables, unsettledRials: Rials, unsettledLateRials: Rials }),
+  ),
+  byPeriod: Type.Array(
+    Type.Object({
+      periodFrom: Type.String(),
+      periodUntil: Type.String(),
+      settlements: Type.Integer(),
+      ...Receivables,
+    }),
+  ),
+});
+
+export interface SettlementRoutesOptions {
+  influx: InfluxClient;
+  billing: Pick<BillingConfig, 'rules' | 'lookaroundDays' | 'settlements'>;
+}
+
+const bigintsAsText = (value: unknown): unknown =>
+  JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+const tehranToday = () => new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Tehran' });
+
+const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, options) => {
+  const operator = { onRequest: app.staffOnly('OPERATOR') };
+  const policy = options.billing.settlements;
+
+  app.post(
+    '/settlements/imports',
+    {
+      ...operator,
+      bodyLimit: 64 * 1024 * 1024,
+      schema: {
+        tags: ['settlements'],
+        summary: "Import the distribution company's settlement file (CSV): all rows or none",
+        description:
+          'Columns: installation_code or export_meter, period_start, period_end (Solar Hijri, both days included), metered_kwh, amount_rials, reference, paid_on (optional). A dry run reports every bad row and writes nothing; the same file again changes nothing.',
+        querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }),
+        response: {
+          200: ImportReport,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          415: ErrorBody,
+          422: ImportReport,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (typeof request.body !== 'string') throw new HttpError(415, 'send the CSV as text/csv');
+      const report = await importSettlements(app.sql, request.body, {
+        dryRun: request.query.dryRun,
+        actor: actorOf(request.principal),
+      });
+      return reply.code(report.errors.length > 0 ? 422 : 200).send(report);
+    },
+  );
+
+  app.post(
+    '/settlements/reconcile',
+    {
+      ...operator,
+      schema: {
+        tags: ['settlements'],
+        summary:
+          'Reconcile settlements with telemetry (new, changed and those still missing telemetry; all with ?all=true)',
+        querystring: Type.Object({ all: Type.Boolean({ default: false }) }),
+        response: { 200: ReconcileSummary, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request) =>
+      reconcileSettlements(
+        {
+          pool: app.sql,
+          influx: options.influx,
+          policy,
+          stepDowns: options.billing.rules.stepDowns,
+          lookaroundDays: options.billing.lookaroundDays,
+          log: app.log as never,
+        },
+        { all: request.query.all },
+      ),
+  );
+
+  app.get(
+    '/settlements',
+    {
+      ...operator,
+      schema: {
+        tags: ['settlements'],
+        summary: 'Settlements, newest period first, optionally by reconciliation status or province',
+        querystring: Type.Composite([
+          PageQuery,
+          Type.Object({
+            status: Type.Optional(oneOf(STATUSES)),
+            province: Type.Optional(Type.String({ pattern: '^[a-z_-]{2,40}$' })),
+          }),
+        ]),
+        response: { 200: pageOf(SettlementItem), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const where = `($1::text IS NULL OR s.status::text = $1) AND ($2::text IS NULL OR p.code = $2)`;
+      const from = `FROM utility_settlements s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id WHERE ${where}`;
+      const [rows, count] = await Promise.all([
+        app.sql.query(
+          `SELECT s.id, i.code AS installation_code, p.code AS province, to_char(s.period_from, 'YYYY-MM-DD') AS period_from,
+                  to_char(s.period_until, 'YYYY-MM-DD') AS period_until, s.reference, s.metered_wh, s.telemetry_wh,
+                  s.amount_rials, s.billed_rials, s.status, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on
+             ${from} ORDER BY s.period_from DESC, s.id LIMIT $3 OFFSET $4`,
+          [q.status ?? null, q.province ?? null, q.pageSize, (q.page - 1) * q.pageSize],
+        ),
+        app.sql.query<{ n: string }>(`SELECT count(*) AS n ${from}`, [q.status ?? null, q.province ?? null]),
+      ]);
+      return {
+        items: rows.rows.map((r) => ({
+          id: r.id,
+          installationCode: r.installation_code,
+          province: r.province,
+          periodFrom: r.period_from,
+          periodUntil: r.period_until,
+          reference: r.reference,
+          meteredWh: r.metered_wh,
+          telemetryWh: r.telemetry_wh,
+          amountRials: r.amount_rials,
+          billedRials: r.billed_rials,
+          status: r.status,
+          paidOn: r.paid_on,
+        })),
+        page: q.page,
+        pageSize: q.pageSize,
+        total: Number(count.rows[0]!.n),
+      };
+    },
+  );
+
+  app.get(
+    '/settlements/cash-position',
+    {
+      ...operator,
+      schema: {
+        tags: ['settlements'],
+        summary: "The program's cash: promised to and paid to beneficiaries against settled and received",
+        response: { 200: CashPosition, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async () => bigintsAsText(await cashPosition(app.sql, tehranToday(), policy.lateAfterDays)) as never,
+  );
+};
+
+export default routes;
