@@ -5,3 +5,6 @@ export { formatMonth, monthBounds, monthOf, parseMonth, previousMonth } from './
 export { BillingError } from './src/errors';
 export { markPaid, payoutBatch, payoutFile } from './src/payouts';
 export { type BillingDeps, runMonth } from './src/run-month';
+export { cashPosition } from './src/settlements/cash-position';
+export { importSettlements } from './src/settlements/import-settlements';
+export { reconcileSettlements } from './src/settlements/reconcile-settlements';

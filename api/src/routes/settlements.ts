@@ -2,11 +2,8 @@
 // telemetry, list settlements by status, and the program's cash position. Rials are decimal strings.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { BillingConfig } from '../../../lib/config';
 import type { InfluxClient } from '../../../lib/influx/client';
-import { cashPosition } from '../../../billing/src/settlements/cash-position';
-import { importSettlements } from '../../../billing/src/settlements/import-settlements';
-import { reconcileSettlements } from '../../../billing/src/settlements/reconcile-settlements';
+import { type BillingConfig, cashPosition, importSettlements, reconcileSettlements } from '../../../billing';
 import { ErrorBody, HttpError } from '../errors';
 import { actorOf } from '../plugins/auth';
 import { oneOf, PageQuery, pageOf } from '../schemas';

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { configOrExit, readBillingConfig } from '../../../lib/config';
+import { configOrExit } from '../../../lib/config';
+import { readBillingConfig } from '../config';
 import { InfluxClient } from '../../../lib/influx/client';
 import { createLogger } from '../../../lib/logger';
 import { cashPosition } from './cash-position';
