@@ -24,6 +24,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { Backlog } from './backlog';
+import { acquireProcessLock, LockHeldError, type ProcessLock } from './process-lock';
 
 export interface JournalPosition {
   segment: number;
@@ -57,19 +59,14 @@ export class Journal {
   private readonly inFlight: JournalBatch[] = [];
   private appendedSinceSync = false;
   private readonly syncTimer: NodeJS.Timeout;
-  private readonly lockPath: string;
+  private readonly lock: ProcessLock;
   private readonly checkpointPath: string;
-  /** Bytes appended but not yet confirmed stored (the backlog), and a time sample for lag. */
-  private backlog = 0;
-  private readonly appendTimes: { position: number; atMs: number }[] = [];
-  private appendedTotal = 0;
-  private committedTotal = 0;
+  private readonly backlog: Backlog;
 
   constructor(private readonly options: JournalOptions) {
     mkdirSync(options.dir, { recursive: true });
-    this.lockPath = join(options.dir, 'LOCK');
     this.checkpointPath = join(options.dir, 'checkpoint.json');
-    this.takeLock();
+    this.lock = lockJournal(options.dir);
     this.checkpoint = this.loadCheckpoint();
     const segments = this.listSegments();
     for (const n of segments) {
@@ -81,10 +78,10 @@ export class Journal {
       this.segmentSizes.set(n, fstatSync(fd).size);
       closeSync(fd);
     }
+    let recovered = 0;
     for (const [n, size] of this.segmentSizes)
-      this.backlog += n === this.checkpoint.segment ? Math.max(0, size - this.checkpoint.offset) : size;
-    this.appendedTotal = this.backlog;
-    if (this.backlog > 0) this.appendTimes.push({ position: 0, atMs: Date.now() });
+      recovered += n === this.checkpoint.segment ? Math.max(0, size - this.checkpoint.offset) : size;
+    this.backlog = new Backlog(recovered, Date.now());
     this.read = { ...this.checkpoint };
     // Never append to a segment that may end in a torn write: always start a fresh one.
     this.openWriteSegment(Math.max(this.checkpoint.segment, ...segments, 0) + 1);
@@ -93,12 +90,12 @@ export class Journal {
 
   /** Recovered + appended bytes not yet confirmed stored. */
   get backlogBytes(): number {
-    return this.backlog;
+    return this.backlog.bytes;
   }
 
   /** Age of the oldest unconfirmed data, ms (0 when the backlog is empty). */
   lagMs(nowMs: number): number {
-    return this.backlog > 0 && this.appendTimes[0] ? nowMs - this.appendTimes[0].atMs : 0;
+    return this.backlog.lagMs(nowMs);
   }
 
   /** Bytes appended that no batch has picked up yet. */
@@ -116,13 +113,8 @@ export class Journal {
     while (written < record.length)
       written += writeSync(this.writeFd, record, written, record.length - written, this.writeOffset + written);
     this.writeOffset += record.length;
-    this.backlog += record.length;
-    this.appendedTotal += record.length;
+    this.backlog.noteAppended(record.length, Date.now());
     this.appendedSinceSync = true;
-    const last = this.appendTimes[this.appendTimes.length - 1];
-    const now = Date.now();
-    if (!last || now - last.atMs >= 100)
-      this.appendTimes.push({ position: this.appendedTotal - record.length, atMs: now });
   }
 
   /** The next unread run of whole lines, up to maxBytes, or null when nothing is unread. */
@@ -160,8 +152,7 @@ export class Journal {
         if (isWriteSegment && length < maxBytes) return null; // cannot happen: records end in '\n'
         // A closed segment ending without a newline: the torn tail of a crash, never acknowledged.
         this.options.onWarning?.(`journal segment ${this.read.segment}: skipping ${available} bytes of torn tail`);
-        this.backlog -= available;
-        this.advanceCommitted(available);
+        this.backlog.noteStored(available);
         this.read = { segment: this.read.segment + 1, offset: 0 };
         continue;
       }
@@ -185,8 +176,7 @@ export class Journal {
       this.done.splice(i, 1);
       this.inFlight.shift();
       this.checkpoint = head.to;
-      this.backlog -= head.bytes;
-      this.advanceCommitted(head.bytes);
+      this.backlog.noteStored(head.bytes);
       advanced = true;
     }
     if (!advanced) return;
@@ -200,14 +190,7 @@ export class Journal {
     clearInterval(this.syncTimer);
     if (this.writeFd >= 0) closeSync(this.writeFd);
     this.writeFd = -1;
-    if (existsSync(this.lockPath)) unlinkSync(this.lockPath);
-  }
-
-  private advanceCommitted(bytes: number): void {
-    this.committedTotal += bytes;
-    while (this.appendTimes.length > 1 && this.appendTimes[1]!.position <= this.committedTotal)
-      this.appendTimes.shift();
-    if (this.backlog === 0) this.appendTimes.length = 0;
+    this.lock.release();
   }
 
   private retireEmptyPrefix(): void {
@@ -255,25 +238,15 @@ export class Journal {
       throw new Error(`corrupt journal checkpoint ${this.checkpointPath}`);
     return parsed;
   }
-
-  private takeLock(): void {
-    if (existsSync(this.lockPath)) {
-      const pid = Number(readFileSync(this.lockPath, 'utf8'));
-      if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new Error(
-          `journal ${this.options.dir} is in use by process ${pid}; give each ingest worker its own INGEST_WORKER_ID`,
-        );
-      }
-    }
-    writeFileSync(this.lockPath, String(process.pid));
-  }
 }
 
-function isAlive(pid: number): boolean {
+function lockJournal(dir: string): ProcessLock {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    return acquireProcessLock(join(dir, 'LOCK'));
+  } catch (error) {
+    if (!(error instanceof LockHeldError)) throw error;
+    throw new Error(
+      `journal ${dir} is in use by process ${error.pid}; give each ingest worker its own INGEST_WORKER_ID`,
+    );
   }
 }
