@@ -12,6 +12,7 @@ import audit from './plugins/audit';
 import auth from './plugins/auth';
 import broker from './plugins/broker';
 import idempotency from './plugins/idempotency';
+import openapi from './plugins/openapi';
 import prisma from './plugins/prisma';
 import { InfluxClient } from '../../lib/influx/client';
 import authRoutes from './routes/auth';
@@ -36,7 +37,10 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
 
   await app.register(swagger, {
     openapi: {
+      // 3.1: its schemas are JSON Schema 2020-12, which is what TypeBox writes.
+      openapi: '3.1.0',
       info: { title: 'Solar-income platform API', version: '1' },
+      servers: [{ url: '/', description: 'the server that serves this document' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -55,6 +59,7 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
   await app.register(prisma, { databaseUrl: config.databaseUrl });
   await app.register(broker, { mqttAdmin: config.mqttAdmin });
   await app.register(auth);
+  await app.register(openapi);
   await app.register(audit);
   await app.register(idempotency);
 

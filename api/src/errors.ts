@@ -28,6 +28,10 @@ export const ErrorBody = Type.Object(
   { $id: 'ErrorBody' },
 );
 
+/** Response schemas for error statuses: `{ 409: ErrorBody, ... }`. */
+export const errorResponses = (...codes: number[]): Record<number, typeof ErrorBody> =>
+  Object.fromEntries(codes.map((code) => [code, ErrorBody]));
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',

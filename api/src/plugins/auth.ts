@@ -1,5 +1,6 @@
 // Who is calling: a bearer token maps to a staff user (with a role) or a beneficiary. Route
 // guards: `app.staffOnly(...roles)` and `app.beneficiaryOnly`.
+import { TTLCache } from '@isaacs/ttlcache';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Role } from '../../../prisma/generated/client/client';
@@ -28,6 +29,16 @@ export const actorOf = (p: Principal | null) =>
 export const SESSION_CACHE_MS = 10_000;
 const SESSION_CACHE_MAX = 50_000;
 
+/** Resolved sessions by token hash; when full it drops the entry closest to expiry, one at a time. */
+export const sessionCache = (max: number) => new TTLCache<string, Principal | null>({ max, ttl: SESSION_CACHE_MS });
+
+/** The route guards, so the OpenAPI document can mark their routes as needing a session (plugins/openapi.ts). */
+export const routeGuards = new WeakSet<object>();
+const guard = <T extends object>(hook: T): T => {
+  routeGuards.add(hook);
+  return hook;
+};
+
 declare module 'fastify' {
   interface FastifyInstance {
     forgetSession: (token: string) => void;
@@ -36,7 +47,7 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
-    const cache = new Map<string, { principal: Principal | null; until: number }>();
+    const cache = sessionCache(SESSION_CACHE_MAX);
     app.decorate('forgetSession', (token: string) => {
       cache.delete(tokenHash(token));
     });
@@ -66,16 +77,14 @@ export default fp(
       const header = request.headers.authorization;
       if (!header?.startsWith('Bearer ')) return;
       const hash = tokenHash(header.slice(7).trim());
-      const now = Date.now();
       const cached = cache.get(hash);
-      if (cached && cached.until > now) {
-        request.principal = cached.principal;
+      if (cached !== undefined) {
+        request.principal = cached;
         return;
       }
       const principal = await resolve(hash);
-      if (cache.size >= SESSION_CACHE_MAX) cache.clear();
       // Jittered lifetimes: sessions cached together must not all expire (and hit the database) together.
-      cache.set(hash, { principal, until: now + SESSION_CACHE_MS * (0.5 + Math.random() / 2) });
+      cache.set(hash, principal, { ttl: Math.round(SESSION_CACHE_MS * (0.5 + Math.random() / 2)) });
       request.principal = principal;
     });
 
@@ -83,16 +92,21 @@ export default fp(
       if (!request.principal) throw new HttpError(401, 'sign in first: send Authorization: Bearer <token>');
       return request.principal;
     };
-    app.decorate('staffOnly', (...roles: Role[]) => async (request: FastifyRequest, _reply: FastifyReply) => {
-      const principal = requireSignedIn(request);
-      if (principal.kind !== 'staff' || (principal.role !== 'ADMIN' && !roles.includes(principal.role))) {
-        throw new HttpError(403, `this needs one of the roles ${['ADMIN', ...roles].join(', ')}`);
-      }
-    });
-    app.decorate('beneficiaryOnly', async (request: FastifyRequest) => {
-      if (requireSignedIn(request).kind !== 'beneficiary')
-        throw new HttpError(403, 'this is for beneficiaries signed in with their national code');
-    });
+    app.decorate('staffOnly', (...roles: Role[]) =>
+      guard(async (request: FastifyRequest, _reply: FastifyReply) => {
+        const principal = requireSignedIn(request);
+        if (principal.kind !== 'staff' || (principal.role !== 'ADMIN' && !roles.includes(principal.role))) {
+          throw new HttpError(403, `this needs one of the roles ${['ADMIN', ...roles].join(', ')}`);
+        }
+      }),
+    );
+    app.decorate(
+      'beneficiaryOnly',
+      guard(async (request: FastifyRequest) => {
+        if (requireSignedIn(request).kind !== 'beneficiary')
+          throw new HttpError(403, 'this is for beneficiaries signed in with their national code');
+      }),
+    );
   },
   { name: 'auth', dependencies: ['prisma'] },
 );

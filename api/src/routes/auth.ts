@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { checkNationalCode } from '../../../lib/identifiers/validate';
-import { badField, ErrorBody, HttpError } from '../errors';
+import { badField, errorResponses, HttpError } from '../errors';
 import { DUMMY_HASH, newToken, tokenHash, verifySecret } from '../../../lib/passwords';
 import { afterAttempt, isLocked, type SignInState } from '../sign-in-policy';
 
@@ -12,7 +12,6 @@ const Token = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
   role: Type.String(),
 });
-const errors = { 400: ErrorBody, 401: ErrorBody, 423: ErrorBody, 429: ErrorBody };
 
 export interface AuthRouteOptions {
   sessionTtlMinutes: number;
@@ -61,7 +60,7 @@ const routes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, options)
           username: Type.String({ minLength: 1, maxLength: 60 }),
           password: Type.String({ minLength: 1, maxLength: 200 }),
         }),
-        response: { 200: Token, ...errors },
+        response: { 200: Token, ...errorResponses(401, 423) },
       },
     },
     async (request) => {
@@ -84,7 +83,7 @@ const routes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, options)
           nationalCode: Type.String({ maxLength: 20 }),
           pin: Type.String({ minLength: 4, maxLength: 12 }),
         }),
-        response: { 200: Token, ...errors },
+        response: { 200: Token, ...errorResponses(401, 423) },
       },
     },
     async (request) => {

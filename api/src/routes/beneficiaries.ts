@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
-import { badField, ErrorBody, notFound } from '../errors';
+import { badField, errorResponses, notFound } from '../errors';
 import { hashSecret } from '../../../lib/passwords';
 import { IdParam, PageQuery, pageOf, oneOf, paged } from '../schemas';
 
@@ -68,7 +68,6 @@ export const toBeneficiary = (r: Row): Static<typeof Beneficiary> => ({
   status: r.status as Static<typeof Status>,
   hasPin: r.pinHash !== null,
 });
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { province: { select: { code: true } } } as const;
@@ -84,6 +83,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR'),
       schema: {
         tags: ['beneficiaries'],
+        summary: 'List beneficiaries',
         querystring: Type.Composite([
           PageQuery,
           Type.Object({
@@ -93,7 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             q: Type.Optional(Type.String({ maxLength: 100 })),
           }),
         ]),
-        response: { 200: pageOf(Beneficiary), ...errors },
+        response: { 200: pageOf(Beneficiary) },
       },
     },
     async (request) => {
@@ -117,7 +117,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/beneficiaries/:id',
     {
       onRequest: app.staffOnly('OPERATOR'),
-      schema: { tags: ['beneficiaries'], params: IdParam, response: { 200: Beneficiary, ...errors } },
+      schema: { tags: ['beneficiaries'], summary: 'One beneficiary', params: IdParam, response: { 200: Beneficiary } },
     },
     async (request) => {
       const row = await app.prisma.beneficiary.findUnique({ where: { id: request.params.id }, include });
@@ -130,7 +130,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/beneficiaries',
     {
       onRequest: app.staffOnly('OPERATOR'),
-      schema: { tags: ['beneficiaries'], body: Create, response: { 201: Beneficiary, ...errors } },
+      schema: {
+        tags: ['beneficiaries'],
+        summary: 'Register a beneficiary',
+        body: Create,
+        response: { 201: Beneficiary, ...errorResponses(409) },
+      },
     },
     async (request, reply) => {
       const b = request.body;
@@ -160,7 +165,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/beneficiaries/:id',
     {
       onRequest: app.staffOnly('OPERATOR'),
-      schema: { tags: ['beneficiaries'], params: IdParam, body: Update, response: { 200: Beneficiary, ...errors } },
+      schema: {
+        tags: ['beneficiaries'],
+        summary: 'Change a beneficiary',
+        params: IdParam,
+        body: Update,
+        response: { 200: Beneficiary, ...errorResponses(409) },
+      },
     },
     async (request) => {
       const b = request.body;
@@ -201,7 +212,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "Set the beneficiary's portal PIN (given to them in person)",
         params: IdParam,
         body: Type.Object({ pin: Type.String({ pattern: '^[0-9۰-۹]{4,8}$' }) }),
-        response: { 204: Type.Null(), ...errors },
+        response: { 204: Type.Null() },
       },
     },
     async (request, reply) => {

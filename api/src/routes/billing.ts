@@ -13,7 +13,7 @@ import {
   runMonth,
 } from '../../../billing';
 import type { InfluxClient } from '../../../lib/influx/client';
-import { badField, ErrorBody, notFound } from '../errors';
+import { badField, errorResponses, notFound } from '../errors';
 import { PageQuery, pageOf } from '../schemas';
 
 const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
@@ -183,7 +183,11 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
     '/billing/months',
     {
       ...staffRead,
-      schema: { tags: ['billing'], response: { 200: Type.Array(MonthTotals), 401: ErrorBody, 403: ErrorBody } },
+      schema: {
+        tags: ['billing'],
+        summary: 'List billed months with their totals',
+        response: { 200: Type.Array(MonthTotals) },
+      },
     },
     async () => (await app.sql.query('SELECT * FROM billing_months ORDER BY month DESC')).rows.map(monthRow),
   );
@@ -194,8 +198,9 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       ...staffRead,
       schema: {
         tags: ['billing'],
+        summary: "One month's totals and status",
         params: MonthParam,
-        response: { 200: MonthTotals, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: MonthTotals },
       },
     },
     async (request) => monthRow(await monthOrThrow(request.params.month)),
@@ -208,11 +213,12 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         onRequest: close ? app.staffOnly() : app.staffOnly('OPERATOR'),
         schema: {
           tags: ['billing'],
+          summary: close ? 'Bill a month once more and close it' : 'Bill a month as a draft',
           description: close
             ? 'Bills the month once more and closes it (ADMIN). Closed months never change.'
             : 'Bills the month as a draft, replacing the previous draft.',
           params: MonthParam,
-          response: { 200: RunResult, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody },
+          response: { 200: RunResult, ...errorResponses(409) },
         },
       },
       async (request) => {
@@ -228,8 +234,9 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       ...staffRead,
       schema: {
         tags: ['billing'],
+        summary: "A month's totals by province",
         params: MonthParam,
-        response: { 200: Type.Array(ProvinceRow), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: Type.Array(ProvinceRow) },
       },
     },
     async (request) => {
@@ -263,9 +270,10 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       ...staffRead,
       schema: {
         tags: ['billing'],
+        summary: "A month's bills by installation",
         params: MonthParam,
         querystring: InstallationsQuery,
-        response: { 200: pageOf(InstallationBillRow), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: pageOf(InstallationBillRow) },
       },
     },
     async (request) => {
@@ -303,8 +311,9 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       ...staffRead,
       schema: {
         tags: ['billing'],
+        summary: "One installation's bill, traced to counters, tariffs and shares",
         params: Type.Composite([MonthParam, Type.Object({ code: Type.String({ maxLength: 40 }) })]),
-        response: { 200: InstallationBillDetail, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: InstallationBillDetail },
       },
     },
     async (request) => {
@@ -342,9 +351,10 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       onRequest: app.staffOnly(),
       schema: {
         tags: ['billing'],
+        summary: "Create a closed month's payout batch",
         description: 'Creates the bank transfer batch of a closed month (once) and returns its summary.',
         params: MonthParam,
-        response: { 200: PayoutSummary, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 200: PayoutSummary, ...errorResponses(409) },
       },
     },
     async (request) => {
@@ -357,8 +367,9 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       onRequest: app.staffOnly(),
       schema: {
         tags: ['billing'],
+        summary: "A month's payout batch summary",
         params: MonthParam,
-        response: { 200: PayoutSummary, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 200: PayoutSummary, ...errorResponses(409) },
       },
     },
     async (request) => {
@@ -371,6 +382,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       onRequest: app.staffOnly(),
       schema: {
         tags: ['billing'],
+        summary: "A month's bank transfer file (CSV)",
         description:
           'The bank file (sheba, amount_rials, name, reference), byte for byte as frozen when the batch was created; 409 if the batch does not reconcile.',
         params: MonthParam,
@@ -392,12 +404,10 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       onRequest: app.staffOnly(),
       schema: {
         tags: ['billing'],
+        summary: "Record a month's payout batch as paid",
         params: MonthParam,
         response: {
           200: Type.Object({ month: Type.String(), alreadyPaid: Type.Boolean() }),
-          401: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
         },
       },
     },
@@ -426,8 +436,9 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       onRequest: app.beneficiaryOnly,
       schema: {
         tags: ['portal'],
+        summary: 'My monthly statements',
         description: 'Your monthly statements, newest first (a DRAFT month is still provisional).',
-        response: { 200: Type.Array(StatementSummary), 401: ErrorBody, 403: ErrorBody },
+        response: { 200: Type.Array(StatementSummary) },
       },
     },
     async (request) => {
@@ -446,8 +457,9 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       onRequest: app.beneficiaryOnly,
       schema: {
         tags: ['portal'],
+        summary: 'My statement for one month, line by line',
         params: MonthParam,
-        response: { 200: Statement, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: Statement },
       },
     },
     async (request) => {

@@ -2,7 +2,7 @@
 // Amounts are integer Rials; loan amounts travel as decimal strings (they can exceed 2^53).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { badField, ErrorBody, notFound } from '../errors';
+import { badField, errorResponses, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, oneOf, PageQuery, pageOf, parseDay, paged } from '../schemas';
 
 const Tariff = Type.Object({
@@ -32,7 +32,6 @@ const Loan = Type.Object({
   installments: Type.Integer(),
   firstDueMonth: SolarHijriMonth,
 });
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 type TariffRow = { effectiveFrom: Date; effectiveUntil: Date | null; rialPerKwh: number };
 const toTariff = (t: TariffRow) => ({
@@ -87,8 +86,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR'),
       schema: {
         tags: ['contracts'],
+        summary: 'List guaranteed-purchase contracts',
         querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]),
-        response: { 200: pageOf(Contract), ...errors },
+        response: { 200: pageOf(Contract) },
       },
     },
     async (request) => {
@@ -106,7 +106,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/contracts/:id',
     {
       onRequest: app.staffOnly('OPERATOR'),
-      schema: { tags: ['contracts'], params: IdParam, response: { 200: Contract, ...errors } },
+      schema: {
+        tags: ['contracts'],
+        summary: 'One contract with its tariff periods',
+        params: IdParam,
+        response: { 200: Contract },
+      },
     },
     async (request) => {
       const row = await app.prisma.contract.findUnique({ where: { id: request.params.id }, include });
@@ -121,6 +126,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR'),
       schema: {
         tags: ['contracts'],
+        summary: "Add an installation's guaranteed-purchase contract",
         body: Type.Object(
           {
             installationId: Type.Integer({ minimum: 1 }),
@@ -138,7 +144,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Contract, ...errors },
+        response: { 201: Contract, ...errorResponses(404, 409) },
       },
     },
     async (request, reply) => {
@@ -176,7 +182,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Contract, ...errors },
+        response: { 201: Contract, ...errorResponses(409) },
       },
     },
     async (request, reply) => {
@@ -208,8 +214,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR'),
       schema: {
         tags: ['loans'],
+        summary: 'List loans',
         querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]),
-        response: { 200: pageOf(Loan), ...errors },
+        response: { 200: pageOf(Loan) },
       },
     },
     async (request) => {
@@ -229,6 +236,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR'),
       schema: {
         tags: ['loans'],
+        summary: "Add a loan repaid from an installation's income",
         body: Type.Object(
           {
             installationId: Type.Integer({ minimum: 1 }),
@@ -240,7 +248,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Loan, ...errors },
+        response: { 201: Loan, ...errorResponses(404, 409) },
       },
     },
     async (request, reply) => {

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { provisionDevices } from '../../../lib/mqtt/device-accounts';
-import { ErrorBody, HttpError } from '../errors';
+import { errorResponses, HttpError } from '../errors';
 import { IMPORT_KINDS, runImport } from '../import/run-import';
 import { actorOf } from '../plugins/auth';
 import { oneOf } from '../schemas';
@@ -31,7 +31,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Import a CSV: all rows or none; a dry run reports every bad row',
         params: Type.Object({ kind: oneOf(IMPORT_KINDS) }),
         querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }),
-        response: { 200: Report, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 415: ErrorBody, 422: Report },
+        response: { 200: Report, ...errorResponses(415), 422: Report },
       },
     },
     async (request, reply) => {

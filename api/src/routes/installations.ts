@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { badField, ErrorBody, notFound } from '../errors';
+import { badField, errorResponses, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, oneOf, paged } from '../schemas';
 
 const Status = oneOf(['PLANNED', 'COMMISSIONED', 'SUSPENDED', 'DECOMMISSIONED']);
@@ -50,7 +50,6 @@ export const toInstallation = (r: Row): Static<typeof Installation> => ({
   commissionedOn: isoDay(r.commissionedOn),
   status: r.status as Static<typeof Status>,
 });
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { province: { select: { code: true } } } as const;
@@ -66,6 +65,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
       schema: {
         tags: ['installations'],
+        summary: 'List installations',
         querystring: Type.Composite([
           PageQuery,
           Type.Object({
@@ -74,7 +74,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             q: Type.Optional(Type.String({ maxLength: 100 })),
           }),
         ]),
-        response: { 200: pageOf(Installation), ...errors },
+        response: { 200: pageOf(Installation) },
       },
     },
     async (request) => {
@@ -104,7 +104,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/installations/:id',
     {
       onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
-      schema: { tags: ['installations'], params: IdParam, response: { 200: Installation, ...errors } },
+      schema: {
+        tags: ['installations'],
+        summary: 'One installation',
+        params: IdParam,
+        response: { 200: Installation },
+      },
     },
     async (request) => {
       const row = await app.prisma.installation.findUnique({ where: { id: request.params.id }, include });
@@ -117,7 +122,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/installations',
     {
       onRequest: app.staffOnly('OPERATOR'),
-      schema: { tags: ['installations'], body: CreateInstallation, response: { 201: Installation, ...errors } },
+      schema: {
+        tags: ['installations'],
+        summary: 'Register an installation',
+        body: CreateInstallation,
+        response: { 201: Installation, ...errorResponses(409) },
+      },
     },
     async (request, reply) => {
       const { province, commissionedOn, ...rest } = request.body;
@@ -147,9 +157,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR'),
       schema: {
         tags: ['installations'],
+        summary: 'Change an installation',
         params: IdParam,
         body: UpdateInstallation,
-        response: { 200: Installation, ...errors },
+        response: { 200: Installation, ...errorResponses(409) },
       },
     },
     async (request) => {

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { provisionDevice, revokeDevice } from '../../../lib/mqtt/device-accounts';
 import { SERIAL_PATTERN } from '../../../lib/telemetry/contract';
 import { DEVICE_REGISTRY_LOCK, reconcileDevices } from '../device-reconciliation';
-import { ErrorBody, HttpError, notFound } from '../errors';
+import { errorResponses, HttpError, notFound } from '../errors';
 import { oneOf, PageQuery, pageOf, paged } from '../schemas';
 
 const Inverter = Type.Object({
@@ -38,7 +38,6 @@ const Serial = Type.String({
     "1-64 letters, digits, '_', '.', '-', starting with a letter or digit. The broker's service accounts are named svc:..., which no serial can be",
 });
 const SerialParam = Type.Object({ serial: Serial });
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { installation: { select: { code: true } } } as const;
@@ -49,6 +48,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
       schema: {
         tags: ['inverters'],
+        summary: 'List inverters',
         querystring: Type.Composite([
           PageQuery,
           Type.Object({
@@ -56,7 +56,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             status: Type.Optional(oneOf(['ACTIVE', 'DECOMMISSIONED'])),
           }),
         ]),
-        response: { 200: pageOf(Inverter), ...errors },
+        response: { 200: pageOf(Inverter) },
       },
     },
     async (request) => {
@@ -75,7 +75,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/inverters/:serial',
     {
       onRequest: app.staffOnly('OPERATOR', 'TECHNICIAN'),
-      schema: { tags: ['inverters'], params: SerialParam, response: { 200: Inverter, ...errors } },
+      schema: { tags: ['inverters'], summary: 'One inverter', params: SerialParam, response: { 200: Inverter } },
     },
     async (request) => {
       const row = await app.prisma.inverter.findUnique({ where: { serial: request.params.serial }, include });
@@ -109,7 +109,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
               publishTopic: Type.String(),
             }),
           }),
-          ...errors,
+          ...errorResponses(404, 409, 503),
         },
       },
     },
@@ -145,7 +145,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['inverters'],
         summary: 'Issue a new broker password (the old one stops working)',
         params: SerialParam,
-        response: { 201: Type.Object({ username: Type.String(), password: Type.String() }), ...errors },
+        response: { 201: Type.Object({ username: Type.String(), password: Type.String() }), ...errorResponses(503) },
       },
     },
     async (request, reply) => {
@@ -166,7 +166,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['inverters'],
         summary: 'Decommission: stop accepting its data and revoke its broker account',
         params: SerialParam,
-        response: { 200: Inverter, ...errors },
+        response: { 200: Inverter, ...errorResponses(503) },
       },
     },
     async (request) =>
@@ -208,7 +208,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             removed: Type.Array(Type.String()),
             missing: Type.Array(Type.String()),
           }),
-          ...errors,
+          ...errorResponses(503),
         },
       },
     },

@@ -2,7 +2,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { maskIdentifier } from '../../../lib/identifiers/validate';
-import { ErrorBody } from '../errors';
 import { Share, toShare } from './shares';
 
 const Me = Type.Object({
@@ -22,7 +21,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/me',
     {
       onRequest: app.beneficiaryOnly,
-      schema: { tags: ['portal'], response: { 200: Me, 401: ErrorBody, 403: ErrorBody } },
+      schema: { tags: ['portal'], summary: 'Who I am', response: { 200: Me } },
     },
     async (request) => {
       const b = await app.prisma.beneficiary.findUniqueOrThrow({
@@ -45,7 +44,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/me/shares',
     {
       onRequest: app.beneficiaryOnly,
-      schema: { tags: ['portal'], response: { 200: Type.Array(Share), 401: ErrorBody, 403: ErrorBody } },
+      schema: { tags: ['portal'], summary: 'My shares', response: { 200: Type.Array(Share) } },
     },
     async (request) => {
       // The portal's hottest read: a prepared statement on the plain pool.

@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { InfluxClient } from '../../../lib/influx/client';
 import type { InfluxConfig } from '../../../lib/config';
-import { ErrorBody } from '../errors';
 import { computeProgress, type Progress } from '../progress';
 
 const Num = Type.Number();
@@ -61,7 +60,7 @@ const routes: FastifyPluginAsyncTypebox<ProgressRouteOptions> = async (app, opti
         tags: ['progress'],
         summary: 'MW and people against the program targets, by province; data freshness',
         querystring: Type.Object({ fresh: Type.Boolean({ default: false }) }),
-        response: { 200: ProgressBody, 401: ErrorBody, 403: ErrorBody },
+        response: { 200: ProgressBody },
       },
     },
     async (request) => (request.query.fresh || !snapshot ? refresh() : snapshot),

@@ -3,7 +3,7 @@
 // never exceed its capacity on any day.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ErrorBody, notFound } from '../errors';
+import { errorResponses, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, paged } from '../schemas';
 import { createShare, updateShare } from '../share-service';
 
@@ -34,7 +34,6 @@ export const toShare = (r: Row) => ({
   validFrom: isoDay(r.validFrom)!,
   validUntil: isoDay(r.validUntil),
 });
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const include = { installation: { select: { code: true } } } as const;
@@ -45,6 +44,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR'),
       schema: {
         tags: ['shares'],
+        summary: 'List shares',
         querystring: Type.Composite([
           PageQuery,
           Type.Object({
@@ -53,7 +53,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             activeOn: Type.Optional(IsoDate),
           }),
         ]),
-        response: { 200: pageOf(Share), ...errors },
+        response: { 200: pageOf(Share) },
       },
     },
     async (request) => {
@@ -79,6 +79,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR'),
       schema: {
         tags: ['shares'],
+        summary: 'Give a beneficiary a share in an installation',
         body: Type.Object(
           {
             beneficiaryId: Type.Integer({ minimum: 1 }),
@@ -89,7 +90,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Share, ...errors },
+        response: { 201: Share, ...errorResponses(404, 409) },
       },
     },
     async (request, reply) => {
@@ -122,7 +123,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'End a share (the person leaves) or reopen it',
         params: IdParam,
         body: Type.Object({ validUntil: Type.Union([IsoDate, Type.Null()]) }, { additionalProperties: false }),
-        response: { 200: Share, ...errors },
+        response: { 200: Share, ...errorResponses(409) },
       },
     },
     async (request) =>

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { oneOf } from '../schemas';
-import { ErrorBody } from '../errors';
+import { errorResponses } from '../errors';
 import { hashSecret } from '../../../lib/passwords';
 
 const User = Type.Object({ id: Type.Integer(), username: Type.String(), role: Type.String() });
@@ -14,6 +14,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly(),
       schema: {
         tags: ['users'],
+        summary: 'Create a staff account',
         body: Type.Object(
           {
             username: Type.String({ pattern: '^[a-z0-9._-]{3,60}$' }),
@@ -22,7 +23,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: User, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody },
+        response: { 201: User, ...errorResponses(409) },
       },
     },
     async (request, reply) => {
