@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { InfluxClient } from '../../../lib/influx/client';
 import { type BillingConfig, cashPosition, importSettlements, reconcileSettlements } from '../../../billing';
-import { ErrorBody, HttpError } from '../errors';
+import { errorResponses, HttpError } from '../errors';
 import { actorOf } from '../plugins/auth';
 import { oneOf, PageQuery, pageOf } from '../schemas';
 
@@ -116,10 +116,7 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
         querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }),
         response: {
           200: ImportReport,
-          400: ErrorBody,
-          401: ErrorBody,
-          403: ErrorBody,
-          415: ErrorBody,
+          ...errorResponses(415),
           422: ImportReport,
         },
       },
@@ -143,7 +140,7 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
         summary:
           'Reconcile settlements with telemetry (new, changed and those still missing telemetry; all with ?all=true)',
         querystring: Type.Object({ all: Type.Boolean({ default: false }) }),
-        response: { 200: ReconcileSummary, 401: ErrorBody, 403: ErrorBody },
+        response: { 200: ReconcileSummary },
       },
     },
     async (request) =>
@@ -174,7 +171,7 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
             province: Type.Optional(Type.String({ pattern: '^[a-z_-]{2,40}$' })),
           }),
         ]),
-        response: { 200: pageOf(SettlementItem), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+        response: { 200: pageOf(SettlementItem) },
       },
     },
     async (request) => {
@@ -220,7 +217,7 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
       schema: {
         tags: ['settlements'],
         summary: "The program's cash: promised to and paid to beneficiaries against settled and received",
-        response: { 200: CashPosition, 401: ErrorBody, 403: ErrorBody },
+        response: { 200: CashPosition },
       },
     },
     async () => bigintsAsText(await cashPosition(app.sql, tehranToday(), policy.lateAfterDays)) as never,
