@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const FAULT_KINDS = [
   'offline',
+  'power_outage',
   'ground_fault',
   'counter_reset',
   'clock_skew',
@@ -44,6 +45,7 @@ export function toActiveFault(fault: Fault): ActiveFault {
     heavy_soiling: 0.6,
     broken_string: 0.5,
     offline: 1,
+    power_outage: 1,
     ground_fault: 1,
     counter_reset: 1,
     clock_skew: 1,

@@ -101,6 +101,10 @@ export async function startRealtimeFleet(planned: PlannedInverter[], options: Re
     for (const inverter of model.inverters) {
       const connection = connections.get(inverter.planned.spec.serial)!;
       const emission = stepAndRecord(model, inverter, tMs);
+      if (emission.unpowered) {
+        connection.goOffline();
+        continue;
+      }
       if (emission.offline) connection.goOffline();
       else void connection.goOnline().catch((e: Error) => options.log(e.message));
       if (emission.malformed) connection.sendRaw(malformedPayload(malformedSeq++, tMs).payload);
@@ -193,7 +197,7 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
       for (let k = s; k <= last; k++) {
         const tMs = options.fromMs + k * stepMs;
         const emission = stepAndRecord(model, inverter, tMs);
-        buffer.push(emission.reading);
+        if (!emission.unpowered) buffer.push(emission.reading);
         offline = emission.offline;
         duplicate ||= emission.duplicate;
         if (emission.malformed) {

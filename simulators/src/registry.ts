@@ -20,6 +20,7 @@ export async function registerSimulatedFleet(planned: PlannedInverter[], databas
         longitude: p.site.longitude,
         dcCapacityKwp: p.system.dcKwp,
         acRatingKw: p.system.acRatedW / 1000,
+        tiltDeg: p.system.tiltDeg,
         status: 'COMMISSIONED' as const,
       })),
     });

@@ -23,6 +23,8 @@ export interface Emission {
   /** Publish it twice (duplicate_sends) / the device is offline and must buffer it. */
   duplicate: boolean;
   offline: boolean;
+  /** The site has no power (power_outage): nothing is produced and the datalogger records nothing. */
+  unpowered: boolean;
   malformed: boolean;
 }
 
@@ -61,8 +63,9 @@ export class SimulatedInverter {
       .filter((f) => f.kind === 'heavy_soiling' || f.kind === 'broken_string')
       .reduce((k, f) => k * f.factor, 1);
     const groundFault = has('ground_fault');
+    const unpowered = !!has('power_outage');
     const sample = this.power(tMs, dcFactor);
-    const acPowerW = groundFault ? 0 : sample.acPowerW;
+    const acPowerW = groundFault || unpowered ? 0 : sample.acPowerW;
     const dtH = this.lastMs === null ? 0 : (tMs - this.lastMs) / 3_600_000;
     const producedWh = acPowerW * dtH;
     const reset = has('counter_reset');
@@ -95,6 +98,7 @@ export class SimulatedInverter {
       producedWh,
       duplicate: !!has('duplicate_sends'),
       offline: !!has('offline'),
+      unpowered,
       malformed: !!has('malformed_messages'),
     };
   }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadProvinces } from '../../../lib/provinces';
 import { PROVINCE_CLIMATE } from './climate';
-import { clearSkyGhi } from './irradiance';
+import { clearSkyGhi } from '../../../lib/solar/irradiance';
 import {
   expectedYield,
   inverterEfficiency,

@@ -1,6 +1,6 @@
 // From sky to AC: site conditions computed once per site and instant, then each inverter's output.
 import { solarPosition } from '../../../lib/solar/solar-position';
-import { clearSkyGhi, planeOfArray } from './irradiance';
+import { clearSkyGhi, planeOfArray } from '../../../lib/solar/irradiance';
 import type { Climate } from './climate';
 import { hashString } from './random';
 import { ambientTempC, dayOfYear, skyFactor, soilingLoss } from './weather';

@@ -1,5 +1,6 @@
 // Irradiance: Haurwitz clear-sky GHI, Erbs decomposition into beam and diffuse, and the isotropic
-// (Liu-Jordan) transposition onto a tilted plane with ground reflection. W/m².
+// (Liu-Jordan) transposition onto a tilted plane with ground reflection. W/m². Shared by the
+// simulator's physics and the alerts' clear-sky expectation.
 const RAD = Math.PI / 180;
 
 /** Haurwitz (1945) clear-sky global horizontal irradiance. */

@@ -1,0 +1,128 @@
+// What the rules read and what they decide: plain data, no clients.
+import type { Rate } from '../../../billing/src/core/tariff';
+
+export type AlertRule = 'OFFLINE' | 'AREA_OUTAGE' | 'FAULT' | 'UNDERPERFORMING' | 'METER_SHORTFALL';
+export type AlertSeverity = 'MAJOR' | 'MINOR' | 'WARNING';
+/** The rules the evaluator owns: it opens and closes these; other rules are raised by other components. */
+export const EVALUATED_RULES: readonly AlertRule[] = ['OFFLINE', 'AREA_OUTAGE', 'FAULT', 'UNDERPERFORMING'];
+
+export interface InverterInfo {
+  id: number;
+  serial: string;
+  ratedAcW: number;
+}
+export interface InstallationInfo {
+  id: number;
+  code: string;
+  provinceId: number;
+  provinceCode: string;
+  latitude: number;
+  longitude: number;
+  dcKwp: number;
+  /** Panel tilt, degrees; null when unknown (then taken as the latitude, the usual fixed tilt). */
+  tiltDeg: number | null;
+  /** The tariff in force today (with the contract year's step-down), or null without a contract. */
+  rate: Pick<Rate, 'rialPerKwh' | 'percent'> | null;
+  inverters: InverterInfo[];
+}
+
+/** The newest reading of an inverter within the offline window. */
+export interface LatestReading {
+  atMs: number;
+  counterWh: number;
+  state: string;
+  events: string[];
+}
+/** A reading that bounds a gap: the last before it, or the first after it. */
+export interface CounterAt {
+  atMs: number;
+  counterWh: number;
+}
+/** Energy an installation produced on one complete Tehran day. */
+export interface DayEnergy {
+  date: string;
+  wh: number;
+}
+
+/** An active alert as the evaluator needs it. */
+export interface ActiveAlert {
+  id: bigint;
+  key: string;
+  rule: AlertRule;
+  cause: string;
+  detail: Record<string, unknown>;
+}
+
+export interface Finding {
+  key: string;
+  rule: AlertRule;
+  cause: string;
+  severity: AlertSeverity;
+  installationId: number | null;
+  inverterId: number | null;
+  provinceId: number;
+  area: string | null;
+  affectedInstallations: number;
+  summary: string;
+  lostKwhPerDay: number;
+  lostRialsPerDay: bigint;
+  rialPerKwh: number | null;
+  detail: Record<string, unknown>;
+}
+
+/** An active alert whose cause went away, with its final label (e.g. re-labelled `communications`). */
+export interface Clearance {
+  id: bigint;
+  key: string;
+  cause: string;
+  detail: Record<string, unknown>;
+}
+
+export interface RuleConfig {
+  /** An inverter silent this long while the sun is up at its site is offline. */
+  offlineAfterMinutes: number;
+  /** The sun counts as up above this elevation (dataloggers powered by the panels sleep below it). */
+  sunUpElevationDeg: number;
+  /** Across a gap, a counter that advanced by at least this share of the clear-sky expectation means it was only communications. */
+  commsOnlyEnergyPercent: number;
+  /** Area outage: installations silent together in one area (grid cell of this size, within a province). */
+  areaCellDeg: number;
+  areaMinInstallations: number;
+  areaMinPercent: number;
+  /** Events that are faults (state FAULT always is; THROTTLED never is). */
+  faultEvents: readonly string[];
+  /** Underperforming: specific yield over the window below the peers' by more than this. */
+  underperformingPercent: number;
+  /** ... and below this share of the site's clear-sky expected yield. */
+  underperformingClearSkyPercent: number;
+  windowDays: number;
+  minDays: number;
+  minPeers: number;
+  peerTiltToleranceDeg: number;
+  /** Performance ratio applied to clear-sky plane-of-array irradiance to get expected energy. */
+  clearSkyPerformanceRatio: number;
+  /** Soiling: a decline against peers at least this steep (percent per day) and not one step. */
+  soilingMinSlopePercentPerDay: number;
+  /** Severity MAJOR from this share of the expected energy lost. */
+  majorLossPercent: number;
+}
+
+export interface EvaluationInputs {
+  nowMs: number;
+  installations: InstallationInfo[];
+  /** Newest reading per serial in (now − offline window, now]; absent = silent. */
+  latest: ReadonlyMap<string, LatestReading>;
+  /** Last reading before the silence, for silent serials (absent if never seen). */
+  lastBefore: ReadonlyMap<string, CounterAt>;
+  /** First reading after an open offline alert's gap, for serials reporting again. */
+  resumed: ReadonlyMap<string, CounterAt>;
+  /** Complete days, oldest first, per installation id (history for peers and soiling). */
+  daily: ReadonlyMap<number, DayEnergy[]>;
+  active: ActiveAlert[];
+  config: RuleConfig;
+}
+
+export interface Evaluation {
+  findings: Finding[];
+  clearances: Clearance[];
+}

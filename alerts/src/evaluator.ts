@@ -1,0 +1,106 @@
+// One evaluation of the whole program: read (PostgreSQL registry and tariffs, InfluxDB readings),
+// evaluate (pure), write (alerts, timeline, reminders, queued notifications), in one transaction
+// under an advisory lock so two evaluators never race.
+import type pg from 'pg';
+import type { InfluxClient } from '../../lib/influx/client';
+import type { Logger } from '../../lib/logger';
+import { tehranDate } from './core/clear-sky';
+import { evaluate } from './core/evaluate';
+import type { DayEnergy, InstallationInfo } from './core/types';
+import type { AlertsConfig } from './config';
+import { readDailyEnergy, readInputs, readRegistry } from './read-inputs';
+import { clearAlerts, notifyOf, readActiveAlerts, remind, upsertFindings, type Notify } from './store';
+
+/** The daily rollup changes at most hourly (its continuous query resamples every hour). */
+const DAILY_CACHE_MS = 3_600_000;
+const LOCK = 'solar-alerts-evaluator';
+
+export interface EvaluationReport {
+  skipped?: 'locked';
+  installations: number;
+  opened: number;
+  updated: number;
+  cleared: number;
+  reminded: number;
+  ms: { read: number; evaluate: number; write: number; total: number };
+}
+
+export class AlertsEvaluator {
+  private daily: { key: string; at: number; data: Map<number, DayEnergy[]> } | null = null;
+  readonly notify: Notify;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly influx: InfluxClient,
+    private readonly config: AlertsConfig,
+    private readonly logger: Logger,
+  ) {
+    this.notify = notifyOf(config.notifications);
+  }
+
+  private async dailyEnergy(installations: InstallationInfo[], nowMs: number) {
+    const key = `${tehranDate(nowMs)}:${installations.length}`;
+    if (!this.daily || this.daily.key !== key || Math.abs(nowMs - this.daily.at) > DAILY_CACHE_MS)
+      this.daily = {
+        key,
+        at: nowMs,
+        data: await readDailyEnergy(this.influx, installations, nowMs, this.config.historyDays),
+      };
+    return this.daily.data;
+  }
+
+  async evaluateOnce(nowMs = Date.now()): Promise<EvaluationReport> {
+    const started = performance.now();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const {
+        rows: [lock],
+      } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [LOCK]);
+      if (!lock?.ok) {
+        await client.query('ROLLBACK');
+        return {
+          skipped: 'locked',
+          installations: 0,
+          opened: 0,
+          updated: 0,
+          cleared: 0,
+          reminded: 0,
+          ms: { read: 0, evaluate: 0, write: 0, total: 0 },
+        };
+      }
+      const active = await readActiveAlerts(client);
+      const installations = await readRegistry(client, nowMs, this.config.stepDowns);
+      const daily = await this.dailyEnergy(installations, nowMs);
+      const inputs = await readInputs(this.influx, installations, daily, active, nowMs, this.config.rules);
+      const read = performance.now();
+      const { findings, clearances } = evaluate(inputs);
+      const evaluated = performance.now();
+      const { opened, updated } = await upsertFindings(client, findings, nowMs, this.config.reminders, this.notify);
+      const cleared = await clearAlerts(client, clearances, nowMs, this.notify);
+      const reminded = await remind(client, nowMs, this.config.reminders, this.notify);
+      await client.query('COMMIT');
+      const done = performance.now();
+      const report = {
+        installations: installations.length,
+        opened,
+        updated,
+        cleared,
+        reminded,
+        ms: {
+          read: Math.round(read - started),
+          evaluate: Math.round(evaluated - read),
+          write: Math.round(done - evaluated),
+          total: Math.round(done - started),
+        },
+      };
+      this.logger.info(report, 'alerts evaluated');
+      return report;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,201 @@
+// Delivers queued notifications by e-mail (SMTP, nodemailer) and webhook (a JSON body a Telegram-
+// or Bale-style bot relay forwards as it is). Failures are retried with exponential back-off up to
+// a maximum number of attempts; every attempt is stored and the notification shows its last error.
+import nodemailer, { type Transporter } from 'nodemailer';
+import type pg from 'pg';
+import type { Logger } from '../../lib/logger';
+import type { NotificationConfig } from './config';
+
+const BATCH = 100;
+const PARALLEL = 8;
+const MAX_BACKOFF_MS = 3_600_000;
+
+export interface Message {
+  notificationId: string;
+  alertId: string;
+  kind: 'OPENED' | 'REMINDER' | 'CLOSED';
+  sequence: number;
+  channel: 'EMAIL' | 'WEBHOOK';
+  recipient: string;
+  attempts: number;
+  rule: string;
+  cause: string;
+  severity: string;
+  state: string;
+  summary: string;
+  installation: string | null;
+  province: string;
+  lostKwhPerDay: string;
+  lostRialsPerDay: string;
+  openedAt: string;
+}
+
+const rials = (text: string) => `${BigInt(text).toLocaleString('en-US')} Rials`;
+const tehranTime = (iso: string) =>
+  new Date(iso).toLocaleString('en-GB', { timeZone: 'Asia/Tehran', dateStyle: 'medium', timeStyle: 'short' });
+
+export function subjectOf(m: Message): string {
+  const head = m.kind === 'REMINDER' ? `Reminder ${m.sequence}: ` : m.kind === 'CLOSED' ? 'Closed: ' : '';
+  return `${head}[${m.severity}] ${m.rule} (${m.cause}) ${m.installation ?? m.province}`;
+}
+
+export function textOf(m: Message): string {
+  return [
+    subjectOf(m),
+    m.summary,
+    `Income at risk: ${rials(m.lostRialsPerDay)} per day (${m.lostKwhPerDay} kWh per day)`,
+    `Opened: ${tehranTime(m.openedAt)} (Tehran)`,
+    `Alert ${m.alertId}: acknowledge, assign or mute it through the API (POST /alerts/${m.alertId}/acknowledge).`,
+  ].join('\n');
+}
+
+/** The webhook body: `text` for a chat bot, `alert` for machines; `chat_id` when configured. */
+export function webhookBody(m: Message, chatId: string | null) {
+  return {
+    ...(chatId ? { chat_id: chatId } : {}),
+    text: textOf(m),
+    alert: {
+      id: m.alertId,
+      notification: m.kind,
+      sequence: m.sequence,
+      rule: m.rule,
+      cause: m.cause,
+      severity: m.severity,
+      state: m.state,
+      installation: m.installation,
+      province: m.province,
+      summary: m.summary,
+      lostKwhPerDay: Number(m.lostKwhPerDay),
+      lostRialsPerDay: m.lostRialsPerDay,
+      openedAt: m.openedAt,
+    },
+  };
+}
+
+/** Back-off before attempt n + 1 after n failures: base × 2^(n − 1), at most an hour. */
+export const retryDelayMs = (failures: number, baseSeconds: number) =>
+  Math.min(MAX_BACKOFF_MS, baseSeconds * 1000 * 2 ** Math.max(0, failures - 1));
+
+export class Deliverer {
+  private readonly mail: Transporter | null;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly config: NotificationConfig,
+    private readonly logger: Logger,
+  ) {
+    this.mail = config.smtpUrl
+      ? nodemailer.createTransport(config.smtpUrl, {
+          connectionTimeout: config.timeoutMs,
+          greetingTimeout: config.timeoutMs,
+          socketTimeout: config.timeoutMs,
+        })
+      : null;
+  }
+
+  private async send(m: Message): Promise<void> {
+    if (m.channel === 'EMAIL') {
+      if (!this.mail) throw new Error('no SMTP server configured (ALERTS_SMTP_URL)');
+      await this.mail.sendMail({
+        from: this.config.emailFrom,
+        to: m.recipient,
+        subject: subjectOf(m),
+        text: textOf(m),
+      });
+      return;
+    }
+    const response = await fetch(m.recipient, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(webhookBody(m, this.config.webhookChatId)),
+      signal: AbortSignal.timeout(this.config.timeoutMs),
+    });
+    if (!response.ok) throw new Error(`webhook answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  }
+
+  /** Sends what is due; returns how many were sent and how many failed this time. */
+  async deliverDue(nowMs = Date.now()): Promise<{ sent: number; failed: number }> {
+    const client = await this.pool.connect();
+    let sent = 0;
+    let failed = 0;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<Message>(
+        `SELECT n.id::text AS "notificationId", a.id::text AS "alertId", n.kind, n.sequence, n.channel::text AS channel,
+                n.recipient, n.attempts, a.rule::text AS rule, a.cause, a.severity::text AS severity, a.state::text AS state,
+                a.summary, i.code AS installation, p.code AS province, a.lost_kwh_per_day::text AS "lostKwhPerDay",
+                a.lost_rials_per_day::text AS "lostRialsPerDay", to_char(a.opened_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "openedAt"
+           FROM alert_notifications n JOIN alerts a ON a.id = n.alert_id JOIN provinces p ON p.id = a.province_id
+           LEFT JOIN installations i ON i.id = a.installation_id
+          WHERE n.status = 'PENDING' AND n.next_attempt_at <= (to_timestamp($1::float8 / 1000) AT TIME ZONE 'UTC')
+          ORDER BY n.next_attempt_at, n.id LIMIT ${BATCH} FOR UPDATE OF n SKIP LOCKED`,
+        [nowMs],
+      );
+      const outcomes: { id: string; ok: boolean; ms: number; error: string | null; attempts: number }[] = [];
+      for (let k = 0; k < rows.length; k += PARALLEL)
+        await Promise.all(
+          rows.slice(k, k + PARALLEL).map(async (m) => {
+            const started = performance.now();
+            try {
+              await this.send(m);
+              outcomes.push({
+                id: m.notificationId,
+                ok: true,
+                ms: performance.now() - started,
+                error: null,
+                attempts: m.attempts + 1,
+              });
+            } catch (error) {
+              const message = error instanceof Error ? error.message : String(error);
+              outcomes.push({
+                id: m.notificationId,
+                ok: false,
+                ms: performance.now() - started,
+                error: message.slice(0, 1000),
+                attempts: m.attempts + 1,
+              });
+              this.logger.warn(
+                { notification: m.notificationId, channel: m.channel, attempt: m.attempts + 1, err: message },
+                'notification not delivered',
+              );
+            }
+          }),
+        );
+      for (const o of outcomes) {
+        if (o.ok) sent += 1;
+        else failed += 1;
+        const exhausted = !o.ok && o.attempts >= this.config.maxAttempts;
+        await client.query(
+          `UPDATE alert_notifications SET attempts = $2, status = $3::notification_status, last_error = $4,
+                  sent_at = CASE WHEN $3 = 'SENT' THEN (to_timestamp($5::float8 / 1000) AT TIME ZONE 'UTC') END,
+                  next_attempt_at = (to_timestamp(($5::float8 + $6::float8) / 1000) AT TIME ZONE 'UTC')
+            WHERE id = $1`,
+          [
+            o.id,
+            o.attempts,
+            o.ok ? 'SENT' : exhausted ? 'FAILED' : 'PENDING',
+            o.error,
+            nowMs,
+            o.ok ? 0 : retryDelayMs(o.attempts, this.config.retryBaseSeconds),
+          ],
+        );
+        await client.query(
+          `INSERT INTO alert_delivery_attempts (notification_id, at, ok, duration_ms, error)
+           VALUES ($1, (to_timestamp($2::float8 / 1000) AT TIME ZONE 'UTC'), $3, $4, $5)`,
+          [o.id, nowMs, o.ok, Math.round(o.ms), o.error],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    return { sent, failed };
+  }
+
+  close() {
+    this.mail?.close();
+  }
+}

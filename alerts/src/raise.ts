@@ -1,0 +1,112 @@
+// The entry for other components: open (or refresh) an alert of a given rule about an installation,
+// priced like every other alert, notified and reminded like them; and close it when its cause is gone.
+//   import { raiseAlert, closeRaisedAlert } from '../../alerts/src/raise';
+//   await raiseAlert(pool, config, { rule: 'METER_SHORTFALL', installationId, cause: 'meter', severity: 'MAJOR',
+//     summary: 'export meter 18 % below telemetry in 1405-08', lostKwhPerDay: 3.2, detail: { ... } });
+import type pg from 'pg';
+import { tehranDate } from './core/clear-sky';
+import { lostRialsPerDay, paidRialPerKwh, roundKwh } from './core/loss';
+import type { AlertRule, AlertSeverity } from './core/types';
+import type { AlertsConfig } from './config';
+import { readRegistry } from './read-inputs';
+import { clearAlerts, notifyOf, upsertFindings } from './store';
+
+export interface RaiseAlert {
+  rule: AlertRule;
+  installationId: number;
+  /** Distinguishes several alerts of one rule on one installation; default: one per rule and installation. */
+  subject?: string;
+  cause: string;
+  severity: AlertSeverity;
+  summary: string;
+  lostKwhPerDay: number;
+  detail?: Record<string, unknown>;
+  /** Who raises it, for the timeline (e.g. `settlements`). */
+  actor: string;
+}
+
+export const raisedKey = (a: Pick<RaiseAlert, 'rule' | 'installationId' | 'subject'>) =>
+  `${a.rule}:installation:${a.installationId}${a.subject ? `:${a.subject}` : ''}`;
+
+/** Opens the alert, or refreshes it if already active. Returns its key. */
+export async function raiseAlert(
+  pool: pg.Pool,
+  config: AlertsConfig,
+  alert: RaiseAlert,
+  nowMs = Date.now(),
+): Promise<string> {
+  const client = await pool.connect();
+  try {
+    const [installation] = (await readRegistry(client, nowMs, config.stepDowns)).filter(
+      (i) => i.id === alert.installationId,
+    );
+    if (!installation) throw new RangeError(`installation ${alert.installationId} is not commissioned`);
+    const key = raisedKey(alert);
+    const lostKwhPerDay = roundKwh(alert.lostKwhPerDay);
+    await client.query('BEGIN');
+    await upsertFindings(
+      client,
+      [
+        {
+          key,
+          rule: alert.rule,
+          cause: alert.cause,
+          severity: alert.severity,
+          installationId: installation.id,
+          inverterId: null,
+          provinceId: installation.provinceId,
+          area: null,
+          affectedInstallations: 1,
+          summary: alert.summary.slice(0, 300),
+          lostKwhPerDay,
+          lostRialsPerDay: lostRialsPerDay(lostKwhPerDay, installation.rate),
+          rialPerKwh: paidRialPerKwh(installation.rate),
+          detail: { ...alert.detail, raisedOn: tehranDate(nowMs) },
+        },
+      ],
+      nowMs,
+      config.reminders,
+      notifyOf(config.notifications),
+      alert.actor,
+    );
+    await client.query('COMMIT');
+    return key;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Clears the active alert with this key (its cause went away). Returns whether one was open. */
+export async function closeRaisedAlert(
+  pool: pg.Pool,
+  config: AlertsConfig,
+  key: string,
+  actor: string,
+  nowMs = Date.now(),
+) {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ id: string; cause: string; detail: Record<string, unknown> }>(
+      `SELECT id, cause, detail FROM alerts WHERE key = $1 AND state IN ('OPEN', 'ACKNOWLEDGED')`,
+      [key],
+    );
+    const n = await clearAlerts(
+      client,
+      rows.map((r) => ({ id: BigInt(r.id), key, cause: r.cause, detail: r.detail })),
+      nowMs,
+      notifyOf(config.notifications),
+      actor,
+    );
+    await client.query('COMMIT');
+    return n > 0;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,40 @@
+// The alerts job in the platform: evaluates every ALERTS_INTERVAL_SECONDS and delivers queued
+// notifications every ALERTS_DELIVERY_INTERVAL_SECONDS. A run never overlaps the previous one; a
+// failed run is logged and the next one tries again.
+import type { Logger } from '../../lib/logger';
+import type { AlertsEvaluator } from './evaluator';
+import type { Deliverer } from './notify';
+
+function every(seconds: number, name: string, logger: Logger, job: () => Promise<unknown>): () => void {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await job();
+    } catch (error) {
+      logger.error({ err: error }, `alerts: ${name} failed`);
+    } finally {
+      running = false;
+    }
+  };
+  void tick();
+  const timer = setInterval(tick, seconds * 1000);
+  return () => clearInterval(timer);
+}
+
+export function startAlerts(
+  evaluator: AlertsEvaluator,
+  deliverer: Deliverer,
+  options: { intervalSeconds: number; deliveryIntervalSeconds: number },
+  logger: Logger,
+): () => void {
+  logger.info(options, 'alerts started');
+  const stops = [
+    every(options.intervalSeconds, 'evaluation', logger, () => evaluator.evaluateOnce()),
+    every(options.deliveryIntervalSeconds, 'delivery', logger, () => deliverer.deliverDue()),
+  ];
+  return () => {
+    for (const stop of stops) stop();
+  };
+}
