@@ -101,6 +101,8 @@ export class Deliverer {
         to: m.recipient,
         subject: subjectOf(m),
         text: textOf(m),
+        // For filters and relays: which alert and which message of it (each is sent once).
+        headers: { 'X-Solar-Alert': m.alertId, 'X-Solar-Notification': `${m.kind}/${m.sequence}` },
       });
       return;
     }
@@ -166,7 +168,7 @@ export class Deliverer {
         else failed += 1;
         const exhausted = !o.ok && o.attempts >= this.config.maxAttempts;
         await client.query(
-          `UPDATE alert_notifications SET attempts = $2, status = $3::notification_status, last_error = $4,
+          `UPDATE alert_notifications SET attempts = $2, status = $3::notification_status, last_error = COALESCE($4, last_error),
                   sent_at = CASE WHEN $3 = 'SENT' THEN (to_timestamp($5::float8 / 1000) AT TIME ZONE 'UTC') END,
                   next_attempt_at = (to_timestamp(($5::float8 + $6::float8) / 1000) AT TIME ZONE 'UTC')
             WHERE id = $1`,

@@ -197,14 +197,16 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
       for (let k = s; k <= last; k++) {
         const tMs = options.fromMs + k * stepMs;
         const emission = stepAndRecord(model, inverter, tMs);
-        if (!emission.unpowered) buffer.push(emission.reading);
+        if (!emission.unpowered) {
+          buffer.push(emission.reading);
+          readings += 1;
+        }
         offline = emission.offline;
         duplicate ||= emission.duplicate;
         if (emission.malformed) {
           publish(telemetryTopic(serial), malformedPayload(malformed++, tMs).payload);
         }
       }
-      readings += last - s + 1;
       if (offline) continue; // a datalogger keeps its buffer until it is back online
       await flush(serial, buffer, duplicate);
     }
