@@ -2,6 +2,7 @@
 // or Bale-style bot relay forwards as it is). Failures are retried with exponential back-off up to
 // a maximum number of attempts; every attempt is stored and the notification shows its last error.
 import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type pg from 'pg';
 import type { Logger } from '../../lib/logger';
 import type { NotificationConfig } from './config';
@@ -85,11 +86,12 @@ export class Deliverer {
     private readonly logger: Logger,
   ) {
     this.mail = config.smtpUrl
-      ? nodemailer.createTransport(config.smtpUrl, {
+      ? nodemailer.createTransport({
+          url: config.smtpUrl,
           connectionTimeout: config.timeoutMs,
           greetingTimeout: config.timeoutMs,
           socketTimeout: config.timeoutMs,
-        })
+        } as SMTPTransport.Options)
       : null;
   }
 

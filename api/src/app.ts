@@ -15,6 +15,7 @@ import idempotency from './plugins/idempotency';
 import openapi from './plugins/openapi';
 import prisma from './plugins/prisma';
 import { InfluxClient } from '../../lib/influx/client';
+import alerts from './routes/alerts';
 import authRoutes from './routes/auth';
 import billing from './routes/billing';
 import beneficiaries from './routes/beneficiaries';
@@ -73,7 +74,7 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
   const billingInflux = new InfluxClient(config.billing.influx);
   await app.register(billing, { influx: billingInflux, billing: config.billing });
   await app.register(settlements, { influx: billingInflux, billing: config.billing });
-  for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users])
+  for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users, alerts])
     await app.register(routes);
 
   app.get('/healthz', { schema: { hide: true } }, async () => {
