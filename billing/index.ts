@@ -2,6 +2,7 @@
 // under src/ is billing's own; list a name here before another component imports it.
 export { type BillingConfig, readBillingConfig } from './src/config';
 export { formatMonth, monthBounds, monthOf, parseMonth, previousMonth } from './src/core/solar-hijri';
+export { type ContractTerms, priceWh, type Rate, rateOn, type StepDown } from './src/core/tariff';
 export { BillingError } from './src/errors';
 export { markPaid, payoutBatch, payoutFile } from './src/payouts';
 export { type BillingDeps, runMonth } from './src/run-month';

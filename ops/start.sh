@@ -12,7 +12,7 @@ cd "$SOLAR_ROOT"
 pids=()
 stop_children() {
   trap - INT TERM EXIT
-  step "Stopping ingest, the API, billing and the fleet (the services keep running: npm run services stop)"
+  step "Stopping ingest, the API, billing, alerts and the fleet (the services keep running: npm run services stop)"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -f "$PROMETHEUS_TARGETS_DIR/ingest-1.json"
@@ -36,11 +36,13 @@ curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" || fail "ing
 printf '[{"targets": ["127.0.0.1:%s"], "labels": {"worker": "1"}}]\n' "$INGEST_HTTP_PORT" >"$PROMETHEUS_TARGETS_DIR/ingest-1.json"
 start_child api node --max-semi-space-size=64 --import tsx api/src/server.ts
 start_child billing node --import tsx billing/src/cli.ts schedule
+start_child alerts node --import tsx alerts/src/cli.ts run
 start_child fleet node --import tsx simulators/src/cli.ts fleet --inverters "${FLEET_INVERTERS:-200}" --interval "${FLEET_INTERVAL_S:-10}" --register --provision
 
 step "Running (Ctrl-C to stop)"
 info "API and its docs: http://127.0.0.1:$API_PORT/docs  (first admin: npm run ops -- create-user --username admin --role ADMIN)"
 info "billing:         daily draft of the current month (npm run billing -- show)"
+info "alerts:          evaluated every ${ALERTS_INTERVAL_SECONDS:-300} s (GET /alerts; npm run alerts -- evaluate)"
 info "ingest health:   http://127.0.0.1:$INGEST_HTTP_PORT/healthz"
 info "ingest metrics:  http://127.0.0.1:$INGEST_HTTP_PORT/metrics"
 info "InfluxDB:        $INFLUX_URL (database $INFLUX_DATABASE)"

@@ -1,6 +1,6 @@
 // The alerts component's settings, from the environment, checked at start with every problem named.
-import { EnvReader, readBillingConfig, readDatabaseUrl, readInfluxConfig, type InfluxConfig } from '../../lib/config';
-import type { StepDown } from '../../billing/src/core/tariff';
+import { readBillingConfig, type StepDown } from '../../billing/index';
+import { EnvReader, readDatabaseUrl, readInfluxConfig, type InfluxConfig } from '../../lib/config';
 import type { ReminderPolicy } from './core/lifecycle';
 import type { AlertSeverity, RuleConfig } from './core/types';
 
@@ -90,7 +90,7 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
   };
   const partial = {
     rules,
-    historyDays: r.integer('ALERTS_HISTORY_DAYS', 30, 1, 365),
+    historyDays: r.integer('ALERTS_HISTORY_DAYS', 14, 1, 365),
     intervalSeconds: r.integer('ALERTS_INTERVAL_SECONDS', 300, 10, 86_400),
     deliveryIntervalSeconds: r.integer('ALERTS_DELIVERY_INTERVAL_SECONDS', 30, 1, 3600),
     reminders: {

@@ -1,6 +1,6 @@
 // The entry for other components: open (or refresh) an alert of a given rule about an installation,
 // priced like every other alert, notified and reminded like them; and close it when its cause is gone.
-//   import { raiseAlert, closeRaisedAlert } from '../../alerts/src/raise';
+//   import { raiseAlert, closeRaisedAlert, readAlertsConfig } from '../../alerts/index';
 //   await raiseAlert(pool, config, { rule: 'METER_SHORTFALL', installationId, cause: 'meter', severity: 'MAJOR',
 //     summary: 'export meter 18 % below telemetry in 1405-08', lostKwhPerDay: 3.2, detail: { ... } });
 import type pg from 'pg';

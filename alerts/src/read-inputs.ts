@@ -2,7 +2,7 @@
 // fleet-wide queries per evaluation (newest reading per serial in the offline window; daily
 // counters for the history, cached for the day), plus targeted ones for the silent and the returned.
 import type pg from 'pg';
-import { rateOn, type ContractTerms, type StepDown } from '../../billing/src/core/tariff';
+import { rateOn, type ContractTerms, type StepDown } from '../../billing/index';
 import { influxString, type InfluxClient } from '../../lib/influx/client';
 import { sunUpThroughout, tehranDate, tehranMidnight } from './core/clear-sky';
 import type {

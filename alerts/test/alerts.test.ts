@@ -15,9 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxClient } from '../../lib/influx/client';
 import { rebuildRollups } from '../../lib/influx/layout';
 import { createLogger } from '../../lib/logger';
-import { runBackfill } from '../../simulators/src/fleet';
-import { addDemoContracts, registerSimulatedFleet } from '../../simulators/src/registry';
-import { parseScenario, planFleet } from '../../simulators/src/scenario';
+import {
+  addDemoContracts,
+  parseScenario,
+  planFleet,
+  registerSimulatedFleet,
+  runBackfill,
+} from '../../simulators/index';
 import {
   countPoints,
   discardIngestSession,

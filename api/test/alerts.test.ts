@@ -4,9 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readAlertsConfig } from '../../alerts/src/config';
-import { Deliverer } from '../../alerts/src/notify';
-import { closeRaisedAlert, raiseAlert } from '../../alerts/src/raise';
+import { closeRaisedAlert, Deliverer, raiseAlert, readAlertsConfig } from '../../alerts/index';
 import { createLogger } from '../../lib/logger';
 import { bearer, staffToken, testApp } from '../../testing/api';
 import { databaseUrl, registerFleet, withPg } from '../../testing/services';

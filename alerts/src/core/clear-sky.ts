@@ -1,6 +1,5 @@
 // The site's clear-sky expectation: Haurwitz GHI transposed onto the array (south-facing in the
-// northern hemisphere), times a performance ratio. Pure; memoised per site cell and day because
-// a fleet shares few distinct (latitude, longitude, tilt) cells and the sun is the same for all.
+// northern hemisphere), times a performance ratio. Pure.
 import { clearSkyGhi, planeOfArray } from '../../../lib/solar/irradiance';
 import { solarPosition } from '../../../lib/solar/solar-position';
 
@@ -53,24 +52,30 @@ function clearSkyIrradiationWhM2(site: Site, fromMs: number, toMs: number): numb
 export const clearSkyWhPerKwp = (site: Site, fromMs: number, toMs: number, performanceRatio: number) =>
   clearSkyIrradiationWhM2(site, fromMs, toMs) * performanceRatio;
 
-/** Expected kWh/kWp of a Tehran day on a clear sky, memoised per 0.1° cell, whole degree of tilt and day. */
+/**
+ * Expected kWh/kWp of a Tehran day on a clear sky. A day's total hardly depends on longitude (it
+ * only moves the sun within the Tehran day) and changes by well under 1 % per half degree of
+ * latitude, so it is memoised per half degree of latitude, whole degree of tilt and day: a fleet
+ * of any size needs a few hundred integrations, shared by all evaluations of a process.
+ */
+const dayMemo = new Map<string, number>();
+const DAY_MEMO_MAX = 100_000;
+
 export class ClearSkyDays {
-  private readonly memo = new Map<string, number>();
   constructor(private readonly performanceRatio: number) {}
 
   kwhPerKwp(site: Site, date: string): number {
-    const cell = {
-      latitude: Math.round(site.latitude * 10) / 10,
-      longitude: Math.round(site.longitude * 10) / 10,
-      tiltDeg: tiltOf(site),
-    };
-    const key = `${cell.latitude},${cell.longitude},${cell.tiltDeg},${date}`;
-    let value = this.memo.get(key);
-    if (value === undefined) {
+    const latitude = Math.round(site.latitude * 2) / 2;
+    const tiltDeg = tiltOf(site);
+    const key = `${latitude},${tiltDeg},${date}`;
+    let irradiation = dayMemo.get(key);
+    if (irradiation === undefined) {
       const from = tehranMidnight(date);
-      value = clearSkyWhPerKwp(cell, from, from + DAY_MS, this.performanceRatio) / 1000;
-      this.memo.set(key, value);
+      // Longitude 53° E: Iran's middle, so the solar day sits inside the Tehran day.
+      irradiation = clearSkyIrradiationWhM2({ latitude, longitude: 53, tiltDeg }, from, from + DAY_MS) / 1000;
+      if (dayMemo.size >= DAY_MEMO_MAX) dayMemo.clear();
+      dayMemo.set(key, irradiation);
     }
-    return value;
+    return irradiation * this.performanceRatio;
   }
 }

@@ -1,5 +1,5 @@
 // What the rules read and what they decide: plain data, no clients.
-import type { Rate } from '../../../billing/src/core/tariff';
+import type { Rate } from '../../../billing/index';
 
 export type AlertRule = 'OFFLINE' | 'AREA_OUTAGE' | 'FAULT' | 'UNDERPERFORMING' | 'METER_SHORTFALL';
 export type AlertSeverity = 'MAJOR' | 'MINOR' | 'WARNING';

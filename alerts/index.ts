@@ -1,0 +1,6 @@
+// The alerts' public entry: what other components (and their tests) may use. Everything under
+// src/ is the alerts' own; list a name here before another component imports it.
+export { type AlertsConfig, readAlertsConfig } from './src/config';
+export { AlertsEvaluator } from './src/evaluator';
+export { Deliverer } from './src/notify';
+export { closeRaisedAlert, type RaiseAlert, raiseAlert, raisedKey } from './src/raise';
