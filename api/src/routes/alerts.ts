@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Prisma } from '../../../prisma/generated/client/client';
 import { actorOf } from '../plugins/auth';
-import { ErrorBody, HttpError, notFound } from '../errors';
+import { errorResponses, HttpError, notFound } from '../errors';
 import { IdParam, oneOf, PageQuery, pageOf, paged } from '../schemas';
 
 const Rials = Type.String({ pattern: '^\\d+$', description: 'whole Rials' });
@@ -110,7 +110,6 @@ const toNotification = (n: Prisma.AlertNotificationGetPayload<object>): Static<t
   sentAt: iso(n.sentAt),
 });
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const Note = Type.String({ minLength: 1, maxLength: 2000 });
 const ACTIVE = ['OPEN', 'ACKNOWLEDGED'] as const;
 
@@ -134,7 +133,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             assignedTo: Type.Optional(Type.String({ maxLength: 60 })),
           }),
         ]),
-        response: { 200: pageOf(Alert), ...errors },
+        response: { 200: pageOf(Alert) },
       },
     },
     async (request) => {
@@ -178,7 +177,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           PageQuery,
           Type.Object({ status: Type.Optional(oneOf(['PENDING', 'SENT', 'FAILED'], 'default: FAILED')) }),
         ]),
-        response: { 200: pageOf(Notification), ...errors },
+        response: { 200: pageOf(Notification) },
       },
     },
     async (request) => {
@@ -200,7 +199,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['alerts'],
         summary: 'One alert with its evidence, timeline and notifications',
         params: IdParam,
-        response: { 200: AlertDetail, ...errors },
+        response: { 200: AlertDetail },
       },
     },
     async (request) => {
@@ -234,7 +233,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       `/alerts/:id/${path}`,
       {
         onRequest: staff,
-        schema: { tags: ['alerts'], summary, params: IdParam, body, response: { 200: Alert, ...errors } },
+        schema: { tags: ['alerts'], summary, params: IdParam, body, response: { 200: Alert, ...errorResponses(409) } },
       },
       async (request) => {
         const id = BigInt(request.params.id);
