@@ -102,7 +102,7 @@ export const installation: DashboardSpec = {
               sql(
                 'A',
                 `SELECT i.code AS "Code", i.name AS "Name", p.name_en AS "Province", i.dc_capacity_kwp::float AS "DC kWp",
-  i.ac_rating_kw::float AS "AC kW", i.commissioned_on AS "Commissioned on", i.status AS "Status",
+  i.ac_rating_kw::float AS "AC kW", to_char(i.commissioned_on, 'YYYY-MM-DD') AS "Commissioned on", i.status::text AS "Status",
   (SELECT count(*) FROM inverters v WHERE v.installation_id = i.id AND v.status = 'ACTIVE') AS "Active inverters"
 FROM installations i JOIN provinces p ON p.id = i.province_id
 WHERE i.code = '$installation'`,
@@ -264,7 +264,7 @@ WHERE b.month = '$month' AND i.code = '$installation'`,
               sql(
                 'A',
                 `SELECT s.beneficiary_id AS "Beneficiary", b.target_group AS "Target group", s.weight_w AS "Share",
-  s.valid_from AS "Valid from", s.valid_until AS "Valid until", sl.active_days AS "Active days", sl.rials AS "Rials"
+  to_char(s.valid_from, 'YYYY-MM-DD') AS "Valid from", to_char(s.valid_until, 'YYYY-MM-DD') AS "Valid until", sl.active_days AS "Active days", sl.rials AS "Rials"
 FROM shares s
 JOIN installations i ON i.id = s.installation_id
 JOIN beneficiaries b ON b.id = s.beneficiary_id

@@ -3,7 +3,7 @@
 // comes from a simulated fleet sent through the real broker and ingest: the previous Solar Hijri
 // month and this one so far, with a ground fault, heavy soiling, clipping, a counter reset, bad
 // messages, and an area outage (ten installations in Khuzestan silent for the last three hours,
-// their connections reported lost). The previous month is billed, closed and paid; this month is
+// their connections reported lost) and one registered inverter never heard from. The previous month is billed, closed and paid; this month is
 // drafted. Each query must return data of the shape its panel needs.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +79,8 @@ const scenario = parseScenario(
       { serial: 'DSH-YZD-CLIP', province: 'Yazd', dcKwp: 6.5, acRatedW: 5000 },
       { serial: 'DSH-FRS-RESET', province: 'Fars', dcKwp: 5, acRatedW: 5000, initialCounterWh: 2_000_000 },
       { serial: 'DSH-THR-BAD', province: 'Tehran', dcKwp: 5, acRatedW: 5000 },
+      // Registered but never heard from (not yet connected): billed as incomplete, no_readings.
+      { serial: 'DSH-KRM-SILENT', province: 'Kerman', dcKwp: 5, acRatedW: 5000 },
     ],
     faults: [
       { serial: 'DSH-YZD-FAULT', kind: 'ground_fault', from: iso(now - 30 * H), until: iso(now + 24 * H) },
@@ -197,9 +199,10 @@ beforeAll(async () => {
     ),
   );
   const inArea = (p: PlannedInverter) => p.spec.serial.startsWith('DSH-KHZ-');
+  const silent = (p: PlannedInverter) => p.spec.serial === 'DSH-KRM-SILENT';
   const readings =
     (await backfill(
-      planned.filter((p) => !inArea(p)),
+      planned.filter((p) => !inArea(p) && !silent(p)),
       now,
     )) + (await backfill(planned.filter(inArea), outageFromMs));
   // The area's dataloggers lost their connections when the outage began: the broker publishes their last will.
@@ -471,6 +474,18 @@ describe('every dashboard query on a simulated fleet', () => {
     );
     const energy = new Map(soiled.map((r) => [String(r.serial), Number(r.sum)]));
     expect(energy.get('DSH-YZD-SOIL')! / energy.get('DSH-YZD-OK')!).toBeCloseTo(0.6, 1);
+    const billingJson = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', 'json', 'Program/solar-billing.json'), 'utf8'),
+    );
+    const incomplete = allPanels(billingJson).find((p) => p.title === 'Installations with incomplete data')!;
+    const monthCtx = {
+      ...ctx,
+      variables: new Map([['month', { values: [lastMonth], multi: false, includeAll: false }]]),
+    };
+    const lastMonthIncomplete = await reader.query(interpolateSql(queryText(incomplete.targets![0]!), monthCtx));
+    expect(lastMonthIncomplete.rows.map((r) => [r.Installation, r.Reasons])).toEqual([
+      ['SIM-DSH-KRM-SILENT', 'no_readings'],
+    ]);
     const ranked = allPanels(fleet).find((p) => p.title === 'Open alerts ranked by income at risk')!;
     const alerts = await reader.query(interpolateSql(queryText(ranked.targets![0]!), ctx));
     expect(alerts.rows.map((r) => [r.Rule, r['Installation or area']])).toEqual([
