@@ -6,7 +6,7 @@ export const oneOf = <const T extends readonly string[]>(values: T, description?
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
 
 export const PageQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, default: 1 }),
+  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
   pageSize: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
 });
 export type PageQuery = Static<typeof PageQuery>;
@@ -33,7 +33,10 @@ export async function paged<R, T>(
 }
 
 export const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
-export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+/** A row id as clients send it: PostgreSQL's integer range, so a larger number is a 400 naming the field, not a 500. */
+export const RecordId = (description?: string) =>
+  Type.Integer({ minimum: 1, maximum: 2_147_483_647, ...(description ? { description } : {}) });
+export const IdParam = Type.Object({ id: RecordId() });
 
 /** A Date column (PostgreSQL date) as YYYY-MM-DD. */
 export const isoDay = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : null);

@@ -479,6 +479,29 @@ describe('program progress', () => {
     expect(after.freshness.silentWhileSunUp - before.freshness.silentWhileSunUp).toBe(sunUp ? 1 : 0);
     expect((await call('GET', '/progress', null)).statusCode).toBe(401);
   });
+
+  it('shares one recompute among concurrent ?fresh=true requests', async () => {
+    // InfluxDB counts the queries it answers: one recompute's worth, however many callers.
+    const influxQueries = async () => {
+      const vars = (await (await fetch(`${env.INFLUX_URL}/debug/vars`)).json()) as Record<
+        string,
+        { name?: string; values?: { queryReq?: number } }
+      >;
+      return Object.values(vars).find((v) => v.name === 'httpd')?.values?.queryReq ?? 0;
+    };
+    const start = await influxQueries();
+    expect((await call('GET', '/progress?fresh=true', token.operator)).statusCode).toBe(200);
+    const one = (await influxQueries()) - start;
+    expect(one).toBeGreaterThan(0);
+    const before = await influxQueries();
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, () => call('GET', '/progress?fresh=true', token.operator)),
+    );
+    const ten = (await influxQueries()) - before;
+    expect(replies.every((r) => r.statusCode === 200)).toBe(true);
+    expect(new Set(replies.map((r) => r.json().generatedAt)).size).toBe(1);
+    expect(ten).toBe(one);
+  });
 });
 
 describe('API surface', () => {
@@ -506,5 +529,28 @@ describe('API surface', () => {
       statusCode: 400,
       field: 'page',
     });
+  });
+
+  it('answers 400 naming the field for ids beyond the integer range and for impossible dates', async () => {
+    const big = '2147483648';
+    for (const [method, url, payload, field] of [
+      ['GET', `/installations/${big}`, undefined, 'id'],
+      ['PATCH', `/installations/${big}`, { name: 'x' }, 'id'],
+      ['GET', `/beneficiaries/${big}`, undefined, 'id'],
+      ['GET', `/shares?installationId=${big}`, undefined, 'installationId'],
+      ['GET', `/inverters?installationId=${big}`, undefined, 'installationId'],
+      ['GET', `/installations?page=99999999999`, undefined, 'page'],
+      [
+        'POST',
+        '/shares',
+        { beneficiaryId: Number(big), installationId: 1, weightW: 5000, validFrom: '2024-01-01' },
+        'beneficiaryId',
+      ],
+      ['POST', '/shares', { beneficiaryId: 1, installationId: 1, weightW: 5000, validFrom: '2024-02-31' }, 'validFrom'],
+    ] as const) {
+      const reply = await call(method, url, token.operator, payload);
+      expect(reply.statusCode, `${method} ${url}: ${reply.body}`).toBe(400);
+      expect(reply.json().field).toBe(field);
+    }
   });
 });

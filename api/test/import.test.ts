@@ -5,6 +5,7 @@ import { toPersianDigits } from '../../lib/identifiers/digits';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import { bearer, staffToken, testApp } from '../../testing/api';
 import { withPg } from '../../testing/services';
+import { IMPORT_LIMITS, runImport } from '../src/import/run-import';
 
 let app: FastifyInstance;
 let operator = '';
@@ -79,6 +80,47 @@ describe('CSV import', () => {
       line: 1,
       reason: expect.stringMatching(/missing national_code/),
     });
+  });
+
+  it('bounds an import by rows and by time, and refuses dates that are not on the calendar', async () => {
+    const header = 'national_code,full_name,mobile,sheba,province,target_group';
+    const rows = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) => `${code(from + i)},نفر ${i},,,yazd,OTHER`);
+    const tooMany = await importCsv(
+      'beneficiaries',
+      [header, ...rows(IMPORT_LIMITS.maxRows + 1, 100)].join('\n'),
+      true,
+    );
+    expect(tooMany.statusCode).toBe(422);
+    expect(tooMany.json().errors).toEqual([
+      {
+        line: 0,
+        column: '',
+        reason: `the file has ${IMPORT_LIMITS.maxRows + 1} rows, the limit is ${IMPORT_LIMITS.maxRows}: split it into smaller files`,
+      },
+    ]);
+    const slow = await runImport(app.prisma, 'beneficiaries', [header, ...rows(300, 100)].join('\n'), {
+      dryRun: false,
+      actor: 'test',
+      limits: { maxRows: 1000, timeoutMs: 100 },
+    });
+    expect(slow.errors).toEqual([
+      {
+        line: 0,
+        column: '',
+        reason: 'the import did not finish within 0.1 s and nothing was imported: split the file',
+      },
+    ]);
+    expect(await count('beneficiaries', 'national_code = $1', code(100))).toBe(0);
+
+    const site = `IMP-DATE-${run}`;
+    const installations = await importCsv(
+      'installations',
+      `code,name,province,latitude,longitude,dc_kwp,ac_kw,commissioned_on\n${site},x,yazd,31.9,54.4,5,5,2024-02-31`,
+    );
+    expect(installations.json().errors).toEqual([
+      { line: 2, column: 'commissioned_on', reason: "must be a date YYYY-MM-DD, got '2024-02-31'" },
+    ]);
   });
 
   it('imports installations, inverters (with broker accounts) and shares that obey the capacity rule', async () => {

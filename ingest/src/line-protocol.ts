@@ -2,11 +2,14 @@
 
 const escapeKey = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
 const escapeMeasurement = (s: string) => s.replace(/[, \\]/g, (c) => `\\${c}`);
-const quoteString = (s: string) =>
-  `"${s
-    .replace(/[\\"]/g, (c) => `\\${c}`)
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')}"`;
+// Inside a string field InfluxDB reads exactly two escapes, \" and \\: anything else (e.g. \n) is
+// stored as written, so escaping a line break would store a literal backslash-n. A raw line break
+// cannot be written either (it ends the line for the journal and for /write), so fields that may
+// hold one are stored as JSON (events) or made visibly single-line (inspection copies) by callers.
+const quoteString = (s: string) => {
+  if (/[\r\n]/.test(s)) throw new RangeError('a line-protocol string field cannot hold a line break');
+  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+};
 
 export type FieldValue = number | boolean | string | { integer: number };
 export type Fields = Record<string, FieldValue | undefined>;

@@ -27,7 +27,7 @@ describe('processMessage', () => {
     expect(result.rejections).toEqual([]);
     expect(result.readings).toBe(1);
     expect(result.lines).toEqual([
-      `telemetry,installation=YZD-001,province=yazd,serial=INV1 energy_wh_total=1000.5,ac_power_w=3200,state="MPPT",seq=7i,events="GRID_OK" ${Date.parse('2026-11-25T07:59:00Z')}000000`,
+      `telemetry,installation=YZD-001,province=yazd,serial=INV1 energy_wh_total=1000.5,ac_power_w=3200,state="MPPT",seq=7i,events="[\\"GRID_OK\\"]" ${Date.parse('2026-11-25T07:59:00Z')}000000`,
     ]);
   });
 
@@ -64,6 +64,10 @@ describe('processMessage', () => {
     ['a timestamp in seconds', reading({ ts: Math.floor(NOW / 1000) }), 'invalid_reading', /looks like seconds/],
     ['a timestamp beyond retention', reading({ ts: NOW - 500 * 86_400_000 }), 'timestamp_too_old', /retention/],
     ['a timestamp without offset', reading({ ts: '2026-11-25 07:00:00' }), 'invalid_reading', /RFC 3339/],
+    ['a day February does not have', reading({ ts: '2024-02-31T10:00:00Z' }), 'invalid_reading', /calendar date/],
+    ['hour 24', reading({ ts: '2024-01-01T24:00:00Z' }), 'invalid_reading', /not a time of day/],
+    ['an offset of 24 hours', reading({ ts: '2024-01-01T10:00:00+24:00' }), 'invalid_reading', /not a time of day/],
+    ['epoch milliseconds past year 9999', reading({ ts: 1e17 }), 'invalid_reading', /after 9999-12-31/],
     ['an empty array', [], 'invalid_payload', /empty array/],
     ['a non-object reading', [42], 'invalid_reading', /expected an object, got number/],
   ])('rejects %s with its reason', (_name, body, reason, detail) => {
@@ -102,7 +106,7 @@ describe('processMessage', () => {
     const [rejection] = run('{"a":"quote\\" and\nnewline').rejections;
     const line = encodeRejection(rejection!, 'w1', '1000');
     expect(line).toMatch(
-      /^rejected_message,reason=malformed_json,worker=w1 detail="payload is not JSON: .*",topic="solar\/v1\/INV1\/telemetry",serial="INV1",payload="\{\\"a\\":\\"quote\\\\\\" and\\nnewline",payload_bytes=25i,truncated=false 1000$/,
+      /^rejected_message,reason=malformed_json,worker=w1 detail="payload is not JSON: .*",topic="solar\/v1\/INV1\/telemetry",serial="INV1",payload="\{\\"a\\":\\"quote\\\\\\" and\\\\nnewline",payload_bytes=25i,truncated=false 1000$/,
     );
     const binary = processMessage('solar/v1/INV1/telemetry', Buffer.from([0xff, 0xfe, 0x00]), NOW, lookup, limits)
       .rejections[0]!;

@@ -51,6 +51,42 @@ export interface ProcessedMessage {
 }
 
 const readingCheck = TypeCompiler.Compile(Reading);
+const PAYLOAD_KEEP_BYTES = 16_384;
+/** Nesting kept in an inspection copy; a reading itself is two levels deep (events). */
+const PREVIEW_DEPTH = 16;
+
+/**
+ * JSON text of a parsed value for an inspection copy or a message: at most `maxChars`, nesting
+ * below PREVIEW_DEPTH elided. JSON.stringify recurses without a bound and overflows the stack on
+ * a payload of tens of thousands of nested arrays (which JSON.parse accepts).
+ */
+export function previewJson(value: unknown, maxChars: number): string {
+  let out = '';
+  const visit = (v: unknown, depth: number): void => {
+    if (out.length > maxChars) return;
+    if (Array.isArray(v) || (typeof v === 'object' && v !== null)) {
+      const array = Array.isArray(v);
+      if (depth >= PREVIEW_DEPTH) {
+        out += array ? '[…]' : '{…}';
+        return;
+      }
+      out += array ? '[' : '{';
+      let first = true;
+      for (const [key, item] of Object.entries(v)) {
+        if (out.length > maxChars) break;
+        out += `${first ? '' : ','}${array ? '' : `${JSON.stringify(key)}:`}`;
+        first = false;
+        visit(item, depth + 1);
+      }
+      out += array ? ']' : '}';
+    } else out += JSON.stringify(v) ?? String(v);
+  };
+  visit(value, 0);
+  return out.slice(0, maxChars);
+}
+
+/** Device text kept for inspection, on one line: line breaks shown as \n and \r. */
+const singleLine = (text: string) => text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function processMessage(
@@ -124,7 +160,7 @@ export function processMessage(
     const where = Array.isArray(body) ? `reading [${index}]` : 'reading';
     const problem = checkReading(candidate, device, receivedAtMs, limits);
     if ('reason' in problem) {
-      const raw = JSON.stringify(candidate) ?? String(candidate);
+      const raw = previewJson(candidate, PAYLOAD_KEEP_BYTES);
       result.rejections.push({
         reason: problem.reason,
         detail: `${where}: ${problem.detail}`,
@@ -150,7 +186,8 @@ export function processMessage(
           ac_frequency_hz: r.ac_frequency_hz,
           temperature_c: r.temperature_c,
           seq: r.seq === undefined ? undefined : { integer: r.seq },
-          events: r.events && r.events.length > 0 ? r.events.join(',') : undefined,
+          // JSON keeps every character of every event (commas, quotes, line breaks) and their order.
+          events: r.events && r.events.length > 0 ? JSON.stringify(r.events) : undefined,
         },
         msToNs(problem.tsMs),
       ),
@@ -177,7 +214,7 @@ function checkReading(
   if (!readingCheck.Check(candidate)) {
     const first = readingCheck.Errors(candidate).First();
     const field = first?.path ? first.path.slice(1).replace(/\//g, '.') : 'reading';
-    const value = first?.value === undefined ? 'missing' : JSON.stringify(first.value)?.slice(0, 60);
+    const value = first?.value === undefined ? 'missing' : previewJson(first.value, 60);
     return { reason: 'invalid_reading', detail: `${field}: ${first?.message ?? 'invalid'} (got ${value})` };
   }
   const r = candidate as Reading;
@@ -205,8 +242,6 @@ function checkReading(
   return { tsMs: ts.ms };
 }
 
-const PAYLOAD_KEEP_BYTES = 16_384;
-
 /** A rejection as a `rejected_message` line; the raw payload is kept (truncated) for inspection. */
 export function encodeRejection(rejection: Rejection, worker: string, timestampNs: string): string {
   const { payload } = rejection;
@@ -223,10 +258,10 @@ export function encodeRejection(rejection: Rejection, worker: string, timestampN
     MEASUREMENT.rejectedMessage,
     { reason: rejection.reason, worker },
     {
-      detail: rejection.detail,
-      topic: rejection.topic.slice(0, 256),
+      detail: singleLine(rejection.detail),
+      topic: singleLine(rejection.topic.slice(0, 256)),
       serial: rejection.serial,
-      payload: kept,
+      payload: singleLine(kept),
       payload_bytes: { integer: rejection.payloadBytes },
       truncated: rejection.payloadBytes > PAYLOAD_KEEP_BYTES,
     },

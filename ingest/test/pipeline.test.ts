@@ -113,7 +113,13 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
       [t0, a, 'PIPE-INST-00000', 'yazd', 100.25],
       [t0 + 120_000, b, 'PIPE-INST-00001', 'yazd', 201.5],
     ]);
-    expect(rows[1]).toMatchObject({ ac_power_w: 1500, state: 'MPPT', seq: 1, events: 'GRID_OK', temperature_c: 35.5 });
+    expect(rows[1]).toMatchObject({
+      ac_power_w: 1500,
+      state: 'MPPT',
+      seq: 1,
+      events: '["GRID_OK"]',
+      temperature_c: 35.5,
+    });
     const status = await influx.rows(`SELECT * FROM "device_status" WHERE ${bySerialPrefix('PIPE')}`);
     expect(status).toMatchObject([{ serial: a, online: true, installation: 'PIPE-INST-00000' }]);
   });
@@ -166,6 +172,65 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     expect(detailOf('unknown_device')).toMatch(/NOT-REGISTERED-1/);
     for (const [, , reason] of bad)
       expect(await ingestMetric(proc.port, `ingest_rejected_total{reason="${reason}"}`)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps every character of a string field through InfluxDB (line breaks, commas, quotes, backslashes)', async () => {
+    const [serial] = await registerFleet('TEXT', 1, { perInstallation: 1 });
+    const { proc } = await startIngest();
+    const ts = Date.now() - 600_000;
+    const events = ['LINE\nBREAK', 'CR\rLF', 'a,b', 'say "hi"', 'back\\slash\\n', 'فارسی'];
+    await publish(telemetryTopic(serial!), JSON.stringify(reading(ts, 10, 100, { events })));
+    await waitFor(
+      'the reading',
+      () => countPoints(influx, 'telemetry', bySerialPrefix('TEXT')),
+      (n) => n === 1,
+    );
+    const [row] = await influx.rows(`SELECT "events" FROM "telemetry" WHERE ${bySerialPrefix('TEXT')}`);
+    expect(JSON.parse(String(row!.events))).toEqual(events);
+    expect(await ingestMetric(proc.port, 'ingest_rejected_total{reason="processing_error"}')).toBe(0);
+  });
+
+  it('rejects a deeply nested payload and impossible calendar timestamps as invalid readings with their reasons', async () => {
+    const [serial] = await registerFleet('DEEP', 1, { perInstallation: 1 });
+    const { proc } = await startIngest();
+    const base = Date.now() - 3_600_000;
+    const depth = 50_000;
+    await publish(telemetryTopic(serial!), `${'['.repeat(depth)}${']'.repeat(depth)}`);
+    await publish(
+      telemetryTopic(serial!),
+      JSON.stringify(reading(base, 1, 100, { events: 'NESTED' })).replace(
+        '"NESTED"',
+        `${'['.repeat(depth)}"x"${']'.repeat(depth)}`,
+      ),
+    );
+    for (const ts of ['2024-02-31T10:00:00Z', '2024-02-29T24:00:00Z', '2023-02-29T10:00:00Z', '2024-03-01T10:60:00Z'])
+      await publish(telemetryTopic(serial!), JSON.stringify(reading(ts as never, 2)));
+    await publish(telemetryTopic(serial!), JSON.stringify(reading(base, 3)));
+    await waitFor(
+      'the valid reading after them',
+      () => countPoints(influx, 'telemetry', bySerialPrefix('DEEP')),
+      (n) => n === 1,
+    );
+    await waitFor(
+      'six rejections',
+      () => ingestMetric(proc.port, 'ingest_rejected_total{reason="invalid_reading"}'),
+      (n) => n === 6,
+    );
+    expect(await ingestMetric(proc.port, 'ingest_rejected_total{reason="processing_error"}')).toBe(0);
+    const rejected = await influx.rows(
+      `SELECT "detail", "payload" FROM "rejected_message" WHERE "serial" = '${serial}' AND "reason" = 'invalid_reading'`,
+    );
+    const details = rejected.map((r) => String(r.detail)).sort();
+    expect(details).toEqual(
+      [
+        `reading: events.0: Expected string (got ${'['.repeat(17)}…${']'.repeat(17)})`,
+        "reading: ts '2023-02-29T10:00:00Z' is not a calendar date",
+        "reading: ts '2024-02-29T24:00:00Z' is not a time of day (hours 00-23, minutes and seconds 00-59)",
+        "reading: ts '2024-02-31T10:00:00Z' is not a calendar date",
+        "reading: ts '2024-03-01T10:60:00Z' is not a time of day (hours 00-23, minutes and seconds 00-59)",
+        'reading [0]: expected an object, got an array',
+      ].sort(),
+    );
   });
 
   it('follows the registry while running: a newly registered device is accepted, a decommissioned one is not', async () => {

@@ -1,6 +1,7 @@
 // Telemetry contract v1 (see ingest/README.md): what an inverter publishes, shared by the
 // simulators that produce it and the ingest service that validates it.
 import { Type, type Static } from '@sinclair/typebox';
+import { isCalendarDate } from '../calendar';
 
 export const TOPIC_PREFIX = 'solar/v1';
 export const SERIAL_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
@@ -62,8 +63,11 @@ export type Reading = Static<typeof Reading>;
 
 export const STATUS_PAYLOADS = ['online', 'offline'] as const;
 
-// RFC 3339 with a mandatory offset; Date.parse alone accepts many looser forms.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+// RFC 3339 with a mandatory offset; Date.parse alone accepts many looser forms, and rolls
+// impossible dates over (2024-02-31 becomes 2 March, T24:00 the next day) instead of refusing them.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
+
+const MAX_EPOCH_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 export type ParsedTimestamp = { ok: true; ms: number } | { ok: false; detail: string };
 
@@ -75,9 +79,22 @@ export function parseReadingTimestamp(ts: string | number): ParsedTimestamp {
         ok: false,
         detail: `ts ${ts} is before 2000-01-01 in epoch milliseconds${ts > 946_684_800 && ts < 10_000_000_000 ? ' (looks like seconds)' : ''}`,
       };
+    if (ts > MAX_EPOCH_MS) return { ok: false, detail: `ts ${ts} is after 9999-12-31 in epoch milliseconds` };
     return { ok: true, ms: ts };
   }
-  if (!RFC3339.test(ts)) return { ok: false, detail: `ts '${ts}' is not an RFC 3339 timestamp with an offset` };
+  const m = RFC3339.exec(ts);
+  if (!m) return { ok: false, detail: `ts '${ts}' is not an RFC 3339 timestamp with an offset` };
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (!isCalendarDate(year, month, day)) return { ok: false, detail: `ts '${ts}' is not a calendar date` };
+  if (hour > 23 || minute > 59 || second > 59 || Number(m[9] ?? 0) > 23 || Number(m[10] ?? 0) > 59)
+    return { ok: false, detail: `ts '${ts}' is not a time of day (hours 00-23, minutes and seconds 00-59)` };
   const ms = Date.parse(ts);
   if (Number.isNaN(ms)) return { ok: false, detail: `ts '${ts}' is not a valid date` };
   return { ok: true, ms };

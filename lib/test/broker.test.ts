@@ -66,6 +66,39 @@ describe('broker (real Mosquitto)', () => {
     await Promise.all([watcher.endAsync(), intruder.endAsync(), fleet.endAsync()]);
   });
 
+  it('carries a datalogger flush up to 2 MiB and refuses larger packets instead of buffering them', async () => {
+    const ingestConfig = readMqttConfig(env, 'INGEST');
+    const watcher = mqtt.connect(ingestConfig.url, {
+      username: ingestConfig.username,
+      password: ingestConfig.password,
+      clientId: `size-watch-${process.pid}`,
+      reconnectPeriod: 0,
+    });
+    await new Promise((resolve) => watcher.once('connect', resolve));
+    const sizes: number[] = [];
+    watcher.on('message', (_topic, payload) => sizes.push(payload.length));
+    await watcher.subscribeAsync('solar/v1/SIZETEST/#', { qos: 1 });
+    const fleet = await connectFleetClient(`size-fleet-${process.pid}`, { reconnectPeriod: 0 });
+    const closed = new Promise((resolve) => {
+      fleet.once('close', () => resolve('closed'));
+      setTimeout(() => resolve('still connected after 10 s'), 10_000);
+    });
+    // A week of 5-minute readings (~2,000 x 250 bytes) is ~0.5 MB; 1.5 MB still reaches ingest,
+    // which records it as too large with a reason.
+    await fleet.publishAsync('solar/v1/SIZETEST/telemetry', Buffer.alloc(1_500_000, 0x20), { qos: 1 });
+    fleet.publish('solar/v1/SIZETEST/telemetry', Buffer.alloc(3 * 1_048_576, 0x20), { qos: 1 });
+    expect(await closed).toBe('closed'); // the broker hangs up on an oversized packet
+    await waitFor(
+      'the 1.5 MB message',
+      async () => sizes.length,
+      (n) => n >= 1,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sizes).toEqual([1_500_000]);
+    fleet.end(true);
+    await watcher.endAsync();
+  });
+
   it('queues more than 1,000 QoS 1 messages for an absent subscriber without dropping any', async () => {
     const ingestConfig = readMqttConfig(env, 'INGEST');
     const clientId = `queue-probe-${process.pid}`;

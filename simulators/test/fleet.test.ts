@@ -146,7 +146,9 @@ describe('simulated fleet on the wire', () => {
       (r) => r.time > Date.parse('2026-06-21T05:00:00Z') && r.time < Date.parse('2026-06-21T06:00:00Z'),
     );
     expect(faulted.length).toBeGreaterThan(5);
-    expect(faulted.every((r) => r.state === 'FAULT' && r.events === 'GROUND_FAULT' && r.ac_power_w === 0)).toBe(true);
+    expect(faulted.every((r) => r.state === 'FAULT' && r.events === '["GROUND_FAULT"]' && r.ac_power_w === 0)).toBe(
+      true,
+    );
     const resetAt = two.findIndex((r) => r.events?.includes('COUNTER_RESET'));
     expect(two[resetAt]!.time).toBe(Date.parse('2026-06-21T09:00:00Z'));
     expect(two[resetAt]!.energy_wh_total).toBeLessThan(two[resetAt - 1]!.energy_wh_total);

@@ -8,6 +8,7 @@ import { SERIAL_PATTERN } from '../../../lib/telemetry/contract';
 import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
 import { DEVICE_REGISTRY_LOCK } from '../device-reconciliation';
 import { badField, HttpError } from '../errors';
+import { isIsoDay } from '../../../lib/calendar';
 import { isoDay, parseDay } from '../schemas';
 import { createShare, updateShare } from '../share-service';
 import { type CsvRow, parseCsv } from '../../../lib/csv';
@@ -84,7 +85,17 @@ export interface ImportOptions {
   /** Creates the broker accounts of new inverters (serial -> password); a refusal imports nothing. */
   provisionDevices?: (serials: string[]) => Promise<Map<string, string>>;
   onProgress?: (done: number, total: number) => void;
+  /** Defaults: IMPORT_LIMITS. */
+  limits?: { maxRows: number; timeoutMs: number };
 }
+
+/**
+ * Bounds on one import, so one request cannot hold a transaction (and its locks) for hours: the
+ * whole program (21,000 beneficiaries, about 7,000 installations) fits in one file per kind, and
+ * a file that size is applied in well under the time limit. A larger file is refused before any
+ * work; an import that runs out of time is rolled back and says so. Split bigger files.
+ */
+export const IMPORT_LIMITS = { maxRows: 50_000, timeoutMs: 10 * 60_000 };
 
 type Tx = Prisma.TransactionClient;
 type Cells = Record<string, string>;
@@ -97,8 +108,7 @@ const number = (field: string, raw: string, min: number, max: number, integer = 
 };
 const date = (field: string, raw: string) => {
   const s = toAsciiDigits(raw).trim();
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(parseDay(s).getTime()))
-    throw badField(field, `must be a date YYYY-MM-DD, got '${raw}'`);
+  if (!isIsoDay(s)) throw badField(field, `must be a date YYYY-MM-DD, got '${raw}'`);
   return parseDay(s);
 };
 const pick = (field: string, raw: string, allowed: string[]) => {
@@ -321,6 +331,15 @@ export async function runImport(
   if (unknown.length > 0)
     report.errors.push({ line: header.line, column: unknown.join(', '), reason: 'unknown column' });
   report.rows = body.length;
+  const limits = options.limits ?? IMPORT_LIMITS;
+  if (body.length > limits.maxRows) {
+    report.errors.push({
+      line: 0,
+      column: '',
+      reason: `the file has ${body.length} rows, the limit is ${limits.maxRows}: split it into smaller files`,
+    });
+    return report;
+  }
   const columnOf = Object.fromEntries(Object.entries(columns).map(([column, field]) => [field, column]));
 
   try {
@@ -381,9 +400,19 @@ export async function runImport(
           report.credentials = [...passwords].map(([serial, password]) => ({ serial, password }));
         }
       },
-      { timeout: 30 * 60_000, maxWait: 30_000 },
+      { timeout: limits.timeoutMs, maxWait: 30_000 },
     );
   } catch (error) {
+    if ((error as { code?: string }).code === 'P2028') {
+      // Prisma's "transaction expired": the time limit ran out and everything was rolled back.
+      report.errors.push({
+        line: 0,
+        column: '',
+        reason: `the import did not finish within ${limits.timeoutMs / 1000} s and nothing was imported: split the file`,
+      });
+      Object.assign(report, { created: 0, updated: 0, unchanged: 0, newInverters: [] });
+      return report;
+    }
     if (!(error instanceof Rollback)) throw error;
     if (!options.dryRun) Object.assign(report, { created: 0, updated: 0, unchanged: 0 }); // nothing was written
   }

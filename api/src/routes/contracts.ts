@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { badField, errorResponses, notFound } from '../errors';
-import { IdParam, isoDay, IsoDate, oneOf, PageQuery, pageOf, parseDay, paged } from '../schemas';
+import { IdParam, isoDay, IsoDate, oneOf, PageQuery, pageOf, parseDay, paged, RecordId } from '../schemas';
 
 const Tariff = Type.Object({
   effectiveFrom: IsoDate,
@@ -87,7 +87,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['contracts'],
         summary: 'List guaranteed-purchase contracts',
-        querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]),
+        querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(RecordId()) })]),
         response: { 200: pageOf(Contract) },
       },
     },
@@ -129,7 +129,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "Add an installation's guaranteed-purchase contract",
         body: Type.Object(
           {
-            installationId: Type.Integer({ minimum: 1 }),
+            installationId: RecordId(),
             reference: Type.String({ minLength: 1, maxLength: 60 }),
             kind: oneOf(['ORDINARY', 'SUPPORT']),
             startDate: IsoDate,
@@ -215,7 +215,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['loans'],
         summary: 'List loans',
-        querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(Type.Integer()) })]),
+        querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(RecordId()) })]),
         response: { 200: pageOf(Loan) },
       },
     },
@@ -239,7 +239,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "Add a loan repaid from an installation's income",
         body: Type.Object(
           {
-            installationId: Type.Integer({ minimum: 1 }),
+            installationId: RecordId(),
             reference: Type.String({ minLength: 1, maxLength: 60 }),
             principalRials: Rials,
             installmentRials: Rials,

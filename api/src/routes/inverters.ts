@@ -6,7 +6,7 @@ import { provisionDevice, revokeDevice } from '../../../lib/mqtt/device-accounts
 import { SERIAL_PATTERN } from '../../../lib/telemetry/contract';
 import { DEVICE_REGISTRY_LOCK, reconcileDevices } from '../device-reconciliation';
 import { errorResponses, HttpError, notFound } from '../errors';
-import { oneOf, PageQuery, pageOf, paged } from '../schemas';
+import { oneOf, PageQuery, pageOf, paged, RecordId } from '../schemas';
 
 const Inverter = Type.Object({
   serial: Type.String(),
@@ -52,7 +52,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Composite([
           PageQuery,
           Type.Object({
-            installationId: Type.Optional(Type.Integer()),
+            installationId: Type.Optional(RecordId()),
             status: Type.Optional(oneOf(['ACTIVE', 'DECOMMISSIONED'])),
           }),
         ]),
@@ -94,7 +94,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         body: Type.Object(
           {
             serial: Serial,
-            installationId: Type.Integer({ minimum: 1 }),
+            installationId: RecordId(),
             ratedAcW: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
             model: Type.String({ minLength: 1, maxLength: 120 }),
           },

@@ -1,5 +1,5 @@
 // GET /progress: served from a snapshot recomputed in the background (the figures move slowly and
-// the read must stay cheap under load); ?fresh=true recomputes first.
+// the read must stay cheap under load); ?fresh=true recomputes first, sharing a recompute already running.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { InfluxClient } from '../../../lib/influx/client';
@@ -39,14 +39,24 @@ export interface ProgressRouteOptions {
 const routes: FastifyPluginAsyncTypebox<ProgressRouteOptions> = async (app, options) => {
   const influx = new InfluxClient(options.influx);
   let snapshot: Promise<Progress> | null = null;
+  // One recompute at a time: every caller asking while one runs (timer or ?fresh=true) shares it,
+  // so a burst of fresh requests costs one computation, not one each.
+  let running: Promise<Progress> | null = null;
   const refresh = () => {
+    if (running) return running;
     const next = computeProgress(app.prisma, influx, options.staleAfterMinutes);
+    running = next;
     next.then(
       () => {
         snapshot = next;
       },
       (error: Error) => app.log.error({ error: error.message }, 'progress refresh failed'),
     );
+    void next
+      .catch(() => undefined)
+      .finally(() => {
+        running = null;
+      });
     return next;
   };
   const timer = setInterval(() => void refresh().catch(() => undefined), options.progressRefreshSeconds * 1000).unref();

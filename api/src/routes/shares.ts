@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses, notFound } from '../errors';
-import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, paged } from '../schemas';
+import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, paged, RecordId } from '../schemas';
 import { createShare, updateShare } from '../share-service';
 
 export const Share = Type.Object({
@@ -48,8 +48,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Composite([
           PageQuery,
           Type.Object({
-            installationId: Type.Optional(Type.Integer()),
-            beneficiaryId: Type.Optional(Type.Integer()),
+            installationId: Type.Optional(RecordId()),
+            beneficiaryId: Type.Optional(RecordId()),
             activeOn: Type.Optional(IsoDate),
           }),
         ]),
@@ -82,8 +82,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Give a beneficiary a share in an installation',
         body: Type.Object(
           {
-            beneficiaryId: Type.Integer({ minimum: 1 }),
-            installationId: Type.Integer({ minimum: 1 }),
+            beneficiaryId: RecordId(),
+            installationId: RecordId(),
             weightW: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
             validFrom: IsoDate,
             validUntil: Type.Optional(IsoDate),
