@@ -126,10 +126,22 @@ export function solarHijriDate(text: string): string {
   const m = /^(\d{4})[/-](\d{1,2})[/-](\d{1,2})$/.exec(text.trim());
   if (!m) throw new RangeError(`'${text}' is not a Solar Hijri date written YYYY/MM/DD, e.g. 1405/07/01`);
   const month = formatMonth(Number(m[1]), Number(m[2]));
-  const days = monthDays(month);
+  const dates = monthDates(month);
   const day = Number(m[3]);
-  if (day < 1 || day > days.length) throw new RangeError(`'${text}': ${month} has days 1 to ${days.length}`);
-  return days[day - 1]!.date;
+  if (day < 1 || day > dates.length) throw new RangeError(`'${text}': ${month} has days 1 to ${dates.length}`);
+  return dates[day - 1]!;
+}
+
+// A settlement file names the same few months thousands of times; ICU is slow, so each month's
+// dates are computed once (the calendar never changes, so the cache is never stale).
+const datesOfMonth = new Map<MonthId, string[]>();
+function monthDates(month: MonthId): string[] {
+  let dates = datesOfMonth.get(month);
+  if (!dates) {
+    dates = monthDays(month).map((d) => d.date);
+    datesOfMonth.set(month, dates);
+  }
+  return dates;
 }
 
 /** The Tehran civil day after a date (YYYY-MM-DD). */
