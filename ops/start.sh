@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm start`: sets up the `run` profile and runs the platform in the foreground — ingest, the API
-# and a simulated fleet — until Ctrl-C. Children are stopped by PID; the databases and broker keep
+# `npm start`: sets up the `run` profile, seeds the demo program once, and runs the platform in the
+# foreground — ingest, the API, billing's scheduler and the demo's simulated fleet — until Ctrl-C. Children are stopped by PID; the databases and broker keep
 # running (stop them with `npm run services stop`).
 set -euo pipefail
 export SOLAR_PROFILE=run
@@ -34,19 +34,18 @@ for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_
 curl -fsS -o /dev/null "http://127.0.0.1:$INGEST_HTTP_PORT/healthz" || fail "ingest did not become healthy; see $SOLAR_DATA_DIR/logs/ingest.log"
 # Prometheus scrapes the worker from now on (Ingest health dashboard); stopped workers are removed.
 printf '[{"targets": ["127.0.0.1:%s"], "labels": {"worker": "1"}}]\n' "$INGEST_HTTP_PORT" >"$PROMETHEUS_TARGETS_DIR/ingest-1.json"
+step "Demo program (seeded once: people, shares, three billed months through the simulator)"
+node --import tsx demo/src/cli.ts seed --installations "${FLEET_INVERTERS:-200}" \
+  || fail "the demo seed failed (see above; ingest's log: $SOLAR_DATA_DIR/logs/ingest.log)"
+node --import tsx api/src/cli.ts first-admin --password-file "$SOLAR_DATA_DIR/first-admin-password" | sed 's/^/    /'
 start_child api node --max-semi-space-size=64 --import tsx api/src/server.ts
+start_child fleet node --import tsx simulators/src/cli.ts fleet --scenario "$SOLAR_DATA_DIR/demo/fleet.json" \
+  --interval "${FLEET_INTERVAL_S:-10}" --provision --continue-counters
+# After the seed: the scheduler's catch-up draft at start sees the whole registry.
 start_child billing node --import tsx billing/src/cli.ts schedule
 start_child alerts node --import tsx alerts/src/cli.ts run
-start_child fleet node --import tsx simulators/src/cli.ts fleet --inverters "${FLEET_INVERTERS:-200}" --interval "${FLEET_INTERVAL_S:-10}" --register --provision
 
 step "Running (Ctrl-C to stop)"
-info "API and its docs: http://127.0.0.1:$API_PORT/docs  (first admin: npm run ops -- create-user --username admin --role ADMIN)"
-info "billing:         daily draft of the current month (npm run billing -- show)"
-info "alerts:          evaluated every ${ALERTS_INTERVAL_SECONDS:-300} s (GET /alerts; npm run alerts -- evaluate)"
-info "ingest health:   http://127.0.0.1:$INGEST_HTTP_PORT/healthz"
-info "ingest metrics:  http://127.0.0.1:$INGEST_HTTP_PORT/metrics"
-info "InfluxDB:        $INFLUX_URL (database $INFLUX_DATABASE)"
-info "Prometheus:      $PROMETHEUS_URL (scrapes ingest; Grafana: dashboards/README.md)"
-info "readings stored: curl -s '$INFLUX_URL/query?db=$INFLUX_DATABASE' --data-urlencode 'q=SELECT count(energy_wh_total) FROM telemetry WHERE time > now() - 5m'"
+bash "$SOLAR_ROOT/ops/welcome.sh"
 wait -n "${pids[@]}" || true
 fail "a platform process exited; see $SOLAR_DATA_DIR/logs/"

@@ -1,5 +1,6 @@
 // Operator CLI:  npm run ops -- <command>
 //   create-user --username NAME --role ADMIN|OPERATOR|TECHNICIAN   (password from OPS_PASSWORD or asked)
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,9 @@ const USAGE = `Usage: npm run ops -- <command> [options]
 Commands:
   create-user --username NAME --role ADMIN|OPERATOR|TECHNICIAN
       creates a staff account; the password comes from OPS_PASSWORD or is asked for (10+ characters)
+  first-admin --password-file FILE
+      unless an ADMIN exists: creates the ADMIN 'admin' with a generated password, written to FILE
+      (mode 600, readable by you only); npm start runs it
   import beneficiaries|installations|inverters|shares FILE.csv [--dry-run]
       all rows or none; prints every bad row (line, column, reason); new inverters' broker
       passwords are written to FILE.credentials.csv (mode 600)
@@ -76,6 +80,35 @@ if (command === 'create-user') {
       },
     });
     console.log(`staff user '${username}' (${role}) is ready`);
+  } finally {
+    await prisma.$disconnect();
+  }
+} else if (command === 'first-admin') {
+  const { values } = parseArgs({ args, options: { 'password-file': { type: 'string' } } });
+  const file = values['password-file'] ?? fail('--password-file is required');
+  const prisma = createPrisma(readDatabaseUrl(process.env));
+  try {
+    const admin = await prisma.user.findFirst({ where: { role: 'ADMIN' }, orderBy: { id: 'asc' } });
+    if (admin) {
+      console.log(`staff admin '${admin.username}' exists${existsSync(file) ? `; first password in ${file}` : ''}`);
+    } else {
+      const password = randomBytes(15).toString('base64url');
+      // Written before the account exists: a crash between the two leaves a file, never an account no one can use.
+      writeFileSync(file, `${password}\n`, { mode: 0o600 });
+      const user = await prisma.user.create({
+        data: { username: 'admin', role: 'ADMIN', passwordHash: await hashSecret(password) },
+      });
+      await prisma.auditLog.create({
+        data: {
+          actor: `cli:${process.env.USER ?? 'unknown'}`,
+          action: 'create',
+          entity: 'user',
+          entityId: String(user.id),
+          after: { username: user.username, role: user.role },
+        },
+      });
+      console.log(`staff admin 'admin' created; its password is in ${file} (mode 600)`);
+    }
   } finally {
     await prisma.$disconnect();
   }

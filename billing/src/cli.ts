@@ -18,7 +18,8 @@ MONTH is a Solar Hijri month, YYYY-MM (e.g. 1405-08 = Aban 1405); the default is
 Commands:
   run [MONTH]                 bill the month as a draft (replaces the previous draft; re-runnable)
   close MONTH                 bill it once more and close it: it can no longer change
-  show [MONTH]                the month's totals and its installations with missing data
+  show [MONTH]                every billed month, one line each; with MONTH, its totals and the
+                              installations with missing data
   payout MONTH [--out FILE]   the bank transfer batch of a closed month (CSV) and its summary
   mark-paid MONTH             record that the bank executed the batch (once)
   schedule                    run the daily job: draft the current month, close the previous one
@@ -72,6 +73,15 @@ try {
     console.log(
       `  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data adjustments; ${t.incomplete} installations with incomplete data${running}`,
     );
+  } else if (command === 'show' && monthArg === undefined) {
+    const { rows } = await pool.query(
+      `SELECT month, status, installations, beneficiaries, energy_wh, gross_rials, payable_rials, incomplete FROM billing_months ORDER BY month`,
+    );
+    if (rows.length === 0) fail('no month has been billed yet; run: npm run billing -- run', 1);
+    for (const row of rows)
+      console.log(
+        `${row.month}  ${row.status.toLowerCase().padEnd(6)}  ${String(row.installations).padStart(6)} installations  ${(Number(row.energy_wh) / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 }).padStart(12)} kWh  gross ${rials(row.gross_rials).padStart(24)}  payable ${rials(row.payable_rials).padStart(24)} to ${row.beneficiaries} people${row.incomplete > 0 ? `  (${row.incomplete} incomplete)` : ''}`,
+      );
   } else if (command === 'show') {
     const m = await pool.query('SELECT * FROM billing_months WHERE month = $1', [month]);
     if (!m.rows[0]) fail(`${month} has not been billed; run: npm run billing -- run ${month}`, 1);

@@ -47,20 +47,27 @@ export function checkMobile(input: string): Checked {
   return { ok: true, value: mobile };
 }
 
+/** The national code whose first nine digits are `body`: the body and its mod-11 check digit. */
+export function withNationalCodeCheckDigit(body: string): string {
+  const r = [...body].reduce((s, d, i) => s + Number(d) * (10 - i), 0) % 11;
+  return body + String(r < 2 ? r : 11 - r);
+}
+
+/** The Sheba of a 22-digit BBAN (bank code, then account): IR, the mod-97 check digits, the BBAN. */
+export function shebaOfBban(bban: string): string {
+  const check = 98 - ibanRemainder(`IR00${bban}`);
+  return `IR${String(check).padStart(2, '0')}${bban}`;
+}
+
 /** A valid national code from any number (seeding and tests). */
 export function nationalCodeFor(n: number): string {
-  const body = String(Math.abs(Math.trunc(n)) % 1_000_000_000).padStart(9, '0');
-  const r = [...body].reduce((s, d, i) => s + Number(d) * (10 - i), 0) % 11;
-  const code = body + String(r < 2 ? r : 11 - r);
+  const code = withNationalCodeCheckDigit(String(Math.abs(Math.trunc(n)) % 1_000_000_000).padStart(9, '0'));
   return /^(\d)\1{9}$/.test(code) ? nationalCodeFor(n + 1) : code;
 }
 
 /** A valid Sheba from any number (seeding and tests). */
-export function shebaFor(n: number): string {
-  const bban = `0170000000${String(Math.abs(Math.trunc(n))).padStart(12, '0')}`.slice(-22);
-  const check = 98 - ibanRemainder(`IR00${bban}`);
-  return `IR${String(check).padStart(2, '0')}${bban}`;
-}
+export const shebaFor = (n: number): string =>
+  shebaOfBban(`0170000000${String(Math.abs(Math.trunc(n))).padStart(12, '0')}`.slice(-22));
 
 /** For logs and screens that must not show personal data in full. */
 export const maskIdentifier = (value: string, visible = 4) =>

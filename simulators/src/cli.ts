@@ -15,6 +15,7 @@ import { DEFAULT_CLIMATE, PROVINCE_CLIMATE } from './physics/climate';
 import { expectedYield } from './physics/pv-system';
 import { addDemoContracts, registerSimulatedFleet } from './registry';
 import { generatedFleet, loadScenario, planFleet } from './scenario';
+import { storedCounters } from './stored-counters';
 
 const HELP: Record<string, string> = {
   main: `Usage: npm run sim -- <command> [options]
@@ -42,6 +43,8 @@ Run 'npm run sim -- <command> --help' for a command's options.`,
   --from, --to        RFC 3339 period for --backfill (default: the last 24 hours)
   --truth FILE        where to write the ground truth (default .data/<profile>/simulator/ground-truth.json)
   --duration S        real time: stop after S seconds (default: until Ctrl-C)
+  --continue-counters real time: each inverter's lifetime counter continues from its latest stored
+                      reading, as a real one's does across restarts (npm start uses it)
 
 Each inverter connects with its own credentials from the scenario, else with the fleet account
 (MQTT_FLEET_USERNAME). Progress and rates go to stderr.`,
@@ -97,6 +100,7 @@ async function fleetCommand(args: string[]): Promise<void> {
       to: { type: 'string' },
       truth: { type: 'string' },
       duration: { type: 'string' },
+      'continue-counters': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -109,6 +113,11 @@ async function fleetCommand(args: string[]): Promise<void> {
         province: values.province!,
         dcKwp: int(values.kwp, 'kwp', 5),
       });
+  if (values['continue-counters'] && !values.backfill) {
+    const stored = await storedCounters(new InfluxClient(readInfluxConfig(process.env)));
+    for (const inverter of scenario.inverters)
+      inverter.initialCounterWh = stored.get(inverter.serial) ?? inverter.initialCounterWh;
+  }
   const planned = planFleet(scenario);
   const seed = values.seed !== undefined ? int(values.seed, 'seed', 1) : (scenario.seed ?? 1);
   const truthPath = values.truth ?? join(process.env.SOLAR_DATA_DIR ?? '.data/run', 'simulator', 'ground-truth.json');

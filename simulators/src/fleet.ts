@@ -132,6 +132,19 @@ export interface BackfillOptions {
   readingsPerMessage?: number;
   windowPerClient?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Pauses in the replayed period, in time order: before any reading stamped after `atMs` is
+   * published, everything published so far is acknowledged by the broker and `run` completes (e.g.
+   * a billing month closed at its place in a replayed history). Readings a datalogger still buffers
+   * (offline) are not published yet. Pauses at or after `toMs` run once everything is published.
+   */
+  pauses?: BackfillPause[];
+}
+
+export interface BackfillPause {
+  atMs: number;
+  /** `published`: readings published so far (each once, duplicates not counted). */
+  run: (published: number) => Promise<void>;
 }
 
 export interface BackfillResult {
@@ -152,6 +165,7 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
   const pending = new Map(model.inverters.map((i) => [i.planned.spec.serial, [] as Reading[]]));
   const started = performance.now();
   let readings = 0;
+  let published = 0;
   let messages = 0;
   let malformed = 0;
   let inFlight = 0;
@@ -184,11 +198,30 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
       if (duplicate) publish(telemetryTopic(serial), payload);
       await capacity();
     }
+    published += buffer.length;
     buffer.length = 0;
   };
+  const acknowledged = async () => {
+    while (inFlight > 0)
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    if (failure) throw failure;
+  };
+  const pauses = [...(options.pauses ?? [])].sort((a, b) => a.atMs - b.atMs);
+  /** The last step at or before the next pause: message groups never straddle a pause. */
+  const lastStepBefore = (atMs: number) => Math.floor((atMs - options.fromMs) / stepMs);
 
-  for (let s = 1; s <= steps; s += perMessage) {
-    const last = Math.min(steps, s + perMessage - 1);
+  for (let s = 1; s <= steps; ) {
+    while (pauses.length > 0 && lastStepBefore(pauses[0]!.atMs) < s && pauses[0]!.atMs < options.toMs) {
+      await acknowledged();
+      await pauses.shift()!.run(published);
+    }
+    const last = Math.min(
+      steps,
+      s + perMessage - 1,
+      pauses.length > 0 && pauses[0]!.atMs < options.toMs ? lastStepBefore(pauses[0]!.atMs) : steps,
+    );
     for (const inverter of model.inverters) {
       const serial = inverter.planned.spec.serial;
       const buffer = pending.get(serial)!;
@@ -211,13 +244,11 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
       await flush(serial, buffer, duplicate);
     }
     options.onProgress?.(readings, total);
+    s = last + 1;
   }
   // Still offline when the period ends: the datalogger flushes when it comes back.
   for (const [serial, buffer] of pending) await flush(serial, buffer, false);
-  while (inFlight > 0)
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-  if (failure) throw failure;
+  await acknowledged();
+  for (const pause of pauses) await pause.run(published);
   return { readings, messages, malformed, seconds: (performance.now() - started) / 1000, model };
 }

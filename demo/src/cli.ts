@@ -1,0 +1,79 @@
+// The demo program from the command line:  npm run demo -- seed [--installations N]
+// npm start runs it after ingest is up; once seeded, it returns in a moment.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { configOrExit, readBillingConfig, readIngestConfig, readMqttConfig } from '../../lib/config';
+import { InfluxClient } from '../../lib/influx/client';
+import { createLogger } from '../../lib/logger';
+import { hashSecret } from '../../api/src/passwords';
+import { MIN_INSTALLATIONS } from './plan';
+import { seedDemo } from './seed';
+
+const USAGE = `Usage: npm run demo -- seed [options]
+
+Seeds the run profile once with a demo program: installations, people, shares, contracts and loans,
+three months of history through the simulator, broker and ingest (billed, closed, the oldest paid)
+and a draft of the running month to date. Ingest must be running. A seeded profile is skipped.
+
+  --installations N   how many installations (default FLEET_INVERTERS, else 200; at least ${MIN_INSTALLATIONS})
+  --interval S        seconds between the history's readings (default 600)`;
+
+const fail = (message: string): never => {
+  console.error(`error: ${message}`);
+  process.exit(2);
+};
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    installations: { type: 'string' },
+    interval: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help || positionals[0] !== 'seed') {
+  console.log(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+if (process.env.SOLAR_PROFILE !== 'run')
+  fail(`the demo program belongs to the run profile (npm start), not '${process.env.SOLAR_PROFILE ?? ''}'`);
+const positive = (text: string | undefined, name: string, fallback: number) => {
+  const n = Number(text ?? fallback);
+  if (!Number.isInteger(n) || n <= 0) fail(`${name} must be a positive integer, got '${text}'`);
+  return n;
+};
+const installations = positive(values.installations ?? process.env.FLEET_INVERTERS, '--installations', 200);
+if (installations < MIN_INSTALLATIONS) fail(`--installations must be at least ${MIN_INSTALLATIONS}`);
+const intervalSeconds = positive(values.interval, '--interval', 600);
+
+const billing = configOrExit(() => readBillingConfig(process.env));
+const fleetMqtt = configOrExit(() => readMqttConfig(process.env, 'FLEET'));
+const ingest = configOrExit(() => readIngestConfig(process.env));
+const dir = join(process.env.SOLAR_DATA_DIR ?? '.data/run', 'demo');
+mkdirSync(dir, { recursive: true });
+const pool = new pg.Pool({ connectionString: billing.databaseUrl, max: 4 });
+try {
+  const result = await seedDemo(
+    {
+      pool,
+      influx: new InfluxClient(billing.influx),
+      billing,
+      fleetMqtt,
+      hashPin: hashSecret,
+      ingestHealthUrl: `http://127.0.0.1:${ingest.httpPort}/healthz`,
+      log: createLogger('demo', process.env.LOG_LEVEL ?? 'warn'),
+      progress: (line) => console.log(`    ${line}`),
+    },
+    { installations, intervalSeconds, fleetFile: join(dir, 'fleet.json'), loginsFile: join(dir, 'logins.json') },
+  );
+  console.log(
+    result.skipped
+      ? `    demo program: already seeded (${result.installations} installations); skipped in ${result.seconds.toFixed(1)} s`
+      : `    demo program: seeded in ${result.seconds.toFixed(0)} s`,
+  );
+} catch (error) {
+  fail((error as Error).message);
+} finally {
+  await pool.end();
+}

@@ -1,0 +1,377 @@
+// Seeds the demo program into a profile's real services, once: the registry (PostgreSQL), three
+// months of history through the simulator, the broker and ingest (InfluxDB), billed, closed and the
+// oldest paid at their place in the replayed timeline, and a draft of the running month to date.
+// A seeded profile is recognised by its audit-log entry and skipped; an interrupted seed runs again
+// from the start (every step is idempotent: existing rows are kept, readings overwrite themselves,
+// closed months are left as they are).
+import { writeFileSync } from 'node:fs';
+import mqtt from 'mqtt';
+import type pg from 'pg';
+import type { BillingConfig, MqttConfig } from '../../lib/config';
+import type { InfluxClient } from '../../lib/influx/client';
+import { MEASUREMENT, RETENTION, rebuildRollups } from '../../lib/influx/layout';
+import type { Logger } from '../../lib/logger';
+import { monthStatus, runMonth, type BillingDeps, type RunSummary } from '../../billing/src/run-month';
+import { markPaid, payoutBatch } from '../../billing/src/payouts';
+import { runBackfill } from '../../simulators/src/fleet';
+import { planFleet, type Scenario } from '../../simulators/src/scenario';
+import { buildDemoPlan, type DemoPlan, type DemoStep } from './plan';
+
+export const SEED_ACTOR = 'demo-seed';
+const MARKER = 'demo.seeded';
+
+export interface SeedDeps {
+  pool: pg.Pool;
+  influx: InfluxClient;
+  billing: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays' | 'closeDay'>;
+  fleetMqtt: MqttConfig;
+  /** Slow hash of a PIN (the API's); called once per distinct demo PIN. */
+  hashPin: (pin: string) => Promise<string>;
+  /** An ingest worker's /healthz: the history is published once it knows every registered inverter. */
+  ingestHealthUrl: string;
+  log: Logger;
+  /** One line per long step (backfill progress, each month billed). */
+  progress: (line: string) => void;
+  now?: () => number;
+}
+
+export interface SeedOptions {
+  installations: number;
+  intervalSeconds: number;
+  /** Where the live fleet's scenario and the demo logins are written. */
+  fleetFile: string;
+  loginsFile: string;
+}
+
+export interface DemoLogin {
+  nationalCode: string;
+  pin: string;
+  fullName: string;
+  installation: string;
+}
+export interface SeedResult {
+  skipped: boolean;
+  installations: number;
+  logins: DemoLogin[];
+  seconds: number;
+}
+
+const rials = (value: bigint | string) => `${BigInt(value).toLocaleString('en-US')} Rials`;
+
+export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<SeedResult> {
+  const started = performance.now();
+  const now = deps.now?.() ?? Date.now();
+  const seeded = await deps.pool.query<{ at: Date; after: { installations: number } }>(
+    `SELECT at, after FROM audit_log WHERE action = $1 ORDER BY id LIMIT 1`,
+    [MARKER],
+  );
+  const installations = seeded.rows[0]?.after.installations ?? options.installations;
+  const plan = buildDemoPlan({
+    installations,
+    nowMs: now,
+    closeDay: deps.billing.closeDay,
+    intervalSeconds: options.intervalSeconds,
+  });
+  const logins = plan.logins.map((i): DemoLogin => {
+    const b = plan.beneficiaries[i]!;
+    const inst = plan.installations.find((x) => x.shares.some((s) => s.beneficiary === i))!;
+    return { nationalCode: b.nationalCode, pin: b.pin, fullName: b.fullName, installation: inst.code };
+  });
+  const finish = async (skipped: boolean): Promise<SeedResult> => {
+    writeFileSync(options.fleetFile, JSON.stringify(liveScenario(plan.scenario), null, 1), { mode: 0o600 });
+    writeFileSync(options.loginsFile, `${JSON.stringify(logins, null, 1)}\n`, { mode: 0o600 });
+    return { skipped, installations, logins, seconds: (performance.now() - started) / 1000 };
+  };
+  if (seeded.rows[0]) {
+    if (installations !== options.installations)
+      deps.progress(
+        `demo program: seeded with ${installations} installations on ${seeded.rows[0].at.toISOString().slice(0, 10)}; ${options.installations} applies to a fresh run profile`,
+      );
+    return finish(true);
+  }
+
+  deps.progress(
+    `demo program: ${plan.installations.length} installations, ${plan.beneficiaries.length} beneficiaries; history ${plan.history.join(', ')}, ${plan.current} running`,
+  );
+  const registered = await seedRegistry(deps, plan);
+  deps.progress(
+    registered
+      ? 'registry: installations, inverters, people, shares, contracts and loans written'
+      : 'registry: already there',
+  );
+  await ingestKnowsRegistry(deps);
+  await replayHistory(deps, plan);
+  await deps.pool.query(
+    `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, $2, 'demo', 'program', $3)`,
+    [
+      SEED_ACTOR,
+      MARKER,
+      JSON.stringify({
+        installations,
+        beneficiaries: plan.beneficiaries.length,
+        history: plan.history,
+        seconds: Math.round((performance.now() - started) / 1000),
+      }),
+    ],
+  );
+  return finish(false);
+}
+
+/** The live fleet runs the same inverters without the history's faults; its counters continue from storage. */
+function liveScenario(scenario: Scenario): Scenario {
+  return { seed: scenario.seed, inverters: scenario.inverters };
+}
+
+/** Writes the whole registry in one transaction, unless the demo installations are already there. */
+async function seedRegistry(deps: SeedDeps, plan: DemoPlan): Promise<boolean> {
+  // One slow hash per distinct demo PIN (a handful), computed concurrently: hashing every person's PIN
+  // at the API's cost would take minutes for a few hundred people.
+  const distinct = [...new Set(plan.beneficiaries.map((b) => b.pin))];
+  const hashes = new Map(await Promise.all(distinct.map(async (pin) => [pin, await deps.hashPin(pin)] as const)));
+  const db = await deps.pool.connect();
+  try {
+    await db.query('BEGIN');
+    const { rows } = await db.query('SELECT 1 FROM installations WHERE code = $1', [plan.installations[0]!.code]);
+    if (rows.length > 0) {
+      await db.query('ROLLBACK');
+      return false;
+    }
+    const insts = plan.installations;
+    const installationIds = await db.query<{ id: number; code: string }>(
+      `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, commissioned_on, status, updated_at)
+       SELECT x.code, x.name, p.id, x.lat, x.lon, x.kwp, x.kwp, x.commissioned::date, 'COMMISSIONED', now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[])
+              AS x(code, name, province, lat, lon, kwp, commissioned)
+         JOIN provinces p ON p.code = x.province
+       RETURNING id, code`,
+      [
+        insts.map((i) => i.code),
+        insts.map((i) => i.name),
+        insts.map((i) => i.provinceCode),
+        insts.map((i) => i.latitude),
+        insts.map((i) => i.longitude),
+        insts.map((i) => i.dcKwp),
+        insts.map((i) => i.commissionedOn),
+      ],
+    );
+    const idOf = new Map(installationIds.rows.map((r) => [r.code, r.id]));
+    if (idOf.size !== insts.length)
+      throw new Error('demo installations: a province of the plan is not in the registry');
+    await db.query(
+      `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at)
+       SELECT * , now() FROM unnest($1::text[], $2::int[], $3::int[], $4::text[])`,
+      [
+        insts.map((i) => i.serial),
+        insts.map((i) => idOf.get(i.code)),
+        insts.map((i) => i.acRatedW),
+        insts.map(() => 'simulated (demo)'),
+      ],
+    );
+    const people = plan.beneficiaries;
+    const personIds = await db.query<{ id: number; national_code: string }>(
+      `INSERT INTO beneficiaries (national_code, full_name, mobile, sheba, province_id, target_group, pin_hash, updated_at)
+       SELECT x.code, x.name, x.mobile, x.sheba, p.id, x.grp::target_group, x.pin, now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+              AS x(code, name, mobile, sheba, province, grp, pin)
+         JOIN provinces p ON p.code = x.province
+       RETURNING id, national_code`,
+      [
+        people.map((b) => b.nationalCode),
+        people.map((b) => b.fullName),
+        people.map((b) => b.mobile),
+        people.map((b) => b.sheba),
+        people.map((b) => b.provinceCode),
+        people.map((b) => b.targetGroup),
+        people.map((b) => hashes.get(b.pin)),
+      ],
+    );
+    const personId = new Map(personIds.rows.map((r) => [r.national_code, r.id]));
+    const shares = insts.flatMap((i) => i.shares.map((s) => ({ ...s, installationId: idOf.get(i.code)! })));
+    await db.query(
+      `INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, valid_until, updated_at)
+       SELECT b, i, w, f::date, u::date, now() FROM unnest($1::int[], $2::int[], $3::int[], $4::text[], $5::text[]) AS x(b, i, w, f, u)`,
+      [
+        shares.map((s) => personId.get(people[s.beneficiary]!.nationalCode)),
+        shares.map((s) => s.installationId),
+        shares.map((s) => s.weightW),
+        shares.map((s) => s.validFrom),
+        shares.map((s) => s.validUntil),
+      ],
+    );
+    const contracts = await db.query<{ id: number; reference: string }>(
+      `INSERT INTO contracts (installation_id, reference, kind, start_date)
+       SELECT i, r, k::contract_kind, s::date FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS x(i, r, k, s)
+       RETURNING id, reference`,
+      [
+        insts.map((i) => idOf.get(i.code)),
+        insts.map((i) => i.contract.reference),
+        insts.map((i) => i.contract.kind),
+        insts.map((i) => i.contract.startDate),
+      ],
+    );
+    const contractId = new Map(contracts.rows.map((r) => [r.reference, r.id]));
+    const tariffs = insts.flatMap((i) => i.contract.tariffs.map((t) => ({ ...t, contract: i.contract.reference })));
+    await db.query(
+      `INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh)
+       SELECT c, f::date, u::date, r FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) AS x(c, f, u, r)`,
+      [
+        tariffs.map((t) => contractId.get(t.contract)),
+        tariffs.map((t) => t.from),
+        tariffs.map((t) => t.until),
+        tariffs.map((t) => t.rialPerKwh),
+      ],
+    );
+    const loans = insts.flatMap((i) => (i.loan ? [{ ...i.loan, installationId: idOf.get(i.code)! }] : []));
+    await db.query(
+      `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month)
+       SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bigint[], $5::int[], $6::text[])`,
+      [
+        loans.map((l) => l.installationId),
+        loans.map((l) => l.reference),
+        loans.map((l) => l.principalRials.toString()),
+        loans.map((l) => l.installmentRials.toString()),
+        loans.map((l) => l.installments),
+        loans.map((l) => l.firstDueMonth),
+      ],
+    );
+    await db.query(
+      `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, 'demo.registry', 'demo', 'program', $2)`,
+      [
+        SEED_ACTOR,
+        JSON.stringify({
+          installations: insts.length,
+          beneficiaries: people.length,
+          shares: shares.length,
+          contracts: insts.length,
+          loans: loans.length,
+        }),
+      ],
+    );
+    await db.query('COMMIT');
+    return true;
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    db.release();
+  }
+}
+
+/** Waits until ingest has loaded every active inverter, so none of the history is refused as an unknown device. */
+async function ingestKnowsRegistry(deps: SeedDeps): Promise<void> {
+  const { rows } = await deps.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM inverters v JOIN installations i ON i.id = v.installation_id WHERE v.status = 'ACTIVE' AND i.status <> 'DECOMMISSIONED'`,
+  );
+  const deadline = Date.now() + 60_000;
+  let known = -1;
+  while (known < rows[0]!.n) {
+    if (Date.now() > deadline)
+      throw new Error(`ingest at ${deps.ingestHealthUrl} knows ${known} of ${rows[0]!.n} inverters after a minute`);
+    const health = await fetch(deps.ingestHealthUrl)
+      .then((r) => r.json() as Promise<{ registryDevices?: number }>)
+      .catch(() => ({ registryDevices: -1 }));
+    known = health.registryDevices ?? -1;
+    if (known < rows[0]!.n) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Readings stored in InfluxDB in [fromMs, toMs]. */
+async function storedReadings(influx: InfluxClient, fromMs: number, toMs: number): Promise<number> {
+  const rows = await influx.rows(
+    `SELECT count("energy_wh_total") FROM "${RETENTION.raw}"."${MEASUREMENT.telemetry}" WHERE time >= ${fromMs}ms AND time <= ${toMs}ms`,
+  );
+  return Number(rows[0]?.count ?? 0);
+}
+
+async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
+  const { fromMs, toMs, intervalSeconds } = plan.backfill;
+  const clients = await Promise.all(
+    Array.from({ length: 4 }, (_, i) =>
+      mqtt.connectAsync(deps.fleetMqtt.url, {
+        username: deps.fleetMqtt.username,
+        password: deps.fleetMqtt.password,
+        clientId: `demo-seed-${process.pid}-${i}`,
+      }),
+    ),
+  );
+  const started = performance.now();
+  let reported = 0;
+  try {
+    await runBackfill(planFleet(plan.scenario), {
+      seed: plan.scenario.seed ?? 1,
+      fromMs,
+      toMs,
+      intervalSeconds,
+      clients,
+      onProgress: (done, total) => {
+        const elapsed = (performance.now() - started) / 1000;
+        if (elapsed - reported < 5 && done < total) return;
+        reported = elapsed;
+        deps.progress(
+          `backfill: ${Math.round((done / total) * 100)} % (${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} readings, ${elapsed.toFixed(0)} s)`,
+        );
+      },
+      pauses: plan.steps.map((step) => ({
+        atMs: step.atMs,
+        run: async (published) => {
+          await waitStored(deps, fromMs, step.atMs, published);
+          await billingStep(deps, step);
+        },
+      })),
+    });
+  } finally {
+    await Promise.all(clients.map((c) => c.endAsync()));
+  }
+  // Readings older than the rollups' resample windows reach the hourly and daily series only this way.
+  await rebuildRollups(deps.influx, fromMs, toMs + 1);
+  deps.progress(
+    `history: rollups rebuilt; ${((performance.now() - started) / 1000).toFixed(0)} s from the first reading`,
+  );
+}
+
+/** Waits until ingest has stored every reading published so far (billing reads what InfluxDB holds). */
+async function waitStored(deps: SeedDeps, fromMs: number, toMs: number, published: number): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const stored = await storedReadings(deps.influx, fromMs, toMs);
+    if (stored >= published) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `ingest stored ${stored} of ${published} readings in 5 minutes; is ingest running (npm run ingest)? see its log`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+async function billingStep(deps: SeedDeps, step: DemoStep): Promise<void> {
+  const billingDeps: BillingDeps = {
+    pool: deps.pool,
+    influx: deps.influx,
+    config: deps.billing,
+    log: deps.log,
+    // The history is billed as the scheduler would have, at its place in the timeline; the running month now.
+    now: () => (step.kind === 'draft' ? (deps.now?.() ?? Date.now()) : step.atMs),
+  };
+  if (step.kind === 'pay') {
+    const { summary } = await payoutBatch(deps.pool, step.month, SEED_ACTOR, { create: true });
+    const { alreadyPaid } = await markPaid(deps.pool, step.month, SEED_ACTOR);
+    deps.progress(
+      `billing: ${step.month} paid: ${summary.rows} transfers, ${rials(summary.totalRials)} (${summary.withheld.beneficiaries} withheld without a Sheba), ${summary.reconciles ? 'reconciles' : 'DOES NOT RECONCILE'}${alreadyPaid ? ' (already paid)' : ''}`,
+    );
+    if (!summary.reconciles) throw new Error(`the payout batch of ${step.month} does not reconcile`);
+    return;
+  }
+  const db = await deps.pool.connect();
+  const status = await monthStatus(db, step.month).finally(() => db.release());
+  if (step.kind === 'close' && status !== null && status !== 'DRAFT') {
+    deps.progress(`billing: ${step.month} already ${status.toLowerCase()}`);
+    return;
+  }
+  const summary = await runMonth(billingDeps, step.month, { close: step.kind === 'close', actor: SEED_ACTOR });
+  deps.progress(`billing: ${describeRun(summary)}`);
+}
+
+function describeRun(summary: RunSummary): string {
+  const t = summary.totals;
+  return `${summary.month} ${summary.status === 'CLOSED' ? 'closed' : 'drafted to date'} in ${summary.seconds.toFixed(1)} s: ${(t.energyWh / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 })} kWh, gross ${rials(t.grossRials)}, payable ${rials(t.payableRials)} to ${t.beneficiaries} people, ${summary.adjustments} late-data adjustments`;
+}

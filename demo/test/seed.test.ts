@@ -1,0 +1,210 @@
+// The demo seed against the real services (a small program: 8 installations, half-hourly history):
+// three past months closed with statements that add up to the Rial, the oldest paid and reconciled,
+// the late flush recognised as an adjustment, the running month drafted to date, demo people able to
+// sign in and read their statements; a second run changes nothing.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMqttConfig } from '../../lib/config';
+import type { InfluxClient } from '../../lib/influx/client';
+import { createLogger } from '../../lib/logger';
+import { hashSecret } from '../../api/src/passwords';
+import { monthBounds } from '../../billing/src/core/solar-hijri';
+import { parseMaintenanceFee } from '../../billing/src/core/deductions';
+import { parseStepDowns } from '../../billing/src/core/tariff';
+import { payoutBatch } from '../../billing/src/payouts';
+import { storedCounters } from '../../simulators/src/stored-counters';
+import { testApp } from '../../testing/api';
+import {
+  countPoints,
+  discardIngestSession,
+  freshInfluxDatabase,
+  freshPgDatabase,
+  startIngestProcess,
+  type IngestProcess,
+} from '../../testing/services';
+import { seedDemo, type SeedDeps, type SeedResult } from '../src/seed';
+
+const NAME = 'demo_seed';
+const worker = `demo${process.pid}`;
+const dir = mkdtempSync(join(tmpdir(), 'demo-seed-'));
+let pool: pg.Pool;
+let influx: InfluxClient;
+let ingest: IngestProcess;
+let databaseUrl: string;
+let deps: SeedDeps;
+const lines: string[] = [];
+const options = {
+  installations: 8,
+  intervalSeconds: 1800,
+  fleetFile: join(dir, 'fleet.json'),
+  loginsFile: join(dir, 'logins.json'),
+};
+
+beforeAll(async () => {
+  databaseUrl = await freshPgDatabase(NAME);
+  pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  ({ influx } = await freshInfluxDatabase(NAME));
+  ingest = await startIngestProcess({
+    DATABASE_URL: databaseUrl,
+    INFLUX_DATABASE: NAME,
+    INGEST_SHARE_GROUP: `demo-${process.pid}`,
+    INGEST_DATA_DIR: join(dir, 'ingest'),
+    INGEST_WORKER_ID: worker,
+  });
+  deps = {
+    pool,
+    influx,
+    billing: {
+      rules: {
+        stepDowns: parseStepDowns('8:90,12:80,16:70'),
+        maintenanceFee: parseMaintenanceFee('0%'),
+        minimumPayoutRials: 100_000n,
+      },
+      adjustmentMonths: 3,
+      lookaroundDays: 62,
+      closeDay: 5,
+    },
+    fleetMqtt: readMqttConfig(process.env, 'FLEET'),
+    hashPin: hashSecret,
+    ingestHealthUrl: `http://127.0.0.1:${ingest.port}/healthz`,
+    log: createLogger('demo-test', 'silent'),
+    progress: (line) => lines.push(line),
+  };
+});
+
+afterAll(async () => {
+  await ingest?.stop();
+  await discardIngestSession(worker);
+  await pool?.end();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Everything a run could change: the ledger's digests and every table's row count, and the stored readings. */
+async function fingerprint(): Promise<unknown> {
+  const months = await pool.query(`SELECT month, status, digest FROM billing_months ORDER BY month`);
+  const counts = await pool.query(`SELECT
+    (SELECT count(*) FROM installations) AS installations, (SELECT count(*) FROM beneficiaries) AS beneficiaries,
+    (SELECT count(*) FROM shares) AS shares, (SELECT count(*) FROM contracts) AS contracts, (SELECT count(*) FROM loans) AS loans,
+    (SELECT count(*) FROM statements) AS statements, (SELECT count(*) FROM payout_batches) AS payouts,
+    (SELECT count(*) FROM audit_log) AS audit`);
+  return { months: months.rows, counts: counts.rows[0], readings: await countPoints(influx, 'telemetry') };
+}
+
+describe('the demo seed', () => {
+  let first: SeedResult;
+
+  it('seeds a living program: past months closed and adding up, the oldest paid, this month so far', async () => {
+    first = await seedDemo(deps, options);
+    expect(first.skipped).toBe(false);
+    expect(lines.some((l) => l.startsWith('backfill: 100 %'))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('billing: ')).length).toBe(5);
+
+    const months = (await pool.query(`SELECT * FROM billing_months ORDER BY month`)).rows;
+    expect(months.map((m) => m.status)).toEqual(['PAID', 'CLOSED', 'CLOSED', 'DRAFT']);
+    const people = (await pool.query<{ id: number }>('SELECT id FROM beneficiaries')).rows.length;
+    for (const m of months) {
+      const sums = (
+        await pool.query(
+          `SELECT sum(gross_rials) AS gross, sum(adjustment_rials) AS adjustments, sum(income_rials) AS income,
+                  sum(loan_rials) AS loans, sum(fee_rials) AS fees, sum(pool_rials) AS pool, sum(net_rials) AS net,
+                  bool_or(balance_out_rials <> 0) AS carried
+             FROM installation_bills WHERE month = $1`,
+          [m.month],
+        )
+      ).rows[0];
+      const statements = (
+        await pool.query(
+          `SELECT count(*)::int AS n, sum(earned_rials) AS earned, sum(payable_rials) AS payable,
+                  sum(carried_in_rials) AS carried_in, sum(carried_out_rials) AS carried_out FROM statements WHERE month = $1`,
+          [m.month],
+        )
+      ).rows[0];
+      expect(statements.n, m.month).toBeGreaterThan(people / 2);
+      expect(BigInt(sums.gross), m.month).toBe(BigInt(m.gross_rials));
+      expect(BigInt(m.energy_wh), m.month).toBeGreaterThan(0n);
+      expect(BigInt(m.gross_rials), m.month).toBeGreaterThan(0n);
+      expect(sums.carried, m.month).toBe(false);
+      // Σ statements + pool + deductions = the month's gross (with its late-data adjustments).
+      expect(BigInt(statements.earned) + BigInt(sums.pool) + BigInt(sums.loans) + BigInt(sums.fees), m.month).toBe(
+        BigInt(m.gross_rials) + BigInt(sums.adjustments),
+      );
+      expect(BigInt(statements.payable) + BigInt(statements.carried_out)).toBe(
+        BigInt(statements.earned) + BigInt(statements.carried_in),
+      );
+      expect(BigInt(statements.payable)).toBe(BigInt(m.payable_rials));
+      expect(BigInt(sums.loans), m.month).toBeGreaterThan(0n);
+    }
+    // The running month: energy and income to date (the sun has been up since it began).
+    const running = months[3]!;
+    expect(Date.now() - monthBounds(running.month).startMs).toBeGreaterThan(86_400_000);
+    expect(Number(running.energy_wh)).toBeGreaterThan(0);
+
+    const { summary } = await payoutBatch(pool, months[0]!.month, 'test', { create: false });
+    expect(summary).toMatchObject({ status: 'PAID', reconciles: true });
+    expect(summary.withheld.beneficiaries).toBeGreaterThanOrEqual(0);
+
+    // The late flush: 1405-06's missing days arrived after it closed, recognised in the next month.
+    const adjustment = (
+      await pool.query(
+        `SELECT a.*, i.code FROM energy_adjustments a JOIN installations i ON i.id = a.installation_id WHERE a.for_month = $1`,
+        [months[0]!.month],
+      )
+    ).rows;
+    expect(adjustment.map((a) => [a.code, a.month])).toEqual([['DEMO-0001', months[1]!.month]]);
+    expect(Number(adjustment[0].energy_wh)).toBeGreaterThan(1000);
+    // The counter reset and the outage are in the ledger's detail.
+    const detail = async (month: string, code: string) =>
+      (
+        await pool.query(
+          `SELECT b.detail, b.energy_wh FROM installation_bills b JOIN installations i ON i.id = b.installation_id WHERE b.month = $1 AND i.code = $2`,
+          [month, code],
+        )
+      ).rows[0];
+    const reset = await detail(months[2]!.month, 'DEMO-0003');
+    expect(reset.detail.counters['DEMO-INV-0003'].flags.map((f: { kind: string }) => f.kind)).toContain(
+      'counter_reset',
+    );
+
+    // Stored counters, from which the live fleet continues: one per inverter.
+    const counters = await storedCounters(influx);
+    expect([...counters.keys()].filter((s) => s.startsWith('DEMO-INV-')).length).toBe(8);
+  });
+
+  it('prints logins that work: a demo beneficiary signs in and reads four statements', async () => {
+    const logins = JSON.parse(readFileSync(options.loginsFile, 'utf8'));
+    expect(logins).toEqual(first.logins);
+    expect(statSync(options.loginsFile).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(options.fleetFile, 'utf8')).inverters).toHaveLength(8);
+    const app = await testApp({ DATABASE_URL: databaseUrl, INFLUX_DATABASE: NAME });
+    try {
+      for (const login of logins) {
+        const signIn = await app.inject({
+          method: 'POST',
+          url: '/auth/beneficiary/sign-in',
+          payload: { nationalCode: login.nationalCode, pin: login.pin },
+        });
+        expect(signIn.statusCode, signIn.body).toBe(200);
+        const statements = await app.inject({
+          method: 'GET',
+          url: '/me/statements',
+          headers: { authorization: `Bearer ${signIn.json().token}` },
+        });
+        expect(statements.statusCode).toBe(200);
+        expect(statements.json().map((s: { month: string }) => s.month)).toHaveLength(4);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a second run changes nothing', async () => {
+    const before = await fingerprint();
+    const again = await seedDemo(deps, options);
+    expect(again.skipped).toBe(true);
+    expect(again.seconds).toBeLessThan(5);
+    expect(await fingerprint()).toEqual(before);
+  });
+});
