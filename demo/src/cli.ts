@@ -18,7 +18,7 @@ three months of history through the simulator, broker and ingest (billed, closed
 and a draft of the running month to date. Ingest must be running. A seeded profile is skipped.
 
   --installations N   how many installations (default FLEET_INVERTERS, else 200; at least ${MIN_INSTALLATIONS})
-  --interval S        seconds between the history's readings (default 600)`;
+  --interval S        seconds between the history's readings (default 900, a datalogger's quarter hour)`;
 
 const fail = (message: string): never => {
   console.error(`error: ${message}`);
@@ -45,7 +45,7 @@ const positive = (text: string | undefined, name: string, fallback: number) => {
 };
 const installations = positive(values.installations ?? process.env.FLEET_INVERTERS, '--installations', 200);
 if (installations < MIN_INSTALLATIONS) fail(`--installations must be at least ${MIN_INSTALLATIONS}`);
-const intervalSeconds = positive(values.interval, '--interval', 600);
+const intervalSeconds = positive(values.interval, '--interval', 900);
 
 const billing = configOrExit(() => readBillingConfig(process.env));
 const fleetMqtt = configOrExit(() => readMqttConfig(process.env, 'FLEET'));
