@@ -4,10 +4,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { configOrExit, readBillingConfig, readIngestConfig, readMqttConfig } from '../../lib/config';
+import { configOrExit, readMqttConfig } from '../../lib/config';
+import { readBillingConfig } from '../../billing/src/config';
+import { readIngestConfig } from '../../ingest/src/config';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
-import { hashSecret } from '../../api/src/passwords';
+import { hashSecret } from '../../lib/passwords';
 import { MIN_INSTALLATIONS } from './plan';
 import { seedDemo } from './seed';
 

@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import type pg from 'pg';
-import type { BillingConfig, MqttConfig } from '../../lib/config';
+import type { MqttConfig } from '../../lib/config';
+import type { BillingConfig } from '../../billing/src/config';
 import type { InfluxClient } from '../../lib/influx/client';
 import { MEASUREMENT, RETENTION, rebuildRollups } from '../../lib/influx/layout';
 import type { Logger } from '../../lib/logger';
@@ -24,7 +25,7 @@ const MARKER = 'demo.seeded';
 export interface SeedDeps {
   pool: pg.Pool;
   influx: InfluxClient;
-  billing: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays' | 'closeDay'>;
+  billing: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays' | 'closeDay' | 'settlements'>;
   fleetMqtt: MqttConfig;
   /** Slow hash of a PIN (the API's); called once per distinct demo PIN. */
   hashPin: (pin: string) => Promise<string>;

@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMqttConfig } from '../../lib/config';
 import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
-import { hashSecret } from '../../api/src/passwords';
+import { hashSecret } from '../../lib/passwords';
 import { monthBounds } from '../../billing/src/core/solar-hijri';
-import { parseMaintenanceFee } from '../../billing/src/core/deductions';
-import { parseStepDowns } from '../../billing/src/core/tariff';
+import { readBillingConfig } from '../../billing/src/config';
 import { payoutBatch } from '../../billing/src/payouts';
 import { storedCounters } from '../../simulators/src/stored-counters';
 import { testApp } from '../../testing/api';
@@ -57,16 +56,7 @@ beforeAll(async () => {
   deps = {
     pool,
     influx,
-    billing: {
-      rules: {
-        stepDowns: parseStepDowns('8:90,12:80,16:70'),
-        maintenanceFee: parseMaintenanceFee('0%'),
-        minimumPayoutRials: 100_000n,
-      },
-      adjustmentMonths: 3,
-      lookaroundDays: 62,
-      closeDay: 5,
-    },
+    billing: readBillingConfig({ ...process.env, BILLING_CLOSE_DAY: '5' }),
     fleetMqtt: readMqttConfig(process.env, 'FLEET'),
     hashPin: hashSecret,
     ingestHealthUrl: `http://127.0.0.1:${ingest.port}/healthz`,
