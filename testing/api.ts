@@ -22,7 +22,7 @@ export async function staffToken(
     await prisma.user.upsert({
       where: { username },
       create: { username, role, passwordHash },
-      update: { role, passwordHash, failedSignIns: 0, lockedUntil: null },
+      update: { role, passwordHash, disabledAt: null },
     });
   } finally {
     await prisma.$disconnect();

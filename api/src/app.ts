@@ -11,6 +11,7 @@ import { ErrorBody, installErrorHandling } from './errors';
 import audit from './plugins/audit';
 import auth from './plugins/auth';
 import broker from './plugins/broker';
+import housekeeping from './plugins/housekeeping';
 import idempotency from './plugins/idempotency';
 import openapi from './plugins/openapi';
 import prisma from './plugins/prisma';
@@ -62,10 +63,15 @@ export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
   await app.register(auth);
   await app.register(openapi);
   await app.register(audit);
-  await app.register(idempotency);
+  await app.register(idempotency, { ttlHours: config.idempotencyTtlHours });
 
-  const { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit } = config;
-  await app.register(authRoutes, { sessionTtlMinutes, signInMaxFailures, signInLockMinutes, signInRateLimit });
+  await app.register(housekeeping, { idempotencyTtlHours: config.idempotencyTtlHours });
+  await app.register(authRoutes, {
+    sessionTtlMinutes: config.sessionTtlMinutes,
+    maxFailures: config.signInMaxFailures,
+    lockMinutes: config.signInLockMinutes,
+    signInRateLimit: config.signInRateLimit,
+  });
   await app.register(progress, {
     influx: config.influx,
     progressRefreshSeconds: config.progressRefreshSeconds,

@@ -68,8 +68,10 @@ if (command === 'create-user') {
     const user = await prisma.user.upsert({
       where: { username },
       create: { username, role: role as 'ADMIN', passwordHash: await hashSecret(password) },
-      update: { role: role as 'ADMIN', passwordHash: await hashSecret(password), failedSignIns: 0, lockedUntil: null },
+      update: { role: role as 'ADMIN', passwordHash: await hashSecret(password), disabledAt: null },
     });
+    // A new password ends every session of the account (API processes drop cached ones within 10 s).
+    await prisma.session.deleteMany({ where: { userId: user.id } });
     await prisma.auditLog.create({
       data: {
         actor: `cli:${process.env.USER ?? 'unknown'}`,

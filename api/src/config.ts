@@ -27,6 +27,8 @@ export interface ApiConfig {
   signInLockMinutes: number;
   /** Requests per minute per client on the sign-in routes. */
   signInRateLimit: number;
+  /** How long a create's stored reply answers a retry with the same Idempotency-Key. */
+  idempotencyTtlHours: number;
   logLevel: string;
 }
 
@@ -39,6 +41,7 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     signInMaxFailures: r.integer('API_SIGN_IN_MAX_FAILURES', 5, 1, 100),
     signInLockMinutes: r.integer('API_SIGN_IN_LOCK_MINUTES', 15, 1, 1440),
     signInRateLimit: r.integer('API_SIGN_IN_RATE_LIMIT', 20, 1, 10_000),
+    idempotencyTtlHours: r.integer('API_IDEMPOTENCY_TTL_HOURS', 24, 1, 720),
     progressRefreshSeconds: r.integer('API_PROGRESS_REFRESH_SECONDS', 30, 1, 3600),
     staleAfterMinutes: r.integer('API_STALE_AFTER_MINUTES', 30, 1, 1440),
     logLevel: r.logLevel(),

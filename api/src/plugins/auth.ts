@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Role } from '../../../prisma/generated/client/client';
 import { HttpError } from '../errors';
+import type { PrismaClient } from '../../../lib/db';
 import { tokenHash } from '../../../lib/passwords';
 
 export type Principal =
@@ -25,7 +26,10 @@ declare module 'fastify' {
 export const actorOf = (p: Principal | null) =>
   p === null ? 'anonymous' : p.kind === 'staff' ? `user:${p.username}` : `beneficiary:${p.beneficiaryId}`;
 
-/** Resolved sessions are cached this long: a revoked token elsewhere is honoured at most this long. */
+/**
+ * Resolved sessions are cached this long. A revocation in this process evicts at once; another
+ * API process honours a revoked token at most this long.
+ */
 export const SESSION_CACHE_MS = 10_000;
 const SESSION_CACHE_MAX = 50_000;
 
@@ -39,17 +43,29 @@ const guard = <T extends object>(hook: T): T => {
   return hook;
 };
 
+/** Whose sessions to end: one token, one staff user, or one beneficiary. */
+export type SessionsOf = { tokenHash: string } | { userId: number } | { beneficiaryId: number };
+type Tx = Pick<PrismaClient, 'session'>;
+
+const belongs = (principal: Principal | null, of: SessionsOf) =>
+  principal !== null &&
+  (('userId' in of && principal.kind === 'staff' && principal.userId === of.userId) ||
+    ('beneficiaryId' in of && principal.kind === 'beneficiary' && principal.beneficiaryId === of.beneficiaryId));
+
 declare module 'fastify' {
   interface FastifyInstance {
-    forgetSession: (token: string) => void;
+    /** Deletes the sessions (in `tx` when given) and evicts them from this process's cache. */
+    endSessions: (of: SessionsOf, tx?: Tx) => Promise<void>;
   }
 }
 
 export default fp(
   async (app) => {
     const cache = sessionCache(SESSION_CACHE_MAX);
-    app.decorate('forgetSession', (token: string) => {
-      cache.delete(tokenHash(token));
+    app.decorate('endSessions', async (of: SessionsOf, tx?: Tx) => {
+      await (tx ?? app.prisma).session.deleteMany({ where: of });
+      if ('tokenHash' in of) cache.delete(of.tokenHash);
+      else for (const [hash, principal] of cache.entries()) if (belongs(principal, of)) cache.delete(hash);
     });
 
     // On every uncached request: one plain query rather than the query builder.
@@ -63,8 +79,12 @@ export default fp(
         beneficiaryId: number | null;
       }>({
         name: 'resolve-session',
-        text: `SELECT u.id AS "userId", u.username, u.role::text AS role, s.beneficiary_id AS "beneficiaryId"
-             FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > now()`,
+        // A disabled user or a beneficiary who left is refused even if a session row survived.
+        text: `SELECT u.id AS "userId", u.username, u.role::text AS role, b.id AS "beneficiaryId"
+             FROM sessions s
+             LEFT JOIN users u ON u.id = s.user_id AND u.disabled_at IS NULL
+             LEFT JOIN beneficiaries b ON b.id = s.beneficiary_id AND b.status <> 'EXITED'
+             WHERE s.token_hash = $1 AND s.expires_at > now()`,
         values: [hash],
       });
       if (!row) return null;

@@ -1,11 +1,10 @@
 // Sign-in for staff (username + password) and beneficiaries (national code + PIN), with a rate
-// limit per client and lock-out per account; sign-out.
+// limit per client and the back-off of sign-in-service.ts; sign-out, here or everywhere.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { checkNationalCode } from '../../../lib/identifiers/validate';
-import { badField, errorResponses, HttpError } from '../errors';
-import { DUMMY_HASH, newToken, tokenHash, verifySecret } from '../../../lib/passwords';
-import { afterAttempt, isLocked, type SignInState } from '../sign-in-policy';
+import { errorResponses, HttpError } from '../errors';
+import { tokenHash } from '../../../lib/passwords';
+import { SignInService, type SignInSettings } from '../sign-in-service';
 
 const Token = Type.Object({
   token: Type.String(),
@@ -13,41 +12,13 @@ const Token = Type.Object({
   role: Type.String(),
 });
 
-export interface AuthRouteOptions {
-  sessionTtlMinutes: number;
-  signInMaxFailures: number;
-  signInLockMinutes: number;
+export interface AuthRouteOptions extends SignInSettings {
   signInRateLimit: number;
 }
 
 const routes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, options) => {
-  const policy = { maxFailures: options.signInMaxFailures, lockMinutes: options.signInLockMinutes };
+  const signIn = new SignInService(app.prisma, app.sql, options);
   const rateLimit = { max: options.signInRateLimit, timeWindow: '1 minute' };
-  const FAILED = 'wrong credentials';
-
-  /** Checks a secret against an account with lock-out; same answer and timing for unknown accounts. */
-  async function attempt(
-    account: (SignInState & { secretHash: string | null }) | null,
-    secret: string,
-    save: (s: SignInState) => Promise<unknown>,
-  ) {
-    const now = new Date();
-    if (account && isLocked(account, now))
-      throw new HttpError(423, `too many failed attempts; try again after ${account.lockedUntil!.toISOString()}`);
-    const ok =
-      (await verifySecret(secret, account?.secretHash ?? DUMMY_HASH)) &&
-      account !== null &&
-      account.secretHash !== null;
-    if (account) await save(afterAttempt(account, ok, now, policy));
-    if (!ok) throw new HttpError(401, FAILED);
-  }
-
-  async function startSession(data: { userId?: number; beneficiaryId?: number }, role: string) {
-    const token = newToken();
-    const expiresAt = new Date(Date.now() + options.sessionTtlMinutes * 60_000);
-    await app.prisma.session.create({ data: { tokenHash: tokenHash(token), expiresAt, ...data } });
-    return { token, expiresAt: expiresAt.toISOString(), role };
-  }
 
   app.post(
     '/auth/staff/sign-in',
@@ -63,13 +34,7 @@ const routes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, options)
         response: { 200: Token, ...errorResponses(401, 423) },
       },
     },
-    async (request) => {
-      const user = await app.prisma.user.findUnique({ where: { username: request.body.username } });
-      await attempt(user && { ...user, secretHash: user.passwordHash }, request.body.password, (s) =>
-        app.prisma.user.update({ where: { id: user!.id }, data: s }),
-      );
-      return startSession({ userId: user!.id }, user!.role);
-    },
+    async (request) => signIn.staff(request.body.username, request.body.password, request.ip),
   );
 
   app.post(
@@ -78,7 +43,7 @@ const routes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, options)
       config: { rateLimit },
       schema: {
         tags: ['auth'],
-        summary: 'Beneficiary sign-in with national code and PIN',
+        summary: 'Beneficiary sign-in with national code and PIN (Persian, Arabic-Indic or ASCII digits)',
         body: Type.Object({
           nationalCode: Type.String({ maxLength: 20 }),
           pin: Type.String({ minLength: 4, maxLength: 12 }),
@@ -86,16 +51,7 @@ const routes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, options)
         response: { 200: Token, ...errorResponses(401, 423) },
       },
     },
-    async (request) => {
-      const code = checkNationalCode(request.body.nationalCode);
-      if (!code.ok) throw badField('nationalCode', code.reason);
-      const person = await app.prisma.beneficiary.findUnique({ where: { nationalCode: code.value } });
-      const usable = person && person.status !== 'EXITED' ? person : null;
-      await attempt(usable && { ...usable, secretHash: usable.pinHash }, request.body.pin, (s) =>
-        app.prisma.beneficiary.update({ where: { id: usable!.id }, data: s }),
-      );
-      return startSession({ beneficiaryId: usable!.id }, 'BENEFICIARY');
-    },
+    async (request) => signIn.beneficiary(request.body.nationalCode, request.body.pin, request.ip),
   );
 
   app.post(
@@ -103,11 +59,24 @@ const routes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, options)
     { schema: { tags: ['auth'], summary: 'End this session', response: { 204: Type.Null() } } },
     async (request, reply) => {
       const header = request.headers.authorization;
-      if (header?.startsWith('Bearer ')) {
-        const token = header.slice(7).trim();
-        await app.prisma.session.deleteMany({ where: { tokenHash: tokenHash(token) } });
-        app.forgetSession(token);
-      }
+      if (header?.startsWith('Bearer ')) await app.endSessions({ tokenHash: tokenHash(header.slice(7).trim()) });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/auth/sign-out-everywhere',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'End every session of the signed-in account (all devices), this one included',
+        response: { 204: Type.Null(), ...errorResponses(401) },
+      },
+    },
+    async (request, reply) => {
+      const who = request.principal;
+      if (!who) throw new HttpError(401, 'sign in first: send Authorization: Bearer <token>');
+      await app.endSessions(who.kind === 'staff' ? { userId: who.userId } : { beneficiaryId: who.beneficiaryId });
       return reply.code(204).send(null);
     },
   );

@@ -187,6 +187,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const before = await tx.beneficiary.findUnique({ where: { id: request.params.id }, include });
         if (!before) throw notFound('beneficiary');
         const after = await tx.beneficiary.update({ where: { id: before.id }, data, include });
+        // Leaving the program ends the portal sessions at once (sign-in refuses them from now on).
+        if (after.status === 'EXITED' && before.status !== 'EXITED')
+          await app.endSessions({ beneficiaryId: after.id }, tx);
         await app.audit(
           request,
           {
@@ -211,7 +214,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['beneficiaries'],
         summary: "Set the beneficiary's portal PIN (given to them in person)",
         params: IdParam,
-        body: Type.Object({ pin: Type.String({ pattern: '^[0-9۰-۹]{4,8}$' }) }),
+        body: Type.Object({
+          pin: Type.String({ pattern: '^[0-9۰-۹٠-٩]{4,8}$', description: 'ASCII, Persian or Arabic-Indic digits' }),
+        }),
         response: { 204: Type.Null() },
       },
     },
@@ -221,8 +226,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         if (!(await tx.beneficiary.findUnique({ where: { id: request.params.id } }))) throw notFound('beneficiary');
         await tx.beneficiary.update({
           where: { id: request.params.id },
-          data: { pinHash: await hashSecret(pin), failedSignIns: 0, lockedUntil: null },
+          data: { pinHash: await hashSecret(pin) },
         });
+        await app.endSessions({ beneficiaryId: request.params.id }, tx); // a new PIN ends every session
         await app.audit(request, { action: 'set_pin', entity: 'beneficiary', entityId: request.params.id }, tx);
       });
       return reply.code(204).send(null);

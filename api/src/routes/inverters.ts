@@ -88,6 +88,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/inverters',
     {
       onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
+      config: { secretReply: 'issue a new password with POST /inverters/{serial}/credentials' },
       schema: {
         tags: ['inverters'],
         summary: 'Register an inverter and create its broker account',
@@ -141,6 +142,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/inverters/:serial/credentials',
     {
       onRequest: app.staffOnly('TECHNICIAN', 'OPERATOR'),
+      config: { secretReply: 'send the request again without the Idempotency-Key for another new password' },
       schema: {
         tags: ['inverters'],
         summary: 'Issue a new broker password (the old one stops working)',

@@ -1,0 +1,125 @@
+// Sign-in for staff and beneficiaries, in one place for every entry point (the API's routes, the
+// beneficiary portal): failures throttled per typed account and client address and per account
+// (sign-in-policy.ts), counted atomically in PostgreSQL; the same answers and timing for accounts
+// that exist and that do not; PINs typed in any digits; old hashes re-hashed; then a session.
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { PrismaClient } from '../../lib/db';
+import { toAsciiDigits } from '../../lib/identifiers/digits';
+import { checkNationalCode } from '../../lib/identifiers/validate';
+import { badField, HttpError } from './errors';
+import { DUMMY_HASH, hashSecret, needsRehash, newToken, tokenHash, verifySecret } from '../../lib/passwords';
+import { ACCOUNT_WIDE_FACTOR, FORGET_AFTER_HOURS, lockMinutesAfter, type SignInPolicy } from './sign-in-policy';
+
+export interface SignInSettings extends SignInPolicy {
+  sessionTtlMinutes: number;
+}
+export interface Session {
+  token: string;
+  expiresAt: string;
+  role: string;
+}
+
+export const WRONG_CREDENTIALS = 'wrong credentials';
+
+// The throttle stores digests, never the national codes, usernames or addresses themselves.
+const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
+
+export class SignInService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly sql: pg.Pool,
+    private readonly settings: SignInSettings,
+  ) {}
+
+  /** Staff: username and password. `client` is the caller's address. */
+  async staff(username: string, password: string, client: string): Promise<Session> {
+    const user = await this.prisma.user.findUnique({ where: { username } });
+    const usable = user && user.disabledAt === null ? user : null;
+    await this.check(`staff:${username}`, client, password, usable?.passwordHash ?? null, (passwordHash) =>
+      this.prisma.user.update({ where: { id: usable!.id }, data: { passwordHash } }),
+    );
+    return this.start({ userId: usable!.id }, usable!.role);
+  }
+
+  /** Beneficiaries: national code and PIN, either in Persian, Arabic-Indic or ASCII digits. */
+  async beneficiary(nationalCode: string, pin: string, client: string): Promise<Session> {
+    const code = checkNationalCode(nationalCode);
+    if (!code.ok) throw badField('nationalCode', code.reason);
+    const person = await this.prisma.beneficiary.findUnique({ where: { nationalCode: code.value } });
+    const usable = person && person.status !== 'EXITED' ? person : null;
+    // PINs are stored as ASCII digits (PUT /beneficiaries/{id}/pin normalises them the same way).
+    await this.check(`beneficiary:${code.value}`, client, toAsciiDigits(pin), usable?.pinHash ?? null, (pinHash) =>
+      this.prisma.beneficiary.update({ where: { id: usable!.id }, data: { pinHash } }),
+    );
+    return this.start({ beneficiaryId: usable!.id }, 'BENEFICIARY');
+  }
+
+  /** Throws 423 (held off) or 401 (wrong, or no such usable account); on success re-hashes an old hash. */
+  private async check(
+    account: string,
+    client: string,
+    secret: string,
+    stored: string | null,
+    rehash: (hash: string) => Promise<unknown>,
+  ): Promise<void> {
+    const pair = digest(account, client);
+    const whole = digest(account);
+    const {
+      rows: [held],
+    } = await this.sql.query<{ until: Date | null }>({
+      name: 'sign-in-held',
+      text: `SELECT max(locked_until AT TIME ZONE 'UTC') AS until FROM sign_in_throttle
+             WHERE key = ANY($1) AND locked_until > now() AT TIME ZONE 'UTC'`,
+      values: [[pair, whole]],
+    });
+    if (held?.until) throw new HttpError(423, `too many failed attempts; try again after ${held.until.toISOString()}`);
+    // An old, cheaper hash would answer faster than an unknown account's: pad it to the same cost.
+    const [ok] = await Promise.all([
+      verifySecret(secret, stored ?? DUMMY_HASH),
+      stored !== null && needsRehash(stored) ? verifySecret(secret, DUMMY_HASH) : null,
+    ]);
+    if (!ok || stored === null) {
+      await this.recordFailure(pair, this.settings.maxFailures);
+      await this.recordFailure(whole, this.settings.maxFailures * ACCOUNT_WIDE_FACTOR);
+      throw new HttpError(401, WRONG_CREDENTIALS);
+    }
+    await this.sql.query({
+      name: 'sign-in-clear',
+      text: 'DELETE FROM sign_in_throttle WHERE key = $1',
+      values: [pair],
+    });
+    if (needsRehash(stored)) await rehash(await hashSecret(secret));
+  }
+
+  /** One failure, counted in the database (atomic under parallel attempts), then the hold-off it earns. */
+  private async recordFailure(key: string, threshold: number): Promise<void> {
+    const {
+      rows: [row],
+    } = await this.sql.query<{ failures: number }>({
+      name: 'sign-in-failure',
+      text: `INSERT INTO sign_in_throttle AS t (key, failures, last_failure_at) VALUES ($1, 1, now() AT TIME ZONE 'UTC')
+             ON CONFLICT (key) DO UPDATE SET
+               failures = CASE WHEN t.last_failure_at < now() AT TIME ZONE 'UTC' - make_interval(hours => $2)
+                               THEN 1 ELSE t.failures + 1 END,
+               last_failure_at = now() AT TIME ZONE 'UTC'
+             RETURNING failures`,
+      values: [key, FORGET_AFTER_HOURS],
+    });
+    const minutes = lockMinutesAfter(row!.failures, threshold, this.settings.lockMinutes);
+    if (minutes === null) return;
+    await this.sql.query({
+      name: 'sign-in-hold',
+      text: `UPDATE sign_in_throttle SET locked_until = GREATEST(COALESCE(locked_until, now() AT TIME ZONE 'UTC'),
+               now() AT TIME ZONE 'UTC' + make_interval(mins => $2)) WHERE key = $1`,
+      values: [key, minutes],
+    });
+  }
+
+  private async start(owner: { userId: number } | { beneficiaryId: number }, role: string): Promise<Session> {
+    const token = newToken();
+    const expiresAt = new Date(Date.now() + this.settings.sessionTtlMinutes * 60_000);
+    await this.prisma.session.create({ data: { tokenHash: tokenHash(token), expiresAt, ...owner } });
+    return { token, expiresAt: expiresAt.toISOString(), role };
+  }
+}

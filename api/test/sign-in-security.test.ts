@@ -1,0 +1,284 @@
+// Issue 9, items 4-9, against the real PostgreSQL: idempotency never replays a secret or an
+// anonymous call, lock-out counts parallel failures, unknown and real accounts answer alike and
+// the owner is not locked out by someone else's address, PINs in any digits, sessions that end
+// when they should, and hashing at today's cost with re-hash on sign-in.
+import { randomBytes, scryptSync } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nationalCodeFor } from '../../lib/identifiers/validate';
+import { hashSecret } from '../../lib/passwords';
+import { bearer, staffToken, testApp } from '../../testing/api';
+import { withPg } from '../../testing/services';
+
+let app: FastifyInstance;
+const token = { admin: '', operator: '', technician: '' };
+const run = Number(process.pid) % 100_000;
+const code = (n: number) => nationalCodeFor(run * 10_000 + 7000 + n);
+let installationId = 0;
+
+beforeAll(async () => {
+  app = await testApp({ API_SIGN_IN_MAX_FAILURES: '3', API_SIGN_IN_RATE_LIMIT: '1000' });
+  token.admin = await staffToken(app, `sec-admin-${run}`, 'ADMIN');
+  token.operator = await staffToken(app, `sec-op-${run}`, 'OPERATOR');
+  token.technician = await staffToken(app, `sec-tech-${run}`, 'TECHNICIAN');
+  const site = await call('POST', '/installations', token.operator, {
+    code: `SEC${run}`,
+    name: 'security',
+    province: 'fars',
+    latitude: 29.6,
+    longitude: 52.5,
+    dcCapacityKwp: 10,
+    acRatingKw: 10,
+  });
+  installationId = site.json().id;
+});
+afterAll(async () => {
+  await app.close();
+});
+
+function call(
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT',
+  url: string,
+  who: string | null,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+  on: FastifyInstance = app,
+  remoteAddress = '127.0.0.1',
+) {
+  return on.inject({
+    method,
+    url,
+    remoteAddress,
+    headers: { ...(who ? bearer(who) : {}), ...headers },
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+}
+async function person(n: number, pin = '12345') {
+  const created = await call('POST', '/beneficiaries', token.operator, {
+    nationalCode: code(n),
+    fullName: `sec ${n}`,
+    province: 'fars',
+    targetGroup: 'OTHER',
+  });
+  expect(created.statusCode, created.body).toBe(201);
+  expect((await call('PUT', `/beneficiaries/${created.json().id}/pin`, token.operator, { pin })).statusCode).toBe(204);
+  return created.json().id as number;
+}
+const beneficiarySignIn = (n: number | string, pin: string, on = app, remoteAddress = '127.0.0.1') =>
+  call(
+    'POST',
+    '/auth/beneficiary/sign-in',
+    null,
+    { nationalCode: typeof n === 'number' ? code(n) : n, pin },
+    {},
+    on,
+    remoteAddress,
+  );
+
+describe('idempotency', () => {
+  it('never replays a sign-in: a retried key with a wrong password is refused', async () => {
+    const headers = { 'idempotency-key': `signin-${run}-1` };
+    const username = `sec-admin-${run}`;
+    const first = await call(
+      'POST',
+      '/auth/staff/sign-in',
+      null,
+      { username, password: 'long-enough-password' },
+      headers,
+    );
+    expect(first.statusCode).toBe(200);
+    const second = await call('POST', '/auth/staff/sign-in', null, { username, password: 'wrong' }, headers);
+    expect(second.statusCode).toBe(401);
+    expect(second.body).not.toContain(first.json().token);
+    const stored = await withPg((c) =>
+      c.query('SELECT 1 FROM idempotent_requests WHERE key LIKE $1', [`%signin-${run}-1`]),
+    );
+    expect(stored.rowCount).toBe(0);
+  });
+
+  it('never stores or replays a device password: a retried inverter creation is refused with what to do', async () => {
+    const headers = { 'idempotency-key': `inverter-${run}-1` };
+    const payload = { serial: `IDEM${run}`, installationId, ratedAcW: 5000, model: 'x' };
+    const first = await call('POST', '/inverters', token.technician, payload, headers);
+    expect(first.statusCode, first.body).toBe(201);
+    const password = first.json().mqtt.password as string;
+    const retry = await call('POST', '/inverters', token.technician, payload, headers);
+    expect(retry.json()).toMatchObject({ statusCode: 409, field: 'Idempotency-Key' });
+    expect(retry.json().message).toMatch(/shown only once.*credentials/);
+    expect(retry.body).not.toContain(password);
+    const everything = await withPg((c) => c.query('SELECT response::text AS r FROM idempotent_requests'));
+    expect(everything.rows.map((r) => r.r).join()).not.toContain(password);
+  });
+
+  it('is scoped to the caller and replays a create only within its lifetime, then purges it', async () => {
+    const headers = { 'idempotency-key': `person-${run}-1` };
+    const payload = { nationalCode: code(1), fullName: 'idem', province: 'fars', targetGroup: 'OTHER' };
+    const first = await call('POST', '/beneficiaries', token.operator, payload, headers);
+    expect(first.statusCode).toBe(201);
+    const replay = await call('POST', '/beneficiaries', token.operator, payload, headers);
+    expect(replay.headers['idempotent-replay']).toBe('true');
+    // Another caller with the same key is not answered with the first caller's reply.
+    const other = await call('POST', '/beneficiaries', token.admin, payload, headers);
+    expect(other.headers['idempotent-replay']).toBeUndefined();
+    expect(other.statusCode).toBe(409);
+
+    await withPg((c) =>
+      c.query(`UPDATE idempotent_requests SET created_at = created_at - interval '25 hours' WHERE key LIKE $1`, [
+        `%person-${run}-1`,
+      ]),
+    );
+    const late = await call('POST', '/beneficiaries', token.operator, payload, headers);
+    expect(late.headers['idempotent-replay']).toBeUndefined();
+    expect(late.statusCode).toBe(409); // a new request: the person exists already
+    await withPg((c) =>
+      c.query(`UPDATE idempotent_requests SET created_at = created_at - interval '25 hours' WHERE key LIKE $1`, [
+        `%person-${run}-%`,
+      ]),
+    );
+    const fresh = await testApp();
+    await fresh.ready(); // purges at start
+    await fresh.close();
+    const left = await withPg((c) =>
+      c.query('SELECT 1 FROM idempotent_requests WHERE key LIKE $1', [`%person-${run}-%`]),
+    );
+    expect(left.rowCount).toBe(0);
+  });
+});
+
+describe('lock-out', () => {
+  it('counts every one of 20 parallel wrong PINs', async () => {
+    await person(10);
+    const strict = await testApp({ API_SIGN_IN_MAX_FAILURES: '25', API_SIGN_IN_RATE_LIMIT: '1000' });
+    try {
+      const parallel = await Promise.all(Array.from({ length: 20 }, () => beneficiarySignIn(10, '99999', strict)));
+      expect(parallel.map((r) => r.statusCode)).toEqual(Array(20).fill(401));
+      for (let i = 0; i < 5; i++) expect((await beneficiarySignIn(10, '99999', strict)).statusCode).toBe(401);
+      // 25 failures: held off even with the right PIN.
+      expect((await beneficiarySignIn(10, '12345', strict)).statusCode).toBe(423);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('answers unknown and real accounts alike, and does not lock the owner out from another address', async () => {
+    await person(20);
+    const unknown = code(21); // a valid national code of nobody in the program
+    const answers = async (n: number | string) => {
+      const out = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await beneficiarySignIn(n, '99999', app, '10.1.1.1');
+        out.push({ status: r.statusCode, message: (r.json().message as string).replace(/after .*/, 'after T') });
+      }
+      return out;
+    };
+    const real = await answers(20);
+    expect(real.map((a) => a.status)).toEqual([401, 401, 401, 423]);
+    expect(await answers(unknown)).toEqual(real);
+    // The address that failed is held off; the owner, from their own, is not.
+    expect((await beneficiarySignIn(20, '12345', app, '10.1.1.1')).statusCode).toBe(423);
+    expect((await beneficiarySignIn(20, '12345', app, '10.2.2.2')).statusCode).toBe(200);
+  });
+});
+
+describe('PINs', () => {
+  it('work when typed in Persian or Arabic-Indic digits, and may be set in them', async () => {
+    await person(30, '٢٤٦٨٠');
+    expect((await beneficiarySignIn(30, '24680')).statusCode).toBe(200);
+    expect((await beneficiarySignIn(30, '۲۴۶۸۰')).statusCode).toBe(200);
+    expect((await beneficiarySignIn(30, '٢٤٦٨٠')).statusCode).toBe(200);
+  });
+});
+
+describe('sessions', () => {
+  const status = async (t: string, url = '/me') => (await call('GET', url, t)).statusCode;
+
+  it('end on a PIN reset, on leaving the program, and on sign-out everywhere, at once', async () => {
+    const id = await person(40);
+    const sign = async () => (await beneficiarySignIn(40, '12345')).json().token as string;
+    const [a, b] = [await sign(), await sign()];
+    expect(await status(a)).toBe(200); // now cached in this process
+    expect(await status(b)).toBe(200);
+    expect((await call('PUT', `/beneficiaries/${id}/pin`, token.operator, { pin: '54321' })).statusCode).toBe(204);
+    expect(await status(a)).toBe(401);
+    expect(await status(b)).toBe(401);
+
+    const [c, d] = [
+      (await beneficiarySignIn(40, '54321')).json().token as string,
+      (await beneficiarySignIn(40, '54321')).json().token as string,
+    ];
+    expect(await status(c)).toBe(200);
+    expect((await call('POST', '/auth/sign-out-everywhere', d)).statusCode).toBe(204);
+    expect(await status(c)).toBe(401);
+    expect(await status(d)).toBe(401);
+
+    const e = (await beneficiarySignIn(40, '54321')).json().token as string;
+    expect(await status(e)).toBe(200);
+    expect((await call('PATCH', `/beneficiaries/${id}`, token.operator, { status: 'EXITED' })).statusCode).toBe(200);
+    expect(await status(e)).toBe(401);
+    expect((await beneficiarySignIn(40, '54321')).statusCode).toBe(401);
+  });
+
+  it('end when a staff user is disabled or their password is reset', async () => {
+    const username = `sec-victim-${run}`;
+    const first = await staffToken(app, username, 'OPERATOR');
+    expect(await status(first, '/beneficiaries')).toBe(200);
+    const id = (await withPg((c) => c.query('SELECT id FROM users WHERE username = $1', [username]))).rows[0].id;
+    expect(
+      (await call('PUT', `/users/${id}/password`, token.admin, { password: 'another-long-password' })).statusCode,
+    ).toBe(204);
+    expect(await status(first, '/beneficiaries')).toBe(401);
+    const second = (
+      await call('POST', '/auth/staff/sign-in', null, { username, password: 'another-long-password' })
+    ).json().token as string;
+    expect(await status(second, '/beneficiaries')).toBe(200);
+    const disabled = await call('PATCH', `/users/${id}`, token.admin, { disabled: true });
+    expect(disabled.json()).toMatchObject({ id, disabled: true });
+    expect(await status(second, '/beneficiaries')).toBe(401);
+    const refused = await call('POST', '/auth/staff/sign-in', null, { username, password: 'another-long-password' });
+    expect(refused.json()).toMatchObject({ statusCode: 401, message: 'wrong credentials' });
+  });
+
+  it('are purged once expired', async () => {
+    const hash = randomBytes(32).toString('hex');
+    await withPg((c) =>
+      c.query(
+        `INSERT INTO sessions (token_hash, user_id, expires_at) SELECT $1, id, now() - interval '1 minute' FROM users WHERE username = $2`,
+        [hash, `sec-admin-${run}`],
+      ),
+    );
+    const fresh = await testApp();
+    await fresh.ready();
+    await fresh.close();
+    const left = await withPg((c) => c.query('SELECT 1 FROM sessions WHERE token_hash = $1', [hash]));
+    expect(left.rowCount).toBe(0);
+  });
+});
+
+describe('password and PIN hashing', () => {
+  it("uses scrypt at OWASP's cost and re-hashes an older, cheaper hash at the next sign-in", async () => {
+    expect(await hashSecret('x')).toMatch(/^scrypt\$131072\$8\$1\$/);
+    const username = `sec-old-${run}`;
+    // A hash as the platform wrote it before (N = 2^14).
+    const salt = randomBytes(16);
+    const old = `scrypt$16384$8$1$${salt.toString('base64')}$${scryptSync('old-but-valid-pw', salt, 32, { N: 16384, r: 8, p: 1 }).toString('base64')}`;
+    await withPg((c) =>
+      c.query(`INSERT INTO users (username, password_hash, role) VALUES ($1, $2, 'OPERATOR')`, [username, old]),
+    );
+    const signedIn = await call('POST', '/auth/staff/sign-in', null, { username, password: 'old-but-valid-pw' });
+    expect(signedIn.statusCode).toBe(200);
+    const now = (await withPg((c) => c.query('SELECT password_hash FROM users WHERE username = $1', [username])))
+      .rows[0].password_hash as string;
+    expect(now).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect(
+      (await call('POST', '/auth/staff/sign-in', null, { username, password: 'old-but-valid-pw' })).statusCode,
+    ).toBe(200);
+    // A forged hash asking for an absurd cost is refused, not computed.
+    await withPg((c) =>
+      c.query(`UPDATE users SET password_hash = $2 WHERE username = $1`, [
+        username,
+        `scrypt$1073741824$8$1$${salt.toString('base64')}$AAAA`,
+      ]),
+    );
+    expect((await call('POST', '/auth/staff/sign-in', null, { username, password: 'x' })).statusCode).toBe(401);
+  });
+});
