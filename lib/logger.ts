@@ -1,24 +1,130 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { toAsciiDigits } from './identifiers/digits';
+import { checkNationalCode } from './identifiers/validate';
 
-// Personal data never reaches the logs: these keys are censored wherever they appear.
-const PERSONAL_KEYS = [
-  'nationalCode',
-  'national_code',
-  'sheba',
-  'iban',
-  'pin',
-  'password',
-  'mobile',
-  'token',
-  'authorization',
-];
+// Personal data never reaches the logs (national codes, Sheba numbers, names, mobiles, PINs,
+// passwords, tokens):
+// - values under personal keys are censored at any depth of a logged object, errors included;
+// - request URLs keep their route shape but lose query values (search terms) and path segments
+//   that look like identifiers or names;
+// - identifiers inside free text (messages, database errors) are masked by pattern.
+const PERSONAL_KEYS = new Set(
+  [
+    'nationalCode',
+    'sheba',
+    'iban',
+    'pin',
+    'newPin',
+    'pinHash',
+    'password',
+    'newPassword',
+    'passwordHash',
+    'mobile',
+    'token',
+    'authorization',
+    'cookie',
+    'fullName',
+    'search',
+    'q',
+  ].map((k) => k.toLowerCase()),
+);
+const isPersonalKey = (key: string) => PERSONAL_KEYS.has(key.replace(/[_-]/g, '').toLowerCase());
+const CENSOR = '[redacted]';
+const MAX_DEPTH = 8;
+/** Query parameters that never carry personal data; every other value is censored. */
+const SAFE_QUERY_KEYS = new Set(['page', 'pageSize', 'fresh', 'dryRun', 'incomplete', 'status', 'province']);
 
-export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
-    name: component,
-    level,
-    redact: { paths: [...PERSONAL_KEYS, ...PERSONAL_KEYS.map((k) => `*.${k}`)], censor: '[redacted]' },
-  });
+const DIGIT = '[0-9\\u06F0-\\u06F9\\u0660-\\u0669]';
+const SHEBA_TEXT = new RegExp(`IR${DIGIT}{24}`, 'gi');
+const MOBILE_TEXT = new RegExp(`(?<!${DIGIT})(?:${DIGIT}{2})?${DIGIT}9${DIGIT}{9}(?!${DIGIT})`, 'g');
+const TEN_DIGITS_TEXT = new RegExp(`(?<!${DIGIT})${DIGIT}{10}(?!${DIGIT})`, 'g');
+
+/** Free text with Sheba numbers, mobiles and (valid) national codes masked. */
+export function scrubText(text: string): string {
+  return text
+    .replace(SHEBA_TEXT, '[sheba]')
+    .replace(TEN_DIGITS_TEXT, (m) => (checkNationalCode(toAsciiDigits(m)).ok ? '[national-code]' : m))
+    .replace(MOBILE_TEXT, (m) => (/^0?9\d{9}$/.test(toAsciiDigits(m).replace(/^98/, '')) ? '[mobile]' : m));
+}
+
+const decode = (segment: string) => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+};
+/** A path segment that may be a person's identifier or name: long digit runs, a Sheba, non-ASCII text. */
+const looksPersonal = (segment: string) =>
+  new RegExp(`${DIGIT}{10,}`).test(segment) || /^IR\d/i.test(segment) || /[^\x20-\x7e]|@/.test(segment);
+
+/** A request URL fit for a log: the route shape stays, search terms and identifiers go. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q))
+    .split('/')
+    .map((segment) => (looksPersonal(decode(segment)) ? CENSOR : segment))
+    .join('/');
+  if (q < 0) return path;
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return SAFE_QUERY_KEYS.has(pair) ? pair : CENSOR;
+      const key = pair.slice(0, eq);
+      return SAFE_QUERY_KEYS.has(key) && !looksPersonal(decode(pair.slice(eq + 1))) ? pair : `${key}=${CENSOR}`;
+    });
+  return `${path}?${query.join('&')}`;
+}
+
+/** A copy of a logged value with personal keys censored and text scrubbed, at any depth. */
+function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (value instanceof Error) return scrub({ ...pino.stdSerializers.err(value) }, depth);
+  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  // Class instances (requests, replies, clients) are left to their serializers, which scrub.
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = isPersonalKey(key) ? CENSOR : scrub(item, depth + 1);
+  return out;
+}
+
+/** `destination` is for tests that read what a component logs. */
+export function createLogger(
+  component: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  return pino(
+    {
+      name: component,
+      level,
+      formatters: { log: (object) => scrub(object) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as Parameters<typeof method>,
+          );
+        },
+      },
+      serializers: {
+        err: (error: Error) => scrub(error instanceof Error ? error : { ...(error as object) }),
+        // Fastify's request: method and a redacted URL (its own serializer would log the query).
+        req: (request: { method?: string; url?: string; socket?: { remoteAddress?: string } }) => ({
+          method: request.method,
+          url: redactUrl(request.url ?? ''),
+          remoteAddress: request.socket?.remoteAddress,
+        }),
+      },
+    },
+    destination,
+  );
 }
 
 export type { Logger };

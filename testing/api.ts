@@ -1,12 +1,16 @@
 // The API in-process (app.inject, no port) against the real PostgreSQL and broker, with helpers
 // to create staff users and sign in.
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { hashSecret } from '../lib/passwords';
 import { buildApp, readApiConfig } from '../api';
 import { createPrisma } from '../lib/db';
 
-export async function testApp(overrides: Record<string, string> = {}): Promise<FastifyInstance> {
-  return buildApp(readApiConfig({ ...process.env, LOG_LEVEL: 'silent', ...overrides }));
+export async function testApp(
+  overrides: Record<string, string> = {},
+  logDestination?: DestinationStream,
+): Promise<FastifyInstance> {
+  return buildApp(readApiConfig({ ...process.env, LOG_LEVEL: 'silent', ...overrides }), { logDestination });
 }
 
 const PASSWORD = 'long-enough-password';

@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../lib/logger';
 import { ErrorBody, installErrorHandling } from './errors';
 import audit from './plugins/audit';
@@ -30,9 +31,13 @@ import settlements from './routes/settlements';
 import shares from './routes/shares';
 import users from './routes/users';
 
-export async function buildApp(config: ApiConfig): Promise<FastifyInstance> {
+/** `logDestination` is for tests that read what the API logs. */
+export async function buildApp(
+  config: ApiConfig,
+  options: { logDestination?: DestinationStream } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: createLogger('api', config.logLevel) as FastifyBaseLogger,
+    loggerInstance: createLogger('api', config.logLevel, options.logDestination) as FastifyBaseLogger,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     bodyLimit: 1_048_576,
   }).withTypeProvider<TypeBoxTypeProvider>();
