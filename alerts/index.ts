@@ -3,4 +3,11 @@
 export { type AlertsConfig, readAlertsConfig } from './src/config';
 export { AlertsEvaluator } from './src/evaluator';
 export { Deliverer } from './src/notify';
-export { closeRaisedAlert, type RaiseAlert, raiseAlert, raisedKey } from './src/raise';
+export {
+  closeRaisedAlert,
+  closeRaisedAlerts,
+  type RaiseAlert,
+  raiseAlert,
+  raiseAlerts,
+  raisedKey,
+} from './src/raise';

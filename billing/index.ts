@@ -8,4 +8,8 @@ export { markPaid, payoutBatch, payoutFile } from './src/payouts';
 export { type BillingDeps, runMonth } from './src/run-month';
 export { cashPosition } from './src/settlements/cash-position';
 export { importSettlements } from './src/settlements/import-settlements';
-export { reconcileSettlements } from './src/settlements/reconcile-settlements';
+export {
+  type ReconcileSummary,
+  reconcileSettlements,
+  type SettlementDeps,
+} from './src/settlements/reconcile-settlements';

@@ -35,42 +35,49 @@ export async function raiseAlert(
   alert: RaiseAlert,
   nowMs = Date.now(),
 ): Promise<string> {
+  const [key] = await raiseAlerts(pool, config, [alert], nowMs);
+  return key!;
+}
+
+/** Opens or refreshes several alerts in one transaction, reading the registry once. Returns their keys. */
+export async function raiseAlerts(
+  pool: pg.Pool,
+  config: AlertsConfig,
+  alerts: readonly RaiseAlert[],
+  nowMs = Date.now(),
+): Promise<string[]> {
+  if (alerts.length === 0) return [];
   const client = await pool.connect();
   try {
-    const [installation] = (await readRegistry(client, nowMs, config.stepDowns)).filter(
-      (i) => i.id === alert.installationId,
+    const registry = new Map(
+      (await readRegistry(client, nowMs, config.stepDowns)).map((installation) => [installation.id, installation]),
     );
-    if (!installation) throw new RangeError(`installation ${alert.installationId} is not commissioned`);
-    const key = raisedKey(alert);
-    const lostKwhPerDay = roundKwh(alert.lostKwhPerDay);
+    const findings = alerts.map((alert) => {
+      const installation = registry.get(alert.installationId);
+      if (!installation) throw new RangeError(`installation ${alert.installationId} is not commissioned`);
+      const lostKwhPerDay = roundKwh(alert.lostKwhPerDay);
+      return {
+        key: raisedKey(alert),
+        rule: alert.rule,
+        cause: alert.cause,
+        severity: alert.severity,
+        installationId: installation.id,
+        inverterId: null,
+        provinceId: installation.provinceId,
+        area: null,
+        affectedInstallations: 1,
+        summary: alert.summary.slice(0, 300),
+        lostKwhPerDay,
+        lostRialsPerDay: lostRialsPerDay(lostKwhPerDay, installation.rate),
+        rialPerKwh: paidRialPerKwh(installation.rate),
+        detail: { ...alert.detail, raisedOn: tehranDate(nowMs) },
+      };
+    });
     await client.query('BEGIN');
-    await upsertFindings(
-      client,
-      [
-        {
-          key,
-          rule: alert.rule,
-          cause: alert.cause,
-          severity: alert.severity,
-          installationId: installation.id,
-          inverterId: null,
-          provinceId: installation.provinceId,
-          area: null,
-          affectedInstallations: 1,
-          summary: alert.summary.slice(0, 300),
-          lostKwhPerDay,
-          lostRialsPerDay: lostRialsPerDay(lostKwhPerDay, installation.rate),
-          rialPerKwh: paidRialPerKwh(installation.rate),
-          detail: { ...alert.detail, raisedOn: tehranDate(nowMs) },
-        },
-      ],
-      nowMs,
-      config.reminders,
-      notifyOf(config.notifications),
-      alert.actor,
-    );
+    // One actor per call: the timeline names who raised the batch.
+    await upsertFindings(client, findings, nowMs, config.reminders, notifyOf(config.notifications), alerts[0]!.actor);
     await client.query('COMMIT');
-    return key;
+    return findings.map((f) => f.key);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -86,23 +93,35 @@ export async function closeRaisedAlert(
   key: string,
   actor: string,
   nowMs = Date.now(),
-) {
+): Promise<boolean> {
+  return (await closeRaisedAlerts(pool, config, [key], actor, nowMs)) > 0;
+}
+
+/** Clears the active alerts with these keys. Returns how many were open. */
+export async function closeRaisedAlerts(
+  pool: pg.Pool,
+  config: AlertsConfig,
+  keys: readonly string[],
+  actor: string,
+  nowMs = Date.now(),
+): Promise<number> {
+  if (keys.length === 0) return 0;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query<{ id: string; cause: string; detail: Record<string, unknown> }>(
-      `SELECT id, cause, detail FROM alerts WHERE key = $1 AND state IN ('OPEN', 'ACKNOWLEDGED')`,
-      [key],
+    const { rows } = await client.query<{ id: string; key: string; cause: string; detail: Record<string, unknown> }>(
+      `SELECT id, key, cause, detail FROM alerts WHERE key = ANY($1) AND state IN ('OPEN', 'ACKNOWLEDGED')`,
+      [keys],
     );
     const n = await clearAlerts(
       client,
-      rows.map((r) => ({ id: BigInt(r.id), key, cause: r.cause, detail: r.detail })),
+      rows.map((r) => ({ id: BigInt(r.id), key: r.key, cause: r.cause, detail: r.detail })),
       nowMs,
       notifyOf(config.notifications),
       actor,
     );
     await client.query('COMMIT');
-    return n > 0;
+    return n;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

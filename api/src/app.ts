@@ -84,7 +84,7 @@ export async function buildApp(
   });
   const billingInflux = new InfluxClient(config.billing.influx);
   await app.register(billing, { influx: billingInflux, billing: config.billing });
-  await app.register(settlements, { influx: billingInflux, billing: config.billing });
+  await app.register(settlements, { influx: billingInflux, billing: config.billing, alerts: config.alerts });
   for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users, alerts])
     await app.register(routes);
 

@@ -14,6 +14,7 @@ import { IMPORT_KINDS, runImport, type ImportKind } from './import/run-import';
 import { createPrisma } from '../../lib/db';
 import { hashSecret } from '../../lib/passwords';
 import { reconcileDevices } from './device-reconciliation';
+import { runSettlementsCommand } from './settlements-cli';
 
 const USAGE = `Usage: npm run ops -- <command> [options]
 
@@ -29,6 +30,8 @@ Commands:
   reconcile-devices
       removes broker device accounts that belong to no active inverter (left by failed requests)
       and lists active inverters without one (the API also does this when it starts)
+  settlements import|reconcile|cash ...
+      the distribution company's settlements (npm run ops -- settlements --help)
   progress
       MW commissioned and people receiving income against the targets, by province; silent inverters`;
 const fail = (message: string): never => {
@@ -207,6 +210,8 @@ if (command === 'create-user') {
   } finally {
     await Promise.all([prisma.$disconnect(), admin.close()]);
   }
+} else if (command === 'settlements') {
+  await runSettlementsCommand(args);
 } else {
   console.log(USAGE);
   if (command && command !== '--help') process.exit(2);

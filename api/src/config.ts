@@ -10,10 +10,13 @@ import {
   readMqttConfig,
 } from '../../lib/config';
 import { type BillingConfig, readBillingConfig } from '../../billing';
+import { type AlertsConfig, readAlertsConfig } from '../../alerts';
 
 export interface ApiConfig {
   influx: InfluxConfig;
   billing: BillingConfig;
+  /** Settlement reconciliations raise meter alerts with the alert engine's pricing and notifications. */
+  alerts: AlertsConfig;
   /** How often the program-progress snapshot is recomputed. */
   progressRefreshSeconds: number;
   /** An inverter silent this long while the sun is up at its site counts as stale. */
@@ -50,5 +53,6 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
   const mqttAdmin = r.include(() => readMqttConfig(env, 'ADMIN'));
   const influx = r.include(() => readInfluxConfig(env));
   const billing = r.include(() => readBillingConfig(env));
-  return r.done({ ...partial, databaseUrl, mqttAdmin, influx, billing });
+  const alerts = r.include(() => readAlertsConfig(env));
+  return r.done({ ...partial, databaseUrl, mqttAdmin, influx, billing, alerts });
 }

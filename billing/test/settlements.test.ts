@@ -315,6 +315,23 @@ describe('over HTTP', () => {
       const cash = await app.inject({ method: 'GET', url: '/settlements/cash-position', headers: operator });
       expect(cash.statusCode).toBe(200);
       expect(cash.json()).toMatchObject({ carriedDifferenceRials: '-6696000', promisedRials: expect.any(String) });
+      // Technicians are told about the low meter: an alert priced by the energy it did not count.
+      const all = await app.inject({ method: 'POST', url: '/settlements/reconcile?all=true', headers: operator });
+      expect(all.json().meterProblems).toEqual([
+        expect.objectContaining({ installationCode: 'LOW', reference: 'TAV-2', missingKwhPerDay: 3.6 }),
+      ]);
+      const alert = async () =>
+        (
+          await pool.query(
+            `SELECT rule::text, state::text, lost_kwh_per_day::float AS kwh, lost_rials_per_day::text AS rials FROM alerts WHERE installation_id = 2`,
+          )
+        ).rows;
+      expect(await alert()).toEqual([{ rule: 'METER_SHORTFALL', state: 'OPEN', kwh: 3.6, rials: '108000' }]);
+      // A corrected settlement from the distribution company closes it.
+      const corrected = `${HEADER}\nLOW,1405/05/01,1405/06/31,1480,44400000,TAV-2,1405/07/20`;
+      expect(await importSettlements(pool, corrected, { dryRun: false, actor: 'test' })).toMatchObject({ updated: 1 });
+      await app.inject({ method: 'POST', url: '/settlements/reconcile', headers: operator });
+      expect(await alert()).toEqual([expect.objectContaining({ rule: 'METER_SHORTFALL', state: 'CLEARED' })]);
       for (const url of ['/settlements', '/settlements/cash-position'])
         expect((await app.inject({ method: 'GET', url, headers: technician })).statusCode).toBe(403);
       expect((await app.inject({ method: 'GET', url: '/settlements' })).statusCode).toBe(401);

@@ -3,7 +3,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { InfluxClient } from '../../../lib/influx/client';
-import { type BillingConfig, cashPosition, importSettlements, reconcileSettlements } from '../../../billing';
+import type { AlertsConfig } from '../../../alerts';
+import { type BillingConfig, cashPosition, importSettlements } from '../../../billing';
+import { reconcileAndAlert } from '../settlement-alerts';
 import { errorResponses, HttpError } from '../errors';
 import { actorOf } from '../plugins/auth';
 import { oneOf, PageQuery, pageOf } from '../schemas';
@@ -34,7 +36,11 @@ const ReconcileSummary = Type.Object({
     Type.Object({
       settlementId: Type.Integer(),
       installationCode: Type.String(),
+      reference: Type.String(),
+      periodFrom: Type.String(),
+      periodUntil: Type.String(),
       energyDifferencePercent: Type.Union([Type.Number(), Type.Null()]),
+      missingKwhPerDay: Type.Number(),
     }),
   ),
   seconds: Type.Number(),
@@ -93,6 +99,7 @@ const CashPosition = Type.Object({
 export interface SettlementRoutesOptions {
   influx: InfluxClient;
   billing: Pick<BillingConfig, 'rules' | 'lookaroundDays' | 'settlements'>;
+  alerts: AlertsConfig;
 }
 
 const bigintsAsText = (value: unknown): unknown =>
@@ -144,7 +151,7 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
       },
     },
     async (request) =>
-      reconcileSettlements(
+      reconcileAndAlert(
         {
           pool: app.sql,
           influx: options.influx,
@@ -153,6 +160,7 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
           lookaroundDays: options.billing.lookaroundDays,
           log: app.log as never,
         },
+        options.alerts,
         { all: request.query.all },
       ),
   );

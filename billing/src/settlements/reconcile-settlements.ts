@@ -22,12 +22,26 @@ export interface SettlementDeps {
   log: Logger;
 }
 
+export interface MeterProblem {
+  settlementId: number;
+  installationId: number;
+  installationCode: string;
+  reference: string;
+  periodFrom: string;
+  periodUntil: string;
+  energyDifferencePercent: number | null;
+  /** Exported energy the meter did not count, per day of the period. */
+  missingKwhPerDay: number;
+}
+
 export interface ReconcileSummary {
   reconciled: number;
   periods: number;
   byStatus: Partial<Record<ReconciliationStatus, number>>;
   /** Settlements whose export meter reads below telemetry beyond tolerance: a meter or line to check. */
-  meterProblems: { settlementId: number; installationCode: string; energyDifferencePercent: number | null }[];
+  meterProblems: MeterProblem[];
+  /** Settlements reconciled this time whose meter is not below telemetry (any alert about them can close). */
+  meterAgrees: { settlementId: number; installationId: number }[];
   seconds: number;
 }
 
@@ -41,6 +55,7 @@ interface Pending {
   period_until: string;
   metered_wh: string;
   amount_rials: string;
+  reference: string;
 }
 
 const INCOMPLETE = new Set(['no_readings', 'no_opening_reading', 'no_closing_reading']);
@@ -54,7 +69,7 @@ export async function reconcileSettlements(
     `SELECT s.id, s.installation_id, i.code, p.code AS province,
             COALESCE(array_agg(v.serial ORDER BY v.serial) FILTER (WHERE v.serial IS NOT NULL), '{}') AS serials,
             to_char(s.period_from, 'YYYY-MM-DD') AS period_from, to_char(s.period_until, 'YYYY-MM-DD') AS period_until,
-            s.metered_wh, s.amount_rials
+            s.metered_wh, s.amount_rials, s.reference
        FROM utility_settlements s JOIN installations i ON i.id = s.installation_id
        JOIN provinces p ON p.id = i.province_id LEFT JOIN inverters v ON v.installation_id = i.id
       WHERE $1 OR s.status IS NULL OR s.status = 'TELEMETRY_MISSING'
@@ -64,13 +79,16 @@ export async function reconcileSettlements(
   const periods = new Map<string, Pending[]>();
   for (const row of rows) {
     const key = `${row.period_from}/${row.period_until}`;
-    periods.set(key, [...(periods.get(key) ?? []), row]);
+    const list = periods.get(key);
+    if (list) list.push(row);
+    else periods.set(key, [row]);
   }
   const summary: ReconcileSummary = {
     reconciled: 0,
     periods: periods.size,
     byStatus: {},
     meterProblems: [],
+    meterAgrees: [],
     seconds: 0,
   };
   for (const [key, settlements] of periods) {
@@ -151,12 +169,18 @@ async function reconcilePeriod(
     for (const r of results) {
       summary.reconciled++;
       summary.byStatus[r.result.status] = (summary.byStatus[r.result.status] ?? 0) + 1;
+      const ids = { settlementId: r.settlement.id, installationId: r.settlement.installation_id };
       if (r.result.status === 'METER_BELOW_TELEMETRY')
         summary.meterProblems.push({
-          settlementId: r.settlement.id,
+          ...ids,
           installationCode: r.settlement.code,
+          reference: r.settlement.reference,
+          periodFrom: from,
+          periodUntil: until,
           energyDifferencePercent: r.result.energyDifferencePercent,
+          missingKwhPerDay: Math.round((r.telemetryWh - Number(r.settlement.metered_wh)) / days.length) / 1000,
         });
+      else summary.meterAgrees.push(ids);
     }
   } finally {
     db.release();
