@@ -1,8 +1,10 @@
 // Billing's public entry: what other components (the API) and their tests may use. Everything
 // under src/ is billing's own; list a name here before another component imports it.
+export { monthAttention } from './src/attention';
 export { type BillingConfig, readBillingConfig } from './src/config';
 export { formatMonth, monthBounds, monthOf, parseMonth, previousMonth } from './src/core/solar-hijri';
 export { type ContractTerms, priceWh, type Rate, rateOn, type StepDown } from './src/core/tariff';
+export { recordReplacement, reviewCounter } from './src/counter-reviews';
 export { BillingError } from './src/errors';
 export { markPaid, payoutBatch, payoutFile } from './src/payouts';
 export { type BillingDeps, runMonth } from './src/run-month';

@@ -88,6 +88,9 @@ const BILLING_STATUS: Record<BillingError['code'], number> = {
   out_of_order: 409,
   not_closed: 409,
   not_reconciled: 409,
+  implausible: 409,
+  invalid: 400,
+  conflict: 409,
   not_found: 404,
 };
 

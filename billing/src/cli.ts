@@ -5,7 +5,10 @@ import pg from 'pg';
 import { configOrExit } from '../../lib/config';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
+import { describeFlag, monthAttention } from './attention';
+import type { ReviewDecision } from './core/counter-review';
 import { monthBounds, monthOf, parseMonth } from './core/solar-hijri';
+import { recordReplacement, reviewCounter } from './counter-reviews';
 import { markPaid, payoutFile } from './payouts';
 import { readBillingConfig } from './config';
 import { BillingError } from './errors';
@@ -19,7 +22,14 @@ Commands:
   run [MONTH]                 bill the month as a draft (replaces the previous draft; re-runnable)
   close MONTH                 bill it once more and close it: it can no longer change
   show [MONTH]                every billed month, one line each; with MONTH, its totals and the
-                              installations with missing data
+                              installations to look at: implausible (held: they block the close)
+                              and incomplete, with the readings that made them so
+  review MONTH SERIAL accept|exclude|correct [--wh N] --reason TEXT
+                              decide on an inverter's month held as implausible: bill what was
+                              read, nothing, or N Wh (audited; the next run applies it)
+  replace SERIAL --at TIME [--initial-wh N] --note TEXT
+                              record a new inverter on SERIAL from TIME (ISO 8601; its counter
+                              read N Wh then, if known): a new counter epoch (audited)
   payout MONTH [--out FILE]   the bank transfer batch of a closed month (CSV) and its summary
   mark-paid MONTH             record that the bank executed the batch (once)
   schedule                    run the daily job: draft the current month, close the previous one
@@ -31,19 +41,32 @@ const fail = (message: string, code = 2): never => {
 };
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    out: { type: 'string' },
+    wh: { type: 'string' },
+    reason: { type: 'string' },
+    at: { type: 'string' },
+    'initial-wh': { type: 'string' },
+    note: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 const [command, monthArg] = positionals;
 if (values.help || !command) {
   console.log(USAGE);
   process.exit(command ? 0 : 2);
 }
-const month = monthArg ?? monthOf(Date.now());
+const month = command === 'replace' ? '' : (monthArg ?? monthOf(Date.now()));
 try {
-  parseMonth(month);
+  if (command !== 'replace') parseMonth(month);
 } catch (error) {
   fail((error as Error).message);
 }
+const wholeWh = (name: string, text: string | undefined): number | null => {
+  if (text === undefined) return null;
+  if (!/^\d{1,15}$/.test(text)) fail(`--${name}: whole Wh, e.g. 372000`);
+  return Number(text);
+};
 
 const config = configOrExit(() => readBillingConfig(process.env));
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
@@ -71,16 +94,16 @@ try {
     const running =
       Date.now() < monthBounds(month).endMs ? ' (the month is still running: no readings after its end yet)' : '';
     console.log(
-      `  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data adjustments; ${t.incomplete} installations with incomplete data${running}`,
+      `  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data adjustments; ${t.incomplete} installations with incomplete data${running}; ${t.implausible} implausible (held: see show ${month})`,
     );
   } else if (command === 'show' && monthArg === undefined) {
     const { rows } = await pool.query(
-      `SELECT month, status, installations, beneficiaries, energy_wh, gross_rials, payable_rials, incomplete FROM billing_months ORDER BY month`,
+      `SELECT month, status, installations, beneficiaries, energy_wh, gross_rials, payable_rials, incomplete, implausible FROM billing_months ORDER BY month`,
     );
     if (rows.length === 0) fail('no month has been billed yet; run: npm run billing -- run', 1);
     for (const row of rows)
       console.log(
-        `${row.month}  ${row.status.toLowerCase().padEnd(6)}  ${String(row.installations).padStart(6)} installations  ${(Number(row.energy_wh) / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 }).padStart(12)} kWh  gross ${rials(row.gross_rials).padStart(24)}  payable ${rials(row.payable_rials).padStart(24)} to ${row.beneficiaries} people${row.incomplete > 0 ? `  (${row.incomplete} incomplete)` : ''}`,
+        `${row.month}  ${row.status.toLowerCase().padEnd(6)}  ${String(row.installations).padStart(6)} installations  ${(Number(row.energy_wh) / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 }).padStart(12)} kWh  gross ${rials(row.gross_rials).padStart(24)}  payable ${rials(row.payable_rials).padStart(24)} to ${row.beneficiaries} people${row.incomplete > 0 ? `  (${row.incomplete} incomplete)` : ''}${row.implausible > 0 ? `  (${row.implausible} implausible, held)` : ''}`,
       );
   } else if (command === 'show') {
     const m = await pool.query('SELECT * FROM billing_months WHERE month = $1', [month]);
@@ -92,14 +115,48 @@ try {
     console.log(
       `  ${row.installations} installations, ${(Number(row.energy_wh) / 1000).toLocaleString('en-US')} kWh, gross ${rials(row.gross_rials)}, net ${rials(row.net_rials)}, pool ${rials(row.pool_rials)}, payable ${rials(row.payable_rials)}`,
     );
-    const missing = await pool.query<{ code: string }>(
-      `SELECT i.code FROM installation_bills b JOIN installations i ON i.id = b.installation_id WHERE b.month = $1 AND b.incomplete ORDER BY i.code LIMIT 50`,
-      [month],
-    );
-    if (missing.rows.length > 0)
+    console.log(`  ${row.implausible} implausible (held), ${row.incomplete} with incomplete data`);
+    const attention = await monthAttention(pool, month, { limit: 50, offset: 0 });
+    for (const a of attention.rows) {
       console.log(
-        `  missing data (${row.incomplete}): ${missing.rows.map((r) => r.code).join(', ')}${row.incomplete > 50 ? ', …' : ''}`,
+        `  ${a.code} (${a.province}): ${a.implausible ? 'IMPLAUSIBLE, held' : ''}${a.implausible && a.incomplete ? '; ' : ''}${a.incomplete ? 'incomplete' : ''}`,
       );
+      for (const inv of a.inverters) {
+        const decided = inv.review
+          ? ` [decided: ${String(inv.review.decision).toLowerCase()} by ${String(inv.review.decidedBy)}]`
+          : '';
+        for (const flag of inv.flags) console.log(`    ${inv.serial}: ${describeFlag(flag)}${decided}`);
+      }
+    }
+    if (attention.total > attention.rows.length)
+      console.log(`  … and ${attention.total - attention.rows.length} more (API: /billing/months/${month}/attention)`);
+  } else if (command === 'review') {
+    const [, , serial, decisionText] = positionals;
+    const decision = decisionText?.toUpperCase() as ReviewDecision;
+    if (!serial || !['ACCEPT', 'EXCLUDE', 'CORRECT'].includes(decision))
+      fail('usage: review MONTH SERIAL accept|exclude|correct [--wh N] --reason TEXT');
+    await reviewCounter(
+      pool,
+      { month, serial: serial!, decision, correctedWh: wholeWh('wh', values.wh), reason: values.reason ?? '' },
+      actor,
+    );
+    console.log(`${month} ${serial}: ${decision.toLowerCase()} recorded; run the month again to apply it`);
+  } else if (command === 'replace') {
+    const serial = positionals[1];
+    if (!serial || !values.at) fail('usage: replace SERIAL --at TIME [--initial-wh N] --note TEXT');
+    await recordReplacement(
+      pool,
+      {
+        serial: serial!,
+        replacedAt: new Date(values.at!),
+        initialWh: wholeWh('initial-wh', values['initial-wh']),
+        note: values.note ?? '',
+      },
+      actor,
+    );
+    console.log(
+      `${serial}: replacement at ${new Date(values.at!).toISOString()} recorded; its counter starts a new epoch`,
+    );
   } else if (command === 'payout') {
     const { csv, summary } = await payoutFile(pool, month, actor, { create: true });
     const out = values.out ?? `payout-${month}.csv`;

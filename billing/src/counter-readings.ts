@@ -1,128 +1,173 @@
 // Reads the lifetime counters billing needs from InfluxDB's raw telemetry without moving every
-// reading. A month's energy only depends on the counter around the instants that split it: the
-// month's start and end, and the midnights where a tariff changes. So, per inverter:
-//  - the exact readings on both sides of each such instant (they split a gap that spans it);
-//  - the month's minimum and maximum: an epoch-free month has min = first and max = last; an
-//    inverter whose counter went backwards is read in full, so resets are counted exactly.
-// Between those readings the core spreads energy linearly over the days; that only matters where
-// the price changes, which is exactly where the readings are exact.
+// reading. A period's energy only depends on the counter around the instants that cut it (its
+// start and end, the midnights where a tariff changes, recorded inverter replacements), so:
+//  - per inverter, the last reading before and the first at or after each cut, however far away
+//    they are: searched within a few days first, then, only for the inverters of the registry not
+//    found there, back to the lookaround limit (the raw retention) — so a device silent for a whole
+//    month is still bounded by its readings on either side;
+//  - per inverter and stretch of a few days, the minimum, maximum, first and last readings: in a
+//    stretch where the counter only rose, min = first and max = last. Anything else (a drop, a
+//    spike) marks the inverter `suspicious`, and `readAllAround` then reads all its readings.
+// Between the readings the core spreads energy linearly; that only matters where the price
+// changes, which is exactly where the readings are exact.
 // InfluxDB's cost per query grows faster than its number of series (measured: 3 s for 7,000
 // inverters' month, 61 s for 70,000), so the fleet is read in partitions (by province tag), two at
 // a time, each partition's queries concurrently.
 import type { InfluxClient, InfluxSeries } from '../../lib/influx/client';
-import { influxIdent } from '../../lib/influx/client';
+import { influxIdent, influxString } from '../../lib/influx/client';
 import { MEASUREMENT, RETENTION } from '../../lib/influx/layout';
 import type { CounterReading } from './core/counter-energy';
 
 const FIELD = '"energy_wh_total"';
 const SOURCE = `${influxIdent(RETENTION.raw)}.${influxIdent(MEASUREMENT.telemetry)}`;
 const range = (a: number, b: number) => `time >= ${a}ms AND time < ${b}ms`;
-const escapeTagValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-
-/** First column after time, per serial: [time, value, ...] rows. */
-function perSerial(series: InfluxSeries[] | undefined): Map<string, unknown[]> {
-  const out = new Map<string, unknown[]>();
-  for (const s of series ?? []) if (s.tags?.serial && s.values[0]) out.set(s.tags.serial, s.values[0]);
-  return out;
-}
-
-async function one(influx: InfluxClient, q: string): Promise<Map<string, unknown[]>> {
-  const [series] = await influx.query(q);
-  return perSerial(series);
-}
-
-const exactReading = (row: unknown[] | undefined): CounterReading[] =>
-  row && typeof row[0] === 'number' && typeof row[1] === 'number' ? [{ tMs: row[0], wh: row[1] }] : [];
 
 /** Readings near a cut are nearly always within a few days of it; further only after an outage. */
 const NEAR_MS = 3 * 86_400_000;
+/** The stretch over which min/max/first/last are compared to find counters that did not only rise. */
+const STRETCH = '5d';
+/** Serials per query when searching far for the inverters that were silent near a cut. */
+const FAR_SERIALS_PER_QUERY = 200;
 
-/**
- * Counter readings per serial, enough to bill [fromMs, toMs) exactly, with energy priced
- * differently on either side of each of `splitInstants`; lookaroundMs bounds the search outside.
- */
+export interface CounterReadings {
+  readings: Map<string, CounterReading[]>;
+  /** Inverters whose counter stepped back or spiked somewhere in the period: read them in full. */
+  suspicious: Set<string>;
+}
+
+export interface ReadOptions {
+  /** Instants inside the period where energy must be split exactly (price changes, replacements). */
+  splitInstants?: readonly number[];
+  /** Partitions of the fleet (InfluxDB `province` tag values) with the serials expected in each. */
+  partitions: ReadonlyMap<string, readonly string[]>;
+  /** How far outside the period to look for the readings that bound it. */
+  lookaroundMs: number;
+  /** A stretch whose min/max differ from its first/last by more than this is suspicious. */
+  noiseWh: number;
+}
+
+const reading = (row: unknown[] | undefined, column = 1): CounterReading[] =>
+  row && typeof row[0] === 'number' && typeof row[column] === 'number' ? [{ tMs: row[0], wh: row[column] }] : [];
+
+async function bySerial(influx: InfluxClient, q: string): Promise<Map<string, unknown[][]>> {
+  const [series] = await influx.query(q);
+  const out = new Map<string, unknown[][]>();
+  for (const s of (series ?? []) as InfluxSeries[]) if (s.tags?.serial) out.set(s.tags.serial, s.values);
+  return out;
+}
+
+/** Counter readings per serial, enough to bill [fromMs, toMs) exactly at the period's cuts. */
 export async function readCounterReadings(
   influx: InfluxClient,
   fromMs: number,
   toMs: number,
-  lookaroundMs: number,
-  options: { splitInstants?: readonly number[]; provinces?: readonly string[] } = {},
-): Promise<Map<string, CounterReading[]>> {
-  const partitions = options.provinces ? [...options.provinces] : [null];
-  const readings = new Map<string, CounterReading[]>();
+  options: ReadOptions,
+): Promise<CounterReadings> {
+  const partitions = [...options.partitions];
+  const out: CounterReadings = { readings: new Map(), suspicious: new Set() };
   const worker = async () => {
-    for (let province = partitions.shift(); province !== undefined; province = partitions.shift()) {
-      for (const [serial, list] of await readPartition(
-        influx,
-        fromMs,
-        toMs,
-        lookaroundMs,
-        options.splitInstants ?? [],
-        province,
-      ))
-        readings.set(serial, list);
+    for (let next = partitions.shift(); next !== undefined; next = partitions.shift()) {
+      const part = await readPartition(influx, fromMs, toMs, options, next[0], next[1]);
+      for (const [serial, list] of part.readings) out.readings.set(serial, list);
+      for (const serial of part.suspicious) out.suspicious.add(serial);
     }
   };
   await Promise.all([worker(), worker()]);
-  return readings;
+  return out;
 }
 
 async function readPartition(
   influx: InfluxClient,
   fromMs: number,
   toMs: number,
-  lookaroundMs: number,
-  splitInstants: readonly number[],
-  province: string | null,
-): Promise<Map<string, CounterReading[]>> {
-  const where = (a: number, b: number) =>
-    `${range(a, b)}${province === null ? '' : ` AND "province" = '${escapeTagValue(province)}'`}`;
-  const inner = [...new Set(splitInstants)].filter((t) => t > fromMs && t < toMs).sort((a, b) => a - b);
+  options: ReadOptions,
+  province: string,
+  expected: readonly string[],
+): Promise<CounterReadings> {
+  const inProvince = `"province" = ${influxString(province)}`;
+  const inner = [...new Set(options.splitInstants ?? [])].filter((t) => t > fromMs && t < toMs).sort((a, b) => a - b);
   const cuts = [fromMs, ...inner, toMs];
-  // The last reading before each cut and the first at or after it: searched near the cut first, and
-  // over the whole allowed range only if an inverter that reported this month was not found near it.
-  const edges = cuts.flatMap((t, i) => [
-    {
-      fn: 'LAST',
-      near: [Math.max(t - NEAR_MS, i === 0 ? -Infinity : fromMs), t],
-      far: [i === 0 ? t - lookaroundMs : fromMs, t],
-    },
-    {
-      fn: 'FIRST',
-      near: [t, Math.min(t + NEAR_MS, i === cuts.length - 1 ? Infinity : toMs)],
-      far: [t, i === cuts.length - 1 ? t + lookaroundMs : toMs],
-    },
+  // The last reading before each cut and the first at or after it, searched near the cut first.
+  const edges = cuts.flatMap((t) => [
+    { fn: 'LAST', near: [t - NEAR_MS, t], far: [t - options.lookaroundMs, t] },
+    { fn: 'FIRST', near: [t, t + NEAR_MS], far: [t, t + options.lookaroundMs] },
   ]);
-  const edgeQuery = (fn: string, [a, b]: number[]) =>
-    `SELECT ${fn}(${FIELD}) FROM ${SOURCE} WHERE ${where(a!, b!)} GROUP BY "serial"`;
-  const [extremes, ...near] = await Promise.all([
-    one(influx, `SELECT MIN(${FIELD}), MAX(${FIELD}) FROM ${SOURCE} WHERE ${where(fromMs, toMs)} GROUP BY "serial"`),
-    ...edges.map((e) => one(influx, edgeQuery(e.fn, e.near))),
+  const edgeQuery = (fn: string, [a, b]: number[], filter: string) =>
+    `SELECT ${fn}(${FIELD}) FROM ${SOURCE} WHERE ${range(a!, b!)} AND ${filter} GROUP BY "serial"`;
+  const [stretches, ...near] = await Promise.all([
+    bySerial(
+      influx,
+      `SELECT FIRST(${FIELD}), LAST(${FIELD}), MIN(${FIELD}), MAX(${FIELD}) FROM ${SOURCE} WHERE ${range(fromMs, toMs)} AND ${inProvince} GROUP BY "serial", time(${STRETCH}) fill(none)`,
+    ),
+    ...edges.map((e) => bySerial(influx, edgeQuery(e.fn, e.near, inProvince))),
   ]);
-  const reporting = [...extremes.keys()];
+  // Far only for the expected inverters missing near a cut, named in the query (index lookups).
   const bounds = await Promise.all(
-    edges.map((e, i) => (reporting.every((s) => near[i]!.has(s)) ? near[i]! : one(influx, edgeQuery(e.fn, e.far)))),
+    edges.map(async (e, i) => {
+      const found = near[i]!;
+      const missing = expected.filter((s) => !found.has(s));
+      for (let k = 0; k < missing.length; k += FAR_SERIALS_PER_QUERY) {
+        const names = missing.slice(k, k + FAR_SERIALS_PER_QUERY).map((s) => `"serial" = ${influxString(s)}`);
+        for (const [serial, rows] of await bySerial(influx, edgeQuery(e.fn, e.far, `(${names.join(' OR ')})`)))
+          found.set(serial, rows);
+      }
+      return found;
+    }),
   );
 
-  const serials = new Set(bounds.flatMap((b) => [...b.keys()]));
-  const readings = new Map<string, CounterReading[]>();
-  const firstInMonth = bounds[1]!;
-  const lastInMonth = bounds[bounds.length - 2]!;
-  for (const serial of serials) {
-    readings.set(
+  const out: CounterReadings = { readings: new Map(), suspicious: new Set() };
+  for (const serial of new Set(bounds.flatMap((b) => [...b.keys()])))
+    out.readings.set(
       serial,
-      bounds.flatMap((b) => exactReading(b.get(serial))),
+      bounds.flatMap((b) => reading(b.get(serial)?.[0])),
     );
-    const [, min, max] = (extremes.get(serial) ?? []) as [unknown, number?, number?];
-    const first = firstInMonth.get(serial)?.[1];
-    const last = lastInMonth.get(serial)?.[1];
-    const wentBackwards = min !== undefined && max !== undefined && (min < (first as number) || max > (last as number));
-    if (wentBackwards) {
-      const rows = await influx.rows(
-        `SELECT ${FIELD} FROM ${SOURCE} WHERE "serial" = '${escapeTagValue(serial)}' AND ${range(fromMs, toMs)}`,
-      );
-      readings.get(serial)!.push(...rows.flatMap((r) => exactReading([r.time, r.energy_wh_total])));
+  for (const [serial, rows] of stretches) {
+    let previousLast: number | undefined;
+    for (const row of rows) {
+      const [, first, last, min, max] = row as [number, number, number, number, number];
+      if (
+        min < first - options.noiseWh ||
+        max > last + options.noiseWh ||
+        (previousLast !== undefined && first < previousLast - options.noiseWh)
+      )
+        out.suspicious.add(serial);
+      previousLast = last;
     }
   }
-  return readings;
+  return out;
+}
+
+/** How many readings beyond the edges `readAllAround` adds: enough to confirm or undo a glitch. */
+const BEYOND = 6;
+
+/**
+ * Every reading of each serial in [fromMs, toMs], plus a few on either side (bounded by
+ * lookaroundMs): for the inverters whose counter needs the whole story, not just its edges.
+ */
+export async function readAllAround(
+  influx: InfluxClient,
+  spans: ReadonlyMap<string, { fromMs: number; toMs: number }>,
+  lookaroundMs: number,
+): Promise<Map<string, CounterReading[]>> {
+  const queue = [...spans];
+  const out = new Map<string, CounterReading[]>();
+  const worker = async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const [serial, { fromMs, toMs }] = next;
+      const where = `"serial" = ${influxString(serial)}`;
+      const [inside, before, after] = await influx.query(
+        [
+          `SELECT ${FIELD} FROM ${SOURCE} WHERE ${where} AND time >= ${fromMs}ms AND time <= ${toMs}ms`,
+          `SELECT ${FIELD} FROM ${SOURCE} WHERE ${where} AND ${range(fromMs - lookaroundMs, fromMs)} ORDER BY time DESC LIMIT ${BEYOND}`,
+          `SELECT ${FIELD} FROM ${SOURCE} WHERE ${where} AND time > ${toMs}ms AND time < ${toMs + lookaroundMs}ms LIMIT ${BEYOND}`,
+        ].join('; '),
+      );
+      out.set(
+        serial,
+        [inside, before, after].flatMap((series) => (series ?? []).flatMap((s) => s.values.flatMap((v) => reading(v)))),
+      );
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return out;
 }

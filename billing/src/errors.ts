@@ -7,7 +7,10 @@ export type BillingErrorCode =
   | 'out_of_order'
   | 'not_found'
   | 'not_closed'
-  | 'not_reconciled';
+  | 'not_reconciled'
+  | 'implausible'
+  | 'invalid'
+  | 'conflict';
 export class BillingError extends Error {
   constructor(
     readonly code: BillingErrorCode,

@@ -5,8 +5,8 @@ import type { BillingConfig } from './config';
 import type { Adjustment } from './core/bill-installation';
 import { monthDays, type MonthId } from './core/solar-hijri';
 import { priceEnergy } from './core/tariff';
-import { type CounterDeps, energyByInstallation } from './installation-energy';
-import { loadContracts, type ProgramSnapshot } from './program-snapshot';
+import { type CounterDeps, energyByInstallation, splitInstantsOf } from './installation-energy';
+import { loadContracts, loadCounterEvidence, type ProgramSnapshot } from './program-snapshot';
 
 /**
  * Re-reads the counters of the last closed months: what they would bill now, minus what they billed
@@ -34,15 +34,18 @@ export async function lateDataAdjustments(
       [forMonth, month],
     );
     const before = new Map(billed.rows.map((r) => [r.installation_id, { wh: Number(r.wh), rials: BigInt(r.rials) }]));
-    // Priced as that month was: with the contracts in force then.
+    // Priced as that month was: with the contracts in force then; counted with its evidence.
     const forDays = monthDays(forMonth);
-    const contracts = await loadContracts(db, forDays[forDays.length - 1]!.date);
-    const energy = await energyByInstallation(deps, snapshot.installations, [...contracts.values()], forMonth);
+    const contracts = await loadContracts(db, forDays[0]!.date, forDays[forDays.length - 1]!.date);
+    const energy = await energyByInstallation(deps, snapshot.installations, forDays, {
+      ...(await loadCounterEvidence(db, forMonth)),
+      splitInstants: splitInstantsOf(forDays, contracts, deps.config.rules.stepDowns),
+    });
     for (const inst of snapshot.installations) {
       const days = energy.get(inst.installationId)!.days;
       const now = {
         wh: days.reduce((s, d) => s + d.wh, 0),
-        rials: priceEnergy(days, contracts.get(inst.installationId) ?? null, deps.config.rules.stepDowns).grossRials,
+        rials: priceEnergy(days, contracts.get(inst.installationId) ?? [], deps.config.rules.stepDowns).grossRials,
       };
       const was = before.get(inst.installationId) ?? { wh: 0, rials: 0n };
       if (now.wh === was.wh && now.rials === was.rials) continue;

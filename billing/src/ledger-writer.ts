@@ -20,11 +20,12 @@ export async function writeLedger(db: pg.ClientBase, billed: BilledMonth, now: n
   const { month, totals } = billed;
   for (const table of TABLES_OF_A_MONTH) await db.query(`DELETE FROM ${table} WHERE month = $1`, [month]);
   await db.query(
-    `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
-     VALUES ($1, 'DRAFT', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete, implausible)
+     VALUES ($1, 'DRAFT', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      ON CONFLICT (month) DO UPDATE SET computed_at = EXCLUDED.computed_at, digest = EXCLUDED.digest, installations = EXCLUDED.installations,
        beneficiaries = EXCLUDED.beneficiaries, energy_wh = EXCLUDED.energy_wh, gross_rials = EXCLUDED.gross_rials, net_rials = EXCLUDED.net_rials,
-       pool_rials = EXCLUDED.pool_rials, payable_rials = EXCLUDED.payable_rials, incomplete = EXCLUDED.incomplete`,
+       pool_rials = EXCLUDED.pool_rials, payable_rials = EXCLUDED.payable_rials, incomplete = EXCLUDED.incomplete,
+       implausible = EXCLUDED.implausible`,
     [
       month,
       new Date(now),
@@ -37,6 +38,7 @@ export async function writeLedger(db: pg.ClientBase, billed: BilledMonth, now: n
       totals.poolRials,
       totals.payableRials,
       totals.incomplete,
+      totals.implausible,
     ],
   );
   const bills = billed.installations;
@@ -52,6 +54,7 @@ export async function writeLedger(db: pg.ClientBase, billed: BilledMonth, now: n
     pool_rials: ['bigint', (b) => b.pool.rials],
     balance_out_rials: ['bigint', (b) => b.balanceOutRials],
     incomplete: ['bool', (b) => b.incomplete],
+    implausible: ['bool', (b) => b.implausible],
     detail: ['jsonb', billDetail],
   });
   await insertRows(
@@ -152,23 +155,31 @@ function billDetail(bill: BilledMonth['installations'][number]): string {
     balanceInRials: bill.balanceInRials,
     loans: bill.loans,
     feeRials: bill.feeRials,
+    feeCarriedRials: bill.feeCarriedRials,
     pool: bill.pool,
     counters: Object.fromEntries(
       Object.entries(bill.trace).map(([serial, t]) => [
         serial,
         {
           wh: t.wh,
+          heldWh: t.heldWh,
           epochs: t.epochs.map((e) => ({
             opening: reading(e.opening),
             closing: reading(e.closing),
-            afterReset: e.afterReset,
+            start: e.start,
             wh: e.wh,
+            heldWh: e.heldWh,
           })),
+          ...(t.review ? { review: t.review } : {}),
           flags: t.flags.map((f) =>
             Object.fromEntries(
               Object.entries(f).map(([k, v]) => [
                 k,
-                typeof v === 'number' && FLAG_TIMES.has(k) ? new Date(v).toISOString() : v,
+                typeof v === 'number' && FLAG_TIMES.has(k)
+                  ? new Date(v).toISOString()
+                  : k === 'ignored'
+                    ? (v as { tMs: number; wh: number }[]).map(reading)
+                    : v,
               ]),
             ),
           ),
@@ -178,5 +189,5 @@ function billDetail(bill: BilledMonth['installations'][number]): string {
   });
 }
 
-const FLAG_TIMES = new Set(['at', 'firstReadingAt', 'lastReadingAt']);
+const FLAG_TIMES = new Set(['at', 'firstReadingAt', 'lastReadingAt', 'fromAt', 'from', 'to']);
 const reading = (r: { tMs: number; wh: number }) => ({ at: new Date(r.tMs).toISOString(), wh: r.wh });

@@ -2,10 +2,13 @@
 // tariffs, loans with what closed months repaid, shares, and the balances closed months carried.
 // Read inside the run's transaction, so one run sees one consistent registry.
 import type pg from 'pg';
+import type { Replacement } from './core/counter-energy';
+import type { CounterReview } from './core/counter-review';
 import type { LoanTerms } from './core/deductions';
 import type { ShareTerm } from './core/shares';
 import type { MonthId } from './core/solar-hijri';
 import type { ContractTerms } from './core/tariff';
+import type { MeteredInverter } from './installation-energy';
 
 /** `provinceCode` is also the InfluxDB tag its readings carry. */
 export interface InstallationRecord {
@@ -13,17 +16,20 @@ export interface InstallationRecord {
   code: string;
   provinceCode: string;
   capacityW: number;
-  serials: string[];
+  inverters: MeteredInverter[];
 }
 
 export interface ProgramSnapshot {
   installations: InstallationRecord[];
-  contracts: Map<number, ContractTerms>;
+  /** Per installation, the contracts in force on some day of the month, in start order. */
+  contracts: Map<number, ContractTerms[]>;
   loans: Map<number, LoanTerms[]>;
   shares: Map<number, ShareTerm[]>;
   /** Closed months' carry-overs: beneficiaries' amounts below the minimum payout, installations' negative balances. */
   beneficiaryCarry: Map<number, bigint>;
   installationBalance: Map<number, bigint>;
+  /** Beneficiaries holding a share after the month: the others are paid whatever is left, however small. */
+  continuing: Set<number>;
 }
 
 const CLOSED = `b.status <> 'DRAFT'`;
@@ -39,9 +45,17 @@ function groupBy<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {
   return out;
 }
 
-/** Each installation's contract in force in a month: the latest one started by the month's last day, with its tariffs. */
-export async function loadContracts(db: pg.ClientBase, lastDate: string): Promise<Map<number, ContractTerms>> {
+/**
+ * Each installation's contracts in force on some day of [firstDate, lastDate], in start order (a
+ * contract is in force from its start until the next one starts), with their tariffs.
+ */
+export async function loadContracts(
+  db: pg.ClientBase,
+  firstDate: string,
+  lastDate: string,
+): Promise<Map<number, ContractTerms[]>> {
   const { rows } = await db.query<{
+    id: number;
     installation_id: number;
     reference: string;
     kind: 'ORDINARY' | 'SUPPORT';
@@ -50,19 +64,21 @@ export async function loadContracts(db: pg.ClientBase, lastDate: string): Promis
     tariff_from: string | null;
     tariff_until: string | null;
   }>(
-    `SELECT c.installation_id, c.reference, c.kind, to_char(c.start_date, 'YYYY-MM-DD') AS start_date, t.rial_per_kwh,
+    `SELECT c.id, c.installation_id, c.reference, c.kind, to_char(c.start_date, 'YYYY-MM-DD') AS start_date, t.rial_per_kwh,
             to_char(t.effective_from, 'YYYY-MM-DD') AS tariff_from, to_char(t.effective_until, 'YYYY-MM-DD') AS tariff_until
-       FROM (SELECT DISTINCT ON (installation_id) * FROM contracts WHERE start_date <= $1::date ORDER BY installation_id, start_date DESC, id DESC) c
-       LEFT JOIN tariff_periods t ON t.contract_id = c.id
-      ORDER BY c.installation_id, t.effective_from`,
-    [lastDate],
+       FROM contracts c LEFT JOIN tariff_periods t ON t.contract_id = c.id
+      WHERE c.start_date <= $2::date
+        AND NOT EXISTS (SELECT 1 FROM contracts n WHERE n.installation_id = c.installation_id AND n.start_date <= $1::date
+                           AND (n.start_date, n.id) > (c.start_date, c.id))
+      ORDER BY c.installation_id, c.start_date, c.id, t.effective_from`,
+    [firstDate, lastDate],
   );
-  const contracts = new Map<number, ContractTerms>();
+  const contracts = new Map<number, ContractTerms[]>();
+  let contract: (ContractTerms & { id: number }) | undefined;
   for (const row of rows) {
-    let contract = contracts.get(row.installation_id);
-    if (!contract) {
-      contract = { reference: row.reference, kind: row.kind, startDate: row.start_date, periods: [] };
-      contracts.set(row.installation_id, contract);
+    if (contract?.id !== row.id) {
+      contract = { id: row.id, reference: row.reference, kind: row.kind, startDate: row.start_date, periods: [] };
+      contracts.set(row.installation_id, [...(contracts.get(row.installation_id) ?? []), contract]);
     }
     if (row.rial_per_kwh !== null)
       contract.periods.push({ from: row.tariff_from!, until: row.tariff_until, rialPerKwh: row.rial_per_kwh });
@@ -82,8 +98,10 @@ export async function loadProgramSnapshot(
     province: string;
     capacity_w: number;
     serials: string[];
+    ratings: number[];
   }>(
-    `SELECT i.id, i.code, p.code AS province, round(i.dc_capacity_kwp * 1000)::int AS capacity_w, array_agg(v.serial ORDER BY v.serial) AS serials
+    `SELECT i.id, i.code, p.code AS province, round(i.dc_capacity_kwp * 1000)::int AS capacity_w,
+            array_agg(v.serial ORDER BY v.serial) AS serials, array_agg(v.rated_ac_w ORDER BY v.serial) AS ratings
        FROM installations i JOIN provinces p ON p.id = i.province_id JOIN inverters v ON v.installation_id = i.id
       GROUP BY i.id, p.code ORDER BY i.id`,
   );
@@ -91,12 +109,13 @@ export async function loadProgramSnapshot(
     id: number;
     installation_id: number;
     reference: string;
+    principal_rials: string;
     installment_rials: string;
     installments: number;
     first_due_month: string;
     repaid: string;
   }>(
-    `SELECT l.id, l.installation_id, l.reference, l.installment_rials, l.installments, l.first_due_month,
+    `SELECT l.id, l.installation_id, l.reference, l.principal_rials, l.installment_rials, l.installments, l.first_due_month,
             COALESCE((SELECT sum(d.deducted_rials) FROM loan_deductions d JOIN billing_months b ON b.month = d.month WHERE d.loan_id = l.id AND ${CLOSED} AND d.month < $1), 0) AS repaid
        FROM loans l ORDER BY l.id`,
     [month],
@@ -119,6 +138,10 @@ export async function loadProgramSnapshot(
       ORDER BY s.beneficiary_id, s.month DESC`,
     [month],
   );
+  const continuing = await db.query<{ beneficiary_id: number }>(
+    `SELECT DISTINCT beneficiary_id FROM shares WHERE valid_until IS NULL OR valid_until > $1::date + 1`,
+    [lastDate],
+  );
   const balances = await db.query<{ installation_id: number; balance_out_rials: string }>(
     `SELECT DISTINCT ON (ib.installation_id) ib.installation_id, ib.balance_out_rials
        FROM installation_bills ib JOIN billing_months b ON b.month = ib.month WHERE ${CLOSED} AND ib.month < $1
@@ -132,14 +155,15 @@ export async function loadProgramSnapshot(
       code: r.code,
       provinceCode: r.province,
       capacityW: r.capacity_w,
-      serials: r.serials,
+      inverters: r.serials.map((serial, i) => ({ serial, ratedAcW: r.ratings[i]!, provinceCode: r.province })),
     })),
-    contracts: await loadContracts(db, lastDate),
+    contracts: await loadContracts(db, firstDate, lastDate),
     loans: groupBy(
       loans.rows.map((r) => ({
         installationId: r.installation_id,
         loanId: r.id,
         reference: r.reference,
+        principalRials: BigInt(r.principal_rials),
         installmentRials: BigInt(r.installment_rials),
         installments: r.installments,
         firstDueMonth: r.first_due_month,
@@ -160,5 +184,51 @@ export async function loadProgramSnapshot(
     ),
     beneficiaryCarry: new Map(carry.rows.map((r) => [r.beneficiary_id, BigInt(r.carried_out_rials)])),
     installationBalance: new Map(balances.rows.map((r) => [r.installation_id, BigInt(r.balance_out_rials)])),
+    continuing: new Set(continuing.rows.map((r) => r.beneficiary_id)),
+  };
+}
+
+/** What operators recorded about counters: replacements (all: they bound epochs) and the month's decisions. */
+export async function loadCounterEvidence(
+  db: pg.ClientBase,
+  month: MonthId,
+): Promise<{ replacements: Map<string, Replacement[]>; reviews: Map<string, CounterReview> }> {
+  // Timestamps without a zone hold UTC (as Prisma writes them): read them as UTC whatever the process's zone.
+  const replaced = await db.query<{ serial: string; at_ms: string; initial_wh: string | null }>(
+    `SELECT serial, round(extract(epoch FROM replaced_at AT TIME ZONE 'UTC') * 1000)::bigint AS at_ms, initial_wh
+       FROM inverter_replacements ORDER BY serial, replaced_at`,
+  );
+  const reviews = await db.query<{
+    serial: string;
+    decision: CounterReview['decision'];
+    corrected_wh: string | null;
+    reason: string;
+    decided_by: string;
+    decided_at: string;
+  }>(
+    `SELECT serial, decision, corrected_wh, reason, decided_by, to_char(decided_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS decided_at
+       FROM counter_reviews WHERE month = $1`,
+    [month],
+  );
+  const replacements = new Map<string, Replacement[]>();
+  for (const r of replaced.rows)
+    replacements.set(r.serial, [
+      ...(replacements.get(r.serial) ?? []),
+      { atMs: Number(r.at_ms), initialWh: r.initial_wh === null ? null : Number(r.initial_wh) },
+    ]);
+  return {
+    replacements,
+    reviews: new Map(
+      reviews.rows.map((r) => [
+        r.serial,
+        {
+          decision: r.decision,
+          correctedWh: r.corrected_wh === null ? null : Number(r.corrected_wh),
+          reason: r.reason,
+          decidedBy: r.decided_by,
+          decidedAt: r.decided_at,
+        },
+      ]),
+    ),
   };
 }

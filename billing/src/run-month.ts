@@ -10,10 +10,10 @@ import { billMonth, toJson, type InstallationInput, type MonthTotals } from './c
 import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
 import type { BillingConfig } from './config';
 import { BillingError } from './errors';
-import { energyByInstallation } from './installation-energy';
+import { energyByInstallation, splitInstantsOf } from './installation-energy';
 import { lateDataAdjustments } from './late-data';
 import { writeLedger } from './ledger-writer';
-import { loadProgramSnapshot } from './program-snapshot';
+import { loadCounterEvidence, loadProgramSnapshot } from './program-snapshot';
 import { settlementAdjustments } from './settlements/settlement-adjustments';
 
 export interface BillingDeps {
@@ -114,7 +114,11 @@ export async function runMonth(
     const snapshot = await loadProgramSnapshot(db, month, days[0]!.date, days[days.length - 1]!.date);
     deps.log.info({ month, installations: snapshot.installations.length }, 'billing: registry read; reading counters');
     phase('registry');
-    const energy = await energyByInstallation(deps, snapshot.installations, [...snapshot.contracts.values()], month);
+    const evidence = await loadCounterEvidence(db, month);
+    const energy = await energyByInstallation(deps, snapshot.installations, days, {
+      ...evidence,
+      splitInstants: splitInstantsOf(days, snapshot.contracts, deps.config.rules.stepDowns),
+    });
     phase('counters');
     const adjustments = await lateDataAdjustments(deps, db, snapshot, month);
     for (const [installationId, carried] of await settlementAdjustments(db, month, deps.config.settlements))
@@ -126,14 +130,21 @@ export async function runMonth(
       capacityW: inst.capacityW,
       days: energy.get(inst.installationId)!.days,
       trace: energy.get(inst.installationId)!.trace,
-      contract: snapshot.contracts.get(inst.installationId) ?? null,
+      contracts: snapshot.contracts.get(inst.installationId) ?? [],
       loans: snapshot.loans.get(inst.installationId) ?? [],
       shares: snapshot.shares.get(inst.installationId) ?? [],
       adjustments: adjustments.get(inst.installationId) ?? [],
       balanceInRials: snapshot.installationBalance.get(inst.installationId) ?? 0n,
     }));
-    const billed = billMonth(month, inputs, snapshot.beneficiaryCarry, deps.config.rules);
+    const billed = billMonth(month, inputs, snapshot.beneficiaryCarry, deps.config.rules, snapshot.continuing);
     phase('compute');
+    if (options.close && billed.totals.implausible > 0) {
+      const held = billed.installations.filter((b) => b.implausible).map((b) => b.code);
+      throw new BillingError(
+        'implausible',
+        `${month} cannot close: ${held.length} installation(s) read more energy than their inverters could produce (${held.slice(0, 10).join(', ')}${held.length > 10 ? ', …' : ''}); accept, correct or exclude those counters first`,
+      );
+    }
     deps.log.info({ month, ...billed.totals, adjustments: adjustments.size }, 'billing: computed; writing the ledger');
     await writeLedger(db, billed, now);
     phase('write');

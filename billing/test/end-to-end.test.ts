@@ -206,10 +206,7 @@ describe('a month billed end to end', () => {
     }
     const shared = bills.find((b) => b.code === 'SIM-BILL-S1')!;
     expect(shared.detail.counters['BILL-S2'].flags.map((f: { kind: string }) => f.kind)).toEqual(['counter_reset']);
-    expect(shared.detail.counters['BILL-S2'].epochs.map((e: { afterReset: boolean }) => e.afterReset)).toEqual([
-      false,
-      true,
-    ]);
+    expect(shared.detail.counters['BILL-S2'].epochs.map((e: { start: string }) => e.start)).toEqual(['first', 'reset']);
     const roof1 = bills.find((b) => b.code === 'SIM-BILL-R1')!;
     expect(
       roof1.detail.segments.map((s: { percent: number; contractYear: number }) => [s.percent, s.contractYear]),

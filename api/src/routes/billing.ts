@@ -7,9 +7,12 @@ import {
   type BillingConfig,
   type BillingDeps,
   markPaid,
+  monthAttention,
   parseMonth,
   payoutBatch,
   payoutFile,
+  recordReplacement,
+  reviewCounter,
   runMonth,
 } from '../../../billing';
 import type { InfluxClient } from '../../../lib/influx/client';
@@ -29,6 +32,7 @@ const MonthTotals = Type.Object({
   installations: Type.Integer(),
   beneficiaries: Type.Integer(),
   incomplete: Type.Integer(),
+  implausible: Type.Integer({ description: 'installations held: a counter read more than its inverter could produce' }),
   energyWh: Type.Integer(),
   grossRials: Rials,
   netRials: Rials,
@@ -47,6 +51,7 @@ const InstallationBillRow = Type.Object({
   netRials: Rials,
   poolRials: Rials,
   incomplete: Type.Boolean(),
+  implausible: Type.Boolean(),
 });
 const InstallationBillDetail = Type.Composite([
   InstallationBillRow,
@@ -75,6 +80,7 @@ const ProvinceRow = Type.Object({
   netRials: Rials,
   poolRials: Rials,
   incomplete: Type.Integer(),
+  implausible: Type.Integer(),
 });
 const RunResult = Type.Object({
   month: Type.String(),
@@ -135,6 +141,7 @@ const monthRow = (r: Record<string, unknown>) => ({
   installations: Number(r.installations),
   beneficiaries: Number(r.beneficiaries),
   incomplete: Number(r.incomplete),
+  implausible: Number(r.implausible),
   energyWh: Number(r.energy_wh),
   grossRials: s(r.gross_rials),
   netRials: s(r.net_rials),
@@ -150,9 +157,10 @@ const billRow = (r: Record<string, unknown>) => ({
   netRials: s(r.net_rials),
   poolRials: s(r.pool_rials),
   incomplete: Boolean(r.incomplete),
+  implausible: Boolean(r.implausible),
 });
 const BILL_COLUMNS =
-  'b.energy_wh, b.gross_rials, b.adjustment_rials, b.income_rials, b.loan_rials, b.fee_rials, b.net_rials, b.pool_rials, b.incomplete';
+  'b.energy_wh, b.gross_rials, b.adjustment_rials, b.income_rials, b.loan_rials, b.fee_rials, b.net_rials, b.pool_rials, b.incomplete, b.implausible';
 
 export interface BillingRoutesOptions {
   influx: InfluxClient;
@@ -243,7 +251,8 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       await monthOrThrow(request.params.month);
       const { rows } = await app.sql.query(
         `SELECT p.code AS province, count(*)::int AS installations, sum(b.energy_wh)::bigint AS energy_wh, sum(b.gross_rials)::text AS gross_rials,
-              sum(b.net_rials)::text AS net_rials, sum(b.pool_rials)::text AS pool_rials, count(*) FILTER (WHERE b.incomplete)::int AS incomplete
+              sum(b.net_rials)::text AS net_rials, sum(b.pool_rials)::text AS pool_rials, count(*) FILTER (WHERE b.incomplete)::int AS incomplete,
+              count(*) FILTER (WHERE b.implausible)::int AS implausible
          FROM installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id
         WHERE b.month = $1 GROUP BY p.code ORDER BY p.code`,
         [request.params.month],
@@ -256,13 +265,18 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         netRials: r.net_rials,
         poolRials: r.pool_rials,
         incomplete: r.incomplete,
+        implausible: r.implausible,
       }));
     },
   );
 
   const InstallationsQuery = Type.Composite([
     PageQuery,
-    Type.Object({ province: Type.Optional(Type.String({ maxLength: 40 })), incomplete: Type.Optional(Type.Boolean()) }),
+    Type.Object({
+      province: Type.Optional(Type.String({ maxLength: 40 })),
+      incomplete: Type.Optional(Type.Boolean()),
+      implausible: Type.Optional(Type.Boolean()),
+    }),
   ]);
   app.get(
     '/billing/months/:month/installations',
@@ -280,13 +294,13 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       const { month } = request.params;
       const q = request.query;
       await monthOrThrow(month);
-      const where = `b.month = $1 AND ($2::text IS NULL OR p.code = $2) AND ($3::bool IS NULL OR b.incomplete = $3)`;
+      const where = `b.month = $1 AND ($2::text IS NULL OR p.code = $2) AND ($3::bool IS NULL OR b.incomplete = $3) AND ($4::bool IS NULL OR b.implausible = $4)`;
       const from =
         'installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id';
-      const params = [month, q.province ?? null, q.incomplete ?? null];
+      const params = [month, q.province ?? null, q.incomplete ?? null, q.implausible ?? null];
       const [rows, count] = await Promise.all([
         app.sql.query(
-          `SELECT i.code, p.code AS province, ${BILL_COLUMNS} FROM ${from} WHERE ${where} ORDER BY i.code LIMIT $4 OFFSET $5`,
+          `SELECT i.code, p.code AS province, ${BILL_COLUMNS} FROM ${from} WHERE ${where} ORDER BY i.code LIMIT $5 OFFSET $6`,
           [...params, q.pageSize, (q.page - 1) * q.pageSize],
         ),
         app.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from} WHERE ${where}`, params),
@@ -342,6 +356,111 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
           rials: r.rials,
         })),
       };
+    },
+  );
+
+  const AttentionRow = Type.Object({
+    code: Type.String(),
+    province: Type.String(),
+    incomplete: Type.Boolean(),
+    implausible: Type.Boolean(),
+    inverters: Type.Array(
+      Type.Object({
+        serial: Type.String(),
+        wh: Type.Integer({ description: 'billed' }),
+        heldWh: Type.Integer({ description: 'read but not billed: more than the inverter could produce' }),
+        flags: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
+          description: 'what the counter did, naming the readings (times in UTC, values in Wh)',
+        }),
+        review: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+      }),
+    ),
+  });
+  app.get(
+    '/billing/months/:month/attention',
+    {
+      ...staffRead,
+      schema: {
+        tags: ['billing'],
+        summary: 'Installations to look at: implausible (held; they block the close) and incomplete',
+        description:
+          "Implausible first. Each with its inverters' flags: the readings that made it so. Decide on an implausible counter with PUT .../counters/{serial}/review.",
+        params: MonthParam,
+        querystring: PageQuery,
+        response: { 200: pageOf(AttentionRow), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { month } = request.params;
+      await monthOrThrow(month);
+      const { page, pageSize } = request.query;
+      const { rows, total } = await monthAttention(app.sql, month, { limit: pageSize, offset: (page - 1) * pageSize });
+      return { items: rows, page, pageSize, total };
+    },
+  );
+
+  app.put(
+    '/billing/months/:month/counters/:serial/review',
+    {
+      onRequest: app.staffOnly(),
+      schema: {
+        tags: ['billing'],
+        summary: "Decide on an inverter's month whose counter was implausible (ADMIN, audited)",
+        description:
+          'ACCEPT bills what the counter read, EXCLUDE bills nothing, CORRECT bills correctedWh. Replaces an earlier decision; the next run applies it (a closed month through a late-data adjustment).',
+        params: Type.Composite([MonthParam, Type.Object({ serial: Type.String({ maxLength: 64 }) })]),
+        body: Type.Object({
+          decision: Type.Union([Type.Literal('ACCEPT'), Type.Literal('CORRECT'), Type.Literal('EXCLUDE')]),
+          correctedWh: Type.Optional(Type.Integer({ minimum: 0 })),
+          reason: Type.String({ minLength: 1, maxLength: 500 }),
+        }),
+        response: { 200: Type.Unknown(), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { month, serial } = request.params;
+      const { decision, correctedWh, reason } = request.body;
+      return reviewCounter(
+        app.sql,
+        { month, serial, decision, correctedWh: correctedWh ?? null, reason },
+        actor(request.principal),
+      );
+    },
+  );
+
+  app.post(
+    '/billing/inverters/:serial/replacements',
+    {
+      onRequest: app.staffOnly(),
+      schema: {
+        tags: ['billing'],
+        summary: 'Record a new inverter (or counter) on a serial from an instant (ADMIN, audited)',
+        description:
+          'Its counter starts a new epoch: the old lifetime total is never counted again. initialWh is the new counter at that instant, if known.',
+        params: Type.Object({ serial: Type.String({ maxLength: 64 }) }),
+        body: Type.Object({
+          replacedAt: Type.String({ format: 'date-time' }),
+          initialWh: Type.Optional(Type.Integer({ minimum: 0 })),
+          note: Type.String({ minLength: 1, maxLength: 500 }),
+        }),
+        response: {
+          201: Type.Unknown(),
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { replacedAt, initialWh, note } = request.body;
+      const recorded = await recordReplacement(
+        app.sql,
+        { serial: request.params.serial, replacedAt: new Date(replacedAt), initialWh: initialWh ?? null, note },
+        actor(request.principal),
+      );
+      return reply.code(201).send(recorded);
     },
   );
 

@@ -10,6 +10,20 @@ const parts = fc
   .filter((ps) => ps.some((p) => p.weight > 0n));
 
 describe('allocateLargestRemainder', () => {
+  it('breaks ties by numeric id: share 9 before share 10 (issue 10 item 6)', () => {
+    expect(
+      allocateLargestRemainder(1n, [
+        { id: '10', weight: 1n },
+        { id: '9', weight: 1n },
+        { id: 'pool', weight: 1n },
+      ]),
+    ).toEqual([
+      { id: '10', amount: 0n },
+      { id: '9', amount: 1n },
+      { id: 'pool', amount: 0n },
+    ]);
+  });
+
   it('splits to the Rial with the largest remainders, ties to the larger weight then the smaller id', () => {
     expect(
       allocateLargestRemainder(100n, [

@@ -1,7 +1,8 @@
 // Splits a whole number of Rials among weighted parts with the largest-remainder (Hamilton)
 // method: every part gets floor(total × weight / Σweights), and the Rials left over go one each to
 // the largest remainders. The parts always sum to the total, exactly and deterministically:
-// ties go to the larger weight, then to the smaller id. Pure, bigint throughout.
+// ties go to the larger weight, then to the smaller id (numeric ids by number: 9 before 10; they
+// come before any other id). Pure, bigint throughout.
 export interface WeightedPart {
   id: string;
   weight: bigint;
@@ -40,11 +41,7 @@ export function allocateLargestRemainder(total: bigint, parts: readonly Weighted
         ? a.weight > b.weight
           ? -1
           : 1
-        : a.id < b.id
-          ? -1
-          : a.id > b.id
-            ? 1
-            : 0,
+        : compareIds(a.id, b.id),
   );
   for (const share of order) {
     if (leftover === 0n) break;
@@ -52,4 +49,14 @@ export function allocateLargestRemainder(total: bigint, parts: readonly Weighted
     leftover -= 1n;
   }
   return shares.map((s) => ({ id: s.id, amount: s.amount }));
+}
+
+const NUMERIC = /^\d{1,30}$/;
+/** Numeric ids by number, before any other id; other ids as text. */
+export function compareIds(a: string, b: string): number {
+  const an = NUMERIC.test(a);
+  const bn = NUMERIC.test(b);
+  if (an && bn) return BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
+  if (an !== bn) return an ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }

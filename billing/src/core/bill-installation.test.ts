@@ -11,16 +11,19 @@ const base = (over: Partial<InstallationMonth> = {}): InstallationMonth => ({
   installationId: 7,
   capacityW: 15_000,
   days: dates.map((date) => ({ date, wh: 60_000 })),
-  contract: {
-    reference: 'C-7',
-    kind: 'SUPPORT',
-    startDate: '2025-01-01',
-    periods: [{ from: '2025-01-01', until: null, rialPerKwh: 30_000 }],
-  },
+  contracts: [
+    {
+      reference: 'C-7',
+      kind: 'SUPPORT',
+      startDate: '2025-01-01',
+      periods: [{ from: '2025-01-01', until: null, rialPerKwh: 30_000 }],
+    },
+  ],
   loans: [
     {
       loanId: 1,
       reference: 'L-7',
+      principalRials: 1_680_000_000n,
       installmentRials: 20_000_000n,
       installments: 84,
       firstDueMonth: '1405-01',
@@ -69,6 +72,52 @@ describe('billInstallation', () => {
     expect(bill.loans[0]!.shortfallRials).toBe(20_000_000n);
   });
 
+  it('carries a fixed fee the income cannot cover as a balance instead of forgiving it', () => {
+    const fixed = { ...rules, maintenanceFee: parseMaintenanceFee('150000') };
+    const bill = billInstallation(
+      '1405-08',
+      base({ days: dates.map((date) => ({ date, wh: 100 })), loans: [] }),
+      fixed,
+    );
+    expect(bill.grossRials).toBe(90_000n); // 3 kWh × 30,000
+    expect(bill).toMatchObject({
+      feeRials: 90_000n,
+      feeCarriedRials: 60_000n,
+      netRials: 0n,
+      balanceOutRials: -60_000n,
+    });
+    const next = billInstallation('1405-09', base({ loans: [], balanceInRials: bill.balanceOutRials }), fixed);
+    expect(next.incomeRials).toBe(54_000_000n - 60_000n);
+    expect(next.feeCarriedRials).toBe(0n);
+  });
+
+  it('prices each day by the contract in force that day when the contract is replaced mid-month (issue 10 row 8)', () => {
+    const replaced = base({
+      days: dates.map((date) => ({ date, wh: 10_000 })),
+      contracts: [
+        {
+          reference: 'C-old',
+          kind: 'SUPPORT',
+          startDate: '2025-01-01',
+          periods: [{ from: '2025-01-01', until: null, rialPerKwh: 30_000 }],
+        },
+        {
+          reference: 'C-new',
+          kind: 'SUPPORT',
+          startDate: dates[15]!,
+          periods: [{ from: dates[15]!, until: null, rialPerKwh: 38_500 }],
+        },
+      ],
+    });
+    const bill = billInstallation('1405-08', replaced, rules);
+    expect(bill.unpricedWh).toBe(0);
+    expect(bill.segments.map((s) => [s.contract, s.fromDate, s.toDate, s.wh])).toEqual([
+      ['C-old', dates[0], dates[14], 150_000],
+      ['C-new', dates[15], dates[29], 150_000],
+    ]);
+    expect(bill.grossRials).toBe(150n * 30_000n + 150n * 38_500n);
+  });
+
   it('always adds up, never pays a negative part, and gives the same result for the same input', () => {
     const arb = fc.record({
       wh: fc.array(fc.integer({ min: 0, max: 5_000_000 }), { minLength: 30, maxLength: 30 }),
@@ -96,6 +145,7 @@ describe('billInstallation', () => {
             {
               loanId: 1,
               reference: 'L',
+              principalRials: installment * 10n,
               installmentRials: installment,
               installments: 10,
               firstDueMonth: '1405-08',
@@ -110,6 +160,8 @@ describe('billInstallation', () => {
         expect(bill.netRials + bill.feeRials + bill.loans[0]!.deductedRials).toBe(
           bill.incomeRials > 0n ? bill.incomeRials : 0n,
         );
+        // Nothing owed is forgiven: an uncovered fee is in the balance carried out.
+        expect(bill.balanceOutRials).toBe((bill.incomeRials < 0n ? bill.incomeRials : 0n) - bill.feeCarriedRials);
         expect(billInstallation('1405-08', structuredClone(input), rules)).toEqual(bill);
       }),
     );
@@ -117,6 +169,14 @@ describe('billInstallation', () => {
 });
 
 describe('beneficiaryTotal', () => {
+  it("pays a balance below the minimum when the person's last share has ended", () => {
+    expect(beneficiaryTotal(1, 0n, 60_000n, 100_000n, true)).toMatchObject({
+      payableRials: 60_000n,
+      carriedOutRials: 0n,
+    });
+    expect(beneficiaryTotal(1, 0n, 0n, 100_000n, true)).toMatchObject({ payableRials: 0n, carriedOutRials: 0n });
+  });
+
   it('carries amounts below the minimum payout to the next month', () => {
     expect(beneficiaryTotal(1, 60_000n, 0n, 100_000n)).toMatchObject({ payableRials: 0n, carriedOutRials: 60_000n });
     expect(beneficiaryTotal(1, 60_000n, 60_000n, 100_000n)).toMatchObject({

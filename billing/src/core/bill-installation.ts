@@ -1,7 +1,15 @@
 // One installation's month, from energy to each share's Rials: the functional core of billing.
 // gross (energy × tariff) + adjustments + balance carried in = income; income − loan installments
-// − maintenance fee = net; net split over shares and the pool. Pure and deterministic.
-import { loanDeduction, maintenanceFee, type LoanDeduction, type LoanTerms, type MaintenanceFee } from './deductions';
+// − maintenance fee = net; net split over shares and the pool. What the income cannot cover of the
+// fee is carried as a negative balance (recovered first from the next income). Pure, deterministic.
+import {
+  type LoanDeduction,
+  type LoanTerms,
+  loanDeduction,
+  type MaintenanceFee,
+  maintenanceFeeDue,
+} from './deductions';
+import { minBigInt } from './money';
 import { sumBigInt } from './money';
 import { allocateToShares, type PoolAllocation, type ShareAllocation, type ShareTerm } from './shares';
 import type { MonthId } from './solar-hijri';
@@ -21,11 +29,12 @@ export interface InstallationMonth {
   capacityW: number;
   /** The month's days (Tehran civil dates) with the energy counted on each. */
   days: { date: string; wh: number }[];
-  contract: ContractTerms | null;
+  /** The installation's contracts in force during the month, in start order: each day is priced by its own. */
+  contracts: ContractTerms[];
   loans: LoanTerms[];
   shares: ShareTerm[];
   adjustments: Adjustment[];
-  /** A negative balance left by earlier adjustments (≤ 0). */
+  /** A negative balance left by earlier months (adjustments, fees the income could not cover), ≤ 0. */
   balanceInRials: bigint;
 }
 
@@ -45,15 +54,17 @@ export interface InstallationBill {
   incomeRials: bigint;
   loans: LoanDeduction[];
   feeRials: bigint;
+  /** The part of the fee due that the income could not cover: carried in the balance. */
+  feeCarriedRials: bigint;
   netRials: bigint;
-  /** Negative income is not paid out: it waits for next month's income. */
+  /** Negative income and uncovered fees are not paid out or forgiven: they wait for the next income. */
   balanceOutRials: bigint;
   shares: ShareAllocation[];
   pool: PoolAllocation;
 }
 
 export function billInstallation(month: MonthId, input: InstallationMonth, rules: BillingRules): InstallationBill {
-  const priced = priceEnergy(input.days, input.contract, rules.stepDowns);
+  const priced = priceEnergy(input.days, input.contracts, rules.stepDowns);
   const incomeRials = priced.grossRials + sumBigInt(input.adjustments.map((a) => a.rials)) + input.balanceInRials;
   let available = incomeRials > 0n ? incomeRials : 0n;
   const loans = [...input.loans]
@@ -63,7 +74,8 @@ export function billInstallation(month: MonthId, input: InstallationMonth, rules
       available -= deduction.deductedRials;
       return deduction;
     });
-  const feeRials = maintenanceFee(rules.maintenanceFee, incomeRials, available);
+  const feeDue = maintenanceFeeDue(rules.maintenanceFee, incomeRials);
+  const feeRials = minBigInt(feeDue, available);
   const netRials = available - feeRials;
   const allocation = allocateToShares(
     netRials,
@@ -82,8 +94,9 @@ export function billInstallation(month: MonthId, input: InstallationMonth, rules
     incomeRials,
     loans,
     feeRials,
+    feeCarriedRials: feeDue - feeRials,
     netRials,
-    balanceOutRials: incomeRials < 0n ? incomeRials : 0n,
+    balanceOutRials: (incomeRials < 0n ? incomeRials : 0n) - (feeDue - feeRials),
     shares: allocation.shares,
     pool: allocation.pool,
   };
@@ -98,15 +111,19 @@ export interface BeneficiaryTotal {
   carriedOutRials: bigint;
 }
 
-/** A beneficiary's month: what the shares earned plus what was carried in; below the minimum payout it is carried on. */
+/**
+ * A beneficiary's month: what the shares earned plus what was carried in. Below the minimum payout
+ * it is carried on, unless the person's last share has ended (`final`): then whatever is owed is paid.
+ */
 export function beneficiaryTotal(
   beneficiaryId: number,
   earnedRials: bigint,
   carriedInRials: bigint,
   minimumPayoutRials: bigint,
+  final = false,
 ): BeneficiaryTotal {
   const totalRials = earnedRials + carriedInRials;
-  const payableRials = totalRials >= minimumPayoutRials && totalRials > 0n ? totalRials : 0n;
+  const payableRials = (totalRials >= minimumPayoutRials || final) && totalRials > 0n ? totalRials : 0n;
   return {
     beneficiaryId,
     earnedRials,

@@ -9,12 +9,19 @@ import {
   type InstallationBill,
   type InstallationMonth,
 } from './bill-installation';
-import type { EnergyFlag, EpochUse } from './counter-energy';
+import { type EnergyFlag, type EpochUse, IMPLAUSIBLE_FLAGS, MISSING_DATA_FLAGS } from './counter-energy';
+import type { CounterReview } from './counter-review';
 import { sumBigInt } from './money';
 import type { MonthId } from './solar-hijri';
 
-/** The counters behind an installation's energy: per inverter, the epochs used and what was flagged. */
-export type EnergyTrace = Record<string, { wh: number; epochs: EpochUse[]; flags: EnergyFlag[] }>;
+/**
+ * The counters behind an installation's energy: per inverter, the Wh billed, what was held as
+ * implausible, the epochs used, what was flagged and an operator's decision if any.
+ */
+export type EnergyTrace = Record<
+  string,
+  { wh: number; heldWh: number; epochs: EpochUse[]; flags: EnergyFlag[]; review?: CounterReview }
+>;
 
 export interface InstallationInput extends InstallationMonth {
   code: string;
@@ -28,6 +35,7 @@ export interface BilledInstallation extends InstallationBill {
   code: string;
   trace: EnergyTrace;
   incomplete: boolean;
+  implausible: boolean;
 }
 export interface StatementLine {
   shareId: number;
@@ -46,6 +54,7 @@ export interface MonthTotals {
   poolRials: bigint;
   payableRials: bigint;
   incomplete: number;
+  implausible: number;
 }
 export interface BilledMonth {
   month: MonthId;
@@ -56,17 +65,21 @@ export interface BilledMonth {
   digest: string;
 }
 
-/** Flags that mean energy is not (yet) known, as opposed to events worth showing. */
-const MISSING_DATA: EnergyFlag['kind'][] = ['no_readings', 'no_opening_reading', 'no_closing_reading'];
+/** Energy is not (yet) known for some inverter (or the installation has none). */
 export const isIncomplete = (trace: EnergyTrace) =>
   Object.values(trace).length === 0 ||
-  Object.values(trace).some((t) => t.flags.some((f) => MISSING_DATA.includes(f.kind)));
+  Object.values(trace).some((t) => t.flags.some((f) => MISSING_DATA_FLAGS.includes(f.kind)));
+/** Some inverter read more than it could produce and no operator has decided what to bill: the month cannot close. */
+export const isImplausible = (trace: EnergyTrace) =>
+  Object.values(trace).some((t) => !t.review && t.flags.some((f) => IMPLAUSIBLE_FLAGS.includes(f.kind)));
 
 export function billMonth(
   month: MonthId,
   inputs: readonly InstallationInput[],
   carriedIn: ReadonlyMap<number, bigint>,
   rules: MonthRules,
+  /** Beneficiaries with a share after this month; the others get their last payment now, however small. */
+  continuing: ReadonlySet<number>,
 ): BilledMonth {
   const installations = [...inputs]
     .sort((a, b) => a.installationId - b.installationId)
@@ -76,6 +89,7 @@ export function billMonth(
         code: input.code,
         trace: input.trace,
         incomplete: isIncomplete(input.trace),
+        implausible: isImplausible(input.trace),
       }),
     );
   const lines = installations.flatMap((bill) =>
@@ -94,7 +108,9 @@ export function billMonth(
     if (rials !== 0n && !earned.has(beneficiaryId)) earned.set(beneficiaryId, 0n);
   const statements = [...earned.keys()]
     .sort((a, b) => a - b)
-    .map((id) => beneficiaryTotal(id, earned.get(id)!, carriedIn.get(id) ?? 0n, rules.minimumPayoutRials));
+    .map((id) =>
+      beneficiaryTotal(id, earned.get(id)!, carriedIn.get(id) ?? 0n, rules.minimumPayoutRials, !continuing.has(id)),
+    );
   const totals: MonthTotals = {
     installations: installations.length,
     beneficiaries: statements.length,
@@ -104,6 +120,7 @@ export function billMonth(
     poolRials: sumBigInt(installations.map((b) => b.pool.rials)),
     payableRials: sumBigInt(statements.map((s) => s.payableRials)),
     incomplete: installations.filter((b) => b.incomplete).length,
+    implausible: installations.filter((b) => b.implausible).length,
   };
   const digest = createHash('sha256').update(toJson({ month, installations, lines, statements })).digest('hex');
   return { month, installations, lines, statements, totals, digest };

@@ -1,51 +1,68 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { energyInSlots, type CounterReading } from './counter-energy';
+import {
+  COUNTER_RULES,
+  type CounterReading,
+  energyInSlots,
+  IMPLAUSIBLE_FLAGS,
+  MISSING_DATA_FLAGS,
+  type Replacement,
+} from './counter-energy';
 
 const H = 3_600_000;
 const day = (i: number) => ({ startMs: i * 24 * H, endMs: (i + 1) * 24 * H });
 const r = (hours: number, wh: number): CounterReading => ({ tMs: hours * H, wh });
+const A_MONTH = Array.from({ length: 30 }, (_, i) => day(i));
+const ROOF = { ratedAcW: 5000 };
+const TRUE_MONTH_WH = 30 * 12_400;
 
-describe('energyInSlots', () => {
+/** A 5 kW roof's hourly counter: 1,000 Wh in each hour from 06:00 to 18:00, 400 Wh from 18:00 to 19:00. */
+const producedInHour = (hour: number) => {
+  const h = ((hour % 24) + 24) % 24;
+  return h >= 6 && h < 18 ? 1000 : h === 18 ? 400 : 0;
+};
+function roofCounter(fromHour: number, toHour: number, startWh: number): CounterReading[] {
+  const out: CounterReading[] = [];
+  let wh = startWh;
+  for (let h = fromHour; h <= toHour; h++) {
+    if (h > fromHour) wh += producedInHour(h - 1);
+    out.push(r(h, wh));
+  }
+  return out;
+}
+const aMonthOf = (startWh: number) => roofCounter(-48, 30 * 24 + 48, startWh);
+const kinds = (e: { flags: { kind: string }[] }) => e.flags.map((f) => f.kind);
+const implausible = (e: { flags: { kind: string }[] }) =>
+  e.flags.some((f) => (IMPLAUSIBLE_FLAGS as string[]).includes(f.kind));
+
+describe('energyInSlots: the basic rules', () => {
   it('is the increase of the counter, whatever the order and the duplicates', () => {
     const readings = [r(0, 1000), r(6, 1500.4), r(12, 4000), r(18, 4200), r(24, 4200)];
     const shuffled = [readings[3]!, readings[0]!, readings[4]!, readings[1]!, readings[2]!, readings[2]!, readings[0]!];
-    const e = energyInSlots(shuffled, [day(0)]);
+    const e = energyInSlots(shuffled, [day(0)], ROOF);
     expect(e.totalWh).toBe(3200);
     expect(e.flags).toEqual([]);
     expect(e.epochs).toEqual([
-      { opening: { tMs: 0, wh: 1000 }, closing: { tMs: 24 * H, wh: 4200 }, afterReset: false, wh: 3200 },
+      { opening: { tMs: 0, wh: 1000 }, closing: { tMs: 24 * H, wh: 4200 }, start: 'first', wh: 3200, heldWh: 0 },
     ]);
-    expect(energyInSlots(readings, [day(0)])).toEqual(e);
+    expect(energyInSlots(readings, [day(0)], ROOF)).toEqual(e);
   });
 
   it('gives a reading at a boundary to the slot it closes', () => {
-    const e = energyInSlots([r(20, 0), r(24, 400), r(28, 900)], [day(0), day(1)]);
+    const e = energyInSlots([r(20, 0), r(24, 400), r(28, 900)], [day(0), day(1)], ROOF);
     expect(e.slotWh).toEqual([400, 500]);
   });
 
   it('splits a gap across a boundary linearly in time, in whole Wh that add up to the gap', () => {
-    // Offline from 18:00 to 09:00 the next day (15 h): 1,000 Wh; 6 h of it lie before midnight.
-    const e = energyInSlots([r(12, 0), r(18, 500), r(33, 1500), r(40, 1501)], [day(0), day(1)]);
+    const e = energyInSlots([r(12, 0), r(18, 500), r(33, 1500), r(40, 1501)], [day(0), day(1)], ROOF);
     expect(e.slotWh).toEqual([500 + 400, 600 + 1]);
-    // 1,001 Wh over 3 equal parts: floor at each boundary, the remainder stays with the later slot.
-    const thirds = energyInSlots([r(0, 0), r(72, 1001)], [day(0), day(1), day(2)]);
+    const thirds = energyInSlots([r(0, 0), r(72, 1001)], [day(0), day(1), day(2)], ROOF);
     expect(thirds.slotWh).toEqual([333, 334, 334]);
   });
 
-  it('starts a new epoch when the counter goes backwards, never yielding negative energy', () => {
-    const e = energyInSlots([r(0, 5000), r(6, 6000), r(12, 120), r(18, 700), r(24, 900)], [day(0)]);
-    expect(e.totalWh).toBe(1000 + 120 + 780);
-    expect(e.flags).toEqual([{ kind: 'counter_reset', at: 12 * H, fromWh: 6000, toWh: 120 }]);
-    expect(e.epochs.map((x) => [x.afterReset, x.wh])).toEqual([
-      [false, 1000],
-      [true, 900],
-    ]);
-  });
-
   it('flags what it does not know instead of inventing energy', () => {
-    expect(energyInSlots([], [day(0)])).toMatchObject({ totalWh: 0, flags: [{ kind: 'no_readings' }] });
-    const late = energyInSlots([r(6, 100), r(18, 900)], [day(0)]);
+    expect(energyInSlots([], [day(0)], ROOF)).toMatchObject({ totalWh: 0, flags: [{ kind: 'no_readings' }] });
+    const late = energyInSlots([r(6, 100), r(18, 900)], [day(0)], ROOF);
     expect(late.totalWh).toBe(800);
     expect(late.flags).toEqual([
       { kind: 'no_opening_reading', firstReadingAt: 6 * H },
@@ -53,42 +70,205 @@ describe('energyInSlots', () => {
     ]);
   });
 
-  it('ignores readings far outside the slots except to split the gaps that reach in', () => {
-    const e = energyInSlots([r(-48, 0), r(-24, 10), r(12, 20), r(48, 30), r(72, 40)], [day(0)]);
-    expect(e.totalWh).toBe(10 - Math.floor((10 * 24) / 36) + Math.floor((10 * 12) / 36));
+  it('waits for a later reading to confirm a last reading that breaks the trend', () => {
+    const e = energyInSlots([r(0, 5000), r(12, 6000), r(25, 3)], [day(0)], ROOF);
+    expect(e.totalWh).toBe(1000);
+    expect(kinds(e)).toEqual(['unconfirmed_reading', 'no_closing_reading']);
+  });
+});
+
+// The rows of issue 10's table: each was billed wrongly by the model before this one.
+describe('energyInSlots: a counter cannot fool it (issue 10)', () => {
+  it('row 1: a 1 Wh step back (float jitter) mid-month or across the month-end reading is noise', () => {
+    const readings = aMonthOf(10_000_000.5);
+    const mid = readings.map((x, i) => (i === 400 ? { ...x, wh: readings[399]!.wh - 0.01 } : x));
+    expect(mid[399]!.wh - mid[400]!.wh).toBeCloseTo(0.01);
+    const e = energyInSlots(mid, A_MONTH, ROOF);
+    expect(Math.abs(e.totalWh - TRUE_MONTH_WH)).toBeLessThanOrEqual(1);
+    expect(e.flags).toEqual([]);
+    // Across the end: the last reading before it is .5, the first after it .49 (rounded: 1 Wh back).
+    const endIndex = readings.findIndex((x) => x.tMs === 30 * 24 * H);
+    const atEnd = [
+      ...readings.slice(0, endIndex),
+      { tMs: 30 * 24 * H, wh: 10_500_000.5 },
+      { tMs: 30 * 24 * H + 1, wh: 10_500_000.49 },
+    ];
+    const edge = energyInSlots(
+      [atEnd[0]!, atEnd[48]!, ...atEnd.slice(-2)].map((x) => ({ ...x })),
+      A_MONTH,
+      ROOF,
+    );
+    expect(edge.epochs).toHaveLength(1);
+    expect(edge.flags.filter((f) => f.kind !== 'no_closing_reading')).toEqual([]);
   });
 
-  const monotonicSeries = fc
-    .array(fc.tuple(fc.integer({ min: 1, max: 6 * 60 }), fc.integer({ min: 0, max: 5000 }), fc.boolean()), {
-      minLength: 1,
-      maxLength: 200,
-    })
-    .map((steps) => {
-      let t = -12 * 60;
-      let wh = 1_000_000;
-      const readings: CounterReading[] = [{ tMs: t * 60_000, wh }];
-      for (const [dt, inc, reset] of steps) {
-        t += dt;
-        wh = reset && inc % 7 === 0 ? inc : wh + inc;
-        readings.push({ tMs: t * 60_000, wh });
-      }
-      return readings;
-    });
+  it('row 2: one spike of +5 MWh that returns to normal is ignored as a glitch', () => {
+    const readings = aMonthOf(1_000_000).map((x, i) => (i === 300 ? { ...x, wh: x.wh + 5_000_000 } : x));
+    const e = energyInSlots(readings, A_MONTH, ROOF);
+    expect(e.totalWh).toBe(TRUE_MONTH_WH);
+    expect(kinds(e)).toEqual(['glitch']);
+    expect(implausible(e)).toBe(false);
+  });
 
-  it('splits across any slots without losing or creating a Wh, and ignores order and duplicates', () => {
+  it('row 3: 0 → 9,999,999,999,999 Wh within a minute is not billed but held as implausible, naming the readings', () => {
+    const readings = [r(-1, 0), r(0, 0), { tMs: 60_000, wh: 9_999_999_999_999 }, r(24, 9_999_999_999_999 + 5000)];
+    const e = energyInSlots(readings, [day(0)], ROOF);
+    expect(e.totalWh).toBe(5000);
+    expect(implausible(e)).toBe(true);
+    expect(e.flags).toContainEqual({
+      kind: 'counter_jump',
+      at: 60_000,
+      fromWh: 0,
+      toWh: 9_999_999_999_999,
+      fromAt: 0,
+    });
+    expect(e.heldWh).toBe(9_999_999_999_999);
+    expect(e.readSlotWh[0]).toBe(9_999_999_999_999 + 5000);
+  });
+
+  it('row 4: a single glitch reading 1,000,000 → 0 → 1,000,100 yields 100 Wh', () => {
+    const e = energyInSlots([r(1, 1_000_000), r(2, 0), r(3, 1_000_100)], [day(0)], ROOF);
+    expect(e.totalWh).toBe(100);
+    expect(e.flags).toContainEqual({ kind: 'glitch', at: 3 * H, ignored: [r(2, 0)] });
+  });
+
+  it('row 5: an inverter replaced on the same serial is its own epoch, whether its counter starts higher or lower', () => {
+    const at = 15 * 24 * H + 0.5 * H;
+    const old = aMonthOf(1_000_000).filter((x) => x.tMs < at);
+    const younger = (startWh: number) =>
+      roofCounter(15 * 24 + 1, 30 * 24 + 48, startWh).map((x) => ({ ...x, wh: x.wh })) as CounterReading[];
+    const replacement: Replacement = { atMs: at, initialWh: 40_000_000 };
+    // Higher: recorded by an operator, with the new counter's value at installation.
+    const higher = energyInSlots([...old, ...younger(40_000_000)], A_MONTH, { ...ROOF, replacements: [replacement] });
+    expect(Math.abs(higher.totalWh - TRUE_MONTH_WH)).toBeLessThanOrEqual(1000); // the hour of the swap is unknown
+    expect(higher.epochs.map((x) => x.start)).toEqual(['first', 'replacement']);
+    // Lower, not recorded: a detected reset whose first value the rating could not have produced since.
+    const lower = energyInSlots([...old, ...younger(300_000)], A_MONTH, ROOF);
+    expect(Math.abs(lower.totalWh - TRUE_MONTH_WH)).toBeLessThanOrEqual(1000);
+    expect(lower.flags).toContainEqual(expect.objectContaining({ kind: 'counter_reset', toWh: 300_000, countedWh: 0 }));
+    // Higher and not recorded: held as implausible, never billed as 40 MWh.
+    const unrecorded = energyInSlots([...old, ...younger(40_000_000)], A_MONTH, ROOF);
+    expect(unrecorded.totalWh).toBeLessThanOrEqual(TRUE_MONTH_WH);
+    expect(implausible(unrecorded)).toBe(true);
+  });
+
+  it('row 6: a counter silent from 5 days before the month to 5 days after is billed once its buffer arrives', () => {
+    const full = roofCounter(-10 * 24, 40 * 24, 2_000_000);
+    const before = full.filter((x) => x.tMs <= -5 * 24 * H || x.tMs >= (30 * 24 + 5 * 24) * H);
+    const silent = energyInSlots(before, A_MONTH, ROOF);
+    // Only the far readings: the month's energy is the linear share of the 40-day gap.
+    expect(silent.totalWh).toBeGreaterThan(0);
+    const flushed = energyInSlots(full, A_MONTH, ROOF);
+    expect(flushed.totalWh).toBe(TRUE_MONTH_WH);
+  });
+
+  it('row 7: starting the month at 0, resetting on day 11 and then passing its earlier peak', () => {
+    const readings = roofCounter(0, 30 * 24 + 24, 0).map((x) =>
+      x.tMs >= 10 * 24 * H + 9 * H ? { ...x, wh: x.wh - (10 * 12_400 + 3000) + 250 } : x,
+    );
+    // The reading at 09:00 on day 11 is 250 Wh: the counter restarted from zero at about 08:45.
+    expect(readings.find((x) => x.tMs === 10 * 24 * H + 9 * H)!.wh).toBe(250);
+    const e = energyInSlots(readings, A_MONTH, ROOF);
+    expect(e.totalWh).toBe(TRUE_MONTH_WH - 1000 + 250);
+    expect(kinds(e)).toEqual(['counter_reset']);
+  });
+});
+
+describe('energyInSlots: the capacity bound', () => {
+  it('never bills an epoch more than the rating could deliver over its span, plus the margin', () => {
+    // A counter rising 10 kWh an hour on a 5 kW inverter, in steps small enough to pass one by one.
+    const readings = Array.from({ length: 24 * 60 + 1 }, (_, m) => ({ tMs: m * 60_000, wh: 1000 + m * 166 }));
+    const e = energyInSlots(readings, [day(0)], ROOF);
+    const bound = 5000 * 24 * 1.1 + COUNTER_RULES.noiseWh;
+    expect(e.totalWh).toBeLessThanOrEqual(bound);
+    expect(e.totalWh).toBe(Math.floor(bound));
+    expect(e.flags).toEqual([expect.objectContaining({ kind: 'over_capacity', wh: 24 * 60 * 166 })]);
+    expect(e.heldWh).toBe(24 * 60 * 166 - e.totalWh);
+  });
+});
+
+// Rule 7 of issue 10: random counter histories from a known true energy.
+describe('energyInSlots: whatever the counter does (property)', () => {
+  type Event = 'none' | 'noise' | 'spike' | 'dip' | 'reset' | 'replace' | 'silence';
+  const history = fc.record({
+    hourlyWh: fc.array(fc.integer({ min: 0, max: 4500 }), { minLength: 24 * 10, maxLength: 24 * 10 }),
+    events: fc.array(
+      fc.constantFrom<Event>('none', 'none', 'none', 'noise', 'spike', 'dip', 'reset', 'replace', 'silence'),
+      {
+        minLength: 24 * 10,
+        maxLength: 24 * 10,
+      },
+    ),
+    startWh: fc.integer({ min: 0, max: 50_000_000 }),
+    monthHours: fc.integer({ min: 24, max: 24 * 9 }),
+  });
+
+  /** Readings (with the truth per hour) of a 5 kW inverter whose counter misbehaves as drawn. */
+  function simulate(h: { hourlyWh: number[]; events: Event[]; startWh: number }) {
+    const readings: CounterReading[] = [];
+    const replacements: Replacement[] = [];
+    let counter = h.startWh;
+    let silentUntil = 0;
+    let mustConfirm = false;
+    let calmUntil = 0;
+    readings.push(r(0, counter));
+    for (let i = 0; i < h.hourlyWh.length; i++) {
+      counter += h.hourlyWh[i]!;
+      // Something that breaks the trend needs a later reading to confirm or undo it: none in the last hours.
+      const t = i + 1;
+      const silent = t <= silentUntil;
+      // A reset or replacement right after a silence would lose energy no one could know.
+      const ev = mustConfirm || silent || t - 1 <= silentUntil || i >= h.hourlyWh.length - 6 ? 'none' : h.events[i]!;
+      mustConfirm = false;
+      // Silent for up to 30 hours (across any cut): no readings until it reports again.
+      // Silence right after a reset would leave a drop and a return no one could tell from a glitch.
+      if (ev === 'silence' && t > calmUntil) silentUntil = t + 1 + (i % 30);
+      if (silent && i < h.hourlyWh.length - 1) continue;
+      if (ev === 'reset' && i > 0) {
+        // Restarted from zero at the start of the hour: this hour's energy is on the new counter.
+        counter = h.hourlyWh[i]!;
+        mustConfirm = true;
+        calmUntil = t + 6;
+      }
+      if (ev === 'replace') {
+        const initialWh = (i * 7919) % 3_000_000;
+        replacements.push({ atMs: i * H + H / 2, initialWh });
+        counter = initialWh + h.hourlyWh[i]!;
+        mustConfirm = true;
+      }
+      readings.push(r(t, counter));
+      if (ev === 'noise') readings.push({ tMs: t * H + 1, wh: Math.max(0, counter - 0.6) });
+      if (ev === 'spike') readings.push({ tMs: t * H + 2, wh: counter + 7_000_000 });
+      if (ev === 'dip') readings.push({ tMs: t * H + 3, wh: Math.max(0, counter - 900_000) });
+      if (ev === 'spike' || ev === 'dip') mustConfirm = true;
+    }
+    return { readings, replacements };
+  }
+
+  it('bills the truth within the tolerance, never more, and months add up to the whole', () => {
     fc.assert(
-      fc.property(monotonicSeries, fc.integer({ min: 1, max: 48 }), (readings, hours) => {
-        const first = readings[0]!.tMs;
-        const last = readings[readings.length - 1]!.tMs;
-        const whole = energyInSlots(readings, [{ startMs: first, endMs: last + 1 }]);
-        const slots = [];
-        for (let t = first; t <= last; t += hours * H)
-          slots.push({ startMs: t, endMs: Math.min(t + hours * H, last + 1) });
-        const split = energyInSlots([...readings].reverse().concat(readings.slice(0, 3)), slots);
-        expect(split.totalWh).toBe(whole.totalWh);
-        expect(split.slotWh.every((wh) => wh >= 0 && Number.isInteger(wh))).toBe(true);
-        expect(split.epochs.reduce((s, x) => s + x.wh, 0)).toBe(split.totalWh);
+      fc.property(history, (h) => {
+        const { readings, replacements } = simulate(h);
+        const hours = h.hourlyWh.length;
+        const context = { ratedAcW: 5000, replacements };
+        const whole = energyInSlots(readings, [{ startMs: 0, endMs: hours * H }], context);
+        const truth = h.hourlyWh.reduce((a, b) => a + b, 0);
+        // Each reset or replacement may lose at most the hour it happened in; noise at most its tolerance.
+        const events = whole.epochs.length - 1;
+        const lostAtMost = events * 4500 + COUNTER_RULES.noiseWh;
+        expect(whole.totalWh).toBeLessThanOrEqual(truth + COUNTER_RULES.noiseWh);
+        expect(whole.totalWh).toBeGreaterThanOrEqual(truth - lostAtMost);
+        expect(whole.flags.filter((f) => (IMPLAUSIBLE_FLAGS as string[]).includes(f.kind))).toEqual([]);
+        expect(whole.flags.filter((f) => (MISSING_DATA_FLAGS as string[]).includes(f.kind))).toEqual([]);
+        // Two "months" split anywhere add up to the whole, and so do their days.
+        const cut = Math.min(h.monthHours, hours - 1) * H;
+        const first = energyInSlots(readings, [{ startMs: 0, endMs: cut }], context);
+        const second = energyInSlots(readings, [{ startMs: cut, endMs: hours * H }], context);
+        expect(first.totalWh + second.totalWh).toBe(whole.totalWh);
+        const days = Array.from({ length: hours / 24 }, (_, i) => day(i));
+        expect(energyInSlots([...readings].reverse(), days, context).totalWh).toBe(whole.totalWh);
       }),
+      { numRuns: 300 },
     );
   });
 });

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loanDeduction, maintenanceFee, parseMaintenanceFee, type LoanTerms } from './deductions';
+import { loanDeduction, maintenanceFeeDue, parseMaintenanceFee, type LoanTerms } from './deductions';
 
 const loan = (repaidRials = 0n): LoanTerms => ({
   loanId: 1,
   reference: 'L-1',
+  principalRials: 3_000_000n,
   installmentRials: 1_000_000n,
   installments: 3,
   firstDueMonth: '1405-07',
@@ -38,10 +39,28 @@ describe('deductions', () => {
     expect(loanDeduction(loan(), '1405-07', -5n).deductedRials).toBe(0n);
   });
 
-  it('charges the maintenance fee as a percentage or a fixed amount, never beyond what is left', () => {
-    expect(maintenanceFee(parseMaintenanceFee('2.5%'), 1_000_001n, 1_000_001n)).toBe(25_000n);
-    expect(maintenanceFee(parseMaintenanceFee('150000'), 1_000_000n, 100_000n)).toBe(100_000n);
-    expect(maintenanceFee(parseMaintenanceFee('0%'), 1_000_000n, 1_000_000n)).toBe(0n);
+  it('never deducts more than the principal: the last installment is what remains (issue 10 row 9)', () => {
+    const odd = {
+      ...loan(),
+      principalRials: 1_000_001n,
+      installmentRials: 100_000n,
+      installments: 11,
+      firstDueMonth: '1405-01',
+    };
+    let repaid = 0n;
+    for (let m = 1; m <= 12; m++) {
+      const d = loanDeduction({ ...odd, repaidRials: repaid }, `1405-${String(m).padStart(2, '0')}`, 10n ** 9n);
+      repaid += d.deductedRials;
+    }
+    expect(repaid).toBe(1_000_001n);
+    expect(loanDeduction({ ...odd, repaidRials: 1_000_000n }, '1405-11', 10n ** 9n).deductedRials).toBe(1n);
+  });
+
+  it('computes the maintenance fee due as a percentage of income or a fixed amount', () => {
+    expect(maintenanceFeeDue(parseMaintenanceFee('2.5%'), 1_000_001n)).toBe(25_000n);
+    expect(maintenanceFeeDue(parseMaintenanceFee('150000'), 100_000n)).toBe(150_000n);
+    expect(maintenanceFeeDue(parseMaintenanceFee('2.5%'), -5n)).toBe(0n);
+    expect(maintenanceFeeDue(parseMaintenanceFee('0%'), 1_000_000n)).toBe(0n);
     expect(() => parseMaintenanceFee('lots')).toThrow(/not a maintenance fee/);
   });
 
@@ -53,7 +72,7 @@ describe('deductions', () => {
         fc.integer({ min: 0, max: 40 }),
         (available, repaid, months) => {
           const d = loanDeduction(
-            { ...loan(repaid), installments: 24 },
+            { ...loan(repaid), installments: 24, principalRials: 24_000_000n },
             `14${String(5 + Math.floor(months / 12)).padStart(2, '0')}-${String((months % 12) + 1).padStart(2, '0')}`,
             available,
           );

@@ -6,6 +6,8 @@ import { divideRoundHalfUp, minBigInt } from './money';
 export interface LoanTerms {
   loanId: number;
   reference: string;
+  /** What is owed in all: installments stop at it (the last one is smaller when it is not a multiple). */
+  principalRials: bigint;
   installmentRials: bigint;
   installments: number;
   firstDueMonth: MonthId;
@@ -16,7 +18,7 @@ export interface LoanDeduction {
   reference: string;
   /** Installments due up to and including this month (0 before the first due month). */
   installmentsDue: number;
-  /** Owed this month: installments due so far minus what was repaid (this month's installment plus arrears). */
+  /** Owed this month: installments due so far (never beyond the principal) minus what was repaid. */
   owedRials: bigint;
   deductedRials: bigint;
   /** Carried to next month when the income did not cover what was owed. */
@@ -33,7 +35,8 @@ export function loanDeduction(loan: LoanTerms, month: MonthId, availableRials: b
     0,
     Math.min(loan.installments, monthIndex(month) - monthIndex(loan.firstDueMonth) + 1),
   );
-  const owed = BigInt(installmentsDue) * loan.installmentRials - loan.repaidRials;
+  const dueSoFar = minBigInt(BigInt(installmentsDue) * loan.installmentRials, loan.principalRials);
+  const owed = dueSoFar - loan.repaidRials;
   const owedRials = owed > 0n ? owed : 0n;
   const deductedRials = minBigInt(owedRials, availableRials > 0n ? availableRials : 0n);
   return {
@@ -49,10 +52,10 @@ export function loanDeduction(loan: LoanTerms, month: MonthId, availableRials: b
 /** The maintenance and insurance fee: a share of the month's income or a fixed amount per installation. */
 export type MaintenanceFee = { kind: 'percent'; basisPoints: number } | { kind: 'fixed'; rials: bigint };
 
-export function maintenanceFee(fee: MaintenanceFee, incomeRials: bigint, availableRials: bigint): bigint {
+/** The fee due for a month: a percentage of its (positive) income, or the fixed amount. */
+export function maintenanceFeeDue(fee: MaintenanceFee, incomeRials: bigint): bigint {
   const income = incomeRials > 0n ? incomeRials : 0n;
-  const due = fee.kind === 'fixed' ? fee.rials : divideRoundHalfUp(income * BigInt(fee.basisPoints), 10_000n);
-  return minBigInt(due, availableRials > 0n ? availableRials : 0n);
+  return fee.kind === 'fixed' ? fee.rials : divideRoundHalfUp(income * BigInt(fee.basisPoints), 10_000n);
 }
 
 /** `2.5%` (of income) or `150000` (Rials per installation per month). */

@@ -54,7 +54,7 @@ describe('tariffs', () => {
 
   it('splits a month at a mid-month tariff change and a step-down, and leaves days without a tariff unpriced', () => {
     const days = ['2026-11-04', '2026-11-05', '2026-11-06', '2026-11-07'].map((date) => ({ date, wh: 10_000 }));
-    const priced = priceEnergy(days, contract('SUPPORT'), stepDowns);
+    const priced = priceEnergy(days, [contract('SUPPORT')], stepDowns);
     expect(priced.segments.map((s) => [s.fromDate, s.toDate, s.wh, s.rialPerKwh, s.rials])).toEqual([
       ['2026-11-04', '2026-11-05', 20_000, 25_000, 500_000n],
       ['2026-11-06', '2026-11-07', 20_000, 38_500, 770_000n],
@@ -65,22 +65,43 @@ describe('tariffs', () => {
         { date: '2027-03-19', wh: 1000 },
         { date: '2027-03-20', wh: 1000 },
       ],
-      contract('ORDINARY'),
+      [contract('ORDINARY')],
       stepDowns,
     );
     expect(stepping.segments.map((s) => [s.percent, s.rials])).toEqual([
       [100, 38_500n],
       [90, 34_650n],
     ]);
-    expect(priceEnergy(days, null, stepDowns)).toEqual({ segments: [], unpricedWh: 40_000, grossRials: 0n });
+    expect(priceEnergy(days, [], stepDowns)).toEqual({ segments: [], unpricedWh: 40_000, grossRials: 0n });
   });
 
   it('finds the days on which the price changes', () => {
     const dates = ['2027-03-18', '2027-03-19', '2027-03-20', '2027-03-21'];
-    expect(rateChangeDates(dates, contract('ORDINARY'), stepDowns)).toEqual(['2027-03-20']);
-    expect(rateChangeDates(dates, contract('SUPPORT'), stepDowns)).toEqual([]);
-    expect(rateChangeDates(['2026-11-05', '2026-11-06'], contract('SUPPORT'), stepDowns)).toEqual(['2026-11-06']);
-    expect(rateChangeDates(dates, null, stepDowns)).toEqual([]);
+    expect(rateChangeDates(dates, [contract('ORDINARY')], stepDowns)).toEqual(['2027-03-20']);
+    expect(rateChangeDates(dates, [contract('SUPPORT')], stepDowns)).toEqual([]);
+    expect(rateChangeDates(['2026-11-05', '2026-11-06'], [contract('SUPPORT')], stepDowns)).toEqual(['2026-11-06']);
+    expect(rateChangeDates(dates, [], stepDowns)).toEqual([]);
+  });
+
+  it('rounds the gross once from the exact price of every segment (issue 10 row 10)', () => {
+    // Three segments of 5 Wh at 100 / 101 / 100 Rial/kWh: 0.5 + 0.505 + 0.5 = 1.505 Rials (3 rounded per segment).
+    const three: ContractTerms = {
+      reference: 'C-3',
+      kind: 'SUPPORT',
+      startDate: '2026-01-01',
+      periods: [
+        { from: '2026-01-01', until: '2026-01-02', rialPerKwh: 100 },
+        { from: '2026-01-02', until: '2026-01-03', rialPerKwh: 101 },
+        { from: '2026-01-03', until: null, rialPerKwh: 100 },
+      ],
+    };
+    const priced = priceEnergy(
+      ['2026-01-01', '2026-01-02', '2026-01-03'].map((date) => ({ date, wh: 5 })),
+      [three],
+      stepDowns,
+    );
+    expect(priced.grossRials).toBe(2n);
+    expect(priced.segments.map((s) => s.rials).reduce((a, b) => a + b, 0n)).toBe(2n);
   });
 
   it('names a malformed step-down', () => {

@@ -1,6 +1,8 @@
-// Prices energy with the contract's tariff in force each day. Pure.
-// A tariff period covers Tehran civil dates [from, until); ordinary contracts step down at the start
+// Prices energy with the tariff of the contract in force each day. Pure.
+// A contract is in force from its start date until the next one of its installation starts; a
+// tariff period covers Tehran civil dates [from, until); ordinary contracts step down at the start
 // of given contract years (year n starts on the (n − 1)th anniversary of the contract's start).
+import { allocateLargestRemainder } from './allocate-largest-remainder';
 import { divideRoundHalfUp } from './money';
 
 export interface TariffPeriod {
@@ -26,6 +28,7 @@ export interface Rate {
   contractYear: number;
 }
 export interface PricedSegment extends Rate {
+  contract: string;
   fromDate: string;
   toDate: string;
   wh: number;
@@ -57,19 +60,40 @@ export function rateOn(contract: ContractTerms, date: string, stepDowns: readonl
 
 /** Rials for Wh at a rate: Wh × Rial/kWh × percent / (1000 × 100), rounded once, halves up. */
 export const priceWh = (wh: number, rate: Pick<Rate, 'rialPerKwh' | 'percent'>): bigint =>
-  divideRoundHalfUp(BigInt(wh) * BigInt(rate.rialPerKwh) * BigInt(rate.percent), 100_000n);
+  divideRoundHalfUp(exactPrice(wh, rate), PRICE_DIVISOR);
+/** Rials × 100,000: exact. */
+const exactPrice = (wh: number, rate: Pick<Rate, 'rialPerKwh' | 'percent'>) =>
+  BigInt(wh) * BigInt(rate.rialPerKwh) * BigInt(rate.percent);
+const PRICE_DIVISOR = 100_000n;
 
-/** One segment per run of days with the same rate; energy on days without a tariff stays unpriced. */
+/** The contract in force on a date: the latest started by then (`contracts` in start order, ties by id). */
+export function contractOn(contracts: readonly ContractTerms[], date: string): ContractTerms | null {
+  let inForce: ContractTerms | null = null;
+  for (const c of contracts) if (c.startDate <= date) inForce = c;
+  return inForce;
+}
+
+const rateOfDay = (contracts: readonly ContractTerms[], date: string, stepDowns: readonly StepDown[]) => {
+  const contract = contractOn(contracts, date);
+  const rate = contract ? rateOn(contract, date, stepDowns) : null;
+  return contract && rate ? { ...rate, contract: contract.reference } : null;
+};
+
+/**
+ * One segment per run of days with the same contract and rate; energy on days without a tariff
+ * stays unpriced. The gross is the exact sum of every segment's price, rounded once (halves up);
+ * the segments show it split by largest remainder, so they add up to it.
+ */
 export function priceEnergy(
   days: readonly { date: string; wh: number }[],
-  contract: ContractTerms | null,
+  contracts: readonly ContractTerms[],
   stepDowns: readonly StepDown[],
 ): PricedEnergy {
   const segments: PricedSegment[] = [];
   let unpricedWh = 0;
   let open: PricedSegment | null = null;
   for (const { date, wh } of days) {
-    const rate = contract ? rateOn(contract, date, stepDowns) : null;
+    const rate = rateOfDay(contracts, date, stepDowns);
     if (!rate) {
       unpricedWh += wh;
       open = null;
@@ -77,6 +101,7 @@ export function priceEnergy(
     }
     if (
       open &&
+      open.contract === rate.contract &&
       open.rialPerKwh === rate.rialPerKwh &&
       open.percent === rate.percent &&
       open.contractYear === rate.contractYear
@@ -88,20 +113,30 @@ export function priceEnergy(
       segments.push(open);
     }
   }
-  for (const s of segments) s.rials = priceWh(s.wh, s);
-  return { segments, unpricedWh, grossRials: segments.reduce((sum, s) => sum + s.rials, 0n) };
+  const exact = segments.map((s) => exactPrice(s.wh, s));
+  const grossRials = divideRoundHalfUp(
+    exact.reduce((a, b) => a + b, 0n),
+    PRICE_DIVISOR,
+  );
+  if (grossRials > 0n)
+    allocateLargestRemainder(
+      grossRials,
+      exact.map((weight, i) => ({ id: String(i), weight })),
+    ).forEach((a, i) => {
+      segments[i]!.rials = a.amount;
+    });
+  return { segments, unpricedWh, grossRials };
 }
 
-/** The dates (after the first) on which the rate differs from the day before: where energy must be split exactly. */
+/** The dates (after the first) on which the price differs from the day before: where energy must be split exactly. */
 export function rateChangeDates(
   dates: readonly string[],
-  contract: ContractTerms | null,
+  contracts: readonly ContractTerms[],
   stepDowns: readonly StepDown[],
 ): string[] {
-  if (!contract) return [];
   const key = (date: string) => {
-    const r = rateOn(contract, date, stepDowns);
-    return r ? `${r.rialPerKwh}/${r.percent}` : '';
+    const r = rateOfDay(contracts, date, stepDowns);
+    return r ? `${r.contract}/${r.rialPerKwh}/${r.percent}` : '';
   };
   return dates.filter((date, i) => i > 0 && key(date) !== key(dates[i - 1]!));
 }

@@ -1,0 +1,107 @@
+// What operators record about counters, each audited: an inverter replaced on the same serial (its
+// counter starts a new epoch), and a decision on an inverter's month that was held as implausible
+// (accept what was read, correct it, or exclude it). Billing applies both on its next run; for a
+// closed month the difference arrives as a late-data adjustment.
+import type pg from 'pg';
+import { toJson } from './core/bill-month';
+import type { ReviewDecision } from './core/counter-review';
+import { parseMonth, type MonthId } from './core/solar-hijri';
+import { BillingError } from './errors';
+
+async function inverterExists(db: pg.ClientBase, serial: string): Promise<void> {
+  const { rows } = await db.query('SELECT 1 FROM inverters WHERE serial = $1', [serial]);
+  if (!rows[0]) throw new BillingError('not_found', `inverter ${serial} is not registered`);
+}
+
+async function audited<T>(
+  pool: pg.Pool,
+  actor: string,
+  action: string,
+  entityId: string,
+  work: (db: pg.PoolClient) => Promise<{ before: unknown; after: T }>,
+): Promise<T> {
+  const db = await pool.connect();
+  try {
+    await db.query('BEGIN');
+    const { before, after } = await work(db);
+    await db.query(
+      `INSERT INTO audit_log (actor, action, entity, entity_id, before, after) VALUES ($1, $2, 'counter', $3, $4, $5)`,
+      [actor, action, entityId, before === null ? null : toJson(before), toJson(after)],
+    );
+    await db.query('COMMIT');
+    return after;
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    db.release();
+  }
+}
+
+export interface ReplacementInput {
+  serial: string;
+  replacedAt: Date;
+  initialWh: number | null;
+  note: string;
+}
+
+/** Records that a new inverter (or counter) took over `serial` at `replacedAt`. */
+export async function recordReplacement(pool: pg.Pool, input: ReplacementInput, actor: string) {
+  if (Number.isNaN(input.replacedAt.getTime())) throw new BillingError('invalid', 'replacedAt: not a date and time');
+  if (input.replacedAt.getTime() > Date.now())
+    throw new BillingError('invalid', 'replacedAt: a replacement cannot be recorded in the future');
+  if (input.initialWh !== null && !(Number.isSafeInteger(input.initialWh) && input.initialWh >= 0))
+    throw new BillingError('invalid', 'initialWh: the new counter reading must be whole Wh, 0 or more');
+  if (input.note.trim() === '') throw new BillingError('invalid', 'note: say what was replaced and why');
+  return audited(pool, actor, 'counter.replacement', input.serial, async (db) => {
+    await inverterExists(db, input.serial);
+    const { rows } = await db.query<{ id: number }>(
+      `INSERT INTO inverter_replacements (serial, replaced_at, initial_wh, note, recorded_by, recorded_at)
+       VALUES ($1, $2::timestamptz AT TIME ZONE 'UTC', $3, $4, $5, now() AT TIME ZONE 'UTC')
+       ON CONFLICT (serial, replaced_at) DO NOTHING RETURNING id`,
+      [input.serial, input.replacedAt.toISOString(), input.initialWh, input.note.trim(), actor],
+    );
+    if (!rows[0])
+      throw new BillingError(
+        'conflict',
+        `a replacement of ${input.serial} at ${input.replacedAt.toISOString()} is already recorded`,
+      );
+    return {
+      before: null,
+      after: { id: rows[0].id, ...input, replacedAt: input.replacedAt.toISOString() },
+    };
+  });
+}
+
+export interface ReviewInput {
+  month: MonthId;
+  serial: string;
+  decision: ReviewDecision;
+  correctedWh: number | null;
+  reason: string;
+}
+
+/** Records (or replaces) the decision on an inverter's month; the previous one stays in the audit log. */
+export async function reviewCounter(pool: pg.Pool, input: ReviewInput, actor: string) {
+  parseMonth(input.month);
+  if ((input.decision === 'CORRECT') !== (input.correctedWh !== null))
+    throw new BillingError('invalid', 'correctedWh: give the corrected energy exactly when the decision is CORRECT');
+  if (input.correctedWh !== null && !(Number.isSafeInteger(input.correctedWh) && input.correctedWh >= 0))
+    throw new BillingError('invalid', 'correctedWh: whole Wh, 0 or more');
+  if (input.reason.trim() === '') throw new BillingError('invalid', 'reason: say why');
+  return audited(pool, actor, 'counter.review', `${input.month}/${input.serial}`, async (db) => {
+    await inverterExists(db, input.serial);
+    const { rows } = await db.query(
+      'SELECT decision, corrected_wh, reason FROM counter_reviews WHERE month = $1 AND serial = $2',
+      [input.month, input.serial],
+    );
+    await db.query(
+      `INSERT INTO counter_reviews (month, serial, decision, corrected_wh, reason, decided_by, decided_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now() AT TIME ZONE 'UTC')
+       ON CONFLICT (month, serial) DO UPDATE SET decision = EXCLUDED.decision, corrected_wh = EXCLUDED.corrected_wh,
+         reason = EXCLUDED.reason, decided_by = EXCLUDED.decided_by, decided_at = EXCLUDED.decided_at`,
+      [input.month, input.serial, input.decision, input.correctedWh, input.reason.trim(), actor],
+    );
+    return { before: rows[0] ?? null, after: { ...input, reason: input.reason.trim() } };
+  });
+}
