@@ -41,7 +41,7 @@ export function readBillingConfig(env: Env = process.env): BillingConfig {
     draftCron,
     closeDay: r.integer('BILLING_CLOSE_DAY', 5, 1, 29),
     adjustmentMonths: r.integer('BILLING_ADJUSTMENT_MONTHS', 3, 0, 12),
-    lookaroundDays: r.integer('BILLING_LOOKAROUND_DAYS', 62, 1, 400),
+    lookaroundDays: r.integer('BILLING_LOOKAROUND_DAYS', 400, 1, 400),
     settlements: {
       energyToleranceBasisPoints: r.parsed('SETTLEMENT_ENERGY_TOLERANCE_PERCENT', '5', parsePercentAsBasisPoints),
       amountToleranceBasisPoints: r.parsed('SETTLEMENT_AMOUNT_TOLERANCE_PERCENT', '5', parsePercentAsBasisPoints),

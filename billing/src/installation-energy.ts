@@ -22,7 +22,7 @@ import { readAllAround, readCounterReadings } from './counter-readings';
 /** What reading counters needs: InfluxDB and how far outside a period to look. */
 export interface CounterDeps {
   influx: InfluxClient;
-  config: Pick<BillingConfig, 'rules' | 'lookaroundDays'>;
+  config: Pick<BillingConfig, 'lookaroundDays'>;
   log: Logger;
 }
 

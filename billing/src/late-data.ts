@@ -14,7 +14,7 @@ import { loadContracts, loadCounterEvidence, type ProgramSnapshot } from './prog
  * so one correction is never carried twice), is an adjustment line in this month (invariant 4).
  */
 export async function lateDataAdjustments(
-  deps: CounterDeps & { config: Pick<BillingConfig, 'adjustmentMonths'> },
+  deps: CounterDeps & { config: Pick<BillingConfig, 'adjustmentMonths' | 'rules'> },
   db: pg.ClientBase,
   snapshot: ProgramSnapshot,
   month: MonthId,

@@ -6,11 +6,11 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { InfluxClient } from '../../../lib/influx/client';
-import { energyInSlots } from '../core/counter-energy';
+import { MISSING_DATA_FLAGS } from '../core/counter-energy';
 import { type ReconciliationStatus, reconcileSettlement, type SettlementPolicy } from '../core/reconcile-settlement';
 import { daysBetween } from '../core/solar-hijri';
 import { priceEnergy, type StepDown } from '../core/tariff';
-import { readCounterReadings } from '../counter-readings';
+import { readCounterEnergy } from '../installation-energy';
 import { loadContracts } from '../program-snapshot';
 
 export interface SettlementDeps {
@@ -51,14 +51,13 @@ interface Pending {
   code: string;
   province: string;
   serials: string[];
+  ratings: number[];
   period_from: string;
   period_until: string;
   metered_wh: string;
   amount_rials: string;
   reference: string;
 }
-
-const INCOMPLETE = new Set(['no_readings', 'no_opening_reading', 'no_closing_reading']);
 
 export async function reconcileSettlements(
   deps: SettlementDeps,
@@ -68,6 +67,7 @@ export async function reconcileSettlements(
   const { rows } = await deps.pool.query<Pending>(
     `SELECT s.id, s.installation_id, i.code, p.code AS province,
             COALESCE(array_agg(v.serial ORDER BY v.serial) FILTER (WHERE v.serial IS NOT NULL), '{}') AS serials,
+            COALESCE(array_agg(v.rated_ac_w ORDER BY v.serial) FILTER (WHERE v.serial IS NOT NULL), '{}') AS ratings,
             to_char(s.period_from, 'YYYY-MM-DD') AS period_from, to_char(s.period_until, 'YYYY-MM-DD') AS period_until,
             s.metered_wh, s.amount_rials, s.reference
        FROM utility_settlements s JOIN installations i ON i.id = s.installation_id
@@ -108,30 +108,30 @@ async function reconcilePeriod(
   summary: ReconcileSummary,
 ): Promise<void> {
   const days = daysBetween(from, until);
-  const readings = await readCounterReadings(
-    deps.influx,
-    days[0]!.startMs,
-    days[days.length - 1]!.endMs,
-    deps.lookaroundDays * 86_400_000,
-    { provinces: [...new Set(settlements.map((s) => s.province))].sort() },
+  const energy = await readCounterEnergy(
+    { influx: deps.influx, config: { lookaroundDays: deps.lookaroundDays }, log: deps.log },
+    settlements.flatMap((s) =>
+      s.serials.map((serial, i) => ({ serial, ratedAcW: s.ratings[i]!, provinceCode: s.province })),
+    ),
+    days,
   );
   const db = await deps.pool.connect();
   try {
-    const contracts = await loadContracts(db, days[days.length - 1]!.date);
+    const contracts = await loadContracts(db, days[0]!.date, days[days.length - 1]!.date);
     const results = settlements.map((s) => {
       const dayWh = days.map(() => 0);
       let complete = s.serials.length > 0;
       for (const serial of s.serials) {
-        const energy = energyInSlots(readings.get(serial) ?? [], days);
-        energy.slotWh.forEach((wh, i) => {
+        const e = energy.get(serial)!;
+        e.slotWh.forEach((wh, i) => {
           dayWh[i]! += wh;
         });
-        if (energy.flags.some((f) => INCOMPLETE.has(f.kind))) complete = false;
+        if (e.flags.some((f) => MISSING_DATA_FLAGS.includes(f.kind))) complete = false;
       }
       const telemetryWh = dayWh.reduce((a, b) => a + b, 0);
       const priced = priceEnergy(
         days.map((d, i) => ({ date: d.date, wh: dayWh[i]! })),
-        contracts.get(s.installation_id) ?? null,
+        contracts.get(s.installation_id) ?? [],
         deps.stepDowns,
       );
       const result = reconcileSettlement(
