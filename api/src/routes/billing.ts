@@ -387,7 +387,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
           "Implausible first. Each with its inverters' flags: the readings that made it so. Decide on an implausible counter with PUT .../counters/{serial}/review.",
         params: MonthParam,
         querystring: PageQuery,
-        response: { 200: pageOf(AttentionRow), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: pageOf(AttentionRow) },
       },
     },
     async (request) => {
@@ -414,7 +414,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
           correctedWh: Type.Optional(Type.Integer({ minimum: 0 })),
           reason: Type.String({ minLength: 1, maxLength: 500 }),
         }),
-        response: { 200: Type.Unknown(), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: Type.Unknown() },
       },
     },
     async (request) => {
@@ -443,14 +443,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
           initialWh: Type.Optional(Type.Integer({ minimum: 0 })),
           note: Type.String({ minLength: 1, maxLength: 500 }),
         }),
-        response: {
-          201: Type.Unknown(),
-          400: ErrorBody,
-          401: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
-          409: ErrorBody,
-        },
+        response: { 201: Type.Unknown(), ...errorResponses(409) },
       },
     },
     async (request, reply) => {
