@@ -305,12 +305,13 @@ async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
       toMs,
       intervalSeconds,
       clients,
+      quietAtNight: true,
       onProgress: (done, total) => {
         const elapsed = (performance.now() - started) / 1000;
         if (elapsed - reported < 5 && done < total) return;
         reported = elapsed;
         deps.progress(
-          `backfill: ${Math.round((done / total) * 100)} % (${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} readings, ${elapsed.toFixed(0)} s)`,
+          `backfill: ${Math.round((done / total) * 100)} %, replayed to ${new Date(fromMs + ((toMs - fromMs) * done) / total).toISOString().slice(0, 16)}Z (${elapsed.toFixed(0)} s)`,
         );
       },
       pauses: plan.steps.map((step) => ({

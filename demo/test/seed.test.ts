@@ -158,6 +158,13 @@ describe('the demo seed', () => {
       'counter_reset',
     );
 
+    // Dataloggers sleep at night: after the first reading of the night, nothing until morning.
+    const night = monthBounds(months[1]!.month).startMs; // Tehran midnight
+    const nightly = await influx.rows(
+      `SELECT count("energy_wh_total") FROM "raw"."telemetry" WHERE "serial" = 'DEMO-INV-0002' AND time >= ${night}ms AND time < ${night + 4 * 3_600_000}ms`,
+    );
+    expect(Number(nightly[0]?.count ?? 0)).toBeLessThanOrEqual(1);
+
     // Stored counters, from which the live fleet continues: one per inverter.
     const counters = await storedCounters(influx);
     expect([...counters.keys()].filter((s) => s.startsWith('DEMO-INV-')).length).toBe(8);

@@ -131,7 +131,10 @@ export interface BackfillOptions {
   /** Readings per published array (a datalogger's flush); 12 × 5 min = one hour. */
   readingsPerMessage?: number;
   windowPerClient?: number;
+  /** Inverter-instants simulated so far, of the period's total. */
   onProgress?: (done: number, total: number) => void;
+  /** Like most dataloggers, send nothing while the inverter sleeps (after its first reading of the night). */
+  quietAtNight?: boolean;
   /**
    * Pauses in the replayed period, in time order: before any reading stamped after `atMs` is
    * published, everything published so far is acknowledged by the broker and `run` completes (e.g.
@@ -163,6 +166,8 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
   const steps = Math.floor((options.toMs - options.fromMs) / stepMs);
   const total = steps * planned.length;
   const pending = new Map(model.inverters.map((i) => [i.planned.spec.serial, [] as Reading[]]));
+  const asleep = new Set<string>();
+  let simulated = 0;
   const started = performance.now();
   let readings = 0;
   let published = 0;
@@ -230,7 +235,11 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
       for (let k = s; k <= last; k++) {
         const tMs = options.fromMs + k * stepMs;
         const emission = stepAndRecord(model, inverter, tMs);
-        if (!emission.unpowered) {
+        const sleeping = emission.reading.state === 'SLEEPING' || emission.reading.state === 'OFF';
+        const quiet = options.quietAtNight && sleeping && asleep.has(serial);
+        if (sleeping) asleep.add(serial);
+        else asleep.delete(serial);
+        if (!emission.unpowered && !quiet) {
           buffer.push(emission.reading);
           readings += 1;
         }
@@ -243,7 +252,8 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
       if (offline) continue; // a datalogger keeps its buffer until it is back online
       await flush(serial, buffer, duplicate);
     }
-    options.onProgress?.(readings, total);
+    simulated += (last - s + 1) * model.inverters.length;
+    options.onProgress?.(simulated, total);
     s = last + 1;
   }
   // Still offline when the period ends: the datalogger flushes when it comes back.
