@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm start`: sets up the `run` profile, seeds the demo program once, and runs the platform in the
-# foreground — ingest, the API, billing's scheduler and the demo's simulated fleet — until Ctrl-C. Children are stopped by PID; the databases and broker keep
-# running (stop them with `npm run services stop`).
+# foreground — ingest, the API, billing's scheduler, alerts and the demo's simulated fleet — until
+# Ctrl-C. Children are stopped by PID; the databases and broker keep running (`npm run services stop`).
 set -euo pipefail
 export SOLAR_PROFILE=run
 bash "$(dirname "$0")/setup.sh"
@@ -10,11 +10,12 @@ set -a; source "$PLATFORM_ENV"; set +a
 cd "$SOLAR_ROOT"
 
 pids=()
+helpers=() # one-off background jobs: their ending is not a platform process exiting
 stop_children() {
   trap - INT TERM EXIT
   step "Stopping ingest, the API, billing, alerts and the fleet (the services keep running: npm run services stop)"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" "${helpers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" "${helpers[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -f "$PROMETHEUS_TARGETS_DIR/ingest-1.json"
 }
 trap 'stop_children; exit 0' INT TERM
@@ -37,6 +38,9 @@ printf '[{"targets": ["127.0.0.1:%s"], "labels": {"worker": "1"}}]\n' "$INGEST_H
 step "Demo program (seeded once: people, shares, three billed months through the simulator)"
 node --import tsx demo/src/cli.ts seed --installations "${FLEET_INVERTERS:-200}" \
   || fail "the demo seed failed (see above; ingest's log: $SOLAR_DATA_DIR/logs/ingest.log)"
+# The history's hourly and daily rollups (dashboards) fill in the background, once; it ends by itself.
+node --import tsx demo/src/cli.ts rollups >>"$SOLAR_DATA_DIR/logs/demo-rollups.log" 2>&1 &
+helpers+=($!)
 node --import tsx api/src/cli.ts first-admin --password-file "$SOLAR_DATA_DIR/first-admin-password" | sed 's/^/    /'
 start_child api node --max-semi-space-size=64 --import tsx api/src/server.ts
 start_child fleet node --import tsx simulators/src/cli.ts fleet --scenario "$SOLAR_DATA_DIR/demo/fleet.json" \

@@ -11,16 +11,19 @@ import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { hashSecret } from '../../lib/passwords';
 import { MIN_INSTALLATIONS } from './plan';
-import { seedDemo } from './seed';
+import { rebuildDemoRollups, seedDemo } from './seed';
 
-const USAGE = `Usage: npm run demo -- seed [options]
+const USAGE = `Usage: npm run demo -- seed [options] | rollups
 
-Seeds the run profile once with a demo program: installations, people, shares, contracts and loans,
+seed: seeds the run profile once with a demo program: installations, people, shares, contracts and loans,
 three months of history through the simulator, broker and ingest (billed, closed, the oldest paid)
 and a draft of the running month to date. Ingest must be running. A seeded profile is skipped.
 
   --installations N   how many installations (default FLEET_INVERTERS, else 200; at least ${MIN_INSTALLATIONS})
-  --interval S        seconds between the history's readings (default 900, a datalogger's quarter hour)`;
+  --interval S        seconds between the history's readings (default 900, a datalogger's quarter hour)
+
+rollups: fills InfluxDB's hourly and daily rollups over the seeded history, once (npm start runs it
+in the background after the seed).`;
 
 const fail = (message: string): never => {
   console.error(`error: ${message}`);
@@ -34,7 +37,8 @@ const { values, positionals } = parseArgs({
     help: { type: 'boolean', short: 'h' },
   },
 });
-if (values.help || positionals[0] !== 'seed') {
+const command = positionals[0];
+if (values.help || (command !== 'seed' && command !== 'rollups')) {
   console.log(USAGE);
   process.exit(values.help ? 0 : 2);
 }
@@ -55,25 +59,32 @@ const ingest = configOrExit(() => readIngestConfig(process.env));
 const dir = join(process.env.SOLAR_DATA_DIR ?? '.data/run', 'demo');
 mkdirSync(dir, { recursive: true });
 const pool = new pg.Pool({ connectionString: billing.databaseUrl, max: 4 });
+const progress = (line: string) => console.log(`    ${line}`);
 try {
-  const result = await seedDemo(
-    {
-      pool,
-      influx: new InfluxClient(billing.influx),
-      billing,
-      fleetMqtt,
-      hashPin: hashSecret,
-      ingestHealthUrl: `http://127.0.0.1:${ingest.httpPort}/healthz`,
-      log: createLogger('demo', process.env.LOG_LEVEL ?? 'warn'),
-      progress: (line) => console.log(`    ${line}`),
-    },
-    { installations, intervalSeconds, fleetFile: join(dir, 'fleet.json'), loginsFile: join(dir, 'logins.json') },
-  );
-  console.log(
-    result.skipped
-      ? `    demo program: already seeded (${result.installations} installations); skipped in ${result.seconds.toFixed(1)} s`
-      : `    demo program: seeded in ${result.seconds.toFixed(0)} s`,
-  );
+  if (command === 'rollups') {
+    const outcome = await rebuildDemoRollups({ pool, influx: new InfluxClient(billing.influx), progress });
+    if (outcome !== 'rebuilt')
+      progress(`rollups: ${outcome === 'done before' ? 'rebuilt before' : 'no demo program yet'}`);
+  } else {
+    const result = await seedDemo(
+      {
+        pool,
+        influx: new InfluxClient(billing.influx),
+        billing,
+        fleetMqtt,
+        hashPin: hashSecret,
+        ingestHealthUrl: `http://127.0.0.1:${ingest.httpPort}/healthz`,
+        log: createLogger('demo', process.env.LOG_LEVEL ?? 'warn'),
+        progress,
+      },
+      { installations, intervalSeconds, fleetFile: join(dir, 'fleet.json'), loginsFile: join(dir, 'logins.json') },
+    );
+    progress(
+      result.skipped
+        ? `demo program: already seeded (${result.installations} installations); skipped in ${result.seconds.toFixed(1)} s`
+        : `demo program: seeded in ${result.seconds.toFixed(0)} s`,
+    );
+  }
 } catch (error) {
   fail((error as Error).message);
 } finally {

@@ -16,11 +16,12 @@ import { monthStatus, runMonth, type BillingDeps, type RunSummary } from '../../
 import { markPaid, payoutBatch } from '../../billing/src/payouts';
 import { runBackfill } from '../../simulators/src/fleet';
 import { planFleet, type Scenario } from '../../simulators/src/scenario';
-import { monthBounds } from '../../billing/src/core/solar-hijri';
+import { monthBounds, monthOf, nextMonth } from '../../billing/src/core/solar-hijri';
 import { buildDemoPlan, type DemoPlan, type DemoStep } from './plan';
 
 export const SEED_ACTOR = 'demo-seed';
 const MARKER = 'demo.seeded';
+const ROLLUPS_MARKER = 'demo.rollups';
 
 export interface SeedDeps {
   pool: pg.Pool;
@@ -112,6 +113,7 @@ export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<Se
         installations,
         beneficiaries: plan.beneficiaries.length,
         history: plan.history,
+        backfill: { fromMs: plan.backfill.fromMs, toMs: plan.backfill.toMs },
         seconds: Math.round((performance.now() - started) / 1000),
       }),
     ],
@@ -259,6 +261,12 @@ async function seedRegistry(deps: SeedDeps, plan: DemoPlan): Promise<boolean> {
   }
 }
 
+/** What ingest says of itself (nothing while it cannot be reached). */
+const ingestHealth = (deps: SeedDeps): Promise<{ registryDevices?: number; journalBacklogBytes?: number }> =>
+  fetch(deps.ingestHealthUrl)
+    .then((r) => r.json() as Promise<{ registryDevices?: number; journalBacklogBytes?: number }>)
+    .catch(() => ({}));
+
 /** Waits until ingest has loaded every active inverter, so none of the history is refused as an unknown device. */
 async function ingestKnowsRegistry(deps: SeedDeps): Promise<void> {
   const { rows } = await deps.pool.query<{ n: number }>(
@@ -269,10 +277,7 @@ async function ingestKnowsRegistry(deps: SeedDeps): Promise<void> {
   while (known < rows[0]!.n) {
     if (Date.now() > deadline)
       throw new Error(`ingest at ${deps.ingestHealthUrl} knows ${known} of ${rows[0]!.n} inverters after a minute`);
-    const health = await fetch(deps.ingestHealthUrl)
-      .then((r) => r.json() as Promise<{ registryDevices?: number }>)
-      .catch(() => ({ registryDevices: -1 }));
-    known = health.registryDevices ?? -1;
+    known = (await ingestHealth(deps)).registryDevices ?? -1;
     if (known < rows[0]!.n) await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -325,17 +330,43 @@ async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
   } finally {
     await Promise.all(clients.map((c) => c.endAsync()));
   }
-  // Readings older than the rollups' resample windows reach the hourly and daily series only this way;
-  // month by month (Tehran midnights, so days nest), two at a time (InfluxDB uses both cores).
-  const cuts = [fromMs, ...[...plan.history, plan.current].map((m) => monthBounds(m).startMs), toMs + 1];
+  deps.progress(`history: replayed and billed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/**
+ * Fills InfluxDB's hourly and daily rollups over the replayed history, once (dashboards read them;
+ * readings older than the rollups' resample windows reach them only this way). Slow: npm start runs
+ * it in the background once the seed is done. Month by month (Tehran midnights, so days nest), two
+ * at a time (InfluxDB uses both cores).
+ */
+export async function rebuildDemoRollups(
+  deps: Pick<SeedDeps, 'pool' | 'influx' | 'progress'>,
+): Promise<'rebuilt' | 'done before' | 'not seeded'> {
+  const marks = await deps.pool.query<{ action: string; after: { backfill?: { fromMs: number; toMs: number } } }>(
+    `SELECT action, after FROM audit_log WHERE action IN ($1, $2) ORDER BY id`,
+    [MARKER, ROLLUPS_MARKER],
+  );
+  if (marks.rows.some((r) => r.action === ROLLUPS_MARKER)) return 'done before';
+  const range = marks.rows.find((r) => r.action === MARKER)?.after.backfill;
+  if (!range) return 'not seeded';
+  const started = performance.now();
+  const cuts = [range.fromMs];
+  for (let m = monthOf(range.fromMs); monthBounds(m).startMs <= range.toMs; m = nextMonth(m))
+    if (monthBounds(m).startMs > range.fromMs) cuts.push(monthBounds(m).startMs);
+  cuts.push(range.toMs + 1);
   const chunks = cuts.slice(1).map((end, i) => [cuts[i]!, end] as const);
   const worker = async () => {
     for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await rebuildRollups(deps.influx, ...chunk);
   };
   await Promise.all([worker(), worker()]);
-  deps.progress(
-    `history: rollups rebuilt; ${((performance.now() - started) / 1000).toFixed(0)} s from the first reading`,
+  await deps.pool.query(
+    `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, $2, 'demo', 'rollups', $3)`,
+    [SEED_ACTOR, ROLLUPS_MARKER, JSON.stringify({ seconds: Math.round((performance.now() - started) / 1000) })],
   );
+  deps.progress(
+    `rollups: the history's hourly and daily series rebuilt in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
+  return 'rebuilt';
 }
 
 /**
@@ -345,10 +376,7 @@ async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
 async function waitStored(deps: SeedDeps, fromMs: number, toMs: number, published: number): Promise<void> {
   const deadline = Date.now() + 300_000;
   for (;;) {
-    const health = await fetch(deps.ingestHealthUrl)
-      .then((r) => r.json() as Promise<{ journalBacklogBytes?: number }>)
-      .catch(() => ({ journalBacklogBytes: 0 }));
-    if ((health.journalBacklogBytes ?? 0) > 0 && Date.now() < deadline) {
+    if (((await ingestHealth(deps)).journalBacklogBytes ?? 0) > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       continue;
     }

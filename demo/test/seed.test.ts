@@ -24,7 +24,7 @@ import {
   startIngestProcess,
   type IngestProcess,
 } from '../../testing/services';
-import { seedDemo, type SeedDeps, type SeedResult } from '../src/seed';
+import { rebuildDemoRollups, seedDemo, type SeedDeps, type SeedResult } from '../src/seed';
 
 const NAME = 'demo_seed';
 const worker = `demo${process.pid}`;
@@ -164,6 +164,14 @@ describe('the demo seed', () => {
       `SELECT count("energy_wh_total") FROM "raw"."telemetry" WHERE "serial" = 'DEMO-INV-0002' AND time >= ${night}ms AND time < ${night + 4 * 3_600_000}ms`,
     );
     expect(Number(nightly[0]?.count ?? 0)).toBeLessThanOrEqual(1);
+
+    // The rollups (dashboards) over the history, once.
+    expect(await rebuildDemoRollups(deps)).toBe('rebuilt');
+    expect(await rebuildDemoRollups(deps)).toBe('done before');
+    const hourly = await influx.rows(
+      `SELECT count("energy_wh_total") FROM "hourly"."telemetry" WHERE time >= ${monthBounds(months[0]!.month).startMs}ms AND time < ${monthBounds(months[0]!.month).endMs}ms`,
+    );
+    expect(Number(hourly[0]?.count ?? 0)).toBeGreaterThan(8 * 31 * 10); // daylight hours of 8 inverters
 
     // Stored counters, from which the live fleet continues: one per inverter.
     const counters = await storedCounters(influx);
