@@ -8,6 +8,7 @@ export { recordReplacement, reviewCounter } from './src/counter-reviews';
 export { BillingError } from './src/errors';
 export { markPaid, payoutBatch, payoutFile } from './src/payouts';
 export { type BillingDeps, runMonth } from './src/run-month';
+export { DEFAULT_SETTLEMENT_POLICY } from './src/core/reconcile-settlement';
 export { cashPosition } from './src/settlements/cash-position';
 export { importSettlements } from './src/settlements/import-settlements';
 export {

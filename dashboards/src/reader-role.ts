@@ -20,6 +20,8 @@ export const READABLE_TABLES = [
   'statements',
   'statement_lines',
   'payout_batches',
+  'utility_settlements',
+  'settlement_adjustments',
   'alerts',
   'alert_events',
   'active_alerts',

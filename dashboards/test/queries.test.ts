@@ -11,7 +11,17 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markPaid, monthBounds, monthOf, payoutBatch, previousMonth, readBillingConfig, runMonth } from '../../billing';
+import {
+  importSettlements,
+  markPaid,
+  monthBounds,
+  monthOf,
+  payoutBatch,
+  previousMonth,
+  readBillingConfig,
+  reconcileSettlements,
+  runMonth,
+} from '../../billing';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import type { InfluxClient, InfluxSeries } from '../../lib/influx/client';
 import { rebuildRollups } from '../../lib/influx/layout';
@@ -235,6 +245,23 @@ beforeAll(async () => {
   await markPaid(pool, lastMonth, 'dashboards-e2e');
   await runMonth(billing, thisMonth, { actor: 'dashboards-e2e' });
   await recordAlerts();
+  // The distribution company settled last month for two Yazd roofs: one paid, one not; one meter reads
+  // almost nothing, so the Cash position's list of disagreements has a row.
+  const period = `${lastMonth}-01,${lastMonth}-${monthBounds(lastMonth).days}`;
+  const settled = await importSettlements(
+    pool,
+    `installation_code,period_start,period_end,metered_kwh,amount_rials,reference,paid_on\nSIM-DSH-YZD-OK,${period},500,15000000,DSH-1,${thisMonth}-01\nSIM-DSH-YZD-SOIL,${period},1,30000,DSH-2,`,
+    { dryRun: false, actor: 'dashboards-e2e' },
+  );
+  expect(settled.errors).toEqual([]);
+  await reconcileSettlements({
+    pool,
+    influx,
+    policy: billing.config.settlements,
+    stepDowns: billing.config.rules.stepDowns,
+    lookaroundDays: billing.config.lookaroundDays,
+    log: billing.log,
+  });
 
   // Grafana reads PostgreSQL as the dashboards' read-only role (ops/bootstrap.ts creates it).
   const account = readReaderAccount(env);
