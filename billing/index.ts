@@ -2,7 +2,17 @@
 // under src/ is billing's own; list a name here before another component imports it.
 export { monthAttention } from './src/attention';
 export { type BillingConfig, readBillingConfig } from './src/config';
-export { formatMonth, monthBounds, monthOf, parseMonth, previousMonth } from './src/core/solar-hijri';
+export {
+  dayNameFa,
+  formatMonth,
+  monthBounds,
+  monthNameFa,
+  monthOf,
+  parseMonth,
+  previousMonth,
+} from './src/core/solar-hijri';
+export { SMS_MAX_CHARS, smsText } from './src/core/sms-text';
+export { monthSmsCsv } from './src/sms-export';
 export { type ContractTerms, priceWh, type Rate, rateOn, type StepDown } from './src/core/tariff';
 export { recordReplacement, reviewCounter } from './src/counter-reviews';
 export { BillingError } from './src/errors';

@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 info "API and its docs:   http://127.0.0.1:$API_PORT/docs"
+info "beneficiary portal: http://127.0.0.1:$API_PORT/portal   (Persian; sign in with a national code and PIN below)"
 if [ -f "$SOLAR_DATA_DIR/first-admin-password" ]; then
   info "staff admin:        admin, password: cat $SOLAR_DATA_DIR/first-admin-password"
   info "                    (POST /auth/staff/sign-in, then Authorize in the docs with the token)"
@@ -14,7 +15,7 @@ if [ -f "$SOLAR_DATA_DIR/demo/logins.json" ]; then
     for (const l of JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")))
       console.log(`    demo beneficiary:   national code ${l.nationalCode}, PIN ${l.pin} (${l.installation})`);
   ' "$SOLAR_DATA_DIR/demo/logins.json"
-  info "                    (POST /auth/beneficiary/sign-in, then GET /me/statements)"
+  info "                    (in the portal above, or POST /auth/beneficiary/sign-in, then GET /me/statements)"
 fi
 info "billing:            npm run billing -- show   (every month; show MONTH for one)"
 info "alerts:             evaluated every ${ALERTS_INTERVAL_SECONDS:-300} s (GET /alerts; npm run alerts -- evaluate)"

@@ -2,162 +2,29 @@
 // shares) in the real PostgreSQL; the API as its own process; an open-loop load at a fixed rate
 // (requests are sent on schedule whether or not earlier ones have answered) against a
 // beneficiary's own list of monthly statements (/me/statements, a year of them each) and /progress.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { Agent, request } from 'undici';
-import { nationalCodeFor } from '../../lib/identifiers/validate';
-import { waitFor, withPg } from '../../testing/services';
+import { withPg } from '../../testing/services';
+import { openLoop, seedProgram, startApi, stopApi } from './program';
 
 const RATE = Number(process.env.BENCH_API_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 20);
-const INSTALLATIONS = 7000;
-const BENEFICIARIES = 21_000;
 const TOKENS = 2000;
 const PORT = 28_181;
-const STATEMENT_MONTHS = [
-  '1404-10',
-  '1404-11',
-  '1404-12',
-  '1405-01',
-  '1405-02',
-  '1405-03',
-  '1405-04',
-  '1405-05',
-  '1405-06',
-  '1405-07',
-  '1405-08',
-  '1405-09',
-];
-const progress = (m: string) => process.stderr.write(`${m}\n`);
 
-async function seed(): Promise<{ beneficiaryTokens: string[]; operatorToken: string }> {
-  const started = Date.now();
-  const codes = Array.from({ length: BENEFICIARIES }, (_, i) => nationalCodeFor(700_000_000 + i));
-  const beneficiaryTokens = Array.from({ length: TOKENS }, () => randomBytes(24).toString('base64url'));
-  const operatorToken = randomBytes(24).toString('base64url');
-  const hash = (t: string) => createHash('sha256').update(t).digest('hex');
-  await withPg(async (c) => {
-    await c.query('BEGIN');
-    await c.query(
-      `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
-      SELECT 'BAPI-' || lpad(g::text, 5, '0'), 'bench plant', p.id, p.latitude, p.longitude, 15, 15, 'COMMISSIONED', now()
-      FROM generate_series(0, $1::int - 1) g JOIN provinces p ON p.id = 1 + g % 31 ON CONFLICT (code) DO NOTHING`,
-      [INSTALLATIONS],
-    );
-    await c.query(
-      `INSERT INTO beneficiaries (national_code, full_name, province_id, target_group, updated_at)
-      SELECT code, 'بهره‌بردار ' || n, 1 + n % 31, 'OTHER', now() FROM unnest($1::text[]) WITH ORDINALITY AS t(code, n)
-      ON CONFLICT (national_code) DO NOTHING`,
-      [codes],
-    );
-    await c.query(
-      `INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at)
-      SELECT b.id, i.id, 5000, DATE '2026-01-01', now()
-      FROM unnest($1::text[]) WITH ORDINALITY AS t(code, n)
-      JOIN beneficiaries b ON b.national_code = t.code
-      JOIN installations i ON i.code = 'BAPI-' || lpad(((t.n - 1) / 3)::text, 5, '0')
-      WHERE NOT EXISTS (SELECT 1 FROM shares s WHERE s.beneficiary_id = b.id)`,
-      [codes],
-    );
-    // A year of statements per person (draft months, so they stay re-runnable): the portal's list.
-    await c.query(
-      `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
-      SELECT m, 'DRAFT', now(), repeat('0', 64), 0, 0, 0, 0, 0, 0, 0, 0 FROM unnest($1::text[]) AS m ON CONFLICT (month) DO NOTHING`,
-      [STATEMENT_MONTHS],
-    );
-    await c.query(
-      `INSERT INTO statements (month, beneficiary_id, earned_rials, carried_in_rials, payable_rials, carried_out_rials)
-      SELECT m, b.id, 4000000 + b.id % 1000, 0, 4000000 + b.id % 1000, 0 FROM unnest($1::text[]) AS m, beneficiaries b
-       WHERE b.national_code = ANY($2::text[]) ON CONFLICT DO NOTHING`,
-      [STATEMENT_MONTHS, codes],
-    );
-    await c.query(
-      `INSERT INTO users (username, password_hash, role) VALUES ('bench-operator', 'x', 'OPERATOR') ON CONFLICT (username) DO NOTHING`,
-    );
-    await c.query(
-      `INSERT INTO sessions (token_hash, beneficiary_id, expires_at)
-      SELECT t.h, b.id, now() + interval '1 day' FROM unnest($1::text[]) WITH ORDINALITY AS t(h, n)
-      JOIN beneficiaries b ON b.national_code = ($2::text[])[t.n]`,
-      [beneficiaryTokens.map(hash), codes.slice(0, TOKENS)],
-    );
-    await c.query(
-      `INSERT INTO sessions (token_hash, user_id, expires_at) SELECT $1, id, now() + interval '1 day' FROM users WHERE username = 'bench-operator'`,
-      [hash(operatorToken)],
-    );
-    await c.query('COMMIT');
-    const counts = await c.query(
-      `SELECT (SELECT count(*) FROM beneficiaries WHERE full_name LIKE 'بهره‌بردار%')::int AS b, (SELECT count(*) FROM installations WHERE code LIKE 'BAPI-%')::int AS i`,
-    );
-    progress(
-      `seeded ${counts.rows[0].b} beneficiaries, ${counts.rows[0].i} installations, 3 shares per installation, 12 statements per person, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
-  });
-  return { beneficiaryTokens, operatorToken };
-}
-
-async function load(name: string, path: string, tokens: readonly string[], seconds = SECONDS) {
-  const dispatcher = new Agent({ connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
-  const total = RATE * seconds;
-  // Little garbage in the generator itself: its own GC pauses would be counted as server latency.
-  const latencies = new Float64Array(total);
-  let answered = 0;
-  let errors = 0;
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  const started = performance.now();
-  for (let k = 0; k < total; k++) {
-    const due = started + (k * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const start = Math.min(due, performance.now()); // a late send counts its lateness; an early one is timed from when it left
-    request(`http://127.0.0.1:${PORT}${path}`, {
-      dispatcher,
-      headers: { authorization: `Bearer ${tokens[k % tokens.length]}` },
-    })
-      .then(
-        async (res) => {
-          await res.body.dump();
-          if (res.statusCode !== 200) errors += 1;
-          latencies[k] = performance.now() - start;
-        },
-        () => {
-          errors += 1;
-          latencies[k] = performance.now() - start;
-        },
-      )
-      .finally(() => {
-        if (++answered === total) finish();
-      });
-  }
-  await done;
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort();
-  const pct = (p: number) => Math.round(latencies[Math.min(total - 1, Math.floor(total * p))]! * 10) / 10;
-  await dispatcher.close();
-  console.log(
-    `BENCH ${JSON.stringify({ name, target_req_per_s: RATE, req_per_s: Math.round(total / elapsed), requests: total, errors, p50_ms: pct(0.5), p99_ms: pct(0.99), max_ms: pct(1) })}`,
+const operatorToken = randomBytes(24).toString('base64url');
+const { beneficiaryTokens } = await withPg(async (c) => {
+  const seeded = await seedProgram(c, TOKENS);
+  await c.query(
+    `INSERT INTO users (username, password_hash, role) VALUES ('bench-operator', 'x', 'OPERATOR') ON CONFLICT (username) DO NOTHING`,
   );
-}
-
-const { beneficiaryTokens, operatorToken } = await seed();
-const server = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'api/src/server.ts'], {
-  env: { ...process.env, API_PORT: String(PORT), LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'inherit', 'inherit'],
+  await c.query(
+    `INSERT INTO sessions (token_hash, user_id, expires_at) SELECT $1, id, now() + interval '1 day' FROM users WHERE username = 'bench-operator'`,
+    [createHash('sha256').update(operatorToken).digest('hex')],
+  );
+  return seeded;
 });
+const server = await startApi(PORT);
 try {
-  await waitFor(
-    'the API',
-    () =>
-      fetch(`http://127.0.0.1:${PORT}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    (ok) => ok,
-    30_000,
-    200,
-  );
   // Each read is warmed up right before it is measured (not a result): JIT, pools, the session
   // cache (whose entries expire after 5-10 s, so a warm-up of another path leaves it cold).
   for (const [name, path, tokens] of [
@@ -165,10 +32,18 @@ try {
     ['api-me-shares', '/me/shares', beneficiaryTokens],
     ['api-progress', '/progress', [operatorToken]],
   ] as const) {
-    await load('api-warmup', path, tokens, 5);
-    await load(name, path, tokens);
+    const load = (n: string, seconds: number) =>
+      openLoop({
+        name: n,
+        url: () => `http://127.0.0.1:${PORT}${path}`,
+        headers: (k) => ({ authorization: `Bearer ${tokens[k % tokens.length]}` }),
+        rate: RATE,
+        seconds,
+      });
+    await load('api-warmup', 5);
+    await load(name, SECONDS);
   }
 } finally {
-  server.kill('SIGTERM');
+  await stopApi(server);
 }
 process.exit(0);

@@ -1,5 +1,6 @@
 // The HTTP API as a Fastify plugin tree (after fastify/demo): third-party plugins, the app's own
 // plugins (database, auth, audit, idempotency, broker), then one module per resource.
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -26,6 +27,8 @@ import imports from './routes/imports';
 import installations from './routes/installations';
 import inverters from './routes/inverters';
 import me from './routes/me';
+import portal from './portal/routes';
+import representatives from './routes/representatives';
 import progress from './routes/progress';
 import settlements from './routes/settlements';
 import shares from './routes/shares';
@@ -54,6 +57,7 @@ export async function buildApp(
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(rateLimit, { global: false });
+  await app.register(cookie);
   app.addSchema(ErrorBody);
   installErrorHandling(app);
   // Bulk files (imports, settlements) arrive as CSV text; each route sets its own body limit.
@@ -85,8 +89,27 @@ export async function buildApp(
   const billingInflux = new InfluxClient(config.billing.influx);
   await app.register(billing, { influx: billingInflux, billing: config.billing });
   await app.register(settlements, { influx: billingInflux, billing: config.billing, alerts: config.alerts });
-  for (const routes of [installations, inverters, beneficiaries, shares, contracts, imports, me, users, alerts])
+  for (const routes of [
+    installations,
+    inverters,
+    beneficiaries,
+    representatives,
+    shares,
+    contracts,
+    imports,
+    me,
+    users,
+    alerts,
+  ])
     await app.register(routes);
+  await app.register(portal, {
+    prefix: '/portal',
+    portal: config.portal,
+    signInRateLimit: config.signInRateLimit,
+    sessionTtlMinutes: config.sessionTtlMinutes,
+    maxFailures: config.signInMaxFailures,
+    lockMinutes: config.signInLockMinutes,
+  });
 
   app.get('/healthz', { schema: { hide: true } }, async () => {
     await app.prisma.$queryRaw`SELECT 1`;

@@ -32,7 +32,33 @@ export interface ApiConfig {
   signInRateLimit: number;
   /** How long a create's stored reply answers a retry with the same Idempotency-Key. */
   idempotencyTtlHours: number;
+  portal: PortalConfig;
   logLevel: string;
+}
+
+/** Whom beneficiaries call, as the portal's help page and messages say. */
+export interface PortalConfig {
+  /** The program's national line. */
+  helpPhone: string;
+  /** Each province's welfare office line, by province code (provinces.csv); the national line otherwise. */
+  officePhones: Record<string, string>;
+}
+
+const PHONE = /^[0-9][0-9-]{2,19}$/;
+function parsePhone(text: string): string {
+  if (!PHONE.test(text)) throw new RangeError(`'${text}' is not a phone number (digits and dashes, e.g. 021-66700000)`);
+  return text;
+}
+/** `tehran=021-66700000,yazd=035-38260000`: province code = phone, comma-separated. */
+export function parseOfficePhones(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of text.split(',').filter((s) => s.trim() !== '')) {
+    const [code, phone, extra] = item.split('=').map((s) => s.trim());
+    if (!code || !phone || extra !== undefined)
+      throw new RangeError(`'${item}' should be province=phone, e.g. tehran=021-66700000`);
+    out[code] = parsePhone(phone);
+  }
+  return out;
 }
 
 export function readApiConfig(env: Env = process.env): ApiConfig {
@@ -47,6 +73,10 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     idempotencyTtlHours: r.integer('API_IDEMPOTENCY_TTL_HOURS', 24, 1, 720),
     progressRefreshSeconds: r.integer('API_PROGRESS_REFRESH_SECONDS', 30, 1, 3600),
     staleAfterMinutes: r.integer('API_STALE_AFTER_MINUTES', 30, 1, 1440),
+    portal: {
+      helpPhone: r.parsed('PORTAL_HELP_PHONE', '1480', parsePhone),
+      officePhones: r.parsed('PORTAL_OFFICE_PHONES', '', parseOfficePhones),
+    },
     logLevel: r.logLevel(),
   };
   const databaseUrl = r.include(() => readDatabaseUrl(env));

@@ -22,6 +22,19 @@ export interface Session {
 
 export const WRONG_CREDENTIALS = 'wrong credentials';
 
+/** 423: sign-in is held off until `until` (the portal words it for people). */
+export class HeldOffError extends HttpError {
+  constructor(readonly until: Date) {
+    super(423, `too many failed attempts; try again after ${until.toISOString()}`);
+  }
+}
+
+/** Who signed in to the portal: a beneficiary, a representative (guardian or carer), or both. */
+export interface PortalIdentity {
+  beneficiaryId: number | null;
+  representativeId: number | null;
+}
+
 // The throttle stores digests, never the national codes, usernames or addresses themselves.
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
 
@@ -44,15 +57,58 @@ export class SignInService {
 
   /** Beneficiaries: national code and PIN, either in Persian, Arabic-Indic or ASCII digits. */
   async beneficiary(nationalCode: string, pin: string, client: string): Promise<Session> {
-    const code = checkNationalCode(nationalCode);
-    if (!code.ok) throw badField('nationalCode', code.reason);
-    const person = await this.prisma.beneficiary.findUnique({ where: { nationalCode: code.value } });
-    const usable = person && person.status !== 'EXITED' ? person : null;
-    // PINs are stored as ASCII digits (PUT /beneficiaries/{id}/pin normalises them the same way).
-    await this.check(`beneficiary:${code.value}`, client, toAsciiDigits(pin), usable?.pinHash ?? null, (pinHash) =>
-      this.prisma.beneficiary.update({ where: { id: usable!.id }, data: { pinHash } }),
+    const code = this.nationalCode(nationalCode);
+    const person = await this.checkBeneficiary(code, await this.usableBeneficiary(code), pin, client);
+    return this.start({ beneficiaryId: person.id }, 'BENEFICIARY');
+  }
+
+  /**
+   * The portal: a beneficiary, or a guardian or carer who is not one. A person has one PIN: a
+   * beneficiary who also represents others signs in with theirs. Throttled by the national code
+   * typed, like the API's beneficiary sign-in, so the two entry points share one count.
+   */
+  async portal(nationalCode: string, pin: string, client: string): Promise<Session & PortalIdentity> {
+    const code = this.nationalCode(nationalCode);
+    const [person, representative] = await Promise.all([
+      this.usableBeneficiary(code),
+      this.prisma.representative.findUnique({ where: { nationalCode: code } }),
+    ]);
+    if (person?.pinHash || !representative?.pinHash) {
+      const identity = {
+        beneficiaryId: (await this.checkBeneficiary(code, person, pin, client)).id,
+        representativeId: representative?.id ?? null,
+      };
+      return { ...(await this.start(identity, 'BENEFICIARY')), ...identity };
+    }
+    await this.check(`beneficiary:${code}`, client, toAsciiDigits(pin), representative.pinHash, (pinHash) =>
+      this.prisma.representative.update({ where: { id: representative.id }, data: { pinHash } }),
     );
-    return this.start({ beneficiaryId: usable!.id }, 'BENEFICIARY');
+    const identity = { beneficiaryId: null, representativeId: representative.id };
+    return { ...(await this.start(identity, 'REPRESENTATIVE')), ...identity };
+  }
+
+  private nationalCode(text: string): string {
+    const code = checkNationalCode(text);
+    if (!code.ok) throw badField('nationalCode', code.reason);
+    return code.value;
+  }
+
+  private async usableBeneficiary(code: string) {
+    const person = await this.prisma.beneficiary.findUnique({ where: { nationalCode: code } });
+    return person && person.status !== 'EXITED' ? person : null;
+  }
+
+  private async checkBeneficiary(
+    code: string,
+    person: Awaited<ReturnType<SignInService['usableBeneficiary']>>,
+    pin: string,
+    client: string,
+  ) {
+    // PINs are stored as ASCII digits (PUT /beneficiaries/{id}/pin normalises them the same way).
+    await this.check(`beneficiary:${code}`, client, toAsciiDigits(pin), person?.pinHash ?? null, (pinHash) =>
+      this.prisma.beneficiary.update({ where: { id: person!.id }, data: { pinHash } }),
+    );
+    return person!;
   }
 
   /** Throws 423 (held off) or 401 (wrong, or no such usable account); on success re-hashes an old hash. */
@@ -73,7 +129,7 @@ export class SignInService {
              WHERE key = ANY($1) AND locked_until > now() AT TIME ZONE 'UTC'`,
       values: [[pair, whole]],
     });
-    if (held?.until) throw new HttpError(423, `too many failed attempts; try again after ${held.until.toISOString()}`);
+    if (held?.until) throw new HeldOffError(held.until);
     // An old, cheaper hash would answer faster than an unknown account's: pad it to the same cost.
     const [ok] = await Promise.all([
       verifySecret(secret, stored ?? DUMMY_HASH),
@@ -116,7 +172,10 @@ export class SignInService {
     });
   }
 
-  private async start(owner: { userId: number } | { beneficiaryId: number }, role: string): Promise<Session> {
+  private async start(
+    owner: { userId: number } | { beneficiaryId: number | null; representativeId?: number | null },
+    role: string,
+  ): Promise<Session> {
     const token = newToken();
     const expiresAt = new Date(Date.now() + this.settings.sessionTtlMinutes * 60_000);
     await this.prisma.session.create({ data: { tokenHash: tokenHash(token), expiresAt, ...owner } });

@@ -14,6 +14,7 @@ import { readBillingConfig } from './config';
 import { BillingError } from './errors';
 import { runMonth, type BillingDeps } from './run-month';
 import { startScheduler } from './scheduler';
+import { monthSmsCsv } from './sms-export';
 
 const USAGE = `Usage: npm run billing -- <command> [MONTH] [options]
 MONTH is a Solar Hijri month, YYYY-MM (e.g. 1405-08 = Aban 1405); the default is the current month.
@@ -32,6 +33,7 @@ Commands:
                               read N Wh then, if known): a new counter epoch (audited)
   payout MONTH [--out FILE]   the bank transfer batch of a closed month (CSV) and its summary
   mark-paid MONTH             record that the bank executed the batch (once)
+  sms MONTH [--out FILE]      the monthly SMS of a closed month, CSV of mobile,text for the SMS gateway
   schedule                    run the daily job: draft the current month, close the previous one
                               on BILLING_CLOSE_DAY (cron BILLING_DRAFT_CRON, Tehran time)`;
 
@@ -174,6 +176,12 @@ try {
   } else if (command === 'mark-paid') {
     const { alreadyPaid } = await markPaid(pool, month, actor);
     console.log(alreadyPaid ? `${month} was already marked paid: nothing changed` : `${month} is marked paid`);
+  } else if (command === 'sms') {
+    const { csv, rows, withoutMobile } = await monthSmsCsv(pool, month);
+    const out = values.out ?? `sms-${month}.csv`;
+    writeFileSync(out, csv, { mode: 0o600 });
+    console.log(`${month}: ${rows} SMS written to ${out}`);
+    if (withoutMobile > 0) console.log(`  ${withoutMobile} beneficiaries with a statement have no mobile on record`);
   } else if (command === 'schedule') {
     const task = startScheduler(deps, config);
     const stop = () => {

@@ -1,5 +1,7 @@
 // Who is calling: a bearer token maps to a staff user (with a role) or a beneficiary. Route
-// guards: `app.staffOnly(...roles)` and `app.beneficiaryOnly`.
+// guards: `app.staffOnly(...roles)` and `app.beneficiaryOnly`. The portal's cookie is resolved
+// into `request.portal` only, never into `request.principal`: a portal cookie cannot call the API's
+// routes, and a staff session in the portal's cookie is no portal session.
 import { TTLCache } from '@isaacs/ttlcache';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
@@ -12,9 +14,30 @@ export type Principal =
   | { kind: 'staff'; userId: number; username: string; role: Role }
   | { kind: 'beneficiary'; beneficiaryId: number };
 
+/** A portal session: who signed in and whose income they are looking at (null: not chosen yet). */
+export interface PortalSession {
+  token: string;
+  beneficiaryId: number | null;
+  representativeId: number | null;
+  viewing: number | null;
+}
+export const PORTAL_COOKIE = 'portal_session';
+
+export interface SessionRow {
+  userId: number | null;
+  username: string | null;
+  role: Role | null;
+  beneficiaryId: number | null;
+  representativeId: number | null;
+  actingForId: number | null;
+  /** The representation behind acting_for_id still exists (or it is the person themself). */
+  actingAllowed: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    portal: PortalSession | null;
   }
   interface FastifyInstance {
     // Route `onRequest` guards: they run before the body is parsed and validated.
@@ -34,7 +57,7 @@ export const SESSION_CACHE_MS = 10_000;
 const SESSION_CACHE_MAX = 50_000;
 
 /** Resolved sessions by token hash; when full it drops the entry closest to expiry, one at a time. */
-export const sessionCache = (max: number) => new TTLCache<string, Principal | null>({ max, ttl: SESSION_CACHE_MS });
+export const sessionCache = <V>(max: number) => new TTLCache<string, V | null>({ max, ttl: SESSION_CACHE_MS });
 
 /** The route guards, so the OpenAPI document can mark their routes as needing a session (plugins/openapi.ts). */
 export const routeGuards = new WeakSet<object>();
@@ -43,69 +66,91 @@ const guard = <T extends object>(hook: T): T => {
   return hook;
 };
 
-/** Whose sessions to end: one token, one staff user, or one beneficiary. */
-export type SessionsOf = { tokenHash: string } | { userId: number } | { beneficiaryId: number };
+/** Whose sessions to end: one token, one staff user, one beneficiary, or one representative. */
+export type SessionsOf =
+  | { tokenHash: string }
+  | { userId: number }
+  | { beneficiaryId: number }
+  | { representativeId: number };
 type Tx = Pick<PrismaClient, 'session'>;
 
-const belongs = (principal: Principal | null, of: SessionsOf) =>
-  principal !== null &&
-  (('userId' in of && principal.kind === 'staff' && principal.userId === of.userId) ||
-    ('beneficiaryId' in of && principal.kind === 'beneficiary' && principal.beneficiaryId === of.beneficiaryId));
+const belongs = (row: SessionRow | null, of: SessionsOf) =>
+  row !== null &&
+  (('userId' in of && row.userId === of.userId) ||
+    ('beneficiaryId' in of && row.beneficiaryId === of.beneficiaryId) ||
+    ('representativeId' in of && row.representativeId === of.representativeId));
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Deletes the sessions (in `tx` when given) and evicts them from this process's cache. */
     endSessions: (of: SessionsOf, tx?: Tx) => Promise<void>;
+    /** Drops a session (by token hash) from this process's cache after its row changed. */
+    forgetSession: (tokenHash: string) => void;
   }
 }
 
 export default fp(
   async (app) => {
-    const cache = sessionCache(SESSION_CACHE_MAX);
+    const cache = sessionCache<SessionRow>(SESSION_CACHE_MAX);
     app.decorate('endSessions', async (of: SessionsOf, tx?: Tx) => {
       await (tx ?? app.prisma).session.deleteMany({ where: of });
       if ('tokenHash' in of) cache.delete(of.tokenHash);
-      else for (const [hash, principal] of cache.entries()) if (belongs(principal, of)) cache.delete(hash);
+      else for (const [hash, row] of cache.entries()) if (belongs(row, of)) cache.delete(hash);
+    });
+    app.decorate('forgetSession', (hash: string) => {
+      cache.delete(hash);
     });
 
     // On every uncached request: one plain query rather than the query builder.
-    async function resolve(hash: string): Promise<Principal | null> {
-      const {
-        rows: [row],
-      } = await app.sql.query<{
-        userId: number | null;
-        username: string | null;
-        role: Role | null;
-        beneficiaryId: number | null;
-      }>({
+    async function resolve(hash: string): Promise<SessionRow | null> {
+      const { rows } = await app.sql.query<SessionRow>({
         name: 'resolve-session',
         // A disabled user or a beneficiary who left is refused even if a session row survived.
-        text: `SELECT u.id AS "userId", u.username, u.role::text AS role, b.id AS "beneficiaryId"
+        text: `SELECT u.id AS "userId", u.username, u.role::text AS role, b.id AS "beneficiaryId",
+                 s.representative_id AS "representativeId", s.acting_for_id AS "actingForId",
+                 (s.acting_for_id IS NULL OR s.acting_for_id = b.id OR EXISTS (SELECT 1 FROM representations r
+                   WHERE r.representative_id = s.representative_id AND r.beneficiary_id = s.acting_for_id)) AS "actingAllowed"
              FROM sessions s
              LEFT JOIN users u ON u.id = s.user_id AND u.disabled_at IS NULL
              LEFT JOIN beneficiaries b ON b.id = s.beneficiary_id AND b.status <> 'EXITED'
              WHERE s.token_hash = $1 AND s.expires_at > now()`,
         values: [hash],
       });
-      if (!row) return null;
-      if (row.userId !== null) return { kind: 'staff', userId: row.userId, username: row.username!, role: row.role! };
-      return row.beneficiaryId !== null ? { kind: 'beneficiary', beneficiaryId: row.beneficiaryId } : null;
+      return rows[0] ?? null;
+    }
+    async function cachedRow(token: string): Promise<SessionRow | null> {
+      const hash = tokenHash(token);
+      const cached = cache.get(hash);
+      if (cached !== undefined) return cached;
+      const row = await resolve(hash);
+      // Jittered lifetimes: sessions cached together must not all expire (and hit the database) together.
+      cache.set(hash, row, { ttl: Math.round(SESSION_CACHE_MS * (0.5 + Math.random() / 2)) });
+      return row;
     }
 
     app.decorateRequest('principal', null);
+    app.decorateRequest('portal', null);
     app.addHook('onRequest', async (request: FastifyRequest) => {
       const header = request.headers.authorization;
-      if (!header?.startsWith('Bearer ')) return;
-      const hash = tokenHash(header.slice(7).trim());
-      const cached = cache.get(hash);
-      if (cached !== undefined) {
-        request.principal = cached;
+      if (header?.startsWith('Bearer ')) {
+        const row = await cachedRow(header.slice(7).trim());
+        if (row?.userId != null) {
+          request.principal = { kind: 'staff', userId: row.userId, username: row.username!, role: row.role! };
+        } else if (row?.beneficiaryId != null) {
+          request.principal = { kind: 'beneficiary', beneficiaryId: row.beneficiaryId };
+        }
         return;
       }
-      const principal = await resolve(hash);
-      // Jittered lifetimes: sessions cached together must not all expire (and hit the database) together.
-      cache.set(hash, principal, { ttl: Math.round(SESSION_CACHE_MS * (0.5 + Math.random() / 2)) });
-      request.principal = principal;
+      const cookie = request.cookies?.[PORTAL_COOKIE];
+      if (!cookie || !request.url.startsWith('/portal')) return;
+      const row = await cachedRow(cookie);
+      if (!row || row.userId !== null || (row.beneficiaryId === null && row.representativeId === null)) return;
+      request.portal = {
+        token: cookie,
+        beneficiaryId: row.beneficiaryId,
+        representativeId: row.representativeId,
+        viewing: row.actingForId === null ? row.beneficiaryId : row.actingAllowed ? row.actingForId : null,
+      };
     });
 
     const requireSignedIn = (request: FastifyRequest) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { monthBounds, monthOf, nextMonth, parseMonth, previousMonth } from './solar-hijri';
+import { dayNameFa, monthBounds, monthNameFa, monthOf, nextMonth, parseMonth, previousMonth } from './solar-hijri';
 
 describe('Solar Hijri billing months', () => {
   it('knows Aban 1405 in Tehran time', () => {
@@ -38,5 +38,22 @@ describe('Solar Hijri billing months', () => {
     expect(() => parseMonth('1405-13')).toThrow(/01 to 12/);
     expect(() => parseMonth('Aban')).toThrow(/YYYY-MM/);
     expect(() => parseMonth('2026-11')).toThrow(/between 1300 and 1500/);
+  });
+});
+
+describe('Persian names of months and days', () => {
+  it('names months from ICU, with the year in Persian digits', () => {
+    expect(monthNameFa('1405-01')).toBe('فروردین ۱۴۰۵');
+    expect(monthNameFa('1405-07')).toBe('مهر ۱۴۰۵');
+    expect(monthNameFa('1405-08')).toBe('آبان ۱۴۰۵');
+    expect(monthNameFa('1405-12')).toBe('اسفند ۱۴۰۵');
+    expect(monthNameFa('1399-12')).toBe('اسفند ۱۳۹۹'); // a leap Esfand (30 days)
+  });
+
+  it('names days in Tehran time', () => {
+    expect(dayNameFa(Date.parse('2026-11-25T12:00:00Z'))).toBe('۴ آذر ۱۴۰۵');
+    // 20:29 UTC on 21 Nov 2026 is still 30 Aban in Tehran; 20:31 is 1 Azar.
+    expect(dayNameFa(Date.parse('2026-11-21T20:29:00Z'))).toBe('۳۰ آبان ۱۴۰۵');
+    expect(dayNameFa(Date.parse('2026-11-21T20:31:00Z'))).toBe('۱ آذر ۱۴۰۵');
   });
 });

@@ -83,8 +83,20 @@ export interface MonthBounds {
   days: number;
 }
 
+// Months are few (1300-1500) and their bounds never change: computed once each, since ICU look-ups
+// cost about half a millisecond per month and the portal names a dozen months per page.
+const boundsCache = new Map<MonthId, MonthBounds>();
+
 /** [startMs, endMs) of a billing month: local midnight of its first day to that of the next month's. */
 export function monthBounds(id: MonthId): MonthBounds {
+  const cached = boundsCache.get(id);
+  if (cached) return { ...cached };
+  const bounds = computeMonthBounds(id);
+  boundsCache.set(id, bounds);
+  return { ...bounds };
+}
+
+function computeMonthBounds(id: MonthId): MonthBounds {
   const { year, month } = parseMonth(id);
   const startDay = firstDay(year, month);
   const endDay = month === 12 ? nowruzDay(year + 1) : firstDay(year, month + 1);
@@ -159,3 +171,28 @@ export function daysBetween(from: string, until: string): BillingDay[] {
     });
   return out;
 }
+// Names for people, from the same ICU Persian calendar (fa-IR-u-ca-persian, Tehran time).
+const faMonthName = new Intl.DateTimeFormat('fa-IR-u-ca-persian', { timeZone: 'Asia/Tehran', month: 'long' });
+const faYear = new Intl.NumberFormat('fa-IR', { useGrouping: false });
+const faDay = new Intl.DateTimeFormat('fa-IR-u-ca-persian', {
+  timeZone: 'Asia/Tehran',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
+
+const namesCache = new Map<MonthId, string>();
+
+/** A billing month as Persian readers write it: 1405-07 → «مهر ۱۴۰۵». */
+export function monthNameFa(id: MonthId): string {
+  let name = namesCache.get(id);
+  if (name === undefined) {
+    const { startMs, endMs } = monthBounds(id);
+    name = `${faMonthName.format(new Date((startMs + endMs) / 2))} ${faYear.format(parseMonth(id).year)}`;
+    namesCache.set(id, name);
+  }
+  return name;
+}
+
+/** A day in the Persian calendar, Tehran time: «۴ آذر ۱۴۰۵». */
+export const dayNameFa = (instantMs: number) => faDay.format(new Date(instantMs));

@@ -1,0 +1,463 @@
+// The beneficiary portal in real headless Chromium against the running API, the real PostgreSQL
+// and a month billed from real telemetry (simulated inverters → broker → ingest → InfluxDB →
+// billing, closed and paid; the running month drafted). Pages are used with JavaScript off; axe-core
+// and the keyboard walk run with it on. Screenshots at 360 and 1280 px go to artifacts/portal/.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BillingDeps,
+  markPaid,
+  monthBounds,
+  monthNameFa,
+  monthOf,
+  monthSmsCsv,
+  payoutBatch,
+  previousMonth,
+  readBillingConfig,
+  runMonth,
+} from '../../billing';
+import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
+import type { InfluxClient } from '../../lib/influx/client';
+import { createLogger } from '../../lib/logger';
+import { roundTomanFa, tomanFa } from '../../lib/text/persian-numbers';
+import { parseScenario, planFleet, registerSimulatedFleet, runBackfill } from '../../simulators';
+import { bearer, staffToken, testApp } from '../../testing/api';
+import {
+  countPoints,
+  discardIngestSession,
+  fleetMqtt,
+  freshInfluxDatabase,
+  freshPgDatabase,
+  type IngestProcess,
+  startIngestProcess,
+  waitFor,
+} from '../../testing/services';
+
+const NAME = 'portal_e2e';
+const H = 3_600_000;
+const NOW = Date.now();
+const RUNNING = monthOf(NOW);
+const CLOSED = previousMonth(RUNNING);
+const FROM = monthBounds(CLOSED).startMs - 24 * H;
+const TO = NOW - 10 * 60_000;
+const ARTIFACTS = 'artifacts/portal';
+const persian = (s: string) => s.replace(/\d/g, (d) => String.fromCharCode(0x06f0 + Number(d)));
+
+// People: 1 and 2 share a 10 kWp plant; 3 owns a roof; 4 is only here to be locked out; the
+// guardian represents 2 and 3.
+const person = (n: number) => ({ id: n, code: nationalCodeFor(6000 + n) });
+const ZAHRA = { ...person(1), name: 'زهرا احمدی', pin: '1357' };
+const ALI = { ...person(2), name: 'علی رضایی' };
+const MARYAM = { ...person(3), name: 'مریم کریمی' };
+const HASAN = { ...person(4), name: 'حسن محمدی', pin: '2468' };
+const GUARDIAN = { code: nationalCodeFor(6100), name: 'فاطمه رضایی', pin: '9753' };
+
+const scenario = parseScenario(
+  JSON.stringify({
+    seed: 14,
+    inverters: [
+      { serial: 'PORT-S', province: 'Yazd', dcKwp: 10, acRatedW: 10000 },
+      { serial: 'PORT-R', province: 'Fars', dcKwp: 5, acRatedW: 5000, initialCounterWh: 900_000 },
+    ],
+  }),
+  'portal scenario',
+);
+
+const dataDir = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
+const worker = `portal${process.pid}`;
+let pool: pg.Pool;
+let influx: InfluxClient;
+let ingest: IngestProcess;
+let clients: MqttClient[] = [];
+let app: FastifyInstance;
+let databaseUrl: string;
+let base: string;
+let browser: Browser;
+let noJs: BrowserContext;
+let withJs: BrowserContext;
+
+async function billFromTelemetry(databaseUrl: string) {
+  const planned = planFleet(scenario);
+  await registerSimulatedFleet(planned, databaseUrl);
+  ingest = await startIngestProcess({
+    DATABASE_URL: databaseUrl,
+    INFLUX_DATABASE: NAME,
+    INGEST_SHARE_GROUP: `portal-${process.pid}`,
+    INGEST_DATA_DIR: dataDir,
+    INGEST_WORKER_ID: worker,
+  });
+  const account = fleetMqtt();
+  clients = [
+    await mqtt.connectAsync(account.url, {
+      username: account.username,
+      password: account.password,
+      clientId: `portal-e2e-${process.pid}`,
+    }),
+  ];
+  const backfill = await runBackfill(planned, { seed: 14, fromMs: FROM, toMs: TO, intervalSeconds: 300, clients });
+  await waitFor(
+    'every reading stored',
+    () => countPoints(influx, 'telemetry'),
+    (n) => n === backfill.readings,
+    120_000,
+    500,
+  );
+}
+
+async function registerProgram() {
+  const id = async (code: string) =>
+    (await pool.query<{ id: number }>('SELECT id FROM installations WHERE code = $1', [code])).rows[0]!.id;
+  const shared = await id('SIM-PORT-S');
+  const roof = await id('SIM-PORT-R');
+  await pool.query(`UPDATE installations SET name = 'نیروگاه بهزیستی یزد' WHERE id = $1`, [shared]);
+  await pool.query(`UPDATE installations SET name = 'بام خانه کریمی' WHERE id = $1`, [roof]);
+  for (const p of [ZAHRA, ALI, MARYAM, HASAN])
+    await pool.query(
+      `INSERT INTO beneficiaries (id, national_code, full_name, sheba, mobile, province_id, target_group, updated_at)
+       SELECT $1, $2, $3, $4, $5, id, 'PERSON_WITH_DISABILITY', now() FROM provinces WHERE code = 'yazd'`,
+      [p.id, p.code, p.name, shebaFor(6000 + p.id), `0912000000${p.id}`],
+    );
+  await pool.query(
+    `INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at) VALUES
+     (1, $1, 5000, '2025-01-01', now()), (2, $1, 5000, '2025-01-01', now()), (3, $2, 5000, '2025-01-01', now())`,
+    [shared, roof],
+  );
+  await pool.query(
+    `INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, $1, 'C-PS', 'SUPPORT', '2025-01-01'), (2, $2, 'C-PR', 'SUPPORT', '2025-01-01')`,
+    [shared, roof],
+  );
+  await pool.query(
+    `INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) VALUES (1, '2025-01-01', 30000), (2, '2025-01-01', 30000)`,
+  );
+  await pool.query(
+    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES ($1, 'L-PS', 500000000, 2000000, 84, $2)`,
+    [shared, CLOSED],
+  );
+}
+
+beforeAll(async () => {
+  databaseUrl = await freshPgDatabase(NAME);
+  pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  ({ influx } = await freshInfluxDatabase(NAME));
+  await billFromTelemetry(databaseUrl);
+  await registerProgram();
+  const deps: BillingDeps = {
+    pool,
+    influx,
+    log: createLogger('portal-e2e', 'silent'),
+    // The program's defaults, with a 2 % maintenance fee so the statement shows one.
+    config: readBillingConfig({ ...process.env, DATABASE_URL: databaseUrl, BILLING_MAINTENANCE_FEE: '2%' }),
+  };
+  await runMonth(deps, CLOSED, { close: true, actor: 'portal-e2e' });
+  await payoutBatch(pool, CLOSED, 'portal-e2e', { create: true });
+  await markPaid(pool, CLOSED, 'portal-e2e');
+  await runMonth(deps, RUNNING, { actor: 'portal-e2e' });
+
+  app = await testApp({
+    DATABASE_URL: databaseUrl,
+    INFLUX_DATABASE: NAME,
+    API_SIGN_IN_MAX_FAILURES: '3',
+    API_SIGN_IN_RATE_LIMIT: '1000',
+    PORTAL_OFFICE_PHONES: 'yazd=035-38260000',
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  // Operators set PINs and register the guardian through the API (audited).
+  const operator = await staffToken(app, 'portal-operator', 'OPERATOR', databaseUrl);
+  for (const p of [ZAHRA, HASAN]) {
+    const r = await app.inject({
+      method: 'PUT',
+      url: `/beneficiaries/${p.id}/pin`,
+      headers: bearer(operator),
+      payload: { pin: p.pin },
+    });
+    expect(r.statusCode).toBe(204);
+  }
+  for (const [p, relation] of [
+    [ALI, 'PARENT'],
+    [MARYAM, 'CARER'],
+  ] as const) {
+    const r = await app.inject({
+      method: 'POST',
+      url: `/beneficiaries/${p.id}/representatives`,
+      headers: bearer(operator),
+      payload: {
+        nationalCode: GUARDIAN.code,
+        fullName: GUARDIAN.name,
+        mobile: '09121111111',
+        relation,
+        pin: GUARDIAN.pin,
+      },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+  }
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  noJs = await browser.newContext({ javaScriptEnabled: false, locale: 'fa-IR', viewport: { width: 360, height: 740 } });
+  // bypassCSP: the test injects axe-core and a 200 % text style, which the pages' CSP forbids.
+  withJs = await browser.newContext({ locale: 'fa-IR', viewport: { width: 360, height: 740 }, bypassCSP: true });
+  for (const context of [noJs, withJs]) context.setDefaultTimeout(60_000); // a shared, busy machine
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await Promise.all(clients.map((c) => c.endAsync()));
+  await ingest?.stop();
+  await discardIngestSession(worker);
+  await pool?.end();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function signIn(page: Page, code: string, pin: string) {
+  await page.context().clearCookies();
+  await page.goto(`${base}/portal`);
+  await page.fill('#nationalCode', code);
+  await page.fill('#pin', pin);
+  await page.click('main button.button');
+}
+const mainText = async (page: Page) => (await page.locator('main').textContent()) ?? '';
+
+async function statement(id: number, month: string) {
+  const { rows } = await pool.query(
+    'SELECT earned_rials + carried_in_rials AS total FROM statements WHERE beneficiary_id = $1 AND month = $2',
+    [id, month],
+  );
+  return BigInt(rows[0].total);
+}
+
+describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
+  it('signs in with Persian digits and shows the right months and amounts, a statement and its printable version', async () => {
+    const page = await noJs.newPage();
+    await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin));
+    expect(new URL(page.url()).pathname).toBe('/portal/home');
+    const closedTotal = await statement(ZAHRA.id, CLOSED);
+    const runningTotal = await statement(ZAHRA.id, RUNNING);
+    expect(closedTotal).toBeGreaterThan(1_000_000n); // a real month of sun
+    const home = await mainText(page);
+    expect(home).toContain(`${monthNameFa(RUNNING)} تا امروز: حدود ${roundTomanFa(runningTotal)} تومان`);
+    expect(home).toContain('برآورد');
+    expect(home).toContain(`${monthNameFa(CLOSED)}: ${tomanFa(closedTotal)} تومان`);
+    expect(home).toContain('واریز شد');
+    expect(home).toContain(`جمع پولی که امسال تا امروز به حساب شما واریز شده: ${tomanFa(closedTotal)} تومان`);
+    const cookies = await noJs.cookies(`${base}/portal`);
+    expect(cookies.find((c) => c.name === 'portal_session')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+
+    await page.click(`a[href="/portal/months/${CLOSED}"] >> nth=0`);
+    const text = await mainText(page);
+    expect(text).toContain(`ریز حساب ${monthNameFa(CLOSED)}`);
+    expect(text).toContain(`سهم شما از درآمد ${monthNameFa(CLOSED)}: ${tomanFa(closedTotal)} تومان`);
+    expect(text).toContain(`یعنی ${persian(closedTotal.toLocaleString('en-US').replace(/,/g, '٬'))} ریال`);
+    expect(text).toContain('این نیروگاه ۲ سهم‌دار دارد');
+    expect(text).toContain('۳۰٬۰۰۰ ریال');
+    expect(text).toContain('قسط وام نیروگاه (۲٬۰۰۰٬۰۰۰ ریال)');
+    expect(text).toContain(`واریز شد`);
+    expect(text).toContain(`IR…${shebaFor(6001).slice(-4)}`);
+    // The SMS on the statement is the one the billing CLI exports for the gateway.
+    const sms = (await page.locator('.sms').textContent()) ?? '';
+    const exported = await monthSmsCsv(pool, CLOSED);
+    expect(exported.csv.split('\r\n')).toContain(`09120000001,${sms}`);
+    expect(exported).toMatchObject({ rows: 3, withoutMobile: 0 });
+    await expect(monthSmsCsv(pool, RUNNING)).rejects.toThrow(/draft/);
+    await page.click('a[href$="/print"]');
+    expect(await page.locator('header.top').count()).toBe(0);
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('.no-print').isVisible()).toBe(false);
+    await page.emulateMedia({ media: 'screen' });
+
+    await page.goto(`${base}/portal/home`);
+    await page.click('button:has-text("خروج")');
+    expect(new URL(page.url()).pathname).toBe('/portal');
+    expect(await mainText(page)).toContain('از سامانه خارج شدید');
+    await page.goto(`${base}/portal/home`);
+    expect(new URL(page.url()).pathname).toBe('/portal');
+    await page.close();
+  });
+
+  it('says what went wrong with a wrong PIN, a bad national code and a locked account, at the field', async () => {
+    const page = await noJs.newPage();
+    await signIn(page, HASAN.code, '0000');
+    expect(await page.title()).toMatch(/^خطا: /);
+    expect(await page.locator('.error-summary a[href="#pin"]').textContent()).toContain('کد ملی یا رمز درست نیست');
+    expect(await page.locator('#pin').getAttribute('aria-describedby')).toContain('pin-error');
+    await signIn(page, '1234567890', '1111');
+    expect(await page.locator('#nationalCode-error').textContent()).toContain('کد ملی درست نیست');
+    await signIn(page, HASAN.code, '0000');
+    await signIn(page, HASAN.code, '0000');
+    await signIn(page, HASAN.code, HASAN.pin); // right PIN, but locked now
+    const locked = await page.locator('#pin-error').textContent();
+    expect(locked).toContain('ورود تا ساعت');
+    expect(locked).toContain('بهزیستی');
+    await page.close();
+  });
+
+  it('lets a guardian choose between the two people they represent, and no one else', async () => {
+    const page = await noJs.newPage();
+    await signIn(page, GUARDIAN.code, GUARDIAN.pin);
+    expect(new URL(page.url()).pathname).toBe('/portal/choose');
+    await page.check(`input[value="${ALI.id}"]`);
+    await page.click('main button.button');
+    expect(await mainText(page)).toContain(`درآمد خورشیدی ${ALI.name}`);
+    expect(await mainText(page)).toContain(tomanFa(await statement(ALI.id, CLOSED)));
+    await page.click('a[href="/portal/choose"]');
+    await page.check(`input[value="${MARYAM.id}"]`);
+    await page.click('main button.button');
+    expect(await mainText(page)).toContain(`درآمد خورشیدی ${MARYAM.name}`);
+    await page.goto(`${base}/portal/months/${CLOSED}`);
+    expect(await mainText(page)).toContain('بام خانه کریمی');
+    // Someone they do not represent cannot be chosen, whatever the form says.
+    const csrf = (await noJs.cookies(`${base}/portal`)).find((c) => c.name === 'portal_csrf')!.value;
+    const refused = await page.request.post(`${base}/portal/choose`, { form: { csrf, person: String(ZAHRA.id) } });
+    expect(refused.status()).toBe(400);
+    await page.goto(`${base}/portal/home`);
+    expect(await mainText(page)).toContain(MARYAM.name);
+    await page.click('button:has-text("خروج")');
+    await page.close();
+  });
+
+  it("keeps another beneficiary's statement out of reach by URL, and portal cookies away from the API", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await signIn(page, ZAHRA.code, ZAHRA.pin);
+    // A statement URL names only the month: the person is the session's. Months she has none of are not found.
+    const other = await page.goto(`${base}/portal/months/1390-01`);
+    expect(other!.status()).toBe(404);
+    const csrf = (await context.cookies(`${base}/portal`)).find((c) => c.name === 'portal_csrf')!.value;
+    const choose = await page.request.post(`${base}/portal/choose`, { form: { csrf, person: String(ALI.id) } });
+    expect(choose.status()).toBe(400);
+    await page.goto(`${base}/portal/months/${CLOSED}`);
+    expect(await mainText(page)).not.toContain(ALI.name);
+    // The portal cookie is not a credential for the API, on staff or beneficiary routes.
+    const cookie = (await context.cookies(`${base}/portal`)).find((c) => c.name === 'portal_session')!.value;
+    for (const url of ['/installations', '/me', '/me/statements', '/billing/months']) {
+      const r = await fetch(`${base}${url}`, { headers: { cookie: `portal_session=${cookie}` } });
+      expect(r.status, url).toBe(401);
+    }
+    // A staff session in the portal's cookie is no portal session.
+    const staff = await staffToken(app, 'portal-operator-2', 'OPERATOR', databaseUrl);
+    const asStaff = await fetch(`${base}/portal/home`, {
+      headers: { cookie: `portal_session=${staff}` },
+      redirect: 'manual',
+    });
+    expect(asStaff.status).toBe(303);
+    await context.close();
+  });
+
+  it('refuses every form without its CSRF token', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await signIn(page, ZAHRA.code, ZAHRA.pin);
+    for (const [path, form] of [
+      ['/portal/sign-in', { nationalCode: ZAHRA.code, pin: ZAHRA.pin }],
+      ['/portal/choose', { person: String(ZAHRA.id) }],
+      ['/portal/sign-out', {}],
+    ] as const) {
+      const r = await page.request.post(`${base}${path}`, { form });
+      expect(r.status(), path).toBe(403);
+      expect(await r.text()).toContain('فرم دوباره فرستاده شود');
+      const wrong = await page.request.post(`${base}${path}`, { form: { ...form, csrf: 'x'.repeat(43) } });
+      expect(wrong.status(), path).toBe(403);
+    }
+    await page.goto(`${base}/portal/home`); // still signed in: the refused sign-out did nothing
+    expect(new URL(page.url()).pathname).toBe('/portal/home');
+    await context.close();
+  });
+
+  it('passes axe-core, is reachable by keyboard, stays small, and is photographed at 360 and 1280 px', async () => {
+    const axe = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
+    const page = await withJs.newPage();
+    const states: [string, () => Promise<unknown>][] = [
+      ['signed-out', () => page.goto(`${base}/portal`)],
+      ['help', () => page.goto(`${base}/portal/help`)],
+      ['error', () => signIn(page, '1234567890', '')],
+      ['locked', () => signIn(page, HASAN.code, HASAN.pin)],
+      ['chooser', () => signIn(page, GUARDIAN.code, GUARDIAN.pin)],
+      ['chooser-error', () => page.click('main button.button')],
+      ['guardian-home', () => page.check(`input[value="${ALI.id}"]`).then(() => page.click('main button.button'))],
+      ['guardian-help', () => page.goto(`${base}/portal/help`)],
+      ['signed-out-again', () => page.click('button:has-text("خروج")')],
+      ['home', () => signIn(page, ZAHRA.code, ZAHRA.pin)],
+      ['statement', () => page.goto(`${base}/portal/months/${CLOSED}`)],
+      ['estimate', () => page.goto(`${base}/portal/months/${RUNNING}`)],
+      ['print', () => page.goto(`${base}/portal/months/${CLOSED}/print`)],
+      ['not-found', () => page.goto(`${base}/portal/months/1390-01`)],
+    ];
+    const sizes: Record<string, number> = {};
+    page.on('response', async (r) => {
+      const body = await r.body().catch(() => null);
+      if (body) sizes[new URL(r.url()).pathname] = body.length;
+    });
+    for (const [state, go] of states) {
+      await go();
+      await page.waitForLoadState('load');
+      // Browser-side code as strings: this project compiles without the DOM's types.
+      await page.evaluate(`window.axe || new Function(${JSON.stringify(axe)})()`);
+      const result = (await page.evaluate(
+        `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } })`,
+      )) as { violations: { id: string; nodes: { target: string[] }[] }[] };
+      expect(
+        result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+        state,
+      ).toEqual([]);
+
+      // Keyboard only: Tab reaches every control, in document order, each with a visible focus.
+      const controls = (await page.evaluate(
+        `[...document.querySelectorAll('a[href], button, input:not([type=hidden])')]
+          .filter((e) => e.offsetParent !== null || e.classList.contains('skip')).map((e) => e.outerHTML.slice(0, 80))`,
+      )) as string[];
+      const reached: string[] = [];
+      await page.evaluate('document.activeElement && document.activeElement.blur()');
+      for (let i = 0; i < controls.length; i++) {
+        await page.keyboard.press('Tab');
+        const focused = (await page.evaluate(`(() => {
+          const e = document.activeElement;
+          const style = getComputedStyle(e);
+          return { html: e.outerHTML.slice(0, 80), visible: style.outlineStyle !== 'none' || style.boxShadow !== 'none' };
+        })()`)) as { html: string; visible: boolean };
+        if (focused.html.startsWith('<body')) break;
+        expect(focused.visible, `${state}: focus visible on ${focused.html}`).toBe(true);
+        reached.push(focused.html);
+      }
+      const radios = controls.filter((c) => c.includes('type="radio"'));
+      // A radio group is one tab stop (arrow keys move within it).
+      expect(
+        reached.filter((c) => !c.includes('type="radio"')),
+        state,
+      ).toEqual(controls.filter((c) => !c.includes('type="radio"')));
+      if (radios.length > 0) expect(reached.some((c) => c.includes('type="radio"'))).toBe(true);
+
+      for (const width of [360, 1280]) {
+        await page.setViewportSize({ width, height: 740 });
+        await page.screenshot({ path: `${ARTIFACTS}/${state}-${width}.png`, fullPage: true });
+      }
+      await page.setViewportSize({ width: 360, height: 740 });
+    }
+    // Small pages for slow connections: every page under 24 KB, the stylesheet under 10 KB, each font under 60 KB.
+    for (const [path, bytes] of Object.entries(sizes)) {
+      const limit = path.endsWith('.woff2') ? 60_000 : path.endsWith('.css') ? 10_000 : 24_000;
+      expect(bytes, path).toBeLessThan(limit);
+    }
+    expect(Object.keys(sizes).some((p) => p.endsWith('.woff2'))).toBe(true);
+    await page.close();
+  });
+
+  it('stays readable at 200 % text size on a 360 px phone: nothing wider than the screen', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true });
+    const page = await context.newPage();
+    await signIn(page, ZAHRA.code, ZAHRA.pin);
+    for (const path of ['/portal/home', `/portal/months/${CLOSED}`, '/portal/help']) {
+      await page.goto(`${base}${path}`);
+      await page.addStyleTag({ content: 'html{font-size:200%!important}' });
+      await page.screenshot({ path: `${ARTIFACTS}/text-200-${path.split('/').pop()}-360.png`, fullPage: true });
+      const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+      expect(overflow, path).toBeLessThanOrEqual(0);
+    }
+    await context.close();
+  });
+});
