@@ -61,6 +61,8 @@ export async function recordReplacement(pool: pg.Pool, input: ReplacementInput, 
        ON CONFLICT (serial, replaced_at) DO NOTHING RETURNING id`,
       [input.serial, input.replacedAt.toISOString(), input.initialWh, input.note.trim(), actor],
     );
+    // Ingest workers reload their registry (and stop judging the new counter by the old one).
+    await db.query(`SELECT pg_notify('registry_changed', 'inverter_replacements')`);
     if (!rows[0])
       throw new BillingError(
         'conflict',

@@ -1,6 +1,9 @@
 // A month of a small simulated fleet through the real broker, ingest, InfluxDB and PostgreSQL, then
 // billed, closed and paid: billed energy equals the simulator's ground truth (within 1 Wh per
 // counter epoch) and the money reconciles from installations to statements to the payout file.
+// Two counters try to fool it (issue 10): one silent from 5 days before the month to 5 days after,
+// whose buffer arrives after the month was closed (billed as a late-data adjustment), and one
+// replaced mid-month by an inverter whose counter starts at 40 MWh (its own epoch).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,14 +28,17 @@ import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds, monthDays } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
 import { payoutBatch } from '../src/payouts';
+import { recordReplacement } from '../src/counter-reviews';
 import { runMonth, type BillingDeps } from '../src/run-month';
 import { DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
 
 const NAME = 'billing_e2e';
 const MONTH = '1405-07'; // Mehr 1405
 const { startMs, endMs } = monthBounds(MONTH);
+const nextMonth = '1405-08';
 const DAYS = monthDays(MONTH);
 const H = 3_600_000;
+const DAY = 24 * H;
 const iso = (ms: number) => new Date(ms).toISOString();
 const worker = `bill${process.pid}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'billing-e2e-'));
@@ -42,8 +48,9 @@ let ingest: IngestProcess;
 let clients: MqttClient[];
 let databaseUrl: string;
 
-// A shared 15 kWp plant on two inverters (one resets its counter at noon on day 12) and two 5 kWp
-// roofs (one offline across the month's end, flushing its buffer when it comes back).
+// A shared 15 kWp plant on two inverters (one resets its counter at noon on day 12) and three 5 kWp
+// roofs (one offline across the month's end, one offline from 5 days before the month to 5 days
+// after it: both flush their buffers when they come back).
 const scenario = parseScenario(
   JSON.stringify({
     seed: 11,
@@ -52,10 +59,12 @@ const scenario = parseScenario(
       { serial: 'BILL-S2', province: 'Yazd', dcKwp: 7.5, acRatedW: 7500, initialCounterWh: 3_250_000 },
       { serial: 'BILL-R1', province: 'Kerman', dcKwp: 5, acRatedW: 5000, initialCounterWh: 800_000 },
       { serial: 'BILL-R2', province: 'Fars', dcKwp: 5, acRatedW: 5000 },
+      { serial: 'BILL-R3', province: 'Bushehr', dcKwp: 5, acRatedW: 5000, initialCounterWh: 2_000_000 },
     ],
     faults: [
       { serial: 'BILL-S2', kind: 'counter_reset', from: iso(DAYS[11]!.startMs + 8.5 * H) },
       { serial: 'BILL-R1', kind: 'offline', from: iso(endMs - 10 * H), until: iso(endMs + 14 * H) },
+      { serial: 'BILL-R3', kind: 'offline', from: iso(startMs - 5 * DAY), until: iso(endMs + 5 * DAY) },
     ],
   }),
   'billing end-to-end scenario',
@@ -102,6 +111,49 @@ afterAll(async () => {
 const id = async (code: string) =>
   (await pool.query<{ id: number }>('SELECT id FROM installations WHERE code = $1', [code])).rows[0]!.id;
 
+/**
+ * BILL-R4, a 5 kWp roof whose inverter is replaced on its serial on day 16 by one whose counter
+ * reads 40,000,000 Wh: the operator records it, then the datalogger's hourly readings of the month
+ * and a day either side go through the broker and ingest. Returns the month's true energy.
+ */
+async function replacedInverter(): Promise<{ readings: number; truthWh: number }> {
+  await pool.query(`
+    INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
+      SELECT 'SIM-BILL-R4', name, province_id, latitude, longitude, 5, 5, status, now() FROM installations WHERE code = 'SIM-BILL-R2';
+    INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at)
+      SELECT 'BILL-R4', id, 5000, 'replaced', now() FROM installations WHERE code = 'SIM-BILL-R4';`);
+  const swapMs = DAYS[15]!.startMs + H / 2; // half past midnight, Tehran time: no sun
+  await recordReplacement(
+    pool,
+    { serial: 'BILL-R4', replacedAt: new Date(swapMs), initialWh: 40_000_000, note: 'inverter swapped (test)' },
+    'e2e',
+  );
+  const produced = (tMs: number) => {
+    const hour = (((tMs - startMs) / H) % 24) + 0; // Tehran hour: the month starts at Tehran midnight
+    return hour >= 7 && hour < 18 ? 1100 : 0;
+  };
+  const readings: { ts: number; energy_wh_total: number; ac_power_w: number; state: string }[] = [];
+  let oldCounter = 1_000_000;
+  let newCounter = 40_000_000;
+  let truthWh = 0;
+  for (let t = startMs - DAY; t <= endMs + DAY; t += H) {
+    const wh = produced(t - H);
+    if (t > startMs - DAY) {
+      if (t <= swapMs) oldCounter += wh;
+      else newCounter += wh;
+      if (t > startMs && t <= endMs) truthWh += wh;
+    }
+    readings.push({ ts: t, energy_wh_total: t < swapMs ? oldCounter : newCounter, ac_power_w: wh, state: 'MPPT' });
+  }
+  // The registry reload the replacement triggered must be done before ingest judges the new counter.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  for (let i = 0; i < readings.length; i += 200)
+    await clients[0]!.publishAsync('solar/v1/BILL-R4/telemetry', JSON.stringify(readings.slice(i, i + 200)), {
+      qos: 1,
+    });
+  return { readings: readings.length, truthWh };
+}
+
 async function registerProgram(): Promise<void> {
   const shared = await id('SIM-BILL-S1');
   const roof1 = await id('SIM-BILL-R1');
@@ -136,22 +188,6 @@ async function registerProgram(): Promise<void> {
 
 describe('a month billed end to end', () => {
   it('bills the ground truth and reconciles to the Rial from installations to the payout file', async () => {
-    const planned = planFleet(scenario);
-    const backfill = await runBackfill(planned, {
-      seed: 11,
-      fromMs: startMs - 24 * H,
-      toMs: endMs + 24 * H,
-      intervalSeconds: 300,
-      clients,
-    });
-    await waitFor(
-      'every reading stored',
-      () => countPoints(influx, 'telemetry'),
-      (n) => n === backfill.readings,
-      120_000,
-      500,
-    );
-    await registerProgram();
     const deps: BillingDeps = {
       pool,
       influx,
@@ -163,13 +199,47 @@ describe('a month billed end to end', () => {
           minimumPayoutRials: 100_000n,
         },
         adjustmentMonths: 3,
-        lookaroundDays: 62,
+        lookaroundDays: 400,
         settlements: DEFAULT_SETTLEMENT_POLICY,
       },
     };
-    const draft = await runMonth(deps, MONTH, { actor: 'e2e' });
-    const closed = await runMonth(deps, MONTH, { close: true, actor: 'e2e' });
-    expect(closed.digest).toBe(draft.digest); // same inputs, same results
+    const replaced = await replacedInverter();
+    const planned = planFleet(scenario);
+    let draft: Awaited<ReturnType<typeof runMonth>> | undefined;
+    let closed: Awaited<ReturnType<typeof runMonth>> | undefined;
+    const backfill = await runBackfill(planned, {
+      seed: 11,
+      fromMs: startMs - 6 * DAY,
+      toMs: endMs + 6 * DAY,
+      intervalSeconds: 300,
+      clients,
+      // The month is billed and closed while BILL-R3 is still silent (its buffer not yet sent).
+      pauses: [
+        {
+          atMs: endMs + 5 * DAY - H,
+          run: async (published) => {
+            await waitFor(
+              'every reading published so far stored',
+              () => countPoints(influx, 'telemetry'),
+              (n) => n === published + replaced.readings,
+              120_000,
+              500,
+            );
+            await registerProgram();
+            draft = await runMonth(deps, MONTH, { actor: 'e2e' });
+            closed = await runMonth(deps, MONTH, { close: true, actor: 'e2e' });
+          },
+        },
+      ],
+    });
+    await waitFor(
+      'every reading stored',
+      () => countPoints(influx, 'telemetry'),
+      (n) => n === backfill.readings + replaced.readings,
+      120_000,
+      500,
+    );
+    expect(closed!.digest).toBe(draft!.digest); // same inputs, same results
 
     // Energy: the simulator's truth per installation, within 1 Wh per counter epoch.
     const truth = backfill.model.truth.snapshot().inverters;
@@ -189,13 +259,30 @@ describe('a month billed end to end', () => {
         [MONTH],
       )
     ).rows;
-    expect(bills.map((b) => b.code)).toEqual(['SIM-BILL-R1', 'SIM-BILL-R2', 'SIM-BILL-S1']);
+    expect(bills.map((b) => b.code)).toEqual([
+      'SIM-BILL-R1',
+      'SIM-BILL-R2',
+      'SIM-BILL-R3',
+      'SIM-BILL-R4',
+      'SIM-BILL-S1',
+    ]);
     const serialsOf: Record<string, string[]> = {
       'SIM-BILL-R1': ['BILL-R1'],
       'SIM-BILL-R2': ['BILL-R2'],
       'SIM-BILL-S1': ['BILL-S1', 'BILL-S2'],
     };
-    for (const bill of bills) {
+    // Row 5 of issue 10: the replaced inverter bills its month, never the new counter's 40 MWh.
+    const r4 = bills.find((b) => b.code === 'SIM-BILL-R4')!;
+    expect(Number(r4.energy_wh)).toBe(replaced.truthWh);
+    expect(r4.detail.counters['BILL-R4'].epochs.map((e: { start: string }) => e.start)).toEqual([
+      'first',
+      'replacement',
+    ]);
+    expect(r4.implausible).toBe(false);
+    // The silent one was closed with what was known then: nothing yet, flagged incomplete.
+    const r3 = bills.find((b) => b.code === 'SIM-BILL-R3')!;
+    expect(r3.incomplete).toBe(true);
+    for (const bill of bills.filter((b) => serialsOf[b.code])) {
       const epochs = Object.values(bill.detail.counters as Record<string, { epochs: unknown[] }>).reduce(
         (n, c) => n + c.epochs.length,
         0,
@@ -253,6 +340,17 @@ describe('a month billed end to end', () => {
       .slice(1)
       .map((r) => r.split(','));
     expect(rows).toHaveLength(5);
+    // Row 6 of issue 10: once BILL-R3's buffer arrived, the next month carries its closed month's energy.
+    await runMonth(deps, nextMonth, { actor: 'e2e' });
+    const late = (
+      await pool.query(
+        `SELECT a.energy_wh FROM energy_adjustments a JOIN installations i ON i.id = a.installation_id WHERE a.month = $1 AND a.for_month = $2 AND i.code = 'SIM-BILL-R3'`,
+        [nextMonth, MONTH],
+      )
+    ).rows;
+    expect(late).toHaveLength(1);
+    expect(Math.abs(Number(late[0].energy_wh) - truthWh(['BILL-R3']))).toBeLessThanOrEqual(1);
+    expect(truthWh(['BILL-R3'])).toBeGreaterThan(400_000);
     const fileTotal = rows.reduce((t, r) => t + BigInt(r[1]!), 0n);
     expect(fileTotal).toBe(statements.reduce((t, s) => t + BigInt(s.payable_rials), 0n));
     expect(fileTotal).toBe(BigInt(month.payable_rials));

@@ -24,6 +24,8 @@ export interface IngestConfig {
   maxClockAheadMs: number;
   /** Power above rating × this factor (percent) is implausible. */
   powerTolerancePercent: number;
+  /** A counter above the rating × this many years at full output is rejected. */
+  counterLifetimeYears: number;
   batchMaxBytes: number;
   flushIntervalMs: number;
   writesInFlight: number;
@@ -48,6 +50,7 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
     maxReadingsPerMessage: r.integer('INGEST_MAX_READINGS_PER_MESSAGE', 5000, 1, 100_000),
     maxClockAheadMs: r.integer('INGEST_MAX_CLOCK_AHEAD_MS', 5 * 60_000, 0, 86_400_000),
     powerTolerancePercent: r.integer('INGEST_POWER_TOLERANCE_PERCENT', 130, 100, 1000),
+    counterLifetimeYears: r.integer('INGEST_COUNTER_LIFETIME_YEARS', 40, 1, 200),
     batchMaxBytes: r.integer('INGEST_BATCH_MAX_BYTES', 1_048_576, 4096, 25_000_000),
     flushIntervalMs: r.integer('INGEST_FLUSH_INTERVAL_MS', 250, 1, 60_000),
     writesInFlight: r.integer('INGEST_WRITES_IN_FLIGHT', 2, 1, 16),

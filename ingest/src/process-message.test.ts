@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { encodeRejection, processMessage, type DeviceInfo, type ValidationLimits } from './process-message';
 
 const NOW = Date.parse('2026-11-25T08:00:00Z');
-const devices: Record<string, DeviceInfo> = { INV1: { installation: 'YZD-001', province: 'yazd', ratedAcW: 5000 } };
+const devices: Record<string, DeviceInfo> = {
+  INV1: { installation: 'YZD-001', province: 'yazd', ratedAcW: 5000, replacedAtMs: null },
+};
 const lookup = (serial: string) => devices[serial];
 const limits: ValidationLimits = {
   maxPayloadBytes: 10_000,

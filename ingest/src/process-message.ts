@@ -9,7 +9,11 @@ export interface DeviceInfo {
   installation: string;
   province: string;
   ratedAcW: number;
+  /** The latest replacement of the inverter an operator recorded (a new counter from then on). */
+  replacedAtMs: number | null;
 }
+/** Judges a valid reading's counter against the device's last accepted one; a reason to reject, or null. */
+export type CounterCheck = (device: DeviceInfo, serial: string, tMs: number, wh: number) => string | null;
 export type DeviceLookup = (serial: string) => DeviceInfo | undefined;
 
 export interface ValidationLimits {
@@ -95,6 +99,7 @@ export function processMessage(
   receivedAtMs: number,
   lookup: DeviceLookup,
   limits: ValidationLimits,
+  counters: CounterCheck = () => null,
 ): ProcessedMessage {
   const rejected = (reason: RejectReason, detail: string, serial = ''): ProcessedMessage => ({
     lines: [],
@@ -158,7 +163,12 @@ export function processMessage(
   const result: ProcessedMessage = { lines: [], readings: 0, rejections: [] };
   for (const [index, candidate] of candidates.entries()) {
     const where = Array.isArray(body) ? `reading [${index}]` : 'reading';
-    const problem = checkReading(candidate, device, receivedAtMs, limits);
+    const checked = checkReading(candidate, device, receivedAtMs, limits);
+    const implausibleCounter =
+      'reason' in checked ? null : counters(device, serial, checked.tsMs, (candidate as Reading).energy_wh_total);
+    const problem: ReadingProblem = implausibleCounter
+      ? { reason: 'implausible_value', detail: implausibleCounter }
+      : checked;
     if ('reason' in problem) {
       const raw = previewJson(candidate, PAYLOAD_KEEP_BYTES);
       result.rejections.push({

@@ -4,8 +4,11 @@ import pg from 'pg';
 import type { Logger } from '../../lib/logger';
 import type { DeviceInfo } from './process-message';
 
+// Replacement times are stored without a zone, in UTC.
 const LOAD_ACTIVE_INVERTERS = `
-  SELECT inv.serial, inv.rated_ac_w, ins.code AS installation, p.code AS province
+  SELECT inv.serial, inv.rated_ac_w, ins.code AS installation, p.code AS province,
+         (SELECT round(extract(epoch FROM max(r.replaced_at) AT TIME ZONE 'UTC') * 1000)::bigint
+            FROM inverter_replacements r WHERE r.serial = inv.serial) AS replaced_at_ms
   FROM inverters inv
   JOIN installations ins ON ins.id = inv.installation_id
   JOIN provinces p ON p.id = ins.province_id
@@ -60,10 +63,16 @@ export class RegistryCache {
             rated_ac_w: number;
             installation: string;
             province: string;
+            replaced_at_ms: string | null;
           }>(LOAD_ACTIVE_INVERTERS);
           const next = new Map<string, DeviceInfo>();
           for (const row of rows)
-            next.set(row.serial, { installation: row.installation, province: row.province, ratedAcW: row.rated_ac_w });
+            next.set(row.serial, {
+              installation: row.installation,
+              province: row.province,
+              ratedAcW: row.rated_ac_w,
+              replacedAtMs: row.replaced_at_ms === null ? null : Number(row.replaced_at_ms),
+            });
           this.devices = next;
           this.loadedAtMs = Date.now();
           this.onLoaded(next.size);

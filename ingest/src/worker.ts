@@ -11,7 +11,14 @@ import { parseDurationMs } from '../../lib/influx/duration';
 import { Drainer } from './drainer';
 import { Journal } from './journal';
 import { createIngestMetrics } from './metrics';
-import { encodeRejection, processMessage, type ProcessedMessage, type ValidationLimits } from './process-message';
+import { CounterGuard } from './counter-guard';
+import {
+  type CounterCheck,
+  encodeRejection,
+  processMessage,
+  type ProcessedMessage,
+  type ValidationLimits,
+} from './process-message';
 import { RegistryCache } from './registry-cache';
 
 export interface IngestWorker {
@@ -71,9 +78,16 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     releaseHeldAck,
   );
 
-  const registry = new RegistryCache(config.databaseUrl, config.registryRefreshMs, log, (n) =>
-    metrics.registryDevices.set(n),
-  );
+  const counters = new CounterGuard({
+    powerTolerancePercent: config.powerTolerancePercent,
+    lifetimeYears: config.counterLifetimeYears,
+  });
+  const registry = new RegistryCache(config.databaseUrl, config.registryRefreshMs, log, (n) => {
+    metrics.registryDevices.set(n);
+    counters.retain((serial) => registry.lookup(serial) !== undefined);
+  });
+  const checkCounter: CounterCheck = (device, serial, tMs, wh) =>
+    counters.admit(serial, device.ratedAcW, device.replacedAtMs, tMs, wh);
   await registry.start();
   drainer.start();
 
@@ -99,7 +113,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   };
   const validate = (packet: IPublishPacket, payload: Buffer, receivedAtMs: number): ProcessedMessage => {
     try {
-      return processMessage(packet.topic, payload, receivedAtMs, registry.lookup, limits);
+      return processMessage(packet.topic, payload, receivedAtMs, registry.lookup, limits, checkCounter);
     } catch (error) {
       log.error(
         { topic: packet.topic, error: (error as Error).message },

@@ -1,0 +1,87 @@
+// Rejects lifetime counters no inverter could have produced, at the door: a reading whose counter
+// rose more since the device's last accepted reading than its rating allows in that time, or whose
+// counter exceeds what the rating could produce in a lifetime. Late and out-of-order readings (not
+// after the last accepted one) are never judged by it: a datalogger flushing its buffer is normal.
+//
+// State: the last accepted reading per registered serial (one small entry each, pruned when the
+// registry drops a serial). It lives in memory: after a restart each device's first reading is
+// checked against the lifetime bound only, and jumps from its second on. Workers on one share group
+// each see part of a device's readings: their last accepted reading is older, so they only ever
+// allow more. Billing's counter model bounds whatever gets through.
+//
+// A new counter on a serial (a replaced inverter) would otherwise be refused forever: an operator's
+// recorded replacement after the last accepted reading lifts the check, and without one, a few
+// readings that jump together but agree with each other are taken as the new counter's trend.
+
+export interface CounterLimits {
+  /** Percent of the rating the counter may rise at (the same tolerance as ac_power_w). */
+  powerTolerancePercent: number;
+  /** A counter above rating × this many years of full output cannot be real. */
+  lifetimeYears: number;
+}
+
+interface Last {
+  tMs: number;
+  wh: number;
+}
+/** Slack for counters kept in coarse steps (0.1 kWh registers). */
+const STEP_WH = 100;
+/** Jumping readings that agree with each other this many times in a row become the new trend. */
+const NEW_TREND_READINGS = 3;
+
+export class CounterGuard {
+  private readonly last = new Map<string, Last>();
+  private readonly jumped = new Map<string, Last & { count: number }>();
+
+  constructor(private readonly limits: CounterLimits) {}
+
+  get size(): number {
+    return this.last.size;
+  }
+
+  private maxRise(ratedAcW: number, ms: number): number {
+    return (ratedAcW * ms * this.limits.powerTolerancePercent) / (100 * 3_600_000) + STEP_WH;
+  }
+
+  /**
+   * Judges a valid reading and, if accepted, remembers it. Returns why it is rejected, or null.
+   * `replacedAtMs`: the latest replacement an operator recorded for the serial, if any.
+   */
+  admit(serial: string, ratedAcW: number, replacedAtMs: number | null, tMs: number, wh: number): string | null {
+    const lifetimeWh = ratedAcW * this.limits.lifetimeYears * 8766;
+    if (wh > lifetimeWh)
+      return `energy_wh_total ${wh} is more than a ${ratedAcW} W inverter produces in ${this.limits.lifetimeYears} years at full power (${lifetimeWh} Wh)`;
+    const last = this.last.get(serial);
+    if (!last || tMs <= last.tMs) {
+      if (!last) this.last.set(serial, { tMs, wh });
+      return null;
+    }
+    const replaced = replacedAtMs !== null && replacedAtMs > last.tMs && replacedAtMs <= tMs;
+    if (replaced || wh - last.wh <= this.maxRise(ratedAcW, tMs - last.tMs)) {
+      this.last.set(serial, { tMs, wh });
+      this.jumped.delete(serial);
+      return null;
+    }
+    const trend = this.jumped.get(serial);
+    const agrees =
+      trend !== undefined &&
+      tMs > trend.tMs &&
+      wh >= trend.wh - STEP_WH &&
+      wh - trend.wh <= this.maxRise(ratedAcW, tMs - trend.tMs);
+    const count = agrees ? trend.count + 1 : 1;
+    if (count >= NEW_TREND_READINGS) {
+      this.last.set(serial, { tMs, wh });
+      this.jumped.delete(serial);
+      return null;
+    }
+    this.jumped.set(serial, { tMs, wh, count });
+    const hours = (tMs - last.tMs) / 3_600_000;
+    return `energy_wh_total rose ${wh - last.wh} Wh in ${hours.toFixed(3)} h since the last accepted reading (${new Date(last.tMs).toISOString()}, ${last.wh} Wh): more than ${ratedAcW} W × ${this.limits.powerTolerancePercent} % can produce`;
+  }
+
+  /** Forgets serials no longer registered (bounded state). */
+  retain(registered: (serial: string) => boolean): void {
+    for (const serial of this.last.keys()) if (!registered(serial)) this.last.delete(serial);
+    for (const serial of this.jumped.keys()) if (!registered(serial)) this.jumped.delete(serial);
+  }
+}
