@@ -23,7 +23,7 @@ import {
   runMonth,
 } from '../../billing';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
-import type { InfluxClient, InfluxSeries } from '../../lib/influx/client';
+import type { InfluxClient } from '../../lib/influx/client';
 import { rebuildRollups } from '../../lib/influx/layout';
 import { createLogger } from '../../lib/logger';
 import {
@@ -45,23 +45,15 @@ import {
   startIngestProcess,
   waitFor,
 } from '../../testing/services';
-import { DATASOURCES, type DatasourceKind, type Expect, expectationOf } from '../src/grafana';
+import { type Expect, expectationOf } from '../src/grafana';
 import { DASHBOARDS, jsonPath } from '../src/index';
-import {
-  grafanaInterval,
-  interpolateInfluxQL,
-  interpolatePromQL,
-  interpolateSql,
-  type QueryContext,
-  type Selection,
-} from '../src/interpolate';
-import { allPanels, type DashboardJson, queryText, type VariableJson, variableQueryText } from '../src/lint';
+import { interpolateSql, type QueryContext, type Selection } from '../src/interpolate';
+import { allPanels, queryText } from '../src/lint';
 import { ensureReaderRole, readReaderAccount } from '../src/reader-role';
+import { defaultRange, GrafanaRunner, type Result } from './grafana-runner';
 
 const NAME = 'dashboards_e2e';
 const H = 3_600_000;
-const SCRAPE_MS = 5_000; // ops/setup.sh's Prometheus scrape interval, the datasource's timeInterval
-const MIN_INTERVAL_MS: Record<DatasourceKind, number> = { influx: 10_000, postgres: 60_000, prometheus: SCRAPE_MS };
 const now = Date.now();
 const thisMonth = monthOf(now);
 const lastMonth = previousMonth(thisMonth);
@@ -104,6 +96,7 @@ const scenario = parseScenario(
 
 let pool: pg.Pool;
 let reader: pg.Pool;
+let grafana: GrafanaRunner;
 let influx: InfluxClient;
 let ingest: IngestProcess;
 let clients: MqttClient[];
@@ -275,11 +268,12 @@ beforeAll(async () => {
   url.username = account.username;
   url.password = account.password;
   reader = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  grafana = new GrafanaRunner(influx, reader, env.PROMETHEUS_URL);
 
   // Prometheus has scraped the worker at least twice since it finished (rate() needs two samples).
   await waitFor(
     'Prometheus to scrape the ingest worker',
-    () => promQuery(`count_over_time(up{job="ingest", worker="${worker}"}[1m])`, now, Date.now()),
+    () => grafana.promQuery(`count_over_time(up{job="ingest", worker="${worker}"}[1m])`, now, Date.now()),
     (r) => r.some((s) => s.values.length > 0 && Number(s.values.at(-1)![1]) >= 3),
     60_000,
     1_000,
@@ -295,72 +289,6 @@ afterAll(async () => {
   await pool?.end();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-interface PromSeries {
-  metric: Record<string, string>;
-  values: [number, string][];
-}
-async function promQuery(expr: string, startMs: number, endMs: number, stepMs = SCRAPE_MS): Promise<PromSeries[]> {
-  const body = new URLSearchParams({
-    query: expr,
-    start: String(startMs / 1000),
-    end: String(endMs / 1000),
-    step: `${stepMs / 1000}s`,
-  });
-  const response = await fetch(`${env.PROMETHEUS_URL}/api/v1/query_range`, { method: 'POST', body });
-  const json = (await response.json()) as { status: string; error?: string; data?: { result: PromSeries[] } };
-  if (json.status !== 'success') throw new Error(`Prometheus refused ${expr}: ${json.error}`);
-  return json.data!.result;
-}
-
-/** What a query returned, reduced to what the shape checks need. */
-interface Result {
-  series: number;
-  rows: number;
-  columns: Set<string>;
-  values: unknown[];
-}
-
-async function run(kind: DatasourceKind, text: string, ctx: QueryContext): Promise<Result> {
-  if (kind === 'influx') {
-    const [series = []] = await influx.query(interpolateInfluxQL(text, ctx));
-    return fromInflux(series);
-  }
-  if (kind === 'postgres') {
-    const result = await reader.query(interpolateSql(text, ctx));
-    return {
-      series: 1,
-      rows: result.rowCount ?? 0,
-      columns: new Set(result.fields.map((f) => f.name)),
-      values: result.rows.flatMap((r) => Object.values(r)),
-    };
-  }
-  const result = await promQuery(
-    interpolatePromQL(text, ctx, SCRAPE_MS),
-    ctx.range.fromMs,
-    ctx.range.toMs,
-    ctx.intervalMs,
-  );
-  return {
-    series: result.length,
-    rows: result.reduce((n, s) => n + s.values.length, 0),
-    columns: new Set(result.flatMap((s) => Object.keys(s.metric))),
-    values: result.flatMap((s) => s.values.map((v) => Number(v[1]))),
-  };
-}
-
-function fromInflux(series: InfluxSeries[]): Result {
-  const columns = new Set<string>();
-  const values: unknown[] = [];
-  let rows = 0;
-  for (const s of series) {
-    for (const c of s.columns) columns.add(c);
-    for (const t of Object.keys(s.tags ?? {})) columns.add(t);
-    rows += s.values.length;
-    for (const v of s.values) values.push(...v.slice(1));
-  }
-  return { series: series.length, rows, columns, values };
-}
 
 function checkShape(result: Result, expect_: Expect, what: string): void {
   if (expect_.mayBeEmpty && result.rows === 0) return;
@@ -385,71 +313,8 @@ function checkShape(result: Result, expect_: Expect, what: string): void {
   }
 }
 
-/** The dashboard's own default time range (now-1h, now-7d, now-1y ... to now). */
-function defaultRange(dashboard: { time?: { from?: string } }): QueryContext['range'] {
-  const m = /^now-(\d+)([hdwy])$/.exec(dashboard.time?.from ?? '');
-  if (!m) throw new Error(`unexpected default time range ${dashboard.time?.from}`);
-  const unit = { h: H, d: 24 * H, w: 7 * 24 * H, y: 365 * 24 * H }[m[2] as 'h'];
-  const toMs = Date.now();
-  return { fromMs: toMs - Number(m[1]) * unit, toMs };
-}
-
-/** Datasource kind of a `${var}` reference. */
-const kindOf = (uid: string | undefined): DatasourceKind => {
-  const name = /^\$\{(\w+)\}$/.exec(uid ?? '')?.[1];
-  if (!name || !(name in DATASOURCES)) throw new Error(`not a datasource variable: ${uid}`);
-  return name as DatasourceKind;
-};
-
 /** Choices a person would make in this test fleet; other variables take Grafana's default. */
 const CHOICES: Record<string, string[]> = { installation: ['SIM-DSH-YZD-FAULT'] };
-
-/** Resolves the dashboard's query variables in order, as Grafana does on load, running each query. */
-async function resolveVariables(
-  dashboard: DashboardJson,
-  range: QueryContext['range'],
-): Promise<Map<string, Selection>> {
-  const variables = new Map<string, Selection>();
-  for (const v of (dashboard.templating?.list ?? []) as VariableJson[]) {
-    if (v.type !== 'query') continue;
-    const kind = kindOf(v.datasource?.uid);
-    const text = variableQueryText(v);
-    const ctx: QueryContext = { range, intervalMs: MIN_INTERVAL_MS[kind], variables };
-    let values: string[];
-    if (kind === 'prometheus') {
-      const m = /^label_values\((.+),\s*(\w+)\)$/.exec(text);
-      if (!m) throw new Error(`$${v.name}: unsupported Prometheus variable query ${text}`);
-      const series = await promQuery(interpolatePromQL(m[1]!, ctx, SCRAPE_MS), range.fromMs, range.toMs, 60_000);
-      values = [...new Set(series.map((s) => s.metric[m[2]!]).filter((x): x is string => !!x))].sort();
-      checkShape(
-        { series: 1, rows: values.length, columns: new Set([m[2]!]), values },
-        expectationOf(text)!.expect,
-        `$${v.name}`,
-      );
-    } else {
-      if (kind !== 'postgres') throw new Error(`$${v.name}: variables from ${kind} are not emulated here`);
-      const result = await reader.query(interpolateSql(text, ctx));
-      const column = result.fields.some((f) => f.name === '__value') ? '__value' : result.fields[0]?.name;
-      values = result.rows.map((r) => String(r[column!]));
-      const spec = expectationOf(text);
-      expect(spec, `$${v.name}: generated by the dashboards' code`).toBeDefined();
-      checkShape(
-        { series: 1, rows: result.rows.length, columns: new Set(result.fields.map((f) => f.name)), values },
-        spec!.expect,
-        `$${v.name}`,
-      );
-    }
-    const chosen = CHOICES[v.name]?.filter((c) => values.includes(c));
-    const multi = v.multi ?? false;
-    const includeAll = v.includeAll ?? false;
-    variables.set(v.name, {
-      values: chosen?.length ? chosen : includeAll ? values : values.slice(0, 1),
-      multi,
-      includeAll: includeAll && !chosen?.length,
-    });
-  }
-  return variables;
-}
 
 describe('every dashboard query on a simulated fleet', () => {
   // Building the dashboards registers what each query is expected to return.
@@ -458,25 +323,22 @@ describe('every dashboard query on a simulated fleet', () => {
     it(`${spec.uid}: variables and panels return data of the expected shape`, async () => {
       const dashboard = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'json', jsonPath(spec)), 'utf8'));
       const range = defaultRange(dashboard);
-      const variables = await resolveVariables(dashboard, range);
+      const { variables, results } = await grafana.resolveVariables(dashboard, range, CHOICES);
+      for (const { name, text, result } of results) {
+        const spec = expectationOf(text);
+        expect(spec, `$${name}: generated by the dashboards' code`).toBeDefined();
+        checkShape(result, spec!.expect, `$${name}`);
+      }
       let queries = 0;
-      for (const panel of allPanels(dashboard)) {
-        for (const target of panel.targets ?? []) {
-          const kind = kindOf((target.datasource ?? panel.datasource)?.uid);
-          const text = queryText(target);
-          const known = expectationOf(text);
-          expect(known, `${panel.title} ${target.refId}: generated by the dashboards' code`).toBeDefined();
-          const ctx: QueryContext = {
-            range,
-            intervalMs: grafanaInterval(range, 1_000, MIN_INTERVAL_MS[kind]),
-            variables,
-          };
-          const result = await run(kind, text, ctx).catch((error: Error) => {
-            throw new Error(`${spec.uid} "${panel.title}" ${target.refId}: ${error.message}`);
-          });
-          checkShape(result, known!.expect, `${spec.uid} "${panel.title}" ${target.refId}`);
-          queries += 1;
-        }
+      for (const { panel, target, kind, text, ctx } of grafana.panelQueries(dashboard, range, variables)) {
+        const known = expectationOf(text);
+        expect(known, `${panel.title} ${target.refId}: generated by the dashboards' code`).toBeDefined();
+        expect(known!.kind).toBe(kind);
+        const result = await grafana.run(kind, text, ctx).catch((error: Error) => {
+          throw new Error(`${spec.uid} "${panel.title}" ${target.refId}: ${error.message}`);
+        });
+        checkShape(result, known!.expect, `${spec.uid} "${panel.title}" ${target.refId}`);
+        queries += 1;
       }
       expect(queries).toBeGreaterThan(3);
     });
@@ -493,7 +355,7 @@ describe('every dashboard query on a simulated fleet', () => {
     );
     const states = allPanels(fleet).find((p) => p.title === 'Inverters by state')!;
     const count = async (refId: string) =>
-      (await run('influx', queryText(states.targets!.find((t) => t.refId === refId)!), ctx)).values[0];
+      (await grafana.run('influx', queryText(states.targets!.find((t) => t.refId === refId)!), ctx)).values[0];
     expect(await count('E')).toBe(area.length); // offline
     expect(await count('D')).toBe(1); // faulted
     const soiled = await influx.rows(
