@@ -34,7 +34,9 @@ export const fleet: DashboardSpec = {
       'Fleet',
       'Power now, energy today and this Solar Hijri month from the counters, inverter states, specific yield by province and the open alerts ranked by income at risk.',
       ['influx', 'postgres'],
-      { from: 'now-7d' },
+      // Every 5 minutes: its figures come from rollups refreshed every 15 minutes or hourly, and a
+      // load at program scale costs InfluxDB seconds (BENCHMARKS.md).
+      { from: 'now-24h', refresh: '5m' },
     ).withVariable(provinceVariable());
     for (const anchor of timeAnchorVariables()) dashboard.withVariable(anchor);
     return finish(
@@ -215,7 +217,7 @@ LIMIT 200`,
           timeseries({
             title: 'Energy per day by province',
             description:
-              'Counter increase per Tehran day (daily rollup), by province, in kWh. The first day of the range has no earlier counter to subtract from and shows no bar.',
+              'Counter increase per Tehran day (daily rollup) over the last 7 days whatever the dashboard’s range, by province, in kWh. The first day has no earlier counter to subtract from and shows no bar.',
             unit: UNIT.kwh,
             bars: true,
             stacked: true,
@@ -229,7 +231,7 @@ LIMIT 200`,
                 { alias: '$tag_province' },
               ),
             ],
-          }),
+          }).timeFrom('7d'),
         )
         .withPanel(
           table({

@@ -16,6 +16,8 @@ export interface PanelJson {
   type: string;
   title?: string;
   description?: string;
+  /** A panel's own relative range (e.g. `7d`), replacing the dashboard's. */
+  timeFrom?: string;
   datasource?: { type?: string; uid?: string };
   targets?: TargetJson[];
   panels?: PanelJson[];

@@ -55,6 +55,15 @@ export function defaultRange(dashboard: DashboardJson & { time?: { from?: string
   return { fromMs: toMs - Number(m[1]) * unit, toMs };
 }
 
+/** A panel's relative time override (`timeFrom: 7d`) replaces the range, ending now, as in Grafana. */
+export function panelRange(panel: PanelJson, range: QueryContext['range']): QueryContext['range'] {
+  const m = /^(\d+)([hdw])$/.exec(panel.timeFrom ?? '');
+  if (!panel.timeFrom) return range;
+  if (!m) throw new Error(`unexpected panel time override ${panel.timeFrom}`);
+  const unit = { h: H, d: 24 * H, w: 7 * 24 * H }[m[2] as 'h'];
+  return { fromMs: range.toMs - Number(m[1]) * unit, toMs: range.toMs };
+}
+
 /** Datasource kind of a `${var}` reference. */
 export function kindOf(uid: string | undefined): DatasourceKind {
   const name = /^\$\{(\w+)\}$/.exec(uid ?? '')?.[1];
@@ -190,7 +199,8 @@ export class GrafanaRunner {
     return allPanels(dashboard).flatMap((panel) =>
       (panel.targets ?? []).map((target) => {
         const kind = kindOf((target.datasource ?? panel.datasource)?.uid);
-        const ctx = { range, intervalMs: grafanaInterval(range, 1_000, MIN_INTERVAL_MS[kind]), variables };
+        const own = panelRange(panel, range);
+        const ctx = { range: own, intervalMs: grafanaInterval(own, 1_000, MIN_INTERVAL_MS[kind]), variables };
         return { panel, target, kind, text: queryText(target), ctx };
       }),
     );
