@@ -10,7 +10,7 @@ const MONTHS = `SELECT m.month AS "Month", m.status::text AS "Status", m.install
   m.beneficiaries AS "Beneficiaries", m.energy_wh / 1000.0 AS "Energy", m.gross_rials AS "Gross",
   coalesce(d.deductions, 0) AS "Deductions", m.net_rials AS "Net", m.pool_rials AS "Pool",
   m.payable_rials AS "Payable", CASE WHEN pb.status = 'PAID' THEN pb.total_rials ELSE 0 END AS "Paid",
-  m.incomplete AS "Incomplete installations"
+  m.incomplete AS "Incomplete installations", m.implausible AS "Held installations"
 FROM billing_months m
 LEFT JOIN (SELECT month, sum(loan_rials + fee_rials) AS deductions FROM installation_bills GROUP BY month) d ON d.month = m.month
 LEFT JOIN payout_batches pb ON pb.month = m.month`;
@@ -23,7 +23,7 @@ export const billing: DashboardSpec = {
       solarDashboard(
         'solar-billing',
         'Billing',
-        'Per Solar Hijri month: gross income, deductions, net, program pool, payable and paid; installations with incomplete data; late-data adjustments.',
+        'Per Solar Hijri month: gross income, deductions, net, program pool, payable and paid; installations held for implausible counters or with incomplete data; late-data adjustments.',
         ['postgres'],
         { from: 'now-1y', refresh: '15m' },
       )
@@ -79,15 +79,52 @@ export const billing: DashboardSpec = {
               Beneficiaries: UNIT.count,
               Energy: UNIT.kwh,
               'Incomplete installations': UNIT.count,
+              'Held installations': UNIT.count,
             },
             w: 24,
             h: 8,
             targets: [
               sql('A', `${MONTHS}\nORDER BY m.month DESC`, {
                 shape: 'table',
-                columns: ['Month', 'Status', 'Gross', 'Deductions', 'Net', 'Pool', 'Payable', 'Paid'],
+                columns: [
+                  'Month',
+                  'Status',
+                  'Gross',
+                  'Deductions',
+                  'Net',
+                  'Pool',
+                  'Payable',
+                  'Paid',
+                  'Held installations',
+                ],
                 minRows: 1,
               }),
+            ],
+          }),
+        )
+        .withPanel(
+          table({
+            title: 'Held installations (implausible counters)',
+            description:
+              'Installations whose counter read more than the inverter’s rating could produce (a jump that did not come back, or more than rated power × time): that energy is held, not billed, and the month cannot close until an operator decides per inverter (npm run billing -- review, or the API): accept, correct or exclude.',
+            unit: UNIT.text,
+            columnUnits: { 'Energy billed': UNIT.kwh, 'Energy held': UNIT.kwh },
+            w: 24,
+            h: 7,
+            targets: [
+              sql(
+                'A',
+                `SELECT i.code AS "Installation", p.name_en AS "Province", b.energy_wh / 1000.0 AS "Energy billed",
+  (SELECT coalesce(sum((c.counter ->> 'heldWh')::numeric), 0) FROM jsonb_each(b.detail -> 'counters') c(serial, counter)) / 1000.0 AS "Energy held",
+  (SELECT string_agg(DISTINCT c.serial || ': ' || (f ->> 'kind'), ', ') FROM jsonb_each(b.detail -> 'counters') c(serial, counter),
+     jsonb_array_elements(coalesce(c.counter -> 'flags', '[]'::jsonb)) f WHERE f ->> 'kind' IN ('counter_jump', 'over_capacity')) AS "Why"
+FROM installation_bills b
+JOIN installations i ON i.id = b.installation_id
+JOIN provinces p ON p.id = i.province_id
+WHERE b.month = '$month' AND b.implausible
+ORDER BY i.code`,
+                { shape: 'table', columns: ['Installation', 'Energy billed', 'Energy held', 'Why'], minRows: 1 },
+              ),
             ],
           }),
         )

@@ -224,9 +224,9 @@ WHERE i.code = '$installation'`,
           table({
             title: 'Bill of the month',
             description:
-              'The installation’s bill for the selected billing month: energy from the counters, gross income, adjustments for late data, loan and fee deductions, net, and the part of the net no share held (program pool).',
+              'The installation’s bill for the selected billing month: energy from the counters, gross income, adjustments for late data, loan and fee deductions, net, the part of the net no share held (program pool), and whether an implausible counter holds it for an operator’s decision.',
             unit: UNIT.rials,
-            columnUnits: { Energy: UNIT.kwh, Incomplete: UNIT.text, 'Month status': UNIT.text },
+            columnUnits: { Energy: UNIT.kwh, Incomplete: UNIT.text, Held: UNIT.text, 'Month status': UNIT.text },
             w: 24,
             h: 4,
             targets: [
@@ -234,7 +234,7 @@ WHERE i.code = '$installation'`,
                 'A',
                 `SELECT b.energy_wh / 1000.0 AS "Energy", b.gross_rials AS "Gross", b.adjustment_rials AS "Adjustments",
   b.income_rials AS "Income", b.loan_rials AS "Loan", b.fee_rials AS "Fee", b.net_rials AS "Net",
-  b.pool_rials AS "Pool", b.incomplete AS "Incomplete", m.status AS "Month status"
+  b.pool_rials AS "Pool", b.incomplete AS "Incomplete", b.implausible AS "Held", m.status AS "Month status"
 FROM installation_bills b
 JOIN installations i ON i.id = b.installation_id
 JOIN billing_months m ON m.month = b.month

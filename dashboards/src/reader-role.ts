@@ -22,6 +22,8 @@ export const READABLE_TABLES = [
   'payout_batches',
   'utility_settlements',
   'settlement_adjustments',
+  'counter_reviews',
+  'inverter_replacements',
   'alerts',
   'alert_events',
   'active_alerts',

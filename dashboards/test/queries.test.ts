@@ -3,7 +3,8 @@
 // comes from a simulated fleet sent through the real broker and ingest: the previous Solar Hijri
 // month and this one so far, with a ground fault, heavy soiling, clipping, a counter reset, bad
 // messages, and an area outage (ten installations in Khuzestan silent for the last three hours,
-// their connections reported lost) and one registered inverter never heard from. The previous month is billed, closed and paid; this month is
+// their connections reported lost), one registered inverter never heard from and one whose counter
+// jumps beyond its rating. The previous month is billed, closed and paid; this month is
 // drafted. Each query must return data of the shape its panel needs.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,8 @@ const scenario = parseScenario(
       { serial: 'DSH-THR-BAD', province: 'Tehran', dcKwp: 5, acRatedW: 5000 },
       // Registered but never heard from (not yet connected): billed as incomplete, no_readings.
       { serial: 'DSH-KRM-SILENT', province: 'Kerman', dcKwp: 5, acRatedW: 5000 },
+      // Its counter jumps by 50 MWh at the end (a faulty datalogger): held as implausible.
+      { serial: 'DSH-KRM-JUMP', province: 'Kerman', dcKwp: 5, acRatedW: 5000 },
     ],
     faults: [
       { serial: 'DSH-YZD-FAULT', kind: 'ground_fault', from: iso(now - 30 * H), until: iso(now + 24 * H) },
@@ -219,6 +222,23 @@ beforeAll(async () => {
     (n) => n === readings,
     180_000,
     500,
+  );
+  // The jump: two readings just after the backfill, 50 MWh above the last counter, that stay there.
+  const [last] = await influx.rows(`SELECT last("energy_wh_total") FROM "telemetry" WHERE "serial" = 'DSH-KRM-JUMP'`);
+  const jumped = Number(last!.last) + 50_000_000;
+  const at = Date.now();
+  await clients[0]!.publishAsync(
+    'solar/v1/DSH-KRM-JUMP/telemetry',
+    JSON.stringify([
+      { ts: at - 1_000, energy_wh_total: jumped, ac_power_w: 0, state: 'SLEEPING' },
+      { ts: at, energy_wh_total: jumped + 1, ac_power_w: 0, state: 'SLEEPING' },
+    ]),
+    { qos: 1 },
+  );
+  await waitFor(
+    'the jump stored',
+    () => countPoints(influx, 'telemetry'),
+    (n) => n === readings + 2,
   );
   await waitFor(
     'the area outage recorded',
@@ -375,6 +395,16 @@ describe('every dashboard query on a simulated fleet', () => {
     expect(lastMonthIncomplete.rows.map((r) => [r.Installation, r.Reasons])).toEqual([
       ['SIM-DSH-KRM-SILENT', 'no_readings'],
     ]);
+    const held = allPanels(billingJson).find((p) => p.title === 'Held installations (implausible counters)')!;
+    const thisMonthCtx = {
+      ...ctx,
+      variables: new Map([['month', { values: [thisMonth], multi: false, includeAll: false }]]),
+    };
+    const heldRows = await reader.query(interpolateSql(queryText(held.targets![0]!), thisMonthCtx));
+    expect(heldRows.rows.map((r) => [r.Installation, r.Why])).toEqual([
+      ['SIM-DSH-KRM-JUMP', 'DSH-KRM-JUMP: counter_jump'],
+    ]);
+    expect(Number(heldRows.rows[0]!['Energy held'])).toBeGreaterThan(49_000);
     const ranked = allPanels(fleet).find((p) => p.title === 'Open alerts ranked by income at risk')!;
     const alerts = await reader.query(interpolateSql(queryText(ranked.targets![0]!), ctx));
     expect(alerts.rows.map((r) => [r.Rule, r['Installation or area']])).toEqual([
