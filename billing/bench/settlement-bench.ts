@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
-import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
+import { batchedLineWriter, freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { readBillingConfig } from '../src/config';
 import { DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
 import { daysBetween } from '../src/core/solar-hijri';
@@ -53,26 +53,15 @@ async function seed(pool: pg.Pool, influx: InfluxClient, installations: number):
   ).rows.map((r) => r.province);
   const from = DAYS[0]!.startMs - 24 * H;
   const steps = (DAYS[DAYS.length - 1]!.endMs + 24 * H - from) / STEP;
-  let batch: string[] = [];
+  const writer = batchedLineWriter(influx);
   let points = 0;
-  const inFlight = new Set<Promise<void>>();
-  const flush = async () => {
-    const write = influx.write(batch.join('\n')).then(() => {
-      inFlight.delete(write);
-    });
-    inFlight.add(write);
-    batch = [];
-    if (inFlight.size >= 2) await Promise.race(inFlight);
-  };
   for (let i = 1; i <= installations; i++) {
     const tags = `telemetry,installation=S-${pad(i)},province=${provinces[i - 1]},serial=SINV-${pad(i)}`;
     for (let s = 0; s <= steps; s++)
-      batch.push(`${tags} energy_wh_total=${1_000_000 + s * WH_PER_STEP} ${from + s * STEP}000000`);
-    if (batch.length >= 10_000) await flush();
+      await writer.add(`${tags} energy_wh_total=${1_000_000 + s * WH_PER_STEP} ${from + s * STEP}000000`);
     points += steps + 1;
   }
-  if (batch.length > 0) await flush();
-  await Promise.all(inFlight);
+  await writer.done();
   return points;
 }
 

@@ -62,11 +62,11 @@ export async function importSettlements(
       return report;
     }
     parsed = parseSettlementRows(csv);
+    report.rows = Math.max(0, csv.length - 1);
   } catch (error) {
     report.errors.push({ line: 0, column: '', reason: (error as Error).message });
     return report;
   }
-  report.rows = parsed.rows.length + new Set(parsed.errors.map((e) => e.line)).size;
   report.errors.push(...parsed.errors);
 
   const db = await pool.connect();
