@@ -223,22 +223,17 @@ beforeAll(async () => {
     180_000,
     500,
   );
-  // The jump: two readings just after the backfill, 50 MWh above the last counter, that stay there.
+  // The jump: ingest now refuses a counter that rises beyond the rating, so the two readings that
+  // stay 50 MWh above the last one are written straight into InfluxDB, as data stored before that
+  // check existed would be (billing's own test holds counters the same way).
   const [last] = await influx.rows(`SELECT last("energy_wh_total") FROM "telemetry" WHERE "serial" = 'DSH-KRM-JUMP'`);
   const jumped = Number(last!.last) + 50_000_000;
   const at = Date.now();
-  await clients[0]!.publishAsync(
-    'solar/v1/DSH-KRM-JUMP/telemetry',
-    JSON.stringify([
-      { ts: at - 1_000, energy_wh_total: jumped, ac_power_w: 0, state: 'SLEEPING' },
-      { ts: at, energy_wh_total: jumped + 1, ac_power_w: 0, state: 'SLEEPING' },
-    ]),
-    { qos: 1 },
-  );
-  await waitFor(
-    'the jump stored',
-    () => countPoints(influx, 'telemetry'),
-    (n) => n === readings + 2,
+  const tags = 'telemetry,installation=SIM-DSH-KRM-JUMP,province=kerman,serial=DSH-KRM-JUMP';
+  await influx.write(
+    [at - 1_000, at]
+      .map((t, i) => `${tags} energy_wh_total=${jumped + i},ac_power_w=0,state="SLEEPING" ${t * 1e6}`)
+      .join('\n'),
   );
   await waitFor(
     'the area outage recorded',
