@@ -115,8 +115,15 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
   if (partial.notifications.emailTo.length > 0 && !partial.notifications.smtpUrl)
     r.problems.push('ALERTS_EMAIL_TO needs ALERTS_SMTP_URL');
   const databaseUrl = r.include(() => readDatabaseUrl(env));
+  // A first evaluation reads the fleet's daily history: it gets a longer timeout than request paths.
+  const influxTimeoutMs = r.integer('ALERTS_INFLUX_TIMEOUT_MS', 120_000, 1000, 3_600_000);
   const influx = r.include(() => readInfluxConfig(env));
   // Income at risk is priced like billing prices it: billing's tariff step-downs.
   const billing = r.include(() => readBillingConfig(env));
-  return r.done({ ...partial, databaseUrl, influx, stepDowns: billing?.rules.stepDowns ?? [] });
+  return r.done({
+    ...partial,
+    databaseUrl,
+    influx: { ...influx, requestTimeoutMs: influxTimeoutMs },
+    stepDowns: billing?.rules.stepDowns ?? [],
+  });
 }

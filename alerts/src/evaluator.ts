@@ -4,15 +4,12 @@
 import type pg from 'pg';
 import type { InfluxClient } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
-import { tehranDate } from './core/clear-sky';
 import { evaluate } from './core/evaluate';
-import type { DayEnergy, InstallationInfo } from './core/types';
 import type { AlertsConfig } from './config';
-import { readDailyEnergy, readInputs, readRegistry } from './read-inputs';
+import { readInputs, readRegistry } from './read-inputs';
+import { DailyHistory, LatestReadings } from './telemetry-cache';
 import { clearAlerts, notifyOf, readActiveAlerts, remind, upsertFindings, type Notify } from './store';
 
-/** The daily rollup changes at most hourly (its continuous query resamples every hour). */
-const DAILY_CACHE_MS = 3_600_000;
 const LOCK = 'solar-alerts-evaluator';
 
 export interface EvaluationReport {
@@ -26,7 +23,8 @@ export interface EvaluationReport {
 }
 
 export class AlertsEvaluator {
-  private daily: { key: string; at: number; data: Map<number, DayEnergy[]> } | null = null;
+  private readonly latest: LatestReadings;
+  private readonly daily: DailyHistory;
   readonly notify: Notify;
 
   constructor(
@@ -36,17 +34,8 @@ export class AlertsEvaluator {
     private readonly logger: Logger,
   ) {
     this.notify = notifyOf(config.notifications);
-  }
-
-  private async dailyEnergy(installations: InstallationInfo[], nowMs: number) {
-    const key = `${tehranDate(nowMs)}:${installations.length}`;
-    if (!this.daily || this.daily.key !== key || Math.abs(nowMs - this.daily.at) > DAILY_CACHE_MS)
-      this.daily = {
-        key,
-        at: nowMs,
-        data: await readDailyEnergy(this.influx, installations, nowMs, this.config.historyDays),
-      };
-    return this.daily.data;
+    this.latest = new LatestReadings(influx);
+    this.daily = new DailyHistory(influx);
   }
 
   async evaluateOnce(nowMs = Date.now()): Promise<EvaluationReport> {
@@ -71,8 +60,9 @@ export class AlertsEvaluator {
       }
       const active = await readActiveAlerts(client);
       const installations = await readRegistry(client, nowMs, this.config.stepDowns);
-      const daily = await this.dailyEnergy(installations, nowMs);
-      const inputs = await readInputs(this.influx, installations, daily, active, nowMs, this.config.rules);
+      const daily = await this.daily.energy(installations, nowMs, this.config.historyDays);
+      const latest = await this.latest.at(nowMs, this.config.rules.offlineAfterMinutes * 60_000);
+      const inputs = await readInputs(this.influx, installations, latest, daily, active, nowMs, this.config.rules);
       const read = performance.now();
       const { findings, clearances } = evaluate(inputs);
       const evaluated = performance.now();

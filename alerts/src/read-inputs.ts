@@ -1,10 +1,9 @@
-// The evaluator's reads: the registry and tariffs from PostgreSQL, readings from InfluxDB. A few
-// fleet-wide queries per evaluation (newest reading per serial in the offline window; daily
-// counters for the history, cached for the day), plus targeted ones for the silent and the returned.
+// The evaluator's reads: the registry and tariffs from PostgreSQL, and the targeted InfluxDB reads
+// (last reading before a silence, first after a gap); the fleet-wide ones are in telemetry-cache.ts.
 import type pg from 'pg';
 import { rateOn, type ContractTerms, type StepDown } from '../../billing/index';
 import { influxString, type InfluxClient } from '../../lib/influx/client';
-import { sunUpThroughout, tehranDate, tehranMidnight } from './core/clear-sky';
+import { sunUpThroughout, tehranDate } from './core/clear-sky';
 import type {
   ActiveAlert,
   CounterAt,
@@ -88,24 +87,6 @@ export async function readRegistry(db: pg.ClientBase | pg.Pool, nowMs: number, s
   return result;
 }
 
-/** The newest reading of every serial that sent one in (from, to]. */
-export async function readLatest(influx: InfluxClient, fromMs: number, toMs: number) {
-  const [series = []] = await influx.query(
-    `SELECT "energy_wh_total", "state", "events" FROM "raw"."telemetry" WHERE time > ${fromMs}ms AND time <= ${toMs}ms GROUP BY "serial" ORDER BY time DESC LIMIT 1`,
-  );
-  const latest = new Map<string, LatestReading>();
-  for (const s of series) {
-    const [time, counter, state, events] = s.values[0] as [number, number, string, string | null];
-    latest.set(s.tags!.serial!, {
-      atMs: time,
-      counterWh: counter,
-      state,
-      events: events ? events.split(',') : [],
-    });
-  }
-  return latest;
-}
-
 /** The last reading at or before `beforeMs` of each serial (looked for over the previous week). */
 export async function readLastBefore(influx: InfluxClient, serials: string[], beforeMs: number) {
   const out = new Map<string, CounterAt>();
@@ -143,65 +124,17 @@ export async function readFirstAfter(influx: InfluxClient, gaps: { serial: strin
   return out;
 }
 
-/**
- * Energy per installation per complete Tehran day from the daily rollup's last counter of each day:
- * a day counts when every inverter of the installation has that day and the day before, and no
- * counter went backwards (a replaced inverter's day is left out rather than guessed).
- */
-export async function readDailyEnergy(
-  influx: InfluxClient,
-  installations: InstallationInfo[],
-  nowMs: number,
-  days: number,
-): Promise<Map<number, DayEnergy[]>> {
-  const today = tehranDate(nowMs);
-  const from = tehranMidnight(today) - (days + 1) * DAY_MS;
-  const [series = []] = await influx.query(
-    `SELECT "energy_wh_total" FROM "daily"."telemetry" WHERE time >= ${from}ms AND time < ${tehranMidnight(today)}ms GROUP BY "serial"`,
-  );
-  const counters = new Map<string, Map<string, number>>();
-  for (const s of series) {
-    const byDay = new Map<string, number>();
-    for (const [time, counter] of s.values as [number, number | null][])
-      if (counter !== null) byDay.set(tehranDate(time), counter);
-    counters.set(s.tags!.serial!, byDay);
-  }
-  const dates = Array.from({ length: days }, (_, k) => tehranDate(tehranMidnight(today) - (days - k) * DAY_MS));
-  const out = new Map<number, DayEnergy[]>();
-  for (const i of installations) {
-    const list: DayEnergy[] = [];
-    for (const date of dates) {
-      const previous = tehranDate(tehranMidnight(date) - DAY_MS);
-      let wh = 0;
-      let complete = i.inverters.length > 0;
-      for (const v of i.inverters) {
-        const c = counters.get(v.serial);
-        const end = c?.get(date);
-        const start = c?.get(previous);
-        if (end === undefined || start === undefined || end < start) {
-          complete = false;
-          break;
-        }
-        wh += end - start;
-      }
-      if (complete) list.push({ date, wh });
-    }
-    if (list.length > 0) out.set(i.id, list);
-  }
-  return out;
-}
-
-/** Everything evaluate() needs at `nowMs`. The daily history is passed in (it is cached per day). */
+/** Everything evaluate() needs at `nowMs`, given the newest readings and the daily history. */
 export async function readInputs(
   influx: InfluxClient,
   installations: InstallationInfo[],
+  latest: Map<string, LatestReading>,
   daily: Map<number, DayEnergy[]>,
   active: ActiveAlert[],
   nowMs: number,
   config: RuleConfig,
 ): Promise<EvaluationInputs> {
   const windowFrom = nowMs - config.offlineAfterMinutes * 60_000;
-  const latest = await readLatest(influx, windowFrom, nowMs);
   const known = new Set<string>();
   const gaps: { serial: string; afterMs: number }[] = [];
   for (const a of active) {
