@@ -21,12 +21,12 @@ const pad = (n: number) => String(n).padStart(6, '0');
 const AREA = 50;
 
 async function seedRegistry(pool: pg.Pool, n: number) {
-  // Sites scattered up to ±1° around each capital; the first AREA installations share one spot.
+  // Sites scattered up to ±1° around each capital; the first AREA installations share one spot, away from the scattered ones.
   await pool.query(
     `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, tilt_deg, status, updated_at)
      SELECT 'A-' || lpad(g::text, 6, '0'), 'bench site', p.id,
             CASE WHEN g <= ${AREA} THEN 35.70 ELSE p.latitude + ((g::bigint * 7919) % 200 - 100) / 100.0 END,
-            CASE WHEN g <= ${AREA} THEN 51.40 ELSE p.longitude + ((g::bigint * 104729) % 200 - 100) / 100.0 END,
+            CASE WHEN g <= ${AREA} THEN 53.20 ELSE p.longitude + ((g::bigint * 104729) % 200 - 100) / 100.0 END,
             5, 5, 20 + (g % 3) * 5, 'COMMISSIONED', now()
        FROM generate_series(1, $1::int) g JOIN provinces p ON p.code = CASE WHEN g <= ${AREA} THEN 'tehran' ELSE (SELECT code FROM provinces ORDER BY id OFFSET g % 31 LIMIT 1) END`,
     [n],

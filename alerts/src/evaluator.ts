@@ -6,7 +6,7 @@ import type { InfluxClient } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
 import { evaluate } from './core/evaluate';
 import type { AlertsConfig } from './config';
-import { readInputs, readRegistry } from './read-inputs';
+import { RegistryCache, readInputs } from './read-inputs';
 import { DailyHistory, LatestReadings } from './telemetry-cache';
 import { clearAlerts, notifyOf, readActiveAlerts, remind, upsertFindings, type Notify } from './store';
 
@@ -25,6 +25,7 @@ export interface EvaluationReport {
 export class AlertsEvaluator {
   private readonly latest: LatestReadings;
   private readonly daily: DailyHistory;
+  private readonly registry: RegistryCache;
   readonly notify: Notify;
 
   constructor(
@@ -36,6 +37,7 @@ export class AlertsEvaluator {
     this.notify = notifyOf(config.notifications);
     this.latest = new LatestReadings(influx);
     this.daily = new DailyHistory(influx);
+    this.registry = new RegistryCache(config.stepDowns);
   }
 
   async evaluateOnce(nowMs = Date.now()): Promise<EvaluationReport> {
@@ -59,7 +61,7 @@ export class AlertsEvaluator {
         };
       }
       const active = await readActiveAlerts(client);
-      const installations = await readRegistry(client, nowMs, this.config.stepDowns);
+      const installations = await this.registry.get(client, nowMs);
       const daily = await this.daily.energy(installations, nowMs, this.config.historyDays);
       const latest = await this.latest.at(nowMs, this.config.rules.offlineAfterMinutes * 60_000);
       const inputs = await readInputs(this.influx, installations, latest, daily, active, nowMs, this.config.rules);

@@ -19,6 +19,7 @@ const DAY_MS = 86_400_000;
 const LAST_READING_LOOKBACK_MS = 7 * DAY_MS;
 /** Serials per regex or statements per request in targeted queries. */
 const BATCH = 200;
+const REGISTRY_MAX_AGE_MS = 3_600_000;
 
 export async function readRegistry(db: pg.ClientBase | pg.Pool, nowMs: number, stepDowns: readonly StepDown[]) {
   const today = tehranDate(nowMs);
@@ -85,6 +86,35 @@ export async function readRegistry(db: pg.ClientBase | pg.Pool, nowMs: number, s
   for (const v of inverters)
     byId.get(v.installationId)?.inverters.push({ id: v.id, serial: v.serial, ratedAcW: v.ratedAcW });
   return result;
+}
+
+/**
+ * The registry as the evaluator needs it, read again only when it may have changed: a new Tehran
+ * day (tariffs are priced by date), a changed fingerprint of the tables it reads, or an hour passed.
+ */
+export class RegistryCache {
+  private cached: { day: string; fingerprint: string; at: number; installations: InstallationInfo[] } | null = null;
+
+  constructor(private readonly stepDowns: readonly StepDown[]) {}
+
+  async get(db: pg.ClientBase, nowMs: number): Promise<InstallationInfo[]> {
+    const {
+      rows: [{ fingerprint } = { fingerprint: '' }],
+    } = await db.query<{ fingerprint: string }>(
+      `SELECT concat_ws('/', (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM installations),
+                            (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM inverters),
+                            (SELECT count(*) || ':' || coalesce(max(id), 0) FROM contracts),
+                            (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(sum(rial_per_kwh), 0) || ':' ||
+                                    coalesce(max(effective_until)::text, '') FROM tariff_periods)) AS fingerprint`,
+    );
+    const day = tehranDate(nowMs);
+    const c = this.cached;
+    if (c && c.day === day && c.fingerprint === fingerprint && Math.abs(nowMs - c.at) < REGISTRY_MAX_AGE_MS)
+      return c.installations;
+    const installations = await readRegistry(db, nowMs, this.stepDowns);
+    this.cached = { day, fingerprint, at: nowMs, installations };
+    return installations;
+  }
 }
 
 /** The last reading at or before `beforeMs` of each serial (looked for over the previous week). */

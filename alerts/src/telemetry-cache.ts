@@ -56,6 +56,8 @@ export class LatestReadings {
 export class DailyHistory {
   private readonly counters = new Map<string, Map<string, number>>();
   private refreshedAt = Number.NEGATIVE_INFINITY;
+  /** The last result, reused while neither the data nor the registry changed. */
+  private last: { key: string; installations: InstallationInfo[]; energy: Map<number, DayEnergy[]> } | null = null;
 
   constructor(private readonly influx: InfluxClient) {}
 
@@ -82,6 +84,8 @@ export class DailyHistory {
       await this.read(needed.slice(needed.indexOf(stale[0]!)));
       this.refreshedAt = nowMs;
     }
+    const key = `${needed[0]}:${this.refreshedAt}`;
+    if (this.last?.key === key && this.last.installations === installations) return this.last.energy;
     const out = new Map<number, DayEnergy[]>();
     for (const i of installations) {
       const list: DayEnergy[] = [];
@@ -103,6 +107,7 @@ export class DailyHistory {
       }
       if (list.length > 0) out.set(i.id, list);
     }
+    this.last = { key, installations, energy: out };
     return out;
   }
 }
