@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import { rateOn, type ContractTerms, type StepDown } from '../../billing/index';
 import { influxString, type InfluxClient } from '../../lib/influx/client';
-import { sunUpThroughout, tehranDate } from './core/clear-sky';
+import { Daylight, tehranDate } from './core/clear-sky';
 import type {
   ActiveAlert,
   CounterAt,
@@ -182,8 +182,9 @@ export async function readInputs(
     }
   }
   // Only silent inverters in daylight that no alert already describes need their last reading.
+  const daylight = new Daylight(windowFrom, nowMs, config.sunUpElevationDeg);
   const silent = installations
-    .filter((i) => sunUpThroughout(i, windowFrom, nowMs, config.sunUpElevationDeg))
+    .filter((i) => daylight.isUp(i))
     .flatMap((i) => i.inverters.map((v) => v.serial))
     .filter((s) => !latest.has(s) && !known.has(s));
   const [lastBefore, resumed] = await Promise.all([

@@ -26,6 +26,36 @@ export function sunUpThroughout(site: Site, fromMs: number, toMs: number, minDeg
   return [fromMs, (fromMs + toMs) / 2, toMs].every((t) => sunElevationDeg(site, t) >= minDeg);
 }
 
+/**
+ * Whether the sun stayed up over one window, per site, memoised per quarter degree (about a
+ * minute of solar time: immaterial against a 10° threshold) since fleets cluster.
+ */
+export class Daylight {
+  private readonly memo = new Map<number, boolean>();
+  constructor(
+    private readonly fromMs: number,
+    private readonly toMs: number,
+    private readonly minDeg: number,
+  ) {}
+
+  isUp(site: Site): boolean {
+    const lat = Math.round(site.latitude * 4);
+    const lon = Math.round(site.longitude * 4);
+    const key = lat * 10_000 + lon;
+    let up = this.memo.get(key);
+    if (up === undefined) {
+      up = sunUpThroughout(
+        { latitude: lat / 4, longitude: lon / 4, tiltDeg: null },
+        this.fromMs,
+        this.toMs,
+        this.minDeg,
+      );
+      this.memo.set(key, up);
+    }
+    return up;
+  }
+}
+
 /** Clear-sky plane-of-array irradiation between two instants, Wh/m² (midpoint rule, 15-minute steps). */
 function clearSkyIrradiationWhM2(site: Site, fromMs: number, toMs: number): number {
   let wh = 0;
@@ -64,10 +94,20 @@ const DAY_MEMO_MAX = 100_000;
 export class ClearSkyDays {
   constructor(private readonly performanceRatio: number) {}
 
-  kwhPerKwp(site: Site, date: string): number {
+  /** kWh/kWp per date for one site (the cell's key is built once, not per day). */
+  forSite(site: Site): (date: string) => number {
     const latitude = Math.round(site.latitude * 2) / 2;
     const tiltDeg = tiltOf(site);
-    const key = `${latitude},${tiltDeg},${date}`;
+    const prefix = `${latitude},${tiltDeg},`;
+    return (date) => this.cell(prefix, latitude, tiltDeg, date);
+  }
+
+  kwhPerKwp(site: Site, date: string): number {
+    return this.forSite(site)(date);
+  }
+
+  private cell(prefix: string, latitude: number, tiltDeg: number, date: string): number {
+    const key = prefix + date;
     let irradiation = dayMemo.get(key);
     if (irradiation === undefined) {
       const from = tehranMidnight(date);

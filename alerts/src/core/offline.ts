@@ -2,7 +2,7 @@
 // sun was up at its site the whole time (never at night). Many installations silent together in one
 // area make one area alert instead of one per device. When data comes back, the device's own
 // counter across the gap tells a communications gap (it kept producing) from a real outage.
-import { clearSkyWhPerKwp, sunUpThroughout } from './clear-sky';
+import { clearSkyWhPerKwp, Daylight } from './clear-sky';
 import { inverterShare, type RuleContext } from './context';
 import { lostRialsPerDay, roundKwh } from './loss';
 import type { ActiveAlert, Clearance, CounterAt, Evaluation, Finding, InstallationInfo, InverterInfo } from './types';
@@ -55,10 +55,11 @@ export function offlineRules(ctx: RuleContext): Evaluation {
   const findings: Finding[] = [];
   const clearances: Clearance[] = [];
 
+  const daylight = new Daylight(windowFrom, nowMs, config.sunUpElevationDeg);
   const sunUp = new Map<number, boolean>();
   const silent = new Map<number, InverterInfo[]>();
   for (const i of installations) {
-    sunUp.set(i.id, sunUpThroughout(i, windowFrom, nowMs, config.sunUpElevationDeg));
+    sunUp.set(i.id, daylight.isUp(i));
     const quiet = i.inverters.filter((v) => !latest.has(v.serial));
     if (quiet.length > 0) silent.set(i.id, quiet);
   }

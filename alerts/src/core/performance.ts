@@ -12,8 +12,8 @@ export interface Performance {
   peersKwhPerKwp: number | null;
   clearSkyKwhPerKwp: number;
   peers: number;
-  /** Own / peers' specific yield per day over the history (for the shape of a decline). */
-  ratios: { date: string; ratio: number }[];
+  /** Own / peers' specific yield per day over the history, oldest first (for the shape of a decline). */
+  ratios: () => { date: string; ratio: number }[];
 }
 
 const tiltOf = (i: InstallationInfo) => i.tiltDeg ?? Math.round(Math.abs(i.latitude));
@@ -42,56 +42,53 @@ export class FleetPerformance {
   }
 
   private analyseGroup(key: string, members: InstallationInfo[], daily: ReadonlyMap<number, DayEnergy[]>) {
+    // Each installation's days come sorted by date (oldest first): no per-installation maps.
     const yields = new Map<string, number[]>(); // date → members' kWh/kWp
-    const own = new Map<number, Map<string, number>>();
-    for (const m of members) {
-      const days = new Map<string, number>();
+    for (const m of members)
       for (const d of daily.get(m.id) ?? []) {
         const y = d.wh / 1000 / m.dcKwp;
-        days.set(d.date, y);
         const list = yields.get(d.date);
         if (list) list.push(y);
         else yields.set(d.date, [y]);
       }
-      own.set(m.id, days);
-    }
     const medians = new Map<string, number>();
     for (const [date, list] of yields) if (list.length >= this.config.minPeers) medians.set(date, median(list));
     const windowDates = [...yields.keys()].sort().slice(-this.config.windowDays);
+    const windowStart = windowDates[0] ?? '9999';
     const windowMedians = windowDates.map((d) => medians.get(d)).filter((v): v is number => v !== undefined);
     if (windowMedians.length > 0)
       this.groupDaily.set(key, windowMedians.reduce((a, b) => a + b, 0) / windowMedians.length);
 
     for (const m of members) {
-      const days = own.get(m.id)!;
+      const days = daily.get(m.id) ?? [];
+      const clearDay = this.clearSky.forSite(m);
       let ownSum = 0;
       let peerSum = 0;
       let clear = 0;
       let n = 0;
       let peered = 0;
-      for (const date of windowDates) {
-        const y = days.get(date);
-        if (y === undefined) continue;
+      for (const d of days) {
+        if (d.date < windowStart) continue;
         n += 1;
-        ownSum += y;
-        clear += this.clearSky.kwhPerKwp(m, date);
-        const med = medians.get(date);
+        ownSum += d.wh / 1000 / m.dcKwp;
+        clear += clearDay(d.date);
+        const med = medians.get(d.date);
         if (med !== undefined) {
           peerSum += med;
           peered += 1;
         }
       }
-      const ratios = [...days.entries()]
-        .filter(([date]) => (medians.get(date) ?? 0) > 0)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([date, y]) => ({ date, ratio: y / medians.get(date)! }));
       this.byInstallation.set(m.id, {
         days: n,
         ownKwhPerKwp: ownSum,
         peersKwhPerKwp: peered === n && n > 0 ? peerSum : null,
         clearSkyKwhPerKwp: clear,
         peers: members.length - 1,
-        ratios,
+        // Only the few underperformers need the shape of their decline: computed on demand.
+        ratios: () =>
+          days
+            .filter((d) => (medians.get(d.date) ?? 0) > 0)
+            .map((d) => ({ date: d.date, ratio: d.wh / 1000 / m.dcKwp / medians.get(d.date)! })),
       });
     }
   }

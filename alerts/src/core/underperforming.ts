@@ -33,7 +33,7 @@ export function underperformingRule(ctx: RuleContext): Evaluation {
       continue;
     }
     const lostKwh = ((p.peersKwhPerKwp - p.ownKwhPerKwp) / p.days) * i.dcKwp;
-    const cause = declineShape(p.ratios, config.soilingMinSlopePercentPerDay);
+    const cause = declineShape(p.ratios(), config.soilingMinSlopePercentPerDay);
     findings.push({
       key,
       rule: 'UNDERPERFORMING',
