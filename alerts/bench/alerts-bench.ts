@@ -85,7 +85,7 @@ async function seedTelemetry(influx: InfluxClient, sites: { code: string; provin
     const to = silent ? NOW - 60 * 60_000 : NOW;
     for (let t = from; t <= to; t += 5 * 60_000) {
       const state = n % 100 === 5 ? 'FAULT' : 'MPPT';
-      const events = state === 'FAULT' ? ',events="GROUND_FAULT"' : '';
+      const events = state === 'FAULT' ? ',events="[\\"GROUND_FAULT\\"]"' : ''; // a JSON array, as ingest stores it
       batch.push(
         `${tags} energy_wh_total=${2_000_000 + n + (t - from) / 1000},ac_power_w=3000,state="${state}"${events} ${t}000000`,
       );

@@ -63,7 +63,8 @@ export class AlertsEvaluator {
       const active = await readActiveAlerts(client);
       const installations = await this.registry.get(client, nowMs);
       const daily = await this.daily.energy(installations, nowMs, this.config.historyDays);
-      const latest = await this.latest.at(nowMs, this.config.rules.offlineAfterMinutes * 60_000);
+      const provinces = [...new Set(installations.map((i) => i.provinceCode))];
+      const latest = await this.latest.at(nowMs, this.config.rules.offlineAfterMinutes * 60_000, provinces);
       const inputs = await readInputs(this.influx, installations, latest, daily, active, nowMs, this.config.rules);
       const read = performance.now();
       const { findings, clearances } = evaluate(inputs);

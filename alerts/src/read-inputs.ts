@@ -23,16 +23,7 @@ const REGISTRY_MAX_AGE_MS = 3_600_000;
 
 export async function readRegistry(db: pg.ClientBase | pg.Pool, nowMs: number, stepDowns: readonly StepDown[]) {
   const today = tehranDate(nowMs);
-  const { rows: installations } = await db.query<{
-    id: number;
-    code: string;
-    provinceId: number;
-    provinceCode: string;
-    latitude: number;
-    longitude: number;
-    dcKwp: number;
-    tiltDeg: number | null;
-  }>(
+  const { rows: installations } = await db.query<Omit<InstallationInfo, 'rate' | 'inverters'>>(
     `SELECT i.id, i.code, i.province_id AS "provinceId", p.code AS "provinceCode", i.latitude::float8 AS latitude,
             i.longitude::float8 AS longitude, i.dc_capacity_kwp::float8 AS "dcKwp", i.tilt_deg::float8 AS "tiltDeg"
        FROM installations i JOIN provinces p ON p.id = i.province_id

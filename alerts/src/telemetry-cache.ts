@@ -2,7 +2,7 @@
 // pays per point and per series returned, and a 70,000-inverter fleet makes a fleet-wide window
 // costly. Both caches fall back to a full read when they cannot be continued (first evaluation, a
 // jump in time, a new day).
-import type { InfluxClient } from '../../lib/influx/client';
+import { influxString, type InfluxClient } from '../../lib/influx/client';
 import { tehranDate, tehranMidnight } from './core/clear-sky';
 import type { DayEnergy, InstallationInfo, LatestReading } from './core/types';
 
@@ -12,6 +12,35 @@ const OVERLAP_MS = 2 * 60_000;
 /** The daily rollup resamples its last 2 days hourly: re-read those every hour, older days never. */
 const DAILY_REFRESH_MS = 3_600_000;
 const DAILY_LATE_DAYS = 2;
+/**
+ * Fleet-wide reads go province by province, two at a time: one InfluxDB 1.x query over the whole
+ * fleet costs more than the sum of its parts (measured at 70,000 inverters: 68 s against ~20 s).
+ */
+const PARALLEL_PROVINCES = 2;
+
+async function byProvince<T>(provinces: readonly string[], read: (where: string) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  const queue = [...provinces];
+  await Promise.all(
+    Array.from({ length: Math.min(PARALLEL_PROVINCES, queue.length) }, async () => {
+      for (let province = queue.shift(); province !== undefined; province = queue.shift())
+        out.push(...(await read(`"province" = ${influxString(province)}`)));
+    }),
+  );
+  return out;
+}
+
+/** The device's event list: stored as a JSON array (older points: comma-separated). */
+export function parseEvents(text: string | null): string[] {
+  if (!text) return [];
+  if (!text.startsWith('[')) return text.split(',');
+  try {
+    const list: unknown = JSON.parse(text);
+    return Array.isArray(list) ? list.filter((e): e is string => typeof e === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 /** The newest reading of each serial within the offline window, read incrementally. */
 export class LatestReadings {
@@ -20,27 +49,24 @@ export class LatestReadings {
 
   constructor(private readonly influx: InfluxClient) {}
 
-  async at(nowMs: number, windowMs: number): Promise<Map<string, LatestReading>> {
+  async at(nowMs: number, windowMs: number, provinces: readonly string[]): Promise<Map<string, LatestReading>> {
     const windowFrom = nowMs - windowMs;
     const continues = this.upToMs !== null && nowMs >= this.upToMs && this.upToMs - OVERLAP_MS > windowFrom;
     if (!continues) this.bySerial.clear();
     const from = continues ? this.upToMs! - OVERLAP_MS : windowFrom;
     // No GROUP BY: one series back instead of one per inverter; the newest per serial is picked here.
-    const [series = []] = await this.influx.query(
-      `SELECT "energy_wh_total", "state", "events", "serial" FROM "raw"."telemetry" WHERE time > ${from}ms AND time <= ${nowMs}ms`,
-    );
-    for (const s of series)
-      for (const [time, counter, state, events, serial] of s.values as [
-        number,
-        number,
-        string,
-        string | null,
-        string,
-      ][]) {
-        const known = this.bySerial.get(serial);
-        if (!known || time >= known.atMs)
-          this.bySerial.set(serial, { atMs: time, counterWh: counter, state, events: events ? events.split(',') : [] });
-      }
+    type Row = [number, number, string, string | null, string];
+    const rows = await byProvince(provinces, async (where) => {
+      const [series = []] = await this.influx.query(
+        `SELECT "energy_wh_total", "state", "events", "serial" FROM "raw"."telemetry" WHERE time > ${from}ms AND time <= ${nowMs}ms AND ${where}`,
+      );
+      return series.flatMap((s) => s.values as Row[]);
+    });
+    for (const [time, counter, state, events, serial] of rows) {
+      const known = this.bySerial.get(serial);
+      if (!known || time >= known.atMs)
+        this.bySerial.set(serial, { atMs: time, counterWh: counter, state, events: parseEvents(events) });
+    }
     this.upToMs = nowMs;
     for (const [serial, reading] of this.bySerial) if (reading.atMs <= windowFrom) this.bySerial.delete(serial);
     return new Map(this.bySerial);
@@ -61,19 +87,22 @@ export class DailyHistory {
 
   constructor(private readonly influx: InfluxClient) {}
 
-  private async read(dates: string[]) {
+  private async read(dates: string[], provinces: readonly string[]) {
     const from = tehranMidnight(dates[0]!);
     const to = tehranMidnight(dates[dates.length - 1]!) + DAY_MS;
-    const [series = []] = await this.influx.query(
-      `SELECT "energy_wh_total", "serial" FROM "daily"."telemetry" WHERE time >= ${from}ms AND time < ${to}ms`,
-    );
+    const rows = await byProvince(provinces, async (where) => {
+      const [series = []] = await this.influx.query(
+        `SELECT "energy_wh_total", "serial" FROM "daily"."telemetry" WHERE time >= ${from}ms AND time < ${to}ms AND ${where}`,
+      );
+      return series.flatMap((s) => s.values as [number, number | null, string][]);
+    });
     for (const date of dates) this.counters.set(date, new Map());
-    for (const s of series)
-      for (const [time, counter, serial] of s.values as [number, number | null, string][])
-        if (counter !== null) this.counters.get(tehranDate(time))?.set(serial, counter);
+    for (const [time, counter, serial] of rows)
+      if (counter !== null) this.counters.get(tehranDate(time))?.set(serial, counter);
   }
 
   async energy(installations: InstallationInfo[], nowMs: number, days: number): Promise<Map<number, DayEnergy[]>> {
+    const provinces = [...new Set(installations.map((i) => i.provinceCode))];
     const today = tehranMidnight(tehranDate(nowMs));
     // The window's days and the day before the first (its closing counter starts the first day).
     const needed = Array.from({ length: days + 1 }, (_, k) => tehranDate(today - (days + 1 - k) * DAY_MS));
@@ -81,7 +110,7 @@ export class DailyHistory {
     const late = nowMs - this.refreshedAt > DAILY_REFRESH_MS ? needed.slice(-DAILY_LATE_DAYS) : [];
     const stale = needed.filter((d) => !this.counters.has(d) || late.includes(d));
     if (stale.length > 0) {
-      await this.read(needed.slice(needed.indexOf(stale[0]!)));
+      await this.read(needed.slice(needed.indexOf(stale[0]!)), provinces);
       this.refreshedAt = nowMs;
     }
     const key = `${needed[0]}:${this.refreshedAt}`;

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ import {
 import {
   countPoints,
   discardIngestSession,
-  fleetMqtt,
+  connectFleetClient,
   freshInfluxDatabase,
   freshPgDatabase,
   startIngestProcess,
@@ -155,16 +155,7 @@ beforeAll(async () => {
   evaluator = new AlertsEvaluator(pool, influx, config, logger);
   deliverer = new Deliverer(pool, config.notifications, logger);
 
-  const account = fleetMqtt();
-  clients = await Promise.all(
-    [0, 1].map((i) =>
-      mqtt.connectAsync(account.url, {
-        username: account.username,
-        password: account.password,
-        clientId: `alerts-test-${process.pid}-${i}`,
-      }),
-    ),
-  );
+  clients = await Promise.all([0, 1].map((i) => connectFleetClient(`alerts-test-${process.pid}-${i}`)));
   const planned = planFleet(scenario);
   await registerSimulatedFleet(planned, databaseUrl);
   await addDemoContracts(planned, databaseUrl);
