@@ -7,6 +7,7 @@ import { InfluxError } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
 import type { Journal, JournalBatch } from './journal';
 import type { IngestMetrics } from './metrics';
+import { waitBeforeRetry } from './retry-delay';
 
 export interface DrainerOptions {
   batchMaxBytes: number;
@@ -98,7 +99,7 @@ export class Drainer {
           this.inFlight -= 1;
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+        await waitBeforeRetry(attempt);
       }
     }
     this.metrics.batchPoints.observe(points);

@@ -20,6 +20,7 @@ import {
   type ValidationLimits,
 } from './process-message';
 import { RegistryCache } from './registry-cache';
+import { waitBeforeRetry } from './retry-delay';
 
 export interface IngestWorker {
   http: FastifyInstance;
@@ -147,7 +148,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
             { error: (error as Error).message },
             'cannot append to the journal; holding acknowledgements and retrying',
           );
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
+        await waitBeforeRetry(attempt);
       }
     }
   };

@@ -27,23 +27,38 @@ export interface InfluxSeries {
 }
 
 export class InfluxClient {
-  constructor(private readonly config: InfluxConfig) {}
+  /** The base URL's path without a trailing slash, kept in front of every endpoint (InfluxDB behind a proxy at /influx). */
+  private readonly basePath: string;
+  /** Credentials go in a header, never in the URL, where proxies and access logs would keep them. */
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly config: InfluxConfig) {
+    this.basePath = new URL(config.url).pathname.replace(/\/+$/, '');
+    this.headers =
+      config.username || config.password
+        ? {
+            authorization: `Basic ${Buffer.from(`${config.username ?? ''}:${config.password ?? ''}`).toString('base64')}`,
+          }
+        : {};
+  }
 
   get database(): string {
     return this.config.database;
   }
 
   private endpoint(path: string, params: Record<string, string>): string {
-    const url = new URL(path, this.config.url);
+    const url = new URL(this.basePath + path, this.config.url);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    if (this.config.username) url.searchParams.set('u', this.config.username);
-    if (this.config.password) url.searchParams.set('p', this.config.password);
     return url.toString();
   }
 
   private async request(url: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.config.requestTimeoutMs) });
+      return await fetch(url, {
+        ...init,
+        headers: this.headers,
+        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+      });
     } catch (error) {
       const reason =
         error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
@@ -102,7 +117,7 @@ export class InfluxClient {
 
   async ping(): Promise<boolean> {
     try {
-      const response = await this.request(new URL('/ping', this.config.url).toString(), { method: 'GET' });
+      const response = await this.request(this.endpoint('/ping', {}), { method: 'GET' });
       return response.status === 204;
     } catch {
       return false;
