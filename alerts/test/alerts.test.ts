@@ -49,8 +49,8 @@ const scenario = parseScenario(
     seed: 11,
     intervalSeconds: 300,
     inverters: [
-      ...AREA.map((serial) => ({ serial, province: 'Yazd', dcKwp: 5, acRatedW: 5000 })),
-      ...ISF.map((serial) => ({ serial, province: 'Isfahan', dcKwp: 5, acRatedW: 5000 })),
+      ...AREA.map((serial) => ({ serial, province: 'Yazd', dcKwp: 5, ratedAcW: 5000 })),
+      ...ISF.map((serial) => ({ serial, province: 'Isfahan', dcKwp: 5, ratedAcW: 5000 })),
     ],
     faults: [
       // Noon in Tehran is about 08:30 UTC; midnight 20:30 UTC.

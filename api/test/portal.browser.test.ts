@@ -62,8 +62,8 @@ const scenario = parseScenario(
   JSON.stringify({
     seed: 14,
     inverters: [
-      { serial: 'PORT-S', province: 'Yazd', dcKwp: 10, acRatedW: 10000 },
-      { serial: 'PORT-R', province: 'Fars', dcKwp: 5, acRatedW: 5000, initialCounterWh: 900_000 },
+      { serial: 'PORT-S', province: 'Yazd', dcKwp: 10, ratedAcW: 10000 },
+      { serial: 'PORT-R', province: 'Fars', dcKwp: 5, ratedAcW: 5000, initialCounterWh: 900_000 },
     ],
   }),
   'portal scenario',

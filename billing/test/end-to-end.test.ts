@@ -55,11 +55,11 @@ const scenario = parseScenario(
   JSON.stringify({
     seed: 11,
     inverters: [
-      { serial: 'BILL-S1', province: 'Yazd', dcKwp: 7.5, acRatedW: 7500 },
-      { serial: 'BILL-S2', province: 'Yazd', dcKwp: 7.5, acRatedW: 7500, initialCounterWh: 3_250_000 },
-      { serial: 'BILL-R1', province: 'Kerman', dcKwp: 5, acRatedW: 5000, initialCounterWh: 800_000 },
-      { serial: 'BILL-R2', province: 'Fars', dcKwp: 5, acRatedW: 5000 },
-      { serial: 'BILL-R3', province: 'Bushehr', dcKwp: 5, acRatedW: 5000, initialCounterWh: 2_000_000 },
+      { serial: 'BILL-S1', province: 'Yazd', dcKwp: 7.5, ratedAcW: 7500 },
+      { serial: 'BILL-S2', province: 'Yazd', dcKwp: 7.5, ratedAcW: 7500, initialCounterWh: 3_250_000 },
+      { serial: 'BILL-R1', province: 'Kerman', dcKwp: 5, ratedAcW: 5000, initialCounterWh: 800_000 },
+      { serial: 'BILL-R2', province: 'Fars', dcKwp: 5, ratedAcW: 5000 },
+      { serial: 'BILL-R3', province: 'Bushehr', dcKwp: 5, ratedAcW: 5000, initialCounterWh: 2_000_000 },
     ],
     faults: [
       { serial: 'BILL-S2', kind: 'counter_reset', from: iso(DAYS[11]!.startMs + 8.5 * H) },

@@ -69,23 +69,23 @@ const area = Array.from({ length: 10 }, (_, i) => ({
   serial: `DSH-KHZ-${i}`,
   province: 'Khuzestan',
   dcKwp: 5,
-  acRatedW: 5000,
+  ratedAcW: 5000,
 }));
 const scenario = parseScenario(
   JSON.stringify({
     seed: 13,
     inverters: [
       ...area,
-      { serial: 'DSH-YZD-FAULT', province: 'Yazd', dcKwp: 5, acRatedW: 5000 },
-      { serial: 'DSH-YZD-SOIL', province: 'Yazd', dcKwp: 5, acRatedW: 5000 },
-      { serial: 'DSH-YZD-OK', province: 'Yazd', dcKwp: 5, acRatedW: 5000 },
-      { serial: 'DSH-YZD-CLIP', province: 'Yazd', dcKwp: 6.5, acRatedW: 5000 },
-      { serial: 'DSH-FRS-RESET', province: 'Fars', dcKwp: 5, acRatedW: 5000, initialCounterWh: 2_000_000 },
-      { serial: 'DSH-THR-BAD', province: 'Tehran', dcKwp: 5, acRatedW: 5000 },
+      { serial: 'DSH-YZD-FAULT', province: 'Yazd', dcKwp: 5, ratedAcW: 5000 },
+      { serial: 'DSH-YZD-SOIL', province: 'Yazd', dcKwp: 5, ratedAcW: 5000 },
+      { serial: 'DSH-YZD-OK', province: 'Yazd', dcKwp: 5, ratedAcW: 5000 },
+      { serial: 'DSH-YZD-CLIP', province: 'Yazd', dcKwp: 6.5, ratedAcW: 5000 },
+      { serial: 'DSH-FRS-RESET', province: 'Fars', dcKwp: 5, ratedAcW: 5000, initialCounterWh: 2_000_000 },
+      { serial: 'DSH-THR-BAD', province: 'Tehran', dcKwp: 5, ratedAcW: 5000 },
       // Registered but never heard from (not yet connected): billed as incomplete, no_readings.
-      { serial: 'DSH-KRM-SILENT', province: 'Kerman', dcKwp: 5, acRatedW: 5000 },
+      { serial: 'DSH-KRM-SILENT', province: 'Kerman', dcKwp: 5, ratedAcW: 5000 },
       // Its counter jumps by 50 MWh at the end (a faulty datalogger): held as implausible.
-      { serial: 'DSH-KRM-JUMP', province: 'Kerman', dcKwp: 5, acRatedW: 5000 },
+      { serial: 'DSH-KRM-JUMP', province: 'Kerman', dcKwp: 5, ratedAcW: 5000 },
     ],
     faults: [
       { serial: 'DSH-YZD-FAULT', kind: 'ground_fault', from: iso(now - 30 * H), until: iso(now + 24 * H) },

@@ -62,7 +62,7 @@ export interface DemoInstallation {
   latitude: number;
   longitude: number;
   dcKwp: number;
-  acRatedW: number;
+  ratedAcW: number;
   commissionedOn: string;
   /** The inverter's lifetime counter when the history begins (it has been producing since commissioning). */
   initialCounterWh: number;
@@ -209,7 +209,7 @@ export function buildDemoPlan(options: DemoOptions): DemoPlan {
       latitude: Math.round((province.latitude + (rand(seed, 12, i) - 0.5) * 0.4) * 1000) / 1000,
       longitude: Math.round((province.longitude + (rand(seed, 13, i) - 0.5) * 0.4) * 1000) / 1000,
       dcKwp,
-      acRatedW: dcKwp * 1000,
+      ratedAcW: dcKwp * 1000,
       commissionedOn,
       initialCounterWh: Math.round(dcKwp * 1_650_000 * years),
       contract: {
@@ -313,7 +313,7 @@ export function buildDemoPlan(options: DemoOptions): DemoPlan {
         latitude: inst.latitude,
         longitude: inst.longitude,
         dcKwp: inst.dcKwp,
-        acRatedW: inst.acRatedW,
+        ratedAcW: inst.ratedAcW,
         initialCounterWh: inst.initialCounterWh,
       })),
       faults,

@@ -167,7 +167,7 @@ async function seedRegistry(deps: SeedDeps, plan: DemoPlan): Promise<boolean> {
       [
         insts.map((i) => i.serial),
         insts.map((i) => idOf.get(i.code)),
-        insts.map((i) => i.acRatedW),
+        insts.map((i) => i.ratedAcW),
         insts.map(() => 'simulated (demo)'),
       ],
     );

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRejection, processMessage, type DeviceInfo, type ValidationLimits } from './process-message';
+import { encodeRejection, processMessage, type RegisteredInverter, type ValidationLimits } from './process-message';
 
 const NOW = Date.parse('2026-11-25T08:00:00Z');
-const devices: Record<string, DeviceInfo> = {
+const inverters: Record<string, RegisteredInverter> = {
   INV1: { installation: 'YZD-001', province: 'yazd', ratedAcW: 5000, replacedAtMs: null },
 };
-const lookup = (serial: string) => devices[serial];
+const lookup = (serial: string) => inverters[serial];
 const limits: ValidationLimits = {
   maxPayloadBytes: 10_000,
   maxReadingsPerMessage: 100,
@@ -24,7 +24,7 @@ const run = (body: unknown, topic = 'solar/v1/INV1/telemetry') =>
   processMessage(topic, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), NOW, lookup, limits);
 
 describe('processMessage', () => {
-  it('encodes a valid reading with registry tags, float fields and the device timestamp in ns', () => {
+  it('encodes a valid reading with registry tags, float fields and the inverter timestamp in ns', () => {
     const result = run(reading({ seq: 7, events: ['GRID_OK'], ts: '2026-11-25T07:59:00Z' }));
     expect(result.rejections).toEqual([]);
     expect(result.readings).toBe(1);
@@ -80,7 +80,7 @@ describe('processMessage', () => {
     expect(result.rejections[0]!.detail).toMatch(detail);
   });
 
-  it('rejects unknown devices, bad topics, oversized payloads and too many readings', () => {
+  it('rejects unknown inverters, bad topics, oversized payloads and too many readings', () => {
     expect(run(reading(), 'solar/v1/NOPE/telemetry').rejections[0]).toMatchObject({
       reason: 'unknown_device',
       serial: 'NOPE',

@@ -5,7 +5,7 @@ import { parseReadingTimestamp, parseTopic, Reading, STATUS_PAYLOADS } from '../
 import { MEASUREMENT } from '../../lib/influx/layout';
 import { encodeLine, msToNs } from './line-protocol';
 
-export interface DeviceInfo {
+export interface RegisteredInverter {
   installation: string;
   province: string;
   ratedAcW: number;
@@ -13,8 +13,8 @@ export interface DeviceInfo {
   replacedAtMs: number | null;
 }
 /** Judges a valid reading's counter against the device's last accepted one; a reason to reject, or null. */
-export type CounterCheck = (device: DeviceInfo, serial: string, tMs: number, wh: number) => string | null;
-export type DeviceLookup = (serial: string) => DeviceInfo | undefined;
+export type CounterCheck = (inverter: RegisteredInverter, serial: string, tMs: number, wh: number) => string | null;
+export type InverterLookup = (serial: string) => RegisteredInverter | undefined;
 
 export interface ValidationLimits {
   maxPayloadBytes: number;
@@ -97,7 +97,7 @@ export function processMessage(
   topic: string,
   payload: Buffer,
   receivedAtMs: number,
-  lookup: DeviceLookup,
+  lookup: InverterLookup,
   limits: ValidationLimits,
   counters: CounterCheck = () => null,
 ): ProcessedMessage {
@@ -117,9 +117,9 @@ export function processMessage(
       serial,
     );
   }
-  const device = lookup(serial);
-  if (!device) return rejected('unknown_device', `serial '${serial}' is not registered`, serial);
-  const tags = { installation: device.installation, province: device.province, serial };
+  const inverter = lookup(serial);
+  if (!inverter) return rejected('unknown_device', `serial '${serial}' is not registered`, serial);
+  const tags = { installation: inverter.installation, province: inverter.province, serial };
 
   let text: string;
   try {
@@ -163,9 +163,9 @@ export function processMessage(
   const result: ProcessedMessage = { lines: [], readings: 0, rejections: [] };
   for (const [index, candidate] of candidates.entries()) {
     const where = Array.isArray(body) ? `reading [${index}]` : 'reading';
-    const checked = checkReading(candidate, device, receivedAtMs, limits);
+    const checked = checkReading(candidate, inverter, receivedAtMs, limits);
     const implausibleCounter =
-      'reason' in checked ? null : counters(device, serial, checked.tsMs, (candidate as Reading).energy_wh_total);
+      'reason' in checked ? null : counters(inverter, serial, checked.tsMs, (candidate as Reading).energy_wh_total);
     const problem: ReadingProblem = implausibleCounter
       ? { reason: 'implausible_value', detail: implausibleCounter }
       : checked;
@@ -211,7 +211,7 @@ type ReadingProblem = { reason: RejectReason; detail: string } | { tsMs: number 
 
 function checkReading(
   candidate: unknown,
-  device: DeviceInfo,
+  inverter: RegisteredInverter,
   receivedAtMs: number,
   limits: ValidationLimits,
 ): ReadingProblem {
@@ -242,11 +242,11 @@ function checkReading(
       detail: `ts ${new Date(ts.ms).toISOString()} is older than the raw retention period`,
     };
   }
-  const maxPowerW = (device.ratedAcW * limits.powerTolerancePercent) / 100;
+  const maxPowerW = (inverter.ratedAcW * limits.powerTolerancePercent) / 100;
   if (r.ac_power_w > maxPowerW) {
     return {
       reason: 'implausible_value',
-      detail: `ac_power_w ${r.ac_power_w} exceeds ${limits.powerTolerancePercent} % of the inverter's rating (${device.ratedAcW} W)`,
+      detail: `ac_power_w ${r.ac_power_w} exceeds ${limits.powerTolerancePercent} % of the inverter's rating (${inverter.ratedAcW} W)`,
     };
   }
   return { tsMs: ts.ms };

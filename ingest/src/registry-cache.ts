@@ -2,7 +2,7 @@
 // changes (LISTEN registry_changed, fired by triggers) and periodically as a safety net.
 import pg from 'pg';
 import type { Logger } from '../../lib/logger';
-import type { DeviceInfo } from './process-message';
+import type { RegisteredInverter } from './process-message';
 
 // Replacement times are stored without a zone, in UTC.
 const LOAD_ACTIVE_INVERTERS = `
@@ -15,7 +15,7 @@ const LOAD_ACTIVE_INVERTERS = `
   WHERE inv.status = 'ACTIVE' AND ins.status <> 'DECOMMISSIONED'`;
 
 export class RegistryCache {
-  private devices = new Map<string, DeviceInfo>();
+  private inverters = new Map<string, RegisteredInverter>();
   private listener: pg.Client | null = null;
   private reloading: Promise<void> | null = null;
   private reloadAgain = false;
@@ -31,12 +31,12 @@ export class RegistryCache {
   ) {}
 
   get size(): number {
-    return this.devices.size;
+    return this.inverters.size;
   }
 
-  lookup = (serial: string): DeviceInfo | undefined => this.devices.get(serial);
+  lookup = (serial: string): RegisteredInverter | undefined => this.inverters.get(serial);
 
-  /** The reload under way, if any: a message from a device registered a moment ago can wait for it. */
+  /** The reload under way, if any: a message from an inverter registered a moment ago can wait for it. */
   get pendingReload(): Promise<void> | null {
     return this.reloading;
   }
@@ -65,7 +65,7 @@ export class RegistryCache {
             province: string;
             replaced_at_ms: string | null;
           }>(LOAD_ACTIVE_INVERTERS);
-          const next = new Map<string, DeviceInfo>();
+          const next = new Map<string, RegisteredInverter>();
           for (const row of rows)
             next.set(row.serial, {
               installation: row.installation,
@@ -73,10 +73,10 @@ export class RegistryCache {
               ratedAcW: row.rated_ac_w,
               replacedAtMs: row.replaced_at_ms === null ? null : Number(row.replaced_at_ms),
             });
-          this.devices = next;
+          this.inverters = next;
           this.loadedAtMs = Date.now();
           this.onLoaded(next.size);
-          this.log.debug({ devices: next.size }, 'registry loaded');
+          this.log.debug({ inverters: next.size }, 'registry loaded');
         } catch (error) {
           this.log.error({ error: (error as Error).message }, 'registry reload failed; keeping the previous registry');
           throw error;

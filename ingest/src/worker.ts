@@ -87,8 +87,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     metrics.registryDevices.set(n);
     counters.retain((serial) => registry.lookup(serial) !== undefined);
   });
-  const checkCounter: CounterCheck = (device, serial, tMs, wh) =>
-    counters.admit(serial, device.ratedAcW, device.replacedAtMs, tMs, wh);
+  const checkCounter: CounterCheck = (inverter, serial, tMs, wh) =>
+    counters.admit(serial, inverter.ratedAcW, inverter.replacedAtMs, tMs, wh);
   await registry.start();
   drainer.start();
 
@@ -159,7 +159,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     (packet.topic.endsWith('/status') ? receivedByKind.status : receivedByKind.telemetry).inc();
     const result = validate(packet, payload, receivedAtMs);
-    // A device registered a moment ago: wait for the registry reload already under way.
+    // An inverter registered a moment ago: wait for the registry reload already under way.
     if (result.rejections[0]?.reason === 'unknown_device' && registry.pendingReload) {
       return registry.pendingReload
         .catch(() => undefined)

@@ -277,7 +277,7 @@ function yieldCommand(args: string[]): void {
   const tiltDeg = values.tilt !== undefined ? Number(values.tilt) : Math.round(Math.abs(latitude));
   const result = expectedYield(
     { id: name, latitude, longitude, climate },
-    { dcKwp, acRatedW: dcKwp * 1000, tiltDeg, surfaceAzimuthDeg: latitude >= 0 ? 180 : 0 },
+    { dcKwp, ratedAcW: dcKwp * 1000, tiltDeg, surfaceAzimuthDeg: latitude >= 0 ? 180 : 0 },
     fromMs,
     toMs,
     int(values.seed, 'seed', 1),

@@ -19,7 +19,7 @@ export async function registerSimulatedFleet(planned: PlannedInverter[], databas
         latitude: p.site.latitude,
         longitude: p.site.longitude,
         dcCapacityKwp: p.system.dcKwp,
-        acRatingKw: p.system.acRatedW / 1000,
+        acRatingKw: p.system.ratedAcW / 1000,
         tiltDeg: p.system.tiltDeg,
         status: 'COMMISSIONED' as const,
       })),
@@ -37,7 +37,7 @@ export async function registerSimulatedFleet(planned: PlannedInverter[], databas
       data: planned.map((p) => ({
         serial: p.spec.serial,
         installationId: ids.get(codeOf(p))!,
-        ratedAcW: p.system.acRatedW,
+        ratedAcW: p.system.ratedAcW,
         model: 'simulated',
       })),
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generatedFleet, parseScenario, planFleet } from './scenario';
 
-const inverter = { serial: 'INV-1', province: 'Yazd', dcKwp: 5, acRatedW: 5000 };
+const inverter = { serial: 'INV-1', province: 'Yazd', dcKwp: 5, ratedAcW: 5000 };
 const parse = (scenario: unknown) => parseScenario(JSON.stringify(scenario), 'test.json');
 
 describe('scenario files', () => {
@@ -20,7 +20,7 @@ describe('scenario files', () => {
     expect(() =>
       parse({ inverters: [inverter], faults: [{ serial: 'INV-1', kind: 'offline', from: 'yesterday' }] }),
     ).toThrow(/RFC 3339/);
-    expect(() => parse({ inverters: [{ serial: 'X', dcKwp: 5, acRatedW: 5000 }] })).toThrow(
+    expect(() => parse({ inverters: [{ serial: 'X', dcKwp: 5, ratedAcW: 5000 }] })).toThrow(
       /province or latitude and longitude/,
     );
     expect(() => planFleet(parse({ inverters: [{ ...inverter, province: 'Atlantis' }] }))).toThrow(
@@ -35,7 +35,7 @@ describe('scenario files', () => {
     expect(yazd).toMatchObject({
       provinceCode: 'yazd',
       site: { latitude: 31.9, longitude: 54.36 },
-      system: { tiltDeg: 32, surfaceAzimuthDeg: 180, acRatedW: 5000 },
+      system: { tiltDeg: 32, surfaceAzimuthDeg: 180, ratedAcW: 5000 },
     });
     expect(planned[0]!.spec.serial).toBe('G000001');
   });

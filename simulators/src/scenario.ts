@@ -16,7 +16,7 @@ const InverterSpec = Type.Object(
     latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
     longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
     dcKwp: Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }),
-    acRatedW: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+    ratedAcW: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
     tiltDeg: Type.Optional(Type.Number({ minimum: 0, maximum: 90 })),
     initialCounterWh: Type.Optional(Type.Number({ minimum: 0 })),
     username: Type.Optional(Type.String()),
@@ -78,7 +78,7 @@ export function generatedFleet(options: { count: number; prefix: string; provinc
       serial: `${options.prefix}${String(i + 1).padStart(6, '0')}`,
       province: pick(i).nameEn,
       dcKwp: options.dcKwp,
-      acRatedW: Math.round(options.dcKwp * 1000),
+      ratedAcW: Math.round(options.dcKwp * 1000),
     })),
   };
 }
@@ -118,7 +118,7 @@ export function planFleet(scenario: Scenario): PlannedInverter[] {
     };
     const system: PvSystem = {
       dcKwp: spec.dcKwp,
-      acRatedW: spec.acRatedW,
+      ratedAcW: spec.ratedAcW,
       tiltDeg: spec.tiltDeg ?? Math.round(Math.abs(latitude)),
       surfaceAzimuthDeg: latitude >= 0 ? 180 : 0,
     };

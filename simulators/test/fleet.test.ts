@@ -65,7 +65,7 @@ const scenario = parseScenario(
       serial: serial(n),
       province: n === 4 ? 'Gilan' : 'Yazd',
       dcKwp: 5,
-      acRatedW: 5000,
+      ratedAcW: 5000,
     })),
     faults: [
       { serial: serial(1), kind: 'offline', from: '2026-06-21T06:00:00Z', until: '2026-06-21T08:00:00Z' },
@@ -177,7 +177,7 @@ describe('simulated fleet on the wire', () => {
 
   it('runs inverters in real time with status, last will and a buffered flush after an outage', async () => {
     const live = parseScenario(
-      JSON.stringify({ inverters: [{ serial: `${tag}-RT`, province: 'Tehran', dcKwp: 5, acRatedW: 5000 }] }),
+      JSON.stringify({ inverters: [{ serial: `${tag}-RT`, province: 'Tehran', dcKwp: 5, ratedAcW: 5000 }] }),
     );
     const planned = planFleet(live);
     await registerSimulatedFleet(planned, databaseUrl());
@@ -223,7 +223,7 @@ describe('simulated fleet on the wire', () => {
   it('commissions a registered inverter and explains each failure', async () => {
     const planned = planFleet(
       parseScenario(
-        JSON.stringify({ inverters: [{ serial: `${tag}-COM`, province: 'Fars', dcKwp: 5, acRatedW: 5000 }] }),
+        JSON.stringify({ inverters: [{ serial: `${tag}-COM`, province: 'Fars', dcKwp: 5, ratedAcW: 5000 }] }),
       ),
     );
     await registerSimulatedFleet(planned, databaseUrl());

@@ -17,7 +17,7 @@ const yazd: Site = { id: 'yazd', latitude: 31.9, longitude: 54.37, climate: PROV
 const rasht: Site = { id: 'rasht', latitude: 37.22, longitude: 49.58, climate: PROVINCE_CLIMATE.Gilan! };
 const fiveKw = (lat: number): PvSystem => ({
   dcKwp: 5,
-  acRatedW: 5000,
+  ratedAcW: 5000,
   tiltDeg: Math.round(lat),
   surfaceAzimuthDeg: 180,
 });
@@ -60,7 +60,7 @@ describe('PV system', () => {
         (t, seed, dcFactor, dcKwp) => {
           const out = inverterOutput(
             siteConditions(yazd, t, seed),
-            { dcKwp, acRatedW: dcKwp * 800, tiltDeg: 30, surfaceAzimuthDeg: 180 },
+            { dcKwp, ratedAcW: dcKwp * 800, tiltDeg: 30, surfaceAzimuthDeg: 180 },
             dcFactor,
           );
           return (

@@ -14,7 +14,7 @@ export interface Site {
 }
 export interface PvSystem {
   dcKwp: number;
-  acRatedW: number;
+  ratedAcW: number;
   tiltDeg: number;
   surfaceAzimuthDeg: number;
 }
@@ -87,7 +87,7 @@ export function inverterOutput(c: SiteConditions, system: PvSystem, dcFactor = 1
       (1 - c.soilingLoss) *
       dcFactor,
   );
-  const load = dcPowerW / system.acRatedW;
+  const load = dcPowerW / system.ratedAcW;
   const inverterC = c.ambientC + 10 * Math.min(1, load);
   if (load < 0.01) {
     return {
@@ -103,11 +103,11 @@ export function inverterOutput(c: SiteConditions, system: PvSystem, dcFactor = 1
     };
   }
   const unclipped = dcPowerW * inverterEfficiency(Math.min(load, 1.5));
-  const acPowerW = Math.min(unclipped, system.acRatedW);
+  const acPowerW = Math.min(unclipped, system.ratedAcW);
   const dcVoltageV = 380 * (1 + -0.0035 * (cellC - 25)) * (0.92 + 0.08 * Math.min(1, poa / 1000));
   return {
     acPowerW,
-    state: unclipped > system.acRatedW ? 'THROTTLED' : 'MPPT',
+    state: unclipped > system.ratedAcW ? 'THROTTLED' : 'MPPT',
     poaWm2: poa,
     dcPowerW,
     dcVoltageV,
