@@ -1,7 +1,7 @@
 // The field technician's and operator's simulator CLI:  npm run sim -- <command> [options]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { command, instant, main, type Parsed, positiveNumber, progress, UsageError, usage } from '../../lib/cli';
 import mqtt from 'mqtt';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../lib/config';
 import { InfluxClient } from '../../lib/influx/client';
@@ -17,101 +17,32 @@ import { addDemoContracts, registerSimulatedFleet } from './registry';
 import { generatedFleet, loadScenario, planFleet } from './scenario';
 import { storedCounters } from './stored-counters';
 
-const HELP: Record<string, string> = {
-  main: `Usage: npm run sim -- <command> [options]
+const FLEET_OPTIONS = {
+  scenario: { type: 'string' },
+  inverters: { type: 'string' },
+  prefix: { type: 'string', default: 'SIM' },
+  province: { type: 'string', default: 'all' },
+  kwp: { type: 'string' },
+  interval: { type: 'string' },
+  seed: { type: 'string' },
+  register: { type: 'boolean' },
+  provision: { type: 'boolean' },
+  backfill: { type: 'boolean' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  truth: { type: 'string' },
+  duration: { type: 'string' },
+  'continue-counters': { type: 'boolean' },
+} as const;
 
-Commands:
-  fleet        run simulated inverters in real time, or backfill a past period
-  yield        expected energy for a site and system over a period
-  commission   test a real or simulated inverter's credentials and data path end to end
-
-Run 'npm run sim -- <command> --help' for a command's options.`,
-  fleet: `Usage: npm run sim -- fleet [options]
-
-  --scenario FILE     inverters and faults from a scenario file (simulators/README.md)
-  --inverters N       or generate N inverters (default 100)
-  --prefix TEXT       serial prefix for generated inverters (default SIM)
-  --province NAME     province of generated inverters, or 'all' to spread them (default all)
-  --kwp N             DC size of generated inverters, kWp (default 5; AC = same in kW)
-  --interval S        seconds between readings (default 10 real time, 300 backfill)
-  --seed N            weather seed (default 1)
-  --register          add the inverters to the registry so ingest accepts them, each installation
-                      with a demo support contract (30,000 Rial/kWh) so billing prices it
-  --provision         real time: give every inverter its own broker account (publish under its own
-                      serial only), made through the broker's dynamic security; re-keyed each run
-  --backfill          simulate --from..--to as fast as the broker accepts (QoS 1)
-  --from, --to        RFC 3339 period for --backfill (default: the last 24 hours)
-  --truth FILE        where to write the ground truth (default .data/<profile>/simulator/ground-truth.json)
-  --duration S        real time: stop after S seconds (default: until Ctrl-C)
-  --continue-counters real time: each inverter's lifetime counter continues from its latest stored
-                      reading, as a real one's does across restarts (npm start uses it)
-
-Each inverter connects with its own credentials from the scenario, else with the fleet account
-(MQTT_FLEET_USERNAME). Progress and rates go to stderr.`,
-  yield: `Usage: npm run sim -- yield (--province NAME | --lat X --lon Y) [options]
-
-  --kwp N         DC size, kWp (default 5)
-  --tilt DEG      tilt (default: the latitude), facing the equator
-  --from, --to    period (default: the last full calendar year)
-  --seed N        weather seed (default 1)
-
-Prints kWh and kWh/kWp, then a line BENCH {"name":"yield",...}.`,
-  commission: `Usage: npm run sim -- commission --serial SERIAL [--username U] [--password P] [options]
-
-  --timeout S     how long to wait for the platform (default 60)
-  --readings N    test readings to publish (default 5)
-
-Connects as the inverter, publishes its status and a short burst, and checks that the platform
-stored them under the right installation. Exit code 0 when every check passes.`,
-};
-
-function fail(message: string): never {
-  process.stderr.write(`error: ${message}\n`);
-  process.exit(2);
-}
-const int = (value: string | undefined, name: string, fallback: number) => {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, got '${value}'`);
-  return n;
-};
-const instant = (value: string | undefined, name: string, fallback: number) => {
-  if (value === undefined) return fallback;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) fail(`--${name} must be an RFC 3339 date or timestamp, got '${value}'`);
-  return ms;
-};
-
-async function fleetCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      scenario: { type: 'string' },
-      inverters: { type: 'string' },
-      prefix: { type: 'string', default: 'SIM' },
-      province: { type: 'string', default: 'all' },
-      kwp: { type: 'string' },
-      interval: { type: 'string' },
-      seed: { type: 'string' },
-      register: { type: 'boolean' },
-      provision: { type: 'boolean' },
-      backfill: { type: 'boolean' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      truth: { type: 'string' },
-      duration: { type: 'string' },
-      'continue-counters': { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) return void console.log(HELP.fleet);
+async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<void> {
   const scenario = values.scenario
     ? loadScenario(values.scenario)
     : generatedFleet({
-        count: int(values.inverters, 'inverters', 100),
+        count: positiveNumber(values.inverters, 'inverters', 100),
         prefix: values.prefix!,
         province: values.province!,
-        dcKwp: int(values.kwp, 'kwp', 5),
+        dcKwp: positiveNumber(values.kwp, 'kwp', 5),
       });
   if (values['continue-counters'] && !values.backfill) {
     const stored = await storedCounters(new InfluxClient(readInfluxConfig(process.env)));
@@ -119,7 +50,7 @@ async function fleetCommand(args: string[]): Promise<void> {
       inverter.initialCounterWh = stored.get(inverter.serial) ?? inverter.initialCounterWh;
   }
   const planned = planFleet(scenario);
-  const seed = values.seed !== undefined ? int(values.seed, 'seed', 1) : (scenario.seed ?? 1);
+  const seed = values.seed !== undefined ? positiveNumber(values.seed, 'seed', 1) : (scenario.seed ?? 1);
   const truthPath = values.truth ?? join(process.env.SOLAR_DATA_DIR ?? '.data/run', 'simulator', 'ground-truth.json');
   mkdirSync(dirname(truthPath), { recursive: true });
   const fleetAccount = readMqttConfig(process.env, 'FLEET');
@@ -134,8 +65,8 @@ async function fleetCommand(args: string[]): Promise<void> {
   if (values.backfill) {
     const toMs = instant(values.to, 'to', Math.floor(Date.now() / 60_000) * 60_000);
     const fromMs = instant(values.from, 'from', toMs - 86_400_000);
-    if (fromMs >= toMs) fail('--from must be before --to');
-    const intervalSeconds = int(values.interval, 'interval', scenario.intervalSeconds ?? 300);
+    if (fromMs >= toMs) usage('--from must be before --to');
+    const intervalSeconds = positiveNumber(values.interval, 'interval', scenario.intervalSeconds ?? 300);
     const clients = await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
         mqtt.connectAsync(fleetAccount.url, {
@@ -145,27 +76,19 @@ async function fleetCommand(args: string[]): Promise<void> {
         }),
       ),
     );
-    let lastReport = 0;
+    const readings = progress('backfill: readings');
     const result = await runBackfill(planned, {
       seed,
       fromMs,
       toMs,
       intervalSeconds,
       clients,
-      onProgress: (done, total) => {
-        if (Date.now() - lastReport < 1000 && done < total) return;
-        lastReport = Date.now();
-        const width = 30;
-        const filled = Math.round((done / total) * width);
-        process.stderr.write(
-          `\rbackfill [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${((done / total) * 100).toFixed(0)}% ${done.toLocaleString('en')}/${total.toLocaleString('en')} readings`,
-        );
-      },
+      onProgress: (done, total) => readings.update(done, total),
     });
     await Promise.all(clients.map((c) => c.endAsync()));
     result.model.truth.write(truthPath);
-    process.stderr.write(
-      `\nbackfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (${Math.round(result.readings / result.seconds)} readings/s), ground truth ${truthPath}\n`,
+    readings.end(
+      `backfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (${Math.round(result.readings / result.seconds)} readings/s), ground truth ${truthPath}`,
     );
     await rebuildRollups(new InfluxClient(readInfluxConfig(process.env)), fromMs, toMs).catch((e: Error) =>
       process.stderr.write(`rollups not rebuilt: ${e.message}\n`),
@@ -173,7 +96,7 @@ async function fleetCommand(args: string[]): Promise<void> {
     return;
   }
 
-  const intervalSeconds = int(values.interval, 'interval', scenario.intervalSeconds ?? 10);
+  const intervalSeconds = positiveNumber(values.interval, 'interval', scenario.intervalSeconds ?? 10);
   const credentials = new Map(scenario.inverters.map((i) => [i.serial, i]));
   if (values.provision) {
     // Device passwords are kept (mode 600) beside the ground truth, so later runs reuse them.
@@ -185,10 +108,9 @@ async function fleetCommand(args: string[]): Promise<void> {
     if (missing.length > 0) {
       const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
       try {
-        const made = await provisionDevices(admin, missing, (n) =>
-          process.stderr.write(`\rprovisioned ${n}/${missing.length} device accounts`),
-        );
-        process.stderr.write('\n');
+        const accounts = progress('provision: device accounts');
+        const made = await provisionDevices(admin, missing, (n) => accounts.update(n, missing.length));
+        accounts.end();
         for (const [serial, password] of made) known[serial] = password;
       } finally {
         await admin.close();
@@ -231,25 +153,21 @@ async function fleetCommand(args: string[]): Promise<void> {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
-  if (values.duration) setTimeout(() => void stop(), int(values.duration, 'duration', 60) * 1000);
+  if (values.duration) setTimeout(() => void stop(), positiveNumber(values.duration, 'duration', 60) * 1000);
 }
 
-function yieldCommand(args: string[]): void {
-  const { values } = parseArgs({
-    args,
-    options: {
-      province: { type: 'string' },
-      lat: { type: 'string' },
-      lon: { type: 'string' },
-      kwp: { type: 'string' },
-      tilt: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      seed: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) return void console.log(HELP.yield);
+const YIELD_OPTIONS = {
+  province: { type: 'string' },
+  lat: { type: 'string' },
+  lon: { type: 'string' },
+  kwp: { type: 'string' },
+  tilt: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+function yieldCommand({ values }: Parsed<typeof YIELD_OPTIONS>): void {
   let latitude: number;
   let longitude: number;
   let name: string;
@@ -258,7 +176,7 @@ function yieldCommand(args: string[]): void {
     const p = loadProvinces().find((x) =>
       [x.nameEn.toLowerCase(), x.code, x.capitalEn.toLowerCase()].includes(values.province!.toLowerCase()),
     );
-    if (!p) fail(`unknown province '${values.province}'`);
+    if (!p) usage(`unknown province '${values.province}'`);
     ({ latitude, longitude } = p);
     name = `${p.capitalEn}, ${p.nameEn}`;
     climate = PROVINCE_CLIMATE[p.nameEn] ?? DEFAULT_CLIMATE;
@@ -267,20 +185,20 @@ function yieldCommand(args: string[]): void {
     longitude = Number(values.lon);
     name = `${latitude},${longitude}`;
     if (!(Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180))
-      fail('--lat must be within ±90 and --lon within ±180');
-  } else fail('give --province NAME or --lat and --lon (see --help)');
+      usage('--lat must be within ±90 and --lon within ±180');
+  } else usage('give --province NAME or --lat and --lon (see --help)');
   const year = new Date().getUTCFullYear() - 1;
   const fromMs = instant(values.from, 'from', Date.UTC(year, 0, 1));
   const toMs = instant(values.to, 'to', Date.UTC(year + 1, 0, 1));
-  if (fromMs >= toMs) fail('--from must be before --to');
-  const dcKwp = int(values.kwp, 'kwp', 5);
+  if (fromMs >= toMs) usage('--from must be before --to');
+  const dcKwp = positiveNumber(values.kwp, 'kwp', 5);
   const tiltDeg = values.tilt !== undefined ? Number(values.tilt) : Math.round(Math.abs(latitude));
   const result = expectedYield(
     { id: name, latitude, longitude, climate },
     { dcKwp, ratedAcW: dcKwp * 1000, tiltDeg, surfaceAzimuthDeg: latitude >= 0 ? 180 : 0 },
     fromMs,
     toMs,
-    int(values.seed, 'seed', 1),
+    positiveNumber(values.seed, 'seed', 1),
   );
   console.log(
     `${name}: ${dcKwp} kWp, tilt ${tiltDeg}°, ${new Date(fromMs).toISOString().slice(0, 10)} to ${new Date(toMs).toISOString().slice(0, 10)}`,
@@ -291,20 +209,16 @@ function yieldCommand(args: string[]): void {
   );
 }
 
-async function commissionCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      serial: { type: 'string' },
-      username: { type: 'string' },
-      password: { type: 'string' },
-      timeout: { type: 'string' },
-      readings: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) return void console.log(HELP.commission);
-  if (!values.serial) return fail('--serial is required (see --help)');
+const COMMISSION_OPTIONS = {
+  serial: { type: 'string' },
+  username: { type: 'string' },
+  password: { type: 'string' },
+  timeout: { type: 'string' },
+  readings: { type: 'string' },
+} as const;
+
+async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>): Promise<void> {
+  if (!values.serial) throw new UsageError('--serial is required');
   const fleetAccount = readMqttConfig(process.env, 'FLEET');
   const report = await commission({
     serial: values.serial,
@@ -315,22 +229,73 @@ async function commissionCommand(args: string[]): Promise<void> {
     },
     influx: new InfluxClient(readInfluxConfig(process.env)),
     databaseUrl: readDatabaseUrl(process.env),
-    timeoutMs: int(values.timeout, 'timeout', 60) * 1000,
-    readings: int(values.readings, 'readings', 5),
+    timeoutMs: positiveNumber(values.timeout, 'timeout', 60) * 1000,
+    readings: positiveNumber(values.readings, 'readings', 5),
   });
   for (const check of report.checks)
     console.log(`${check.ok ? 'PASS' : 'FAIL'}  ${check.name}${check.detail ? ` — ${check.detail}` : ''}`);
   console.log(report.ok ? `commissioning of ${values.serial}: PASSED` : `commissioning of ${values.serial}: FAILED`);
-  process.exit(report.ok ? 0 : 1);
+  if (!report.ok) throw new Refusal(`commissioning of ${values.serial} failed`);
 }
 
-const [command, ...rest] = process.argv.slice(2);
-try {
-  if (command === 'fleet') await fleetCommand(rest);
-  else if (command === 'yield') yieldCommand(rest);
-  else if (command === 'commission') await commissionCommand(rest);
-  else if (!command || command === '--help' || command === 'help') console.log(HELP.main);
-  else fail(`unknown command '${command}'\n\n${HELP.main}`);
-} catch (error) {
-  fail((error as Error).message);
-}
+/** A check failed (commissioning): exit code 1, the details already printed. */
+class Refusal extends Error {}
+
+await main({
+  invocation: 'npm run sim --',
+  isRefusal: (error) => error instanceof Refusal,
+  commands: {
+    fleet: command({
+      summary: 'run simulated inverters in real time, or backfill a past period',
+      help: `Usage: npm run sim -- fleet [options]
+
+  --scenario FILE     inverters and faults from a scenario file (simulators/README.md)
+  --inverters N       or generate N inverters (default 100)
+  --prefix TEXT       serial prefix for generated inverters (default SIM)
+  --province NAME     province of generated inverters, or 'all' to spread them (default all)
+  --kwp N             DC size of generated inverters, kWp (default 5; AC = same in kW)
+  --interval S        seconds between readings (default 10 real time, 300 backfill)
+  --seed N            weather seed (default 1)
+  --register          add the inverters to the registry so ingest accepts them, each installation
+                      with a demo support contract (30,000 Rial/kWh) so billing prices it
+  --provision         real time: give every inverter its own broker account (publish under its own
+                      serial only), made through the broker's dynamic security; re-keyed each run
+  --backfill          simulate --from..--to as fast as the broker accepts (QoS 1)
+  --from, --to        RFC 3339 period for --backfill (default: the last 24 hours)
+  --truth FILE        where to write the ground truth (default .data/<profile>/simulator/ground-truth.json)
+  --duration S        real time: stop after S seconds (default: until Ctrl-C)
+  --continue-counters real time: each inverter's lifetime counter continues from its latest stored
+                      reading, as a real one's does across restarts (npm start uses it)
+
+Each inverter connects with its own credentials from the scenario, else with the fleet account
+(MQTT_FLEET_USERNAME). Progress and rates go to stderr.`,
+      options: FLEET_OPTIONS,
+      run: fleetCommand,
+    }),
+    yield: command({
+      summary: 'expected energy for a site and system over a period',
+      help: `Usage: npm run sim -- yield (--province NAME | --lat X --lon Y) [options]
+
+  --kwp N         DC size, kWp (default 5)
+  --tilt DEG      tilt (default: the latitude), facing the equator
+  --from, --to    period (default: the last full calendar year)
+  --seed N        weather seed (default 1)
+
+Prints kWh and kWh/kWp, then a line BENCH {"name":"yield",...}.`,
+      options: YIELD_OPTIONS,
+      run: yieldCommand,
+    }),
+    commission: command({
+      summary: "test a real or simulated inverter's credentials and data path end to end",
+      help: `Usage: npm run sim -- commission --serial SERIAL [--username U] [--password P] [options]
+
+  --timeout S     how long to wait for the platform (default 60)
+  --readings N    test readings to publish (default 5)
+
+Connects as the inverter, publishes its status and a short burst, and checks that the platform
+stored them under the right installation. Exit code 0 when every check passes.`,
+      options: COMMISSION_OPTIONS,
+      run: commissionCommand,
+    }),
+  },
+});

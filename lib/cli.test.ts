@@ -1,0 +1,100 @@
+// The shape every CLI shares (lib/cli.ts): help before anything runs, one error format, exit codes,
+// progress as a bar on a terminal and as plain lines elsewhere.
+import { describe, expect, it } from 'vitest';
+import { command, type Parsed, progress, runProgram, usage } from './cli';
+import { ConfigError } from './config';
+
+function harness() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ran: Parsed[] = [];
+  const options = { count: { type: 'string' }, dry: { type: 'boolean' } } as const;
+  const program = {
+    invocation: 'npm run demo --',
+    isRefusal: (e: unknown) => e instanceof RangeError,
+    commands: {
+      go: command({
+        summary: 'does it',
+        help: 'Usage: npm run demo -- go [--count N] [--dry]',
+        options,
+        run: (args) => {
+          ran.push(args);
+          if (args.values.count === 'bad') usage('--count must be a number');
+          if (args.values.count === 'refuse') throw new RangeError('month 1405-08 is closed');
+          if (args.values.count === 'config') throw new ConfigError(['X is required']);
+        },
+      }),
+    },
+  };
+  const run = (...argv: string[]) => runProgram(program, argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { out, err, ran, run };
+}
+
+describe('one CLI shape', () => {
+  it('answers --help, -h and help COMMAND before parsing or running anything', async () => {
+    for (const argv of [
+      ['go', '--help'],
+      ['go', '--bogus', '-h'],
+      ['help', 'go'],
+    ]) {
+      const h = harness();
+      expect(await h.run(...argv)).toBe(0);
+      expect(h.out).toEqual(['Usage: npm run demo -- go [--count N] [--dry]']);
+      expect(h.ran).toEqual([]);
+    }
+    const h = harness();
+    expect(await h.run('--help')).toBe(0);
+    expect(h.out[0]).toMatch(/^Usage: npm run demo -- <command>[\s\S]*go {2}does it[\s\S]*Exit codes: 0 done, 1/);
+  });
+
+  it('runs the command with its options typed and parsed', async () => {
+    const h = harness();
+    expect(await h.run('go', 'FILE', '--count', '3', '--dry')).toBe(0);
+    expect(h.ran).toEqual([{ values: { count: '3', dry: true }, positionals: ['FILE'] }]);
+  });
+
+  it('reports every problem as one error line with its exit code', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [[], 2, /^Usage: /],
+      [['nope'], 2, /^error: unknown command 'nope'; 'npm run demo -- --help' lists the commands$/],
+      [['go', '--bogus'], 2, /^error: Unknown option '--bogus'.*; 'npm run demo -- go --help' shows its options$/],
+      [['go', '--count'], 2, /^error: Option '--count <value>' argument missing; /],
+      [['go', '--count', 'bad'], 2, /^error: --count must be a number; 'npm run demo -- go --help'/],
+      [['go', '--count', 'config'], 2, /^error: invalid configuration:\n {2}- X is required/],
+      [['go', '--count', 'refuse'], 1, /^error: month 1405-08 is closed$/],
+    ];
+    for (const [argv, code, message] of cases) {
+      const h = harness();
+      expect(await h.run(...argv), argv.join(' ')).toBe(code);
+      expect(h.err[0]).toMatch(message);
+      if (code === 1) expect(h.err).toHaveLength(1); // a refusal is its message, no stack
+    }
+  });
+});
+
+describe('progress', () => {
+  const capture = (isTTY: boolean) => {
+    const written: string[] = [];
+    return { written, stream: { isTTY, write: (t: string) => written.push(t) } };
+  };
+
+  it('draws a bar in place on a terminal and ends it with a newline', () => {
+    const { written, stream } = capture(true);
+    const p = progress('rows', stream);
+    for (let i = 0; i <= 1000; i++) p.update(i, 1000);
+    p.end('done');
+    expect(written[0]).toMatch(/^\rrows \[\.+\] 0\/1,000 \(0%\)$/);
+    expect(written.at(-3)).toBe(`\rrows [${'#'.repeat(30)}] 1,000/1,000 (100%)`);
+    expect(written.slice(-2)).toEqual(['\n', 'done\n']);
+    expect(written.length).toBeLessThan(10); // redrawn at most 5 times a second
+  });
+
+  it('writes plain lines elsewhere (a pipe, a CI log): the first, then rarely, and the last', () => {
+    const { written, stream } = capture(false);
+    const p = progress('rows', stream);
+    for (let i = 0; i <= 1000; i++) p.update(i, 1000);
+    p.end();
+    expect(written).toEqual(['rows: 0/1,000 (0%)\n', 'rows: 1,000/1,000 (100%)\n']);
+    expect(written.join('')).not.toContain('\r');
+  });
+});

@@ -1,0 +1,114 @@
+// Every command line of the platform, run for real: `--help` on the program and on each command
+// answers (exit 0) without running it or needing any service, and a wrong command line gets one
+// `error:` line and exit code 2.
+import { execFile } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const CLIS: { invocation: string; entry: string[]; commands: string[] }[] = [
+  { invocation: 'sim --', entry: ['simulators/src/cli.ts'], commands: ['fleet', 'yield', 'commission'] },
+  {
+    invocation: 'billing --',
+    entry: ['billing/src/cli.ts'],
+    commands: ['run', 'close', 'show', 'review', 'replace', 'payout', 'mark-paid', 'schedule'],
+  },
+  {
+    invocation: 'ops --',
+    entry: ['api/src/cli.ts'],
+    commands: ['create-user', 'first-admin', 'import', 'reconcile-devices', 'progress'],
+  },
+  {
+    invocation: 'ops -- settlements',
+    entry: ['api/src/cli.ts', 'settlements'],
+    commands: ['import', 'reconcile', 'cash'],
+  },
+  { invocation: 'alerts --', entry: ['alerts/src/cli.ts'], commands: ['run', 'evaluate', 'deliver'] },
+];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+// No service addresses in the environment: anything that tried to connect would fail loudly.
+const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+const cli = (entry: string | string[], args: string[], withServices = false) =>
+  new Promise<Run>((resolve) =>
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', ...[entry].flat(), ...args],
+      { env: withServices ? process.env : env, timeout: 120_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+
+/** Runs `jobs` two at a time (the machine has two cores). */
+async function inPairs<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((j) => j()))));
+  return results;
+}
+
+describe('the command lines', () => {
+  it('answer --help on the program and on every command, without running anything', async () => {
+    const usage = (invocation: string, rest: string) => new RegExp(`^Usage: npm run ${invocation} ${rest}`);
+    const cases = CLIS.flatMap(({ invocation, entry, commands }) => [
+      { name: invocation, entry, args: ['--help'], expect: usage(invocation, '<command>') },
+      ...commands.map((c) => ({ name: invocation, entry, args: [c, '--help'], expect: usage(invocation, c) })),
+    ]);
+    const runs = await inPairs(cases.map((c) => () => cli(c.entry, c.args)));
+    cases.forEach((c, i) => {
+      const run = runs[i]!;
+      expect({ args: `${c.name} ${c.args.join(' ')}`, code: run.code, stderr: run.stderr }).toEqual({
+        args: `${c.name} ${c.args.join(' ')}`,
+        code: 0,
+        stderr: '',
+      });
+      expect(run.stdout).toMatch(c.expect);
+    });
+  });
+
+  it('refuse a wrong command line with one error line and exit code 2', async () => {
+    const cases: [string, string[], RegExp][] = [
+      ['simulators/src/cli.ts', ['fleet', '--inverters'], /^error: Option '--inverters <value>' argument missing; /],
+      ['billing/src/cli.ts', ['run', '1405-13'], /^error: .*1405-13.*; 'npm run billing -- run --help'/],
+      ['billing/src/cli.ts', ['close'], /^error: MONTH is required; /],
+      ['api/src/cli.ts', ['import', 'beneficiaries', '--strict'], /^error: Unknown option '--strict'/],
+      ['api/src/cli.ts', ['launch'], /^error: unknown command 'launch'; 'npm run ops -- --help' lists the commands/],
+      [
+        'api/src/cli.ts',
+        ['settlements', 'import'],
+        /^error: FILE is required; 'npm run ops -- settlements import --help'/,
+      ],
+    ];
+    const runs = await inPairs(
+      cases.map(
+        ([entry, args]) =>
+          () =>
+            cli(entry, args),
+      ),
+    );
+    cases.forEach(([entry, args, message], i) => {
+      const run = runs[i]!;
+      expect({ cli: `${entry} ${args.join(' ')}`, code: run.code }).toEqual({
+        cli: `${entry} ${args.join(' ')}`,
+        code: 2,
+      });
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  });
+
+  it('run for real: done is 0 with the result on stdout, a refusal is 1 with one error line', async () => {
+    const [progressRun, refused, yieldRun] = (await inPairs([
+      () => cli('api/src/cli.ts', ['progress'], true),
+      () => cli('billing/src/cli.ts', ['show', '1300-01'], true),
+      () => cli('simulators/src/cli.ts', ['yield', '--province', 'Yazd', '--from', '2025-06-01', '--to', '2025-06-03']),
+    ])) as [Run, Run, Run];
+    expect(progressRun).toMatchObject({ code: 0, stderr: '' });
+    expect(progressRun.stdout).toMatch(/^Program progress at /);
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toBe('error: 1300-01 has not been billed; run: npm run billing -- run 1300-01\n');
+    expect(yieldRun).toMatchObject({ code: 0, stderr: '' });
+    expect(yieldRun.stdout).toMatch(/kWh\/kWp\nBENCH \{"name":"yield"/);
+  });
+});
