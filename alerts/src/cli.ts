@@ -1,7 +1,6 @@
-// Alerts from the command line:  npm run alerts -- <command>
-import { parseArgs } from 'node:util';
+// Alerts from the command line:  npm run alerts -- <command> (`--help` on each)
 import pg from 'pg';
-import { configOrExit } from '../../lib/config';
+import { command, instant, main, type Parsed } from '../../lib/cli';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { readAlertsConfig } from './config';
@@ -9,50 +8,66 @@ import { AlertsEvaluator } from './evaluator';
 import { Deliverer } from './notify';
 import { startAlerts } from './scheduler';
 
-const USAGE = `Usage: npm run alerts -- <command> [options]
-
-Commands:
-  run                    the scheduled job: evaluate every ALERTS_INTERVAL_SECONDS, deliver
-                         notifications every ALERTS_DELIVERY_INTERVAL_SECONDS (until Ctrl-C)
-  evaluate [--at TIME]   one evaluation now (or as if at an RFC 3339 TIME), then print what changed
-  deliver                send the notifications that are due, once`;
-
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { at: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-});
-const [command] = positionals;
-if (values.help || !command || !['run', 'evaluate', 'deliver'].includes(command)) {
-  console.log(USAGE);
-  process.exit(values.help ? 0 : 2);
-}
-const at = values.at === undefined ? Date.now() : Date.parse(values.at);
-if (Number.isNaN(at)) {
-  console.error(`error: --at '${values.at}' is not an RFC 3339 time`);
-  process.exit(2);
+/** The settings, a pool, the evaluator and the deliverer; one-off commands log warnings only. */
+function setUp(logLevel?: string) {
+  const config = readAlertsConfig(process.env);
+  const logger = createLogger('alerts', logLevel ?? config.logLevel);
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
+  const evaluator = new AlertsEvaluator(pool, new InfluxClient(config.influx), config, logger);
+  const deliverer = new Deliverer(pool, config.notifications, logger);
+  return { config, logger, pool, evaluator, deliverer };
 }
 
-const config = configOrExit(() => readAlertsConfig(process.env));
-const logger = createLogger('alerts', command === 'run' ? config.logLevel : (process.env.LOG_LEVEL ?? 'warn'));
-const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
-const evaluator = new AlertsEvaluator(pool, new InfluxClient(config.influx), config, logger);
-const deliverer = new Deliverer(pool, config.notifications, logger);
-
-if (command === 'run') {
-  const stop = startAlerts(evaluator, deliverer, config, logger);
-  const shutdown = () => {
-    stop();
-    deliverer.close();
-    void pool.end().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-} else {
+async function once(work: (s: ReturnType<typeof setUp>) => Promise<unknown>): Promise<void> {
+  const s = setUp(process.env.LOG_LEVEL ?? 'warn');
   try {
-    if (command === 'evaluate') console.log(JSON.stringify(await evaluator.evaluateOnce(at)));
-    else console.log(JSON.stringify(await deliverer.deliverDue()));
+    console.log(JSON.stringify(await work(s)));
   } finally {
-    deliverer.close();
-    await pool.end();
+    s.deliverer.close();
+    await s.pool.end();
   }
 }
+
+const EVALUATE_OPTIONS = { at: { type: 'string' } } as const;
+
+await main({
+  invocation: 'npm run alerts --',
+  commands: {
+    run: command({
+      summary: 'the scheduled job: evaluate and deliver notifications until stopped',
+      help: `Usage: npm run alerts -- run
+
+Evaluates every ALERTS_INTERVAL_SECONDS and delivers notifications every
+ALERTS_DELIVERY_INTERVAL_SECONDS, until Ctrl-C.`,
+      run: () => {
+        const { evaluator, deliverer, config, logger, pool } = setUp();
+        const stop = startAlerts(evaluator, deliverer, config, logger);
+        const shutdown = () => {
+          stop();
+          deliverer.close();
+          void pool.end().then(() => process.exit(0));
+        };
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      },
+    }),
+    evaluate: command({
+      summary: 'one evaluation now (or as if at a given time), then print what changed',
+      help: `Usage: npm run alerts -- evaluate [--at TIME]
+
+One evaluation, then prints what changed as JSON.
+
+  --at TIME   evaluate as if at this RFC 3339 time (default: now)`,
+      options: EVALUATE_OPTIONS,
+      run: ({ values }: Parsed<typeof EVALUATE_OPTIONS>) => {
+        const at = instant(values.at, 'at', Date.now());
+        return once(({ evaluator }) => evaluator.evaluateOnce(at));
+      },
+    }),
+    deliver: command({
+      summary: 'send the notifications that are due, once',
+      help: 'Usage: npm run alerts -- deliver\n\nSends the notifications that are due, once, and prints what happened as JSON.',
+      run: () => once(({ deliverer }) => deliverer.deliverDue()),
+    }),
+  },
+});

@@ -79,6 +79,11 @@ describe('the command lines', () => {
         ['settlements', 'import'],
         /^error: FILE is required; 'npm run ops -- settlements import --help'/,
       ],
+      [
+        'alerts/src/cli.ts',
+        ['evaluate', '--at', 'soon'],
+        /^error: --at must be an RFC 3339 date or timestamp, got 'soon'; /,
+      ],
     ];
     const runs = await inPairs(
       cases.map(
