@@ -5,9 +5,12 @@ export { type BillingConfig, readBillingConfig } from './src/config';
 export {
   dayNameFa,
   formatMonth,
+  type MonthId,
   monthBounds,
+  monthDays,
   monthNameFa,
   monthOf,
+  nextMonth,
   parseMonth,
   previousMonth,
 } from './src/core/solar-hijri';
@@ -17,7 +20,7 @@ export { type ContractTerms, priceWh, type Rate, rateOn, type StepDown } from '.
 export { recordReplacement, reviewCounter } from './src/counter-reviews';
 export { BillingError } from './src/errors';
 export { markPaid, payoutBatch, payoutFile } from './src/payouts';
-export { type BillingDeps, runMonth } from './src/run-month';
+export { type BillingDeps, monthStatus, type RunSummary, runMonth } from './src/run-month';
 export { DEFAULT_SETTLEMENT_POLICY } from './src/core/reconcile-settlement';
 export { cashPosition } from './src/settlements/cash-position';
 export { importSettlements } from './src/settlements/import-settlements';

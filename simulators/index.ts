@@ -2,4 +2,5 @@
 // backfill a simulated fleet. Everything under src/ is the simulators' own.
 export { runBackfill } from './src/fleet';
 export { addDemoContracts, registerSimulatedFleet } from './src/registry';
-export { type PlannedInverter, parseScenario, planFleet } from './src/scenario';
+export { type PlannedInverter, parseScenario, planFleet, type Scenario } from './src/scenario';
+export { storedCounters } from './src/stored-counters';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkMobile, checkNationalCode, checkSheba } from '../../lib/identifiers/validate';
-import { monthBounds } from '../../billing/src/core/solar-hijri';
-import { parseScenario } from '../../simulators/src/scenario';
+import { monthBounds } from '../../billing';
+import { parseScenario } from '../../simulators';
 import { fictionalNationalCode, fictionalSheba } from './identities';
 import { buildDemoPlan, TARGET_GROUPS } from './plan';
 

@@ -16,15 +16,8 @@
 //    days), heavy soiling (three dusty weeks), a counter reset (inverter replaced) and one late flush
 //    (a datalogger offline across a month's end that sends its buffer only after that month closed).
 import { loadProvinces } from '../../lib/provinces';
-import {
-  monthBounds,
-  monthDays,
-  monthOf,
-  nextMonth,
-  previousMonth,
-  type MonthId,
-} from '../../billing/src/core/solar-hijri';
-import type { Scenario } from '../../simulators/src/scenario';
+import { monthBounds, monthDays, monthOf, nextMonth, previousMonth, type MonthId } from '../../billing';
+import type { Scenario } from '../../simulators';
 import { fictionalMobile, fictionalNationalCode, fictionalSheba, persianName } from './identities';
 
 export const TARGET_GROUPS = [

@@ -8,15 +8,22 @@ import { writeFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import type pg from 'pg';
 import type { MqttConfig } from '../../lib/config';
-import type { BillingConfig } from '../../billing/src/config';
+import type { BillingConfig } from '../../billing';
 import type { InfluxClient } from '../../lib/influx/client';
 import { MEASUREMENT, RETENTION, rebuildRollups } from '../../lib/influx/layout';
 import type { Logger } from '../../lib/logger';
-import { monthStatus, runMonth, type BillingDeps, type RunSummary } from '../../billing/src/run-month';
-import { markPaid, payoutBatch } from '../../billing/src/payouts';
-import { runBackfill } from '../../simulators/src/fleet';
-import { planFleet, type Scenario } from '../../simulators/src/scenario';
-import { monthBounds, monthOf, nextMonth } from '../../billing/src/core/solar-hijri';
+import {
+  markPaid,
+  monthBounds,
+  monthOf,
+  monthStatus,
+  nextMonth,
+  payoutBatch,
+  runMonth,
+  type BillingDeps,
+  type RunSummary,
+} from '../../billing';
+import { planFleet, runBackfill, type Scenario } from '../../simulators';
 import { buildDemoPlan, type DemoPlan, type DemoStep } from './plan';
 
 export const SEED_ACTOR = 'demo-seed';

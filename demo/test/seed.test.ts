@@ -11,10 +11,10 @@ import { readMqttConfig } from '../../lib/config';
 import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { hashSecret } from '../../lib/passwords';
-import { monthBounds } from '../../billing/src/core/solar-hijri';
-import { readBillingConfig } from '../../billing/src/config';
-import { payoutBatch } from '../../billing/src/payouts';
-import { storedCounters } from '../../simulators/src/stored-counters';
+import { monthBounds } from '../../billing';
+import { readBillingConfig } from '../../billing';
+import { payoutBatch } from '../../billing';
+import { storedCounters } from '../../simulators';
 import { testApp } from '../../testing/api';
 import {
   countPoints,

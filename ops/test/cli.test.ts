@@ -1,27 +1,17 @@
-// Every command line of the platform, run for real: `--help` on the program and on each command
+// The platform's command lines, run for real: `--help` on the program and on each command
 // answers (exit 0) without running it or needing any service, and a wrong command line gets one
 // `error:` line and exit code 2.
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
+// Each program's help, and one command's: the help is answered by lib/cli.ts for every command alike
+// (lib/cli.test.ts); `ops import` and `ops progress` are the two that once crashed or ran instead.
 const CLIS: { invocation: string; entry: string[]; commands: string[] }[] = [
-  { invocation: 'sim --', entry: ['simulators/src/cli.ts'], commands: ['fleet', 'yield', 'commission'] },
-  {
-    invocation: 'billing --',
-    entry: ['billing/src/cli.ts'],
-    commands: ['run', 'close', 'show', 'review', 'replace', 'payout', 'mark-paid', 'schedule'],
-  },
-  {
-    invocation: 'ops --',
-    entry: ['api/src/cli.ts'],
-    commands: ['create-user', 'first-admin', 'import', 'reconcile-devices', 'progress'],
-  },
-  {
-    invocation: 'ops -- settlements',
-    entry: ['api/src/cli.ts', 'settlements'],
-    commands: ['import', 'reconcile', 'cash'],
-  },
-  { invocation: 'alerts --', entry: ['alerts/src/cli.ts'], commands: ['run', 'evaluate', 'deliver'] },
+  { invocation: 'sim --', entry: ['simulators/src/cli.ts'], commands: ['fleet'] },
+  { invocation: 'billing --', entry: ['billing/src/cli.ts'], commands: ['review'] },
+  { invocation: 'ops --', entry: ['api/src/cli.ts'], commands: ['import', 'progress'] },
+  { invocation: 'ops -- settlements', entry: ['api/src/cli.ts', 'settlements'], commands: ['reconcile'] },
+  { invocation: 'alerts --', entry: ['alerts/src/cli.ts'], commands: ['evaluate'] },
 ];
 
 interface Run {
@@ -48,7 +38,7 @@ async function inPairs<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
   return results;
 }
 
-describe('the command lines', () => {
+describe('the command lines', { timeout: 300_000 }, () => {
   it('answer --help on the program and on every command, without running anything', async () => {
     const usage = (invocation: string, rest: string) => new RegExp(`^Usage: npm run ${invocation} ${rest}`);
     const cases = CLIS.flatMap(({ invocation, entry, commands }) => [
