@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CounterGuard } from './counter-guard';
-import { processMessage, type DeviceInfo } from './process-message';
+import { processMessage, type RegisteredInverter } from './process-message';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-11-25T06:00:00Z');
@@ -55,7 +55,12 @@ describe('CounterGuard (issue 10: impossible counters rejected at the door)', ()
 
   it('gives processMessage the reason as implausible_value while keeping the valid readings of the same flush', () => {
     const g = guard();
-    const device: DeviceInfo = { installation: 'YZD-001', province: 'yazd', ratedAcW: 5000, replacedAtMs: null };
+    const device: RegisteredInverter = {
+      installation: 'YZD-001',
+      province: 'yazd',
+      ratedAcW: 5000,
+      replacedAtMs: null,
+    };
     const limits = {
       maxPayloadBytes: 100_000,
       maxReadingsPerMessage: 100,
