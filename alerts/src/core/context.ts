@@ -35,6 +35,24 @@ export class RuleContext {
     };
   }
 
+  /** A MAJOR finding about one inverter, losing its share of the installation's expected day. */
+  inverterFinding(
+    i: InstallationInfo,
+    v: InstallationInfo['inverters'][number],
+    f: Pick<Finding, 'key' | 'rule' | 'cause' | 'summary' | 'detail'>,
+  ): Finding {
+    return {
+      ...f,
+      severity: 'MAJOR',
+      installationId: i.id,
+      inverterId: v.id,
+      provinceId: i.provinceId,
+      area: null,
+      affectedInstallations: 1,
+      ...this.loss(i, this.expectedKwhPerDay(i) * inverterShare(i, v.ratedAcW)),
+    };
+  }
+
   severityOfLoss(lostKwh: number, expectedKwh: number): Finding['severity'] {
     return expectedKwh > 0 && (lostKwh / expectedKwh) * 100 >= this.config.majorLossPercent ? 'MAJOR' : 'MINOR';
   }

@@ -139,23 +139,16 @@ export function offlineRules(ctx: RuleContext): Evaluation {
         lastReadingAt: before?.atMs ?? null,
         lastCounterWh: before?.counterWh ?? null,
       };
-      const share = inverterShare(i, v.ratedAcW);
-      const expected = ctx.expectedKwhPerDay(i) * share;
       const since = typeof detail.lastReadingAt === 'number' ? new Date(detail.lastReadingAt).toISOString() : 'never';
-      findings.push({
-        key,
-        rule: 'OFFLINE',
-        cause: existing?.cause ?? 'outage',
-        severity: 'MAJOR',
-        installationId: i.id,
-        inverterId: v.id,
-        provinceId: i.provinceId,
-        area: null,
-        affectedInstallations: 1,
-        summary: `inverter ${v.serial} of ${i.code} silent in daylight (last reading ${since})`,
-        ...ctx.loss(i, expected),
-        detail,
-      });
+      findings.push(
+        ctx.inverterFinding(i, v, {
+          key,
+          rule: 'OFFLINE',
+          cause: existing?.cause ?? 'outage',
+          summary: `inverter ${v.serial} of ${i.code} silent in daylight (last reading ${since})`,
+          detail,
+        }),
+      );
     }
   }
 
