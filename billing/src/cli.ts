@@ -6,7 +6,7 @@ import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { describeFlag, monthAttention } from './attention';
 import type { ReviewDecision } from './core/counter-review';
-import { monthBounds, monthOf, parseMonth } from './core/solar-hijri';
+import { monthOf, parseMonth } from './core/solar-hijri';
 import { recordReplacement, reviewCounter } from './counter-reviews';
 import { markPaid, payoutFile } from './payouts';
 import { readBillingConfig } from './config';
@@ -57,6 +57,11 @@ async function withMonth(
 
 const actor = `cli:${process.env.USER ?? 'unknown'}`;
 const rials = (value: bigint | string) => `${BigInt(value).toLocaleString('en-US')} Rials`;
+/** "draft to date (as of …)" while a month runs: energy up to each inverter's latest reading. */
+const statusOf = (status: string, toDateAt: Date | number | null) =>
+  toDateAt === null
+    ? status.toLowerCase()
+    : `${status.toLowerCase()} to date (as of ${new Date(toDateAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
 
 const wholeWh = (name: string, text: string | undefined): number | null => {
   if (text === undefined) return null;
@@ -69,13 +74,12 @@ async function bill(args: Parsed, close: boolean): Promise<void> {
     const summary = await runMonth(deps, month, { close, actor });
     const t = summary.totals;
     console.log(
-      `${month}: ${summary.status.toLowerCase()} in ${summary.seconds.toFixed(1)} s (digest ${summary.digest.slice(0, 16)})`,
+      `${month}: ${statusOf(summary.status, summary.toDateAt)} in ${summary.seconds.toFixed(1)} s (digest ${summary.digest.slice(0, 16)})`,
     );
     console.log(
       `  ${t.installations} installations, ${(t.energyWh / 1000).toLocaleString('en-US')} kWh, gross ${rials(t.grossRials)}, net ${rials(t.netRials)}, program pool ${rials(t.poolRials)}`,
     );
-    const running =
-      Date.now() < monthBounds(month).endMs ? ' (the month is still running: no readings after its end yet)' : '';
+    const running = summary.toDateAt === null ? '' : ' (the month is still running: energy so far)';
     console.log(
       `  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data adjustments; ${t.incomplete} installations with incomplete data${running}; ${t.implausible} implausible (held: see show ${month})`,
     );
@@ -112,13 +116,13 @@ look at: implausible (held: they block the close) and incomplete, with the readi
           const { pool } = setUp(args, false);
           try {
             const { rows } = await pool.query(
-              `SELECT month, status, installations, beneficiaries, energy_wh, gross_rials, payable_rials, incomplete, implausible FROM billing_months ORDER BY month`,
+              `SELECT month, status, to_date_at, installations, beneficiaries, energy_wh, gross_rials, payable_rials, incomplete, implausible FROM billing_months ORDER BY month`,
             );
             if (rows.length === 0)
               throw new BillingError('not_found', 'no month has been billed yet; run: npm run billing -- run');
             for (const row of rows)
               console.log(
-                `${row.month}  ${row.status.toLowerCase().padEnd(6)}  ${String(row.installations).padStart(6)} installations  ${(Number(row.energy_wh) / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 }).padStart(12)} kWh  gross ${rials(row.gross_rials).padStart(24)}  payable ${rials(row.payable_rials).padStart(24)} to ${row.beneficiaries} people${row.incomplete > 0 ? `  (${row.incomplete} incomplete)` : ''}${row.implausible > 0 ? `  (${row.implausible} implausible, held)` : ''}`,
+                `${row.month}  ${(row.to_date_at ? 'to date' : row.status.toLowerCase()).padEnd(7)}  ${String(row.installations).padStart(6)} installations  ${(Number(row.energy_wh) / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 }).padStart(12)} kWh  gross ${rials(row.gross_rials).padStart(24)}  payable ${rials(row.payable_rials).padStart(24)} to ${row.beneficiaries} people${row.incomplete > 0 ? `  (${row.incomplete} incomplete)` : ''}${row.implausible > 0 ? `  (${row.implausible} implausible, held)` : ''}${row.to_date_at ? `  (${statusOf(row.status, row.to_date_at)})` : ''}`,
               );
           } finally {
             await pool.end();
@@ -131,7 +135,7 @@ look at: implausible (held: they block the close) and incomplete, with the readi
             throw new BillingError('not_found', `${month} has not been billed; run: npm run billing -- run ${month}`);
           const row = m.rows[0];
           console.log(
-            `${month}: ${row.status.toLowerCase()}, computed ${row.computed_at.toISOString()}${row.closed_at ? `, closed ${row.closed_at.toISOString()} by ${row.closed_by}` : ''}`,
+            `${month}: ${statusOf(row.status, row.to_date_at)}, computed ${row.computed_at.toISOString()}${row.closed_at ? `, closed ${row.closed_at.toISOString()} by ${row.closed_by}` : ''}`,
           );
           console.log(
             `  ${row.installations} installations, ${(Number(row.energy_wh) / 1000).toLocaleString('en-US')} kWh, gross ${rials(row.gross_rials)}, net ${rials(row.net_rials)}, pool ${rials(row.pool_rials)}, payable ${rials(row.payable_rials)}`,

@@ -29,6 +29,8 @@ export interface RunSummary {
   status: 'DRAFT' | 'CLOSED';
   digest: string;
   totals: MonthTotals;
+  /** The instant a running month was billed to, or null once it has ended. */
+  toDateAt: number | null;
   adjustments: number;
   seconds: number;
   phases: Record<string, number>;
@@ -83,7 +85,7 @@ export async function runMonth(
   if (options.close && now < bounds.endMs)
     throw new BillingError(
       'not_ended',
-      `${month} ends at ${new Date(bounds.endMs).toISOString()}: it cannot be closed before then`,
+      `${month} ends at ${new Date(bounds.endMs).toISOString()}: until then it is billed to date, as a draft, and cannot be closed`,
     );
   return withBillingLock(deps.pool, async (db) => {
     const status = await monthStatus(db, month);
@@ -136,7 +138,15 @@ export async function runMonth(
       adjustments: adjustments.get(inst.installationId) ?? [],
       balanceInRials: snapshot.installationBalance.get(inst.installationId) ?? 0n,
     }));
-    const billed = billMonth(month, inputs, snapshot.beneficiaryCarry, deps.config.rules, snapshot.continuing);
+    const toDateAt = now < bounds.endMs ? now : null;
+    const billed = billMonth(
+      month,
+      inputs,
+      snapshot.beneficiaryCarry,
+      deps.config.rules,
+      snapshot.continuing,
+      toDateAt,
+    );
     phase('compute');
     if (options.close && billed.totals.implausible > 0) {
       const held = billed.installations.filter((b) => b.implausible).map((b) => b.code);
@@ -169,6 +179,7 @@ export async function runMonth(
       status: finalStatus,
       digest: billed.digest,
       totals: billed.totals,
+      toDateAt,
       adjustments: [...adjustments.values()].reduce((n, a) => n + a.length, 0),
       seconds: (performance.now() - started) / 1000,
       phases,

@@ -131,6 +131,9 @@ describe('the demo seed', () => {
     const running = months[3]!;
     expect(Date.now() - monthBounds(running.month).startMs).toBeGreaterThan(86_400_000);
     expect(Number(running.energy_wh)).toBeGreaterThan(0);
+    expect(running.to_date_at).not.toBeNull();
+    expect(running.incomplete).toBe(0);
+    expect(months.slice(0, 3).map((m) => m.to_date_at)).toEqual([null, null, null]);
 
     const { summary } = await payoutBatch(pool, months[0]!.month, 'test', { create: false });
     expect(summary).toMatchObject({ status: 'PAID', reconciles: true });
@@ -198,7 +201,10 @@ describe('the demo seed', () => {
           headers: { authorization: `Bearer ${signIn.json().token}` },
         });
         expect(statements.statusCode).toBe(200);
-        expect(statements.json().map((s: { month: string }) => s.month)).toHaveLength(4);
+        const list = statements.json() as { month: string; toDateAt: string | null }[];
+        expect(list).toHaveLength(4);
+        // Newest first: the running month, to date, then three whole months.
+        expect(list.map((s) => s.toDateAt !== null)).toEqual([true, false, false, false]);
       }
     } finally {
       await app.close();

@@ -28,6 +28,10 @@ const MonthTotals = Type.Object({
   status: Type.String(),
   computedAt: Type.String(),
   closedAt: Type.Union([Type.String(), Type.Null()]),
+  toDateAt: Type.Union([Type.String(), Type.Null()], {
+    description:
+      "set while the month is running: energy and income so far, up to each inverter's latest reading before this instant (a draft that cannot be closed); null once the month is billed whole",
+  }),
   digest: Type.String(),
   installations: Type.Integer(),
   beneficiaries: Type.Integer(),
@@ -105,6 +109,9 @@ const PayoutSummary = Type.Object({
 const StatementSummary = Type.Object({
   month: Type.String(),
   status: Type.String(),
+  toDateAt: Type.Union([Type.String(), Type.Null()], {
+    description: 'set while the month is running: what you have earned so far, up to this instant',
+  }),
   earnedRials: Rials,
   carriedInRials: Rials,
   payableRials: Rials,
@@ -137,6 +144,7 @@ const monthRow = (r: Record<string, unknown>) => ({
   status: s(r.status),
   computedAt: (r.computed_at as Date).toISOString(),
   closedAt: r.closed_at ? (r.closed_at as Date).toISOString() : null,
+  toDateAt: r.to_date_at ? (r.to_date_at as Date).toISOString() : null,
   digest: s(r.digest),
   installations: Number(r.installations),
   beneficiaries: Number(r.beneficiaries),
@@ -535,12 +543,13 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
   const statementRow = (r: Record<string, unknown>) => ({
     month: s(r.month),
     status: s(r.status),
+    toDateAt: r.to_date_at ? (r.to_date_at as Date).toISOString() : null,
     earnedRials: s(r.earned_rials),
     carriedInRials: s(r.carried_in_rials),
     payableRials: s(r.payable_rials),
     carriedOutRials: s(r.carried_out_rials),
   });
-  const STATEMENT = `SELECT s.month, m.status, s.earned_rials, s.carried_in_rials, s.payable_rials, s.carried_out_rials FROM statements s JOIN billing_months m ON m.month = s.month WHERE s.beneficiary_id = $1`;
+  const STATEMENT = `SELECT s.month, m.status, m.to_date_at, s.earned_rials, s.carried_in_rials, s.payable_rials, s.carried_out_rials FROM statements s JOIN billing_months m ON m.month = s.month WHERE s.beneficiary_id = $1`;
 
   app.get(
     '/me/statements',

@@ -63,12 +63,22 @@ export interface BilledMonth {
   statements: BeneficiaryTotal[];
   totals: MonthTotals;
   digest: string;
+  /**
+   * A month still running is billed "to date": energy up to each inverter's latest reading before
+   * this instant. Null once the month has ended. Not part of the digest (it is when, not what).
+   */
+  toDateAt: number | null;
 }
 
-/** Energy is not (yet) known for some inverter (or the installation has none). */
-export const isIncomplete = (trace: EnergyTrace) =>
+/**
+ * Energy is not (yet) known for some inverter (or the installation has none). In a month billed to
+ * date, no reading after the month's end is what "to date" means, not missing data.
+ */
+export const isIncomplete = (trace: EnergyTrace, toDate = false) =>
   Object.values(trace).length === 0 ||
-  Object.values(trace).some((t) => t.flags.some((f) => MISSING_DATA_FLAGS.includes(f.kind)));
+  Object.values(trace).some((t) =>
+    t.flags.some((f) => MISSING_DATA_FLAGS.includes(f.kind) && !(toDate && f.kind === 'no_closing_reading')),
+  );
 /** Some inverter read more than it could produce and no operator has decided what to bill: the month cannot close. */
 export const isImplausible = (trace: EnergyTrace) =>
   Object.values(trace).some((t) => !t.review && t.flags.some((f) => IMPLAUSIBLE_FLAGS.includes(f.kind)));
@@ -80,6 +90,7 @@ export function billMonth(
   rules: MonthRules,
   /** Beneficiaries with a share after this month; the others get their last payment now, however small. */
   continuing: ReadonlySet<number>,
+  toDateAt: number | null = null,
 ): BilledMonth {
   const installations = [...inputs]
     .sort((a, b) => a.installationId - b.installationId)
@@ -88,7 +99,7 @@ export function billMonth(
         ...billInstallation(month, input, rules),
         code: input.code,
         trace: input.trace,
-        incomplete: isIncomplete(input.trace),
+        incomplete: isIncomplete(input.trace, toDateAt !== null),
         implausible: isImplausible(input.trace),
       }),
     );
@@ -123,7 +134,7 @@ export function billMonth(
     implausible: installations.filter((b) => b.implausible).length,
   };
   const digest = createHash('sha256').update(toJson({ month, installations, lines, statements })).digest('hex');
-  return { month, installations, lines, statements, totals, digest };
+  return { month, installations, lines, statements, totals, digest, toDateAt };
 }
 
 /** JSON with bigints as decimal strings (Rials stay exact in storage and over HTTP). */
