@@ -12,6 +12,26 @@ export const env = process.env;
 export const databaseUrl = () => readDatabaseUrl(env);
 export const fleetMqtt = () => readMqttConfig(env, 'FLEET');
 
+/** Tries to connect to the broker as this account: 'connected', or the broker's refusal. */
+export const brokerLogin = (username: string, password: string) =>
+  new Promise<string>((resolve) => {
+    const client = mqtt.connect(readMqttConfig(env, 'FLEET').url, {
+      username,
+      password,
+      clientId: `login-${username}-${Date.now()}`,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    client.once('connect', () => {
+      client.end(true);
+      resolve('connected');
+    });
+    client.once('error', (e) => {
+      client.end(true);
+      resolve(e.message);
+    });
+  });
+
 /** A fresh InfluxDB database with the platform's layout, for one suite or benchmark run. */
 export async function freshInfluxDatabase(database: string): Promise<{ influx: InfluxClient; config: InfluxConfig }> {
   const config = { ...readInfluxConfig(env), database };

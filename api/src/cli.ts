@@ -53,10 +53,11 @@ or is asked for in a terminal (10+ characters).`,
         if (password.length < 10) fail('the password needs at least 10 characters');
         const prisma = createPrisma(readDatabaseUrl(process.env));
         try {
+          const passwordHash = await hashSecret(password);
           const user = await prisma.user.upsert({
             where: { username },
-            create: { username, role: role as 'ADMIN', passwordHash: await hashSecret(password) },
-            update: { role: role as 'ADMIN', passwordHash: await hashSecret(password), disabledAt: null },
+            create: { username, role: role as 'ADMIN', passwordHash },
+            update: { role: role as 'ADMIN', passwordHash, disabledAt: null },
           });
           // A new password ends every session of the account (API processes drop cached ones within 10 s).
           await prisma.session.deleteMany({ where: { userId: user.id } });

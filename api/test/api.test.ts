@@ -1,13 +1,11 @@
 // The API against the real PostgreSQL and broker: roles, object-level access, lock-out, input
 // validation, idempotent retries, share rules, device provisioning and the audit log.
-import mqtt from 'mqtt';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import { toPersianDigits } from '../../lib/identifiers/digits';
-import { readMqttConfig } from '../../lib/config';
 import { bearer, staffToken, testApp } from '../../testing/api';
-import { env, withPg } from '../../testing/services';
+import { brokerLogin, env, withPg } from '../../testing/services';
 
 let app: FastifyInstance;
 const token: Record<'admin' | 'operator' | 'technician', string> = { admin: '', operator: '', technician: '' };
@@ -401,24 +399,7 @@ describe('inverters and devices', () => {
       ).json(),
     ).toMatchObject({ statusCode: 400, field: 'serial' });
 
-    const url = readMqttConfig(env, 'ADMIN').url;
-    const connect = () =>
-      new Promise<string>((resolve) => {
-        const client = mqtt.connect(url, {
-          username: account.username,
-          password: account.password,
-          clientId: `api-test-${run}`,
-          reconnectPeriod: 0,
-        });
-        client.once('connect', () => {
-          client.end(true);
-          resolve('connected');
-        });
-        client.once('error', (e) => {
-          client.end(true);
-          resolve(e.message);
-        });
-      });
+    const connect = () => brokerLogin(account.username, account.password);
     expect(await connect()).toBe('connected');
     expect((await call('POST', `/inverters/${serial}/decommission`, token.technician)).json()).toMatchObject({
       status: 'DECOMMISSIONED',

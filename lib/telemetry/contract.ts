@@ -5,6 +5,9 @@ import { isCalendarDate } from '../calendar';
 
 export const TOPIC_PREFIX = 'solar/v1';
 export const SERIAL_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+/** SERIAL_PATTERN in words, for the API's schema and the import's errors. */
+export const SERIAL_RULE =
+  "1-64 letters, digits, '_', '.' or '-', starting with a letter or digit (no ':', so a serial can never be a service's svc:... broker account)";
 const serialRegex = new RegExp(SERIAL_PATTERN);
 
 export const INVERTER_STATES = [

@@ -4,7 +4,7 @@
 // file again changes nothing.
 import type { PrismaClient, Prisma } from '../../../prisma/generated/client/client';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
-import { SERIAL_PATTERN } from '../../../lib/telemetry/contract';
+import { SERIAL_PATTERN, SERIAL_RULE } from '../../../lib/telemetry/contract';
 import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
 import { DEVICE_REGISTRY_LOCK } from '../device-reconciliation';
 import { badField, HttpError } from '../errors';
@@ -250,7 +250,8 @@ class Importer {
       );
     } else if (kind === 'inverters') {
       const serial = c.serial!.trim();
-      if (!new RegExp(SERIAL_PATTERN).test(serial)) throw badField('serial', `'${serial}' is not a valid serial`);
+      if (!new RegExp(SERIAL_PATTERN).test(serial))
+        throw badField('serial', `'${serial}' is not a valid serial: ${SERIAL_RULE}`);
       const wanted = {
         installationId: await this.installationId('installationId', c.installation_code!),
         ratedAcW: number('ratedAcW', c.rated_ac_w!, 1, 100_000_000, true),

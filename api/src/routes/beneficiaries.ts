@@ -221,13 +221,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const pin = toAsciiDigits(request.body.pin);
+      // Hashed before the transaction: a deliberately slow hash must not hold it open.
+      const pinHash = await hashSecret(toAsciiDigits(request.body.pin));
       await app.prisma.$transaction(async (tx) => {
         if (!(await tx.beneficiary.findUnique({ where: { id: request.params.id } }))) throw notFound('beneficiary');
-        await tx.beneficiary.update({
-          where: { id: request.params.id },
-          data: { pinHash: await hashSecret(pin) },
-        });
+        await tx.beneficiary.update({ where: { id: request.params.id }, data: { pinHash } });
         await app.endSessions({ beneficiaryId: request.params.id }, tx); // a new PIN ends every session
         await app.audit(request, { action: 'set_pin', entity: 'beneficiary', entityId: request.params.id }, tx);
       });

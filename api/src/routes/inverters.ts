@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { provisionDevice, revokeDevice } from '../../../lib/mqtt/device-accounts';
-import { SERIAL_PATTERN } from '../../../lib/telemetry/contract';
+import { SERIAL_PATTERN, SERIAL_RULE } from '../../../lib/telemetry/contract';
 import { DEVICE_REGISTRY_LOCK, reconcileDevices } from '../device-reconciliation';
 import { errorResponses, HttpError, notFound } from '../errors';
 import { oneOf, PageQuery, pageOf, paged, RecordId } from '../schemas';
@@ -32,11 +32,7 @@ const toInverter = (r: Row) => ({
   model: r.model,
   status: r.status,
 });
-const Serial = Type.String({
-  pattern: SERIAL_PATTERN,
-  description:
-    "1-64 letters, digits, '_', '.', '-', starting with a letter or digit. The broker's service accounts are named svc:..., which no serial can be",
-});
+const Serial = Type.String({ pattern: SERIAL_PATTERN, description: SERIAL_RULE });
 const SerialParam = Type.Object({ serial: Serial });
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {

@@ -39,8 +39,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { username, password, role } = request.body;
+      // Hashed before the transaction: a deliberately slow hash must not hold it open.
+      const passwordHash = await hashSecret(password);
       const user = await app.prisma.$transaction(async (tx) => {
-        const created = await tx.user.create({ data: { username, role, passwordHash: await hashSecret(password) } });
+        const created = await tx.user.create({ data: { username, role, passwordHash } });
         await app.audit(
           request,
           { action: 'create', entity: 'user', entityId: created.id, after: { username, role } },
