@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import pg from 'pg';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ import { bearer, staffToken, testApp } from '../../testing/api';
 import {
   countPoints,
   discardIngestSession,
-  fleetMqtt,
+  connectFleetClient,
   freshInfluxDatabase,
   freshPgDatabase,
   type IngestProcess,
@@ -92,14 +92,7 @@ async function billFromTelemetry(databaseUrl: string) {
     INGEST_DATA_DIR: dataDir,
     INGEST_WORKER_ID: worker,
   });
-  const account = fleetMqtt();
-  clients = [
-    await mqtt.connectAsync(account.url, {
-      username: account.username,
-      password: account.password,
-      clientId: `portal-e2e-${process.pid}`,
-    }),
-  ];
+  clients = [await connectFleetClient(`portal-e2e-${process.pid}`)];
   const backfill = await runBackfill(planned, { seed: 14, fromMs: FROM, toMs: TO, intervalSeconds: 300, clients });
   await waitFor(
     'every reading stored',

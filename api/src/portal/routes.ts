@@ -88,7 +88,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
 
   async function chrome(request: FastifyRequest, reply: FastifyReply, title: string, extra: Partial<Chrome> = {}) {
     const session = request.portal;
-    const account = session ? await accountOf(session) : undefined;
+    const account = session ? (await contextOf(request, session)).account : undefined;
     return { title, css: CSS_PATH, csrf: csrfOf(request, reply), account, ...extra };
   }
   function send(reply: FastifyReply, status: number, chrome: Chrome, main: Html, printable = false) {
@@ -109,17 +109,48 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
 
   // ---- reads (prepared statements on the plain pool: these run on every page) ------------------
 
-  async function accountOf(session: PortalSession) {
-    const { rows } = await app.sql.query<{ name: string | null; represented: number }>({
-      name: 'portal-account',
-      text: `SELECT COALESCE(b.full_name, r.full_name) AS name,
-               (SELECT count(*)::int FROM representations x WHERE x.representative_id = $2) AS represented
-             FROM (SELECT 1) one LEFT JOIN beneficiaries b ON b.id = $1 LEFT JOIN representatives r ON r.id = $2`,
-      values: [session.beneficiaryId, session.representativeId],
+  // Every signed-in page needs who is signed in (for the header) and whose income it shows: one
+  // query, once per request.
+  interface PageContext {
+    account: { name: string; canChoose: boolean };
+    person: { name: string; sheba: string | null; province: string } | null;
+  }
+  const contexts = new WeakMap<FastifyRequest, Promise<PageContext>>();
+  function contextOf(request: FastifyRequest, session: PortalSession): Promise<PageContext> {
+    let context = contexts.get(request);
+    if (!context) {
+      context = readContext(session);
+      contexts.set(request, context);
+    }
+    return context;
+  }
+  async function readContext(session: PortalSession): Promise<PageContext> {
+    const { rows } = await app.sql.query<{
+      account: string | null;
+      represented: number;
+      name: string | null;
+      sheba: string | null;
+      province: string | null;
+    }>({
+      name: 'portal-page',
+      text: `SELECT COALESCE(me.full_name, r.full_name) AS account,
+               (SELECT count(*)::int FROM representations x WHERE x.representative_id = $2) AS represented,
+               v.full_name AS name, v.sheba, p.code AS province
+             FROM (SELECT 1) one LEFT JOIN beneficiaries me ON me.id = $1 LEFT JOIN representatives r ON r.id = $2
+             LEFT JOIN beneficiaries v ON v.id = $3 LEFT JOIN provinces p ON p.id = v.province_id`,
+      values: [session.beneficiaryId, session.representativeId, session.viewing],
     });
     const row = rows[0]!;
-    return { name: row.name ?? '', canChoose: row.represented + (session.beneficiaryId === null ? 0 : 1) > 1 };
+    return {
+      account: {
+        name: row.account ?? '',
+        canChoose: row.represented + (session.beneficiaryId === null ? 0 : 1) > 1,
+      },
+      person: row.name === null ? null : { name: row.name, sheba: row.sheba, province: row.province! },
+    };
   }
+  /** The person the session is looking at (viewing() has checked there is one). */
+  const personOf = async (request: FastifyRequest) => (await contextOf(request, request.portal!)).person!;
 
   async function peopleOf(session: PortalSession): Promise<Person[]> {
     const { rows } = await app.sql.query<{ id: number; name: string; relation: string | null }>({
@@ -132,20 +163,6 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
       values: [session.beneficiaryId, session.representativeId],
     });
     return rows;
-  }
-
-  async function personOf(id: number) {
-    const { rows } = await app.sql.query<{
-      name: string;
-      sheba: string | null;
-      province: string;
-      mobile: string | null;
-    }>({
-      name: 'portal-person',
-      text: `SELECT b.full_name AS name, b.sheba, p.code AS province, b.mobile FROM beneficiaries b JOIN provinces p ON p.id = b.province_id WHERE b.id = $1`,
-      values: [id],
-    });
-    return rows[0]!;
   }
 
   const MONTH_COLUMNS = `s.month, m.status::text AS status, s.earned_rials, s.carried_in_rials, s.payable_rials, s.carried_out_rials, pb.paid_at
@@ -366,7 +383,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     if (id === null) return reply;
     const now = Date.now();
     const [person, months] = await Promise.all([
-      personOf(id),
+      personOf(request),
       app.sql.query({
         name: 'portal-months',
         text: `SELECT ${MONTH_COLUMNS} WHERE s.beneficiary_id = $1 ORDER BY s.month DESC LIMIT 24`,
@@ -391,7 +408,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     const { month } = request.params as { month: string };
     if (!/^\d{4}-\d{2}$/.test(month)) throw new HttpError(404, 'no such month');
     const [person, head, lines] = await Promise.all([
-      personOf(id),
+      personOf(request),
       app.sql.query({
         name: 'portal-statement',
         text: `SELECT ${MONTH_COLUMNS} WHERE s.beneficiary_id = $1 AND s.month = $2`,
@@ -451,7 +468,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
 
   app.get('/help', hide, async (request, reply) => {
     const id = request.portal?.viewing ?? null;
-    const province = id === null ? null : (await personOf(id)).province;
+    const province = id === null ? null : (await personOf(request)).province;
     const offices = Object.entries(options.portal.officePhones)
       .filter(([code]) => provinceFa.has(code))
       .map(([code, phone]) => ({ provinceFa: provinceFa.get(code)!, phone }));
