@@ -49,8 +49,11 @@ export async function readCounterEnergy(
   const toMs = slots[slots.length - 1]!.endMs;
   const replacements = options.replacements ?? new Map<string, Replacement[]>();
   const partitions = new Map<string, string[]>();
-  for (const inv of inverters)
-    partitions.set(inv.provinceCode, [...(partitions.get(inv.provinceCode) ?? []), inv.serial]);
+  for (const inv of inverters) {
+    const list = partitions.get(inv.provinceCode);
+    if (list) list.push(inv.serial);
+    else partitions.set(inv.provinceCode, [inv.serial]);
+  }
   const lookaroundMs = deps.config.lookaroundDays * 86_400_000;
   const replacedAt = [...replacements.values()].flat().map((r) => r.atMs);
   const edges = await readCounterReadings(deps.influx, fromMs, toMs, {

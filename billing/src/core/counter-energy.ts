@@ -159,7 +159,8 @@ function cleanEpochs(
       continue;
     }
     const p = epoch.points[epoch.points.length - 1]!;
-    const replaced = replacements.filter((r) => r.atMs > p.tMs && r.atMs <= q.tMs).pop();
+    const replaced =
+      replacements.length === 0 ? undefined : replacements.filter((r) => r.atMs > p.tMs && r.atMs <= q.tMs).pop();
     if (replaced) {
       const counted =
         replaced.initialWh !== null &&
