@@ -118,7 +118,8 @@ export function priceEnergy(
     exact.reduce((a, b) => a + b, 0n),
     PRICE_DIVISOR,
   );
-  if (grossRials > 0n)
+  if (segments.length === 1) segments[0]!.rials = grossRials;
+  else if (grossRials > 0n)
     allocateLargestRemainder(
       grossRials,
       exact.map((weight, i) => ({ id: String(i), weight })),
