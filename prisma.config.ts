@@ -10,9 +10,10 @@ export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
   adapter: async () => {
-    const connectionString = process.env.DATABASE_URL;
+    // Migrations run as the tables' owner; the platform itself connects as the application role.
+    const connectionString = process.env.DATABASE_OWNER_URL;
     if (!connectionString)
-      throw new Error('DATABASE_URL is not set (run `npm run setup`, then source .data/<profile>/platform.env)');
+      throw new Error('DATABASE_OWNER_URL is not set (run `npm run setup`, then source .data/<profile>/platform.env)');
     return new PrismaPg({ connectionString });
   },
 } as Parameters<typeof defineConfig>[0]);

@@ -125,9 +125,16 @@ export function readInfluxConfig(env: Env): InfluxConfig {
   });
 }
 
+/** The application's connection (a role that owns no table, see lib/db-roles.ts). */
 export function readDatabaseUrl(env: Env): string {
   const r = new EnvReader(env);
   return r.done(r.url('DATABASE_URL', ['postgresql:', 'postgres:']));
+}
+
+/** The tables' owner: migrations, setup and tests that rebuild databases, never the running platform. */
+export function readDatabaseOwnerUrl(env: Env): string {
+  const r = new EnvReader(env);
+  return r.done(r.url('DATABASE_OWNER_URL', ['postgresql:', 'postgres:']));
 }
 
 /** For entry points: the configuration, or a clear message and exit code 2. */

@@ -1,6 +1,7 @@
 // Part of setup: makes InfluxDB, the broker's service accounts and the reference data match what
 // the platform expects. Idempotent; prints what it changed.
-import { readInfluxConfig, readMqttConfig, readDatabaseUrl } from '../lib/config';
+import { readInfluxConfig, readMqttConfig, readDatabaseOwnerUrl, readDatabaseUrl } from '../lib/config';
+import { appAccountOf, ensureAppRole } from '../lib/db-roles';
 import { InfluxClient } from '../lib/influx/client';
 import { ensureInfluxLayout } from '../lib/influx/layout';
 import { createPrisma } from '../lib/db';
@@ -38,7 +39,8 @@ try {
   await admin.close();
 }
 
-const prisma = createPrisma(readDatabaseUrl(process.env));
+const ownerUrl = readDatabaseOwnerUrl(process.env);
+const prisma = createPrisma(ownerUrl);
 try {
   const provinces = loadProvinces();
   for (const p of provinces) {
@@ -60,9 +62,12 @@ try {
 }
 
 const reader = readReaderAccount(process.env);
-const client = new pg.Client({ connectionString: readDatabaseUrl(process.env) });
+const client = new pg.Client({ connectionString: ownerUrl });
 await client.connect();
 try {
+  const app = appAccountOf(readDatabaseUrl(process.env));
+  await ensureAppRole(client, app);
+  say(`PostgreSQL application role: ${app.username} (owns no table; reads and writes rows, appends to the audit log)`);
   const granted = await ensureReaderRole(client, reader);
   say(`PostgreSQL read-only role for Grafana: ${reader.username} (reads ${granted.length} tables)`);
 } finally {

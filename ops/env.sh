@@ -2,6 +2,9 @@
 # Profiles: `run` (npm start) and `test` (npm test) use separate instances and data so a test run
 # never touches the platform you are looking at.
 SOLAR_PROFILE="${SOLAR_PROFILE:-run}"
+# Everything the platform writes (data, journals, logs, secrets, exported files) is for the
+# platform's user only: other local users can read none of it.
+umask 077
 case "$SOLAR_PROFILE" in
   run)  port_base=1 ;;
   test) port_base=2 ;;

@@ -1,6 +1,13 @@
 // Helpers shared by integration tests and benchmarks: real services from the profile's environment.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readDatabaseUrl, readInfluxConfig, readMqttConfig, type InfluxConfig } from '../lib/config';
+import {
+  readDatabaseOwnerUrl,
+  readDatabaseUrl,
+  readInfluxConfig,
+  readMqttConfig,
+  type InfluxConfig,
+} from '../lib/config';
+import { appAccountOf, ensureAppRole } from '../lib/db-roles';
 import { InfluxClient } from '../lib/influx/client';
 import { ensureInfluxLayout } from '../lib/influx/layout';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -9,7 +16,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadProvinces } from '../lib/provinces';
 
 export const env = process.env;
+/** As the platform connects: the application role (owns no table). */
 export const databaseUrl = () => readDatabaseUrl(env);
+/** As migrations and fixtures that rebuild or bypass the guards connect: the tables' owner. */
+export const ownerDatabaseUrl = () => readDatabaseOwnerUrl(env);
+/** The same database as `url`, as the owner. */
+export function asOwner(url: string): string {
+  const owner = new URL(ownerDatabaseUrl());
+  const target = new URL(url);
+  target.username = owner.username;
+  target.password = owner.password;
+  return target.toString();
+}
 export const fleetMqtt = () => readMqttConfig(env, 'FLEET');
 
 /** Tries to connect to the broker as this account: 'connected', or the broker's refusal. */
@@ -41,8 +59,9 @@ export async function freshInfluxDatabase(database: string): Promise<{ influx: I
   return { influx, config };
 }
 
+/** A connection as the owner, for fixtures (registering fleets, creating databases). */
 export async function withPg<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl() });
+  const client = new pg.Client({ connectionString: ownerDatabaseUrl() });
   await client.connect();
   try {
     return await fn(client);
@@ -207,13 +226,14 @@ export async function ingestMetric(port: number, name: string): Promise<number> 
  * A fresh PostgreSQL database with every migration applied and the provinces seeded, for a suite
  * that needs a registry and ledger of its own (billing bills every installation it finds).
  */
+/** Returns the database's URL as the application role; `asOwner(url)` for the owner's rights. */
 export async function freshPgDatabase(name: string): Promise<string> {
   await withPg(async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${name}`);
   });
   const url = databaseUrl().replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: asOwner(url) });
   await client.connect();
   try {
     const dir = 'prisma/migrations';
@@ -227,6 +247,7 @@ export async function freshPgDatabase(name: string): Promise<string> {
         [p.code, p.nameEn, p.nameFa, p.capitalEn, p.latitude, p.longitude],
       );
     }
+    await ensureAppRole(client, appAccountOf(url));
   } finally {
     await client.end();
   }

@@ -3,13 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrisma } from '../../lib/db';
-import { databaseUrl, withPg } from '../../testing/services';
+import { ownerDatabaseUrl, withPg } from '../../testing/services';
 
 const scratch = `migrations_check_${process.pid}`;
-const scratchUrl = () => databaseUrl().replace(/\/[^/?]+(\?|$)/, `/${scratch}$1`);
-const prisma = (args: string[], url = databaseUrl()) =>
+const scratchUrl = () => ownerDatabaseUrl().replace(/\/[^/?]+(\?|$)/, `/${scratch}$1`);
+const prisma = (args: string[], url = ownerDatabaseUrl()) =>
   execFileSync('npx', ['prisma', ...args], {
-    env: { ...process.env, DATABASE_URL: url },
+    env: { ...process.env, DATABASE_OWNER_URL: url },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
