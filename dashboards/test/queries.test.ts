@@ -36,6 +36,7 @@ import {
   runBackfill,
 } from '../../simulators';
 import {
+  asOwner,
   countPoints,
   discardIngestSession,
   env,
@@ -273,11 +274,12 @@ beforeAll(async () => {
 
   // Grafana reads PostgreSQL as the dashboards' read-only role (ops/bootstrap.ts creates it).
   const account = readReaderAccount(env);
-  const admin = await pool.connect();
+  const admin = new pg.Client({ connectionString: asOwner(databaseUrl) }); // roles are the owner's business
+  await admin.connect();
   try {
     await ensureReaderRole(admin, account);
   } finally {
-    admin.release();
+    await admin.end();
   }
   const url = new URL(databaseUrl);
   url.username = account.username;
