@@ -4,6 +4,8 @@ import { readIngestConfig } from './config';
 import { createLogger } from '../../lib/logger';
 import { startIngestWorker } from './worker';
 
+// The journal holds readings and the dead letters raw payloads: owner-only, whatever the shell's umask.
+process.umask(0o077);
 const config = configOrExit(() => readIngestConfig());
 const log = createLogger(`ingest-${config.workerId}`, config.logLevel);
 const worker = await startIngestWorker(config, log).catch((error: Error) => {
