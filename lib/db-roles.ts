@@ -30,6 +30,16 @@ export function appAccountOf(databaseUrl: string): AppAccount {
  */
 export async function ensureAppRole(db: pg.ClientBase, account: AppAccount): Promise<void> {
   const role = ident(account.username);
+  // Never strip the connected owner (or any superuser) down to the application role by mistake,
+  // e.g. a DATABASE_URL that still names the owner.
+  const target = await db.query<{ super: boolean; self: boolean }>(
+    'SELECT rolsuper AS super, rolname = current_user AS self FROM pg_roles WHERE rolname = $1',
+    [account.username],
+  );
+  if (target.rows[0]?.self || target.rows[0]?.super)
+    throw new Error(
+      `DATABASE_URL names '${account.username}', the tables' owner or a superuser: the application needs a role of its own`,
+    );
   const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD ${literal(account.password)}`;
   const exists = await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [account.username]);
   await db.query(`${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${role} ${attributes}`);
