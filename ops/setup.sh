@@ -37,6 +37,9 @@ else
 fi
 
 mkdir -p "$SOLAR_DATA_DIR"
+# Traversable, not listable (umask 077 made them 700): the services run as their own users
+# (postgres, mosquitto) and must reach their directories below from the very first setup.
+chmod 711 "$SOLAR_ROOT/.data" "$SOLAR_DATA_DIR"
 if [ ! -f "$SECRETS_ENV" ]; then
   step "Generating local secrets ($SECRETS_ENV)"
   secret() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
