@@ -9,7 +9,12 @@ import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import { createLogger } from '../../lib/logger';
 import { readBillingConfig } from '../src/config';
 import { InfluxClient } from '../../lib/influx/client';
-import { databaseUrl as testDatabaseUrl, freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
+import {
+  batchedLineWriter,
+  databaseUrl as testDatabaseUrl,
+  freshInfluxDatabase,
+  freshPgDatabase,
+} from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
@@ -66,17 +71,8 @@ async function seedCounters(influx: InfluxClient, pool: pg.Pool, installations: 
   const { startMs, endMs } = monthBounds(MONTH);
   const from = startMs - 24 * H;
   const hours = (endMs + 24 * H - from) / H;
-  let batch: string[] = [];
+  const writer = batchedLineWriter(influx);
   let points = 0;
-  const inFlight = new Set<Promise<void>>();
-  const flush = async () => {
-    const write = influx.write(batch.join('\n')).then(() => {
-      inFlight.delete(write);
-    });
-    inFlight.add(write);
-    batch = [];
-    if (inFlight.size >= 2) await Promise.race(inFlight);
-  };
   for (let i = 1; i <= installations; i++) {
     const tags = `telemetry,installation=B-${pad(i)},province=${provinceOf[i - 1]},serial=BINV-${pad(i)}`;
     let wh = 1_000_000 + i * 1000;
@@ -85,14 +81,12 @@ async function seedCounters(influx: InfluxClient, pool: pg.Pool, installations: 
       const solarHour = ((t / H + 3.5) % 24) - 6; // hours after 06:00 Tehran time
       if (solarHour > 0 && solarHour < 12)
         wh += Math.round(12_000 * Math.sin((Math.PI * solarHour) / 12) * (0.8 + ((i * 31 + h) % 7) / 30));
-      batch.push(`${tags} energy_wh_total=${wh} ${t}000000`);
-      if (batch.length >= 10_000) await flush();
+      await writer.add(`${tags} energy_wh_total=${wh} ${t}000000`);
     }
     points += hours + 1;
     if (i % 5000 === 0) progress(`  counters: ${i}/${installations} inverters`);
   }
-  if (batch.length > 0) await flush();
-  await Promise.all(inFlight);
+  await writer.done();
   return points;
 }
 
