@@ -10,6 +10,10 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.data/**'],
+    // Fixtures are fixed historic months (Aban 1404, Mehr 1405): with the platform's 400-day raw
+    // retention InfluxDB would drop them once the calendar moves on (and ingest would reject them),
+    // so every suite's databases keep raw readings forever. Retention itself is tested with explicit values.
+    env: { INFLUX_RAW_RETENTION: 'INF' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Integration suites share one broker, one InfluxDB and one PostgreSQL, and several of them
