@@ -30,6 +30,8 @@ export class Drainer {
   private idleWaiters: (() => void)[] = [];
   /** False after a failed write until the next success: what /healthz reports. */
   influxHealthy = true;
+  /** InfluxDB refuses the writer (401/403) until the next success: /healthz; logged once, not per retry. */
+  writerRefused = false;
 
   constructor(
     private readonly journal: Journal,
@@ -71,10 +73,13 @@ export class Drainer {
         this.metrics.writeSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
         if (!this.influxHealthy) this.log.info({ attempt }, 'InfluxDB writes succeed again');
         this.influxHealthy = true;
+        this.writerRefused = false;
         break;
       } catch (error) {
         const influxError = error instanceof InfluxError ? error : new InfluxError(String(error), null, '');
-        if (!influxError.retryable) {
+        // A refused user or grant is an operator's mistake, not the data's: the batch stays in the
+        // journal and is retried (with backoff) until the credentials are fixed; never dead-lettered.
+        if (!influxError.retryable && !influxError.unauthorized) {
           // InfluxDB stored what it could parse (partial write) and refused the rest; keep the
           // whole batch with the reason so nothing vanishes, then move on.
           this.metrics.writeFailures.labels('rejected').inc();
@@ -88,8 +93,14 @@ export class Drainer {
           );
           break;
         }
-        this.metrics.writeFailures.labels('retry').inc();
-        if (this.influxHealthy)
+        this.metrics.writeFailures.labels(influxError.unauthorized ? 'unauthorized' : 'retry').inc();
+        if (influxError.unauthorized && !this.writerRefused) {
+          this.writerRefused = true;
+          this.log.error(
+            { status: influxError.status, user: this.influx.username, error: influxError.message },
+            'InfluxDB refused the writer (check INFLUX_WRITER_USERNAME/INFLUX_WRITER_PASSWORD and its WRITE grant; re-running setup fixes both); readings stay in the journal and are retried with backoff',
+          );
+        } else if (this.influxHealthy && !influxError.unauthorized)
           this.log.warn(
             { error: influxError.message },
             'InfluxDB write failed; retrying with backoff, acknowledged readings stay in the journal',

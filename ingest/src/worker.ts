@@ -226,6 +226,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       worker: config.workerId,
       mqttConnected: client.connected,
       influxWritesHealthy: drainer.influxHealthy,
+      influxWriterRefused: drainer.writerRefused,
       journalBacklogBytes: journal.backlogBytes,
       lagSeconds: journal.lagMs(Date.now()) / 1000,
       acksHeld: heldAck !== null,

@@ -1,5 +1,5 @@
 // The ingest service as a real process against the real Mosquitto, InfluxDB and PostgreSQL.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -344,6 +344,53 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
       (h) => h.influxWritesHealthy === true && h.acksHeld === false,
     );
     expect(health.journalBacklogBytes).toBe(0);
+  });
+
+  it('keeps readings in its journal, not in dead-letter, while InfluxDB refuses the writer, and stores them all once the password is right', async () => {
+    const serials = await registerFleet('AUTH', 50);
+    const wrong = `wrong-writer-password-${process.pid}`;
+    const first = await startIngest({ INFLUX_WRITER_PASSWORD: wrong, LOG_LEVEL: 'info' });
+    const readings = 2000;
+    const result = await publishBurst([publisher], { serials, readings, baseTs: Date.now() - 7_200_000 });
+    expect(result.published).toBe(readings); // acknowledged to the broker: ingest took responsibility
+    await waitFor(
+      'every reading accepted into the journal',
+      () => ingestMetric(first.proc.port, 'ingest_readings_accepted_total'),
+      (n) => n >= readings,
+    );
+    const refused = await waitFor(
+      'the writer refused',
+      () => ingestHealth(first.proc.port),
+      (h) => h.influxWritesHealthy === false && h.influxWriterRefused === true,
+    );
+    expect(Number(refused.journalBacklogBytes)).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // several retries
+    const deadLetter = join(first.dataDir, `worker-${first.worker}`, 'dead-letter');
+    expect(existsSync(deadLetter) ? readdirSync(deadLetter) : []).toEqual([]);
+    expect(await countPoints(influx, 'telemetry', bySerialPrefix('AUTH'))).toBe(0);
+    await first.proc.stop('SIGTERM');
+    running.splice(running.indexOf(first.proc), 1);
+    const log = first.proc.output();
+    expect(log.match(/InfluxDB refused the writer/g)?.length).toBe(1); // once, not per retry
+    expect(log).toMatch(/INFLUX_WRITER_PASSWORD/);
+    expect(log).not.toContain(wrong);
+
+    const second = await startIngest({}, first); // the profile's (right) password, the same journal
+    await waitFor(
+      `${readings} readings stored`,
+      () => countPoints(influx, 'telemetry', bySerialPrefix('AUTH')),
+      (n) => n >= readings,
+      60_000,
+      500,
+    );
+    expect(await countPoints(influx, 'telemetry', bySerialPrefix('AUTH'))).toBe(readings);
+    const health = await waitFor(
+      'healthy writes',
+      () => ingestHealth(second.proc.port),
+      (h) => h.influxWritesHealthy === true && h.journalBacklogBytes === 0,
+    );
+    expect(health.influxWriterRefused).toBe(false);
+    expect(existsSync(deadLetter) ? readdirSync(deadLetter) : []).toEqual([]);
   });
 
   it('splits the load between two workers on one shared subscription, storing everything once', async () => {
