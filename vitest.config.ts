@@ -19,5 +19,6 @@ export default defineConfig({
     // Integration suites share one broker, one InfluxDB and one PostgreSQL, and several of them
     // stop and start those services on purpose: run files one at a time.
     fileParallelism: false,
+    globalSetup: ['testing/global-setup.ts'],
   },
 });

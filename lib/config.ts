@@ -99,6 +99,7 @@ export interface MqttConfig {
 export interface InfluxConfig {
   url: string;
   database: string;
+  /** Absent only for a deliberately anonymous client (tests of the refusal). */
   username?: string;
   password?: string;
   rawRetention: string;
@@ -113,13 +114,21 @@ export function readMqttConfig(env: Env, role: 'INGEST' | 'ADMIN' | 'FLEET'): Mq
   return r.done({ url: r.url('MQTT_URL', ['mqtt:', 'mqtts:']), username, password: r.string(`MQTT_${role}_PASSWORD`) });
 }
 
-export function readInfluxConfig(env: Env): InfluxConfig {
+/**
+ * InfluxDB's users, one per kind of access (lib/influx/users.ts; setup creates them):
+ *  - WRITER: ingest only; may write the platform's database, cannot read it;
+ *  - READER: the API, billing, alerts, dashboards and the simulators' checks; may query, never write;
+ *  - ADMIN: setup, rollup rebuilds (SELECT ... INTO) and test fixtures; never a running service.
+ */
+export type InfluxRole = 'ADMIN' | 'WRITER' | 'READER';
+
+export function readInfluxConfig(env: Env, role: InfluxRole): InfluxConfig {
   const r = new EnvReader(env);
   return r.done({
     url: r.url('INFLUX_URL', ['http:', 'https:']),
     database: r.string('INFLUX_DATABASE', 'solar'),
-    username: env.INFLUX_USERNAME || undefined,
-    password: env.INFLUX_PASSWORD || undefined,
+    username: r.string(`INFLUX_${role}_USERNAME`),
+    password: r.string(`INFLUX_${role}_PASSWORD`),
     rawRetention: r.string('INFLUX_RAW_RETENTION', '400d'),
     requestTimeoutMs: r.integer('INFLUX_TIMEOUT_MS', 10_000, 100, 600_000),
   });

@@ -50,7 +50,7 @@ MQTT_FLEET_PASSWORD=$(secret)
 PG_PASSWORD=$(secret)
 SECRETS
 fi
-for name in PG_DASHBOARDS_PASSWORD PG_APP_PASSWORD; do # added after the first secrets
+for name in PG_DASHBOARDS_PASSWORD PG_APP_PASSWORD INFLUX_ADMIN_PASSWORD INFLUX_WRITER_PASSWORD INFLUX_READER_PASSWORD; do # added after the first secrets
   grep -q "^$name=" "$SECRETS_ENV" || (umask 077; echo "$name=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" >>"$SECRETS_ENV")
 done
 source "$SECRETS_ENV"
@@ -124,6 +124,9 @@ bind-address = "127.0.0.1:$INFLUX_RPC_PORT"
   query-log-enabled = false
 [http]
   bind-address = "127.0.0.1:$INFLUX_PORT"
+  # Every request proves a user (lib/influx/users.ts: an admin, a writer for ingest, a reader for
+  # the rest). A machine set up before this gets its first admin from bootstrap, data kept.
+  auth-enabled = true
   log-enabled = false
 [continuous_queries]
   enabled = true
@@ -233,6 +236,12 @@ MQTT_FLEET_USERNAME=svc:simulated-fleet
 MQTT_FLEET_PASSWORD=$MQTT_FLEET_PASSWORD
 INFLUX_URL=http://127.0.0.1:$INFLUX_PORT
 INFLUX_DATABASE=solar
+INFLUX_ADMIN_USERNAME=solar_admin
+INFLUX_ADMIN_PASSWORD=$INFLUX_ADMIN_PASSWORD
+INFLUX_WRITER_USERNAME=solar_ingest
+INFLUX_WRITER_PASSWORD=$INFLUX_WRITER_PASSWORD
+INFLUX_READER_USERNAME=solar_reader
+INFLUX_READER_PASSWORD=$INFLUX_READER_PASSWORD
 DATABASE_URL=postgresql://solar_app:$PG_APP_PASSWORD@127.0.0.1:$PG_PORT/solar
 DATABASE_OWNER_URL=postgresql://solar:$PG_PASSWORD@127.0.0.1:$PG_PORT/solar
 PG_DASHBOARDS_USERNAME=solar_dashboards
@@ -252,7 +261,7 @@ info "client generated into prisma/generated/"
 npx prisma migrate deploy 2>&1 | grep -E "migration|applied|No pending|Error" | sed 's/^/    /' || true
 npx prisma migrate status >/dev/null 2>&1 || fail "migrations are not fully applied; run 'npx prisma migrate status' for details"
 
-step "Bootstrapping InfluxDB, broker accounts and reference data"
+step "Bootstrapping InfluxDB users and layout, broker accounts and reference data"
 npx tsx ops/bootstrap.ts
 
 step "Profile '$SOLAR_PROFILE' is ready"

@@ -6,10 +6,12 @@ import {
   readInfluxConfig,
   readMqttConfig,
   type InfluxConfig,
+  type InfluxRole,
 } from '../lib/config';
 import { appAccountOf, ensureAppRole } from '../lib/db-roles';
 import { InfluxClient } from '../lib/influx/client';
 import { ensureInfluxLayout } from '../lib/influx/layout';
+import { grantInfluxDatabase } from '../lib/influx/users';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -50,13 +52,27 @@ export const brokerLogin = (username: string, password: string) =>
     });
   });
 
-/** A fresh InfluxDB database with the platform's layout, for one suite or benchmark run. */
+/**
+ * A fresh InfluxDB database with the platform's layout, for one suite or benchmark run, made as the
+ * admin (the returned client and config are the admin's: fixtures write and rebuild rollups with
+ * them), with the writer granted WRITE and the reader READ on it, so components started with
+ * `INFLUX_DATABASE: database` and the profile's environment work with their own users.
+ */
 export async function freshInfluxDatabase(database: string): Promise<{ influx: InfluxClient; config: InfluxConfig }> {
-  const config = { ...readInfluxConfig(env), database };
+  const config = { ...readInfluxConfig(env, 'ADMIN'), database };
   const influx = new InfluxClient(config);
   await influx.query(`DROP DATABASE "${database}"`, { database: null });
   await ensureInfluxLayout(influx, config.rawRetention);
+  await grantInfluxDatabase(influx, database, {
+    writer: readInfluxConfig(env, 'WRITER').username!,
+    reader: readInfluxConfig(env, 'READER').username!,
+  });
   return { influx, config };
+}
+
+/** A client of one InfluxDB user (`READER` for what dashboards and billing see) on a database. */
+export function influxAs(role: InfluxRole, database = env.INFLUX_DATABASE ?? 'solar'): InfluxClient {
+  return new InfluxClient({ ...readInfluxConfig(env, role), database });
 }
 
 /** A connection as the owner, for fixtures (registering fleets, creating databases). */

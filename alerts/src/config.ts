@@ -117,7 +117,7 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
   const databaseUrl = r.include(() => readDatabaseUrl(env));
   // A first evaluation reads the fleet's daily history: it gets a longer timeout than request paths.
   const influxTimeoutMs = r.integer('ALERTS_INFLUX_TIMEOUT_MS', 120_000, 1000, 3_600_000);
-  const influx = r.include(() => readInfluxConfig(env));
+  const influx = r.include(() => readInfluxConfig(env, 'READER'));
   // Income at risk is priced like billing prices it: billing's tariff step-downs.
   const billing = r.include(() => readBillingConfig(env));
   return r.done({

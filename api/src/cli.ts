@@ -14,6 +14,7 @@ import { IMPORT_KINDS, runImport, type ImportKind } from './import/run-import';
 import { createPrisma } from '../../lib/db';
 import { hashSecret } from '../../lib/passwords';
 import { reconcileDevices } from './device-reconciliation';
+import { ensureFleetAccount, fleetAccountNote, removeFleetAccount } from '../../lib/mqtt/service-accounts';
 import { settlementsProgram } from './settlements-cli';
 
 const fail = (message: string): never => {
@@ -191,6 +192,44 @@ lists active inverters without one. The API also does this when it starts.`,
         }
       },
     },
+    'fleet-account': {
+      summary: "the simulated fleet's broker account (publishes for every serial): status, ensure, remove",
+      help: `Usage: npm run ops -- fleet-account status|ensure|remove
+
+The broker account MQTT_FLEET_USERNAME (svc:simulated-fleet) may publish telemetry for every serial.
+Setup never makes it: a simulated fleet (npm run sim, the demo seed, the tests) makes it when it
+starts. On a deployment that runs no simulator, remove it:
+  status   whether it exists
+  ensure   make it (role simulated-fleet, password MQTT_FLEET_PASSWORD), as a fleet does
+  remove   delete it (connected fleets are dropped); refuses an account that is not the fleet's`,
+      run: async ({ positionals }: Parsed) => {
+        const [action] = positionals;
+        if (action !== 'status' && action !== 'ensure' && action !== 'remove')
+          fail('give status, ensure or remove (see --help)');
+        const name = readMqttConfig(process.env, 'FLEET').username;
+        try {
+          if (action === 'ensure') console.log(fleetAccountNote(process.env, await ensureFleetAccount(process.env)));
+          else if (action === 'remove') {
+            const outcome = await removeFleetAccount(process.env);
+            console.log(
+              outcome === 'removed'
+                ? `fleet account ${name}: removed (a simulated fleet started later makes it again)`
+                : `fleet account ${name}: absent, nothing to remove`,
+            );
+          } else {
+            const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
+            try {
+              const exists = !(await admin.run({ command: 'getClient', username: name })).error;
+              console.log(`fleet account ${name}: ${exists ? 'exists' : 'absent'}`);
+            } finally {
+              await admin.close();
+            }
+          }
+        } catch (error) {
+          throw new Refusal(`fleet-account ${action}: ${(error as Error).message}`);
+        }
+      },
+    },
     settlements: {
       summary: "the distribution company's settlements: import, reconcile, cash (its own --help)",
       help: 'Usage: npm run ops -- settlements <command> [options]',
@@ -206,7 +245,7 @@ inverters silent while the sun is up at their site.`,
       run: async () => {
         const prisma = createPrisma(readDatabaseUrl(process.env));
         try {
-          const p = await computeProgress(prisma, new InfluxClient(readInfluxConfig(process.env)), 30);
+          const p = await computeProgress(prisma, new InfluxClient(readInfluxConfig(process.env, 'READER')), 30);
           const rows = p.provinces.filter((x) => x.installations > 0 || x.people > 0);
           console.log(`Program progress at ${p.generatedAt}`);
           console.log(

@@ -81,7 +81,7 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
   };
   const databaseUrl = r.include(() => readDatabaseUrl(env));
   const mqttAdmin = r.include(() => readMqttConfig(env, 'ADMIN'));
-  const influx = r.include(() => readInfluxConfig(env));
+  const influx = r.include(() => readInfluxConfig(env, 'READER'));
   const billing = r.include(() => readBillingConfig(env));
   const alerts = r.include(() => readAlertsConfig(env));
   return r.done({ ...partial, databaseUrl, mqttAdmin, influx, billing, alerts });

@@ -4,6 +4,8 @@ import { readBillingConfig } from './config';
 
 const valid = {
   INFLUX_URL: 'http://127.0.0.1:8086',
+  INFLUX_READER_USERNAME: 'solar_reader',
+  INFLUX_READER_PASSWORD: 'x',
   DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/solar',
 };
 

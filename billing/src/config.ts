@@ -53,6 +53,6 @@ export function readBillingConfig(env: Env = process.env): BillingConfig {
   // Billing scans a month of readings per query: it gets a longer timeout than the request paths.
   const influxTimeoutMs = r.integer('BILLING_INFLUX_TIMEOUT_MS', 600_000, 1000, 3_600_000);
   const databaseUrl = r.include(() => readDatabaseUrl(env));
-  const influx = r.include(() => readInfluxConfig(env));
+  const influx = r.include(() => readInfluxConfig(env, 'READER'));
   return r.done({ ...partial, databaseUrl, influx: { ...influx, requestTimeoutMs: influxTimeoutMs } });
 }

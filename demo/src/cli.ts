@@ -4,11 +4,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { configOrExit, readMqttConfig } from '../../lib/config';
+import { configOrExit, readInfluxConfig, readMqttConfig } from '../../lib/config';
 import { readBillingConfig } from '../../billing';
 import { readIngestConfig } from '../../ingest';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
+import { ensureFleetAccount, fleetAccountNote } from '../../lib/mqtt/service-accounts';
 import { hashSecret } from '../../lib/passwords';
 import { MIN_INSTALLATIONS } from './plan';
 import { rebuildDemoRollups, seedDemo } from './seed';
@@ -62,7 +63,9 @@ const pool = new pg.Pool({ connectionString: billing.databaseUrl, max: 4 });
 const progress = (line: string) => console.log(`    ${line}`);
 try {
   if (command === 'rollups') {
-    const outcome = await rebuildDemoRollups({ pool, influx: new InfluxClient(billing.influx), progress });
+    // SELECT ... INTO the rollups needs the admin (the reader cannot write, the writer cannot read).
+    const admin = configOrExit(() => readInfluxConfig(process.env, 'ADMIN'));
+    const outcome = await rebuildDemoRollups({ pool, influx: new InfluxClient(admin), progress });
     if (outcome !== 'rebuilt')
       progress(`rollups: ${outcome === 'done before' ? 'rebuilt before' : 'no demo program yet'}`);
   } else {
@@ -72,6 +75,7 @@ try {
         influx: new InfluxClient(billing.influx),
         billing,
         fleetMqtt,
+        ensureFleetAccount: async () => progress(fleetAccountNote(process.env, await ensureFleetAccount(process.env))),
         hashPin: hashSecret,
         ingestHealthUrl: `http://127.0.0.1:${ingest.httpPort}/healthz`,
         log: createLogger('demo', process.env.LOG_LEVEL ?? 'warn'),

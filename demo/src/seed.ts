@@ -35,6 +35,8 @@ export interface SeedDeps {
   influx: InfluxClient;
   billing: Pick<BillingConfig, 'rules' | 'adjustmentMonths' | 'lookaroundDays' | 'closeDay' | 'settlements'>;
   fleetMqtt: MqttConfig;
+  /** Makes the fleet account exist before the history is published with it (it exists only where a fleet runs). */
+  ensureFleetAccount?: () => Promise<void>;
   /** Slow hash of a PIN (the API's); called once per distinct demo PIN. */
   hashPin: (pin: string) => Promise<string>;
   /** An ingest worker's /healthz: the history is published once it knows every registered inverter. */
@@ -299,6 +301,7 @@ async function storedReadings(influx: InfluxClient, fromMs: number, toMs: number
 
 async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
   const { fromMs, toMs, intervalSeconds } = plan.backfill;
+  await deps.ensureFleetAccount?.();
   const clients = await Promise.all(
     Array.from({ length: 4 }, (_, i) =>
       mqtt.connectAsync(deps.fleetMqtt.url, {

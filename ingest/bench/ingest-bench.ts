@@ -15,12 +15,15 @@ import {
   startIngestProcess,
   withPg,
 } from '../../testing/services';
+import { ensureFleetAccount } from '../../lib/mqtt/service-accounts';
 
 const READINGS = Number(process.env.BENCH_READINGS ?? 300_000);
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 1000);
 const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 4);
 const WINDOW = 1000; // unacknowledged publishes per connection
 const progress = (message: string) => process.stderr.write(`${message}\n`);
+// The benchmark publishes as the simulated fleet, whose broker account exists only where a fleet runs.
+await ensureFleetAccount(process.env);
 
 const serials = await registerFleet('BENCH', DEVICES, { perInstallation: 10 });
 const installationOf = await withPg(async (c) => {

@@ -6,7 +6,7 @@ import { readInfluxConfig, readMqttConfig } from '../../lib/config';
 import { InfluxClient } from '../../lib/influx/client';
 import { encodeLine, msToNs } from '../src/line-protocol';
 
-const influx = new InfluxClient(readInfluxConfig(process.env));
+const influx = new InfluxClient(readInfluxConfig(process.env, 'WRITER'));
 const mqttConfig = readMqttConfig(process.env, 'INGEST');
 const devices = new Map<string, { installation: string; province: string }>(
   (JSON.parse(process.env.BENCH_DEVICES ?? '[]') as [string, string][]).map(([serial, installation]) => [

@@ -7,6 +7,8 @@ const valid = {
   MQTT_INGEST_USERNAME: 'svc:ingest',
   MQTT_INGEST_PASSWORD: 'x',
   INFLUX_URL: 'http://127.0.0.1:8086',
+  INFLUX_WRITER_USERNAME: 'solar_ingest',
+  INFLUX_WRITER_PASSWORD: 'x',
   DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/solar',
 };
 

@@ -60,7 +60,7 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
     logLevel: r.logLevel(),
   };
   const mqtt = r.include(() => readMqttConfig(env, 'INGEST'));
-  const influx = r.include(() => readInfluxConfig(env));
+  const influx = r.include(() => readInfluxConfig(env, 'WRITER'));
   const databaseUrl = r.include(() => readDatabaseUrl(env));
   return r.done({ ...config, mqtt, influx, databaseUrl });
 }

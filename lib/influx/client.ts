@@ -16,6 +16,10 @@ export class InfluxError extends Error {
   get retryable(): boolean {
     return this.status === null || this.status >= 500 || this.status === 429;
   }
+  /** 401/403: the credentials or the user's grants are wrong, not the request; fixed by an operator. */
+  get unauthorized(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
 }
 
 export type InfluxRow = Record<string, string | number | boolean | null>;
@@ -44,6 +48,11 @@ export class InfluxClient {
 
   get database(): string {
     return this.config.database;
+  }
+
+  /** Who this client signs in as (for messages; never the password). */
+  get username(): string | undefined {
+    return this.config.username;
   }
 
   private endpoint(path: string, params: Record<string, string>): string {

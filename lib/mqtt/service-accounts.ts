@@ -3,9 +3,11 @@
 // this namespace they were plain names (`admin`, `ingest`, `simulated-fleet`) that a serial could
 // claim: setup moves each one once, keeping its password and roles, and deletes the old name only
 // when it is still that service's account.
-import type { MqttConfig } from '../config';
+import mqtt from 'mqtt';
+import { type Env, type MqttConfig, readMqttConfig } from '../config';
 import { BrokerAdmin } from './broker-admin';
 import type { BrokerClient } from './device-accounts';
+import { SERVICE_ROLES } from './roles';
 
 export const SERVICE_ACCOUNT_PREFIX = 'svc:';
 /** The role `mosquitto_ctrl dynsec init` gives the administration account. */
@@ -47,4 +49,97 @@ export async function retireLegacyAccount(admin: BrokerAdmin, username: string, 
   if (answer.error || roles.join() !== [...rolenames].sort().join()) return false;
   await admin.ensure({ command: 'deleteClient', username: old });
   return true;
+}
+
+// The simulated fleet's account (`MQTT_FLEET_USERNAME`, role `simulated-fleet`) may publish for
+// every serial, so it exists only where a simulated fleet runs: setup never creates it; whoever
+// starts a fleet that publishes with it (the simulator CLI, the demo seed, the test harness) calls
+// ensureFleetAccount first, and an operator removes it with `npm run ops -- fleet-account remove`.
+export const FLEET_ROLE = 'simulated-fleet';
+
+/** Whether the broker lets this account in: 'connected', or its refusal. */
+export function brokerLogin(config: MqttConfig): Promise<string> {
+  return new Promise((resolve) => {
+    const client = mqtt.connect(config.url, {
+      username: config.username,
+      password: config.password,
+      clientId: `login-check-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    client.once('connect', () => {
+      client.end(true);
+      resolve('connected');
+    });
+    client.once('error', (e) => {
+      client.end(true);
+      resolve(e.message);
+    });
+    client.once('close', () => resolve('connection closed'));
+  });
+}
+
+const rolesOf = (client: BrokerClient | undefined) => (client?.roles ?? []).map((r) => r.rolename).sort();
+
+/**
+ * Makes the fleet account exist with its role and configured password (MQTT_FLEET_*), through the
+ * broker's administration account (MQTT_ADMIN_*). An account that already works is left alone: the
+ * broker would drop fleets connected with it if it were re-keyed. Returns what it did.
+ */
+export async function ensureFleetAccount(env: Env): Promise<'created' | 'repaired' | 'unchanged'> {
+  const fleet = readMqttConfig(env, 'FLEET');
+  const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
+  try {
+    if ((await admin.run({ command: 'getRole', rolename: FLEET_ROLE })).error)
+      await admin.ensureRole(FLEET_ROLE, SERVICE_ROLES[FLEET_ROLE]);
+    const answer = await admin.run({ command: 'getClient', username: fleet.username });
+    const client = (answer.data as { client?: BrokerClient } | undefined)?.client;
+    if (answer.error || !client) {
+      await admin.ensureClient(fleet.username, fleet.password, [FLEET_ROLE]);
+      return 'created';
+    }
+    const roles = rolesOf(client);
+    if (roles.some((r) => r !== FLEET_ROLE))
+      throw new Error(
+        `broker account '${fleet.username}' has roles ${roles.join(', ')}, not only ${FLEET_ROLE}: not the fleet account, left alone`,
+      );
+    let repaired = false;
+    if (roles.length === 0) {
+      await admin.ensure({ command: 'addClientRole', username: fleet.username, rolename: FLEET_ROLE });
+      repaired = true;
+    }
+    if ((await brokerLogin(fleet)) !== 'connected') {
+      await admin.ensure({ command: 'setClientPassword', username: fleet.username, password: fleet.password });
+      repaired = true;
+    }
+    return repaired ? 'repaired' : 'unchanged';
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Deletes the fleet account (the operator's `fleet-account remove`); refuses an account that is not one. */
+export async function removeFleetAccount(env: Env): Promise<'removed' | 'absent'> {
+  const fleet = readMqttConfig(env, 'FLEET');
+  const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
+  try {
+    const answer = await admin.run({ command: 'getClient', username: fleet.username });
+    const client = (answer.data as { client?: BrokerClient } | undefined)?.client;
+    if (answer.error || !client) return 'absent';
+    const roles = rolesOf(client);
+    if (roles.some((r) => r !== FLEET_ROLE))
+      throw new Error(
+        `broker account '${fleet.username}' has roles ${roles.join(', ')}, not only ${FLEET_ROLE}: not the fleet account, left alone`,
+      );
+    await admin.ensure({ command: 'deleteClient', username: fleet.username });
+    return 'removed';
+  } finally {
+    await admin.close();
+  }
+}
+
+/** One line for a CLI: what ensureFleetAccount did and how to undo it. */
+export function fleetAccountNote(env: Env, outcome: 'created' | 'repaired' | 'unchanged'): string {
+  const name = env.MQTT_FLEET_USERNAME ?? 'svc:simulated-fleet';
+  return `fleet account ${name}: ${outcome === 'unchanged' ? 'present' : outcome} (publishes for every serial; remove it where no simulated fleet runs: npm run ops -- fleet-account remove)`;
 }

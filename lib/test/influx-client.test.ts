@@ -9,13 +9,16 @@ import { freshInfluxDatabase } from '../../testing/services';
 
 const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
 let upstream: URL;
+let upstreamAuthorization = '';
 const proxy = createServer((req, res) => {
   seen.push({ url: req.url ?? '', headers: req.headers });
   if (!req.url?.startsWith('/influx/')) {
     res.writeHead(404).end('outside the proxied path');
     return;
   }
+  // The proxy holds its own InfluxDB credentials (the test profile's admin): the client's are checked below.
   const { authorization: _, host: __, ...headers } = req.headers;
+  headers.authorization = upstreamAuthorization;
   const upstreamRequest = forward(
     {
       host: upstream.hostname,
@@ -36,6 +39,7 @@ let client: InfluxClient;
 beforeAll(async () => {
   const { config } = await freshInfluxDatabase('test_client_proxy');
   upstream = new URL(config.url);
+  upstreamAuthorization = `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}`;
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const { port } = proxy.address() as AddressInfo;
   client = new InfluxClient({

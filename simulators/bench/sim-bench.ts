@@ -17,8 +17,11 @@ import {
   freshInfluxDatabase,
   startIngestProcess,
 } from '../../testing/services';
+import { ensureFleetAccount } from '../../lib/mqtt/service-accounts';
 
 const progress = (m: string) => process.stderr.write(`${m}\n`);
+// The benchmark publishes as the simulated fleet, whose broker account exists only where a fleet runs.
+await ensureFleetAccount(process.env);
 const INVERTERS = Number(process.env.BENCH_SIM_INVERTERS ?? 10_000);
 const INTERVAL_S = 10;
 const TICKS = Number(process.env.BENCH_SIM_TICKS ?? 6);

@@ -8,6 +8,7 @@ import { InfluxClient } from '../../lib/influx/client';
 import { rebuildRollups } from '../../lib/influx/layout';
 import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
 import { provisionDevices } from '../../lib/mqtt/device-accounts';
+import { ensureFleetAccount, fleetAccountNote } from '../../lib/mqtt/service-accounts';
 import { loadProvinces } from '../../lib/provinces';
 import { commission } from './commission';
 import { runBackfill, startRealtimeFleet } from './fleet';
@@ -35,6 +36,11 @@ const FLEET_OPTIONS = {
   'continue-counters': { type: 'boolean' },
 } as const;
 
+/** Before publishing with the fleet account (MQTT_FLEET_USERNAME): it exists only where a fleet runs. */
+async function useFleetAccount(): Promise<void> {
+  process.stderr.write(`${fleetAccountNote(process.env, await ensureFleetAccount(process.env))}\n`);
+}
+
 async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<void> {
   const scenario = values.scenario
     ? loadScenario(values.scenario)
@@ -45,7 +51,7 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
         dcKwp: positiveNumber(values.kwp, 'kwp', 5),
       });
   if (values['continue-counters'] && !values.backfill) {
-    const stored = await storedCounters(new InfluxClient(readInfluxConfig(process.env)));
+    const stored = await storedCounters(new InfluxClient(readInfluxConfig(process.env, 'READER')));
     for (const inverter of scenario.inverters)
       inverter.initialCounterWh = stored.get(inverter.serial) ?? inverter.initialCounterWh;
   }
@@ -67,6 +73,7 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
     const fromMs = instant(values.from, 'from', toMs - 86_400_000);
     if (fromMs >= toMs) usage('--from must be before --to');
     const intervalSeconds = positiveNumber(values.interval, 'interval', scenario.intervalSeconds ?? 300);
+    await useFleetAccount();
     const clients = await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
         mqtt.connectAsync(fleetAccount.url, {
@@ -90,7 +97,8 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
     readings.end(
       `backfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (${Math.round(result.readings / result.seconds)} readings/s), ground truth ${truthPath}`,
     );
-    await rebuildRollups(new InfluxClient(readInfluxConfig(process.env)), fromMs, toMs).catch((e: Error) =>
+    // SELECT ... INTO the rollups: the admin's (readers cannot write, the writer cannot read).
+    await rebuildRollups(new InfluxClient(readInfluxConfig(process.env, 'ADMIN')), fromMs, toMs).catch((e: Error) =>
       process.stderr.write(`rollups not rebuilt: ${e.message}\n`),
     );
     return;
@@ -124,6 +132,7 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
     }
     process.stderr.write(`provision: every inverter connects with its own broker account (${missing.length} new)\n`);
   }
+  if (planned.some((p) => !credentials.get(p.spec.serial)?.username)) await useFleetAccount();
   const fleet = await startRealtimeFleet(planned, {
     seed,
     intervalSeconds,
@@ -220,6 +229,7 @@ const COMMISSION_OPTIONS = {
 async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>): Promise<void> {
   if (!values.serial) throw new UsageError('--serial is required');
   const fleetAccount = readMqttConfig(process.env, 'FLEET');
+  if (values.username === undefined) await useFleetAccount();
   const report = await commission({
     serial: values.serial,
     credentials: {
@@ -227,7 +237,7 @@ async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>):
       username: values.username ?? fleetAccount.username,
       password: values.password ?? fleetAccount.password,
     },
-    influx: new InfluxClient(readInfluxConfig(process.env)),
+    influx: new InfluxClient(readInfluxConfig(process.env, 'READER')),
     databaseUrl: readDatabaseUrl(process.env),
     timeoutMs: positiveNumber(values.timeout, 'timeout', 60) * 1000,
     readings: positiveNumber(values.readings, 'readings', 5),
@@ -267,8 +277,9 @@ await main({
   --continue-counters real time: each inverter's lifetime counter continues from its latest stored
                       reading, as a real one's does across restarts (npm start uses it)
 
-Each inverter connects with its own credentials from the scenario, else with the fleet account
-(MQTT_FLEET_USERNAME). Progress and rates go to stderr.`,
+Each inverter connects with its own credentials from the scenario (or --provision), else with the
+fleet account (MQTT_FLEET_USERNAME), which is then made first through the broker's administration
+account if missing (remove it with npm run ops -- fleet-account remove). Progress and rates go to stderr.`,
       options: FLEET_OPTIONS,
       run: fleetCommand,
     }),
@@ -292,8 +303,9 @@ Prints kWh and kWh/kWp, then a line BENCH {"name":"yield",...}.`,
   --timeout S     how long to wait for the platform (default 60)
   --readings N    test readings to publish (default 5)
 
-Connects as the inverter, publishes its status and a short burst, and checks that the platform
-stored them under the right installation. Exit code 0 when every check passes.`,
+Connects as the inverter (without --username: as the fleet account, made first if missing),
+publishes its status and a short burst, and checks that the platform stored them under the right
+installation. Exit code 0 when every check passes.`,
       options: COMMISSION_OPTIONS,
       run: commissionCommand,
     }),
