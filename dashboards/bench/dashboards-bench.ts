@@ -9,7 +9,7 @@
 import pg from 'pg';
 import { readReaderAccount } from '../index';
 import type { InfluxClient } from '../../lib/influx/client';
-import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
+import { freshInfluxDatabase, freshPgDatabase, influxAs } from '../../testing/services';
 import { DASHBOARDS, jsonPath } from '../src/index';
 import { ensureReaderRole } from '../src/reader-role';
 import { defaultRange, GrafanaRunner } from '../test/grafana-runner';
@@ -119,7 +119,8 @@ for (const size of SIZES) {
   url.username = account.username;
   url.password = account.password;
   const reader = new pg.Pool({ connectionString: url.toString(), max: 2 });
-  const grafana = new GrafanaRunner(influx, reader, process.env.PROMETHEUS_URL);
+  // As the provisioned datasources: InfluxDB's reader, PostgreSQL's read-only role.
+  const grafana = new GrafanaRunner(influxAs('READER', NAME), reader, process.env.PROMETHEUS_URL);
 
   for (const spec of DASHBOARDS.filter((d) => d.uid !== 'solar-ingest-health')) {
     const dashboard = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'json', jsonPath(spec)), 'utf8'));

@@ -42,6 +42,7 @@ import {
   env,
   fleetMqtt,
   freshInfluxDatabase,
+  influxAs,
   freshPgDatabase,
   type IngestProcess,
   startIngestProcess,
@@ -285,7 +286,8 @@ beforeAll(async () => {
   url.username = account.username;
   url.password = account.password;
   reader = new pg.Pool({ connectionString: url.toString(), max: 2 });
-  grafana = new GrafanaRunner(influx, reader, env.PROMETHEUS_URL);
+  // As the provisioned datasources: InfluxDB's reader (SOLAR_INFLUX_READER_*), PostgreSQL's read-only role.
+  grafana = new GrafanaRunner(influxAs('READER', NAME), reader, env.PROMETHEUS_URL);
 
   // Prometheus has scraped the worker at least twice since it finished (rate() needs two samples).
   await waitFor(
