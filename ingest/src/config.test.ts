@@ -47,4 +47,20 @@ describe('ingest configuration', () => {
     // A service account outside the svc: namespace could be taken by a device's serial.
     expect(problems).toMatch(/MQTT_INGEST_USERNAME must start with 'svc:'/);
   });
+
+  it("reads InfluxDB's writer, and only the writer: a missing user or password is named", () => {
+    expect(readIngestConfig(valid).influx).toMatchObject({ username: 'solar_ingest', password: 'x' });
+    const withAdmin = readIngestConfig({ ...valid, INFLUX_ADMIN_USERNAME: 'solar_admin', INFLUX_ADMIN_PASSWORD: 'y' });
+    expect(withAdmin.influx.username).toBe('solar_ingest');
+    const { INFLUX_WRITER_USERNAME: _, INFLUX_WRITER_PASSWORD: __, ...withoutWriter } = valid;
+    let error: unknown;
+    try {
+      readIngestConfig({ ...withoutWriter, INFLUX_READER_USERNAME: 'solar_reader', INFLUX_READER_PASSWORD: 'z' });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).problems).toEqual(
+      expect.arrayContaining(['INFLUX_WRITER_USERNAME is required', 'INFLUX_WRITER_PASSWORD is required']),
+    );
+  });
 });
