@@ -64,8 +64,10 @@ const progress = (line: string) => console.log(`    ${line}`);
 try {
   if (command === 'rollups') {
     // SELECT ... INTO the rollups needs the admin (the reader cannot write, the writer cannot read).
+    // A month's rebuild takes minutes: billing's long timeout (BILLING_INFLUX_TIMEOUT_MS), not the default 10 s.
     const admin = configOrExit(() => readInfluxConfig(process.env, 'ADMIN'));
-    const outcome = await rebuildDemoRollups({ pool, influx: new InfluxClient(admin), progress });
+    const influx = new InfluxClient({ ...admin, requestTimeoutMs: billing.influx.requestTimeoutMs });
+    const outcome = await rebuildDemoRollups({ pool, influx, progress });
     if (outcome !== 'rebuilt')
       progress(`rollups: ${outcome === 'done before' ? 'rebuilt before' : 'no demo program yet'}`);
   } else {
