@@ -65,7 +65,7 @@ export class InfluxClient {
     try {
       return await fetch(url, {
         ...init,
-        headers: this.headers,
+        headers: { ...this.headers, ...(init.headers as Record<string, string> | undefined) },
         signal: AbortSignal.timeout(this.config.requestTimeoutMs),
       });
     } catch (error) {
@@ -90,11 +90,20 @@ export class InfluxClient {
     q: string,
     options: { database?: string | null; method?: 'GET' | 'POST' } = {},
   ): Promise<InfluxSeries[][]> {
-    const params: Record<string, string> = { q, epoch: 'ms' };
+    const params: Record<string, string> = { epoch: 'ms' };
     const db = options.database === undefined ? this.config.database : options.database;
     if (db) params.db = db;
     const method = options.method ?? (/^\s*(select|show)/i.test(q) ? 'GET' : 'POST');
-    const response = await this.request(this.endpoint('/query', params), { method });
+    // A POST carries the statement in its body, out of URLs that proxies and access logs keep
+    // (`CREATE USER ... WITH PASSWORD`, `SET PASSWORD` are POSTs).
+    const response =
+      method === 'GET'
+        ? await this.request(this.endpoint('/query', { ...params, q }), { method })
+        : await this.request(this.endpoint('/query', params), {
+            method,
+            body: new URLSearchParams({ q }),
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          });
     const body = await response.text();
     if (!response.ok)
       throw new InfluxError(
