@@ -51,10 +51,10 @@ export function rateOn(contract: ContractTerms, date: string, stepDowns: readonl
   const period = contract.periods.find((p) => p.from <= date && (p.until === null || date < p.until));
   if (!period) return null;
   const year = contractYear(contract.startDate, date);
-  const step =
-    contract.kind === 'ORDINARY'
-      ? [...stepDowns].sort((a, b) => b.fromYear - a.fromYear).find((s) => year >= s.fromYear)
-      : undefined;
+  // The latest step-down reached by this year (billing prices every installation's every day: no sorting here).
+  let step: StepDown | undefined;
+  if (contract.kind === 'ORDINARY')
+    for (const s of stepDowns) if (year >= s.fromYear && (!step || s.fromYear > step.fromYear)) step = s;
   return { rialPerKwh: period.rialPerKwh, percent: step?.percent ?? 100, contractYear: year };
 }
 
@@ -73,11 +73,27 @@ export function contractOn(contracts: readonly ContractTerms[], date: string): C
   return inForce;
 }
 
-const rateOfDay = (contracts: readonly ContractTerms[], date: string, stepDowns: readonly StepDown[]) => {
+type DayRate = Rate & { contract: string };
+// Called for every installation's every day: objects are built field by field (spreads cost more than the rest).
+const rateOfDay = (
+  contracts: readonly ContractTerms[],
+  date: string,
+  stepDowns: readonly StepDown[],
+): DayRate | null => {
   const contract = contractOn(contracts, date);
   const rate = contract ? rateOn(contract, date, stepDowns) : null;
-  return contract && rate ? { ...rate, contract: contract.reference } : null;
+  if (!contract || !rate) return null;
+  return {
+    rialPerKwh: rate.rialPerKwh,
+    percent: rate.percent,
+    contractYear: rate.contractYear,
+    contract: contract.reference,
+  };
 };
+const samePrice = (a: DayRate | null, b: DayRate | null) =>
+  a === null || b === null
+    ? a === b
+    : a.contract === b.contract && a.rialPerKwh === b.rialPerKwh && a.percent === b.percent;
 
 /**
  * One segment per run of days with the same contract and rate; energy on days without a tariff
@@ -99,17 +115,20 @@ export function priceEnergy(
       open = null;
       continue;
     }
-    if (
-      open &&
-      open.contract === rate.contract &&
-      open.rialPerKwh === rate.rialPerKwh &&
-      open.percent === rate.percent &&
-      open.contractYear === rate.contractYear
-    ) {
+    if (open && samePrice(open, rate) && open.contractYear === rate.contractYear) {
       open.toDate = date;
       open.wh += wh;
     } else {
-      open = { ...rate, fromDate: date, toDate: date, wh, rials: 0n };
+      open = {
+        rialPerKwh: rate.rialPerKwh,
+        percent: rate.percent,
+        contractYear: rate.contractYear,
+        contract: rate.contract,
+        fromDate: date,
+        toDate: date,
+        wh,
+        rials: 0n,
+      };
       segments.push(open);
     }
   }
@@ -135,11 +154,8 @@ export function rateChangeDates(
   contracts: readonly ContractTerms[],
   stepDowns: readonly StepDown[],
 ): string[] {
-  const key = (date: string) => {
-    const r = rateOfDay(contracts, date, stepDowns);
-    return r ? `${r.contract}/${r.rialPerKwh}/${r.percent}` : '';
-  };
-  return dates.filter((date, i) => i > 0 && key(date) !== key(dates[i - 1]!));
+  const rates = dates.map((date) => rateOfDay(contracts, date, stepDowns));
+  return dates.filter((_date, i) => i > 0 && !samePrice(rates[i]!, rates[i - 1]!));
 }
 
 /** Parses `8:90,12:80,16:70` (contract year : percent of the tariff). */
