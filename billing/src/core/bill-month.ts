@@ -138,5 +138,16 @@ export function billMonth(
 }
 
 /** JSON with bigints as decimal strings (Rials stay exact in storage and over HTTP). */
-export const toJson = (value: unknown) =>
-  JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
+export const toJson = (value: unknown) => JSON.stringify(bigIntsAsStrings(value));
+
+// The same text as JSON.stringify with a bigint replacer, several times faster on a month's
+// digest (a replacer is a call from the engine into JavaScript for every value).
+function bigIntsAsStrings(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return value;
+  if (Array.isArray(value)) return value.map(bigIntsAsStrings);
+  const out: Record<string, unknown> = Object.create(null); // a key named __proto__ stays a key
+  for (const key of Object.keys(value)) out[key] = bigIntsAsStrings((value as Record<string, unknown>)[key]);
+  return out;
+}
