@@ -5,13 +5,17 @@
 //    they are: searched within a few days first, then, only for the inverters of the registry not
 //    found there, back to the lookaround limit (the raw retention) — so a device silent for a whole
 //    month is still bounded by its readings on either side;
-//  - per inverter and stretch of two days, the minimum and maximum readings: a counter that only
-//    rose (within the noise) has no stretch whose minimum is below the previous stretch's maximum
-//    (the readings before and after the period count as stretches too). Anything else (a reset, a
-//    spike, a dip) marks the inverter `suspicious`, and `readAllAround` then reads all its readings.
-//    Not seen: a step back that stays above the previous stretch's maximum and is overtaken within
-//    the stretch (at most that step is counted twice); the capacity bound still applies.
-//    (FIRST/LAST per stretch would see it but cost three times as much: measured.)
+//  - per inverter and stretch of two days, the minimum reading: a counter that only rose has no
+//    stretch whose minimum is below anything read before it (an earlier stretch's minimum, an
+//    exact reading at a cut: `roseThroughout`). Anything else (a reset, a dip, a reading below the
+//    trend) marks the inverter `suspicious`, and `readAllAround` then reads all its readings.
+//    Not seen: a drop that stays above the previous stretch's minimum and the readings at the cuts
+//    before it (so smaller than about two to four days of production). Billing then counts last
+//    minus first across it, which can only be short of the truth by that drop, never above it; an
+//    upward spike between the edges changes no edge and so no energy, and one at an edge exceeds
+//    the capacity bound or drops below the stretch after it.
+//    (MIN and MAX per stretch would see a little more but cost twice as much: InfluxDB runs one
+//    scan per aggregate; FIRST/LAST per stretch cost three times as much: measured.)
 // Between the readings the core spreads energy linearly; that only matters where the price
 // changes, which is exactly where the readings are exact.
 // InfluxDB's cost per query grows faster than its number of series (measured: 3 s for 7,000
@@ -28,8 +32,8 @@ const range = (a: number, b: number) => `time >= ${a}ms AND time < ${b}ms`;
 
 /** Readings near a cut are nearly always within a few days of it; further only after an outage. */
 const NEAR_MS = 3 * 86_400_000;
-/** The stretch whose min/max are compared with the previous one's to find counters that did not only rise. */
-const STRETCH = '2d';
+/** The stretch whose minimum is compared with what was read before it, to find counters that did not only rise. */
+const STRETCH_MS = 2 * 86_400_000;
 /** Serials per query when searching far for the inverters that were silent near a cut. */
 const FAR_SERIALS_PER_QUERY = 200;
 
@@ -46,7 +50,7 @@ export interface ReadOptions {
   partitions: ReadonlyMap<string, readonly string[]>;
   /** How far outside the period to look for the readings that bound it. */
   lookaroundMs: number;
-  /** A stretch whose min/max differ from its first/last by more than this is suspicious. */
+  /** A reading this much below an earlier one is still a counter that only rose (float jitter). */
   noiseWh: number;
 }
 
@@ -101,7 +105,7 @@ async function readPartition(
   const [stretches, ...near] = await Promise.all([
     bySerial(
       influx,
-      `SELECT MIN(${FIELD}), MAX(${FIELD}) FROM ${SOURCE} WHERE ${range(fromMs, toMs)} AND ${inProvince} GROUP BY "serial", time(${STRETCH}) fill(none)`,
+      `SELECT MIN(${FIELD}) FROM ${SOURCE} WHERE ${range(fromMs, toMs)} AND ${inProvince} GROUP BY "serial", time(${STRETCH_MS}ms) fill(none)`,
     ),
     ...edges.map((e) => bySerial(influx, edgeQuery(e.fn, e.near, inProvince))),
   ]);
@@ -125,20 +129,42 @@ async function readPartition(
       serial,
       bounds.flatMap((b) => reading(b.get(serial)?.[0])),
     );
-  const opening = bounds[0]!;
-  const closing = bounds[bounds.length - 1]!;
-  for (const [serial, rows] of stretches) {
-    let previousMax = reading(opening.get(serial)?.[0])[0]?.wh;
-    const closingWh = reading(closing.get(serial)?.[0])[0]?.wh;
-    for (const [min, max] of [
-      ...rows.map((row) => [row[1] as number, row[2] as number]),
-      ...(closingWh === undefined ? [] : [[closingWh, closingWh]]),
-    ]) {
-      if (previousMax !== undefined && min! < previousMax - options.noiseWh) out.suspicious.add(serial);
-      previousMax = max!;
-    }
+  for (const [serial, readings] of out.readings) {
+    const spans = [
+      ...readings.map((r) => ({ fromMs: r.tMs, toMs: r.tMs + 1, minWh: r.wh })),
+      // InfluxDB labels a stretch by its bucket's start, which may lie before the period's start.
+      ...(stretches.get(serial) ?? []).map(([t, minWh]) => ({
+        fromMs: Math.max(t as number, fromMs),
+        toMs: Math.min((t as number) + STRETCH_MS, toMs),
+        minWh: minWh as number,
+      })),
+    ];
+    if (!roseThroughout(spans, options.noiseWh)) out.suspicious.add(serial);
   }
   return out;
+}
+
+/** The lowest reading within [fromMs, toMs) (one instant for an exact reading). */
+export interface MinimumSpan {
+  fromMs: number;
+  toMs: number;
+  minWh: number;
+}
+
+/**
+ * Whether a counter can have only risen (within `noiseWh`) given the minimum of each span: no span's
+ * minimum is below the minimum of a span that ended before it began.
+ */
+export function roseThroughout(spans: readonly MinimumSpan[], noiseWh: number): boolean {
+  const byStart = [...spans].sort((a, b) => a.fromMs - b.fromMs);
+  const byEnd = [...spans].sort((a, b) => a.toMs - b.toMs);
+  let floor = Number.NEGATIVE_INFINITY;
+  let ended = 0;
+  for (const span of byStart) {
+    while (ended < byEnd.length && byEnd[ended]!.toMs <= span.fromMs) floor = Math.max(floor, byEnd[ended++]!.minWh);
+    if (span.minWh < floor - noiseWh) return false;
+  }
+  return true;
 }
 
 /** How many readings beyond the edges `readAllAround` adds: enough to confirm or undo a glitch. */
