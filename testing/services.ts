@@ -63,11 +63,16 @@ export async function freshInfluxDatabase(database: string): Promise<{ influx: I
   const influx = new InfluxClient(config);
   await influx.query(`DROP DATABASE "${database}"`, { database: null });
   await ensureInfluxLayout(influx, config.rawRetention);
-  await grantInfluxDatabase(influx, database, {
+  await grantPlatformUsers(database);
+  return { influx, config };
+}
+
+/** The platform's writer and reader get their access to a test's or benchmark's own database (idempotent). */
+export async function grantPlatformUsers(database: string): Promise<void> {
+  await grantInfluxDatabase(influxAs('ADMIN', database), database, {
     writer: readInfluxConfig(env, 'WRITER').username!,
     reader: readInfluxConfig(env, 'READER').username!,
   });
-  return { influx, config };
 }
 
 /** A client of one InfluxDB user (`READER` for what dashboards and billing see) on a database. */

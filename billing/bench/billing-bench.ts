@@ -14,6 +14,7 @@ import {
   databaseUrl as testDatabaseUrl,
   freshInfluxDatabase,
   freshPgDatabase,
+  grantPlatformUsers,
 } from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
@@ -96,16 +97,18 @@ for (const installations of SIZES) {
   const reuse = process.env.BENCH_BILLING_REUSE === '1';
   const databaseUrl = reuse ? testDatabaseUrl().replace(/\/[^/?]+(\?|$)/, `/${name}$1`) : await freshPgDatabase(name);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  // Billing reads as the platform's reader; the fixture is written as the admin.
   const influx = new InfluxClient({ ...readBillingConfig(process.env).influx, database: name });
+  if (reuse) await grantPlatformUsers(name);
   let points = Number(
     (await influx.rows(`SELECT count("energy_wh_total") FROM "telemetry"`).catch(() => []))[0]?.count ?? 0,
   );
   if (!reuse) {
-    await freshInfluxDatabase(name);
+    const { influx: admin } = await freshInfluxDatabase(name);
     await seedRegistry(pool, installations);
     progress('  registry seeded; writing counters');
     const seedStarted = performance.now();
-    points = await seedCounters(influx, pool, installations);
+    points = await seedCounters(admin, pool, installations);
     progress(`  ${points} counter readings written in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
   }
   const deps = {

@@ -82,9 +82,10 @@ for (const installations of SIZES) {
   const name = `bench_settlement_${installations}`;
   progress(`settlement bench: ${installations} installations, one two-month period`);
   const pool = new pg.Pool({ connectionString: await freshPgDatabase(name), max: 4 });
-  await freshInfluxDatabase(name);
+  // Written as the admin, reconciled as billing reads: the platform's reader.
+  const { influx: admin } = await freshInfluxDatabase(name);
   const influx = new InfluxClient({ ...readBillingConfig(process.env).influx, database: name });
-  const [points, seedSeconds] = await timed(() => seed(pool, influx, installations));
+  const [points, seedSeconds] = await timed(() => seed(pool, admin, installations));
   progress(`  registry and ${points} counter readings written in ${seedSeconds} s`);
   const file = settlementFile(installations);
   const deps = {
