@@ -131,16 +131,26 @@ async function insertRows<T>(
 ): Promise<void> {
   const names = Object.keys(columns);
   const types = Object.values(columns).map(([type]) => type);
-  const sql = `INSERT INTO ${table} (month, ${names.join(', ')}) SELECT $1, * FROM unnest(${types.map((type, i) => `$${i + 2}::${type}[]`).join(', ')})`;
+  // A jsonb column travels as one JSON array, which PostgreSQL parses once, instead of a text array
+  // escaped and unescaped element by element: the bills' insert took half the time at 70,000 installations.
+  const sql = `INSERT INTO ${table} (month, ${names.join(', ')}) SELECT $1, * FROM unnest(${types
+    .map((type, i) =>
+      type === 'jsonb'
+        ? `ARRAY(SELECT e FROM jsonb_array_elements($${i + 2}::jsonb) WITH ORDINALITY AS j(e, n) ORDER BY n)`
+        : `$${i + 2}::${type}[]`,
+    )
+    .join(', ')})`;
   for (let from = 0; from < rows.length; from += INSERT_CHUNK) {
     const chunk = rows.slice(from, from + INSERT_CHUNK);
     await db.query(sql, [
       month,
-      ...Object.values(columns).map(([, value]) =>
-        chunk.map((row) => {
-          const v = value(row);
-          return typeof v === 'bigint' ? v.toString() : v;
-        }),
+      ...Object.values(columns).map(([type, value]) =>
+        type === 'jsonb'
+          ? `[${chunk.map(value).join(',')}]`
+          : chunk.map((row) => {
+              const v = value(row);
+              return typeof v === 'bigint' ? v.toString() : v;
+            }),
       ),
     ]);
   }
