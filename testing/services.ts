@@ -12,6 +12,7 @@ import { appAccountOf, ensureAppRole } from '../lib/db-roles';
 import { InfluxClient } from '../lib/influx/client';
 import { ensureInfluxLayout } from '../lib/influx/layout';
 import { grantInfluxDatabase } from '../lib/influx/users';
+import { brokerLogin as brokerLoginAs } from '../lib/mqtt/service-accounts';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -34,23 +35,7 @@ export const fleetMqtt = () => readMqttConfig(env, 'FLEET');
 
 /** Tries to connect to the broker as this account: 'connected', or the broker's refusal. */
 export const brokerLogin = (username: string, password: string) =>
-  new Promise<string>((resolve) => {
-    const client = mqtt.connect(readMqttConfig(env, 'FLEET').url, {
-      username,
-      password,
-      clientId: `login-${username}-${Date.now()}`,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
-    client.once('connect', () => {
-      client.end(true);
-      resolve('connected');
-    });
-    client.once('error', (e) => {
-      client.end(true);
-      resolve(e.message);
-    });
-  });
+  brokerLoginAs({ url: readMqttConfig(env, 'ADMIN').url, username, password });
 
 /**
  * A fresh InfluxDB database with the platform's layout, for one suite or benchmark run, made as the
