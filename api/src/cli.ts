@@ -14,7 +14,12 @@ import { IMPORT_KINDS, runImport, type ImportKind } from './import/run-import';
 import { createPrisma } from '../../lib/db';
 import { hashSecret } from '../../lib/passwords';
 import { reconcileDevices } from './device-reconciliation';
-import { ensureFleetAccount, fleetAccountNote, removeFleetAccount } from '../../lib/mqtt/service-accounts';
+import {
+  ensureFleetAccount,
+  fleetAccountExists,
+  fleetAccountNote,
+  removeFleetAccount,
+} from '../../lib/mqtt/service-accounts';
 import { settlementsProgram } from './settlements-cli';
 
 const fail = (message: string): never => {
@@ -216,15 +221,7 @@ starts. On a deployment that runs no simulator, remove it:
                 ? `fleet account ${name}: removed (a simulated fleet started later makes it again)`
                 : `fleet account ${name}: absent, nothing to remove`,
             );
-          } else {
-            const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
-            try {
-              const exists = !(await admin.run({ command: 'getClient', username: name })).error;
-              console.log(`fleet account ${name}: ${exists ? 'exists' : 'absent'}`);
-            } finally {
-              await admin.close();
-            }
-          }
+          } else console.log(`fleet account ${name}: ${(await fleetAccountExists(process.env)) ? 'exists' : 'absent'}`);
         } catch (error) {
           throw new Refusal(`fleet-account ${action}: ${(error as Error).message}`);
         }

@@ -79,7 +79,31 @@ export function brokerLogin(config: MqttConfig): Promise<string> {
   });
 }
 
-const rolesOf = (client: BrokerClient | undefined) => (client?.roles ?? []).map((r) => r.rolename).sort();
+/**
+ * The roles of the broker account named as the fleet's, or null when there is none. An account of
+ * that name with any other role is not the fleet's: refused, so nothing here re-keys or deletes it.
+ */
+async function fleetAccountRoles(admin: BrokerAdmin, username: string): Promise<string[] | null> {
+  const answer = await admin.run({ command: 'getClient', username });
+  const client = (answer.data as { client?: BrokerClient } | undefined)?.client;
+  if (answer.error || !client) return null;
+  const roles = (client.roles ?? []).map((r) => r.rolename).sort();
+  if (roles.some((r) => r !== FLEET_ROLE))
+    throw new Error(
+      `broker account '${username}' has roles ${roles.join(', ')}, not only ${FLEET_ROLE}: not the fleet account, left alone`,
+    );
+  return roles;
+}
+
+/** Whether the fleet account exists (the operator's `fleet-account status`). */
+export async function fleetAccountExists(env: Env): Promise<boolean> {
+  const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
+  try {
+    return (await fleetAccountRoles(admin, readMqttConfig(env, 'FLEET').username)) !== null;
+  } finally {
+    await admin.close();
+  }
+}
 
 /**
  * Makes the fleet account exist with its role and configured password (MQTT_FLEET_*), through the
@@ -92,17 +116,11 @@ export async function ensureFleetAccount(env: Env): Promise<'created' | 'repaire
   try {
     if ((await admin.run({ command: 'getRole', rolename: FLEET_ROLE })).error)
       await admin.ensureRole(FLEET_ROLE, SERVICE_ROLES[FLEET_ROLE]);
-    const answer = await admin.run({ command: 'getClient', username: fleet.username });
-    const client = (answer.data as { client?: BrokerClient } | undefined)?.client;
-    if (answer.error || !client) {
+    const roles = await fleetAccountRoles(admin, fleet.username);
+    if (roles === null) {
       await admin.ensureClient(fleet.username, fleet.password, [FLEET_ROLE]);
       return 'created';
     }
-    const roles = rolesOf(client);
-    if (roles.some((r) => r !== FLEET_ROLE))
-      throw new Error(
-        `broker account '${fleet.username}' has roles ${roles.join(', ')}, not only ${FLEET_ROLE}: not the fleet account, left alone`,
-      );
     let repaired = false;
     if (roles.length === 0) {
       await admin.ensure({ command: 'addClientRole', username: fleet.username, rolename: FLEET_ROLE });
@@ -123,14 +141,7 @@ export async function removeFleetAccount(env: Env): Promise<'removed' | 'absent'
   const fleet = readMqttConfig(env, 'FLEET');
   const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
   try {
-    const answer = await admin.run({ command: 'getClient', username: fleet.username });
-    const client = (answer.data as { client?: BrokerClient } | undefined)?.client;
-    if (answer.error || !client) return 'absent';
-    const roles = rolesOf(client);
-    if (roles.some((r) => r !== FLEET_ROLE))
-      throw new Error(
-        `broker account '${fleet.username}' has roles ${roles.join(', ')}, not only ${FLEET_ROLE}: not the fleet account, left alone`,
-      );
+    if ((await fleetAccountRoles(admin, fleet.username)) === null) return 'absent';
     await admin.ensure({ command: 'deleteClient', username: fleet.username });
     return 'removed';
   } finally {
@@ -140,6 +151,6 @@ export async function removeFleetAccount(env: Env): Promise<'removed' | 'absent'
 
 /** One line for a CLI: what ensureFleetAccount did and how to undo it. */
 export function fleetAccountNote(env: Env, outcome: 'created' | 'repaired' | 'unchanged'): string {
-  const name = env.MQTT_FLEET_USERNAME ?? 'svc:simulated-fleet';
+  const name = readMqttConfig(env, 'FLEET').username;
   return `fleet account ${name}: ${outcome === 'unchanged' ? 'present' : outcome} (publishes for every serial; remove it where no simulated fleet runs: npm run ops -- fleet-account remove)`;
 }
