@@ -1,7 +1,8 @@
 // Imports point one way. `lib/` is the ground floor and imports no component; a component uses
 // another only through that component's documented entry (`<component>/index.ts`, listed in its
 // README; for `prisma/`, the generated client); only tests, benchmarks and `testing/` use
-// `testing/`. Every .ts file of the tree is read and every relative import resolved to a file.
+// `testing/`; the gateway (shipped alone to an installation) imports only `lib/`. Every .ts file
+// of the tree is read and every relative import resolved to a file.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +29,8 @@ function violation(file: string, target: string): string | null {
   if (to === 'testing') return isTestCode(file) || from === 'testing' ? null : 'only tests use testing/';
   if (from === 'lib' && to !== 'prisma') return `lib/ imports no component (${to}/)`;
   if (to === 'lib') return null;
+  // The gateway ships alone to the box at an installation (one bundled file): only lib/ comes along.
+  if (from === 'gateway' && !isTestCode(file)) return `the gateway imports lib/ only, not ${to}/`;
   const entry = to === 'prisma' ? PRISMA_CLIENT : `${to}/index.ts`;
   return target === entry ? null : `reaches into ${to}/ instead of its entry ${entry}`;
 }
@@ -75,6 +78,8 @@ describe('import direction', () => {
     expect(violation('lib/db.ts', 'testing/services.ts')).toBe('only tests use testing/');
     expect(violation('testing/api.ts', 'api/src/app.ts')).toMatch(/instead of its entry api\/index.ts/);
     expect(violation('api/src/progress.ts', 'prisma/schema.prisma')).toMatch(/generated\/client/);
+    expect(violation('gateway/src/outbox.ts', 'ingest/src/journal.ts')).toMatch(/the gateway imports lib\/ only/);
+    expect(violation('gateway/src/main.ts', 'simulators/index.ts')).toMatch(/the gateway imports lib\/ only/);
     for (const [file, target] of [
       ['api/src/errors.ts', 'billing/index.ts'],
       ['api/src/app.ts', 'lib/logger.ts'],
@@ -82,6 +87,8 @@ describe('import direction', () => {
       ['billing/test/ledger.test.ts', 'testing/api.ts'],
       ['testing/api.ts', 'api/index.ts'],
       ['billing/src/run-month.ts', 'billing/src/errors.ts'],
+      ['gateway/src/outbox.ts', 'lib/telemetry/contract.ts'],
+      ['gateway/test/end-to-end.test.ts', 'simulators/index.ts'],
     ])
       expect(violation(file as string, target as string)).toBeNull();
   });
