@@ -11,6 +11,9 @@ export const FAULT_KINDS = [
   'heavy_soiling',
   'broken_string',
   'malformed_messages',
+  'not_producing',
+  'arc_fault',
+  'gradual_soiling',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -22,7 +25,14 @@ export const Fault = Type.Object(
     until: Type.Optional(Type.String({ description: 'RFC 3339 end (exclusive); counter_reset needs none' })),
     skewSeconds: Type.Optional(Type.Number({ description: 'clock_skew: device clock minus true time' })),
     factor: Type.Optional(
-      Type.Number({ minimum: 0, maximum: 1, description: 'heavy_soiling / broken_string: fraction of DC power kept' }),
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'heavy_soiling / broken_string: fraction of DC power kept; gradual_soiling: the least kept',
+      }),
+    ),
+    percentPerDay: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'gradual_soiling: DC power lost per day' }),
     ),
   },
   { additionalProperties: false },
@@ -35,6 +45,8 @@ export interface ActiveFault {
   untilMs: number;
   skewMs: number;
   factor: number;
+  /** gradual_soiling: fraction of DC power lost per day since `fromMs` (down to `factor`). */
+  perDay: number;
 }
 
 export function toActiveFault(fault: Fault): ActiveFault {
@@ -51,6 +63,9 @@ export function toActiveFault(fault: Fault): ActiveFault {
     clock_skew: 1,
     duplicate_sends: 1,
     malformed_messages: 1,
+    not_producing: 1,
+    arc_fault: 1,
+    gradual_soiling: 0.5,
   };
   return {
     kind: fault.kind,
@@ -58,7 +73,16 @@ export function toActiveFault(fault: Fault): ActiveFault {
     untilMs,
     skewMs: (fault.skewSeconds ?? 0) * 1000,
     factor: fault.factor ?? defaults[fault.kind],
+    perDay: (fault.percentPerDay ?? 0.5) / 100,
   };
+}
+
+/** Fraction of DC power a soiling or string fault keeps at tMs (gradual soiling builds up per day until cleaned). */
+export function dcFactorOf(fault: ActiveFault, tMs: number): number {
+  if (fault.kind === 'heavy_soiling' || fault.kind === 'broken_string') return fault.factor;
+  if (fault.kind === 'gradual_soiling')
+    return Math.max(fault.factor, 1 - (fault.perDay * (tMs - fault.fromMs)) / 86_400_000);
+  return 1;
 }
 
 export const isActive = (fault: ActiveFault, tMs: number) => tMs >= fault.fromMs && tMs < fault.untilMs;

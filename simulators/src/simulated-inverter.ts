@@ -1,7 +1,7 @@
 // One simulated inverter, pure: given instants, it produces the readings a real one would publish,
 // keeps its lifetime counter as the integral of its power, and the ground truth of what it produced.
 import type { InverterState, Reading } from '../../lib/telemetry/contract';
-import { isActive, type ActiveFault } from './faults';
+import { dcFactorOf, isActive, type ActiveFault } from './faults';
 
 /** What the physics says the inverter outputs at an instant (with DC derating already applied). */
 export interface PowerSample {
@@ -59,13 +59,13 @@ export class SimulatedInverter {
       (f) => isActive(f, tMs) || (f.kind === 'counter_reset' && f.fromMs <= tMs && !this.resetsApplied.has(f)),
     );
     const has = (kind: ActiveFault['kind']) => active.find((f) => f.kind === kind);
-    const dcFactor = active
-      .filter((f) => f.kind === 'heavy_soiling' || f.kind === 'broken_string')
-      .reduce((k, f) => k * f.factor, 1);
-    const groundFault = has('ground_fault');
+    const dcFactor = active.reduce((k, f) => k * dcFactorOf(f, tMs), 1);
+    const fault = has('ground_fault') ?? has('arc_fault');
+    // Dead but reporting (a tripped DC breaker, a stuck relay): STANDBY, 0 W, the counter flat.
+    const dead = !!has('not_producing');
     const unpowered = !!has('power_outage');
     const sample = this.power(tMs, dcFactor);
-    const acPowerW = groundFault || unpowered ? 0 : sample.acPowerW;
+    const acPowerW = fault || dead || unpowered ? 0 : sample.acPowerW;
     const dtH = this.lastMs === null ? 0 : (tMs - this.lastMs) / 3_600_000;
     const producedWh = acPowerW * dtH;
     const reset = has('counter_reset');
@@ -81,15 +81,15 @@ export class SimulatedInverter {
       ts: tMs + (has('clock_skew')?.skewMs ?? 0),
       energy_wh_total: round3(this.counterWh),
       ac_power_w: round3(acPowerW),
-      state: groundFault ? 'FAULT' : sample.state,
+      state: fault ? 'FAULT' : dead && sample.state !== 'SLEEPING' && sample.state !== 'OFF' ? 'STANDBY' : sample.state,
       dc_voltage_v: round3(sample.dcVoltageV),
-      dc_current_a: round3(groundFault ? 0 : sample.dcCurrentA),
+      dc_current_a: round3(fault || dead ? 0 : sample.dcCurrentA),
       ac_voltage_v: round3(sample.acVoltageV),
       ac_frequency_hz: round3(sample.acFrequencyHz),
       temperature_c: round3(sample.temperatureC),
       seq: this.seq,
     };
-    const events = [groundFault ? 'GROUND_FAULT' : null, reset ? 'COUNTER_RESET' : null].filter(
+    const events = [fault ? fault.kind.toUpperCase() : null, reset ? 'COUNTER_RESET' : null].filter(
       (e): e is string => e !== null,
     );
     if (events.length > 0) reading.events = events;
