@@ -73,6 +73,7 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
     areaCellDeg: r.parsed('ALERTS_AREA_CELL_DEG', '0.5', decimal(0.01, 20)),
     areaMinInstallations: r.integer('ALERTS_AREA_MIN_INSTALLATIONS', 10, 2, 1_000_000),
     areaMinPercent: r.integer('ALERTS_AREA_MIN_PERCENT', 50, 1, 100),
+    areaKeepPercent: r.integer('ALERTS_AREA_KEEP_PERCENT', 10, 1, 100),
     faultEvents: r.parsed(
       'ALERTS_FAULT_EVENTS',
       'GROUND_FAULT,ARC_FAULT,ISOLATION_FAULT,GRID_FAULT,OVER_TEMPERATURE,DC_OVERVOLTAGE',

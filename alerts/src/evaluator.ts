@@ -8,7 +8,7 @@ import { evaluate } from './core/evaluate';
 import type { AlertsConfig } from './config';
 import { RegistryCache, readInputs } from './read-inputs';
 import { DailyHistory, LatestReadings } from './telemetry-cache';
-import { clearAlerts, notifyOf, readActiveAlerts, remind, upsertFindings, type Notify } from './store';
+import { clearAlerts, notifyOf, readActiveAlerts, readGapHistory, remind, upsertFindings, type Notify } from './store';
 
 const LOCK = 'solar-alerts-evaluator';
 
@@ -61,11 +61,21 @@ export class AlertsEvaluator {
         };
       }
       const active = await readActiveAlerts(client);
+      const gapHistory = await readGapHistory(client, nowMs);
       const installations = await this.registry.get(client, nowMs);
       const daily = await this.daily.energy(installations, nowMs, this.config.historyDays);
       const provinces = [...new Set(installations.map((i) => i.provinceCode))];
       const latest = await this.latest.at(nowMs, this.config.rules.offlineAfterMinutes * 60_000, provinces);
-      const inputs = await readInputs(this.influx, installations, latest, daily, active, nowMs, this.config.rules);
+      const inputs = await readInputs(
+        this.influx,
+        installations,
+        latest,
+        daily,
+        active,
+        gapHistory,
+        nowMs,
+        this.config.rules,
+      );
       const read = performance.now();
       const { findings, clearances } = evaluate(inputs);
       const evaluated = performance.now();

@@ -152,6 +152,7 @@ export async function readInputs(
   latest: Map<string, LatestReading>,
   daily: Map<number, DayEnergy[]>,
   active: ActiveAlert[],
+  gapHistory: EvaluationInputs['gapHistory'],
   nowMs: number,
   config: RuleConfig,
 ): Promise<EvaluationInputs> {
@@ -182,5 +183,5 @@ export async function readInputs(
     readLastBefore(influx, silent, windowFrom),
     readFirstAfter(influx, gaps, nowMs),
   ]);
-  return { nowMs, installations, latest, lastBefore, resumed, daily, active, config };
+  return { nowMs, installations, latest, lastBefore, resumed, daily, active, gapHistory, config };
 }

@@ -3,7 +3,7 @@
 // (one statement per kind of change) so a large fleet costs a handful of round trips.
 import type pg from 'pg';
 import { dueReminders, firstReminderAt, type ReminderPolicy } from './core/lifecycle';
-import type { ActiveAlert, AlertSeverity, Clearance, Finding } from './core/types';
+import type { ActiveAlert, AlertSeverity, Clearance, EvaluationInputs, Finding } from './core/types';
 import type { NotificationConfig } from './config';
 
 export type Db = pg.ClientBase;
@@ -23,6 +23,32 @@ export async function readActiveAlerts(db: Db): Promise<ActiveAlert[]> {
     detail: Record<string, unknown>;
   }>(`SELECT id, key, rule::text AS rule, cause, detail FROM alerts WHERE state IN ('OPEN', 'ACKNOWLEDGED')`);
   return rows.map((r) => ({ ...r, id: BigInt(r.id) }));
+}
+
+/** How long past silences are remembered when pricing a new one (see RuleContext.outageChance). */
+const GAP_HISTORY_DAYS = 90;
+
+/**
+ * How the silences closed in the last 90 days turned out, counting only those whose counters gave
+ * evidence across the gap: OFFLINE `outage` vs `communications`, AREA_OUTAGE `grid` vs `telecom`.
+ */
+export async function readGapHistory(db: Db, nowMs: number): Promise<EvaluationInputs['gapHistory']> {
+  const { rows } = await db.query<{ rule: string; outages: number; communications: number }>(
+    `SELECT rule::text AS rule,
+            count(*) FILTER (WHERE cause IN ('outage', 'grid'))::int AS outages,
+            count(*) FILTER (WHERE cause IN ('communications', 'telecom'))::int AS communications
+       FROM alerts
+      WHERE state = 'CLEARED' AND rule IN ('OFFLINE', 'AREA_OUTAGE')
+        AND closed_at > ${ts('$1')} AND closed_at <= ${ts('$2')}
+        AND (jsonb_typeof(detail->'gap'->'communicationsOnly') = 'boolean' OR (detail->>'conclusive')::int > 0)
+      GROUP BY rule`,
+    [nowMs - GAP_HISTORY_DAYS * 86_400_000, nowMs],
+  );
+  const of = (rule: string) => {
+    const r = rows.find((x) => x.rule === rule);
+    return { outages: r?.outages ?? 0, communications: r?.communications ?? 0 };
+  };
+  return { device: of('OFFLINE'), area: of('AREA_OUTAGE') };
 }
 
 export interface Recipients {

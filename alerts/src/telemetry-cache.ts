@@ -17,6 +17,8 @@ const DAILY_LATE_DAYS = 2;
  * fleet costs more than the sum of its parts (measured at 70,000 inverters: 68 s against ~20 s).
  */
 const PARALLEL_PROVINCES = 2;
+/** A counter that moved less than this (Wh) between readings did not advance (rounding, not energy). */
+const FLAT_WH = 1;
 
 async function byProvince<T>(provinces: readonly string[], read: (where: string) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
@@ -62,10 +64,18 @@ export class LatestReadings {
       );
       return series.flatMap((s) => s.values as Row[]);
     });
+    // Rows come in time order per serial (one series per province); a re-read overlap is skipped.
     for (const [time, counter, state, events, serial] of rows) {
       const known = this.bySerial.get(serial);
-      if (!known || time >= known.atMs)
-        this.bySerial.set(serial, { atMs: time, counterWh: counter, state, events: parseEvents(events) });
+      if (known && time <= known.atMs) continue;
+      const flat = known !== undefined && Math.abs(counter - known.counterWh) < FLAT_WH;
+      this.bySerial.set(serial, {
+        atMs: time,
+        counterWh: counter,
+        state,
+        events: parseEvents(events),
+        flatSinceMs: flat ? known.flatSinceMs : time,
+      });
     }
     this.upToMs = nowMs;
     for (const [serial, reading] of this.bySerial) if (reading.atMs <= windowFrom) this.bySerial.delete(serial);

@@ -64,6 +64,8 @@ const scenario = parseScenario(
       { serial: 'IS-2', kind: 'power_outage', from: '2026-06-20T20:00:00Z', until: '2026-06-20T23:00:00Z' },
       { serial: 'IS-3', kind: 'heavy_soiling', from: FROM, factor: 0.5 },
       { serial: 'IS-4', kind: 'ground_fault', from: '2026-06-21T05:00:00Z', until: '2026-06-21T06:00:00Z' },
+      // Dead but reporting: STANDBY, 0 W, counter flat, from 07:00 to 08:30 Tehran.
+      { serial: 'IS-6', kind: 'not_producing', from: '2026-06-21T03:30:00Z', until: '2026-06-21T05:00:00Z' },
     ],
   }),
   'alerts scenario',
@@ -230,6 +232,16 @@ describe('alerts on a simulated fleet', () => {
     expect(await alerts("rule IN ('OFFLINE', 'AREA_OUTAGE', 'FAULT')")).toEqual([]);
   });
 
+  it('an inverter reporting STANDBY with a flat counter in daylight is OFFLINE, labelled not_producing, until it produces', async () => {
+    await evaluateAt('2026-06-21T04:30:00Z');
+    const [open] = ofInstallation(await alerts("rule = 'OFFLINE'"), 'IS-6');
+    expect(open).toMatchObject({ state: 'OPEN', cause: 'not_producing' });
+    expect(await alerts("rule = 'OFFLINE' AND installation <> 'SIM-IS-6'")).toEqual([]);
+    await evaluateAt('2026-06-21T05:10:00Z');
+    const [closed] = ofInstallation(await alerts("rule = 'OFFLINE'"), 'IS-6');
+    expect(closed).toMatchObject({ id: open!.id, state: 'CLEARED', cause: 'not_producing' });
+  });
+
   it('a ground fault opens, and closes itself when the inverter recovers', async () => {
     await evaluateAt('2026-06-21T05:30:00Z');
     const [open] = ofInstallation(await alerts("rule = 'FAULT'"), 'IS-4');
@@ -243,7 +255,7 @@ describe('alerts on a simulated fleet', () => {
 
   it('an outage at noon opens an offline alert; 40 installations silent together give one area alert', async () => {
     await evaluateAt('2026-06-21T08:30:00Z');
-    const offline = await alerts("rule = 'OFFLINE'");
+    const offline = await alerts("rule = 'OFFLINE' AND state = 'OPEN'");
     expect(offline.map((a) => a.installation)).toEqual(['SIM-IS-1']);
     expect(offline[0]).toMatchObject({ state: 'OPEN', cause: 'outage' });
     const area = await alerts("rule = 'AREA_OUTAGE'");
@@ -252,7 +264,10 @@ describe('alerts on a simulated fleet', () => {
 
     // Power back: both close themselves; the counters stayed flat, so they were real outages (grid).
     await evaluateAt('2026-06-21T10:30:00Z');
-    expect((await alerts("rule = 'OFFLINE'"))[0]).toMatchObject({ state: 'CLEARED', cause: 'outage' });
+    expect(ofInstallation(await alerts("rule = 'OFFLINE'"), 'IS-1')[0]).toMatchObject({
+      state: 'CLEARED',
+      cause: 'outage',
+    });
     expect((await alerts("rule = 'AREA_OUTAGE'"))[0]).toMatchObject({ state: 'CLEARED', cause: 'grid' });
   });
 

@@ -1,20 +1,24 @@
 // What every rule shares during one evaluation: the clock, the sun, expectations and pricing.
-import { ClearSkyDays, tehranDate } from './clear-sky';
+import { ClearSkyDays, Daylight, tehranDate } from './clear-sky';
 import { lostRialsPerDay, paidRialPerKwh, roundKwh } from './loss';
 import { FleetPerformance } from './performance';
-import type { EvaluationInputs, Finding, InstallationInfo } from './types';
+import type { EvaluationInputs, Finding, GapOutcomes, InstallationInfo } from './types';
 
 export class RuleContext {
   readonly today: string;
   readonly clearSky: ClearSkyDays;
   readonly performance: FleetPerformance;
   readonly activeByKey: Map<string, EvaluationInputs['active'][number]>;
+  /** Whether the sun stayed up at a site over the offline window (now − window, now]. */
+  readonly daylight: Daylight;
 
   constructor(readonly inputs: EvaluationInputs) {
     this.today = tehranDate(inputs.nowMs);
     this.clearSky = new ClearSkyDays(inputs.config.clearSkyPerformanceRatio);
     this.performance = new FleetPerformance(inputs.installations, inputs.daily, inputs.config, this.clearSky);
     this.activeByKey = new Map(inputs.active.map((a) => [a.key, a]));
+    const windowMs = inputs.config.offlineAfterMinutes * 60_000;
+    this.daylight = new Daylight(inputs.nowMs - windowMs, inputs.nowMs, inputs.config.sunUpElevationDeg);
   }
 
   get config() {
@@ -35,11 +39,15 @@ export class RuleContext {
     };
   }
 
-  /** A MAJOR finding about one inverter, losing its share of the installation's expected day. */
+  /**
+   * A MAJOR finding about one inverter, losing its share of the installation's expected day (times
+   * `lossFactor`: the chance that a silence is a real outage, while its counter is unknown).
+   */
   inverterFinding(
     i: InstallationInfo,
     v: InstallationInfo['inverters'][number],
     f: Pick<Finding, 'key' | 'rule' | 'cause' | 'summary' | 'detail'>,
+    lossFactor = 1,
   ): Finding {
     return {
       ...f,
@@ -49,7 +57,22 @@ export class RuleContext {
       provinceId: i.provinceId,
       area: null,
       affectedInstallations: 1,
-      ...this.loss(i, this.expectedKwhPerDay(i) * inverterShare(i, v.ratedAcW)),
+      ...this.loss(i, this.expectedKwhPerDay(i) * inverterShare(i, v.ratedAcW) * lossFactor),
+    };
+  }
+
+  /**
+   * While a silence lasts nobody knows whether the site produced (a communications gap loses
+   * nothing, an outage everything): its income at risk is the outage's loss times the chance that
+   * a silence of this kind is an outage, estimated from how recent ones turned out once their
+   * counters came back (Laplace's rule: (outages + 1) / (closed with evidence + 2); ½ with no history).
+   */
+  outageChance(kind: 'device' | 'area'): { probability: number; basis: string } {
+    const h: GapOutcomes = this.inputs.gapHistory[kind];
+    const n = h.outages + h.communications;
+    return {
+      probability: (h.outages + 1) / (n + 2),
+      basis: `${h.outages} of ${n} recent ${kind === 'area' ? 'area ' : ''}silences with counter evidence were outages`,
     };
   }
 
@@ -62,4 +85,10 @@ export class RuleContext {
 export const inverterShare = (i: InstallationInfo, ratedAcW: number) => {
   const total = i.inverters.reduce((sum, v) => sum + v.ratedAcW, 0);
   return total > 0 ? ratedAcW / total : 1;
+};
+
+/** The area an installation belongs to for area outages: its province and a grid cell of `cellDeg`. */
+export const areaOf = (i: InstallationInfo, cellDeg: number) => {
+  const cell = (x: number) => (Math.floor(x / cellDeg) * cellDeg).toFixed(2);
+  return `${i.provinceCode}:${cell(i.latitude)},${cell(i.longitude)}`;
 };

@@ -12,6 +12,7 @@ const config: RuleConfig = {
   areaCellDeg: 0.5,
   areaMinInstallations: 10,
   areaMinPercent: 50,
+  areaKeepPercent: 10,
   faultEvents: ['GROUND_FAULT'],
   underperformingPercent: 10,
   underperformingClearSkyPercent: 90,
@@ -44,6 +45,7 @@ const reading = (atMs: number, over: Partial<LatestReading> = {}): LatestReading
   counterWh: 1_000_000,
   state: 'MPPT',
   events: [],
+  flatSinceMs: atMs,
   ...over,
 });
 const days = (values: number[]): DayEnergy[] =>
@@ -57,6 +59,7 @@ function inputs(over: Partial<EvaluationInputs> & { nowMs: number }): Evaluation
     resumed: new Map(),
     daily: new Map(),
     active: [],
+    gapHistory: { device: { outages: 0, communications: 0 }, area: { outages: 0, communications: 0 } },
     config,
     ...over,
   };
@@ -80,10 +83,34 @@ describe('offline', () => {
     const [f] = findings;
     expect(f).toMatchObject({ key: 'OFFLINE:inverter:3', rule: 'OFFLINE', cause: 'outage', installationId: 3 });
     expect(f!.detail).toMatchObject({ lastReadingAt: NOON - 3_600_000, lastCounterWh: 900_000 });
-    // A clear June day in Yazd: 5 kWp × ~7 kWh/kWp × 30,000 Rial/kWh, about a million Rials a day.
-    expect(f!.lostKwhPerDay).toBeGreaterThan(25);
-    expect(f!.lostKwhPerDay).toBeLessThan(50);
+    // A clear June day in Yazd: 5 kWp × ~7 kWh/kWp × 30,000 Rial/kWh, about a million Rials a day if
+    // it is an outage; with no history of how silences end, priced at half of that until data returns.
+    const outage = Number(f!.detail.outageRialsPerDay);
+    expect(outage / 30_000).toBeGreaterThan(25);
+    expect(outage / 30_000).toBeLessThan(50);
+    expect(f!.detail).toMatchObject({ loss: 'loss unknown until data returns', outageProbability: 0.5 });
+    expect(f!.lostKwhPerDay).toBeCloseTo(outage / 30_000 / 2, 1);
     expect(f!.lostRialsPerDay).toBe(BigInt(Math.round(f!.lostKwhPerDay * 30_000)));
+    expect(f!.summary).toContain('unknown until data returns');
+  });
+
+  it('prices a silence by how often silences turned out to be communications: below a fault that is known', () => {
+    const latest = allReporting(sites, NOON - 60_000, [3]);
+    latest.set('S4', reading(NOON - 60_000, { state: 'FAULT', events: ['GROUND_FAULT'] }));
+    const { findings } = evaluate(
+      inputs({
+        nowMs: NOON,
+        installations: sites,
+        latest,
+        // 2 of the last 10 silences with counter evidence were outages: (2 + 1) / (10 + 2) = 0.25.
+        gapHistory: { device: { outages: 2, communications: 8 }, area: { outages: 0, communications: 0 } },
+      }),
+    );
+    const silent = findings.find((f) => f.key === 'OFFLINE:inverter:3')!;
+    const fault = findings.find((f) => f.key === 'FAULT:inverter:4')!;
+    expect(silent.detail).toMatchObject({ outageProbability: 0.25 });
+    expect(Number(silent.lostRialsPerDay)).toBeCloseTo(Number(fault.lostRialsPerDay) * 0.25, -3);
+    expect(fault.lostRialsPerDay).toBeGreaterThan(silent.lostRialsPerDay);
   });
 
   it('never opens at night', () => {
@@ -108,7 +135,11 @@ describe('offline', () => {
         inputs({
           nowMs: NOON,
           installations: sites,
-          latest: allReporting(sites, NOON - 60_000),
+          // Producing since it came back: its newest counter is past the first one after the gap.
+          latest: new Map([
+            ...allReporting(sites, NOON - 60_000),
+            ['S3', reading(NOON - 60_000, { counterWh: counterWh + 500 })],
+          ]),
           resumed: new Map([['S3', { atMs: NOON - 10 * 60_000, counterWh }]]),
           active,
         }),
@@ -117,6 +148,68 @@ describe('offline', () => {
     expect(back(1_008_000)[0]).toMatchObject({ id: 7n, cause: 'communications' });
     // Counter flat → a real outage keeps its label.
     expect(back(1_000_010)[0]).toMatchObject({ id: 7n, cause: 'outage' });
+  });
+});
+
+describe('reporting but not producing', () => {
+  const sites = fleet(5);
+  // A dead inverter still reporting: STANDBY, counter flat since 3 h before noon; peers produce.
+  const dead = (nowMs: number, over: Partial<LatestReading> = {}) => {
+    const latest = allReporting(sites, nowMs - 60_000);
+    latest.set('S3', reading(nowMs - 60_000, { state: 'STANDBY', flatSinceMs: nowMs - 3 * 3_600_000, ...over }));
+    return latest;
+  };
+  it('opens an OFFLINE alert labelled not_producing within the silent-outage window, priced as an outage', () => {
+    const { findings } = evaluate(inputs({ nowMs: NOON, installations: sites, latest: dead(NOON) }));
+    expect(findings.map((f) => [f.key, f.rule, f.cause])).toEqual([['OFFLINE:inverter:3', 'OFFLINE', 'not_producing']]);
+    expect(findings[0]!.summary).toContain('reporting but not producing');
+    expect(findings[0]!.lostKwhPerDay).toBeGreaterThan(25);
+    // Flat for 26 minutes (a reading every 5 min): within the 30-minute window; 15 minutes: not yet.
+    const flatFor = (minutes: number) =>
+      evaluate(
+        inputs({ nowMs: NOON, installations: sites, latest: dead(NOON, { flatSinceMs: NOON - minutes * 60_000 }) }),
+      ).findings;
+    expect(flatFor(26)).toHaveLength(1);
+    expect(flatFor(15)).toEqual([]);
+  });
+
+  it('not when its neighbours do not produce either (dusk, snow, overcast), not at night, not for THROTTLED or a fault', () => {
+    const allFlat = new Map(
+      sites.map((s) => [`S${s.id}`, reading(NOON - 60_000, { state: 'STANDBY', flatSinceMs: NOON - 3 * 3_600_000 })]),
+    );
+    expect(evaluate(inputs({ nowMs: NOON, installations: sites, latest: allFlat })).findings).toEqual([]);
+    expect(evaluate(inputs({ nowMs: NIGHT, installations: sites, latest: dead(NIGHT) })).findings).toEqual([]);
+    expect(
+      evaluate(inputs({ nowMs: NOON, installations: sites, latest: dead(NOON, { state: 'THROTTLED' }) })).findings,
+    ).toEqual([]);
+    const fault = evaluate(
+      inputs({ nowMs: NOON, installations: sites, latest: dead(NOON, { state: 'FAULT', events: ['GROUND_FAULT'] }) }),
+    ).findings;
+    expect(fault.map((f) => f.rule)).toEqual(['FAULT']);
+  });
+
+  it('a silent device that comes back with its counter where it stopped stays open, relabelled; production clears it', () => {
+    const active: ActiveAlert[] = [
+      {
+        id: 9n,
+        key: 'OFFLINE:inverter:3',
+        rule: 'OFFLINE',
+        cause: 'outage',
+        detail: { serial: 'S3', lastReadingAt: NOON - 2 * 3_600_000, lastCounterWh: 1_000_000 },
+      },
+    ];
+    // Back for 5 minutes only, STANDBY, counter unchanged since before the silence.
+    const back = evaluate(
+      inputs({ nowMs: NOON, installations: sites, latest: dead(NOON, { flatSinceMs: NOON - 5 * 60_000 }), active }),
+    );
+    expect(back.findings.map((f) => [f.key, f.cause])).toEqual([['OFFLINE:inverter:3', 'not_producing']]);
+    expect(back.clearances).toEqual([]);
+    const notProducing: ActiveAlert[] = [{ ...active[0]!, cause: 'not_producing', detail: back.findings[0]!.detail }];
+    const producing = evaluate(
+      inputs({ nowMs: NOON, installations: sites, latest: allReporting(sites, NOON - 60_000), active: notProducing }),
+    );
+    expect(producing.findings).toEqual([]);
+    expect(producing.clearances.map((c) => [c.id, c.cause])).toEqual([[9n, 'not_producing']]);
   });
 });
 
@@ -136,7 +229,52 @@ describe('area outage', () => {
     );
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({ rule: 'AREA_OUTAGE', affectedInstallations: 40, installationId: null });
-    expect(findings[0]!.lostRialsPerDay).toBeGreaterThan(30_000_000n);
+    // 40 × ~35 kWh × 30,000 Rial/kWh if it is an outage (about 42 M), half of that until data returns.
+    expect(BigInt(findings[0]!.detail.outageRialsPerDay as string)).toBeGreaterThan(30_000_000n);
+    expect(findings[0]!.lostRialsPerDay).toBeGreaterThan(15_000_000n);
+    expect(findings[0]!.lostRialsPerDay).toBeLessThan(
+      BigInt(findings[0]!.detail.outageRialsPerDay as string) / 2n + 1000n,
+    );
+  });
+
+  it('stays open while its sites come back one by one; the last straggler is judged with its real last reading', () => {
+    // 12 of 15 installations dark since 05:00 (Tehran 08:30), coming back one every 3 minutes.
+    const sites = fleet(15);
+    const dark = fleet(12).map((s) => s.id);
+    const darkSince = NOON - 3 * 3_600_000;
+    const opened = evaluate(
+      inputs({
+        nowMs: NOON,
+        installations: sites,
+        latest: allReporting(sites, NOON - 60_000, dark),
+        lastBefore: new Map(dark.map((id) => [`S${id}`, { atMs: darkSince + id * 1000, counterWh: 500_000 + id }])),
+      }),
+    ).findings;
+    expect(opened.map((f) => [f.rule, f.affectedInstallations])).toEqual([['AREA_OUTAGE', 12]]);
+    let active: ActiveAlert[] = [
+      { id: 1n, key: opened[0]!.key, rule: 'AREA_OUTAGE', cause: 'grid_or_telecom', detail: opened[0]!.detail },
+    ];
+    // Back: 1..k. With 4 of 12 still dark (below the 50 % that opens it) it stays one area alert.
+    const withBack = (back: number) => {
+      const stillDark = dark.slice(back);
+      const nowMs = NOON + back * 3 * 60_000;
+      return evaluate(
+        inputs({ nowMs, installations: sites, latest: allReporting(sites, nowMs - 60_000, stillDark), active }),
+      );
+    };
+    for (const back of [4, 8, 10]) {
+      const { findings, clearances } = withBack(back);
+      expect(findings.map((f) => [f.rule, f.affectedInstallations])).toEqual([['AREA_OUTAGE', 12 - back]]);
+      expect(clearances).toEqual([]);
+      active = [{ ...active[0]!, detail: findings[0]!.detail }];
+    }
+    // One left (below the 10 % that keeps it): the area closes; the straggler gets its own alert,
+    // with the last reading the area kept for it, never "last reading never".
+    const { findings, clearances } = withBack(11);
+    expect(clearances.map((c) => c.id)).toEqual([1n]);
+    expect(findings.map((f) => [f.key, f.cause])).toEqual([['OFFLINE:inverter:12', 'outage']]);
+    expect(findings[0]!.detail).toMatchObject({ lastReadingAt: darkSince + 12_000, lastCounterWh: 500_012 });
+    expect(findings[0]!.summary).not.toContain('never');
   });
 });
 

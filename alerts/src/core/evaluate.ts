@@ -1,13 +1,14 @@
 // evaluate(inputs) → what is true now (findings) and which active alerts' causes went away.
 import { RuleContext } from './context';
 import { faultRule } from './fault';
+import { notProducingRule } from './not-producing';
 import { offlineRules } from './offline';
 import { EVALUATED_RULES, type Evaluation, type EvaluationInputs } from './types';
 import { underperformingRule } from './underperforming';
 
 export function evaluate(inputs: EvaluationInputs): Evaluation {
   const ctx = new RuleContext(inputs);
-  const results = [offlineRules(ctx), faultRule(ctx), underperformingRule(ctx)];
+  const results = [offlineRules(ctx), notProducingRule(ctx), faultRule(ctx), underperformingRule(ctx)];
   const findings = results.flatMap((r) => r.findings);
   const stillTrue = new Set(findings.map((f) => f.key));
   const clearances = new Map<bigint, Evaluation['clearances'][number]>();

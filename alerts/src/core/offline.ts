@@ -2,9 +2,10 @@
 // sun was up at its site the whole time (never at night). Many installations silent together in one
 // area make one area alert instead of one per device. When data comes back, the device's own
 // counter across the gap tells a communications gap (it kept producing) from a real outage.
-import { clearSkyWhPerKwp, Daylight } from './clear-sky';
-import { inverterShare, type RuleContext } from './context';
+import { clearSkyWhPerKwp } from './clear-sky';
+import { areaOf, inverterShare, type RuleContext } from './context';
 import { lostRialsPerDay, roundKwh } from './loss';
+import { NOT_PRODUCING } from './not-producing';
 import type { ActiveAlert, Clearance, CounterAt, Evaluation, Finding, InstallationInfo, InverterInfo } from './types';
 
 export interface GapEvidence {
@@ -36,10 +37,14 @@ export function gapEvidence(
   };
 }
 
-export const areaOf = (i: InstallationInfo, cellDeg: number) => {
-  const cell = (x: number) => (Math.floor(x / cellDeg) * cellDeg).toFixed(2);
-  return `${i.provinceCode}:${cell(i.latitude)},${cell(i.longitude)}`;
-};
+const UNKNOWN_LOSS = 'loss unknown until data returns';
+/** The evidence of a silence's price: what an outage would lose, and the chance that it is one. */
+const unknownLoss = (chance: { probability: number; basis: string }, outageRialsPerDay: bigint) => ({
+  loss: UNKNOWN_LOSS,
+  outageRialsPerDay: outageRialsPerDay.toString(),
+  outageProbability: Math.round(chance.probability * 1000) / 1000,
+  outageProbabilityBasis: chance.basis,
+});
 
 interface Member {
   installationId: number;
@@ -49,13 +54,12 @@ interface Member {
 }
 
 export function offlineRules(ctx: RuleContext): Evaluation {
-  const { nowMs, installations, latest, lastBefore, resumed } = ctx.inputs;
+  const { installations, latest, lastBefore, resumed } = ctx.inputs;
   const config = ctx.config;
-  const windowFrom = nowMs - config.offlineAfterMinutes * 60_000;
   const findings: Finding[] = [];
   const clearances: Clearance[] = [];
 
-  const daylight = new Daylight(windowFrom, nowMs, config.sunUpElevationDeg);
+  const daylight = ctx.daylight;
   const sunUp = new Map<number, boolean>();
   const silent = new Map<number, InverterInfo[]>();
   for (const i of installations) {
@@ -77,32 +81,55 @@ export function offlineRules(ctx: RuleContext): Evaluation {
     area.total += 1;
     if (silent.get(i.id)?.length === i.inverters.length) area.silent.push(i);
   }
+  // An open area alert keeps its members (everyone silent with it since it opened) and stays open,
+  // day or night, while at least ALERTS_AREA_KEEP_PERCENT of them are still silent: sites come back
+  // one by one, and the area is one outage until they are back. Then the stragglers are judged one
+  // by one, with the last reading the area alert kept for them.
+  const byId = new Map(installations.map((i) => [i.id, i]));
+  const isSilent = (i: InstallationInfo) => silent.get(i.id)?.length === i.inverters.length;
   const inArea = new Map<number, string>();
-  for (const [area, { total, silent: quiet }] of areas) {
-    if (quiet.length < config.areaMinInstallations || (quiet.length / total) * 100 < config.areaMinPercent) continue;
-    const key = `AREA_OUTAGE:${area}`;
+  const areaMembers = new Map<string, Member>();
+  const areaKeys = new Set<string>();
+  for (const [area, { total, silent: quiet }] of areas)
+    if (quiet.length >= config.areaMinInstallations && (quiet.length / total) * 100 >= config.areaMinPercent)
+      areaKeys.add(`AREA_OUTAGE:${area}`);
+  for (const a of ctx.inputs.active) if (a.rule === 'AREA_OUTAGE') areaKeys.add(a.key);
+  for (const key of areaKeys) {
+    const area = key.slice('AREA_OUTAGE:'.length);
     const existing = ctx.activeByKey.get(key);
     const known = new Map(((existing?.detail.members as Member[] | undefined) ?? []).map((m) => [m.serial, m]));
-    const members: Member[] = [];
+    for (const m of known.values()) areaMembers.set(m.serial, m);
+    const members: Member[] = [...known.values()];
+    const memberIds = new Set(members.map((m) => m.installationId));
+    for (const i of areas.get(area)?.silent ?? []) {
+      if (memberIds.has(i.id)) continue;
+      memberIds.add(i.id);
+      for (const v of i.inverters) {
+        const before = lastBefore.get(v.serial);
+        members.push({
+          installationId: i.id,
+          serial: v.serial,
+          lastReadingAt: before?.atMs ?? null,
+          lastCounterWh: before?.counterWh ?? null,
+        });
+      }
+    }
+    const quiet = [...memberIds].map((id) => byId.get(id)).filter((i): i is InstallationInfo => !!i && isSilent(i));
+    const keepAtLeast = Math.max(1, Math.ceil((memberIds.size * config.areaKeepPercent) / 100));
+    if (quiet.length === 0 || quiet.length < keepAtLeast) continue;
+    // Income at risk while the counters are unknown: the outage's loss × the chance it is one.
+    const chance = ctx.outageChance('area');
     let kwh = 0;
     let rials = 0n;
+    let outageRials = 0n;
     for (const i of quiet) {
       inArea.set(i.id, key);
       const expected = ctx.expectedKwhPerDay(i);
-      kwh += expected;
-      rials += lostRialsPerDay(roundKwh(expected), i.rate);
-      for (const v of i.inverters) {
-        const before = lastBefore.get(v.serial);
-        members.push(
-          known.get(v.serial) ?? {
-            installationId: i.id,
-            serial: v.serial,
-            lastReadingAt: before?.atMs ?? null,
-            lastCounterWh: before?.counterWh ?? null,
-          },
-        );
-      }
+      kwh += expected * chance.probability;
+      rials += lostRialsPerDay(roundKwh(expected * chance.probability), i.rate);
+      outageRials += lostRialsPerDay(roundKwh(expected), i.rate);
     }
+    const total = areas.get(area)?.total ?? memberIds.size;
     findings.push({
       key,
       rule: 'AREA_OUTAGE',
@@ -113,11 +140,19 @@ export function offlineRules(ctx: RuleContext): Evaluation {
       provinceId: quiet[0]!.provinceId,
       area,
       affectedInstallations: quiet.length,
-      summary: `${quiet.length} of ${total} installations in area ${area} silent for ${config.offlineAfterMinutes}+ min in daylight`,
+      summary: `${
+        quiet.length === memberIds.size
+          ? `${quiet.length} of ${total} installations in area ${area} silent for ${config.offlineAfterMinutes}+ min in daylight`
+          : `${quiet.length} of the ${memberIds.size} installations of the outage in area ${area} still silent`
+      }; ${UNKNOWN_LOSS}`,
       lostKwhPerDay: roundKwh(kwh),
       lostRialsPerDay: rials,
       rialPerKwh: null,
-      detail: { installationsInArea: total, members },
+      detail: {
+        installationsInArea: total,
+        members,
+        ...unknownLoss(chance, outageRials),
+      },
     });
   }
 
@@ -133,22 +168,42 @@ export function offlineRules(ctx: RuleContext): Evaluation {
       }
       // At night a silent device is expected: an open alert stays open, no new one opens.
       if (!existing && !sunUp.get(i.id)) continue;
-      const before = lastBefore.get(v.serial);
+      // A straggler of an area outage: its last reading is the one the area alert kept.
+      const kept = areaMembers.get(v.serial);
+      const before =
+        lastBefore.get(v.serial) ??
+        (typeof kept?.lastReadingAt === 'number'
+          ? { atMs: kept.lastReadingAt, counterWh: kept.lastCounterWh ?? 0 }
+          : undefined);
       const detail = existing?.detail ?? {
         serial: v.serial,
         lastReadingAt: before?.atMs ?? null,
         lastCounterWh: before?.counterWh ?? null,
       };
-      const since = typeof detail.lastReadingAt === 'number' ? new Date(detail.lastReadingAt).toISOString() : 'never';
-      findings.push(
-        ctx.inverterFinding(i, v, {
+      // A dead inverter that was reporting (not_producing) and now is silent too keeps its label,
+      // and its loss is known; a silence's loss is unknown until data returns.
+      const last = detail.lastReadingAt ?? detail.readingAt;
+      const since = typeof last === 'number' ? new Date(last).toISOString() : 'never';
+      const cause = existing?.cause ?? 'outage';
+      const known = cause === NOT_PRODUCING;
+      const chance = known ? null : ctx.outageChance('device');
+      const finding = ctx.inverterFinding(
+        i,
+        v,
+        {
           key,
           rule: 'OFFLINE',
-          cause: existing?.cause ?? 'outage',
-          summary: `inverter ${v.serial} of ${i.code} silent in daylight (last reading ${since})`,
+          cause,
+          summary: `inverter ${v.serial} of ${i.code} silent in daylight (last reading ${since})${known ? '' : `; ${UNKNOWN_LOSS}`}`,
           detail,
-        }),
+        },
+        chance?.probability ?? 1,
       );
+      if (chance) {
+        const outage = ctx.inverterFinding(i, v, { key, rule: 'OFFLINE', cause, summary: '', detail });
+        finding.detail = { ...detail, ...unknownLoss(chance, outage.lostRialsPerDay) };
+      }
+      findings.push(finding);
     }
   }
 

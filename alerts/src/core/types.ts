@@ -32,6 +32,11 @@ export interface LatestReading {
   counterWh: number;
   state: string;
   events: string[];
+  /**
+   * Since when the counter has not advanced: the time of the first reading that showed its current
+   * value (as far back as the evaluator has followed this serial without a gap in its readings).
+   */
+  flatSinceMs: number;
 }
 /** A reading that bounds a gap: the last before it, or the first after it. */
 export interface CounterAt {
@@ -89,6 +94,8 @@ export interface RuleConfig {
   areaCellDeg: number;
   areaMinInstallations: number;
   areaMinPercent: number;
+  /** An open area alert stays open while at least this share of its members is still silent (hysteresis). */
+  areaKeepPercent: number;
   /** Events that are faults (state FAULT always is; THROTTLED never is). */
   faultEvents: readonly string[];
   /** Underperforming: specific yield over the window below the peers' by more than this. */
@@ -107,6 +114,12 @@ export interface RuleConfig {
   majorLossPercent: number;
 }
 
+/** How past silences turned out once data returned (counter evidence): real outages or only communications. */
+export interface GapOutcomes {
+  outages: number;
+  communications: number;
+}
+
 export interface EvaluationInputs {
   nowMs: number;
   installations: InstallationInfo[];
@@ -119,6 +132,8 @@ export interface EvaluationInputs {
   /** Complete days, oldest first, per installation id (history for peers and soiling). */
   daily: ReadonlyMap<number, DayEnergy[]>;
   active: ActiveAlert[];
+  /** Silences of one inverter (OFFLINE) and of an area (AREA_OUTAGE) closed with evidence, recently. */
+  gapHistory: { device: GapOutcomes; area: GapOutcomes };
   config: RuleConfig;
 }
 
