@@ -8,6 +8,8 @@ source "$(dirname "$0")/env.sh"
 cd "$SOLAR_ROOT"
 
 DEBIAN_PACKAGES=(mosquitto mosquitto-clients influxdb postgresql-15 prometheus curl chromium)
+# The gateway: socat makes the pseudo-terminal pair its Modbus RTU tests run over; openssl the broker's TLS certificates.
+DEBIAN_PACKAGES+=(socat openssl)
 DYNSEC_PLUGIN=/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so
 
 step "Setting up profile '$SOLAR_PROFILE' in $SOLAR_DATA_DIR"

@@ -4,3 +4,5 @@ export { runBackfill } from './src/fleet';
 export { addDemoContracts, registerSimulatedFleet } from './src/registry';
 export { type PlannedInverter, parseScenario, planFleet, type Scenario } from './src/scenario';
 export { storedCounters } from './src/stored-counters';
+export { ModbusFleet, type ModbusFleetOptions } from './src/modbus/modbus-fleet';
+export { SUNSPEC_PROFILES, type SunSpecProfile } from './src/modbus/sunspec-device';
