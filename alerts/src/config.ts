@@ -87,6 +87,7 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
     peerTiltToleranceDeg: r.integer('ALERTS_PEER_TILT_TOLERANCE_DEG', 10, 1, 90),
     clearSkyPerformanceRatio: r.integer('ALERTS_CLEAR_SKY_PERFORMANCE_RATIO_PERCENT', 80, 10, 100) / 100,
     soilingMinSlopePercentPerDay: r.parsed('ALERTS_SOILING_MIN_SLOPE_PERCENT_PER_DAY', '0.2', decimal(0, 100)),
+    soilingDetectPercent: r.parsed('ALERTS_SOILING_DETECT_PERCENT', '4', decimal(1, 50)),
     majorLossPercent: r.integer('ALERTS_MAJOR_LOSS_PERCENT', 30, 1, 100),
   };
   const partial = {

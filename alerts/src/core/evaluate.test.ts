@@ -22,6 +22,7 @@ const config: RuleConfig = {
   peerTiltToleranceDeg: 10,
   clearSkyPerformanceRatio: 0.8,
   soilingMinSlopePercentPerDay: 0.2,
+  soilingDetectPercent: 4,
   majorLossPercent: 30,
 };
 // Yazd; 2026-06-21 08:30 UTC is noon in Tehran, 20:30 UTC is midnight.
@@ -311,9 +312,9 @@ describe('underperforming', () => {
     );
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({ key: 'UNDERPERFORMING:installation:6', cause: 'soiling' });
-    // (30.1 − 24.5) kWh a day ≈ 5.6 kWh × 30,000 Rial.
-    expect(Number(findings[0]!.lostRialsPerDay)).toBeGreaterThan(120_000);
-    expect(Number(findings[0]!.lostRialsPerDay)).toBeLessThan(220_000);
+    // What it loses now: about (30.1 − 21) kWh a day × 30,000 Rial (its week's average would say 5.6 kWh).
+    expect(Number(findings[0]!.lostRialsPerDay)).toBeGreaterThan(220_000);
+    expect(Number(findings[0]!.lostRialsPerDay)).toBeLessThan(320_000);
   });
   it('a sudden drop is an equipment loss, and nothing fires with too few peers', () => {
     expect(
@@ -335,6 +336,68 @@ describe('underperforming', () => {
     ]);
     const { findings } = evaluate(inputs({ nowMs: NOON, installations: two, latest: allReporting(two, NOON), daily }));
     expect(findings).toEqual([]);
+  });
+});
+
+describe('soiling, cleaning and steps', () => {
+  const sites = fleet(8);
+  const NOW = Date.parse('2026-06-24T08:30:00Z'); // after 14 complete days, 06-10 .. 06-23
+  // Peers' days vary with the weather; every site sees the same sky (ratio to peers ~1 ± 0.5 %).
+  const sky = [30, 29, 31, 24, 30, 31, 28, 30, 22, 30, 31, 30, 29, 30].map((k) => k * 1000);
+  const wobble = (n: number, d: number) => 1 + (((n * 7 + d * 13) % 11) - 5) / 1000;
+  const healthy = (n: number) => days(sky.map((wh, d) => Math.round(wh * wobble(n, d))));
+  const run = (site8: number[], active: ActiveAlert[] = []) => {
+    const daily = new Map(sites.map((s) => [s.id, healthy(s.id)]));
+    daily.set(8, days(sky.map((wh, d) => Math.round(wh * wobble(8, d) * site8[d]!))));
+    return evaluate(inputs({ nowMs: NOW, installations: sites, latest: allReporting(sites, NOW), daily, active }));
+  };
+  // −0.5 %/day from the 4th day: 5 % lost on the last day; 3.5 % three days earlier.
+  const soiling = (upTo: number) => sky.map((_, d) => 1 - 0.005 * Math.max(0, Math.min(d, upTo) - 3));
+
+  it('finds soiling at −0.5 %/day by the time it costs 5 % (reported from a fitted 4 %), priced at what it costs now, and not at 3.5 %', () => {
+    const { findings } = run(soiling(13));
+    expect(findings.map((f) => [f.key, f.cause])).toEqual([['UNDERPERFORMING:installation:8', 'soiling']]);
+    expect(findings[0]!.detail).toMatchObject({ since: expect.any(String) });
+    expect(findings[0]!.detail.lossPercent as number).toBeGreaterThan(4);
+    expect(findings[0]!.detail.lossPercent as number).toBeLessThan(5.5);
+    // Lost today ≈ 5 % of ~29 kWh.
+    expect(findings[0]!.lostKwhPerDay).toBeGreaterThan(1.2);
+    expect(findings[0]!.lostKwhPerDay).toBeLessThan(1.8);
+    // Only 3.5 % so far (flat since day 10): nothing yet.
+    expect(run(soiling(10)).findings).toEqual([]);
+  });
+
+  it('raises nothing on a healthy fleet with scatter, a single bad day, or a day of outage', () => {
+    expect(run(sky.map(() => 1)).findings).toEqual([]);
+    expect(run(sky.map((_, d) => (d === 13 ? 0.8 : 1))).findings).toEqual([]);
+    expect(run(sky.map((_, d) => (d === 7 ? 0.6 : 1))).findings).toEqual([]);
+    expect(run(sky.map((_, d) => 1 + (((d * 5) % 7) - 3) / 100)).findings).toEqual([]);
+  });
+
+  it('soiling cleaned (or rained off) closes as soiling with the note, not relabelled equipment', () => {
+    const open = run(soiling(13)).findings[0]!;
+    const active: ActiveAlert[] = [
+      { id: 5n, key: open.key, rule: 'UNDERPERFORMING', cause: 'soiling', detail: open.detail },
+    ];
+    // Cleaned before the last day: 10 dirty days, then level with the peers again.
+    const cleaned = sky.map((_, d) => (d === 13 ? 1 : 1 - 0.005 * Math.max(0, d - 1)));
+    const { findings, clearances } = run(cleaned, active);
+    expect(findings).toEqual([]);
+    expect(clearances).toEqual([expect.objectContaining({ id: 5n, cause: 'soiling' })]);
+    expect(clearances[0]!.detail).toMatchObject({ recovered: 'rain or cleaning' });
+  });
+
+  it('a step loss of 30 % is priced from the step on, not averaged with the healthy days before it', () => {
+    const step = sky.map((_, d) => (d >= 11 ? 0.7 : 1));
+    const { findings } = run(step);
+    expect(findings.map((f) => [f.key, f.cause])).toEqual([['UNDERPERFORMING:installation:8', 'equipment']]);
+    // The truth: 30 % of what a healthy peer made on those three days.
+    const trueKwh = (0.3 * (sky[11]! + sky[12]! + sky[13]!)) / 3 / 1000;
+    expect(findings[0]!.lostKwhPerDay / trueKwh).toBeGreaterThan(0.95);
+    expect(findings[0]!.lostKwhPerDay / trueKwh).toBeLessThan(1.05);
+    expect(findings[0]!.detail).toMatchObject({ since: '2026-06-21' });
+    // Found after two days already.
+    expect(run(sky.map((_, d) => (d >= 12 ? 0.7 : 1))).findings).toHaveLength(1);
   });
 });
 

@@ -4,6 +4,14 @@ import type { ClearSkyDays } from './clear-sky';
 import { median } from './loss';
 import type { DayEnergy, InstallationInfo, RuleConfig } from './types';
 
+export interface DayRatio {
+  date: string;
+  /** Own kWh/kWp ÷ the peers' median. */
+  ratio: number;
+  /** The peers' median kWh/kWp that day. */
+  peers: number;
+}
+
 export interface Performance {
   /** Days of the window with data for this installation. */
   days: number;
@@ -13,7 +21,7 @@ export interface Performance {
   clearSkyKwhPerKwp: number;
   peers: number;
   /** Own / peers' specific yield per day over the history, oldest first (for the shape of a decline). */
-  ratios: () => { date: string; ratio: number }[];
+  ratios: () => DayRatio[];
 }
 
 const tiltOf = (i: InstallationInfo) => i.tiltDeg ?? Math.round(Math.abs(i.latitude));
@@ -88,7 +96,11 @@ export class FleetPerformance {
         ratios: () =>
           days
             .filter((d) => (medians.get(d.date) ?? 0) > 0)
-            .map((d) => ({ date: d.date, ratio: d.wh / 1000 / m.dcKwp / medians.get(d.date)! })),
+            .map((d) => ({
+              date: d.date,
+              ratio: d.wh / 1000 / m.dcKwp / medians.get(d.date)!,
+              peers: medians.get(d.date)!,
+            })),
       });
     }
   }
@@ -129,4 +141,102 @@ export function declineShape(
     largestStep = Math.max(largestStep, segment[k - 1]!.ratio - segment[k]!.ratio);
   const slopePercent = (total / (segment.length - 1)) * 100;
   return largestStep <= total / 2 && slopePercent >= minSlopePercentPerDay ? 'soiling' : 'equipment';
+}
+
+/** Day-to-day scatter of a ratio to peers assumed at least (a perfect fit is no proof of a trend). */
+const MIN_RESIDUAL = 0.002;
+
+export interface SoilingTrend {
+  /** Index of the last clean day (the decline starts after it). */
+  start: number;
+  /** The clean level of the ratio to peers, and the fitted ratio on the last day. */
+  level: number;
+  now: number;
+  /** Decline per day (ratio units) and its t statistic. */
+  slopePerDay: number;
+  t: number;
+  /** (level − now) / level. */
+  lossFraction: number;
+  /** The largest single-day drop is at most half of the decline (not a step). */
+  gradual: boolean;
+}
+
+/**
+ * Soiling's signature against peers: a ratio flat at its clean level, then falling linearly day by
+ * day. Fits that hinge by least squares for every possible start (at least 3 declining days) and
+ * keeps the best; the slope's t statistic says whether the decline is more than day-to-day scatter.
+ */
+export function soilingTrend(ratios: DayRatio[]): SoilingTrend | null {
+  const r = ratios.map((d) => d.ratio);
+  const n = r.length;
+  let best: SoilingTrend | null = null;
+  let bestSse = Number.POSITIVE_INFINITY;
+  for (let s = 0; s <= n - 4; s++) {
+    let sx = 0;
+    let sxx = 0;
+    let sy = 0;
+    let sxy = 0;
+    for (let d = 0; d < n; d++) {
+      const x = Math.max(0, d - s);
+      sx += x;
+      sxx += x * x;
+      sy += r[d]!;
+      sxy += x * r[d]!;
+    }
+    const centred = sxx - (sx * sx) / n;
+    if (centred <= 0) continue;
+    const b = (sxy - (sx * sy) / n) / centred;
+    const level = (sy - b * sx) / n;
+    let sse = 0;
+    for (let d = 0; d < n; d++) {
+      const e = r[d]! - level - b * Math.max(0, d - s);
+      sse += e * e;
+    }
+    if (sse >= bestSse) continue;
+    bestSse = sse;
+    const residual = Math.max(MIN_RESIDUAL, Math.sqrt(sse / Math.max(1, n - 2)));
+    const now = level + b * (n - 1 - s);
+    let largestDrop = 0;
+    for (let d = s + 1; d < n; d++) largestDrop = Math.max(largestDrop, r[d - 1]! - r[d]!);
+    best = {
+      start: s,
+      level,
+      now,
+      slopePerDay: -b,
+      t: -b / (residual / Math.sqrt(centred)),
+      lossFraction: level > 0 ? (level - now) / level : 0,
+      gradual: largestDrop <= (level - now) / 2,
+    };
+  }
+  return best;
+}
+
+export interface StepLoss {
+  /** Index of the first day after the step. */
+  start: number;
+  before: number;
+  after: number;
+}
+
+/**
+ * A sudden loss: the split of the history into a level before and a lower level after (at least
+ * two days each side) that leaves the least scatter. A broken string or a failed module costs
+ * from its day on, so it is priced from there, not over a window that includes healthy days.
+ */
+export function stepLoss(ratios: DayRatio[]): StepLoss | null {
+  const r = ratios.map((d) => d.ratio);
+  const n = r.length;
+  let best: StepLoss | null = null;
+  let bestSse = Number.POSITIVE_INFINITY;
+  for (let s = 2; s <= n - 2; s++) {
+    const before = r.slice(0, s).reduce((a, b) => a + b, 0) / s;
+    const after = r.slice(s).reduce((a, b) => a + b, 0) / (n - s);
+    let sse = 0;
+    for (let d = 0; d < n; d++) sse += (r[d]! - (d < s ? before : after)) ** 2;
+    if (sse < bestSse) {
+      bestSse = sse;
+      best = { start: s, before, after };
+    }
+  }
+  return best;
 }

@@ -110,6 +110,8 @@ export interface RuleConfig {
   clearSkyPerformanceRatio: number;
   /** Soiling: a decline against peers at least this steep (percent per day) and not one step. */
   soilingMinSlopePercentPerDay: number;
+  /** Soiling is reported once its decline against peers (a significant trend) costs this share. */
+  soilingDetectPercent: number;
   /** Severity MAJOR from this share of the expected energy lost. */
   majorLossPercent: number;
 }
