@@ -5,6 +5,7 @@
 // Progress goes to stderr: a bar redrawn in place on a terminal, plain lines otherwise (CI logs).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from './config';
+import { redactSecrets } from './logger';
 
 /** A wrong command line: exit code 2, with a pointer to the command's help. */
 export class UsageError extends Error {
@@ -65,7 +66,8 @@ export interface CliIO {
 }
 const processIO: CliIO = {
   out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
+  // Errors may quote a driver's message or a URL: secrets are masked as in the logs.
+  err: (text) => process.stderr.write(`${redactSecrets(text)}\n`),
 };
 
 /** Runs the command named in `argv` and resolves to the exit code (the caller exits with it). */

@@ -2,6 +2,7 @@
 // (ingest/src/config.ts, billing/src/config.ts, api/src/config.ts), and the settings several share
 // (broker, InfluxDB, PostgreSQL) are read here. Every problem is reported at once, by variable
 // name, before anything starts.
+import { redactSecrets } from './logger';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -152,7 +153,7 @@ export function configOrExit<T>(read: () => T): T {
     return read();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    process.stderr.write(`${redactSecrets(error.message)}\n`);
     process.exit(2);
   }
 }

@@ -52,15 +52,16 @@ const emails = (text: string) => {
 };
 const urls = (protocols: string[]) => (text: string) => {
   const values = list(text);
-  for (const v of values) {
+  // A problem names the entry by position, never by value: these URLs carry passwords and bot tokens.
+  values.forEach((v, k) => {
     let url: URL;
     try {
       url = new URL(v);
     } catch {
-      throw new RangeError(`'${v}' is not a URL`);
+      throw new RangeError(`entry ${k + 1} is not a URL`);
     }
-    if (!protocols.includes(url.protocol)) throw new RangeError(`'${v}' must use ${protocols.join(' or ')}`);
-  }
+    if (!protocols.includes(url.protocol)) throw new RangeError(`entry ${k + 1} must use ${protocols.join(' or ')}`);
+  });
   return values;
 };
 

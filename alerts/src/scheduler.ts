@@ -29,7 +29,11 @@ export function startAlerts(
   options: { intervalSeconds: number; deliveryIntervalSeconds: number },
   logger: Logger,
 ): () => void {
-  logger.info(options, 'alerts started');
+  // Only the schedule: the rest of the configuration holds URLs with passwords and bot tokens.
+  logger.info(
+    { intervalSeconds: options.intervalSeconds, deliveryIntervalSeconds: options.deliveryIntervalSeconds },
+    'alerts started',
+  );
   const stops = [
     every(options.intervalSeconds, 'evaluation', logger, () => evaluator.evaluateOnce()),
     every(options.deliveryIntervalSeconds, 'delivery', logger, () => deliverer.deliverDue()),

@@ -1,0 +1,252 @@
+// No secret leaves a process in clear: every long-running component and command line is started
+// with a distinct sentinel (or the profile's real, random password) in every secret setting, is
+// exercised (a start, requests, a failed delivery, a refused login, a bad setting), and everything
+// it prints or logs is searched for each of them.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { raiseAlert, readAlertsConfig } from '../../alerts/index';
+import { asOwner, env, freshPgDatabase, startIngestProcess, waitFor } from '../../testing/services';
+
+const tag = `${process.pid}`;
+/** Settings that exist only to be leaked: the alerts' mail server, bot token and webhook key. */
+const SENTINELS = {
+  smtpPassword: `SmtpSentinel${tag}x7Q`,
+  botToken: `BotSentinel${tag}kZ9`,
+  webhookKey: `HookKeySentinel${tag}pW3`,
+  refusedDbPassword: `DbSentinel${tag}mR4`,
+  badSetting: `BadSettingSentinel${tag}vT8`,
+};
+/** The profile's own secrets: random, so they are sentinels too. */
+function profileSecrets(): string[] {
+  const fromUrl = (url: string | undefined) => (url ? decodeURIComponent(new URL(url).password) : '');
+  return [
+    fromUrl(env.DATABASE_URL),
+    fromUrl(env.DATABASE_OWNER_URL),
+    env.INFLUX_ADMIN_PASSWORD,
+    env.INFLUX_WRITER_PASSWORD,
+    env.INFLUX_READER_PASSWORD,
+    env.MQTT_ADMIN_PASSWORD,
+    env.MQTT_INGEST_PASSWORD,
+    env.MQTT_FLEET_PASSWORD,
+  ].filter((s): s is string => typeof s === 'string' && s.length >= 8);
+}
+
+let databaseUrl: string;
+let hook: Server;
+let hookPort = 0;
+let dataDir: string;
+const outputs: { what: string; text: string }[] = [];
+
+/** Runs `script args` as a process; with `until`, stops it (SIGTERM) once its output matches. */
+async function runProcess(
+  what: string,
+  script: string,
+  args: string[],
+  overrides: Record<string, string>,
+  until?: RegExp,
+): Promise<{ code: number | null; text: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { ...env, ...sentinelEnv(), ...overrides },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout!.on('data', (d) => {
+    text += d;
+  });
+  child.stderr!.on('data', (d) => {
+    text += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  if (until) {
+    await waitFor(
+      `${what} to print ${until}`,
+      async () => (child.exitCode === null ? text : `${text}\n(exited ${child.exitCode})`),
+      (t) => until.test(t) || t.includes('(exited'),
+      60_000,
+      100,
+    );
+    if (child.exitCode === null) child.kill('SIGTERM');
+  }
+  const code = await exited;
+  outputs.push({ what, text });
+  return { code, text };
+}
+
+function sentinelEnv(): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'debug',
+    SOLAR_DATA_DIR: dataDir,
+    ALERTS_EMAIL_TO: 'duty@solar.invalid',
+    // Nothing answers SMTP on port 9: the mail fails after the password was handed to nodemailer.
+    ALERTS_SMTP_URL: `smtp://alerts:${SENTINELS.smtpPassword}@127.0.0.1:9`,
+    ALERTS_WEBHOOK_URLS: [
+      `http://127.0.0.1:${hookPort}/bot123456789:${SENTINELS.botToken}/sendMessage`,
+      `http://127.0.0.1:${hookPort}/relay?key=${SENTINELS.webhookKey}`,
+    ].join(','),
+    ALERTS_DELIVERY_TIMEOUT_MS: '2000',
+    ALERTS_DELIVERY_INTERVAL_SECONDS: '1',
+  };
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'secrets-output-'));
+  // A careless relay: refuses every message and echoes the URL it was called with.
+  hook = createServer((req, res) => {
+    req.resume();
+    res.writeHead(500).end(`relay failed for ${req.url}`);
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  hookPort = (hook.address() as AddressInfo).port;
+  databaseUrl = await freshPgDatabase('secrets_output_test');
+  // One installation with an alert, so delivery runs (and fails) for every recipient; a demo marker,
+  // so the demo seed takes its quick path.
+  const owner = new pg.Client({ connectionString: asOwner(databaseUrl) });
+  await owner.connect();
+  const { rows } = await owner.query<{ id: number }>(
+    `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
+     SELECT 'SECRETS-1', 'secrets test', id, latitude, longitude, 5, 5, 'COMMISSIONED', now() FROM provinces WHERE code = 'yazd'
+     RETURNING id`,
+  );
+  await owner.query(
+    `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ('demo', 'demo.seeded', 'demo', '1', '{"installations": 4}')`,
+  );
+  await owner.end();
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  await raiseAlert(pool, readAlertsConfig({ ...env, ...sentinelEnv() }), {
+    rule: 'METER_SHORTFALL',
+    installationId: rows[0]!.id,
+    cause: 'meter',
+    severity: 'MAJOR',
+    summary: 'export meter below telemetry',
+    lostKwhPerDay: 2,
+    actor: 'settlements',
+  });
+  await pool.end();
+}, 120_000);
+afterAll(async () => {
+  await new Promise((resolve) => hook?.close(resolve));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('secrets in output', () => {
+  it('no process prints or logs a password, token or key it was given', async () => {
+    // Long-running components: started, exercised, stopped.
+    const ingest = await startIngestProcess({ ...sentinelEnv(), INGEST_WORKER_ID: `secrets${tag}` });
+    await ingest.stop();
+    outputs.push({ what: 'ingest', text: ingest.output() });
+
+    const apiPort = String(29_400 + (Number(env.SOLAR_PORT_OFFSET ?? 0) % 50));
+    const api = spawn(process.execPath, ['--import', 'tsx', 'api/src/server.ts'], {
+      env: { ...env, ...sentinelEnv(), API_PORT: apiPort },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let apiText = '';
+    api.stdout!.on('data', (d) => {
+      apiText += d;
+    });
+    api.stderr!.on('data', (d) => {
+      apiText += d;
+    });
+    const base = `http://127.0.0.1:${apiPort}`;
+    await waitFor(
+      'the API to listen',
+      () => fetch(`${base}/healthz`).catch(() => null),
+      (r) => r !== null,
+      60_000,
+      200,
+    );
+    await fetch(`${base}/auth/staff/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'nobody', password: SENTINELS.badSetting }),
+    });
+    await fetch(`${base}/alerts/notifications?token=${SENTINELS.webhookKey}`);
+    await waitFor(
+      'the API to reconcile devices',
+      async () => apiText,
+      (t) => /device accounts/.test(t),
+      30_000,
+      200,
+    );
+    const apiExited = new Promise((resolve) => api.once('exit', resolve));
+    api.kill('SIGTERM');
+    await apiExited;
+    outputs.push({ what: 'api', text: apiText });
+
+    // The rest, four at a time (each pays a few seconds of start-up).
+    const refused = new URL(databaseUrl);
+    refused.password = SENTINELS.refusedDbPassword;
+    const codes = new Map<string, number | null>();
+    const jobs: [string, string, string[], Record<string, string>, RegExp?][] = [
+      ['billing schedule', 'billing/src/cli.ts', ['schedule'], {}, /billing scheduler started/],
+      [
+        'sim fleet',
+        'simulators/src/cli.ts',
+        ['fleet', '--inverters', '2', '--prefix', `SECRETS${tag}-`, '--interval', '1', '--duration', '2'],
+        {},
+      ],
+      ['demo seed', 'demo/src/cli.ts', ['seed'], { SOLAR_PROFILE: 'run' }],
+      ['billing run', 'billing/src/cli.ts', ['run'], {}],
+      ['billing show', 'billing/src/cli.ts', ['show'], {}],
+      ['ops progress', 'api/src/cli.ts', ['progress'], {}],
+      ['ops reconcile-devices', 'api/src/cli.ts', ['reconcile-devices'], {}],
+      ['ops fleet-account', 'api/src/cli.ts', ['fleet-account', 'status'], {}],
+      ['ops settlements cash', 'api/src/cli.ts', ['settlements', 'cash'], {}],
+      // Refused by PostgreSQL, and secret settings that are wrong.
+      ['billing run, refused', 'billing/src/cli.ts', ['run'], { DATABASE_URL: refused.toString() }],
+      [
+        'ingest, bad setting',
+        'ingest/src/main.ts',
+        [],
+        { DATABASE_URL: `postgresql://solar_app:${SENTINELS.badSetting}@127.0.0.1:not-a-port/solar` },
+      ],
+      [
+        'alerts, bad webhook',
+        'alerts/src/cli.ts',
+        ['deliver'],
+        { ALERTS_WEBHOOK_URLS: `ftp://relay:${SENTINELS.badSetting}@127.0.0.1/x` },
+      ],
+    ];
+    const alertsJob = (async () => {
+      // The job delivers (and fails) once per recipient; then a one-off delivery round.
+      const alerts = await runProcess(
+        'alerts run',
+        'alerts/src/cli.ts',
+        ['run'],
+        { ALERTS_INTERVAL_SECONDS: '10' },
+        /notification not delivered[\s\S]*notification not delivered[\s\S]*notification not delivered/,
+      );
+      expect(alerts.text).toMatch(/alerts started/);
+      await runProcess('alerts deliver', 'alerts/src/cli.ts', ['deliver'], {});
+    })();
+    await Promise.all([
+      alertsJob,
+      ...[0, 1, 2].map(async () => {
+        for (let job = jobs.shift(); job; job = jobs.shift())
+          codes.set(job[0], (await runProcess(job[0], job[1], job[2], job[3], job[4])).code);
+      }),
+    ]);
+    expect(codes.get('billing run, refused')).not.toBe(0);
+    expect(codes.get('ingest, bad setting')).toBe(2);
+    expect(codes.get('alerts, bad webhook')).toBe(2);
+
+    // The capture is real: each process logged at debug level or printed its result.
+    const all = outputs.map((o) => `==> ${o.what}\n${o.text}`).join('\n');
+    expect(all).toMatch(/"name":"ingest-secrets/);
+    expect(all).toMatch(/"name":"api"/);
+    expect(all).toMatch(/notification not delivered/);
+    expect(all).toMatch(/billing scheduler started/);
+    expect(all).toMatch(/demo program: already seeded/);
+    expect(all).toMatch(/\[redacted\]/);
+    for (const secret of [...Object.values(SENTINELS), ...profileSecrets()])
+      for (const { what, text } of outputs)
+        expect(text.includes(secret), `${what} printed the secret '${secret.slice(0, 6)}…'`).toBe(false);
+  }, 300_000);
+});
