@@ -4,8 +4,9 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type pg from 'pg';
-import type { Logger } from '../../lib/logger';
+import { type Logger, redactSecrets } from '../../lib/logger';
 import type { NotificationConfig } from './config';
+import { fingerprintOfLabel, webhookFingerprint } from './store';
 
 const BATCH = 100;
 const PARALLEL = 8;
@@ -79,12 +80,15 @@ export const retryDelayMs = (failures: number, baseSeconds: number) =>
 
 export class Deliverer {
   private readonly mail: Transporter | null;
+  /** Webhook URLs by fingerprint: notifications store a label, the URL stays in the configuration. */
+  private readonly webhooks: Map<string, string>;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly config: NotificationConfig,
     private readonly logger: Logger,
   ) {
+    this.webhooks = new Map(config.webhookUrls.map((url) => [webhookFingerprint(url), url]));
     this.mail = config.smtpUrl
       ? nodemailer.createTransport({
           url: config.smtpUrl,
@@ -108,7 +112,9 @@ export class Deliverer {
       });
       return;
     }
-    const response = await fetch(m.recipient, {
+    const url = this.webhooks.get(fingerprintOfLabel(m.recipient) ?? '');
+    if (!url) throw new Error(`webhook ${m.recipient} is no longer in ALERTS_WEBHOOK_URLS`);
+    const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(webhookBody(m, this.config.webhookChatId)),
@@ -150,7 +156,8 @@ export class Deliverer {
                 attempts: m.attempts + 1,
               });
             } catch (error) {
-              const message = error instanceof Error ? error.message : String(error);
+              // Stored and shown to staff: a relay's answer or a driver's message may quote the URL.
+              const message = redactSecrets(error instanceof Error ? error.message : String(error));
               outcomes.push({
                 id: m.notificationId,
                 ok: false,

@@ -1,6 +1,7 @@
 // Writes the evaluator's decisions to PostgreSQL: opens, updates and clears alerts with their
 // timeline, schedules reminders and queues one notification per recipient for each. Batched
 // (one statement per kind of change) so a large fleet costs a handful of round trips.
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { dueReminders, firstReminderAt, type ReminderPolicy } from './core/lifecycle';
 import type { ActiveAlert, AlertSeverity, Clearance, EvaluationInputs, Finding } from './core/types';
@@ -53,11 +54,23 @@ export async function readGapHistory(db: Db, nowMs: number): Promise<EvaluationI
 
 export interface Recipients {
   channel: 'EMAIL' | 'WEBHOOK';
+  /** An e-mail address, or a webhook's label (`webhookLabel`): a webhook URL carries its bot token. */
   recipient: string;
 }
+/**
+ * What is stored and shown for a webhook: its origin and a fingerprint of the whole URL, never the
+ * URL (its path or query holds the bot token). The deliverer finds the URL in ALERTS_WEBHOOK_URLS
+ * by the fingerprint; migration 20261205151500 labelled the URLs stored before in the same way.
+ */
+export function webhookLabel(url: string): string {
+  return `${new URL(url).origin} #${webhookFingerprint(url)}`;
+}
+export const webhookFingerprint = (url: string) => createHash('sha256').update(url).digest('hex').slice(0, 12);
+export const fingerprintOfLabel = (label: string) => /#([0-9a-f]{12})$/.exec(label)?.[1] ?? null;
+
 export const recipientsOf = (n: NotificationConfig): Recipients[] => [
   ...n.emailTo.map((recipient) => ({ channel: 'EMAIL' as const, recipient })),
-  ...n.webhookUrls.map((recipient) => ({ channel: 'WEBHOOK' as const, recipient })),
+  ...n.webhookUrls.map((url) => ({ channel: 'WEBHOOK' as const, recipient: webhookLabel(url) })),
 ];
 
 export interface Notify {
