@@ -210,7 +210,8 @@ export async function startIngestProcess(overrides: Record<string, string>): Pro
       if (child.exitCode !== null) throw new Error(`ingest exited with ${child.exitCode}: ${output}`);
       return ingestHealth(port).catch(() => null);
     },
-    (h) => h !== null && h.mqttConnected === true,
+    // Subscribed (SUBACK on this connection), not merely connected: a message published before that is not routed to it.
+    (h) => h !== null && h.subscribed === true,
     30_000,
     100,
   );

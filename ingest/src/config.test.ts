@@ -17,11 +17,17 @@ describe('ingest configuration', () => {
     const config = readIngestConfig(valid);
     expect(config).toMatchObject({
       workerId: '1',
-      shareGroup: 'ingest',
+      shareGroup: null, // one worker, a plain subscription: the broker keeps it across its restarts
+      silenceMs: 30_000,
       maxPayloadBytes: 1_048_576,
       writesInFlight: 2,
       influx: { database: 'solar', rawRetention: '400d' },
     });
+  });
+
+  it('takes a share group for several workers, and refuses one MQTT cannot carry', () => {
+    expect(readIngestConfig({ ...valid, INGEST_SHARE_GROUP: 'ingest' }).shareGroup).toBe('ingest');
+    expect(() => readIngestConfig({ ...valid, INGEST_SHARE_GROUP: 'a/b' })).toThrow(/INGEST_SHARE_GROUP must be/);
   });
 
   it('reports every problem by variable name at once', () => {

@@ -14,7 +14,8 @@ export interface IngestConfig {
   mqtt: MqttConfig;
   influx: InfluxConfig;
   databaseUrl: string;
-  shareGroup: string;
+  /** Workers of one group split the messages; null (INGEST_SHARE_GROUP=none): one worker, a plain subscription. */
+  shareGroup: string | null;
   httpPort: number;
   dataDir: string;
   /** Largest MQTT payload accepted; larger ones are recorded as rejected with their size. */
@@ -33,6 +34,9 @@ export interface IngestConfig {
   /** Unwritten journal bytes above which acknowledgements are held (disk guard). */
   journalMaxBacklogBytes: number;
   registryRefreshMs: number;
+  /** Silence after which publishes the broker receives mean the subscription is lost (subscription.ts). */
+  silenceMs: number;
+  silenceMinBrokerPublishes: number;
   logLevel: string;
 }
 
@@ -41,9 +45,14 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
   const workerId = r.string('INGEST_WORKER_ID', '1');
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(workerId))
     r.problems.push(`INGEST_WORKER_ID must be 1-32 letters, digits, '-' or '_', got '${workerId}'`);
+  const shareGroup = r.string('INGEST_SHARE_GROUP', 'none');
+  if (!/^[^/+#\s]{1,64}$/.test(shareGroup))
+    r.problems.push(
+      `INGEST_SHARE_GROUP must be 'none' or 1-64 characters without '/', '+', '#' or spaces, got '${shareGroup}'`,
+    );
   const config: Omit<IngestConfig, 'mqtt' | 'influx' | 'databaseUrl'> = {
     workerId,
-    shareGroup: r.string('INGEST_SHARE_GROUP', 'ingest'),
+    shareGroup: shareGroup === 'none' ? null : shareGroup,
     httpPort: r.integer('INGEST_HTTP_PORT', 9464, 0, 65535),
     dataDir: r.string('INGEST_DATA_DIR', '.data/run/ingest'),
     maxPayloadBytes: r.integer('INGEST_MAX_PAYLOAD_BYTES', 1_048_576, 1024, 16_777_216),
@@ -57,6 +66,8 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
     journalSegmentBytes: r.integer('INGEST_JOURNAL_SEGMENT_BYTES', 64 * 1_048_576, 4096, 2 ** 31 - 1),
     journalMaxBacklogBytes: r.integer('INGEST_JOURNAL_MAX_BACKLOG_BYTES', 8 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
     registryRefreshMs: r.integer('INGEST_REGISTRY_REFRESH_MS', 300_000, 1000, 86_400_000),
+    silenceMs: r.integer('INGEST_SILENCE_MS', 30_000, 1000, 3_600_000),
+    silenceMinBrokerPublishes: r.integer('INGEST_SILENCE_MIN_BROKER_PUBLISHES', 20, 1, 1_000_000),
     logLevel: r.logLevel(),
   };
   const mqtt = r.include(() => readMqttConfig(env, 'INGEST'));

@@ -62,6 +62,26 @@ export function createIngestMetrics() {
       help: '1 while acknowledgements are held because the journal backlog is at its limit',
       registers: [registry],
     }),
+    subscribed: new Gauge({
+      name: 'ingest_subscribed',
+      help: '1 while connected with the shared subscription granted (SUBACK) on this connection',
+      registers: [registry],
+    }),
+    starved: new Gauge({
+      name: 'ingest_receiving_nothing',
+      help: '1 while connected but receiving nothing although the broker receives publishes',
+      registers: [registry],
+    }),
+    silentSeconds: new Gauge({
+      name: 'ingest_seconds_since_last_message',
+      help: 'Seconds since this worker last received a message',
+      registers: [registry],
+    }),
+    resubscribes: new Gauge({
+      name: 'ingest_watchdog_resubscribes',
+      help: 'Times the watchdog subscribed again after finding the worker starved (since start)',
+      registers: [registry],
+    }),
     registryDevices: new Gauge({
       name: 'ingest_registry_devices',
       help: 'Active inverters known to this worker',

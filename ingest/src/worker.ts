@@ -1,5 +1,5 @@
-// One ingest worker: MQTT (shared subscription, persistent session) -> validate -> journal -> ack,
-// and journal -> InfluxDB in batches. Workers share nothing; run several on one share group.
+// One ingest worker: MQTT (persistent session; a shared subscription when several workers split the
+// load) -> validate -> journal -> ack, and journal -> InfluxDB in batches. Workers share nothing.
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
@@ -20,6 +20,7 @@ import {
   type ValidationLimits,
 } from './process-message';
 import { RegistryCache } from './registry-cache';
+import { SubscriptionKeeper } from './subscription';
 import { waitBeforeRetry } from './retry-delay';
 
 export interface IngestWorker {
@@ -137,12 +138,15 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     }
   };
   // Journaling must succeed before the acknowledgement; if the disk fails, hold it and retry.
+  let journalBlocked = false;
   const journalOrRetry = async (result: ProcessedMessage, receivedAtMs: number): Promise<void> => {
     for (let attempt = 0; ; attempt += 1) {
       try {
         record(result, receivedAtMs);
+        journalBlocked = false;
         return;
       } catch (error) {
+        journalBlocked = true;
         if (attempt === 0)
           log.error(
             { error: (error as Error).message },
@@ -179,11 +183,27 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     protocolVersion: 5,
     clean: false,
     properties: { sessionExpiryInterval: 7 * 24 * 3600, receiveMaximum: 1000 },
-    reconnectPeriod: 1000,
+    // Back quickly after a broker restart: until ingest has subscribed again, the broker drops what
+    // devices publish (Mosquitto does not restore a shared subscription; see subscription.ts).
+    reconnectPeriod: 250,
     connectTimeout: 10_000,
+    // The session is not trusted to hold the subscription (see subscription.ts): every connection subscribes.
+    resubscribe: false,
   });
+  const subscription = new SubscriptionKeeper(
+    client,
+    {
+      topic: config.shareGroup === null ? INGEST_SUBSCRIPTION : `$share/${config.shareGroup}/${INGEST_SUBSCRIPTION}`,
+      silenceMs: config.silenceMs,
+      minUnseenPublishes: config.silenceMinBrokerPublishes,
+    },
+    log,
+    () => heldAck !== null || journalBlocked,
+  );
   // mqtt.js sends PUBACK when this callback is called and only then delivers the next message.
   client.handleMessage = (packet, done) => {
+    if (subscription.isBrokerCounter(packet.topic, packet.payload as Buffer)) return done();
+    subscription.noteMessage(Date.now());
     const finish = () => {
       drainer.pump();
       if (journal.backlogBytes > config.journalMaxBacklogBytes) {
@@ -205,38 +225,51 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     if (pending) void pending.then(finish);
     else finish();
   };
-  client.on('connect', (connack) => {
-    log.info({ sessionPresent: connack.sessionPresent }, 'connected to the broker');
-    client.subscribe(`$share/${config.shareGroup}/${INGEST_SUBSCRIPTION}`, { qos: 1 }, (error, granted) => {
-      const refused = granted?.filter((g) => g.qos > 2) ?? [];
-      if (error || refused.length > 0)
-        log.error(
-          { error: error?.message, refused },
-          "subscription refused: check the ingest account's role on the broker",
-        );
-    });
-  });
   client.on('error', (error) => log.error({ error: error.message }, 'MQTT error'));
   client.on('offline', () => log.warn('broker connection lost; reconnecting'));
 
   const http = Fastify({ logger: false });
+  // Each problem in words: /healthz answers 503 while any is present, so nobody reads "ok" while work is held.
+  const problems = (nowMs: number): string[] => {
+    const found: string[] = [];
+    if (!client.connected) found.push('not connected to the broker');
+    else if (!subscription.subscribed) found.push('connected but the subscription is not granted yet');
+    if (subscription.starved)
+      found.push(
+        `connected but receiving nothing for ${Math.round((nowMs - subscription.lastMessageAtMs) / 1000)} s while the broker receives publishes`,
+      );
+    return found;
+  };
+  const observe = (nowMs: number) => {
+    metrics.backlogBytes.set(journal.backlogBytes);
+    metrics.lagSeconds.set(journal.lagMs(nowMs) / 1000);
+    metrics.subscribed.set(subscription.subscribed && client.connected ? 1 : 0);
+    metrics.starved.set(subscription.starved ? 1 : 0);
+    metrics.silentSeconds.set((nowMs - subscription.lastMessageAtMs) / 1000);
+    metrics.resubscribes.set(subscription.resubscribes);
+  };
   http.get('/healthz', async (_request, reply) => {
+    const nowMs = Date.now();
+    const found = problems(nowMs);
     const body = {
-      status: client.connected ? 'ok' : 'degraded',
+      status: found.length === 0 ? 'ok' : 'degraded',
+      problems: found,
       worker: config.workerId,
       mqttConnected: client.connected,
+      subscribed: subscription.subscribed && client.connected,
+      receiving: !subscription.starved,
+      silentSeconds: (nowMs - subscription.lastMessageAtMs) / 1000,
       influxWritesHealthy: drainer.influxHealthy,
       influxWriterRefused: drainer.writerRefused,
       journalBacklogBytes: journal.backlogBytes,
-      lagSeconds: journal.lagMs(Date.now()) / 1000,
+      lagSeconds: journal.lagMs(nowMs) / 1000,
       acksHeld: heldAck !== null,
       registryDevices: registry.size,
     };
-    return reply.code(client.connected ? 200 : 503).send(body);
+    return reply.code(found.length === 0 ? 200 : 503).send(body);
   });
   http.get('/metrics', async (_request, reply) => {
-    metrics.backlogBytes.set(journal.backlogBytes);
-    metrics.lagSeconds.set(journal.lagMs(Date.now()) / 1000);
+    observe(Date.now());
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   await http.listen({ host: '127.0.0.1', port: config.httpPort });
@@ -251,6 +284,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
           { backlogBytes: journal.backlogBytes },
           'stopping with journaled data not yet in InfluxDB; it is shipped on the next start',
         );
+      subscription.stop();
       drainer.stop();
       journal.close();
       await registry.close();

@@ -6,6 +6,9 @@ export const SERVICE_ROLES = {
     { acltype: 'subscribePattern', topic: '$share/+/solar/v1/#', allow: true },
     { acltype: 'subscribePattern', topic: 'solar/v1/#', allow: true },
     { acltype: 'publishClientReceive', topic: 'solar/v1/#', allow: true },
+    // The broker's count of publishes received: how ingest notices it is connected but fed nothing.
+    { acltype: 'subscribeLiteral', topic: '$SYS/broker/publish/messages/received', allow: true },
+    { acltype: 'publishClientReceive', topic: '$SYS/broker/publish/messages/received', allow: true },
   ],
   // Simulated fleets (demo, tests, benchmarks) publish for many serials from one process.
   'simulated-fleet': [{ acltype: 'publishClientSend', topic: 'solar/v1/#', allow: true }],

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { isStarved } from './subscription';
+
+const base = {
+  nowMs: 100_000,
+  lastMessageAtMs: 60_000,
+  silenceMs: 30_000,
+  brokerPublishes: 500,
+  brokerPublishesAtLastMessage: 400,
+  minUnseenPublishes: 20,
+};
+
+describe('connected but receiving nothing', () => {
+  it('is starvation only when the broker received publishes this worker did not see, for long enough', () => {
+    expect(isStarved(base)).toBe(true);
+    expect(isStarved({ ...base, lastMessageAtMs: 80_000 })).toBe(false); // not silent long enough
+    expect(isStarved({ ...base, brokerPublishes: 410 })).toBe(false); // the fleet is quiet (night)
+    expect(isStarved({ ...base, brokerPublishes: null })).toBe(false); // no counter: no judgement
+  });
+
+  it('counts everything since a broker restart as unseen (the counter starts again at zero)', () => {
+    expect(isStarved({ ...base, brokerPublishes: 25, brokerPublishesAtLastMessage: 400 })).toBe(true);
+    expect(isStarved({ ...base, brokerPublishes: 5, brokerPublishesAtLastMessage: 400 })).toBe(false);
+    expect(isStarved({ ...base, brokerPublishes: 25, brokerPublishesAtLastMessage: null })).toBe(true);
+  });
+});

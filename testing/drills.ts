@@ -1,0 +1,234 @@
+// Shared pieces of the fault drills (ingest/test/drills/): live fleet traffic whose every reading
+// is accounted for per serial, stored readings counted per serial, and the services stopped and
+// started under it. A drill publishes, breaks something, heals it, and asserts that every reading
+// the broker acknowledged is in InfluxDB — per serial, by sequence number, so a loss on one device
+// cannot hide behind a duplicate on another.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import type { InfluxClient } from '../lib/influx/client';
+import { telemetryTopic } from '../lib/telemetry/contract';
+import { connectFleetClient, discardIngestSession, type IngestProcess, startIngestProcess, waitFor } from './services';
+
+const execFileAsync = promisify(execFile);
+
+export type ServiceName = 'mosquitto' | 'influxdb' | 'postgres';
+
+/**
+ * Stops, starts or restarts one of this checkout's test services (ops/services.sh, by PID, never by
+ * name). Asynchronous, so the drill's traffic and clients keep running meanwhile.
+ */
+export async function service(action: 'stop' | 'start' | 'restart', name: ServiceName): Promise<void> {
+  await execFileAsync('bash', ['ops/services.sh', action, name], { env: process.env });
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One reading of `serial` number `seq`: a unique timestamp per (serial, seq) and a plausible rising counter. */
+export function drillReading(baseTs: number, seq: number) {
+  return {
+    ts: baseTs + seq * 1000,
+    energy_wh_total: 1_000_000 + seq * 0.7, // 2,500 W for one second
+    ac_power_w: 2500,
+    state: 'MPPT',
+    seq,
+  };
+}
+
+export interface TrafficOptions {
+  serials: string[];
+  /** Readings per serial per second. */
+  ratePerSerial: number;
+  /** Device time of sequence 0 (default: two hours ago, inside any retention and clock check). */
+  baseTs?: number;
+  /** Publishing connections (default 2); each reconnects on its own, as devices do. */
+  connections?: number;
+  /** Reconnect period of those connections (default 1000 ms, mqtt.js's default; dataloggers take longer). */
+  reconnectMs?: number;
+}
+
+export interface Traffic {
+  /** Readings published per serial (sent), and those the broker acknowledged (PUBACK). */
+  readonly sent: Map<string, number>;
+  readonly acked: Map<string, Set<number>>;
+  ackedTotal(): number;
+  sentTotal(): number;
+  /** Stops publishing, waits until every sent reading is acknowledged (mqtt.js resends across reconnects), closes the connections. */
+  stop(ackTimeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Live traffic: every serial publishes `ratePerSerial` readings a second (QoS 1), in ticks of 100 ms,
+ * from `connections` fleet connections, until stopped. Survives the broker going away: mqtt.js keeps
+ * what it could not send and resends it when the connection is back.
+ */
+export async function startTraffic(options: TrafficOptions, idPrefix = `drill-${process.pid}`): Promise<Traffic> {
+  const baseTs = options.baseTs ?? Date.now() - 2 * 3_600_000;
+  const clients: MqttClient[] = [];
+  for (let i = 0; i < (options.connections ?? 2); i++)
+    clients.push(
+      await connectFleetClient(`${idPrefix}-${i}-${Date.now()}`, { reconnectPeriod: options.reconnectMs ?? 1000 }),
+    );
+  const sent = new Map(options.serials.map((s) => [s, 0]));
+  const acked = new Map(options.serials.map((s) => [s, new Set<number>()]));
+  let pending = 0;
+  let ackedTotal = 0;
+  let owed = 0; // fractional readings per serial carried between ticks
+  // A reading the connection could not deliver (error) is sent again on the next tick, as a datalogger's buffer does.
+  const publish = (serial: string, seq: number, client: MqttClient) => {
+    pending += 1;
+    client.publish(telemetryTopic(serial), JSON.stringify(drillReading(baseTs, seq)), { qos: 1 }, (error) => {
+      pending -= 1;
+      if (error) retry.push([serial, seq, client]);
+      else if (!acked.get(serial)!.has(seq)) {
+        acked.get(serial)!.add(seq);
+        ackedTotal += 1;
+      }
+    });
+  };
+  let retry: [string, number, MqttClient][] = [];
+  const resend = () => {
+    const again = retry;
+    retry = [];
+    for (const [serial, seq, client] of again) publish(serial, seq, client);
+  };
+  const tick = () => {
+    resend();
+    owed += options.ratePerSerial / 10;
+    const now = Math.floor(owed);
+    owed -= now;
+    for (let k = 0; k < now; k++)
+      options.serials.forEach((serial, i) => {
+        const seq = sent.get(serial)!;
+        sent.set(serial, seq + 1);
+        publish(serial, seq, clients[i % clients.length]!);
+      });
+  };
+  const timer = setInterval(tick, 100);
+  return {
+    sent,
+    acked,
+    ackedTotal: () => ackedTotal,
+    sentTotal: () => [...sent.values()].reduce((a, b) => a + b, 0),
+    async stop(ackTimeoutMs = 60_000) {
+      clearInterval(timer);
+      await waitFor(
+        'every published reading acknowledged by the broker',
+        async () => {
+          if (pending === 0 && retry.length > 0) resend();
+          return pending + retry.length;
+        },
+        (n) => n === 0,
+        ackTimeoutMs,
+      );
+      await Promise.all(clients.map((c) => c.endAsync()));
+    },
+  };
+}
+
+/** The sequence numbers stored per serial in the `telemetry` measurement, for serials starting with `prefix`. */
+export async function storedPerSerial(influx: InfluxClient, prefix: string): Promise<Map<string, Set<number>>> {
+  const stored = new Map<string, Set<number>>();
+  const [series = []] = await influx.query(
+    `SELECT "seq" FROM "telemetry" WHERE "serial" =~ /^${prefix}/ GROUP BY "serial"`,
+  );
+  for (const s of series) {
+    const column = s.columns.indexOf('seq');
+    stored.set(s.tags!.serial!, new Set(s.values.map((row) => Number(row[column]))));
+  }
+  return stored;
+}
+
+export interface LossReport {
+  published: number;
+  stored: number;
+  /** Acknowledged readings not stored, per serial (only serials that lost something). */
+  missing: Record<string, number>;
+  lost: number;
+}
+
+/** Compares what the broker acknowledged with what is stored, per serial and sequence number. */
+export function compare(acked: Map<string, Set<number>>, stored: Map<string, Set<number>>): LossReport {
+  const report: LossReport = { published: 0, stored: 0, missing: {}, lost: 0 };
+  for (const [serial, seqs] of acked) {
+    const have = stored.get(serial) ?? new Set<number>();
+    report.published += seqs.size;
+    report.stored += have.size;
+    let missing = 0;
+    for (const seq of seqs) if (!have.has(seq)) missing += 1;
+    if (missing > 0) {
+      report.missing[serial] = missing;
+      report.lost += missing;
+    }
+  }
+  return report;
+}
+
+/** Waits (up to timeoutMs) until every acknowledged reading is stored; returns the last report either way. */
+export async function awaitStored(
+  influx: InfluxClient,
+  prefix: string,
+  traffic: Pick<Traffic, 'acked'>,
+  timeoutMs = 60_000,
+): Promise<LossReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = compare(traffic.acked, await storedPerSerial(influx, prefix));
+    if (report.lost === 0 || Date.now() > deadline) return report;
+    await sleep(500);
+  }
+}
+
+export interface DrillWorker {
+  proc: IngestProcess;
+  dataDir: string;
+  group: string;
+  worker: string;
+}
+
+/**
+ * Ingest processes for one drill file, each on its own share group, data directory and worker id
+ * (or those of an earlier one, to restart it on the same journal); `cleanup` kills them, discards
+ * their broker sessions and removes their directories.
+ */
+export function ingestWorkers(database: string) {
+  const running: IngestProcess[] = [];
+  const dataDirs: string[] = [];
+  const workers = new Set<string>();
+  let seq = 0;
+  return {
+    async start(
+      overrides: Record<string, string> = {},
+      reuse?: { dataDir?: string; group?: string; worker?: string },
+    ): Promise<DrillWorker> {
+      seq += 1;
+      const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'ingest-drill-'));
+      if (!reuse?.dataDir) dataDirs.push(dataDir);
+      const group = reuse?.group ?? `drill-${process.pid}-${seq}`;
+      const worker = reuse?.worker ?? `d${process.pid}-${seq}`;
+      workers.add(worker);
+      const proc = await startIngestProcess({
+        INFLUX_DATABASE: database,
+        INGEST_SHARE_GROUP: group,
+        INGEST_DATA_DIR: dataDir,
+        INGEST_WORKER_ID: worker,
+        ...overrides,
+      });
+      running.push(proc);
+      return { proc, dataDir, group, worker };
+    },
+    /** Stops one (SIGKILL by default) and forgets it. */
+    async stop(w: DrillWorker, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+      running.splice(running.indexOf(w.proc), 1);
+      return w.proc.stop(signal);
+    },
+    async cleanup(): Promise<void> {
+      await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+      for (const worker of workers) await discardIngestSession(worker).catch(() => undefined);
+      for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
