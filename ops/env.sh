@@ -17,6 +17,7 @@ SOLAR_DATA_DIR="$SOLAR_ROOT/.data/$SOLAR_PROFILE"
 port_offset="${SOLAR_PORT_OFFSET:-0}"
 [[ "$port_offset" =~ ^[0-9]{1,3}0$|^0$ ]] || { echo "error: SOLAR_PORT_OFFSET must be a multiple of 10 below 10000, got '$port_offset'" >&2; exit 2; }
 MQTT_PORT=$((${port_base}8830 + port_offset))
+MQTT_TLS_PORT=$((${port_base}8883 + port_offset))
 INFLUX_PORT=$((${port_base}8086 + port_offset))
 INFLUX_RPC_PORT=$((${port_base}8088 + port_offset))
 PG_PORT=$((5543${port_base} + port_offset))

@@ -68,6 +68,25 @@ install_config() { # service file: the new content on stdin replaces the file on
   mv "$file.new" "$file"
 }
 
+step "Broker TLS (development CA)"
+# Gateways reach the broker over TLS (gateway/README.md). A development CA and a server certificate
+# for 127.0.0.1/localhost are made here once; the server certificate is renewed when it has less
+# than 30 days left. Production brings the operator's own (ops/README.md, "Broker TLS").
+tls="$SOLAR_DATA_DIR/tls"; mkdir -p "$tls"
+if [ ! -f "$tls/ca.crt" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Solar platform development CA ($SOLAR_PROFILE)" \
+    -keyout "$tls/ca.key" -out "$tls/ca.crt" 2>/dev/null || fail "openssl could not make the development CA"
+  info "made a development CA: $tls/ca.crt"
+fi
+if ! openssl x509 -checkend 2592000 -noout -in "$tls/server.crt" >/dev/null 2>&1; then
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null \
+    && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tls/server.ext" \
+    && openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -days 825 \
+      -extfile "$tls/server.ext" -out "$tls/server.crt" 2>/dev/null \
+    || fail "openssl could not make the broker's server certificate"
+  info "made the broker's server certificate (825 days): $tls/server.crt"
+fi
+
 step "Mosquitto configuration"
 mq="$SOLAR_DATA_DIR/mosquitto"; mkdir -p "$mq"
 run_as_user=""; [ "$(id -u)" = 0 ] && run_as_user="user mosquitto"
@@ -100,7 +119,16 @@ log_type error
 log_type warning
 log_type notice
 connection_messages false
+# Gateways: MQTT over TLS (the same accounts and ACLs). The plain listener above stays on loopback.
+listener $MQTT_TLS_PORT ${MQTT_TLS_BIND:-127.0.0.1}
+cafile $mq/tls-ca.crt
+certfile $mq/tls-server.crt
+keyfile $mq/tls-server.key
 CONF
+# The broker runs as the mosquitto user: it gets its own copies of the certificate and key.
+for f in ca.crt:tls-ca.crt server.crt:tls-server.crt server.key:tls-server.key; do
+  cmp -s "$tls/${f%%:*}" "$mq/${f##*:}" || { cp "$tls/${f%%:*}" "$mq/${f##*:}"; changed_services+=(mosquitto); }
+done
 if [ ! -f "$mq/dynamic-security.json" ]; then
   mosquitto_ctrl dynsec init "$mq/dynamic-security.json" svc:admin "$MQTT_ADMIN_PASSWORD" >/dev/null \
     || fail "could not initialise the broker's dynamic-security file"
@@ -230,6 +258,8 @@ cat >"$PLATFORM_ENV" <<ENV
 SOLAR_PROFILE=$SOLAR_PROFILE
 SOLAR_DATA_DIR=$SOLAR_DATA_DIR
 MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT
+MQTT_TLS_URL=mqtts://127.0.0.1:$MQTT_TLS_PORT
+MQTT_TLS_CA_FILE=$tls/ca.crt
 MQTT_ADMIN_USERNAME=svc:admin
 MQTT_ADMIN_PASSWORD=$MQTT_ADMIN_PASSWORD
 MQTT_INGEST_USERNAME=svc:ingest

@@ -1,0 +1,88 @@
+// The gateway's configuration file (JSON, mode 0600: it holds the broker password), validated
+// at start with an error naming the field. Commissioning writes it.
+import { readFileSync, statSync } from 'node:fs';
+import { type Static, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { SERIAL_PATTERN } from '../../lib/telemetry/contract';
+
+const Inverter = Type.Object(
+  {
+    serial: Type.String({ pattern: SERIAL_PATTERN }),
+    unitId: Type.Integer({ minimum: 0, maximum: 255 }),
+    ratedAcW: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000 })),
+  },
+  { additionalProperties: false },
+);
+const Link = Type.Union([
+  Type.Object(
+    {
+      kind: Type.Literal('tcp'),
+      host: Type.String({ minLength: 1 }),
+      port: Type.Integer({ minimum: 1, maximum: 65535 }),
+      inverters: Type.Array(Inverter, { minItems: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('rtu'),
+      path: Type.String({ minLength: 1 }),
+      baudRate: Type.Integer({ minimum: 1200, maximum: 921600 }),
+      parity: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('even'), Type.Literal('odd')])),
+      inverters: Type.Array(Inverter, { minItems: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const GatewayConfig = Type.Object(
+  {
+    gatewayId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,47}$' }),
+    broker: Type.Object(
+      {
+        url: Type.String({ pattern: '^mqtts://' }),
+        caFile: Type.String({ minLength: 1 }),
+        username: Type.String({ minLength: 1 }),
+        password: Type.String({ minLength: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    pollSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
+    outbox: Type.Object(
+      {
+        dir: Type.String({ minLength: 1 }),
+        maxBytes: Type.Integer({ minimum: 2 * 1024 * 1024, default: 64 * 1024 * 1024 }),
+      },
+      { additionalProperties: false },
+    ),
+    links: Type.Array(Link, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type GatewayConfig = Static<typeof GatewayConfig>;
+export type LinkWithInverters = GatewayConfig['links'][number];
+
+const checker = TypeCompiler.Compile(GatewayConfig);
+
+export function parseGatewayConfig(text: string, source: string): GatewayConfig {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${source}: not JSON: ${(error as Error).message}`);
+  }
+  const first = checker.Errors(data).First();
+  if (first) throw new Error(`${source}: ${first.path || '/'}: ${first.message}`);
+  const config = data as GatewayConfig;
+  const serials = config.links.flatMap((l) => l.inverters.map((i) => i.serial));
+  const twice = serials.find((s, i) => serials.indexOf(s) !== i);
+  if (twice) throw new Error(`${source}: /links: serial ${twice} is configured twice`);
+  return config;
+}
+
+export function loadGatewayConfig(path: string): GatewayConfig {
+  // The file holds the broker password: refuse one that others can read.
+  if ((statSync(path).mode & 0o077) !== 0)
+    throw new Error(`${path}: readable by other users; it holds the broker password (chmod 600 ${path})`);
+  return parseGatewayConfig(readFileSync(path, 'utf8'), path);
+}

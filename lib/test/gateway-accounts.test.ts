@@ -1,0 +1,80 @@
+// A gateway's broker account on the real broker, over its TLS listener: it publishes for its own
+// inverters only, no two gateways can claim one serial, and a removed gateway cannot connect.
+import { readFileSync } from 'node:fs';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { env, waitFor } from '../../testing/services';
+import { readMqttConfig } from '../config';
+import { BrokerAdmin } from '../mqtt/broker-admin';
+import { gatewayUsername, provisionGateway, removeGateway } from '../mqtt/gateway-accounts';
+
+let admin: BrokerAdmin;
+beforeAll(async () => {
+  admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
+});
+afterAll(async () => {
+  await admin.close();
+});
+
+const overTls = (username: string, password: string) =>
+  new Promise<mqtt.MqttClient | string>((resolve) => {
+    const client = mqtt.connect(env.MQTT_TLS_URL!, {
+      ca: readFileSync(env.MQTT_TLS_CA_FILE!),
+      username,
+      password,
+      clientId: `gwacct-${username}-${Date.now()}`,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', (e) => {
+      client.end(true);
+      resolve(e.message);
+    });
+  });
+
+describe('gateway accounts (real broker, TLS listener)', () => {
+  it("publish for the gateway's inverters only; a serial has one gateway; removed = refused", async () => {
+    const id = `t${process.pid}`;
+    const [mine, alsoMine, other] = [`GWA${process.pid}`, `GWB${process.pid}`, `GWC${process.pid}`];
+    const password = (await provisionGateway(admin, id, [mine, alsoMine]))!;
+    expect(password).toMatch(/^[\w-]{32}$/);
+    expect(await provisionGateway(admin, id, [mine, alsoMine])).toBeNull(); // unchanged, not re-keyed
+    await expect(provisionGateway(admin, `u${process.pid}`, [alsoMine])).rejects.toThrow(
+      new RegExp(`${alsoMine} \\(gateway ${id}\\) already belongs to another gateway`),
+    );
+    const ingest = readMqttConfig(env, 'INGEST');
+    const watcher = await mqtt.connectAsync(ingest.url, {
+      username: ingest.username,
+      password: ingest.password,
+      clientId: `gwacct-watch-${process.pid}`,
+    });
+    const seen: string[] = [];
+    watcher.on('message', (topic) => seen.push(topic));
+    await watcher.subscribeAsync('solar/v1/#', { qos: 1 });
+
+    const gateway = await overTls(gatewayUsername(id), password);
+    if (typeof gateway === 'string') throw new Error(gateway);
+    await gateway.publishAsync(`solar/v1/${mine}/telemetry`, '[]', { qos: 1 });
+    await gateway.publishAsync(`solar/v1/${alsoMine}/telemetry`, '[]', { qos: 1 });
+    await gateway.publishAsync(`solar/v1/${other}/telemetry`, '[]', { qos: 1 }).catch(() => undefined);
+    await waitFor(
+      'its own messages',
+      async () => seen.length,
+      (n) => n >= 2,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.filter((t) => t.includes(other))).toEqual([]);
+    gateway.end(true);
+
+    // Its inverters change: the ACL follows, and a serial it gave up can go to another gateway.
+    await provisionGateway(admin, id, [mine]);
+    await provisionGateway(admin, `u${process.pid}`, [alsoMine]);
+    await removeGateway(admin, `u${process.pid}`);
+
+    await removeGateway(admin, id);
+    expect(await overTls(gatewayUsername(id), password)).toMatch(/Not authorized|Bad username or password/);
+    await removeGateway(admin, id); // idempotent
+    await watcher.endAsync();
+  });
+});
