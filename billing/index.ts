@@ -23,6 +23,7 @@ export { markPaid, payoutBatch, payoutFile } from './src/payouts';
 export { type BillingDeps, monthStatus, type RunSummary, runMonth } from './src/run-month';
 export { DEFAULT_SETTLEMENT_POLICY } from './src/core/reconcile-settlement';
 export { cashPosition } from './src/settlements/cash-position';
+export { correctSettlement } from './src/settlements/correct-settlement';
 export { importSettlements } from './src/settlements/import-settlements';
 export {
   type ReconcileSummary,

@@ -124,6 +124,10 @@ The program's cash position from closed months and the settlements imported so f
           console.log(
             `  program pool ${rials(c.poolRials)}, differences absorbed ${rials(c.absorbedDifferenceRials)}, carried to beneficiaries ${rials(c.carriedDifferenceRials)}`,
           );
+          if (c.corrections.length > 0)
+            console.log(
+              `  corrections of paid settlements: ${c.corrections.length}, reversed ${rials(c.reversedRials)}, entered ${rials(c.correctedRials)} (in settled and received above)`,
+            );
           console.log(`  cash ${rials(c.cashRials)}; coverage of what is owed ${rials(c.coverageRials)}`);
           for (const p of c.byProvince)
             if (p.lateRials + p.unsettledLateRials > 0n)

@@ -142,19 +142,52 @@ describe('settlement import', () => {
     });
   });
 
-  it('refuses to change or remove a payment already recorded, in the import and in the database', async () => {
-    const report = await importSettlements(pool, FILE.replace('1405/07/20', ''), { dryRun: false, actor: 'test' });
-    expect(report.errors).toEqual([
-      {
-        line: 2,
-        column: 'paid_on',
-        reason:
-          'the payment of this settlement was recorded on 2026-10-12; a recorded payment is not changed by an import',
-      },
-    ]);
-    await expect(pool.query(`UPDATE utility_settlements SET paid_on = NULL WHERE reference = 'TAV-1'`)).rejects.toThrow(
-      /the payment of settlement TAV-1 was recorded/,
+  it('refuses to change or remove a paid settlement in any field, in the import and in the database', async () => {
+    const paidLine = 'MATCH,1405/05/01,1405/06/31,1480,44400000,TAV-1,1405/07/20';
+    const attempts: [string, string][] = [
+      ['paid_on', paidLine.replace('1405/07/20', '')],
+      ['amount_rials', paidLine.replace('44400000', '999999999999999999')],
+      ['metered_kwh', paidLine.replace(',1480,', ',1481,')],
+      ['reference', paidLine.replace('TAV-1', 'TAV-1b')],
+      ['period_end', paidLine.replace('1405/06/31', '1405/06/30')],
+    ];
+    for (const [column, line] of attempts) {
+      const report = await importSettlements(pool, FILE.replace(paidLine, line), { dryRun: false, actor: 'test' });
+      expect(report.errors, column).toEqual([
+        {
+          line: 2,
+          column,
+          reason: expect.stringMatching(
+            /^the payment of this settlement was recorded on 2026-10-12; a paid settlement is not changed by an import: record a correction \(POST \/settlements\/\d+\/corrections\)$/,
+          ),
+        },
+      ]);
+      expect(report.updated).toBe(0);
+    }
+    for (const change of [
+      'paid_on = NULL',
+      'amount_rials = 999999999999999999',
+      'metered_wh = metered_wh + 1',
+      `reference = 'X'`,
+      `period_until = period_until - 1`,
+      'installation_id = 3',
+    ])
+      await expect(
+        pool.query(`UPDATE utility_settlements SET ${change} WHERE reference = 'TAV-1'`),
+        change,
+      ).rejects.toThrow(
+        /the payment of settlement TAV-1 was recorded on .*: it cannot be changed or deleted, record a correction/,
+      );
+    await expect(pool.query(`DELETE FROM utility_settlements WHERE reference = 'TAV-1'`)).rejects.toThrow(
+      /cannot be changed or deleted/,
     );
+    expect(await settlement('MATCH')).toMatchObject({
+      amount_rials: '44400000',
+      metered_wh: '1480000',
+      reference: 'TAV-1',
+    });
+    // The reconciliation's own columns stay writable.
+    await pool.query(`UPDATE utility_settlements SET status = NULL WHERE reference = 'TAV-1'`);
   });
 });
 
@@ -327,9 +360,46 @@ describe('over HTTP', () => {
           )
         ).rows;
       expect(await alert()).toEqual([{ rule: 'METER_SHORTFALL', state: 'OPEN', kwh: 3.6, rials: '108000' }]);
-      // A corrected settlement from the distribution company closes it.
+      // The distribution company corrects the paid settlement: re-importing it is refused, a
+      // correction (ADMIN, audited) reverses its figures and enters the new ones, and closes the alert.
+      const before = (await app.inject({ method: 'GET', url: '/settlements/cash-position', headers: operator })).json();
       const corrected = `${HEADER}\nLOW,1405/05/01,1405/06/31,1480,44400000,TAV-2,1405/07/20`;
-      expect(await importSettlements(pool, corrected, { dryRun: false, actor: 'test' })).toMatchObject({ updated: 1 });
+      expect((await importSettlements(pool, corrected, { dryRun: false, actor: 'test' })).errors).toHaveLength(1);
+      const lowId = (await settlement('LOW')).id as number;
+      const correction = {
+        meteredWh: '1480000',
+        amountRials: '44400000',
+        correctedOn: '2026-11-25',
+        reason: 'meter read again',
+      };
+      const correct = (headers: Record<string, string>, id: number, body: object = correction) =>
+        app.inject({ method: 'POST', url: `/settlements/${id}/corrections`, headers, payload: body });
+      expect((await correct(operator, lowId)).statusCode).toBe(403);
+      const unpaidId = (await pool.query(`SELECT id FROM utility_settlements WHERE reference = 'TAV-5'`)).rows[0].id;
+      const admin = bearer(await staffToken(app, 'settlement-admin', 'ADMIN', databaseUrl));
+      expect((await correct(admin, unpaidId)).json().message).toMatch(/no recorded payment/);
+      const made = await correct(admin, lowId);
+      expect(made.statusCode, made.body).toBe(201);
+      expect(made.json()).toMatchObject({ installationCode: 'LOW', reversedRials: '37944000', newRials: '44400000' });
+      expect((await correct(admin, lowId)).statusCode).toBe(409); // the same figures again: nothing to correct
+      expect(await settlement('LOW')).toMatchObject({ amount_rials: '37944000', metered_wh: '1264800' });
+      await expect(pool.query('UPDATE settlement_corrections SET amount_rials = 1')).rejects.toThrow(/append-only/);
+      await expect(pool.query('DELETE FROM settlement_corrections')).rejects.toThrow(/append-only/);
+      const audit = await pool.query(`SELECT actor, before, after FROM audit_log WHERE action = 'settlement.correct'`);
+      expect(audit.rows).toEqual([
+        expect.objectContaining({
+          actor: 'user:settlement-admin',
+          before: expect.objectContaining({ amountRials: '37944000' }),
+          after: expect.objectContaining({ amountRials: '44400000', reason: 'meter read again' }),
+        }),
+      ]);
+      const after = (await app.inject({ method: 'GET', url: '/settlements/cash-position', headers: operator })).json();
+      expect(BigInt(after.receivedRials) - BigInt(before.receivedRials)).toBe(44_400_000n - 37_944_000n);
+      expect(after).toMatchObject({
+        reversedRials: '37944000',
+        correctedRials: '44400000',
+        corrections: [expect.objectContaining({ reference: 'TAV-2', reversedRials: '37944000', newRials: '44400000' })],
+      });
       await app.inject({ method: 'POST', url: '/settlements/reconcile', headers: operator });
       expect(await alert()).toEqual([expect.objectContaining({ rule: 'METER_SHORTFALL', state: 'CLEARED' })]);
       for (const url of ['/settlements', '/settlements/cash-position'])

@@ -4,11 +4,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { InfluxClient } from '../../../lib/influx/client';
 import type { AlertsConfig } from '../../../alerts';
-import { type BillingConfig, cashPosition, importSettlements } from '../../../billing';
+import { type BillingConfig, cashPosition, correctSettlement, importSettlements } from '../../../billing';
 import { reconcileAndAlert } from '../settlement-alerts';
-import { errorResponses, HttpError } from '../errors';
+import { errorResponses, HttpError, notFound } from '../errors';
 import { actorOf } from '../plugins/auth';
-import { oneOf, PageQuery, pageOf } from '../schemas';
+import { IdParam, oneOf, PageQuery, pageOf } from '../schemas';
 
 const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
 const STATUSES = [
@@ -59,6 +59,25 @@ const SettlementItem = Type.Object({
   status: Type.Union([oneOf(STATUSES), Type.Null()], { description: 'null until reconciled' }),
   paidOn: Type.Union([Type.String(), Type.Null()]),
 });
+const Correction = Type.Object({
+  id: Type.Integer(),
+  settlementId: Type.Integer(),
+  installationCode: Type.String(),
+  periodFrom: Type.String(),
+  periodUntil: Type.String(),
+  reference: Type.String(),
+  correctedOn: Type.String(),
+  reversedRials: Rials,
+  newRials: Rials,
+  reason: Type.String(),
+});
+const CorrectionRequest = Type.Object({
+  meteredWh: Type.String({ pattern: '^\\d{1,18}$', description: 'the corrected meter reading, Wh' }),
+  amountRials: Type.String({ pattern: '^\\d{1,18}$', description: 'the corrected amount, whole Rials' }),
+  reference: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })),
+  correctedOn: Type.String({ format: 'date', description: 'the day the difference was paid or taken back (Tehran)' }),
+  reason: Type.String({ minLength: 5, maxLength: 300 }),
+});
 const Receivables = {
   settledRials: Rials,
   receivedRials: Rials,
@@ -81,6 +100,9 @@ const CashPosition = Type.Object({
   unsettledLateRials: Rials,
   absorbedDifferenceRials: Rials,
   carriedDifferenceRials: Rials,
+  reversedRials: Rials,
+  correctedRials: Rials,
+  corrections: Type.Array(Correction),
   cashRials: Rials,
   coverageRials: Rials,
   byProvince: Type.Array(
@@ -215,6 +237,50 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
         pageSize: q.pageSize,
         total: Number(count.rows[0]!.n),
       };
+    },
+  );
+
+  app.post(
+    '/settlements/:id/corrections',
+    {
+      onRequest: app.staffOnly('ADMIN'),
+      schema: {
+        tags: ['settlements'],
+        summary: 'Correct a paid settlement: reverse the figures in force and enter new ones (audited)',
+        description:
+          'A settlement whose payment was recorded never changes (the import and the database refuse it). A correction reverses the figures in force and enters new ones; both show in the cash position.',
+        params: IdParam,
+        body: CorrectionRequest,
+        response: { 201: Correction, ...errorResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await correctSettlement(app.sql, {
+        settlementId: request.params.id,
+        meteredWh: BigInt(request.body.meteredWh),
+        amountRials: BigInt(request.body.amountRials),
+        reference: request.body.reference,
+        correctedOn: request.body.correctedOn,
+        reason: request.body.reason,
+        actor: actorOf(request.principal),
+      });
+      if (!outcome.ok)
+        throw outcome.problem === 'not_found' ? notFound('settlement') : new HttpError(409, outcome.reason);
+      const c = outcome.correction;
+      return reply.code(201).send(
+        bigintsAsText({
+          id: c.id,
+          settlementId: c.settlementId,
+          installationCode: c.installationCode,
+          periodFrom: c.periodFrom,
+          periodUntil: c.periodUntil,
+          reference: c.reference,
+          correctedOn: c.correctedOn,
+          reversedRials: c.reversedAmountRials,
+          newRials: c.amountRials,
+          reason: c.reason,
+        }) as never,
+      );
     },
   );
 

@@ -26,6 +26,19 @@ export interface PeriodReceivables extends ReceivableLine {
   periodUntil: string;
   settlements: number;
 }
+/** A correction of a paid settlement: the reversal of the figures in force and the new entry. */
+export interface CorrectionLine {
+  id: number;
+  settlementId: number;
+  installationCode: string;
+  periodFrom: string;
+  periodUntil: string;
+  reference: string;
+  correctedOn: string;
+  reversedRials: bigint;
+  newRials: bigint;
+  reason: string;
+}
 export interface CashPosition {
   asOf: string;
   /** Payable to beneficiaries on closed months' statements, and what payout batches marked paid sent. */
@@ -45,6 +58,10 @@ export interface CashPosition {
   /** Settled − billed on reconciled settlements: absorbed by the program, or carried to beneficiaries. */
   absorbedDifferenceRials: bigint;
   carriedDifferenceRials: bigint;
+  /** Corrections of paid settlements: what they reversed and what they entered instead (both in settled and received). */
+  reversedRials: bigint;
+  correctedRials: bigint;
+  corrections: CorrectionLine[];
   /** Received − paid to beneficiaries: the program's cash from this flow. */
   cashRials: bigint;
   /** Cash + receivables (settled or not) − owed to beneficiaries: below zero, the program cannot pay what it promised. */
@@ -82,11 +99,14 @@ export async function cashPosition(
     carried: string;
   }>(
     `SELECT p.code AS province, to_char(s.period_from, 'YYYY-MM-DD') AS period_from,
-            to_char(s.period_until, 'YYYY-MM-DD') AS period_until, s.amount_rials, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on,
+            to_char(s.period_until, 'YYYY-MM-DD') AS period_until, COALESCE(c.amount_rials, s.amount_rials) AS amount_rials,
+            to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on,
             s.billed_rials, s.status,
             COALESCE((SELECT sum(a.rials) FROM settlement_adjustments a JOIN billing_months b ON b.month = a.month
                        WHERE a.settlement_id = s.id AND b.status <> 'DRAFT'), 0) AS carried
-       FROM utility_settlements s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id`,
+       FROM utility_settlements s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id
+       -- A paid settlement never changes: its last correction's amount is the one in force.
+       LEFT JOIN LATERAL (SELECT amount_rials FROM settlement_corrections WHERE settlement_id = s.id ORDER BY id DESC LIMIT 1) c ON true`,
   );
   // Closed months' billed value not covered by a settlement, by province; settlements of one
   // installation never overlap, so the days they cover add up.
@@ -151,6 +171,33 @@ export async function cashPosition(
       absorbed += difference - big(s.carried);
     }
   }
+  // Each correction reverses the figures in force and enters new ones (counted above through the amount in force).
+  const corrections = await db.query<{
+    id: number;
+    settlement_id: number;
+    installation_code: string;
+    period_from: string;
+    period_until: string;
+    reference: string;
+    corrected_on: string;
+    reversed: string;
+    amount: string;
+    reason: string;
+  }>(
+    `SELECT c.id, c.settlement_id, i.code AS installation_code,
+            to_char(s.period_from, 'YYYY-MM-DD') AS period_from, to_char(s.period_until, 'YYYY-MM-DD') AS period_until,
+            c.reference, to_char(c.corrected_on, 'YYYY-MM-DD') AS corrected_on, c.reversed_amount_rials AS reversed,
+            c.amount_rials AS amount, c.reason
+       FROM settlement_corrections c JOIN utility_settlements s ON s.id = c.settlement_id
+       JOIN installations i ON i.id = s.installation_id
+      ORDER BY c.id`,
+  );
+  let reversed = 0n;
+  let corrected = 0n;
+  for (const c of corrections.rows) {
+    reversed += big(c.reversed);
+    corrected += big(c.amount);
+  }
   for (const u of unsettled.rows) {
     const line = province(u.province);
     line.unsettledRials += big(u.rials);
@@ -179,6 +226,20 @@ export async function cashPosition(
     unsettledLateRials: sum((p) => p.unsettledLateRials),
     absorbedDifferenceRials: absorbed,
     carriedDifferenceRials: carried,
+    reversedRials: reversed,
+    correctedRials: corrected,
+    corrections: corrections.rows.map((c) => ({
+      id: c.id,
+      settlementId: c.settlement_id,
+      installationCode: c.installation_code,
+      periodFrom: c.period_from,
+      periodUntil: c.period_until,
+      reference: c.reference,
+      correctedOn: c.corrected_on,
+      reversedRials: big(c.reversed),
+      newRials: big(c.amount),
+      reason: c.reason,
+    })),
     cashRials: received - paid,
     coverageRials: received - paid + receivable + unsettledTotal - (promised - paid),
     byProvince: provinces,

@@ -2,6 +2,7 @@
 // checked and every bad one reported by line and column; all rows or none; a dry run writes
 // nothing; rows are matched on their natural key (installation + period start), so importing the
 // same file again changes nothing and a re-import with payment dates only records the payments.
+// A settlement whose payment was recorded never changes here: a correction does (correct-settlement.ts).
 // Set-based (a few statements for the whole file), so a program-wide file imports in seconds.
 import type pg from 'pg';
 import { parseCsv } from '../../../lib/csv';
@@ -36,6 +37,18 @@ const sameValues = (row: SettlementRow, old: Existing) =>
   BigInt(old.amount_rials) === row.amountRials &&
   old.reference === row.reference &&
   old.paid_on === row.paidOn;
+
+/** The file's name of the first field a row would change. */
+const changedColumn = (row: SettlementRow, old: Existing) =>
+  old.period_until !== row.periodUntil
+    ? 'period_end'
+    : BigInt(old.metered_wh) !== row.meteredWh
+      ? 'metered_kwh'
+      : BigInt(old.amount_rials) !== row.amountRials
+        ? 'amount_rials'
+        : old.reference !== row.reference
+          ? 'reference'
+          : 'paid_on';
 
 export async function importSettlements(
   pool: pg.Pool,
@@ -134,13 +147,14 @@ export async function importSettlements(
           column: 'period_start',
           reason: `overlaps the settlement already imported for ${overlapping.period_from} to ${overlapping.period_until} (reference ${overlapping.reference})`,
         });
-      else if (old?.paid_on && old.paid_on !== row.paidOn)
+      else if (old && sameValues(row, old)) report.unchanged++;
+      else if (old?.paid_on)
+        // Money on record: no field of a paid settlement changes (the database refuses it too).
         report.errors.push({
           line: row.line,
-          column: 'paid_on',
-          reason: `the payment of this settlement was recorded on ${old.paid_on}; a recorded payment is not changed by an import`,
+          column: changedColumn(row, old),
+          reason: `the payment of this settlement was recorded on ${old.paid_on}; a paid settlement is not changed by an import: record a correction (POST /settlements/${old.id}/corrections)`,
         });
-      else if (old && sameValues(row, old)) report.unchanged++;
       else changes.push({ row, installationId, old });
     }
     report.created = changes.filter((c) => !c.old).length;

@@ -1,0 +1,138 @@
+// Corrects a settlement whose payment was recorded. Such a settlement is money on record and never
+// changes (the import refuses, a trigger refuses any SQL): a correction is a new, append-only row
+// that reverses the figures in force (the settlement's, or the last correction's) and states the
+// new ones, audited, and both show in the cash position.
+import type pg from 'pg';
+
+export interface SettlementCorrectionInput {
+  settlementId: number;
+  meteredWh: bigint;
+  amountRials: bigint;
+  /** Default: the settlement's reference. */
+  reference?: string;
+  /** The day the difference was paid or taken back (Tehran date, YYYY-MM-DD). */
+  correctedOn: string;
+  reason: string;
+  actor: string;
+}
+export interface SettlementCorrection {
+  id: number;
+  settlementId: number;
+  installationCode: string;
+  periodFrom: string;
+  periodUntil: string;
+  reversedMeteredWh: bigint;
+  reversedAmountRials: bigint;
+  meteredWh: bigint;
+  amountRials: bigint;
+  reference: string;
+  correctedOn: string;
+  reason: string;
+}
+export type CorrectionOutcome =
+  | { ok: true; correction: SettlementCorrection }
+  | { ok: false; problem: 'not_found' | 'not_paid' | 'unchanged' | 'before_payment'; reason: string };
+
+export async function correctSettlement(pool: pg.Pool, input: SettlementCorrectionInput): Promise<CorrectionOutcome> {
+  const db = await pool.connect();
+  try {
+    await db.query('BEGIN');
+    const found = await db.query<{
+      code: string;
+      period_from: string;
+      period_until: string;
+      reference: string;
+      paid_on: string | null;
+      metered_wh: string;
+      amount_rials: string;
+    }>(
+      `SELECT i.code, to_char(s.period_from, 'YYYY-MM-DD') AS period_from, to_char(s.period_until, 'YYYY-MM-DD') AS period_until,
+              s.reference, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on, s.metered_wh, s.amount_rials
+         FROM utility_settlements s JOIN installations i ON i.id = s.installation_id WHERE s.id = $1 FOR UPDATE OF s`,
+      [input.settlementId],
+    );
+    const settlement = found.rows[0];
+    const refuse = (problem: Exclude<CorrectionOutcome, { ok: true }>['problem'], reason: string) =>
+      db.query('ROLLBACK').then((): CorrectionOutcome => ({ ok: false, problem, reason }));
+    if (!settlement) return await refuse('not_found', 'settlement not found');
+    if (!settlement.paid_on)
+      return await refuse(
+        'not_paid',
+        'this settlement has no recorded payment: import its new figures instead of correcting it',
+      );
+    if (input.correctedOn < settlement.paid_on)
+      return await refuse('before_payment', `correctedOn is before the payment was recorded (${settlement.paid_on})`);
+    const last = await db.query<{ metered_wh: string; amount_rials: string; reference: string }>(
+      'SELECT metered_wh, amount_rials, reference FROM settlement_corrections WHERE settlement_id = $1 ORDER BY id DESC LIMIT 1',
+      [input.settlementId],
+    );
+    const inForce = last.rows[0] ?? settlement;
+    const reference = input.reference ?? inForce.reference;
+    if (
+      BigInt(inForce.metered_wh) === input.meteredWh &&
+      BigInt(inForce.amount_rials) === input.amountRials &&
+      inForce.reference === reference
+    )
+      return await refuse('unchanged', 'these are the figures in force: nothing to correct');
+    const inserted = await db.query<{ id: number }>(
+      `INSERT INTO settlement_corrections (settlement_id, reversed_metered_wh, reversed_amount_rials, metered_wh, amount_rials,
+                                           reference, corrected_on, reason, actor)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [
+        input.settlementId,
+        inForce.metered_wh,
+        inForce.amount_rials,
+        String(input.meteredWh),
+        String(input.amountRials),
+        reference,
+        input.correctedOn,
+        input.reason,
+        input.actor,
+      ],
+    );
+    const correction: SettlementCorrection = {
+      id: inserted.rows[0]!.id,
+      settlementId: input.settlementId,
+      installationCode: settlement.code,
+      periodFrom: settlement.period_from,
+      periodUntil: settlement.period_until,
+      reversedMeteredWh: BigInt(inForce.metered_wh),
+      reversedAmountRials: BigInt(inForce.amount_rials),
+      meteredWh: input.meteredWh,
+      amountRials: input.amountRials,
+      reference,
+      correctedOn: input.correctedOn,
+      reason: input.reason,
+    };
+    // Reconciled again, with the figures in force, by the next reconciliation run.
+    await db.query('UPDATE utility_settlements SET status = NULL WHERE id = $1', [input.settlementId]);
+    await db.query(
+      `INSERT INTO audit_log (actor, action, entity, entity_id, before, after)
+       VALUES ($1, 'settlement.correct', 'utility_settlement', $2, $3, $4)`,
+      [
+        input.actor,
+        String(input.settlementId),
+        JSON.stringify({
+          meteredWh: inForce.metered_wh,
+          amountRials: inForce.amount_rials,
+          reference: inForce.reference,
+        }),
+        JSON.stringify({
+          correction: correction.id,
+          meteredWh: String(input.meteredWh),
+          amountRials: String(input.amountRials),
+          reference,
+          correctedOn: input.correctedOn,
+          reason: input.reason,
+        }),
+      ],
+    );
+    await db.query('COMMIT');
+    return { ok: true, correction };
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    db.release();
+  }
+}
