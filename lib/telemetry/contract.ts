@@ -43,6 +43,13 @@ export function parseTopic(topic: string): ParsedTopic {
   return { ok: true, serial, kind };
 }
 
+/**
+ * How far one `energy_wh_total` reading may be off the true count, in Wh: one step of a 0.1 kWh
+ * register, the coarsest resolution common in inverter loggers. Two readings may therefore disagree
+ * by twice this; billing's counter model takes that as noise (billing/README.md, "The counter model").
+ */
+export const ENERGY_READING_TOLERANCE_WH = 100;
+
 const finite = (min: number, max: number, description: string) =>
   Type.Number({ minimum: min, maximum: max, description });
 
@@ -51,7 +58,7 @@ export const Reading = Type.Object({
   ts: Type.Union([Type.String({ maxLength: 40 }), Type.Integer()], {
     description: 'RFC 3339 string or epoch milliseconds (device clock)',
   }),
-  energy_wh_total: finite(0, 1e13, 'lifetime AC energy counter, Wh'),
+  energy_wh_total: finite(0, 1e13, 'lifetime AC energy counter, Wh; each reading within ±100 Wh of the true count'),
   ac_power_w: finite(0, 1e9, 'instantaneous AC power, W'),
   state: Type.Union(INVERTER_STATES.map((s) => Type.Literal(s))),
   dc_voltage_v: Type.Optional(finite(0, 2000, 'DC voltage, V')),

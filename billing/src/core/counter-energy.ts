@@ -1,32 +1,8 @@
 // Energy from lifetime counters (invariant 2). Pure. A counter is evidence, not truth: this module
-// tells noise, glitches, resets, replacements and impossible values apart (billing/README.md, "The
-// counter model", states the rules and why each tolerance is what it is).
-//
-//  1. Readings are sorted by time; readings with the same timestamp are one reading (the larger
-//     value wins, so arrival order never matters). Counter values are rounded to whole Wh.
-//  2. Consistent step p → q: q ≥ p − noise and q − p ≤ what the rated AC power could deliver in
-//     q.t − p.t (plus the margin). It yields max(0, q − level), level being the highest value seen
-//     in the epoch: a step back within the noise tolerance creates and loses nothing.
-//  3. An inconsistent reading starts an excursion. If within `glitchReadings` readings the counter
-//     returns to the trend before the excursion (consistent with its last reading), the excursion
-//     was a glitch and its readings are ignored. (A rise made of consistent steps is not an
-//     excursion: it may be real, and dropping back from it is a reset.)
-//  4. Otherwise a drop is a reset (new epoch): q counts as energy if the rating could have produced
-//     q since p (the counter restarted from zero in the gap), else nothing (a counter restarted
-//     elsewhere: someone else's energy). A jump beyond the rating is not billed: the installation
-//     is held as implausible, naming p and q, for an operator.
-//  5. An operator-recorded replacement at instant t starts a new epoch on the first reading after t:
-//     it yields q − the new counter's initial value when that is known and plausible, else nothing.
-//     A lifetime total is never counted again.
-//  6. Capacity bound: no epoch yields more than rated power × its time span (plus the margin);
-//     energy above it is not billed and the installation is held as implausible.
-//  7. The energy of p → q belongs to the instants (p.t, q.t]: a reading exactly at a boundary closes
-//     the slot before it. A step spanning slot boundaries is split linearly in time, in whole Wh,
-//     floor(E × (b − p.t) / (q.t − p.t)) before b, the parts always adding up to E.
-//  8. Nothing is invented: energy before the first reading or after the last one is unknown and is
-//     flagged (`no_opening_reading`, `no_closing_reading`); a last reading that breaks the trend
-//     waits for the next one to confirm it (`unconfirmed_reading`). When readings arrive later,
-//     the same rules assign their energy; a closed month's share of it becomes an adjustment.
+// tells noise, glitches, resets, replacements and impossible values apart. The rules, their
+// tolerances and why are written once in billing/README.md, "The counter model"; the numbers below
+// (rule 1 … rule 8) refer to its list.
+import { ENERGY_READING_TOLERANCE_WH } from '../../../lib/telemetry/contract';
 
 export interface CounterReading {
   tMs: number;
@@ -39,14 +15,18 @@ export interface Slot {
 
 /** Tolerances of the counter model (README: "The counter model"). */
 export interface CounterRules {
-  /** A backward step up to this many Wh is noise. */
+  /** A backward step up to this many Wh is noise: two readings may disagree by twice what one may be off. */
   noiseWh: number;
   /** Energy may exceed rated AC power × time by this many percent before it is implausible. */
   capacityMarginPercent: number;
   /** At most this many consecutive readings form a glitch. */
   glitchReadings: number;
 }
-export const COUNTER_RULES: CounterRules = { noiseWh: 100, capacityMarginPercent: 10, glitchReadings: 5 };
+export const COUNTER_RULES: CounterRules = {
+  noiseWh: 2 * ENERGY_READING_TOLERANCE_WH,
+  capacityMarginPercent: 10,
+  glitchReadings: 5,
+};
 
 /** The inverter behind a counter: its rating and the replacements an operator recorded. */
 export interface CounterContext {
@@ -131,69 +111,89 @@ export function maxRiseWh(ratedAcW: number, ms: number, rules: CounterRules = CO
   return (ratedAcW * Math.max(0, ms) * (100 + rules.capacityMarginPercent)) / (100 * 3_600_000) + rules.noiseWh;
 }
 
+/** Rule 6: the most any epoch (or an operator's decision) may bill over `ms`, in whole Wh. */
+export function capacityBoundWh(ratedAcW: number, ms: number, rules: CounterRules = COUNTER_RULES): number {
+  return Math.floor(maxRiseWh(ratedAcW, ms, rules));
+}
+
 interface Epoch {
   start: EpochStart;
-  /** The reading before the epoch (the previous epoch's last), null for the first epoch. */
+  /** The reading before the epoch (the previous epoch's last trusted one), null for the first epoch. */
   before: CounterReading | null;
   points: CounterReading[];
+  /** The highest value the epoch has reached (noise below it creates and loses nothing). */
+  level: number;
   /** Energy of before → points[0]: billable and as read. */
   firstWh: number;
   firstReadWh: number;
 }
 
-/** Rules 2–5: the readings grouped into epochs, glitches removed. */
+/**
+ * Rules 2–5: the readings grouped into epochs, glitches removed. `pending` is an excursion still
+ * open at the last reading (neither back to the trend nor confirmed at a new level).
+ */
 function cleanEpochs(
   points: readonly CounterReading[],
   context: CounterContext,
   rules: CounterRules,
   glitches: EnergyFlag[],
-): Epoch[] {
+): { epochs: Epoch[]; pending: CounterReading[] } {
   const epochs: Epoch[] = [];
   const replacements = [...(context.replacements ?? [])].sort((a, b) => a.atMs - b.atMs);
-  const consistent = (a: CounterReading, b: CounterReading) =>
-    b.wh >= a.wh - rules.noiseWh && b.wh - a.wh <= maxRiseWh(context.ratedAcW, b.tMs - a.tMs, rules);
-  for (const q of points) {
+  let excursion: CounterReading[] = [];
+  const startEpoch = (
+    start: EpochStart,
+    before: CounterReading | null,
+    q: CounterReading,
+    firstWh: number,
+    firstReadWh: number,
+  ) => epochs.push({ start, before, points: [q], level: q.wh, firstWh, firstReadWh });
+  const feed = (q: CounterReading): void => {
     const epoch = epochs[epochs.length - 1];
     if (!epoch) {
-      epochs.push({ start: 'first', before: null, points: [q], firstWh: 0, firstReadWh: 0 });
-      continue;
+      startEpoch('first', null, q, 0, 0);
+      return;
     }
     const p = epoch.points[epoch.points.length - 1]!;
+    const seen = excursion[excursion.length - 1] ?? p;
     const replaced =
-      replacements.length === 0 ? undefined : replacements.filter((r) => r.atMs > p.tMs && r.atMs <= q.tMs).pop();
+      replacements.length === 0 ? undefined : replacements.filter((r) => r.atMs > seen.tMs && r.atMs <= q.tMs).pop();
     if (replaced) {
+      // The old counter's unconfirmed readings before the swap: nothing proves them.
+      if (excursion.length > 0) glitches.push({ kind: 'glitch', at: q.tMs, ignored: excursion });
+      excursion = [];
       const counted =
         replaced.initialWh !== null &&
         q.wh >= replaced.initialWh &&
         q.wh - replaced.initialWh <= maxRiseWh(context.ratedAcW, q.tMs - replaced.atMs, rules)
           ? q.wh - replaced.initialWh
           : 0;
-      epochs.push({ start: 'replacement', before: p, points: [q], firstWh: counted, firstReadWh: counted });
-      continue;
+      startEpoch('replacement', p, q, counted, counted);
+      return;
     }
-    // Rule 3: a young epoch (at most `glitchReadings` readings; after a drop, one that has not risen
-    // yet) that q leaves to return to the trend before it. Tested first: when q could also continue
-    // it, the reading that bills less is believed.
-    const young =
-      epoch.points.length <= rules.glitchReadings &&
-      (epoch.start === 'jump' ||
-        (epoch.start === 'reset' && Math.max(...epoch.points.map((x) => x.wh)) <= epoch.points[0]!.wh + rules.noiseWh));
-    if (young && consistent(epoch.before!, q)) {
-      epochs.pop();
-      glitches.push({ kind: 'glitch', at: q.tMs, ignored: epoch.points });
-      epochs[epochs.length - 1]!.points.push(q);
-      continue;
-    }
-    if (consistent(p, q)) {
+    // Rule 3: q continues the trend of the last trusted reading p (within the noise of the epoch's
+    // level and the rating since p), whatever the readings of an excursion since p did.
+    if (q.wh >= epoch.level - rules.noiseWh && q.wh - p.wh <= maxRiseWh(context.ratedAcW, q.tMs - p.tMs, rules)) {
+      if (excursion.length > 0) glitches.push({ kind: 'glitch', at: q.tMs, ignored: excursion });
+      excursion = [];
       epoch.points.push(q);
-      continue;
+      epoch.level = Math.max(epoch.level, q.wh);
+      return;
     }
-    if (q.wh < p.wh) {
-      const counted = q.wh <= maxRiseWh(context.ratedAcW, q.tMs - p.tMs, rules) ? q.wh : 0;
-      epochs.push({ start: 'reset', before: p, points: [q], firstWh: counted, firstReadWh: counted });
-    } else epochs.push({ start: 'jump', before: p, points: [q], firstWh: 0, firstReadWh: q.wh - p.wh });
-  }
-  return epochs;
+    excursion.push(q);
+    if (excursion.length <= rules.glitchReadings) return;
+    // Rule 4: the counter stayed away: a new epoch from the excursion's first reading, the rest
+    // judged against it (they may hold a glitch of their own).
+    const [first, ...rest] = excursion as [CounterReading, ...CounterReading[]];
+    excursion = [];
+    if (first.wh < epoch.level) {
+      const counted = first.wh <= maxRiseWh(context.ratedAcW, first.tMs - p.tMs, rules) ? first.wh : 0;
+      startEpoch('reset', p, first, counted, counted);
+    } else startEpoch('jump', p, first, 0, first.wh - epoch.level);
+    for (const x of rest) feed(x);
+  };
+  for (const q of points) feed(q);
+  return { epochs, pending: excursion };
 }
 
 /** Whole Wh of p → q produced by instant x (rule 7), for p.t ≤ x ≤ q.t. */
@@ -230,14 +230,12 @@ export function energyInSlots(
   const periodStart = slots[0]!.startMs;
   const periodEnd = slots[slots.length - 1]!.endMs;
   const glitches: EnergyFlag[] = [];
-  const cleaned = cleanEpochs(normaliseReadings(readings), context, rules, glitches);
-  // Rule 8: a last reading that broke the trend is believed only once a later one confirms it.
-  const last = cleaned[cleaned.length - 1];
-  if (last && last.start !== 'first' && last.start !== 'replacement' && last.points.length === 1) {
-    cleaned.pop();
-    flags.push({ kind: 'unconfirmed_reading', at: last.points[0]!.tMs, wh: last.points[0]!.wh });
-  }
+  const { epochs: cleaned, pending } = cleanEpochs(normaliseReadings(readings), context, rules, glitches);
   const points = cleaned.flatMap((e) => e.points);
+  // Rule 8: readings that broke the trend are believed only once later ones confirm them; until
+  // then the period waits if its energy depends on them (its last trusted reading is inside it).
+  if (pending.length > 0 && points[points.length - 1]!.tMs < periodEnd)
+    flags.push({ kind: 'unconfirmed_reading', at: pending[0]!.tMs, wh: pending[0]!.wh });
   if (points.length === 0) return { ...empty, flags: [{ kind: 'no_readings' }, ...flags] };
   if (points[0]!.tMs > periodStart) flags.push({ kind: 'no_opening_reading', firstReadingAt: points[0]!.tMs });
   if (points[points.length - 1]!.tMs < periodEnd)
@@ -261,7 +259,7 @@ export function energyInSlots(
     if (closing.tMs <= periodStart || opening.tMs >= periodEnd) continue;
     // Rule 6: the epoch's billable energy, scaled down to the bound when it exceeds it.
     const whole = steps.reduce((s, x) => s + x.wh, 0);
-    const boundWh = Math.floor(maxRiseWh(context.ratedAcW, closing.tMs - opening.tMs, rules));
+    const boundWh = capacityBoundWh(context.ratedAcW, closing.tMs - opening.tMs, rules);
     if (whole > boundWh) {
       flags.push({ kind: 'over_capacity', from: opening.tMs, to: closing.tMs, wh: whole, boundWh });
       // Cumulative floors: the scaled steps add up to the bound exactly.
