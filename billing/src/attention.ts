@@ -7,6 +7,8 @@ export interface AttentionInverter {
   serial: string;
   wh: number;
   heldWh: number;
+  /** The most a decision may bill for this inverter's month (null when there is nothing to decide). */
+  boundWh: number | null;
   flags: Record<string, unknown>[];
   review: Record<string, unknown> | null;
 }
@@ -33,7 +35,10 @@ export async function monthAttention(
       province: string;
       incomplete: boolean;
       implausible: boolean;
-      counters: Record<string, { wh: number; heldWh?: number; flags: Record<string, unknown>[]; review?: object }>;
+      counters: Record<
+        string,
+        { wh: number; heldWh?: number; boundWh?: number; flags: Record<string, unknown>[]; review?: object }
+      >;
     }>(
       `SELECT i.code, p.code AS province, b.incomplete, b.implausible, b.detail->'counters' AS counters FROM ${from}
         WHERE ${where} ORDER BY b.implausible DESC, i.code LIMIT $2 OFFSET $3`,
@@ -54,6 +59,7 @@ export async function monthAttention(
           serial,
           wh: c.wh,
           heldWh: c.heldWh ?? 0,
+          boundWh: c.boundWh ?? null,
           flags: c.flags,
           review: (c.review as Record<string, unknown> | undefined) ?? null,
         })),
@@ -72,7 +78,7 @@ export function describeFlag(flag: Record<string, unknown>): string {
     case 'no_closing_reading':
       return `no reading after the end yet; last at ${String(flag.lastReadingAt)}`;
     case 'unconfirmed_reading':
-      return `last reading ${r(flag.at, flag.wh)} breaks the trend; waiting for the next one`;
+      return `reading ${r(flag.at, flag.wh)} left the trend and has not come back or settled yet; waiting for the next readings`;
     case 'counter_jump':
       return `counter jumped from ${r(flag.fromAt, flag.fromWh)} to ${r(flag.at, flag.toWh)}: more than the rating can produce (not billed)`;
     case 'over_capacity':

@@ -151,6 +151,10 @@ look at: implausible (held: they block the close) and incomplete, with the readi
                 ? ` [decided: ${String(inv.review.decision).toLowerCase()} by ${String(inv.review.decidedBy)}]`
                 : '';
               for (const flag of inv.flags) console.log(`    ${inv.serial}: ${describeFlag(flag)}${decided}`);
+              if (inv.boundWh !== null)
+                console.log(
+                  `    ${inv.serial}: a decision bills at most ${inv.boundWh.toLocaleString('en-US')} Wh (the rating over the month, +10 %)`,
+                );
             }
           }
           if (attention.total > attention.rows.length)

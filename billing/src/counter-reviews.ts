@@ -5,12 +5,23 @@
 import type pg from 'pg';
 import { toJson } from './core/bill-month';
 import type { ReviewDecision } from './core/counter-review';
-import { parseMonth, type MonthId } from './core/solar-hijri';
+import { capacityBoundWh } from './core/counter-energy';
+import { monthBounds, parseMonth, type MonthId } from './core/solar-hijri';
 import { BillingError } from './errors';
 
-async function inverterExists(db: pg.ClientBase, serial: string): Promise<void> {
-  const { rows } = await db.query('SELECT 1 FROM inverters WHERE serial = $1', [serial]);
+/** The inverter's rating; refused when the serial is not registered. */
+async function inverterRating(db: pg.ClientBase, serial: string): Promise<number> {
+  const { rows } = await db.query<{ rated_ac_w: number }>('SELECT rated_ac_w FROM inverters WHERE serial = $1', [
+    serial,
+  ]);
   if (!rows[0]) throw new BillingError('not_found', `inverter ${serial} is not registered`);
+  return rows[0].rated_ac_w;
+}
+
+/** The most any decision may bill for an inverter's month (billing/README.md, "Review decisions"). */
+export function monthCapacityBoundWh(month: MonthId, ratedAcW: number): number {
+  const { startMs, endMs } = monthBounds(month);
+  return capacityBoundWh(ratedAcW, endMs - startMs);
 }
 
 async function audited<T>(
@@ -54,7 +65,7 @@ export async function recordReplacement(pool: pg.Pool, input: ReplacementInput, 
     throw new BillingError('invalid', 'initialWh: the new counter reading must be whole Wh, 0 or more');
   if (input.note.trim() === '') throw new BillingError('invalid', 'note: say what was replaced and why');
   return audited(pool, actor, 'counter.replacement', input.serial, async (db) => {
-    await inverterExists(db, input.serial);
+    await inverterRating(db, input.serial);
     const { rows } = await db.query<{ id: number }>(
       `INSERT INTO inverter_replacements (serial, replaced_at, initial_wh, note, recorded_by, recorded_at)
        VALUES ($1, $2::timestamptz AT TIME ZONE 'UTC', $3, $4, $5, now() AT TIME ZONE 'UTC')
@@ -92,7 +103,12 @@ export async function reviewCounter(pool: pg.Pool, input: ReviewInput, actor: st
     throw new BillingError('invalid', 'correctedWh: whole Wh, 0 or more');
   if (input.reason.trim() === '') throw new BillingError('invalid', 'reason: say why');
   return audited(pool, actor, 'counter.review', `${input.month}/${input.serial}`, async (db) => {
-    await inverterExists(db, input.serial);
+    const boundWh = monthCapacityBoundWh(input.month, await inverterRating(db, input.serial));
+    if (input.correctedWh !== null && input.correctedWh > boundWh)
+      throw new BillingError(
+        'invalid',
+        `correctedWh: ${input.correctedWh} Wh is more than ${input.serial} could produce in ${input.month} (its capacity bound is ${boundWh} Wh)`,
+      );
     const { rows } = await db.query(
       'SELECT decision, corrected_wh, reason FROM counter_reviews WHERE month = $1 AND serial = $2',
       [input.month, input.serial],

@@ -8,9 +8,11 @@ import type { InfluxClient } from '../../lib/influx/client';
 import type { EnergyTrace } from './core/bill-month';
 import {
   COUNTER_RULES,
+  capacityBoundWh,
   type CounterEnergy,
   type CounterReading,
   energyInSlots,
+  IMPLAUSIBLE_FLAGS,
   NEEDS_ALL_READINGS,
   type Replacement,
   type Slot,
@@ -121,13 +123,15 @@ export async function energyByInstallation(
     evidence,
   );
   const out: InstallationEnergy = new Map();
+  const periodMs = days.length === 0 ? 0 : days[days.length - 1]!.endMs - days[0]!.startMs;
   for (const inst of installations) {
     const dayWh = days.map(() => 0);
     const trace: EnergyTrace = {};
-    for (const { serial } of inst.inverters) {
+    for (const { serial, ratedAcW } of inst.inverters) {
       const e = energy.get(serial)!;
       const review = evidence.reviews.get(serial);
-      const billed = reviewedSlotWh(e, review);
+      const boundWh = capacityBoundWh(ratedAcW, periodMs);
+      const billed = reviewedSlotWh(e, review, boundWh);
       billed.forEach((wh, i) => {
         dayWh[i]! += wh;
       });
@@ -137,6 +141,7 @@ export async function energyByInstallation(
         epochs: e.epochs,
         flags: e.flags,
         ...(review ? { review } : {}),
+        ...(review || e.flags.some((f) => IMPLAUSIBLE_FLAGS.includes(f.kind)) ? { boundWh } : {}),
       };
     }
     out.set(inst.installationId, { days: days.map((d, i) => ({ date: d.date, wh: dayWh[i]! })), trace });

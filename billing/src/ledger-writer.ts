@@ -182,6 +182,7 @@ function billDetail(bill: BilledMonth['installations'][number]): string {
             heldWh: e.heldWh,
           })),
           ...(t.review ? { review: t.review } : {}),
+          ...(t.boundWh !== undefined ? { boundWh: t.boundWh } : {}),
           flags: t.flags.map((f) =>
             Object.fromEntries(
               Object.entries(f).map(([k, v]) => [

@@ -13,6 +13,7 @@ import { DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
+import { monthCapacityBoundWh } from '../src/counter-reviews';
 import { BillingError } from '../src/errors';
 import { type BillingDeps, runMonth } from '../src/run-month';
 
@@ -88,6 +89,9 @@ describe('an implausible counter', () => {
     expect(attention.statusCode).toBe(200);
     const [held] = attention.json().items;
     expect(held).toMatchObject({ code: 'ROOF', implausible: true, incomplete: false });
+    // The reviewer sees the most a decision may bill (issue 19, row 10): the rating over the month + 10 %.
+    expect(held.inverters[0].boundWh).toBe(monthCapacityBoundWh(MONTH, 5000));
+    expect(held.inverters[0].boundWh).toBe(Math.floor((5000 * hours() * 110) / 100 + 200));
     expect(held.inverters[0].flags).toContainEqual({
       kind: 'counter_jump',
       at: new Date(JUMP_AT).toISOString(),
@@ -120,6 +124,15 @@ describe('an implausible counter', () => {
       payload: { decision: 'CORRECT', reason: 'no figure' },
     });
     expect(bad.statusCode).toBe(400);
+    // Above the capacity bound no decision bills: a figure beyond it is refused, naming the bound.
+    const tooMuch = await app.inject({
+      method: 'PUT',
+      url: `/billing/months/${MONTH}/counters/INV-J/review`,
+      headers: bearer(admin),
+      payload: { decision: 'CORRECT', correctedWh: 9_999_999_000, reason: 'the counter says so' },
+    });
+    expect(tooMuch.statusCode).toBe(400);
+    expect(tooMuch.json().message).toContain(`capacity bound is ${monthCapacityBoundWh(MONTH, 5000)} Wh`);
     const decided = await app.inject({
       method: 'PUT',
       url: `/billing/months/${MONTH}/counters/INV-J/review`,

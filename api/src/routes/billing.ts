@@ -377,6 +377,10 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         serial: Type.String(),
         wh: Type.Integer({ description: 'billed' }),
         heldWh: Type.Integer({ description: 'read but not billed: more than the inverter could produce' }),
+        boundWh: Type.Union([Type.Integer(), Type.Null()], {
+          description:
+            'the most a review decision bills for this inverter and month (its rating over the month + 10 %): accept bills what was read up to it, a correct figure above it is refused',
+        }),
         flags: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
           description: 'what the counter did, naming the readings (times in UTC, values in Wh)',
         }),
@@ -415,7 +419,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         tags: ['billing'],
         summary: "Decide on an inverter's month whose counter was implausible (ADMIN, audited)",
         description:
-          'ACCEPT bills what the counter read, EXCLUDE bills nothing, CORRECT bills correctedWh. Replaces an earlier decision; the next run applies it (a closed month through a late-data adjustment).',
+          'ACCEPT bills what the counter read up to the capacity bound of the inverter for the month (boundWh in the attention list), EXCLUDE bills nothing, CORRECT bills correctedWh (refused above the bound). Replaces an earlier decision; the next run applies it (a closed month through a late-data adjustment).',
         params: Type.Composite([MonthParam, Type.Object({ serial: Type.String({ maxLength: 64 }) })]),
         body: Type.Object({
           decision: Type.Union([Type.Literal('ACCEPT'), Type.Literal('CORRECT'), Type.Literal('EXCLUDE')]),

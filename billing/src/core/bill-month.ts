@@ -20,7 +20,15 @@ import type { MonthId } from './solar-hijri';
  */
 export type EnergyTrace = Record<
   string,
-  { wh: number; heldWh: number; epochs: EpochUse[]; flags: EnergyFlag[]; review?: CounterReview }
+  {
+    wh: number;
+    heldWh: number;
+    epochs: EpochUse[];
+    flags: EnergyFlag[];
+    review?: CounterReview;
+    /** The most a decision may bill for it (set when an operator has something to decide). */
+    boundWh?: number;
+  }
 >;
 
 export interface InstallationInput extends InstallationMonth {

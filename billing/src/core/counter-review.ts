@@ -14,17 +14,21 @@ export interface CounterReview {
 }
 
 /**
- * The Wh per slot to bill under a decision: ACCEPT bills what the counter read (implausible energy
- * included), EXCLUDE nothing, CORRECT the operator's figure spread like the readings (evenly when
- * they show nothing), in whole Wh that add up to it.
+ * The Wh per slot to bill under a decision, never more than `boundWh` (the inverter's capacity
+ * bound over the period, billing/README.md "Review decisions"): ACCEPT bills what the counter read
+ * (implausible energy included) up to the bound, EXCLUDE nothing, CORRECT the operator's figure
+ * (refused above the bound when recorded); a figure is spread like the readings (evenly when they
+ * show nothing), in whole Wh that add up to it.
  */
-export function reviewedSlotWh(energy: CounterEnergy, review: CounterReview | undefined): number[] {
+export function reviewedSlotWh(energy: CounterEnergy, review: CounterReview | undefined, boundWh: number): number[] {
   if (!review) return energy.slotWh;
-  if (review.decision === 'ACCEPT') return energy.readSlotWh;
   if (review.decision === 'EXCLUDE') return energy.slotWh.map(() => 0);
-  const shape = energy.readSlotWh.some((wh) => wh > 0) ? energy.readSlotWh : energy.readSlotWh.map(() => 1);
+  const readWh = energy.readSlotWh.reduce((a, b) => a + b, 0);
+  if (review.decision === 'ACCEPT' && readWh <= boundWh) return energy.readSlotWh;
+  const wh = Math.min(review.decision === 'ACCEPT' ? readWh : (review.correctedWh ?? 0), boundWh);
+  const shape = readWh > 0 ? energy.readSlotWh : energy.readSlotWh.map(() => 1);
   return allocateLargestRemainder(
-    BigInt(review.correctedWh ?? 0),
-    shape.map((wh, i) => ({ id: String(i), weight: BigInt(wh) })),
+    BigInt(wh),
+    shape.map((x, i) => ({ id: String(i), weight: BigInt(x) })),
   ).map((a) => Number(a.amount));
 }
