@@ -7,7 +7,6 @@ import type { BillingConfig } from './config';
 import type { InfluxClient } from '../../lib/influx/client';
 import type { EnergyTrace } from './core/bill-month';
 import {
-  COUNTER_RULES,
   capacityBoundWh,
   type CounterEnergy,
   type CounterReading,
@@ -20,6 +19,13 @@ import {
 import { type CounterReview, reviewedSlotWh } from './core/counter-review';
 import { type ContractTerms, rateChangeDates, type StepDown } from './core/tariff';
 import { readAllAround, readCounterReadings } from './counter-readings';
+
+/**
+ * A counter read in full is read from this long before the period: the model judges the period's
+ * first readings against the trend before them (a window starting inside an excursion would take
+ * the excursion for the trend).
+ */
+const CONTEXT_MS = 3 * 86_400_000;
 
 /** What reading counters needs: InfluxDB and how far outside a period to look. */
 export interface CounterDeps {
@@ -62,7 +68,8 @@ export async function readCounterEnergy(
     splitInstants: [...(options.splitInstants ?? []), ...replacedAt],
     partitions: new Map([...partitions].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
     lookaroundMs,
-    noiseWh: COUNTER_RULES.noiseWh,
+    // Any step back seen makes the model's level differ from the reading at a cut: read it in full.
+    noiseWh: 0,
   });
   const energyOf = (inv: MeteredInverter, readings: CounterReading[]) =>
     energyInSlots(readings, slots, { ratedAcW: inv.ratedAcW, replacements: replacements.get(inv.serial) ?? [] });
@@ -74,7 +81,7 @@ export async function readCounterEnergy(
     // A counter that did not simply rise is read in full: its edges alone cannot tell a glitch from a reset.
     if (edges.suspicious.has(inv.serial) || energy.flags.some((f) => NEEDS_ALL_READINGS.includes(f.kind))) {
       const times = readings.map((r) => r.tMs);
-      deeper.set(inv.serial, { fromMs: Math.min(fromMs, ...times), toMs: Math.max(toMs, ...times) });
+      deeper.set(inv.serial, { fromMs: Math.min(fromMs - CONTEXT_MS, ...times), toMs: Math.max(toMs, ...times) });
     }
   }
   if (deeper.size > 0) {
