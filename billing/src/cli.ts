@@ -14,6 +14,9 @@ import { BillingError } from './errors';
 import { runMonth, type BillingDeps } from './run-month';
 import { startScheduler } from './scheduler';
 import { monthSmsCsv } from './sms-export';
+import { readSmsConfig } from './sms/config';
+import { SmsSender, smsStatus, startSmsSender } from './sms/sender';
+import { SmsIr } from './sms/smsir';
 
 const MONTH_HELP = `MONTH is a Solar Hijri month, YYYY-MM (e.g. 1405-08 = Aban 1405); the default is the current month.`;
 
@@ -274,14 +277,44 @@ The monthly SMS of a closed month, as CSV (mobile,text) for the SMS gateway, mod
             console.log(`  ${withoutMobile} beneficiaries with a statement have no mobile on record`);
         }),
     }),
+    'sms-send': {
+      summary:
+        'send the queued SMS now (paced, outside the quiet hours) and read delivery reports; with MONTH, its counts',
+      help: `Usage: npm run billing -- sms-send [MONTH]
+
+Sends every SMS that is due through the provider (SMS.ir; SMS_API_KEY, SMS_LINE_NUMBER), at
+SMS_PER_MINUTE and never in SMS_QUIET_HOURS, then records the delivery reports. Messages are queued
+when a month closes (statement ready) and when its payout is marked paid; npm start's schedule
+sends them every minute. With MONTH: then prints that month's messages by kind and status.`,
+      run: (args) =>
+        withMonth(args, false, async ({ month, pool }) => {
+          const config = readSmsConfig(process.env);
+          if (!config.provider) throw new UsageError('no SMS provider configured: set SMS_API_KEY and SMS_LINE_NUMBER');
+          const sender = new SmsSender(pool, new SmsIr(config.provider), config, createLogger('billing', 'warn'));
+          const sent = await sender.sendDue();
+          const reported = await sender.followReports();
+          console.log(
+            sent.quiet
+              ? 'quiet hours (SMS_QUIET_HOURS): nothing sent now'
+              : `${sent.sent} SMS sent, ${sent.failed} refused (retried later), ${sent.cancelled} cancelled (opted out); ${reported} delivery reports recorded`,
+          );
+          if (args.positionals.length > 0)
+            for (const row of await smsStatus(pool, month))
+              console.log(`  ${month} ${row.kind} ${row.status}: ${row.count}`);
+        }),
+    },
     schedule: {
-      summary: 'run the daily job: draft the current month, close the previous one on BILLING_CLOSE_DAY',
-      help: 'Usage: npm run billing -- schedule\n\nRuns until stopped: drafts the current month every day (BILLING_DRAFT_CRON, Tehran time) and\ncloses the previous month on BILLING_CLOSE_DAY. npm start runs it.',
+      summary: 'run the daily job: draft the current month, close the previous one on BILLING_CLOSE_DAY; send the SMS',
+      help: 'Usage: npm run billing -- schedule\n\nRuns until stopped: drafts the current month every day (BILLING_DRAFT_CRON, Tehran time) and\ncloses the previous month on BILLING_CLOSE_DAY; sends queued SMS every minute when a provider is\nconfigured (sms-send). npm start runs it.',
       run: (args) => {
         const { deps, config, pool } = setUp(args, false);
-        const task = startScheduler({ ...deps, log: createLogger('billing', config.logLevel) }, config);
+        const log = createLogger('billing', config.logLevel);
+        const task = startScheduler({ ...deps, log }, config);
+        const sms = readSmsConfig(process.env);
+        const sender = startSmsSender(pool, sms.provider && new SmsIr(sms.provider), sms, log);
         const stop = () => {
           void task.stop();
+          sender.stop();
           void pool.end();
         };
         process.once('SIGTERM', stop);

@@ -10,6 +10,7 @@ import { csvDocument } from '../../lib/csv';
 import { BillingError } from './errors';
 import { monthStatus } from './run-month';
 import type { MonthId } from './core/solar-hijri';
+import { queueMonthSms } from './sms/outbox';
 
 export interface PayoutSummary {
   month: MonthId;
@@ -247,6 +248,7 @@ export async function markPaid(pool: pg.Pool, month: MonthId, actor: string): Pr
       actor,
     ]);
     await db.query(`UPDATE billing_months SET status = 'PAID' WHERE month = $1`, [month]);
+    await queueMonthSms(db, month, 'PAID'); // with the payment: both happen or neither
     await db.query(
       `INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ($1, 'payout.paid', 'payout_batch', $2)`,
       [actor, month],

@@ -15,6 +15,7 @@ import { lateDataAdjustments } from './late-data';
 import { writeLedger } from './ledger-writer';
 import { loadCounterEvidence, loadProgramSnapshot } from './program-snapshot';
 import { settlementAdjustments } from './settlements/settlement-adjustments';
+import { queueMonthSms } from './sms/outbox';
 
 export interface BillingDeps {
   pool: pg.Pool;
@@ -159,12 +160,14 @@ export async function runMonth(
     await writeLedger(db, billed, now);
     phase('write');
     const finalStatus = options.close ? 'CLOSED' : 'DRAFT';
-    if (options.close)
+    if (options.close) {
       await db.query(`UPDATE billing_months SET status = 'CLOSED', closed_at = $2, closed_by = $3 WHERE month = $1`, [
         month,
         new Date(now),
         options.actor,
       ]);
+      await queueMonthSms(db, month, 'STATEMENT_READY'); // with the close: both happen or neither
+    }
     await db.query(
       `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, $2, 'billing_month', $3, $4)`,
       [

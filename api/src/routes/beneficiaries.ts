@@ -232,6 +232,51 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       return reply.code(204).send(null);
     },
   );
+
+  app.put(
+    '/beneficiaries/:id/sms',
+    {
+      onRequest: app.staffOnly('OPERATOR'),
+      schema: {
+        tags: ['beneficiaries'],
+        summary: 'Record whether the beneficiary wants the program SMS (statement ready, payday)',
+        description:
+          'An opt-out takes effect at once: messages still queued for them are cancelled, none are queued later.',
+        params: IdParam,
+        body: Type.Object({ optOut: Type.Boolean() }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await app.prisma.$transaction(async (tx) => {
+        const before = await tx.beneficiary.findUnique({ where: { id: request.params.id } });
+        if (!before) throw notFound('beneficiary');
+        const optedOut = before.smsOptOutAt !== null;
+        if (optedOut === request.body.optOut) return;
+        await tx.beneficiary.update({
+          where: { id: request.params.id },
+          data: { smsOptOutAt: request.body.optOut ? new Date() : null },
+        });
+        if (request.body.optOut)
+          await tx.smsMessage.updateMany({
+            where: { beneficiaryId: request.params.id, status: 'QUEUED' },
+            data: { status: 'CANCELLED' },
+          });
+        await app.audit(
+          request,
+          {
+            action: request.body.optOut ? 'sms_opt_out' : 'sms_opt_in',
+            entity: 'beneficiary',
+            entityId: request.params.id,
+            before: { smsOptOut: optedOut },
+            after: { smsOptOut: request.body.optOut },
+          },
+          tx,
+        );
+      });
+      return reply.code(204).send(null);
+    },
+  );
 };
 
 export default routes;

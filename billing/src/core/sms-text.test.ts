@@ -10,6 +10,10 @@ describe('the monthly SMS', () => {
       'درآمد خورشیدی اردیبهشت ۱۴۰۵: ۸٬۵۰۰ تومان، ماه بعد واریز می‌شود.',
     );
     expect(smsText({ month: '1405-01', payableRials: 0n, carriedOutRials: 0n })).toContain('درآمدی نداشتید');
+    // When the month closes, before the bank transfer: the amount, and that it is on its way.
+    expect(smsText({ month: '1405-08', payableRials: 17_858_439n, carriedOutRials: 0n }, 'ready')).toBe(
+      'درآمد خورشیدی آبان ۱۴۰۵: ۱٬۷۸۵٬۸۴۴ تومان، به‌زودی واریز می‌شود.',
+    );
   });
 
   it('fits one SMS for the longest month names and large amounts', () => {
@@ -20,9 +24,10 @@ describe('the monthly SMS', () => {
         [0n, 99_999n],
         [0n, 0n],
       ] as const)
-        expect(smsText({ month: id, payableRials: payable, carriedOutRials: carried }).length).toBeLessThanOrEqual(
-          SMS_MAX_CHARS,
-        );
+        for (const when of ['ready', 'paid'] as const)
+          expect(
+            smsText({ month: id, payableRials: payable, carriedOutRials: carried }, when).length,
+          ).toBeLessThanOrEqual(SMS_MAX_CHARS);
     }
   });
 });

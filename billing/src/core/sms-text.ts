@@ -13,9 +13,14 @@ export interface SmsStatement {
   carriedOutRials: bigint;
 }
 
-export function smsText(s: SmsStatement): string {
+/**
+ * The month's text: 'paid' once the bank batch is marked paid (the text the portal shows), 'ready'
+ * when the month closes and the amount is known but not yet transferred.
+ */
+export function smsText(s: SmsStatement, when: 'ready' | 'paid' = 'paid'): string {
   const month = monthNameFa(s.month);
-  if (s.payableRials > 0n) return `درآمد خورشیدی ${month}: ${roundTomanFa(s.payableRials)} تومان، واریز به حسابتان.`;
+  if (s.payableRials > 0n)
+    return `درآمد خورشیدی ${month}: ${roundTomanFa(s.payableRials)} تومان، ${when === 'paid' ? 'واریز به حسابتان.' : 'به‌زودی واریز می‌شود.'}`;
   if (s.carriedOutRials > 0n)
     return `درآمد خورشیدی ${month}: ${roundTomanFa(s.carriedOutRials)} تومان، ماه بعد واریز می‌شود.`;
   return `درآمد خورشیدی ${month}: این ماه درآمدی نداشتید.`;
