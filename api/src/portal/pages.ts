@@ -205,10 +205,10 @@ export function homePage(view: HomeView): Html {
       : html`<p>هنوز حساب هیچ ماهی برای ${whose} بسته نشده است.</p>`
   }<h2>واریزی‌های ${bdi(faInteger(view.year))}</h2><p>جمع پولی که امسال تا امروز به حساب ${whose} واریز شده: ${toman(received)}</p>${
     recent.length > 0 &&
-    html`<h2 id="months-title">دوازده ماه اخیر</h2><figure class="chart">${chart(recent)}<figcaption>ستون‌های راه‌راه برآوردند و هنوز قطعی نیستند.</figcaption></figure><table aria-labelledby="months-title"><thead><tr><th scope="col">ماه</th><th scope="col" class="num">مبلغ (تومان)</th></tr></thead><tbody>${recent.map(
+    html`<h2 id="months-title">دوازده ماه اخیر</h2><figure class="chart">${chart(recent)}<figcaption>ستون‌های راه‌راه برآوردند و هنوز قطعی نیستند.</figcaption></figure><div class="scroll-region" role="region" aria-labelledby="months-title" tabindex="0"><table aria-labelledby="months-title" class="stack"><thead><tr><th scope="col">ماه</th><th scope="col" class="num">مبلغ (تومان)</th></tr></thead><tbody>${recent.map(
       (m) =>
-        html`<tr><th scope="row"><a href="/portal/months/${m.month}">${monthNameFa(m.month)}</a> ${statusTag(m)}</th><td class="num">${bdi(tomanFa(monthAmount(m)))}</td></tr>`,
-    )}</tbody></table>`
+        html`<tr><th scope="row"><a href="/portal/months/${m.month}">${monthNameFa(m.month)}</a> ${statusTag(m)}</th><td class="num" data-label="مبلغ (تومان)">${bdi(tomanFa(monthAmount(m)))}</td></tr>`,
+    )}</tbody></table></div>`
   }`;
 }
 
@@ -239,6 +239,8 @@ export interface StatementLineView {
   netRials: bigint;
   segments: Segment[];
   adjustments: { forMonth: MonthId; wh: number; rials: string }[];
+  /** The share's first and last day when they fall inside the month (Tehran civil dates, ISO). */
+  share?: { startedOn: string | null; endedOn: string | null };
 }
 export interface StatementView {
   name: string;
@@ -250,9 +252,90 @@ export interface StatementView {
   sms: string;
 }
 
+/** A Tehran civil date (ISO) as people read it: «۴ آذر ۱۴۰۵». */
+const dateFa = (isoDate: string) => dayNameFa(Date.parse(`${isoDate}T12:00:00+03:30`));
+/** Rial per kWh actually paid: the tariff × the contract year's percent. */
+const paidRate = (s: Pick<Segment, 'rialPerKwh' | 'percent'>) => Math.round((s.rialPerKwh * s.percent) / 100);
+
+/** Why the price changed between two stretches of a month: only what really changed. */
+export type RateChange = 'tariff' | 'step-down' | 'tariff and step-down';
+export interface RateLine extends Segment {
+  /** Why this line's price differs from the line before it (null on the first). */
+  change: RateChange | null;
+  /** The contract year of the line's last day (a line at one percent may span several years). */
+  lastContractYear: number;
+}
+
+/**
+ * The month's energy as people should read it: one line per price. Billing splits a month
+ * wherever the contract or its year changes (it must price every day right); consecutive
+ * segments at the same price are one line here, and a split says what changed.
+ */
+export function rateLines(segments: readonly Segment[]): RateLine[] {
+  const lines: RateLine[] = [];
+  for (const s of segments) {
+    const last = lines.at(-1);
+    if (last && last.rialPerKwh === s.rialPerKwh && last.percent === s.percent) {
+      last.toDate = s.toDate;
+      last.lastContractYear = s.contractYear;
+      last.wh += s.wh;
+      last.rials = (BigInt(last.rials) + BigInt(s.rials)).toString();
+      continue;
+    }
+    const change: RateChange | null = !last
+      ? null
+      : last.rialPerKwh !== s.rialPerKwh && last.percent !== s.percent
+        ? 'tariff and step-down'
+        : last.rialPerKwh !== s.rialPerKwh
+          ? 'tariff'
+          : 'step-down';
+    lines.push({ ...s, change, lastContractYear: s.contractYear });
+  }
+  return lines;
+}
+
+function changeSentence(line: RateLine, before: RateLine): Html {
+  const from = bdi(dateFa(line.fromDate));
+  const stepDown = html`سال ${bdi(faNumber(line.contractYear))} قرارداد نیروگاه شروع شد و طبق قرارداد از آن روز ${bdi(faNumber(line.percent))} درصد نرخ پرداخت می‌شود`;
+  const tariff = html`نرخ خرید برق از ${rials(BigInt(before.rialPerKwh))} به ${rials(BigInt(line.rialPerKwh))} برای هر کیلووات‌ساعت تغییر کرد`;
+  if (line.change === 'tariff') return html`از ${from} ${tariff}.`;
+  if (line.change === 'step-down') return html`از ${from} ${stepDown}.`;
+  return html`از ${from} ${tariff} و ${stepDown}.`;
+}
+
+function saleSentences(l: StatementLineView): Html {
+  const lines = rateLines(l.segments);
+  const only = lines.length === 1 ? lines[0]! : null;
+  if (only)
+    return html`<p>برق آن کیلوواتی ${rials(BigInt(paidRate(only)))} فروخته شد${
+      only.percent !== 100
+        ? html` (${bdi(faNumber(only.percent))} درصد نرخ قرارداد، در ${
+            only.contractYear === only.lastContractYear
+              ? html`سال ${bdi(faNumber(only.contractYear))}`
+              : html`سال‌های ${bdi(faNumber(only.contractYear))} و ${bdi(faNumber(only.lastContractYear))}`
+          } قرارداد)`
+        : ''
+    }؛ یعنی ${rials(l.grossRials)}.</p>`;
+  if (lines.length === 0) return html`<p>برای این ماه نرخ فروشی ثبت نشده بود؛ فروش برق: ${rials(l.grossRials)}.</p>`;
+  return html`<p>نرخ فروش برق در این ماه یک بار یا بیشتر عوض شد:</p><ul>${lines.map(
+    (line, i) =>
+      html`<li>${i > 0 ? html`${changeSentence(line, lines[i - 1]!)} ` : ''}از ${bdi(dateFa(line.fromDate))} تا ${bdi(dateFa(line.toDate))}: ${bdi(kwhFa(line.wh))} کیلووات‌ساعت، کیلوواتی ${rials(BigInt(paidRate(line)))}: ${rials(BigInt(line.rials))}</li>`,
+  )}</ul><p>جمع فروش برق: ${rials(l.grossRials)}.</p>`;
+}
+
+/** Why a share counted fewer days than the month has: it started or ended within the month. */
+function shareDays(l: StatementLineView, monthDays: number, who: string): Html {
+  const days = html`برای ${bdi(faNumber(l.activeDays))} روز از ${bdi(faNumber(monthDays))} روز ماه`;
+  if (l.activeDays >= monthDays || !l.share) return days;
+  const { startedOn, endedOn } = l.share;
+  const why = [
+    startedOn && html`سهم ${who} از ${bdi(dateFa(startedOn))} شروع شد`,
+    endedOn && html`سهم ${who} ${bdi(dateFa(endedOn))} تمام شد`,
+  ].filter((w): w is Html => w !== null);
+  return why.length === 0 ? days : html`${days}، چون ${why.map((w, i) => html`${i > 0 ? ' و ' : ''}${w}`)}`;
+}
+
 function lineSection(l: StatementLineView, monthDays: number, who: string): Html {
-  const rate = (s: Segment) => Math.round((s.rialPerKwh * s.percent) / 100);
-  const oneRate = l.segments.length === 1 ? l.segments[0]! : null;
   const deductions = [
     l.loanRials > 0n && html`قسط وام نیروگاه (${rials(l.loanRials)})`,
     l.feeRials > 0n && html`هزینه نگهداری و بیمه (${rials(l.feeRials)})`,
@@ -261,20 +344,7 @@ function lineSection(l: StatementLineView, monthDays: number, who: string): Html
     l.people > 1
       ? html`این نیروگاه ${bdi(faNumber(l.people))} سهم‌دار دارد و ${who} یکی از آن‌هاست.`
       : html`این نیروگاه فقط یک سهم‌دار دارد: ${who}.`
-  } این ماه ${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت برق تولید کرد.</p>${
-    oneRate
-      ? html`<p>برق آن کیلوواتی ${rials(BigInt(rate(oneRate)))} فروخته شد${
-          oneRate.percent !== 100
-            ? html` (${bdi(faNumber(oneRate.percent))} درصد نرخ قرارداد، در سال ${bdi(faNumber(oneRate.contractYear))} قرارداد)`
-            : ''
-        }؛ یعنی ${rials(l.grossRials)}.</p>`
-      : l.segments.length > 1
-        ? html`<p>نرخ برق در این ماه عوض شد:</p><ul>${l.segments.map(
-            (s) =>
-              html`<li>${bdi(kwhFa(s.wh))} کیلووات‌ساعت، کیلوواتی ${rials(BigInt(rate(s)))}: ${rials(BigInt(s.rials))}</li>`,
-          )}</ul><p>جمع فروش برق: ${rials(l.grossRials)}.</p>`
-        : html`<p>برای این ماه نرخ فروشی ثبت نشده بود؛ فروش برق: ${rials(l.grossRials)}.</p>`
-  }${l.adjustments.map(
+  } این ماه ${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت برق تولید کرد.</p>${saleSentences(l)}${l.adjustments.map(
     (a) =>
       html`<p>برای ${monthNameFa(a.forMonth)} داده‌هایی دیر رسید (${bdi(kwhFa(a.wh))} کیلووات‌ساعت)؛ به همین خاطر ${rials(BigInt(a.rials))} ${
         BigInt(a.rials) < 0n ? 'کم' : 'اضافه'
@@ -283,7 +353,7 @@ function lineSection(l: StatementLineView, monthDays: number, who: string): Html
     deductions.length > 0
       ? html`از این مبلغ ${deductions.map((d, i) => html`${i > 0 ? ' و ' : ''}${d}`)} کم شد و`
       : 'چیزی از این مبلغ کم نشد و'
-  } ${rials(l.netRials)} برای سهم‌داران ماند.</p><p>سهم ${who} ${bdi(kwFa(l.weightW))} کیلووات از ${bdi(kwFa(l.capacityW))} کیلووات نیروگاه بود، برای ${bdi(faNumber(l.activeDays))} روز از ${bdi(faNumber(monthDays))} روز ماه؛ یعنی ${rials(l.rials)}.</p><dl class="figures"><dt>تولید برق</dt><dd>${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت</dd><dt>فروش برق</dt><dd>${rials(l.grossRials)}</dd>${
+  } ${rials(l.netRials)} برای سهم‌داران ماند.</p><p>سهم ${who} ${bdi(kwFa(l.weightW))} کیلووات از ${bdi(kwFa(l.capacityW))} کیلووات نیروگاه بود، ${shareDays(l, monthDays, who)}؛ یعنی ${rials(l.rials)}.</p><dl class="figures"><dt>تولید برق</dt><dd>${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت</dd><dt>فروش برق</dt><dd>${rials(l.grossRials)}</dd>${
     l.adjustmentRials !== 0n && html`<dt>اصلاح داده‌های دیررس</dt><dd>${rials(l.adjustmentRials)}</dd>`
   }<dt>کم شد: قسط وام</dt><dd>${rials(l.loanRials)}</dd><dt>کم شد: هزینه نگهداری</dt><dd>${rials(l.feeRials)}</dd><dt>سهم همه سهم‌داران</dt><dd>${rials(l.netRials)}</dd><dt class="total">سهم ${who}</dt><dd class="total">${rials(l.rials)}</dd></dl></section>`;
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { monthBounds, monthOf, parseMonth, smsText } from '../../../billing';
+import { monthBounds, monthDays, monthOf, parseMonth, smsText } from '../../../billing';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { loadProvinces } from '../../../lib/provinces';
 import type { PortalConfig } from '../config';
@@ -419,8 +419,9 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
         text: `SELECT i.code, i.name, (i.ac_rating_kw * 1000)::int AS capacity_w, l.weight_w, l.active_days, l.rials::text,
                  b.energy_wh::text, b.gross_rials::text, b.adjustment_rials::text, b.loan_rials::text, b.fee_rials::text, b.net_rials::text,
                  b.detail->'segments' AS segments, b.detail->'adjustments' AS adjustments,
+                 to_char(sh.valid_from, 'YYYY-MM-DD') AS share_from, to_char(sh.valid_until - 1, 'YYYY-MM-DD') AS share_last,
                  (SELECT count(DISTINCT x.beneficiary_id)::int FROM statement_lines x WHERE x.month = l.month AND x.installation_id = l.installation_id) AS people
-               FROM statement_lines l JOIN installations i ON i.id = l.installation_id
+               FROM statement_lines l JOIN installations i ON i.id = l.installation_id JOIN shares sh ON sh.id = l.share_id
                JOIN installation_bills b ON b.month = l.month AND b.installation_id = l.installation_id
               WHERE l.month = $1 AND l.beneficiary_id = $2 ORDER BY i.code, l.share_id`,
         values: [month, id],
@@ -428,6 +429,8 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     ]);
     if (!head.rows[0]) throw new HttpError(404, 'no statement for this month');
     const row = monthRow(head.rows[0]);
+    const days = monthDays(month);
+    const [first, last] = [days[0]!.date, days.at(-1)!.date];
     const view = {
       name: person.name,
       self: id === request.portal!.beneficiaryId,
@@ -451,6 +454,10 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
         netRials: BigInt(l.net_rials),
         segments: (l.segments ?? []) as Segment[],
         adjustments: l.adjustments ?? [],
+        share: {
+          startedOn: l.share_from > first ? l.share_from : null,
+          endedOn: l.share_last !== null && l.share_last < last ? l.share_last : null,
+        },
       })),
     };
     return send(
