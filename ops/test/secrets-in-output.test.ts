@@ -21,6 +21,7 @@ const SENTINELS = {
   webhookKey: `HookKeySentinel${tag}pW3`,
   refusedDbPassword: `DbSentinel${tag}mR4`,
   badSetting: `BadSettingSentinel${tag}vT8`,
+  smsApiKey: `SmsKeySentinel${tag}qL5`,
 };
 /** The profile's own secrets: random, so they are sentinels too. */
 function profileSecrets(): string[] {
@@ -92,6 +93,11 @@ function sentinelEnv(): Record<string, string> {
     ].join(','),
     ALERTS_DELIVERY_TIMEOUT_MS: '2000',
     ALERTS_DELIVERY_INTERVAL_SECONDS: '1',
+    // Nothing answers on port 9 either: a send fails after the key was handed to the request.
+    SMS_API_KEY: SENTINELS.smsApiKey,
+    SMS_API_URL: 'http://127.0.0.1:9/v1',
+    SMS_LINE_NUMBER: '30001234',
+    SMS_QUIET_HOURS: 'none',
   };
 }
 
@@ -195,6 +201,7 @@ describe('secrets in output', () => {
       ['demo seed', 'demo/src/cli.ts', ['seed'], { SOLAR_PROFILE: 'run' }],
       ['billing run', 'billing/src/cli.ts', ['run'], {}],
       ['billing show', 'billing/src/cli.ts', ['show'], {}],
+      ['billing sms-send', 'billing/src/cli.ts', ['sms-send'], {}],
       ['ops progress', 'api/src/cli.ts', ['progress'], {}],
       ['ops reconcile-devices', 'api/src/cli.ts', ['reconcile-devices'], {}],
       ['ops fleet-account', 'api/src/cli.ts', ['fleet-account', 'status'], {}],
