@@ -44,6 +44,16 @@ export const GatewayConfig = Type.Object(
         caFile: Type.String({ minLength: 1 }),
         username: Type.String({ minLength: 1 }),
         password: Type.String({ minLength: 1 }),
+        /** Reconnect back-off: full jitter over [0, min(maxMs, initialMs × 2^attempt)). */
+        backoff: Type.Optional(
+          Type.Object(
+            {
+              initialMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
+              maxMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

@@ -18,7 +18,7 @@ export interface GatewayClock {
 }
 export const systemClock: GatewayClock = { wallMs: () => Date.now(), monoMs: () => performance.now() };
 
-export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+export type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
 export interface GatewayOptions {
   log: Log;
@@ -77,6 +77,7 @@ export class Gateway {
         clientId: `gateway-${config.gatewayId}`,
       },
       log: options.log,
+      ...(config.broker.backoff ? { backoff: config.broker.backoff } : {}),
       ...options.publisher,
     });
   }
@@ -103,6 +104,8 @@ export class Gateway {
     this.counts.readings += entries.length;
     this.counts.registerErrors += errors.length;
     for (const error of errors) this.options.log('warn', error);
+    // After the append: a reading logged here is on disk (the outage test counts these lines).
+    this.options.log('debug', `poll at ${new Date(tsMs).toISOString()}: ${entries.length} readings kept`);
     this.saveCounters();
     this.publisher.wake();
     return { readings: entries.length, errors };

@@ -52,6 +52,7 @@ async function run({ values }: Parsed<typeof OPTIONS>): Promise<void> {
         ...gateway.publisher.counts,
         outbox: gateway.outbox.stats(),
       }),
+      { mode: 0o600 },
     );
   const statusTimer = setInterval(writeStatus, 5000);
   gateway.start();
