@@ -79,7 +79,11 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     request.cookies[CSRF_COOKIE] = token;
     return token;
   }
-  const sameToken = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  // Compared as bytes: a field as long as the token in characters but not in bytes (é) must not throw.
+  const sameToken = (a: string, b: string) => {
+    const [x, y] = [Buffer.from(a), Buffer.from(b)];
+    return x.length === y.length && timingSafeEqual(x, y);
+  };
   const checkCsrf = async (request: FastifyRequest) => {
     const cookie = request.cookies[CSRF_COOKIE];
     const field = (request.body as Record<string, unknown> | undefined)?.csrf;
@@ -329,7 +333,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     );
   });
 
-  app.post('/sign-out', { ...hide, preHandler: checkCsrf }, async (request, reply) => {
+  app.post('/sign-out', { ...hide, config: { rateLimit }, preHandler: checkCsrf }, async (request, reply) => {
     const token = request.cookies[PORTAL_COOKIE];
     if (token) {
       const hash = tokenHash(token);
@@ -354,7 +358,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     );
   });
 
-  app.post('/choose', { ...hide, preHandler: checkCsrf }, async (request, reply) => {
+  app.post('/choose', { ...hide, config: { rateLimit }, preHandler: checkCsrf }, async (request, reply) => {
     const session = request.portal;
     if (!session) return redirect(reply, '/portal');
     const people = await peopleOf(session);
