@@ -8,6 +8,9 @@ import type pg from 'pg';
 import { parseCsv } from '../../../lib/csv';
 import { parseSettlementRows, type RowError, type SettlementRow } from './settlement-rows';
 
+/** Advisory-lock namespace of settlement imports (the second key is the installation). */
+const SETTLEMENT_LOCK = 21_003;
+
 /** Larger files are refused; a period of the whole program is ~7,000 rows today, 21,000 at most. */
 export const MAX_SETTLEMENT_ROWS = 100_000;
 
@@ -125,12 +128,18 @@ export async function importSettlements(
       else seen.set(key, row.line);
     }
 
+    // One import at a time per installation (the first waits for no one): a parallel import then
+    // sees this one's rows and reports the overlap; the exclusion constraint is the last word.
+    const installationIds = [...new Set(resolved.map((r) => r.installationId))].sort((a, b) => a - b);
+    await db.query(`SELECT pg_advisory_xact_lock(${SETTLEMENT_LOCK}, id) FROM unnest($1::int[]) AS id`, [
+      installationIds,
+    ]);
     const existing = await db.query<Existing>(
       `SELECT id, installation_id, to_char(period_from, 'YYYY-MM-DD') AS period_from,
               to_char(period_until, 'YYYY-MM-DD') AS period_until, metered_wh, amount_rials, reference,
               to_char(paid_on, 'YYYY-MM-DD') AS paid_on
          FROM utility_settlements WHERE installation_id = ANY($1) FOR UPDATE`,
-      [[...new Set(resolved.map((r) => r.installationId))]],
+      [installationIds],
     );
     const stored = new Map<number, Existing[]>();
     for (const s of existing.rows) stored.set(s.installation_id, [...(stored.get(s.installation_id) ?? []), s]);
