@@ -118,7 +118,8 @@ export function readMqttConfig(env: Env, role: 'INGEST' | 'ADMIN' | 'FLEET'): Mq
 /**
  * InfluxDB's users, one per kind of access (lib/influx/users.ts; setup creates them):
  *  - WRITER: ingest only; may write the platform's database, cannot read it;
- *  - READER: the API, billing, alerts, dashboards and the simulators' checks; may query, never write;
+ *  - READER: the API, billing, alerts, dashboards, the simulators' checks, and ingest (a late
+ *    reading is judged against the device's stored history); may query, never write;
  *  - ADMIN: setup, rollup rebuilds (SELECT ... INTO) and test fixtures; never a running service.
  */
 export type InfluxRole = 'ADMIN' | 'WRITER' | 'READER';

@@ -9,6 +9,8 @@ const valid = {
   INFLUX_URL: 'http://127.0.0.1:8086',
   INFLUX_WRITER_USERNAME: 'solar_ingest',
   INFLUX_WRITER_PASSWORD: 'x',
+  INFLUX_READER_USERNAME: 'solar_reader',
+  INFLUX_READER_PASSWORD: 'z',
   DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/solar',
 };
 
@@ -54,14 +56,15 @@ describe('ingest configuration', () => {
     expect(problems).toMatch(/MQTT_INGEST_USERNAME must start with 'svc:'/);
   });
 
-  it("reads InfluxDB's writer, and only the writer: a missing user or password is named", () => {
+  it("writes as InfluxDB's writer and reads history as its reader, never the admin: a missing user or password is named", () => {
     expect(readIngestConfig(valid).influx).toMatchObject({ username: 'solar_ingest', password: 'x' });
+    expect(readIngestConfig(valid).influxReader).toMatchObject({ username: 'solar_reader', password: 'z' });
     const withAdmin = readIngestConfig({ ...valid, INFLUX_ADMIN_USERNAME: 'solar_admin', INFLUX_ADMIN_PASSWORD: 'y' });
     expect(withAdmin.influx.username).toBe('solar_ingest');
     const { INFLUX_WRITER_USERNAME: _, INFLUX_WRITER_PASSWORD: __, ...withoutWriter } = valid;
     let error: unknown;
     try {
-      readIngestConfig({ ...withoutWriter, INFLUX_READER_USERNAME: 'solar_reader', INFLUX_READER_PASSWORD: 'z' });
+      readIngestConfig(withoutWriter);
     } catch (e) {
       error = e;
     }

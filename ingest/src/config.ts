@@ -13,6 +13,8 @@ export interface IngestConfig {
   workerId: string;
   mqtt: MqttConfig;
   influx: InfluxConfig;
+  /** InfluxDB's reader: a late reading is judged against the device's stored history (history.ts). */
+  influxReader: InfluxConfig;
   databaseUrl: string;
   /** Workers of one group split the messages; null (INGEST_SHARE_GROUP=none): one worker, a plain subscription. */
   shareGroup: string | null;
@@ -50,7 +52,7 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
     r.problems.push(
       `INGEST_SHARE_GROUP must be 'none' or 1-64 characters without '/', '+', '#' or spaces, got '${shareGroup}'`,
     );
-  const config: Omit<IngestConfig, 'mqtt' | 'influx' | 'databaseUrl'> = {
+  const config: Omit<IngestConfig, 'mqtt' | 'influx' | 'influxReader' | 'databaseUrl'> = {
     workerId,
     shareGroup: shareGroup === 'none' ? null : shareGroup,
     httpPort: r.integer('INGEST_HTTP_PORT', 9464, 0, 65535),
@@ -72,6 +74,7 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
   };
   const mqtt = r.include(() => readMqttConfig(env, 'INGEST'));
   const influx = r.include(() => readInfluxConfig(env, 'WRITER'));
+  const influxReader = r.include(() => readInfluxConfig(env, 'READER'));
   const databaseUrl = r.include(() => readDatabaseUrl(env));
-  return r.done({ ...config, mqtt, influx, databaseUrl });
+  return r.done({ ...config, mqtt, influx, influxReader, databaseUrl });
 }

@@ -22,10 +22,13 @@ describe('CounterGuard (issue 10: impossible counters rejected at the door)', ()
     expect(guard().admit('INV1', 5000, null, T0, 9_999_999_999_999)).toMatch(/in 40 years at full power/);
   });
 
-  it('keeps late and out-of-order readings, and resets (a drop is not a jump)', () => {
+  it('leaves late and out-of-order readings to the stored history, and keeps resets (a drop is not a jump)', () => {
     const g = guard();
+    expect(g.needsHistory('INV1', T0)).toBe(true); // nothing known yet: the first is judged against the history
     expect(g.admit('INV1', 5000, null, T0 + 10 * H, 50_000)).toBeNull();
-    expect(g.admit('INV1', 5000, null, T0, 1_000)).toBeNull(); // a flushed buffer, older
+    expect(g.needsHistory('INV1', T0)).toBe(true); // a flushed buffer, older
+    expect(g.needsHistory('INV1', T0 + 10 * H)).toBe(true); // the same instant again
+    expect(g.needsHistory('INV1', T0 + 11 * H)).toBe(false);
     expect(g.admit('INV1', 5000, null, T0 + 11 * H, 20)).toBeNull(); // reset
     expect(g.admit('INV1', 5000, null, T0 + 12 * H, 4_000)).toBeNull();
   });
@@ -75,14 +78,11 @@ describe('CounterGuard (issue 10: impossible counters rejected at the door)', ()
         { ts: T0 + 120_000, energy_wh_total: 80, ac_power_w: 2000, state: 'MPPT' },
       ]),
     );
-    const result = processMessage(
-      'solar/v1/INV1/telemetry',
-      payload,
-      T0 + 180_000,
-      () => device,
-      limits,
-      (d, s, t, wh) => g.admit(s, d.ratedAcW, d.replacedAtMs, t, wh),
-    );
+    const result = processMessage('solar/v1/INV1/telemetry', payload, T0 + 180_000, () => device, limits, {
+      needsHistory: () => false,
+      admit: (d, s, t, wh) => g.admit(s, d.ratedAcW, d.replacedAtMs, t, wh),
+      seed: () => undefined,
+    });
     expect(result.readings).toBe(2);
     expect(result.rejections.map((r) => [r.reason, r.detail.slice(0, 40)])).toEqual([
       ['implausible_value', 'reading [1]: energy_wh_total 99999999999'],

@@ -1,13 +1,16 @@
 // Rejects lifetime counters no inverter could have produced, at the door: a reading whose counter
 // rose more since the device's last accepted reading than its rating allows in that time, or whose
-// counter exceeds what the rating could produce in a lifetime. Late and out-of-order readings (not
-// after the last accepted one) are never judged by it: a datalogger flushing its buffer is normal.
+// counter exceeds what the rating could produce in a lifetime.
 //
 // State: the last accepted reading per registered serial (one small entry each, pruned when the
 // registry drops a serial). It lives in memory: after a restart each device's first reading is
-// checked against the lifetime bound only, and jumps from its second on. Workers on one share group
+// judged against its stored history, and jumps from then on. Workers on one share group
 // each see part of a device's readings: their last accepted reading is older, so they only ever
 // allow more. Billing's counter model bounds whatever gets through.
+//
+// Readings not newer than the device's last accepted one, and a device's first reading after a
+// restart, are judged against the stored history instead (history.ts: duplicates, conflicts and
+// gap fills); the newest of those seeds the last accepted reading here.
 //
 // A new counter on a serial (a replaced inverter) would otherwise be refused forever: an operator's
 // recorded replacement after the last accepted reading lifts the check, and without one, a few
@@ -20,18 +23,20 @@ export interface CounterLimits {
   lifetimeYears: number;
 }
 
+import { maxRiseWh, STEP_WH } from './history';
+
 interface Last {
   tMs: number;
   wh: number;
 }
-/** Slack for counters kept in coarse steps (0.1 kWh registers). */
-const STEP_WH = 100;
 /** Jumping readings that agree with each other this many times in a row become the new trend. */
 const NEW_TREND_READINGS = 3;
 
 export class CounterGuard {
   private readonly last = new Map<string, Last>();
   private readonly jumped = new Map<string, Last & { count: number }>();
+  /** Serials without a `last` have nothing stored after this instant (what the start-up read found). */
+  private emptyAfterMs = Number.POSITIVE_INFINITY;
 
   constructor(private readonly limits: CounterLimits) {}
 
@@ -40,7 +45,30 @@ export class CounterGuard {
   }
 
   private maxRise(ratedAcW: number, ms: number): number {
-    return (ratedAcW * ms * this.limits.powerTolerancePercent) / (100 * 3_600_000) + STEP_WH;
+    return maxRiseWh(ratedAcW, this.limits.powerTolerancePercent, ms);
+  }
+
+  /** True when the reading is not newer than the last accepted one, or none is known: judge it against the stored history. */
+  needsHistory(serial: string, tMs: number): boolean {
+    const last = this.last.get(serial);
+    return last ? tMs <= last.tMs : tMs <= this.emptyAfterMs;
+  }
+
+  /** What a start-up read of the stored history found: each device's newest reading since `sinceMs`. */
+  seedAll(newest: Map<string, Last>, sinceMs: number): void {
+    for (const [serial, { tMs, wh }] of newest) this.seed(serial, tMs, wh);
+    this.emptyAfterMs = sinceMs;
+  }
+
+  /** True when nothing of the device is known (a start without the stored history). */
+  knowsNothingOf(serial: string): boolean {
+    return !this.last.has(serial);
+  }
+
+  /** The last accepted reading as read from the stored history (after a restart), unless a newer one is known. */
+  seed(serial: string, tMs: number, wh: number): void {
+    const last = this.last.get(serial);
+    if (!last || tMs > last.tMs) this.last.set(serial, { tMs, wh });
   }
 
   /**
@@ -52,10 +80,11 @@ export class CounterGuard {
     if (wh > lifetimeWh)
       return `energy_wh_total ${wh} is more than a ${ratedAcW} W inverter produces in ${this.limits.lifetimeYears} years at full power (${lifetimeWh} Wh)`;
     const last = this.last.get(serial);
-    if (!last || tMs <= last.tMs) {
-      if (!last) this.last.set(serial, { tMs, wh });
+    if (!last) {
+      this.last.set(serial, { tMs, wh });
       return null;
     }
+    if (tMs <= last.tMs) return null; // judged against the stored history (needsHistory)
     const replaced = replacedAtMs !== null && replacedAtMs > last.tMs && replacedAtMs <= tMs;
     if (replaced || wh - last.wh <= this.maxRise(ratedAcW, tMs - last.tMs)) {
       this.last.set(serial, { tMs, wh });

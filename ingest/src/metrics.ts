@@ -18,6 +18,11 @@ export function createIngestMetrics() {
       help: 'Valid readings journaled (acknowledged to the broker)',
       registers: [registry],
     }),
+    readingsDuplicate: new Counter({
+      name: 'ingest_readings_duplicate_total',
+      help: 'Readings already stored with the same values (redeliveries, re-sent buffers): not written again',
+      registers: [registry],
+    }),
     pointsWritten: new Counter({
       name: 'ingest_points_written_total',
       help: 'Points confirmed stored by InfluxDB (readings, statuses, rejections)',

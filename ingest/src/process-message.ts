@@ -3,7 +3,8 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { parseReadingTimestamp, parseTopic, Reading, STATUS_PAYLOADS } from '../../lib/telemetry/contract';
 import { MEASUREMENT } from '../../lib/influx/layout';
-import { encodeLine, msToNs } from './line-protocol';
+import { type Fields, encodeLine, msToNs } from './line-protocol';
+import { fieldsKey, gapMisfit, type KnownReading, type KnownTimeline } from './history';
 
 export interface RegisteredInverter {
   installation: string;
@@ -12,8 +13,16 @@ export interface RegisteredInverter {
   /** The latest replacement of the inverter an operator recorded (a new counter from then on). */
   replacedAtMs: number | null;
 }
-/** Judges a valid reading's counter against the device's last accepted one; a reason to reject, or null. */
-export type CounterCheck = (inverter: RegisteredInverter, serial: string, tMs: number, wh: number) => string | null;
+/** Judges valid readings' counters against the device's last accepted reading (counter-guard.ts). */
+export interface CounterCheck {
+  /** True: not newer than the last accepted reading (or none known): judge against the stored history. */
+  needsHistory(serial: string, tMs: number): boolean;
+  /** A reason to reject a reading newer than the last accepted one, or null (and it becomes the last). */
+  admit(inverter: RegisteredInverter, serial: string, tMs: number, wh: number): string | null;
+  /** The newest stored reading, read from the history when this worker knew none. */
+  seed(serial: string, tMs: number, wh: number): void;
+}
+const ADMIT_ALL: CounterCheck = { needsHistory: () => false, admit: () => null, seed: () => undefined };
 export type InverterLookup = (serial: string) => RegisteredInverter | undefined;
 
 export interface ValidationLimits {
@@ -35,6 +44,7 @@ export const REJECT_REASONS = [
   'implausible_value',
   'timestamp_in_future',
   'timestamp_too_old',
+  'conflicting_reading',
   'invalid_status',
   'processing_error',
 ] as const;
@@ -48,10 +58,26 @@ export interface Rejection {
   payload: Buffer | string;
   payloadBytes: number;
 }
+/** A valid reading that waits for the device's stored history (history.ts) before it is judged. */
+export interface DeferredReading {
+  where: string;
+  tMs: number;
+  wh: number;
+  key: string;
+  line: string;
+  candidate: unknown;
+}
 export interface ProcessedMessage {
   lines: string[];
   readings: number;
   rejections: Rejection[];
+  /** Telemetry readings in `lines`, for the worker's memory of what it journaled. */
+  accepted?: KnownReading[];
+  /** Readings to judge against the stored history (judgeAgainstHistory) before the message is recorded. */
+  deferred?: DeferredReading[];
+  /** Readings already stored with the same values (redeliveries, re-sent buffers): not written again. */
+  duplicates?: number;
+  device?: { serial: string; inverter: RegisteredInverter };
 }
 
 const readingCheck = TypeCompiler.Compile(Reading);
@@ -99,7 +125,7 @@ export function processMessage(
   receivedAtMs: number,
   lookup: InverterLookup,
   limits: ValidationLimits,
-  counters: CounterCheck = () => null,
+  counters: CounterCheck = ADMIT_ALL,
 ): ProcessedMessage {
   const rejected = (reason: RejectReason, detail: string, serial = ''): ProcessedMessage => ({
     lines: [],
@@ -160,48 +186,126 @@ export function processMessage(
     );
   }
 
-  const result: ProcessedMessage = { lines: [], readings: 0, rejections: [] };
+  const result: ProcessedMessage = {
+    lines: [],
+    readings: 0,
+    rejections: [],
+    accepted: [],
+    deferred: [],
+    duplicates: 0,
+    device: { serial, inverter },
+  };
   for (const [index, candidate] of candidates.entries()) {
     const where = Array.isArray(body) ? `reading [${index}]` : 'reading';
     const checked = checkReading(candidate, inverter, receivedAtMs, limits);
-    const implausibleCounter =
-      'reason' in checked ? null : counters(inverter, serial, checked.tsMs, (candidate as Reading).energy_wh_total);
-    const problem: ReadingProblem = implausibleCounter
-      ? { reason: 'implausible_value', detail: implausibleCounter }
-      : checked;
-    if ('reason' in problem) {
-      const raw = previewJson(candidate, PAYLOAD_KEEP_BYTES);
-      result.rejections.push({
-        reason: problem.reason,
-        detail: `${where}: ${problem.detail}`,
-        topic,
-        serial,
-        payload: raw,
-        payloadBytes: Buffer.byteLength(raw),
-      });
+    if ('reason' in checked) {
+      result.rejections.push(readingRejection(topic, serial, where, candidate, checked));
       continue;
     }
     const r = candidate as Reading;
-    result.lines.push(
-      encodeLine(
-        MEASUREMENT.telemetry,
-        tags,
-        {
-          energy_wh_total: r.energy_wh_total,
-          ac_power_w: r.ac_power_w,
-          state: r.state,
-          dc_voltage_v: r.dc_voltage_v,
-          dc_current_a: r.dc_current_a,
-          ac_voltage_v: r.ac_voltage_v,
-          ac_frequency_hz: r.ac_frequency_hz,
-          temperature_c: r.temperature_c,
-          seq: r.seq === undefined ? undefined : { integer: r.seq },
-          // JSON keeps every character of every event (commas, quotes, line breaks) and their order.
-          events: r.events && r.events.length > 0 ? JSON.stringify(r.events) : undefined,
-        },
-        msToNs(problem.tsMs),
-      ),
-    );
+    const fields = readingFields(r);
+    const line = encodeLine(MEASUREMENT.telemetry, tags, fields, msToNs(checked.tsMs));
+    const known = { tMs: checked.tsMs, wh: r.energy_wh_total, key: fieldsKey(fields) };
+    if (counters.needsHistory(serial, checked.tsMs)) {
+      result.deferred!.push({ where, ...known, line, candidate });
+      continue;
+    }
+    const implausibleCounter = counters.admit(inverter, serial, checked.tsMs, r.energy_wh_total);
+    if (implausibleCounter) {
+      result.rejections.push(
+        readingRejection(topic, serial, where, candidate, { reason: 'implausible_value', detail: implausibleCounter }),
+      );
+      continue;
+    }
+    result.lines.push(line);
+    result.accepted!.push(known);
+    result.readings += 1;
+  }
+  return result;
+}
+
+function readingFields(r: Reading): Fields {
+  return {
+    energy_wh_total: r.energy_wh_total,
+    ac_power_w: r.ac_power_w,
+    state: r.state,
+    dc_voltage_v: r.dc_voltage_v,
+    dc_current_a: r.dc_current_a,
+    ac_voltage_v: r.ac_voltage_v,
+    ac_frequency_hz: r.ac_frequency_hz,
+    temperature_c: r.temperature_c,
+    seq: r.seq === undefined ? undefined : { integer: r.seq },
+    // JSON keeps every character of every event (commas, quotes, line breaks) and their order.
+    events: r.events && r.events.length > 0 ? JSON.stringify(r.events) : undefined,
+  };
+}
+
+function readingRejection(
+  topic: string,
+  serial: string,
+  where: string,
+  candidate: unknown,
+  problem: { reason: RejectReason; detail: string },
+): Rejection {
+  const raw = previewJson(candidate, PAYLOAD_KEEP_BYTES);
+  return {
+    reason: problem.reason,
+    detail: `${where}: ${problem.detail}`,
+    topic,
+    serial,
+    payload: raw,
+    payloadBytes: Buffer.byteLength(raw),
+  };
+}
+
+/**
+ * Judges the deferred readings of a message against the device's known history (stored, journaled,
+ * and accepted earlier in this message): a duplicate is dropped, a conflict rejected with both
+ * values, a gap fill kept only within physics from its neighbours; a reading newer than everything
+ * known goes to the counter guard, seeded with the newest stored reading. Mutates and returns `result`.
+ */
+export function judgeAgainstHistory(
+  result: ProcessedMessage,
+  topic: string,
+  timeline: KnownTimeline,
+  counters: CounterCheck,
+  powerTolerancePercent: number,
+): ProcessedMessage {
+  const { serial, inverter } = result.device!;
+  for (const d of result.deferred!.splice(0)) {
+    const { at, before, after } = timeline.around(d.tMs);
+    let problem: { reason: RejectReason; detail: string } | null = null;
+    if (at) {
+      if (at.key === d.key) {
+        result.duplicates = (result.duplicates ?? 0) + 1;
+        continue;
+      }
+      problem = {
+        reason: 'conflicting_reading',
+        detail: `ts ${new Date(d.tMs).toISOString()} already has a stored reading (${at.key}); this one differs (${d.key}): the stored one stays`,
+      };
+    } else {
+      // Newer than everything known (a first reading after a restart): the counter guard judges
+      // it as it judges live readings, from the newest stored one.
+      if (!after && before) counters.seed(serial, before.tMs, before.wh);
+      const why =
+        !after && (!before || !counters.needsHistory(serial, d.tMs))
+          ? counters.admit(inverter, serial, d.tMs, d.wh)
+          : gapMisfit(d.tMs, d.wh, before, after, {
+              ratedAcW: inverter.ratedAcW,
+              powerTolerancePercent,
+              replacedAtMs: inverter.replacedAtMs,
+            });
+      if (why) problem = { reason: 'implausible_value', detail: why };
+    }
+    if (problem) {
+      result.rejections.push(readingRejection(topic, serial, d.where, d.candidate, problem));
+      continue;
+    }
+    const known = { tMs: d.tMs, wh: d.wh, key: d.key };
+    timeline.insert(known);
+    result.lines.push(d.line);
+    result.accepted!.push(known);
     result.readings += 1;
   }
   return result;

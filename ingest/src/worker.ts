@@ -12,9 +12,11 @@ import { Drainer } from './drainer';
 import { Journal } from './journal';
 import { createIngestMetrics } from './metrics';
 import { CounterGuard } from './counter-guard';
+import { KnownTimeline, newestStored, RecentReadings, storedAround } from './history';
 import {
   type CounterCheck,
   encodeRejection,
+  judgeAgainstHistory,
   processMessage,
   type ProcessedMessage,
   type ValidationLimits,
@@ -88,8 +90,69 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     metrics.registryDevices.set(n);
     counters.retain((serial) => registry.lookup(serial) !== undefined);
   });
-  const checkCounter: CounterCheck = (inverter, serial, tMs, wh) =>
-    counters.admit(serial, inverter.ratedAcW, inverter.replacedAtMs, tMs, wh);
+  const checkCounter: CounterCheck = {
+    needsHistory: (serial, tMs) => counters.needsHistory(serial, tMs),
+    admit: (inverter, serial, tMs, wh) => counters.admit(serial, inverter.ratedAcW, inverter.replacedAtMs, tMs, wh),
+    seed: (serial, tMs, wh) => counters.seed(serial, tMs, wh),
+  };
+  // A device's past is immutable (history.ts): late readings are judged against InfluxDB (read as
+  // the reader) plus what this worker journaled and has not shipped yet.
+  const influxReader = new InfluxClient(config.influxReader);
+  const recent = new RecentReadings();
+  const forgetShipped = setInterval(() => {
+    const now = Date.now();
+    recent.forgetShipped(now - journal.lagMs(now) - 1000);
+  }, 1000);
+  let historyReadable = true;
+  // Each device's newest stored reading: its first reading after this start is judged from it
+  // without a query (only readings not newer than it are).
+  try {
+    const sinceMs = Date.now() - 31 * 86_400_000;
+    const newest = await newestStored(influxReader, sinceMs);
+    counters.seedAll(newest, sinceMs);
+    log.info({ devices: newest.size }, "read each device's newest stored reading");
+  } catch (error) {
+    log.warn(
+      { error: (error as Error).message },
+      "cannot read the devices' newest stored readings; each device's first reading is judged against its history",
+    );
+  }
+  const judgeLate = async (result: ProcessedMessage, topic: string): Promise<ProcessedMessage> => {
+    if (!result.deferred?.length || !result.device) return result;
+    const { serial } = result.device;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const stored = await storedAround(
+          influxReader,
+          serial,
+          result.deferred.map((d) => d.tMs),
+        );
+        if (!historyReadable) log.info('InfluxDB answers history reads again');
+        historyReadable = true;
+        const timeline = new KnownTimeline([...stored, ...recent.of(serial)]);
+        return judgeAgainstHistory(result, topic, timeline, checkCounter, config.powerTolerancePercent);
+      } catch (error) {
+        // A device this worker knows nothing of (started while InfluxDB was away): judged as before
+        // the history existed, from what this worker journaled, so an outage stops no one.
+        if (counters.knowsNothingOf(serial))
+          return judgeAgainstHistory(
+            result,
+            topic,
+            new KnownTimeline(recent.of(serial)),
+            checkCounter,
+            config.powerTolerancePercent,
+          );
+        // Judging a late reading without the history could let a device rewrite its past: wait for InfluxDB.
+        if (historyReadable)
+          log.error(
+            { error: (error as Error).message, user: influxReader.username },
+            'cannot read the stored history to judge late readings (check InfluxDB and INFLUX_READER_USERNAME/PASSWORD); holding the message and retrying',
+          );
+        historyReadable = false;
+        await waitBeforeRetry(attempt);
+      }
+    }
+  };
   await registry.start();
   drainer.start();
 
@@ -105,8 +168,10 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       );
     }
     if (lines.length > 0) journal.append(Buffer.from(`${lines.join('\n')}\n`));
+    if (result.device && result.accepted) recent.add(result.device.serial, result.accepted, Date.now());
     for (const rejection of result.rejections) metrics.rejected.labels(rejection.reason).inc();
     metrics.readingsAccepted.inc(result.readings);
+    if (result.duplicates) metrics.readingsDuplicate.inc(result.duplicates);
   };
 
   const receivedByKind = {
@@ -167,8 +232,11 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     if (result.rejections[0]?.reason === 'unknown_device' && registry.pendingReload) {
       return registry.pendingReload
         .catch(() => undefined)
-        .then(() => journalOrRetry(validate(packet, payload, receivedAtMs), receivedAtMs));
+        .then(() => judgeLate(validate(packet, payload, receivedAtMs), packet.topic))
+        .then((judged) => journalOrRetry(judged, receivedAtMs));
     }
+    if (result.deferred?.length)
+      return judgeLate(result, packet.topic).then((judged) => journalOrRetry(judged, receivedAtMs));
     try {
       record(result, receivedAtMs);
     } catch {
@@ -238,6 +306,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       found.push(
         `connected but receiving nothing for ${Math.round((nowMs - subscription.lastMessageAtMs) / 1000)} s while the broker receives publishes`,
       );
+    if (!historyReadable)
+      found.push("cannot read InfluxDB to judge late readings against the device's history: holding the message");
     return found;
   };
   const observe = (nowMs: number) => {
@@ -264,6 +334,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       journalBacklogBytes: journal.backlogBytes,
       lagSeconds: journal.lagMs(nowMs) / 1000,
       acksHeld: heldAck !== null,
+      historyReadable,
       registryDevices: registry.size,
     };
     return reply.code(found.length === 0 ? 200 : 503).send(body);
@@ -286,6 +357,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
         );
       subscription.stop();
       drainer.stop();
+      clearInterval(forgetShipped);
       journal.close();
       await registry.close();
       await http.close();

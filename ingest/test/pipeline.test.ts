@@ -96,9 +96,12 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     await publish(statusTopic(a!), 'online');
 
     await waitFor(
-      '5 accepted readings',
-      () => ingestMetric(proc.port, 'ingest_readings_accepted_total'),
-      (n) => n === 5,
+      '3 accepted readings and 2 duplicates',
+      async () => [
+        await ingestMetric(proc.port, 'ingest_readings_accepted_total'),
+        await ingestMetric(proc.port, 'ingest_readings_duplicate_total'),
+      ],
+      ([accepted, duplicates]) => accepted === 3 && duplicates === 2,
     );
     await waitFor(
       'journal drained',
@@ -122,6 +125,60 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     });
     const status = await influx.rows(`SELECT * FROM "device_status" WHERE ${bySerialPrefix('PIPE')}`);
     expect(status).toMatchObject([{ serial: a, online: true, installation: 'PIPE-INST-00000' }]);
+  });
+
+  it("keeps a device's past: another value at a stored instant is rejected and kept as evidence, after a restart too; gaps fill only within physics", async () => {
+    const [serial] = await registerFleet('PAST', 1, { perInstallation: 1, ratedAcW: 5000 });
+    const topic = telemetryTopic(serial!);
+    const first = await startIngest();
+    const t = Date.now() - 48 * 3_600_000;
+    await publish(topic, JSON.stringify([reading(t, 2_990_000), reading(t + 3_600_000, 2_994_000)]));
+    // At once, before the journal has shipped them: the worker's own journal counts as stored.
+    await publish(topic, JSON.stringify(reading(t, 2_000)));
+    await waitFor(
+      'the conflict judged and the readings shipped',
+      async () => [
+        await ingestMetric(first.proc.port, 'ingest_rejected_total{reason="conflicting_reading"}'),
+        await countPoints(influx, 'telemetry', bySerialPrefix('PAST')),
+      ],
+      (n) => n.join() === '1,2',
+    );
+    await first.proc.stop('SIGTERM');
+    // A fresh worker knows nothing in memory: the stored history judges.
+    const { proc } = await startIngest({}, first);
+    await publish(topic, JSON.stringify(reading(t, 2_999_999)));
+    await publish(topic, JSON.stringify(reading(t, 2_990_000))); // the same values: a harmless duplicate
+    // A gap fill that fits between the stored neighbours, and one that does not (4.5 kWh in 30 min).
+    await publish(topic, JSON.stringify([reading(t + 1_800_000, 2_992_000), reading(t + 2_400_000, 2_997_000)]));
+    await waitFor(
+      'judged',
+      async () => [
+        await ingestMetric(proc.port, 'ingest_rejected_total{reason="conflicting_reading"}'),
+        await ingestMetric(proc.port, 'ingest_readings_duplicate_total'),
+        await ingestMetric(proc.port, 'ingest_rejected_total{reason="implausible_value"}'),
+        await ingestMetric(proc.port, 'ingest_readings_accepted_total'),
+      ],
+      (n) => n.join() === '1,1,1,1',
+    );
+    await waitFor(
+      'journal drained',
+      () => ingestHealth(proc.port),
+      (h) => h.journalBacklogBytes === 0,
+    );
+    const rows = await influx.rows(`SELECT "energy_wh_total" FROM "telemetry" WHERE ${bySerialPrefix('PAST')}`);
+    expect(rows.map((r) => [r.time, r.energy_wh_total])).toEqual([
+      [t, 2_990_000],
+      [t + 1_800_000, 2_992_000],
+      [t + 3_600_000, 2_994_000],
+    ]);
+    const evidence = await influx.rows(
+      `SELECT "detail", "payload" FROM "rejected_message" WHERE "reason" = 'conflicting_reading' AND "serial" = '${serial}'`,
+    );
+    expect(evidence.map((e) => String(e.payload))).toEqual([
+      expect.stringContaining('"energy_wh_total":2000'),
+      expect.stringContaining('"energy_wh_total":2999999'),
+    ]);
+    expect(String(evidence[0]!.detail)).toMatch(/energy_wh_total=2990000.*the stored one stays/);
   });
 
   it('rejects each kind of bad input with its reason, keeps it for inspection, and stores the valid messages around it', async () => {
