@@ -18,6 +18,8 @@ export interface AttentionRow {
   incomplete: boolean;
   implausible: boolean;
   inverters: AttentionInverter[];
+  /** Late changes to closed months held for review (late-data.ts): decide with `review FOR_MONTH SERIAL`. */
+  heldLateData: { forMonth: string; wh: number; rials: string; reason: string }[];
 }
 
 /** Implausible installations first (they block the close), then incomplete ones; by code. */
@@ -39,8 +41,10 @@ export async function monthAttention(
         string,
         { wh: number; heldWh?: number; boundWh?: number; flags: Record<string, unknown>[]; review?: object }
       >;
+      held: AttentionRow['heldLateData'] | null;
     }>(
-      `SELECT i.code, p.code AS province, b.incomplete, b.implausible, b.detail->'counters' AS counters FROM ${from}
+      `SELECT i.code, p.code AS province, b.incomplete, b.implausible, b.detail->'counters' AS counters,
+              b.detail->'heldLateData' AS held FROM ${from}
         WHERE ${where} ORDER BY b.implausible DESC, i.code LIMIT $2 OFFSET $3`,
       [month, page.limit, page.offset],
     ),
@@ -63,6 +67,7 @@ export async function monthAttention(
           flags: c.flags,
           review: (c.review as Record<string, unknown> | undefined) ?? null,
         })),
+      heldLateData: r.held ?? [],
     })),
   };
 }

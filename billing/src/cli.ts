@@ -159,6 +159,8 @@ look at: implausible (held: they block the close) and incomplete, with the readi
                   `    ${inv.serial}: a decision bills at most ${inv.boundWh.toLocaleString('en-US')} Wh (the rating over the month, +10 %)`,
                 );
             }
+            for (const h of a.heldLateData)
+              console.log(`    ${h.forMonth}: ${h.wh} Wh, ${rials(h.rials)}: ${h.reason}`);
           }
           if (attention.total > attention.rows.length)
             console.log(

@@ -163,6 +163,7 @@ function billDetail(bill: BilledMonth['installations'][number]): string {
     segments: bill.segments,
     unpricedWh: bill.unpricedWh,
     adjustments: bill.adjustments,
+    ...(bill.heldLateData.length > 0 ? { heldLateData: bill.heldLateData } : {}),
     balanceInRials: bill.balanceInRials,
     loans: bill.loans,
     feeRials: bill.feeRials,

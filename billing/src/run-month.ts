@@ -123,7 +123,7 @@ export async function runMonth(
       splitInstants: splitInstantsOf(days, snapshot.contracts, deps.config.rules.stepDowns),
     });
     phase('counters');
-    const adjustments = await lateDataAdjustments(deps, db, snapshot, month);
+    const { adjustments, held: heldLateData } = await lateDataAdjustments(deps, db, snapshot, month);
     for (const [installationId, carried] of await settlementAdjustments(db, month, deps.config.settlements))
       adjustments.set(installationId, [...(adjustments.get(installationId) ?? []), ...carried]);
     phase('adjustments');
@@ -137,6 +137,7 @@ export async function runMonth(
       loans: snapshot.loans.get(inst.installationId) ?? [],
       shares: snapshot.shares.get(inst.installationId) ?? [],
       adjustments: adjustments.get(inst.installationId) ?? [],
+      heldLateData: heldLateData.get(inst.installationId) ?? [],
       balanceInRials: snapshot.installationBalance.get(inst.installationId) ?? 0n,
     }));
     const toDateAt = now < bounds.endMs ? now : null;
@@ -153,7 +154,7 @@ export async function runMonth(
       const held = billed.installations.filter((b) => b.implausible).map((b) => b.code);
       throw new BillingError(
         'implausible',
-        `${month} cannot close: ${held.length} installation(s) read more energy than their inverters could produce (${held.slice(0, 10).join(', ')}${held.length > 10 ? ', …' : ''}); accept, correct or exclude those counters first`,
+        `${month} cannot close: ${held.length} installation(s) read more energy than their inverters could produce or hold late changes to a closed month (${held.slice(0, 10).join(', ')}${held.length > 10 ? ', …' : ''}); accept, correct or exclude those counters first`,
       );
     }
     deps.log.info({ month, ...billed.totals, adjustments: adjustments.size }, 'billing: computed; writing the ledger');

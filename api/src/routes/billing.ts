@@ -387,6 +387,18 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         review: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
       }),
     ),
+    heldLateData: Type.Array(
+      Type.Object({
+        forMonth: Type.String(),
+        wh: Type.Integer(),
+        rials: Type.String({ description: 'integer Rials' }),
+        reason: Type.String(),
+      }),
+      {
+        description:
+          'late changes to a closed month held for review (not paid): decide with PUT /billing/months/{forMonth}/counters/{serial}/review',
+      },
+    ),
   });
   app.get(
     '/billing/months/:month/attention',

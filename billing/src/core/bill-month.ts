@@ -34,6 +34,8 @@ export type EnergyTrace = Record<
 export interface InstallationInput extends InstallationMonth {
   code: string;
   trace: EnergyTrace;
+  /** Late changes to closed months waiting for an operator's review (late-data.ts): not money, and they hold the month. */
+  heldLateData?: { forMonth: MonthId; wh: number; rials: bigint; reason: string }[];
 }
 export interface MonthRules extends BillingRules {
   minimumPayoutRials: bigint;
@@ -42,6 +44,7 @@ export interface MonthRules extends BillingRules {
 export interface BilledInstallation extends InstallationBill {
   code: string;
   trace: EnergyTrace;
+  heldLateData: NonNullable<InstallationInput['heldLateData']>;
   incomplete: boolean;
   implausible: boolean;
 }
@@ -107,8 +110,9 @@ export function billMonth(
         ...billInstallation(month, input, rules),
         code: input.code,
         trace: input.trace,
+        heldLateData: input.heldLateData ?? [],
         incomplete: isIncomplete(input.trace, toDateAt !== null),
-        implausible: isImplausible(input.trace),
+        implausible: isImplausible(input.trace) || (input.heldLateData?.length ?? 0) > 0,
       }),
     );
   const lines = installations.flatMap((bill) =>
