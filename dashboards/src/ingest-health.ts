@@ -162,7 +162,7 @@ export const ingestHealth: DashboardSpec = {
             targets: [
               influxql(
                 'A',
-                `SELECT count("payload_bytes") FROM "raw"."rejected_message" WHERE $timeFilter GROUP BY time($__interval), "reason" fill(none)`,
+                `SELECT count("payload_bytes") FROM "rejected"."rejected_message" WHERE $timeFilter GROUP BY time($__interval), "reason" fill(none)`,
                 { shape: 'series' },
                 { alias: '$tag_reason' },
               ),
@@ -173,7 +173,7 @@ export const ingestHealth: DashboardSpec = {
           table({
             title: 'Latest rejected messages',
             description:
-              'The newest rejected messages with their reason, the worker that saw them, the serial and topic and what was wrong (payloads are kept in InfluxDB for inspection).',
+              'The newest rejected messages (one record per message, with how many readings it held) with their reason, the worker that saw them, the serial and topic and what was wrong (payloads are kept, truncated, for 30 days in InfluxDB\'s "rejected" retention policy).',
             unit: UNIT.text,
             columnUnits: { payload_bytes: UNIT.bytes },
             w: 12,
@@ -181,7 +181,7 @@ export const ingestHealth: DashboardSpec = {
             targets: [
               influxql(
                 'A',
-                `SELECT "serial", "topic", "detail", "payload_bytes" FROM "raw"."rejected_message" WHERE $timeFilter GROUP BY "reason", "worker" ORDER BY time DESC LIMIT 100`,
+                `SELECT "serial", "topic", "detail", "readings", "payload_bytes" FROM "rejected"."rejected_message" WHERE $timeFilter GROUP BY "reason", "worker" ORDER BY time DESC LIMIT 100`,
                 { shape: 'table', columns: ['reason', 'worker', 'serial', 'detail'], minRows: 1 },
               ),
             ],

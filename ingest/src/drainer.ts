@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InfluxClient } from '../../lib/influx/client';
 import { InfluxError } from '../../lib/influx/client';
+import { MEASUREMENT, RETENTION } from '../../lib/influx/layout';
 import type { Logger } from '../../lib/logger';
 import type { Journal, JournalBatch } from './journal';
 import type { IngestMetrics } from './metrics';
@@ -14,6 +15,20 @@ export interface DrainerOptions {
   flushIntervalMs: number;
   writesInFlight: number;
   deadLetterDir: string;
+}
+
+const REJECTED_PREFIX = Buffer.from(`${MEASUREMENT.rejectedMessage},`);
+const REJECTED_LINE = Buffer.from(`\n${MEASUREMENT.rejectedMessage},`);
+/** A batch's rejection lines (kept under the short `rejected` retention) apart from the readings. */
+function splitRejections(data: Buffer): { points: Buffer; rejections: Buffer } {
+  if (!data.subarray(0, REJECTED_PREFIX.length).equals(REJECTED_PREFIX) && data.indexOf(REJECTED_LINE) < 0)
+    return { points: data, rejections: Buffer.alloc(0) };
+  const points: string[] = [];
+  const rejections: string[] = [];
+  for (const line of data.toString('utf8').split('\n'))
+    if (line !== '') (line.startsWith(REJECTED_PREFIX.toString()) ? rejections : points).push(line);
+  const join = (lines: string[]) => Buffer.from(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+  return { points: join(points), rejections: join(rejections) };
 }
 
 const countLines = (data: Buffer) => {
@@ -69,7 +84,9 @@ export class Drainer {
     for (let attempt = 0; ; attempt += 1) {
       const started = process.hrtime.bigint();
       try {
-        await this.influx.write(batch.data);
+        const { points: readings, rejections } = splitRejections(batch.data);
+        if (readings.length > 0) await this.influx.write(readings);
+        if (rejections.length > 0) await this.influx.write(rejections, { retentionPolicy: RETENTION.rejected });
         this.metrics.writeSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
         if (!this.influxHealthy) this.log.info({ attempt }, 'InfluxDB writes succeed again');
         this.influxHealthy = true;

@@ -94,7 +94,7 @@ export async function storedAround(influx: InfluxClient, serial: string, times: 
 export async function newestStored(
   influx: InfluxClient,
   sinceMs: number,
-): Promise<Map<string, { tMs: number; wh: number }>> {
+): Promise<{ newest: Map<string, { tMs: number; wh: number }>; sinceMs: number }> {
   const [series = []] = await influx.query(
     `SELECT last("energy_wh_total") FROM "${MEASUREMENT.telemetry}" WHERE time > ${sinceMs}ms GROUP BY "serial"`,
   );
@@ -103,7 +103,7 @@ export async function newestStored(
     const [t, wh] = s.values[0] ?? [];
     if (s.tags?.serial && t !== undefined) out.set(s.tags.serial, { tMs: Number(t), wh: Number(wh) });
   }
-  return out;
+  return { newest: out, sinceMs };
 }
 
 /**

@@ -34,6 +34,11 @@ export function createIngestMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    rejectionsUnrecorded: new Counter({
+      name: 'ingest_rejections_unrecorded_total',
+      help: 'Rejected messages counted but not stored: the device was over its budget of rejection records (the next stored one says how many)',
+      registers: [registry],
+    }),
     batchPoints: new Histogram({
       name: 'ingest_batch_points',
       help: 'Points per InfluxDB write',

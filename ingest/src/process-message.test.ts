@@ -108,7 +108,7 @@ describe('processMessage', () => {
     const [rejection] = run('{"a":"quote\\" and\nnewline').rejections;
     const line = encodeRejection(rejection!, 'w1', '1000');
     expect(line).toMatch(
-      /^rejected_message,reason=malformed_json,worker=w1 detail="payload is not JSON: .*",topic="solar\/v1\/INV1\/telemetry",serial="INV1",payload="\{\\"a\\":\\"quote\\\\\\" and\\\\nnewline",payload_bytes=25i,truncated=false 1000$/,
+      /^rejected_message,reason=malformed_json,worker=w1 detail="payload is not JSON: .*",topic="solar\/v1\/INV1\/telemetry",serial="INV1",payload="\{\\"a\\":\\"quote\\\\\\" and\\\\nnewline",payload_bytes=25i,truncated=false,readings=1i 1000$/,
     );
     const binary = processMessage('solar/v1/INV1/telemetry', Buffer.from([0xff, 0xfe, 0x00]), NOW, lookup, limits)
       .rejections[0]!;

@@ -57,6 +57,10 @@ export interface Rejection {
   serial: string;
   payload: Buffer | string;
   payloadBytes: number;
+  /** Readings of the message this record stands for (one record per message: no amplification). */
+  readings?: number;
+  /** Rejections of the same device not recorded since its last record (over its budget). */
+  unrecordedBefore?: number;
 }
 /** A valid reading that waits for the device's stored history (history.ts) before it is judged. */
 export interface DeferredReading {
@@ -356,6 +360,28 @@ function checkReading(
   return { tsMs: ts.ms };
 }
 
+/**
+ * One record for a message however many of its readings were rejected: the most frequent reason,
+ * a count per reason and the first detail, and the message's own payload (truncated when encoded).
+ * A flood of readings in one message costs one point, not one per reading.
+ */
+export function asOneRecord(rejections: Rejection[], payload: Buffer): Rejection | null {
+  if (rejections.length <= 1) return rejections[0] ?? null;
+  const counts = new Map<RejectReason, number>();
+  for (const r of rejections) counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
+  const [reason] = [...counts].reduce((best, entry) => (entry[1] > best[1] ? entry : best));
+  const first = rejections[0]!;
+  return {
+    reason,
+    detail: `${rejections.length} readings rejected (${[...counts].map(([r, n]) => `${r} ×${n}`).join(', ')}); first: ${first.detail.slice(0, 500)}`,
+    topic: first.topic,
+    serial: first.serial,
+    payload,
+    payloadBytes: payload.length,
+    readings: rejections.length,
+  };
+}
+
 /** A rejection as a `rejected_message` line; the raw payload is kept (truncated) for inspection. */
 export function encodeRejection(rejection: Rejection, worker: string, timestampNs: string): string {
   const { payload } = rejection;
@@ -378,6 +404,8 @@ export function encodeRejection(rejection: Rejection, worker: string, timestampN
       payload: singleLine(kept),
       payload_bytes: { integer: rejection.payloadBytes },
       truncated: rejection.payloadBytes > PAYLOAD_KEEP_BYTES,
+      readings: { integer: rejection.readings ?? 1 },
+      unrecorded_before: rejection.unrecordedBefore ? { integer: rejection.unrecordedBefore } : undefined,
     },
     timestampNs,
   );

@@ -13,7 +13,9 @@ import { Journal } from './journal';
 import { createIngestMetrics } from './metrics';
 import { CounterGuard } from './counter-guard';
 import { KnownTimeline, newestStored, RecentReadings, storedAround } from './history';
+import { RejectionBudget, UNREGISTERED } from './rejection-budget';
 import {
+  asOneRecord,
   type CounterCheck,
   encodeRejection,
   judgeAgainstHistory,
@@ -105,18 +107,19 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   }, 1000);
   let historyReadable = true;
   // Each device's newest stored reading: its first reading after this start is judged from it
-  // without a query (only readings not newer than it are).
-  try {
-    const sinceMs = Date.now() - 31 * 86_400_000;
-    const newest = await newestStored(influxReader, sinceMs);
-    counters.seedAll(newest, sinceMs);
-    log.info({ devices: newest.size }, "read each device's newest stored reading");
-  } catch (error) {
-    log.warn(
-      { error: (error as Error).message },
-      "cannot read the devices' newest stored readings; each device's first reading is judged against its history",
-    );
-  }
+  // without a query (only readings not newer than it are). Not awaited: until it answers, first
+  // readings are judged against their history one by one, which is correct, only slower.
+  const seeded = newestStored(influxReader, Date.now() - 31 * 86_400_000).then(
+    ({ newest, sinceMs }) => {
+      counters.seedAll(newest, sinceMs);
+      log.info({ devices: newest.size }, "read each device's newest stored reading");
+    },
+    (error: Error) =>
+      log.warn(
+        { error: error.message },
+        "cannot read the devices' newest stored readings; each device's first reading is judged against its history",
+      ),
+  );
   const judgeLate = async (result: ProcessedMessage, topic: string): Promise<ProcessedMessage> => {
     if (!result.deferred?.length || !result.device) return result;
     const { serial } = result.device;
@@ -157,17 +160,29 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   drainer.start();
 
   let rejectionSeq = 0;
+  const budget = new RejectionBudget();
+  const pruneBudget = setInterval(() => budget.prune(Date.now()), 60_000);
   // Safe to call again after a failed append: it builds its own lines and counts only on success.
-  const record = (result: ProcessedMessage, receivedAtMs: number) => {
+  const record = (result: ProcessedMessage, receivedAtMs: number, payload: Buffer) => {
     const lines = [...result.lines];
-    for (const rejection of result.rejections) {
+    // One record per message, within the device's budget (no amplification).
+    const rejection = asOneRecord(result.rejections, payload);
+    const unrecordedBefore = rejection
+      ? budget.take(registry.lookup(rejection.serial) ? rejection.serial : UNREGISTERED, receivedAtMs)
+      : null;
+    if (rejection && unrecordedBefore !== null) {
       // A sub-millisecond sequence keeps two rejections of the same millisecond from overwriting each other.
       rejectionSeq = (rejectionSeq + 1) % 1_000_000;
       lines.push(
-        encodeRejection(rejection, config.workerId, `${receivedAtMs}${String(rejectionSeq).padStart(6, '0')}`),
+        encodeRejection(
+          { ...rejection, unrecordedBefore },
+          config.workerId,
+          `${receivedAtMs}${String(rejectionSeq).padStart(6, '0')}`,
+        ),
       );
     }
     if (lines.length > 0) journal.append(Buffer.from(`${lines.join('\n')}\n`));
+    if (rejection && unrecordedBefore === null) metrics.rejectionsUnrecorded.inc();
     if (result.device && result.accepted) recent.add(result.device.serial, result.accepted, Date.now());
     for (const rejection of result.rejections) metrics.rejected.labels(rejection.reason).inc();
     metrics.readingsAccepted.inc(result.readings);
@@ -204,10 +219,10 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   };
   // Journaling must succeed before the acknowledgement; if the disk fails, hold it and retry.
   let journalBlocked = false;
-  const journalOrRetry = async (result: ProcessedMessage, receivedAtMs: number): Promise<void> => {
+  const journalOrRetry = async (result: ProcessedMessage, receivedAtMs: number, payload: Buffer): Promise<void> => {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        record(result, receivedAtMs);
+        record(result, receivedAtMs, payload);
         journalBlocked = false;
         return;
       } catch (error) {
@@ -233,14 +248,14 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       return registry.pendingReload
         .catch(() => undefined)
         .then(() => judgeLate(validate(packet, payload, receivedAtMs), packet.topic))
-        .then((judged) => journalOrRetry(judged, receivedAtMs));
+        .then((judged) => journalOrRetry(judged, receivedAtMs, payload));
     }
     if (result.deferred?.length)
-      return judgeLate(result, packet.topic).then((judged) => journalOrRetry(judged, receivedAtMs));
+      return judgeLate(result, packet.topic).then((judged) => journalOrRetry(judged, receivedAtMs, payload));
     try {
-      record(result, receivedAtMs);
+      record(result, receivedAtMs, payload);
     } catch {
-      return journalOrRetry(result, receivedAtMs);
+      return journalOrRetry(result, receivedAtMs, payload);
     }
   };
 
@@ -358,6 +373,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       subscription.stop();
       drainer.stop();
       clearInterval(forgetShipped);
+      clearInterval(pruneBudget);
+      await seeded;
       journal.close();
       await registry.close();
       await http.close();

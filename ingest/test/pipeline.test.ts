@@ -172,13 +172,49 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
       [t + 3_600_000, 2_994_000],
     ]);
     const evidence = await influx.rows(
-      `SELECT "detail", "payload" FROM "rejected_message" WHERE "reason" = 'conflicting_reading' AND "serial" = '${serial}'`,
+      `SELECT "detail", "payload" FROM "rejected"."rejected_message" WHERE "reason" = 'conflicting_reading' AND "serial" = '${serial}'`,
     );
     expect(evidence.map((e) => String(e.payload))).toEqual([
       expect.stringContaining('"energy_wh_total":2000'),
       expect.stringContaining('"energy_wh_total":2999999'),
     ]);
     expect(String(evidence[0]!.detail)).toMatch(/energy_wh_total=2990000.*the stored one stays/);
+  });
+
+  it('costs one record per rejected message, within a per-device budget, under a short retention (no amplification)', async () => {
+    const [flooder, bystander] = await registerFleet('AMP', 2, { perInstallation: 1 });
+    const { proc } = await startIngest();
+    const future = Date.now() + 86_400_000;
+    // One message of 4,990 future-dated readings (~0.5 MB): one point, not 4,990.
+    const flood = Array.from({ length: 4990 }, (_, i) => reading(future + i * 1000, i));
+    await publish(telemetryTopic(flooder!), JSON.stringify(flood));
+    // Then 40 malformed messages, more than the device's burst of records.
+    for (let i = 0; i < 40; i++) await publish(telemetryTopic(flooder!), `{"bad": ${i}`);
+    await publish(telemetryTopic(bystander!), '{"bad"'); // another device's budget is its own
+    await waitFor(
+      'every rejection counted',
+      () => ingestMetric(proc.port, 'ingest_rejected_total{reason="malformed_json"}'),
+      (n) => n === 41,
+    );
+    expect(await ingestMetric(proc.port, 'ingest_rejected_total{reason="timestamp_in_future"}')).toBe(4990);
+    await waitFor(
+      'journal drained',
+      () => ingestHealth(proc.port),
+      (h) => h.journalBacklogBytes === 0,
+    );
+    const records = await influx.rows(
+      `SELECT "reason", "readings", "payload", "payload_bytes", "truncated", "detail" FROM "rejected"."rejected_message" WHERE "serial" = '${flooder}'`,
+    );
+    expect(records).toHaveLength(20); // the burst: the flood's record and 19 malformed ones
+    expect(records[0]).toMatchObject({ reason: 'timestamp_in_future', readings: 4990, truncated: true });
+    expect(String(records[0]!.detail)).toMatch(
+      /^4990 readings rejected \(timestamp_in_future ×4990\); first: reading \[0\]: ts /,
+    );
+    expect(String(records[0]!.payload).length).toBeLessThanOrEqual(16_384);
+    expect(await ingestMetric(proc.port, 'ingest_rejections_unrecorded_total')).toBe(21);
+    expect(await countPoints(influx, 'rejected"."rejected_message', `"serial" = '${bystander}'`)).toBe(1);
+    // Nothing of it sits in the raw (400-day) retention.
+    expect(await countPoints(influx, 'rejected_message', `"serial" = '${flooder}'`)).toBe(0);
   });
 
   it('rejects each kind of bad input with its reason, keeps it for inspection, and stores the valid messages around it', async () => {
@@ -210,11 +246,11 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     );
     await waitFor(
       'rejections stored',
-      () => countPoints(influx, 'rejected_message', `"worker" = '${proc.port}' OR true`),
+      () => countPoints(influx, 'rejected"."rejected_message', `"worker" = '${proc.port}' OR true`),
       (n) => n >= bad.length,
     );
     const rejected = await influx.rows(
-      `SELECT "reason", "detail", "payload_bytes", "topic" FROM "rejected_message" WHERE time > ${base}ms`,
+      `SELECT "reason", "detail", "payload_bytes", "topic" FROM "rejected"."rejected_message" WHERE time > ${base}ms`,
     );
     const reasons = rejected.map((r) => r.reason);
     for (const [, , reason] of bad) expect(reasons).toContain(reason);
@@ -275,7 +311,7 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     );
     expect(await ingestMetric(proc.port, 'ingest_rejected_total{reason="processing_error"}')).toBe(0);
     const rejected = await influx.rows(
-      `SELECT "detail", "payload" FROM "rejected_message" WHERE "serial" = '${serial}' AND "reason" = 'invalid_reading'`,
+      `SELECT "detail", "payload" FROM "rejected"."rejected_message" WHERE "serial" = '${serial}' AND "reason" = 'invalid_reading'`,
     );
     const details = rejected.map((r) => String(r.detail)).sort();
     expect(details).toEqual(

@@ -4,10 +4,12 @@
 //    (a state tag would multiply series). Timestamp = the device's reading time, so a redelivered
 //    reading overwrites itself instead of adding.
 //  - measurement `device_status`: online/offline from solar/v1/{serial}/status.
-//  - measurement `rejected_message`: every rejected message or reading with its reason and raw
-//    payload; tags only `reason` and `worker` (device-chosen text never becomes a tag).
+//  - measurement `rejected_message` (retention policy `rejected`): one point per rejected message,
+//    with its reason, how many readings it held and its raw payload (truncated); tags only `reason`
+//    and `worker` (device-chosen text never becomes a tag).
 // Retention: `raw` keeps readings long enough to bill late data; `hourly` and `daily` rollups are
-// kept forever and filled by continuous queries (hour and day boundaries on Tehran time).
+// kept forever and filled by continuous queries (hour and day boundaries on Tehran time);
+// `rejected` keeps rejections for REJECTED_RETENTION: evidence to inspect, not a device's archive.
 import { type InfluxClient, influxIdent } from './client';
 
 export const MEASUREMENT = {
@@ -16,7 +18,9 @@ export const MEASUREMENT = {
   rejectedMessage: 'rejected_message',
 } as const;
 
-export const RETENTION = { raw: 'raw', hourly: 'hourly', daily: 'daily' } as const;
+export const RETENTION = { raw: 'raw', hourly: 'hourly', daily: 'daily', rejected: 'rejected' } as const;
+/** How long rejected messages are kept: long enough to look into a month's problems, short enough that a flood ages out. */
+export const REJECTED_RETENTION = '30d';
 
 /** Late data within these windows is picked up by the rollups when they resample. */
 export const ROLLUP_RESAMPLE = { hourly: 'RESAMPLE EVERY 15m FOR 6h', daily: 'RESAMPLE EVERY 1h FOR 2d' };
@@ -51,6 +55,7 @@ export async function ensureInfluxLayout(influx: InfluxClient, rawRetention: str
     [RETENTION.raw, rawRetention, true],
     [RETENTION.hourly, 'INF', false],
     [RETENTION.daily, 'INF', false],
+    [RETENTION.rejected, REJECTED_RETENTION, false],
   ];
   for (const [name, duration, isDefault] of wanted) {
     const verb = existing.has(name) ? 'ALTER' : 'CREATE';

@@ -13,8 +13,10 @@ describe('InfluxDB layout (real InfluxDB)', () => {
         ['raw', true],
         ['hourly', false],
         ['daily', false],
+        ['rejected', false],
       ]),
     );
+    expect(policies.find((p) => p.name === 'rejected')?.duration).toBe('720h0m0s'); // 30 days: rejections age out
 
     // Every 10 minutes for 2 days from 2026-11-20 00:00 Tehran (= 2026-11-19 20:30 UTC), +100 Wh each.
     const start = Date.parse('2026-11-19T20:30:00Z');

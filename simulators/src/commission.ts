@@ -116,7 +116,7 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
         `SELECT "online" FROM "device_status" WHERE "serial" = ${serial} AND time >= ${startedMs - 1000}ms`,
       ),
       o.influx.rows(
-        `SELECT "reason", "detail" FROM "rejected_message" WHERE "serial" = ${serial} AND time >= ${startedMs - 1000}ms`,
+        `SELECT "reason", "detail" FROM "rejected"."rejected_message" WHERE "serial" = ${serial} AND time >= ${startedMs - 1000}ms`,
       ),
     ]);
     if (stored.length >= o.readings && status.length > 0) break;

@@ -166,7 +166,7 @@ describe('simulated fleet on the wire', () => {
     // 06:00 to 06:40 every 5 minutes: 8 bad messages.
     const rejected = await waitFor(
       '8 rejections',
-      () => influx.rows(`SELECT "reason", "detail" FROM "rejected_message" WHERE "serial" = '${serial(4)}'`),
+      () => influx.rows(`SELECT "reason", "detail" FROM "rejected"."rejected_message" WHERE "serial" = '${serial(4)}'`),
       (r) => r.length >= 8,
     );
     expect(rejected.length).toBe(8);
