@@ -16,13 +16,14 @@ export {
 } from './src/core/solar-hijri';
 export { SMS_MAX_CHARS, smsText } from './src/core/sms-text';
 export { monthSmsCsv } from './src/sms-export';
+export { type MonthReportFigures, type MonthReportProvince, monthReportFigures } from './src/month-report';
 export { type ContractTerms, priceWh, type Rate, rateOn, type StepDown } from './src/core/tariff';
 export { recordReplacement, reviewCounter } from './src/counter-reviews';
 export { BillingError } from './src/errors';
 export { markPaid, payoutBatch, payoutFile } from './src/payouts';
 export { type BillingDeps, monthStatus, type RunSummary, runMonth } from './src/run-month';
 export { DEFAULT_SETTLEMENT_POLICY } from './src/core/reconcile-settlement';
-export { cashPosition } from './src/settlements/cash-position';
+export { type CashPosition, cashPosition } from './src/settlements/cash-position';
 export { correctSettlement } from './src/settlements/correct-settlement';
 export { importSettlements } from './src/settlements/import-settlements';
 export {

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$SOLAR_ROOT"
 
-DEBIAN_PACKAGES=(mosquitto mosquitto-clients influxdb postgresql-15 prometheus curl chromium)
+DEBIAN_PACKAGES=(mosquitto mosquitto-clients influxdb postgresql-15 prometheus curl chromium poppler-utils unzip)
 # The gateway: socat makes the pseudo-terminal pair its Modbus RTU tests run over; openssl the broker's TLS certificates.
 DEBIAN_PACKAGES+=(socat openssl)
 DYNSEC_PLUGIN=/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so

@@ -30,6 +30,7 @@ import me from './routes/me';
 import portal from './portal/routes';
 import representatives from './routes/representatives';
 import progress from './routes/progress';
+import reports from './routes/reports';
 import settlements from './routes/settlements';
 import shares from './routes/shares';
 import users from './routes/users';
@@ -89,6 +90,12 @@ export async function buildApp(
   const billingInflux = new InfluxClient(config.billing.influx);
   await app.register(billing, { influx: billingInflux, billing: config.billing });
   await app.register(settlements, { influx: billingInflux, billing: config.billing, alerts: config.alerts });
+  await app.register(reports, {
+    influx: config.influx,
+    report: config.report,
+    staleAfterMinutes: config.staleAfterMinutes,
+    lateAfterDays: config.billing.settlements.lateAfterDays,
+  });
   for (const routes of [
     installations,
     inverters,

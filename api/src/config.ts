@@ -11,12 +11,14 @@ import {
 } from '../../lib/config';
 import { type BillingConfig, readBillingConfig } from '../../billing';
 import { type AlertsConfig, readAlertsConfig } from '../../alerts';
+import { type ReportConfig, readReportConfig } from './report/config';
 
 export interface ApiConfig {
   influx: InfluxConfig;
   billing: BillingConfig;
   /** Settlement reconciliations raise meter alerts with the alert engine's pricing and notifications. */
   alerts: AlertsConfig;
+  report: ReportConfig;
   /** How often the program-progress snapshot is recomputed. */
   progressRefreshSeconds: number;
   /** An inverter silent this long while the sun is up at its site counts as stale. */
@@ -84,5 +86,6 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
   const influx = r.include(() => readInfluxConfig(env, 'READER'));
   const billing = r.include(() => readBillingConfig(env));
   const alerts = r.include(() => readAlertsConfig(env));
-  return r.done({ ...partial, databaseUrl, mqttAdmin, influx, billing, alerts });
+  const report = r.include(() => readReportConfig(env));
+  return r.done({ ...partial, databaseUrl, mqttAdmin, influx, billing, alerts, report });
 }

@@ -1,0 +1,81 @@
+// Everything the monthly program report shows, gathered once: the month's ledger figures and the
+// cash position from billing's own read functions, progress from the API's computeProgress, the
+// alerts from their table. Nothing here computes money.
+import type pg from 'pg';
+import {
+  type CashPosition,
+  cashPosition,
+  type MonthId,
+  type MonthReportFigures,
+  monthBounds,
+  monthReportFigures,
+} from '../../../billing';
+import type { InfluxClient } from '../../../lib/influx/client';
+import type { PrismaClient } from '../../../prisma/generated/client/client';
+import { computeProgress, type Progress } from '../progress';
+
+export interface RiskRow {
+  installation: string;
+  province: string;
+  rule: string;
+  cause: string;
+  lostKwhPerDay: number;
+  lostRialsPerDay: bigint;
+}
+export interface ReportData {
+  month: MonthId;
+  generatedAt: Date;
+  figures: MonthReportFigures;
+  cash: CashPosition;
+  progress: Progress;
+  alerts: { opened: number; resolved: number; open: number; risk: RiskRow[] };
+}
+
+export interface ReportDeps {
+  sql: pg.Pool;
+  prisma: PrismaClient;
+  influx: InfluxClient;
+  staleAfterMinutes: number;
+  lateAfterDays: number;
+}
+
+const tehranDate = (at: Date) => at.toLocaleDateString('en-CA', { timeZone: 'Asia/Tehran' });
+
+export async function gatherReport(deps: ReportDeps, month: MonthId, now = new Date()): Promise<ReportData> {
+  const figures = await monthReportFigures(deps.sql, month);
+  const cash = await cashPosition(deps.sql, tehranDate(now), deps.lateAfterDays);
+  const progress = await computeProgress(deps.prisma, deps.influx, deps.staleAfterMinutes, now);
+  const bounds = monthBounds(month);
+  const [counts, risk] = await Promise.all([
+    deps.sql.query<{ opened: number; resolved: number; open: number }>(
+      `SELECT count(*) FILTER (WHERE opened_at >= $1 AND opened_at < $2)::int AS opened,
+              count(*) FILTER (WHERE state IN ('CLEARED', 'RESOLVED') AND last_seen_at >= $1 AND last_seen_at < $2)::int AS resolved,
+              count(*) FILTER (WHERE state IN ('OPEN', 'ACKNOWLEDGED'))::int AS open
+         FROM alerts`,
+      [new Date(bounds.startMs), new Date(bounds.endMs)],
+    ),
+    deps.sql.query(
+      `SELECT i.code, p.code AS province, a.rule::text, a.cause, a.lost_kwh_per_day::float8 AS kwh, a.lost_rials_per_day::text AS rials
+         FROM alerts a JOIN installations i ON i.id = a.installation_id JOIN provinces p ON p.id = a.province_id
+        WHERE a.state IN ('OPEN', 'ACKNOWLEDGED') ORDER BY a.lost_rials_per_day DESC, i.code LIMIT 10`,
+    ),
+  ]);
+  return {
+    month,
+    generatedAt: now,
+    figures,
+    cash,
+    progress,
+    alerts: {
+      ...counts.rows[0]!,
+      risk: risk.rows.map((r) => ({
+        installation: r.code,
+        province: r.province,
+        rule: r.rule,
+        cause: r.cause,
+        lostKwhPerDay: r.kwh,
+        lostRialsPerDay: BigInt(r.rials),
+      })),
+    },
+  };
+}

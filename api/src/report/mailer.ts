@@ -1,0 +1,61 @@
+// E-mails each closed month's report (PDF and XLSX attached) to REPORT_EMAIL_TO once: a month
+// closed in the last 40 days whose report has not gone out yet (audit_log 'report.emailed'). Runs
+// at start and every 10 minutes, so a month closed by billing's scheduler in another process, or
+// a mail server that was down, is caught up.
+import nodemailer from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import type { FastifyBaseLogger } from 'fastify';
+import { monthNameFa } from '../../../billing';
+import type { ReportConfig } from './config';
+import { gatherReport, type ReportDeps } from './data';
+import { reportPdf, reportXlsx } from './exports';
+
+const EVERY_MS = 10 * 60_000;
+
+export function startReportMailer(deps: ReportDeps, config: ReportConfig, log: FastifyBaseLogger) {
+  if (config.emailTo.length === 0 || !config.smtpUrl) return { stop: () => undefined };
+  const mail = nodemailer.createTransport({ url: config.smtpUrl } as SMTPTransport.Options);
+  let running = false;
+  const round = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const { rows } = await deps.sql.query<{ month: string }>(
+        `SELECT m.month FROM billing_months m
+          WHERE m.status IN ('CLOSED', 'PAID') AND m.closed_at > now() - interval '40 days'
+            AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'report.emailed' AND a.entity = 'billing_month' AND a.entity_id = m.month)
+          ORDER BY m.month`,
+      );
+      for (const { month } of rows) {
+        const data = await gatherReport(deps, month);
+        const [pdf, xlsx] = [await reportPdf(data, config.chromiumPath), reportXlsx(data)];
+        await mail.sendMail({
+          from: config.emailFrom,
+          to: config.emailTo,
+          subject: `گزارش ماهانه برنامه درآمد خورشیدی — ${monthNameFa(month)} (${month})`,
+          text: `گزارش ${monthNameFa(month)} پیوست است: PDF برای خواندن و XLSX با همان جدول‌ها.`,
+          attachments: [
+            { filename: `solar-report-${month}.pdf`, content: pdf, contentType: 'application/pdf' },
+            {
+              filename: `solar-report-${month}.xlsx`,
+              content: xlsx,
+              contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+            },
+          ],
+        });
+        await deps.sql.query(
+          `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ('report-mailer', 'report.emailed', 'billing_month', $1, $2)`,
+          [month, JSON.stringify({ recipients: config.emailTo.length, pdfBytes: pdf.length })],
+        );
+        log.info({ month, recipients: config.emailTo.length }, 'monthly report e-mailed');
+      }
+    } catch (error) {
+      log.error({ err: error }, 'monthly report not e-mailed; retried in 10 minutes');
+    } finally {
+      running = false;
+    }
+  };
+  void round();
+  const timer = setInterval(round, EVERY_MS).unref();
+  return { stop: () => clearInterval(timer) };
+}
