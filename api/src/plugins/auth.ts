@@ -4,6 +4,7 @@
 // routes, and a staff session in the portal's cookie is no portal session.
 import { TTLCache } from '@isaacs/ttlcache';
 import fp from 'fastify-plugin';
+import pg from 'pg';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Role } from '../../../prisma/generated/client/client';
 import { HttpError } from '../errors';
@@ -50,8 +51,10 @@ export const actorOf = (p: Principal | null) =>
   p === null ? 'anonymous' : p.kind === 'staff' ? `user:${p.username}` : `beneficiary:${p.beneficiaryId}`;
 
 /**
- * Resolved sessions are cached this long. A revocation in this process evicts at once; another
- * API process honours a revoked token at most this long.
+ * Resolved sessions are cached this long. A revocation evicts at once in this process, and in every
+ * other API process through PostgreSQL's `sessions_changed` notification (triggers on sessions,
+ * users, beneficiaries and representations); this bound holds only while a process's listener is
+ * down (it reconnects, and empties its cache when it does).
  */
 export const SESSION_CACHE_MS = 10_000;
 const SESSION_CACHE_MAX = 50_000;
@@ -101,6 +104,39 @@ export default fp(
       cache.delete(hash);
     });
 
+    // Revocations made by any process (or by SQL) evict this process's cache at once.
+    let listener: pg.Client | null = null;
+    let closed = false;
+    const listen = async (): Promise<void> => {
+      if (closed) return;
+      const client = new pg.Client({ connectionString: app.sql.options.connectionString });
+      const retry = () => {
+        listener = null;
+        cache.clear(); // notifications may have been missed meanwhile
+        if (!closed) setTimeout(() => void listen(), 1000).unref();
+      };
+      client.on('notification', () => cache.clear());
+      client.on('error', (error) => {
+        app.log.warn({ err: error }, 'session revocation listener lost; reconnecting');
+        retry();
+      });
+      try {
+        await client.connect();
+        await client.query('LISTEN sessions_changed');
+        listener = client;
+        cache.clear();
+      } catch (error) {
+        app.log.warn({ err: error }, 'cannot listen for session revocations yet; retrying');
+        await client.end().catch(() => undefined);
+        retry();
+      }
+    };
+    app.addHook('onReady', listen);
+    app.addHook('onClose', async () => {
+      closed = true;
+      await listener?.end().catch(() => undefined);
+    });
+
     // On every uncached request: one plain query rather than the query builder.
     async function resolve(hash: string): Promise<SessionRow | null> {
       const { rows } = await app.sql.query<SessionRow>({
@@ -109,6 +145,7 @@ export default fp(
         text: `SELECT u.id AS "userId", u.username, u.role::text AS role, b.id AS "beneficiaryId",
                  s.representative_id AS "representativeId", s.acting_for_id AS "actingForId",
                  (s.acting_for_id IS NULL OR s.acting_for_id = b.id OR EXISTS (SELECT 1 FROM representations r
+                   JOIN beneficiaries rb ON rb.id = r.beneficiary_id AND rb.status <> 'EXITED'
                    WHERE r.representative_id = s.representative_id AND r.beneficiary_id = s.acting_for_id)) AS "actingAllowed"
              FROM sessions s
              LEFT JOIN users u ON u.id = s.user_id AND u.disabled_at IS NULL

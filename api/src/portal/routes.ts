@@ -162,7 +162,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
       text: `SELECT b.id, b.full_name AS name, NULL AS relation, 0 AS ord FROM beneficiaries b WHERE b.id = $1
              UNION ALL
              SELECT b.id, b.full_name, r.relation::text, 1 FROM representations r JOIN beneficiaries b ON b.id = r.beneficiary_id
-              WHERE r.representative_id = $2 AND b.id IS DISTINCT FROM $1
+              WHERE r.representative_id = $2 AND b.id IS DISTINCT FROM $1 AND b.status <> 'EXITED'
              ORDER BY ord, name`,
       values: [session.beneficiaryId, session.representativeId],
     });

@@ -1,0 +1,141 @@
+// Access ends at once in every API process: two API processes run here; a token is used (hence
+// cached) on the second, then revoked through the first (a staff user disabled, a beneficiary
+// leaving the program, sign-out everywhere) or by SQL, and the second must refuse it on the next
+// request (before, it honoured it for up to 10 s from its cache).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrisma } from '../../lib/db';
+import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
+import { hashSecret } from '../../lib/passwords';
+import { env, waitFor, withPg } from '../../testing/services';
+
+const run = `${process.pid}`;
+const PASSWORD = 'long-enough-password';
+// The profile's API port is free in tests (they run the API in-process): these two follow it.
+const base = Number(env.API_PORT ?? 29_080) + 1;
+const ports = [base, base + 1];
+const processes: ChildProcess[] = [];
+const outputs: string[] = ['', ''];
+const url = (k: number, path: string) => `http://127.0.0.1:${ports[k]}${path}`;
+
+async function call(k: number, method: string, path: string, token?: string, body?: object) {
+  const r = await fetch(url(k, path), {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: r.status, json: (await r.json().catch(() => null)) as Record<string, unknown> | null };
+}
+async function staff(username: string, role: 'ADMIN' | 'TECHNICIAN') {
+  const prisma = createPrisma(env.DATABASE_URL!);
+  try {
+    const passwordHash = await hashSecret(PASSWORD);
+    const user = await prisma.user.upsert({
+      where: { username },
+      create: { username, role, passwordHash },
+      update: { role, passwordHash, disabledAt: null },
+    });
+    const signedIn = await call(0, 'POST', '/auth/staff/sign-in', undefined, { username, password: PASSWORD });
+    expect(signedIn.status).toBe(200);
+    return { id: user.id, token: signedIn.json!.token as string };
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+/** The second process refuses the token at once (polled briefly: the notification travels). */
+async function refusedOnSecond(path: string, token: string): Promise<number> {
+  const started = performance.now();
+  await waitFor(
+    `${path} to be refused on the second process`,
+    () => call(1, 'GET', path, token),
+    (r) => r.status === 401,
+    2000,
+    20,
+  );
+  return performance.now() - started;
+}
+
+beforeAll(async () => {
+  for (const [k, port] of ports.entries()) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/server.ts'], {
+      env: { ...env, API_PORT: String(port), LOG_LEVEL: 'warn', API_SIGN_IN_RATE_LIMIT: '1000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => {
+      outputs[k] += d;
+    });
+    child.stderr!.on('data', (d) => {
+      outputs[k] += d;
+    });
+    processes.push(child);
+  }
+  for (const k of [0, 1])
+    await waitFor(
+      `API process ${k} (${outputs[k]!.slice(-300)})`,
+      () => fetch(url(k, '/healthz')).catch(() => null),
+      (r) => r !== null,
+      90_000,
+      200,
+    );
+}, 120_000);
+afterAll(async () => {
+  await Promise.all(
+    processes.map(
+      (child) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null) return resolve(null);
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+});
+
+describe('revocation across API processes', () => {
+  it('a disabled staff user, a sign-out everywhere and a beneficiary who left are refused at once everywhere', async () => {
+    const admin = await staff(`revoke-admin-${run}`, 'ADMIN');
+    const technician = await staff(`revoke-tech-${run}`, 'TECHNICIAN');
+    expect((await call(1, 'GET', '/installations?pageSize=1', technician.token)).status).toBe(200);
+    expect((await call(0, 'PATCH', `/users/${technician.id}`, admin.token, { disabled: true })).status).toBe(200);
+    const disabledMs = await refusedOnSecond('/installations?pageSize=1', technician.token);
+
+    const other = await staff(`revoke-other-${run}`, 'TECHNICIAN');
+    expect((await call(1, 'GET', '/installations?pageSize=1', other.token)).status).toBe(200);
+    expect((await call(0, 'POST', '/auth/sign-out-everywhere', other.token)).status).toBeLessThan(300);
+    const signOutMs = await refusedOnSecond('/installations?pageSize=1', other.token);
+
+    const seed = 950_000 + (process.pid % 5000);
+    const created = await call(0, 'POST', '/beneficiaries', admin.token, {
+      nationalCode: nationalCodeFor(seed),
+      fullName: 'Leaving Person',
+      sheba: shebaFor(seed),
+      province: 'yazd',
+      targetGroup: 'OTHER',
+    });
+    expect(created.status).toBe(201);
+    const id = created.json!.id as number;
+    expect((await call(0, 'PUT', `/beneficiaries/${id}/pin`, admin.token, { pin: '571938' })).status).toBe(204);
+    const signedIn = await call(0, 'POST', '/auth/beneficiary/sign-in', undefined, {
+      nationalCode: nationalCodeFor(seed),
+      pin: '571938',
+    });
+    const token = signedIn.json!.token as string;
+    expect((await call(1, 'GET', '/me', token)).status).toBe(200);
+    expect((await call(0, 'PATCH', `/beneficiaries/${id}`, admin.token, { status: 'EXITED' })).status).toBe(200);
+    const exitedMs = await refusedOnSecond('/me', token);
+
+    // A session deleted by SQL (an operator's fix, a purge) is refused everywhere too.
+    const third = await staff(`revoke-sql-${run}`, 'TECHNICIAN');
+    expect((await call(1, 'GET', '/installations?pageSize=1', third.token)).status).toBe(200);
+    await withPg((c) => c.query('DELETE FROM sessions WHERE user_id = $1', [third.id]));
+    const sqlMs = await refusedOnSecond('/installations?pageSize=1', third.token);
+
+    console.log(
+      `revocation seen by the second process after ${[disabledMs, signOutMs, exitedMs, sqlMs].map((ms) => ms.toFixed(0)).join(', ')} ms`,
+    );
+    for (const ms of [disabledMs, signOutMs, exitedMs, sqlMs]) expect(ms).toBeLessThan(1000);
+  }, 120_000);
+});
