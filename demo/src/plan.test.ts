@@ -3,7 +3,7 @@ import { checkMobile, checkNationalCode, checkSheba } from '../../lib/identifier
 import { monthBounds } from '../../billing';
 import { parseScenario } from '../../simulators';
 import { fictionalNationalCode, fictionalSheba } from './identities';
-import { buildDemoPlan, TARGET_GROUPS } from './plan';
+import { buildDemoPlan, liveScenario, SUN_INDEPENDENT_FAULTS, TARGET_GROUPS } from './plan';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z'); // 4 Azar 1405
 const plan = buildDemoPlan({ installations: 200, nowMs: NOW, closeDay: 5, intervalSeconds: 600 });
@@ -126,5 +126,22 @@ describe('the demo plan', () => {
     expect(() => buildDemoPlan({ installations: 3, nowMs: NOW, closeDay: 5, intervalSeconds: 600 })).toThrow(
       /at least 4/,
     );
+  });
+});
+
+describe('the live fleet', () => {
+  it('carries faults that show at any hour, active from the start for a year, on inverters of the plan', () => {
+    const live = liveScenario(plan.scenario, NOW);
+    expect(live.inverters).toEqual(plan.scenario.inverters);
+    const serials = new Set(plan.scenario.inverters.map((i) => i.serial));
+    expect(live.faults!.map((f) => f.kind).sort()).toEqual([...SUN_INDEPENDENT_FAULTS].sort());
+    for (const f of live.faults!) {
+      expect(serials.has(f.serial)).toBe(true);
+      // Active now and at every hour of the next year, night included.
+      expect(Date.parse(f.from)).toBeLessThan(NOW);
+      expect(Date.parse(f.until!)).toBeGreaterThanOrEqual(NOW + 365 * 86_400_000);
+    }
+    expect(new Set(live.faults!.map((f) => f.serial)).size).toBe(live.faults!.length);
+    expect(() => parseScenario(JSON.stringify(live), 'live fleet')).not.toThrow();
   });
 });

@@ -318,3 +318,26 @@ export function buildDemoPlan(options: DemoOptions): DemoPlan {
     logins: [installations[1]!.shares[0]!.beneficiary, installations[3]!.shares[0]!.beneficiary],
   };
 }
+
+/** Faults that show whatever the hour: an inverter's own fault state, not a want of sun. */
+export const SUN_INDEPENDENT_FAULTS = ['ground_fault', 'arc_fault'] as const;
+
+/**
+ * The live fleet: the history's inverters, their counters continuing from storage, with two faults
+ * that do not wait for daylight (a ground fault, an arc fault) on the last two installations from
+ * the moment it starts, for a year: the first alerts evaluation, at any hour, has income at risk to
+ * rank. The history's faults are in the past and stay there.
+ */
+export function liveScenario(scenario: Scenario, nowMs: number): Scenario {
+  const serials = scenario.inverters.slice(-SUN_INDEPENDENT_FAULTS.length).map((i) => i.serial);
+  return {
+    seed: scenario.seed,
+    inverters: scenario.inverters,
+    faults: serials.map((serial, k) => ({
+      serial,
+      kind: SUN_INDEPENDENT_FAULTS[k]!,
+      from: new Date(nowMs - 3_600_000).toISOString(),
+      until: new Date(nowMs + 365 * 86_400_000).toISOString(),
+    })),
+  };
+}

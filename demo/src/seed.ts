@@ -23,8 +23,8 @@ import {
   type BillingDeps,
   type RunSummary,
 } from '../../billing';
-import { planFleet, runBackfill, type Scenario } from '../../simulators';
-import { buildDemoPlan, type DemoPlan, type DemoStep } from './plan';
+import { planFleet, runBackfill } from '../../simulators';
+import { buildDemoPlan, type DemoPlan, type DemoStep, liveScenario } from './plan';
 
 export const SEED_ACTOR = 'demo-seed';
 const MARKER = 'demo.seeded';
@@ -90,7 +90,7 @@ export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<Se
     return { nationalCode: b.nationalCode, pin: b.pin, fullName: b.fullName, installation: inst.code };
   });
   const finish = async (skipped: boolean): Promise<SeedResult> => {
-    writeFileSync(options.fleetFile, JSON.stringify(liveScenario(plan.scenario), null, 1), { mode: 0o600 });
+    writeFileSync(options.fleetFile, JSON.stringify(liveScenario(plan.scenario, now), null, 1), { mode: 0o600 });
     writeFileSync(options.loginsFile, `${JSON.stringify(logins, null, 1)}\n`, { mode: 0o600 });
     return { skipped, installations, logins, seconds: (performance.now() - started) / 1000 };
   };
@@ -128,11 +128,6 @@ export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<Se
     ],
   );
   return finish(false);
-}
-
-/** The live fleet runs the same inverters without the history's faults; its counters continue from storage. */
-function liveScenario(scenario: Scenario): Scenario {
-  return { seed: scenario.seed, inverters: scenario.inverters };
 }
 
 /** Writes the whole registry in one transaction, unless the demo installations are already there. */
