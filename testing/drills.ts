@@ -232,3 +232,31 @@ export function ingestWorkers(database: string) {
     },
   };
 }
+
+/**
+ * A small filesystem of its own (tmpfs, `size` e.g. '1m'), for drills that fill the disk. Needs
+ * root (mount); `release` unmounts and removes it.
+ */
+export async function smallFilesystem(size: string): Promise<{ dir: string; release(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'drill-disk-'));
+  try {
+    await execFileAsync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir]);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`the full-disk drill mounts a ${size} tmpfs and needs root: ${(error as Error).message}`);
+  }
+  return {
+    dir,
+    async release() {
+      await execFileAsync('umount', ['-l', dir]).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Fills the filesystem at `dir` to the last byte with a file `name`; returns its path. */
+export async function fillDisk(dir: string, name = 'filler'): Promise<string> {
+  const path = join(dir, name);
+  await execFileAsync('dd', ['if=/dev/zero', `of=${path}`, 'bs=4096']).catch(() => undefined); // ends with ENOSPC
+  return path;
+}

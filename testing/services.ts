@@ -204,17 +204,22 @@ export async function startIngestProcess(overrides: Record<string, string>): Pro
       return exited;
     },
   };
+  // A process that never got ready is killed, not left running (and receiving) after the test.
   await waitFor(
     `ingest on port ${port} to be healthy (output: ${output.slice(-500)})`,
     async () => {
       if (child.exitCode !== null) throw new Error(`ingest exited with ${child.exitCode}: ${output}`);
       return ingestHealth(port).catch(() => null);
     },
-    // Subscribed (SUBACK on this connection), not merely connected: a message published before that is not routed to it.
-    (h) => h !== null && h.subscribed === true,
-    30_000,
+    // Subscribed (SUBACK on this connection), not merely connected: a message published before that
+    // is not routed to it. Or holding a message its session kept: mqtt.js reads the SUBACK behind it.
+    (h) => h !== null && (h.subscribed === true || (h.mqttConnected === true && h.acksHeld === true)),
+    60_000, // a start under a busy machine's load has taken over 30 s
     100,
-  );
+  ).catch(async (error: Error) => {
+    await handle.stop('SIGKILL');
+    throw error;
+  });
   return handle;
 }
 

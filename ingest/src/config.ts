@@ -35,6 +35,8 @@ export interface IngestConfig {
   journalSegmentBytes: number;
   /** Unwritten journal bytes above which acknowledgements are held (disk guard). */
   journalMaxBacklogBytes: number;
+  /** Free disk space under which acknowledgements are held (0: only when a write fails). */
+  diskReserveBytes: number;
   registryRefreshMs: number;
   /** Silence after which publishes the broker receives mean the subscription is lost (subscription.ts). */
   silenceMs: number;
@@ -65,8 +67,9 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
     batchMaxBytes: r.integer('INGEST_BATCH_MAX_BYTES', 1_048_576, 4096, 25_000_000),
     flushIntervalMs: r.integer('INGEST_FLUSH_INTERVAL_MS', 250, 1, 60_000),
     writesInFlight: r.integer('INGEST_WRITES_IN_FLIGHT', 2, 1, 16),
-    journalSegmentBytes: r.integer('INGEST_JOURNAL_SEGMENT_BYTES', 64 * 1_048_576, 4096, 2 ** 31 - 1),
+    journalSegmentBytes: r.integer('INGEST_JOURNAL_SEGMENT_BYTES', 8 * 1_048_576, 4096, 2 ** 31 - 1),
     journalMaxBacklogBytes: r.integer('INGEST_JOURNAL_MAX_BACKLOG_BYTES', 8 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
+    diskReserveBytes: r.integer('INGEST_DISK_RESERVE_BYTES', 256 * 1_048_576, 0, Number.MAX_SAFE_INTEGER),
     registryRefreshMs: r.integer('INGEST_REGISTRY_REFRESH_MS', 300_000, 1000, 86_400_000),
     silenceMs: r.integer('INGEST_SILENCE_MS', 30_000, 1000, 3_600_000),
     silenceMinBrokerPublishes: r.integer('INGEST_SILENCE_MIN_BROKER_PUBLISHES', 20, 1, 1_000_000),

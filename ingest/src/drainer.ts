@@ -100,10 +100,7 @@ export class Drainer {
           // InfluxDB stored what it could parse (partial write) and refused the rest; keep the
           // whole batch with the reason so nothing vanishes, then move on.
           this.metrics.writeFailures.labels('rejected').inc();
-          const file = join(this.options.deadLetterDir, `${Date.now()}-${batch.from.segment}-${batch.from.offset}`);
-          mkdirSync(this.options.deadLetterDir, { recursive: true });
-          writeFileSync(`${file}.lp`, batch.data);
-          writeFileSync(`${file}.error.txt`, influxError.message);
+          const file = await this.keepDeadLetter(batch, influxError.message);
           this.log.error(
             { status: influxError.status, points, deadLetter: `${file}.lp`, error: influxError.message },
             'InfluxDB refused part of a batch; kept in dead-letter',
@@ -136,6 +133,26 @@ export class Drainer {
     this.inFlight -= 1;
     this.onConfirmed();
     this.pump();
+  }
+
+  /** Writes a refused batch and its reason to dead-letter, retrying while the disk is full or failing: the batch leaves the journal only once kept there. */
+  private async keepDeadLetter(batch: JournalBatch, reason: string): Promise<string> {
+    const file = join(this.options.deadLetterDir, `${Date.now()}-${batch.from.segment}-${batch.from.offset}`);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        mkdirSync(this.options.deadLetterDir, { recursive: true });
+        writeFileSync(`${file}.lp`, batch.data);
+        writeFileSync(`${file}.error.txt`, reason);
+        return file;
+      } catch (error) {
+        if (attempt === 0)
+          this.log.error(
+            { error: (error as Error).message },
+            'cannot write a refused batch to dead-letter; it stays in the journal, retrying',
+          );
+        await waitBeforeRetry(attempt);
+      }
+    }
   }
 
   /** Resolves once everything journaled so far is in InfluxDB (or after timeoutMs). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, appendFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, appendFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,6 +26,42 @@ function drainAll(journal: Journal, maxBytes = 64): string[] {
 }
 
 describe('Journal', () => {
+  it('frees the space of shipped data at once when asked, without waiting for the segment to fill', () => {
+    const dir = freshDir();
+    const journal = open(dir, 1 << 20);
+    for (let i = 0; i < 100; i++) journal.append(record(i));
+    expect(journal.reclaim()).toBe(0); // nothing is stored yet: nothing may go
+    const segmentBytes = () =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.lp'))
+        .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    expect(drainAll(journal, 1 << 20)).toHaveLength(100);
+    expect(segmentBytes()).toBeGreaterThan(900); // shipped, but kept until the segment is full
+    expect(journal.reclaim()).toBeGreaterThan(900);
+    expect(segmentBytes()).toBe(0);
+    journal.append(record(100));
+    journal.append(record(101));
+    journal.confirm(journal.nextBatch(12)!); // ships 100 only
+    expect(journal.reclaim()).toBeGreaterThan(0); // closes the segment: deleted once 101 is stored
+    journal.append(record(102));
+    journal.close();
+    expect(drainAll(open(dir))).toEqual(['m v=101 101', 'm v=102 102']); // after a restart: only what was not shipped
+  });
+
+  it('keeps running when the checkpoint cannot be written (a full disk), and saves it once it can', () => {
+    const dir = freshDir();
+    const journal = open(dir, 100);
+    for (let i = 0; i < 30; i++) journal.append(record(i));
+    mkdirSync(join(dir, 'checkpoint.json.tmp')); // writing the checkpoint now fails, as on ENOSPC
+    expect(drainAll(journal)).toHaveLength(30);
+    expect(journal.saveCheckpoint()).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.lp')).length).toBeLessThanOrEqual(2); // shipped space freed anyway
+    rmSync(join(dir, 'checkpoint.json.tmp'), { recursive: true });
+    expect(journal.saveCheckpoint()).toBe(true);
+    journal.close();
+    expect(drainAll(open(dir))).toEqual([]);
+  });
+
   it('hands out whole lines in order, across segments, and forgets confirmed segments', () => {
     const dir = freshDir();
     const journal = open(dir, 100);

@@ -58,6 +58,7 @@ export class Journal {
   private readonly done: JournalBatch[] = [];
   private readonly inFlight: JournalBatch[] = [];
   private appendedSinceSync = false;
+  private checkpointUnsaved = false;
   private readonly syncTimer: NodeJS.Timeout;
   private readonly lock: ProcessLock;
   private readonly checkpointPath: string;
@@ -180,13 +181,63 @@ export class Journal {
       advanced = true;
     }
     if (!advanced) return;
-    const tmp = `${this.checkpointPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.checkpoint));
-    renameSync(tmp, this.checkpointPath);
+    // Past the end of a closed segment: point at the next one, so the closed one can be deleted now
+    // rather than when data written after it is stored (while acks are held, none may come).
+    while (
+      this.checkpoint.segment < this.writeSegment &&
+      this.checkpoint.offset >= (this.segmentSizes.get(this.checkpoint.segment) ?? 0)
+    )
+      this.checkpoint = { segment: this.checkpoint.segment + 1, offset: 0 };
+    this.checkpointUnsaved = true;
+    this.saveCheckpoint();
     this.retireEmptyPrefix();
   }
 
+  /**
+   * Writes the checkpoint if the last attempt failed (a full or failing disk): true once it is on disk.
+   * Until then the checkpoint on disk is older: a restart ships again what InfluxDB already has
+   * (harmless, points overwrite themselves), and shipped segments are deleted anyway, to free space.
+   */
+  saveCheckpoint(): boolean {
+    if (!this.checkpointUnsaved) return true;
+    const tmp = `${this.checkpointPath}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(this.checkpoint));
+      renameSync(tmp, this.checkpointPath);
+      this.checkpointUnsaved = false;
+      return true;
+    } catch (error) {
+      try {
+        unlinkSync(tmp); // a partial draft would only take space
+      } catch {}
+      this.options.onWarning?.(`cannot save the journal checkpoint (${(error as Error).message}); retrying`);
+      return false;
+    }
+  }
+
+  /**
+   * Frees the space of shipped data without waiting for the write segment to fill (called while the
+   * disk is short): if the write segment holds shipped data, it is closed so that it is deleted as
+   * soon as the rest of it is stored; if everything is stored, it is deleted at once. Returns the
+   * shipped bytes set free (now or when the segment's tail is stored).
+   */
+  reclaim(): number {
+    if (this.checkpoint.segment !== this.writeSegment || this.checkpoint.offset === 0) return 0;
+    const shipped = this.checkpoint.offset;
+    const everythingStored = this.inFlight.length === 0 && shipped === this.writeOffset;
+    this.rotate(everythingStored);
+    if (everythingStored) {
+      this.checkpoint = { segment: this.writeSegment, offset: 0 };
+      this.read = { ...this.checkpoint };
+      this.checkpointUnsaved = true;
+      this.saveCheckpoint();
+      this.retireEmptyPrefix();
+    }
+    return shipped;
+  }
+
   close(): void {
+    this.saveCheckpoint();
     clearInterval(this.syncTimer);
     if (this.writeFd >= 0) closeSync(this.writeFd);
     this.writeFd = -1;
@@ -202,19 +253,26 @@ export class Journal {
     }
   }
 
-  private rotate(): void {
-    fdatasync(this.writeFd, () => undefined);
+  /** `shipped`: everything in the segment is stored, so it is closed at once (its space is freed on deletion) instead of synced. */
+  private rotate(shipped = false): void {
     const fd = this.writeFd;
-    this.segmentSizes.set(this.writeSegment, this.writeOffset);
-    this.openWriteSegment(this.writeSegment + 1);
-    // Keep the descriptor open until the pending fdatasync has run.
-    setTimeout(() => closeSync(fd), 5000).unref();
+    const segment = this.writeSegment;
+    const size = this.writeOffset;
+    // Opened first: if that fails (a full disk), nothing has changed and the append is retried.
+    this.openWriteSegment(segment + 1);
+    this.segmentSizes.set(segment, size);
+    if (shipped) closeSync(fd);
+    else {
+      fdatasync(fd, () => undefined);
+      // Keep the descriptor open until the pending fdatasync has run.
+      setTimeout(() => closeSync(fd), 5000).unref();
+    }
   }
 
   private openWriteSegment(n: number): void {
+    this.writeFd = openSync(join(this.options.dir, segmentName(n)), 'wx+');
     this.writeSegment = n;
     this.writeOffset = 0;
-    this.writeFd = openSync(join(this.options.dir, segmentName(n)), 'wx+');
   }
 
   private syncToDisk(): void {

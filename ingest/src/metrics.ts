@@ -69,7 +69,18 @@ export function createIngestMetrics() {
     }),
     acksHeld: new Gauge({
       name: 'ingest_acks_held',
-      help: '1 while acknowledgements are held because the journal backlog is at its limit',
+      help: '1 while acknowledgements are held (the broker queues): see ingest_acks_held_for for the reason',
+      registers: [registry],
+    }),
+    acksHeldFor: new Gauge({
+      name: 'ingest_acks_held_for',
+      help: '1 for the reason acknowledgements are held: disk (under the reserve or a write failing), backlog (journal at its limit: InfluxDB behind or away)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    diskFreeBytes: new Gauge({
+      name: 'ingest_disk_free_bytes',
+      help: "Free bytes on the journal's filesystem (acks are held under INGEST_DISK_RESERVE_BYTES)",
       registers: [registry],
     }),
     subscribed: new Gauge({

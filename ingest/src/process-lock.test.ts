@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireProcessLock, LockHeldError } from './process-lock';
+import { acquireProcessLock, holderOf, LockHeldError } from './process-lock';
 
 const dirs: string[] = [];
 const lockPath = () => {
@@ -24,7 +24,7 @@ const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid as number;
  */
 async function winnersPerRound(paths: string[], processes: number): Promise<number[]> {
   const module = new URL('./process-lock.ts', import.meta.url).pathname;
-  const startAt = Date.now() + 3000; // after every child has loaded
+  const startAt = Date.now() + 8000; // after every child has loaded (3 s was too short on a busy machine: a late child took over the stale locks of siblings that had finished)
   const code = `
     import { acquireProcessLock } from ${JSON.stringify(module)};
     const paths = ${JSON.stringify(paths)};
@@ -52,7 +52,7 @@ describe('process lock', () => {
   it('holds the owner PID and is removed on release', () => {
     const path = lockPath();
     const lock = acquireProcessLock(path);
-    expect(readFileSync(path, 'utf8')).toBe(String(process.pid));
+    expect(holderOf(path)).toBe(process.pid);
     lock.release();
     expect(existsSync(path)).toBe(false);
   });
@@ -64,7 +64,7 @@ describe('process lock', () => {
       writeFileSync(path, String(holder.pid));
       expect(() => acquireProcessLock(path)).toThrow(LockHeldError);
       expect(() => acquireProcessLock(path)).toThrow(`held by running process ${holder.pid}`);
-      expect(readFileSync(path, 'utf8')).toBe(String(holder.pid));
+      expect(holderOf(path)).toBe(holder.pid);
     } finally {
       holder.kill();
     }
@@ -75,8 +75,18 @@ describe('process lock', () => {
       const path = lockPath();
       writeFileSync(path, content);
       acquireProcessLock(path);
-      expect(readFileSync(path, 'utf8')).toBe(String(process.pid));
+      expect(holderOf(path)).toBe(process.pid);
     }
+  });
+
+  it("removes the empty drafts older versions left on a full disk, except a live process's", () => {
+    const path = lockPath();
+    const dead = deadPid();
+    writeFileSync(`${path}.${dead}.tmp`, '');
+    writeFileSync(`${path}.${process.pid}.tmp`, ''); // a live process's draft is left alone
+    const lock = acquireProcessLock(path);
+    expect(readdirSync(join(path, '..')).sort()).toEqual(['LOCK', `LOCK.${process.pid}.tmp`]);
+    lock.release();
   });
 
   it('lets exactly one of several processes starting together take it, fresh or stale', async () => {

@@ -1,9 +1,14 @@
-// One process per directory: a lock file holding the owner's PID, created atomically and already
-// holding it (written aside, then hard-linked into place, which fails if the lock exists), so two
-// workers started at once with the same INGEST_WORKER_ID cannot both believe they own the journal.
+// One process per directory: a lock holding the owner's PID, created atomically and already holding
+// it, so two workers started at once with the same INGEST_WORKER_ID cannot both believe they own the
+// journal. The lock is a symbolic link whose target is the PID: symlink(2) fails if the lock exists,
+// and a target this short lives in the inode, so taking the lock needs no free space — a worker
+// restarted on a full disk can take it and then free space by shipping and deleting its journal.
+// (Earlier versions wrote `LOCK.<pid>.tmp` and hard-linked it: that failed with ENOSPC and left an
+// empty draft per attempt; such drafts are removed, and a lock file of that format is still read.)
 // A lock left by a process that has died is replaced under a short second lock (`.takeover`), so
 // two processes finding the same stale lock cannot both remove it and each create their own.
-import { linkSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 export interface ProcessLock {
   release(): void;
@@ -21,10 +26,17 @@ export class LockHeldError extends Error {
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
-/** The PID in a lock file; 0 when it is empty or not a number; null when the file is gone. */
-function holderOf(path: string): number | null {
+/** The PID a lock holds (its link target, or an older version's file content); 0 when empty or not a number; null when gone. */
+export function holderOf(path: string): number | null {
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
+    let text: string;
+    try {
+      text = readlinkSync(path);
+    } catch (error) {
+      if (code(error) !== 'EINVAL') throw error;
+      text = readFileSync(path, 'utf8'); // a regular file: the format before the symbolic link
+    }
+    const pid = Number(text.trim());
     return Number.isInteger(pid) && pid > 0 ? pid : 0;
   } catch (error) {
     if (code(error) === 'ENOENT') return null;
@@ -43,18 +55,23 @@ function isAlive(pid: number): boolean {
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-/** Creates `path` holding this process's PID in one step; false when it already exists. */
+/** Creates `path` holding this process's PID in one step, using no data block; false when it already exists. */
 function createHoldingPid(path: string): boolean {
-  const draft = `${path}.${process.pid}.tmp`;
-  writeFileSync(draft, String(process.pid));
   try {
-    linkSync(draft, path);
+    symlinkSync(String(process.pid), path);
     return true;
   } catch (error) {
     if (code(error) === 'EEXIST') return false;
     throw error;
-  } finally {
-    unlinkSync(draft);
+  }
+}
+
+/** Drafts `LOCK.<pid>.tmp` left by earlier versions (one per failed attempt on a full disk), of processes now gone. */
+function removeOldDrafts(path: string): void {
+  const draft = new RegExp(`^${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.tmp$`);
+  for (const name of readdirSync(dirname(path))) {
+    const pid = draft.exec(name)?.[1];
+    if (pid && !isAlive(Number(pid))) rmSync(join(dirname(path), name), { force: true });
   }
 }
 
@@ -63,6 +80,7 @@ export function acquireProcessLock(path: string, patienceMs = 5000): ProcessLock
   const release = () => {
     if (holderOf(path) === process.pid) unlinkSync(path);
   };
+  removeOldDrafts(path);
   const takeover = `${path}.takeover`;
   const deadline = Date.now() + patienceMs;
   for (;;) {

@@ -8,6 +8,7 @@ import { InfluxClient } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
 import { INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';
 import { parseDurationMs } from '../../lib/influx/duration';
+import { DiskSpace } from './disk-space';
 import { Drainer } from './drainer';
 import { Journal } from './journal';
 import { createIngestMetrics } from './metrics';
@@ -57,9 +58,13 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     retentionMs: parseDurationMs(config.influx.rawRetention),
   };
 
-  // Back-pressure: past the backlog limit, the current message's acknowledgement is held (so the
-  // broker stops sending and queues) until InfluxDB has caught up to 90 % of the limit.
+  // Acknowledgements are held (mqtt.js then reads nothing more and the broker queues) while
+  // - the journal backlog is past its limit (InfluxDB behind or away), until it is back under 90 %;
+  // - the disk is short (free space under INGEST_DISK_RESERVE_BYTES, or a journal write failed:
+  //   ENOSPC, EIO...), until journaling works again. Nothing is dropped, nothing exits.
   let heldAck: (() => void) | null = null;
+  /** Why journaling waits for the disk (null: it does not). */
+  let diskProblem: string | null = null;
   let lastHoldLoggedMs = 0;
   const releaseHeldAck = () => {
     metrics.backlogBytes.set(journal.backlogBytes);
@@ -81,8 +86,20 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     },
     metrics,
     log,
-    releaseHeldAck,
+    () => {
+      releaseHeldAck();
+      if (diskProblem !== null || disk.low) journal.reclaim();
+    },
   );
+  const disk = new DiskSpace(workerDir, config.diskReserveBytes, 1000, (low) => {
+    if (!low) return;
+    log.warn(
+      { freeBytes: disk.freeBytes, reserveBytes: config.diskReserveBytes },
+      'free disk space under the reserve (INGEST_DISK_RESERVE_BYTES); holding acknowledgements, reclaiming shipped journal space',
+    );
+    journal.reclaim();
+    drainer.pump(true);
+  });
 
   const counters = new CounterGuard({
     powerTolerancePercent: config.powerTolerancePercent,
@@ -217,22 +234,29 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       };
     }
   };
-  // Journaling must succeed before the acknowledgement; if the disk fails, hold it and retry.
-  let journalBlocked = false;
+  // Journaling must succeed before the acknowledgement: while the disk is short or failing, hold it
+  // and retry (shipped journal space is reclaimed meanwhile); never drop the message, never exit.
   const journalOrRetry = async (result: ProcessedMessage, receivedAtMs: number, payload: Buffer): Promise<void> => {
     for (let attempt = 0; ; attempt += 1) {
+      if (disk.low) {
+        diskProblem ??= `free disk space under the reserve (INGEST_DISK_RESERVE_BYTES = ${config.diskReserveBytes} bytes)`;
+        journal.reclaim();
+        await waitBeforeRetry(Math.min(attempt, 3));
+        disk.poll();
+        continue;
+      }
       try {
         record(result, receivedAtMs, payload);
-        journalBlocked = false;
+        if (diskProblem !== null) log.info('journal writes succeed again; acknowledgements resume');
+        diskProblem = null;
         return;
       } catch (error) {
-        journalBlocked = true;
-        if (attempt === 0)
-          log.error(
-            { error: (error as Error).message },
-            'cannot append to the journal; holding acknowledgements and retrying',
-          );
-        await waitBeforeRetry(attempt);
+        const reason = `journal write failing (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+        if (diskProblem !== reason)
+          log.error({ error: (error as Error).message }, `${reason}; holding acknowledgements and retrying`);
+        diskProblem = reason;
+        journal.reclaim();
+        await waitBeforeRetry(Math.min(attempt, 4)); // at most 1.6 s between tries: resume soon after space is back
       }
     }
   };
@@ -252,6 +276,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     }
     if (result.deferred?.length)
       return judgeLate(result, packet.topic).then((judged) => journalOrRetry(judged, receivedAtMs, payload));
+    if (disk.low) return journalOrRetry(result, receivedAtMs, payload);
     try {
       record(result, receivedAtMs, payload);
     } catch {
@@ -281,7 +306,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       minUnseenPublishes: config.silenceMinBrokerPublishes,
     },
     log,
-    () => heldAck !== null || journalBlocked,
+    () => holdReason() !== null,
   );
   // mqtt.js sends PUBACK when this callback is called and only then delivers the next message.
   client.handleMessage = (packet, done) => {
@@ -316,15 +341,33 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   const problems = (nowMs: number): string[] => {
     const found: string[] = [];
     if (!client.connected) found.push('not connected to the broker');
-    else if (!subscription.subscribed) found.push('connected but the subscription is not granted yet');
+    else if (!subscription.subscribed)
+      found.push(
+        diskProblem !== null || heldAck !== null
+          ? "subscription not confirmed yet: the broker's answer waits behind the held message"
+          : 'connected but the subscription is not granted yet',
+      );
     if (subscription.starved)
       found.push(
         `connected but receiving nothing for ${Math.round((nowMs - subscription.lastMessageAtMs) / 1000)} s while the broker receives publishes`,
       );
     if (!historyReadable)
       found.push("cannot read InfluxDB to judge late readings against the device's history: holding the message");
+    const reason = holdReason();
+    if (reason) found.push(`acknowledgements held: ${reason}`);
+    if (!drainer.influxHealthy)
+      found.push(
+        `${drainer.writerRefused ? 'InfluxDB refuses the writer (INFLUX_WRITER_USERNAME/PASSWORD, WRITE grant)' : 'InfluxDB writes failing'}: ${journal.backlogBytes} bytes wait in the journal, the oldest ${Math.round(journal.lagMs(nowMs) / 1000)} s old`,
+      );
     return found;
   };
+  const holdReason = (): string | null =>
+    diskProblem ??
+    (heldAck
+      ? `journal backlog at its limit (INGEST_JOURNAL_MAX_BACKLOG_BYTES = ${config.journalMaxBacklogBytes} bytes): InfluxDB is behind or away`
+      : historyReadable
+        ? null
+        : "waiting to read the device's history from InfluxDB");
   const observe = (nowMs: number) => {
     metrics.backlogBytes.set(journal.backlogBytes);
     metrics.lagSeconds.set(journal.lagMs(nowMs) / 1000);
@@ -332,6 +375,10 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     metrics.starved.set(subscription.starved ? 1 : 0);
     metrics.silentSeconds.set((nowMs - subscription.lastMessageAtMs) / 1000);
     metrics.resubscribes.set(subscription.resubscribes);
+    metrics.acksHeld.set(holdReason() === null ? 0 : 1);
+    metrics.acksHeldFor.labels('disk').set(diskProblem === null ? 0 : 1);
+    metrics.acksHeldFor.labels('backlog').set(heldAck === null ? 0 : 1);
+    if (disk.freeBytes !== null) metrics.diskFreeBytes.set(disk.freeBytes);
   };
   http.get('/healthz', async (_request, reply) => {
     const nowMs = Date.now();
@@ -348,7 +395,10 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       influxWriterRefused: drainer.writerRefused,
       journalBacklogBytes: journal.backlogBytes,
       lagSeconds: journal.lagMs(nowMs) / 1000,
-      acksHeld: heldAck !== null,
+      acksHeld: holdReason() !== null,
+      holdReason: holdReason(),
+      diskFreeBytes: disk.freeBytes,
+      diskReserveBytes: config.diskReserveBytes,
       historyReadable,
       registryDevices: registry.size,
     };
@@ -371,6 +421,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
           'stopping with journaled data not yet in InfluxDB; it is shipped on the next start',
         );
       subscription.stop();
+      disk.stop();
       drainer.stop();
       clearInterval(forgetShipped);
       clearInterval(pruneBudget);
