@@ -22,6 +22,7 @@ function harness() {
           if (args.values.count === 'bad') usage('--count must be a number');
           if (args.values.count === 'refuse') throw new RangeError('month 1405-08 is closed');
           if (args.values.count === 'config') throw new ConfigError(['X is required']);
+          if (args.values.count === 'away') throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
         },
       }),
     },
@@ -69,6 +70,17 @@ describe('one CLI shape', () => {
       expect(h.err[0]).toMatch(message);
       if (code === 1) expect(h.err).toHaveLength(1); // a refusal is its message, no stack
     }
+  });
+
+  it('prints an unexpected failure (a database away, a bug) as one line too; the stack only with --debug', async () => {
+    const h = harness();
+    expect(await h.run('go', '--count', 'away')).toBe(1);
+    expect(h.err).toEqual(['error: connect ECONNREFUSED 127.0.0.1:8086 (--debug shows where it failed)']);
+    const d = harness();
+    expect(await d.run('go', '--count', 'away', '--debug')).toBe(1);
+    expect(d.err[0]).toBe('error: connect ECONNREFUSED 127.0.0.1:8086');
+    expect(d.err[1]).toMatch(/^Error: connect ECONNREFUSED[\s\S]*\n\s+at /);
+    expect(d.ran[0]).toEqual({ values: { count: 'away' }, positionals: [] }); // --debug is not the command's option
   });
 });
 

@@ -1,6 +1,7 @@
 // One shape for the platform's command lines (sim, billing, settlements, ops): `<cli> <command>
 // [options]`, `--help` (or `-h`, or `help <command>`) on the program and on every command, printed
-// before anything is parsed or run; errors as one `error: ...` line on stderr; exit codes
+// before anything is parsed or run; errors as one `error: ...` line on stderr (the stack trace of an
+// unexpected error only with `--debug`, accepted anywhere on the line); exit codes
 // 0 done, 1 the operation failed or was refused, 2 the command line or the configuration is wrong.
 // Progress goes to stderr: a bar redrawn in place on a terminal, plain lines otherwise (CI logs).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -57,6 +58,7 @@ export function programHelp(program: Program): string {
     '',
     `'${program.invocation} <command> --help' shows a command's options.`,
     'Exit codes: 0 done, 1 the operation failed or was refused, 2 wrong command line or configuration.',
+    'Errors are one line; --debug adds the stack trace of an unexpected one.',
   ].join('\n');
 }
 
@@ -72,7 +74,8 @@ const processIO: CliIO = {
 
 /** Runs the command named in `argv` and resolves to the exit code (the caller exits with it). */
 export async function runProgram(program: Program, argv: string[], io: CliIO = processIO): Promise<number> {
-  const [name, ...args] = argv;
+  const debug = argv.includes('--debug');
+  const [name, ...args] = argv.filter((a) => a !== '--debug');
   if (name === undefined || HELP_FLAGS.has(name) || (name === 'help' && args.length === 0)) {
     (name === undefined ? io.err : io.out)(programHelp(program));
     return name === undefined ? 2 : 0;
@@ -106,8 +109,11 @@ export async function runProgram(program: Program, argv: string[], io: CliIO = p
       io.err(`error: ${error.message}`);
       return 2;
     }
-    io.err(`error: ${(error as Error).message ?? String(error)}`);
-    if (!program.isRefusal?.(error)) io.err(String((error as Error).stack ?? ''));
+    const refusal = program.isRefusal?.(error) ?? false;
+    const message = (error as Error).message ?? String(error);
+    // One line, whatever failed (a refusal, a database away, a bug); where it failed only on request.
+    io.err(`error: ${message}${refusal || debug ? '' : ' (--debug shows where it failed)'}`);
+    if (debug && !refusal) io.err(String((error as Error).stack ?? ''));
     return 1;
   }
 }

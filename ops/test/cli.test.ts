@@ -106,4 +106,24 @@ describe('the command lines', { timeout: 300_000 }, () => {
     expect(yieldRun).toMatchObject({ code: 0, stderr: '' });
     expect(yieldRun.stdout).toMatch(/kWh\/kWp\nBENCH \{"name":"yield"/);
   });
+
+  it('a database away is one error line too, the stack trace only with --debug', async () => {
+    // PostgreSQL at a port where nothing listens: an unexpected failure, not a refusal.
+    const away = { ...process.env, DATABASE_URL: process.env.DATABASE_URL!.replace(/:\d+\//, ':9/') };
+    const run = (args: string[]) =>
+      new Promise<Run>((resolve) =>
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'billing/src/cli.ts', ...args],
+          { env: away, timeout: 120_000 },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+    const [plain, debug] = await Promise.all([run(['show', '1300-01']), run(['show', '1300-01', '--debug'])]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/^error: .+ \(--debug shows where it failed\)\n$/);
+    expect(debug.code).toBe(1);
+    expect(debug.stderr.split('\n').length).toBeGreaterThan(3);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
 });
