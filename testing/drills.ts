@@ -190,9 +190,9 @@ export interface DrillWorker {
 }
 
 /**
- * Ingest processes for one drill file, each on its own share group, data directory and worker id
- * (or those of an earlier one, to restart it on the same journal); `cleanup` kills them, discards
- * their broker sessions and removes their directories.
+ * Ingest processes for one drill file, each with its own data directory and worker id (or those of
+ * an earlier one, to restart it on the same journal), a plain subscription unless given a share
+ * group; `cleanup` kills them, discards their broker sessions and removes their directories.
  */
 export function ingestWorkers(database: string) {
   const running: IngestProcess[] = [];
@@ -207,7 +207,8 @@ export function ingestWorkers(database: string) {
       seq += 1;
       const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'ingest-drill-'));
       if (!reuse?.dataDir) dataDirs.push(dataDir);
-      const group = reuse?.group ?? `drill-${process.pid}-${seq}`;
+      // As deployed by default: one worker, a plain subscription (INGEST_SHARE_GROUP=none); give a group for several.
+      const group = reuse?.group ?? 'none';
       const worker = reuse?.worker ?? `d${process.pid}-${seq}`;
       workers.add(worker);
       const proc = await startIngestProcess({

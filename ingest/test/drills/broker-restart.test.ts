@@ -2,7 +2,7 @@
 // itself down (kill -9) and restarting. Every reading the broker acknowledged must be stored, per
 // serial. Ingest runs as deployed by default: one worker, a plain subscription (INGEST_SHARE_GROUP
 // none), which Mosquitto restores from its persistence before it accepts any device.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxClient } from '../../../lib/influx/client';
 import { awaitStored, ingestWorkers, service, sleep, startTraffic } from '../../../testing/drills';
 import { freshInfluxDatabase, ingestHealth, registerFleet, waitFor } from '../../../testing/services';
@@ -14,15 +14,16 @@ const workers = ingestWorkers(DATABASE);
 beforeAll(async () => {
   ({ influx } = await freshInfluxDatabase(DATABASE));
 });
-afterAll(async () => {
+afterEach(async () => {
   await service('start', 'mosquitto');
   await workers.cleanup();
 });
+afterAll(() => service('start', 'mosquitto'));
 
 describe('drill: broker restart under a live fleet', () => {
   it('stores every acknowledged reading across two broker restarts in a row, and ingest says it is subscribed again', async () => {
     const serials = await registerFleet('BRST', 40);
-    const w = await workers.start({ INGEST_SHARE_GROUP: 'none' });
+    const w = await workers.start();
     const traffic = await startTraffic({ serials, ratePerSerial: 5 });
     try {
       for (let round = 0; round < 2; round++) {
@@ -49,14 +50,14 @@ describe('drill: broker restart under a live fleet', () => {
 
   it('stores every acknowledged reading when the broker restarts while ingest is itself down and restarting (kill -9)', async () => {
     const serials = await registerFleet('BRKI', 40);
-    const first = await workers.start({ INGEST_SHARE_GROUP: 'none' });
+    const first = await workers.start();
     const traffic = await startTraffic({ serials, ratePerSerial: 5 });
     try {
       await sleep(1500);
       await workers.stop(first); // kill -9: its session stays on the broker
       await service('restart', 'mosquitto');
       await sleep(1500);
-      await workers.start({ INGEST_SHARE_GROUP: 'none' }, first);
+      await workers.start({}, first);
       await sleep(3000);
     } finally {
       await traffic.stop();
