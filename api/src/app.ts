@@ -44,7 +44,13 @@ export async function buildApp(
     loggerInstance: createLogger('api', config.logLevel, options.logDestination) as FastifyBaseLogger,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     bodyLimit: 1_048_576,
+    // Behind a TLS proxy: the client's address and scheme come from X-Forwarded-* of a trusted
+    // proxy only (lock-outs and rate limits are per real client; cookies get Secure on https).
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onSend', async (request, reply) => {
+    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -1,5 +1,6 @@
 // The API's settings, read from the environment with lib's reader and checked before it listens.
 // The billing routes run billing in-process, so billing's settings are part of them.
+import { isIP } from 'node:net';
 import {
   type Env,
   EnvReader,
@@ -24,6 +25,8 @@ export interface ApiConfig {
   /** An inverter silent this long while the sun is up at its site counts as stale. */
   staleAfterMinutes: number;
   port: number;
+  /** Reverse proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDRs); nobody else's are. */
+  trustedProxies: string[];
   host: string;
   databaseUrl: string;
   mqttAdmin: MqttConfig;
@@ -63,11 +66,28 @@ export function parseOfficePhones(text: string): Record<string, string> {
   return out;
 }
 
+/** `127.0.0.1,10.0.0.0/8,::1`: addresses or CIDR ranges. */
+export function parseTrustedProxies(text: string): string[] {
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    const [address = '', bits, extra] = item.split('/');
+    const version = isIP(address);
+    const maxBits = version === 6 ? 128 : 32;
+    if (!version || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits)))
+      throw new RangeError(`'${item}' is not an IP address or CIDR range`);
+  }
+  return items;
+}
+
 export function readApiConfig(env: Env = process.env): ApiConfig {
   const r = new EnvReader(env);
   const partial = {
     port: r.integer('API_PORT', 8080, 0, 65535),
     host: r.string('API_HOST', '127.0.0.1'),
+    trustedProxies: r.parsed('API_TRUSTED_PROXIES', '', parseTrustedProxies),
     sessionTtlMinutes: r.integer('API_SESSION_TTL_MINUTES', 720, 1, 43_200),
     signInMaxFailures: r.integer('API_SIGN_IN_MAX_FAILURES', 5, 1, 100),
     signInLockMinutes: r.integer('API_SIGN_IN_LOCK_MINUTES', 15, 1, 1440),
