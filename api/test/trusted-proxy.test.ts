@@ -17,13 +17,15 @@ afterAll(async () => {
   await app?.close();
 });
 
+const run = `${process.pid}-${Date.now()}`;
+/** A failed sign-in; each caller types its own unknown account, so the per-account lock-out stays out of the way. */
 const signIn = (remoteAddress: string, forwardedFor: string) =>
   app.inject({
     method: 'POST',
     url: '/auth/staff/sign-in',
     remoteAddress,
     headers: { 'x-forwarded-for': forwardedFor, 'x-forwarded-proto': 'https' },
-    payload: { username: 'nobody-here', password: 'wrong-password-123' },
+    payload: { username: `nobody-${forwardedFor}-${remoteAddress}-${run}`, password: 'wrong-password-123' },
   });
 
 describe('behind a trusted proxy', () => {
