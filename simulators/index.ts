@@ -2,7 +2,7 @@
 // backfill a simulated fleet. Everything under src/ is the simulators' own.
 export { runBackfill } from './src/fleet';
 export { addDemoContracts, registerSimulatedFleet } from './src/registry';
-export { type PlannedInverter, parseScenario, planFleet, type Scenario } from './src/scenario';
+export { generatedFleet, type PlannedInverter, parseScenario, planFleet, type Scenario } from './src/scenario';
 export { storedCounters } from './src/stored-counters';
 export { ModbusFleet, type ModbusFleetOptions } from './src/modbus/modbus-fleet';
 export { SUNSPEC_PROFILES, type SunSpecProfile } from './src/modbus/sunspec-device';

@@ -1,0 +1,148 @@
+// npm run bench:gateway — one gateway process (the bundle, as on the box: npm run gateway:bundle) against the
+// Modbus simulator's 16 inverters on Modbus TCP, publishing over MQTT/TLS to the real broker:
+// (1) the box's load: 16 inverters every 10 s, resident memory and CPU; (2) how many readings per
+// second one process polls, keeps and publishes when it polls as fast as it can.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readMqttConfig } from '../../lib/config';
+import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
+import { gatewayUsername, provisionGateway, removeGateway } from '../../lib/mqtt/gateway-accounts';
+import { generatedFleet, ModbusFleet, planFleet } from '../../simulators/index';
+import { freePort } from '../test/helpers';
+
+const INVERTERS = Number(process.env.BENCH_GATEWAY_INVERTERS ?? 16);
+const LOAD_SECONDS = Number(process.env.BENCH_GATEWAY_LOAD_SECONDS ?? 60);
+const MAX_SECONDS = Number(process.env.BENCH_GATEWAY_MAX_SECONDS ?? 30);
+const progress = (m: string) => process.stderr.write(`${m}\n`);
+// Measured as it runs on the box: the one bundled file under plain node (no TypeScript loader).
+const BUNDLE = '.data/gateway/solar-gateway.mjs';
+execFileSync('npm', ['run', '--silent', 'gateway:bundle'], { stdio: 'inherit' });
+const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
+const id = `bench${process.pid}`;
+const planned = planFleet(
+  generatedFleet({ count: INVERTERS, prefix: `GWB${process.pid}-`, province: 'Yazd', dcKwp: 5 }),
+);
+const serials = planned.map((p) => p.spec.serial);
+
+const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
+const password = (await provisionGateway(admin, id, serials, { rekey: true }))!;
+const port = await freePort();
+const fleet = new ModbusFleet(planned, {
+  seed: 1,
+  intervalSeconds: 10,
+  profiles: ['int', 'float', 'der'],
+  bases: [40000],
+  tcp: { host: '127.0.0.1', port },
+  fromMs: Date.UTC(2026, 5, 21, 4),
+});
+fleet.advanceTo(Date.UTC(2026, 5, 21, 4));
+await fleet.start();
+let simulated = Date.UTC(2026, 5, 21, 4);
+const ticker = setInterval(() => {
+  simulated += 10_000;
+  fleet.advanceTo(simulated);
+}, 100);
+
+function configFile(name: string, pollSeconds: number): string {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      gatewayId: id,
+      broker: {
+        url: process.env.MQTT_TLS_URL,
+        caFile: process.env.MQTT_TLS_CA_FILE,
+        username: gatewayUsername(id),
+        password,
+      },
+      pollSeconds,
+      outbox: { dir: join(dir, `outbox-${name}`), maxBytes: 64 << 20 },
+      links: [
+        {
+          kind: 'tcp',
+          host: '127.0.0.1',
+          port,
+          inverters: serials.map((serial, i) => ({ serial, unitId: i + 1, ratedAcW: 5000 })),
+        },
+      ],
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+/** Resident memory (kB) and CPU ticks of a process, from /proc. */
+function usage(pid: number): { rssKb: number; cpuTicks: number } {
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { rssKb, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
+async function runGateway(name: string, pollSeconds: number, seconds: number, simClock?: string) {
+  const child: ChildProcess = spawn(process.execPath, [BUNDLE, 'run', '--config', configFile(name, pollSeconds)], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...(simClock ? { GATEWAY_SIM_CLOCK: simClock } : {}) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const statusFile = join(dir, `outbox-${name}`, 'status.json');
+  // Start-up, until the first status file (every 5 s): slow on a loaded machine.
+  for (let i = 0; i < 120 && !existsSync(statusFile); i++) await new Promise((r) => setTimeout(r, 500));
+  const before = usage(child.pid!);
+  const first = JSON.parse(readFileSync(statusFile, 'utf8'));
+  let peakRssKb = before.rssKb;
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    peakRssKb = Math.max(peakRssKb, usage(child.pid!).rssKb);
+  }
+  const after = usage(child.pid!);
+  const elapsedS = (performance.now() - started) / 1000;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  const last = JSON.parse(readFileSync(statusFile, 'utf8'));
+  const status = {
+    readings: last.readings - first.readings,
+    published: last.published - first.published,
+    registerErrors: last.registerErrors,
+  };
+  return { status, elapsedS, peakRssKb, cpuPercent: ((after.cpuTicks - before.cpuTicks) / 100 / elapsedS) * 100 };
+}
+
+progress(`load: ${INVERTERS} inverters every 10 s for ${LOAD_SECONDS} s`);
+const load = await runGateway('load', 10, LOAD_SECONDS);
+console.log(
+  `BENCH ${JSON.stringify({
+    name: 'gateway_load',
+    inverters: INVERTERS,
+    poll_s: 10,
+    seconds: Math.round(load.elapsedS),
+    readings: load.status.readings,
+    published: load.status.published,
+    register_errors: load.status.registerErrors,
+    peak_rss_mb: Math.round(load.peakRssKb / 102.4) / 10,
+    cpu_percent: Math.round(load.cpuPercent * 10) / 10,
+  })}`,
+);
+
+progress(`max: ${INVERTERS} inverters polled as fast as possible for ${MAX_SECONDS} s`);
+// Simulated time 1000× faster: a 10 s poll every 10 ms, so the gateway polls back to back.
+const max = await runGateway('max', 10, MAX_SECONDS, `${Date.UTC(2026, 5, 21, 4)},${Date.now()},1000`);
+console.log(
+  `BENCH ${JSON.stringify({
+    name: 'gateway_max',
+    inverters: INVERTERS,
+    seconds: Math.round(max.elapsedS),
+    readings_per_s: Math.round(max.status.readings / max.elapsedS),
+    published_per_s: Math.round(max.status.published / max.elapsedS),
+    peak_rss_mb: Math.round(max.peakRssKb / 102.4) / 10,
+    cpu_percent: Math.round(max.cpuPercent * 10) / 10,
+  })}`,
+);
+
+clearInterval(ticker);
+await fleet.stop();
+await removeGateway(admin, id);
+await admin.close();
+rmSync(dir, { recursive: true, force: true });
