@@ -8,7 +8,8 @@ umask 077
 case "$SOLAR_PROFILE" in
   run)  port_base=1 ;;
   test) port_base=2 ;;
-  *) echo "error: SOLAR_PROFILE must be 'run' or 'test', got '$SOLAR_PROFILE'" >&2; exit 2 ;;
+  drill) port_base=3 ;; # the restore drill's own services (ops/backup/test), torn down after it
+  *) echo "error: SOLAR_PROFILE must be 'run', 'test' or 'drill', got '$SOLAR_PROFILE'" >&2; exit 2 ;;
 esac
 SOLAR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SOLAR_DATA_DIR="$SOLAR_ROOT/.data/$SOLAR_PROFILE"
@@ -30,6 +31,9 @@ API_PORT=$((${port_base}8080 + port_offset))
 INGEST_HTTP_PORT=$((${port_base}9464 + port_offset))
 PROMETHEUS_PORT=$((${port_base}9090 + port_offset))
 PLATFORM_ENV="$SOLAR_DATA_DIR/platform.env"
+# Backups (ops/backup/README.md): put them on another disk in production; the default only guards
+# against mistakes, not against losing the disk.
+SOLAR_BACKUP_DIR="${SOLAR_BACKUP_DIR:-$SOLAR_DATA_DIR/backups}"
 SECRETS_ENV="$SOLAR_DATA_DIR/secrets.env"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }

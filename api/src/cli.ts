@@ -21,6 +21,7 @@ import {
   removeFleetAccount,
 } from '../../lib/mqtt/service-accounts';
 import { settlementsProgram } from './settlements-cli';
+import { backupCommands } from '../../ops';
 
 const fail = (message: string): never => {
   throw new UsageError(message);
@@ -233,6 +234,7 @@ starts. On a deployment that runs no simulator, remove it:
       nested: true,
       run: ({ positionals }) => runProgram(settlementsProgram, positionals),
     },
+    ...backupCommands,
     progress: {
       summary: 'MW commissioned and people receiving income against the targets, by province',
       help: `Usage: npm run ops -- progress

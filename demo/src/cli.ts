@@ -43,7 +43,8 @@ if (values.help || (command !== 'seed' && command !== 'rollups')) {
   console.log(USAGE);
   process.exit(values.help ? 0 : 2);
 }
-if (process.env.SOLAR_PROFILE !== 'run')
+// The restore drill (ops/backup) seeds its own throw-away profile the same way.
+if (process.env.SOLAR_PROFILE !== 'run' && process.env.SOLAR_PROFILE !== 'drill')
   fail(`the demo program belongs to the run profile (npm start), not '${process.env.SOLAR_PROFILE ?? ''}'`);
 const positive = (text: string | undefined, name: string, fallback: number) => {
   const n = Number(text ?? fallback);
