@@ -30,6 +30,8 @@ PG_PORT=$((5543${port_base} + port_offset))
 API_PORT=$((${port_base}8080 + port_offset))
 INGEST_HTTP_PORT=$((${port_base}9464 + port_offset))
 PROMETHEUS_PORT=$((${port_base}9090 + port_offset))
+MONITOR_PORT=$((${port_base}9290 + port_offset))
+ALERTMANAGER_PORT=$((${port_base}9390 + port_offset))
 PLATFORM_ENV="$SOLAR_DATA_DIR/platform.env"
 # Backups (ops/backup/README.md): put them on another disk in production; the default only guards
 # against mistakes, not against losing the disk.

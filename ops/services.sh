@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start, stop and inspect the project's own Mosquitto, InfluxDB and PostgreSQL instances.
+# Start, stop and inspect the project's own Mosquitto, InfluxDB, PostgreSQL, Prometheus and Alertmanager.
 #   ops/services.sh start|stop|status|restart [mosquitto|influxdb|postgres ...]
 # Every instance listens on loopback only, keeps its data under .data/<profile>/ and is stopped
 # by the PID it recorded, never by name (other instances on the machine are left alone).
@@ -20,10 +20,11 @@ pid_of() {
     influxdb) file="$SOLAR_DATA_DIR/influxdb/influxd.pid" ;;
     postgres) file="$SOLAR_DATA_DIR/postgres/data/postmaster.pid" ;;
     prometheus) file="$SOLAR_DATA_DIR/prometheus/prometheus.pid" ;;
+    alertmanager) file="$SOLAR_DATA_DIR/alertmanager/alertmanager.pid" ;;
   esac
   [ -f "$file" ] && head -n1 "$file" || true
 }
-port_of() { case $1 in mosquitto) echo "$MQTT_PORT";; influxdb) echo "$INFLUX_PORT";; postgres) echo "$PG_PORT";; prometheus) echo "$PROMETHEUS_PORT";; esac; }
+port_of() { case $1 in mosquitto) echo "$MQTT_PORT";; influxdb) echo "$INFLUX_PORT";; postgres) echo "$PG_PORT";; prometheus) echo "$PROMETHEUS_PORT";; alertmanager) echo "$ALERTMANAGER_PORT";; esac; }
 
 wait_for_port() { # name port seconds
   for _ in $(seq 1 $(( $3 * 10 ))); do
@@ -75,6 +76,21 @@ start_prometheus() {
   fail "prometheus did not become ready within 30 s; see $dir/prometheus.log"
 }
 
+start_alertmanager() {
+  local dir="$SOLAR_DATA_DIR/alertmanager"
+  [ -f "$dir/alertmanager.yml" ] || fail "alertmanager is not configured for profile $SOLAR_PROFILE; run: SOLAR_PROFILE=$SOLAR_PROFILE npm run setup"
+  # One instance, no cluster (its gossip port would collide with other profiles'); PID recorded as Prometheus'.
+  setsid prometheus-alertmanager --config.file="$dir/alertmanager.yml" --storage.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address= \
+    >>"$dir/alertmanager.log" 2>&1 </dev/null &
+  echo $! >"$dir/alertmanager.pid"
+  for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "alertmanager did not become ready within 30 s; see $dir/alertmanager.log"
+}
+
 stop_one() {
   local name=$1 pid
   pid=$(pid_of "$name")
@@ -100,9 +116,9 @@ status_one() {
 }
 
 action=${1:-status}; shift || true
-services=("$@"); [ ${#services[@]} -gt 0 ] || services=(postgres influxdb mosquitto prometheus)
+services=("$@"); [ ${#services[@]} -gt 0 ] || services=(postgres influxdb mosquitto prometheus alertmanager)
 for s in "${services[@]}"; do
-  case $s in mosquitto|influxdb|postgres|prometheus) ;; *) fail "unknown service '$s' (mosquitto, influxdb, postgres, prometheus)";; esac
+  case $s in mosquitto|influxdb|postgres|prometheus|alertmanager) ;; *) fail "unknown service '$s' (mosquitto, influxdb, postgres, prometheus, alertmanager)";; esac
   case $action in
     start) start_one "$s" ;;
     stop) stop_one "$s" ;;

@@ -48,6 +48,8 @@ start_child fleet node --import tsx simulators/src/cli.ts fleet --scenario "$SOL
 # After the seed: the scheduler's catch-up draft at start sees the whole registry.
 start_child billing node --import tsx billing/src/cli.ts schedule
 start_child alerts node --import tsx alerts/src/cli.ts run
+# The platform's own health for Prometheus' rules (ops/monitor/README.md).
+start_child monitor node --import tsx ops/monitor/main.ts
 
 step "Running (Ctrl-C to stop)"
 bash "$SOLAR_ROOT/ops/welcome.sh"

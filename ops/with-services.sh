@@ -7,7 +7,7 @@ source "$(dirname "$0")/env.sh"
 # Set up only when needed: a ready profile has its environment file (of this version: with InfluxDB's
 # users) and its four running services.
 if [ ! -f "$PLATFORM_ENV" ] || ! grep -q '^INFLUX_READER_USERNAME=' "$PLATFORM_ENV" \
-  || [ "$(bash "$SOLAR_ROOT/ops/services.sh" status | grep -c running)" != 4 ]; then
+  || bash "$SOLAR_ROOT/ops/services.sh" status | grep -q stopped; then
   bash "$SOLAR_ROOT/ops/setup.sh" >&2
 fi
 set -a; source "$PLATFORM_ENV"; set +a

@@ -1,6 +1,7 @@
 // Ingest health: is every worker up, keeping up and storing what it acknowledged? Live figures come
 // from Prometheus, which scrapes each worker's /metrics (dashboards/README.md says why not
 // InfluxDB); the rejected messages themselves are kept in InfluxDB with their reason.
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { type DashboardSpec, finish, influxql, promql, queryVariable, solarDashboard } from './grafana';
 import { stat, table, timeseries, UNIT } from './panels';
 
@@ -183,6 +184,81 @@ export const ingestHealth: DashboardSpec = {
                 'A',
                 `SELECT "serial", "topic", "detail", "readings", "payload_bytes" FROM "rejected"."rejected_message" WHERE $timeFilter GROUP BY "reason", "worker" ORDER BY time DESC LIMIT 100`,
                 { shape: 'table', columns: ['reason', 'worker', 'serial', 'detail'], minRows: 1 },
+              ),
+            ],
+          }),
+        )
+        // The platform's own alerts (ops/monitor/README.md): Prometheus' rules over ingest's and the monitor's metrics.
+        .withRow(new RowBuilder('Operations'))
+        .withPanel(
+          stat({
+            title: 'Platform alerts firing',
+            description:
+              "Alerts of ops/monitor/rules.yml firing now (Alertmanager delivers them with their runbook to the technicians' webhooks and e-mail). Should be 0.",
+            unit: UNIT.count,
+            w: 6,
+            h: 5,
+            targets: [promql('A', 'count(ALERTS{alertstate="firing"}) or vector(0)', 'firing', { shape: 'series' })],
+          }),
+        )
+        .withPanel(
+          stat({
+            title: 'Dependencies down',
+            description:
+              'PostgreSQL, InfluxDB and the broker as the monitor reaches them: how many do not answer. Should be 0.',
+            unit: UNIT.count,
+            w: 6,
+            h: 5,
+            targets: [promql('A', 'count(solar_dependency_up == 0) or vector(0)', 'down', { shape: 'series' })],
+          }),
+        )
+        .withPanel(
+          stat({
+            title: 'Data disk free',
+            description: 'Free share of the file system holding the data directory (alerts below 10 % and 3 %).',
+            unit: 'percentunit',
+            w: 6,
+            h: 5,
+            targets: [
+              promql('A', 'min(solar_data_disk_free_bytes / solar_data_disk_size_bytes)', 'free', {
+                shape: 'series',
+                mayBeEmpty: true,
+              }),
+            ],
+          }),
+        )
+        .withPanel(
+          stat({
+            title: 'Newest backup age',
+            description: 'Time since the last successful `npm run ops -- backup` (alerts after 26 hours).',
+            unit: UNIT.seconds,
+            w: 6,
+            h: 5,
+            targets: [
+              promql('A', 'time() - max(solar_backup_last_success_timestamp_seconds)', 'age', {
+                shape: 'series',
+                mayBeEmpty: true,
+              }),
+            ],
+          }),
+        )
+        .withPanel(
+          timeseries({
+            title: 'Platform alerts over time',
+            description: 'Which alerts fired when, by name and severity (each has a runbook in ops/monitor/rules.yml).',
+            unit: UNIT.count,
+            stacked: true,
+            w: 24,
+            h: 8,
+            targets: [
+              promql(
+                'A',
+                'sum by (alertname, severity) (ALERTS{alertstate="firing"})',
+                '{{alertname}} ({{severity}})',
+                {
+                  shape: 'series',
+                  mayBeEmpty: true,
+                },
               ),
             ],
           }),

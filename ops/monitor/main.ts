@@ -1,0 +1,84 @@
+// The platform monitor: one small process whose /metrics Prometheus scrapes for what ingest's own
+// metrics cannot say (ops/monitor/README.md). Every value is measured when scraped.
+import { createServer } from 'node:http';
+import pg from 'pg';
+import { Gauge, Registry } from 'prom-client';
+import { configOrExit } from '../../lib/config';
+import { InfluxClient } from '../../lib/influx/client';
+import { createLogger } from '../../lib/logger';
+import { readMonitorConfig } from './config';
+import { backupTimes, billingHealth, certificateExpiry, diskSpace, influxUp, postgresUp, tcpReachable } from './probes';
+
+const config = configOrExit(() => readMonitorConfig(process.env));
+const log = createLogger('monitor');
+const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2, connectionTimeoutMillis: 3000 });
+pool.on('error', () => {}); // an idle client lost while PostgreSQL is away: the next scrape reports it
+const influx = new InfluxClient({ ...config.influx, requestTimeoutMs: 3000 });
+const registry = new Registry();
+const gauge = (name: string, help: string, labelNames: string[] = []) =>
+  new Gauge({ name, help, labelNames, registers: [registry] });
+
+const up = gauge('solar_dependency_up', '1 when the dependency answers', ['dependency']);
+const diskFree = gauge(
+  'solar_data_disk_free_bytes',
+  'Bytes available to the platform on the data directory’s file system',
+);
+const diskSize = gauge('solar_data_disk_size_bytes', 'Size of the data directory’s file system');
+const backupSuccess = gauge('solar_backup_last_success_timestamp_seconds', 'When the last backup succeeded (0: never)');
+const backupFailure = gauge('solar_backup_last_failure_timestamp_seconds', 'When the last backup failed (0: never)');
+const billingRun = gauge('solar_billing_last_run_timestamp_seconds', 'When billing last computed a month (0: never)');
+const closeOverdue = gauge('solar_billing_close_overdue', '1 while the previous month is open past its closing day');
+const unpaid = gauge('solar_billing_unpaid_batches', 'Payout batches created and not marked paid for too long');
+const billingKnown = gauge('solar_billing_health_known', '1 when billing’s state could be read');
+const certificate = gauge('solar_certificate_expiry_timestamp_seconds', 'When a watched TLS certificate expires', [
+  'file',
+]);
+const certificateReadable = gauge('solar_certificate_readable', '1 when a watched certificate file parses', ['file']);
+
+async function measure(): Promise<void> {
+  const [pgUp, ixUp, mqUp] = await Promise.all([postgresUp(pool), influxUp(influx), tcpReachable(config.mqttUrl)]);
+  up.labels('postgres').set(pgUp ? 1 : 0);
+  up.labels('influxdb').set(ixUp ? 1 : 0);
+  up.labels('mosquitto').set(mqUp ? 1 : 0);
+  const disk = diskSpace(config.dataDir);
+  diskFree.set(disk.freeBytes);
+  diskSize.set(disk.sizeBytes);
+  const backups = backupTimes(config.backupDir);
+  backupSuccess.set(backups.lastSuccess);
+  backupFailure.set(backups.lastFailure);
+  try {
+    const billing = await billingHealth(pool, config.closeDay, config.unpaidAfterDays);
+    billingRun.set(billing.lastRun);
+    closeOverdue.set(billing.closeOverdue ? 1 : 0);
+    unpaid.set(billing.unpaidBatches);
+    billingKnown.set(1);
+  } catch {
+    billingKnown.set(0);
+  }
+  for (const file of config.certificateFiles) {
+    try {
+      certificate.labels(file).set(certificateExpiry(file));
+      certificateReadable.labels(file).set(1);
+    } catch {
+      certificateReadable.labels(file).set(0);
+    }
+  }
+}
+
+const server = createServer((request, response) => {
+  if (request.url !== '/metrics') {
+    response.writeHead(request.url === '/healthz' ? 200 : 404).end();
+    return;
+  }
+  measure()
+    .then(() => registry.metrics())
+    .then((text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text))
+    .catch((error: unknown) => {
+      log.error({ err: error }, 'monitor: measuring failed');
+      response.writeHead(500).end();
+    });
+});
+server.listen(config.port, '127.0.0.1', () => log.info({ port: config.port }, 'monitor listening'));
+const stop = () => server.close(() => void pool.end().finally(() => process.exit(0)));
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
