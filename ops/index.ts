@@ -1,2 +1,3 @@
-// The operations entry (npm run ops): backup and restore commands for the operator's CLI.
+// The operations entry (npm run ops): backup and restore, and the production install.
 export { backupCommands, type BackupStatus, readBackupStatus } from './backup/commands';
+export { installCommands } from './install/commands';

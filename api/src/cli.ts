@@ -21,7 +21,7 @@ import {
   removeFleetAccount,
 } from '../../lib/mqtt/service-accounts';
 import { settlementsProgram } from './settlements-cli';
-import { backupCommands } from '../../ops';
+import { backupCommands, installCommands } from '../../ops';
 
 const fail = (message: string): never => {
   throw new UsageError(message);
@@ -235,6 +235,7 @@ starts. On a deployment that runs no simulator, remove it:
       run: ({ positionals }) => runProgram(settlementsProgram, positionals),
     },
     ...backupCommands,
+    ...installCommands,
     progress: {
       summary: 'MW commissioned and people receiving income against the targets, by province',
       help: `Usage: npm run ops -- progress
