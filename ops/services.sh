@@ -95,9 +95,12 @@ stop_one() {
   local name=$1 pid
   pid=$(pid_of "$name")
   if ! pid_alive "$pid"; then info "$name: not running"; return 0; fi
-  kill -TERM "$pid"
+  # PostgreSQL's TERM is a "smart" shutdown that waits for every client to leave; INT is its fast one.
+  if [ "$name" = postgres ]; then kill -INT "$pid"; else kill -TERM "$pid"; fi
   for _ in $(seq 1 300); do pid_alive "$pid" || { info "$name: stopped (pid $pid)"; return 0; }; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
+  # Gone before returning: a start right after must not find the old PID still alive.
+  for _ in $(seq 1 100); do pid_alive "$pid" || break; sleep 0.1; done
   info "$name: killed after 30 s (pid $pid)"
 }
 
