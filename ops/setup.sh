@@ -260,6 +260,8 @@ log-path=$pgbr/log
 lock-path=$pgbr/lock
 log-level-console=warn
 log-level-file=info
+# Files get the process' umask (077: the platform's user only), not pgBackRest's group-readable modes.
+neutral-umask=n
 compress-type=lz4
 start-fast=y
 [solar]

@@ -1,7 +1,7 @@
 // The operator's backup commands (npm run ops -- backup | backups | check | restore): PostgreSQL
 // through pgBackRest (base backups + the WAL archive setup turns on), InfluxDB through
 // `influxd backup -portable`, and the ingest journals and secrets.env as files.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { command, type Command, instant, usage } from '../../lib/cli';
@@ -39,9 +39,8 @@ export function readBackupStatus(backupDir: string): BackupStatus {
 function recordStatus(s: BackupSettings, change: BackupStatus): void {
   mkdirSync(s.backupDir, { recursive: true });
   const status = { ...readBackupStatus(s.backupDir), ...change };
-  // Readable by the monitor (another user in production): it holds times and an error line, no data.
-  writeFileSync(join(s.backupDir, STATUS), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
-  chmodSync(join(s.backupDir, STATUS), 0o644);
+  // Rewritten in place: it keeps the owner `npm run ops -- install` gives it (the monitor's user).
+  writeFileSync(join(s.backupDir, STATUS), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
 }
 
 const SECRETS_WARNING =
@@ -50,7 +49,7 @@ const SECRETS_WARNING =
 async function backup(s: BackupSettings, full: boolean): Promise<void> {
   const started = Date.now();
   try {
-    say(`PostgreSQL: ${full ? 'full' : 'incremental'} base backup (pgBackRest)…`);
+    say(`PostgreSQL: ${full ? 'full' : 'incremental (full when there is none yet)'} base backup (pgBackRest)…`);
     const pgBackup = await backupPostgres(s, full ? 'full' : 'incr');
     say(
       `  ${pgBackup.label} (${pgBackup.type}): ${mib(pgBackup.repositoryBytes)} in the repository, database ${mib(pgBackup.databaseBytes)}`,

@@ -68,6 +68,11 @@ function handOver(options: UnitOptions): void {
     mkdirSync(path, { recursive: true, mode: 0o700 });
     execFileSync('chown', ['-R', `${uid}:${gid}`, path]);
   }
+  // The backups run as root; the monitor (this user) reads their outcome from status.json, which
+  // each backup rewrites in place, keeping this owner.
+  const status = join(options.backupDir, 'status.json');
+  if (!existsSync(status)) writeFileSync(status, '{}\n', { mode: 0o600 });
+  chownSync(status, uid, gid);
   chownSync(options.envFile, uid, gid);
   chmodSync(options.envFile, 0o600);
   say(`${options.envFile}: mode 600, owned by ${options.user} (it holds every secret)`);
