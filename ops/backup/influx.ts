@@ -169,15 +169,33 @@ export async function restoreInfluxChain(
     for (const [policy] of policies[0]?.values ?? []) {
       const [measurements = []] = await influx.query(`SHOW MEASUREMENTS ON "${scratch}"`, { database: null });
       for (const [measurement] of measurements[0]?.values ?? []) {
-        const [result = []] = await influx.query(
-          `SELECT * INTO "${database}"."${policy}"."${measurement}" FROM "${scratch}"."${policy}"."${measurement}" GROUP BY *`,
-          { database: null },
+        const [result = []] = await whileShardsRestore(() =>
+          influx.query(
+            `SELECT * INTO "${database}"."${policy}"."${measurement}" FROM "${scratch}"."${policy}"."${measurement}" GROUP BY *`,
+            { database: null },
+          ),
         );
         copied += Number(result[0]?.values[0]?.[1] ?? 0);
       }
     }
     await influx.query(`DROP DATABASE "${scratch}"`, { database: null });
     say(`InfluxDB: incremental backup ${backup.name} merged (${copied.toLocaleString('en')} points)`);
+  }
+}
+
+/**
+ * influxd restore returns while the shards it restored "live" may still be disabled for a moment;
+ * a query meanwhile fails with "shard is disabled" (seen in the drill). Retried for up to a minute.
+ */
+async function whileShardsRestore<T>(query: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await query();
+    } catch (error) {
+      if (!/shard is disabled/.test((error as Error).message) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 }
 
