@@ -165,9 +165,11 @@ export async function restoreInfluxChain(
       backup.dir,
     ]);
     const [policies = []] = await influx.query(`SHOW RETENTION POLICIES ON "${scratch}"`, { database: null });
+    const [measurements = []] = await whileShardsRestore(() =>
+      influx.query(`SHOW MEASUREMENTS ON "${scratch}"`, { database: null }),
+    );
     let copied = 0;
     for (const [policy] of policies[0]?.values ?? []) {
-      const [measurements = []] = await influx.query(`SHOW MEASUREMENTS ON "${scratch}"`, { database: null });
       for (const [measurement] of measurements[0]?.values ?? []) {
         const [result = []] = await whileShardsRestore(() =>
           influx.query(
@@ -185,10 +187,10 @@ export async function restoreInfluxChain(
 
 /**
  * influxd restore returns while the shards it restored "live" may still be disabled for a moment;
- * a query meanwhile fails with "shard is disabled" (seen in the drill). Retried for up to a minute.
+ * a query meanwhile fails with "shard is disabled" (seen in the drill). Retried for up to three minutes.
  */
 async function whileShardsRestore<T>(query: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000;
   for (;;) {
     try {
       return await query();
