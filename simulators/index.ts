@@ -1,5 +1,12 @@
 // The simulators' public entry: what other components' tests may use to plan, register and
 // backfill a simulated fleet. Everything under src/ is the simulators' own.
+export {
+  faultFreeTwin,
+  type Incident,
+  type IncidentKind,
+  type LabelledFleet,
+  labelledFleet,
+} from './src/fault-library';
 export { runBackfill } from './src/fleet';
 export { addDemoContracts, registerSimulatedFleet } from './src/registry';
 export { generatedFleet, type PlannedInverter, parseScenario, planFleet, type Scenario } from './src/scenario';
