@@ -167,6 +167,7 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
   const total = steps * planned.length;
   const pending = new Map(model.inverters.map((i) => [i.planned.spec.serial, [] as Reading[]]));
   const asleep = new Set<string>();
+  const offlineSerials = new Set<string>();
   let simulated = 0;
   const started = performance.now();
   let readings = 0;
@@ -235,6 +236,10 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
       for (let k = s; k <= last; k++) {
         const tMs = options.fromMs + k * stepMs;
         const emission = stepAndRecord(model, inverter, tMs);
+        // Losing its link, a datalogger has already sent what it read while online.
+        if (emission.offline && !offlineSerials.has(serial)) await flush(serial, buffer, duplicate);
+        if (emission.offline) offlineSerials.add(serial);
+        else offlineSerials.delete(serial);
         const sleeping = emission.reading.state === 'SLEEPING' || emission.reading.state === 'OFF';
         const quiet = options.quietAtNight && sleeping && asleep.has(serial);
         if (sleeping) asleep.add(serial);
