@@ -70,7 +70,7 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
   const rules: RuleConfig = {
     offlineAfterMinutes: r.integer('ALERTS_OFFLINE_AFTER_MINUTES', 30, 5, 1440),
     sunUpElevationDeg: r.parsed('ALERTS_SUN_UP_ELEVATION_DEG', '10', decimal(-5, 60)),
-    commsOnlyEnergyPercent: r.integer('ALERTS_COMMS_ONLY_ENERGY_PERCENT', 25, 1, 100),
+    commsOnlyEnergyPercent: r.integer('ALERTS_COMMS_ONLY_ENERGY_PERCENT', 15, 1, 100),
     areaCellDeg: r.parsed('ALERTS_AREA_CELL_DEG', '0.5', decimal(0.01, 20)),
     areaMinInstallations: r.integer('ALERTS_AREA_MIN_INSTALLATIONS', 10, 2, 1_000_000),
     areaMinPercent: r.integer('ALERTS_AREA_MIN_PERCENT', 50, 1, 100),

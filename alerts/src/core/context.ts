@@ -21,6 +21,17 @@ export class RuleContext {
     this.daylight = new Daylight(inputs.nowMs - windowMs, inputs.nowMs, inputs.config.sunUpElevationDeg);
   }
 
+  private readonly areas = new Map<number, string>();
+  /** The installation's area (memoised: several rules ask, per evaluation). */
+  areaKey(i: InstallationInfo): string {
+    let key = this.areas.get(i.id);
+    if (key === undefined) {
+      key = areaOf(i, this.inputs.config.areaCellDeg);
+      this.areas.set(i.id, key);
+    }
+    return key;
+  }
+
   get config() {
     return this.inputs.config;
   }

@@ -149,6 +149,21 @@ describe('offline', () => {
     expect(back(1_008_000)[0]).toMatchObject({ id: 7n, cause: 'communications' });
     // Counter flat → a real outage keeps its label.
     expect(back(1_000_010)[0]).toMatchObject({ id: 7n, cause: 'outage' });
+    // The datalogger kept recording and flushed its buffer: the first reading after the gap is 10
+    // minutes after the last before it (whatever it says), the newest tells the whole silence.
+    const flushed = evaluate(
+      inputs({
+        nowMs: NOON,
+        installations: sites,
+        latest: new Map([
+          ...allReporting(sites, NOON - 60_000),
+          ['S3', reading(NOON - 60_000, { counterWh: 1_008_000 })],
+        ]),
+        resumed: new Map([['S3', { atMs: NOON - 2 * 3_600_000 + 10 * 60_000, counterWh: 1_000_050 }]]),
+        active,
+      }),
+    ).clearances;
+    expect(flushed[0]).toMatchObject({ id: 7n, cause: 'communications' });
   });
 });
 
@@ -172,6 +187,10 @@ describe('reporting but not producing', () => {
       ).findings;
     expect(flatFor(26)).toHaveLength(1);
     expect(flatFor(15)).toEqual([]);
+    // A device whose only reading in the window is 25 minutes old went silent: not this rule's.
+    const quiet = allReporting(sites, NOON - 60_000);
+    quiet.set('S3', reading(NOON - 25 * 60_000, { flatSinceMs: NOON - 25 * 60_000 }));
+    expect(evaluate(inputs({ nowMs: NOON, installations: sites, latest: quiet })).findings).toEqual([]);
   });
 
   it('not when its neighbours do not produce either (dusk, snow, overcast), not at night, not for THROTTLED or a fault', () => {

@@ -4,10 +4,10 @@
 // rule neither (no FAULT state or event), and a 7-day yield average dilutes a few hours away. It is
 // an OFFLINE alert (same key, same window as a silent outage: income stops either way) with the
 // label `not_producing`.
-import { areaOf, type RuleContext } from './context';
+import type { RuleContext } from './context';
 import type { Evaluation, Finding, InstallationInfo, LatestReading } from './types';
 
-/** Readings arrive every few minutes: a flat counter seen over the window less one interval is flat over it. */
+/** Readings arrive every few minutes: readings flat over the window less one interval are flat over it. */
 const REPORTING_SLACK_MS = 5 * 60_000;
 /** States that explain a flat counter by themselves: FAULT has its own rule, THROTTLED is curtailment. */
 const EXPLAINED_STATES = new Set(['FAULT', 'THROTTLED']);
@@ -20,12 +20,14 @@ interface Neighbours {
 }
 
 export function notProducingRule(ctx: RuleContext): Evaluation {
-  const { nowMs, installations, latest } = ctx.inputs;
+  const { installations, latest } = ctx.inputs;
   const daylight = ctx.daylight;
   const config = ctx.config;
   const flatAfterMs = config.offlineAfterMinutes * 60_000 - REPORTING_SLACK_MS;
   const faultEvents = new Set(config.faultEvents);
-  const isProducing = (r: LatestReading) => nowMs - r.flatSinceMs < flatAfterMs;
+  // Flat means readings show it: from the first reading with the counter's value to the newest
+  // (a device that merely stopped reporting is the silent rule's, however old its last reading).
+  const isProducing = (r: LatestReading) => r.atMs - r.flatSinceMs < flatAfterMs;
 
   // Neighbours that report: by area (the same sky) and by province (when the area has too few).
   const byArea = new Map<string, Neighbours>();
@@ -42,7 +44,7 @@ export function notProducingRule(ctx: RuleContext): Evaluation {
   const candidates: { i: InstallationInfo; v: InstallationInfo['inverters'][number]; r: LatestReading }[] = [];
   for (const i of installations) {
     if (!daylight.isUp(i)) continue;
-    const area = areaOf(i, config.areaCellDeg);
+    const area = ctx.areaKey(i);
     for (const v of i.inverters) {
       const r = latest.get(v.serial);
       if (!r) continue;
@@ -50,7 +52,7 @@ export function notProducingRule(ctx: RuleContext): Evaluation {
       count(byProvince, i.provinceId, isProducing(r));
       const flatSince = effectiveFlatSince(ctx, v.id, r);
       if (
-        nowMs - flatSince >= flatAfterMs &&
+        r.atMs - flatSince >= flatAfterMs &&
         !EXPLAINED_STATES.has(r.state) &&
         !r.events.some((e) => faultEvents.has(e))
       )
@@ -63,7 +65,7 @@ export function notProducingRule(ctx: RuleContext): Evaluation {
     // Do the neighbours produce? (Itself excluded.) Too few in the area: the province; none: the sun.
     const others = (n: Neighbours | undefined) =>
       n ? { reporting: n.reporting - 1, producing: n.producing } : { reporting: 0, producing: 0 };
-    let peers = others(byArea.get(areaOf(i, config.areaCellDeg)));
+    let peers = others(byArea.get(ctx.areaKey(i)));
     if (peers.reporting < config.minPeers) peers = others(byProvince.get(i.provinceId));
     if (peers.reporting >= config.minPeers && peers.producing * 2 < peers.reporting) continue;
     const since = new Date(r.flatSinceMs).toISOString();

@@ -3,7 +3,7 @@
 // area make one area alert instead of one per device. When data comes back, the device's own
 // counter across the gap tells a communications gap (it kept producing) from a real outage.
 import { clearSkyWhPerKwp } from './clear-sky';
-import { areaOf, inverterShare, type RuleContext } from './context';
+import { inverterShare, type RuleContext } from './context';
 import { lostRialsPerDay, roundKwh } from './loss';
 import { NOT_PRODUCING } from './not-producing';
 import type { ActiveAlert, Clearance, CounterAt, Evaluation, Finding, InstallationInfo, InverterInfo } from './types';
@@ -72,7 +72,7 @@ export function offlineRules(ctx: RuleContext): Evaluation {
   const areas = new Map<string, { total: number; silent: InstallationInfo[] }>();
   for (const i of installations) {
     if (!sunUp.get(i.id) || i.inverters.length === 0) continue;
-    const key = areaOf(i, config.areaCellDeg);
+    const key = ctx.areaKey(i);
     let area = areas.get(key);
     if (!area) {
       area = { total: 0, silent: [] };
@@ -221,17 +221,27 @@ function clearReturned(ctx: RuleContext, resumed: ReadonlyMap<string, CounterAt>
     byId.set(i.id, i);
     for (const v of i.inverters) byInverter.set(v.id, { i, v });
   }
-  const evidence = (i: InstallationInfo, serial: string, ratedAcW: number, detail: Partial<Member>) =>
-    gapEvidence(
-      i,
-      i.dcKwp * inverterShare(i, ratedAcW),
+  const windowMs = config.offlineAfterMinutes * 60_000;
+  const evidence = (i: InstallationInfo, serial: string, ratedAcW: number, detail: Partial<Member>) => {
+    const before =
       typeof detail.lastReadingAt === 'number'
         ? { atMs: detail.lastReadingAt, counterWh: detail.lastCounterWh ?? 0 }
-        : undefined,
-      resumed.get(serial),
+        : undefined;
+    // A datalogger that kept recording through the silence flushes its buffer when its link is
+    // back: the first reading after the gap is then minutes after the last one before it, and the
+    // counter's story is told across the whole silence, up to the newest reading.
+    const first = resumed.get(serial);
+    const newest = latest.get(serial);
+    const after = before && first && newest && first.atMs - before.atMs < windowMs ? newest : first;
+    return gapEvidence(
+      i,
+      i.dcKwp * inverterShare(i, ratedAcW),
+      before,
+      after,
       config.clearSkyPerformanceRatio,
       config.commsOnlyEnergyPercent,
     );
+  };
   const out: Clearance[] = [];
   for (const alert of active as ActiveAlert[]) {
     if (alert.rule === 'OFFLINE') {

@@ -20,6 +20,10 @@ export interface Performance {
   peersKwhPerKwp: number | null;
   clearSkyKwhPerKwp: number;
   peers: number;
+  /** Own / peers' specific yield on the newest day with peers (null: none), and its highest over
+   * the history: screen out installations that cannot have declined. */
+  lastRatio: number | null;
+  maxRatio: number;
   /** Own / peers' specific yield per day over the history, oldest first (for the shape of a decline). */
   ratios: () => DayRatio[];
 }
@@ -86,13 +90,22 @@ export class FleetPerformance {
           peered += 1;
         }
       }
+      let maxRatio = 0;
+      for (const d of days) {
+        const med = medians.get(d.date);
+        if (med) maxRatio = Math.max(maxRatio, d.wh / 1000 / m.dcKwp / med);
+      }
+      const lastDay = days[days.length - 1];
+      const lastMedian = lastDay ? medians.get(lastDay.date) : undefined;
       this.byInstallation.set(m.id, {
         days: n,
+        lastRatio: lastDay && lastMedian ? lastDay.wh / 1000 / m.dcKwp / lastMedian : null,
+        maxRatio,
         ownKwhPerKwp: ownSum,
         peersKwhPerKwp: peered === n && n > 0 ? peerSum : null,
         clearSkyKwhPerKwp: clear,
         peers: members.length - 1,
-        // Only the few underperformers need the shape of their decline: computed on demand.
+        // Only the few below their peers need the shape of their decline: computed on demand.
         ratios: () =>
           days
             .filter((d) => (medians.get(d.date) ?? 0) > 0)
@@ -167,48 +180,50 @@ export interface SoilingTrend {
  * keeps the best; the slope's t statistic says whether the decline is more than day-to-day scatter.
  */
 export function soilingTrend(ratios: DayRatio[]): SoilingTrend | null {
-  const r = ratios.map((d) => d.ratio);
-  const n = r.length;
-  let best: SoilingTrend | null = null;
-  let bestSse = Number.POSITIVE_INFINITY;
-  for (let s = 0; s <= n - 4; s++) {
-    let sx = 0;
-    let sxx = 0;
-    let sy = 0;
-    let sxy = 0;
-    for (let d = 0; d < n; d++) {
-      const x = Math.max(0, d - s);
-      sx += x;
-      sxx += x * x;
-      sy += r[d]!;
-      sxy += x * r[d]!;
-    }
+  const n = ratios.length;
+  if (n < 4) return null;
+  // Suffix sums make each candidate start O(1): with x = d − s after the start, 0 before it,
+  // Σx, Σx² depend on m = n − s only, and Σxr = Σ_{d≥s} d·r − s·Σ_{d≥s} r.
+  let sy = 0;
+  let syy = 0;
+  for (const d of ratios) {
+    sy += d.ratio;
+    syy += d.ratio * d.ratio;
+  }
+  let tail0 = 0; // Σ_{d≥s} r
+  let tail1 = 0; // Σ_{d≥s} d·r
+  let best: { s: number; level: number; b: number; sse: number; centred: number } | null = null;
+  for (let s = n - 1; s >= 0; s--) {
+    const r = ratios[s]!.ratio;
+    tail0 += r;
+    tail1 += s * r;
+    const m = n - s;
+    if (m < 4) continue;
+    const sx = (m * (m - 1)) / 2;
+    const sxx = ((m - 1) * m * (2 * m - 1)) / 6;
+    const sxy = tail1 - s * tail0;
     const centred = sxx - (sx * sx) / n;
     if (centred <= 0) continue;
     const b = (sxy - (sx * sy) / n) / centred;
     const level = (sy - b * sx) / n;
-    let sse = 0;
-    for (let d = 0; d < n; d++) {
-      const e = r[d]! - level - b * Math.max(0, d - s);
-      sse += e * e;
-    }
-    if (sse >= bestSse) continue;
-    bestSse = sse;
-    const residual = Math.max(MIN_RESIDUAL, Math.sqrt(sse / Math.max(1, n - 2)));
-    const now = level + b * (n - 1 - s);
-    let largestDrop = 0;
-    for (let d = s + 1; d < n; d++) largestDrop = Math.max(largestDrop, r[d - 1]! - r[d]!);
-    best = {
-      start: s,
-      level,
-      now,
-      slopePerDay: -b,
-      t: -b / (residual / Math.sqrt(centred)),
-      lossFraction: level > 0 ? (level - now) / level : 0,
-      gradual: largestDrop <= (level - now) / 2,
-    };
+    const sse = Math.max(0, syy - 2 * level * sy - 2 * b * sxy + n * level * level + 2 * level * b * sx + b * b * sxx);
+    if (!best || sse < best.sse) best = { s, level, b, sse, centred };
   }
-  return best;
+  if (!best) return null;
+  const { s, level, b, sse, centred } = best;
+  const residual = Math.max(MIN_RESIDUAL, Math.sqrt(sse / Math.max(1, n - 2)));
+  const now = level + b * (n - 1 - s);
+  let largestDrop = 0;
+  for (let d = s + 1; d < n; d++) largestDrop = Math.max(largestDrop, ratios[d - 1]!.ratio - ratios[d]!.ratio);
+  return {
+    start: s,
+    level,
+    now,
+    slopePerDay: -b,
+    t: -b / (residual / Math.sqrt(centred)),
+    lossFraction: level > 0 ? (level - now) / level : 0,
+    gradual: largestDrop <= (level - now) / 2,
+  };
 }
 
 export interface StepLoss {

@@ -29,6 +29,15 @@ export function underperformingRule(ctx: RuleContext): Evaluation {
     const existing = ctx.activeByKey.get(key);
     const p = ctx.performance.of(i.id);
     if (!p || p.days < config.minDays || p.peersKwhPerKwp === null || p.peers < config.minPeers) continue;
+    // No alert to keep, and the newest day neither below its peers (step, level) nor below its
+    // best day by half the soiling threshold (trend): nothing to find. Most of a fleet is screened
+    // out here, before its day-by-day history is built.
+    const last0 = p.lastRatio;
+    if (
+      !existing &&
+      (last0 === null || (last0 >= 1 - threshold / 2 && last0 >= p.maxRatio * (1 - soilingThreshold / 2)))
+    )
+      continue;
     const deviationPercent = (1 - p.ownKwhPerKwp / p.peersKwhPerKwp) * 100;
     const clearSkyPercent = p.clearSkyKwhPerKwp > 0 ? (p.ownKwhPerKwp / p.clearSkyKwhPerKwp) * 100 : 100;
     const belowClearSky = clearSkyPercent < config.underperformingClearSkyPercent;
@@ -96,9 +105,10 @@ export function underperformingRule(ctx: RuleContext): Evaluation {
       continue;
     }
 
-    // Still below peers on the last complete day (an installation that produced like its peers
-    // yesterday is not underperforming today, whatever its week's average says).
-    const lowNow = last.ratio < 1 - threshold / 2;
+    // Still below peers on the last two complete days: a site that produced like its peers
+    // yesterday is not underperforming today, whatever its week's average says, and one bad day
+    // (an outage, a dead spell: alerted by their own rules) is not underperformance either.
+    const lowNow = ratios.length >= 2 && ratios.slice(-2).every((d) => d.ratio < 1 - threshold / 2);
     const step = lowNow ? stepLoss(ratios) : null;
     const isStep =
       step !== null &&
