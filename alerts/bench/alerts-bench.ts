@@ -4,7 +4,9 @@
 // rollup counters and the last half hour of 5-minute readings. 1 % of the fleet is silent, 1 % in
 // fault, 2 % soiled, and one area of 50 installations is dark. Times the first evaluation (opens
 // every alert, reads the daily history) and the next one (alerts already open, history cached).
-// BENCH_ALERTS_SIZES=7000,70000 sets the sizes.
+// BENCH_ALERTS_SIZES=7000,70000 sets the sizes. Then the quality suite's run (test/quality.ts: the
+// labelled fault library on 208 installations over 21 days through broker, ingest and InfluxDB),
+// reported as BENCH alerts-quality; BENCH_ALERTS_QUALITY=0 skips it.
 import pg from 'pg';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
@@ -12,6 +14,7 @@ import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { readAlertsConfig } from '../src/config';
 import { tehranDate, tehranMidnight } from '../src/core/clear-sky';
 import { AlertsEvaluator } from '../src/evaluator';
+import { runQuality } from '../test/quality';
 
 const SIZES = (process.env.BENCH_ALERTS_SIZES ?? '7000,70000').split(',').map(Number);
 const NOW = Date.parse('2026-11-18T08:30:00Z'); // noon in Tehran
@@ -137,4 +140,16 @@ for (const installations of SIZES) {
     })}`,
   );
   await pool.end();
+}
+
+if (process.env.BENCH_ALERTS_QUALITY !== '0') {
+  const quality = await runQuality({
+    fromMs: Date.parse('2026-09-30T20:30:00Z'),
+    days: 21,
+    perProvince: 26,
+    intervalSeconds: 600,
+    name: 'bench_alerts_quality',
+    log: progress,
+  });
+  console.log(`BENCH ${JSON.stringify({ name: 'alerts-quality', ...quality })}`);
 }
