@@ -164,12 +164,14 @@ export async function runQuality(options: QualityOptions): Promise<QualityReport
     const pauses = times.map((t, n) => ({
       atMs: t,
       run: async (published: number) => {
-        // Stored: ingest has journaled every reading published and drained its journal into InfluxDB.
+        // Stored: ingest has journaled (or found already stored) every reading published and
+        // drained its journal into InfluxDB.
         await waitFor(
           'ingest to store what was published',
           async () =>
-            (await ingestMetric(ingest.port, 'ingest_readings_accepted_total')) >= published &&
-            (await ingestMetric(ingest.port, 'ingest_journal_backlog_bytes')) === 0,
+            (await ingestMetric(ingest.port, 'ingest_readings_accepted_total')) +
+              (await ingestMetric(ingest.port, 'ingest_readings_duplicate_total')) >=
+              published && (await ingestMetric(ingest.port, 'ingest_journal_backlog_bytes')) === 0,
           (stored) => stored,
           120_000,
           20,
