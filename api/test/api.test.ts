@@ -361,6 +361,21 @@ describe('contracts and loans', () => {
       ).json(),
     ).toMatchObject({ statusCode: 400, field: 'firstDueMonth' });
     expect((await call('POST', '/loans', token.technician, { installationId: site.id })).statusCode).toBe(403);
+    // Operators see each loan's balance: the principal minus what closed months repaid (none yet).
+    const listed = (await call('GET', `/loans?installationId=${site.id}`, token.operator, undefined)).json();
+    expect(listed.items).toEqual([
+      expect.objectContaining({ reference: `L-${run}`, repaidRials: '0', balanceRials: big }),
+    ]);
+    // Issue 19, row 9: a schedule that would not repay the principal is refused whatever creates it.
+    await expect(
+      withPg((c) =>
+        c.query(
+          `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month)
+           VALUES ($1, $2, 1000000, 300000, 3, '1405-01')`,
+          [site.id, `L4-${run}`],
+        ),
+      ),
+    ).rejects.toThrow(/loans_schedule_covers_principal/);
   });
 });
 

@@ -33,6 +33,8 @@ export interface ProgramSnapshot {
 }
 
 const CLOSED = `b.status <> 'DRAFT'`;
+/** What closed months before $1 repaid of loan `l` (one computation for billing and the loans' balances). */
+export const REPAID_BEFORE = `COALESCE((SELECT sum(d.deducted_rials) FROM loan_deductions d JOIN billing_months b ON b.month = d.month WHERE d.loan_id = l.id AND ${CLOSED} AND d.month < $1), 0)`;
 
 function groupBy<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {
   const out = new Map<number, T[]>();
@@ -116,7 +118,7 @@ export async function loadProgramSnapshot(
     repaid: string;
   }>(
     `SELECT l.id, l.installation_id, l.reference, l.principal_rials, l.installment_rials, l.installments, l.first_due_month,
-            COALESCE((SELECT sum(d.deducted_rials) FROM loan_deductions d JOIN billing_months b ON b.month = d.month WHERE d.loan_id = l.id AND ${CLOSED} AND d.month < $1), 0) AS repaid
+            ${REPAID_BEFORE} AS repaid
        FROM loans l ORDER BY l.id`,
     [month],
   );

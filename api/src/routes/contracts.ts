@@ -2,6 +2,7 @@
 // Amounts are integer Rials; loan amounts travel as decimal strings (they can exceed 2^53).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { loanBalances } from '../../../billing';
 import { badField, errorResponses, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, oneOf, PageQuery, pageOf, parseDay, paged, RecordId } from '../schemas';
 
@@ -32,6 +33,13 @@ const Loan = Type.Object({
   installments: Type.Integer(),
   firstDueMonth: SolarHijriMonth,
 });
+const LoanWithBalance = Type.Composite([
+  Loan,
+  Type.Object({
+    repaidRials: Type.String({ description: 'repaid by closed months (drafts repay nothing until they close)' }),
+    balanceRials: Type.String({ description: 'principal − repaid: what the installation still owes' }),
+  }),
+]);
 
 type TariffRow = { effectiveFrom: Date; effectiveUntil: Date | null; rialPerKwh: number };
 const toTariff = (t: TariffRow) => ({
@@ -214,19 +222,30 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.staffOnly('OPERATOR'),
       schema: {
         tags: ['loans'],
-        summary: 'List loans',
+        summary: 'List loans, each with what closed months repaid and its balance',
         querystring: Type.Composite([PageQuery, Type.Object({ installationId: Type.Optional(RecordId()) })]),
-        response: { 200: pageOf(Loan) },
+        response: { 200: pageOf(LoanWithBalance) },
       },
     },
     async (request) => {
       const where = request.query.installationId ? { installationId: request.query.installationId } : {};
-      return paged(
+      const page = await paged(
         request.query,
         (window) => app.prisma.loan.findMany({ where, orderBy: { id: 'asc' }, ...window }),
         () => app.prisma.loan.count({ where }),
         toLoan,
       );
+      const balances = await loanBalances(
+        app.sql,
+        page.items.map((l) => l.id),
+      );
+      return {
+        ...page,
+        items: page.items.map((l) => {
+          const b = balances.get(l.id)!;
+          return { ...l, repaidRials: b.repaidRials.toString(), balanceRials: b.balanceRials.toString() };
+        }),
+      };
     },
   );
 
