@@ -197,7 +197,7 @@ export function homePage(view: HomeView): Html {
   const runningName = monthNameFa(view.runningMonth);
   return html`<h1>درآمد خورشیدی ${view.self ? 'شما' : view.name}</h1>${
     running
-      ? html`<p class="lead">${runningName} تا امروز: حدود ${bdi(roundTomanFa(monthAmount(running)))} تومان <span class="tag">برآورد</span></p><p>این عدد تا پایان ماه بیشتر می‌شود و هنوز قطعی نیست. مبلغ قطعی بعد از بسته شدن حساب ماه معلوم می‌شود. <a href="/portal/months/${running.month}">ریز برآورد ${runningName}</a></p>`
+      ? html`<p class="lead">${runningName} تا امروز: حدود ${bdi(roundTomanFa(monthAmount(running)))} تومان <span class="tag">برآورد</span></p><p>این عدد تا پایان ماه بیشتر می‌شود و هنوز قطعی نیست. قسط وام و هزینه ثابت نگهداری این ماه به نسبت روزهای گذشته کم شده است و بقیه تا پایان ماه کم می‌شود. مبلغ قطعی بعد از بسته شدن حساب ماه معلوم می‌شود. <a href="/portal/months/${running.month}">ریز برآورد ${runningName}</a></p>`
       : html`<p class="lead">برای ${runningName} هنوز برآوردی حساب نشده است.</p><p>برآورد درآمد هر روز به‌روز می‌شود؛ فردا دوباره سر بزنید.</p>`
   }<h2>آخرین ماه بسته‌شده</h2>${
     last

@@ -7,7 +7,10 @@ import {
   type BillingConfig,
   type BillingDeps,
   markPaid,
+  type MonthId,
   monthAttention,
+  monthBounds,
+  monthElapsed,
   parseMonth,
   payoutBatch,
   payoutFile,
@@ -112,6 +115,11 @@ const StatementSummary = Type.Object({
   toDateAt: Type.Union([Type.String(), Type.Null()], {
     description: 'set while the month is running: what you have earned so far, up to this instant',
   }),
+  daysElapsed: Type.Union([Type.Number(), Type.Null()], {
+    description:
+      "set while the month is running: the days of the month (to a tenth) its income covers so far. The month's own deductions (loan installments, a fixed maintenance fee) are taken in the same proportion, daysElapsed / monthDays of them, so the figure so far is a fair part of the month's; the rest is deducted by the month's end",
+  }),
+  monthDays: Type.Integer(),
   earnedRials: Rials,
   carriedInRials: Rials,
   payableRials: Rials,
@@ -555,11 +563,21 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
     },
   );
 
+  /** How much of a running month a draft covers: its deductions are that share of the month's (billing's rule). */
+  const toDateShare = (month: MonthId, toDateAt: number | null) => {
+    const monthDays = monthBounds(month).days;
+    const elapsed = monthElapsed(month, toDateAt);
+    return {
+      daysElapsed: elapsed ? Math.floor((elapsed.elapsedMs / elapsed.monthMs) * monthDays * 10) / 10 : null,
+      monthDays,
+    };
+  };
   const self = (principal: unknown) => (principal as { beneficiaryId: number }).beneficiaryId;
   const statementRow = (r: Record<string, unknown>) => ({
     month: s(r.month),
     status: s(r.status),
     toDateAt: r.to_date_at ? (r.to_date_at as Date).toISOString() : null,
+    ...toDateShare(s(r.month) as MonthId, r.to_date_at ? (r.to_date_at as Date).getTime() : null),
     earnedRials: s(r.earned_rials),
     carriedInRials: s(r.carried_in_rials),
     payableRials: s(r.payable_rials),

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { beneficiaryTotal, billInstallation, type InstallationMonth } from './bill-installation';
-import { parseMaintenanceFee } from './deductions';
-import { monthDays } from './solar-hijri';
+import { loanDeduction, monthElapsed, parseMaintenanceFee } from './deductions';
+import { monthBounds, monthDays } from './solar-hijri';
 import { parseStepDowns } from './tariff';
 
 const rules = { stepDowns: parseStepDowns('8:90,12:80,16:70'), maintenanceFee: parseMaintenanceFee('2%') };
@@ -184,5 +184,50 @@ describe('beneficiaryTotal', () => {
       payableRials: 120_000n,
       carriedOutRials: 0n,
     });
+  });
+});
+
+// Issue 19, rows 8 and 9: a draft to date deducts in step with its income; a schedule short of the
+// principal forgives nothing.
+describe('billInstallation: a month to date and loans that add up (issue 19)', () => {
+  const { startMs, endMs } = monthBounds('1405-08');
+  const DAY = 86_400_000;
+  const aban = (daysSoFar: number): InstallationMonth =>
+    base({
+      days: dates.map((date, i) => ({ date, wh: i < daysSoFar ? 22_000 : 0 })),
+      contracts: [{ ...base().contracts[0]!, periods: [{ from: '2025-01-01', until: null, rialPerKwh: 25_000 }] }],
+      loans: [{ ...base().loans[0]!, installmentRials: 12_000_000n, repaidRials: 7n * 12_000_000n }],
+    });
+  const fixedFee = { ...rules, maintenanceFee: parseMaintenanceFee('150000') };
+
+  it.each([1, 15, 30])(
+    'row 8: on day %i the installment and a fixed fee are deducted pro rata, never a shortfall that will not happen',
+    (day) => {
+      const toDateAt = startMs + day * DAY - 60_000; // the end of day `day`, its energy in
+      const bill = billInstallation('1405-08', aban(day), fixedFee, monthElapsed('1405-08', toDateAt));
+      const share = (rials: bigint) => (rials * BigInt(toDateAt - startMs)) / BigInt(endMs - startMs);
+      expect(bill.grossRials).toBe(BigInt(day) * 550_000n);
+      expect(bill.loans[0]).toMatchObject({ owedRials: share(12_000_000n), shortfallRials: 0n });
+      expect(bill.feeRials).toBe(share(150_000n));
+      expect(bill.netRials).toBe(bill.grossRials - share(12_000_000n) - share(150_000n));
+      expect(bill.netRials).toBeGreaterThan(0n);
+    },
+  );
+
+  it('row 8: a whole month (or a draft after its end) deducts the whole installment', () => {
+    expect(monthElapsed('1405-08', endMs)).toBeNull();
+    const bill = billInstallation('1405-08', aban(30), fixedFee, null);
+    expect(bill.loans[0]!.owedRials).toBe(12_000_000n);
+    expect(bill.feeRials).toBe(150_000n);
+  });
+
+  it('row 9: installments that do not cover the principal: the last one takes the remainder', () => {
+    const short = { ...base().loans[0]!, principalRials: 1_000_000n, installmentRials: 300_000n, installments: 3 };
+    const owed = (month: string, repaidRials: bigint) =>
+      loanDeduction({ ...short, firstDueMonth: '1405-01', repaidRials }, month, 10n ** 9n).owedRials;
+    expect(owed('1405-01', 0n)).toBe(300_000n);
+    expect(owed('1405-02', 300_000n)).toBe(300_000n);
+    expect(owed('1405-03', 600_000n)).toBe(400_000n);
+    expect(owed('1406-01', 1_000_000n)).toBe(0n);
   });
 });

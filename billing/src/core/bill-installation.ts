@@ -7,6 +7,7 @@ import {
   type LoanTerms,
   loanDeduction,
   type MaintenanceFee,
+  type MonthElapsed,
   maintenanceFeeDue,
 } from './deductions';
 import { minBigInt } from './money';
@@ -63,18 +64,24 @@ export interface InstallationBill {
   pool: PoolAllocation;
 }
 
-export function billInstallation(month: MonthId, input: InstallationMonth, rules: BillingRules): InstallationBill {
+/** `elapsed`: the part of the month a draft to date covers (its own deductions are pro rata), null for a whole month. */
+export function billInstallation(
+  month: MonthId,
+  input: InstallationMonth,
+  rules: BillingRules,
+  elapsed: MonthElapsed | null = null,
+): InstallationBill {
   const priced = priceEnergy(input.days, input.contracts, rules.stepDowns);
   const incomeRials = priced.grossRials + sumBigInt(input.adjustments.map((a) => a.rials)) + input.balanceInRials;
   let available = incomeRials > 0n ? incomeRials : 0n;
   const loans = [...input.loans]
     .sort((a, b) => a.loanId - b.loanId)
     .map((loan) => {
-      const deduction = loanDeduction(loan, month, available);
+      const deduction = loanDeduction(loan, month, available, elapsed);
       available -= deduction.deductedRials;
       return deduction;
     });
-  const feeDue = maintenanceFeeDue(rules.maintenanceFee, incomeRials);
+  const feeDue = maintenanceFeeDue(rules.maintenanceFee, incomeRials, elapsed);
   const feeRials = minBigInt(feeDue, available);
   const netRials = available - feeRials;
   const allocation = allocateToShares(

@@ -11,6 +11,7 @@ import {
 } from './bill-installation';
 import { type EnergyFlag, type EpochUse, IMPLAUSIBLE_FLAGS, MISSING_DATA_FLAGS } from './counter-energy';
 import type { CounterReview } from './counter-review';
+import { monthElapsed } from './deductions';
 import { sumBigInt } from './money';
 import type { MonthId } from './solar-hijri';
 
@@ -103,11 +104,12 @@ export function billMonth(
   continuing: ReadonlySet<number>,
   toDateAt: number | null = null,
 ): BilledMonth {
+  const elapsed = monthElapsed(month, toDateAt);
   const installations = [...inputs]
     .sort((a, b) => a.installationId - b.installationId)
     .map(
       (input): BilledInstallation => ({
-        ...billInstallation(month, input, rules),
+        ...billInstallation(month, input, rules, elapsed),
         code: input.code,
         trace: input.trace,
         heldLateData: input.heldLateData ?? [],
