@@ -129,7 +129,7 @@ async function registerProgram() {
     `INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) VALUES (1, '2025-01-01', 30000), (2, '2025-01-01', 30000)`,
   );
   await pool.query(
-    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES ($1, 'L-PS', 500000000, 2000000, 84, $2)`,
+    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES ($1, 'L-PS', 150000000, 2000000, 84, $2)`,
     [shared, CLOSED],
   );
 }

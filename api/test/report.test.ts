@@ -43,7 +43,7 @@ beforeAll(async () => {
     INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) VALUES ('RPT-A', 1, 10000, 't', now()), ('RPT-B', 2, 5000, 't', now());
     INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, 1, 'C-R1', 'SUPPORT', '2024-01-01'), (2, 2, 'C-R2', 'SUPPORT', '2024-01-01');
     INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) VALUES (1, '2024-01-01', 38500), (2, '2024-01-01', 30000);
-    INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES (1, 'L-R1', 500000000, 2000000, 84, '${MONTH}');`);
+    INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES (1, 'L-R1', 150000000, 2000000, 84, '${MONTH}');`);
   for (let i = 1; i <= 3; i++)
     await pool.query(
       `INSERT INTO beneficiaries (id, national_code, full_name, sheba, mobile, province_id, target_group, updated_at)

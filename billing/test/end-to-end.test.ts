@@ -181,7 +181,7 @@ async function registerProgram(): Promise<void> {
     [DAYS[15]!.date],
   );
   await pool.query(
-    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES ($1, 'L-S', 1500000000, 2000000, 84, '1405-01')`,
+    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES ($1, 'L-S', 150000000, 2000000, 84, '1405-01')`,
     [shared],
   );
 }
