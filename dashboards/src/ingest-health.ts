@@ -117,7 +117,7 @@ export const ingestHealth: DashboardSpec = {
                 'A',
                 `topk(10, sum by (serial) (rate(ingest_device_rate_limited_total{${W}}[$__rate_interval])))`,
                 '{{serial}}',
-                { shape: 'series' },
+                { shape: 'series', mayBeEmpty: true }, // empty while no device floods
               ),
             ],
           }),
