@@ -1,17 +1,17 @@
 // Reconciles imported settlements with telemetry: for each settlement period, the installations'
-// counters are read once over exactly that period (the same counter rules as billing) and priced
-// with billing's tariff rules; each settlement gets its telemetry kWh, billed Rials and status.
-// Settlements not yet reconciled, or whose telemetry was missing, are (re)done on every run;
+// counters are read and priced with billing's own code, month by month as billing bills them (price
+// changes, replacements, review decisions); each settlement gets its telemetry kWh, billed Rials and
+// status. Settlements not yet reconciled, or whose telemetry was missing, are (re)done on every run;
 // `all` redoes every one (e.g. after a tariff correction).
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { InfluxClient } from '../../../lib/influx/client';
-import { MISSING_DATA_FLAGS } from '../core/counter-energy';
+import { isIncomplete } from '../core/bill-month';
 import { type ReconciliationStatus, reconcileSettlement, type SettlementPolicy } from '../core/reconcile-settlement';
-import { daysBetween } from '../core/solar-hijri';
+import { daysBetween, type MonthId, monthOf } from '../core/solar-hijri';
 import { priceEnergy, type StepDown } from '../core/tariff';
-import { readCounterEnergy } from '../installation-energy';
-import { loadContracts } from '../program-snapshot';
+import { energyByInstallation, splitInstantsOf } from '../installation-energy';
+import { loadContracts, loadCounterEvidence } from '../program-snapshot';
 
 export interface SettlementDeps {
   pool: pg.Pool;
@@ -112,43 +112,54 @@ async function reconcilePeriod(
   summary: ReconcileSummary,
 ): Promise<void> {
   const days = daysBetween(from, until);
-  const energy = await readCounterEnergy(
-    { influx: deps.influx, config: { lookaroundDays: deps.lookaroundDays }, log: deps.log },
-    settlements.flatMap((s) =>
-      s.serials.map((serial, i) => ({ serial, ratedAcW: s.ratings[i]!, provinceCode: s.province })),
-    ),
-    days,
-  );
+  // The period by billing month: each part is read and priced exactly as billing bills that month
+  // (its price-change instants, the recorded replacements, that month's review decisions) and
+  // rounded once, as billing rounds each month's gross (billing/README.md, "Reconciliation").
+  const parts = new Map<string, typeof days>();
+  for (const d of days) {
+    const month = monthOf(d.startMs);
+    parts.set(month, [...(parts.get(month) ?? []), d]);
+  }
+  const installations = settlements.map((s) => ({
+    installationId: s.installation_id,
+    inverters: s.serials.map((serial, i) => ({ serial, ratedAcW: s.ratings[i]!, provinceCode: s.province })),
+  }));
+  const counterDeps = { influx: deps.influx, config: { lookaroundDays: deps.lookaroundDays }, log: deps.log };
   const db = await deps.pool.connect();
   try {
     const contracts = await loadContracts(db, days[0]!.date, days[days.length - 1]!.date);
-    const results = settlements.map((s) => {
-      const dayWh = days.map(() => 0);
-      let complete = s.serials.length > 0;
-      for (const serial of s.serials) {
-        const e = energy.get(serial)!;
-        e.slotWh.forEach((wh, i) => {
-          dayWh[i]! += wh;
-        });
-        if (e.flags.some((f) => MISSING_DATA_FLAGS.includes(f.kind))) complete = false;
+    const totals = new Map(
+      settlements.map((s) => [s.id, { wh: 0, rials: 0n, unpricedWh: 0, complete: s.serials.length > 0 }]),
+    );
+    for (const [month, partDays] of parts) {
+      const evidence = await loadCounterEvidence(db, month as MonthId);
+      const energy = await energyByInstallation(counterDeps, installations, partDays, {
+        splitInstants: splitInstantsOf(partDays, contracts, deps.stepDowns),
+        ...evidence,
+      });
+      for (const s of settlements) {
+        const e = energy.get(s.installation_id)!;
+        const priced = priceEnergy(e.days, contracts.get(s.installation_id) ?? [], deps.stepDowns);
+        const total = totals.get(s.id)!;
+        total.wh += e.days.reduce((a, d) => a + d.wh, 0);
+        total.rials += priced.grossRials;
+        total.unpricedWh += priced.unpricedWh;
+        if (isIncomplete(e.trace)) total.complete = false;
       }
-      const telemetryWh = dayWh.reduce((a, b) => a + b, 0);
-      const priced = priceEnergy(
-        days.map((d, i) => ({ date: d.date, wh: dayWh[i]! })),
-        contracts.get(s.installation_id) ?? [],
-        deps.stepDowns,
-      );
+    }
+    const results = settlements.map((s) => {
+      const total = totals.get(s.id)!;
       const result = reconcileSettlement(
         {
-          telemetryWh: BigInt(telemetryWh),
-          telemetryComplete: complete,
+          telemetryWh: BigInt(total.wh),
+          telemetryComplete: total.complete,
           meteredWh: BigInt(s.metered_wh),
-          billedRials: priced.grossRials,
+          billedRials: total.rials,
           settledRials: BigInt(s.amount_rials),
         },
         deps.policy,
       );
-      return { settlement: s, telemetryWh, billedRials: priced.grossRials, unpricedWh: priced.unpricedWh, result };
+      return { settlement: s, telemetryWh: total.wh, billedRials: total.rials, unpricedWh: total.unpricedWh, result };
     });
     await db.query(
       `UPDATE utility_settlements s SET telemetry_wh = u.wh, billed_rials = u.rials, status = u.status::reconciliation_status,
