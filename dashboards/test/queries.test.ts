@@ -225,15 +225,16 @@ beforeAll(async () => {
     180_000,
     500,
   );
-  // The jump: ingest now refuses a counter that rises beyond the rating, so the two readings that
-  // stay 50 MWh above the last one are written straight into InfluxDB, as data stored before that
-  // check existed would be (billing's own test holds counters the same way).
+  // The jump: ingest now refuses a counter that rises beyond the rating, so the readings that stay
+  // 50 MWh above the last one are written straight into InfluxDB, as data stored before that check
+  // existed would be (billing's own test holds counters the same way). Six of them: billing believes
+  // a jump only once the counter stays at its new level (billing/README.md), else it is a glitch.
   const [last] = await influx.rows(`SELECT last("energy_wh_total") FROM "telemetry" WHERE "serial" = 'DSH-KRM-JUMP'`);
   const jumped = Number(last!.last) + 50_000_000;
   const at = Date.now();
   const tags = 'telemetry,installation=SIM-DSH-KRM-JUMP,province=kerman,serial=DSH-KRM-JUMP';
   await influx.write(
-    [at - 1_000, at]
+    Array.from({ length: 6 }, (_, i) => at - (5 - i) * 1_000)
       .map((t, i) => `${tags} energy_wh_total=${jumped + i},ac_power_w=0,state="SLEEPING" ${t * 1e6}`)
       .join('\n'),
   );
