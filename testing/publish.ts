@@ -39,15 +39,17 @@ export function burstReading(burst: Burst, k: number): { topic: string; payload:
 export async function publishBurst(clients: MqttClient[], burst: Burst): Promise<BurstResult> {
   const window = burst.windowPerClient ?? 500;
   const result: BurstResult = { published: 0, failed: 0, ackMs: [] };
-  let next = 0;
   await Promise.all(
     clients.map(
-      (client) =>
+      (client, c) =>
         new Promise<void>((resolve) => {
+          const mine = readingsOf(c, clients.length, burst);
+          let next = mine.next();
           let inFlight = 0;
           const pump = () => {
-            while (inFlight < window && next < burst.readings) {
-              const { topic, payload } = burstReading(burst, next++);
+            while (inFlight < window && !next.done) {
+              const { topic, payload } = burstReading(burst, next.value);
+              next = mine.next();
               const sent = performance.now();
               inFlight += 1;
               client.publish(topic, payload, { qos: 1 }, (error) => {
@@ -58,14 +60,24 @@ export async function publishBurst(clients: MqttClient[], burst: Burst): Promise
                   result.ackMs.push(performance.now() - sent);
                   burst.onProgress?.(result.published);
                 }
-                if (next >= burst.readings && inFlight === 0) resolve();
+                if (next.done && inFlight === 0) resolve();
                 else pump();
               });
             }
+            if (next.done && inFlight === 0) resolve();
           };
           pump();
         }),
     ),
   );
   return result;
+}
+
+/**
+ * The readings client `c` of `n` publishes: those of every n-th device, in order. A device publishes
+ * over its one connection in order, as a real one does; spread over several connections its readings
+ * would arrive out of order and each would take ingest's late-reading path (judged against InfluxDB).
+ */
+function* readingsOf(c: number, n: number, burst: Burst): Generator<number> {
+  for (let k = 0; k < burst.readings; k += 1) if ((k % burst.serials.length) % n === c) yield k;
 }
