@@ -1,7 +1,7 @@
 // Imports point one way. `lib/` is the ground floor and imports no component; a component uses
 // another only through that component's documented entry (`<component>/index.ts`, listed in its
-// README; for `prisma/`, the generated client); only tests, benchmarks and `testing/` use
-// `testing/`; the gateway (shipped alone to an installation) imports only `lib/`. Every .ts file
+// README; for `prisma/`, the generated client); only tests in a `test/` folder, benchmarks and
+// `testing/` use `testing/` (the services); the gateway (shipped alone to an installation) imports only `lib/`. Every .ts file
 // of the tree is read and every relative import resolved to a file.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -20,13 +20,20 @@ function importsOf(source: string): string[] {
 
 const topFolder = (file: string) => (file.includes('/') ? (file.split('/')[0] as string) : null);
 const isTestCode = (file: string) => /(^|\/)(test|bench)\//.test(file) || file.endsWith('.test.ts');
+// Tests that use the real services live in a `test/` folder; `npm run test:unit` runs every other one.
+const inServiceTestFolder = (file: string) => /(^|\/)(test|bench)\//.test(file);
 
 /** Why importing `target` from `file` (both relative to the root) breaks the direction, or null. */
 function violation(file: string, target: string): string | null {
   const from = topFolder(file);
   const to = topFolder(target);
   if (from === null || to === null || from === to) return null;
-  if (to === 'testing') return isTestCode(file) || from === 'testing' ? null : 'only tests use testing/';
+  if (to === 'testing') {
+    if (inServiceTestFolder(file) || from === 'testing') return null;
+    return isTestCode(file)
+      ? 'a test that uses testing/ (the services) belongs in a test/ folder'
+      : 'only tests use testing/';
+  }
   if (from === 'lib' && to !== 'prisma') return `lib/ imports no component (${to}/)`;
   if (to === 'lib') return null;
   // The gateway ships alone to the box at an installation (one bundled file): only lib/ comes along.
@@ -76,6 +83,7 @@ describe('import direction', () => {
     expect(violation('api/src/errors.ts', 'billing/src/errors.ts')).toMatch(/instead of its entry billing\/index.ts/);
     expect(violation('api/src/app.ts', 'testing/api.ts')).toBe('only tests use testing/');
     expect(violation('lib/db.ts', 'testing/services.ts')).toBe('only tests use testing/');
+    expect(violation('billing/src/core/tariff.test.ts', 'testing/services.ts')).toMatch(/belongs in a test\/ folder/);
     expect(violation('testing/api.ts', 'api/src/app.ts')).toMatch(/instead of its entry api\/index.ts/);
     expect(violation('api/src/progress.ts', 'prisma/schema.prisma')).toMatch(/generated\/client/);
     expect(violation('gateway/src/outbox.ts', 'ingest/src/journal.ts')).toMatch(/the gateway imports lib\/ only/);

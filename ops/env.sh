@@ -38,6 +38,22 @@ PLATFORM_ENV="$SOLAR_DATA_DIR/platform.env"
 SOLAR_BACKUP_DIR="${SOLAR_BACKUP_DIR:-$SOLAR_DATA_DIR/backups}"
 SECRETS_ENV="$SOLAR_DATA_DIR/secrets.env"
 
+# PostgreSQL's server programs (initdb, pg_ctl, postgres) for a data directory: PG_BIN if set; else
+# those of the version the directory was made with; else the newest one installed (Debian keeps
+# each version under /usr/lib/postgresql/<version>/bin); else what `pg_config --bindir` names.
+pg_bin_for() { # [data directory]
+  local version dir
+  [ -n "${PG_BIN:-}" ] && { echo "$PG_BIN"; return; }
+  if [ -n "${1:-}" ] && [ -f "$1/PG_VERSION" ]; then
+    version=$(cat "$1/PG_VERSION")
+    [ -x "/usr/lib/postgresql/$version/bin/pg_ctl" ] && { echo "/usr/lib/postgresql/$version/bin"; return; }
+  fi
+  dir=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/pg_ctl' -printf '%h\n' 2>/dev/null | sort -V | tail -n1)
+  [ -n "$dir" ] || dir=$(pg_config --bindir 2>/dev/null) || true
+  [ -n "$dir" ] && [ -x "$dir/pg_ctl" ] || { echo "PostgreSQL's server programs (pg_ctl) were not found; set PG_BIN to their directory" >&2; return 1; }
+  echo "$dir"
+}
+
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 fail() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -6,7 +6,6 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-PG_BIN=/usr/lib/postgresql/15/bin
 as_service_user() { # PostgreSQL refuses to run as root
   local user=$1; shift
   if [ "$(id -u)" = 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
@@ -57,7 +56,8 @@ start_influxdb() {
 start_postgres() {
   local dir="$SOLAR_DATA_DIR/postgres"
   [ -f "$dir/data/PG_VERSION" ] || fail "postgres is not initialised for profile $SOLAR_PROFILE; run: SOLAR_PROFILE=$SOLAR_PROFILE npm run setup"
-  as_service_user postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
+  local pg_bin; pg_bin=$(pg_bin_for "$dir/data") || exit 1
+  as_service_user postgres "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
     || fail "postgres did not start; see $dir/postgres.log"
 }
 

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Idempotent setup for one profile (SOLAR_PROFILE=run|test, default run): installs what is missing,
-# configures and starts the project's own Mosquitto, InfluxDB and PostgreSQL on loopback with data
-# under .data/<profile>/, applies the database migrations and bootstraps InfluxDB and the broker.
+# configures and starts the project's own Mosquitto, InfluxDB, PostgreSQL, Prometheus and
+# Alertmanager on loopback with data under .data/<profile>/, applies the database migrations and
+# bootstraps InfluxDB and the broker.
 # Running it again changes nothing that is already right.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$SOLAR_ROOT"
 
-DEBIAN_PACKAGES=(mosquitto mosquitto-clients influxdb postgresql-15 prometheus curl chromium poppler-utils unzip)
+DEBIAN_PACKAGES=(mosquitto mosquitto-clients influxdb postgresql prometheus curl chromium poppler-utils unzip)
 # The gateway: socat makes the pseudo-terminal pair its Modbus RTU tests run over; openssl the broker's TLS certificates.
 DEBIAN_PACKAGES+=(socat openssl)
 # Backups (ops/backup/README.md): PostgreSQL's base backups and WAL archive.
 DEBIAN_PACKAGES+=(pgbackrest)
 # The platform's own alerts (ops/monitor/README.md) are delivered by Alertmanager.
 DEBIAN_PACKAGES+=(prometheus-alertmanager)
-DYNSEC_PLUGIN=/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so
 
 step "Setting up profile '$SOLAR_PROFILE' in $SOLAR_DATA_DIR"
 
@@ -33,7 +33,9 @@ else
   # Debian may start its own system-wide services on the default ports; ours use other ports
   # and data directories, so those are left as they are.
 fi
-[ -f "$DYNSEC_PLUGIN" ] || fail "Mosquitto's dynamic-security plugin is missing at $DYNSEC_PLUGIN"
+# Where the plugin is depends on the architecture (/usr/lib/<triplet>/): the package says.
+DYNSEC_PLUGIN=$(dpkg-query -L mosquitto 2>/dev/null | grep -m1 '/mosquitto_dynamic_security\.so$' || true)
+[ -f "$DYNSEC_PLUGIN" ] || fail "Mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) is not in the mosquitto package"
 
 step "npm packages"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -209,9 +211,11 @@ step "PostgreSQL cluster"
 pg="$SOLAR_DATA_DIR/postgres"; mkdir -p "$pg/run"
 [ "$(id -u)" = 0 ] && chown -R postgres "$pg"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_bin=$(pg_bin_for "$pg/data") || exit 1
+info "PostgreSQL programs: $pg_bin"
 if [ ! -f "$pg/data/PG_VERSION" ]; then
   pwfile="$pg/.pw"; printf '%s' "$PG_PASSWORD" >"$pwfile"; [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
-  as_pg /usr/lib/postgresql/15/bin/initdb -D "$pg/data" --username=solar --pwfile="$pwfile" \
+  as_pg "$pg_bin/initdb" -D "$pg/data" --username=solar --pwfile="$pwfile" \
     --auth-local=scram-sha-256 --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$pg/initdb.log" 2>&1 \
     || fail "initdb failed; see $pg/initdb.log"
   rm -f "$pwfile"
@@ -301,8 +305,8 @@ bash "$SOLAR_ROOT/ops/services.sh" start
 [ ${#changed_services[@]} -eq 0 ] || bash "$SOLAR_ROOT/ops/services.sh" restart $(printf '%s\n' "${changed_services[@]}" | sort -u)
 
 export PGPASSWORD="$PG_PASSWORD"
-if ! as_pg /usr/lib/postgresql/15/bin/psql -h "$pg/run" -p "$PG_PORT" -U solar -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='solar'" | grep -q 1; then
-  as_pg /usr/lib/postgresql/15/bin/createdb -h "$pg/run" -p "$PG_PORT" -U solar solar
+if ! as_pg "$pg_bin/psql" -h "$pg/run" -p "$PG_PORT" -U solar -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='solar'" | grep -q 1; then
+  as_pg "$pg_bin/createdb" -h "$pg/run" -p "$PG_PORT" -U solar solar
   info "created database 'solar'"
 fi
 # The repository learns the cluster (idempotent); a fresh repository gets its first full backup
