@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('loadContracts', () => {
-  it('gives the contracts in force on some day of the month, in start order (issue 10 row 8)', async () => {
+  it('gives the contracts in force on some day of the month, in start order', async () => {
     const db = await pool.connect();
     const contracts = (await loadContracts(db, DAYS[0]!.date, DAYS.at(-1)!.date).finally(() => db.release())).get(1)!;
     expect(contracts.map((c) => c.reference)).toEqual(['C-OLD', 'C-NEW']);

@@ -94,7 +94,7 @@ async function readerAndModel(serial: string, readings: CounterReading[], ratedA
   return { read, model: energyInSlots(readings, DAYS, { ratedAcW }) };
 }
 
-describe('readCounterEnergy equals the counter model on all readings (issue 19)', () => {
+describe('readCounterEnergy equals the counter model on all readings', () => {
   it('row 5: readings before the month low and the closing one high by 100 Wh: the reader equals the model', async () => {
     const readings = roof(startMs - 3 * DAY, endMs + 3 * DAY, 6_000_000).map((x) => {
       if (x.tMs === startMs - 2 * H) return { ...x, wh: x.wh + 100 };

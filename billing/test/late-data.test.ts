@@ -73,7 +73,7 @@ afterAll(async () => {
   await pool?.end();
 });
 
-describe('late data for a closed month (issue 22, row 5)', () => {
+describe('late data for a closed month', () => {
   it('holds a rewrite of 15 days of a closed month for review and pays nothing for it; pays a silent end filled within physics', async () => {
     const billedR = Number((await billOf('1404-08', 'REWRITE')).energy_wh);
     // REWRITE's device republishes Aban's last 15 days rising 4.5 kWh/h (under its 5 kW rating, day

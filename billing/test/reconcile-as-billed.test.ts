@@ -57,7 +57,7 @@ afterAll(async () => {
   await pool.end();
 });
 
-describe('reconciliation priced as billed (issue 19)', () => {
+describe('reconciliation priced as billed', () => {
   it('row 6: a settlement paying exactly what billing billed over a tariff change reconciles to 0', async () => {
     await runMonth({ ...deps, now: () => ABAN.endMs + 10 * 24 * H }, '1405-07', { close: true, actor: 'test' });
     await runMonth({ ...deps, now: () => ABAN.endMs + 10 * 24 * H }, '1405-08', { close: true, actor: 'test' });

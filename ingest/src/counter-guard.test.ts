@@ -6,7 +6,7 @@ const H = 3_600_000;
 const T0 = Date.parse('2026-11-25T06:00:00Z');
 const guard = () => new CounterGuard({ powerTolerancePercent: 130, lifetimeYears: 40 });
 
-describe('CounterGuard (issue 10: impossible counters rejected at the door)', () => {
+describe('CounterGuard: impossible counters rejected at the door', () => {
   it('rejects a jump beyond rated power × elapsed time, naming the last accepted reading', () => {
     const g = guard();
     expect(g.admit('INV1', 5000, null, T0, 0)).toBeNull();

@@ -49,7 +49,7 @@ function guardAt(tMs: number, wh: number) {
   return g;
 }
 
-describe("a device's past is immutable once accepted (issue 22, row 4)", () => {
+describe("a device's past is immutable once accepted", () => {
   it('rejects another value at an instant already stored, keeping both values as evidence; the same values are a harmless duplicate', () => {
     const g = guardAt(NOW - H, 3_000_000);
     const history = [stored(T0, 2_990_000), stored(NOW - H, 3_000_000)];

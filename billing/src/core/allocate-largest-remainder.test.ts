@@ -10,7 +10,7 @@ const parts = fc
   .filter((ps) => ps.some((p) => p.weight > 0n));
 
 describe('allocateLargestRemainder', () => {
-  it('breaks ties by numeric id: share 9 before share 10 (issue 10 item 6)', () => {
+  it('breaks ties by numeric id: share 9 before share 10', () => {
     expect(
       allocateLargestRemainder(1n, [
         { id: '10', weight: 1n },

@@ -91,7 +91,7 @@ describe('billInstallation', () => {
     expect(next.feeCarriedRials).toBe(0n);
   });
 
-  it('prices each day by the contract in force that day when the contract is replaced mid-month (issue 10 row 8)', () => {
+  it('prices each day by the contract in force that day when the contract is replaced mid-month', () => {
     const replaced = base({
       days: dates.map((date) => ({ date, wh: 10_000 })),
       contracts: [
@@ -189,7 +189,7 @@ describe('beneficiaryTotal', () => {
 
 // Issue 19, rows 8 and 9: a draft to date deducts in step with its income; a schedule short of the
 // principal forgives nothing.
-describe('billInstallation: a month to date and loans that add up (issue 19)', () => {
+describe('billInstallation: a month to date and loans that add up', () => {
   const { startMs, endMs } = monthBounds('1405-08');
   const DAY = 86_400_000;
   const aban = (daysSoFar: number): InstallationMonth =>

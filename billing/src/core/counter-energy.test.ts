@@ -79,7 +79,7 @@ describe('energyInSlots: the basic rules', () => {
 });
 
 // The rows of issue 10's table: each was billed wrongly by the model before this one.
-describe('energyInSlots: a counter cannot fool it (issue 10)', () => {
+describe('energyInSlots: a counter cannot fool it', () => {
   it('row 1: a 1 Wh step back (float jitter) mid-month or across the month-end reading is noise', () => {
     const readings = aMonthOf(10_000_000.5);
     const mid = readings.map((x, i) => (i === 400 ? { ...x, wh: readings[399]!.wh - 0.01 } : x));
@@ -178,7 +178,7 @@ describe('energyInSlots: a counter cannot fool it (issue 10)', () => {
 });
 
 // The rows of issue 19's table that the pure model got wrong: each is a class of counter histories.
-describe('energyInSlots: excursions, repeated drops and jitter (issue 19)', () => {
+describe('energyInSlots: excursions, repeated drops and jitter', () => {
   it('row 1: a dip whose readings rise, then return to the trend, is a glitch judged against the reading before it', () => {
     const readings = [1_000_000, 1_001_000, 998_000, 999_000, 1_004_000, 1_005_000].map((wh, i) => r(i, wh));
     const e = energyInSlots(readings, [{ startMs: 0, endMs: 5 * H }], ROOF);

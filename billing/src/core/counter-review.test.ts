@@ -12,7 +12,7 @@ const review = (decision: CounterReview['decision'], correctedWh: number | null 
   decidedAt: '2026-12-01T00:00:00Z',
 });
 
-describe('reviewedSlotWh: no decision bills more than the inverter could produce (issue 19, row 10)', () => {
+describe('reviewedSlotWh: no decision bills more than the inverter could produce', () => {
   // A 5 kW counter at 13,948,402 Wh reads zero six times (a zero glitch one reading too long to be
   // ignored), then its lifetime count again: the return is held as a jump of the whole count.
   const days = Array.from({ length: 30 }, (_, i) => ({ startMs: i * DAY, endMs: (i + 1) * DAY }));

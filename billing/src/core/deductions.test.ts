@@ -39,7 +39,7 @@ describe('deductions', () => {
     expect(loanDeduction(loan(), '1405-07', -5n).deductedRials).toBe(0n);
   });
 
-  it('never deducts more than the principal: the last installment is what remains (issue 10 row 9)', () => {
+  it('never deducts more than the principal: the last installment is what remains', () => {
     const odd = {
       ...loan(),
       principalRials: 1_000_001n,

@@ -83,7 +83,7 @@ describe('tariffs', () => {
     expect(rateChangeDates(dates, [], stepDowns)).toEqual([]);
   });
 
-  it('rounds the gross once from the exact price of every segment (issue 10 row 10)', () => {
+  it('rounds the gross once from the exact price of every segment', () => {
     // Three segments of 5 Wh at 100 / 101 / 100 Rial/kWh: 0.5 + 0.505 + 0.5 = 1.505 Rials (3 rounded per segment).
     const three: ContractTerms = {
       reference: 'C-3',
