@@ -17,6 +17,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadProvinces } from '../lib/provinces';
+import { inTransaction } from '../lib/transaction';
 
 export const env = process.env;
 /** As the platform connects: the application role (owns no table). */
@@ -84,26 +85,26 @@ export async function registerFleet(
 ): Promise<string[]> {
   const perInstallation = options.perInstallation ?? 10;
   const serials = Array.from({ length: inverters }, (_, i) => `${prefix}${String(i).padStart(6, '0')}`);
-  await withPg(async (client) => {
-    await client.query('BEGIN');
-    const installations = Math.ceil(inverters / perInstallation);
-    await client.query(
-      `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
+  await withPg((client) =>
+    inTransaction(client, async () => {
+      const installations = Math.ceil(inverters / perInstallation);
+      await client.query(
+        `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
        SELECT $1 || '-INST-' || lpad(g::text, 5, '0'), 'test installation', p.id, p.latitude, p.longitude, 5 * $3::int, 5 * $3::int, 'COMMISSIONED', now()
        FROM generate_series(0, $2::int - 1) g, provinces p WHERE p.code = $4
        ON CONFLICT (code) DO NOTHING`,
-      [prefix, installations, perInstallation, options.province ?? 'yazd'],
-    );
-    await client.query(
-      `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at)
+        [prefix, installations, perInstallation, options.province ?? 'yazd'],
+      );
+      await client.query(
+        `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at)
        SELECT s.serial, i.id, $3, 'test', now()
        FROM unnest($1::text[]) WITH ORDINALITY AS s(serial, n)
        JOIN installations i ON i.code = $2 || '-INST-' || lpad(((s.n - 1) / $4)::text, 5, '0')
        ON CONFLICT (serial) DO NOTHING`,
-      [serials, prefix, options.ratedAcW ?? 5000, perInstallation],
-    );
-    await client.query('COMMIT');
-  });
+        [serials, prefix, options.ratedAcW ?? 5000, perInstallation],
+      );
+    }),
+  );
   return serials;
 }
 

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import type { InfluxClient } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
+import { rollbackWith, withTransaction } from '../../lib/transaction';
 import { evaluate } from './core/evaluate';
 import type { AlertsConfig } from './config';
 import { RegistryCache, readInputs } from './read-inputs';
@@ -42,24 +43,13 @@ export class AlertsEvaluator {
 
   async evaluateOnce(nowMs = Date.now()): Promise<EvaluationReport> {
     const started = performance.now();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    let read = started;
+    let evaluated = started;
+    const written = await withTransaction(this.pool, async (client) => {
       const {
         rows: [lock],
       } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [LOCK]);
-      if (!lock?.ok) {
-        await client.query('ROLLBACK');
-        return {
-          skipped: 'locked',
-          installations: 0,
-          opened: 0,
-          updated: 0,
-          cleared: 0,
-          reminded: 0,
-          ms: { read: 0, evaluate: 0, write: 0, total: 0 },
-        };
-      }
+      if (!lock?.ok) return rollbackWith(null);
       const active = await readActiveAlerts(client);
       const gapHistory = await readGapHistory(client, nowMs);
       const installations = await this.registry.get(client, nowMs);
@@ -76,34 +66,35 @@ export class AlertsEvaluator {
         nowMs,
         this.config.rules,
       );
-      const read = performance.now();
+      read = performance.now();
       const { findings, clearances } = evaluate(inputs);
-      const evaluated = performance.now();
+      evaluated = performance.now();
       const { opened, updated } = await upsertFindings(client, findings, nowMs, this.config.reminders, this.notify);
       const cleared = await clearAlerts(client, clearances, nowMs, this.notify);
       const reminded = await remind(client, nowMs, this.config.reminders, this.notify);
-      await client.query('COMMIT');
-      const done = performance.now();
-      const report = {
-        installations: installations.length,
-        opened,
-        updated,
-        cleared,
-        reminded,
-        ms: {
-          read: Math.round(read - started),
-          evaluate: Math.round(evaluated - read),
-          write: Math.round(done - evaluated),
-          total: Math.round(done - started),
-        },
+      return { installations: installations.length, opened, updated, cleared, reminded };
+    });
+    if (written === null)
+      return {
+        skipped: 'locked',
+        installations: 0,
+        opened: 0,
+        updated: 0,
+        cleared: 0,
+        reminded: 0,
+        ms: { read: 0, evaluate: 0, write: 0, total: 0 },
       };
-      this.logger.info(report, 'alerts evaluated');
-      return report;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    const done = performance.now();
+    const report = {
+      ...written,
+      ms: {
+        read: Math.round(read - started),
+        evaluate: Math.round(evaluated - read),
+        write: Math.round(done - evaluated),
+        total: Math.round(done - started),
+      },
+    };
+    this.logger.info(report, 'alerts evaluated');
+    return report;
   }
 }

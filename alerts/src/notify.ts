@@ -5,6 +5,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type pg from 'pg';
 import { type Logger, redactSecrets } from '../../lib/logger';
+import { withTransaction } from '../../lib/transaction';
 import type { NotificationConfig } from './config';
 import { fingerprintOfLabel, webhookFingerprint } from './store';
 
@@ -125,11 +126,9 @@ export class Deliverer {
 
   /** Sends what is due; returns how many were sent and how many failed this time. */
   async deliverDue(nowMs = Date.now()): Promise<{ sent: number; failed: number }> {
-    const client = await this.pool.connect();
     let sent = 0;
     let failed = 0;
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<Message>(
         `SELECT n.id::text AS "notificationId", a.id::text AS "alertId", n.kind, n.sequence, n.channel::text AS channel,
                 n.recipient, n.attempts, a.rule::text AS rule, a.cause, a.severity::text AS severity, a.state::text AS state,
@@ -196,13 +195,7 @@ export class Deliverer {
           [o.id, nowMs, o.ok, Math.round(o.ms), o.error],
         );
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     return { sent, failed };
   }
 

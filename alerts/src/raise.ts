@@ -4,6 +4,7 @@
 //   await raiseAlert(pool, config, { rule: 'METER_SHORTFALL', installationId, cause: 'meter', severity: 'MAJOR',
 //     summary: 'export meter 18 % below telemetry in 1405-08', lostKwhPerDay: 3.2, detail: { ... } });
 import type pg from 'pg';
+import { withTransaction } from '../../lib/transaction';
 import { tehranDate } from './core/clear-sky';
 import { lostRialsPerDay, paidRialPerKwh, roundKwh } from './core/loss';
 import type { AlertRule, AlertSeverity } from './core/types';
@@ -47,8 +48,7 @@ export async function raiseAlerts(
   nowMs = Date.now(),
 ): Promise<string[]> {
   if (alerts.length === 0) return [];
-  const client = await pool.connect();
-  try {
+  return withTransaction(pool, async (client) => {
     const registry = new Map(
       (await readRegistry(client, nowMs, config.stepDowns)).map((installation) => [installation.id, installation]),
     );
@@ -73,17 +73,10 @@ export async function raiseAlerts(
         detail: { ...alert.detail, raisedOn: tehranDate(nowMs) },
       };
     });
-    await client.query('BEGIN');
     // One actor per call: the timeline names who raised the batch.
     await upsertFindings(client, findings, nowMs, config.reminders, notifyOf(config.notifications), alerts[0]!.actor);
-    await client.query('COMMIT');
     return findings.map((f) => f.key);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Clears the active alert with this key (its cause went away). Returns whether one was open. */
@@ -106,26 +99,17 @@ export async function closeRaisedAlerts(
   nowMs = Date.now(),
 ): Promise<number> {
   if (keys.length === 0) return 0;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string; key: string; cause: string; detail: Record<string, unknown> }>(
       `SELECT id, key, cause, detail FROM alerts WHERE key = ANY($1) AND state IN ('OPEN', 'ACKNOWLEDGED')`,
       [keys],
     );
-    const n = await clearAlerts(
+    return clearAlerts(
       client,
       rows.map((r) => ({ id: BigInt(r.id), key: r.key, cause: r.cause, detail: r.detail })),
       nowMs,
       notifyOf(config.notifications),
       actor,
     );
-    await client.query('COMMIT');
-    return n;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

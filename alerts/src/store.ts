@@ -3,6 +3,7 @@
 // (one statement per kind of change) so a large fleet costs a handful of round trips.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { jsonText } from '../../lib/json';
 import { dueReminders, firstReminderAt, type ReminderPolicy } from './core/lifecycle';
 import type { ActiveAlert, AlertSeverity, Clearance, EvaluationInputs, Finding } from './core/types';
 import type { NotificationConfig } from './config';
@@ -12,8 +13,6 @@ export type Db = pg.ClientBase;
 const ts = (param: string) => `(to_timestamp(${param}::float8 / 1000) AT TIME ZONE 'UTC')`;
 export const EVALUATOR = 'alerts';
 const SEVERITY_RANK: Record<AlertSeverity, number> = { MAJOR: 0, MINOR: 1, WARNING: 2 };
-
-const json = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
 export async function readActiveAlerts(db: Db): Promise<ActiveAlert[]> {
   const { rows } = await db.query<{
@@ -102,7 +101,7 @@ async function queueNotifications(
      SELECT n."alertId", n.kind, n.sequence, n.channel::notification_channel, n.recipient, ${ts('$2')}
        FROM jsonb_to_recordset($1::jsonb) AS n("alertId" bigint, kind text, sequence int, channel text, recipient text)
      ON CONFLICT DO NOTHING`,
-    [json(rows), nowMs],
+    [jsonText(rows), nowMs],
   );
 }
 
@@ -117,7 +116,7 @@ async function addEvents(
     `INSERT INTO alert_events (alert_id, at, actor, kind, note, detail)
      SELECT e."alertId", ${ts('$2')}, $3, e.kind, e.note, e.detail
        FROM jsonb_to_recordset($1::jsonb) AS e("alertId" bigint, kind text, note text, detail jsonb)`,
-    [json(events.map((e) => ({ ...e, alertId: e.alertId.toString() }))), nowMs, actor],
+    [jsonText(events.map((e) => ({ ...e, alertId: e.alertId.toString() }))), nowMs, actor],
   );
 }
 
@@ -138,7 +137,7 @@ export async function upsertFindings(
   actor = EVALUATOR,
 ): Promise<{ opened: number; updated: number }> {
   if (findings.length === 0) return { opened: 0, updated: 0 };
-  const payload = json(findings);
+  const payload = jsonText(findings);
   const { rows: updated } = await db.query<{ id: string; key: string; oldCause: string; cause: string }>(
     `WITH f AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS f(key text, cause text, severity text, summary text,
@@ -177,7 +176,7 @@ export async function upsertFindings(
          "lostRialsPerDay" bigint, "rialPerKwh" int, detail jsonb)
      ON CONFLICT DO NOTHING
      RETURNING id, severity::text AS severity`,
-    [json(fresh), nowMs, remindAt],
+    [jsonText(fresh), nowMs, remindAt],
   );
   const ids = opened.map((o) => ({ alertId: BigInt(o.id), severity: o.severity }));
   await addEvents(
@@ -205,7 +204,7 @@ export async function clearAlerts(db: Db, clearances: Clearance[], nowMs: number
             next_reminder_at = NULL, updated_at = now()
        FROM c, old WHERE a.id = c.id AND old.id = a.id
      RETURNING a.id, a.severity::text AS severity, old.cause AS "oldCause", a.cause`,
-    [json(clearances.map((c) => ({ id: c.id.toString(), cause: c.cause, detail: c.detail }))), nowMs, actor],
+    [jsonText(clearances.map((c) => ({ id: c.id.toString(), cause: c.cause, detail: c.detail }))), nowMs, actor],
   );
   await addEvents(
     db,
@@ -258,7 +257,11 @@ export async function remind(db: Db, nowMs: number, policy: ReminderPolicy, noti
   await db.query(
     `UPDATE alerts a SET reminders_sent = d.sequence, next_reminder_at = CASE WHEN d.next IS NULL THEN NULL ELSE (to_timestamp(d.next / 1000) AT TIME ZONE 'UTC') END, updated_at = now()
        FROM jsonb_to_recordset($1::jsonb) AS d(id bigint, sequence int, next float8) WHERE a.id = d.id`,
-    [json(due.map((d) => ({ id: d.id.toString(), sequence: d.sequence, next: d.nextReminderAt?.getTime() ?? null })))],
+    [
+      jsonText(
+        due.map((d) => ({ id: d.id.toString(), sequence: d.sequence, next: d.nextReminderAt?.getTime() ?? null })),
+      ),
+    ],
   );
   const severity = new Map(rows.map((r) => [r.id, r.severity]));
   await addEvents(

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { Agent, request } from 'undici';
 import { nationalCodeFor } from '../../lib/identifiers/validate';
+import { inTransaction } from '../../lib/transaction';
 import { waitFor } from '../../testing/services';
 
 export const INSTALLATIONS = 7000;
@@ -32,47 +33,47 @@ export async function seedProgram(c: pg.ClientBase, tokens: number): Promise<{ b
   const started = Date.now();
   const codes = Array.from({ length: BENEFICIARIES }, (_, i) => nationalCodeFor(700_000_000 + i));
   const beneficiaryTokens = Array.from({ length: tokens }, () => randomBytes(24).toString('base64url'));
-  await c.query('BEGIN');
-  await c.query(
-    `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
+  await inTransaction(c, async () => {
+    await c.query(
+      `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
     SELECT 'BAPI-' || lpad(g::text, 5, '0'), 'bench plant', p.id, p.latitude, p.longitude, 15, 15, 'COMMISSIONED', now()
     FROM generate_series(0, $1::int - 1) g JOIN provinces p ON p.id = 1 + g % 31 ON CONFLICT (code) DO NOTHING`,
-    [INSTALLATIONS],
-  );
-  await c.query(
-    `INSERT INTO beneficiaries (national_code, full_name, province_id, target_group, updated_at)
+      [INSTALLATIONS],
+    );
+    await c.query(
+      `INSERT INTO beneficiaries (national_code, full_name, province_id, target_group, updated_at)
     SELECT code, 'بهره‌بردار ' || n, 1 + n % 31, 'OTHER', now() FROM unnest($1::text[]) WITH ORDINALITY AS t(code, n)
     ON CONFLICT (national_code) DO NOTHING`,
-    [codes],
-  );
-  await c.query(
-    `INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at)
+      [codes],
+    );
+    await c.query(
+      `INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at)
     SELECT b.id, i.id, 5000, DATE '2026-01-01', now()
     FROM unnest($1::text[]) WITH ORDINALITY AS t(code, n)
     JOIN beneficiaries b ON b.national_code = t.code
     JOIN installations i ON i.code = 'BAPI-' || lpad(((t.n - 1) / 3)::text, 5, '0')
     WHERE NOT EXISTS (SELECT 1 FROM shares s WHERE s.beneficiary_id = b.id)`,
-    [codes],
-  );
-  // A year of statements per person (draft months, so they stay re-runnable): the portal's list.
-  await c.query(
-    `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
+      [codes],
+    );
+    // A year of statements per person (draft months, so they stay re-runnable): the portal's list.
+    await c.query(
+      `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
     SELECT m, 'DRAFT', now(), repeat('0', 64), 0, 0, 0, 0, 0, 0, 0, 0 FROM unnest($1::text[]) AS m ON CONFLICT (month) DO NOTHING`,
-    [STATEMENT_MONTHS],
-  );
-  await c.query(
-    `INSERT INTO statements (month, beneficiary_id, earned_rials, carried_in_rials, payable_rials, carried_out_rials)
+      [STATEMENT_MONTHS],
+    );
+    await c.query(
+      `INSERT INTO statements (month, beneficiary_id, earned_rials, carried_in_rials, payable_rials, carried_out_rials)
     SELECT m, b.id, 4000000 + b.id % 1000, 0, 4000000 + b.id % 1000, 0 FROM unnest($1::text[]) AS m, beneficiaries b
      WHERE b.national_code = ANY($2::text[]) ON CONFLICT DO NOTHING`,
-    [STATEMENT_MONTHS, codes],
-  );
-  await c.query(
-    `INSERT INTO sessions (token_hash, beneficiary_id, expires_at)
+      [STATEMENT_MONTHS, codes],
+    );
+    await c.query(
+      `INSERT INTO sessions (token_hash, beneficiary_id, expires_at)
     SELECT t.h, b.id, now() + interval '1 day' FROM unnest($1::text[]) WITH ORDINALITY AS t(h, n)
     JOIN beneficiaries b ON b.national_code = ($2::text[])[t.n]`,
-    [beneficiaryTokens.map(hash), codes.slice(0, tokens)],
-  );
-  await c.query('COMMIT');
+      [beneficiaryTokens.map(hash), codes.slice(0, tokens)],
+    );
+  });
   const counts = await c.query(
     `SELECT (SELECT count(*) FROM beneficiaries WHERE full_name LIKE 'بهره‌بردار%')::int AS b, (SELECT count(*) FROM installations WHERE code LIKE 'BAPI-%')::int AS i`,
   );

@@ -3,7 +3,7 @@
 // (accept what was read, correct it, or exclude it). Billing applies both on its next run; for a
 // closed month the difference arrives as a late-data adjustment.
 import type pg from 'pg';
-import { toJson } from './core/bill-month';
+import { jsonText } from '../../lib/json';
 import type { ReviewDecision } from './core/counter-review';
 import { capacityBoundWh } from './core/counter-energy';
 import { monthBounds, parseMonth, type MonthId } from './core/solar-hijri';
@@ -37,7 +37,7 @@ async function audited<T>(
     const { before, after } = await work(db);
     await db.query(
       `INSERT INTO audit_log (actor, action, entity, entity_id, before, after) VALUES ($1, $2, 'counter', $3, $4, $5)`,
-      [actor, action, entityId, before === null ? null : toJson(before), toJson(after)],
+      [actor, action, entityId, before === null ? null : jsonText(before), jsonText(after)],
     );
     await db.query('COMMIT');
     return after;

@@ -2,7 +2,7 @@
 // ones in bulk, and keeps with each installation's bill everything that explains its figures.
 import type pg from 'pg';
 import type { BilledMonth } from './core/bill-month';
-import { toJson } from './core/bill-month';
+import { jsonText } from '../../lib/json';
 import { sumBigInt } from './core/money';
 import type { MonthId } from './core/solar-hijri';
 
@@ -158,7 +158,7 @@ async function insertRows<T>(
 
 /** Everything that explains an installation's figures, for statements and staff views. */
 function billDetail(bill: BilledMonth['installations'][number]): string {
-  return toJson({
+  return jsonText({
     code: bill.code,
     segments: bill.segments,
     unpricedWh: bill.unpricedWh,

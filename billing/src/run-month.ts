@@ -6,7 +6,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { InfluxClient } from '../../lib/influx/client';
-import { billMonth, toJson, type InstallationInput, type MonthTotals } from './core/bill-month';
+import { jsonText } from '../../lib/json';
+import { billMonth, type InstallationInput, type MonthTotals } from './core/bill-month';
 import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
 import type { BillingConfig } from './config';
 import { BillingError } from './errors';
@@ -175,7 +176,7 @@ export async function runMonth(
         options.actor,
         options.close ? 'billing.close' : 'billing.draft',
         month,
-        toJson({ digest: billed.digest, ...billed.totals }),
+        jsonText({ digest: billed.digest, ...billed.totals }),
       ],
     );
     const summary: RunSummary = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkMobile, checkNationalCode, checkSheba } from '../../lib/identifiers/validate';
+import { jsonText } from '../../lib/json';
 import { monthBounds } from '../../billing';
 import { parseScenario } from '../../simulators';
 import { fictionalNationalCode, fictionalSheba } from './identities';
@@ -39,9 +40,7 @@ describe('fictional identifiers', () => {
 describe('the demo plan', () => {
   it('is the same for the same size, seed and instant', () => {
     const again = buildDemoPlan({ installations: 200, nowMs: NOW, closeDay: 5, intervalSeconds: 600 });
-    expect(JSON.stringify(again, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).toBe(
-      JSON.stringify(plan, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
-    );
+    expect(jsonText(again)).toBe(jsonText(plan));
   });
 
   it('mixes 5 kWp family roofs with shared plants of 15–100 kWp and 3–20 people, across the provinces', () => {

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { InfluxClient } from '../../../lib/influx/client';
+import { jsonCopy } from '../../../lib/json';
 import type { AlertsConfig } from '../../../alerts';
 import { type BillingConfig, cashPosition, correctSettlement, importSettlements } from '../../../billing';
 import { reconcileAndAlert } from '../settlement-alerts';
@@ -124,8 +125,6 @@ export interface SettlementRoutesOptions {
   alerts: AlertsConfig;
 }
 
-const bigintsAsText = (value: unknown): unknown =>
-  JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
 const tehranToday = () => new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Tehran' });
 
 const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, options) => {
@@ -268,7 +267,7 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
         throw outcome.problem === 'not_found' ? notFound('settlement') : new HttpError(409, outcome.reason);
       const c = outcome.correction;
       return reply.code(201).send(
-        bigintsAsText({
+        jsonCopy({
           id: c.id,
           settlementId: c.settlementId,
           installationCode: c.installationCode,
@@ -294,7 +293,7 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
         response: { 200: CashPosition },
       },
     },
-    async () => bigintsAsText(await cashPosition(app.sql, tehranToday(), policy.lateAfterDays)) as never,
+    async () => jsonCopy(await cashPosition(app.sql, tehranToday(), policy.lateAfterDays)) as never,
   );
 };
 
