@@ -11,5 +11,6 @@ export { runBackfill } from './src/fleet';
 export { addDemoContracts, registerSimulatedFleet } from './src/registry';
 export { generatedFleet, type PlannedInverter, parseScenario, planFleet, type Scenario } from './src/scenario';
 export { storedCounters } from './src/stored-counters';
-export { ModbusFleet, type ModbusFleetOptions } from './src/modbus/modbus-fleet';
+export { MODBUS_PROFILES, ModbusFleet, type ModbusFleetOptions } from './src/modbus/modbus-fleet';
+export { MapDevice } from './src/modbus/map-device';
 export { SUNSPEC_PROFILES, type SunSpecProfile } from './src/modbus/sunspec-device';

@@ -39,6 +39,47 @@ export const brokerLogin = (username: string, password: string) =>
   brokerLoginAs({ url: readMqttConfig(env, 'ADMIN').url, username, password });
 
 /**
+ * Connects as this account (over TLS to MQTT_TLS_URL, verifying its CA, when `tls`): the client,
+ * or the broker's refusal as text.
+ */
+export const connectAs = (username: string, password: string, options: { tls?: boolean } = {}) =>
+  new Promise<MqttClient | string>((resolve) => {
+    const client = mqtt.connect(options.tls ? env.MQTT_TLS_URL! : readMqttConfig(env, 'ADMIN').url, {
+      ...(options.tls ? { ca: readFileSync(env.MQTT_TLS_CA_FILE!) } : {}),
+      username,
+      password,
+      clientId: `as-${username}-${Date.now()}`,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', (e) => {
+      client.end(true);
+      resolve(e.message);
+    });
+  });
+
+/** The topics (and payloads) published under `filter`, as the ingest account receives them. */
+export async function watchTopics(
+  filter = 'solar/v1/#',
+): Promise<{ seen: string[]; messages: { topic: string; payload: string }[]; close(): Promise<void> }> {
+  const ingest = readMqttConfig(env, 'INGEST');
+  const watcher = await mqtt.connectAsync(ingest.url, {
+    username: ingest.username,
+    password: ingest.password,
+    clientId: `watch-${process.pid}-${Date.now()}`,
+  });
+  const seen: string[] = [];
+  const messages: { topic: string; payload: string }[] = [];
+  watcher.on('message', (topic, payload) => {
+    seen.push(topic);
+    messages.push({ topic, payload: payload.toString() });
+  });
+  await watcher.subscribeAsync(filter, { qos: 1 });
+  return { seen, messages, close: () => watcher.endAsync() };
+}
+
+/**
  * A fresh InfluxDB database with the platform's layout, for one suite or benchmark run, made as the
  * admin (the returned client and config are the admin's: fixtures write and rebuild rollups with
  * them), with the writer granted WRITE and the reader READ on it, so components started with

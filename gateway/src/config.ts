@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { resolveRegisterMap } from '../../lib/registers/maps/index';
 import { SERIAL_PATTERN } from '../../lib/telemetry/contract';
 
 const Inverter = Type.Object(
@@ -10,6 +11,8 @@ const Inverter = Type.Object(
     serial: Type.String({ pattern: SERIAL_PATTERN }),
     unitId: Type.Integer({ minimum: 0, maximum: 255 }),
     ratedAcW: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000 })),
+    /** An inverter without SunSpec: a built-in register map's id, or the path of a map file. */
+    map: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -87,6 +90,15 @@ export function parseGatewayConfig(text: string, source: string): GatewayConfig 
   const serials = config.links.flatMap((l) => l.inverters.map((i) => i.serial));
   const twice = serials.find((s, i) => serials.indexOf(s) !== i);
   if (twice) throw new Error(`${source}: /links: serial ${twice} is configured twice`);
+  for (const [l, link] of config.links.entries())
+    for (const [i, inverter] of link.inverters.entries()) {
+      if (inverter.map === undefined) continue;
+      try {
+        resolveRegisterMap(inverter.map);
+      } catch (error) {
+        throw new Error(`${source}: /links/${l}/inverters/${i}/map: ${(error as Error).message}`);
+      }
+    }
   return config;
 }
 

@@ -3,6 +3,7 @@
 // and wakes the publisher, which drains the outbox whenever the broker is reachable.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { resolveRegisterMap } from '../../lib/registers/maps/index';
 import type { GatewayConfig } from './config';
 import { InverterPoller } from './inverter-poller';
 import { ModbusLink } from './modbus/connection';
@@ -61,10 +62,15 @@ export class Gateway {
       this.pollers.push(
         inverters.map(
           (inverter) =>
-            new InverterPoller(inverter, link.unit(inverter.unitId), {
-              // A restart keeps the wrap offset; the time base of the last read is this process's.
-              ...(counters[inverter.serial]?.acc ? { acc: counters[inverter.serial]!.acc } : {}),
-            }),
+            new InverterPoller(
+              inverter,
+              link.unit(inverter.unitId),
+              {
+                // A restart keeps the wrap offset; the time base of the last read is this process's.
+                ...(counters[inverter.serial]?.acc ? { acc: counters[inverter.serial]!.acc } : {}),
+              },
+              inverter.map ? resolveRegisterMap(inverter.map) : undefined,
+            ),
         ),
       );
     }

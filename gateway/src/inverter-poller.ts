@@ -1,23 +1,28 @@
-// Polls one inverter: finds its SunSpec map once (again when the device's map changes), checks it
-// is the inverter configured (model 1's serial), then reads the inverter model (and 701) each poll
-// and turns them into a reading of the contract, or errors that say which register failed.
+// Polls one inverter: finds out how to read it once (SunSpec discovery, or the vendor register map
+// configured for it; again when a SunSpec map changes), checks it is the inverter configured (its
+// serial), then reads it each poll and turns the registers into a reading of the contract, or
+// errors that say which register failed.
+import type { RegisterMap } from '../../lib/registers/format';
 import type { Reading } from '../../lib/telemetry/contract';
+import type { DecodedInverter } from './registers/decode';
+import { toReading } from './registers/decode';
+import { identifyByMap, readByMap } from './registers/vendor-device';
 import { advanceCounter, type CounterState } from './sunspec/counter';
 import {
   discoverSunSpec,
+  type Identity,
   identify,
-  type ModelEntry,
   pollPlan,
   type RegisterReader,
   readModel,
   SunSpecError,
 } from './sunspec/discover';
-import { decodeInverter, toReading } from './sunspec/inverter-reading';
+import { decodeInverter } from './sunspec/inverter-reading';
 
 export interface InverterConfig {
   serial: string;
   unitId: number;
-  /** W; from the registry at commissioning (model 120's WRtg when the registry has none). */
+  /** W; from the registry at commissioning (the device's own rating when the registry has none). */
   ratedAcW?: number;
 }
 
@@ -27,8 +32,38 @@ export interface PollResult {
   errors: string[];
 }
 
+/** A device found and identified: who it is, and how to read it. */
+export interface OpenedDevice {
+  identity: Identity;
+  /** `SunSpec 103 at 40000` or the register map's id. */
+  how: string;
+  read(ratedAcW: number | undefined): Promise<DecodedInverter>;
+}
+
+/** Finds how to read the device at `reader`: a vendor map when one is given, else SunSpec. */
+export async function openDevice(reader: RegisterReader, map?: RegisterMap): Promise<OpenedDevice> {
+  if (map)
+    return {
+      identity: await identifyByMap(reader, map),
+      how: `register map ${map.id}`,
+      read: (ratedAcW) => readByMap(reader, map, ratedAcW),
+    };
+  const sunspec = await discoverSunSpec(reader);
+  const identity = await identify(reader, sunspec);
+  const plan = pollPlan(sunspec);
+  return {
+    identity,
+    how: `SunSpec ${[plan.inverter?.id, plan.der?.id].filter(Boolean).join('+')} at ${sunspec.base}`,
+    read: async (ratedAcW) => {
+      const inverter = plan.inverter ? await readModel(reader, plan.inverter) : undefined;
+      const der = plan.der ? await readModel(reader, plan.der) : undefined;
+      return decodeInverter({ ...(inverter ? { inverter } : {}), ...(der ? { der } : {}) }, ratedAcW);
+    },
+  };
+}
+
 export class InverterPoller {
-  private plan: { inverter?: ModelEntry; der?: ModelEntry } | null = null;
+  private device: OpenedDevice | null = null;
   private ratedAcW: number | undefined;
 
   constructor(
@@ -36,6 +71,8 @@ export class InverterPoller {
     private readonly reader: RegisterReader,
     /** Persisted by the caller, so a restart does not forget the last published counter. */
     public counter: CounterState = {},
+    /** The vendor register map to read it by; without one, SunSpec. */
+    private readonly map?: RegisterMap,
   ) {
     this.ratedAcW = config.ratedAcW;
   }
@@ -47,12 +84,9 @@ export class InverterPoller {
   async poll(tsMs: number, monoMs: number): Promise<PollResult> {
     const prefix = `${this.config.serial} (unit ${this.config.unitId})`;
     try {
-      if (!this.plan) await this.discover();
-      const plan = this.plan!;
-      const inverter = plan.inverter ? await readModel(this.reader, plan.inverter) : undefined;
-      const der = plan.der ? await readModel(this.reader, plan.der) : undefined;
-      const decoded = decodeInverter({ ...(inverter ? { inverter } : {}), ...(der ? { der } : {}) }, this.ratedAcW);
-      const errors = decoded.errors.map((e) => `${prefix}: model ${e.model} ${e.point} @${e.address}: ${e.detail}`);
+      this.device ??= await this.open();
+      const decoded = await this.device.read(this.ratedAcW);
+      const errors = decoded.errors.map((e) => `${prefix}: ${e.map} ${e.point} @${e.address}: ${e.detail}`);
       if (!decoded.energy) return { reading: null, errors };
       const outcome = advanceCounter(this.counter, decoded.energy, monoMs, this.ratedAcW);
       this.counter = outcome.state;
@@ -61,19 +95,18 @@ export class InverterPoller {
       return { reading: toReading(decoded, outcome.wh, tsMs), errors };
     } catch (error) {
       // A map that changed under us (firmware update, another device at the address): find it again.
-      if (error instanceof SunSpecError) this.plan = null;
+      if (error instanceof SunSpecError) this.device = null;
       return { reading: null, errors: [`${prefix}: ${(error as Error).message}`] };
     }
   }
 
-  private async discover(): Promise<void> {
-    const map = await discoverSunSpec(this.reader);
-    const identity = await identify(this.reader, map);
-    if (identity.serial !== this.config.serial)
+  private async open(): Promise<OpenedDevice> {
+    const device = await openDevice(this.reader, this.map);
+    if (device.identity.serial !== this.config.serial)
       throw new SunSpecError(
-        `the device reports serial '${identity.serial}', not '${this.config.serial}': check the unit id and the gateway's configuration`,
+        `the device reports serial '${device.identity.serial}', not '${this.config.serial}': check the unit id and the gateway's configuration`,
       );
-    this.ratedAcW ??= identity.ratedAcW ?? undefined;
-    this.plan = pollPlan(map);
+    this.ratedAcW ??= device.identity.ratedAcW ?? undefined;
+    return device;
   }
 }

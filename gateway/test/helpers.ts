@@ -1,8 +1,29 @@
-// Test helpers for the gateway's tests: a free TCP port, a socat pseudo-terminal pair.
+// Test helpers for the gateway's tests: a free TCP port, a socat pseudo-terminal pair, and the
+// platform side a gateway publishes to (databases, a registered fleet, ingest, the gateway's own
+// broker account), set up and torn down the same way by every end-to-end test.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { readMqttConfig } from '../../lib/config';
+import type { InfluxClient } from '../../lib/influx/client';
+import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
+import { gatewayUsername, provisionGateway, removeGateway } from '../../lib/mqtt/gateway-accounts';
+import {
+  addDemoContracts,
+  type PlannedInverter,
+  parseScenario,
+  planFleet,
+  registerSimulatedFleet,
+} from '../../simulators/index';
+import {
+  discardIngestSession,
+  env,
+  freshInfluxDatabase,
+  freshPgDatabase,
+  type IngestProcess,
+  startIngestProcess,
+} from '../../testing/services';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -20,4 +41,70 @@ export async function ptyPair(dir: string): Promise<{ a: string; b: string; soca
   for (let i = 0; i < 100 && !(existsSync(a) && existsSync(b)); i++) await new Promise((r) => setTimeout(r, 50));
   if (!existsSync(a) || !existsSync(b)) throw new Error('socat made no pseudo-terminal pair');
   return { a, b, socat };
+}
+
+export interface PlatformBed {
+  databaseUrl: string;
+  influx: InfluxClient;
+  ingest: IngestProcess;
+  planned: PlannedInverter[];
+  /** The gateway's broker account (`gw:{id}`) and its one-time password. */
+  username: string;
+  password: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Fresh PostgreSQL and InfluxDB databases named `name`, the inverters registered (with demo
+ * contracts when `contracts`), a real ingest process on them, and a broker account for gateway
+ * `gatewayId` allowed exactly these inverters.
+ */
+export async function platformBed(o: {
+  name: string;
+  gatewayId: string;
+  dir: string;
+  seed: number;
+  inverters: { serial: string; province: string; initialCounterWh: number }[];
+  contracts?: boolean;
+}): Promise<PlatformBed> {
+  const databaseUrl = await freshPgDatabase(o.name);
+  const { influx } = await freshInfluxDatabase(o.name);
+  const planned = planFleet(
+    parseScenario(
+      JSON.stringify({
+        seed: o.seed,
+        inverters: o.inverters.map((i) => ({ ...i, dcKwp: 5, ratedAcW: 5000 })),
+      }),
+      `${o.name} scenario`,
+    ),
+  );
+  await registerSimulatedFleet(planned, databaseUrl);
+  if (o.contracts) await addDemoContracts(planned, databaseUrl);
+  const worker = `${o.name.replaceAll('_', '')}${process.pid}`;
+  const ingest = await startIngestProcess({
+    DATABASE_URL: databaseUrl,
+    INFLUX_DATABASE: o.name,
+    INGEST_SHARE_GROUP: `${worker}-group`,
+    INGEST_DATA_DIR: join(o.dir, 'ingest'),
+    INGEST_WORKER_ID: worker,
+  });
+  const serials = o.inverters.map((i) => i.serial);
+  const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
+  const password = (await provisionGateway(admin, o.gatewayId, serials, { rekey: true }))!;
+  await admin.close();
+  return {
+    databaseUrl,
+    influx,
+    ingest,
+    planned,
+    username: gatewayUsername(o.gatewayId),
+    password,
+    close: async () => {
+      await ingest.stop();
+      await discardIngestSession(worker);
+      const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
+      await removeGateway(admin, o.gatewayId);
+      await admin.close();
+    },
+  };
 }

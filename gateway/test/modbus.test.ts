@@ -1,19 +1,23 @@
-// The gateway's Modbus side against the simulator's SunSpec Modbus devices over real sockets: three
-// inverters on Modbus TCP (integer 103 at 40000, float 113 at 50000, 701 alone at 0) and one on
-// Modbus RTU over a socat pseudo-terminal pair. What the gateway reads is the simulator's counter.
+// The gateway's Modbus side against the simulator's Modbus devices over real sockets: four
+// inverters on Modbus TCP (SunSpec integer 103 at 40000, float 113 at 50000, 701 alone at 0, and a
+// Huawei SUN2000 through its vendor register map) and one on Modbus RTU over a socat
+// pseudo-terminal pair. What the gateway reads is the simulator's counter.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModbusFleet, parseScenario, planFleet } from '../../simulators/index';
+import { resolveRegisterMap } from '../../lib/registers/maps/index';
 import { InverterPoller } from '../src/inverter-poller';
 import { ModbusLink } from '../src/modbus/connection';
 import { freePort, ptyPair } from './helpers';
 
 const FROM = Date.UTC(2026, 5, 21, 3, 0); // 06:30 in Tehran, the sun up
 const STEP = 300_000;
-const SERIALS = ['MB-INT', 'MB-FLOAT', 'MB-701', 'MB-RTU'];
+const SERIALS = ['MB-INT', 'MB-FLOAT', 'MB-701', 'MB-HUAWEI', 'MB-RTU'];
+/** The counter's resolution on each device: whole Wh on SunSpec, 0.01 kWh on the Huawei. */
+const RESOLUTION_WH = [1, 1, 1, 10, 1];
 
 describe('gateway ⇄ simulated SunSpec inverters over Modbus TCP and RTU', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-modbus-'));
@@ -41,8 +45,8 @@ describe('gateway ⇄ simulated SunSpec inverters over Modbus TCP and RTU', () =
     fleet = new ModbusFleet(planFleet(scenario), {
       seed: 5,
       intervalSeconds: 300,
-      profiles: ['int', 'float', 'der', 'int'],
-      bases: [40000, 50000, 0, 40000],
+      profiles: ['int', 'float', 'der', 'huawei-sun2000', 'int'],
+      bases: [40000, 50000, 0, 40000, 40000],
       tcp: { host: '127.0.0.1', port },
       rtu: { path: pty.a, unitId: 3, baudRate: 19200 },
       fromMs: FROM,
@@ -56,6 +60,7 @@ describe('gateway ⇄ simulated SunSpec inverters over Modbus TCP and RTU', () =
       new InverterPoller({ serial: 'MB-INT', unitId: 1 }, tcp.unit(1)),
       new InverterPoller({ serial: 'MB-FLOAT', unitId: 2 }, tcp.unit(2)),
       new InverterPoller({ serial: 'MB-701', unitId: 3 }, tcp.unit(3)),
+      new InverterPoller({ serial: 'MB-HUAWEI', unitId: 4 }, tcp.unit(4), {}, resolveRegisterMap('huawei-sun2000')),
       new InverterPoller({ serial: 'MB-RTU', unitId: 3 }, rtu.unit(3)),
     );
   }, 30_000);
@@ -74,7 +79,8 @@ describe('gateway ⇄ simulated SunSpec inverters over Modbus TCP and RTU', () =
         const { reading, errors } = await poller.poll(t, t);
         expect(errors).toEqual([]);
         const sim = fleet.model.inverters[i]!.sim;
-        expect(reading?.energy_wh_total).toBe(Math.floor(sim.energyWhTotal));
+        const step = RESOLUTION_WH[i]!;
+        expect(reading?.energy_wh_total, SERIALS[i]).toBe(Math.floor(sim.energyWhTotal / step) * step);
         expect(reading?.ts).toBe(t);
       }
     }

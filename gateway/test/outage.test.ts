@@ -8,21 +8,9 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMqttConfig } from '../../lib/config';
-import type { InfluxClient } from '../../lib/influx/client';
-import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
-import { gatewayUsername, provisionGateway, removeGateway } from '../../lib/mqtt/gateway-accounts';
-import { ModbusFleet, parseScenario, planFleet, registerSimulatedFleet } from '../../simulators/index';
-import {
-  discardIngestSession,
-  env,
-  freshInfluxDatabase,
-  freshPgDatabase,
-  type IngestProcess,
-  startIngestProcess,
-  waitFor,
-} from '../../testing/services';
-import { freePort } from './helpers';
+import { ModbusFleet } from '../../simulators/index';
+import { env, waitFor } from '../../testing/services';
+import { freePort, type PlatformBed, platformBed } from './helpers';
 
 const NAME = 'gateway_outage';
 const SPEED = 8640;
@@ -30,8 +18,6 @@ const START = Date.UTC(2026, 9, 1, 0, 0); // 1 October 2026
 /** The wall-clock instant that is simulated START: set when the test begins, after the setup. */
 let anchor = Number.POSITIVE_INFINITY;
 const simNow = () => START + (Date.now() - anchor) * SPEED;
-const worker = `gwout${process.pid}`;
-const gatewayId = `out${process.pid}`;
 const SERIALS = ['GWO-INT', 'GWO-701'];
 const dir = mkdtempSync(join(tmpdir(), 'gateway-outage-'));
 
@@ -70,8 +56,7 @@ class Link {
   }
 }
 
-let influx: InfluxClient;
-let ingest: IngestProcess;
+let bed: PlatformBed;
 let fleet: ModbusFleet;
 let link: Link;
 let configFile: string;
@@ -121,36 +106,17 @@ const untilPolled = async (polls: number, ms = 0) => {
 };
 
 beforeAll(async () => {
-  const databaseUrl = await freshPgDatabase(NAME);
-  ({ influx } = await freshInfluxDatabase(NAME));
-  const scenario = parseScenario(
-    JSON.stringify({
-      seed: 9,
-      inverters: SERIALS.map((serial) => ({
-        serial,
-        province: 'Yazd',
-        dcKwp: 5,
-        ratedAcW: 5000,
-        initialCounterWh: 2_000_000,
-      })),
-    }),
-  );
-  const planned = planFleet(scenario);
-  await registerSimulatedFleet(planned, databaseUrl);
-  ingest = await startIngestProcess({
-    DATABASE_URL: databaseUrl,
-    INFLUX_DATABASE: NAME,
-    INGEST_SHARE_GROUP: `gwout-${process.pid}`,
-    INGEST_DATA_DIR: join(dir, 'ingest'),
-    INGEST_WORKER_ID: worker,
+  bed = await platformBed({
+    name: NAME,
+    gatewayId: `out${process.pid}`,
+    dir,
+    seed: 9,
+    inverters: SERIALS.map((serial) => ({ serial, province: 'Yazd', initialCounterWh: 2_000_000 })),
   });
-  const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
-  const password = (await provisionGateway(admin, gatewayId, SERIALS, { rekey: true }))!;
-  await admin.close();
   link = new Link(await freePort(), Number(new URL(env.MQTT_TLS_URL!).port));
   await link.start();
   const modbusPort = await freePort();
-  fleet = new ModbusFleet(planned, {
+  fleet = new ModbusFleet(bed.planned, {
     seed: 9,
     intervalSeconds: 300,
     profiles: ['int', 'der'],
@@ -164,12 +130,12 @@ beforeAll(async () => {
   writeFileSync(
     configFile,
     JSON.stringify({
-      gatewayId,
+      gatewayId: `out${process.pid}`,
       broker: {
         url: `mqtts://127.0.0.1:${link.port}`,
         caFile: env.MQTT_TLS_CA_FILE,
-        username: gatewayUsername(gatewayId),
-        password,
+        username: bed.username,
+        password: bed.password,
         // Real seconds, while the test's days pass in 10 s: retry within 2 s once the link is back.
         backoff: { initialMs: 100, maxMs: 2000 },
       },
@@ -195,11 +161,7 @@ afterAll(async () => {
   clearInterval(ticker);
   link?.close();
   await fleet?.stop();
-  await ingest?.stop();
-  await discardIngestSession(worker);
-  const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
-  await removeGateway(admin, gatewayId);
-  await admin.close();
+  await bed?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -230,7 +192,7 @@ describe('store and forward through an outage', () => {
     expect(duringOutage.length, output.slice(-2000)).toBeGreaterThanOrEqual(15);
     expect(restoredAt - cutAt).toBeGreaterThanOrEqual(3 * 86_400_000);
     const stored = async () =>
-      (await influx.rows(`SELECT "energy_wh_total", "serial" FROM "telemetry"`)) as {
+      (await bed.influx.rows(`SELECT "energy_wh_total", "serial" FROM "telemetry"`)) as {
         time: number; // epoch ms
         energy_wh_total: number;
         serial: string;

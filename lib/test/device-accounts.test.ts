@@ -1,10 +1,9 @@
 // Per-device credentials on the real broker: publish only under its own serial; revoked = refused.
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectAs, env, waitFor, watchTopics } from '../../testing/services';
 import { readMqttConfig } from '../config';
 import { BrokerAdmin } from '../mqtt/broker-admin';
 import { provisionDevice, revokeDevice } from '../mqtt/device-accounts';
-import { env, waitFor } from '../../testing/services';
 
 let admin: BrokerAdmin;
 beforeAll(async () => {
@@ -14,55 +13,30 @@ afterAll(async () => {
   await admin.close();
 });
 
-const connectAs = (username: string, password: string) =>
-  new Promise<mqtt.MqttClient | string>((resolve) => {
-    const client = mqtt.connect(readMqttConfig(env, 'ADMIN').url, {
-      username,
-      password,
-      clientId: `dev-${username}-${Date.now()}`,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
-    client.once('connect', () => resolve(client));
-    client.once('error', (e) => {
-      client.end(true);
-      resolve(e.message);
-    });
-  });
-
 describe('device accounts (real broker)', () => {
   it('let an inverter publish under its own serial only, and not connect once revoked', async () => {
     const serial = `ACCT${process.pid}`;
     const password = await provisionDevice(admin, serial);
-    const ingest = readMqttConfig(env, 'INGEST');
-    const watcher = mqtt.connect(ingest.url, {
-      username: ingest.username,
-      password: ingest.password,
-      clientId: `acct-watch-${process.pid}`,
-    });
-    await new Promise((r) => watcher.once('connect', r));
-    const seen: string[] = [];
-    watcher.on('message', (topic) => seen.push(topic));
-    await watcher.subscribeAsync('solar/v1/#', { qos: 1 });
+    const watcher = await watchTopics();
 
     const device = await connectAs(serial, password);
     if (typeof device === 'string') throw new Error(device);
     await device.publishAsync(`solar/v1/${serial}/telemetry`, '{}', { qos: 1 });
     await waitFor(
       'its own message',
-      async () => seen.filter((t) => t.includes(serial)).length,
+      async () => watcher.seen.filter((t) => t.includes(serial)).length,
       (n) => n === 1,
     );
     // Publishing under another serial is dropped (Mosquitto also closes a v3.1.1 client for it).
     await device.publishAsync(`solar/v1/OTHER${process.pid}/telemetry`, '{}', { qos: 1 }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
-    expect(seen.filter((t) => t.includes(`OTHER${process.pid}`))).toEqual([]);
+    expect(watcher.seen.filter((t) => t.includes(`OTHER${process.pid}`))).toEqual([]);
     device.end(true);
 
     expect(await connectAs(serial, 'not-the-password')).toMatch(/Not authorized|Bad username or password/);
     await revokeDevice(admin, serial);
     expect(await connectAs(serial, password)).toMatch(/Not authorized|Bad username or password/);
     await revokeDevice(admin, serial); // idempotent
-    await watcher.endAsync();
+    await watcher.close();
   });
 });

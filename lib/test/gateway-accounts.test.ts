@@ -1,9 +1,7 @@
 // A gateway's broker account on the real broker, over its TLS listener: it publishes for its own
 // inverters only, no two gateways can claim one serial, and a removed gateway cannot connect.
-import { readFileSync } from 'node:fs';
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { env, waitFor } from '../../testing/services';
+import { connectAs, env, waitFor, watchTopics } from '../../testing/services';
 import { readMqttConfig } from '../config';
 import { BrokerAdmin } from '../mqtt/broker-admin';
 import { gatewayUsername, provisionGateway, removeGateway } from '../mqtt/gateway-accounts';
@@ -16,22 +14,7 @@ afterAll(async () => {
   await admin.close();
 });
 
-const overTls = (username: string, password: string) =>
-  new Promise<mqtt.MqttClient | string>((resolve) => {
-    const client = mqtt.connect(env.MQTT_TLS_URL!, {
-      ca: readFileSync(env.MQTT_TLS_CA_FILE!),
-      username,
-      password,
-      clientId: `gwacct-${username}-${Date.now()}`,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
-    client.once('connect', () => resolve(client));
-    client.once('error', (e) => {
-      client.end(true);
-      resolve(e.message);
-    });
-  });
+const overTls = (username: string, password: string) => connectAs(username, password, { tls: true });
 
 describe('gateway accounts (real broker, TLS listener)', () => {
   it("publish for the gateway's inverters only; a serial has one gateway; removed = refused", async () => {
@@ -43,15 +26,8 @@ describe('gateway accounts (real broker, TLS listener)', () => {
     await expect(provisionGateway(admin, `u${process.pid}`, [alsoMine])).rejects.toThrow(
       new RegExp(`${alsoMine} \\(gateway ${id}\\) already belongs to another gateway`),
     );
-    const ingest = readMqttConfig(env, 'INGEST');
-    const watcher = await mqtt.connectAsync(ingest.url, {
-      username: ingest.username,
-      password: ingest.password,
-      clientId: `gwacct-watch-${process.pid}`,
-    });
-    const seen: string[] = [];
-    watcher.on('message', (topic) => seen.push(topic));
-    await watcher.subscribeAsync('solar/v1/#', { qos: 1 });
+    const watcher = await watchTopics();
+    const { seen } = watcher;
 
     const gateway = await overTls(gatewayUsername(id), password);
     if (typeof gateway === 'string') throw new Error(gateway);
@@ -75,6 +51,6 @@ describe('gateway accounts (real broker, TLS listener)', () => {
     await removeGateway(admin, id);
     expect(await overTls(gatewayUsername(id), password)).toMatch(/Not authorized|Bad username or password/);
     await removeGateway(admin, id); // idempotent
-    await watcher.endAsync();
+    await watcher.close();
   });
 });

@@ -11,8 +11,8 @@ import { provisionDevices } from '../../lib/mqtt/device-accounts';
 import { ensureFleetAccount, fleetAccountNote } from '../../lib/mqtt/service-accounts';
 import { loadProvinces } from '../../lib/provinces';
 import { commission } from './commission';
-import { ModbusFleet } from './modbus/modbus-fleet';
-import { SUNSPEC_PROFILES, type SunSpecProfile } from './modbus/sunspec-device';
+import { MODBUS_PROFILES, ModbusFleet } from './modbus/modbus-fleet';
+
 import { runBackfill, startRealtimeFleet } from './fleet';
 import { DEFAULT_CLIMATE, PROVINCE_CLIMATE } from './physics/climate';
 import { expectedYield } from './physics/pv-system';
@@ -214,8 +214,8 @@ async function modbusCommand({ values }: Parsed<typeof MODBUS_OPTIONS>): Promise
   const profiles = listOption(
     values.profiles!,
     'profiles',
-    (p) => ((SUNSPEC_PROFILES as readonly string[]).includes(p) ? (p as SunSpecProfile) : undefined),
-    SUNSPEC_PROFILES.join(', '),
+    (p) => (MODBUS_PROFILES.includes(p) ? p : undefined),
+    MODBUS_PROFILES.join(', '),
   );
   const bases = listOption(
     values.bases!,
@@ -248,10 +248,10 @@ async function modbusCommand({ values }: Parsed<typeof MODBUS_OPTIONS>): Promise
   await fleet.start();
   for (const inverter of fleet.inverters)
     process.stderr.write(
-      `modbus: ${inverter.planned.spec.serial}  ${inverter.transport === 'tcp' ? `tcp://${values.host}:${port}` : `rtu ${values.rtu}`}  unit ${inverter.unitId}  SunSpec model ${inverter.device.modelId} at ${inverter.device.base}  ${inverter.planned.spec.ratedAcW} W\n`,
+      `modbus: ${inverter.planned.spec.serial}  ${inverter.transport === 'tcp' ? `tcp://${values.host}:${port}` : `rtu ${values.rtu}`}  unit ${inverter.unitId}  ${inverter.device.describe}  ${inverter.planned.spec.ratedAcW} W\n`,
     );
   process.stderr.write(
-    `modbus: ${planned.length} simulated SunSpec inverters, registers updated every ${intervalSeconds} simulated s${speed !== 1 ? ` (${speed}× real time)` : ''} (Ctrl-C to stop)\n`,
+    `modbus: ${planned.length} simulated Modbus inverters, registers updated every ${intervalSeconds} simulated s${speed !== 1 ? ` (${speed}× real time)` : ''} (Ctrl-C to stop)\n`,
   );
   const timer = setInterval(() => fleet.advanceTo(simNow()), Math.max(50, Math.min(1000, stepMs / speed)));
   const stop = async () => {
@@ -385,14 +385,15 @@ account if missing (remove it with npm run ops -- fleet-account remove). Progres
       run: fleetCommand,
     }),
     modbus: command({
-      summary: 'serve simulated inverters as SunSpec Modbus TCP devices (and one on Modbus RTU)',
+      summary: 'serve simulated inverters as Modbus TCP devices, SunSpec or a vendor map (and one on Modbus RTU)',
       help: `Usage: npm run sim -- modbus [options]
 
   --scenario FILE     inverters and faults from a scenario file (simulators/README.md)
   --inverters N       or generate N inverters (default 4), --prefix (MB), --province (Tehran), --kwp (5)
   --host H, --port P  the Modbus TCP server (default 127.0.0.1:1502); inverter k answers unit id k
-  --profiles LIST     SunSpec models, cycled over the inverters: int (103 with scale factors),
-                      float (113), der (701 alone) (default int,float,der)
+  --profiles LIST     what each device speaks, cycled over the inverters: SunSpec int (103 with
+                      scale factors), float (113), der (701 alone), or a vendor register map
+                      (huawei-sun2000) (default int,float,der)
   --bases LIST        where the SunS marker is, cycled: 40000, 50000, 0 (default 40000)
   --rtu PATH          serve the last inverter over Modbus RTU on this serial device instead
                       (e.g. one end of a socat pty pair), unit --rtu-unit (1), --baud (9600)
@@ -402,7 +403,8 @@ account if missing (remove it with npm run ops -- fleet-account remove). Progres
   --truth FILE        ground truth on stop (default .data/<profile>/simulator/modbus-ground-truth.json)
   --duration S        stop after S real seconds (default: until Ctrl-C)
 
-Each inverter has SunSpec models 1 (its serial), 120 (its rating) and its inverter model; faults
+A SunSpec inverter has models 1 (its serial), 120 (its rating) and its inverter model; a
+vendor-map inverter answers that vendor's register table (lib/registers/maps). Faults
 offline and power_outage make it stop answering (Modbus exception 0B). For a bench without an
 inverter: point a gateway (gateway/README.md) at the printed address and unit ids.`,
       options: MODBUS_OPTIONS,

@@ -2,7 +2,8 @@
 // of models (ID, length) up to the end marker. Works on any register reader (TCP, RTU, a test's).
 import { SUNSPEC_BASE_ADDRESSES, SUNSPEC_END_MODEL, SUNSPEC_MARKER, SUNSPEC_MODELS } from '../../../lib/sunspec/models';
 import type { ModelBlock } from './inverter-reading';
-import { scaledPoint, stringPoint } from './points';
+import { scaledPoint, stringPoint } from '../../../lib/registers/codec';
+import { sunspecPoints } from '../../../lib/registers/sunspec-maps';
 
 export interface RegisterReader {
   /** Holding registers (function code 3), `count` ≤ 125. */
@@ -122,8 +123,9 @@ export async function identify(reader: RegisterReader, map: SunSpecMap): Promise
   const common = map.models.find((m) => m.id === 1);
   if (!common) throw new SunSpecError('the SunSpec map has no common model (1)');
   const block = await readModel(reader, common);
+  const commonPoints = sunspecPoints(block.model);
   const text = (name: string) => {
-    const result = stringPoint(block.model, block.registers, name);
+    const result = stringPoint(commonPoints, { base: 0, words: block.registers }, name);
     return result.ok ? result.text : null;
   };
   const serial = text('SN');
@@ -132,7 +134,9 @@ export async function identify(reader: RegisterReader, map: SunSpecMap): Promise
   let ratedAcW: number | null = null;
   if (nameplate) {
     const plate = await readModel(reader, nameplate);
-    const rating = scaledPoint(plate.model, plate.registers, 'WRtg');
+    const rating = scaledPoint(sunspecPoints(plate.model), { base: 0, words: plate.registers }, 'WRtg', {
+      sentinels: true,
+    });
     ratedAcW = rating.ok ? rating.value : null;
   }
   return { manufacturer: text('Mn') ?? '', model: text('Md') ?? '', serial, version: text('Vr'), ratedAcW };

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { SUNSPEC_MODELS } from '../../../lib/sunspec/models';
 import { advanceCounter, type CounterState, type EnergySample } from './counter';
 import { discoverSunSpec, identify, pollPlan, type RegisterReader } from './discover';
-import { decodeInverter, type ModelBlock, toReading } from './inverter-reading';
+import { toReading } from '../registers/decode';
+import { decodeInverter, type ModelBlock } from './inverter-reading';
 
 const u16 = (v: number) => [v & 0xffff];
 const u32 = (v: number) => [Math.floor(v / 0x10000) & 0xffff, v & 0xffff];

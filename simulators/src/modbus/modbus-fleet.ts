@@ -1,16 +1,22 @@
-// Simulated inverters as SunSpec Modbus devices: the fleet's physics, faults and ground truth, with
+// Simulated inverters as Modbus devices (SunSpec, or a vendor's register map): the fleet's physics, faults and ground truth, with
 // each inverter's registers served by one Modbus TCP server (a unit id per inverter, as behind a
 // site's Modbus TCP datalogger) and, optionally, one inverter on a serial line (Modbus RTU).
 import { ServerSerial, ServerTCP } from 'modbus-serial';
 import { buildFleetModel, type FleetModel } from '../fleet';
 import type { PlannedInverter } from '../scenario';
-import { ModbusException, SunSpecDevice, type SunSpecProfile } from './sunspec-device';
+import { BUILTIN_REGISTER_MAPS } from '../../../lib/registers/maps/index';
+import { MapDevice } from './map-device';
+import { ModbusException, SUNSPEC_PROFILES, SunSpecDevice, type SunSpecProfile } from './sunspec-device';
+
+/** What a simulated device speaks: a SunSpec profile, or a built-in vendor register map's id. */
+export const MODBUS_PROFILES: readonly string[] = [...SUNSPEC_PROFILES, ...BUILTIN_REGISTER_MAPS.keys()];
+export type ModbusProfile = SunSpecProfile | string;
 
 export interface ModbusFleetOptions {
   seed: number;
   intervalSeconds: number;
-  /** Cycled over the inverters: the first gets profiles[0] at bases[0], and so on. */
-  profiles: SunSpecProfile[];
+  /** Cycled over the inverters: the first gets profiles[0] at bases[0] (SunSpec), and so on. */
+  profiles: ModbusProfile[];
   bases: number[];
   tcp: { host: string; port: number };
   /** Serve the fleet's last inverter over Modbus RTU on this serial device instead of TCP. */
@@ -20,7 +26,7 @@ export interface ModbusFleetOptions {
 
 export interface ModbusInverter {
   planned: PlannedInverter;
-  device: SunSpecDevice;
+  device: SunSpecDevice | MapDevice;
   /** `tcp` unit id, or the RTU unit id. */
   unitId: number;
   transport: 'tcp' | 'rtu';
@@ -29,6 +35,18 @@ export interface ModbusInverter {
 }
 
 type Server = { close(cb: (err?: unknown) => void): void; on(event: string, cb: (...args: unknown[]) => void): void };
+
+function simulatedDevice(
+  profile: ModbusProfile,
+  base: number,
+  identity: { serial: string; ratedAcW: number },
+): SunSpecDevice | MapDevice {
+  if ((SUNSPEC_PROFILES as readonly string[]).includes(profile))
+    return new SunSpecDevice(base, profile as SunSpecProfile, identity);
+  const map = BUILTIN_REGISTER_MAPS.get(profile);
+  if (!map) throw new Error(`Modbus profile '${profile}' is neither ${SUNSPEC_PROFILES.join(', ')} nor a register map`);
+  return new MapDevice(map, identity);
+}
 
 export class ModbusFleet {
   readonly model: FleetModel;
@@ -51,9 +69,9 @@ export class ModbusFleet {
       const onRtu = options.rtu !== undefined && i === planned.length - 1;
       return {
         planned: p,
-        device: new SunSpecDevice(
-          options.bases[i % options.bases.length]!,
+        device: simulatedDevice(
           options.profiles[i % options.profiles.length]!,
+          options.bases[i % options.bases.length]!,
           {
             serial: p.spec.serial,
             ratedAcW: p.spec.ratedAcW,

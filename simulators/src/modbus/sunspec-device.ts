@@ -3,6 +3,7 @@
 // alone), then the end marker. Every point the simulator does not fill reads as SunSpec's "not
 // implemented" value for its type, as on a real device.
 import { SUNSPEC_END_MODEL, SUNSPEC_MARKER, SUNSPEC_MODELS, type SunSpecModel } from '../../../lib/sunspec/models';
+import { encodeRaw, encodeScaled, encodeString } from '../../../lib/registers/codec';
 import { INVERTER_STATES, type Reading } from '../../../lib/telemetry/contract';
 
 export const SUNSPEC_PROFILES = ['int', 'float', 'der'] as const;
@@ -99,6 +100,10 @@ export class SunSpecDevice {
     this.setRaw(SUNSPEC_MODELS.get(120)!, 'DERTyp', 4); // PV
   }
 
+  get describe(): string {
+    return `SunSpec model ${this.modelId} at ${this.base}`;
+  }
+
   /** Holding registers as a Modbus server answers them; outside the map, an illegal address. */
   read(address: number, count: number): number[] {
     const from = address - this.base;
@@ -152,33 +157,19 @@ export class SunSpecDevice {
 
   private setRaw(model: SunSpecModel, name: string, value: number): void {
     const { point, index } = this.at(model, name);
-    let v = BigInt(Math.trunc(value));
-    if (v < 0n) v = BigInt.asUintN(point.size * 16, v);
-    for (let i = point.size - 1; i >= 0; i--) {
-      this.words[index + i] = Number(v & 0xffffn);
-      v >>= 16n;
-    }
+    this.words.set(encodeRaw(point, value), index);
   }
 
   private setScaled(model: SunSpecModel, name: string, value: number | undefined): void {
     if (value === undefined) return;
     const { point, index } = this.at(model, name);
-    if (point.type === 'float32') {
-      const view = new DataView(new ArrayBuffer(4));
-      view.setFloat32(0, value);
-      this.words.set([view.getUint16(0), view.getUint16(2)], index);
-      return;
-    }
     const sf = point.sf ? (this.scale[model.id]?.[point.sf] ?? 0) : 0;
     // Accumulators are not rounded: the firmware's counter only shows whole units it has reached.
-    const raw = point.type === 'acc32' ? Math.floor(value / 10 ** sf) : Math.round(value / 10 ** sf);
-    this.setRaw(model, name, point.type === 'acc32' ? raw % 2 ** 32 : raw);
+    this.words.set(encodeScaled(point, value, sf, point.type === 'acc32'), index);
   }
 
   private setString(model: SunSpecModel, name: string, text: string): void {
     const { point, index } = this.at(model, name);
-    const bytes = Buffer.alloc(point.size * 2);
-    bytes.write(text.slice(0, point.size * 2), 'latin1');
-    for (let i = 0; i < point.size; i++) this.words[index + i] = bytes.readUInt16BE(i * 2);
+    this.words.set(encodeString(point, text), index);
   }
 }
