@@ -59,6 +59,7 @@ function configFile(name: string, pollSeconds: number): string {
         username: gatewayUsername(id),
         password,
       },
+      time: { source: 'system' },
       pollSeconds,
       outbox: { dir: join(dir, `outbox-${name}`), maxBytes: 64 << 20 },
       links: [

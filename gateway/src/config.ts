@@ -60,6 +60,29 @@ export const GatewayConfig = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /**
+     * Where the gateway learns the time it stamps readings with (src/time.ts). Default `ntp`: the
+     * system clock while systemd-timesyncd says it is synchronised; `https`: the Date of the
+     * platform's HTTPS server, verified (broker.caFile unless caFile); `system`: the clock as is.
+     */
+    time: Type.Optional(
+      Type.Union([
+        Type.Object(
+          { source: Type.Literal('ntp'), syncedFile: Type.Optional(Type.String({ minLength: 1 })) },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            source: Type.Literal('https'),
+            url: Type.String({ pattern: '^https://' }),
+            caFile: Type.Optional(Type.String({ minLength: 1 })),
+            resyncSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object({ source: Type.Literal('system') }, { additionalProperties: false }),
+      ]),
+    ),
     pollSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
     outbox: Type.Object(
       {

@@ -10,19 +10,42 @@ import { ModbusLink } from './modbus/connection';
 import { Outbox, type OutboxEntry } from './outbox';
 import { Publisher, type PublisherOptions } from './publisher';
 import type { CounterState } from './sunspec/counter';
+import {
+  bootId,
+  httpsDateSource,
+  monotonicMs,
+  ntpSyncedSource,
+  type TimeSource,
+  TimeKeeper,
+  trustedClockSource,
+} from './time';
 
+/** systemd-timesyncd's flag: present while the system clock is NTP-synchronised. */
+export const TIMESYNCD_SYNCED_FILE = '/run/systemd/timesync/synchronized';
+
+function timeSourceOf(config: GatewayConfig, wall: () => number, mono: () => number): TimeSource {
+  const time = config.time ?? { source: 'ntp' as const };
+  if (time.source === 'system') return trustedClockSource(wall, mono);
+  if (time.source === 'https')
+    return httpsDateSource(time.url, readFileSync(time.caFile ?? config.broker.caFile), mono);
+  return ntpSyncedSource(time.syncedFile ?? TIMESYNCD_SYNCED_FILE, wall, mono);
+}
+
+/** A clock given by the caller: a test's virtual time, the simulated clock of a bench. */
 export interface GatewayClock {
   /** Time stamped on readings, epoch ms. */
   wallMs(): number;
   /** Never jumps: times the counter's plausibility checks. */
   monoMs(): number;
+  /** false: the box's own clock, not vouched for (the time then comes from the configured source). */
+  trusted?: boolean;
 }
-export const systemClock: GatewayClock = { wallMs: () => Date.now(), monoMs: () => performance.now() };
 
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
 export interface GatewayOptions {
   log: Log;
+  /** Trusted as is; without it, the time comes from the configuration's source (src/time.ts). */
   clock?: GatewayClock;
   /** Real ms between polls (default pollSeconds; shorter when the clock runs simulated time). */
   pollIntervalMs?: number;
@@ -35,8 +58,11 @@ export class Gateway {
   readonly publisher: Publisher;
   private readonly links: ModbusLink[] = [];
   private readonly pollers: InverterPoller[][] = [];
-  private readonly clock: GatewayClock;
+  readonly time: TimeKeeper;
+  private readonly monoMs: () => number;
+  private readonly wallMs: () => number;
   private timer: NodeJS.Timeout | null = null;
+  private timeTimer: NodeJS.Timeout | null = null;
   private readonly countersFile: string;
   readonly counts = { polls: 0, readings: 0, registerErrors: 0 };
 
@@ -44,7 +70,16 @@ export class Gateway {
     readonly config: GatewayConfig,
     private readonly options: GatewayOptions,
   ) {
-    this.clock = options.clock ?? systemClock;
+    this.monoMs = options.clock?.monoMs ?? monotonicMs;
+    this.wallMs = options.clock?.wallMs ?? Date.now;
+    this.time = new TimeKeeper(
+      options.clock && options.clock.trusted !== false
+        ? trustedClockSource(options.clock.wallMs, options.clock.monoMs, 'the given clock')
+        : timeSourceOf(config, this.wallMs, this.monoMs),
+      bootId(),
+      this.monoMs,
+      options.log,
+    );
     this.outbox = Outbox.open({
       dir: config.outbox.dir,
       maxBytes: config.outbox.maxBytes,
@@ -83,6 +118,11 @@ export class Gateway {
         clientId: `gateway-${config.gatewayId}`,
       },
       log: options.log,
+      timeOf: (entry) => {
+        if (!entry.untimed) return entry;
+        const ts = this.time.resolve(entry.untimed);
+        return ts === null || ts === undefined ? ts : { serial: entry.serial, reading: { ...entry.reading, ts } };
+      },
       ...(config.broker.backoff ? { backoff: config.broker.backoff } : {}),
       ...options.publisher,
     });
@@ -90,14 +130,17 @@ export class Gateway {
 
   /** One poll of every inverter; its readings are on disk when this resolves. */
   async pollOnce(): Promise<{ readings: number; errors: string[] }> {
-    const tsMs = this.clock.wallMs();
-    const monoMs = this.clock.monoMs();
+    const stamp = this.time.now();
+    // Untimed (the time is not known yet): stamped at flush; meanwhile the untrusted clock's value.
+    const tsMs = 'ts' in stamp ? stamp.ts : this.wallMs();
+    const untimed = 'untimed' in stamp ? { untimed: stamp.untimed } : {};
+    const monoMs = this.monoMs();
     const results = await Promise.all(
       this.pollers.map(async (pollers) => {
         const out: { entries: OutboxEntry[]; errors: string[] } = { entries: [], errors: [] };
         for (const poller of pollers) {
           const { reading, errors } = await poller.poll(tsMs, monoMs);
-          if (reading) out.entries.push({ serial: poller.config.serial, reading });
+          if (reading) out.entries.push({ serial: poller.config.serial, reading, ...untimed });
           out.errors.push(...errors);
         }
         return out;
@@ -111,7 +154,10 @@ export class Gateway {
     this.counts.registerErrors += errors.length;
     for (const error of errors) this.options.log('warn', error);
     // After the append: a reading logged here is on disk (the outage test counts these lines).
-    this.options.log('debug', `poll at ${new Date(tsMs).toISOString()}: ${entries.length} readings kept`);
+    this.options.log(
+      'debug',
+      `poll at ${new Date(tsMs).toISOString()}: ${entries.length} readings kept${'untimed' in stamp ? ` (time not trusted yet: ${this.time.lastProblem ?? 'no sample'}; held)` : ''}`,
+    );
     this.saveCounters();
     this.publisher.wake();
     return { readings: entries.length, errors };
@@ -122,6 +168,17 @@ export class Gateway {
     const counters = Object.fromEntries(this.pollers.flat().map((p) => [p.config.serial, { acc: p.counter.acc }]));
     writeFileSync(`${this.countersFile}.tmp`, JSON.stringify(counters), { mode: 0o600 });
     renameSync(`${this.countersFile}.tmp`, this.countersFile);
+  }
+
+  /** A remote time source is asked at start, then every resyncSeconds (every 30 s until it answers). */
+  private syncTime(): void {
+    if (this.time.source.kind !== 'remote') return;
+    const every = (this.config.time?.source === 'https' ? (this.config.time.resyncSeconds ?? 600) : 600) * 1000;
+    void this.time.sync().then((ok) => {
+      if (ok) this.publisher.wake();
+      else this.options.log('warn', `time: ${this.time.lastProblem}; readings are kept until the time is known`);
+      if (this.timer !== null) this.timeTimer = setTimeout(() => this.syncTime(), ok ? every : Math.min(every, 30_000));
+    });
   }
 
   start(): void {
@@ -135,10 +192,12 @@ export class Gateway {
         });
     };
     this.timer = setTimeout(tick, 0);
+    this.syncTime();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.timeTimer) clearTimeout(this.timeTimer);
     this.timer = null;
     await this.publisher.stop();
     for (const link of this.links) await link.close();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { command, main, type Parsed, UsageError } from '../../lib/cli';
 import { createLogger } from '../../lib/logger';
 import { loadGatewayConfig } from './config';
-import { Gateway, type GatewayClock, systemClock } from './gateway';
+import { Gateway, type GatewayClock } from './gateway';
 import { Outbox } from './outbox';
 
 const OPTIONS = { config: { type: 'string' } } as const;
@@ -19,9 +19,9 @@ const configPath = (values: { config?: string }) => {
  * clock's anchorMs, `speed` times faster), for a bench or a test against the fast-forwarded Modbus
  * simulator: it survives a restart, since every incarnation computes the same time.
  */
-function clockFromEnvironment(): { clock: GatewayClock; speed: number } {
+function clockFromEnvironment(): { clock?: GatewayClock; speed: number } {
   const spec = process.env.GATEWAY_SIM_CLOCK;
-  if (!spec) return { clock: systemClock, speed: 1 };
+  if (!spec) return { speed: 1 };
   const [startMs, anchorMs, speed] = spec.split(',').map(Number) as [number, number, number];
   if (![startMs, anchorMs, speed].every((n) => Number.isFinite(n) && n > 0))
     throw new UsageError(`GATEWAY_SIM_CLOCK must be startMs,anchorMs,speed, got '${spec}'`);
@@ -36,7 +36,7 @@ async function run({ values }: Parsed<typeof OPTIONS>): Promise<void> {
   const log = createLogger('gateway');
   const { clock, speed } = clockFromEnvironment();
   const gateway = new Gateway(config, {
-    clock,
+    ...(clock ? { clock } : {}),
     pollIntervalMs: (config.pollSeconds * 1000) / speed,
     log: (level, message) => log[level](message),
   });
@@ -48,6 +48,12 @@ async function run({ values }: Parsed<typeof OPTIONS>): Promise<void> {
         at: new Date().toISOString(),
         connected: gateway.publisher.connected,
         lastError: gateway.publisher.lastError,
+        time: {
+          trusted: gateway.time.trusted,
+          source: gateway.time.source.describe,
+          problem: gateway.time.lastProblem,
+          rate: gateway.time.measuredRate,
+        },
         ...gateway.counts,
         ...gateway.publisher.counts,
         outbox: gateway.outbox.stats(),

@@ -26,10 +26,13 @@ import {
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Reading } from '../../lib/telemetry/contract';
+import type { Untimed } from './time';
 
 export interface OutboxEntry {
   serial: string;
   reading: Reading;
+  /** Read before the gateway knew the time: `reading.ts` is the untrusted clock's, stamped at flush (time.ts). */
+  untimed?: Untimed;
 }
 export interface Position {
   segment: number;

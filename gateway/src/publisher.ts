@@ -23,6 +23,12 @@ export interface PublisherOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** For tests: the random source of the jitter. */
   random?: () => number;
+  /**
+   * An entry as it may be published: stamped with its time (an entry read before the time was
+   * known), null when it can never be timed (dropped, counted), undefined while the time is not
+   * known yet (the flush waits).
+   */
+  timeOf?: (entry: OutboxEntry) => OutboxEntry | null | undefined;
 }
 
 /** Full jitter (AWS architecture blog): uniform in [0, min(cap, base × 2^attempt)). */
@@ -57,7 +63,9 @@ export class Publisher {
   private again = false;
   private timer: NodeJS.Timeout | null = null;
   /** Counters for the health file and the benchmark. */
-  readonly counts = { published: 0, messages: 0, connects: 0, connectFailures: 0 };
+  readonly counts = { published: 0, messages: 0, connects: 0, connectFailures: 0, untimedDropped: 0 };
+  /** The oldest readings wait for the time to be known. */
+  waitingForTime = false;
   lastError: string | null = null;
 
   constructor(
@@ -147,12 +155,25 @@ export class Publisher {
       if (!client?.connected) return;
       const next = this.outbox.peek(max * 4);
       if (!next) return;
-      const batches = batchesBySerial(next.entries, max);
+      const timed: (OutboxEntry | null | undefined)[] = this.options.timeOf
+        ? next.entries.map(this.options.timeOf)
+        : next.entries;
+      this.waitingForTime = timed.includes(undefined);
+      if (this.waitingForTime) return;
+      const publishable = timed.filter((e): e is OutboxEntry => e !== null && e !== undefined);
+      if (publishable.length < timed.length) {
+        this.counts.untimedDropped += timed.length - publishable.length;
+        this.log(
+          'warn',
+          `${timed.length - publishable.length} readings were read in an earlier boot before the time was known: they cannot be placed in time and are dropped (the next reading's counter carries their energy)`,
+        );
+      }
+      const batches = batchesBySerial(publishable, max);
       await Promise.all(
         batches.map((b) => client.publishAsync(telemetryTopic(b.serial), JSON.stringify(b.readings), { qos: 1 })),
       );
       this.outbox.ack(next.to, next.entries.length);
-      this.counts.published += next.entries.length;
+      this.counts.published += publishable.length;
       this.counts.messages += batches.length;
     }
   }
