@@ -13,7 +13,8 @@ export async function testApp(
   return buildApp(readApiConfig({ ...process.env, LOG_LEVEL: 'silent', ...overrides }), { logDestination });
 }
 
-const PASSWORD = 'long-enough-password';
+/** The password staffToken gives the accounts it makes (for clients that sign in themselves). */
+export const STAFF_PASSWORD = 'long-enough-password';
 export async function staffToken(
   app: FastifyInstance,
   username: string,
@@ -22,7 +23,7 @@ export async function staffToken(
 ): Promise<string> {
   const prisma = createPrisma(databaseUrl);
   try {
-    const passwordHash = await hashSecret(PASSWORD);
+    const passwordHash = await hashSecret(STAFF_PASSWORD);
     await prisma.user.upsert({
       where: { username },
       create: { username, role, passwordHash },
@@ -34,7 +35,7 @@ export async function staffToken(
   const response = await app.inject({
     method: 'POST',
     url: '/auth/staff/sign-in',
-    payload: { username, password: PASSWORD },
+    payload: { username, password: STAFF_PASSWORD },
   });
   if (response.statusCode !== 200) throw new Error(`sign-in of ${username} failed: ${response.body}`);
   return response.json().token as string;

@@ -25,6 +25,7 @@ import beneficiaries from './routes/beneficiaries';
 import contracts from './routes/contracts';
 import imports from './routes/imports';
 import installations from './routes/installations';
+import gateways from './routes/gateways';
 import inverters from './routes/inverters';
 import me from './routes/me';
 import portal from './portal/routes';
@@ -93,6 +94,7 @@ export async function buildApp(
     progressRefreshSeconds: config.progressRefreshSeconds,
     staleAfterMinutes: config.staleAfterMinutes,
   });
+  await app.register(gateways, { influx: config.influx });
   const billingInflux = new InfluxClient(config.billing.influx);
   await app.register(billing, { influx: billingInflux, billing: config.billing });
   await app.register(settlements, { influx: billingInflux, billing: config.billing, alerts: config.alerts });
