@@ -71,7 +71,7 @@ describe('outbox', () => {
     const data = readFileSync(path);
     // Flip a byte inside the third record's JSON (bit rot), then leave half a record at the end.
     const third = data.indexOf('"energy_wh_total":1000003');
-    data[third + 5] ^= 0x20;
+    data[third + 5] = data[third + 5]! ^ 0x20;
     writeFileSync(path, data);
     appendFileSync(path, Buffer.from([0, 0, 1, 0, 9, 9, 9, 9, 123, 34]));
     const warnings: string[] = [];
