@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { command, type Parsed, progress, runProgram, usage } from './cli';
 import { ConfigError } from './config';
+import { PostgresUnavailable } from './unavailable';
 
 function harness() {
   const out: string[] = [];
@@ -23,6 +24,10 @@ function harness() {
           if (args.values.count === 'refuse') throw new RangeError('month 1405-08 is closed');
           if (args.values.count === 'config') throw new ConfigError(['X is required']);
           if (args.values.count === 'away') throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
+          if (args.values.count === 'pg-refused')
+            throw new PostgresUnavailable(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+          if (args.values.count === 'pg-stopping')
+            throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
         },
       }),
     },
@@ -81,6 +86,19 @@ describe('one CLI shape', () => {
     expect(d.err[0]).toBe('error: connect ECONNREFUSED 127.0.0.1:8086');
     expect(d.err[1]).toMatch(/^Error: connect ECONNREFUSED[\s\S]*\n\s+at /);
     expect(d.ran[0]).toEqual({ values: { count: 'away' }, positionals: [] }); // --debug is not the command's option
+  });
+
+  it('names a database that is away, once, and says that running it again is the remedy', async () => {
+    const refused = harness();
+    expect(await refused.run('go', '--count', 'pg-refused')).toBe(1);
+    expect(refused.err).toEqual([
+      'error: PostgreSQL is unavailable: connect ECONNREFUSED 127.0.0.1:5432; run it again once it is back',
+    ]);
+    const stopping = harness();
+    expect(await stopping.run('go', '--count', 'pg-stopping')).toBe(1);
+    expect(stopping.err).toEqual([
+      'error: PostgreSQL is unavailable (terminating connection due to administrator command); run it again once it is back',
+    ]);
   });
 });
 

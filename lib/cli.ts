@@ -7,6 +7,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from './config';
 import { redactSecrets } from './logger';
+import { unavailableDependency } from './unavailable';
 
 /** A wrong command line: exit code 2, with a pointer to the command's help. */
 export class UsageError extends Error {
@@ -109,9 +110,18 @@ export async function runProgram(program: Program, argv: string[], io: CliIO = p
       io.err(`error: ${error.message}`);
       return 2;
     }
-    const refusal = program.isRefusal?.(error) ?? false;
     const message = (error as Error).message ?? String(error);
-    // One line, whatever failed (a refusal, a database away, a bug); where it failed only on request.
+    // A database away is no bug: say which, and that running it again later is the remedy.
+    const away = unavailableDependency(error);
+    if (away) {
+      io.err(
+        `error: ${message.startsWith(away) ? message : `${away} is unavailable (${message})`}; run it again once it is back`,
+      );
+      if (debug) io.err(String((error as Error).stack ?? ''));
+      return 1;
+    }
+    const refusal = program.isRefusal?.(error) ?? false;
+    // One line, whatever failed (a refusal, a bug); where it failed only on request.
     io.err(`error: ${message}${refusal || debug ? '' : ' (--debug shows where it failed)'}`);
     if (debug && !refusal) io.err(String((error as Error).stack ?? ''));
     return 1;

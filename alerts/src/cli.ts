@@ -1,6 +1,6 @@
 // Alerts from the command line:  npm run alerts -- <command> (`--help` on each)
-import pg from 'pg';
 import { command, instant, main, type Parsed } from '../../lib/cli';
+import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { readAlertsConfig } from './config';
@@ -12,7 +12,7 @@ import { startAlerts } from './scheduler';
 function setUp(logLevel?: string) {
   const config = readAlertsConfig(process.env);
   const logger = createLogger('alerts', logLevel ?? config.logLevel);
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
+  const pool = createPool({ connectionString: config.databaseUrl, max: 4 }, logger);
   const evaluator = new AlertsEvaluator(pool, new InfluxClient(config.influx), config, logger);
   const deliverer = new Deliverer(pool, config.notifications, logger);
   return { config, logger, pool, evaluator, deliverer };

@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../../lib/logger';
-import { ErrorBody, installErrorHandling } from './errors';
+import { ErrorBody, installErrorHandling, RETRY_AFTER_SECONDS } from './errors';
 import audit from './plugins/audit';
 import auth from './plugins/auth';
 import broker from './plugins/broker';
@@ -37,6 +37,23 @@ import shares from './routes/shares';
 import users from './routes/users';
 
 /** `logDestination` is for tests that read what the API logs. */
+const HEALTH_TIMEOUT_MS = 2000;
+/** Whether a health check answers in time. */
+async function answers(check: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), HEALTH_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check, late]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function buildApp(
   config: ApiConfig,
   options: { logDestination?: DestinationStream } = {},
@@ -126,9 +143,22 @@ export async function buildApp(
     lockMinutes: config.signInLockMinutes,
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => {
-    await app.prisma.$queryRaw`SELECT 1`;
-    return { status: 'ok' };
+  // Each dependency checked with a short timeout: 503 naming what is away, so a load balancer takes
+  // this process out (and retries later) instead of reading a 500 it cannot tell from a bug.
+  const healthInflux = new InfluxClient({ ...config.influx, requestTimeoutMs: HEALTH_TIMEOUT_MS });
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    const [postgres, influxdb] = await Promise.all([
+      answers(app.prisma.$queryRaw`SELECT 1`),
+      answers(healthInflux.ping().then((up) => up || Promise.reject(new Error('no pong')))),
+    ]);
+    const unavailable = [postgres ? null : 'PostgreSQL', influxdb ? null : 'InfluxDB'].filter((d) => d !== null);
+    if (unavailable.length > 0) reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+    return {
+      status: unavailable.length ? 'unavailable' : 'ok',
+      unavailable,
+      postgres: postgres ? 'ok' : 'unavailable',
+      influxdb: influxdb ? 'ok' : 'unavailable',
+    };
   });
   // Unknown routes are rate-limited so nobody can scan for them cheaply.
   app.setNotFoundHandler({ preHandler: app.rateLimit({ max: 60, timeWindow: '1 minute' }) }, (request, reply) =>

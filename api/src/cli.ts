@@ -255,7 +255,7 @@ inverters silent while the sun is up at their site.`,
             `  people receiving income: ${p.overall.people} of ${p.target.people} (${p.overall.peoplePercent} %)`,
           );
           console.log(
-            `  inverters: ${p.freshness.activeInverters} active, ${p.freshness.sunUp} under the sun now, ${p.freshness.silentWhileSunUp} silent for ${p.freshness.staleAfterMinutes}+ min while the sun is up${p.freshness.telemetryAvailable ? '' : ' (InfluxDB unreachable: freshness unknown)'}`,
+            `  inverters: ${p.freshness.activeInverters} active, ${p.freshness.sunUp} under the sun now, ${p.freshness.silentWhileSunUp === null ? 'how many silent is unknown (InfluxDB unreachable)' : `${p.freshness.silentWhileSunUp} silent for ${p.freshness.staleAfterMinutes}+ min while the sun is up`}`,
           );
           if (rows.length > 0) {
             console.log(
@@ -268,7 +268,7 @@ inverters silent while the sun is up at their site.`,
           }
           if (p.freshness.silentSerials.length > 0)
             console.log(
-              `\n  silent: ${p.freshness.silentSerials.slice(0, 20).join(', ')}${p.freshness.silentWhileSunUp > 20 ? ', …' : ''}`,
+              `\n  silent: ${p.freshness.silentSerials.slice(0, 20).join(', ')}${p.freshness.silentSerials.length > 20 ? ', …' : ''}`,
             );
         } finally {
           await prisma.$disconnect();

@@ -1,10 +1,15 @@
-// One error shape for every 4xx: { statusCode, error, message, field? }; 5xx become a generic
-// message and a full log line.
+// One error shape for every 4xx: { statusCode, error, message, field? }; a dependency that is away
+// (PostgreSQL, InfluxDB, the broker) is 503 with Retry-After, so a client or load balancer retries
+// instead of reading a bug; any other 5xx becomes a generic message and a full log line.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { BillingError } from '../../billing';
 import { BrokerUnavailable } from '../../lib/mqtt/broker-admin';
 import { BrokerAccountConflict } from '../../lib/mqtt/device-accounts';
+import { unavailableDependency } from '../../lib/unavailable';
+
+/** Seconds a client is asked to wait before retrying a request refused because a dependency is away. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export class HttpError extends Error {
   constructor(
@@ -94,6 +99,11 @@ const BILLING_STATUS: Record<BillingError['code'], number> = {
   not_found: 404,
 };
 
+function unavailable(error: unknown): HttpError | null {
+  const dependency = unavailableDependency(error);
+  return dependency ? new HttpError(503, `${dependency} is unavailable right now; try again shortly`) : null;
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { field?: string }, request, reply) => {
     if (error.validation) {
@@ -116,11 +126,14 @@ export function installErrorHandling(app: FastifyInstance): void {
             ? new HttpError(409, error.message, 'serial')
             : error instanceof BrokerUnavailable
               ? new HttpError(503, 'the broker is unavailable right now; try again shortly')
-              : fromDatabase(error as never);
+              : (unavailable(error) ?? fromDatabase(error as never));
     const statusCode = mapped?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
     if (statusCode === 503) {
       request.log.warn({ err: error }, 'dependency unavailable');
-      return reply.code(503).send({ statusCode, error: STATUS_TEXT[503], message: mapped!.message });
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({ statusCode, error: STATUS_TEXT[503], message: mapped!.message });
     }
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');

@@ -21,7 +21,8 @@ export interface Progress {
   freshness: {
     activeInverters: number;
     sunUp: number;
-    silentWhileSunUp: number;
+    /** null while InfluxDB cannot be read: who is silent is then unknown, not everyone. */
+    silentWhileSunUp: number | null;
     silentSerials: string[];
     staleAfterMinutes: number;
     telemetryAvailable: boolean;
@@ -81,7 +82,7 @@ export async function computeProgress(
   const sunUp = inverters.filter(
     (inv) => solarPosition(Number(inv.latitude), Number(inv.longitude), now.getTime()).zenithDeg < 85,
   );
-  const silent = sunUp
+  const silent = (telemetryAvailable ? sunUp : [])
     .filter((inv) => (lastSeen.get(inv.serial) ?? 0) < cutoff)
     .map((inv) => inv.serial)
     .sort();
@@ -99,7 +100,7 @@ export async function computeProgress(
     freshness: {
       activeInverters: inverters.length,
       sunUp: sunUp.length,
-      silentWhileSunUp: silent.length,
+      silentWhileSunUp: telemetryAvailable ? silent.length : null,
       silentSerials: silent.slice(0, 100),
       staleAfterMinutes,
       telemetryAvailable,

@@ -1,10 +1,11 @@
 // The distribution company's settlements from the command line:  npm run ops -- settlements <command>
 // (`--help` on each)
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import { readAlertsConfig } from '../../alerts';
 import { cashPosition, importSettlements, readBillingConfig } from '../../billing';
 import { command, type Parsed, type Program, usage } from '../../lib/cli';
+import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { reconcileAndAlert } from './settlement-alerts';
@@ -17,7 +18,7 @@ async function withPool(
   work: (config: ReturnType<typeof readBillingConfig>, pool: pg.Pool) => Promise<void>,
 ): Promise<void> {
   const config = readBillingConfig(process.env);
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
+  const pool = createPool({ connectionString: config.databaseUrl, max: 4 });
   try {
     await work(config, pool);
   } finally {

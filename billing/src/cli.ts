@@ -1,7 +1,7 @@
 // Billing from the command line:  npm run billing -- <command> [MONTH] (`--help` on each)
 import { writeFileSync } from 'node:fs';
-import pg from 'pg';
 import { command, instant, main, type Parsed, UsageError, usage } from '../../lib/cli';
+import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { describeFlag, monthAttention } from './attention';
@@ -32,14 +32,10 @@ function setUp({ positionals }: { positionals: string[] }, required: boolean, mo
     throw new UsageError((error as Error).message);
   }
   const config = readBillingConfig(process.env);
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
-  const deps: BillingDeps = {
-    pool,
-    influx: new InfluxClient(config.influx),
-    config,
-    // One-off commands print their own summary; their log lines are for warnings (LOG_LEVEL overrides).
-    log: createLogger('billing', process.env.LOG_LEVEL ?? 'warn'),
-  };
+  // One-off commands print their own summary; their log lines are for warnings (LOG_LEVEL overrides).
+  const log = createLogger('billing', process.env.LOG_LEVEL ?? 'warn');
+  const pool = createPool({ connectionString: config.databaseUrl, max: 4 }, log);
+  const deps: BillingDeps = { pool, influx: new InfluxClient(config.influx), config, log };
   return { month, config, pool, deps };
 }
 

@@ -1,9 +1,9 @@
 // The platform monitor: one small process whose /metrics Prometheus scrapes for what ingest's own
 // metrics cannot say (ops/monitor/README.md). Every value is measured when scraped.
 import { createServer } from 'node:http';
-import pg from 'pg';
 import { Gauge, Registry } from 'prom-client';
 import { configOrExit } from '../../lib/config';
+import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { readMonitorConfig } from './config';
@@ -11,8 +11,7 @@ import { backupTimes, billingHealth, certificateExpiry, diskSpace, influxUp, pos
 
 const config = configOrExit(() => readMonitorConfig(process.env));
 const log = createLogger('monitor');
-const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2, connectionTimeoutMillis: 3000 });
-pool.on('error', () => {}); // an idle client lost while PostgreSQL is away: the next scrape reports it
+const pool = createPool({ connectionString: config.databaseUrl, max: 2, connectionTimeoutMillis: 3000 }); // the next scrape reports PostgreSQL away
 const influx = new InfluxClient({ ...config.influx, requestTimeoutMs: 3000 });
 const registry = new Registry();
 const gauge = (name: string, help: string, labelNames: string[] = []) =>

@@ -1,8 +1,8 @@
 // Prisma for everything, and a plain pg pool for the few reads on every request's path (session
 // lookup, a beneficiary's own list), where the query builder's per-call work showed in the tail.
 import fp from 'fastify-plugin';
-import pg from 'pg';
-import { createPrisma, type PrismaClient } from '../../../lib/db';
+import type pg from 'pg';
+import { createPool, createPrisma, type PrismaClient } from '../../../lib/db';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,7 +14,7 @@ declare module 'fastify' {
 export default fp<{ databaseUrl: string }>(
   async (app, { databaseUrl }) => {
     const prisma = createPrisma(databaseUrl);
-    const sql = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    const sql = createPool({ connectionString: databaseUrl, max: 10 }, app.log);
     app.decorate('prisma', prisma);
     app.decorate('sql', sql);
     app.addHook('onClose', async () => {

@@ -23,7 +23,9 @@ const ProgressBody = Type.Object({
   freshness: Type.Object({
     activeInverters: Num,
     sunUp: Num,
-    silentWhileSunUp: Num,
+    silentWhileSunUp: Type.Union([Num, Type.Null()], {
+      description: 'null while InfluxDB cannot be read (telemetryAvailable false): who is silent is unknown',
+    }),
     silentSerials: Type.Array(Type.String()),
     staleAfterMinutes: Num,
     telemetryAvailable: Type.Boolean(),
