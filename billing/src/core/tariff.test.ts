@@ -72,7 +72,12 @@ describe('tariffs', () => {
       [100, 38_500n],
       [90, 34_650n],
     ]);
-    expect(priceEnergy(days, [], stepDowns)).toEqual({ segments: [], unpricedWh: 40_000, grossRials: 0n });
+    expect(priceEnergy(days, [], stepDowns)).toEqual({
+      segments: [],
+      exactGross: 0n,
+      unpricedWh: 40_000,
+      grossRials: 0n,
+    });
   });
 
   it('finds the days on which the price changes', () => {

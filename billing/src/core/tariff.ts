@@ -38,6 +38,8 @@ export interface PricedEnergy {
   segments: PricedSegment[];
   unpricedWh: number;
   grossRials: bigint;
+  /** The gross before its one rounding, in 1/100,000 Rial: the weight of this energy when a billed figure is split. */
+  exactGross: bigint;
 }
 
 /** Contract year of a date: 1 in the first twelve months from the start date. */
@@ -133,10 +135,8 @@ export function priceEnergy(
     }
   }
   const exact = segments.map((s) => exactPrice(s.wh, s));
-  const grossRials = divideRoundHalfUp(
-    exact.reduce((a, b) => a + b, 0n),
-    PRICE_DIVISOR,
-  );
+  const exactGross = exact.reduce((a, b) => a + b, 0n);
+  const grossRials = divideRoundHalfUp(exactGross, PRICE_DIVISOR);
   if (segments.length === 1) segments[0]!.rials = grossRials;
   else if (grossRials > 0n)
     allocateLargestRemainder(
@@ -145,7 +145,7 @@ export function priceEnergy(
     ).forEach((a, i) => {
       segments[i]!.rials = a.amount;
     });
-  return { segments, unpricedWh, grossRials };
+  return { segments, unpricedWh, grossRials, exactGross };
 }
 
 /** The dates (after the first) on which the price differs from the day before: where energy must be split exactly. */

@@ -1,11 +1,12 @@
 // The program's cash position across the two clocks: what closed months promised beneficiaries and
 // what was paid to them, against what the distribution company settled and what actually arrived.
-// Everything is whole Rials from the ledger; nothing is estimated except `unsettled`, the billed
-// value of closed months that no settlement covers yet, prorated by days (a settlement period
-// rarely matches a billing month).
+// Everything is whole Rials from the ledger. `unsettled` is the billed value of closed months that no
+// settlement covers yet: exact against reconciled settlements (each records what every month
+// contributed to it), prorated by days against one not reconciled yet.
 import type pg from 'pg';
 import { settlementTimeliness } from '../core/reconcile-settlement';
 import { monthDays } from '../core/solar-hijri';
+import { CLOSED_MONTHS_BILLED_SQL } from './billed-months';
 
 export interface ReceivableLine {
   settledRials: bigint;
@@ -108,23 +109,31 @@ export async function cashPosition(
        -- A paid settlement never changes: its last correction's amount is the one in force.
        LEFT JOIN LATERAL (SELECT amount_rials FROM settlement_corrections WHERE settlement_id = s.id ORDER BY id DESC LIMIT 1) c ON true`,
   );
-  // Closed months' billed value not covered by a settlement, by province; settlements of one
-  // installation never overlap, so the days they cover add up.
+  // Closed months' billed value (the ledger's: gross + late-data adjustments) not covered by a
+  // settlement, by province. A reconciled settlement records what each month contributed to it, so
+  // the two add up to the month to the Rial; one not reconciled yet covers its days' share (rounded).
   const spans = closed.map((m) => {
     const days = monthDays(m);
     return { month: m, from: days[0]!.date, until: days[days.length - 1]!.date, days: days.length };
   });
   const unsettled = await db.query<{ province: string; late: boolean; rials: string }>(
-    `SELECT p.code AS province, m.until + $5::int < $6::date AS late,
-            sum((ib.gross_rials * (m.days - covered.days) * 2 + m.days) / (2 * m.days)) AS rials
-       FROM unnest($1::text[], $2::date[], $3::date[], $4::int[]) AS m(month, "from", until, days)
-       JOIN installation_bills ib ON ib.month = m.month
-       JOIN installations i ON i.id = ib.installation_id JOIN provinces p ON p.id = i.province_id
-       CROSS JOIN LATERAL (
-         SELECT COALESCE(sum(LEAST(s.period_until, m.until + 1) - GREATEST(s.period_from, m."from")), 0)::int AS days
-           FROM utility_settlements s
-          WHERE s.installation_id = ib.installation_id AND s.period_from <= m.until AND s.period_until > m."from") covered
-      WHERE ib.gross_rials > 0
+    `WITH m AS (SELECT * FROM unnest($1::text[], $2::date[], $3::date[], $4::int[]) AS m(month, "from", until, days)),
+          billed AS (SELECT * FROM (${CLOSED_MONTHS_BILLED_SQL}) b WHERE month = ANY($1)),
+          covered AS (
+            SELECT s.installation_id, part ->> 'month' AS month, (part ->> 'rials')::bigint AS rials
+              FROM utility_settlements s CROSS JOIN LATERAL jsonb_array_elements(s.detail -> 'months') part
+             WHERE s.detail ? 'months'
+            UNION ALL
+            SELECT s.installation_id, m.month,
+                   b.rials * (LEAST(s.period_until, m.until + 1) - GREATEST(s.period_from, m."from")) / m.days
+              FROM utility_settlements s JOIN m ON s.period_from <= m.until AND s.period_until > m."from"
+              JOIN billed b ON b.installation_id = s.installation_id AND b.month = m.month
+             WHERE s.detail IS NULL OR NOT s.detail ? 'months')
+     SELECT p.code AS province, m.until + $5::int < $6::date AS late, sum(b.rials - COALESCE(c.rials, 0)) AS rials
+       FROM billed b JOIN m ON m.month = b.month
+       JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id
+       LEFT JOIN (SELECT installation_id, month, sum(rials) AS rials FROM covered GROUP BY 1, 2) c
+              ON c.installation_id = b.installation_id AND c.month = b.month
       GROUP BY p.code, late`,
     [
       spans.map((s) => s.month),
