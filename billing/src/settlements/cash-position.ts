@@ -59,6 +59,16 @@ export interface CashPosition {
   /** Settled − billed on reconciled settlements: absorbed by the program, or carried to beneficiaries. */
   absorbedDifferenceRials: bigint;
   carriedDifferenceRials: bigint;
+  /** Settled − billed on settlements not reconciled yet or waiting for telemetry: not a difference yet. */
+  pendingDifferenceRials: bigint;
+  /** Beneficiaries' totals below the minimum payout, carried at their latest closed statement: owed to them. */
+  beneficiariesCarriedRials: bigint;
+  /** Fees charged when the income could not cover them, carried in the installation's balance. */
+  feesCarriedRials: bigint;
+  /** Installations' balances at their latest closed bill (≤ 0): what later income has still to recover. */
+  installationBalancesRials: bigint;
+  /** What reconciled settlements priced from months not closed yet (provisional: on no statement yet). */
+  billedInOpenMonthsRials: bigint;
   /** Corrections of paid settlements: what they reversed and what they entered instead (both in settled and received). */
   reversedRials: bigint;
   correctedRials: bigint;
@@ -83,10 +93,26 @@ export async function cashPosition(
     `SELECT month, pool_rials AS pool, payable_rials AS payable FROM billing_months WHERE status <> 'DRAFT' ORDER BY month`,
   );
   const closed = months.rows.map((m) => m.month);
-  const ledger = await db.query<{ gross: string | null; deductions: string | null; paid: string | null }>(
+  const ledger = await db.query<{
+    gross: string | null;
+    deductions: string | null;
+    fees_carried: string | null;
+    paid: string | null;
+    beneficiaries_carried: string | null;
+    balances: string | null;
+    open_months: string | null;
+  }>(
     `SELECT (SELECT sum(gross_rials) FROM installation_bills WHERE month = ANY($1)) AS gross,
             (SELECT sum(loan_rials + fee_rials) FROM installation_bills WHERE month = ANY($1)) AS deductions,
-            (SELECT sum(total_rials) FROM payout_batches WHERE status = 'PAID') AS paid`,
+            (SELECT sum((detail ->> 'feeCarriedRials')::bigint) FROM installation_bills WHERE month = ANY($1)) AS fees_carried,
+            (SELECT sum(total_rials) FROM payout_batches WHERE status = 'PAID') AS paid,
+            (SELECT sum(carried_out_rials) FROM (SELECT DISTINCT ON (beneficiary_id) carried_out_rials FROM statements
+                WHERE month = ANY($1) ORDER BY beneficiary_id, month DESC) latest) AS beneficiaries_carried,
+            (SELECT sum(balance_out_rials) FROM (SELECT DISTINCT ON (installation_id) balance_out_rials FROM installation_bills
+                WHERE month = ANY($1) ORDER BY installation_id, month DESC) latest) AS balances,
+            (SELECT sum((part ->> 'rials')::bigint) FROM utility_settlements s
+                    CROSS JOIN LATERAL jsonb_array_elements(s.detail -> 'months') part
+              WHERE s.detail ? 'months' AND NOT (part ->> 'month') = ANY($1)) AS open_months`,
     [closed],
   );
   const settlements = await db.query<{
@@ -157,6 +183,7 @@ export async function cashPosition(
   const byPeriod = new Map<string, PeriodReceivables>();
   let absorbed = 0n;
   let carried = 0n;
+  let pending = 0n;
   for (const s of settlements.rows) {
     const amount = big(s.amount_rials);
     const timeliness = settlementTimeliness(s.period_until, s.paid_on, today, lateAfterDays);
@@ -174,11 +201,11 @@ export async function cashPosition(
       else line.lateRials += amount;
     }
     // Missing telemetry is not a difference: late data, not the program, settles it.
+    const difference = amount - big(s.billed_rials);
     if (s.status !== null && s.status !== 'TELEMETRY_MISSING') {
-      const difference = amount - big(s.billed_rials);
       carried += big(s.carried);
       absorbed += difference - big(s.carried);
-    }
+    } else pending += difference;
   }
   // Each correction reverses the figures in force and enters new ones (counted above through the amount in force).
   const corrections = await db.query<{
@@ -235,6 +262,11 @@ export async function cashPosition(
     unsettledLateRials: sum((p) => p.unsettledLateRials),
     absorbedDifferenceRials: absorbed,
     carriedDifferenceRials: carried,
+    pendingDifferenceRials: pending,
+    beneficiariesCarriedRials: big(ledger.rows[0]?.beneficiaries_carried),
+    feesCarriedRials: big(ledger.rows[0]?.fees_carried),
+    installationBalancesRials: big(ledger.rows[0]?.balances),
+    billedInOpenMonthsRials: big(ledger.rows[0]?.open_months),
     reversedRials: reversed,
     correctedRials: corrected,
     corrections: corrections.rows.map((c) => ({
