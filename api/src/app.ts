@@ -18,6 +18,7 @@ import idempotency from './plugins/idempotency';
 import openapi from './plugins/openapi';
 import prisma from './plugins/prisma';
 import { InfluxClient } from '../../lib/influx/client';
+import { buildInfo } from '../../lib/version';
 import alerts from './routes/alerts';
 import authRoutes from './routes/auth';
 import billing from './routes/billing';
@@ -158,6 +159,7 @@ export async function buildApp(
       unavailable,
       postgres: postgres ? 'ok' : 'unavailable',
       influxdb: influxdb ? 'ok' : 'unavailable',
+      ...buildInfo(),
     };
   });
   // Unknown routes are rate-limited so nobody can scan for them cheaply.

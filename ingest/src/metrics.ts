@@ -1,10 +1,12 @@
 // Prometheus metrics of one ingest worker (served on /metrics).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerBuildInfo } from '../../lib/version';
 import { REJECT_REASONS } from './process-message';
 
 export function createIngestMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ingest_process_' });
+  registerBuildInfo(registry, 'ingest');
   const metrics = {
     registry,
     messagesReceived: new Counter({

@@ -7,6 +7,7 @@ import type { IngestConfig } from './config';
 import { InfluxClient } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
 import { INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';
+import { buildInfo } from '../../lib/version';
 import { parseDurationMs } from '../../lib/influx/duration';
 import { DiskSpace } from './disk-space';
 import { Drainer } from './drainer';
@@ -387,6 +388,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       status: found.length === 0 ? 'ok' : 'degraded',
       problems: found,
       worker: config.workerId,
+      ...buildInfo(),
       mqttConnected: client.connected,
       subscribed: subscription.subscribed && client.connected,
       receiving: !subscription.starved,

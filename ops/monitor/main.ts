@@ -6,6 +6,7 @@ import { configOrExit } from '../../lib/config';
 import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
+import { buildInfo, registerBuildInfo } from '../../lib/version';
 import { readMonitorConfig } from './config';
 import { backupTimes, billingHealth, certificateExpiry, diskSpace, influxUp, postgresUp, tcpReachable } from './probes';
 
@@ -14,6 +15,7 @@ const log = createLogger('monitor');
 const pool = createPool({ connectionString: config.databaseUrl, max: 2, connectionTimeoutMillis: 3000 }); // the next scrape reports PostgreSQL away
 const influx = new InfluxClient({ ...config.influx, requestTimeoutMs: 3000 });
 const registry = new Registry();
+registerBuildInfo(registry, 'monitor');
 const gauge = (name: string, help: string, labelNames: string[] = []) =>
   new Gauge({ name, help, labelNames, registers: [registry] });
 
@@ -65,8 +67,14 @@ async function measure(): Promise<void> {
 }
 
 const server = createServer((request, response) => {
+  if (request.url === '/healthz') {
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'ok', ...buildInfo() }));
+    return;
+  }
   if (request.url !== '/metrics') {
-    response.writeHead(request.url === '/healthz' ? 200 : 404).end();
+    response.writeHead(404).end();
     return;
   }
   measure()
