@@ -41,7 +41,7 @@ Evaluates every ALERTS_INTERVAL_SECONDS and delivers notifications every
 ALERTS_DELIVERY_INTERVAL_SECONDS, until Ctrl-C.`,
       run: () => {
         const { evaluator, deliverer, config, logger, pool } = setUp();
-        const stop = startAlerts(evaluator, deliverer, config, logger);
+        const stop = startAlerts(evaluator, deliverer, config, logger, pool);
         const shutdown = () => {
           stop();
           deliverer.close();

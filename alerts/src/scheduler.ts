@@ -1,6 +1,8 @@
 // The alerts job in the platform: evaluates every ALERTS_INTERVAL_SECONDS and delivers queued
 // notifications every ALERTS_DELIVERY_INTERVAL_SECONDS. A run never overlaps the previous one; a
-// failed run is logged and the next one tries again.
+// failed run is logged and the next one tries again. Each run is recorded in job_runs, so a job
+// that stopped or keeps failing raises the platform's alerts (AlertsJobStale, JobFailing).
+import { type JobRunsDb, recordedRun } from '../../lib/job-runs';
 import type { Logger } from '../../lib/logger';
 import type { AlertsEvaluator } from './evaluator';
 import type { Deliverer } from './notify';
@@ -28,6 +30,7 @@ export function startAlerts(
   deliverer: Deliverer,
   options: { intervalSeconds: number; deliveryIntervalSeconds: number },
   logger: Logger,
+  db: JobRunsDb,
 ): () => void {
   // Only the schedule: the rest of the configuration holds URLs with passwords and bot tokens.
   logger.info(
@@ -35,8 +38,12 @@ export function startAlerts(
     'alerts started',
   );
   const stops = [
-    every(options.intervalSeconds, 'evaluation', logger, () => evaluator.evaluateOnce()),
-    every(options.deliveryIntervalSeconds, 'delivery', logger, () => deliverer.deliverDue()),
+    every(options.intervalSeconds, 'evaluation', logger, () =>
+      recordedRun(db, 'alerts-evaluation', options.intervalSeconds, () => evaluator.evaluateOnce()),
+    ),
+    every(options.deliveryIntervalSeconds, 'delivery', logger, () =>
+      recordedRun(db, 'alerts-delivery', options.deliveryIntervalSeconds, () => deliverer.deliverDue()),
+    ),
   ];
   return () => {
     for (const stop of stops) stop();

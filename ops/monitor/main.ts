@@ -6,6 +6,7 @@ import { configOrExit } from '../../lib/config';
 import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
+import { readJobRuns } from '../../lib/job-runs';
 import { buildInfo, registerBuildInfo } from '../../lib/version';
 import { readMonitorConfig } from './config';
 import { backupTimes, billingHealth, certificateExpiry, diskSpace, influxUp, postgresUp, tcpReachable } from './probes';
@@ -31,6 +32,15 @@ const billingRun = gauge('solar_billing_last_run_timestamp_seconds', 'When billi
 const closeOverdue = gauge('solar_billing_close_overdue', '1 while the previous month is open past its closing day');
 const unpaid = gauge('solar_billing_unpaid_batches', 'Payout batches created and not marked paid for too long');
 const billingKnown = gauge('solar_billing_health_known', '1 when billing’s state could be read');
+// Labelled `name`: Prometheus gives every scraped series its own `job` label (the scrape job).
+const jobSuccess = gauge('solar_job_last_success_timestamp_seconds', 'When a periodic job last succeeded (0: never)', [
+  'name',
+]);
+const jobFailure = gauge('solar_job_last_failure_timestamp_seconds', 'When a periodic job last failed (0: never)', [
+  'name',
+]);
+const jobInterval = gauge('solar_job_interval_seconds', 'How often a periodic job runs', ['name']);
+const jobsKnown = gauge('solar_jobs_known', '1 when the periodic jobs’ runs could be read');
 const certificate = gauge('solar_certificate_expiry_timestamp_seconds', 'When a watched TLS certificate expires', [
   'file',
 ]);
@@ -55,6 +65,18 @@ async function measure(): Promise<void> {
     billingKnown.set(1);
   } catch {
     billingKnown.set(0);
+  }
+  try {
+    const runs = await readJobRuns(pool);
+    for (const g of [jobSuccess, jobFailure, jobInterval]) g.reset(); // a job removed from job_runs leaves
+    for (const run of runs) {
+      jobSuccess.labels(run.job).set(run.lastSuccess);
+      jobFailure.labels(run.job).set(run.lastFailure);
+      jobInterval.labels(run.job).set(run.intervalSeconds);
+    }
+    jobsKnown.set(1);
+  } catch {
+    jobsKnown.set(0);
   }
   for (const file of config.certificateFiles) {
     try {

@@ -1,6 +1,6 @@
 // What the platform's own health is made of, each read fresh on every scrape: are PostgreSQL,
 // InfluxDB and the broker reachable, how full is the data disk, how old is the last backup, is
-// billing on schedule, when do the TLS certificates expire.
+// billing on schedule, when do the TLS certificates expire (each periodic job's runs: lib/job-runs.ts).
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statfsSync } from 'node:fs';
 import { connect } from 'node:net';

@@ -6,6 +6,7 @@ import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { FastifyBaseLogger } from 'fastify';
 import { monthNameFa } from '../../../billing';
+import { recordJobRun } from '../../../lib/job-runs';
 import type { ReportConfig } from './config';
 import { gatherReport, type ReportDeps } from './data';
 import { reportPdf, reportXlsx } from './exports';
@@ -49,7 +50,9 @@ export function startReportMailer(deps: ReportDeps, config: ReportConfig, log: F
         );
         log.info({ month, recipients: config.emailTo.length }, 'monthly report e-mailed');
       }
+      await recordJobRun(deps.sql, 'report-mailer', EVERY_MS / 1000, true);
     } catch (error) {
+      await recordJobRun(deps.sql, 'report-mailer', EVERY_MS / 1000, false);
       log.error({ err: error }, 'monthly report not e-mailed; retried in 10 minutes');
     } finally {
       running = false;

@@ -3,6 +3,7 @@
 // SMS_MAX_ATTEMPTS, and follows each pack's delivery report. Every batch sent or refused is in the
 // audit log (message ids and counts; no phone numbers). Logs carry counts and provider ids only.
 import type pg from 'pg';
+import { recordedRun } from '../../../lib/job-runs';
 import type { Logger } from '../../../lib/logger';
 import { isQuiet, type SmsConfig } from './config';
 import type { SmsProvider } from './smsir';
@@ -177,8 +178,10 @@ export function startSmsSender(pool: pg.Pool, provider: SmsProvider | null, conf
     if (running) return;
     running = true;
     try {
-      await sender.sendDue();
-      await sender.followReports();
+      await recordedRun(pool, 'sms-sender', 60, async () => {
+        await sender.sendDue();
+        await sender.followReports();
+      });
     } catch (error) {
       log.error({ err: error }, 'sms: round failed; retried in a minute');
     } finally {

@@ -1,6 +1,9 @@
 // End to end: the platform's rules in a real Prometheus, scraping the real monitor, delivering
-// through a real Alertmanager (configured as setup configures it) to a local webhook receiver.
-// InfluxDB is stopped: InfluxDBDown must arrive; InfluxDB returns: its resolution must arrive.
+// through a real Alertmanager (configured as setup configures it) to a local webhook receiver and
+// a local SMTP server (real delivery, with authentication).
+// - InfluxDB is stopped: InfluxDBDown must arrive, by webhook and by e-mail; InfluxDB returns: its
+//   resolution must arrive. The e-mail carries the runbook and no secret of the platform's.
+// - The real alerts job runs, then is killed: AlertsJobStale must arrive; restarted: resolved.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -8,7 +11,9 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPgDatabase } from '../../../testing/services';
 import { alertmanagerConfig } from '../alertmanager-config';
 
 const run = promisify(execFile);
@@ -17,9 +22,16 @@ interface Notification {
   alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string> }[];
 }
 const received: Notification[] = [];
+const mails: { from: string; to: string[]; user: string; raw: string }[] = [];
 const children: ChildProcess[] = [];
 let receiver: Server;
+let smtp: SMTPServer;
 let dir: string;
+let jobsDatabaseUrl: string;
+let monitorPort: number;
+// Sentinels in every secret Alertmanager is given: none may reach a notification.
+const SMTP_PASSWORD = 'SMTP-PASS-SENTINEL-7f3a';
+const WEBHOOK_TOKEN = 'bot4242:WEBHOOK-TOKEN-SENTINEL';
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -45,8 +57,28 @@ async function until<T>(what: string, check: () => T | undefined, timeoutMs: num
   }
 }
 const influx = (action: 'start' | 'stop') => run('bash', ['ops/services.sh', action, 'influxdb'], { env: process.env });
-const influxDown = (status: Notification['status']) =>
-  received.flatMap((n) => n.alerts).find((a) => a.labels.alertname === 'InfluxDBDown' && a.status === status);
+const delivered = (alertname: string, status: Notification['status']) =>
+  received.flatMap((n) => n.alerts).find((a) => a.labels.alertname === alertname && a.status === status);
+const influxDown = (status: Notification['status']) => delivered('InfluxDBDown', status);
+/** A mail's text: quoted-printable undone (Alertmanager's bodies are), so phrases can be searched. */
+const decoded = (raw: string) =>
+  raw
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+const mailAbout = (alertname: string, state: 'FIRING' | 'RESOLVED') =>
+  mails.find((m) => new RegExp(`^Subject: \\[${state}(:\\d+)?\\] ${alertname}\\b`, 'm').test(m.raw));
+
+function startAlertsJob(): ChildProcess {
+  return start(process.execPath, ['--import', 'tsx', 'alerts/src/cli.ts', 'run'], {
+    ...process.env,
+    DATABASE_URL: jobsDatabaseUrl,
+    ALERTS_INTERVAL_SECONDS: '10',
+    ALERTS_DELIVERY_INTERVAL_SECONDS: '1',
+    ALERTS_WEBHOOK_URLS: '',
+    ALERTS_EMAIL_TO: '',
+    LOG_LEVEL: 'warn',
+  });
+}
 
 describe('the platform watches itself', () => {
   beforeAll(async () => {
@@ -63,15 +95,48 @@ describe('the platform watches itself', () => {
     });
     const receiverPort = await freePort();
     await new Promise<void>((done) => receiver.listen(receiverPort, '127.0.0.1', done));
-    const [monitorPort, alertmanagerPort, prometheusPort] = [await freePort(), await freePort(), await freePort()];
+    smtp = new SMTPServer({
+      authOptional: false,
+      allowInsecureAuth: true, // loopback, as alertmanager-config.ts configures it for a local relay
+      disabledCommands: ['STARTTLS'],
+      onAuth(auth, _session, callback) {
+        if (auth.username === 'alerts' && auth.password === SMTP_PASSWORD) callback(null, { user: auth.username });
+        else callback(new Error('invalid username or password'));
+      },
+      onData(stream, session, callback) {
+        let raw = '';
+        stream.on('data', (chunk: Buffer) => {
+          raw += chunk.toString('utf8');
+        });
+        stream.on('end', () => {
+          mails.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            user: String(session.user),
+            raw,
+          });
+          callback();
+        });
+      },
+    });
+    const smtpPort = await freePort();
+    await new Promise<void>((done) => smtp.listen(smtpPort, '127.0.0.1', done));
+    monitorPort = await freePort();
+    const [alertmanagerPort, prometheusPort] = [await freePort(), await freePort()];
 
+    // The periodic jobs' runs in a database of their own: the alerts job evaluates an empty registry.
+    jobsDatabaseUrl = await freshPgDatabase('alerting_jobs');
     start(process.execPath, ['--import', 'tsx', 'ops/monitor/main.ts'], {
       ...process.env,
+      DATABASE_URL: jobsDatabaseUrl,
       MONITOR_PORT: String(monitorPort),
       LOG_LEVEL: 'warn',
     });
     const config = alertmanagerConfig({
-      ALERTS_WEBHOOK_URLS: `http://127.0.0.1:${receiverPort}/platform-alerts`,
+      ALERTS_WEBHOOK_URLS: `http://127.0.0.1:${receiverPort}/platform-alerts/${WEBHOOK_TOKEN}/sendMessage`,
+      ALERTS_EMAIL_TO: 'ops@example.org',
+      ALERTS_EMAIL_FROM: 'solar-alerts@example.org',
+      ALERTS_SMTP_URL: `smtp://alerts:${SMTP_PASSWORD}@127.0.0.1:${smtpPort}`,
       ALERTMANAGER_GROUP_WAIT: '1s',
       ALERTMANAGER_GROUP_INTERVAL: '2s',
     });
@@ -117,6 +182,7 @@ describe('the platform watches itself', () => {
     await influx('start');
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
     await new Promise<void>((done) => receiver.close(() => done()));
+    await new Promise<void>((done) => smtp.close(() => done()));
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -129,4 +195,55 @@ describe('the platform watches itself', () => {
     await influx('start');
     await until('InfluxDBDown resolved', () => influxDown('resolved'), 120_000);
   }, 300_000);
+
+  it('delivers it by e-mail too: the runbook in the mail, no secret in it', async () => {
+    const firing = await until('the InfluxDBDown e-mail', () => mailAbout('InfluxDBDown', 'FIRING'), 60_000);
+    expect(firing.user).toBe('alerts');
+    expect(firing.from).toBe('solar-alerts@example.org');
+    expect(firing.to).toEqual(['ops@example.org']);
+    const text = decoded(firing.raw);
+    expect(text).toContain('Ingest keeps readings in its journal');
+    expect(text).toContain('InfluxDB does not answer /ping');
+    await until('the resolved e-mail', () => mailAbout('InfluxDBDown', 'RESOLVED'), 60_000);
+    // No password or token of the platform's in any mail or webhook body.
+    const secrets = [
+      SMTP_PASSWORD,
+      WEBHOOK_TOKEN,
+      ...Object.entries(process.env).flatMap(([name, value]) =>
+        /PASSWORD|TOKEN|SECRET|API_KEY/.test(name) && value && value.length >= 8 ? [value] : [],
+      ),
+      ...['DATABASE_URL', 'DATABASE_OWNER_URL'].flatMap((name) => {
+        const password = process.env[name] ? decodeURIComponent(new URL(process.env[name]!).password) : '';
+        return password ? [password] : [];
+      }),
+    ];
+    const everything = mails.map((m) => `${m.raw}\n${decoded(m.raw)}`).join('\n') + JSON.stringify(received);
+    for (const secret of secrets)
+      expect(everything.includes(secret), `a secret (${secret.length} chars) leaked`).toBe(false);
+  }, 180_000);
+
+  it('raises AlertsJobStale when the alerts job stops evaluating, and resolves it when the job is back', async () => {
+    const metrics = () =>
+      fetch(`http://127.0.0.1:${monitorPort}/metrics`)
+        .then((r) => r.text())
+        .catch(() => '');
+    let job = startAlertsJob();
+    const evaluated = async () =>
+      (await metrics()).includes('solar_job_last_success_timestamp_seconds{name="alerts-evaluation"}');
+    const deadline = Date.now() + 120_000;
+    while (!(await evaluated())) {
+      if (Date.now() > deadline) throw new Error('the alerts job never recorded an evaluation');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(delivered('AlertsJobStale', 'firing')).toBeUndefined();
+    job.kill('SIGKILL'); // a job that hangs or dies says nothing: only its missing runs can tell
+    const stale = await until('AlertsJobStale firing', () => delivered('AlertsJobStale', 'firing'), 180_000);
+    expect(stale.labels).toMatchObject({ severity: 'critical', name: 'alerts-evaluation' });
+    expect(stale.annotations.runbook).toMatch(/systemctl status solar-alerts/);
+    // Delivery (every second) is found stale first, by the generic rule.
+    expect(delivered('JobStale', 'firing')?.labels.name).toBe('alerts-delivery');
+    job = startAlertsJob();
+    await until('AlertsJobStale resolved', () => delivered('AlertsJobStale', 'resolved'), 120_000);
+    job.kill('SIGTERM');
+  }, 420_000);
 });
