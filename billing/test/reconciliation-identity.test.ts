@@ -349,7 +349,7 @@ async function expectPricedAsBilled(ledger: Ledger): Promise<{ wholeMonthSettlem
   return { wholeMonthSettlements, splitMonths };
 }
 
-describe(`every Rial accounted for: ${SCENARIOS} random scenarios, both policies (issue 19)`, () => {
+describe(`every Rial accounted for: ${SCENARIOS} random scenarios, both policies`, () => {
   it('two months closed (one held and reviewed, one completed by late data), the first periods settled and reconciled', async () => {
     for (const l of ledgers) await runMonth(l.deps, MONTHS[0]!, { close: true, actor: 'test' });
     await influx.write(lateReadings.join('\n')); // the silent dataloggers' buffers arrive
