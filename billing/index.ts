@@ -21,7 +21,7 @@ export { type ContractTerms, priceWh, type Rate, rateOn, type StepDown } from '.
 export { recordReplacement, reviewCounter } from './src/counter-reviews';
 export { monthElapsed } from './src/core/deductions';
 export { BillingError } from './src/errors';
-export { loanBalances } from './src/loan-balances';
+export { LOAN_REPAID_SQL, type LoanOnStatement, loanBalances, loansOnStatement } from './src/loan-balances';
 export { markPaid, payoutBatch, payoutFile } from './src/payouts';
 export { type BillingDeps, monthStatus, type RunSummary, runMonth } from './src/run-month';
 export { DEFAULT_SETTLEMENT_POLICY } from './src/core/reconcile-settlement';

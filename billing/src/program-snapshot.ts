@@ -33,8 +33,13 @@ export interface ProgramSnapshot {
 }
 
 const CLOSED = `b.status <> 'DRAFT'`;
-/** What closed months before $1 repaid of loan `l` (one computation for billing and the loans' balances). */
-export const REPAID_BEFORE = `COALESCE((SELECT sum(d.deducted_rials) FROM loan_deductions d JOIN billing_months b ON b.month = d.month WHERE d.loan_id = l.id AND ${CLOSED} AND d.month < $1), 0)`;
+/**
+ * What closed months before `month` (an SQL expression) repaid of loan `l`: one computation for
+ * billing, the loans' balances, statements and Grafana.
+ */
+export const repaidBefore = (month: string) =>
+  `COALESCE((SELECT sum(d.deducted_rials) FROM loan_deductions d JOIN billing_months b ON b.month = d.month WHERE d.loan_id = l.id AND ${CLOSED} AND d.month < ${month}), 0)`;
+export const REPAID_BEFORE = repaidBefore('$1');
 
 function groupBy<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {
   const out = new Map<number, T[]>();

@@ -313,6 +313,8 @@ describe('billing over HTTP', () => {
       wh: 5_048_000,
     });
     expect(aban.lines[0].detail.segments[0]).toMatchObject({ rialPerKwh: 30_000, percent: 100 });
+    // The plant's loan: Aban deducted the eight installments due so far; the statement says what is left.
+    expect(aban.lines[0].loans).toEqual([{ reference: 'L-1', deductedRials: '8000000', balanceRials: '92000000' }]);
     expect(
       (await app.inject({ method: 'GET', url: '/me/statements/1399-01', headers: bearer(person) })).statusCode,
     ).toBe(404);

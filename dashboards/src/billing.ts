@@ -1,6 +1,8 @@
 // Billing: what each Solar Hijri month earned, deducted, allocated and paid, and what needs an
-// operator before a month closes (installations with missing data, late-data adjustments).
+// operator before a month closes (installations with missing data, late-data adjustments); each
+// plant loan's balance.
 // Audience: the program's finance staff.
+import { LOAN_REPAID_SQL } from '../../billing';
 import { type DashboardSpec, finish, solarDashboard, sql } from './grafana';
 import { monthVariable } from './installation';
 import { barchart, stat, table, UNIT } from './panels';
@@ -149,6 +151,39 @@ JOIN provinces p ON p.id = i.province_id
 WHERE b.month = '$month' AND b.incomplete
 ORDER BY i.code`,
                 { shape: 'table', columns: ['Installation', 'Province', 'Energy', 'Reasons'], minRows: 1 },
+              ),
+            ],
+          }),
+        )
+        .withPanel(
+          table({
+            title: 'Loans: repaid and balance',
+            description:
+              "Each plant loan: its principal, what closed months' installments repaid (billing's own sum: a draft repays nothing until its month closes), the balance still owed, the last closed month that repaid something, and that month's installment. Largest balances first.",
+            unit: UNIT.rials,
+            columnUnits: {
+              Installation: UNIT.text,
+              Loan: UNIT.text,
+              'First due': UNIT.text,
+              'Last repaid in': UNIT.text,
+            },
+            w: 24,
+            h: 8,
+            targets: [
+              sql(
+                'A',
+                `SELECT i.code AS "Installation", l.reference AS "Loan", l.first_due_month AS "First due",
+  l.principal_rials AS "Principal", ${LOAN_REPAID_SQL} AS "Repaid", l.principal_rials - ${LOAN_REPAID_SQL} AS "Balance",
+  last.month AS "Last repaid in", last.deducted_rials AS "Last installment"
+FROM loans l JOIN installations i ON i.id = l.installation_id
+LEFT JOIN LATERAL (SELECT d.month, d.deducted_rials FROM loan_deductions d JOIN billing_months b ON b.month = d.month
+  WHERE d.loan_id = l.id AND b.status <> 'DRAFT' AND d.deducted_rials > 0 ORDER BY d.month DESC LIMIT 1) last ON true
+ORDER BY "Balance" DESC, i.code, l.reference`,
+                {
+                  shape: 'table',
+                  columns: ['Installation', 'Loan', 'Principal', 'Repaid', 'Balance', 'Last repaid in'],
+                  minRows: 1,
+                },
               ),
             ],
           }),

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   importSettlements,
+  loanBalances,
   markPaid,
   monthBounds,
   monthOf,
@@ -127,6 +128,12 @@ async function registerBeneficiaries(): Promise<void> {
       [nationalCodeFor(7100 + n), code],
     );
   }
+  // A plant loan repaid from the first roof's income from last month on: the Billing dashboard's loans.
+  await pool.query(
+    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month)
+     SELECT id, 'DSH-LOAN-1', 5000000, 1000000, 5, $1 FROM installations WHERE code = 'SIM-DSH-YZD-OK'`,
+    [lastMonth],
+  );
 }
 
 /**
@@ -412,5 +419,23 @@ describe('every dashboard query on a simulated fleet', () => {
       ['FAULT', 'SIM-DSH-YZD-FAULT'],
       ['UNDERPERFORMING', 'SIM-DSH-YZD-SOIL'],
     ]);
+  });
+  it("shows each loan's balance as billing computes it (GET /loans): repaid by the closed month, not by the draft", async () => {
+    const billingJson = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', 'json', 'Program/solar-billing.json'), 'utf8'),
+    );
+    const panel = allPanels(billingJson).find((p) => p.title === 'Loans: repaid and balance')!;
+    const ctx: QueryContext = {
+      range: { fromMs: now - 24 * H, toMs: Date.now() },
+      intervalMs: 60_000,
+      variables: new Map(),
+    };
+    const { rows } = await reader.query(interpolateSql(queryText(panel.targets![0]!), ctx));
+    const { rows: loans } = await pool.query(`SELECT id FROM loans WHERE reference = 'DSH-LOAN-1'`);
+    const billed = (await loanBalances(pool, [loans[0].id])).get(loans[0].id)!;
+    expect(rows.map((r) => [r.Loan, String(r.Repaid), String(r.Balance), r['Last repaid in']])).toEqual([
+      ['DSH-LOAN-1', String(billed.repaidRials), String(billed.balanceRials), lastMonth],
+    ]);
+    expect(billed.repaidRials).toBe(1_000_000n); // last month's installment; this month's draft repays nothing yet
   });
 });

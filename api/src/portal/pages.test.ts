@@ -16,7 +16,12 @@ const segment = (fromDate: string, toDate: string, rialPerKwh: number, percent: 
     contractYear,
   }) as Segment;
 
-function render(segments: Segment[], share?: StatementLineView['share'], activeDays = 30): string {
+function render(
+  segments: Segment[],
+  share?: StatementLineView['share'],
+  activeDays = 30,
+  loans: StatementLineView['loans'] = [],
+): string {
   const gross = segments.reduce((t, s) => t + BigInt(s.rials), 0n);
   const line: StatementLineView = {
     installationCode: 'INST-1',
@@ -29,11 +34,12 @@ function render(segments: Segment[], share?: StatementLineView['share'], activeD
     energyWh: segments.reduce((t, s) => t + s.wh, 0),
     grossRials: gross,
     adjustmentRials: 0n,
-    loanRials: 0n,
+    loanRials: loans.reduce((t, l) => t + l.deductedRials, 0n),
     feeRials: 0n,
     netRials: gross,
     segments,
     adjustments: [],
+    loans,
     share,
   };
   const month = {
@@ -107,5 +113,21 @@ describe("a statement's rate lines", () => {
     const whole = render([segment('2026-10-23', '2026-11-21', 38_500, 100, 2)], { startedOn: null, endedOn: null });
     expect(whole).not.toContain('چون');
     expect(whole).not.toContain('عوض شد');
+  });
+});
+
+describe("a statement's loan", () => {
+  it('says what the plant still owes after the installment, and when the installment ends the loan', () => {
+    const sale = [segment('2026-10-23', '2026-11-21', 38_500, 100, 2)];
+    const owing = render(sale, undefined, 30, [
+      { reference: 'L-7', deductedRials: 2_000_000n, balanceRials: 18_000_000n },
+    ]);
+    expect(owing).toContain('قسط وام نیروگاه (<bdi>۲٬۰۰۰٬۰۰۰</bdi> ریال)');
+    expect(owing).toContain(
+      'از وام نیروگاه (<bdi dir="ltr">L-7</bdi>) پس از قسط این ماه <bdi>۱۸٬۰۰۰٬۰۰۰</bdi> ریال مانده است.',
+    );
+    const last = render(sale, undefined, 30, [{ reference: 'L-7', deductedRials: 500_000n, balanceRials: 0n }]);
+    expect(last).toContain('با قسط این ماه وام نیروگاه (<bdi dir="ltr">L-7</bdi>) تمام شد.');
+    expect(render(sale)).not.toContain('وام نیروگاه (');
   });
 });

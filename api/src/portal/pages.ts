@@ -239,6 +239,8 @@ export interface StatementLineView {
   netRials: bigint;
   segments: Segment[];
   adjustments: { forMonth: MonthId; wh: number; rials: string }[];
+  /** The plant's loans this month's installment changed, and what each still owes after it. */
+  loans: { reference: string; deductedRials: bigint; balanceRials: bigint }[];
   /** The share's first and last day when they fall inside the month (Tehran civil dates, ISO). */
   share?: { startedOn: string | null; endedOn: string | null };
 }
@@ -353,7 +355,14 @@ function lineSection(l: StatementLineView, monthDays: number, who: string): Html
     deductions.length > 0
       ? html`از این مبلغ ${deductions.map((d, i) => html`${i > 0 ? ' و ' : ''}${d}`)} کم شد و`
       : 'چیزی از این مبلغ کم نشد و'
-  } ${rials(l.netRials)} برای سهم‌داران ماند.</p><p>سهم ${who} ${bdi(kwFa(l.weightW))} کیلووات از ${bdi(kwFa(l.capacityW))} کیلووات نیروگاه بود، ${shareDays(l, monthDays, who)}؛ یعنی ${rials(l.rials)}.</p><dl class="figures"><dt>تولید برق</dt><dd>${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت</dd><dt>فروش برق</dt><dd>${rials(l.grossRials)}</dd>${
+  } ${rials(l.netRials)} برای سهم‌داران ماند.</p>${l.loans.map(
+    (loan) =>
+      html`<p>${
+        loan.balanceRials > 0n
+          ? html`از وام نیروگاه (${bdi(loan.reference, 'ltr')}) پس از قسط این ماه ${rials(loan.balanceRials)} مانده است.`
+          : html`با قسط این ماه وام نیروگاه (${bdi(loan.reference, 'ltr')}) تمام شد.`
+      }</p>`,
+  )}<p>سهم ${who} ${bdi(kwFa(l.weightW))} کیلووات از ${bdi(kwFa(l.capacityW))} کیلووات نیروگاه بود، ${shareDays(l, monthDays, who)}؛ یعنی ${rials(l.rials)}.</p><dl class="figures"><dt>تولید برق</dt><dd>${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت</dd><dt>فروش برق</dt><dd>${rials(l.grossRials)}</dd>${
     l.adjustmentRials !== 0n && html`<dt>اصلاح داده‌های دیررس</dt><dd>${rials(l.adjustmentRials)}</dd>`
   }<dt>کم شد: قسط وام</dt><dd>${rials(l.loanRials)}</dd><dt>کم شد: هزینه نگهداری</dt><dd>${rials(l.feeRials)}</dd><dt>سهم همه سهم‌داران</dt><dd>${rials(l.netRials)}</dd><dt class="total">سهم ${who}</dt><dd class="total">${rials(l.rials)}</dd></dl></section>`;
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { monthBounds, monthDays, monthOf, parseMonth, smsText } from '../../../billing';
+import { loansOnStatement, monthBounds, monthDays, monthOf, parseMonth, smsText } from '../../../billing';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { loadProvinces } from '../../../lib/provinces';
 import type { PortalConfig } from '../config';
@@ -420,7 +420,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
       }),
       app.sql.query({
         name: 'portal-statement-lines',
-        text: `SELECT i.code, i.name, (i.ac_rating_kw * 1000)::int AS capacity_w, l.weight_w, l.active_days, l.rials::text,
+        text: `SELECT i.id, i.code, i.name, (i.ac_rating_kw * 1000)::int AS capacity_w, l.weight_w, l.active_days, l.rials::text,
                  b.energy_wh::text, b.gross_rials::text, b.adjustment_rials::text, b.loan_rials::text, b.fee_rials::text, b.net_rials::text,
                  b.detail->'segments' AS segments, b.detail->'adjustments' AS adjustments,
                  to_char(sh.valid_from, 'YYYY-MM-DD') AS share_from, to_char(sh.valid_until - 1, 'YYYY-MM-DD') AS share_last,
@@ -432,6 +432,11 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
       }),
     ]);
     if (!head.rows[0]) throw new HttpError(404, 'no statement for this month');
+    const loans = await loansOnStatement(
+      app.sql,
+      month,
+      lines.rows.map((l) => l.id),
+    );
     const row = monthRow(head.rows[0]);
     const days = monthDays(month);
     const [first, last] = [days[0]!.date, days.at(-1)!.date];
@@ -458,6 +463,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
         netRials: BigInt(l.net_rials),
         segments: (l.segments ?? []) as Segment[],
         adjustments: l.adjustments ?? [],
+        loans: loans.get(l.id) ?? [],
         share: {
           startedOn: l.share_from > first ? l.share_from : null,
           endedOn: l.share_last !== null && l.share_last < last ? l.share_last : null,

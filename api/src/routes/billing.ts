@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import {
   type BillingConfig,
   type BillingDeps,
+  loansOnStatement,
   markPaid,
   type MonthId,
   monthAttention,
@@ -140,6 +141,17 @@ const StatementLine = Type.Object({
     poolRials: Rials,
     incomplete: Type.Boolean(),
   }),
+  loans: Type.Array(
+    Type.Object({
+      reference: Type.String(),
+      deductedRials: Rials,
+      balanceRials: Rials,
+    }),
+    {
+      description:
+        "the installation's loans this month's installment changed: what was deducted (so far, in a running month) and the balance it leaves",
+    },
+  ),
   detail: Type.Unknown({
     description: 'tariff segments, deductions, adjustments and, per inverter, the counter readings used',
   }),
@@ -622,10 +634,15 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       const { rows } = await app.sql.query(`${STATEMENT} AND s.month = $2`, [beneficiaryId, request.params.month]);
       if (!rows[0]) throw notFound(`your statement for ${request.params.month}`);
       const lines = await app.sql.query(
-        `SELECT i.code, l.weight_w, l.active_days, l.rials::text, ${BILL_COLUMNS}, b.detail
+        `SELECT i.id, i.code, l.weight_w, l.active_days, l.rials::text, ${BILL_COLUMNS}, b.detail
          FROM statement_lines l JOIN installations i ON i.id = l.installation_id JOIN installation_bills b ON b.month = l.month AND b.installation_id = l.installation_id
         WHERE l.month = $1 AND l.beneficiary_id = $2 ORDER BY i.code, l.share_id`,
         [request.params.month, beneficiaryId],
+      );
+      const loans = await loansOnStatement(
+        app.sql,
+        request.params.month,
+        lines.rows.map((r) => r.id),
       );
       return {
         ...statementRow(rows[0]),
@@ -635,6 +652,11 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
           activeDays: r.active_days,
           rials: r.rials,
           installationBill: billRow(r),
+          loans: (loans.get(r.id) ?? []).map((l) => ({
+            reference: l.reference,
+            deductedRials: String(l.deductedRials),
+            balanceRials: String(l.balanceRials),
+          })),
           detail: r.detail,
         })),
       };
