@@ -18,6 +18,13 @@ const MAX_SECONDS = Number(process.env.BENCH_GATEWAY_MAX_SECONDS ?? 30);
 const progress = (m: string) => process.stderr.write(`${m}\n`);
 // Measured as it runs on the box: the one bundled file under plain node (no TypeScript loader).
 const BUNDLE = '.data/gateway/solar-gateway.mjs';
+// ...and with the node flags of the systemd unit (its heap settings are part of the memory figure).
+const NODE_FLAGS = (
+  /^ExecStart=\S*node((?: --\S+)*) /m.exec(readFileSync('gateway/deploy/solar-gateway.service', 'utf8'))?.[1] ?? ''
+)
+  .trim()
+  .split(' ')
+  .filter(Boolean);
 execFileSync('npm', ['run', '--silent', 'gateway:bundle'], { stdio: 'inherit' });
 const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
 const id = `bench${process.pid}`;
@@ -84,10 +91,14 @@ function usage(pid: number): { rssKb: number; cpuTicks: number } {
 }
 
 async function runGateway(name: string, pollSeconds: number, seconds: number, simClock?: string) {
-  const child: ChildProcess = spawn(process.execPath, [BUNDLE, 'run', '--config', configFile(name, pollSeconds)], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...(simClock ? { GATEWAY_SIM_CLOCK: simClock } : {}) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...NODE_FLAGS, BUNDLE, 'run', '--config', configFile(name, pollSeconds)],
+    {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...(simClock ? { GATEWAY_SIM_CLOCK: simClock } : {}) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const statusFile = join(dir, `outbox-${name}`, 'status.json');
   // Start-up, until the first status file (every 5 s): slow on a loaded machine.
   for (let i = 0; i < 120 && !existsSync(statusFile); i++) await new Promise((r) => setTimeout(r, 500));
@@ -110,6 +121,7 @@ async function runGateway(name: string, pollSeconds: number, seconds: number, si
     published: last.published - first.published,
     registerErrors: last.registerErrors,
   };
+  progress(`${name}: memory at the end (MB): ${JSON.stringify(last.memoryMb)}`);
   return { status, elapsedS, peakRssKb, cpuPercent: ((after.cpuTicks - before.cpuTicks) / 100 / elapsedS) * 100 };
 }
 
@@ -127,6 +139,7 @@ console.log(
     register_errors: load.status.registerErrors,
     peak_rss_mb: Math.round(load.peakRssKb / 102.4) / 10,
     cpu_percent: Math.round(load.cpuPercent * 10) / 10,
+    node_flags: NODE_FLAGS.join(' '),
   })}`,
 );
 

@@ -59,6 +59,9 @@ async function run({ values }: Parsed<typeof OPTIONS>): Promise<void> {
         ...gateway.counts,
         ...gateway.publisher.counts,
         outbox: gateway.outbox.stats(),
+        memoryMb: Object.fromEntries(
+          Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 104_857.6) / 10]),
+        ),
       }),
       { mode: 0o600 },
     );
