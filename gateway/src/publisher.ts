@@ -1,10 +1,14 @@
 // Drains the outbox to the broker over MQTT/TLS: oldest first, as the contract's batch arrays (one
 // message per serial and stretch of readings), QoS 1; a stretch leaves the outbox only when every
 // message in it was acknowledged (PUBACK). The broker's certificate is verified against the
-// configured CA. Lost connections are retried with exponential back-off and full jitter, so
-// thousands of gateways coming back after a broker restart spread out instead of arriving at once.
+// configured CA. Each serial's messages are paced within the device's fair share (a long outage's
+// outbox would otherwise arrive faster than ingest accepts from one device, and the broker has
+// already acknowledged what ingest turns away). Lost connections are retried with exponential
+// back-off and full jitter, so thousands of gateways coming back after a broker restart spread out
+// instead of arriving at once.
 import mqtt, { type MqttClient } from 'mqtt';
 import { telemetryTopic } from '../../lib/telemetry/contract';
+import { DevicePacer } from '../../lib/telemetry/fair-share';
 import type { Outbox, OutboxEntry } from './outbox';
 
 export interface BrokerConfig {
@@ -62,6 +66,7 @@ export class Publisher {
   private flushing: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
+  private readonly pacer = new DevicePacer();
   /** Counters for the health file and the benchmark. */
   readonly counts = { published: 0, messages: 0, connects: 0, connectFailures: 0, untimedDropped: 0 };
   /** The oldest readings wait for the time to be known. */
@@ -171,9 +176,13 @@ export class Publisher {
         );
       }
       const batches = batchesBySerial(publishable, max);
-      await Promise.all(
-        batches.map((b) => client.publishAsync(telemetryTopic(b.serial), JSON.stringify(b.readings), { qos: 1 })),
-      );
+      const acks: Promise<unknown>[] = [];
+      for (const b of batches) {
+        const payload = JSON.stringify(b.readings);
+        await this.pacer.take(b.serial, Buffer.byteLength(payload));
+        acks.push(client.publishAsync(telemetryTopic(b.serial), payload, { qos: 1 }));
+      }
+      await Promise.all(acks);
       this.outbox.ack(next.to, next.entries.length);
       this.counts.published += publishable.length;
       this.counts.messages += batches.length;

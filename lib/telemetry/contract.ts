@@ -27,6 +27,20 @@ export const statusTopic = (serial: string): string => `${TOPIC_PREFIX}/${serial
 /** Ingest takes the whole v1 namespace, so a message on a malformed topic is rejected visibly instead of never being routed. */
 export const INGEST_SUBSCRIPTION = `${TOPIC_PREFIX}/#`;
 
+/**
+ * The payload limit, stated once. A datalogger flushing a week of 5-minute readings sends ~2,000
+ * readings (~0.5 MB); 1 MiB holds ~5,000. Ingest records anything larger as `payload_too_large`
+ * (INGEST_MAX_PAYLOAD_BYTES may only lower it); the broker's `max_packet_size` (ops/setup.sh,
+ * checked against this by ops/test/broker-limits.test.ts) is twice it, so an oversized message
+ * still reaches ingest to be recorded against its serial, while no packet can make the broker
+ * buffer more than 2 MiB; beyond that the broker disconnects the client (MQTT 5 clients are told
+ * the limit at connect). A device's rate is bounded by its fair share (`fair-share.ts`).
+ */
+export const MAX_PAYLOAD_BYTES = 1_048_576;
+export const BROKER_MAX_PACKET_BYTES = 2 * MAX_PAYLOAD_BYTES;
+/** Readings in one array message (ingest's INGEST_MAX_READINGS_PER_MESSAGE defaults to it). */
+export const MAX_READINGS_PER_MESSAGE = 5000;
+
 export type TopicKind = 'telemetry' | 'status';
 export type ParsedTopic = { ok: true; serial: string; kind: TopicKind } | { ok: false; detail: string };
 

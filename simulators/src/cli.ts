@@ -97,7 +97,7 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
     await Promise.all(clients.map((c) => c.endAsync()));
     result.model.truth.write(truthPath);
     readings.end(
-      `backfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (${Math.round(result.readings / result.seconds)} readings/s), ground truth ${truthPath}`,
+      `backfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (${Math.round(result.readings / result.seconds)} readings/s; ${(result.pacedMs / 1000).toFixed(1)} s waited for devices' fair share), ground truth ${truthPath}`,
     );
     // SELECT ... INTO the rollups: the admin's (readers cannot write, the writer cannot read).
     await rebuildRollups(new InfluxClient(readInfluxConfig(process.env, 'ADMIN')), fromMs, toMs).catch((e: Error) =>

@@ -1,8 +1,9 @@
 // One inverter's MQTT connection, as a datalogger behaves: its own credentials, QoS 1, a retained
 // `online` status with `offline` as its last will, and a buffer of readings while it cannot publish,
-// flushed as one array (in chunks) when it is back.
+// flushed as one array (in chunks, within the device's fair share) when it is back.
 import mqtt, { type MqttClient } from 'mqtt';
 import { statusTopic, telemetryTopic, type Reading } from '../../lib/telemetry/contract';
+import { DevicePacer } from '../../lib/telemetry/fair-share';
 
 export interface DeviceCredentials {
   url: string;
@@ -17,6 +18,7 @@ export class DeviceConnection {
   private buffer: Reading[] = [];
   private flushing = false;
   private offline = false;
+  private readonly pacer = new DevicePacer();
   published = 0;
 
   constructor(
@@ -100,6 +102,8 @@ export class DeviceConnection {
         // One reading alone is published as an object; a backlog as arrays, like a datalogger.
         const chunk = this.buffer.slice(0, FLUSH_CHUNK);
         const payload = chunk.length === 1 ? JSON.stringify(chunk[0]) : JSON.stringify(chunk);
+        await this.pacer.take(this.serial, Buffer.byteLength(payload));
+        if (!this.connected) break;
         try {
           await this.client!.publishAsync(telemetryTopic(this.serial), payload, { qos: 1 });
         } catch {

@@ -1,8 +1,9 @@
 // Runs planned inverters on the wire: in real time (one MQTT connection per inverter, with its own
 // credentials and last will) or as a backfill of a past period (datalogger-style arrays through a
-// few connections, as fast as the broker acknowledges QoS 1).
+// few connections, fast-forwarded within each device's fair share).
 import type { MqttClient } from 'mqtt';
-import { telemetryTopic, type Reading } from '../../lib/telemetry/contract';
+import { MAX_PAYLOAD_BYTES, MAX_READINGS_PER_MESSAGE, telemetryTopic } from '../../lib/telemetry/contract';
+import { DevicePacer } from '../../lib/telemetry/fair-share';
 import { DeviceConnection, type DeviceCredentials } from './device-connection';
 import { GroundTruthRecorder } from './ground-truth';
 import { malformedPayload } from './malformed';
@@ -127,9 +128,18 @@ export interface BackfillOptions {
   fromMs: number;
   toMs: number;
   intervalSeconds: number;
+  /** A device's messages always go through the same one of these, in order, as over its own link. */
   clients: MqttClient[];
-  /** Readings per published array (a datalogger's flush); 12 × 5 min = one hour. */
+  /**
+   * Largest array a device publishes (a datalogger's flush): default a quarter of the contract's
+   * payload limit, ~1,300 readings, so a month of 5-minute readings is a handful of messages and a
+   * whole fleet's arrays flushed at once stay far below the broker's queue for ingest.
+   */
+  maxMessageBytes?: number;
+  /** Most readings in one array (default the contract's MAX_READINGS_PER_MESSAGE). */
   readingsPerMessage?: number;
+  /** Steps simulated for every inverter before the next inverter's turn (default 12). */
+  stepsPerRound?: number;
   windowPerClient?: number;
   /** Inverter-instants simulated so far, of the period's total. */
   onProgress?: (done: number, total: number) => void;
@@ -155,17 +165,44 @@ export interface BackfillResult {
   messages: number;
   malformed: number;
   seconds: number;
+  /** Time spent waiting for a device's fair share (DevicePacer), ms summed over waits. */
+  pacedMs: number;
   model: FleetModel;
 }
 
+/** A device's readings not yet published, serialised, with their sizes and the array's size in bytes. */
+interface Pending {
+  readings: string[];
+  sizes: number[];
+  bytes: number;
+  /** A reading in it was to be sent twice (duplicate_sends): its arrays are published twice. */
+  duplicate: boolean;
+}
+
+/**
+ * Replays a past period as dataloggers would send it, fast-forwarded but within each device's fair
+ * share (lib/telemetry/fair-share.ts): readings are packed into arrays up to `maxMessageBytes` and
+ * each device's messages are paced by the same token bucket ingest enforces, so no replay needs to
+ * be exempt from it.
+ */
 export async function runBackfill(planned: PlannedInverter[], options: BackfillOptions): Promise<BackfillResult> {
   const stepMs = options.intervalSeconds * 1000;
   const model = buildFleetModel(planned, options.seed, options.fromMs, options.toMs, options.intervalSeconds);
-  const perMessage = options.readingsPerMessage ?? 12;
+  const maxBytes = Math.min(options.maxMessageBytes ?? MAX_PAYLOAD_BYTES / 4, MAX_PAYLOAD_BYTES);
+  const maxReadings = Math.min(options.readingsPerMessage ?? MAX_READINGS_PER_MESSAGE, MAX_READINGS_PER_MESSAGE);
+  const perRound = options.stepsPerRound ?? 12;
   const window = options.windowPerClient ?? 200;
+  // In-flight bytes too: a window of large arrays would otherwise hold hundreds of MB.
+  const windowBytes = 32 * 1024 * 1024 * options.clients.length;
   const steps = Math.floor((options.toMs - options.fromMs) / stepMs);
   const total = steps * planned.length;
-  const pending = new Map(model.inverters.map((i) => [i.planned.spec.serial, [] as Reading[]]));
+  const pending = new Map<string, Pending>(
+    model.inverters.map((i) => [i.planned.spec.serial, { readings: [], sizes: [], bytes: 1, duplicate: false }]),
+  );
+  const clientOf = new Map(
+    model.inverters.map((i, n) => [i.planned.spec.serial, options.clients[n % options.clients.length]!]),
+  );
+  const pacer = new DevicePacer();
   const asleep = new Set<string>();
   const offlineSerials = new Set<string>();
   let simulated = 0;
@@ -175,37 +212,51 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
   let messages = 0;
   let malformed = 0;
   let inFlight = 0;
-  let next = 0;
+  let inFlightBytes = 0;
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
 
-  const publish = (topic: string, payload: string) => {
-    const client = options.clients[next++ % options.clients.length]!;
-    inFlight += 1;
-    messages += 1;
-    client.publish(topic, payload, { qos: 1 }, (error) => {
-      inFlight -= 1;
-      if (error) failure = error;
-      wake?.();
-    });
-  };
-  const capacity = async () => {
-    while (inFlight >= window * options.clients.length)
+  const publish = async (serial: string, payload: string) => {
+    const bytes = Buffer.byteLength(payload);
+    await pacer.take(serial, bytes);
+    while (inFlight >= window * options.clients.length || inFlightBytes + bytes > windowBytes)
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
     if (failure) throw failure;
+    inFlight += 1;
+    inFlightBytes += bytes;
+    messages += 1;
+    clientOf.get(serial)!.publish(telemetryTopic(serial), payload, { qos: 1 }, (error) => {
+      inFlight -= 1;
+      inFlightBytes -= bytes;
+      if (error) failure = error;
+      wake?.();
+    });
   };
 
-  const flush = async (serial: string, buffer: Reading[], duplicate: boolean) => {
-    for (let i = 0; i < buffer.length; i += 500) {
-      const payload = JSON.stringify(buffer.slice(i, i + 500));
-      publish(telemetryTopic(serial), payload);
-      if (duplicate) publish(telemetryTopic(serial), payload);
-      await capacity();
+  /** Publishes full arrays, or everything (`all`), of a device's pending readings. */
+  const flush = async (serial: string, all: boolean) => {
+    const buffer = pending.get(serial)!;
+    while (buffer.readings.length > 0) {
+      let count = 0;
+      let bytes = 1; // "[" + each reading followed by "," or "]"
+      while (
+        count < buffer.readings.length &&
+        count < maxReadings &&
+        (count === 0 || bytes + buffer.sizes[count]! + 1 <= maxBytes)
+      )
+        bytes += buffer.sizes[count++]! + 1;
+      if (!all && count === buffer.readings.length && count < maxReadings) return; // not a full array yet
+      const payload = `[${buffer.readings.slice(0, count).join(',')}]`;
+      await publish(serial, payload);
+      if (buffer.duplicate) await publish(serial, payload);
+      buffer.readings.splice(0, count);
+      buffer.sizes.splice(0, count);
+      buffer.bytes -= bytes - 1;
+      published += count;
     }
-    published += buffer.length;
-    buffer.length = 0;
+    buffer.duplicate = false;
   };
   const acknowledged = async () => {
     while (inFlight > 0)
@@ -214,30 +265,32 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
       });
     if (failure) throw failure;
   };
+  const flushOnline = async () => {
+    for (const serial of pending.keys()) if (!offlineSerials.has(serial)) await flush(serial, true);
+  };
   const pauses = [...(options.pauses ?? [])].sort((a, b) => a.atMs - b.atMs);
-  /** The last step at or before the next pause: message groups never straddle a pause. */
+  /** The last step at or before the next pause: rounds never straddle a pause. */
   const lastStepBefore = (atMs: number) => Math.floor((atMs - options.fromMs) / stepMs);
 
   for (let s = 1; s <= steps; ) {
     while (pauses.length > 0 && lastStepBefore(pauses[0]!.atMs) < s && pauses[0]!.atMs < options.toMs) {
+      await flushOnline();
       await acknowledged();
       await pauses.shift()!.run(published);
     }
     const last = Math.min(
       steps,
-      s + perMessage - 1,
+      s + perRound - 1,
       pauses.length > 0 && pauses[0]!.atMs < options.toMs ? lastStepBefore(pauses[0]!.atMs) : steps,
     );
     for (const inverter of model.inverters) {
       const serial = inverter.planned.spec.serial;
       const buffer = pending.get(serial)!;
-      let offline = false;
-      let duplicate = false;
       for (let k = s; k <= last; k++) {
         const tMs = options.fromMs + k * stepMs;
         const emission = stepAndRecord(model, inverter, tMs);
         // Losing its link, a datalogger has already sent what it read while online.
-        if (emission.offline && !offlineSerials.has(serial)) await flush(serial, buffer, duplicate);
+        if (emission.offline && !offlineSerials.has(serial)) await flush(serial, true);
         if (emission.offline) offlineSerials.add(serial);
         else offlineSerials.delete(serial);
         const sleeping = emission.reading.state === 'SLEEPING' || emission.reading.state === 'OFF';
@@ -245,25 +298,36 @@ export async function runBackfill(planned: PlannedInverter[], options: BackfillO
         if (sleeping) asleep.add(serial);
         else asleep.delete(serial);
         if (!emission.unpowered && !quiet) {
-          buffer.push(emission.reading);
+          const json = JSON.stringify(emission.reading);
+          const size = Buffer.byteLength(json);
+          buffer.readings.push(json);
+          buffer.sizes.push(size);
+          buffer.bytes += size + 1;
           readings += 1;
         }
-        offline = emission.offline;
-        duplicate ||= emission.duplicate;
         if (emission.malformed) {
-          publish(telemetryTopic(serial), malformedPayload(malformed++, tMs).payload);
+          malformed += 1;
+          await publish(serial, malformedPayload(malformed - 1, tMs).payload);
         }
+        buffer.duplicate ||= emission.duplicate;
+        if (emission.offline) continue; // a datalogger keeps its buffer until it is back online
+        if (buffer.bytes > maxBytes || buffer.readings.length >= maxReadings) await flush(serial, false);
       }
-      if (offline) continue; // a datalogger keeps its buffer until it is back online
-      await flush(serial, buffer, duplicate);
     }
     simulated += (last - s + 1) * model.inverters.length;
     options.onProgress?.(simulated, total);
     s = last + 1;
   }
   // Still offline when the period ends: the datalogger flushes when it comes back.
-  for (const [serial, buffer] of pending) await flush(serial, buffer, false);
+  for (const serial of pending.keys()) await flush(serial, true);
   await acknowledged();
   for (const pause of pauses) await pause.run(published);
-  return { readings, messages, malformed, seconds: (performance.now() - started) / 1000, model };
+  return {
+    readings,
+    messages,
+    malformed,
+    seconds: (performance.now() - started) / 1000,
+    pacedMs: pacer.waitedMs,
+    model,
+  };
 }
