@@ -48,6 +48,8 @@ export interface TrafficOptions {
   connections?: number;
   /** Reconnect period of those connections (default 1000 ms, mqtt.js's default; dataloggers take longer). */
   reconnectMs?: number;
+  /** Stamp each reading with the time it is published (for delay measurements), instead of baseTs + seq s. */
+  liveTimestamps?: boolean;
 }
 
 export interface Traffic {
@@ -80,7 +82,9 @@ export async function startTraffic(options: TrafficOptions, idPrefix = `drill-${
   // A reading the connection could not deliver (error) is sent again on the next tick, as a datalogger's buffer does.
   const publish = (serial: string, seq: number, client: MqttClient) => {
     pending += 1;
-    client.publish(telemetryTopic(serial), JSON.stringify(drillReading(baseTs, seq)), { qos: 1 }, (error) => {
+    const reading = drillReading(baseTs, seq);
+    if (options.liveTimestamps) reading.ts = Date.now();
+    client.publish(telemetryTopic(serial), JSON.stringify(reading), { qos: 1 }, (error) => {
       pending -= 1;
       if (error) retry.push([serial, seq, client]);
       else if (!acked.get(serial)!.has(seq)) {

@@ -106,6 +106,24 @@ export const ingestHealth: DashboardSpec = {
         )
         .withPanel(
           timeseries({
+            title: 'Devices over their fair share',
+            description:
+              'Messages per second turned away unparsed, by serial, from devices over their share (INGEST_DEVICE_*: 5 messages/s, bursts of 300; 64 KiB/s, bursts of 8 MiB). A real inverter never gets here; Prometheus raises IngestDeviceOverFairShare (ops/monitor/rules.yml).',
+            unit: UNIT.perSecond,
+            w: 12,
+            h: 8,
+            targets: [
+              promql(
+                'A',
+                `topk(10, sum by (serial) (rate(ingest_device_rate_limited_total{${W}}[$__rate_interval])))`,
+                '{{serial}}',
+                { shape: 'series', mayBeEmpty: true }, // empty while no device floods
+              ),
+            ],
+          }),
+        )
+        .withPanel(
+          timeseries({
             title: 'Lag per worker',
             description: 'Age of the oldest journaled data not yet in InfluxDB, per worker, in seconds.',
             unit: UNIT.seconds,

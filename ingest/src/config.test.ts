@@ -39,6 +39,7 @@ describe('ingest configuration', () => {
         ...valid,
         MQTT_URL: 'http://x',
         INGEST_WRITES_IN_FLIGHT: '0',
+        INGEST_MAX_PAYLOAD_BYTES: '16777216',
         INGEST_WORKER_ID: 'a b',
         DATABASE_URL: '',
         MQTT_INGEST_USERNAME: 'ingest',
@@ -50,6 +51,8 @@ describe('ingest configuration', () => {
     const problems = (error as ConfigError).problems.join('\n');
     expect(problems).toMatch(/INGEST_WORKER_ID must be/);
     expect(problems).toMatch(/INGEST_WRITES_IN_FLIGHT must be an integer from 1 to 16, got '0'/);
+    // Above the contract's payload limit the broker would cut the device off before ingest could record it.
+    expect(problems).toMatch(/INGEST_MAX_PAYLOAD_BYTES must be an integer from 1024 to 1048576, got '16777216'/);
     expect(problems).toMatch(/MQTT_URL must use mqtt: or mqtts:/);
     expect(problems).toMatch(/DATABASE_URL is required/);
     // A service account outside the svc: namespace could be taken by a device's serial.

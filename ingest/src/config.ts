@@ -8,6 +8,8 @@ import {
   readInfluxConfig,
   readMqttConfig,
 } from '../../lib/config';
+import { MAX_PAYLOAD_BYTES, MAX_READINGS_PER_MESSAGE } from '../../lib/telemetry/contract';
+import { DEVICE_FAIR_SHARE, type FairShare } from '../../lib/telemetry/fair-share';
 
 export interface IngestConfig {
   workerId: string;
@@ -20,8 +22,10 @@ export interface IngestConfig {
   shareGroup: string | null;
   httpPort: number;
   dataDir: string;
-  /** Largest MQTT payload accepted; larger ones are recorded as rejected with their size. */
+  /** Largest MQTT payload accepted (at most the contract's MAX_PAYLOAD_BYTES); larger ones are recorded as rejected with their size. */
   maxPayloadBytes: number;
+  /** Each device's share of ingest (lib/telemetry/fair-share.ts): beyond it, messages are rejected unparsed as rate_limited. */
+  fairShare: FairShare;
   maxReadingsPerMessage: number;
   /** Readings stamped further than this in the future (device clock) are rejected. */
   maxClockAheadMs: number;
@@ -59,8 +63,24 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
     shareGroup: shareGroup === 'none' ? null : shareGroup,
     httpPort: r.integer('INGEST_HTTP_PORT', 9464, 0, 65535),
     dataDir: r.string('INGEST_DATA_DIR', '.data/run/ingest'),
-    maxPayloadBytes: r.integer('INGEST_MAX_PAYLOAD_BYTES', 1_048_576, 1024, 16_777_216),
-    maxReadingsPerMessage: r.integer('INGEST_MAX_READINGS_PER_MESSAGE', 5000, 1, 100_000),
+    maxPayloadBytes: r.integer('INGEST_MAX_PAYLOAD_BYTES', MAX_PAYLOAD_BYTES, 1024, MAX_PAYLOAD_BYTES),
+    fairShare: {
+      messagesPerSecond: r.integer(
+        'INGEST_DEVICE_MESSAGES_PER_SECOND',
+        DEVICE_FAIR_SHARE.messagesPerSecond,
+        1,
+        1_000_000,
+      ),
+      messageBurst: r.integer('INGEST_DEVICE_MESSAGE_BURST', DEVICE_FAIR_SHARE.messageBurst, 1, 100_000_000),
+      bytesPerSecond: r.integer(
+        'INGEST_DEVICE_BYTES_PER_SECOND',
+        DEVICE_FAIR_SHARE.bytesPerSecond,
+        1024,
+        1_073_741_824,
+      ),
+      byteBurst: r.integer('INGEST_DEVICE_BYTE_BURST', DEVICE_FAIR_SHARE.byteBurst, MAX_PAYLOAD_BYTES, 1_073_741_824),
+    },
+    maxReadingsPerMessage: r.integer('INGEST_MAX_READINGS_PER_MESSAGE', MAX_READINGS_PER_MESSAGE, 1, 100_000),
     maxClockAheadMs: r.integer('INGEST_MAX_CLOCK_AHEAD_MS', 5 * 60_000, 0, 86_400_000),
     powerTolerancePercent: r.integer('INGEST_POWER_TOLERANCE_PERCENT', 130, 100, 1000),
     counterLifetimeYears: r.integer('INGEST_COUNTER_LIFETIME_YEARS', 40, 1, 200),

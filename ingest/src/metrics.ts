@@ -41,6 +41,12 @@ export function createIngestMetrics() {
       help: 'Rejected messages counted but not stored: the device was over its budget of rejection records (the next stored one says how many)',
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'ingest_device_rate_limited_total',
+      help: 'Messages of a registered device turned away unparsed because it was over its fair share (by serial: only devices that flood get a series)',
+      labelNames: ['serial'] as const,
+      registers: [registry],
+    }),
     batchPoints: new Histogram({
       name: 'ingest_batch_points',
       help: 'Points per InfluxDB write',
@@ -67,6 +73,17 @@ export function createIngestMetrics() {
     lagSeconds: new Gauge({
       name: 'ingest_lag_seconds',
       help: 'Age of the oldest journaled data not yet in InfluxDB',
+      registers: [registry],
+    }),
+    readingDelay: new Histogram({
+      name: 'ingest_reading_delay_seconds',
+      help: "Live readings' age when ingest received them (its receipt time minus the reading's own timestamp): the broker's queue and ingest's backlog; buffered readings older than 10 minutes are not live",
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+      registers: [registry],
+    }),
+    storedLagSeconds: new Gauge({
+      name: 'ingest_stored_lag_seconds',
+      help: "Publish-to-stored lag: the oldest live reading's age at receipt over the last 10-20 s plus the journal's lag to InfluxDB",
       registers: [registry],
     }),
     acksHeld: new Gauge({

@@ -45,6 +45,7 @@ export const REJECT_REASONS = [
   'timestamp_in_future',
   'timestamp_too_old',
   'conflicting_reading',
+  'rate_limited',
   'invalid_status',
   'processing_error',
 ] as const;
@@ -388,8 +389,16 @@ export function encodeRejection(rejection: Rejection, worker: string, timestampN
   let kept: string;
   if (typeof payload === 'string') kept = payload.slice(0, PAYLOAD_KEEP_BYTES);
   else {
+    // Only the kept head is decoded (a flood of 1 MB messages costs no more than small ones); a
+    // cut inside a UTF-8 character is moved back to its start.
+    let head = payload.subarray(0, PAYLOAD_KEEP_BYTES);
+    if (payload.length > PAYLOAD_KEEP_BYTES)
+      for (let back = 0; back < 3 && head.length > 0 && (head[head.length - 1]! & 0xc0) === 0x80; back++)
+        head = head.subarray(0, head.length - 1);
+    if (payload.length > PAYLOAD_KEEP_BYTES && head.length > 0 && head[head.length - 1]! >= 0xc0)
+      head = head.subarray(0, head.length - 1);
     try {
-      kept = utf8.decode(payload).slice(0, PAYLOAD_KEEP_BYTES);
+      kept = utf8.decode(head).slice(0, PAYLOAD_KEEP_BYTES);
     } catch {
       kept = `base64:${payload.subarray(0, PAYLOAD_KEEP_BYTES).toString('base64')}`;
     }

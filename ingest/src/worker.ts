@@ -13,6 +13,7 @@ import { DiskSpace } from './disk-space';
 import { Drainer } from './drainer';
 import { Journal } from './journal';
 import { createIngestMetrics } from './metrics';
+import { FairShareLimiter } from '../../lib/telemetry/fair-share';
 import { CounterGuard } from './counter-guard';
 import { KnownTimeline, newestStored, RecentReadings, storedAround } from './history';
 import { RejectionBudget, UNREGISTERED } from './rejection-budget';
@@ -177,9 +178,32 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   await registry.start();
   drainer.start();
 
+  // Publish-to-stored lag from the readings' own timestamps (live ones: at most 10 minutes old), the
+  // largest over the current and the previous 10-second window, plus the journal's lag to InfluxDB.
+  const LIVE_MS = 600_000;
+  const delayWindow = { startMs: Date.now(), maxMs: 0, previousMaxMs: 0 };
+  const noteDelays = (accepted: readonly { tMs: number }[], receivedAtMs: number) => {
+    if (receivedAtMs - delayWindow.startMs >= 10_000) {
+      delayWindow.previousMaxMs = receivedAtMs - delayWindow.startMs >= 20_000 ? 0 : delayWindow.maxMs;
+      delayWindow.startMs = receivedAtMs;
+      delayWindow.maxMs = 0;
+    }
+    for (const { tMs } of accepted) {
+      const delayMs = receivedAtMs - tMs;
+      if (delayMs < 0 || delayMs > LIVE_MS) continue;
+      metrics.readingDelay.observe(delayMs / 1000);
+      if (delayMs > delayWindow.maxMs) delayWindow.maxMs = delayMs;
+    }
+  };
+  const readingDelaySeconds = (nowMs: number) =>
+    nowMs - delayWindow.startMs >= 20_000 ? 0 : Math.max(delayWindow.maxMs, delayWindow.previousMaxMs) / 1000;
   let rejectionSeq = 0;
   const budget = new RejectionBudget();
-  const pruneBudget = setInterval(() => budget.prune(Date.now()), 60_000);
+  const fairShare = new FairShareLimiter(config.fairShare);
+  const pruneBudget = setInterval(() => {
+    budget.prune(Date.now());
+    fairShare.prune(Date.now());
+  }, 60_000);
   // Safe to call again after a failed append: it builds its own lines and counts only on success.
   const record = (result: ProcessedMessage, receivedAtMs: number, payload: Buffer) => {
     const lines = [...result.lines];
@@ -201,7 +225,10 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     }
     if (lines.length > 0) journal.append(Buffer.from(`${lines.join('\n')}\n`));
     if (rejection && unrecordedBefore === null) metrics.rejectionsUnrecorded.inc();
-    if (result.device && result.accepted) recent.add(result.device.serial, result.accepted, Date.now());
+    if (result.device && result.accepted) {
+      recent.add(result.device.serial, result.accepted, Date.now());
+      noteDelays(result.accepted, receivedAtMs);
+    }
     for (const rejection of result.rejections) metrics.rejected.labels(rejection.reason).inc();
     metrics.readingsAccepted.inc(result.readings);
     if (result.duplicates) metrics.readingsDuplicate.inc(result.duplicates);
@@ -267,6 +294,33 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     const receivedAtMs = Date.now();
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     (packet.topic.endsWith('/status') ? receivedByKind.status : receivedByKind.telemetry).inc();
+    // A registered device over its fair share is turned away before anything is parsed.
+    const serial = packet.topic.split('/', 3)[2];
+    const overShare =
+      serial !== undefined && registry.lookup(serial) ? fairShare.admit(serial, payload.length, receivedAtMs) : null;
+    if (overShare) {
+      metrics.rateLimited.labels(serial!).inc();
+      const limited: ProcessedMessage = {
+        lines: [],
+        readings: 0,
+        rejections: [
+          {
+            reason: 'rate_limited',
+            detail: overShare,
+            topic: packet.topic,
+            serial: serial!,
+            payload,
+            payloadBytes: payload.length,
+          },
+        ],
+      };
+      try {
+        record(limited, receivedAtMs, payload);
+        return;
+      } catch {
+        return journalOrRetry(limited, receivedAtMs, payload);
+      }
+    }
     const result = validate(packet, payload, receivedAtMs);
     // An inverter registered a moment ago: wait for the registry reload already under way.
     if (result.rejections[0]?.reason === 'unknown_device' && registry.pendingReload) {
@@ -372,6 +426,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   const observe = (nowMs: number) => {
     metrics.backlogBytes.set(journal.backlogBytes);
     metrics.lagSeconds.set(journal.lagMs(nowMs) / 1000);
+    metrics.storedLagSeconds.set(readingDelaySeconds(nowMs) + journal.lagMs(nowMs) / 1000);
     metrics.subscribed.set(subscription.subscribed && client.connected ? 1 : 0);
     metrics.starved.set(subscription.starved ? 1 : 0);
     metrics.silentSeconds.set((nowMs - subscription.lastMessageAtMs) / 1000);
@@ -397,6 +452,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       influxWriterRefused: drainer.writerRefused,
       journalBacklogBytes: journal.backlogBytes,
       lagSeconds: journal.lagMs(nowMs) / 1000,
+      readingDelaySeconds: readingDelaySeconds(nowMs),
+      storedLagSeconds: readingDelaySeconds(nowMs) + journal.lagMs(nowMs) / 1000,
       acksHeld: holdReason() !== null,
       holdReason: holdReason(),
       diskFreeBytes: disk.freeBytes,
