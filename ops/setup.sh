@@ -117,12 +117,22 @@ autosave_interval 30
 # one reading a minute) with ingest stopped, in bounded broker memory.
 max_queued_messages 0
 max_queued_bytes 268435456
+# In flight to a subscriber (beyond the queue above): 1000 small messages, but at most 32 MiB, so
+# large arrays cannot hold gigabytes on their way to ingest.
 max_inflight_messages 1000
-# A datalogger flushing a long outage sends one array: a week of 5-minute readings is ~2,000
-# readings, ~0.5 MB. Ingest accepts up to INGEST_MAX_PAYLOAD_BYTES (1 MiB, ~4,000 readings) and
-# records anything larger with a reason; the broker's own cap is twice that, so such messages still
-# reach ingest to be recorded, while nobody can make the broker buffer many megabytes per packet.
+max_inflight_bytes 33554432
+# The payload limit is stated once, in lib/telemetry/contract.ts (MAX_PAYLOAD_BYTES, 1 MiB: a week
+# of 5-minute readings is ~0.5 MB). This is BROKER_MAX_PACKET_BYTES, twice it, so an oversized
+# message still reaches ingest to be recorded against its serial (payload_too_large), while no
+# packet makes the broker buffer more than 2 MiB (ops/test/broker-limits.test.ts keeps them equal).
+# No per-client publish rate exists in Mosquitto 2.0: each device's fair share is ingest's
+# (lib/telemetry/fair-share.ts).
 max_packet_size 2097152
+# A hard cap on the broker's heap: two ingest sessions' full queues and in-flight windows (576 MiB)
+# plus 200 packets at max_packet_size arriving at once (400 MiB). Beyond it the broker refuses the
+# allocation and disconnects whoever sent it (mosquitto.conf(5)), instead of growing to gigabytes
+# while one device floods. Raise it with more ingest workers (ops/test/broker-limits.test.ts).
+memory_limit 1073741824
 log_dest file $mq/mosquitto.log
 log_type error
 log_type warning
