@@ -16,6 +16,7 @@ import {
   discardIngestSession,
   fleetMqtt,
   freshInfluxDatabase,
+  ingestMetric,
   startIngestProcess,
   waitFor,
   type IngestProcess,
@@ -111,6 +112,10 @@ describe('simulated fleet on the wire', () => {
       60_000,
       250,
     );
+    // A datalogger's arrays within each device's fair share: a day is a few messages per device (the
+    // faults add a duplicate resend, an offline flush and malformed ones), none turned away.
+    expect(result.messages).toBeLessThan(4 * 30);
+    expect(await ingestMetric(ingest.port, 'ingest_rejected_total{reason="rate_limited"}')).toBe(0);
     const truth = result.model.truth.snapshot().inverters;
 
     // 1: offline for two hours, then one buffered flush: nothing missing; broken string halves power.
