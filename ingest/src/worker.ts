@@ -1,5 +1,6 @@
 // One ingest worker: MQTT (persistent session; a shared subscription when several workers split the
 // load) -> validate -> journal -> ack, and journal -> InfluxDB in batches. Workers share nothing.
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
@@ -40,6 +41,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   const metrics = createIngestMetrics();
   const influx = new InfluxClient(config.influx);
   const workerDir = join(config.dataDir, `worker-${config.workerId}`);
+  // When this worker last stored anything: the broker has queued for it since (see `tookNothingFor`).
+  const lastStoredMs = lastModifiedMs(join(workerDir, 'journal', 'checkpoint.json'));
   const journal = new Journal({
     dir: join(workerDir, 'journal'),
     segmentBytes: config.journalSegmentBytes,
@@ -200,10 +203,25 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   let rejectionSeq = 0;
   const budget = new RejectionBudget();
   const fairShare = new FairShareLimiter(config.fairShare);
+  // While this worker took nothing (down, stalled, disconnected, holding its acknowledgements) the
+  // broker queued every device's messages; they arrive together afterwards and are not a flood.
+  const tookNothingFor = (ms: number) => {
+    if (ms < 2000) return;
+    fairShare.forgive(ms / 1000, Date.now());
+    log.info({ seconds: Math.round(ms / 1000) }, "devices' fair share widened for the backlog queued meanwhile");
+  };
+  if (lastStoredMs !== null) tookNothingFor(Date.now() - lastStoredMs);
+  let tickedAtMs = Date.now();
+  let ticks = 0;
   const pruneBudget = setInterval(() => {
-    budget.prune(Date.now());
-    fairShare.prune(Date.now());
-  }, 60_000);
+    const nowMs = Date.now();
+    tookNothingFor(nowMs - tickedAtMs - 1000); // the event loop stalled (SIGSTOP, a long pause)
+    tickedAtMs = nowMs;
+    if (++ticks % 60 === 0) {
+      budget.prune(nowMs);
+      fairShare.prune(nowMs);
+    }
+  }, 1000);
   // Safe to call again after a failed append: it builds its own lines and counts only on success.
   const record = (result: ProcessedMessage, receivedAtMs: number, payload: Buffer) => {
     const lines = [...result.lines];
@@ -364,9 +382,14 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     () => holdReason() !== null,
   );
   // mqtt.js sends PUBACK when this callback is called and only then delivers the next message.
-  client.handleMessage = (packet, done) => {
-    if (subscription.isBrokerCounter(packet.topic, packet.payload as Buffer)) return done();
-    subscription.noteMessage(Date.now());
+  client.handleMessage = (packet, acknowledge) => {
+    if (subscription.isBrokerCounter(packet.topic, packet.payload as Buffer)) return acknowledge();
+    const arrivedAtMs = Date.now();
+    subscription.noteMessage(arrivedAtMs);
+    const done = () => {
+      tookNothingFor(Date.now() - arrivedAtMs); // the acknowledgement was held: the broker queued meanwhile
+      acknowledge();
+    };
     const finish = () => {
       drainer.pump();
       if (journal.backlogBytes > config.journalMaxBacklogBytes) {
@@ -389,7 +412,15 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     else finish();
   };
   client.on('error', (error) => log.error({ error: error.message }, 'MQTT error'));
-  client.on('offline', () => log.warn('broker connection lost; reconnecting'));
+  let offlineSinceMs: number | null = null;
+  client.on('offline', () => {
+    offlineSinceMs ??= Date.now();
+    log.warn('broker connection lost; reconnecting');
+  });
+  client.on('connect', () => {
+    if (offlineSinceMs !== null) tookNothingFor(Date.now() - offlineSinceMs);
+    offlineSinceMs = null;
+  });
 
   const http = Fastify({ logger: false });
   // Each problem in words: /healthz answers 503 while any is present, so nobody reads "ok" while work is held.
@@ -490,4 +521,13 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       await http.close();
     },
   };
+}
+
+/** A file's modification time, or null if it does not exist. */
+function lastModifiedMs(path: string): number | null {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return null;
+  }
 }

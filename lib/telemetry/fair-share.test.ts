@@ -22,6 +22,28 @@ describe("a device's fair share", () => {
     expect(limiter.admit('A', 9000, 9000)).toBeNull();
   });
 
+  it("forgives the receiver's own absence once: the backlog the broker queued meanwhile is not a flood", () => {
+    const limiter = new FairShareLimiter(share);
+    for (let i = 0; i < 5; i++) expect(limiter.admit('A', 100, 0)).toBeNull();
+    expect(limiter.admit('A', 100, 0)).not.toBeNull();
+    // Ingest took nothing for 20 s: A queued 20 messages (at its 1/s), B too, and both arrive at once.
+    limiter.forgive(20, 20_000);
+    const arrived = (serial: string) =>
+      Array.from({ length: 25 }, () => limiter.admit(serial, 100, 20_000)).filter((r) => r === null).length;
+    expect(arrived('A')).toBe(5 + 20); // its bucket refilled to the burst, plus the forgiven 20 s
+    expect(arrived('B')).toBe(5 + 20); // a device new to this receiver too
+    expect(limiter.admit('A', 100, 20_000)).not.toBeNull(); // once only
+    limiter.forgive(10 * 3600, 30_000);
+    expect(limiter.waitMs('C', 100, 30_000)).toBe(0);
+    expect(Array.from({ length: 4000 }, () => limiter.admit('C', 1, 30_000)).filter((r) => r === null)).toHaveLength(
+      5 + 3600,
+    ); // at most an hour of the share, however long the absence
+    // After the backlog's time it is over: a new device gets its burst only.
+    expect(
+      Array.from({ length: 10 }, () => limiter.admit('D', 1, 30_000 + 3_600_000)).filter((r) => r === null),
+    ).toHaveLength(5);
+  });
+
   it('forgets devices whose share is whole again', () => {
     const limiter = new FairShareLimiter(share);
     limiter.admit('A', 100, 0);

@@ -42,26 +42,56 @@ export const PUBLISHER_PACE: FairShare = {
   byteBurst: DEVICE_FAIR_SHARE.byteBurst / 2,
 };
 
+/** The most of a receiver's own absence forgiven at once (see `forgive`): an hour of every device's share. */
+export const MAX_FORGIVEN_SECONDS = 3600;
+
 interface Bucket {
   messages: number;
   bytes: number;
   atMs: number;
+  /** The forgiveness (`forgive`) this bucket has had. */
+  forgiven: number;
 }
 
 /** A token bucket of messages and of bytes per device (bounded state: full buckets are pruned). */
 export class FairShareLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  private grace = { messages: 0, bytes: 0, untilMs: 0, round: 0 };
 
   constructor(readonly share: FairShare = DEVICE_FAIR_SHARE) {}
 
+  /**
+   * The receiver took nothing for `seconds` (it was down, stalled, cut off from the broker, or held
+   * its acknowledgements): the broker queued what devices published meanwhile and now delivers it
+   * at once, which is not a flood. Each device may use that much of its sustained share once, on
+   * top of its burst, while the backlog arrives (a minute, or as long as the absence). Capped at
+   * MAX_FORGIVEN_SECONDS, so a flooder gains at most that once per absence.
+   */
+  forgive(seconds: number, nowMs: number): void {
+    const s = Math.min(seconds, MAX_FORGIVEN_SECONDS);
+    if (!(s > 0)) return;
+    this.grace = {
+      messages: s * this.share.messagesPerSecond,
+      bytes: s * this.share.bytesPerSecond,
+      untilMs: nowMs + Math.max(60_000, s * 1000),
+      round: this.grace.round + 1,
+    };
+  }
+
   private refill(serial: string, nowMs: number): Bucket {
     const s = this.share;
-    const b = this.buckets.get(serial) ?? { messages: s.messageBurst, bytes: s.byteBurst, atMs: nowMs };
+    const b = this.buckets.get(serial) ?? { messages: s.messageBurst, bytes: s.byteBurst, atMs: nowMs, forgiven: 0 };
     this.buckets.set(serial, b);
     const seconds = Math.max(0, nowMs - b.atMs) / 1000;
-    b.messages = Math.min(s.messageBurst, b.messages + seconds * s.messagesPerSecond);
-    b.bytes = Math.min(s.byteBurst, b.bytes + seconds * s.bytesPerSecond);
+    // Refilling stops at the burst; what forgiveness gave above it stays until it is used.
+    if (b.messages < s.messageBurst) b.messages = Math.min(s.messageBurst, b.messages + seconds * s.messagesPerSecond);
+    if (b.bytes < s.byteBurst) b.bytes = Math.min(s.byteBurst, b.bytes + seconds * s.bytesPerSecond);
     b.atMs = Math.max(b.atMs, nowMs);
+    if (b.forgiven !== this.grace.round && nowMs < this.grace.untilMs) {
+      b.messages += this.grace.messages;
+      b.bytes += this.grace.bytes;
+      b.forgiven = this.grace.round;
+    }
     return b;
   }
 
@@ -88,9 +118,10 @@ export class FairShareLimiter {
     return Math.ceil(Math.max(forMessage, forBytes));
   }
 
-  /** Forgets devices whose share is whole again. */
+  /** Forgets devices whose share is whole again (not while a forgiveness lasts: it would be given twice). */
   prune(nowMs: number): void {
     const s = this.share;
+    if (nowMs < this.grace.untilMs) return;
     for (const [serial, b] of this.buckets) {
       const seconds = (nowMs - b.atMs) / 1000;
       if (
