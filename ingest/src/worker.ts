@@ -211,11 +211,18 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     log.info({ seconds: Math.round(ms / 1000) }, "devices' fair share widened for the backlog queued meanwhile");
   };
   if (lastStoredMs !== null) tookNothingFor(Date.now() - lastStoredMs);
+  // The event loop stalled (SIGSTOP, a long pause): noticed by the next tick or the next message,
+  // whichever comes first (after SIGCONT the queued messages may be read before any timer runs).
   let tickedAtMs = Date.now();
+  const noticeStall = (nowMs: number) => {
+    if (nowMs - tickedAtMs < 3000) return;
+    tookNothingFor(nowMs - tickedAtMs - 1000);
+    tickedAtMs = nowMs;
+  };
   let ticks = 0;
   const pruneBudget = setInterval(() => {
     const nowMs = Date.now();
-    tookNothingFor(nowMs - tickedAtMs - 1000); // the event loop stalled (SIGSTOP, a long pause)
+    noticeStall(nowMs);
     tickedAtMs = nowMs;
     if (++ticks % 60 === 0) {
       budget.prune(nowMs);
@@ -385,6 +392,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   client.handleMessage = (packet, acknowledge) => {
     if (subscription.isBrokerCounter(packet.topic, packet.payload as Buffer)) return acknowledge();
     const arrivedAtMs = Date.now();
+    noticeStall(arrivedAtMs);
     subscription.noteMessage(arrivedAtMs);
     const done = () => {
       tookNothingFor(Date.now() - arrivedAtMs); // the acknowledgement was held: the broker queued meanwhile

@@ -140,5 +140,27 @@ describe('drill: one device floods among a well-behaved fleet', () => {
     expect(health.every((ms) => ms < 10_000)).toBe(true);
     expect(memoryLimit).toBeGreaterThan(0);
     expect(brokerPeak).toBeLessThan(memoryLimit);
+    await workers.stop(w); // the next drill's worker must be the only one receiving
+  });
+
+  it("a stalled worker's backlog is not a flood: a device within its share loses nothing after it", async () => {
+    // A small share so the stall's backlog is well past the burst: 2 messages/s, bursts of 5.
+    const [device] = await registerFleet('STALL', 1);
+    const w = await workers.start({ INGEST_DEVICE_MESSAGES_PER_SECOND: '2', INGEST_DEVICE_MESSAGE_BURST: '5' });
+    const traffic = await startTraffic({ serials: [device!], ratePerSerial: 2, connections: 1 });
+    try {
+      await sleep(2000);
+      w.proc.child.kill('SIGSTOP'); // the broker queues the device's readings meanwhile: ~20, 4 bursts' worth
+      await sleep(10_000);
+      w.proc.child.kill('SIGCONT');
+      await sleep(3000);
+    } finally {
+      w.proc.child.kill('SIGCONT');
+      await traffic.stop();
+    }
+    const report = await awaitStored(influx, 'STALL', traffic);
+    expect(report.published).toBeGreaterThanOrEqual(28);
+    expect(report).toMatchObject({ lost: 0, missing: {} });
+    expect(await ingestMetric(w.proc.port, 'ingest_rejected_total{reason="rate_limited"}')).toBe(0);
   });
 });
