@@ -78,7 +78,7 @@ export function createIngestMetrics() {
     readingDelay: new Histogram({
       name: 'ingest_reading_delay_seconds',
       help: "Live readings' age when ingest received them (its receipt time minus the reading's own timestamp): the broker's queue and ingest's backlog; buffered readings older than 10 minutes are not live",
-      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120, 300, 600],
       registers: [registry],
     }),
     storedLagSeconds: new Gauge({
