@@ -128,11 +128,11 @@ max_inflight_bytes 33554432
 # No per-client publish rate exists in Mosquitto 2.0: each device's fair share is ingest's
 # (lib/telemetry/fair-share.ts).
 max_packet_size 2097152
-# A hard cap on the broker's heap: two ingest sessions' full queues and in-flight windows (576 MiB)
-# plus 200 packets at max_packet_size arriving at once (400 MiB). Beyond it the broker refuses the
-# allocation and disconnects whoever sent it (mosquitto.conf(5)), instead of growing to gigabytes
-# while one device floods. Raise it with more ingest workers (ops/test/broker-limits.test.ts).
-memory_limit 1073741824
+# No memory_limit: Mosquitto's heap accounting miscounts (eclipse-mosquitto/mosquitto#1437,
+# thin-edge.io#3054 on 2.0.18), and here, after a flood drill, Debian's 2.0.11 refused every new
+# connection as out of memory while 53 MB resident. The broker's memory is bounded by the limits
+# above instead: per subscriber session max_queued_bytes + max_inflight_bytes (288 MiB), per packet
+# max_packet_size (ops/test/broker-limits.test.ts; the flood drill measures the peak).
 log_dest file $mq/mosquitto.log
 log_type error
 log_type warning

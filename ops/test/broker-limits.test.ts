@@ -1,6 +1,6 @@
 // The payload limit is stated once (lib/telemetry/contract.ts); the broker's limits that setup writes
 // and ingest's setting follow it, so a device over it is recorded by ingest, not cut off unseen, and
-// no device can make the broker hold more memory than its configuration allows.
+// the broker's memory is bounded per session and per packet.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BROKER_MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../../lib/telemetry/contract';
@@ -8,6 +8,8 @@ import { DEVICE_FAIR_SHARE } from '../../lib/telemetry/fair-share';
 import { readIngestConfig } from '../../ingest';
 
 const MiB = 1_048_576;
+/** What one subscriber session may hold on the broker (queue plus in-flight window). */
+const SESSION_MAX_BYTES = 288 * MiB;
 
 /** Every `name value` line of a Mosquitto configuration, as numbers where they are. */
 function limits(conf: string): Record<string, number[]> {
@@ -22,20 +24,19 @@ function expectConsistent(l: Record<string, number[]>) {
   expect(BROKER_MAX_PACKET_BYTES).toBeGreaterThan(MAX_PAYLOAD_BYTES + 65_536); // room for topic and properties
   const [queued = 0] = l.max_queued_bytes ?? [];
   const [inflight = 0] = l.max_inflight_bytes ?? [];
-  const [memory = 0] = l.memory_limit ?? [];
   expect(l.max_queued_messages).toEqual([0]); // a count limit drops QoS 1 messages silently; bytes guard memory
   // A subscriber can always take a packet at the limit, and its queue holds a fleet's flush of them.
   expect(inflight).toBeGreaterThanOrEqual(BROKER_MAX_PACKET_BYTES);
   expect(queued).toBeGreaterThanOrEqual(64 * BROKER_MAX_PACKET_BYTES);
   // A device's burst of bytes fits the queue many times over: one device cannot fill it alone.
   expect(queued).toBeGreaterThanOrEqual(16 * DEVICE_FAIR_SHARE.byteBurst);
-  // The heap cap is reached only after two ingest sessions' full queues and windows plus 200 packets
-  // at the limit arriving at once: a flood is cut off at the broker before ingest's queue is touched.
-  expect(memory).toBeGreaterThanOrEqual(2 * (queued + inflight) + 200 * BROKER_MAX_PACKET_BYTES);
-  expect(memory).toBeLessThanOrEqual(4096 * MiB);
+  // A subscriber session holds at most its queue and window: 288 MiB.
+  expect(queued + inflight).toBeLessThanOrEqual(SESSION_MAX_BYTES);
+  // No memory_limit: Mosquitto's heap accounting miscounts and then refuses every connection (setup.sh).
+  expect(l.memory_limit).toBeUndefined();
 }
 
-describe('one payload limit from broker to ingest, and a broker of bounded memory', () => {
+describe('one payload limit from broker to ingest, and bounded broker memory', () => {
   it("setup's limits follow the contract's payload limit, and ingest's default is that limit", () => {
     expectConsistent(limits(readFileSync('ops/setup.sh', 'utf8')));
     expect(readIngestConfig(process.env).maxPayloadBytes).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);

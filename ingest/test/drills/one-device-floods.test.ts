@@ -3,7 +3,7 @@
 // Every reading the broker acknowledged for the fleet must be stored, per serial; their delay
 // (receipt minus the reading's own timestamp) stays within the stated bound; the flooder is turned
 // away unparsed, counted by its serial, and costs a bounded number of rejection records; the broker's
-// memory stays under its memory_limit.
+// memory stays bounded by its per-session limits.
 import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,9 +34,8 @@ function brokerRssBytes(): number {
   const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(rss?.[1] ?? 0) * 1024;
 }
-const memoryLimit = Number(
-  /^memory_limit (\d+)$/m.exec(readFileSync('.data/test/mosquitto/mosquitto.conf', 'utf8'))?.[1] ?? 0,
-);
+/** The broker's memory while one device floods: ingest's session on it (queue and window, 288 MiB) plus its own. */
+const BROKER_MEMORY_BOUND = 512 * 1_048_576;
 let influx: InfluxClient;
 const workers = ingestWorkers(DATABASE);
 let flooderClient: MqttClient;
@@ -142,8 +141,7 @@ describe('drill: one device floods among a well-behaved fleet', () => {
     expect(await countPoints(influx, 'rejected"."rejected_message', `"serial" = '${flooder}'`)).toBeLessThanOrEqual(25);
     // Ingest answered all along (probed from this process, which is busy flooding, hence the slack).
     expect(health.every((ms) => ms < 10_000)).toBe(true);
-    expect(memoryLimit).toBeGreaterThan(0);
-    expect(brokerPeak).toBeLessThan(memoryLimit);
+    expect(brokerPeak).toBeLessThan(BROKER_MEMORY_BOUND);
     await workers.stop(w); // the next drill's worker must be the only one receiving
   });
 
