@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { cliActor, writeAuditWithPrisma } from '../../lib/audit';
 import { main, type Parsed, type Program, progress, runProgram, UsageError } from '../../lib/cli';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../lib/config';
 import { csvDocument } from '../../lib/csv';
@@ -68,14 +69,12 @@ or is asked for in a terminal (10+ characters).`,
           });
           // A new password ends every session of the account (API processes drop cached ones within 10 s).
           await prisma.session.deleteMany({ where: { userId: user.id } });
-          await prisma.auditLog.create({
-            data: {
-              actor: `cli:${process.env.USER ?? 'unknown'}`,
-              action: 'upsert',
-              entity: 'user',
-              entityId: String(user.id),
-              after: { username, role },
-            },
+          await writeAuditWithPrisma(prisma, {
+            actor: cliActor(),
+            action: 'user.upsert',
+            entity: 'user',
+            entityId: user.id,
+            after: { username, role },
           });
           console.log(`staff user '${username}' (${role}) is ready`);
         } finally {
@@ -106,14 +105,12 @@ Unless an ADMIN exists: creates the ADMIN 'admin' with a generated password, wri
             const user = await prisma.user.create({
               data: { username: 'admin', role: 'ADMIN', passwordHash: await hashSecret(password) },
             });
-            await prisma.auditLog.create({
-              data: {
-                actor: `cli:${process.env.USER ?? 'unknown'}`,
-                action: 'create',
-                entity: 'user',
-                entityId: String(user.id),
-                after: { username: user.username, role: user.role },
-              },
+            await writeAuditWithPrisma(prisma, {
+              actor: cliActor(),
+              action: 'user.create',
+              entity: 'user',
+              entityId: user.id,
+              after: { username: user.username, role: user.role },
             });
             console.log(`staff admin 'admin' created; its password is in ${file} (mode 600)`);
           }
@@ -144,7 +141,7 @@ to FILE.credentials.csv (mode 600).
           const rows = progress(`${kind}: rows checked`);
           const report = await runImport(prisma, kind as ImportKind, readFileSync(file!, 'utf8'), {
             dryRun: (values['dry-run'] as boolean | undefined) ?? false,
-            actor: `cli:${process.env.USER ?? 'unknown'}`,
+            actor: cliActor(),
             provisionDevices: async (serials) => {
               admin ??= await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
               return provisionDevices(admin, serials);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { readAlertsConfig } from '../../alerts';
 import { cashPosition, importSettlements, readBillingConfig } from '../../billing';
+import { cliActor } from '../../lib/audit';
 import { command, type Parsed, type Program, usage } from '../../lib/cli';
 import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
@@ -57,7 +58,7 @@ paid_on.
             );
           }
           const dryRun = values['dry-run'] ?? false;
-          const report = await importSettlements(pool, text, { dryRun, actor: `cli:${process.env.USER ?? 'unknown'}` });
+          const report = await importSettlements(pool, text, { dryRun, actor: cliActor() });
           for (const e of report.errors)
             console.error(`  line ${e.line}${e.column ? `, ${e.column}` : ''}: ${e.reason}`);
           if (report.errors.length > 0)

@@ -121,11 +121,11 @@ describe('alerts API', () => {
       [String(id)],
     );
     expect(rows.map((r) => r.action)).toEqual([
-      'alert_acknowledged',
-      'alert_assigned',
-      'alert_commented',
-      'alert_muted',
-      'alert_resolved',
+      'alert.acknowledged',
+      'alert.assigned',
+      'alert.commented',
+      'alert.muted',
+      'alert.resolved',
     ]);
     expect((await call('GET', '/alerts/999999999', token.tech)).statusCode).toBe(404);
   });

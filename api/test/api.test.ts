@@ -427,8 +427,8 @@ describe('inverters and devices', () => {
       ]),
     );
     expect(audit.rows).toEqual([
-      { actor: `user:tech-${run}`, action: 'create' },
-      { actor: `user:tech-${run}`, action: 'decommission' },
+      { actor: `staff:tech-${run}`, action: 'inverter.create' },
+      { actor: `staff:tech-${run}`, action: 'inverter.decommission' },
     ]);
     await expect(
       withPg((client) => client.query(`DELETE FROM audit_log WHERE entity_id = $1`, [serial])),

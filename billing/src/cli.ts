@@ -1,5 +1,6 @@
 // Billing from the command line:  npm run billing -- <command> [MONTH] (`--help` on each)
 import { writeFileSync } from 'node:fs';
+import { cliActor } from '../../lib/audit';
 import { command, instant, main, type Parsed, UsageError, usage } from '../../lib/cli';
 import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
@@ -54,7 +55,7 @@ async function withMonth(
   }
 }
 
-const actor = `cli:${process.env.USER ?? 'unknown'}`;
+const actor = cliActor();
 const rials = (value: bigint | string) => `${BigInt(value).toLocaleString('en-US')} Rials`;
 /** "draft to date (as of …)" while a month runs: energy up to each inverter's latest reading. */
 const statusOf = (status: string, toDateAt: Date | number | null) =>

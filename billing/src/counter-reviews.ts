@@ -3,7 +3,8 @@
 // (accept what was read, correct it, or exclude it). Billing applies both on its next run; for a
 // closed month the difference arrives as a late-data adjustment.
 import type pg from 'pg';
-import { jsonText } from '../../lib/json';
+import { type AuditAction, writeAudit } from '../../lib/audit';
+import { withTransaction } from '../../lib/transaction';
 import type { ReviewDecision } from './core/counter-review';
 import { capacityBoundWh } from './core/counter-energy';
 import { monthBounds, parseMonth, type MonthId } from './core/solar-hijri';
@@ -27,26 +28,15 @@ export function monthCapacityBoundWh(month: MonthId, ratedAcW: number): number {
 async function audited<T>(
   pool: pg.Pool,
   actor: string,
-  action: string,
+  action: AuditAction,
   entityId: string,
   work: (db: pg.PoolClient) => Promise<{ before: unknown; after: T }>,
 ): Promise<T> {
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
+  return withTransaction(pool, async (db) => {
     const { before, after } = await work(db);
-    await db.query(
-      `INSERT INTO audit_log (actor, action, entity, entity_id, before, after) VALUES ($1, $2, 'counter', $3, $4, $5)`,
-      [actor, action, entityId, before === null ? null : jsonText(before), jsonText(after)],
-    );
-    await db.query('COMMIT');
+    await writeAudit(db, { actor, action, entity: 'counter', entityId, before, after });
     return after;
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    db.release();
-  }
+  });
 }
 
 export interface ReplacementInput {

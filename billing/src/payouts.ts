@@ -6,7 +6,9 @@
 // total and digest, or to the month's statements, is never served.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { writeAudit } from '../../lib/audit';
 import { csvDocument } from '../../lib/csv';
+import { inTransaction, rollbackWith, withTransaction } from '../../lib/transaction';
 import { BillingError } from './errors';
 import { monthStatus } from './run-month';
 import type { MonthId } from './core/solar-hijri';
@@ -65,8 +67,7 @@ async function statementsPayable(db: pg.ClientBase, month: MonthId): Promise<{ s
 
 /** Freezes the month's batch from its statements and the beneficiaries' bank details of now; once per month. */
 async function createBatch(db: pg.ClientBase, month: MonthId, actor: string): Promise<void> {
-  await db.query('BEGIN');
-  try {
+  await inTransaction(db, async () => {
     const { rows } = await db.query<{
       beneficiary_id: number;
       sheba: string | null;
@@ -111,10 +112,7 @@ async function createBatch(db: pg.ClientBase, month: MonthId, actor: string): Pr
         withheld.rials.toString(),
       ],
     );
-    if (inserted.rowCount !== 1) {
-      await db.query('ROLLBACK'); // created concurrently: that batch stands
-      return;
-    }
+    if (inserted.rowCount !== 1) return rollbackWith(undefined); // created concurrently: that batch stands
     await db.query(
       `INSERT INTO payout_rows (month, line, beneficiary_id, sheba, name, amount_rials, reference)
        SELECT $1, t.line, t.beneficiary_id, t.sheba, t.name, t.amount_rials, t.reference
@@ -129,15 +127,14 @@ async function createBatch(db: pg.ClientBase, month: MonthId, actor: string): Pr
         transfers.map((t) => t.reference),
       ],
     );
-    await db.query(
-      `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, 'payout.create', 'payout_batch', $2, $3)`,
-      [actor, month, JSON.stringify({ rows: transfers.length, totalRials: total.toString(), sha256: digest })],
-    );
-    await db.query('COMMIT');
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+    await writeAudit(db, {
+      actor,
+      action: 'payout.create',
+      entity: 'payout_batch',
+      entityId: month,
+      after: { rows: transfers.length, totalRials: total.toString(), sha256: digest },
+    });
+  });
 }
 
 /**
@@ -232,33 +229,19 @@ export async function payoutFile(
 }
 /** Records that the bank executed the batch. Marking it again changes nothing: nothing is paid twice. */
 export async function markPaid(pool: pg.Pool, month: MonthId, actor: string): Promise<{ alreadyPaid: boolean }> {
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
+  return withTransaction<{ alreadyPaid: boolean }>(pool, async (db) => {
     const batch = await db.query<{ status: string }>('SELECT status FROM payout_batches WHERE month = $1 FOR UPDATE', [
       month,
     ]);
     if (!batch.rows[0]) throw new BillingError('not_found', `${month} has no payout batch: create it first`);
-    if (batch.rows[0].status === 'PAID') {
-      await db.query('ROLLBACK');
-      return { alreadyPaid: true };
-    }
+    if (batch.rows[0].status === 'PAID') return rollbackWith({ alreadyPaid: true });
     await db.query(`UPDATE payout_batches SET status = 'PAID', paid_at = now(), paid_by = $2 WHERE month = $1`, [
       month,
       actor,
     ]);
     await db.query(`UPDATE billing_months SET status = 'PAID' WHERE month = $1`, [month]);
     await queueMonthSms(db, month, 'PAID'); // with the payment: both happen or neither
-    await db.query(
-      `INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ($1, 'payout.paid', 'payout_batch', $2)`,
-      [actor, month],
-    );
-    await db.query('COMMIT');
+    await writeAudit(db, { actor, action: 'payout.paid', entity: 'payout_batch', entityId: month });
     return { alreadyPaid: false };
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    db.release();
-  }
+  });
 }

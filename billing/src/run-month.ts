@@ -6,7 +6,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { InfluxClient } from '../../lib/influx/client';
-import { jsonText } from '../../lib/json';
+import { writeAudit } from '../../lib/audit';
+import { withTransaction } from '../../lib/transaction';
 import { billMonth, type InstallationInput, type MonthTotals } from './core/bill-month';
 import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
 import type { BillingConfig } from './config';
@@ -43,23 +44,18 @@ const BILLING_LOCK_KEY = 7_405_080;
 
 /** Takes the billing lock in a new transaction, or refuses because another run holds it. */
 export async function withBillingLock<T>(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    const { rows } = await db.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-      BILLING_LOCK_KEY,
-    ]);
-    if (!rows[0]!.locked)
-      throw new BillingError('busy', 'another billing run is in progress; try again when it has finished');
-    const result = await work(db);
-    await db.query('COMMIT');
-    return result;
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    db.release();
-  }
+  return withTransaction(
+    pool,
+    async (db) => {
+      const { rows } = await db.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+        BILLING_LOCK_KEY,
+      ]);
+      if (!rows[0]!.locked)
+        throw new BillingError('busy', 'another billing run is in progress; try again when it has finished');
+      return work(db);
+    },
+    { isolation: 'REPEATABLE READ' },
+  );
 }
 
 export async function monthStatus(db: pg.ClientBase, month: MonthId): Promise<'DRAFT' | 'CLOSED' | 'PAID' | null> {
@@ -170,15 +166,13 @@ export async function runMonth(
       ]);
       await queueMonthSms(db, month, 'STATEMENT_READY'); // with the close: both happen or neither
     }
-    await db.query(
-      `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, $2, 'billing_month', $3, $4)`,
-      [
-        options.actor,
-        options.close ? 'billing.close' : 'billing.draft',
-        month,
-        jsonText({ digest: billed.digest, ...billed.totals }),
-      ],
-    );
+    await writeAudit(db, {
+      actor: options.actor,
+      action: options.close ? 'billing.close' : 'billing.draft',
+      entity: 'billing_month',
+      entityId: month,
+      after: { digest: billed.digest, ...billed.totals },
+    });
     const summary: RunSummary = {
       month,
       status: finalStatus,

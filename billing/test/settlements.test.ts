@@ -388,7 +388,7 @@ describe('over HTTP', () => {
       const audit = await pool.query(`SELECT actor, before, after FROM audit_log WHERE action = 'settlement.correct'`);
       expect(audit.rows).toEqual([
         expect.objectContaining({
-          actor: 'user:settlement-admin',
+          actor: 'staff:settlement-admin',
           before: expect.objectContaining({ amountRials: '37944000' }),
           after: expect.objectContaining({ amountRials: '44400000', reason: 'meter read again' }),
         }),

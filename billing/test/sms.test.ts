@@ -183,7 +183,7 @@ describe('the payday SMS', () => {
     const audited = await pool.query(
       `SELECT action, after FROM audit_log WHERE entity = 'beneficiary' AND entity_id = '3'`,
     );
-    expect(audited.rows).toEqual([{ action: 'sms_opt_out', after: { smsOptOut: true } }]);
+    expect(audited.rows).toEqual([{ action: 'beneficiary.sms_opt_out', after: { smsOptOut: true } }]);
     expect(await statuses('PAID')).toEqual([
       [1, 'QUEUED'],
       [2, 'QUEUED'],

@@ -7,11 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import type pg from 'pg';
+import { writeAudit } from '../../lib/audit';
 import type { MqttConfig } from '../../lib/config';
 import type { BillingConfig } from '../../billing';
 import type { InfluxClient } from '../../lib/influx/client';
 import { MEASUREMENT, RETENTION, rebuildRollups } from '../../lib/influx/layout';
 import type { Logger } from '../../lib/logger';
+import { rollbackWith, withTransaction } from '../../lib/transaction';
 import {
   markPaid,
   monthBounds,
@@ -113,20 +115,19 @@ export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<Se
   );
   await ingestKnowsRegistry(deps);
   await replayHistory(deps, plan);
-  await deps.pool.query(
-    `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, $2, 'demo', 'program', $3)`,
-    [
-      SEED_ACTOR,
-      MARKER,
-      JSON.stringify({
-        installations,
-        beneficiaries: plan.beneficiaries.length,
-        history: plan.history,
-        backfill: { fromMs: plan.backfill.fromMs, toMs: plan.backfill.toMs },
-        seconds: Math.round((performance.now() - started) / 1000),
-      }),
-    ],
-  );
+  await writeAudit(deps.pool, {
+    actor: SEED_ACTOR,
+    action: MARKER,
+    entity: 'demo',
+    entityId: 'program',
+    after: {
+      installations,
+      beneficiaries: plan.beneficiaries.length,
+      history: plan.history,
+      backfill: { fromMs: plan.backfill.fromMs, toMs: plan.backfill.toMs },
+      seconds: Math.round((performance.now() - started) / 1000),
+    },
+  });
   return finish(false);
 }
 
@@ -136,14 +137,9 @@ async function seedRegistry(deps: SeedDeps, plan: DemoPlan): Promise<boolean> {
   // at the API's cost would take minutes for a few hundred people.
   const distinct = [...new Set(plan.beneficiaries.map((b) => b.pin))];
   const hashes = new Map(await Promise.all(distinct.map(async (pin) => [pin, await deps.hashPin(pin)] as const)));
-  const db = await deps.pool.connect();
-  try {
-    await db.query('BEGIN');
+  return withTransaction(deps.pool, async (db) => {
     const { rows } = await db.query('SELECT 1 FROM installations WHERE code = $1', [plan.installations[0]!.code]);
-    if (rows.length > 0) {
-      await db.query('ROLLBACK');
-      return false;
-    }
+    if (rows.length > 0) return rollbackWith(false);
     const insts = plan.installations;
     const installationIds = await db.query<{ id: number; code: string }>(
       `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, commissioned_on, status, updated_at)
@@ -242,27 +238,21 @@ async function seedRegistry(deps: SeedDeps, plan: DemoPlan): Promise<boolean> {
         loans.map((l) => l.firstDueMonth),
       ],
     );
-    await db.query(
-      `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, 'demo.registry', 'demo', 'program', $2)`,
-      [
-        SEED_ACTOR,
-        JSON.stringify({
-          installations: insts.length,
-          beneficiaries: people.length,
-          shares: shares.length,
-          contracts: insts.length,
-          loans: loans.length,
-        }),
-      ],
-    );
-    await db.query('COMMIT');
+    await writeAudit(db, {
+      actor: SEED_ACTOR,
+      action: 'demo.registry',
+      entity: 'demo',
+      entityId: 'program',
+      after: {
+        installations: insts.length,
+        beneficiaries: people.length,
+        shares: shares.length,
+        contracts: insts.length,
+        loans: loans.length,
+      },
+    });
     return true;
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    db.release();
-  }
+  });
 }
 
 /** What ingest says of itself (nothing while it cannot be reached). */
@@ -364,10 +354,13 @@ export async function rebuildDemoRollups(
     for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await rebuildRollups(deps.influx, ...chunk);
   };
   await Promise.all([worker(), worker()]);
-  await deps.pool.query(
-    `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ($1, $2, 'demo', 'rollups', $3)`,
-    [SEED_ACTOR, ROLLUPS_MARKER, JSON.stringify({ seconds: Math.round((performance.now() - started) / 1000) })],
-  );
+  await writeAudit(deps.pool, {
+    actor: SEED_ACTOR,
+    action: ROLLUPS_MARKER,
+    entity: 'demo',
+    entityId: 'rollups',
+    after: { seconds: Math.round((performance.now() - started) / 1000) },
+  });
   deps.progress(
     `rollups: the history's hourly and daily series rebuilt in ${((performance.now() - started) / 1000).toFixed(0)} s`,
   );

@@ -12,6 +12,8 @@ import { isIsoDay } from '../../../lib/calendar';
 import { isoDay, parseDay } from '../schemas';
 import { createShare, updateShare } from '../share-service';
 import { type CsvRow, parseCsv } from '../../../lib/csv';
+import { jsonCopy } from '../../../lib/json';
+import { writeAuditWithPrisma } from '../../../lib/audit';
 
 export const IMPORT_KINDS = ['beneficiaries', 'installations', 'inverters', 'shares'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -151,15 +153,13 @@ class Importer {
   ) {
     if (action === 'create') this.created++;
     else this.updated++;
-    await this.tx.auditLog.create({
-      data: {
-        actor: this.actor,
-        action: `import_${action}`,
-        entity,
-        entityId: String(entityId),
-        before: before as never,
-        after: JSON.parse(JSON.stringify(after)),
-      },
+    await writeAuditWithPrisma(this.tx, {
+      actor: this.actor,
+      action: `${entity}.import_${action}`,
+      entity,
+      entityId,
+      before,
+      after,
     });
   }
   /** Creates or updates by natural key; identical rows are left untouched. */
@@ -186,13 +186,7 @@ class Importer {
       return;
     }
     await update();
-    await this.record(
-      'update',
-      entity,
-      key,
-      JSON.parse(JSON.stringify(existing, (_k, v) => (typeof v === 'bigint' ? String(v) : v))),
-      wanted,
-    );
+    await this.record('update', entity, key, jsonCopy(existing), wanted);
   }
 
   async apply(kind: ImportKind, c: Cells): Promise<void> {

@@ -1,12 +1,15 @@
-// The audit log of every change that touches money, shares or devices (append-only in PostgreSQL).
+// The audit log of every change that touches money, shares or devices (append-only in PostgreSQL),
+// written by lib/audit.ts as `entity.verb` by the signed-in caller.
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
+import { writeAuditWithPrisma } from '../../../lib/audit';
 import type { PrismaClient } from '../../../lib/db';
 import { actorOf } from './auth';
 
 type Tx = Pick<PrismaClient, 'auditLog'>;
 export interface AuditEntry {
-  action: string;
+  /** What was done to the entity (`create`, `update`, `set_pin`): the action is `entity.verb`. */
+  verb: string;
   entity: string;
   entityId: string | number;
   before?: unknown;
@@ -19,24 +22,13 @@ declare module 'fastify' {
   }
 }
 
-// JSON-safe copy (bigint and Decimal as strings, dates as ISO).
-const plain = (value: unknown) =>
-  value === undefined
-    ? undefined
-    : JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
-
 export default fp(
   async (app) => {
-    app.decorate('audit', async (request: FastifyRequest, entry: AuditEntry, tx?: Tx) => {
-      await (tx ?? app.prisma).auditLog.create({
-        data: {
-          actor: actorOf(request.principal),
-          action: entry.action,
-          entity: entry.entity,
-          entityId: String(entry.entityId),
-          before: plain(entry.before),
-          after: plain(entry.after),
-        },
+    app.decorate('audit', async (request: FastifyRequest, { verb, ...entry }: AuditEntry, tx?: Tx) => {
+      await writeAuditWithPrisma(tx ?? app.prisma, {
+        ...entry,
+        actor: actorOf(request.principal),
+        action: `${entry.entity}.${verb}`,
       });
     });
   },

@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Role } from '../../../prisma/generated/client/client';
 import { HttpError } from '../errors';
+import { type Actor, beneficiaryActor, staffActor } from '../../../lib/audit';
 import type { PrismaClient } from '../../../lib/db';
 import { tokenHash } from '../../../lib/passwords';
 
@@ -47,8 +48,11 @@ declare module 'fastify' {
   }
 }
 
-export const actorOf = (p: Principal | null) =>
-  p === null ? 'anonymous' : p.kind === 'staff' ? `user:${p.username}` : `beneficiary:${p.beneficiaryId}`;
+/** Whoever is signed in, as the audit log names them; an audited action always has a signed-in caller. */
+export function actorOf(p: Principal | null): Actor {
+  if (p === null) throw new HttpError(401, 'sign in first');
+  return p.kind === 'staff' ? staffActor(p.username) : beneficiaryActor(p.beneficiaryId);
+}
 
 /**
  * Resolved sessions are cached this long. A revocation evicts at once in this process, and in every

@@ -6,7 +6,10 @@
 // to do instead, so no secret is ever stored or replayed.
 import fp from 'fastify-plugin';
 import { HttpError } from '../errors';
-import { actorOf } from './auth';
+import type { Principal } from './auth';
+
+// Keys are scoped per caller, in the form they have been stored in from the start (staff only).
+const callerOf = (p: Principal | null) => (p?.kind === 'staff' ? `user:${p.username}` : 'anonymous');
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,7 +28,7 @@ export default fp<{ ttlHours: number }>(
       if (request.method !== 'POST' || typeof key !== 'string' || request.principal?.kind !== 'staff') return;
       if (key.length < 8 || key.length > 200)
         throw new HttpError(400, 'Idempotency-Key: must be 8 to 200 characters', 'Idempotency-Key');
-      const scoped = `${actorOf(request.principal)}|${key}`;
+      const scoped = `${callerOf(request.principal)}|${key}`;
       const route = `${request.method} ${request.url}`;
       const previous = await app.prisma.idempotentRequest.findUnique({ where: { key: scoped } });
       if (previous && previous.createdAt.getTime() > Date.now() - ttlHours * 3_600_000) {
@@ -50,7 +53,7 @@ export default fp<{ ttlHours: number }>(
         .create({
           data: {
             key: request.idempotencyKey,
-            actor: actorOf(request.principal),
+            actor: callerOf(request.principal),
             route: `${request.method} ${request.url}`,
             statusCode: reply.statusCode,
             response: secret ? {} : JSON.parse(payload),

@@ -5,6 +5,7 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { FastifyBaseLogger } from 'fastify';
+import { serviceActor, writeAudit } from '../../../lib/audit';
 import { monthNameFa } from '../../../billing';
 import { recordJobRun } from '../../../lib/job-runs';
 import type { ReportConfig } from './config';
@@ -44,10 +45,13 @@ export function startReportMailer(deps: ReportDeps, config: ReportConfig, log: F
             },
           ],
         });
-        await deps.sql.query(
-          `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ('report-mailer', 'report.emailed', 'billing_month', $1, $2)`,
-          [month, JSON.stringify({ recipients: config.emailTo.length, pdfBytes: pdf.length })],
-        );
+        await writeAudit(deps.sql, {
+          actor: serviceActor('report-mailer'),
+          action: 'report.emailed',
+          entity: 'billing_month',
+          entityId: month,
+          after: { recipients: config.emailTo.length, pdfBytes: pdf.length },
+        });
         log.info({ month, recipients: config.emailTo.length }, 'monthly report e-mailed');
       }
       await recordJobRun(deps.sql, 'report-mailer', EVERY_MS / 1000, true);

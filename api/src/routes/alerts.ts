@@ -252,7 +252,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           await app.audit(
             request,
             {
-              action: `alert_${change.kind}`,
+              verb: change.kind,
               entity: 'alert',
               entityId: id.toString(),
               before: toAlert(alert),

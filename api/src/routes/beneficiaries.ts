@@ -152,7 +152,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const created = await tx.beneficiary.create({ data, include });
         await app.audit(
           request,
-          { action: 'create', entity: 'beneficiary', entityId: created.id, after: toBeneficiary(created) },
+          { verb: 'create', entity: 'beneficiary', entityId: created.id, after: toBeneficiary(created) },
           tx,
         );
         return created;
@@ -193,7 +193,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         await app.audit(
           request,
           {
-            action: 'update',
+            verb: 'update',
             entity: 'beneficiary',
             entityId: after.id,
             before: toBeneficiary(before),
@@ -227,7 +227,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         if (!(await tx.beneficiary.findUnique({ where: { id: request.params.id } }))) throw notFound('beneficiary');
         await tx.beneficiary.update({ where: { id: request.params.id }, data: { pinHash } });
         await app.endSessions({ beneficiaryId: request.params.id }, tx); // a new PIN ends every session
-        await app.audit(request, { action: 'set_pin', entity: 'beneficiary', entityId: request.params.id }, tx);
+        await app.audit(request, { verb: 'set_pin', entity: 'beneficiary', entityId: request.params.id }, tx);
       });
       return reply.code(204).send(null);
     },
@@ -265,7 +265,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         await app.audit(
           request,
           {
-            action: request.body.optOut ? 'sms_opt_out' : 'sms_opt_in',
+            verb: request.body.optOut ? 'sms_opt_out' : 'sms_opt_in',
             entity: 'beneficiary',
             entityId: request.params.id,
             before: { smsOptOut: optedOut },

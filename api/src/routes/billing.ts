@@ -21,6 +21,7 @@ import {
 } from '../../../billing';
 import type { InfluxClient } from '../../../lib/influx/client';
 import { badField, errorResponses, notFound } from '../errors';
+import { actorOf } from '../plugins/auth';
 import { PageQuery, pageOf } from '../schemas';
 
 const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
@@ -197,7 +198,6 @@ export interface BillingRoutesOptions {
 
 const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, options) => {
   const deps: BillingDeps = { pool: app.sql, influx: options.influx, config: options.billing, log: app.log as never };
-  const actor = (principal: unknown) => `staff:${(principal as { username: string }).username}`;
   const monthOrThrow = async (month: string) => {
     const { rows } = await app.sql.query('SELECT * FROM billing_months WHERE month = $1', [month]);
     if (!rows[0]) throw notFound(`billing month ${month}`);
@@ -258,7 +258,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         },
       },
       async (request) => {
-        const r = await runMonth(deps, request.params.month, { close, actor: actor(request.principal) });
+        const r = await runMonth(deps, request.params.month, { close, actor: actorOf(request.principal) });
         return { month: r.month, status: r.status, digest: r.digest, adjustments: r.adjustments, seconds: r.seconds };
       },
     );
@@ -467,7 +467,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       return reviewCounter(
         app.sql,
         { month, serial, decision, correctedWh: correctedWh ?? null, reason },
-        actor(request.principal),
+        actorOf(request.principal),
       );
     },
   );
@@ -495,7 +495,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       const recorded = await recordReplacement(
         app.sql,
         { serial: request.params.serial, replacedAt: new Date(replacedAt), initialWh: initialWh ?? null, note },
-        actor(request.principal),
+        actorOf(request.principal),
       );
       return reply.code(201).send(recorded);
     },
@@ -514,7 +514,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       },
     },
     async (request) => {
-      return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: true })).summary;
+      return (await payoutBatch(app.sql, request.params.month, actorOf(request.principal), { create: true })).summary;
     },
   );
   app.get(
@@ -529,7 +529,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       },
     },
     async (request) => {
-      return (await payoutBatch(app.sql, request.params.month, actor(request.principal), { create: false })).summary;
+      return (await payoutBatch(app.sql, request.params.month, actorOf(request.principal), { create: false })).summary;
     },
   );
   app.get(
@@ -545,7 +545,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       },
     },
     async (request, reply) => {
-      const { csv, summary } = await payoutFile(app.sql, request.params.month, actor(request.principal), {
+      const { csv, summary } = await payoutFile(app.sql, request.params.month, actorOf(request.principal), {
         create: false,
       });
       return reply
@@ -570,7 +570,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
     async (request) => {
       return {
         month: request.params.month,
-        ...(await markPaid(app.sql, request.params.month, actor(request.principal))),
+        ...(await markPaid(app.sql, request.params.month, actorOf(request.principal))),
       };
     },
   );

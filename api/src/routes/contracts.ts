@@ -165,7 +165,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         });
         await app.audit(
           request,
-          { action: 'create', entity: 'contract', entityId: created.id, after: toContract(created) },
+          { verb: 'create', entity: 'contract', entityId: created.id, after: toContract(created) },
           tx,
         );
         return created;
@@ -202,7 +202,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         await app.audit(
           request,
           {
-            action: 'add_tariff',
+            verb: 'add_tariff',
             entity: 'contract',
             entityId: before.id,
             before: toContract(before),
@@ -284,11 +284,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const created = await tx.loan.create({
           data: { ...b, principalRials: principal, installmentRials: installment },
         });
-        await app.audit(
-          request,
-          { action: 'create', entity: 'loan', entityId: created.id, after: toLoan(created) },
-          tx,
-        );
+        await app.audit(request, { verb: 'create', entity: 'loan', entityId: created.id, after: toLoan(created) }, tx);
         return created;
       });
       return reply.code(201).send(toLoan(row));

@@ -64,7 +64,7 @@ const routes: FastifyPluginAsyncTypebox<{ influx: InfluxConfig }> = async (app, 
         throw error;
       }
       await app.audit(request, {
-        action: password ? 'issue_credentials' : 'update',
+        verb: password ? 'issue_credentials' : 'update',
         entity: 'gateway',
         entityId: id,
         after: { serials },

@@ -142,7 +142,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         });
         await app.audit(
           request,
-          { action: 'create', entity: 'installation', entityId: created.id, after: toInstallation(created) },
+          { verb: 'create', entity: 'installation', entityId: created.id, after: toInstallation(created) },
           tx,
         );
         return created;
@@ -182,7 +182,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         await app.audit(
           request,
           {
-            action: 'update',
+            verb: 'update',
             entity: 'installation',
             entityId: after.id,
             before: toInstallation(before),

@@ -118,7 +118,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const created = await tx.inverter.create({ data: request.body, include });
         await app.audit(
           request,
-          { action: 'create', entity: 'inverter', entityId: created.serial, after: toInverter(created) },
+          { verb: 'create', entity: 'inverter', entityId: created.serial, after: toInverter(created) },
           tx,
         );
         // Inside the transaction: if the broker refuses (409 for a name that is not a device's, 503
@@ -151,7 +151,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (!inverter) throw notFound('inverter');
       if (inverter.status !== 'ACTIVE') throw new HttpError(409, 'serial: the inverter is decommissioned', 'serial');
       const password = await provisionDevice(await app.brokerAdmin(), inverter.serial);
-      await app.audit(request, { action: 'issue_credentials', entity: 'inverter', entityId: inverter.serial });
+      await app.audit(request, { verb: 'issue_credentials', entity: 'inverter', entityId: inverter.serial });
       return reply.code(201).send({ username: inverter.serial, password });
     },
   );
@@ -179,7 +179,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         await app.audit(
           request,
           {
-            action: 'decommission',
+            verb: 'decommission',
             entity: 'inverter',
             entityId: before.serial,
             before: toInverter(before),
@@ -213,7 +213,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const report = await reconcileDevices(app.prisma, await app.brokerAdmin());
       if (report.removed.length > 0)
-        await app.audit(request, { action: 'reconcile', entity: 'broker', entityId: 'devices', after: report });
+        await app.audit(request, { verb: 'reconcile', entity: 'broker', entityId: 'devices', after: report });
       return report;
     },
   );

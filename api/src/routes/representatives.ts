@@ -112,7 +112,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         await app.audit(
           request,
           {
-            action: before ? 'update' : 'create',
+            verb: before ? 'update' : 'create',
             entity: 'representative',
             entityId: person.id,
             before: before && { fullName: before.fullName, mobile: before.mobile },
@@ -122,7 +122,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         );
         await app.audit(
           request,
-          { action: 'add_representative', entity: 'beneficiary', entityId: request.params.id, after },
+          { verb: 'add_representative', entity: 'beneficiary', entityId: request.params.id, after },
           tx,
         );
         return after;
@@ -153,7 +153,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         await tx.session.updateMany({ where: { representativeId, actingForId: id }, data: { actingForId: null } });
         await app.audit(
           request,
-          { action: 'remove_representative', entity: 'beneficiary', entityId: id, before: toRepresentative(link) },
+          { verb: 'remove_representative', entity: 'beneficiary', entityId: id, before: toRepresentative(link) },
           tx,
         );
       });
@@ -180,7 +180,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           throw notFound('representative');
         await tx.representative.update({ where: { id: request.params.id }, data: { pinHash } });
         await app.endSessions({ representativeId: request.params.id }, tx); // a new PIN ends every session
-        await app.audit(request, { action: 'set_pin', entity: 'representative', entityId: request.params.id }, tx);
+        await app.audit(request, { verb: 'set_pin', entity: 'representative', entityId: request.params.id }, tx);
       });
       return reply.code(204).send(null);
     },

@@ -105,7 +105,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         });
         await app.audit(
           request,
-          { action: 'create', entity: 'share', entityId: created.id, after: toShare(created) },
+          { verb: 'create', entity: 'share', entityId: created.id, after: toShare(created) },
           tx,
         );
         return created;
@@ -135,7 +135,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         });
         await app.audit(
           request,
-          { action: 'update', entity: 'share', entityId: after.id, before: toShare(before), after: toShare(after) },
+          { verb: 'update', entity: 'share', entityId: after.id, before: toShare(before), after: toShare(after) },
           tx,
         );
         return toShare(after);

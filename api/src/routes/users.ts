@@ -45,7 +45,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const created = await tx.user.create({ data: { username, role, passwordHash } });
         await app.audit(
           request,
-          { action: 'create', entity: 'user', entityId: created.id, after: { username, role } },
+          { verb: 'create', entity: 'user', entityId: created.id, after: { username, role } },
           tx,
         );
         return created;
@@ -84,7 +84,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         if (after.disabledAt !== null || after.role !== before.role) await app.endSessions({ userId: after.id }, tx);
         await app.audit(
           request,
-          { action: 'update', entity: 'user', entityId: after.id, before: toUser(before), after: toUser(after) },
+          { verb: 'update', entity: 'user', entityId: after.id, before: toUser(before), after: toUser(after) },
           tx,
         );
         return toUser(after);
@@ -109,7 +109,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         if (!(await tx.user.findUnique({ where: { id: request.params.id } }))) throw notFound('user');
         await tx.user.update({ where: { id: request.params.id }, data: { passwordHash } });
         await app.endSessions({ userId: request.params.id }, tx);
-        await app.audit(request, { action: 'reset_password', entity: 'user', entityId: request.params.id }, tx);
+        await app.audit(request, { verb: 'reset_password', entity: 'user', entityId: request.params.id }, tx);
       });
       return reply.code(204).send(null);
     },

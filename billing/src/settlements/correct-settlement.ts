@@ -3,6 +3,8 @@
 // that reverses the figures in force (the settlement's, or the last correction's) and states the
 // new ones, audited, and both show in the cash position.
 import type pg from 'pg';
+import { writeAudit } from '../../../lib/audit';
+import { rollbackWith, withTransaction } from '../../../lib/transaction';
 
 export interface SettlementCorrectionInput {
   settlementId: number;
@@ -34,9 +36,7 @@ export type CorrectionOutcome =
   | { ok: false; problem: 'not_found' | 'not_paid' | 'unchanged' | 'before_payment'; reason: string };
 
 export async function correctSettlement(pool: pg.Pool, input: SettlementCorrectionInput): Promise<CorrectionOutcome> {
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
+  return withTransaction<CorrectionOutcome>(pool, async (db) => {
     const found = await db.query<{
       code: string;
       period_from: string;
@@ -53,15 +53,15 @@ export async function correctSettlement(pool: pg.Pool, input: SettlementCorrecti
     );
     const settlement = found.rows[0];
     const refuse = (problem: Exclude<CorrectionOutcome, { ok: true }>['problem'], reason: string) =>
-      db.query('ROLLBACK').then((): CorrectionOutcome => ({ ok: false, problem, reason }));
-    if (!settlement) return await refuse('not_found', 'settlement not found');
+      rollbackWith<CorrectionOutcome>({ ok: false, problem, reason });
+    if (!settlement) return refuse('not_found', 'settlement not found');
     if (!settlement.paid_on)
-      return await refuse(
+      return refuse(
         'not_paid',
         'this settlement has no recorded payment: import its new figures instead of correcting it',
       );
     if (input.correctedOn < settlement.paid_on)
-      return await refuse('before_payment', `correctedOn is before the payment was recorded (${settlement.paid_on})`);
+      return refuse('before_payment', `correctedOn is before the payment was recorded (${settlement.paid_on})`);
     const last = await db.query<{ metered_wh: string; amount_rials: string; reference: string }>(
       'SELECT metered_wh, amount_rials, reference FROM settlement_corrections WHERE settlement_id = $1 ORDER BY id DESC LIMIT 1',
       [input.settlementId],
@@ -73,7 +73,7 @@ export async function correctSettlement(pool: pg.Pool, input: SettlementCorrecti
       BigInt(inForce.amount_rials) === input.amountRials &&
       inForce.reference === reference
     )
-      return await refuse('unchanged', 'these are the figures in force: nothing to correct');
+      return refuse('unchanged', 'these are the figures in force: nothing to correct');
     const inserted = await db.query<{ id: number }>(
       `INSERT INTO settlement_corrections (settlement_id, reversed_metered_wh, reversed_amount_rials, metered_wh, amount_rials,
                                            reference, corrected_on, reason, actor)
@@ -106,33 +106,21 @@ export async function correctSettlement(pool: pg.Pool, input: SettlementCorrecti
     };
     // Reconciled again, with the figures in force, by the next reconciliation run.
     await db.query('UPDATE utility_settlements SET status = NULL WHERE id = $1', [input.settlementId]);
-    await db.query(
-      `INSERT INTO audit_log (actor, action, entity, entity_id, before, after)
-       VALUES ($1, 'settlement.correct', 'utility_settlement', $2, $3, $4)`,
-      [
-        input.actor,
-        String(input.settlementId),
-        JSON.stringify({
-          meteredWh: inForce.metered_wh,
-          amountRials: inForce.amount_rials,
-          reference: inForce.reference,
-        }),
-        JSON.stringify({
-          correction: correction.id,
-          meteredWh: String(input.meteredWh),
-          amountRials: String(input.amountRials),
-          reference,
-          correctedOn: input.correctedOn,
-          reason: input.reason,
-        }),
-      ],
-    );
-    await db.query('COMMIT');
+    await writeAudit(db, {
+      actor: input.actor,
+      action: 'settlement.correct',
+      entity: 'utility_settlement',
+      entityId: input.settlementId,
+      before: { meteredWh: inForce.metered_wh, amountRials: inForce.amount_rials, reference: inForce.reference },
+      after: {
+        correction: correction.id,
+        meteredWh: String(input.meteredWh),
+        amountRials: String(input.amountRials),
+        reference,
+        correctedOn: input.correctedOn,
+        reason: input.reason,
+      },
+    });
     return { ok: true, correction };
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    db.release();
-  }
+  });
 }

@@ -5,7 +5,9 @@
 // A settlement whose payment was recorded never changes here: a correction does (correct-settlement.ts).
 // Set-based (a few statements for the whole file), so a program-wide file imports in seconds.
 import type pg from 'pg';
+import { writeAudit } from '../../../lib/audit';
 import { parseCsv } from '../../../lib/csv';
+import { rollbackWith, withTransaction } from '../../../lib/transaction';
 import { parseSettlementRows, type RowError, type SettlementRow } from './settlement-rows';
 
 /** Advisory-lock namespace of settlement imports (the second key is the installation). */
@@ -85,9 +87,7 @@ export async function importSettlements(
   }
   report.errors.push(...parsed.errors);
 
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
+  return withTransaction(pool, async (db) => {
     const installations = await db.query<{ id: number; code: string; export_meter: string | null }>(
       'SELECT id, code, export_meter FROM installations WHERE code = ANY($1) OR export_meter = ANY($2)',
       [
@@ -170,19 +170,12 @@ export async function importSettlements(
     report.updated = changes.length - report.created;
     report.errors.sort((a, b) => a.line - b.line);
     if (options.dryRun || report.errors.length > 0) {
-      await db.query('ROLLBACK');
       if (report.errors.length > 0) Object.assign(report, { created: 0, updated: 0, unchanged: 0 });
-      return report;
+      return rollbackWith(report);
     }
     if (changes.length > 0) await writeChanges(db, changes, options.actor);
-    await db.query('COMMIT');
     return report;
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    db.release();
-  }
+  });
 }
 
 /**
@@ -215,34 +208,28 @@ async function writeChanges(
     ],
   );
   const ids = new Map(written.rows.map((w) => [`${w.installation_id}|${w.period_from}`, w.id]));
-  const json = (c: (typeof changes)[number]) =>
-    JSON.stringify({
-      periodFrom: c.row.periodFrom,
-      periodUntil: c.row.periodUntil,
-      meteredWh: String(c.row.meteredWh),
-      amountRials: String(c.row.amountRials),
-      reference: c.row.reference,
-      paidOn: c.row.paidOn,
-    });
-  await db.query(
-    `INSERT INTO audit_log (actor, action, entity, entity_id, before, after)
-     SELECT $1, a, 'utility_settlement', e, b::jsonb, x::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(a, e, b, x)`,
-    [
+  await writeAudit(
+    db,
+    changes.map((c) => ({
       actor,
-      column((c) => (c.old ? 'settlement.import_update' : 'settlement.import_create')),
-      column((c) => String(ids.get(`${c.installationId}|${c.row.periodFrom}`))),
-      column((c) =>
-        c.old
-          ? JSON.stringify({
-              periodUntil: c.old.period_until,
-              meteredWh: c.old.metered_wh,
-              amountRials: c.old.amount_rials,
-              reference: c.old.reference,
-              paidOn: c.old.paid_on,
-            })
-          : null,
-      ),
-      column(json),
-    ],
+      action: c.old ? ('settlement.import_update' as const) : ('settlement.import_create' as const),
+      entity: 'utility_settlement',
+      entityId: String(ids.get(`${c.installationId}|${c.row.periodFrom}`)),
+      before: c.old && {
+        periodUntil: c.old.period_until,
+        meteredWh: c.old.metered_wh,
+        amountRials: c.old.amount_rials,
+        reference: c.old.reference,
+        paidOn: c.old.paid_on,
+      },
+      after: {
+        periodFrom: c.row.periodFrom,
+        periodUntil: c.row.periodUntil,
+        meteredWh: String(c.row.meteredWh),
+        amountRials: String(c.row.amountRials),
+        reference: c.row.reference,
+        paidOn: c.row.paidOn,
+      },
+    })),
   );
 }

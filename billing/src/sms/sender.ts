@@ -4,7 +4,9 @@
 // audit log (message ids and counts; no phone numbers). Logs carry counts and provider ids only.
 import type pg from 'pg';
 import { recordedRun } from '../../../lib/job-runs';
+import { type AuditAction, serviceActor, writeAudit } from '../../../lib/audit';
 import type { Logger } from '../../../lib/logger';
+import { withTransaction } from '../../../lib/transaction';
 import { isQuiet, type SmsConfig } from './config';
 import type { SmsProvider } from './smsir';
 
@@ -35,9 +37,7 @@ export class SmsSender {
   /** One batch of what is due (at most SMS_BATCH messages, one request to the provider). */
   async sendBatch(nowMs = Date.now()): Promise<RoundResult> {
     if (isQuiet(this.config.quietHours, nowMs)) return { quiet: true, sent: 0, failed: 0, cancelled: 0 };
-    const db = await this.pool.connect();
-    try {
-      await db.query('BEGIN');
+    return withTransaction(this.pool, async (db) => {
       // Whoever opted out after their message was queued gets nothing; news older than a week
       // (queued while no provider was configured, or held by a long outage) is not news any more.
       const cancelled = await db.query(
@@ -87,14 +87,8 @@ export class SmsSender {
           );
         }
       }
-      await db.query('COMMIT');
       return { quiet: false, sent, failed, cancelled: cancelled.rowCount ?? 0 };
-    } catch (error) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      db.release();
-    }
+    });
   }
 
   /** Sends everything due, batch after batch, at SMS_PER_MINUTE; stops when nothing is due or the quiet hours start. */
@@ -146,11 +140,14 @@ export class SmsSender {
     return changed;
   }
 
-  private async audit(db: pg.ClientBase, action: string, entityId: string, after: unknown) {
-    await db.query(
-      `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ('sms-sender', $1, 'sms_batch', $2, $3)`,
-      [action, entityId.slice(0, 60), JSON.stringify(after)],
-    );
+  private async audit(db: pg.ClientBase, action: AuditAction, entityId: string, after: unknown) {
+    await writeAudit(db, {
+      actor: serviceActor('sms-sender'),
+      action,
+      entity: 'sms_batch',
+      entityId: entityId.slice(0, 60),
+      after,
+    });
   }
 }
 
