@@ -152,7 +152,9 @@ describe(`upgrade from the release ${release.replace('release-', '')}`, () => {
   });
 
   it("maps the audit log's rows to entity.verb actions by actors of a kind", async () => {
-    const { rows } = await owner((c) => c.query<{ actor: string; action: string }>('SELECT actor, action FROM audit_log'));
+    const { rows } = await owner((c) =>
+      c.query<{ actor: string; action: string }>('SELECT actor, action FROM audit_log'),
+    );
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
       expect(r.action).toMatch(/^[a-z][a-z_]*\.[a-z][a-z_]*$/);
