@@ -13,7 +13,9 @@
 //    before it (so smaller than about two to four days of production). Billing then counts last
 //    minus first across it, which can only be short of the truth by that drop, never above it; an
 //    upward spike between the edges changes no edge and so no energy, and one at an edge exceeds
-//    the capacity bound or drops below the stretch after it.
+//    the capacity bound or drops below the stretch after it;
+//  - per inverter, its AC power integrated over the period from the hourly rollup: many small drops
+//    add up to a counter rising less than its power says, and `readCounterEnergy` reads it in full.
 //    (MIN and MAX per stretch would see a little more but cost twice as much: InfluxDB runs one
 //    scan per aggregate; FIRST/LAST per stretch cost three times as much: measured.)
 // Between the readings the core spreads energy linearly; that only matters where the price
@@ -28,6 +30,8 @@ import type { CounterReading } from './core/counter-energy';
 
 const FIELD = '"energy_wh_total"';
 const SOURCE = `${influxIdent(RETENTION.raw)}.${influxIdent(MEASUREMENT.telemetry)}`;
+/** The hourly rollup (lib/influx/layout.ts): per hour, the mean of the readings' AC power. */
+const HOURLY = `${influxIdent(RETENTION.hourly)}.${influxIdent(MEASUREMENT.telemetry)}`;
 const range = (a: number, b: number) => `time >= ${a}ms AND time < ${b}ms`;
 
 /** Readings near a cut are nearly always within a few days of it; further only after an outage. */
@@ -41,6 +45,11 @@ export interface CounterReadings {
   readings: Map<string, CounterReading[]>;
   /** Inverters whose counter stepped back or spiked somewhere in the period: read them in full. */
   suspicious: Set<string>;
+  /**
+   * Per inverter, its own AC power readings integrated over the period (Σ hourly mean × 1 h, from the
+   * hourly rollup): what the counter should have risen by, to compare with what its edges say.
+   */
+  powerWh: Map<string, number>;
 }
 
 export interface ReadOptions {
@@ -72,12 +81,13 @@ export async function readCounterReadings(
   options: ReadOptions,
 ): Promise<CounterReadings> {
   const partitions = [...options.partitions];
-  const out: CounterReadings = { readings: new Map(), suspicious: new Set() };
+  const out: CounterReadings = { readings: new Map(), suspicious: new Set(), powerWh: new Map() };
   const worker = async () => {
     for (let next = partitions.shift(); next !== undefined; next = partitions.shift()) {
       const part = await readPartition(influx, fromMs, toMs, options, next[0], next[1]);
       for (const [serial, list] of part.readings) out.readings.set(serial, list);
       for (const serial of part.suspicious) out.suspicious.add(serial);
+      for (const [serial, wh] of part.powerWh) out.powerWh.set(serial, wh);
     }
   };
   await Promise.all([worker(), worker()]);
@@ -102,10 +112,14 @@ async function readPartition(
   ]);
   const edgeQuery = (fn: string, [a, b]: number[], filter: string) =>
     `SELECT ${fn}(${FIELD}) FROM ${SOURCE} WHERE ${range(a!, b!)} AND ${filter} GROUP BY "serial"`;
-  const [stretches, ...near] = await Promise.all([
+  const [stretches, power, ...near] = await Promise.all([
     bySerial(
       influx,
       `SELECT MIN(${FIELD}) FROM ${SOURCE} WHERE ${range(fromMs, toMs)} AND ${inProvince} GROUP BY "serial", time(${STRETCH_MS}ms) fill(none)`,
+    ),
+    bySerial(
+      influx,
+      `SELECT SUM("ac_power_w_mean") FROM ${HOURLY} WHERE ${range(fromMs, toMs)} AND ${inProvince} GROUP BY "serial"`,
     ),
     ...edges.map((e) => bySerial(influx, edgeQuery(e.fn, e.near, inProvince))),
   ]);
@@ -123,7 +137,8 @@ async function readPartition(
     }),
   );
 
-  const out: CounterReadings = { readings: new Map(), suspicious: new Set() };
+  const out: CounterReadings = { readings: new Map(), suspicious: new Set(), powerWh: new Map() };
+  for (const [serial, rows] of power) if (typeof rows[0]?.[1] === 'number') out.powerWh.set(serial, rows[0][1]);
   for (const serial of new Set(bounds.flatMap((b) => [...b.keys()])))
     out.readings.set(
       serial,

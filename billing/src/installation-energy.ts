@@ -9,6 +9,7 @@ import type { EnergyTrace } from './core/bill-month';
 import {
   capacityBoundWh,
   type CounterEnergy,
+  countedBelowPower,
   type CounterReading,
   energyInSlots,
   IMPLAUSIBLE_FLAGS,
@@ -78,8 +79,13 @@ export async function readCounterEnergy(
     const readings = edges.readings.get(inv.serial) ?? [];
     const energy = energyOf(inv, readings);
     out.set(inv.serial, energy);
-    // A counter that did not simply rise is read in full: its edges alone cannot tell a glitch from a reset.
-    if (edges.suspicious.has(inv.serial) || energy.flags.some((f) => NEEDS_ALL_READINGS.includes(f.kind))) {
+    // A counter that did not simply rise is read in full: its edges alone cannot tell a glitch from a
+    // reset, nor count drops that its power readings show (README, "Reading the counters").
+    if (
+      edges.suspicious.has(inv.serial) ||
+      energy.flags.some((f) => NEEDS_ALL_READINGS.includes(f.kind)) ||
+      countedBelowPower(energy.totalWh, edges.powerWh.get(inv.serial))
+    ) {
       const times = readings.map((r) => r.tMs);
       deeper.set(inv.serial, { fromMs: Math.min(fromMs - CONTEXT_MS, ...times), toMs: Math.max(toMs, ...times) });
     }

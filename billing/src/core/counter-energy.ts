@@ -106,6 +106,15 @@ export function normaliseReadings(readings: readonly CounterReading[]): CounterR
   return [...byTime].sort((a, b) => a[0] - b[0]).map(([tMs, wh]) => ({ tMs, wh }));
 }
 
+/**
+ * Reading the counters (README): a counter whose rise over a period falls short of what its own AC
+ * power readings integrate to (the hourly rollup) by more than 10 % and 1 kWh fell back unseen
+ * between the readings at the cuts, e.g. a little every night: the reader reads it in full.
+ */
+export const POWER_CHECK = { percent: 90, slackWh: 1000 };
+export const countedBelowPower = (countedWh: number, powerWh: number | undefined): boolean =>
+  powerWh !== undefined && countedWh * 100 < powerWh * POWER_CHECK.percent - POWER_CHECK.slackWh * 100;
+
 /** The most a counter may rise in `ms` at `ratedAcW` (rule 2), in Wh. */
 export function maxRiseWh(ratedAcW: number, ms: number, rules: CounterRules = COUNTER_RULES): number {
   return (ratedAcW * Math.max(0, ms) * (100 + rules.capacityMarginPercent)) / (100 * 3_600_000) + rules.noiseWh;
