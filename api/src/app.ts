@@ -34,8 +34,16 @@ import representatives from './routes/representatives';
 import progress from './routes/progress';
 import reports from './routes/reports';
 import settlements from './routes/settlements';
+import { SignInQueue } from './sign-in-queue';
 import shares from './routes/shares';
 import users from './routes/users';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The process's sign-in queue (tests fill it to see what people meet when it is full). */
+    signInQueue: SignInQueue;
+  }
+}
 
 /** `logDestination` is for tests that read what the API logs. */
 const HEALTH_TIMEOUT_MS = 2000;
@@ -101,12 +109,16 @@ export async function buildApp(
   await app.register(idempotency, { ttlHours: config.idempotencyTtlHours });
 
   await app.register(housekeeping, { idempotencyTtlHours: config.idempotencyTtlHours });
-  await app.register(authRoutes, {
+  // One sign-in queue for the API's and the portal's sign-ins: together they share the cores.
+  const signIn = {
     sessionTtlMinutes: config.sessionTtlMinutes,
     maxFailures: config.signInMaxFailures,
     lockMinutes: config.signInLockMinutes,
     signInRateLimit: config.signInRateLimit,
-  });
+    queue: new SignInQueue({ concurrency: config.signInConcurrency, maxWaitMs: config.signInMaxWaitMs }),
+  };
+  app.decorate('signInQueue', signIn.queue);
+  await app.register(authRoutes, signIn);
   await app.register(progress, {
     influx: config.influx,
     progressRefreshSeconds: config.progressRefreshSeconds,
@@ -135,14 +147,7 @@ export async function buildApp(
     alerts,
   ])
     await app.register(routes);
-  await app.register(portal, {
-    prefix: '/portal',
-    portal: config.portal,
-    signInRateLimit: config.signInRateLimit,
-    sessionTtlMinutes: config.sessionTtlMinutes,
-    maxFailures: config.signInMaxFailures,
-    lockMinutes: config.signInLockMinutes,
-  });
+  await app.register(portal, { prefix: '/portal', portal: config.portal, ...signIn });
 
   // Each dependency checked with a short timeout: 503 naming what is away, so a load balancer takes
   // this process out (and retries later) instead of reading a 500 it cannot tell from a bug.

@@ -1,6 +1,7 @@
 // The API's settings, read from the environment with lib's reader and checked before it listens.
 // The billing routes run billing in-process, so billing's settings are part of them.
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import {
   type Env,
   EnvReader,
@@ -35,6 +36,10 @@ export interface ApiConfig {
   signInLockMinutes: number;
   /** Requests per minute per client on the sign-in routes. */
   signInRateLimit: number;
+  /** PIN and password checks (scrypt) run at once; more wait in the sign-in queue. */
+  signInConcurrency: number;
+  /** The longest a sign-in may expect to wait for its check; beyond it, 503 with Retry-After. */
+  signInMaxWaitMs: number;
   /** How long a create's stored reply answers a retry with the same Idempotency-Key. */
   idempotencyTtlHours: number;
   portal: PortalConfig;
@@ -92,6 +97,9 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     signInMaxFailures: r.integer('API_SIGN_IN_MAX_FAILURES', 5, 1, 100),
     signInLockMinutes: r.integer('API_SIGN_IN_LOCK_MINUTES', 15, 1, 1440),
     signInRateLimit: r.integer('API_SIGN_IN_RATE_LIMIT', 20, 1, 10_000),
+    // One check per core by default: more only slows each down (and libuv has 4 threads for everything).
+    signInConcurrency: r.integer('API_SIGN_IN_CONCURRENCY', Math.min(availableParallelism(), 4), 1, 64),
+    signInMaxWaitMs: r.integer('API_SIGN_IN_MAX_WAIT_MS', 1000, 0, 60_000),
     idempotencyTtlHours: r.integer('API_IDEMPOTENCY_TTL_HOURS', 24, 1, 720),
     progressRefreshSeconds: r.integer('API_PROGRESS_REFRESH_SECONDS', 30, 1, 3600),
     staleAfterMinutes: r.integer('API_STALE_AFTER_MINUTES', 30, 1, 1440),

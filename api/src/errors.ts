@@ -20,6 +20,15 @@ export class HttpError extends Error {
     super(message);
   }
 }
+/** 503 that says when to come back (Retry-After, in whole seconds). */
+export class RetryLaterError extends HttpError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(503, message);
+  }
+}
 export const notFound = (what: string) => new HttpError(404, `${what} not found`);
 export const badField = (field: string, message: string) => new HttpError(400, `${field}: ${message}`, field);
 
@@ -129,10 +138,13 @@ export function installErrorHandling(app: FastifyInstance): void {
               : (unavailable(error) ?? fromDatabase(error as never));
     const statusCode = mapped?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
     if (statusCode === 503) {
-      request.log.warn({ err: error }, 'dependency unavailable');
+      // A busy sign-in queue says when its turn comes; a dependency away, a few seconds.
+      const retryAfter = mapped instanceof RetryLaterError ? mapped.retryAfterSeconds : RETRY_AFTER_SECONDS;
+      if (mapped instanceof RetryLaterError) request.log.info({ retryAfterSeconds: retryAfter }, mapped.message);
+      else request.log.warn({ err: error }, 'dependency unavailable');
       return reply
         .code(503)
-        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .header('retry-after', String(retryAfter))
         .send({ statusCode, error: STATUS_TEXT[503], message: mapped!.message });
     }
     if (statusCode >= 500) {

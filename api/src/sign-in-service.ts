@@ -10,9 +10,12 @@ import { checkNationalCode } from '../../lib/identifiers/validate';
 import { badField, HttpError } from './errors';
 import { DUMMY_HASH, hashSecret, needsRehash, newToken, tokenHash, verifySecret } from '../../lib/passwords';
 import { ACCOUNT_WIDE_FACTOR, FORGET_AFTER_HOURS, lockMinutesAfter, type SignInPolicy } from './sign-in-policy';
+import type { SignInQueue } from './sign-in-queue';
 
 export interface SignInSettings extends SignInPolicy {
   sessionTtlMinutes: number;
+  /** The process's one queue for PIN and password checks. */
+  queue: SignInQueue;
 }
 export interface Session {
   token: string;
@@ -111,7 +114,10 @@ export class SignInService {
     return person!;
   }
 
-  /** Throws 423 (held off) or 401 (wrong, or no such usable account); on success re-hashes an old hash. */
+  /**
+   * Throws 423 (held off), 503 (the sign-in queue is full: nothing checked, nothing counted) or 401
+   * (wrong, or no such usable account); on success re-hashes an old hash.
+   */
   private async check(
     account: string,
     client: string,
@@ -131,10 +137,12 @@ export class SignInService {
     });
     if (held?.until) throw new HeldOffError(held.until);
     // An old, cheaper hash would answer faster than an unknown account's: pad it to the same cost.
-    const [ok] = await Promise.all([
-      verifySecret(secret, stored ?? DUMMY_HASH),
-      stored !== null && needsRehash(stored) ? verifySecret(secret, DUMMY_HASH) : null,
-    ]);
+    const [ok] = await this.settings.queue.run(() =>
+      Promise.all([
+        verifySecret(secret, stored ?? DUMMY_HASH),
+        stored !== null && needsRehash(stored) ? verifySecret(secret, DUMMY_HASH) : null,
+      ]),
+    );
     if (!ok || stored === null) {
       await this.recordFailure(pair, this.settings.maxFailures);
       await this.recordFailure(whole, this.settings.maxFailures * ACCOUNT_WIDE_FACTOR);

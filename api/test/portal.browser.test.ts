@@ -157,6 +157,9 @@ beforeAll(async () => {
     INFLUX_DATABASE: NAME,
     API_SIGN_IN_MAX_FAILURES: '3',
     API_SIGN_IN_RATE_LIMIT: '1000',
+    // One PIN check at a time, no waiting: the test fills the queue to show what people then meet.
+    API_SIGN_IN_CONCURRENCY: '1',
+    API_SIGN_IN_MAX_WAIT_MS: '0',
     PORTAL_OFFICE_PHONES: 'yazd=035-38260000',
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -215,6 +218,22 @@ async function signIn(page: Page, code: string, pin: string) {
   await page.fill('#pin', pin);
   await page.click('main button.button');
 }
+/** Runs `fn` while the sign-in queue's one slot is taken (as by someone else's check on payday). */
+async function whileSignInsAreFull<T>(fn: () => Promise<T>): Promise<T> {
+  let release!: () => void;
+  const taken = app.signInQueue.run(
+    () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+  );
+  try {
+    return await fn();
+  } finally {
+    release();
+    await taken;
+  }
+}
 /** Every page and state of the portal, in an order that reaches each (Hasan is locked out by then). */
 function portalStates(page: Page): [string, () => Promise<unknown>][] {
   return [
@@ -222,6 +241,7 @@ function portalStates(page: Page): [string, () => Promise<unknown>][] {
     ['help', () => page.goto(`${base}/portal/help`)],
     ['error', () => signIn(page, '1234567890', '')],
     ['locked', () => signIn(page, HASAN.code, HASAN.pin)],
+    ['busy', () => whileSignInsAreFull(() => signIn(page, ZAHRA.code, ZAHRA.pin))],
     ['chooser', () => signIn(page, GUARDIAN.code, GUARDIAN.pin)],
     ['chooser-error', () => page.click('main button.button')],
     ['guardian-home', () => page.check(`input[value="${ALI.id}"]`).then(() => page.click('main button.button'))],
@@ -366,6 +386,30 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     const locked = await page.locator('#pin-error').textContent();
     expect(locked).toContain('ورود تا ساعت');
     expect(locked).toContain('بهزیستی');
+    await closePage(page);
+  });
+
+  it('asks people to come back in a few seconds when sign-ins are at capacity (503, Retry-After), and lets them in when they do', async () => {
+    const page = await noJs.newPage();
+    const answer = await whileSignInsAreFull(async () => {
+      const response = page.waitForResponse((r) => r.url().endsWith('/portal/sign-in'));
+      await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin));
+      return response;
+    });
+    expect(answer.status()).toBe(503);
+    const retryAfter = Number(answer.headers()['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(await page.title()).toMatch(/^خطا: /);
+    const message = (await page.locator('.error-summary a[href="#pin"]').textContent()) ?? '';
+    expect(message).toContain('افراد زیادی با هم وارد می‌شوند');
+    expect(message).toContain(`${persian(String(retryAfter))} ثانیه`);
+    expect(message).toContain('رمز شما اشتباه نبود');
+    // What was typed stays (but not the PIN); the same form, pressed again, signs in.
+    expect(await page.inputValue('#nationalCode')).toBe(persian(ZAHRA.code));
+    expect(await page.inputValue('#pin')).toBe('');
+    await page.fill('#pin', ZAHRA.pin);
+    await page.click('main button.button');
+    expect(new URL(page.url()).pathname).toBe('/portal/home');
     await closePage(page);
   });
 

@@ -148,7 +148,12 @@ describe('idempotency', () => {
 describe('lock-out', () => {
   it('counts every one of 20 parallel wrong PINs', async () => {
     await person(10);
-    const strict = await testApp({ API_SIGN_IN_MAX_FAILURES: '25', API_SIGN_IN_RATE_LIMIT: '1000' });
+    // A queue long enough for all 20 (this is about counting, not capacity).
+    const strict = await testApp({
+      API_SIGN_IN_MAX_FAILURES: '25',
+      API_SIGN_IN_RATE_LIMIT: '1000',
+      API_SIGN_IN_MAX_WAIT_MS: '60000',
+    });
     try {
       const parallel = await Promise.all(Array.from({ length: 20 }, () => beneficiarySignIn(10, '99999', strict)));
       expect(parallel.map((r) => r.statusCode)).toEqual(Array(20).fill(401));
@@ -177,6 +182,44 @@ describe('lock-out', () => {
     // The address that failed is held off; the owner, from their own, is not.
     expect((await beneficiarySignIn(20, '12345', app, '10.1.1.1')).statusCode).toBe(423);
     expect((await beneficiarySignIn(20, '12345', app, '10.2.2.2')).statusCode).toBe(200);
+  });
+});
+
+describe('the sign-in queue', () => {
+  it('answers 503 with Retry-After at once when the checks would exceed capacity, checking and counting nothing', async () => {
+    await person(50);
+    // One check at a time and no waiting: of 6 at once, one is checked and the others refused.
+    const small = await testApp({
+      API_SIGN_IN_MAX_FAILURES: '3',
+      API_SIGN_IN_RATE_LIMIT: '1000',
+      API_SIGN_IN_CONCURRENCY: '1',
+      API_SIGN_IN_MAX_WAIT_MS: '0',
+    });
+    try {
+      const flood = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const started = performance.now();
+          const r = await beneficiarySignIn(50, '99999', small);
+          return { r, ms: performance.now() - started };
+        }),
+      );
+      const refused = flood.filter((a) => a.r.statusCode === 503);
+      const checked = flood.filter((a) => a.r.statusCode === 401);
+      expect(refused.length + checked.length).toBe(6);
+      expect(refused.length).toBeGreaterThanOrEqual(3);
+      for (const { r, ms } of refused) {
+        expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        expect(r.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+        expect(r.json().message).toMatch(/try again in \d+ s/);
+        // Refused without waiting for a check (each check is a whole scrypt).
+        expect(ms).toBeLessThan(Math.min(...checked.map((c) => c.ms)));
+      }
+      // The refused were no guesses: fewer than 3 failures counted, so the right PIN still works.
+      expect(checked.length).toBeLessThan(3);
+      expect((await beneficiarySignIn(50, '12345', small)).statusCode).toBe(200);
+    } finally {
+      await small.close();
+    }
   });
 });
 

@@ -10,11 +10,13 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { loansOnStatement, monthBounds, monthDays, monthOf, parseMonth, smsText } from '../../../billing';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { loadProvinces } from '../../../lib/provinces';
+import { faInteger } from '../../../lib/text/persian-numbers';
 import type { PortalConfig } from '../config';
 import { HttpError } from '../errors';
 import { newToken, tokenHash } from '../../../lib/passwords';
 import { PORTAL_COOKIE, type PortalSession } from '../plugins/auth';
 import { HeldOffError, SignInService, type SignInSettings } from '../sign-in-service';
+import { SignInBusyError } from '../sign-in-queue';
 import type { Html } from './html';
 import {
   type Chrome,
@@ -51,6 +53,9 @@ const ASSETS = {
   bold: asset(require.resolve('vazirmatn/fonts/webfonts/Vazirmatn-Bold.woff2'), 'font/woff2'),
 };
 export const CSS_PATH = `/portal/assets/portal-${ASSETS.css.hash}.css`;
+
+const secondsFa = (seconds: number) =>
+  seconds < 60 ? `${faInteger(seconds)} ثانیه` : `${faInteger(Math.ceil(seconds / 60))} دقیقه`;
 
 /** A Sheba as people recognise it on a screen: the country and the last four digits. */
 const shortSheba = (sheba: string | null) => (sheba ? `${sheba.slice(0, 2)}…${sheba.slice(-4)}` : null);
@@ -310,6 +315,14 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
           errors.push({
             field: 'pin',
             message: `رمز چند بار اشتباه زده شد و ورود تا ساعت ${until} بسته است. بعد از آن دوباره امتحان کنید، یا برای رمز تازه با اداره بهزیستی تماس بگیرید.`,
+          });
+        } else if (error instanceof SignInBusyError) {
+          // Nothing was checked: the PIN was not wrong and no attempt was counted. Said in words
+          // and in Retry-After; the page does not reload itself (people take their own time).
+          reply.header('retry-after', String(error.retryAfterSeconds));
+          errors.push({
+            field: 'pin',
+            message: `الان افراد زیادی با هم وارد می‌شوند. حدود ${secondsFa(error.retryAfterSeconds)} دیگر رمز را دوباره بزنید و «ورود» را فشار دهید. رمز شما اشتباه نبود.`,
           });
         } else if (error.field === 'nationalCode') {
           errors.push({
