@@ -28,10 +28,13 @@ export const STATEMENT_MONTHS = [
 export const progress = (m: string) => process.stderr.write(`${m}\n`);
 const hash = (t: string) => createHash('sha256').update(t).digest('hex');
 
+/** The national code of the seeded program's `i`-th beneficiary. */
+export const benchNationalCode = (i: number) => nationalCodeFor(700_000_000 + i);
+
 /** The program, idempotently; returns `tokens` beneficiary session tokens (valid for a day). */
 export async function seedProgram(c: pg.ClientBase, tokens: number): Promise<{ beneficiaryTokens: string[] }> {
   const started = Date.now();
-  const codes = Array.from({ length: BENEFICIARIES }, (_, i) => nationalCodeFor(700_000_000 + i));
+  const codes = Array.from({ length: BENEFICIARIES }, (_, i) => benchNationalCode(i));
   const beneficiaryTokens = Array.from({ length: tokens }, () => randomBytes(24).toString('base64url'));
   await inTransaction(c, async () => {
     await c.query(
@@ -81,6 +84,40 @@ export async function seedProgram(c: pg.ClientBase, tokens: number): Promise<{ b
     `seeded ${counts.rows[0].b} beneficiaries, ${counts.rows[0].i} installations, 3 shares per installation, 12 statements per person, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   return { beneficiaryTokens };
+}
+
+/**
+ * What the portal's pages read, for the seeded program (a fresh database): each installation's
+ * bill (with its tariff segment) and each share's statement line, every month; eleven months
+ * closed and paid, the running one a draft (the home page's estimate).
+ */
+export async function seedStatementPages(c: pg.ClientBase): Promise<void> {
+  const started = Date.now();
+  await c.query(
+    `INSERT INTO installation_bills (month, installation_id, energy_wh, gross_rials, adjustment_rials, income_rials, loan_rials, fee_rials, net_rials, pool_rials, balance_out_rials, incomplete, detail)
+     SELECT m, i.id, 2250000, 67500000, 0, 67500000, 2000000, 1350000, 64150000, 0, 0, false,
+            jsonb_build_object('segments', jsonb_build_array(jsonb_build_object('fromDate', '2026-01-01', 'toDate', '2026-01-30', 'wh', 2250000, 'rials', '67500000', 'rialPerKwh', 30000, 'percent', 100, 'contractYear', 1)), 'adjustments', '[]'::jsonb)
+       FROM unnest($1::text[]) AS m, installations i WHERE i.code LIKE 'BAPI-%'`,
+    [STATEMENT_MONTHS],
+  );
+  await c.query(
+    `INSERT INTO statement_lines (month, beneficiary_id, share_id, installation_id, weight_w, active_days, rials)
+     SELECT s.month, s.beneficiary_id, sh.id, sh.installation_id, sh.weight_w, 30, s.earned_rials
+       FROM statements s JOIN shares sh ON sh.beneficiary_id = s.beneficiary_id`,
+  );
+  const closed = STATEMENT_MONTHS.slice(0, -1);
+  await c.query(
+    `UPDATE billing_months SET status = 'CLOSED', closed_at = now(), closed_by = 'bench' WHERE month = ANY($1)`,
+    [closed],
+  );
+  await c.query(
+    `INSERT INTO payout_batches (month, reference, rows, total_rials, sha256, created_by) SELECT m, 'SOLAR-' || m, 0, 0, repeat('0', 64), 'bench' FROM unnest($1::text[]) m`,
+    [closed],
+  );
+  await c.query(`UPDATE payout_batches SET status = 'PAID', paid_at = now(), paid_by = 'bench'`);
+  await c.query(`UPDATE billing_months SET status = 'PAID' WHERE month = ANY($1)`, [closed]);
+  await c.query('ANALYZE');
+  progress(`statement lines, installation bills and payouts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** The API as its own process (as production runs it), resolved once /healthz answers. */

@@ -1,0 +1,193 @@
+// npm run bench:payday — the payday wave at the program's scale: the payday SMS brings a fifth of
+// the 21,000 people (4,200) to the portal within ten minutes (7 a second on average, arriving at
+// random), each opening the sign-in page, signing in with national code and PIN (a whole scrypt at
+// OWASP's cost), then home and the month's statement. The full-size program (a year of statements
+// each, eleven months closed and paid) is in a fresh database `payday_bench`; the API runs as its
+// own process as deployed: behind a trusted proxy, so each person is their own client address for
+// the per-client rate limit and lock-out, with the default sign-in queue. A person told 503 comes
+// back after its Retry-After and presses again, as the page asks. Prints BENCH lines: sign-in
+// attempts (admitted and refused), time until each person was in, and the pages' latency.
+import { availableParallelism, loadavg } from 'node:os';
+import pg from 'pg';
+import { Agent, request } from 'undici';
+import { hashSecret } from '../../lib/passwords';
+import { freshPgDatabase } from '../../testing/services';
+import {
+  BENEFICIARIES,
+  benchNationalCode,
+  progress,
+  STATEMENT_MONTHS,
+  seedProgram,
+  seedStatementPages,
+  startApi,
+  stopApi,
+} from './program';
+
+const PEOPLE = Number(process.env.BENCH_PAYDAY_PEOPLE ?? BENEFICIARIES / 5);
+const SECONDS = Number(process.env.BENCH_PAYDAY_SECONDS ?? 600);
+const PORT = 28_500 + Number(process.env.SOLAR_PORT_OFFSET ?? 0);
+const PIN = '482916';
+const MONTH = STATEMENT_MONTHS[10]!;
+const base = `http://127.0.0.1:${PORT}`;
+
+const databaseUrl = await freshPgDatabase('payday_bench');
+const client = new pg.Client({ connectionString: databaseUrl });
+await client.connect();
+await seedProgram(client, 0);
+await seedStatementPages(client);
+// Everyone's PIN, hashed once at today's cost (each check still costs a whole scrypt).
+await client.query(`UPDATE beneficiaries SET pin_hash = $1 WHERE national_code = ANY($2)`, [
+  await hashSecret(PIN),
+  Array.from({ length: BENEFICIARIES }, (_, i) => benchNationalCode(i)),
+]);
+await client.end();
+
+const dispatcher = new Agent({ connections: 512, pipelining: 1, headersTimeout: 120_000, bodyTimeout: 120_000 });
+const setCookie = (headers: Record<string, string | string[] | undefined>, name: string) =>
+  ([headers['set-cookie'] ?? []].flat().find((c) => c.startsWith(`${name}=`)) ?? '').split(';')[0]!;
+
+interface Timed {
+  ms: number;
+  status: number;
+}
+const timings = { signInPage: [] as Timed[], attempts: [] as Timed[], home: [] as Timed[], statement: [] as Timed[] };
+const retryAfters: number[] = [];
+const inAfterMs: number[] = [];
+const attemptsPerPerson: number[] = [];
+let failures = 0; // network errors and timeouts
+
+async function timed(list: Timed[], path: string, options: Parameters<typeof request>[1]) {
+  const started = performance.now();
+  try {
+    const res = await request(`${base}${path}`, { dispatcher, ...options });
+    await res.body.dump();
+    list.push({ ms: performance.now() - started, status: res.statusCode });
+    return res;
+  } catch {
+    failures += 1;
+    list.push({ ms: performance.now() - started, status: 0 });
+    return null;
+  }
+}
+
+/** One person, from opening the sign-in page to their statement. */
+async function person(i: number): Promise<void> {
+  const arrived = performance.now();
+  // Each person is their own client (the proxy's X-Forwarded-For), as on payday.
+  const forwarded = { 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` };
+  const page = await timed(timings.signInPage, '/portal', { headers: forwarded });
+  if (!page) return;
+  const csrf = setCookie(page.headers, 'portal_csrf');
+  const form = new URLSearchParams({ nationalCode: benchNationalCode(i), pin: PIN, csrf: csrf.split('=')[1]! });
+  let session = '';
+  let attempts = 0;
+  while (!session) {
+    attempts += 1;
+    const res = await timed(timings.attempts, '/portal/sign-in', {
+      method: 'POST',
+      headers: { ...forwarded, cookie: csrf, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    if (!res) return;
+    if (res.statusCode === 303) session = setCookie(res.headers, 'portal_session');
+    else if (res.statusCode === 503 || res.statusCode === 429) {
+      const seconds = Number(res.headers['retry-after'] ?? 60);
+      retryAfters.push(seconds);
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+    } else return;
+  }
+  attemptsPerPerson.push(attempts);
+  inAfterMs.push(performance.now() - arrived);
+  await timed(timings.home, '/portal/home', { headers: { ...forwarded, cookie: session } });
+  await timed(timings.statement, `/portal/months/${MONTH}`, { headers: { ...forwarded, cookie: session } });
+}
+
+const pct = (values: number[], p: number) => {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!);
+};
+const latency = (list: Timed[]) => {
+  const ms = list.map((t) => t.ms);
+  return { p50_ms: pct(ms, 0.5), p99_ms: pct(ms, 0.99), max_ms: pct(ms, 1) };
+};
+const bench = (line: Record<string, unknown>) => console.log(`BENCH ${JSON.stringify(line)}`);
+
+const server = await startApi(PORT, { DATABASE_URL: databaseUrl, API_TRUSTED_PROXIES: '127.0.0.1' });
+try {
+  // Warm-up (not measured): a running API has its JIT, pools and prepared statements; people past the wave's.
+  for (let i = BENEFICIARIES - 10; i < BENEFICIARIES; i++) await person(i);
+  for (const list of Object.values(timings)) list.length = 0;
+  for (const list of [inAfterMs, attemptsPerPerson, retryAfters]) list.length = 0;
+  failures = 0;
+
+  const load = [loadavg()[0]!];
+  const sampler = setInterval(() => load.push(loadavg()[0]!), 10_000);
+  progress(`payday: ${PEOPLE} people over ${SECONDS} s (${(PEOPLE / SECONDS).toFixed(1)}/s on average)`);
+  const started = performance.now();
+  const people: Promise<void>[] = [];
+  // Arrivals at random (a Poisson process), as people read an SMS when they read it.
+  for (let i = 0, due = 0; i < PEOPLE; i++) {
+    due += (-Math.log(1 - Math.random()) * SECONDS * 1000) / PEOPLE;
+    const wait = started + due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    people.push(person(i));
+    if (i % 500 === 499) progress(`  ${i + 1} arrived, ${inAfterMs.length} signed in`);
+  }
+  const arrivedAfter = (performance.now() - started) / 1000;
+  await Promise.all(people);
+  const elapsed = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+
+  const attempts = timings.attempts;
+  const admitted = attempts.filter((t) => t.status !== 503 && t.status !== 429 && t.status !== 0);
+  const all = Object.values(timings).flat();
+  const common = {
+    people: PEOPLE,
+    arrivals_per_s: Math.round((PEOPLE / arrivedAfter) * 10) / 10,
+    cores: availableParallelism(),
+    // The API's sign-in queue as configured (its defaults unless set in the environment).
+    sign_in_concurrency: Number(process.env.API_SIGN_IN_CONCURRENCY ?? Math.min(availableParallelism(), 4)),
+    sign_in_max_wait_ms: Number(process.env.API_SIGN_IN_MAX_WAIT_MS ?? 1000),
+    load_average: `${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}`,
+  };
+  bench({
+    name: 'payday-sign-in',
+    ...common,
+    attempts: attempts.length,
+    signed_in: inAfterMs.length,
+    signed_in_per_s: Math.round((inAfterMs.length / elapsed) * 10) / 10,
+    refused_503: attempts.filter((t) => t.status === 503).length,
+    refused_429: attempts.filter((t) => t.status === 429).length,
+    other_5xx: all.filter((t) => t.status >= 500 && t.status !== 503).length,
+    failures,
+    ...latency(admitted),
+  });
+  bench({
+    name: 'payday-sign-in-refused',
+    refused: attempts.length - admitted.length,
+    ...latency(attempts.filter((t) => t.status === 503)),
+    retry_after_p50_s: pct(retryAfters, 0.5),
+    retry_after_max_s: pct(retryAfters, 1),
+  });
+  bench({
+    name: 'payday-signed-in-after',
+    people: inAfterMs.length,
+    p50_s: (pct(inAfterMs, 0.5) ?? 0) / 1000,
+    p99_s: (pct(inAfterMs, 0.99) ?? 0) / 1000,
+    max_s: (pct(inAfterMs, 1) ?? 0) / 1000,
+    attempts_p50: pct(attemptsPerPerson, 0.5),
+    attempts_max: pct(attemptsPerPerson, 1),
+    wave_s: Math.round(elapsed),
+  });
+  for (const [name, list] of [
+    ['payday-page-sign-in', timings.signInPage],
+    ['payday-page-home', timings.home],
+    ['payday-page-statement', timings.statement],
+  ] as const)
+    bench({ name, requests: list.length, errors: list.filter((t) => t.status !== 200).length, ...latency(list) });
+} finally {
+  await stopApi(server);
+  await dispatcher.close();
+}
+process.exit(0);
