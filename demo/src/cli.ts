@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { configOrExit, readInfluxConfig, readMqttConfig } from '../../lib/config';
 import { readBillingConfig } from '../../billing';
+import { AlertsEvaluator, readAlertsConfig } from '../../alerts';
 import { readIngestConfig } from '../../ingest';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
@@ -72,16 +73,26 @@ try {
     if (outcome !== 'rebuilt')
       progress(`rollups: ${outcome === 'done before' ? 'rebuilt before' : 'no demo program yet'}`);
   } else {
+    // The history's alerts are evaluated as the alerts job would have, and notify nobody: they are the past.
+    const alertsConfig = configOrExit(() => readAlertsConfig(process.env));
+    const log = createLogger('demo', process.env.LOG_LEVEL ?? 'warn');
+    const alerts = new AlertsEvaluator(
+      pool,
+      new InfluxClient(alertsConfig.influx),
+      { ...alertsConfig, notifications: { ...alertsConfig.notifications, emailTo: [], webhookUrls: [] } },
+      log,
+    );
     const result = await seedDemo(
       {
         pool,
+        alerts,
         influx: new InfluxClient(billing.influx),
         billing,
         fleetMqtt,
         ensureFleetAccount: async () => progress(fleetAccountNote(process.env, await ensureFleetAccount(process.env))),
         hashPin: hashSecret,
         ingestHealthUrl: `http://127.0.0.1:${ingest.httpPort}/healthz`,
-        log: createLogger('demo', process.env.LOG_LEVEL ?? 'warn'),
+        log,
         progress,
       },
       { installations, intervalSeconds, fleetFile: join(dir, 'fleet.json'), loginsFile: join(dir, 'logins.json') },

@@ -144,3 +144,26 @@ describe('the live fleet', () => {
     expect(() => parseScenario(JSON.stringify(live), 'live fleet')).not.toThrow();
   });
 });
+
+describe("the history's alerts", () => {
+  it('are evaluated by day, every two hours, across the incidents an evaluation can see and a day after', () => {
+    const checks = plan.alertChecks;
+    expect(checks).toEqual([...checks].sort((a, b) => a - b));
+    const tehranHour = (t: number) => new Date(t + 3.5 * 3_600_000).getUTCHours();
+    expect(new Set(checks.map(tehranHour))).toEqual(new Set([8, 10, 12, 14, 16]));
+    for (const kind of ['offline', 'ground_fault']) {
+      const fault = plan.scenario.faults!.find((f) => f.kind === kind)!;
+      const [from, until] = [Date.parse(fault.from), Date.parse(fault.until!)];
+      // Before it, during it, and after it ended (when the alert closes).
+      expect(checks.some((t) => t < from + 4 * 3_600_000)).toBe(true);
+      expect(checks.some((t) => t > from && t < until)).toBe(true);
+      expect(checks.some((t) => t > until)).toBe(true);
+    }
+    for (const t of checks) {
+      expect(t).toBeGreaterThan(plan.backfill.fromMs);
+      expect(t).toBeLessThan(plan.backfill.toMs);
+    }
+    // A few dozen evaluations, not the whole history's (the seed stays quick).
+    expect(checks.length).toBeLessThan(100);
+  });
+});

@@ -89,6 +89,12 @@ export interface DemoPlan {
   backfill: { fromMs: number; toMs: number; intervalSeconds: number };
   /** Billing steps at their place in the history's timeline, in order; the last drafts the running month. */
   steps: DemoStep[];
+  /**
+   * When the alerts evaluator runs in the replayed history (as the alerts job would have), so the
+   * past months carry their alerts opened and closed: every two hours by day (Tehran) across each of
+   * the history's incidents an evaluation can see from the readings, and a day after it.
+   */
+  alertChecks: number[];
   /** Two beneficiaries to sign in as: one on a family roof, one in a shared plant. */
   logins: number[];
 }
@@ -285,6 +291,23 @@ export function buildDemoPlan(options: DemoOptions): DemoPlan {
       factor: 0.62,
     });
 
+  // The late flush's silence (OFFLINE, then communications when its buffer arrives) and the ground
+  // fault (FAULT). Soiling is judged from daily rollups, which the seed leaves to the background.
+  const daytime = [...history, current].flatMap((m) =>
+    monthDays(m).flatMap((d) => [8, 10, 12, 14, 16].map((hour) => d.startMs + hour * H)),
+  );
+  const alertChecks = [
+    ...new Set(
+      faults
+        .filter((f) => f.kind === 'offline' || f.kind === 'ground_fault')
+        .flatMap((f) =>
+          daytime.filter((t) => t >= Date.parse(f.from) - 2 * H && t <= Date.parse(f.until ?? f.from) + DAY),
+        ),
+    ),
+  ]
+    .filter((t) => t > fromMs && t < toMs)
+    .sort((a, b) => a - b);
+
   const steps: DemoStep[] = [
     { atMs: closeAt(m3), kind: 'close', month: m3 },
     { atMs: Math.min(closeAt(m3) + 2 * DAY, toMs), kind: 'pay', month: m3 },
@@ -315,6 +338,7 @@ export function buildDemoPlan(options: DemoOptions): DemoPlan {
     current,
     backfill: { fromMs, toMs, intervalSeconds: options.intervalSeconds },
     steps,
+    alertChecks,
     logins: [installations[1]!.shares[0]!.beneficiary, installations[3]!.shares[0]!.beneficiary],
   };
 }

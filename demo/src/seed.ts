@@ -41,6 +41,11 @@ export interface SeedDeps {
   ensureFleetAccount?: () => Promise<void>;
   /** Slow hash of a PIN (the API's); called once per distinct demo PIN. */
   hashPin: (pin: string) => Promise<string>;
+  /**
+   * The alerts evaluator, run at the plan's instants in the replayed history (as the alerts job
+   * would have), configured to notify nobody: the history is the past.
+   */
+  alerts?: { evaluateOnce: (nowMs: number) => Promise<{ opened: number; cleared: number }> };
   /** An ingest worker's /healthz: the history is published once it knows every registered inverter. */
   ingestHealthUrl: string;
   log: Logger;
@@ -298,6 +303,19 @@ async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
   );
   const started = performance.now();
   let reported = 0;
+  const alerts = { evaluations: 0, opened: 0, cleared: 0 };
+  const alertPauses = deps.alerts
+    ? plan.alertChecks.map((atMs) => ({
+        atMs,
+        run: async (published: number) => {
+          await waitStored(deps, fromMs, atMs, published);
+          const report = await deps.alerts!.evaluateOnce(atMs);
+          alerts.evaluations += 1;
+          alerts.opened += report.opened;
+          alerts.cleared += report.cleared;
+        },
+      }))
+    : [];
   try {
     await runBackfill(planFleet(plan.scenario), {
       seed: plan.scenario.seed ?? 1,
@@ -314,17 +332,24 @@ async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
           `backfill: ${Math.round((done / total) * 100)} %, replayed to ${new Date(fromMs + ((toMs - fromMs) * done) / total).toISOString().slice(0, 16)}Z (${elapsed.toFixed(0)} s)`,
         );
       },
-      pauses: plan.steps.map((step) => ({
-        atMs: step.atMs,
-        run: async (published) => {
-          await waitStored(deps, fromMs, step.atMs, published);
-          await billingStep(deps, step);
-        },
-      })),
+      pauses: [
+        ...plan.steps.map((step) => ({
+          atMs: step.atMs,
+          run: async (published: number) => {
+            await waitStored(deps, fromMs, step.atMs, published);
+            await billingStep(deps, step);
+          },
+        })),
+        ...alertPauses,
+      ],
     });
   } finally {
     await Promise.all(clients.map((c) => c.endAsync()));
   }
+  if (deps.alerts)
+    deps.progress(
+      `alerts: evaluated ${alerts.evaluations} times across the history's incidents: ${alerts.opened} opened, ${alerts.cleared} closed`,
+    );
   deps.progress(`history: replayed and billed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 

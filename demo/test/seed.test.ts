@@ -1,10 +1,13 @@
 // The demo seed against the real services (a small program: 8 installations, half-hourly history):
 // three past months closed with statements that add up to the Rial, the oldest paid and reconciled,
 // the late flush recognised as an adjustment, the running month drafted to date, demo people able to
-// sign in and read their statements; a second run changes nothing.
+// sign in and read their statements, the history's alerts opened and closed at their place in it;
+// then what npm start does next (the live fleet, the alerts job's first evaluation) gives a
+// technician's first GET /alerts ranked income at risk; a second run changes nothing.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMqttConfig } from '../../lib/config';
@@ -15,8 +18,9 @@ import { hashSecret } from '../../lib/passwords';
 import { monthBounds } from '../../billing';
 import { readBillingConfig } from '../../billing';
 import { payoutBatch } from '../../billing';
-import { storedCounters } from '../../simulators';
-import { testApp } from '../../testing/api';
+import { AlertsEvaluator, readAlertsConfig } from '../../alerts';
+import { parseScenario, planFleet, runBackfill, storedCounters } from '../../simulators';
+import { bearer, staffToken, testApp } from '../../testing/api';
 import {
   countPoints,
   discardIngestSession,
@@ -55,8 +59,16 @@ beforeAll(async () => {
     INGEST_DATA_DIR: join(dir, 'ingest'),
     INGEST_WORKER_ID: worker,
   });
+  const alertsConfig = readAlertsConfig({ ...process.env, DATABASE_URL: databaseUrl, INFLUX_DATABASE: NAME });
   deps = {
     pool,
+    // As npm run demo -- seed: notifying nobody of the history.
+    alerts: new AlertsEvaluator(
+      pool,
+      influxAs('READER', NAME),
+      { ...alertsConfig, notifications: { ...alertsConfig.notifications, emailTo: [], webhookUrls: [] } },
+      createLogger('demo-test-alerts', 'silent'),
+    ),
     influx: influxAs('READER', NAME), // as npm run demo -- seed: the reader
     ensureFleetAccount: async () => void (await ensureFleetAccount(process.env)),
     billing: readBillingConfig({ ...process.env, BILLING_CLOSE_DAY: '5' }),
@@ -180,6 +192,26 @@ describe('the demo seed', () => {
     );
     expect(Number(hourly[0]?.count ?? 0)).toBeGreaterThan(8 * 31 * 10); // daylight hours of 8 inverters
 
+    // The history's alerts, opened and closed at their place in it (notifying nobody): the ground
+    // fault on the shared plant, and the late flush's silence, found to be communications when the
+    // buffer arrived.
+    const history = (
+      await pool.query(
+        `SELECT a.rule::text, a.cause, a.state::text, i.code, a.opened_at, a.closed_at FROM alerts a
+           JOIN installations i ON i.id = a.installation_id ORDER BY a.opened_at`,
+      )
+    ).rows;
+    const closedIn = (rule: string, code: string) =>
+      history.find((a) => a.rule === rule && a.code === code && a.state === 'CLEARED');
+    expect(closedIn('FAULT', 'DEMO-0004'), JSON.stringify(history)).toMatchObject({ cause: 'ground_fault' });
+    expect(closedIn('OFFLINE', 'DEMO-0001'), JSON.stringify(history)).toMatchObject({ cause: 'communications' });
+    for (const a of history) {
+      expect(a.opened_at.getTime()).toBeGreaterThanOrEqual(monthBounds(months[0]!.month).startMs);
+      expect(a.closed_at?.getTime() ?? 0).toBeLessThan(monthBounds(months[3]!.month).startMs);
+    }
+    expect(lines.find((l) => l.startsWith('alerts: evaluated'))).toMatch(/: [1-9]\d* opened, [1-9]\d* closed$/);
+    expect((await pool.query('SELECT count(*)::int AS n FROM alert_notifications')).rows[0].n).toBe(0);
+
     // Stored counters, from which the live fleet continues: one per inverter.
     const counters = await storedCounters(influx);
     expect([...counters.keys()].filter((s) => s.startsWith('DEMO-INV-')).length).toBe(8);
@@ -210,6 +242,66 @@ describe('the demo seed', () => {
         // Newest first: the running month, to date, then three whole months.
         expect(list.map((s) => s.toDateAt !== null)).toEqual([true, false, false, false]);
       }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("gives npm start's first GET /alerts something to act on, at any hour: the live fleet's faults, ranked by income at risk", async () => {
+    // What npm start runs after the seed: the live fleet from fleet.json, its counters continuing
+    // from storage (--continue-counters), here its last 20 minutes at 5-minute steps, then the
+    // alerts job's first evaluation, then a technician's list.
+    const scenario = parseScenario(readFileSync(options.fleetFile, 'utf8'), 'fleet.json');
+    const stored = await storedCounters(influx);
+    for (const inverter of scenario.inverters)
+      inverter.initialCounterWh = stored.get(inverter.serial) ?? inverter.initialCounterWh;
+    const toMs = Math.floor(Date.now() / 300_000) * 300_000;
+    const fromMs = toMs - 20 * 60_000;
+    const client = await mqtt.connectAsync(deps.fleetMqtt.url, {
+      username: deps.fleetMqtt.username,
+      password: deps.fleetMqtt.password,
+      clientId: `demo-live-${process.pid}`,
+    });
+    try {
+      // The real-time fleet reports day and night (backfill's quietAtNight is for history).
+      const { readings } = await runBackfill(planFleet(scenario), {
+        seed: scenario.seed ?? 1,
+        fromMs,
+        toMs,
+        intervalSeconds: 300,
+        clients: [client],
+      });
+      const where = `time > ${fromMs}ms AND time <= ${toMs}ms`;
+      for (let waited = 0; (await countPoints(influx, 'telemetry', where)) < readings; waited += 200) {
+        expect(waited).toBeLessThan(60_000);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await client.endAsync();
+    }
+    const config = readAlertsConfig({ ...process.env, DATABASE_URL: databaseUrl, INFLUX_DATABASE: NAME });
+    const report = await new AlertsEvaluator(pool, influxAs('READER', NAME), config, deps.log).evaluateOnce(toMs);
+    expect(report.opened).toBeGreaterThanOrEqual(2);
+
+    const app = await testApp({ DATABASE_URL: databaseUrl, INFLUX_DATABASE: NAME });
+    try {
+      const technician = await staffToken(app, 'demo-technician', 'TECHNICIAN', databaseUrl);
+      const list = async (query: string) => {
+        const r = await app.inject({ method: 'GET', url: `/alerts${query}`, headers: bearer(technician) });
+        expect(r.statusCode, r.body).toBe(200);
+        return r.json().items as { rule: string; cause: string; installation: string; lostRialsPerDay: string }[];
+      };
+      const active = await list('');
+      const faults = active.filter((a) => a.rule === 'FAULT').map((a) => a.installation);
+      expect(faults.sort()).toEqual(['DEMO-0007', 'DEMO-0008']);
+      // Ranked by income at risk, the faults' known.
+      const rials = active.map((a) => BigInt(a.lostRialsPerDay));
+      expect([...rials].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0))).toEqual(rials);
+      for (const a of active.filter((x) => x.rule === 'FAULT')) expect(BigInt(a.lostRialsPerDay)).toBeGreaterThan(0n);
+      // The history is there too, for whoever looks back.
+      expect((await list('?state=closed')).map((a) => `${a.rule} ${a.installation}`)).toEqual(
+        expect.arrayContaining(['FAULT DEMO-0004', 'OFFLINE DEMO-0001']),
+      );
     } finally {
       await app.close();
     }
