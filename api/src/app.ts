@@ -128,12 +128,7 @@ export async function buildApp(
   const billingInflux = new InfluxClient(config.billing.influx);
   await app.register(billing, { influx: billingInflux, billing: config.billing });
   await app.register(settlements, { influx: billingInflux, billing: config.billing, alerts: config.alerts });
-  await app.register(reports, {
-    influx: config.influx,
-    report: config.report,
-    staleAfterMinutes: config.staleAfterMinutes,
-    lateAfterDays: config.billing.settlements.lateAfterDays,
-  });
+  await app.register(reports, { report: config.report, lateAfterDays: config.billing.settlements.lateAfterDays });
   for (const routes of [
     installations,
     inverters,

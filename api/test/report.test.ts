@@ -217,6 +217,46 @@ describe('the monthly program report', { timeout: 300_000 }, () => {
     expect(audit.rows).toEqual([{ entity_id: MONTH }]);
   });
 
+  it("shows the month's progress from its ledger, the same whenever it is made", async () => {
+    const progress = async () => {
+      const r = await get(`/reports/monthly/${MONTH}/csv?table=progress`, 'OPERATOR');
+      expect(r.statusCode).toBe(200);
+      return records(r.body);
+    };
+    const byProvince = async () =>
+      records((await get(`/reports/monthly/${MONTH}/csv?table=provinces`, 'OPERATOR')).body).map((p) => [
+        p.province,
+        p.mw_commissioned,
+        p.people,
+      ]);
+    const before = await progress();
+    // The month billed 15 kWp (Yazd 10, Fars 5) and paid shares to 3 people (all living in Yazd).
+    expect(before.map((r) => [r.target, r.in_month, r.percent])).toEqual([
+      ['35', '0.015', '0'],
+      ['21000', '3', '0'],
+    ]);
+    const provincesBefore = await byProvince();
+    expect(provincesBefore).toEqual(
+      expect.arrayContaining([
+        ['یزد', '0.01', '3'],
+        ['فارس', '0.005', '0'],
+      ]),
+    );
+    // The program grows after the month closed: a 100 kWp plant and two people with shares in it.
+    await pool.query(`
+      INSERT INTO installations (id, code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
+      SELECT 3, 'RPT-LATER', 'later', id, 32.6, 51.6, 100, 100, 'COMMISSIONED', now() FROM provinces WHERE code = 'isfahan';
+      INSERT INTO beneficiaries (id, national_code, full_name, province_id, target_group, updated_at)
+      SELECT 4, '${nationalCodeFor(8004)}', 'Later 4', id, 'OTHER', now() FROM provinces WHERE code = 'isfahan';
+      INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at) VALUES (4, 3, 5000, CURRENT_DATE, now()), (1, 3, 5000, CURRENT_DATE, now());`);
+    try {
+      expect(await progress()).toEqual(before);
+      expect(await byProvince()).toEqual(provincesBefore);
+    } finally {
+      await pool.query(`DELETE FROM shares WHERE installation_id = 3; DELETE FROM beneficiaries WHERE id = 4; DELETE FROM installations WHERE id = 3`);
+    }
+  });
+
   it('is photographed as printed (A4)', async () => {
     const html = await get(`/reports/monthly/${MONTH}/html`, 'OPERATOR');
     expect(html.statusCode).toBe(200);

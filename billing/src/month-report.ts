@@ -1,7 +1,8 @@
 // A closed month's figures for the program report, read from the ledger: the month's totals as
 // billing recorded them, the deductions and late-data adjustments summed from its bills, the
-// figures by province, and its payout batch. The report shows these numbers and no other
-// computation of them (the cash position is billing's cashPosition()).
+// figures by province, the people its statements paid a share to, and its payout batch. The
+// report shows these numbers and no other computation of them (the cash position is billing's
+// cashPosition()). A closed month's ledger never changes, so neither do these.
 import type pg from 'pg';
 import type { MonthId } from './core/solar-hijri';
 import { BillingError } from './errors';
@@ -33,6 +34,11 @@ export interface MonthReportFigures {
   payableRials: bigint;
   incomplete: number;
   provinces: MonthReportProvince[];
+  /**
+   * People with a share in the month's bills (a line on its statements): all of them, and by the
+   * province they live in — the program's people "receiving income" that month.
+   */
+  people: { total: number; byProvince: Record<string, number> };
   payout: {
     status: 'CREATED' | 'PAID';
     rows: number;
@@ -52,13 +58,19 @@ export async function monthReportFigures(db: pg.Pool | pg.ClientBase, month: Mon
   if (!m) throw new BillingError('not_found', `${month} has not been billed`);
   if (m.status === 'DRAFT')
     throw new BillingError('not_closed', `${month} is a draft: its report comes once it is closed`);
-  const [provinces, payout] = await Promise.all([
+  const [provinces, people, payout] = await Promise.all([
     db.query(
       `SELECT p.code, count(*)::int AS installations, sum(i.dc_capacity_kwp)::float8 AS kwp, sum(b.energy_wh)::text AS energy_wh,
               sum(b.gross_rials)::text AS gross, sum(b.loan_rials + b.fee_rials)::text AS deductions, sum(b.net_rials)::text AS net,
               count(*) FILTER (WHERE b.incomplete)::int AS incomplete
          FROM installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id
         WHERE b.month = $1 GROUP BY p.code ORDER BY p.code`,
+      [month],
+    ),
+    db.query<{ code: string | null; people: number }>(
+      `SELECT p.code, count(DISTINCT l.beneficiary_id)::int AS people
+         FROM statement_lines l JOIN beneficiaries b ON b.id = l.beneficiary_id JOIN provinces p ON p.id = b.province_id
+        WHERE l.month = $1 GROUP BY ROLLUP (p.code)`,
       [month],
     ),
     db.query(
@@ -92,6 +104,10 @@ export async function monthReportFigures(db: pg.Pool | pg.ClientBase, month: Mon
       netRials: BigInt(p.net),
       incomplete: p.incomplete,
     })),
+    people: {
+      total: people.rows.find((r) => r.code === null)?.people ?? 0,
+      byProvince: Object.fromEntries(people.rows.filter((r) => r.code !== null).map((r) => [r.code, r.people])),
+    },
     payout: b
       ? {
           status: b.status,

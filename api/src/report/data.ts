@@ -1,6 +1,8 @@
-// Everything the monthly program report shows, gathered once: the month's ledger figures and the
-// cash position from billing's own read functions, progress from the API's computeProgress, the
-// alerts from their table. Nothing here computes money.
+// Everything the monthly program report shows, gathered once: the month's ledger figures (with the
+// program's progress that month: the installations it billed, the people its statements paid) and
+// the cash position from billing's own read functions, the alerts from their table. Nothing here
+// computes money. The month's figures are the same whenever the report is made; the cash position
+// and the open alerts are as of `generatedAt`, and the report says so.
 import type pg from 'pg';
 import {
   type CashPosition,
@@ -10,9 +12,6 @@ import {
   monthBounds,
   monthReportFigures,
 } from '../../../billing';
-import type { InfluxClient } from '../../../lib/influx/client';
-import type { PrismaClient } from '../../../prisma/generated/client/client';
-import { computeProgress, type Progress } from '../progress';
 
 export interface RiskRow {
   installation: string;
@@ -27,15 +26,11 @@ export interface ReportData {
   generatedAt: Date;
   figures: MonthReportFigures;
   cash: CashPosition;
-  progress: Progress;
   alerts: { opened: number; resolved: number; open: number; risk: RiskRow[] };
 }
 
 export interface ReportDeps {
   sql: pg.Pool;
-  prisma: PrismaClient;
-  influx: InfluxClient;
-  staleAfterMinutes: number;
   lateAfterDays: number;
 }
 
@@ -44,7 +39,6 @@ const tehranDate = (at: Date) => at.toLocaleDateString('en-CA', { timeZone: 'Asi
 export async function gatherReport(deps: ReportDeps, month: MonthId, now = new Date()): Promise<ReportData> {
   const figures = await monthReportFigures(deps.sql, month);
   const cash = await cashPosition(deps.sql, tehranDate(now), deps.lateAfterDays);
-  const progress = await computeProgress(deps.prisma, deps.influx, deps.staleAfterMinutes, now);
   const bounds = monthBounds(month);
   const [counts, risk] = await Promise.all([
     deps.sql.query<{ opened: number; resolved: number; open: number }>(
@@ -65,7 +59,6 @@ export async function gatherReport(deps: ReportDeps, month: MonthId, now = new D
     generatedAt: now,
     figures,
     cash,
-    progress,
     alerts: {
       ...counts.rows[0]!,
       risk: risk.rows.map((r) => ({

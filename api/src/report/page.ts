@@ -80,7 +80,7 @@ export function reportPage(d: ReportData): string {
   const f = d.figures;
   return `<!doctype html>${html`<html lang="fa" dir="rtl"><head><meta charset="utf-8"><title>گزارش ماهانه برنامه درآمد خورشیدی — ${name}</title><style>${raw(STYLE)}</style></head><body><h1>گزارش ماهانه برنامه درآمد خورشیدی — ${name}</h1><p class="lead">${ltr(kwhFa(f.energyWh))} کیلووات‌ساعت برق از ${ltr(faNumber(f.installations))} نیروگاه؛ ${ltr(rialsFa(f.payableRials))} ریال قابل پرداخت به ${ltr(faNumber(f.beneficiaries))} مددجو${
     f.payout?.status === 'PAID' ? '، واریز شد.' : '.'
-  }</p>${energyChart(d)}${tables.map(tableHtml)}<p>تهیه‌شده از دفتر حساب‌های بسته‌شده در ${ltr(
+  }</p>${energyChart(d)}${tables.map(tableHtml)}<p>ارقام ماه و پیشرفت برنامه از دفتر حساب بسته‌شده همین ماه است و هر بار که گزارش تهیه شود همین است. وضعیت نقدی و هشدارهای باز مربوط به زمان تهیه گزارش است: ${ltr(
     d.generatedAt.toLocaleString('fa-IR', { timeZone: 'Asia/Tehran', dateStyle: 'long', timeStyle: 'short' }),
   )} (به وقت تهران).</p></body></html>`}`;
 }

@@ -1,6 +1,7 @@
 // The report's tables, one definition for the PDF page, the CSV and the XLSX: each cell keeps its
 // kind (Rials, kWh, a count, text), so every format shows the same number its own way.
 import { loadProvinces } from '../../../lib/provinces';
+import { PROGRAM_TARGET } from '../progress';
 import type { ReportData } from './data';
 
 export type Cell =
@@ -33,7 +34,9 @@ const RULE_FA: Record<string, string> = {
 export function reportTables(d: ReportData): ReportTable[] {
   const f = d.figures;
   const c = d.cash;
-  const people = new Map(d.progress.provinces.map((p) => [p.province, p]));
+  // Progress that month, from its ledger: the installations it billed, the people its statements paid.
+  const mw = f.provinces.reduce((sum, p) => sum + p.dcKwp, 0) / 1000;
+  const percent = (value: number, target: number) => num((100 * value) / target, 1);
   const figure = (key: string, labelFa: string, cell: Cell) => [text(key), text(labelFa), cell];
   return [
     {
@@ -65,25 +68,25 @@ export function reportTables(d: ReportData): ReportTable[] {
     },
     {
       id: 'progress',
-      titleFa: 'پیشرفت برنامه',
+      titleFa: 'پیشرفت برنامه در این ماه (از دفتر حساب ماه)',
       columns: [
         { key: 'measure', labelFa: 'شاخص' },
         { key: 'target', labelFa: 'هدف' },
-        { key: 'achieved', labelFa: 'تا امروز' },
+        { key: 'in_month', labelFa: 'در این ماه' },
         { key: 'percent', labelFa: 'درصد' },
       ],
       rows: [
         [
-          text('مگاوات نصب‌شده'),
-          num(d.progress.target.mw),
-          num(d.progress.overall.mwCommissioned, 3),
-          num(d.progress.overall.mwPercent, 1),
+          text('مگاوات نیروگاه‌های صورت‌حساب‌شده'),
+          num(PROGRAM_TARGET.mw),
+          num(mw, 3),
+          percent(mw, PROGRAM_TARGET.mw),
         ],
         [
-          text('مددجویان دارای سهم'),
-          num(d.progress.target.people),
-          num(d.progress.overall.people),
-          num(d.progress.overall.peoplePercent, 1),
+          text('مددجویان دارای سهم در صورت‌حساب‌ها'),
+          num(PROGRAM_TARGET.people),
+          num(f.people.total),
+          percent(f.people.total, PROGRAM_TARGET.people),
         ],
       ],
     },
@@ -104,8 +107,8 @@ export function reportTables(d: ReportData): ReportTable[] {
       rows: f.provinces.map((p) => [
         text(provinceNameFa(p.province)),
         num(p.installations),
-        num(people.get(p.province)?.mwCommissioned ?? 0, 3),
-        num(people.get(p.province)?.people ?? 0),
+        num(p.dcKwp / 1000, 3),
+        num(f.people.byProvince[p.province] ?? 0),
         kwh(p.energyWh),
         num(p.dcKwp > 0 ? p.energyWh / 1000 / p.dcKwp : 0, 1),
         rials(p.grossRials),
@@ -115,7 +118,7 @@ export function reportTables(d: ReportData): ReportTable[] {
     },
     {
       id: 'cash',
-      titleFa: 'تسویه شرکت توزیع و وضعیت نقدی',
+      titleFa: 'تسویه شرکت توزیع و وضعیت نقدی (در روز تهیه گزارش)',
       columns: [
         { key: 'item', labelFa: 'شناسه' },
         { key: 'label', labelFa: 'عنوان' },
@@ -146,12 +149,12 @@ export function reportTables(d: ReportData): ReportTable[] {
         figure('incomplete_data', 'نیروگاه‌های با داده ناقص', num(f.incomplete)),
         figure('alerts_opened', 'هشدارهای بازشده در این ماه', num(d.alerts.opened)),
         figure('alerts_resolved', 'هشدارهای برطرف‌شده در این ماه', num(d.alerts.resolved)),
-        figure('alerts_open', 'هشدارهای باز امروز', num(d.alerts.open)),
+        figure('alerts_open', 'هشدارهای باز در زمان تهیه گزارش', num(d.alerts.open)),
       ],
     },
     {
       id: 'income_at_risk',
-      titleFa: 'بیشترین درآمد در خطر (هشدارهای باز)',
+      titleFa: 'بیشترین درآمد در خطر (هشدارهای باز در زمان تهیه گزارش)',
       columns: [
         { key: 'installation', labelFa: 'نیروگاه' },
         { key: 'province', labelFa: 'استان' },

@@ -2,8 +2,6 @@
 // CSV (one table per request) and XLSX, and the page itself. Staff who see money (OPERATOR, ADMIN).
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { InfluxClient } from '../../../lib/influx/client';
-import type { InfluxConfig } from '../../../lib/config';
 import { parseMonth } from '../../../billing';
 import { badField, errorResponses } from '../errors';
 import type { ReportConfig } from '../report/config';
@@ -13,20 +11,12 @@ import { startReportMailer } from '../report/mailer';
 import { reportPage } from '../report/page';
 
 export interface ReportRoutesOptions {
-  influx: InfluxConfig;
   report: ReportConfig;
-  staleAfterMinutes: number;
   lateAfterDays: number;
 }
 
 const routes: FastifyPluginAsyncTypebox<ReportRoutesOptions> = async (app, options) => {
-  const deps: ReportDeps = {
-    sql: app.sql,
-    prisma: app.prisma,
-    influx: new InfluxClient(options.influx),
-    staleAfterMinutes: options.staleAfterMinutes,
-    lateAfterDays: options.lateAfterDays,
-  };
+  const deps: ReportDeps = { sql: app.sql, lateAfterDays: options.lateAfterDays };
   const mailer = startReportMailer(deps, options.report, app.log);
   app.addHook('onClose', async () => mailer.stop());
 
