@@ -68,7 +68,10 @@ export class SignInQueue {
   // The slot passes straight to the next waiter in time (running stays the same), or is freed.
   private next(): void {
     for (let waiter = this.waiting.shift(); waiter; waiter = this.waiting.shift()) {
-      if (this.now() <= waiter.deadline) return waiter.start();
+      if (this.now() <= waiter.deadline) {
+        waiter.start();
+        return;
+      }
       waiter.refuse(this.busy());
     }
     this.running -= 1;

@@ -253,7 +253,9 @@ describe('the monthly program report', { timeout: 300_000 }, () => {
       expect(await progress()).toEqual(before);
       expect(await byProvince()).toEqual(provincesBefore);
     } finally {
-      await pool.query(`DELETE FROM shares WHERE installation_id = 3; DELETE FROM beneficiaries WHERE id = 4; DELETE FROM installations WHERE id = 3`);
+      await pool.query(
+        `DELETE FROM shares WHERE installation_id = 3; DELETE FROM beneficiaries WHERE id = 4; DELETE FROM installations WHERE id = 3`,
+      );
     }
   });
 

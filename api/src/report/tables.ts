@@ -76,12 +76,7 @@ export function reportTables(d: ReportData): ReportTable[] {
         { key: 'percent', labelFa: 'درصد' },
       ],
       rows: [
-        [
-          text('مگاوات نیروگاه‌های صورت‌حساب‌شده'),
-          num(PROGRAM_TARGET.mw),
-          num(mw, 3),
-          percent(mw, PROGRAM_TARGET.mw),
-        ],
+        [text('مگاوات نیروگاه‌های صورت‌حساب‌شده'), num(PROGRAM_TARGET.mw), num(mw, 3), percent(mw, PROGRAM_TARGET.mw)],
         [
           text('مددجویان دارای سهم در صورت‌حساب‌ها'),
           num(PROGRAM_TARGET.people),
