@@ -291,7 +291,7 @@ export function buildDemoPlan(options: DemoOptions): DemoPlan {
       factor: 0.62,
     });
 
-  // The late flush's silence (OFFLINE, then communications when its buffer arrives) and the ground
+  // The late flush's silence (OFFLINE, closed when its buffer arrives) and the ground
   // fault (FAULT). Soiling is judged from daily rollups, which the seed leaves to the background.
   const daytime = [...history, current].flatMap((m) =>
     monthDays(m).flatMap((d) => [8, 10, 12, 14, 16].map((hour) => d.startMs + hour * H)),
