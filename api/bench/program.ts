@@ -120,23 +120,28 @@ export async function seedStatementPages(c: pg.ClientBase): Promise<void> {
   progress(`statement lines, installation bills and payouts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** The API as its own process (as production runs it), resolved once /healthz answers. */
+/** The API as its own process (as production runs it), resolved once /healthz answers (stopped if it never does). */
 export async function startApi(port: number, env: Record<string, string | undefined> = {}): Promise<ChildProcess> {
   const server = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'api/src/server.ts'], {
     env: { ...process.env, API_PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  await waitFor(
-    'the API',
-    () =>
-      fetch(`http://127.0.0.1:${port}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    (ok) => ok,
-    30_000,
-    200,
-  );
+  try {
+    await waitFor(
+      'the API',
+      () =>
+        fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      (ok) => ok,
+      120_000, // a busy machine compiles and starts it slowly
+      200,
+    );
+  } catch (error) {
+    server.kill('SIGTERM'); // not left running after the benchmark has failed
+    throw error;
+  }
   return server;
 }
 
