@@ -98,7 +98,8 @@ async function fingerprint(): Promise<unknown> {
   return { months: months.rows, counts: counts.rows[0], readings: await countPoints(influx, 'telemetry') };
 }
 
-describe('the demo seed', () => {
+// A busy machine: the seed replays three months and evaluates the alerts at its incidents.
+describe('the demo seed', { timeout: 300_000 }, () => {
   let first: SeedResult;
 
   it('seeds a living program: past months closed and adding up, the oldest paid, this month so far', async () => {
