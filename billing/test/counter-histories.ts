@@ -1,6 +1,7 @@
 // Random counter histories with a known true energy, for the counter model's property tests (pure
 // core and the reader against InfluxDB).
 import fc from 'fast-check';
+import { ENERGY_READING_TOLERANCE_WH } from '../../lib/telemetry/contract';
 import type { CounterReading, Replacement } from '../src/core/counter-energy';
 
 const H = 3_600_000;
@@ -10,6 +11,8 @@ const r = (hours: number, wh: number): CounterReading => ({ tMs: hours * H, wh }
 // 1–3 spikes of different values, drops that stay, resets, replacements, silences across any cut
 // and independent jitter on every reading.
 export type CounterEvent = 'none' | 'spike' | 'dip' | 'drop' | 'reset' | 'replace' | 'silence';
+const COUNTER_NOISE_WH = 2 * ENERGY_READING_TOLERANCE_WH;
+
 export const counterHistory = (hours: number) =>
   fc.record({
     hourlyWh: fc.array(fc.integer({ min: 0, max: 4500 }), { minLength: hours, maxLength: hours }),
@@ -58,6 +61,7 @@ export function simulateCounter(h: CounterHistory) {
   let calmUntil = 0;
   let silentUntil = 0;
   let lostAtMostWh = 0;
+  let unseenWh = 0;
   const jitter = (i: number) => (h.jittered ? h.jitter[i]! : 0);
   const read = (t: number, wh: number) => r(t, Math.max(0, wh + jitter(t)));
   readings.push(read(0, counter));
@@ -74,8 +78,13 @@ export function simulateCounter(h: CounterHistory) {
     if (ev === 'silence') silentUntil = t + 1 + (i % 30);
     if (t <= silentUntil && i < hours - 1) continue;
     if (ev === 'reset') {
-      counter = h.hourlyWh[i]!; // restarted from zero at the start of the hour
+      // A counter that restarts from so little that it falls by no more than two readings may
+      // disagree (plus this history's ±50 Wh jitter on each side) cannot be told from noise: what it
+      // held before is not seen.
+      const before = counter - h.hourlyWh[i]!;
+      if (before - h.hourlyWh[i]! <= COUNTER_NOISE_WH + 100) unseenWh += before;
       lostAtMostWh += excursionWh(i);
+      counter = h.hourlyWh[i]!; // restarted from zero at the start of the hour
     }
     if (ev === 'replace') {
       const initialWh = (i * 7919) % 3_000_000;
@@ -96,5 +105,6 @@ export function simulateCounter(h: CounterHistory) {
       else readings.push({ tMs: at, wh: Math.max(0, counter - h.depths[i]! + k * 100) }); // a dip whose readings rise
     }
   }
-  return { readings, replacements, lostAtMostWh };
+  // unseenWh: what resets within the noise hid, neither billed nor flagged (billing/README.md).
+  return { readings, replacements, lostAtMostWh: lostAtMostWh + unseenWh, unseenWh };
 }
