@@ -36,7 +36,8 @@ export interface MonthReportFigures {
   provinces: MonthReportProvince[];
   /**
    * People with a share in the month's bills (a line on its statements): all of them, and by the
-   * province they live in — the program's people "receiving income" that month.
+   * province of the installation they share in (one person may count in two provinces, once in
+   * all) — the program's people "receiving income" that month.
    */
   people: { total: number; byProvince: Record<string, number> };
   payout: {
@@ -69,7 +70,7 @@ export async function monthReportFigures(db: pg.Pool | pg.ClientBase, month: Mon
     ),
     db.query<{ code: string | null; people: number }>(
       `SELECT p.code, count(DISTINCT l.beneficiary_id)::int AS people
-         FROM statement_lines l JOIN beneficiaries b ON b.id = l.beneficiary_id JOIN provinces p ON p.id = b.province_id
+         FROM statement_lines l JOIN installations i ON i.id = l.installation_id JOIN provinces p ON p.id = i.province_id
         WHERE l.month = $1 GROUP BY ROLLUP (p.code)`,
       [month],
     ),
