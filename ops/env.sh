@@ -32,6 +32,9 @@ INGEST_HTTP_PORT=$((${port_base}9464 + port_offset))
 PROMETHEUS_PORT=$((${port_base}9090 + port_offset))
 MONITOR_PORT=$((${port_base}9290 + port_offset))
 ALERTMANAGER_PORT=$((${port_base}9390 + port_offset))
+# nginx, the TLS reverse proxy in front of the API and portal (setup.sh); production may set 443/80.
+PROXY_HTTPS_PORT=${PROXY_HTTPS_PORT:-$((${port_base}8443 + port_offset))}
+PROXY_HTTP_PORT=${PROXY_HTTP_PORT:-$((${port_base}8081 + port_offset))}
 PLATFORM_ENV="$SOLAR_DATA_DIR/platform.env"
 # Backups (ops/backup/README.md): put them on another disk in production; the default only guards
 # against mistakes, not against losing the disk.

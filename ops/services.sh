@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start, stop and inspect the project's own Mosquitto, InfluxDB, PostgreSQL, Prometheus and Alertmanager.
+# Start, stop and inspect the project's own Mosquitto, InfluxDB, PostgreSQL, Prometheus, Alertmanager and
+# nginx (the TLS reverse proxy).
 #   ops/services.sh start|stop|status|restart [mosquitto|influxdb|postgres ...]
 # Every instance listens on loopback only, keeps its data under .data/<profile>/ and is stopped
 # by the PID it recorded, never by name (other instances on the machine are left alone).
@@ -20,10 +21,11 @@ pid_of() {
     postgres) file="$SOLAR_DATA_DIR/postgres/data/postmaster.pid" ;;
     prometheus) file="$SOLAR_DATA_DIR/prometheus/prometheus.pid" ;;
     alertmanager) file="$SOLAR_DATA_DIR/alertmanager/alertmanager.pid" ;;
+    nginx) file="$SOLAR_DATA_DIR/nginx/nginx.pid" ;;
   esac
   [ -f "$file" ] && head -n1 "$file" || true
 }
-port_of() { case $1 in mosquitto) echo "$MQTT_PORT";; influxdb) echo "$INFLUX_PORT";; postgres) echo "$PG_PORT";; prometheus) echo "$PROMETHEUS_PORT";; alertmanager) echo "$ALERTMANAGER_PORT";; esac; }
+port_of() { case $1 in mosquitto) echo "$MQTT_PORT";; influxdb) echo "$INFLUX_PORT";; postgres) echo "$PG_PORT";; prometheus) echo "$PROMETHEUS_PORT";; alertmanager) echo "$ALERTMANAGER_PORT";; nginx) echo "$PROXY_HTTPS_PORT";; esac; }
 
 wait_for_port() { # name port seconds
   for _ in $(seq 1 $(( $3 * 10 ))); do
@@ -91,6 +93,19 @@ start_alertmanager() {
   fail "alertmanager did not become ready within 30 s; see $dir/alertmanager.log"
 }
 
+start_nginx() {
+  local dir="$SOLAR_DATA_DIR/nginx"
+  [ -f "$dir/nginx.conf" ] || fail "nginx is not configured for profile $SOLAR_PROFILE; run: SOLAR_PROFILE=$SOLAR_PROFILE npm run setup"
+  rm -f "$dir/nginx.pid"
+  # In the foreground of its own session: daemonizing, nginx sets its umask to 0 (world-readable logs).
+  setsid nginx -c "$dir/nginx.conf" -p "$dir/" -e "$dir/error.log" -g 'daemon off;' </dev/null >>"$dir/error.log" 2>&1 &
+  for _ in $(seq 1 200); do
+    [ -s "$dir/nginx.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$PROXY_HTTPS_PORT") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "nginx did not listen on 127.0.0.1:$PROXY_HTTPS_PORT within 20 s; see $dir/error.log"
+}
+
 stop_one() {
   local name=$1 pid
   pid=$(pid_of "$name")
@@ -119,9 +134,9 @@ status_one() {
 }
 
 action=${1:-status}; shift || true
-services=("$@"); [ ${#services[@]} -gt 0 ] || services=(postgres influxdb mosquitto prometheus alertmanager)
+services=("$@"); [ ${#services[@]} -gt 0 ] || services=(postgres influxdb mosquitto prometheus alertmanager nginx)
 for s in "${services[@]}"; do
-  case $s in mosquitto|influxdb|postgres|prometheus|alertmanager) ;; *) fail "unknown service '$s' (mosquitto, influxdb, postgres, prometheus, alertmanager)";; esac
+  case $s in mosquitto|influxdb|postgres|prometheus|alertmanager|nginx) ;; *) fail "unknown service '$s' (mosquitto, influxdb, postgres, prometheus, alertmanager, nginx)";; esac
   case $action in
     start) start_one "$s" ;;
     stop) stop_one "$s" ;;

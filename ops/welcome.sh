@@ -6,6 +6,7 @@ source "$(dirname "$0")/env.sh"
 
 info "API and its docs:   http://127.0.0.1:$API_PORT/docs"
 info "beneficiary portal: http://127.0.0.1:$API_PORT/portal   (Persian; sign in with a national code and PIN below)"
+info "through TLS (nginx): $PROXY_URL/portal and $PROXY_URL/docs   (development CA: $PROXY_CA_FILE)"
 if [ -f "$SOLAR_DATA_DIR/first-admin-password" ]; then
   info "staff admin:        admin, password: cat $SOLAR_DATA_DIR/first-admin-password"
   info "                    (POST /auth/staff/sign-in, then Authorize in the docs with the token)"

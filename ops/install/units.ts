@@ -1,7 +1,7 @@
 // systemd units for a production host (docs/production.md): every long-running part of the
 // platform as a service of its own, run as one unprivileged system user with the environment file
 // only it can read, logging to journald, restarted on failure, with resource limits. The
-// databases, broker, Prometheus and Alertmanager run from the configurations setup writes under the
+// databases, broker, Prometheus, Alertmanager and nginx run from the configurations setup writes under the
 // data directory, as the services script runs them, so the ops scripts see the same instances.
 
 export interface UnitOptions {
@@ -64,7 +64,7 @@ ${install}`;
   return {
     'solar.target': `[Unit]
 Description=Solar-income platform (all its services)
-Wants=solar-postgres.service solar-influxdb.service solar-mosquitto.service solar-prometheus.service solar-alertmanager.service solar-ingest@1.service solar-api.service solar-billing.service solar-alerts.service solar-monitor.service solar-backup.timer solar-backup-full.timer
+Wants=solar-postgres.service solar-influxdb.service solar-mosquitto.service solar-prometheus.service solar-alertmanager.service solar-nginx.service solar-ingest@1.service solar-api.service solar-billing.service solar-alerts.service solar-monitor.service solar-backup.timer solar-backup-full.timer
 
 [Install]
 WantedBy=multi-user.target
@@ -123,6 +123,21 @@ ExecStartPost=/bin/sh -c 'echo $MAINPID > ${o.dataDir}/alertmanager/alertmanager
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=5
+${install}`,
+    // The TLS reverse proxy in front of the API: its master binds the ports and reads the key, its
+    // workers run as the configuration's user (www-data). Not daemonized: that sets nginx's umask to 0.
+    'solar-nginx.service': `${header('Solar platform: nginx (TLS reverse proxy in front of the API and portal)')}
+[Service]
+Type=simple
+UMask=0077
+ExecStartPre=/usr/sbin/nginx -t -q -c ${o.dataDir}/nginx/nginx.conf -p ${o.dataDir}/nginx/ -e ${o.dataDir}/nginx/error.log
+ExecStart=/usr/sbin/nginx -c ${o.dataDir}/nginx/nginx.conf -p ${o.dataDir}/nginx/ -e ${o.dataDir}/nginx/error.log -g 'daemon off;'
+ExecReload=/bin/kill -HUP $MAINPID
+KillSignal=SIGQUIT
+TimeoutStopSec=30
+Restart=on-failure
+RestartSec=2
+LimitNOFILE=65536
 ${install}`,
     // One instance per worker (systemctl start solar-ingest@2): its own journal, HTTP port base+N-1,
     // and a Prometheus target file while it runs.

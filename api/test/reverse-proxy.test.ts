@@ -1,0 +1,199 @@
+// Through the shipped TLS reverse proxy, for real: the profile's nginx (configured and started by
+// setup, with setup's certificate from its development CA) in front of an API listening where nginx
+// sends it (API_PORT), with the trusted-proxy setting setup wrote. Clients come from their own
+// loopback addresses (127.0.0.x), so the API must see each one's address, not nginx's.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nationalCodeFor } from '../../lib/identifiers/validate';
+import { bearer, staffToken, testApp } from '../../testing/api';
+import { env } from '../../testing/services';
+
+const proxy = new URL(env.PROXY_URL ?? 'https://proxy-url-not-set');
+const plain = new URL(env.PROXY_HTTP_URL ?? 'http://proxy-url-not-set');
+const ca = readFileSync(env.PROXY_CA_FILE ?? 'proxy-ca-file-not-set');
+const run = `${process.pid}-${Date.now()}`;
+let app: FastifyInstance;
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+interface Call {
+  method?: string;
+  /** The client's own loopback address (its source address). */
+  from?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Connect over plain HTTP to this port instead of through the proxy's TLS listener. */
+  plainPort?: number;
+  /** Trust this CA (default: setup's development CA). */
+  trust?: Buffer | null;
+}
+function call(path: string, c: Call = {}): Promise<Answer> {
+  const options = {
+    host: '127.0.0.1',
+    path,
+    method: c.method ?? 'GET',
+    localAddress: c.from,
+    headers: { ...(c.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(c.body)) }), ...c.headers },
+  };
+  return new Promise((resolve, reject) => {
+    const done = (r: http.IncomingMessage) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (d) => {
+        body += d;
+      });
+      r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body }));
+    };
+    const request =
+      c.plainPort === undefined
+        ? https.request(
+            { ...options, port: Number(proxy.port), ca: c.trust === undefined ? ca : (c.trust ?? undefined) },
+            done,
+          )
+        : http.request({ ...options, port: c.plainPort }, done);
+    request.on('error', reject);
+    request.end(c.body);
+  });
+}
+const json = (payload: object) => ({
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(payload),
+});
+const cookies = (a: Answer) => [a.headers['set-cookie'] ?? []].flat();
+const cookieHeader = (a: Answer) =>
+  cookies(a)
+    .map((c) => c.split(';')[0])
+    .join('; ');
+/**
+ * A refused portal form (no CSRF token: 403) on a route with the sign-in rate limit: the limiter
+ * counts it as a sign-in attempt, without the cost of a password hash.
+ */
+const refusedForm = (from: string, headers: Record<string, string> = {}) =>
+  call('/portal/sign-out', { method: 'POST', from, headers });
+
+beforeAll(async () => {
+  // The API as deployed behind the proxy: the trusted-proxy setting is the one setup wrote (not overridden).
+  app = await testApp({ API_SIGN_IN_RATE_LIMIT: '3' });
+  await app.listen({ port: Number(env.API_PORT), host: '127.0.0.1' });
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('the TLS reverse proxy (nginx) in front of the API and portal', () => {
+  it('is configured by setup to match the API: nginx on loopback, the API trusting only it', () => {
+    expect(env.API_TRUSTED_PROXIES).toBe('127.0.0.1');
+    expect(proxy.protocol).toBe('https:');
+    expect(proxy.hostname).toBe('127.0.0.1');
+  });
+
+  it("serves setup's certificate, which verifies against its development CA and nothing else", async () => {
+    const answer = await call('/healthz');
+    expect(answer.status).toBe(200);
+    await expect(call('/healthz', { trust: null })).rejects.toThrow(/self[- ]signed|unable to (get|verify)/i);
+  });
+
+  it('signs a beneficiary in to the portal over https with Secure cookies and HSTS', async () => {
+    const operator = await staffToken(app, `proxy-op-${run}`, 'OPERATOR');
+    const nationalCode = nationalCodeFor(100_000_000 + (Date.now() % 800_000_000)); // a new person each run
+    const created = await app.inject({
+      method: 'POST',
+      url: '/beneficiaries',
+      headers: bearer(operator),
+      payload: { nationalCode, fullName: `proxy ${run}`, province: 'fars', targetGroup: 'OTHER' },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as number;
+    const pinSet = await app.inject({
+      method: 'PUT',
+      url: `/beneficiaries/${id}/pin`,
+      headers: bearer(operator),
+      payload: { pin: '24680' },
+    });
+    expect(pinSet.statusCode, pinSet.body).toBe(204);
+
+    const from = '127.0.0.6';
+    const page = await call('/portal', { from });
+    expect(page.status).toBe(200);
+    expect(page.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+    expect(cookies(page).join('\n')).toMatch(/^portal_csrf=[^;]+;.*Secure/m);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
+    expect(csrf).toBeDefined();
+    const signedIn = await call('/portal/sign-in', {
+      method: 'POST',
+      from,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(page) },
+      body: new URLSearchParams({ nationalCode, pin: '24680', csrf: csrf! }).toString(),
+    });
+    expect(signedIn.status, signedIn.body).toBe(303);
+    expect(signedIn.headers.location).toBe('/portal/home');
+    const session = cookies(signedIn).find((c) => c.startsWith('portal_session='));
+    expect(session).toMatch(/; Secure/);
+    const home = await call('/portal/home', {
+      from,
+      headers: { cookie: `${cookieHeader(page)}; ${session!.split(';')[0]}` },
+    });
+    expect(home.status).toBe(200);
+    expect(home.body).toContain(`proxy ${run}`);
+    expect(home.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+  });
+
+  it('serves the API over https: a staff sign-in and an authorised read', async () => {
+    await staffToken(app, `proxy-admin-${run}`, 'ADMIN'); // creates the account (in-process)
+    const signedIn = await call('/auth/staff/sign-in', {
+      method: 'POST',
+      from: '127.0.0.7',
+      ...json({ username: `proxy-admin-${run}`, password: 'long-enough-password' }),
+    });
+    expect(signedIn.status, signedIn.body).toBe(200);
+    const months = await call('/billing/months', {
+      from: '127.0.0.7',
+      headers: bearer(JSON.parse(signedIn.body).token),
+    });
+    expect(months.status, months.body).toBe(200);
+    expect(months.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+  });
+
+  it("rate-limits per real client: one client's attempts do not lock out the next", async () => {
+    const first = [];
+    for (let k = 0; k < 4; k++) first.push((await refusedForm('127.0.0.2')).status);
+    expect(first).toEqual([403, 403, 403, 429]);
+    expect((await refusedForm('127.0.0.3')).status).toBe(403);
+  });
+
+  it('ignores forwarded headers a client sends: through the proxy and straight to the API', async () => {
+    // Through nginx: an invented X-Forwarded-For per attempt does not make a new client.
+    const spoofed = [];
+    for (let k = 0; k < 4; k++)
+      spoofed.push((await refusedForm('127.0.0.4', { 'x-forwarded-for': `198.51.100.${10 + k}` })).status);
+    expect(spoofed).toEqual([403, 403, 403, 429]);
+    // Straight to the API, bypassing nginx: not a trusted proxy, so no https, no Secure, no HSTS.
+    const direct = await call('/portal', {
+      from: '127.0.0.5',
+      plainPort: Number(env.API_PORT),
+      headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.99' },
+    });
+    expect(direct.status).toBe(200);
+    expect(cookies(direct).join('\n')).not.toMatch(/Secure/);
+    expect(direct.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('redirects plain HTTP page loads to https and refuses anything else in clear', async () => {
+    const page = await call('/portal/help?x=1', { plainPort: Number(plain.port) });
+    expect(page.status).toBe(301);
+    expect(page.headers.location).toBe(`https://127.0.0.1:${proxy.port}/portal/help?x=1`);
+    expect(page.headers['set-cookie']).toBeUndefined();
+    const post = await call('/auth/staff/sign-in', {
+      plainPort: Number(plain.port),
+      method: 'POST',
+      ...json({ username: 'admin', password: 'sent-in-clear' }),
+    });
+    expect(post.status).toBe(403);
+  });
+});
