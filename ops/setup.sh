@@ -225,7 +225,9 @@ info "$pm/prometheus.yml"
 
 step "Alertmanager configuration (the platform's alerts go to ALERTS_WEBHOOK_URLS and ALERTS_EMAIL_TO)"
 am="$SOLAR_DATA_DIR/alertmanager"; mkdir -p "$am/data"
-npx tsx ops/monitor/alertmanager-config.ts | install_config alertmanager "$am/alertmanager.yml"
+# Made first, then installed: a bad setting stops setup with the problem named, and the file stays as it was.
+am_config=$(npx tsx ops/monitor/alertmanager-config.ts) || fail "Alertmanager's configuration could not be made (see above)"
+printf '%s\n' "$am_config" | install_config alertmanager "$am/alertmanager.yml"
 info "$am/alertmanager.yml"
 
 step "nginx configuration (TLS reverse proxy in front of the API and portal)"

@@ -65,6 +65,28 @@ const urls = (protocols: string[]) => (text: string) => {
   return values;
 };
 
+/**
+ * Where notifications go and how (the technicians' alerts and, through Alertmanager, the platform's
+ * own: ops/monitor/alertmanager-config.ts). Problems name a URL by position, never by value.
+ */
+export function readNotificationConfig(env: Env = process.env): NotificationConfig {
+  const r = new EnvReader(env);
+  const config = {
+    emailTo: r.parsed('ALERTS_EMAIL_TO', '', emails),
+    emailFrom: r.parsed('ALERTS_EMAIL_FROM', 'alerts@solar.invalid', (t) => emails(t)[0]!),
+    smtpUrl: r.parsed('ALERTS_SMTP_URL', '', (t) => urls(['smtp:', 'smtps:'])(t)[0] ?? null),
+    webhookUrls: r.parsed('ALERTS_WEBHOOK_URLS', '', urls(['http:', 'https:'])),
+    webhookChatId: env.ALERTS_WEBHOOK_CHAT_ID?.trim() || null,
+    minSeverity: r.oneOf('ALERTS_NOTIFY_MIN_SEVERITY', ['MAJOR', 'MINOR', 'WARNING'] as const, 'WARNING'),
+    notifyOnClose: r.oneOf('ALERTS_NOTIFY_ON_CLOSE', ['true', 'false'] as const, 'true') === 'true',
+    maxAttempts: r.integer('ALERTS_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
+    retryBaseSeconds: r.integer('ALERTS_DELIVERY_RETRY_SECONDS', 60, 1, 86_400),
+    timeoutMs: r.integer('ALERTS_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
+  };
+  if (config.emailTo.length > 0 && !config.smtpUrl) r.problems.push('ALERTS_EMAIL_TO needs ALERTS_SMTP_URL');
+  return r.done(config);
+}
+
 export function readAlertsConfig(env: Env = process.env): AlertsConfig {
   const r = new EnvReader(env);
   const rules: RuleConfig = {
@@ -100,23 +122,10 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
       intervalMinutes: r.integer('ALERTS_REMINDER_INTERVAL_MINUTES', 1440, 1, 43_200),
       maxReminders: r.integer('ALERTS_MAX_REMINDERS', 3, 0, 100),
     },
-    notifications: {
-      emailTo: r.parsed('ALERTS_EMAIL_TO', '', emails),
-      emailFrom: r.parsed('ALERTS_EMAIL_FROM', 'alerts@solar.invalid', (t) => emails(t)[0]!),
-      smtpUrl: r.parsed('ALERTS_SMTP_URL', '', (t) => urls(['smtp:', 'smtps:'])(t)[0] ?? null),
-      webhookUrls: r.parsed('ALERTS_WEBHOOK_URLS', '', urls(['http:', 'https:'])),
-      webhookChatId: env.ALERTS_WEBHOOK_CHAT_ID?.trim() || null,
-      minSeverity: r.oneOf('ALERTS_NOTIFY_MIN_SEVERITY', ['MAJOR', 'MINOR', 'WARNING'] as const, 'WARNING'),
-      notifyOnClose: r.oneOf('ALERTS_NOTIFY_ON_CLOSE', ['true', 'false'] as const, 'true') === 'true',
-      maxAttempts: r.integer('ALERTS_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
-      retryBaseSeconds: r.integer('ALERTS_DELIVERY_RETRY_SECONDS', 60, 1, 86_400),
-      timeoutMs: r.integer('ALERTS_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
-    },
+    notifications: r.include(() => readNotificationConfig(env)),
     logLevel: r.logLevel(),
   };
   if (rules.minDays > rules.windowDays) r.problems.push('ALERTS_MIN_DAYS must not exceed ALERTS_WINDOW_DAYS');
-  if (partial.notifications.emailTo.length > 0 && !partial.notifications.smtpUrl)
-    r.problems.push('ALERTS_EMAIL_TO needs ALERTS_SMTP_URL');
   const databaseUrl = r.include(() => readDatabaseUrl(env));
   // A first evaluation reads the fleet's daily history: it gets a longer timeout than request paths.
   const influxTimeoutMs = r.integer('ALERTS_INFLUX_TIMEOUT_MS', 120_000, 1000, 3_600_000);

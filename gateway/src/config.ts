@@ -100,12 +100,25 @@ export type LinkWithInverters = GatewayConfig['links'][number];
 
 const checker = TypeCompiler.Compile(GatewayConfig);
 
+/** What JSON.parse said, without the text it quotes, and the line and column when it says where. */
+function jsonMistake(text: string, message: string): string {
+  const kind = message
+    .replace(/,? *(?:\.\.\.)?"[\s\S]*$/, '')
+    .replace(/^Unexpected token '.*?'/s, 'Unexpected token')
+    .replace(/ in JSON at position \d+.*$/s, '');
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position === undefined) return kind;
+  const before = text.slice(0, Number(position)).split('\n');
+  return `${kind} at line ${before.length}, column ${before.at(-1)!.length + 1}`;
+}
+
 export function parseGatewayConfig(text: string, source: string): GatewayConfig {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${source}: not JSON: ${(error as Error).message}`);
+    // V8 quotes the text around the mistake ("...password": 'abc"...): the kind of mistake and where only.
+    throw new Error(`${source}: not JSON: ${jsonMistake(text, (error as Error).message)}`);
   }
   const first = checker.Errors(data).First();
   if (first) throw new Error(`${source}: ${first.path || '/'}: ${first.message}`);

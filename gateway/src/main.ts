@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { command, main, type Parsed, positiveNumber, UsageError } from '../../lib/cli';
-import { createLogger } from '../../lib/logger';
+import { createLogger, redactSecrets } from '../../lib/logger';
 import { commission } from './commission';
 import { type GatewayConfig, loadGatewayConfig } from './config';
 import type { LinkConfig } from './modbus/connection';
@@ -85,7 +85,7 @@ function status({ values }: Parsed<typeof OPTIONS>): void {
   const outbox = Outbox.open({ dir: config.outbox.dir, maxBytes: config.outbox.maxBytes, segmentBytes: 1 << 20 });
   const stats = outbox.stats();
   outbox.close();
-  console.log(`gateway ${config.gatewayId}, broker ${config.broker.url}`);
+  console.log(`gateway ${config.gatewayId}, broker ${redactSecrets(config.broker.url)}`);
   console.log(`  outbox: ${stats.pendingReadings} readings waiting, ${stats.bytes} of ${config.outbox.maxBytes} bytes`);
   console.log(
     `  dropped (outbox full): ${stats.droppedReadings} readings; damaged records skipped: ${stats.corruptRecords}`,

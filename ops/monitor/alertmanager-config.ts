@@ -1,26 +1,28 @@
 // Alertmanager's configuration from the platform's notification settings: the platform's own alerts
 // go to the same webhooks and e-mail recipients as the technicians' (alerts/README.md:
-// ALERTS_WEBHOOK_URLS, ALERTS_EMAIL_TO, ALERTS_EMAIL_FROM, ALERTS_SMTP_URL). JSON is YAML, so
-// the configuration is written as JSON. `tsx ops/monitor/alertmanager-config.ts` prints it (setup).
-import { type Env, EnvReader } from '../../lib/config';
+// ALERTS_WEBHOOK_URLS, ALERTS_EMAIL_TO, ALERTS_EMAIL_FROM, ALERTS_SMTP_URL), read and checked by the
+// alerts' own reader, whose problems never quote a URL (they carry passwords and bot tokens). JSON is
+// YAML, so the configuration is written as JSON. `tsx ops/monitor/alertmanager-config.ts` prints it (setup).
+// Webhooks go through the monitor (relay.ts): Alertmanager 0.25 shows a webhook's URL, bot token
+// included, to anyone who asks its API (GET /api/v2/status, no authentication) and writes it into its
+// log when a delivery fails; so its configuration holds only the monitor's address and the URL's
+// fingerprint. The SMTP password is one of Alertmanager's secrets: shown as <secret>.
+import { readNotificationConfig, webhookFingerprint } from '../../alerts/index';
+import { configOrExit, type Env, EnvReader } from '../../lib/config';
+import { MONITOR_DEFAULT_PORT } from './config';
 
-const list = (text: string | undefined) =>
-  (text ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
+/** Where Alertmanager posts for the webhook with this fingerprint (the monitor relays it). */
+export const relayPath = (fingerprint: string) => `/alertmanager/webhook/${fingerprint}`;
 
 export function alertmanagerConfig(env: Env): Record<string, unknown> {
   const r = new EnvReader(env);
-  const webhooks = list(env.ALERTS_WEBHOOK_URLS);
-  const emailTo = list(env.ALERTS_EMAIL_TO);
-  const smtp = env.ALERTS_SMTP_URL?.trim() ? new URL(env.ALERTS_SMTP_URL.trim()) : null;
-  if (emailTo.length > 0 && !smtp) r.problems.push('ALERTS_EMAIL_TO needs ALERTS_SMTP_URL');
+  const notifications = r.include(() => readNotificationConfig(env));
+  const smtp = notifications?.smtpUrl ? new URL(notifications.smtpUrl) : null;
   const port = smtp?.port || (smtp?.protocol === 'smtps:' ? '465' : '25');
   const global = smtp
     ? {
         smtp_smarthost: `${smtp.hostname}:${port}`,
-        smtp_from: r.string('ALERTS_EMAIL_FROM', 'alerts@solar.invalid'),
+        smtp_from: notifications!.emailFrom,
         ...(smtp.username ? { smtp_auth_username: decodeURIComponent(smtp.username) } : {}),
         ...(smtp.password ? { smtp_auth_password: decodeURIComponent(smtp.password) } : {}),
         // smtps:// is TLS from the first byte (port 465); smtp:// on loopback needs no STARTTLS.
@@ -28,6 +30,9 @@ export function alertmanagerConfig(env: Env): Record<string, unknown> {
       }
     : {};
   const receiver: Record<string, unknown> = { name: 'platform' };
+  const monitor = `http://127.0.0.1:${r.integer('MONITOR_PORT', MONITOR_DEFAULT_PORT, 1, 65535)}`;
+  const webhooks = (notifications?.webhookUrls ?? []).map((url) => `${monitor}${relayPath(webhookFingerprint(url))}`);
+  const emailTo = notifications?.emailTo ?? [];
   if (webhooks.length > 0) receiver.webhook_configs = webhooks.map((url) => ({ url, send_resolved: true }));
   if (emailTo.length > 0) receiver.email_configs = emailTo.map((to) => ({ to, send_resolved: true }));
   return r.done({
@@ -44,4 +49,10 @@ export function alertmanagerConfig(env: Env): Record<string, unknown> {
 }
 
 if (process.argv[1]?.endsWith('alertmanager-config.ts'))
-  process.stdout.write(`${JSON.stringify(alertmanagerConfig(process.env), null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(
+      configOrExit(() => alertmanagerConfig(process.env)),
+      null,
+      2,
+    )}\n`,
+  );

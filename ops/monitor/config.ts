@@ -1,4 +1,5 @@
 // The platform monitor's settings (ops/monitor/README.md).
+import { readNotificationConfig } from '../../alerts/index';
 import { type Env, EnvReader, readDatabaseUrl, readInfluxConfig } from '../../lib/config';
 import type { InfluxConfig } from '../../lib/config';
 
@@ -13,13 +14,18 @@ export interface MonitorConfig {
   unpaidAfterDays: number;
   /** TLS certificates (PEM files) whose expiry is watched: the proxy's, the broker's TLS listener's. */
   certificateFiles: string[];
+  /** ALERTS_WEBHOOK_URLS: Alertmanager posts to the monitor, which relays (alertmanager-config.ts says why). */
+  webhookUrls: string[];
+  webhookTimeoutMs: number;
 }
+
+export const MONITOR_DEFAULT_PORT = 9465;
 
 export function readMonitorConfig(env: Env): MonitorConfig {
   const r = new EnvReader(env);
   const dataDir = r.string('SOLAR_DATA_DIR');
   return r.done({
-    port: r.integer('MONITOR_PORT', 9465, 1, 65535),
+    port: r.integer('MONITOR_PORT', MONITOR_DEFAULT_PORT, 1, 65535),
     databaseUrl: r.include(() => readDatabaseUrl(env)),
     influx: r.include(() => readInfluxConfig(env, 'READER')),
     mqttUrl: r.url('MQTT_URL', ['mqtt:', 'mqtts:']),
@@ -31,5 +37,7 @@ export function readMonitorConfig(env: Env): MonitorConfig {
       .split(',')
       .map((f) => f.trim())
       .filter(Boolean),
+    webhookUrls: r.include(() => readNotificationConfig(env))?.webhookUrls ?? [],
+    webhookTimeoutMs: r.integer('ALERTS_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
   });
 }

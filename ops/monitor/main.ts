@@ -9,6 +9,7 @@ import { createLogger } from '../../lib/logger';
 import { readJobRuns } from '../../lib/job-runs';
 import { buildInfo, registerBuildInfo } from '../../lib/version';
 import { readMonitorConfig } from './config';
+import { webhookRelay } from './relay';
 import { backupTimes, billingHealth, certificateExpiry, diskSpace, influxUp, postgresUp, tcpReachable } from './probes';
 
 const config = configOrExit(() => readMonitorConfig(process.env));
@@ -88,7 +89,9 @@ async function measure(): Promise<void> {
   }
 }
 
+const relay = webhookRelay(config.webhookUrls, config.webhookTimeoutMs, log);
 const server = createServer((request, response) => {
+  if (relay(request, response)) return;
   if (request.url === '/healthz') {
     response
       .writeHead(200, { 'content-type': 'application/json' })

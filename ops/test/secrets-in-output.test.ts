@@ -1,9 +1,9 @@
 // No secret leaves a process in clear: every long-running component and command line is started
 // with a distinct sentinel (or the profile's real, random password) in every secret setting, is
 // exercised (a start, requests, a failed delivery, a refused login, a bad setting), and everything
-// it prints or logs is searched for each of them.
+// it prints or logs, and the errors it stores, are searched for each of them.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raiseAlert, readAlertsConfig } from '../../alerts/index';
+import { nationalCodeFor } from '../../lib/identifiers/validate';
 import { asOwner, env, freshPgDatabase, startIngestProcess, waitFor } from '../../testing/services';
+import { alertmanagerConfig } from '../monitor/alertmanager-config';
 
 const tag = `${process.pid}`;
-/** Settings that exist only to be leaked: the alerts' mail server, bot token and webhook key. */
+/** Settings that exist only to be leaked: mail servers, bot token, webhook, SMS and gateway keys. */
 const SENTINELS = {
   smtpPassword: `SmtpSentinel${tag}x7Q`,
   botToken: `BotSentinel${tag}kZ9`,
@@ -22,6 +24,9 @@ const SENTINELS = {
   refusedDbPassword: `DbSentinel${tag}mR4`,
   badSetting: `BadSettingSentinel${tag}vT8`,
   smsApiKey: `SmsKeySentinel${tag}qL5`,
+  reportSmtpPassword: `ReportSmtpSentinel${tag}bH6`,
+  gatewayPassword: `GatewaySentinel${tag}cJ2`,
+  gatewayUrlPassword: `GatewayUrlSentinel${tag}dK7`,
 };
 /** The profile's own secrets: random, so they are sentinels too. */
 function profileSecrets(): string[] {
@@ -41,7 +46,11 @@ function profileSecrets(): string[] {
 let databaseUrl: string;
 let hook: Server;
 let hookPort = 0;
+/** Requests the relay got for the bot's path: Alertmanager's notifications, through the monitor. */
+let botPosts = 0;
 let dataDir: string;
+const gatewayFile = () => join(dataDir, 'gateway.json');
+const badGatewayFile = () => join(dataDir, 'gateway-bad.json');
 const outputs: { what: string; text: string }[] = [];
 
 /** Runs `script args` as a process; with `until`, stops it (SIGTERM) once its output matches. */
@@ -93,23 +102,52 @@ function sentinelEnv(): Record<string, string> {
     ].join(','),
     ALERTS_DELIVERY_TIMEOUT_MS: '2000',
     ALERTS_DELIVERY_INTERVAL_SECONDS: '1',
-    // Nothing answers on port 9 either: a send fails after the key was handed to the request.
+    // The careless relay answers the SMS provider's calls too, echoing the key it was sent.
     SMS_API_KEY: SENTINELS.smsApiKey,
-    SMS_API_URL: 'http://127.0.0.1:9/v1',
+    SMS_API_URL: `http://127.0.0.1:${hookPort}/v1`,
     SMS_LINE_NUMBER: '30001234',
     SMS_QUIET_HOURS: 'none',
+    // The monthly report's mail server (the API mails closed months' reports).
+    REPORT_EMAIL_TO: 'board@solar.invalid',
+    REPORT_SMTP_URL: `smtp://reports:${SENTINELS.reportSmtpPassword}@127.0.0.1:9`,
   };
 }
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'secrets-output-'));
-  // A careless relay: refuses every message and echoes the URL it was called with.
+  // A careless relay: refuses every message and echoes the URL and the API key it was called with.
   hook = createServer((req, res) => {
     req.resume();
-    res.writeHead(500).end(`relay failed for ${req.url}`);
+    if (req.url?.startsWith('/bot')) botPosts += 1;
+    const message = `relay failed for ${req.url} (key ${req.headers['x-api-key']})`;
+    res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 0, message }));
   });
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   hookPort = (hook.address() as AddressInfo).port;
+  // A gateway whose broker account does not exist (refused), the password also in the URL by a
+  // careless hand; and the same file with a slip that makes it not JSON.
+  const tls = new URL(env.MQTT_TLS_URL ?? 'mqtts://127.0.0.1:1');
+  const gateway = JSON.stringify(
+    {
+      gatewayId: `secrets-${tag}`,
+      broker: {
+        url: `mqtts://gw:${SENTINELS.gatewayUrlPassword}@${tls.host}`,
+        caFile: env.MQTT_TLS_CA_FILE,
+        username: `gw:secrets-${tag}`,
+        password: SENTINELS.gatewayPassword,
+        backoff: { initialMs: 100, maxMs: 500 },
+      },
+      pollSeconds: 1,
+      outbox: { dir: join(dataDir, 'gateway-outbox'), maxBytes: 64 * 1024 * 1024 },
+      links: [{ kind: 'tcp', host: '127.0.0.1', port: 9, inverters: [{ serial: `SECRETS${tag}-GW`, unitId: 1 }] }],
+    },
+    null,
+    2,
+  );
+  writeFileSync(gatewayFile(), gateway, { mode: 0o600 });
+  writeFileSync(badGatewayFile(), gateway.replace(`"${SENTINELS.gatewayPassword}"`, `'${SENTINELS.gatewayPassword}'`), {
+    mode: 0o600,
+  });
   databaseUrl = await freshPgDatabase('secrets_output_test');
   // One installation with an alert, so delivery runs (and fails) for every recipient; a demo marker,
   // so the demo seed takes its quick path.
@@ -122,6 +160,14 @@ beforeAll(async () => {
   );
   await owner.query(
     `INSERT INTO audit_log (actor, action, entity, entity_id, after) VALUES ('demo', 'demo.seeded', 'demo', '1', '{"installations": 4}')`,
+  );
+  // One SMS queued, so the sender calls the provider (the relay) with the key.
+  await owner.query(
+    `WITH b AS (
+       INSERT INTO beneficiaries (national_code, full_name, mobile, province_id, target_group, updated_at)
+       SELECT $1, 'secrets test', '09120000000', id, 'OTHER', now() FROM provinces WHERE code = 'yazd' RETURNING id)
+     INSERT INTO sms_messages (beneficiary_id, month, kind, mobile, text) SELECT id, '1405-08', 'PAID', '09120000000', 'paid' FROM b`,
+    [nationalCodeFor(Number(tag))],
   );
   await owner.end();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -198,6 +244,97 @@ describe('secrets in output', () => {
     await apiExited;
     outputs.push({ what: 'api', text: apiText });
 
+    // The monitor: started, scraped, relaying Alertmanager's webhooks, stopped; its metrics are an answer too.
+    const monitorPort = String(await freePort());
+    const monitor = spawn(process.execPath, ['--import', 'tsx', 'ops/monitor/main.ts'], {
+      env: { ...env, ...sentinelEnv(), MONITOR_PORT: monitorPort },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let monitorText = '';
+    monitor.stdout!.on('data', (d) => {
+      monitorText += d;
+    });
+    monitor.stderr!.on('data', (d) => {
+      monitorText += d;
+    });
+    const metrics = await waitFor(
+      'the monitor to answer',
+      () =>
+        fetch(`http://127.0.0.1:${monitorPort}/metrics`).then(
+          (r) => r.text(),
+          () => null,
+        ),
+      (t) => t?.includes('solar_dependency_up') === true,
+      60_000,
+      200,
+    );
+    // Alertmanager as setup configures it, from the same settings: one alert, delivered (and failed)
+    // to the webhooks and the mail server; its API's view of its configuration and its log are searched.
+    const alertmanagerPort = String(await freePort());
+    const amDir = join(dataDir, 'alertmanager');
+    mkdirSync(amDir);
+    const amConfig = alertmanagerConfig({ ...sentinelEnv(), MONITOR_PORT: monitorPort, ALERTMANAGER_GROUP_WAIT: '1s' });
+    writeFileSync(join(amDir, 'alertmanager.yml'), JSON.stringify(amConfig), { mode: 0o600 });
+    const alertmanager = spawn(
+      'prometheus-alertmanager',
+      [
+        `--config.file=${join(amDir, 'alertmanager.yml')}`,
+        `--storage.path=${join(amDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
+        '--cluster.listen-address=',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let amText = '';
+    alertmanager.stdout!.on('data', (d) => {
+      amText += d;
+    });
+    alertmanager.stderr!.on('data', (d) => {
+      amText += d;
+    });
+    const am = `http://127.0.0.1:${alertmanagerPort}`;
+    await waitFor(
+      'Alertmanager to be ready',
+      () =>
+        fetch(`${am}/-/ready`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      Boolean,
+      30_000,
+      200,
+    );
+    await fetch(`${am}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels: { alertname: 'SecretsTest', severity: 'critical' } }]),
+    });
+    await waitFor(
+      'a notification relayed to the bot',
+      async () => botPosts,
+      (n) => n > 0,
+      60_000,
+      200,
+    );
+    await waitFor(
+      'a failed delivery in its log',
+      async () => amText,
+      (t) => /Notify[^"\n]{0,40}failed/.test(t),
+      60_000,
+      200,
+    );
+    const amStatus = await (await fetch(`${am}/api/v2/status`)).text();
+    const amExited = new Promise((resolve) => alertmanager.once('exit', resolve));
+    alertmanager.kill('SIGTERM');
+    await amExited;
+    outputs.push({ what: 'alertmanager', text: amText }, { what: 'alertmanager /api/v2/status', text: amStatus });
+    expect(amStatus).toContain('<secret>'); // the SMTP password, in Alertmanager's own masking
+
+    const monitorExited = new Promise((resolve) => monitor.once('exit', resolve));
+    monitor.kill('SIGTERM');
+    await monitorExited;
+    outputs.push({ what: 'monitor', text: monitorText }, { what: 'monitor /metrics', text: metrics ?? '' });
+
     // The rest, four at a time (each pays a few seconds of start-up).
     const refused = new URL(databaseUrl);
     refused.password = SENTINELS.refusedDbPassword;
@@ -218,6 +355,7 @@ describe('secrets in output', () => {
       ['ops reconcile-devices', 'api/src/cli.ts', ['reconcile-devices'], {}],
       ['ops fleet-account', 'api/src/cli.ts', ['fleet-account', 'status'], {}],
       ['ops settlements cash', 'api/src/cli.ts', ['settlements', 'cash'], {}],
+      ['ops backups', 'api/src/cli.ts', ['backups'], {}],
       // Refused by PostgreSQL, and secret settings that are wrong.
       ['billing run, refused', 'billing/src/cli.ts', ['run'], { DATABASE_URL: refused.toString() }],
       [
@@ -232,6 +370,17 @@ describe('secrets in output', () => {
         ['deliver'],
         { ALERTS_WEBHOOK_URLS: `ftp://relay:${SENTINELS.badSetting}@127.0.0.1/x` },
       ],
+      // Setup makes Alertmanager's configuration from the same settings (its good output is that file).
+      [
+        'alertmanager config, bad setting',
+        'ops/monitor/alertmanager-config.ts',
+        [],
+        { ALERTS_SMTP_URL: `smtp://alerts:${SENTINELS.badSetting}@127.0.0.1:not-a-port` },
+      ],
+      // The gateway: refused by the broker's TLS listener, its status, and a file that is not JSON.
+      ['gateway run', 'gateway/src/main.ts', ['run', '--config', gatewayFile()], {}, /unreachable[\s\S]*unreachable/],
+      ['gateway status', 'gateway/src/main.ts', ['status', '--config', gatewayFile()], {}],
+      ['gateway, bad file', 'gateway/src/main.ts', ['status', '--config', badGatewayFile()], {}],
     ];
     const alertsJob = (async () => {
       // The job delivers (and fails) once per recipient; then a one-off delivery round.
@@ -256,6 +405,16 @@ describe('secrets in output', () => {
     expect(codes.get('ingest, bad setting')).toBe(2);
     expect(codes.get('alerts, bad webhook')).toBe(2);
 
+    // What the platform stored about failures: the SMS provider's (echoing) answer, the deliveries'.
+    const stored = new pg.Client({ connectionString: asOwner(databaseUrl) });
+    await stored.connect();
+    const errors = await stored.query<{ text: string }>(
+      `SELECT last_error AS text FROM sms_messages UNION ALL SELECT last_error FROM alert_notifications
+       UNION ALL SELECT error FROM alert_delivery_attempts UNION ALL SELECT after::text FROM audit_log`,
+    );
+    await stored.end();
+    outputs.push({ what: 'stored errors', text: errors.rows.map((r) => r.text ?? '').join('\n') });
+
     // The capture is real: each process logged at debug level or printed its result.
     const all = outputs.map((o) => `==> ${o.what}\n${o.text}`).join('\n');
     expect(all).toMatch(/"name":"ingest-secrets/);
@@ -264,8 +423,24 @@ describe('secrets in output', () => {
     expect(all).toMatch(/billing scheduler started/);
     expect(all).toMatch(/demo program: already seeded/);
     expect(all).toMatch(/\[redacted\]/);
+    expect(all).toMatch(/sms: batch not sent/);
+    expect(all).toMatch(/==> stored errors\n[\s\S]*relay failed/);
+    expect(all).toMatch(/==> gateway run\n[\s\S]*unreachable/);
+    // A piece of a sentinel is a leak too (a parser's error quotes a few characters around a mistake):
+    // every 10 characters of it that no other sentinel shares.
+    const sentinels: string[] = Object.values(SENTINELS);
+    const pieces = (secret: string) =>
+      [...secret]
+        .map((_, k) => secret.slice(k, k + 10))
+        .filter((p) => p.length === 10 && !sentinels.some((other) => other !== secret && other.includes(p)));
+    const leaks: string[] = [];
     for (const secret of [...Object.values(SENTINELS), ...profileSecrets()])
-      for (const { what, text } of outputs)
-        expect(text.includes(secret), `${what} printed the secret '${secret.slice(0, 6)}…'`).toBe(false);
+      for (const { what, text } of outputs) {
+        const piece = (sentinels.includes(secret) ? pieces(secret) : [secret]).find((p) => text.includes(p));
+        if (piece) leaks.push(`${what} printed the secret '${secret.slice(0, 6)}…' (${piece})`);
+      }
+    expect(leaks).toEqual([]);
+    expect(codes.get('alertmanager config, bad setting')).toBe(2);
+    expect(codes.get('gateway, bad file')).not.toBe(0);
   }, 300_000);
 });

@@ -63,9 +63,11 @@ export class SmsIr implements SmsProvider {
     } catch {
       // not JSON: reported below with the HTTP status
     }
+    // The provider's message is stored and logged: without our key, should it (or a relay) echo it.
+    const said = reply.message ? String(reply.message).split(this.options.apiKey).join('[redacted]').slice(0, 200) : '';
     if (!response.ok || reply.status !== 1)
       throw new SmsProviderError(
-        `SMS provider answered HTTP ${response.status}${reply.message ? `: ${String(reply.message).slice(0, 200)}` : ''}`,
+        `SMS provider answered HTTP ${response.status}${said ? `: ${said}` : ''}`,
         response.status,
       );
     return reply.data as T;

@@ -126,20 +126,26 @@ describe('the platform watches itself', () => {
 
     // The periodic jobs' runs in a database of their own: the alerts job evaluates an empty registry.
     jobsDatabaseUrl = await freshPgDatabase('alerting_jobs');
-    start(process.execPath, ['--import', 'tsx', 'ops/monitor/main.ts'], {
-      ...process.env,
-      DATABASE_URL: jobsDatabaseUrl,
-      MONITOR_PORT: String(monitorPort),
-      LOG_LEVEL: 'warn',
-    });
-    const config = alertmanagerConfig({
+    // Alertmanager posts to the monitor, which relays to the webhook (alertmanager-config.ts says why).
+    const receivers = {
       ALERTS_WEBHOOK_URLS: `http://127.0.0.1:${receiverPort}/platform-alerts/${WEBHOOK_TOKEN}/sendMessage`,
       ALERTS_EMAIL_TO: 'ops@example.org',
       ALERTS_EMAIL_FROM: 'solar-alerts@example.org',
       ALERTS_SMTP_URL: `smtp://alerts:${SMTP_PASSWORD}@127.0.0.1:${smtpPort}`,
+      MONITOR_PORT: String(monitorPort),
+    };
+    start(process.execPath, ['--import', 'tsx', 'ops/monitor/main.ts'], {
+      ...process.env,
+      ...receivers,
+      DATABASE_URL: jobsDatabaseUrl,
+      LOG_LEVEL: 'warn',
+    });
+    const config = alertmanagerConfig({
+      ...receivers,
       ALERTMANAGER_GROUP_WAIT: '1s',
       ALERTMANAGER_GROUP_INTERVAL: '2s',
     });
+    expect(JSON.stringify(config)).not.toContain(WEBHOOK_TOKEN);
     writeFileSync(join(dir, 'alertmanager.yml'), JSON.stringify(config));
     start('prometheus-alertmanager', [
       `--config.file=${join(dir, 'alertmanager.yml')}`,
