@@ -1,5 +1,5 @@
 // No response carries a secret: with notifications queued for webhooks whose URLs hold a bot token
-// and a key (and failed through a relay that echoes the URL), a device's broker password issued,
+// and a key (and failed through a relay that echoes the URL), a device's and a gateway's broker passwords issued,
 // a PIN and staff passwords set, every GET route of the OpenAPI document is called as each role and
 // anonymously, and each answer is searched for those secrets and their stored hashes.
 import { createServer, type Server } from 'node:http';
@@ -65,6 +65,15 @@ beforeAll(async () => {
   });
   expect(created.statusCode, created.body).toBe(201);
   secrets.push(created.json().mqtt.password as string);
+  // A gateway's broker account for it: its password, too, is in that one answer only.
+  const gateway = await app.inject({
+    method: 'PUT',
+    url: `/gateways/resp-${run}`,
+    headers: bearer(tokens.TECHNICIAN),
+    payload: { serials: [ids.serial] },
+  });
+  expect(gateway.statusCode, gateway.body).toBe(200);
+  secrets.push(gateway.json().password as string);
 
   const nationalCode = nationalCodeFor(810_000 + (process.pid % 10_000));
   const beneficiary = await app.inject({
