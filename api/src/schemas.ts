@@ -37,6 +37,8 @@ export const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' }
 export const RecordId = (description?: string) =>
   Type.Integer({ minimum: 1, maximum: 2_147_483_647, ...(description ? { description } : {}) });
 export const IdParam = Type.Object({ id: RecordId() });
+/** An installation's code, as created and as looked up: a NUL or any other stray byte is a 400, never a query. */
+export const InstallationCode = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$' });
 
 /** A Date column (PostgreSQL date) as YYYY-MM-DD. */
 export const isoDay = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : null);

@@ -22,7 +22,7 @@ import {
 import type { InfluxClient } from '../../../lib/influx/client';
 import { badField, errorResponses, notFound } from '../errors';
 import { actorOf } from '../plugins/auth';
-import { PageQuery, pageOf } from '../schemas';
+import { InstallationCode, PageQuery, pageOf } from '../schemas';
 
 const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
 const MonthParam = Type.Object({
@@ -354,7 +354,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       schema: {
         tags: ['billing'],
         summary: "One installation's bill, traced to counters, tariffs and shares",
-        params: Type.Composite([MonthParam, Type.Object({ code: Type.String({ maxLength: 40 }) })]),
+        params: Type.Composite([MonthParam, Type.Object({ code: InstallationCode })]),
         response: { 200: InstallationBillDetail },
       },
     },

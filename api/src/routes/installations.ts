@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { badField, errorResponses, notFound } from '../errors';
-import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, oneOf, paged } from '../schemas';
+import { IdParam, InstallationCode, isoDay, IsoDate, PageQuery, pageOf, parseDay, oneOf, paged } from '../schemas';
 
 const Status = oneOf(['PLANNED', 'COMMISSIONED', 'SUSPENDED', 'DECOMMISSIONED']);
 const Fields = {
@@ -17,7 +17,7 @@ const Fields = {
 export const Installation = Type.Object({ id: Type.Integer(), code: Type.String(), ...Fields });
 const CreateInstallation = Type.Object(
   {
-    code: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$' }),
+    code: InstallationCode,
     ...Fields,
     commissionedOn: Type.Optional(Fields.commissionedOn),
     status: Type.Optional(Status),
