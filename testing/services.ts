@@ -1,5 +1,6 @@
 // Helpers shared by integration tests and benchmarks: real services from the profile's environment.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import {
   readDatabaseOwnerUrl,
   readDatabaseUrl,
@@ -330,4 +331,15 @@ export function batchedLineWriter(influx: InfluxClient) {
       await Promise.all(inFlight);
     },
   };
+}
+
+/** A TCP port on loopback that the system says is free now (for a process a test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createNetServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -7,13 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrisma } from '../../lib/db';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import { hashSecret } from '../../lib/passwords';
-import { env, waitFor, withPg } from '../../testing/services';
+import { env, freePort, waitFor, withPg } from '../../testing/services';
 
 const run = `${process.pid}`;
 const PASSWORD = 'long-enough-password';
-// The profile's API port is free in tests (they run the API in-process): these two follow it.
-const base = Number(env.API_PORT ?? 29_080) + 1;
-const ports = [base, base + 1];
+// Ports the system says are free: ones derived from the profile's can belong to another checkout's services.
+const ports: number[] = [];
 const processes: ChildProcess[] = [];
 const outputs: string[] = ['', ''];
 const url = (k: number, path: string) => `http://127.0.0.1:${ports[k]}${path}`;
@@ -59,6 +58,7 @@ async function refusedOnSecond(path: string, token: string): Promise<number> {
 }
 
 beforeAll(async () => {
+  ports.push(await freePort(), await freePort());
   for (const [k, port] of ports.entries()) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/server.ts'], {
       env: { ...env, API_PORT: String(port), LOG_LEVEL: 'warn', API_SIGN_IN_RATE_LIMIT: '1000' },

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raiseAlert, readAlertsConfig } from '../../alerts/index';
 import { nationalCodeFor } from '../../lib/identifiers/validate';
-import { asOwner, env, freshPgDatabase, startIngestProcess, waitFor } from '../../testing/services';
+import { asOwner, env, freePort, freshPgDatabase, startIngestProcess, waitFor } from '../../testing/services';
 import { alertmanagerConfig } from '../monitor/alertmanager-config';
 
 const tag = `${process.pid}`;
@@ -186,16 +186,6 @@ afterAll(async () => {
   await new Promise((resolve) => hook?.close(resolve));
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('secrets in output', () => {
   it('no process prints or logs a password, token or key it was given', async () => {

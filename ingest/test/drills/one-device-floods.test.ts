@@ -34,7 +34,11 @@ function brokerRssBytes(): number {
   const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(rss?.[1] ?? 0) * 1024;
 }
-/** The broker's memory while one device floods: ingest's session on it (queue and window, 288 MiB) plus its own. */
+/**
+ * What one device's flood may add to the broker's memory: ingest's session on it (queue and window,
+ * 288 MiB) plus its own. Measured from the drill's start: in a whole suite the broker arrives already
+ * holding what earlier tests left (their sessions, memory its allocator keeps), 600 MB in one CI run.
+ */
 const BROKER_MEMORY_BOUND = 512 * 1_048_576;
 let influx: InfluxClient;
 const workers = ingestWorkers(DATABASE);
@@ -89,7 +93,8 @@ describe('drill: one device floods among a well-behaved fleet', () => {
     const w = await workers.start();
     const traffic = await startTraffic({ serials: fleet, ratePerSerial: 0.5, liveTimestamps: true, connections: 4 });
     const health: number[] = [];
-    let brokerPeak = brokerRssBytes();
+    const brokerBefore = brokerRssBytes();
+    let brokerPeak = brokerBefore;
     const probe = setInterval(() => {
       brokerPeak = Math.max(brokerPeak, brokerRssBytes());
       const started = Date.now();
@@ -130,6 +135,7 @@ describe('drill: one device floods among a well-behaved fleet', () => {
         report,
         healthMaxMs: Math.max(...health),
         brokerPeakMB: Math.round(brokerPeak / 1_048_576),
+        brokerBeforeMB: Math.round(brokerBefore / 1_048_576),
       }),
     );
     expect(report.published).toBe(traffic.sentTotal());
@@ -141,7 +147,7 @@ describe('drill: one device floods among a well-behaved fleet', () => {
     expect(await countPoints(influx, 'rejected"."rejected_message', `"serial" = '${flooder}'`)).toBeLessThanOrEqual(25);
     // Ingest answered all along (probed from this process, which is busy flooding, hence the slack).
     expect(health.every((ms) => ms < 20_000)).toBe(true); // 12.4 s seen at load 21
-    expect(brokerPeak).toBeLessThan(BROKER_MEMORY_BOUND);
+    expect(brokerPeak - brokerBefore).toBeLessThan(BROKER_MEMORY_BOUND);
     await workers.stop(w); // the next drill's worker must be the only one receiving
   });
 
