@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { maxCounterRiseWh } from '../../lib/program/counter-limits';
 import { CounterGuard } from './counter-guard';
 import { processMessage, type RegisteredInverter } from './process-message';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-11-25T06:00:00Z');
-const guard = () => new CounterGuard({ powerTolerancePercent: 130, lifetimeYears: 40 });
+const guard = () => new CounterGuard({ lifetimeYears: 40 });
 
 describe('CounterGuard: impossible counters rejected at the door', () => {
   it('rejects a jump beyond rated power × elapsed time, naming the last accepted reading', () => {
@@ -16,6 +17,17 @@ describe('CounterGuard: impossible counters rejected at the door', () => {
     );
     // The next normal reading is judged against the last accepted one, not the spike.
     expect(g.admit('INV1', 5000, null, T0 + 2 * H, 9000)).toBeNull();
+  });
+
+  it("holds a counter to the program's limits, the ones billing's counter model holds an epoch to", () => {
+    // An hour at 5 kW: the rating plus 10 %, plus 200 Wh of noise (the door allowed 30 % before).
+    expect(maxCounterRiseWh(5000, H)).toBe(5700);
+    const g = guard();
+    expect(g.admit('INV1', 5000, null, T0, 1_000_000)).toBeNull();
+    expect(g.admit('INV1', 5000, null, T0 + H, 1_005_701)).toMatch(
+      /rose 5701 Wh in 1\.000 h .*: more than 5000 W can produce \(110 % of it and 200 Wh of noise\)/,
+    );
+    expect(g.admit('INV1', 5000, null, T0 + H, 1_005_700)).toBeNull();
   });
 
   it('rejects a counter beyond a sane lifetime for the rating, even as the first reading', () => {

@@ -15,15 +15,15 @@
 // A new counter on a serial (a replaced inverter) would otherwise be refused forever: an operator's
 // recorded replacement after the last accepted reading lifts the check, and without one, a few
 // readings that jump together but agree with each other are taken as the new counter's trend.
+//
+// How fast a counter may rise and how far back it may step are the program's counter limits
+// (lib/program/counter-limits.ts), the ones billing's counter model holds epochs to.
+import { COUNTER_LIMITS, maxCounterRiseWh } from '../../lib/program/counter-limits';
 
-export interface CounterLimits {
-  /** Percent of the rating the counter may rise at (the same tolerance as ac_power_w). */
-  powerTolerancePercent: number;
+export interface DoorLimits {
   /** A counter above rating × this many years of full output cannot be real. */
   lifetimeYears: number;
 }
-
-import { maxRiseWh, STEP_WH } from './history';
 
 interface Last {
   tMs: number;
@@ -38,14 +38,10 @@ export class CounterGuard {
   /** Serials without a `last` have nothing stored after this instant (what the start-up read found). */
   private emptyAfterMs = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly limits: CounterLimits) {}
+  constructor(private readonly limits: DoorLimits) {}
 
   get size(): number {
     return this.last.size;
-  }
-
-  private maxRise(ratedAcW: number, ms: number): number {
-    return maxRiseWh(ratedAcW, this.limits.powerTolerancePercent, ms);
   }
 
   /** True when the reading is not newer than the last accepted one, or none is known: judge it against the stored history. */
@@ -86,7 +82,7 @@ export class CounterGuard {
     }
     if (tMs <= last.tMs) return null; // judged against the stored history (needsHistory)
     const replaced = replacedAtMs !== null && replacedAtMs > last.tMs && replacedAtMs <= tMs;
-    if (replaced || wh - last.wh <= this.maxRise(ratedAcW, tMs - last.tMs)) {
+    if (replaced || wh - last.wh <= maxCounterRiseWh(ratedAcW, tMs - last.tMs)) {
       this.last.set(serial, { tMs, wh });
       this.jumped.delete(serial);
       return null;
@@ -95,8 +91,8 @@ export class CounterGuard {
     const agrees =
       trend !== undefined &&
       tMs > trend.tMs &&
-      wh >= trend.wh - STEP_WH &&
-      wh - trend.wh <= this.maxRise(ratedAcW, tMs - trend.tMs);
+      wh >= trend.wh - COUNTER_LIMITS.noiseWh &&
+      wh - trend.wh <= maxCounterRiseWh(ratedAcW, tMs - trend.tMs);
     const count = agrees ? trend.count + 1 : 1;
     if (count >= NEW_TREND_READINGS) {
       this.last.set(serial, { tMs, wh });
@@ -105,7 +101,7 @@ export class CounterGuard {
     }
     this.jumped.set(serial, { tMs, wh, count });
     const hours = (tMs - last.tMs) / 3_600_000;
-    return `energy_wh_total rose ${wh - last.wh} Wh in ${hours.toFixed(3)} h since the last accepted reading (${new Date(last.tMs).toISOString()}, ${last.wh} Wh): more than ${ratedAcW} W × ${this.limits.powerTolerancePercent} % can produce`;
+    return `energy_wh_total rose ${wh - last.wh} Wh in ${hours.toFixed(3)} h since the last accepted reading (${new Date(last.tMs).toISOString()}, ${last.wh} Wh): more than ${ratedAcW} W can produce (${100 + COUNTER_LIMITS.capacityMarginPercent} % of it and ${COUNTER_LIMITS.noiseWh} Wh of noise)`;
   }
 
   /** Forgets serials no longer registered (bounded state). */

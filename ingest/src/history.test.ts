@@ -40,11 +40,11 @@ function judge(guard: CounterGuard, body: unknown, history: KnownReading[]) {
   };
   const topic = 'solar/v1/INV1/telemetry';
   const first = processMessage(topic, Buffer.from(JSON.stringify(body)), NOW, () => inverter, limits, counters);
-  return judgeAgainstHistory(first, topic, new KnownTimeline(history), counters, 130);
+  return judgeAgainstHistory(first, topic, new KnownTimeline(history), counters);
 }
 /** A guard that has accepted a live reading at `tMs`. */
 function guardAt(tMs: number, wh: number) {
-  const g = new CounterGuard({ powerTolerancePercent: 130, lifetimeYears: 40 });
+  const g = new CounterGuard({ lifetimeYears: 40 });
   g.admit('INV1', 5000, null, tMs, wh);
   return g;
 }
@@ -84,6 +84,15 @@ describe("a device's past is immutable once accepted", () => {
     expect(result.rejections[0]!.detail).toMatch(/below the stored 1006000 Wh/);
   });
 
+  it("takes a gap fill within the contract's noise of its neighbours (each reading ±100 Wh, so two differ by up to 200)", () => {
+    const g = guardAt(NOW - H, 1_020_000);
+    const history = [stored(T0, 1_000_000), stored(T0 + 10 * H, 1_020_000)];
+    expect(judge(g, reading(T0 + H, 999_850), history).readings).toBe(1);
+    expect(judge(g, reading(T0 + 2 * H, 999_799), history).rejections[0]!.detail).toMatch(
+      /below the stored 1000000 Wh/,
+    );
+  });
+
   it('refuses a gap fill beyond what the rating allows from either neighbour, or above the later one', () => {
     const g = guardAt(NOW - H, 1_020_000);
     const history = [stored(T0, 1_000_000), stored(T0 + 10 * H, 1_020_000)];
@@ -109,7 +118,7 @@ describe("a device's past is immutable once accepted", () => {
   });
 
   it("judges a device's first reading after a restart from its newest stored one (a jump is refused, a normal rise kept)", () => {
-    const fresh = () => new CounterGuard({ powerTolerancePercent: 130, lifetimeYears: 40 });
+    const fresh = () => new CounterGuard({ lifetimeYears: 40 });
     const history = [stored(NOW - 2 * H, 1_000_000)];
     expect(judge(fresh(), reading(NOW - 60_000, 9_000_000), history).rejections[0]!.detail).toMatch(
       /rose 8000000 Wh in 1\.983 h since the last accepted reading/,

@@ -14,6 +14,7 @@
 import type { InfluxClient } from '../../lib/influx/client';
 import { influxString } from '../../lib/influx/client';
 import { MEASUREMENT } from '../../lib/influx/layout';
+import { COUNTER_LIMITS, maxCounterRiseWh } from '../../lib/program/counter-limits';
 import type { Fields } from './line-protocol';
 
 export interface KnownReading {
@@ -34,8 +35,6 @@ export function fieldsKey(fields: Fields): string {
   return parts.join(',');
 }
 
-/** Slack for counters kept in coarse steps (0.1 kWh registers). */
-export const STEP_WH = 100;
 const DAY_MS = 86_400_000;
 /** Stored neighbours further than this from a late reading do not bound it. */
 const NEIGHBOUR_WINDOW_MS = 31 * DAY_MS;
@@ -179,13 +178,8 @@ export class KnownTimeline {
 
 export interface GapLimits {
   ratedAcW: number;
-  powerTolerancePercent: number;
   /** An operator's recorded replacement: a new counter from then on. */
   replacedAtMs: number | null;
-}
-
-export function maxRiseWh(ratedAcW: number, powerTolerancePercent: number, ms: number): number {
-  return (ratedAcW * ms * powerTolerancePercent) / (100 * 3_600_000) + STEP_WH;
 }
 
 /** Why a late reading cannot fill the gap between its stored neighbours, or null when it fits. */
@@ -198,12 +192,13 @@ export function gapMisfit(
 ): string | null {
   const replaced = (from: number, to: number) =>
     limits.replacedAtMs !== null && limits.replacedAtMs > from && limits.replacedAtMs <= to;
-  const rise = (ms: number) => maxRiseWh(limits.ratedAcW, limits.powerTolerancePercent, ms);
+  const rise = (ms: number) => maxCounterRiseWh(limits.ratedAcW, ms);
+  const noiseWh = COUNTER_LIMITS.noiseWh;
   const iso = (ms: number) => new Date(ms).toISOString();
   const fromBefore =
     !before || replaced(before.tMs, tMs)
       ? null
-      : wh < before.wh - STEP_WH
+      : wh < before.wh - noiseWh
         ? `below the stored ${before.wh} Wh at ${iso(before.tMs)}`
         : wh - before.wh > rise(tMs - before.tMs)
           ? `${wh - before.wh} Wh above the stored ${before.wh} Wh at ${iso(before.tMs)}, more than the rating allows in between`
@@ -211,7 +206,7 @@ export function gapMisfit(
   const toAfter =
     !after || replaced(tMs, after.tMs)
       ? null
-      : wh > after.wh + STEP_WH
+      : wh > after.wh + noiseWh
         ? `above the stored ${after.wh} Wh at ${iso(after.tMs)}`
         : after.wh - wh > rise(after.tMs - tMs)
           ? `${after.wh - wh} Wh below the stored ${after.wh} Wh at ${iso(after.tMs)}, more than the rating allows in between`
@@ -219,7 +214,7 @@ export function gapMisfit(
   if (!fromBefore && !toAfter) return null;
   // A drop between the neighbours is a reset (or a replacement) somewhere in the gap: the reading
   // belongs to one side of it and must fit that side.
-  const resetBetween = before && after && after.wh < before.wh - STEP_WH;
+  const resetBetween = before && after && after.wh < before.wh - noiseWh;
   if (resetBetween && (!fromBefore || !toAfter)) return null;
   return `energy_wh_total ${wh} at ${iso(tMs)} does not fit the stored readings around it: ${[fromBefore, toAfter].filter(Boolean).join('; ')}`;
 }

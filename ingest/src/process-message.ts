@@ -274,7 +274,6 @@ export function judgeAgainstHistory(
   topic: string,
   timeline: KnownTimeline,
   counters: CounterCheck,
-  powerTolerancePercent: number,
 ): ProcessedMessage {
   const { serial, inverter } = result.device!;
   for (const d of result.deferred!.splice(0)) {
@@ -298,7 +297,6 @@ export function judgeAgainstHistory(
           ? counters.admit(inverter, serial, d.tMs, d.wh)
           : gapMisfit(d.tMs, d.wh, before, after, {
               ratedAcW: inverter.ratedAcW,
-              powerTolerancePercent,
               replacedAtMs: inverter.replacedAtMs,
             });
       if (why) problem = { reason: 'implausible_value', detail: why };

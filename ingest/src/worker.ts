@@ -106,10 +106,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     drainer.pump(true);
   });
 
-  const counters = new CounterGuard({
-    powerTolerancePercent: config.powerTolerancePercent,
-    lifetimeYears: config.counterLifetimeYears,
-  });
+  const counters = new CounterGuard({ lifetimeYears: config.counterLifetimeYears });
   const registry = new RegistryCache(config.databaseUrl, config.registryRefreshMs, log, (n) => {
     metrics.registryDevices.set(n);
     counters.retain((serial) => registry.lookup(serial) !== undefined);
@@ -155,18 +152,12 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
         if (!historyReadable) log.info('InfluxDB answers history reads again');
         historyReadable = true;
         const timeline = new KnownTimeline([...stored, ...recent.of(serial)]);
-        return judgeAgainstHistory(result, topic, timeline, checkCounter, config.powerTolerancePercent);
+        return judgeAgainstHistory(result, topic, timeline, checkCounter);
       } catch (error) {
         // A device this worker knows nothing of (started while InfluxDB was away): judged as before
         // the history existed, from what this worker journaled, so an outage stops no one.
         if (counters.knowsNothingOf(serial))
-          return judgeAgainstHistory(
-            result,
-            topic,
-            new KnownTimeline(recent.of(serial)),
-            checkCounter,
-            config.powerTolerancePercent,
-          );
+          return judgeAgainstHistory(result, topic, new KnownTimeline(recent.of(serial)), checkCounter);
         // Judging a late reading without the history could let a device rewrite its past: wait for InfluxDB.
         if (historyReadable)
           log.error(

@@ -2,7 +2,7 @@
 // tells noise, glitches, resets, replacements and impossible values apart. The rules, their
 // tolerances and why are written once in billing/README.md, "The counter model"; the numbers below
 // (rule 1 … rule 8) refer to its list.
-import { ENERGY_READING_TOLERANCE_WH } from '../../../lib/telemetry/contract';
+import { COUNTER_LIMITS, type CounterLimits, maxCounterRiseWh } from '../../../lib/program/counter-limits';
 
 export interface CounterReading {
   tMs: number;
@@ -13,20 +13,12 @@ export interface Slot {
   endMs: number;
 }
 
-/** Tolerances of the counter model (README: "The counter model"). */
-export interface CounterRules {
-  /** A backward step up to this many Wh is noise: two readings may disagree by twice what one may be off. */
-  noiseWh: number;
-  /** Energy may exceed rated AC power × time by this many percent before it is implausible. */
-  capacityMarginPercent: number;
+/** Tolerances of the counter model (README: "The counter model"): the program's counter limits, shared with ingest's door, and billing's own glitch length. */
+export interface CounterRules extends CounterLimits {
   /** At most this many consecutive readings form a glitch. */
   glitchReadings: number;
 }
-export const COUNTER_RULES: CounterRules = {
-  noiseWh: 2 * ENERGY_READING_TOLERANCE_WH,
-  capacityMarginPercent: 10,
-  glitchReadings: 5,
-};
+export const COUNTER_RULES: CounterRules = { ...COUNTER_LIMITS, glitchReadings: 5 };
 
 /** The inverter behind a counter: its rating and the replacements an operator recorded. */
 export interface CounterContext {
@@ -115,14 +107,9 @@ export const POWER_CHECK = { percent: 90, slackWh: 1000 };
 export const countedBelowPower = (countedWh: number, powerWh: number | undefined): boolean =>
   powerWh !== undefined && countedWh * 100 < powerWh * POWER_CHECK.percent - POWER_CHECK.slackWh * 100;
 
-/** The most a counter may rise in `ms` at `ratedAcW` (rule 2), in Wh. */
-export function maxRiseWh(ratedAcW: number, ms: number, rules: CounterRules = COUNTER_RULES): number {
-  return (ratedAcW * Math.max(0, ms) * (100 + rules.capacityMarginPercent)) / (100 * 3_600_000) + rules.noiseWh;
-}
-
 /** Rule 6: the most any epoch (or an operator's decision) may bill over `ms`, in whole Wh. */
 export function capacityBoundWh(ratedAcW: number, ms: number, rules: CounterRules = COUNTER_RULES): number {
-  return Math.floor(maxRiseWh(ratedAcW, ms, rules));
+  return Math.floor(maxCounterRiseWh(ratedAcW, ms, rules));
 }
 
 interface Epoch {
@@ -174,7 +161,7 @@ function cleanEpochs(
       const counted =
         replaced.initialWh !== null &&
         q.wh >= replaced.initialWh &&
-        q.wh - replaced.initialWh <= maxRiseWh(context.ratedAcW, q.tMs - replaced.atMs, rules)
+        q.wh - replaced.initialWh <= maxCounterRiseWh(context.ratedAcW, q.tMs - replaced.atMs, rules)
           ? q.wh - replaced.initialWh
           : 0;
       startEpoch('replacement', p, q, counted, counted);
@@ -182,7 +169,10 @@ function cleanEpochs(
     }
     // Rule 3: q continues the trend of the last trusted reading p (within the noise of the epoch's
     // level and the rating since p), whatever the readings of an excursion since p did.
-    if (q.wh >= epoch.level - rules.noiseWh && q.wh - p.wh <= maxRiseWh(context.ratedAcW, q.tMs - p.tMs, rules)) {
+    if (
+      q.wh >= epoch.level - rules.noiseWh &&
+      q.wh - p.wh <= maxCounterRiseWh(context.ratedAcW, q.tMs - p.tMs, rules)
+    ) {
       if (excursion.length > 0) glitches.push({ kind: 'glitch', at: q.tMs, ignored: excursion });
       excursion = [];
       epoch.points.push(q);
@@ -196,7 +186,7 @@ function cleanEpochs(
     const [first, ...rest] = excursion as [CounterReading, ...CounterReading[]];
     excursion = [];
     if (first.wh < epoch.level) {
-      const counted = first.wh <= maxRiseWh(context.ratedAcW, first.tMs - p.tMs, rules) ? first.wh : 0;
+      const counted = first.wh <= maxCounterRiseWh(context.ratedAcW, first.tMs - p.tMs, rules) ? first.wh : 0;
       startEpoch('reset', p, first, counted, counted);
     } else startEpoch('jump', p, first, 0, first.wh - epoch.level);
     for (const x of rest) feed(x);
