@@ -292,3 +292,49 @@ describe('table ownership', () => {
     expect(found).toEqual(KNOWN_CROSSINGS);
   });
 });
+
+// The program's clock is one module (lib/program/tehran-time.ts): its zone, Tehran's offset and
+// the day cut are written nowhere else, so a copy cannot drift from it. Tests, which pin instants
+// as data, and comments are outside the check.
+const CLOCK_OWNER = 'lib/program/tehran-time.ts';
+const CLOCK_LITERALS = [
+  /Asia\/Tehran/,
+  /\+03:?30\b/,
+  /\b3\.5 \* /,
+  /\+ 3\.5\b/,
+  /\b210 \* 60/,
+  /\b12_?600_?000\b/,
+  /\b1230m\b/,
+  /time\(1h, 30m\)/,
+];
+
+/** The lines of code (comments left out) that spell the program's clock out. */
+function clockCopies(source: string): string[] {
+  return source
+    .split('\n')
+    .filter((line) => !/^\s*(\/\/|\*|\/\*)/.test(line))
+    .map((line) => line.replace(/(^|\s)\/\/\s.*$/, ''))
+    .filter((code) => CLOCK_LITERALS.some((literal) => literal.test(code)))
+    .map((code) => code.trim());
+}
+
+describe("the program's clock", () => {
+  it('finds a copy of the zone or the offset in code, and not in a comment', () => {
+    expect(clockCopies("const tz = 'Asia/Tehran';")).toEqual(["const tz = 'Asia/Tehran';"]);
+    expect(clockCopies('const OFFSET = 3.5 * HOUR_MS;')).toHaveLength(1);
+    expect(clockCopies('const hour = ((t / H + 3.5) % 24) - 6;')).toHaveLength(1);
+    expect(clockCopies("Date.parse(d + 'T12:00:00+03:30')")).toHaveLength(1);
+    expect(clockCopies("const bucket = 'time(1d, 1230m)';")).toHaveLength(1);
+    expect(clockCopies('// Tehran is UTC+03:30 (Asia/Tehran)\nconst x = 1; // 3.5 * H after midnight')).toEqual([]);
+  });
+
+  it(`is written only in ${CLOCK_OWNER}`, () => {
+    const found: Record<string, string[]> = {};
+    for (const file of tsFiles().filter((f) => topFolder(f) !== null && !isTestCode(f) && f !== CLOCK_OWNER)) {
+      const copies = clockCopies(readFileSync(join(ROOT, file), 'utf8'));
+      if (copies.length > 0) found[file] = copies;
+    }
+    // Import TEHRAN_TIME_ZONE, tehranDate, tehranMidnight, tehranHour... from lib/program/tehran-time.ts.
+    expect(found).toEqual({});
+  });
+});

@@ -1,6 +1,8 @@
 // Readings as ingest writes them (every field a datalogger sends, line protocol of the `telemetry`
 // measurement), one every 15 minutes in Tehran's daylight and none at night: the disk and restore
 // benchmarks' fleet history.
+import { sinceTehranMidnightMs } from '../lib/program/tehran-time';
+
 const STEP_MS = 15 * 60_000;
 const DAY = 86_400_000;
 const pad = (n: number) => String(n).padStart(5, '0');
@@ -19,7 +21,7 @@ export async function writeReadings(
     let wh = 5_000_000 + d * 1009;
     let seq = 0;
     for (let t = startMs; t < startMs + days * DAY; t += STEP_MS) {
-      const solarHour = ((t / 3_600_000 + 3.5) % 24) - 6; // hours after 06:00 Tehran
+      const solarHour = sinceTehranMidnightMs(t) / 3_600_000 - 6; // hours after 06:00 Tehran
       if (solarHour < 0 || solarHour > 12) continue;
       const wobble = ((d * 7 + t / STEP_MS) % 13) / 100;
       const power = Math.max(0, Math.round(4_600 * Math.sin((Math.PI * solarHour) / 12) * (0.85 + wobble)));

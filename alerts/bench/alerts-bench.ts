@@ -12,7 +12,7 @@ import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { readAlertsConfig } from '../src/config';
-import { tehranDate, tehranMidnight } from '../src/core/clear-sky';
+import { tehranDate, tehranMidnight } from '../../lib/program/tehran-time';
 import { AlertsEvaluator } from '../src/evaluator';
 import { runQuality } from '../test/quality';
 

@@ -5,6 +5,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type pg from 'pg';
 import { type Logger, redactSecrets } from '../../lib/logger';
+import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { withTransaction } from '../../lib/transaction';
 import type { NotificationConfig } from './config';
 import { fingerprintOfLabel, webhookFingerprint } from './store';
@@ -35,7 +36,7 @@ export interface Message {
 
 const rials = (text: string) => `${BigInt(text).toLocaleString('en-US')} Rials`;
 const tehranTime = (iso: string) =>
-  new Date(iso).toLocaleString('en-GB', { timeZone: 'Asia/Tehran', dateStyle: 'medium', timeStyle: 'short' });
+  new Date(iso).toLocaleString('en-GB', { timeZone: TEHRAN_TIME_ZONE, dateStyle: 'medium', timeStyle: 'short' });
 
 export function subjectOf(m: Message): string {
   const head = m.kind === 'REMINDER' ? `Reminder ${m.sequence}: ` : m.kind === 'CLOSED' ? 'Closed: ' : '';

@@ -5,7 +5,7 @@
 //     summary: 'export meter 18 % below telemetry in 1405-08', lostKwhPerDay: 3.2, detail: { ... } });
 import type pg from 'pg';
 import { withTransaction } from '../../lib/transaction';
-import { tehranDate } from './core/clear-sky';
+import { tehranDate } from '../../lib/program/tehran-time';
 import { lostRialsPerDay, paidRialPerKwh, roundKwh } from './core/loss';
 import type { AlertRule, AlertSeverity } from './core/types';
 import type { AlertsConfig } from './config';

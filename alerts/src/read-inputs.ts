@@ -3,7 +3,8 @@
 import type pg from 'pg';
 import { rateOn, type ContractTerms, type StepDown } from '../../billing/index';
 import { influxString, type InfluxClient } from '../../lib/influx/client';
-import { Daylight, tehranDate } from './core/clear-sky';
+import { tehranDate } from '../../lib/program/tehran-time';
+import { Daylight } from './core/clear-sky';
 import type {
   ActiveAlert,
   CounterAt,

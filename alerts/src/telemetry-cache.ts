@@ -3,7 +3,7 @@
 // costly. Both caches fall back to a full read when they cannot be continued (first evaluation, a
 // jump in time, a new day).
 import { influxString, type InfluxClient } from '../../lib/influx/client';
-import { tehranDate, tehranMidnight } from './core/clear-sky';
+import { tehranDate, tehranMidnight } from '../../lib/program/tehran-time';
 import type { DayEnergy, InstallationInfo, LatestReading } from './core/types';
 
 const DAY_MS = 86_400_000;

@@ -32,7 +32,7 @@ import {
   waitFor,
 } from '../../testing/services';
 import { readAlertsConfig } from '../src/config';
-import { tehranDate } from '../src/core/clear-sky';
+import { sinceTehranMidnightMs, tehranDate, tehranHour } from '../../lib/program/tehran-time';
 import { AlertsEvaluator } from '../src/evaluator';
 
 const MINUTE = 60_000;
@@ -151,7 +151,7 @@ export async function runQuality(options: QualityOptions): Promise<QualityReport
     // Tehran) and hourly at night (nothing opens at night), to fit CI.
     const times: number[] = [];
     for (let t = fleet.fromMs + 15 * MINUTE; t <= fleet.toMs; t += 15 * MINUTE) {
-      const hour = new Date(t + 3.5 * HOUR).getUTCHours();
+      const hour = tehranHour(t);
       if ((hour >= 6 && hour < 18) || t % HOUR === 0) times.push(t);
     }
     const snapshots: { rank: Map<string, number> }[] = [];
@@ -185,7 +185,7 @@ export async function runQuality(options: QualityOptions): Promise<QualityReport
         evaluateMs += performance.now() - startedAt;
         durations.push(report.ms.total);
         // The ranking a technician sees at 10:00, 13:00 and 16:00 Tehran.
-        const minuteOfDay = ((t + 3.5 * HOUR) % DAY) / MINUTE;
+        const minuteOfDay = sinceTehranMidnightMs(t) / MINUTE;
         if (minuteOfDay === 600 || minuteOfDay === 780 || minuteOfDay === 960) {
           const { rows } = await pool.query<{ id: string; rials: string }>(
             `SELECT id::text, lost_rials_per_day::text AS rials FROM alerts WHERE state IN ('OPEN', 'ACKNOWLEDGED')`,

@@ -9,6 +9,7 @@ import { command, type Parsed, type Program, usage } from '../../lib/cli';
 import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
+import { tehranDate } from '../../lib/program/tehran-time';
 import { reconcileAndAlert } from './settlement-alerts';
 
 /** The file had bad rows: exit code 1, each already printed. */
@@ -27,7 +28,7 @@ async function withPool(
   }
 }
 const rials = (value: bigint) => `${value.toLocaleString('en-US')} Rials`;
-const today = () => new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Tehran' });
+const today = () => tehranDate(Date.now());
 const IMPORT_OPTIONS = { 'dry-run': { type: 'boolean' } } as const;
 const RECONCILE_OPTIONS = { all: { type: 'boolean' } } as const;
 

@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import { createLogger } from '../../lib/logger';
+import { sinceTehranMidnightMs } from '../../lib/program/tehran-time';
 import { readBillingConfig } from '../src/config';
 import { InfluxClient } from '../../lib/influx/client';
 import {
@@ -79,7 +80,7 @@ async function seedCounters(influx: InfluxClient, pool: pg.Pool, installations: 
     let wh = 1_000_000 + i * 1000;
     for (let h = 0; h <= hours; h++) {
       const t = from + h * H;
-      const solarHour = ((t / H + 3.5) % 24) - 6; // hours after 06:00 Tehran time
+      const solarHour = sinceTehranMidnightMs(t) / H - 6; // hours after 06:00 Tehran time
       if (solarHour > 0 && solarHour < 12)
         wh += Math.round(12_000 * Math.sin((Math.PI * solarHour) / 12) * (0.8 + ((i * 31 + h) % 7) / 30));
       await writer.add(`${tags} energy_wh_total=${wh} ${t}000000`);

@@ -2,6 +2,7 @@
 // one from the configured day on. A refused run (another run in progress) is logged and retried
 // the next day; it never stops the scheduler. It also runs once at start, to catch up after a restart.
 import cron, { type ScheduledTask } from 'node-cron';
+import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { scheduledActions } from './core/schedule';
 import { previousMonth, monthOf } from './core/solar-hijri';
 import { monthStatus, runMonth, type BillingDeps } from './run-month';
@@ -28,13 +29,13 @@ export async function runScheduledActions(deps: BillingDeps, closeDay: number): 
 export function startScheduler(deps: BillingDeps, options: { draftCron: string; closeDay: number }): ScheduledTask {
   deps.log.info(
     { draftCron: options.draftCron, closeDay: options.closeDay },
-    'billing scheduler started (Asia/Tehran); running once now',
+    `billing scheduler started (${TEHRAN_TIME_ZONE}); running once now`,
   );
   void runScheduledActions(deps, options.closeDay).catch((error: unknown) =>
     deps.log.error({ err: error }, 'billing: scheduled run failed'),
   );
   return cron.schedule(options.draftCron, () => runScheduledActions(deps, options.closeDay), {
-    timezone: 'Asia/Tehran',
+    timezone: TEHRAN_TIME_ZONE,
     noOverlap: true,
     name: 'billing',
   });

@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { readReaderAccount } from '../index';
 import type { InfluxClient } from '../../lib/influx/client';
+import { sinceTehranMidnightMs, tehranDate, tehranMidnight as midnightOf } from '../../lib/program/tehran-time';
 import { freshInfluxDatabase, freshPgDatabase, influxAs } from '../../testing/services';
 import { DASHBOARDS, jsonPath } from '../src/index';
 import { ensureReaderRole } from '../src/reader-role';
@@ -59,8 +60,8 @@ async function seedInflux(influx: InfluxClient, pool: pg.Pool, now: number): Pro
   const { rows } = await pool.query<{ serial: string; code: string; province: string }>(
     `SELECT v.serial, i.code, p.code AS province FROM inverters v JOIN installations i ON i.id = v.installation_id JOIN provinces p ON p.id = i.province_id`,
   );
-  const tehranMidnight = Math.floor((now + 3.5 * H) / D) * D - 3.5 * H;
-  const hourStart = Math.floor((now + 0.5 * H) / H) * H - 0.5 * H;
+  const tehranMidnight = midnightOf(tehranDate(now));
+  const hourStart = now - (sinceTehranMidnightMs(now) % H);
   let points = 0;
   const buffers = new Map<string, string[]>();
   const flush = async (retentionPolicy: string) => {
@@ -85,7 +86,7 @@ async function seedInflux(influx: InfluxClient, pool: pg.Pool, now: number): Pro
     await write(daily, 'daily');
     const hourly: string[] = [];
     for (let h = 8 * 24; h >= 0; h--) {
-      const power = Math.max(0, Math.sin(((((hourStart - h * H) / H + 3.5) % 24) - 6) * (Math.PI / 12))) * 4000;
+      const power = Math.max(0, Math.sin((sinceTehranMidnightMs(hourStart - h * H) / H - 6) * (Math.PI / 12))) * 4000;
       hourly.push(
         `${tags} energy_wh_total=${(8 * 24 - h) * 1_000 + index},ac_power_w_mean=${power.toFixed(1)},ac_power_w_max=${power.toFixed(1)},readings=360i ${(hourStart - h * H) * 1e6}`,
       );

@@ -4,12 +4,13 @@
 // Audience: the program's finance staff. The same figures, with the billed value not yet settled,
 // come from GET /settlements/cash-position (billing/README.md, "Two clocks").
 import { DEFAULT_SETTLEMENT_POLICY } from '../../billing';
+import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { type DashboardSpec, finish, solarDashboard, sql } from './grafana';
 import { barchart, stat, table, UNIT } from './panels';
 
 /** Unpaid this long after its period, a settlement is late (SETTLEMENT_LATE_AFTER_DAYS's default). */
 const LATE_AFTER_DAYS = DEFAULT_SETTLEMENT_POLICY.lateAfterDays;
-const LATE = `s.paid_on IS NULL AND s.period_until + ${LATE_AFTER_DAYS} < (now() AT TIME ZONE 'Asia/Tehran')::date`;
+const LATE = `s.paid_on IS NULL AND s.period_until + ${LATE_AFTER_DAYS} < (now() AT TIME ZONE '${TEHRAN_TIME_ZONE}')::date`;
 /** Settled, received, outstanding and late Rials of the settlements in scope. */
 const RECEIVABLES = `sum(s.amount_rials) AS "Settled",
   coalesce(sum(s.amount_rials) FILTER (WHERE s.paid_on IS NOT NULL), 0) AS "Received",

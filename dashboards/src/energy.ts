@@ -5,11 +5,13 @@
 // contributes nothing for that bucket instead of a negative or a lifetime total; billing's rules
 // (billing/README.md) are the exact account, these panels are the operator's live view.
 import { formatMonth, monthBounds } from '../../billing';
+import { TEHRAN_BUCKETS } from '../../lib/influx/layout';
+import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { queryVariable } from './grafana';
 
 /** Energy in Wh per bucket per inverter, from a rollup; `where` narrows by tags (and time). */
 export function counterIncrease(rollup: 'hourly' | 'daily', where: string, groupBy = '"serial"'): string {
-  const bucket = rollup === 'hourly' ? 'time(1h, 30m)' : 'time(1d, 1230m)';
+  const bucket = TEHRAN_BUCKETS[rollup];
   return `SELECT non_negative_difference(last("energy_wh_total")) AS "wh" FROM "${rollup}"."telemetry" WHERE ${where} GROUP BY ${bucket}, ${groupBy}`;
 }
 
@@ -28,15 +30,15 @@ export function timeAnchorVariables() {
       'day_start',
       'Start of today (Tehran)',
       'postgres',
-      `SELECT (extract(epoch FROM date_trunc('day', now() AT TIME ZONE 'Asia/Tehran') AT TIME ZONE 'Asia/Tehran') * 1000)::bigint AS "day_start"`,
-      { hide: true, description: 'Start of the current day in Asia/Tehran, epoch milliseconds.' },
+      `SELECT (extract(epoch FROM date_trunc('day', now() AT TIME ZONE '${TEHRAN_TIME_ZONE}') AT TIME ZONE '${TEHRAN_TIME_ZONE}') * 1000)::bigint AS "day_start"`,
+      { hide: true, description: `Start of the current day in ${TEHRAN_TIME_ZONE}, epoch milliseconds.` },
     ),
     queryVariable(
       'month_start',
       'Start of this Solar Hijri month',
       'postgres',
       `SELECT max(s) AS "month_start" FROM (VALUES (${starts.join('), (')})) AS month_starts(s) WHERE s <= extract(epoch FROM now()) * 1000`,
-      { hide: true, description: 'Start of the current Solar Hijri month in Asia/Tehran, epoch milliseconds.' },
+      { hide: true, description: `Start of the current Solar Hijri month in ${TEHRAN_TIME_ZONE}, epoch milliseconds.` },
     ),
   ];
 }

@@ -1,5 +1,6 @@
 // Fleet: what is the fleet producing now, today and this month, which inverters are not producing,
 // how provinces compare per kWp, and which open alerts cost the most. Audience: operators on duty.
+import { TEHRAN_BUCKETS } from '../../lib/influx/layout';
 import { counterIncrease, timeAnchorVariables } from './energy';
 import { type DashboardSpec, finish, influxql, queryVariable, solarDashboard, sql } from './grafana';
 import { stat, table, timeseries, UNIT } from './panels';
@@ -206,7 +207,7 @@ LIMIT 200`,
             targets: [
               influxql(
                 'A',
-                `SELECT sum("ac_power_w_mean") FROM "hourly"."telemetry" WHERE $timeFilter AND ${IN_PROVINCES} GROUP BY time(1h, 30m), "province" fill(none)`,
+                `SELECT sum("ac_power_w_mean") FROM "hourly"."telemetry" WHERE $timeFilter AND ${IN_PROVINCES} GROUP BY ${TEHRAN_BUCKETS.hourly}, "province" fill(none)`,
                 { shape: 'series' },
                 { alias: '$tag_province' },
               ),
@@ -226,7 +227,7 @@ LIMIT 200`,
             targets: [
               influxql(
                 'A',
-                `SELECT sum("wh") / 1000 FROM (${counterIncrease('daily', `$timeFilter AND ${IN_PROVINCES}`, '"serial", "province"')}) WHERE $timeFilter GROUP BY time(1d, 1230m), "province" fill(none)`,
+                `SELECT sum("wh") / 1000 FROM (${counterIncrease('daily', `$timeFilter AND ${IN_PROVINCES}`, '"serial", "province"')}) WHERE $timeFilter GROUP BY ${TEHRAN_BUCKETS.daily}, "province" fill(none)`,
                 { shape: 'series' },
                 { alias: '$tag_province' },
               ),

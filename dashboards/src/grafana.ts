@@ -19,6 +19,7 @@ import {
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PromQueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 
 /** The datasources the provisioning file defines; dashboards reach them only through variables. */
 export const DATASOURCES = {
@@ -161,7 +162,7 @@ export function solarDashboard(
     .uid(uid)
     .description(description)
     .tags(['solar'])
-    .timezone('Asia/Tehran')
+    .timezone(TEHRAN_TIME_ZONE)
     .weekStart('saturday')
     .tooltip(DashboardCursorSync.Crosshair)
     .time({ from: options.from ?? 'now-24h', to: 'now' })

@@ -2,6 +2,7 @@
 // peers do, what happened to it, what did its month bill, and who gets the money? Audience:
 // operators and technicians looking into one site.
 import { VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import { TEHRAN_BUCKETS } from '../../lib/influx/layout';
 import { counterIncrease } from './energy';
 import { provinceVariable } from './fleet';
 import { type DashboardSpec, finish, influxql, queryVariable, solarDashboard, sql } from './grafana';
@@ -156,13 +157,13 @@ WHERE i.code = '$installation'`,
             targets: [
               influxql(
                 'A',
-                `SELECT sum("wh") / 1000 AS "actual" FROM (${counterIncrease('daily', `"installation" = '$installation' AND $timeFilter`)}) WHERE $timeFilter GROUP BY time(1d, 1230m) fill(none)`,
+                `SELECT sum("wh") / 1000 AS "actual" FROM (${counterIncrease('daily', `"installation" = '$installation' AND $timeFilter`)}) WHERE $timeFilter GROUP BY ${TEHRAN_BUCKETS.daily} fill(none)`,
                 { shape: 'series' },
                 { alias: 'actual' },
               ),
               influxql(
                 'B',
-                `SELECT sum("wh") / 1000 / $province_kwp * $kwp AS "expected" FROM (${counterIncrease('daily', `"province" = '$site_province' AND $timeFilter`)}) WHERE $timeFilter GROUP BY time(1d, 1230m) fill(none)`,
+                `SELECT sum("wh") / 1000 / $province_kwp * $kwp AS "expected" FROM (${counterIncrease('daily', `"province" = '$site_province' AND $timeFilter`)}) WHERE $timeFilter GROUP BY ${TEHRAN_BUCKETS.daily} fill(none)`,
                 { shape: 'series' },
                 { alias: 'expected' },
               ),

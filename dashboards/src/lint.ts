@@ -2,6 +2,7 @@
 // title, a description, a unit and at least one query; ids are unique; every query reaches its
 // datasource through a datasource variable the dashboard declares, and every such variable is used.
 // Returns the problems found, each naming the dashboard and panel.
+import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 
 export interface DashboardJson {
   uid: string;
@@ -58,7 +59,8 @@ export function lintDashboard(dashboard: DashboardJson): string[] {
   const problems: string[] = [];
   const where = (p: PanelJson) => `${dashboard.uid}: panel ${p.id ?? '?'} "${p.title ?? ''}"`;
   if (!dashboard.title) problems.push(`${dashboard.uid}: no title`);
-  if (dashboard.timezone !== 'Asia/Tehran') problems.push(`${dashboard.uid}: times must be shown in Asia/Tehran`);
+  if (dashboard.timezone !== TEHRAN_TIME_ZONE)
+    problems.push(`${dashboard.uid}: times must be shown in ${TEHRAN_TIME_ZONE}`);
   if (!(dashboard.schemaVersion >= 39)) problems.push(`${dashboard.uid}: schemaVersion below Grafana 11's`);
 
   const variables = dashboard.templating?.list ?? [];

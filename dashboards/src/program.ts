@@ -2,6 +2,7 @@
 // paid? Audience: the program's management. Figures match GET /progress (api/src/progress.ts).
 import { FrameGeometrySourceMode } from '@grafana/grafana-foundation-sdk/common';
 import { PanelBuilder as Geomap } from '@grafana/grafana-foundation-sdk/geomap';
+import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { type DashboardSpec, finish, solarDashboard, sql } from './grafana';
 import { barchart, gauge, table, UNIT } from './panels';
 
@@ -12,8 +13,8 @@ const PEOPLE_BY_PROVINCE = `SELECT b.province_id, count(DISTINCT s.beneficiary_i
   FROM shares s
   JOIN beneficiaries b ON b.id = s.beneficiary_id AND b.status = 'ACTIVE'
   JOIN installations i ON i.id = s.installation_id AND i.status = 'COMMISSIONED'
-  WHERE s.valid_from <= (now() AT TIME ZONE 'Asia/Tehran')::date
-    AND (s.valid_until IS NULL OR s.valid_until > (now() AT TIME ZONE 'Asia/Tehran')::date)
+  WHERE s.valid_from <= (now() AT TIME ZONE '${TEHRAN_TIME_ZONE}')::date
+    AND (s.valid_until IS NULL OR s.valid_until > (now() AT TIME ZONE '${TEHRAN_TIME_ZONE}')::date)
   GROUP BY b.province_id`;
 
 const byProvince = (withCoordinates: boolean) => `SELECT p.name_en AS "Province", p.name_fa AS "Persian name",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkMobile, checkNationalCode, checkSheba } from '../../lib/identifiers/validate';
 import { jsonText } from '../../lib/json';
+import { tehranHour } from '../../lib/program/tehran-time';
 import { monthBounds } from '../../billing';
 import { parseScenario } from '../../simulators';
 import { fictionalNationalCode, fictionalSheba } from './identities';
@@ -149,7 +150,6 @@ describe("the history's alerts", () => {
   it('are evaluated by day, every two hours, across the incidents an evaluation can see and a day after', () => {
     const checks = plan.alertChecks;
     expect(checks).toEqual([...checks].sort((a, b) => a - b));
-    const tehranHour = (t: number) => new Date(t + 3.5 * 3_600_000).getUTCHours();
     expect(new Set(checks.map(tehranHour))).toEqual(new Set([8, 10, 12, 14, 16]));
     for (const kind of ['offline', 'ground_fault']) {
       const fault = plan.scenario.faults!.find((f) => f.kind === kind)!;

@@ -10,6 +10,7 @@
 // Retention: `raw` keeps readings long enough to bill late data; `hourly` and `daily` rollups are
 // kept forever and filled by continuous queries (hour and day boundaries on Tehran time);
 // `rejected` keeps rejections for REJECTED_RETENTION: evidence to inspect, not a device's archive.
+import { TEHRAN_UTC_OFFSET_MS } from '../program/tehran-time';
 import { type InfluxClient, influxIdent } from './client';
 
 export const MEASUREMENT = {
@@ -25,19 +26,27 @@ export const REJECTED_RETENTION = '30d';
 /** Late data within these windows is picked up by the rollups when they resample. */
 export const ROLLUP_RESAMPLE = { hourly: 'RESAMPLE EVERY 15m FOR 6h', daily: 'RESAMPLE EVERY 1h FOR 2d' };
 
+const TEHRAN_OFFSET_MINUTES = TEHRAN_UTC_OFFSET_MS / 60_000;
+/**
+ * GROUP BY buckets on Tehran's hours and days: an hour starts at :30 UTC, a day at 20:30 UTC, so
+ * hours nest in local days (the offset written in minutes, as InfluxDB echoes it back).
+ */
+export const TEHRAN_BUCKETS = {
+  hourly: `time(1h, ${TEHRAN_OFFSET_MINUTES % 60}m)`,
+  daily: `time(1d, ${24 * 60 - TEHRAN_OFFSET_MINUTES}m)`,
+} as const;
+
 function rollupQueries(db: string): { name: string; query: string }[] {
   const d = influxIdent(db);
   const t = influxIdent(MEASUREMENT.telemetry);
   return [
     {
-      // Buckets start at :30 UTC, which is the full hour in Tehran (+03:30), so hours nest in local days.
       name: 'telemetry_hourly',
-      query: `CREATE CONTINUOUS QUERY "telemetry_hourly" ON ${d} ${ROLLUP_RESAMPLE.hourly} BEGIN SELECT last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w") AS "ac_power_w_mean", max("ac_power_w") AS "ac_power_w_max", count("ac_power_w") AS "readings" INTO ${d}."hourly".${t} FROM ${d}."raw".${t} GROUP BY time(1h, 30m), * END`,
+      query: `CREATE CONTINUOUS QUERY "telemetry_hourly" ON ${d} ${ROLLUP_RESAMPLE.hourly} BEGIN SELECT last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w") AS "ac_power_w_mean", max("ac_power_w") AS "ac_power_w_max", count("ac_power_w") AS "readings" INTO ${d}."hourly".${t} FROM ${d}."raw".${t} GROUP BY ${TEHRAN_BUCKETS.hourly}, * END`,
     },
     {
-      // Iran has kept +03:30 all year since 2022: an offset of 1230m (20:30 UTC) puts day boundaries at local midnight (InfluxDB echoes offsets in minutes).
       name: 'telemetry_daily',
-      query: `CREATE CONTINUOUS QUERY "telemetry_daily" ON ${d} ${ROLLUP_RESAMPLE.daily} BEGIN SELECT last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w_mean") AS "ac_power_w_mean", max("ac_power_w_max") AS "ac_power_w_max", sum("readings") AS "readings" INTO ${d}."daily".${t} FROM ${d}."hourly".${t} GROUP BY time(1d, 1230m), * END`,
+      query: `CREATE CONTINUOUS QUERY "telemetry_daily" ON ${d} ${ROLLUP_RESAMPLE.daily} BEGIN SELECT last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w_mean") AS "ac_power_w_mean", max("ac_power_w_max") AS "ac_power_w_max", sum("readings") AS "readings" INTO ${d}."daily".${t} FROM ${d}."hourly".${t} GROUP BY ${TEHRAN_BUCKETS.daily}, * END`,
     },
   ];
 }

@@ -10,8 +10,6 @@ import type { PlannedInverter, Scenario } from './scenario';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-/** Tehran is UTC+03:30 all year (since 2022). */
-const TEHRAN_OFFSET_MS = 3.5 * HOUR_MS;
 
 export const LIBRARY_PROVINCES = [
   'Tehran',
@@ -267,9 +265,6 @@ export function labelledFleet(options: LibraryOptions): LabelledFleet {
     toMs: fromMs + days * DAY_MS,
   };
 }
-
-/** Tehran midnight starting a Tehran date (YYYY-MM-DD). */
-export const tehranMidnightOf = (date: string) => Date.parse(`${date}T00:00:00Z`) - TEHRAN_OFFSET_MS;
 
 /**
  * What the fleet would have produced without its faults: the same inverters, sites and weather,

@@ -1,26 +1,8 @@
 // The simulator's exact record of what each inverter produced, per Tehran day, and the faults it
 // injected: what tests and the billing end-to-end check compare the platform against.
 import { writeFileSync } from 'node:fs';
+import { tehranDate } from '../../lib/program/tehran-time';
 import type { ActiveFault } from './faults';
-
-const tehranDay = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Asia/Tehran',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-const dayCache = new Map<number, string>();
-/** YYYY-MM-DD of an instant in Asia/Tehran (cached per UTC half hour: Tehran's offset is :30). */
-export function tehranDate(tMs: number): string {
-  const slot = Math.floor(tMs / 1_800_000);
-  let day = dayCache.get(slot);
-  if (day === undefined) {
-    day = tehranDay.format(new Date(slot * 1_800_000));
-    if (dayCache.size > 100_000) dayCache.clear();
-    dayCache.set(slot, day);
-  }
-  return day;
-}
 
 export interface InverterTruth {
   days: Record<string, number>;

@@ -2,15 +2,10 @@
 // northern hemisphere), times a performance ratio. Pure.
 import { clearSkyGhi, planeOfArray } from '../../../lib/solar/irradiance';
 import { solarPosition } from '../../../lib/solar/solar-position';
+import { tehranMidnight } from '../../../lib/program/tehran-time';
 
 const STEP_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
-/** Tehran civil days (+03:30 all year since 2022), as the InfluxDB daily rollup buckets them. */
-export const TEHRAN_OFFSET_MS = 210 * 60_000;
-
-export const tehranDate = (ms: number) => new Date(ms + TEHRAN_OFFSET_MS).toISOString().slice(0, 10);
-export const tehranMidnight = (date: string) => Date.parse(`${date}T00:00:00Z`) - TEHRAN_OFFSET_MS;
-
 export interface Site {
   latitude: number;
   longitude: number;

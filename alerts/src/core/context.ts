@@ -1,5 +1,6 @@
 // What every rule shares during one evaluation: the clock, the sun, expectations and pricing.
-import { ClearSkyDays, Daylight, tehranDate } from './clear-sky';
+import { tehranDate } from '../../../lib/program/tehran-time';
+import { ClearSkyDays, Daylight } from './clear-sky';
 import { lostRialsPerDay, paidRialPerKwh, roundKwh } from './loss';
 import { FleetPerformance } from './performance';
 import type { EvaluationInputs, Finding, GapOutcomes, InstallationInfo } from './types';

@@ -2,9 +2,10 @@
 // explained only by what really changed (a tariff, a contract's step-down, a share's start or end).
 import { describe, expect, it } from 'vitest';
 import { dayNameFa } from '../../../billing';
+import { tehranMidnight } from '../../../lib/program/tehran-time';
 import { type Segment, type StatementLineView, statementPage } from './pages';
 
-const day = (iso: string) => dayNameFa(Date.parse(`${iso}T12:00:00+03:30`));
+const day = (iso: string) => dayNameFa(tehranMidnight(iso) + 12 * 3_600_000);
 const segment = (fromDate: string, toDate: string, rialPerKwh: number, percent: number, contractYear: number) =>
   ({
     fromDate,

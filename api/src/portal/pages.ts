@@ -2,6 +2,7 @@
 // one main point first on every page, GOV.UK patterns for forms and errors. Numbers and codes in
 // running text are isolated with <bdi>.
 import { dayNameFa, monthNameFa } from '../../../billing';
+import { tehranMidnight } from '../../../lib/program/tehran-time';
 
 type MonthId = string;
 import { faInteger, faNumber, kwFa, kwhFa, rialsFa, roundTomanFa, tomanFa } from '../../../lib/text/persian-numbers';
@@ -255,7 +256,7 @@ export interface StatementView {
 }
 
 /** A Tehran civil date (ISO) as people read it: «۴ آذر ۱۴۰۵». */
-const dateFa = (isoDate: string) => dayNameFa(Date.parse(`${isoDate}T12:00:00+03:30`));
+const dateFa = (isoDate: string) => dayNameFa(tehranMidnight(isoDate) + 12 * 3_600_000);
 /** Rial per kWh actually paid: the tariff × the contract year's percent. */
 const paidRate = (s: Pick<Segment, 'rialPerKwh' | 'percent'>) => Math.round((s.rialPerKwh * s.percent) / 100);
 

@@ -9,6 +9,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { loansOnStatement, monthBounds, monthDays, monthOf, parseMonth, smsText } from '../../../billing';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
+import { TEHRAN_TIME_ZONE } from '../../../lib/program/tehran-time';
 import { loadProvinces } from '../../../lib/provinces';
 import { faInteger } from '../../../lib/text/persian-numbers';
 import type { PortalConfig } from '../config';
@@ -308,7 +309,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
         status = error.statusCode;
         if (error instanceof HeldOffError) {
           const until = new Intl.DateTimeFormat('fa-IR', {
-            timeZone: 'Asia/Tehran',
+            timeZone: TEHRAN_TIME_ZONE,
             hour: '2-digit',
             minute: '2-digit',
           }).format(error.until);

@@ -4,6 +4,7 @@
 // computes money. The month's figures are the same whenever the report is made; the cash position
 // and the open alerts are as of `generatedAt`, and the report says so.
 import type pg from 'pg';
+import { tehranDate } from '../../../lib/program/tehran-time';
 import {
   type CashPosition,
   cashPosition,
@@ -34,11 +35,9 @@ export interface ReportDeps {
   lateAfterDays: number;
 }
 
-const tehranDate = (at: Date) => at.toLocaleDateString('en-CA', { timeZone: 'Asia/Tehran' });
-
 export async function gatherReport(deps: ReportDeps, month: MonthId, now = new Date()): Promise<ReportData> {
   const figures = await monthReportFigures(deps.sql, month);
-  const cash = await cashPosition(deps.sql, tehranDate(now), deps.lateAfterDays);
+  const cash = await cashPosition(deps.sql, tehranDate(now.getTime()), deps.lateAfterDays);
   const bounds = monthBounds(month);
   const [counts, risk] = await Promise.all([
     deps.sql.query<{ opened: number; resolved: number; open: number }>(

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { monthNameFa } from '../../../billing';
+import { TEHRAN_TIME_ZONE } from '../../../lib/program/tehran-time';
 import { faNumber, kwhFa, rialsFa } from '../../../lib/text/persian-numbers';
 import { type Html, html, raw } from '../portal/html';
 import type { ReportData } from './data';
@@ -81,6 +82,6 @@ export function reportPage(d: ReportData): string {
   return `<!doctype html>${html`<html lang="fa" dir="rtl"><head><meta charset="utf-8"><title>گزارش ماهانه برنامه درآمد خورشیدی — ${name}</title><style>${raw(STYLE)}</style></head><body><h1>گزارش ماهانه برنامه درآمد خورشیدی — ${name}</h1><p class="lead">${ltr(kwhFa(f.energyWh))} کیلووات‌ساعت برق از ${ltr(faNumber(f.installations))} نیروگاه؛ ${ltr(rialsFa(f.payableRials))} ریال قابل پرداخت به ${ltr(faNumber(f.beneficiaries))} مددجو${
     f.payout?.status === 'PAID' ? '، واریز شد.' : '.'
   }</p>${energyChart(d)}${tables.map(tableHtml)}<p>ارقام ماه و پیشرفت برنامه از دفتر حساب بسته‌شده همین ماه است و هر بار که گزارش تهیه شود همین است. وضعیت نقدی و هشدارهای باز مربوط به زمان تهیه گزارش است: ${ltr(
-    d.generatedAt.toLocaleString('fa-IR', { timeZone: 'Asia/Tehran', dateStyle: 'long', timeStyle: 'short' }),
+    d.generatedAt.toLocaleString('fa-IR', { timeZone: TEHRAN_TIME_ZONE, dateStyle: 'long', timeStyle: 'short' }),
   )} (به وقت تهران).</p></body></html>`}`;
 }

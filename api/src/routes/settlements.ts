@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { InfluxClient } from '../../../lib/influx/client';
 import { jsonCopy } from '../../../lib/json';
+import { tehranDate } from '../../../lib/program/tehran-time';
 import type { AlertsConfig } from '../../../alerts';
 import { type BillingConfig, cashPosition, correctSettlement, importSettlements } from '../../../billing';
 import { reconcileAndAlert } from '../settlement-alerts';
@@ -129,8 +130,6 @@ export interface SettlementRoutesOptions {
   billing: Pick<BillingConfig, 'rules' | 'lookaroundDays' | 'settlements'>;
   alerts: AlertsConfig;
 }
-
-const tehranToday = () => new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Tehran' });
 
 const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, options) => {
   const operator = { onRequest: app.staffOnly('OPERATOR') };
@@ -298,7 +297,7 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
         response: { 200: CashPosition },
       },
     },
-    async () => jsonCopy(await cashPosition(app.sql, tehranToday(), policy.lateAfterDays)) as never,
+    async () => jsonCopy(await cashPosition(app.sql, tehranDate(Date.now()), policy.lateAfterDays)) as never,
   );
 };
 

@@ -2,11 +2,12 @@
 // Dates come from Node's ICU Persian calendar; instants are UTC milliseconds. Iran observed
 // daylight saving time until 2022, so a month's midnight is resolved with the offset in force then.
 // Pure: no clock, no environment.
+import { TEHRAN_TIME_ZONE, TEHRAN_UTC_OFFSET_MS } from '../../../lib/program/tehran-time';
 
 export type MonthId = string;
 
 const persianParts = new Intl.DateTimeFormat('en-US-u-ca-persian-nu-latn', {
-  timeZone: 'Asia/Tehran',
+  timeZone: TEHRAN_TIME_ZONE,
   year: 'numeric',
   month: 'numeric',
   day: 'numeric',
@@ -17,7 +18,7 @@ const persianUtc = new Intl.DateTimeFormat('en-US-u-ca-persian-nu-latn', {
   month: 'numeric',
   day: 'numeric',
 });
-const tehranOffset = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Tehran', timeZoneName: 'longOffset' });
+const tehranOffset = new Intl.DateTimeFormat('en-US', { timeZone: TEHRAN_TIME_ZONE, timeZoneName: 'longOffset' });
 
 function parts(format: Intl.DateTimeFormat, ms: number): { year: number; month: number; day: number } {
   const out = { year: 0, month: 0, day: 0 };
@@ -63,10 +64,9 @@ function firstDay(year: number, month: number): number {
 }
 
 function offsetMs(instant: number): number {
-  const name =
-    tehranOffset.formatToParts(new Date(instant)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT+03:30';
+  const name = tehranOffset.formatToParts(new Date(instant)).find((p) => p.type === 'timeZoneName')?.value ?? '';
   const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : TEHRAN_UTC_OFFSET_MS;
 }
 
 /** The instant of local midnight in Tehran at the start of a civil day. */
@@ -172,10 +172,10 @@ export function daysBetween(from: string, until: string): BillingDay[] {
   return out;
 }
 // Names for people, from the same ICU Persian calendar (fa-IR-u-ca-persian, Tehran time).
-const faMonthName = new Intl.DateTimeFormat('fa-IR-u-ca-persian', { timeZone: 'Asia/Tehran', month: 'long' });
+const faMonthName = new Intl.DateTimeFormat('fa-IR-u-ca-persian', { timeZone: TEHRAN_TIME_ZONE, month: 'long' });
 const faYear = new Intl.NumberFormat('fa-IR', { useGrouping: false });
 const faDay = new Intl.DateTimeFormat('fa-IR-u-ca-persian', {
-  timeZone: 'Asia/Tehran',
+  timeZone: TEHRAN_TIME_ZONE,
   day: 'numeric',
   month: 'long',
   year: 'numeric',

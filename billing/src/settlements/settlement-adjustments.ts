@@ -7,8 +7,9 @@ import type pg from 'pg';
 import type { Adjustment } from '../core/bill-installation';
 import { reconcileSettlement, type SettlementPolicy } from '../core/reconcile-settlement';
 import { monthOf, type MonthId } from '../core/solar-hijri';
+import { tehranMidnight } from '../../../lib/program/tehran-time';
 
-const TEHRAN_NOON_MS = 12 * 3_600_000; // a date's month is the month of its Tehran noon
+const NOON_MS = 12 * 3_600_000; // a date's month is the month of its Tehran noon
 const rialsText = (n: bigint) => `${n < 0n ? '-' : ''}${(n < 0n ? -n : n).toLocaleString('en-US')}`;
 
 export async function settlementAdjustments(
@@ -56,7 +57,7 @@ export async function settlementAdjustments(
     const meterPercent = (Number(s.metered_wh) / Number(s.telemetry_wh) - 1) * 100;
     const list = out.get(s.installation_id) ?? [];
     list.push({
-      forMonth: monthOf(Date.parse(`${s.last_day}T00:00:00Z`) + TEHRAN_NOON_MS),
+      forMonth: monthOf(tehranMidnight(s.last_day) + NOON_MS),
       wh: 0,
       rials,
       reason: `settlement ${s.reference} for ${s.period_from} to ${s.last_day}: the distribution company paid ${rialsText(BigInt(s.amount_rials))} Rials for energy our counters priced at ${rialsText(BigInt(s.billed_rials))} (its meter read ${Math.abs(meterPercent).toFixed(1)} % ${meterPercent < 0 ? 'less' : 'more'}); the difference is carried`,

@@ -2,6 +2,7 @@
 // checked at start. The API key is a secret: it is read here, sent only in the X-API-KEY header,
 // and never logged or stored.
 import { type Env, EnvReader } from '../../../lib/config';
+import { tehranHour } from '../../../lib/program/tehran-time';
 
 export interface SmsConfig {
   /** Null: no provider configured; messages stay queued (the sender says so and sends nothing). */
@@ -55,8 +56,6 @@ export function readSmsConfig(env: Env = process.env): SmsConfig {
 /** Whether an instant falls in the quiet hours (Tehran time). */
 export function isQuiet(quiet: SmsConfig['quietHours'], instantMs: number): boolean {
   if (!quiet) return false;
-  const hour = Number(
-    new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Tehran', hour: '2-digit', hourCycle: 'h23' }).format(instantMs),
-  );
+  const hour = tehranHour(instantMs);
   return quiet.from < quiet.until ? hour >= quiet.from && hour < quiet.until : hour >= quiet.from || hour < quiet.until;
 }
