@@ -1,6 +1,7 @@
 // The API in-process (app.inject, no port) against the real PostgreSQL and broker, with helpers
 // to create staff users and sign in.
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import type { DestinationStream } from 'pino';
 import { hashSecret } from '../lib/passwords';
 import { buildApp, readApiConfig } from '../api';
@@ -42,3 +43,46 @@ export async function staffToken(
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Runs `fn` while every slot of the app's sign-in queue is taken (as by other people's checks on payday). */
+export async function whileSignInsAreFull<T>(app: FastifyInstance, fn: () => Promise<T>): Promise<T> {
+  const releases: (() => void)[] = [];
+  const taken: Promise<void>[] = [];
+  // Taking a slot is synchronous: run() counts it before its first await.
+  for (let i = 0; i < app.signInQueue.settings.concurrency; i++)
+    taken.push(app.signInQueue.run(() => new Promise<void>((resolve) => releases.push(resolve))));
+  try {
+    return await fn();
+  } finally {
+    for (const release of releases) release();
+    await Promise.all(taken);
+  }
+}
+
+/**
+ * What a sign-in asks PostgreSQL, as sent by this process while `fn` runs: every statement that
+ * looks an account up (by national code or username), reads or counts the sign-in throttle, or
+ * starts a session. Both Prisma (through its pg driver adapter) and the plain pools send through
+ * pg.Client's query, which is where they are seen. The hourly purge of forgotten throttle rows is
+ * not a sign-in's and is left out.
+ */
+export async function signInStatementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const config = args[0] as string | { text?: string } | undefined;
+    const text = typeof config === 'string' ? config : (config?.text ?? '');
+    if (
+      /national_code|"username"|sign_in_throttle|INSERT INTO "public"\."sessions"/.test(text) &&
+      !/^DELETE FROM sign_in_throttle WHERE last_failure_at/.test(text.trim())
+    )
+      seen.push(text.replace(/\s+/g, ' ').slice(0, 160));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return seen;
+}

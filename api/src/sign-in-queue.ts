@@ -35,7 +35,7 @@ export class SignInQueue {
   private bookedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly settings: SignInQueueSettings,
+    readonly settings: SignInQueueSettings,
     private readonly now: () => number = () => performance.now(),
   ) {}
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import pg from 'pg';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BillingDeps,
@@ -27,7 +27,7 @@ import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { roundTomanFa, tomanFa } from '../../lib/text/persian-numbers';
 import { parseScenario, planFleet, registerSimulatedFleet, runBackfill } from '../../simulators';
-import { bearer, staffToken, testApp } from '../../testing/api';
+import { bearer, signInStatementsDuring, staffToken, testApp, whileSignInsAreFull } from '../../testing/api';
 import {
   countPoints,
   discardIngestSession,
@@ -218,22 +218,6 @@ async function signIn(page: Page, code: string, pin: string) {
   await page.fill('#pin', pin);
   await page.click('main button.button');
 }
-/** Runs `fn` while the sign-in queue's one slot is taken (as by someone else's check on payday). */
-async function whileSignInsAreFull<T>(fn: () => Promise<T>): Promise<T> {
-  let release!: () => void;
-  const taken = app.signInQueue.run(
-    () =>
-      new Promise<void>((resolve) => {
-        release = resolve;
-      }),
-  );
-  try {
-    return await fn();
-  } finally {
-    release();
-    await taken;
-  }
-}
 /** Every page and state of the portal, in an order that reaches each (Hasan is locked out by then). */
 function portalStates(page: Page): [string, () => Promise<unknown>][] {
   return [
@@ -241,7 +225,7 @@ function portalStates(page: Page): [string, () => Promise<unknown>][] {
     ['help', () => page.goto(`${base}/portal/help`)],
     ['error', () => signIn(page, '1234567890', '')],
     ['locked', () => signIn(page, HASAN.code, HASAN.pin)],
-    ['busy', () => whileSignInsAreFull(() => signIn(page, ZAHRA.code, ZAHRA.pin))],
+    ['busy', () => whileSignInsAreFull(app, () => signIn(page, ZAHRA.code, ZAHRA.pin))],
     ['chooser', () => signIn(page, GUARDIAN.code, GUARDIAN.pin)],
     ['chooser-error', () => page.click('main button.button')],
     ['guardian-home', () => page.check(`input[value="${ALI.id}"]`).then(() => page.click('main button.button'))],
@@ -389,13 +373,18 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     await closePage(page);
   });
 
-  it('asks people to come back in a few seconds when sign-ins are at capacity (503, Retry-After), and lets them in when they do', async () => {
+  it('asks people to come back in a few seconds when sign-ins are at capacity (503, Retry-After), before looking anything up, and lets them in when they do', async () => {
     const page = await noJs.newPage();
-    const answer = await whileSignInsAreFull(async () => {
-      const response = page.waitForResponse((r) => r.url().endsWith('/portal/sign-in'));
-      await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin));
-      return response;
-    });
+    let answer!: Response;
+    // A refusal costs PostgreSQL nothing (no account, throttle or session statement) and checks no PIN.
+    const refusedAsked = await signInStatementsDuring(() =>
+      whileSignInsAreFull(app, async () => {
+        const response = page.waitForResponse((r) => r.url().endsWith('/portal/sign-in'));
+        await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin));
+        answer = await response;
+      }),
+    );
+    expect(refusedAsked).toEqual([]);
     expect(answer.status()).toBe(503);
     const retryAfter = Number(answer.headers()['retry-after']);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -408,7 +397,9 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     expect(await page.inputValue('#nationalCode')).toBe(persian(ZAHRA.code));
     expect(await page.inputValue('#pin')).toBe('');
     await page.fill('#pin', ZAHRA.pin);
-    await page.click('main button.button');
+    // The same counting sees an admitted sign-in's lookups (so the empty list above means something).
+    const admittedAsked = await signInStatementsDuring(() => page.click('main button.button'));
+    expect(admittedAsked.some((statement) => statement.includes('national_code'))).toBe(true);
     expect(new URL(page.url()).pathname).toBe('/portal/home');
     await closePage(page);
   });

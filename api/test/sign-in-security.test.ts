@@ -7,7 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nationalCodeFor } from '../../lib/identifiers/validate';
 import { hashSecret } from '../../lib/passwords';
-import { bearer, staffToken, testApp } from '../../testing/api';
+import {
+  bearer,
+  signInStatementsDuring,
+  STAFF_PASSWORD,
+  staffToken,
+  testApp,
+  whileSignInsAreFull,
+} from '../../testing/api';
 import { withPg } from '../../testing/services';
 
 let app: FastifyInstance;
@@ -217,6 +224,51 @@ describe('the sign-in queue', () => {
       // The refused were no guesses: fewer than 3 failures counted, so the right PIN still works.
       expect(checked.length).toBeLessThan(3);
       expect((await beneficiarySignIn(50, '12345', small)).statusCode).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('refuses at capacity before any account lookup or PIN check: a refused sign-in sends PostgreSQL nothing', async () => {
+    await person(51);
+    const small = await testApp({
+      API_SIGN_IN_RATE_LIMIT: '1000',
+      API_SIGN_IN_CONCURRENCY: '1',
+      API_SIGN_IN_MAX_WAIT_MS: '0',
+    });
+    try {
+      await small.ready();
+      const answers: Awaited<ReturnType<typeof call>>[] = [];
+      const asked = await signInStatementsDuring(() =>
+        whileSignInsAreFull(small, async () => {
+          answers.push(await beneficiarySignIn(51, '12345', small));
+          answers.push(
+            await call(
+              'POST',
+              '/auth/staff/sign-in',
+              null,
+              { username: `sec-admin-${run}`, password: STAFF_PASSWORD },
+              {},
+              small,
+            ),
+          );
+          answers.push(await beneficiarySignIn(999_999, '12345', small)); // no such account: the same
+        }),
+      );
+      for (const r of answers) {
+        expect(r.statusCode, r.body).toBe(503);
+        expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      }
+      expect(asked).toEqual([]);
+      // Admitted, the same sign-in looks the account up, checks the throttle and starts a session.
+      let admitted!: Awaited<ReturnType<typeof call>>;
+      const admittedAsked = await signInStatementsDuring(async () => {
+        admitted = await beneficiarySignIn(51, '12345', small);
+      });
+      expect(admitted.statusCode).toBe(200);
+      expect(admittedAsked.join('\n')).toMatch(
+        /national_code[\s\S]*sign_in_throttle[\s\S]*INSERT INTO "public"\."sessions"/,
+      );
     } finally {
       await small.close();
     }
