@@ -28,6 +28,13 @@ INFLUX_PORT=$((${port_base}8086 + port_offset))
 INFLUX_RPC_PORT=$((${port_base}8088 + port_offset))
 PG_PORT=$((5543${port_base} + port_offset))
 API_PORT=$((${port_base}8080 + port_offset))
+# The API processes nginx spreads the traffic over (comma-separated ports, API_PORT first). Two
+# let one restart while the other answers (docs/upgrade.md); npm start runs one. The test profile
+# has two for the rolling-restart drill (a port ending in 2: no other service's, whatever the offset).
+# A list not starting with this profile's API_PORT is another profile's, inherited from its environment.
+if [ "$SOLAR_PROFILE" = test ]; then API_PORTS=$API_PORT,$((API_PORT + 2))
+elif [ "${API_PORTS:-}" = "" ] || [ "${API_PORTS%%,*}" != "$API_PORT" ]; then API_PORTS=$API_PORT
+fi
 INGEST_HTTP_PORT=$((${port_base}9464 + port_offset))
 PROMETHEUS_PORT=$((${port_base}9090 + port_offset))
 MONITOR_PORT=$((${port_base}9290 + port_offset))

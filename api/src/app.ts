@@ -10,6 +10,7 @@ import type { ApiConfig } from './config';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../../lib/logger';
 import { ErrorBody, installErrorHandling, RETRY_AFTER_SECONDS } from './errors';
+import { installLifecycle } from './lifecycle';
 import audit from './plugins/audit';
 import auth from './plugins/auth';
 import broker from './plugins/broker';
@@ -94,6 +95,7 @@ export async function buildApp(
   await app.register(cookie);
   app.addSchema(ErrorBody);
   installErrorHandling(app);
+  installLifecycle(app);
   // Bulk files (imports, settlements) arrive as CSV text; each route sets its own body limit.
   app.addContentTypeParser(
     ['text/csv', 'text/plain'],

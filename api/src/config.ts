@@ -26,6 +26,14 @@ export interface ApiConfig {
   /** An inverter silent this long while the sun is up at its site counts as stale. */
   staleAfterMinutes: number;
   port: number;
+  /**
+   * Asked to stop, how long the process keeps answering (each answer closing its connection) before
+   * it stops accepting: longer than the proxy keeps an idle connection (nginx's upstream
+   * keepalive_timeout, 2 s as setup writes it), so the proxy has closed every idle one first.
+   */
+  drainSeconds: number;
+  /** Rounds of in-process requests (lifecycle.ts, warmUp) before the port opens. */
+  warmUpRounds: number;
   /** Reverse proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDRs); nobody else's are. */
   trustedProxies: string[];
   host: string;
@@ -92,6 +100,8 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
   const partial = {
     port: r.integer('API_PORT', 8080, 0, 65535),
     host: r.string('API_HOST', '127.0.0.1'),
+    drainSeconds: r.integer('API_DRAIN_SECONDS', 3, 0, 300),
+    warmUpRounds: r.integer('API_WARM_UP_ROUNDS', 20, 0, 10_000),
     trustedProxies: r.parsed('API_TRUSTED_PROXIES', '', parseTrustedProxies),
     sessionTtlMinutes: r.integer('API_SESSION_TTL_MINUTES', 720, 1, 43_200),
     signInMaxFailures: r.integer('API_SIGN_IN_MAX_FAILURES', 5, 1, 100),

@@ -9,6 +9,13 @@ import { systemdUnits, type UnitOptions } from './units';
 
 const say = (line: string) => console.log(line);
 const portOf = (url: string) => Number(new URL(url).port);
+/** `18080,18082`: the API processes' ports. */
+function parsePorts(text: string): number[] {
+  const ports = text.split(',').map((p) => p.trim());
+  for (const p of ports)
+    if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new RangeError(`'${p}' is not a port`);
+  return ports.map(Number);
+}
 
 /** The units' settings from the profile's environment (platform.env, which setup wrote). */
 export function unitOptionsFromEnv(env: NodeJS.ProcessEnv, user: string, root = process.cwd()): UnitOptions {
@@ -27,6 +34,7 @@ export function unitOptionsFromEnv(env: NodeJS.ProcessEnv, user: string, root = 
       prometheus: portOf(r.url('PROMETHEUS_URL', ['http:'])),
       alertmanager: r.integer('ALERTMANAGER_PORT', 19390, 1, 65535),
       ingestBase: r.integer('INGEST_HTTP_PORT', 19464, 1, 65535),
+      api: r.parsed('API_PORTS', env.API_PORT ?? '18080', parsePorts),
     },
   };
   return r.done(options);
@@ -86,8 +94,9 @@ export const installCommands: Record<string, Command> = {
 For a production host (docs/production.md), after setup: creates the system user (no login shell),
 gives it the directories its services write and the environment file (mode 600), and writes the
 units: solar.target; PostgreSQL, InfluxDB, Mosquitto, Prometheus and Alertmanager from setup's
-configurations; ingest as a template (solar-ingest@N, one per worker); the API, billing's
-scheduler, the alerts job, the monitor; daily and weekly backups (timers). Then:
+configurations; ingest as a template (solar-ingest@N, one per worker); the API as one too
+(solar-api@PORT, one per port of API_PORTS); billing's scheduler, the alerts job, the monitor;
+daily and weekly backups (timers). Then:
   systemctl daemon-reload && systemctl enable --now solar.target
 
   --units-only   write the units only (to look at them, or into --unit-dir for a test)`,

@@ -14,7 +14,16 @@ export interface UnitOptions {
   /** The platform's environment file (platform.env, mode 600, owned by `user`). */
   envFile: string;
   user: string;
-  ports: { mqtt: number; influx: number; pg: number; prometheus: number; alertmanager: number; ingestBase: number };
+  ports: {
+    mqtt: number;
+    influx: number;
+    pg: number;
+    prometheus: number;
+    alertmanager: number;
+    ingestBase: number;
+    /** The API processes' ports (API_PORTS): one solar-api@PORT each, nginx in front of them all. */
+    api: number[];
+  };
 }
 
 const header = (description: string, after = 'network-online.target') => `[Unit]
@@ -64,7 +73,7 @@ ${install}`;
   return {
     'solar.target': `[Unit]
 Description=Solar-income platform (all its services)
-Wants=solar-postgres.service solar-influxdb.service solar-mosquitto.service solar-prometheus.service solar-alertmanager.service solar-nginx.service solar-ingest@1.service solar-api.service solar-billing.service solar-alerts.service solar-monitor.service solar-backup.timer solar-backup-full.timer
+Wants=solar-postgres.service solar-influxdb.service solar-mosquitto.service solar-prometheus.service solar-alertmanager.service solar-nginx.service solar-ingest@1.service ${o.ports.api.map((port) => `solar-api@${port}.service`).join(' ')} solar-billing.service solar-alerts.service solar-monitor.service solar-backup.timer solar-backup-full.timer
 
 [Install]
 WantedBy=multi-user.target
@@ -149,7 +158,14 @@ ExecStart=/bin/sh -c 'INGEST_HTTP_PORT=$$((${o.ports.ingestBase} + %i - 1)) exec
 ExecStartPost=/bin/sh -c 'printf "[{\\"targets\\": [\\"127.0.0.1:%%s\\"], \\"labels\\": {\\"worker\\": \\"%i\\"}}]\\\\n" $$((${o.ports.ingestBase} + %i - 1)) > ${targets}/ingest-%i.json'
 ExecStopPost=/bin/rm -f ${targets}/ingest-%i.json
 ${install}`,
-    'solar-api.service': app('Solar platform: API and beneficiary portal', 'api/src/server.ts', '2G'),
+    // One instance per port of API_PORTS (systemctl restart solar-api@18080): restarted one at a
+    // time, the others answer meanwhile (docs/upgrade.md). The port is set in the command, as
+    // EnvironmentFile= (platform.env's API_PORT) would override an Environment= line.
+    'solar-api@.service': `${header('Solar platform: API and beneficiary portal on port %i', 'solar-postgres.service solar-influxdb.service solar-mosquitto.service')}
+[Service]
+Type=simple
+${hardened(o, '2G')}ExecStart=/bin/sh -c 'API_PORT=%i exec ${node} --max-semi-space-size=64 --import tsx api/src/server.ts'
+${install}`,
     'solar-billing.service': app("Solar platform: billing's daily schedule", 'billing/src/cli.ts schedule', '4G'),
     'solar-alerts.service': app("Solar platform: technicians' alerts job", 'alerts/src/cli.ts run', '2G'),
     'solar-monitor.service': app(

@@ -17,10 +17,11 @@ describe('systemd units of a production host', () => {
   const options = unitOptionsFromEnv(process.env, 'root');
   const names = writeUnits(dir, options);
 
-  it('pass systemd-analyze verify, the ingest template as two workers', async () => {
+  it('pass systemd-analyze verify, the ingest template as two workers, the API as its processes', async () => {
     const units = names
       .filter((n) => !n.includes('@'))
       .concat(['solar-ingest@1.service', 'solar-ingest@2.service'])
+      .concat(options.ports.api.map((port) => `solar-api@${port}.service`))
       .map((n) => join(dir, n));
     const result = await run('systemd-analyze', ['verify', '--man=no', ...units], { cwd: dir }).catch(
       (error: { stdout: string; stderr: string; code: number }) => error,
@@ -30,7 +31,7 @@ describe('systemd units of a production host', () => {
 
   it('run the platform as its user with the 600 environment file, restart on failure and have limits', () => {
     for (const name of [
-      'solar-api.service',
+      'solar-api@.service',
       'solar-ingest@.service',
       'solar-billing.service',
       'solar-alerts.service',
@@ -48,5 +49,10 @@ describe('systemd units of a production host', () => {
     const ingest = readFileSync(join(dir, 'solar-ingest@.service'), 'utf8');
     expect(ingest).toContain('Environment=INGEST_WORKER_ID=%i');
     expect(ingest).toContain(`ingest-%i.json`);
+    // One API process per port nginx balances over, all of them started with the platform.
+    expect(readFileSync(join(dir, 'solar-api@.service'), 'utf8')).toContain("ExecStart=/bin/sh -c 'API_PORT=%i exec");
+    const target = readFileSync(join(dir, 'solar.target'), 'utf8');
+    expect(options.ports.api.length).toBeGreaterThan(0);
+    for (const port of options.ports.api) expect(target).toContain(`solar-api@${port}.service`);
   });
 });
