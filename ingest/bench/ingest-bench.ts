@@ -16,12 +16,21 @@ import {
   withPg,
 } from '../../testing/services';
 import { ensureFleetAccount } from '../../lib/mqtt/service-accounts';
+import { BROKER_FAIR_SHARE } from '../../lib/telemetry/fair-share';
 
 const READINGS = Number(process.env.BENCH_READINGS ?? 300_000);
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 1000);
 const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 4);
 const WINDOW = 1000; // unacknowledged publishes per connection
 const progress = (message: string) => process.stderr.write(`${message}\n`);
+// Each device publishes its readings at once: the broker's fair share (ops/broker/fair-share-plugin.c)
+// closes the connection of a device beyond its burst, which would measure reconnections, not ingest.
+if (READINGS / DEVICES > BROKER_FAIR_SHARE.messageBurst / 2) {
+  console.error(
+    `error: ${READINGS / DEVICES} readings per device exceed half the broker's burst per device (${BROKER_FAIR_SHARE.messageBurst}, lib/telemetry/fair-share.ts): raise BENCH_DEVICES or lower BENCH_READINGS`,
+  );
+  process.exit(2);
+}
 // The benchmark publishes as the simulated fleet, whose broker account exists only where a fleet runs.
 await ensureFleetAccount(process.env);
 

@@ -30,6 +30,21 @@ export const DEVICE_FAIR_SHARE: FairShare = {
 };
 
 /**
+ * The broker's share (ops/broker/fair-share-plugin.c, configured by ops/setup.sh): four times ingest's,
+ * judged as the broker receives each message. It is the outer guard that keeps what one device can
+ * put into ingest's queue on the broker small (a flooder's 1 MB messages queued there delayed every
+ * other device's readings and, at the queue's limit, made the broker drop them after acknowledging
+ * them); ingest judges the share itself precisely and counts it by serial. Four times, because
+ * ingest judges at receipt, after the broker's queue has brought a device's messages closer together.
+ */
+export const BROKER_FAIR_SHARE: FairShare = {
+  messagesPerSecond: DEVICE_FAIR_SHARE.messagesPerSecond * 4,
+  messageBurst: DEVICE_FAIR_SHARE.messageBurst * 4,
+  bytesPerSecond: DEVICE_FAIR_SHARE.bytesPerSecond * 4,
+  byteBurst: DEVICE_FAIR_SHARE.byteBurst * 4,
+};
+
+/**
  * What a publisher paces a device's backlog to: four fifths of the rates and half the bursts. Ingest
  * judges a message when it receives it, not when it was sent, so a backlog on the broker delivers
  * a device's paced messages closer together; the other half of the burst absorbs that (30 s of

@@ -1,8 +1,11 @@
 // The project's Mosquitto as configured by setup: authentication on, service accounts limited,
-// and QoS 1 messages queued without loss for a subscriber that is away or slow.
+// QoS 1 messages queued without loss for a subscriber that is away or slow, and each device held to
+// its fair share there.
+import { readFileSync, statSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { readMqttConfig } from '../config';
+import { BROKER_FAIR_SHARE } from '../telemetry/fair-share';
 import { connectFleetClient, env, waitFor } from '../../testing/services';
 
 const url = () => readMqttConfig(env, 'FLEET').url;
@@ -19,6 +22,19 @@ const attempt = (options: mqtt.IClientOptions) =>
     });
   });
 
+/** A connection as ingest's account (subscribe-only), once connected. */
+async function ingestClient(clientId: string) {
+  const ingest = readMqttConfig(env, 'INGEST');
+  const client = mqtt.connect(ingest.url, {
+    username: ingest.username,
+    password: ingest.password,
+    clientId,
+    reconnectPeriod: 0,
+  });
+  await new Promise((resolve) => client.once('connect', resolve));
+  return client;
+}
+
 describe('broker (real Mosquitto)', () => {
   it('refuses anonymous clients and wrong passwords', async () => {
     expect(await attempt({})).toMatch(/Not authorized|Bad username or password/);
@@ -30,23 +46,12 @@ describe('broker (real Mosquitto)', () => {
   });
 
   it('lets the ingest account subscribe but not publish, and the fleet account publish but not subscribe', async () => {
-    const ingestConfig = readMqttConfig(env, 'INGEST');
-    const asIngest = async (clientId: string) => {
-      const client = mqtt.connect(ingestConfig.url, {
-        username: ingestConfig.username,
-        password: ingestConfig.password,
-        clientId,
-        reconnectPeriod: 0,
-      });
-      await new Promise((resolve) => client.once('connect', resolve));
-      return client;
-    };
-    const watcher = await asIngest(`acl-watch-${process.pid}`);
+    const watcher = await ingestClient(`acl-watch-${process.pid}`);
     const seen: string[] = [];
     watcher.on('message', (_topic, payload) => seen.push(payload.toString()));
     await watcher.subscribeAsync('solar/v1/ACLTEST/#', { qos: 1 });
 
-    const intruder = await asIngest(`acl-pub-${process.pid}`);
+    const intruder = await ingestClient(`acl-pub-${process.pid}`);
     await intruder.publishAsync('solar/v1/ACLTEST/telemetry', 'from ingest', { qos: 1 }).catch(() => undefined);
     const fleet = await connectFleetClient(`acl-fleet-${process.pid}`);
     await fleet.publishAsync('solar/v1/ACLTEST/telemetry', 'from fleet', { qos: 1 });
@@ -67,14 +72,7 @@ describe('broker (real Mosquitto)', () => {
   });
 
   it('carries a datalogger flush up to 2 MiB and refuses larger packets instead of buffering them', async () => {
-    const ingestConfig = readMqttConfig(env, 'INGEST');
-    const watcher = mqtt.connect(ingestConfig.url, {
-      username: ingestConfig.username,
-      password: ingestConfig.password,
-      clientId: `size-watch-${process.pid}`,
-      reconnectPeriod: 0,
-    });
-    await new Promise((resolve) => watcher.once('connect', resolve));
+    const watcher = await ingestClient(`size-watch-${process.pid}`);
     const sizes: number[] = [];
     watcher.on('message', (_topic, payload) => sizes.push(payload.length));
     await watcher.subscribeAsync('solar/v1/SIZETEST/#', { qos: 1 });
@@ -99,6 +97,49 @@ describe('broker (real Mosquitto)', () => {
     await watcher.endAsync();
   });
 
+  it('slows a device beyond its fair share: the message beyond it is not acknowledged but its connection closed, nothing acknowledged is lost, and its serial is logged', async () => {
+    const log = '.data/test/mosquitto/mosquitto.log';
+    const logStart = statSync(log).size;
+    const serial = `SHARE${process.pid}`;
+    const topic = `solar/v1/${serial}/telemetry`;
+    const watcher = await ingestClient(`share-watch-${process.pid}`);
+    const received = new Set<string>();
+    watcher.on('message', (_topic, payload) => received.add(payload.toString()));
+    await watcher.subscribeAsync(topic, { qos: 1 });
+
+    const device = await connectFleetClient(`share-device-${process.pid}`, { reconnectPeriod: 100 });
+    let closed = 0;
+    device.on('close', () => closed++);
+    // Its burst at once, then 40 more: two seconds' worth of its rate.
+    const total = BROKER_FAIR_SHARE.messageBurst + 2 * BROKER_FAIR_SHARE.messagesPerSecond;
+    const started = Date.now();
+    await Promise.all(Array.from({ length: total }, (_, i) => device.publishAsync(topic, String(i), { qos: 1 })));
+    const tookMs = Date.now() - started;
+    await device.endAsync();
+    expect(closed).toBeGreaterThan(0);
+    expect(tookMs).toBeGreaterThanOrEqual(1000); // held to its rate beyond the burst
+    await waitFor(
+      `${total} messages delivered`,
+      async () => received.size,
+      (n) => n >= total,
+      10_000,
+      100,
+    );
+    await watcher.endAsync();
+    const logged = await waitFor(
+      "the broker's log naming the device (every 10 s)",
+      async () => readFileSync(log).subarray(logStart).toString(),
+      (text) => text.includes(`fair share: device ${serial} over its share at the broker`),
+      15_000,
+      250,
+    );
+    expect(logged).toMatch(
+      new RegExp(
+        `fair share: device ${serial} over its share at the broker .*: \\d+ message\\(s\\) of \\d+ bytes refused`,
+      ),
+    );
+  });
+
   it('queues more than 1,000 QoS 1 messages for an absent subscriber without dropping any', async () => {
     const ingestConfig = readMqttConfig(env, 'INGEST');
     const clientId = `queue-probe-${process.pid}`;
@@ -112,7 +153,9 @@ describe('broker (real Mosquitto)', () => {
     };
     const first = mqtt.connect(ingestConfig.url, options);
     await new Promise((resolve) => first.once('connect', resolve));
-    await first.subscribeAsync('solar/v1/QUEUE/#', { qos: 1 });
+    // Ten devices, so each stays within its fair share at the broker (ops/broker/fair-share-plugin.c).
+    const topics = Array.from({ length: 10 }, (_, k) => `solar/v1/QUEUE${k}/telemetry`);
+    await first.subscribeAsync(topics, { qos: 1 });
     await first.endAsync(); // away: the broker must keep everything for the session
 
     const publisher = await connectFleetClient(`queue-pub-${process.pid}`);
@@ -120,7 +163,7 @@ describe('broker (real Mosquitto)', () => {
     for (let sent = 0; sent < total; sent += 500) {
       await Promise.all(
         Array.from({ length: 500 }, (_, i) =>
-          publisher.publishAsync('solar/v1/QUEUE/telemetry', String(sent + i), { qos: 1 }),
+          publisher.publishAsync(topics[i % topics.length]!, String(sent + i), { qos: 1 }),
         ),
       );
     }

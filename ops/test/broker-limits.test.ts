@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BROKER_MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../../lib/telemetry/contract';
-import { DEVICE_FAIR_SHARE } from '../../lib/telemetry/fair-share';
+import { BROKER_FAIR_SHARE, DEVICE_FAIR_SHARE } from '../../lib/telemetry/fair-share';
 import { readIngestConfig } from '../../ingest';
 
 const MiB = 1_048_576;
@@ -36,9 +36,24 @@ function expectConsistent(l: Record<string, number[]>) {
   expect(l.memory_limit).toBeUndefined();
 }
 
+/** The fair-share plugin's options in a Mosquitto configuration (ops/broker/fair-share-plugin.c), and that it is loaded. */
+function brokerShare(conf: string) {
+  expect(conf).toMatch(/^plugin \S*(fair_share\.so|FAIR_SHARE_PLUGIN)$/m);
+  const opt = (name: string) => Number(new RegExp(`^plugin_opt_${name} (\\d+)$`, 'm').exec(conf)?.[1]);
+  return {
+    messagesPerSecond: opt('messages_per_second'),
+    messageBurst: opt('message_burst'),
+    bytesPerSecond: opt('bytes_per_second'),
+    byteBurst: opt('byte_burst'),
+  };
+}
+
 describe('one payload limit from broker to ingest, and bounded broker memory', () => {
   it("setup's limits follow the contract's payload limit, and ingest's default is that limit", () => {
     expectConsistent(limits(readFileSync('ops/setup.sh', 'utf8')));
+    expect(brokerShare(readFileSync('ops/setup.sh', 'utf8'))).toEqual(BROKER_FAIR_SHARE);
+    // A packet at the limit always fits a device's byte burst at the broker (or it could never pass).
+    expect(BROKER_FAIR_SHARE.byteBurst).toBeGreaterThanOrEqual(BROKER_MAX_PACKET_BYTES);
     expect(readIngestConfig(process.env).maxPayloadBytes).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
   });
 
@@ -48,5 +63,6 @@ describe('one payload limit from broker to ingest, and bounded broker memory', (
     const running = limits(readFileSync(conf, 'utf8'));
     expectConsistent(running);
     expect(running).toEqual(limits(readFileSync('ops/setup.sh', 'utf8')));
+    expect(brokerShare(readFileSync(conf, 'utf8'))).toEqual(BROKER_FAIR_SHARE);
   });
 });
