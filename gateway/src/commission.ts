@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { resolveRegisterMap } from '../../lib/registers/maps/index';
-import type { GatewayConfig } from './config';
+import type { GatewayConfigFile } from './config';
 import { Gateway } from './gateway';
 import { type OpenedDevice, openDevice } from './inverter-poller';
 import { type LinkConfig, linkName, ModbusLink } from './modbus/connection';
@@ -32,7 +32,7 @@ export interface CommissionOptions {
   configPath: string;
   outboxDir: string;
   /** Where the gateway learns the time (the configuration's `time`; default ntp). */
-  time?: GatewayConfig['time'];
+  time?: GatewayConfigFile['time'];
   pollSeconds: number;
   dryRun: boolean;
   /** Modbus timeout per unit while scanning (a missing unit costs this much). */
@@ -209,7 +209,7 @@ export async function commission(o: CommissionOptions): Promise<{ ok: boolean; s
     return done();
 
   // 4. The gateway's configuration, readable by its owner only.
-  const config: GatewayConfig = {
+  const config: GatewayConfigFile = {
     gatewayId: o.gatewayId,
     broker: {
       url: o.broker.url,
@@ -219,7 +219,7 @@ export async function commission(o: CommissionOptions): Promise<{ ok: boolean; s
     },
     ...(o.time ? { time: o.time } : {}),
     pollSeconds: o.pollSeconds,
-    outbox: { dir: o.outboxDir, maxBytes: 64 * 1024 * 1024 },
+    outbox: { dir: o.outboxDir },
     links: [
       {
         ...o.link,
@@ -229,7 +229,7 @@ export async function commission(o: CommissionOptions): Promise<{ ok: boolean; s
           ratedAcW: rated.get(device.identity.serial)!,
           ...(o.map ? { map: o.map } : {}),
         })),
-      } as GatewayConfig['links'][number],
+      } as GatewayConfigFile['links'][number],
     ],
   };
   try {

@@ -1,5 +1,6 @@
 // The gateway's configuration file holds the broker password: a file that is not JSON is refused
-// with the kind of mistake and where, never with the text around it (V8 quotes that text).
+// with the kind of mistake and where, never with the text around it (V8 quotes that text). Only
+// what differs per site is required; the rest gets the defaults gateway/README.md documents.
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from './config';
 
@@ -37,5 +38,37 @@ describe('gateway configuration file', () => {
     }
     expect(message).toMatch(/^gw\.json: not JSON: \S/);
     for (const piece of pieces) expect(message, message).not.toContain(piece);
+  });
+
+  it('fills in the documented defaults for what a minimal file leaves out', () => {
+    const { gatewayId, broker, links } = valid;
+    const minimal = JSON.stringify({ gatewayId, broker, links });
+    expect(parseGatewayConfig(minimal, 'gw.json', { STATE_DIRECTORY: '/var/lib/solar-gateway' })).toMatchObject({
+      pollSeconds: 10,
+      outbox: { dir: '/var/lib/solar-gateway/outbox', maxBytes: 64 * 1024 * 1024 },
+      fleet: { gateways: 2000, connectsPerSecond: 20, readingsPerSecond: 10_000 },
+    });
+    expect(parseGatewayConfig(minimal, 'gw.json', { STATE_DIRECTORY: '/srv/gw' }).outbox.dir).toBe('/srv/gw/outbox');
+    expect(parseGatewayConfig(minimal, 'gw.json', {}).outbox.dir).toBe('/var/lib/solar-gateway/outbox');
+    // A default is only a default: the file's own values win, and are checked.
+    const own = JSON.stringify({
+      gatewayId,
+      broker,
+      links,
+      pollSeconds: 60,
+      outbox: { maxBytes: 8 << 20 },
+      fleet: { gateways: 50 },
+    });
+    expect(parseGatewayConfig(own, 'gw.json', {})).toMatchObject({
+      pollSeconds: 60,
+      outbox: { dir: '/var/lib/solar-gateway/outbox', maxBytes: 8 << 20 },
+      fleet: { gateways: 50, connectsPerSecond: 20, readingsPerSecond: 10_000 },
+    });
+    expect(() =>
+      parseGatewayConfig(JSON.stringify({ gatewayId, broker, links, pollSeconds: 0 }), 'gw.json', {}),
+    ).toThrow(/^gw\.json: \/pollSeconds: /);
+    expect(() =>
+      parseGatewayConfig(JSON.stringify({ gatewayId, broker, links, fleet: { gateways: 0 } }), 'gw.json', {}),
+    ).toThrow(/^gw\.json: \/fleet\/gateways: /);
   });
 });

@@ -1,10 +1,27 @@
 // The gateway's configuration file (JSON, mode 0600: it holds the broker password), validated
-// at start with an error naming the field. Commissioning writes it.
+// at start with an error naming the field. Commissioning writes it. Only what differs per site is
+// required (the gateway's id, its broker account, its inverters); the rest has defaults
+// (GATEWAY_DEFAULTS, DEFAULT_FLEET), written down in gateway/README.md.
 import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { resolveRegisterMap } from '../../lib/registers/maps/index';
 import { SERIAL_PATTERN } from '../../lib/telemetry/contract';
+import { DEFAULT_FLEET, type Fleet } from './fleet';
+
+/**
+ * A poll every 10 s (the benchmarked load; 8,640 readings a day per inverter), and an outbox of
+ * 64 MiB (a reading takes ~250 bytes on disk: 30 days of 5 inverters at one a minute, or 3 days
+ * of 8 every 10 s) in the unit's state directory.
+ */
+export const GATEWAY_DEFAULTS = {
+  pollSeconds: 10,
+  outboxMaxBytes: 64 * 1024 * 1024,
+  /** systemd's StateDirectory= (the unit's /var/lib/solar-gateway) when it says so, else that path. */
+  outboxDir: (env: NodeJS.ProcessEnv = process.env) =>
+    join(env.STATE_DIRECTORY?.split(':')[0] || '/var/lib/solar-gateway', 'outbox'),
+};
 
 const Inverter = Type.Object(
   {
@@ -38,7 +55,7 @@ const Link = Type.Union([
   ),
 ]);
 
-export const GatewayConfig = Type.Object(
+export const GatewayConfigFile = Type.Object(
   {
     gatewayId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,47}$' }),
     broker: Type.Object(
@@ -83,22 +100,58 @@ export const GatewayConfig = Type.Object(
         Type.Object({ source: Type.Literal('system') }, { additionalProperties: false }),
       ]),
     ),
-    pollSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
-    outbox: Type.Object(
-      {
-        dir: Type.String({ minLength: 1 }),
-        maxBytes: Type.Integer({ minimum: 2 * 1024 * 1024, default: 64 * 1024 * 1024 }),
-      },
-      { additionalProperties: false },
+    pollSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: GATEWAY_DEFAULTS.pollSeconds })),
+    outbox: Type.Optional(
+      Type.Object(
+        {
+          dir: Type.Optional(Type.String({ minLength: 1 })),
+          maxBytes: Type.Optional(Type.Integer({ minimum: 2 * 1024 * 1024, default: GATEWAY_DEFAULTS.outboxMaxBytes })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** The fleet this gateway is one of (src/fleet.ts): sizes its reconnect window and catch-up pace. */
+    fleet: Type.Optional(
+      Type.Object(
+        {
+          gateways: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, default: DEFAULT_FLEET.gateways })),
+          connectsPerSecond: Type.Optional(
+            Type.Number({ exclusiveMinimum: 0, maximum: 100_000, default: DEFAULT_FLEET.connectsPerSecond }),
+          ),
+          readingsPerSecond: Type.Optional(
+            Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000, default: DEFAULT_FLEET.readingsPerSecond }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
     ),
     links: Type.Array(Link, { minItems: 1 }),
   },
   { additionalProperties: false },
 );
-export type GatewayConfig = Static<typeof GatewayConfig>;
+export type GatewayConfigFile = Static<typeof GatewayConfigFile>;
+/** The configuration with every default filled in. */
+export type GatewayConfig = Omit<GatewayConfigFile, 'pollSeconds' | 'outbox' | 'fleet'> & {
+  pollSeconds: number;
+  outbox: { dir: string; maxBytes: number };
+  fleet: Fleet;
+};
 export type LinkWithInverters = GatewayConfig['links'][number];
 
-const checker = TypeCompiler.Compile(GatewayConfig);
+const checker = TypeCompiler.Compile(GatewayConfigFile);
+
+/** The file's settings with the defaults for what it leaves out. */
+export function withDefaults(file: GatewayConfigFile, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return {
+    ...file,
+    pollSeconds: file.pollSeconds ?? GATEWAY_DEFAULTS.pollSeconds,
+    outbox: {
+      dir: file.outbox?.dir ?? GATEWAY_DEFAULTS.outboxDir(env),
+      maxBytes: file.outbox?.maxBytes ?? GATEWAY_DEFAULTS.outboxMaxBytes,
+    },
+    fleet: { ...DEFAULT_FLEET, ...file.fleet },
+  };
+}
 
 /** What JSON.parse said, without the text it quotes, and the line and column when it says where. */
 function jsonMistake(text: string, message: string): string {
@@ -112,7 +165,7 @@ function jsonMistake(text: string, message: string): string {
   return `${kind} at line ${before.length}, column ${before.at(-1)!.length + 1}`;
 }
 
-export function parseGatewayConfig(text: string, source: string): GatewayConfig {
+export function parseGatewayConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -122,7 +175,7 @@ export function parseGatewayConfig(text: string, source: string): GatewayConfig 
   }
   const first = checker.Errors(data).First();
   if (first) throw new Error(`${source}: ${first.path || '/'}: ${first.message}`);
-  const config = data as GatewayConfig;
+  const config = withDefaults(data as GatewayConfigFile, env);
   const serials = config.links.flatMap((l) => l.inverters.map((i) => i.serial));
   const twice = serials.find((s, i) => serials.indexOf(s) !== i);
   if (twice) throw new Error(`${source}: /links: serial ${twice} is configured twice`);

@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveRegisterMap } from '../../lib/registers/maps/index';
-import type { GatewayConfig } from './config';
+import { type GatewayConfig, type GatewayConfigFile, withDefaults } from './config';
+import { catchUpPace, reconnectWindowMs } from './fleet';
 import { InverterPoller } from './inverter-poller';
 import { ModbusLink } from './modbus/connection';
 import { Outbox, type OutboxEntry } from './outbox';
@@ -66,10 +67,15 @@ export class Gateway {
   private readonly countersFile: string;
   readonly counts = { polls: 0, readings: 0, registerErrors: 0 };
 
+  /** The file's settings with the defaults filled in. */
+  readonly config: GatewayConfig;
+
   constructor(
-    readonly config: GatewayConfig,
+    file: GatewayConfigFile,
     private readonly options: GatewayOptions,
   ) {
+    const config = withDefaults(file);
+    this.config = config;
     this.monoMs = options.clock?.monoMs ?? monotonicMs;
     this.wallMs = options.clock?.wallMs ?? Date.now;
     this.time = new TimeKeeper(
@@ -123,9 +129,32 @@ export class Gateway {
         const ts = this.time.resolve(entry.untimed);
         return ts === null || ts === undefined ? ts : { serial: entry.serial, reading: { ...entry.reading, ts } };
       },
-      ...(config.broker.backoff ? { backoff: config.broker.backoff } : {}),
+      backoff: this.backoff,
+      catchUp: this.catchUpPace,
       ...options.publisher,
     });
+  }
+
+  /** Reconnect back-off: the configuration's, over the fleet's window (src/fleet.ts). */
+  get backoff(): { initialMs: number; maxMs: number; windowMs: number } {
+    return {
+      initialMs: 1000,
+      maxMs: 300_000,
+      ...this.config.broker.backoff,
+      windowMs: reconnectWindowMs(this.config.fleet),
+    };
+  }
+
+  /** The spread of its first reconnect attempt, ms: the fleet's window within the back-off's bounds. */
+  get reconnectSpreadMs(): number {
+    const { initialMs, maxMs, windowMs } = this.backoff;
+    return Math.min(maxMs, Math.max(initialMs, windowMs));
+  }
+
+  /** Its share of the fleet's catch-up (src/fleet.ts). */
+  get catchUpPace(): { readingsPerSecond: number; burstReadings: number } {
+    const inverters = this.config.links.reduce((n, l) => n + l.inverters.length, 0);
+    return catchUpPace(this.config.fleet, inverters, this.options.pollIntervalMs ?? this.config.pollSeconds * 1000);
   }
 
   /** One poll of every inverter; its readings are on disk when this resolves. */

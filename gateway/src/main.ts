@@ -48,6 +48,12 @@ async function run({ values }: Parsed<typeof OPTIONS>): Promise<void> {
       statusFile,
       JSON.stringify({
         at: new Date().toISOString(),
+        settings: {
+          pollSeconds: config.pollSeconds,
+          outboxMaxBytes: config.outbox.maxBytes,
+          reconnectWindowS: gateway.reconnectSpreadMs / 1000,
+          catchUpReadingsPerSecond: gateway.catchUpPace.readingsPerSecond,
+        },
         connected: gateway.publisher.connected,
         lastError: gateway.publisher.lastError,
         time: {
@@ -68,7 +74,7 @@ async function run({ values }: Parsed<typeof OPTIONS>): Promise<void> {
   const statusTimer = setInterval(writeStatus, 5000);
   gateway.start();
   log.info(
-    `gateway ${config.gatewayId}: ${config.links.reduce((n, l) => n + l.inverters.length, 0)} inverters every ${config.pollSeconds} s, outbox ${config.outbox.dir}`,
+    `gateway ${config.gatewayId}: ${config.links.reduce((n, l) => n + l.inverters.length, 0)} inverters every ${config.pollSeconds} s, outbox ${config.outbox.dir} (up to ${config.outbox.maxBytes} bytes), reconnects spread over ${gateway.reconnectSpreadMs / 1000} s (a fleet of ${config.fleet.gateways})`,
   );
   const stop = async () => {
     clearInterval(statusTimer);

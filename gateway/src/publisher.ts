@@ -3,12 +3,14 @@
 // message in it was acknowledged (PUBACK). The broker's certificate is verified against the
 // configured CA. Each serial's messages are paced within the device's fair share (a long outage's
 // outbox would otherwise arrive faster than ingest accepts from one device, and the broker has
-// already acknowledged what ingest turns away). Lost connections are retried with exponential
-// back-off and full jitter, so thousands of gateways coming back after a broker restart spread out
-// instead of arriving at once.
+// already acknowledged what ingest turns away), and the whole outbox within the gateway's share of
+// the fleet's catch-up budget (src/fleet.ts). Lost connections are retried with exponential
+// back-off and full jitter over a window sized to the fleet, so thousands of gateways coming back
+// after a broker restart spread out instead of arriving at once.
 import mqtt, { type MqttClient } from 'mqtt';
 import { telemetryTopic } from '../../lib/telemetry/contract';
 import { DevicePacer } from '../../lib/telemetry/fair-share';
+import { backoffDelay, ReadingPacer } from './fleet';
 import type { Outbox, OutboxEntry } from './outbox';
 
 export interface BrokerConfig {
@@ -23,7 +25,10 @@ export interface PublisherOptions {
   broker: BrokerConfig;
   /** Readings per published array. */
   batchReadings?: number;
-  backoff?: { initialMs: number; maxMs: number };
+  /** Reconnect back-off; windowMs: the fleet's reconnect window (src/fleet.ts), the least base. */
+  backoff?: { initialMs: number; maxMs: number; windowMs?: number };
+  /** The gateway's share of the fleet's catch-up budget (src/fleet.ts); unpaced without it. */
+  catchUp?: { readingsPerSecond: number; burstReadings: number };
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** For tests: the random source of the jitter. */
   random?: () => number;
@@ -33,11 +38,6 @@ export interface PublisherOptions {
    * known yet (the flush waits).
    */
   timeOf?: (entry: OutboxEntry) => OutboxEntry | null | undefined;
-}
-
-/** Full jitter (AWS architecture blog): uniform in [0, min(cap, base × 2^attempt)). */
-export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
-  return Math.floor(random() * Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30)));
 }
 
 /** Consecutive entries of one serial become one array message, in the outbox's order. */
@@ -67,6 +67,9 @@ export class Publisher {
   private again = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly pacer = new DevicePacer();
+  private readonly catchUp: ReadingPacer | null;
+  /** Aborted by stop(): a flush waiting on the catch-up pace ends at once (the outbox keeps the rest). */
+  private stopping = new AbortController();
   /** Counters for the health file and the benchmark. */
   readonly counts = { published: 0, messages: 0, connects: 0, connectFailures: 0, untimedDropped: 0 };
   /** The oldest readings wait for the time to be known. */
@@ -76,7 +79,10 @@ export class Publisher {
   constructor(
     private readonly outbox: Outbox,
     private readonly options: PublisherOptions,
-  ) {}
+  ) {
+    const c = options.catchUp;
+    this.catchUp = c ? new ReadingPacer(c.readingsPerSecond, c.burstReadings) : null;
+  }
 
   get connected(): boolean {
     return this.client?.connected ?? false;
@@ -84,6 +90,7 @@ export class Publisher {
 
   start(): void {
     this.stopped = false;
+    this.stopping = new AbortController();
     this.connect();
   }
 
@@ -127,8 +134,11 @@ export class Publisher {
       this.client = null;
       if (this.stopped) return;
       this.counts.connectFailures++;
-      const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 1000, maxMs: 300_000 };
-      const delay = backoffDelay(this.attempt++, initialMs, maxMs, this.options.random);
+      const delay = backoffDelay(
+        this.attempt++,
+        this.options.backoff ?? { initialMs: 1000, maxMs: 300_000 },
+        this.options.random,
+      );
       this.log(
         'warn',
         `broker ${broker.url} unreachable (${this.lastError ?? 'connection closed'}); retrying in ${delay} ms`,
@@ -177,10 +187,17 @@ export class Publisher {
       }
       const batches = batchesBySerial(publishable, max);
       const acks: Promise<unknown>[] = [];
-      for (const b of batches) {
-        const payload = JSON.stringify(b.readings);
-        await this.pacer.take(b.serial, Buffer.byteLength(payload));
-        acks.push(client.publishAsync(telemetryTopic(b.serial), payload, { qos: 1 }));
+      try {
+        for (const b of batches) {
+          const payload = JSON.stringify(b.readings);
+          await this.catchUp?.take(b.readings.length, this.stopping.signal);
+          await this.pacer.take(b.serial, Buffer.byteLength(payload));
+          acks.push(client.publishAsync(telemetryTopic(b.serial), payload, { qos: 1 }));
+        }
+      } catch (error) {
+        // Stopped while pacing: the outbox keeps this stretch (what was sent may come again: harmless).
+        for (const ack of acks) ack.catch(() => undefined);
+        throw error;
       }
       await Promise.all(acks);
       this.outbox.ack(next.to, next.entries.length);
@@ -202,6 +219,7 @@ export class Publisher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort(new Error('stopping'));
     if (this.timer) clearTimeout(this.timer);
     await this.flushing;
     const client = this.client;

@@ -70,6 +70,8 @@ beforeAll(async () => {
       broker: { url: env.MQTT_TLS_URL!, caFile: env.MQTT_TLS_CA_FILE!, username: bed.username, password: bed.password },
       pollSeconds: 3600,
       outbox: { dir: join(dir, 'outbox'), maxBytes: 8 << 20 },
+      // A month polled in two minutes: at a 2,000-gateway fleet's catch-up share it would take an hour to send.
+      fleet: { gateways: 1 },
       links: [
         {
           kind: 'tcp',

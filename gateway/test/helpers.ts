@@ -1,9 +1,10 @@
-// Test helpers for the gateway's tests: a free TCP port, a socat pseudo-terminal pair, and the
-// platform side a gateway publishes to (databases, a registered fleet, ingest, the gateway's own
-// broker account), set up and torn down the same way by every end-to-end test.
+// Test helpers for the gateway's tests: a free TCP port, a link to the broker that can be cut, a
+// socat pseudo-terminal pair, and the platform side a gateway publishes to (databases, a registered
+// fleet, ingest, the gateway's own broker account), set up and torn down the same way by every
+// end-to-end test.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { readMqttConfig } from '../../lib/config';
 import type { InfluxClient } from '../../lib/influx/client';
@@ -31,6 +32,44 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** A TCP relay to the broker's TLS port that the test can cut (the site's mobile link). */
+export class Link {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  up = true;
+  /** When each connection came in (ms), refused or not: what the broker behind it would see. */
+  readonly arrivals: number[] = [];
+  constructor(
+    readonly port: number,
+    private readonly target: number,
+  ) {}
+  async start(): Promise<void> {
+    this.server = createServer((inbound) => {
+      this.arrivals.push(Date.now());
+      if (!this.up) return inbound.destroy();
+      const outbound = tcpConnect(this.target, '127.0.0.1');
+      for (const s of [inbound, outbound]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => this.sockets.delete(s));
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+  }
+  cut(): void {
+    this.up = false;
+    for (const s of this.sockets) s.destroy();
+  }
+  restore(): void {
+    this.up = true;
+  }
+  close(): void {
+    this.cut();
+    this.server?.close();
+  }
 }
 
 /** Two linked pseudo-terminals (a serial line without hardware); stop `socat` by its PID. */

@@ -4,13 +4,12 @@
 // simulator; its link to the broker's TLS listener goes through a proxy the test cuts and restores.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModbusFleet } from '../../simulators/index';
 import { env, waitFor } from '../../testing/services';
-import { freePort, type PlatformBed, platformBed } from './helpers';
+import { freePort, Link, type PlatformBed, platformBed } from './helpers';
 
 const NAME = 'gateway_outage';
 const SPEED = 8640;
@@ -20,41 +19,6 @@ let anchor = Number.POSITIVE_INFINITY;
 const simNow = () => START + (Date.now() - anchor) * SPEED;
 const SERIALS = ['GWO-INT', 'GWO-701'];
 const dir = mkdtempSync(join(tmpdir(), 'gateway-outage-'));
-
-/** A TCP relay to the broker's TLS port that the test can cut (the site's mobile link). */
-class Link {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  up = true;
-  constructor(
-    readonly port: number,
-    private readonly target: number,
-  ) {}
-  async start(): Promise<void> {
-    this.server = createServer((inbound) => {
-      if (!this.up) return inbound.destroy();
-      const outbound = tcpConnect(this.target, '127.0.0.1');
-      for (const s of [inbound, outbound]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => this.sockets.delete(s));
-      }
-      inbound.pipe(outbound).pipe(inbound);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-  }
-  cut(): void {
-    this.up = false;
-    for (const s of this.sockets) s.destroy();
-  }
-  restore(): void {
-    this.up = true;
-  }
-  close(): void {
-    this.cut();
-    this.server?.close();
-  }
-}
 
 let bed: PlatformBed;
 let fleet: ModbusFleet;
