@@ -170,7 +170,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   ],
   'api/src/report/data.ts': ['alerts'],
   'api/src/report/mailer.ts': ['audit_log', 'billing_months'],
-  'api/src/routes/alerts.ts': ['alert_events', 'alert_notifications', 'alerts'],
   'api/src/routes/beneficiaries.ts': ['sms_messages'],
   'api/src/routes/billing.ts': ['billing_months', 'installation_bills', 'statement_lines', 'statements'],
   'api/src/routes/settlements.ts': ['utility_settlements'],

@@ -1,23 +1,21 @@
 // The entry for other components: open (or refresh) an alert of a given rule about an installation,
 // priced like every other alert, notified and reminded like them; and close it when its cause is gone.
 //   import { raiseAlert, closeRaisedAlert, readAlertsConfig } from '../../alerts/index';
-//   await raiseAlert(pool, config, { rule: 'METER_SHORTFALL', installationId, cause: 'meter', severity: 'MAJOR',
+//   await raiseAlert(pool, config, { rule: 'METER_SHORTFALL', installationId, cause: 'export_meter', severity: 'MAJOR',
 //     summary: 'export meter 18 % below telemetry in 1405-08', lostKwhPerDay: 3.2, detail: { ... } });
 import type pg from 'pg';
 import { withTransaction } from '../../lib/transaction';
 import { tehranDate } from '../../lib/program/tehran-time';
 import { lostRialsPerDay, paidRialPerKwh, roundKwh } from './core/loss';
-import type { AlertRule, AlertSeverity } from './core/types';
+import type { AlertCause, AlertRule, AlertSeverity } from './core/types';
 import type { AlertsConfig } from './config';
 import { readRegistry } from './read-inputs';
 import { clearAlerts, notifyOf, upsertFindings } from './store';
 
-export interface RaiseAlert {
-  rule: AlertRule;
+interface RaisedFields {
   installationId: number;
   /** Distinguishes several alerts of one rule on one installation; default: one per rule and installation. */
   subject?: string;
-  cause: string;
   severity: AlertSeverity;
   summary: string;
   lostKwhPerDay: number;
@@ -25,6 +23,8 @@ export interface RaiseAlert {
   /** Who raises it, for the timeline (e.g. `settlements`). */
   actor: string;
 }
+/** An alert another component raises: a rule and one of that rule's causes (types.ts, `ALERT_CAUSES`). */
+export type RaiseAlert = { [R in AlertRule]: RaisedFields & { rule: R; cause: AlertCause<R> } }[AlertRule];
 
 export const raisedKey = (a: Pick<RaiseAlert, 'rule' | 'installationId' | 'subject'>) =>
   `${a.rule}:installation:${a.installationId}${a.subject ? `:${a.subject}` : ''}`;

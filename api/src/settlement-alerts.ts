@@ -6,7 +6,7 @@
 import { type AlertsConfig, closeRaisedAlerts, raiseAlerts, raisedKey } from '../../alerts';
 import { type ReconcileSummary, reconcileSettlements, type SettlementDeps } from '../../billing';
 
-const RULE = 'METER_SHORTFALL';
+const RULE = 'METER_SHORTFALL' as const;
 const subject = (settlementId: number) => `settlement-${settlementId}`;
 
 export async function reconcileAndAlert(

@@ -60,7 +60,7 @@ describe('alerts API', () => {
       raiseAlert(pool, config, {
         rule: 'METER_SHORTFALL',
         installationId: installations[0]!,
-        cause: 'meter',
+        cause: 'export_meter',
         severity: 'MAJOR',
         summary: 'export meter 18 % below telemetry',
         lostKwhPerDay: kwh,
@@ -71,7 +71,7 @@ describe('alerts API', () => {
     await raiseAlert(pool, config, {
       rule: 'METER_SHORTFALL',
       installationId: installations[1]!,
-      cause: 'meter',
+      cause: 'export_meter',
       severity: 'MINOR',
       summary: 'smaller shortfall',
       lostKwhPerDay: 0.5,

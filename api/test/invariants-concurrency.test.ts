@@ -159,7 +159,7 @@ describe('invariants under parallel requests', () => {
         raiseAlert(pool, config, {
           rule: 'METER_SHORTFALL',
           installationId: installation.id,
-          cause: 'meter',
+          cause: 'export_meter',
           severity: 'MINOR',
           summary: 'raced',
           lostKwhPerDay: 1,

@@ -109,7 +109,7 @@ beforeAll(async () => {
   const key = await raiseAlert(pool, alertsConfig, {
     rule: 'METER_SHORTFALL',
     installationId: ids.installation,
-    cause: 'meter',
+    cause: 'export_meter',
     severity: 'MAJOR',
     summary: 'export meter below telemetry',
     lostKwhPerDay: 1,

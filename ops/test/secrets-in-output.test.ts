@@ -174,7 +174,7 @@ beforeAll(async () => {
   await raiseAlert(pool, readAlertsConfig({ ...env, ...sentinelEnv() }), {
     rule: 'METER_SHORTFALL',
     installationId: rows[0]!.id,
-    cause: 'meter',
+    cause: 'export_meter',
     severity: 'MAJOR',
     summary: 'export meter below telemetry',
     lostKwhPerDay: 2,

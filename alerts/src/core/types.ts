@@ -1,8 +1,28 @@
 // What the rules read and what they decide: plain data, no clients.
 import type { Rate } from '../../../billing/index';
 
-export type AlertRule = 'OFFLINE' | 'AREA_OUTAGE' | 'FAULT' | 'UNDERPERFORMING' | 'METER_SHORTFALL';
-export type AlertSeverity = 'MAJOR' | 'MINOR' | 'WARNING';
+// The rules, severities, states and causes are declared here once: PostgreSQL's enums are checked
+// against them (types.test.ts), and the API's schemas are made from them.
+export const ALERT_RULES = ['OFFLINE', 'AREA_OUTAGE', 'FAULT', 'UNDERPERFORMING', 'METER_SHORTFALL'] as const;
+export type AlertRule = (typeof ALERT_RULES)[number];
+export const ALERT_SEVERITIES = ['MAJOR', 'MINOR', 'WARNING'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+/** OPEN and ACKNOWLEDGED are active; CLEARED closed itself, RESOLVED was closed by a person. */
+export const ALERT_STATES = ['OPEN', 'ACKNOWLEDGED', 'CLEARED', 'RESOLVED'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+export const ACTIVE_STATES = ['OPEN', 'ACKNOWLEDGED'] as const satisfies readonly AlertState[];
+/**
+ * The cause labels each rule writes (README, "Rules"). A FAULT is labelled with the device's first
+ * fault event, lower-cased (`ground_fault`), or `fault` without one.
+ */
+export const ALERT_CAUSES = {
+  OFFLINE: ['outage', 'communications', 'not_producing'],
+  AREA_OUTAGE: ['grid_or_telecom', 'grid', 'telecom'],
+  FAULT: ['fault'],
+  UNDERPERFORMING: ['soiling', 'equipment'],
+  METER_SHORTFALL: ['export_meter'],
+} as const satisfies Record<AlertRule, readonly string[]>;
+export type AlertCause<R extends AlertRule = AlertRule> = (typeof ALERT_CAUSES)[R][number];
 /** The rules the evaluator owns: it opens and closes these; other rules are raised by other components. */
 export const EVALUATED_RULES: readonly AlertRule[] = ['OFFLINE', 'AREA_OUTAGE', 'FAULT', 'UNDERPERFORMING'];
 

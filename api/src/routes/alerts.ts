@@ -2,23 +2,33 @@
 // income at risk, read one with its timeline and notifications, and act on it — acknowledge,
 // assign, comment, mute reminders, resolve. Every action is on the alert's timeline and audited.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
-import type { Prisma } from '../../../prisma/generated/client/client';
+import { Type } from '@sinclair/typebox';
+import {
+  ALERT_RULES,
+  ALERT_SEVERITIES,
+  ALERT_STATES,
+  type AlertAction,
+  AlertActionRefused,
+  actOnAlert,
+  alertWithTimeline,
+  countAlerts,
+  countNotifications,
+  findAlerts,
+  findNotifications,
+} from '../../../alerts';
 import { actorOf } from '../plugins/auth';
 import { errorResponses, HttpError, notFound } from '../errors';
 import { IdParam, oneOf, PageQuery, pageOf, paged } from '../schemas';
 
 const Rials = Type.String({ pattern: '^\\d+$', description: 'whole Rials' });
-const States = ['OPEN', 'ACKNOWLEDGED', 'CLEARED', 'RESOLVED'] as const;
-const Rules = ['OFFLINE', 'AREA_OUTAGE', 'FAULT', 'UNDERPERFORMING', 'METER_SHORTFALL'] as const;
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
 const Alert = Type.Object({
   id: Type.Integer(),
-  rule: oneOf(Rules),
+  rule: oneOf(ALERT_RULES),
   cause: Type.String({ description: 'outage, communications, grid, telecom, ground_fault, soiling, equipment, ...' }),
-  severity: oneOf(['MAJOR', 'MINOR', 'WARNING']),
-  state: oneOf(States),
+  severity: oneOf(ALERT_SEVERITIES),
+  state: oneOf(ALERT_STATES),
   summary: Type.String(),
   installation: Type.Union([Type.String(), Type.Null()], { description: 'installation code; null for an area' }),
   inverter: Type.Union([Type.String(), Type.Null()], { description: 'inverter serial, when about one inverter' }),
@@ -63,55 +73,7 @@ const AlertDetail = Type.Composite([
   Type.Object({ detail: Type.Unknown(), events: Type.Array(Event), notifications: Type.Array(Notification) }),
 ]);
 
-const include = {
-  installation: { select: { code: true } },
-  inverter: { select: { serial: true } },
-  province: { select: { code: true } },
-} as const;
-type Row = Prisma.AlertGetPayload<{ include: typeof include }>;
-const iso = (d: Date | null) => d?.toISOString() ?? null;
-const toAlert = (a: Row): Static<typeof Alert> => ({
-  id: Number(a.id),
-  rule: a.rule,
-  cause: a.cause,
-  severity: a.severity,
-  state: a.state,
-  summary: a.summary,
-  installation: a.installation?.code ?? null,
-  inverter: a.inverter?.serial ?? null,
-  province: a.province.code,
-  area: a.area,
-  affectedInstallations: a.affectedInstallations,
-  lostKwhPerDay: Number(a.lostKwhPerDay),
-  lostRialsPerDay: a.lostRialsPerDay.toString(),
-  rialPerKwh: a.rialPerKwh,
-  openedAt: a.openedAt.toISOString(),
-  lastSeenAt: a.lastSeenAt.toISOString(),
-  acknowledgedAt: iso(a.acknowledgedAt),
-  acknowledgedBy: a.acknowledgedBy,
-  assignedTo: a.assignedTo,
-  mutedUntil: iso(a.mutedUntil),
-  remindersSent: a.remindersSent,
-  nextReminderAt: iso(a.nextReminderAt),
-  closedAt: iso(a.closedAt),
-  closedBy: a.closedBy,
-});
-const toNotification = (n: Prisma.AlertNotificationGetPayload<object>): Static<typeof Notification> => ({
-  id: Number(n.id),
-  alertId: Number(n.alertId),
-  kind: n.kind,
-  sequence: n.sequence,
-  channel: n.channel,
-  recipient: n.recipient,
-  status: n.status,
-  attempts: n.attempts,
-  nextAttemptAt: n.nextAttemptAt.toISOString(),
-  lastError: n.lastError,
-  sentAt: iso(n.sentAt),
-});
-
 const Note = Type.String({ minLength: 1, maxLength: 2000 });
-const ACTIVE = ['OPEN', 'ACKNOWLEDGED'] as const;
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const staff = app.staffOnly('TECHNICIAN', 'OPERATOR');
@@ -126,8 +88,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Composite([
           PageQuery,
           Type.Object({
-            state: Type.Optional(oneOf(['active', 'closed', 'all', ...States], 'default: active')),
-            rule: Type.Optional(oneOf(Rules)),
+            state: Type.Optional(oneOf(['active', 'closed', 'all', ...ALERT_STATES], 'default: active')),
+            rule: Type.Optional(oneOf(ALERT_RULES)),
             province: Type.Optional(Type.String({ maxLength: 40 })),
             installation: Type.Optional(Type.String({ maxLength: 40, description: 'installation code' })),
             assignedTo: Type.Optional(Type.String({ maxLength: 60 })),
@@ -136,34 +98,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: pageOf(Alert) },
       },
     },
-    async (request) => {
-      const { state = 'active', rule, province, installation, assignedTo } = request.query;
-      const states =
-        state === 'active'
-          ? [...ACTIVE]
-          : state === 'closed'
-            ? ['CLEARED' as const, 'RESOLVED' as const]
-            : state === 'all'
-              ? [...States]
-              : [state];
-      const where = {
-        state: { in: states },
-        ...(rule ? { rule } : {}),
-        ...(province ? { province: { code: province } } : {}),
-        ...(installation ? { installation: { code: installation } } : {}),
-        ...(assignedTo ? { assignedTo } : {}),
-      };
-      const orderBy =
-        state === 'active'
-          ? [{ lostRialsPerDay: 'desc' as const }, { openedAt: 'asc' as const }, { id: 'asc' as const }]
-          : [{ openedAt: 'desc' as const }, { id: 'desc' as const }];
-      return paged(
+    async (request) =>
+      paged(
         request.query,
-        (window) => app.prisma.alert.findMany({ where, include, orderBy, ...window }),
-        () => app.prisma.alert.count({ where }),
-        toAlert,
-      );
-    },
+        (window) => findAlerts(app.prisma, request.query, window),
+        () => countAlerts(app.prisma, request.query),
+        (alert) => alert,
+      ),
   );
 
   app.get(
@@ -181,12 +122,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const where = { status: request.query.status ?? ('FAILED' as const) };
+      const status = request.query.status ?? 'FAILED';
       return paged(
         request.query,
-        (window) => app.prisma.alertNotification.findMany({ where, orderBy: { id: 'desc' }, ...window }),
-        () => app.prisma.alertNotification.count({ where }),
-        toNotification,
+        (window) => findNotifications(app.prisma, status, window),
+        () => countNotifications(app.prisma, status),
+        (notification) => notification,
       );
     },
   );
@@ -203,31 +144,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const row = await app.prisma.alert.findUnique({
-        where: { id: BigInt(request.params.id) },
-        include: { ...include, events: { orderBy: { id: 'asc' } }, notifications: { orderBy: { id: 'asc' } } },
-      });
-      if (!row) throw notFound('alert');
-      return {
-        ...toAlert(row),
-        detail: row.detail,
-        events: row.events.map((e) => ({ at: e.at.toISOString(), actor: e.actor, kind: e.kind, note: e.note })),
-        notifications: row.notifications.map(toNotification),
-      };
+      const alert = await alertWithTimeline(app.prisma, BigInt(request.params.id));
+      if (!alert) throw notFound('alert');
+      return alert;
     },
   );
 
-  /** One action on an alert: checks its state, updates it, writes its timeline and the audit log. */
+  /** One action on an alert, taken by the alerts component (state, timeline and audit in one transaction). */
   const action = <B extends object>(
     path: string,
     summary: string,
     body: ReturnType<typeof Type.Object>,
-    apply: (
-      alert: Row,
-      body: B,
-      actor: string,
-      now: Date,
-    ) => Promise<{ data: Prisma.AlertUpdateInput; kind: string; note?: string | null }>,
+    actionOf: (body: B) => Promise<AlertAction>,
   ) =>
     app.post(
       `/alerts/:id/${path}`,
@@ -236,55 +164,25 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         schema: { tags: ['alerts'], summary, params: IdParam, body, response: { 200: Alert, ...errorResponses(409) } },
       },
       async (request) => {
-        const id = BigInt(request.params.id);
-        const actor = request.principal?.kind === 'staff' ? request.principal.username : actorOf(request.principal);
-        return app.prisma.$transaction(async (tx) => {
-          // Locked so a concurrent evaluation or action cannot interleave with this one.
-          await tx.$queryRaw`SELECT id FROM alerts WHERE id = ${id} FOR UPDATE`;
-          const alert = await tx.alert.findUnique({ where: { id }, include });
-          if (!alert) throw notFound('alert');
-          const now = new Date();
-          const change = await apply(alert, request.body as B, actor, now);
-          const updated = await tx.alert.update({ where: { id }, data: change.data, include });
-          await tx.alertEvent.create({
-            data: { alertId: id, at: now, actor, kind: change.kind, note: change.note ?? null },
+        const name = request.principal?.kind === 'staff' ? request.principal.username : actorOf(request.principal);
+        try {
+          return await actOnAlert(app.prisma, BigInt(request.params.id), await actionOf(request.body as B), {
+            name,
+            actor: actorOf(request.principal),
           });
-          await app.audit(
-            request,
-            {
-              verb: change.kind,
-              entity: 'alert',
-              entityId: id.toString(),
-              before: toAlert(alert),
-              after: toAlert(updated),
-            },
-            tx,
-          );
-          return toAlert(updated);
-        });
+        } catch (error) {
+          if (error instanceof AlertActionRefused)
+            throw error.status === 404 ? notFound('alert') : new HttpError(error.status, error.message);
+          throw error;
+        }
       },
     );
-  const mustBeActive = (alert: Row) => {
-    if (!(ACTIVE as readonly string[]).includes(alert.state))
-      throw new HttpError(
-        409,
-        `the alert is ${alert.state.toLowerCase()}: only an open or acknowledged alert can change`,
-      );
-  };
 
   action<{ note?: string }>(
     'acknowledge',
     'Acknowledge: someone is on it (reminders stop)',
     Type.Object({ note: Type.Optional(Note) }, { additionalProperties: false }),
-    async (alert, body, actor, now) => {
-      mustBeActive(alert);
-      if (alert.state === 'ACKNOWLEDGED') throw new HttpError(409, `already acknowledged by ${alert.acknowledgedBy}`);
-      return {
-        data: { state: 'ACKNOWLEDGED', acknowledgedAt: now, acknowledgedBy: actor, nextReminderAt: null },
-        kind: 'acknowledged',
-        note: body.note,
-      };
-    },
+    async (body) => ({ kind: 'acknowledge', note: body.note }),
   );
   action<{ assignee: string; note?: string }>(
     'assign',
@@ -293,22 +191,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       { assignee: Type.String({ minLength: 1, maxLength: 60 }), note: Type.Optional(Note) },
       { additionalProperties: false },
     ),
-    async (alert, body) => {
-      mustBeActive(alert);
+    async (body) => {
       if (!(await app.prisma.user.findUnique({ where: { username: body.assignee } })))
         throw new HttpError(400, `assignee: no staff user '${body.assignee}'`, 'assignee');
-      return {
-        data: { assignedTo: body.assignee },
-        kind: 'assigned',
-        note: `→ ${body.assignee}${body.note ? `: ${body.note}` : ''}`,
-      };
+      return { kind: 'assign', assignee: body.assignee, note: body.note };
     },
   );
   action<{ text: string }>(
     'comments',
     'Comment on an alert (any state)',
     Type.Object({ text: Note }, { additionalProperties: false }),
-    async (_alert, body) => ({ data: {}, kind: 'commented', note: body.text }),
+    async (body) => ({ kind: 'comment', text: body.text }),
   );
   action<{ minutes: number; note?: string }>(
     'mute',
@@ -317,28 +210,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       { minutes: Type.Integer({ minimum: 0, maximum: 43_200 }), note: Type.Optional(Note) },
       { additionalProperties: false },
     ),
-    async (alert, body, _actor, now) => {
-      mustBeActive(alert);
-      const until = body.minutes === 0 ? null : new Date(now.getTime() + body.minutes * 60_000);
-      return {
-        data: { mutedUntil: until },
-        kind: until ? 'muted' : 'unmuted',
-        note: until ? `until ${until.toISOString()}${body.note ? `: ${body.note}` : ''}` : body.note,
-      };
-    },
+    async (body) => ({ kind: 'mute', minutes: body.minutes, note: body.note }),
   );
   action<{ note: string }>(
     'resolve',
     'Resolve: closed by a person (if the cause persists, the evaluator opens a new alert)',
     Type.Object({ note: Note }, { additionalProperties: false }),
-    async (alert, body, actor, now) => {
-      mustBeActive(alert);
-      return {
-        data: { state: 'RESOLVED', closedAt: now, closedBy: actor, nextReminderAt: null },
-        kind: 'resolved',
-        note: body.note,
-      };
-    },
+    async (body) => ({ kind: 'resolve', note: body.note }),
   );
 };
 
