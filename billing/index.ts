@@ -23,6 +23,16 @@ export { monthElapsed } from './src/core/deductions';
 export { BillingError } from './src/errors';
 export { LOAN_REPAID_SQL, type LoanOnStatement, loanBalances, loansOnStatement } from './src/loan-balances';
 export { markPaid, payoutBatch, payoutFile } from './src/payouts';
+export {
+  type BillFigures,
+  type StatementHead,
+  type StatementLine,
+  type StoredAdjustment,
+  type StoredBillDetail,
+  type StoredSegment,
+  statementOf,
+  statementsOf,
+} from './src/statement-reads';
 export { type BillingDeps, monthStatus, type RunSummary, runMonth } from './src/run-month';
 export { DEFAULT_SETTLEMENT_POLICY } from './src/core/reconcile-settlement';
 export { type CashPosition, cashPosition } from './src/settlements/cash-position';

@@ -1,7 +1,7 @@
 // The portal's pages: plain data in, HTML out (pure; the routes gather the data). Persian, RTL,
 // one main point first on every page, GOV.UK patterns for forms and errors. Numbers and codes in
 // running text are isolated with <bdi>.
-import { dayNameFa, monthNameFa } from '../../../billing';
+import { dayNameFa, monthNameFa, type StoredAdjustment, type StoredSegment } from '../../../billing';
 import { tehranMidnight } from '../../../lib/program/tehran-time';
 
 type MonthId = string;
@@ -215,15 +215,8 @@ export function homePage(view: HomeView): Html {
 
 // ---- statement --------------------------------------------------------------------------------
 
-export interface Segment {
-  fromDate: string;
-  toDate: string;
-  wh: number;
-  rials: string;
-  rialPerKwh: number;
-  percent: number;
-  contractYear: number;
-}
+/** A tariff segment of the installation's bill, as billing keeps it. */
+export type Segment = StoredSegment;
 export interface StatementLineView {
   installationCode: string;
   installationName: string;
@@ -239,7 +232,7 @@ export interface StatementLineView {
   feeRials: bigint;
   netRials: bigint;
   segments: Segment[];
-  adjustments: { forMonth: MonthId; wh: number; rials: string }[];
+  adjustments: StoredAdjustment[];
   /** The plant's loans this month's installment changed, and what each still owes after it. */
   loans: { reference: string; deductedRials: bigint; balanceRials: bigint }[];
   /** The share's first and last day when they fall inside the month (Tehran civil dates, ISO). */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { loansOnStatement, monthBounds, monthDays, monthOf, parseMonth, smsText } from '../../../billing';
+import { monthBounds, monthDays, monthOf, parseMonth, smsText, statementsOf } from '../../../billing';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { TEHRAN_TIME_ZONE } from '../../../lib/program/tehran-time';
 import { loadProvinces } from '../../../lib/provinces';
@@ -17,6 +17,7 @@ import { HttpError } from '../errors';
 import { newToken, tokenHash } from '../../../lib/passwords';
 import { PORTAL_COOKIE, type PortalSession } from '../plugins/auth';
 import { HeldOffError, SignInService, type SignInSettings } from '../sign-in-service';
+import { beneficiaryStatement } from '../statements';
 import { SignInBusyError } from '../sign-in-queue';
 import type { Html } from './html';
 import {
@@ -27,9 +28,7 @@ import {
   helpPage,
   homePage,
   layout,
-  type MonthRow,
   type Person,
-  type Segment,
   signInPage,
   statementPage,
 } from './pages';
@@ -174,18 +173,6 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     });
     return rows;
   }
-
-  const MONTH_COLUMNS = `s.month, m.status::text AS status, s.earned_rials, s.carried_in_rials, s.payable_rials, s.carried_out_rials, pb.paid_at
-     FROM statements s JOIN billing_months m ON m.month = s.month LEFT JOIN payout_batches pb ON pb.month = s.month AND pb.status = 'PAID'`;
-  const monthRow = (r: Record<string, unknown>): MonthRow => ({
-    month: String(r.month),
-    status: r.status as MonthRow['status'],
-    earnedRials: BigInt(r.earned_rials as string),
-    carriedInRials: BigInt(r.carried_in_rials as string),
-    payableRials: BigInt(r.payable_rials as string),
-    carriedOutRials: BigInt(r.carried_out_rials as string),
-    paidAt: (r.paid_at as Date | null) ?? null,
-  });
 
   /** The session's person, or a redirect to sign in (or to choose whom to look at). */
   function viewing(request: FastifyRequest, reply: FastifyReply): number | null {
@@ -400,20 +387,13 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     const id = viewing(request, reply);
     if (id === null) return reply;
     const now = Date.now();
-    const [person, months] = await Promise.all([
-      personOf(request),
-      app.sql.query({
-        name: 'portal-months',
-        text: `SELECT ${MONTH_COLUMNS} WHERE s.beneficiary_id = $1 ORDER BY s.month DESC LIMIT 24`,
-        values: [id],
-      }),
-    ]);
+    const [person, months] = await Promise.all([personOf(request), statementsOf(app.sql, id, 24)]);
     const runningMonth = monthOf(now);
     const view = {
       name: person.name,
       self: id === request.portal!.beneficiaryId,
       runningMonth,
-      months: months.rows.map(monthRow),
+      months,
       shebaMasked: shortSheba(person.sheba),
       year: parseMonth(runningMonth).year,
     };
@@ -425,33 +405,9 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     if (id === null) return reply;
     const { month } = request.params as { month: string };
     if (!/^\d{4}-\d{2}$/.test(month)) throw new HttpError(404, 'no such month');
-    const [person, head, lines] = await Promise.all([
-      personOf(request),
-      app.sql.query({
-        name: 'portal-statement',
-        text: `SELECT ${MONTH_COLUMNS} WHERE s.beneficiary_id = $1 AND s.month = $2`,
-        values: [id, month],
-      }),
-      app.sql.query({
-        name: 'portal-statement-lines',
-        text: `SELECT i.id, i.code, i.name, (i.ac_rating_kw * 1000)::int AS capacity_w, l.weight_w, l.active_days, l.rials::text,
-                 b.energy_wh::text, b.gross_rials::text, b.adjustment_rials::text, b.loan_rials::text, b.fee_rials::text, b.net_rials::text,
-                 b.detail->'segments' AS segments, b.detail->'adjustments' AS adjustments,
-                 to_char(sh.valid_from, 'YYYY-MM-DD') AS share_from, to_char(sh.valid_until - 1, 'YYYY-MM-DD') AS share_last,
-                 (SELECT count(DISTINCT x.beneficiary_id)::int FROM statement_lines x WHERE x.month = l.month AND x.installation_id = l.installation_id) AS people
-               FROM statement_lines l JOIN installations i ON i.id = l.installation_id JOIN shares sh ON sh.id = l.share_id
-               JOIN installation_bills b ON b.month = l.month AND b.installation_id = l.installation_id
-              WHERE l.month = $1 AND l.beneficiary_id = $2 ORDER BY i.code, l.share_id`,
-        values: [month, id],
-      }),
-    ]);
-    if (!head.rows[0]) throw new HttpError(404, 'no statement for this month');
-    const loans = await loansOnStatement(
-      app.sql,
-      month,
-      lines.rows.map((l) => l.id),
-    );
-    const row = monthRow(head.rows[0]);
+    const [person, statement] = await Promise.all([personOf(request), beneficiaryStatement(app.sql, id, month)]);
+    if (!statement) throw new HttpError(404, 'no statement for this month');
+    const row = statement.head;
     const days = monthDays(month);
     const [first, last] = [days[0]!.date, days.at(-1)!.date];
     const view = {
@@ -461,26 +417,26 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
       monthDays: monthBounds(month).days,
       shebaMasked: shortSheba(person.sheba),
       sms: smsText(row),
-      lines: lines.rows.map((l) => ({
-        installationCode: l.code,
-        installationName: l.name,
+      lines: statement.lines.map((l) => ({
+        installationCode: l.installation.code,
+        installationName: l.installation.name,
         people: l.people,
-        capacityW: l.capacity_w,
-        weightW: l.weight_w,
-        activeDays: l.active_days,
-        rials: BigInt(l.rials),
-        energyWh: Number(l.energy_wh),
-        grossRials: BigInt(l.gross_rials),
-        adjustmentRials: BigInt(l.adjustment_rials),
-        loanRials: BigInt(l.loan_rials),
-        feeRials: BigInt(l.fee_rials),
-        netRials: BigInt(l.net_rials),
-        segments: (l.segments ?? []) as Segment[],
-        adjustments: l.adjustments ?? [],
-        loans: loans.get(l.id) ?? [],
+        capacityW: l.installation.capacityW,
+        weightW: l.weightW,
+        activeDays: l.activeDays,
+        rials: l.rials,
+        energyWh: l.bill.energyWh,
+        grossRials: l.bill.grossRials,
+        adjustmentRials: l.bill.adjustmentRials,
+        loanRials: l.bill.loanRials,
+        feeRials: l.bill.feeRials,
+        netRials: l.bill.netRials,
+        segments: l.detail.segments ?? [],
+        adjustments: l.detail.adjustments ?? [],
+        loans: l.loans,
         share: {
-          startedOn: l.share_from > first ? l.share_from : null,
-          endedOn: l.share_last !== null && l.share_last < last ? l.share_last : null,
+          startedOn: l.share.firstDay > first ? l.share.firstDay : null,
+          endedOn: l.share.lastDay !== null && l.share.lastDay < last ? l.share.lastDay : null,
         },
       })),
     };

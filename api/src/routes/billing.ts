@@ -6,7 +6,6 @@ import { Type } from '@sinclair/typebox';
 import {
   type BillingConfig,
   type BillingDeps,
-  loansOnStatement,
   markPaid,
   type MonthId,
   monthAttention,
@@ -18,11 +17,14 @@ import {
   recordReplacement,
   reviewCounter,
   runMonth,
+  type StatementHead,
+  statementsOf,
 } from '../../../billing';
 import type { InfluxClient } from '../../../lib/influx/client';
 import { badField, errorResponses, notFound } from '../errors';
 import { actorOf } from '../plugins/auth';
 import { InstallationCode, PageQuery, pageOf } from '../schemas';
+import { beneficiaryStatement } from '../statements';
 
 const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
 const MonthParam = Type.Object({
@@ -585,17 +587,16 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
     };
   };
   const self = (principal: unknown) => (principal as { beneficiaryId: number }).beneficiaryId;
-  const statementRow = (r: Record<string, unknown>) => ({
-    month: s(r.month),
-    status: s(r.status),
-    toDateAt: r.to_date_at ? (r.to_date_at as Date).toISOString() : null,
-    ...toDateShare(s(r.month) as MonthId, r.to_date_at ? (r.to_date_at as Date).getTime() : null),
-    earnedRials: s(r.earned_rials),
-    carriedInRials: s(r.carried_in_rials),
-    payableRials: s(r.payable_rials),
-    carriedOutRials: s(r.carried_out_rials),
+  const statementRow = (h: StatementHead) => ({
+    month: h.month,
+    status: h.status,
+    toDateAt: h.toDateAt?.toISOString() ?? null,
+    ...toDateShare(h.month, h.toDateAt?.getTime() ?? null),
+    earnedRials: String(h.earnedRials),
+    carriedInRials: String(h.carriedInRials),
+    payableRials: String(h.payableRials),
+    carriedOutRials: String(h.carriedOutRials),
   });
-  const STATEMENT = `SELECT s.month, m.status, m.to_date_at, s.earned_rials, s.carried_in_rials, s.payable_rials, s.carried_out_rials FROM statements s JOIN billing_months m ON m.month = s.month WHERE s.beneficiary_id = $1`;
 
   app.get(
     '/me/statements',
@@ -608,14 +609,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         response: { 200: Type.Array(StatementSummary) },
       },
     },
-    async (request) => {
-      const { rows } = await app.sql.query({
-        name: 'own-statements',
-        text: `${STATEMENT} ORDER BY s.month DESC`,
-        values: [self(request.principal)],
-      });
-      return rows.map(statementRow);
-    },
+    async (request) => (await statementsOf(app.sql, self(request.principal))).map(statementRow),
   );
 
   app.get(
@@ -630,34 +624,32 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       },
     },
     async (request) => {
-      const beneficiaryId = self(request.principal);
-      const { rows } = await app.sql.query(`${STATEMENT} AND s.month = $2`, [beneficiaryId, request.params.month]);
-      if (!rows[0]) throw notFound(`your statement for ${request.params.month}`);
-      const lines = await app.sql.query(
-        `SELECT i.id, i.code, l.weight_w, l.active_days, l.rials::text, ${BILL_COLUMNS}, b.detail
-         FROM statement_lines l JOIN installations i ON i.id = l.installation_id JOIN installation_bills b ON b.month = l.month AND b.installation_id = l.installation_id
-        WHERE l.month = $1 AND l.beneficiary_id = $2 ORDER BY i.code, l.share_id`,
-        [request.params.month, beneficiaryId],
-      );
-      const loans = await loansOnStatement(
-        app.sql,
-        request.params.month,
-        lines.rows.map((r) => r.id),
-      );
+      const statement = await beneficiaryStatement(app.sql, self(request.principal), request.params.month);
+      if (!statement) throw notFound(`your statement for ${request.params.month}`);
       return {
-        ...statementRow(rows[0]),
-        lines: lines.rows.map((r) => ({
-          installation: r.code,
-          weightW: r.weight_w,
-          activeDays: r.active_days,
-          rials: r.rials,
-          installationBill: billRow(r),
-          loans: (loans.get(r.id) ?? []).map((l) => ({
-            reference: l.reference,
-            deductedRials: String(l.deductedRials),
-            balanceRials: String(l.balanceRials),
+        ...statementRow(statement.head),
+        lines: statement.lines.map((l) => ({
+          installation: l.installation.code,
+          weightW: l.weightW,
+          activeDays: l.activeDays,
+          rials: String(l.rials),
+          installationBill: {
+            energyWh: l.bill.energyWh,
+            grossRials: String(l.bill.grossRials),
+            adjustmentRials: String(l.bill.adjustmentRials),
+            loanRials: String(l.bill.loanRials),
+            feeRials: String(l.bill.feeRials),
+            netRials: String(l.bill.netRials),
+            poolRials: String(l.bill.poolRials),
+            incomplete: l.bill.incomplete,
+            implausible: l.bill.implausible,
+          },
+          loans: l.loans.map((loan) => ({
+            reference: loan.reference,
+            deductedRials: String(loan.deductedRials),
+            balanceRials: String(loan.balanceRials),
           })),
-          detail: r.detail,
+          detail: l.detail,
         })),
       };
     },

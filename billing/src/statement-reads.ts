@@ -1,0 +1,156 @@
+// A beneficiary's statements as billing recorded them: the one read of the ledger behind the
+// portal's pages and the API's /me/statements (one query each, one shape). Rials are bigints;
+// a bill's detail is as stored (JSON: its Rials are decimal text). Lines carry the installation's
+// and the share's ids: their codes, names and dates are the registry's to give.
+import type pg from 'pg';
+import type { MonthId } from './core/solar-hijri';
+
+export interface StatementHead {
+  month: MonthId;
+  status: 'DRAFT' | 'CLOSED' | 'PAID';
+  /** A draft's instant "to date" (a running month), null for a whole month. */
+  toDateAt: Date | null;
+  earnedRials: bigint;
+  carriedInRials: bigint;
+  payableRials: bigint;
+  carriedOutRials: bigint;
+  /** When the month's bank batch was recorded as paid (null: not yet). */
+  paidAt: Date | null;
+}
+
+/** A tariff segment of a bill, as its detail keeps it. */
+export interface StoredSegment {
+  contract: string;
+  fromDate: string;
+  toDate: string;
+  wh: number;
+  rials: string;
+  rialPerKwh: number;
+  percent: number;
+  contractYear: number;
+}
+/** An adjustment (late data, a settlement's difference) of a bill, as its detail keeps it. */
+export interface StoredAdjustment {
+  forMonth: MonthId;
+  wh: number;
+  rials: string;
+  reason: string;
+  settlementId?: number;
+}
+/** The bill's explanation (ledger-writer.ts writes it): segments, adjustments, loans, fee, pool, counters. */
+export interface StoredBillDetail {
+  segments?: StoredSegment[];
+  adjustments?: StoredAdjustment[];
+  [part: string]: unknown;
+}
+
+/** An installation's month, as billed. */
+export interface BillFigures {
+  energyWh: number;
+  grossRials: bigint;
+  adjustmentRials: bigint;
+  incomeRials: bigint;
+  loanRials: bigint;
+  feeRials: bigint;
+  netRials: bigint;
+  poolRials: bigint;
+  incomplete: boolean;
+  implausible: boolean;
+}
+
+export interface StatementLine {
+  installationId: number;
+  shareId: number;
+  weightW: number;
+  activeDays: number;
+  rials: bigint;
+  /** How many beneficiaries the installation's month was shared among. */
+  people: number;
+  bill: BillFigures;
+  detail: StoredBillDetail;
+}
+
+type Db = Pick<pg.Pool, 'query'>;
+
+const HEAD = `SELECT s.month, m.status::text AS status, m.to_date_at, s.earned_rials::text, s.carried_in_rials::text,
+       s.payable_rials::text, s.carried_out_rials::text, pb.paid_at
+  FROM statements s JOIN billing_months m ON m.month = s.month
+  LEFT JOIN payout_batches pb ON pb.month = s.month AND pb.status = 'PAID'
+ WHERE s.beneficiary_id = $1`;
+interface HeadRow {
+  month: string;
+  status: StatementHead['status'];
+  to_date_at: Date | null;
+  earned_rials: string;
+  carried_in_rials: string;
+  payable_rials: string;
+  carried_out_rials: string;
+  paid_at: Date | null;
+}
+const head = (r: HeadRow): StatementHead => ({
+  month: r.month,
+  status: r.status,
+  toDateAt: r.to_date_at,
+  earnedRials: BigInt(r.earned_rials),
+  carriedInRials: BigInt(r.carried_in_rials),
+  payableRials: BigInt(r.payable_rials),
+  carriedOutRials: BigInt(r.carried_out_rials),
+  paidAt: r.paid_at,
+});
+
+/** A beneficiary's statements, newest first (at most `limit`). */
+export async function statementsOf(db: Db, beneficiaryId: number, limit?: number): Promise<StatementHead[]> {
+  const { rows } = await db.query<HeadRow>({
+    name: limit === undefined ? 'statements-of' : 'statements-of-latest',
+    text: `${HEAD} ORDER BY s.month DESC${limit === undefined ? '' : ' LIMIT $2'}`,
+    values: limit === undefined ? [beneficiaryId] : [beneficiaryId, limit],
+  });
+  return rows.map(head);
+}
+
+/** A beneficiary's statement for one month with its lines (by installation, then share), or null. */
+export async function statementOf(
+  db: Db,
+  beneficiaryId: number,
+  month: MonthId,
+): Promise<{ head: StatementHead; lines: StatementLine[] } | null> {
+  const [heads, lines] = await Promise.all([
+    db.query<HeadRow>({ name: 'statement-of', text: `${HEAD} AND s.month = $2`, values: [beneficiaryId, month] }),
+    db.query({
+      name: 'statement-lines-of',
+      text: `SELECT l.installation_id, l.share_id, l.weight_w, l.active_days, l.rials::text,
+                    b.energy_wh::text, b.gross_rials::text, b.adjustment_rials::text, b.income_rials::text, b.loan_rials::text,
+                    b.fee_rials::text, b.net_rials::text, b.pool_rials::text, b.incomplete, b.implausible, b.detail,
+                    (SELECT count(DISTINCT x.beneficiary_id)::int FROM statement_lines x
+                      WHERE x.month = l.month AND x.installation_id = l.installation_id) AS people
+               FROM statement_lines l JOIN installation_bills b ON b.month = l.month AND b.installation_id = l.installation_id
+              WHERE l.month = $1 AND l.beneficiary_id = $2 ORDER BY l.installation_id, l.share_id`,
+      values: [month, beneficiaryId],
+    }),
+  ]);
+  if (!heads.rows[0]) return null;
+  return {
+    head: head(heads.rows[0]),
+    lines: lines.rows.map((r) => ({
+      installationId: r.installation_id,
+      shareId: r.share_id,
+      weightW: r.weight_w,
+      activeDays: r.active_days,
+      rials: BigInt(r.rials),
+      people: r.people,
+      bill: {
+        energyWh: Number(r.energy_wh),
+        grossRials: BigInt(r.gross_rials),
+        adjustmentRials: BigInt(r.adjustment_rials),
+        incomeRials: BigInt(r.income_rials),
+        loanRials: BigInt(r.loan_rials),
+        feeRials: BigInt(r.fee_rials),
+        netRials: BigInt(r.net_rials),
+        poolRials: BigInt(r.pool_rials),
+        incomplete: r.incomplete,
+        implausible: r.implausible,
+      },
+      detail: r.detail as StoredBillDetail,
+    })),
+  };
+}
