@@ -13,6 +13,7 @@ export {
   type AlertState,
 } from './src/core/types';
 export { AlertsEvaluator } from './src/evaluator';
+export { alertMeterShortfalls } from './src/meter-shortfall';
 export { Deliverer } from './src/notify';
 export {
   type AlertAction,
