@@ -7,7 +7,7 @@ import type { Logger } from '../../lib/logger';
 import { rollbackWith, withTransaction } from '../../lib/transaction';
 import { evaluate } from './core/evaluate';
 import type { AlertsConfig } from './config';
-import { RegistryCache, readInputs } from './read-inputs';
+import { PricedInstallationsCache, readInputs } from './read-inputs';
 import { DailyHistory, LatestReadings } from './telemetry-cache';
 import { clearAlerts, notifyOf, readActiveAlerts, readGapHistory, remind, upsertFindings, type Notify } from './store';
 
@@ -26,7 +26,7 @@ export interface EvaluationReport {
 export class AlertsEvaluator {
   private readonly latest: LatestReadings;
   private readonly daily: DailyHistory;
-  private readonly registry: RegistryCache;
+  private readonly registry: PricedInstallationsCache;
   readonly notify: Notify;
 
   constructor(
@@ -38,7 +38,7 @@ export class AlertsEvaluator {
     this.notify = notifyOf(config.notifications);
     this.latest = new LatestReadings(influx);
     this.daily = new DailyHistory(influx);
-    this.registry = new RegistryCache(config.stepDowns);
+    this.registry = new PricedInstallationsCache(config.stepDowns);
   }
 
   async evaluateOnce(nowMs = Date.now()): Promise<EvaluationReport> {

@@ -84,7 +84,7 @@ export async function readRegistry(db: pg.ClientBase | pg.Pool, nowMs: number, s
  * The registry as the evaluator needs it, read again only when it may have changed: a new Tehran
  * day (tariffs are priced by date), a changed fingerprint of the tables it reads, or an hour passed.
  */
-export class RegistryCache {
+export class PricedInstallationsCache {
   private cached: { day: string; fingerprint: string; at: number; installations: InstallationInfo[] } | null = null;
 
   constructor(private readonly stepDowns: readonly StepDown[]) {}

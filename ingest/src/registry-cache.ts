@@ -14,7 +14,7 @@ const LOAD_ACTIVE_INVERTERS = `
   JOIN provinces p ON p.id = ins.province_id
   WHERE inv.status = 'ACTIVE' AND ins.status <> 'DECOMMISSIONED'`;
 
-export class RegistryCache {
+export class ActiveInverterCache {
   private inverters = new Map<string, RegisteredInverter>();
   private listener: pg.Client | null = null;
   private reloading: Promise<void> | null = null;

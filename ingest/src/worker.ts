@@ -27,7 +27,7 @@ import {
   type ProcessedMessage,
   type ValidationLimits,
 } from './process-message';
-import { RegistryCache } from './registry-cache';
+import { ActiveInverterCache } from './registry-cache';
 import { SubscriptionKeeper } from './subscription';
 import { waitBeforeRetry } from './retry-delay';
 
@@ -107,7 +107,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   });
 
   const counters = new CounterGuard({ lifetimeYears: config.counterLifetimeYears });
-  const registry = new RegistryCache(config.databaseUrl, config.registryRefreshMs, log, (n) => {
+  const registry = new ActiveInverterCache(config.databaseUrl, config.registryRefreshMs, log, (n) => {
     metrics.registryDevices.set(n);
     counters.retain((serial) => registry.lookup(serial) !== undefined);
   });
