@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start, stop and inspect the project's own Mosquitto, InfluxDB, PostgreSQL, Prometheus, Alertmanager and
 # nginx (the TLS reverse proxy).
-#   ops/services.sh start|stop|status|restart [mosquitto|influxdb|postgres ...]
+#   ops/services.sh start|stop|status|restart|kill [mosquitto|influxdb|postgres ...]
+# (kill is a crash, for the fault drills: SIGKILL to the service and its child processes, no shutdown.)
 # Every instance listens on loopback only, keeps its data under .data/<profile>/ and is stopped
 # by the PID it recorded, never by name (other instances on the machine are left alone).
 set -euo pipefail
@@ -119,6 +120,21 @@ stop_one() {
   info "$name: killed after 30 s (pid $pid)"
 }
 
+kill_one() {
+  local name=$1 pid children
+  pid=$(pid_of "$name")
+  if ! pid_alive "$pid"; then info "$name: not running"; return 0; fi
+  # By PID: the server and its children (PostgreSQL's backends) die at once, as in a crash or the
+  # OOM killer; nothing is flushed or shut down. The next start recovers from what is on disk.
+  children=$(pgrep -P "$pid" || true)
+  # shellcheck disable=SC2086
+  kill -KILL "$pid" $children 2>/dev/null || true
+  for p in $pid $children; do
+    for _ in $(seq 1 100); do pid_alive "$p" || break; sleep 0.1; done
+  done
+  info "$name: killed (pid $pid)"
+}
+
 start_one() {
   local name=$1 pid
   pid=$(pid_of "$name")
@@ -141,7 +157,8 @@ for s in "${services[@]}"; do
     start) start_one "$s" ;;
     stop) stop_one "$s" ;;
     restart) stop_one "$s"; start_one "$s" ;;
+    kill) kill_one "$s" ;;
     status) status_one "$s" ;;
-    *) fail "usage: ops/services.sh start|stop|restart|status [service...]" ;;
+    *) fail "usage: ops/services.sh start|stop|restart|kill|status [service...]" ;;
   esac
 done

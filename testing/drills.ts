@@ -11,17 +11,26 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { InfluxClient } from '../lib/influx/client';
 import { telemetryTopic } from '../lib/telemetry/contract';
-import { connectFleetClient, discardIngestSession, type IngestProcess, startIngestProcess, waitFor } from './services';
+import {
+  connectFleetClient,
+  discardIngestSession,
+  freshInfluxDatabase,
+  type IngestProcess,
+  startIngestProcess,
+  waitFor,
+} from './services';
 
 const execFileAsync = promisify(execFile);
 
 export type ServiceName = 'mosquitto' | 'influxdb' | 'postgres';
 
 /**
- * Stops, starts or restarts one of this checkout's test services (ops/services.sh, by PID, never by
- * name). Asynchronous, so the drill's traffic and clients keep running meanwhile.
+ * Stops, starts, restarts or kills one of this checkout's test services (ops/services.sh, by PID,
+ * never by name). `kill` is a crash: SIGKILL to the server and its children, nothing shut down or
+ * flushed; `start` then recovers from what is on disk. Asynchronous, so the drill's traffic and
+ * clients keep running meanwhile.
  */
-export async function service(action: 'stop' | 'start' | 'restart', name: ServiceName): Promise<void> {
+export async function service(action: 'stop' | 'start' | 'restart' | 'kill', name: ServiceName): Promise<void> {
   await execFileAsync('bash', ['ops/services.sh', action, name], { env: process.env });
 }
 
@@ -133,15 +142,22 @@ export async function startTraffic(options: TrafficOptions, idPrefix = `drill-${
   };
 }
 
-/** The sequence numbers stored per serial in the `telemetry` measurement, for serials starting with `prefix`. */
-export async function storedPerSerial(influx: InfluxClient, prefix: string): Promise<Map<string, Set<number>>> {
-  const stored = new Map<string, Set<number>>();
+/**
+ * The sequence numbers stored per serial in the `telemetry` measurement, for serials starting with
+ * `prefix`: one entry per stored point, so a reading stored twice (under two series or timestamps)
+ * shows twice.
+ */
+export async function storedPerSerial(influx: InfluxClient, prefix: string): Promise<Map<string, number[]>> {
+  const stored = new Map<string, number[]>();
   const [series = []] = await influx.query(
     `SELECT "seq" FROM "telemetry" WHERE "serial" =~ /^${prefix}/ GROUP BY "serial"`,
   );
   for (const s of series) {
     const column = s.columns.indexOf('seq');
-    stored.set(s.tags!.serial!, new Set(s.values.map((row) => Number(row[column]))));
+    stored.set(
+      s.tags!.serial!,
+      s.values.map((row) => Number(row[column])),
+    );
   }
   return stored;
 }
@@ -152,15 +168,22 @@ export interface LossReport {
   /** Acknowledged readings not stored, per serial (only serials that lost something). */
   missing: Record<string, number>;
   lost: number;
+  /** Points beyond one per acknowledged reading: a reading stored twice. */
+  duplicates: number;
+  /** Readings stored that were never acknowledged to their device. */
+  unexpected: number;
 }
 
 /** Compares what the broker acknowledged with what is stored, per serial and sequence number. */
-export function compare(acked: Map<string, Set<number>>, stored: Map<string, Set<number>>): LossReport {
-  const report: LossReport = { published: 0, stored: 0, missing: {}, lost: 0 };
+export function compare(acked: Map<string, Set<number>>, stored: Map<string, readonly number[]>): LossReport {
+  const report: LossReport = { published: 0, stored: 0, missing: {}, lost: 0, duplicates: 0, unexpected: 0 };
   for (const [serial, seqs] of acked) {
-    const have = stored.get(serial) ?? new Set<number>();
+    const points = stored.get(serial) ?? [];
+    const have = new Set(points);
     report.published += seqs.size;
     report.stored += have.size;
+    report.duplicates += points.length - have.size;
+    for (const seq of have) if (!seqs.has(seq)) report.unexpected += 1;
     let missing = 0;
     for (const seq of seqs) if (!have.has(seq)) missing += 1;
     if (missing > 0) {
@@ -186,6 +209,57 @@ export async function awaitStored(
   }
 }
 
+/**
+ * One drill's verdict, shared by every drill: the traffic is stopped (every reading it sent
+ * acknowledged by the broker), then every acknowledged reading must be stored within
+ * `storedWithinMs`, once, per serial and sequence number, and nothing else. Logs the count under
+ * `label`; throws naming what was lost, doubled or unexpected.
+ */
+export async function expectAllStored(
+  influx: InfluxClient,
+  label: string,
+  traffic: Traffic,
+  storedWithinMs = 90_000,
+): Promise<LossReport> {
+  const prefix = commonPrefix([...traffic.acked.keys()]);
+  const report = await awaitStored(influx, prefix, traffic, storedWithinMs);
+  console.log(`${label}:`, traffic.sentTotal(), 'sent', JSON.stringify(report));
+  const sent = traffic.sentTotal();
+  if (report.published !== sent || report.lost > 0 || report.duplicates > 0 || report.unexpected > 0)
+    throw new Error(
+      `${label}: ${sent} sent, ${report.published} acknowledged, ${report.lost} of them not stored ` +
+        `(per serial: ${JSON.stringify(report.missing)}), ${report.duplicates} stored twice, ${report.unexpected} stored but never acknowledged`,
+    );
+  return report;
+}
+
+const commonPrefix = (names: string[]): string =>
+  names.reduce((prefix, name) => {
+    let i = 0;
+    while (i < prefix.length && prefix[i] === name[i]) i += 1;
+    return prefix.slice(0, i);
+  }, names[0] ?? '');
+
+/**
+ * A drill under a live fleet: starts `options`' traffic (its devices registered and their ingest
+ * workers already subscribed), runs `fault` under it, stops the traffic even if the fault fails,
+ * and holds the result to `expectAllStored`.
+ */
+export async function underLiveTraffic(
+  influx: InfluxClient,
+  label: string,
+  options: TrafficOptions & { ackWithinMs?: number; storedWithinMs?: number },
+  fault: (traffic: Traffic) => Promise<void>,
+): Promise<{ report: LossReport; traffic: Traffic }> {
+  const traffic = await startTraffic(options);
+  try {
+    await fault(traffic);
+  } finally {
+    await traffic.stop(options.ackWithinMs);
+  }
+  return { report: await expectAllStored(influx, label, traffic, options.storedWithinMs), traffic };
+}
+
 export interface DrillWorker {
   proc: IngestProcess;
   dataDir: string;
@@ -207,6 +281,7 @@ export function ingestWorkers(database: string) {
     async start(
       overrides: Record<string, string> = {},
       reuse?: { dataDir?: string; group?: string; worker?: string },
+      ready?: Parameters<typeof startIngestProcess>[1],
     ): Promise<DrillWorker> {
       seq += 1;
       const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'ingest-drill-'));
@@ -215,13 +290,16 @@ export function ingestWorkers(database: string) {
       const group = reuse?.group ?? 'none';
       const worker = reuse?.worker ?? `d${process.pid}-${seq}`;
       workers.add(worker);
-      const proc = await startIngestProcess({
-        INFLUX_DATABASE: database,
-        INGEST_SHARE_GROUP: group,
-        INGEST_DATA_DIR: dataDir,
-        INGEST_WORKER_ID: worker,
-        ...overrides,
-      });
+      const proc = await startIngestProcess(
+        {
+          INFLUX_DATABASE: database,
+          INGEST_SHARE_GROUP: group,
+          INGEST_DATA_DIR: dataDir,
+          INGEST_WORKER_ID: worker,
+          ...overrides,
+        },
+        ready,
+      );
       running.push(proc);
       return { proc, dataDir, group, worker };
     },
@@ -234,6 +312,31 @@ export function ingestWorkers(database: string) {
       await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
       for (const worker of workers) await discardIngestSession(worker).catch(() => undefined);
       for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * What every ingest drill file sets up: a fresh InfluxDB database of its own and its workers; after
+ * each drill, the services it may have stopped or killed are started again and its workers killed,
+ * their broker sessions and journals removed. In the file: `beforeAll(drill.setUp)` and
+ * `afterEach(drill.tearDown)`.
+ */
+export function ingestDrill(database: string, restores: ServiceName[] = []) {
+  const workers = ingestWorkers(database);
+  let influx: InfluxClient | undefined;
+  return {
+    workers,
+    get influx(): InfluxClient {
+      if (!influx) throw new Error(`drill ${database}: setUp has not run`);
+      return influx;
+    },
+    setUp: async () => {
+      ({ influx } = await freshInfluxDatabase(database));
+    },
+    tearDown: async () => {
+      for (const name of restores) await service('start', name);
+      await workers.cleanup();
     },
   };
 }

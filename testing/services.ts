@@ -223,8 +223,17 @@ export async function discardIngestSession(workerId: string): Promise<void> {
 // Each checkout's test ports are moved by SOLAR_PORT_OFFSET (INGEST_HTTP_PORT already carries it):
 // give each its own block of 50 ports, so two checkouts' tests never answer each other's health checks.
 let nextPort = 29_500 + 5 * (Number(env.INGEST_HTTP_PORT ?? 29_464) - 29_464);
-/** Starts `ingest/src/main.ts` as a real child process; resolves once it reports healthy. */
-export async function startIngestProcess(overrides: Record<string, string>): Promise<IngestProcess> {
+/**
+ * Starts `ingest/src/main.ts` as a real child process and resolves once its health is `ready`: by
+ * default subscribed (SUBACK on this connection), not merely connected, since a message published
+ * before that is not routed to it; or holding a message its session kept (mqtt.js reads the SUBACK
+ * behind it). A drill starting it while the broker is away asks for less.
+ */
+export async function startIngestProcess(
+  overrides: Record<string, string>,
+  ready: (health: Record<string, unknown>) => boolean = (h) =>
+    h.subscribed === true || (h.mqttConnected === true && h.acksHeld === true),
+): Promise<IngestProcess> {
   const port = nextPort++;
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'ingest/src/main.ts'], {
@@ -254,9 +263,7 @@ export async function startIngestProcess(overrides: Record<string, string>): Pro
       if (child.exitCode !== null) throw new Error(`ingest exited with ${child.exitCode}: ${output}`);
       return ingestHealth(port).catch(() => null);
     },
-    // Subscribed (SUBACK on this connection), not merely connected: a message published before that
-    // is not routed to it. Or holding a message its session kept: mqtt.js reads the SUBACK behind it.
-    (h) => h !== null && (h.subscribed === true || (h.mqttConnected === true && h.acksHeld === true)),
+    (h) => h !== null && ready(h),
     60_000, // a start under a busy machine's load has taken over 30 s
     100,
   ).catch(async (error: Error) => {
@@ -266,9 +273,10 @@ export async function startIngestProcess(overrides: Record<string, string>): Pro
   return handle;
 }
 
+/** Ingest's /healthz: its body, and its HTTP status as `httpStatus` (200 ok, 503 not). */
 export async function ingestHealth(port: number): Promise<Record<string, unknown>> {
   const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-  return (await response.json()) as Record<string, unknown>;
+  return { httpStatus: response.status, ...((await response.json()) as Record<string, unknown>) };
 }
 
 export async function ingestMetric(port: number, name: string): Promise<number> {

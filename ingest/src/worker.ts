@@ -39,6 +39,25 @@ export interface IngestWorker {
 
 export async function startIngestWorker(config: IngestConfig, log: Logger): Promise<IngestWorker> {
   const metrics = createIngestMetrics();
+  // /healthz and /metrics answer from the start: a worker started while PostgreSQL is away (after a
+  // crash, a host booting) waits for its registry, taking nothing from the broker, and says so
+  // instead of exiting. Once running, the full answers below replace these.
+  let startingProblem = 'starting';
+  let answerHealth = (): { code: number; body: Record<string, unknown> } => ({
+    code: 503,
+    body: { status: 'starting', problems: [startingProblem], worker: config.workerId, ...buildInfo() },
+  });
+  let observe = (_nowMs: number) => {};
+  const http = Fastify({ logger: false });
+  http.get('/healthz', async (_request, reply) => {
+    const { code, body } = answerHealth();
+    return reply.code(code).send(body);
+  });
+  http.get('/metrics', async (_request, reply) => {
+    observe(Date.now());
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  await http.listen({ host: '127.0.0.1', port: config.httpPort });
   const influx = new InfluxClient(config.influx);
   const workerDir = join(config.dataDir, `worker-${config.workerId}`);
   // When this worker last stored anything: the broker has queued for it since (see `tookNothingFor`).
@@ -169,8 +188,16 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       }
     }
   };
-  await registry.start();
-  drainer.start();
+  drainer.start(); // the journal ships meanwhile: it needs InfluxDB, not the registry
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await registry.start();
+      break;
+    } catch (error) {
+      startingProblem = `waiting for the device registry: PostgreSQL unavailable (${(error as Error).message}); nothing is taken from the broker until it loads`;
+      await waitBeforeRetry(attempt);
+    }
+  }
 
   // Publish-to-stored lag from the readings' own timestamps (live ones: at most 10 minutes old), the
   // largest over the current and the previous 10-second window, plus the journal's lag to InfluxDB.
@@ -421,7 +448,6 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     offlineSinceMs = null;
   });
 
-  const http = Fastify({ logger: false });
   // Each problem in words: /healthz answers 503 while any is present, so nobody reads "ok" while work is held.
   const problems = (nowMs: number): string[] => {
     const found: string[] = [];
@@ -453,7 +479,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       : historyReadable
         ? null
         : "waiting to read the device's history from InfluxDB");
-  const observe = (nowMs: number) => {
+  observe = (nowMs: number) => {
     metrics.backlogBytes.set(journal.backlogBytes);
     metrics.lagSeconds.set(journal.lagMs(nowMs) / 1000);
     metrics.storedLagSeconds.set(readingDelaySeconds(nowMs) + journal.lagMs(nowMs) / 1000);
@@ -466,7 +492,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     metrics.acksHeldFor.labels('backlog').set(heldAck === null ? 0 : 1);
     if (disk.freeBytes !== null) metrics.diskFreeBytes.set(disk.freeBytes);
   };
-  http.get('/healthz', async (_request, reply) => {
+  answerHealth = () => {
     const nowMs = Date.now();
     const found = problems(nowMs);
     const body = {
@@ -491,13 +517,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       historyReadable,
       registryDevices: registry.size,
     };
-    return reply.code(found.length === 0 ? 200 : 503).send(body);
-  });
-  http.get('/metrics', async (_request, reply) => {
-    observe(Date.now());
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  await http.listen({ host: '127.0.0.1', port: config.httpPort });
+    return { code: found.length === 0 ? 200 : 503, body };
+  };
 
   return {
     http,

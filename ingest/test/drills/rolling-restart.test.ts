@@ -2,23 +2,14 @@
 // process stopped gracefully (SIGTERM: stop taking messages, ship the journal, exit 0) and started
 // again on its own journal and broker session, then the broker, one after another. Every reading
 // the broker acknowledged must be stored, per serial; each stop must be clean.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { InfluxClient } from '../../../lib/influx/client';
-import { awaitStored, type DrillWorker, ingestWorkers, service, sleep, startTraffic } from '../../../testing/drills';
-import { freshInfluxDatabase, ingestHealth, ingestMetric, registerFleet, waitFor } from '../../../testing/services';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type DrillWorker, ingestDrill, service, sleep, underLiveTraffic } from '../../../testing/drills';
+import { ingestHealth, ingestMetric, registerFleet, waitFor } from '../../../testing/services';
 
-const DATABASE = 'test_drill_rolling';
-let influx: InfluxClient;
-const workers = ingestWorkers(DATABASE);
-
-beforeAll(async () => {
-  ({ influx } = await freshInfluxDatabase(DATABASE));
-});
-afterEach(async () => {
-  await service('start', 'mosquitto');
-  await workers.cleanup();
-});
-afterAll(() => service('start', 'mosquitto'));
+const drill = ingestDrill('test_drill_rolling', ['mosquitto']);
+const { workers } = drill;
+beforeAll(drill.setUp);
+afterEach(drill.tearDown);
 
 /** Stops a worker gracefully, checks it left nothing behind, and starts it again as itself. */
 async function restart(w: DrillWorker): Promise<DrillWorker> {
@@ -31,8 +22,8 @@ describe('drill: rolling restarts under a live fleet', () => {
   it('loses nothing when the worker, then the broker, are restarted as deployed by default (one worker)', async () => {
     const serials = await registerFleet('ROLLA', 40);
     let w = await workers.start();
-    const traffic = await startTraffic({ serials, ratePerSerial: 5 });
-    try {
+    const label = 'rolling restart, one worker then the broker';
+    await underLiveTraffic(drill.influx, label, { serials, ratePerSerial: 5 }, async () => {
       await sleep(2000);
       w = await restart(w); // the broker queues in its session meanwhile
       await sleep(1500);
@@ -46,33 +37,20 @@ describe('drill: rolling restarts under a live fleet', () => {
         100,
       );
       await sleep(1500);
-    } finally {
-      await traffic.stop();
-    }
-    const report = await awaitStored(influx, 'ROLLA', traffic, 90_000);
-    console.log('rolling restart, one worker then the broker:', traffic.sentTotal(), 'sent', JSON.stringify(report));
-    expect(report.published).toBe(traffic.sentTotal());
-    expect(report).toMatchObject({ lost: 0, missing: {} });
+    });
   });
 
   it('loses nothing when each worker of a share group is restarted in turn', async () => {
     const serials = await registerFleet('ROLLB', 40);
     const pair = [await workers.start({}, { group: `roll-${process.pid}` })];
     pair.push(await workers.start({}, { group: pair[0]!.group }));
-    const traffic = await startTraffic({ serials, ratePerSerial: 5 });
-    try {
+    await underLiveTraffic(drill.influx, 'rolling restart of two workers', { serials, ratePerSerial: 5 }, async () => {
       await sleep(2000);
       for (let i = 0; i < pair.length; i++) {
         pair[i] = await restart(pair[i]!); // the other worker carries the load meanwhile
         await sleep(1500);
       }
-    } finally {
-      await traffic.stop();
-    }
-    const report = await awaitStored(influx, 'ROLLB', traffic, 90_000);
-    console.log('rolling restart of two workers:', traffic.sentTotal(), 'sent', JSON.stringify(report));
-    expect(report.published).toBe(traffic.sentTotal());
-    expect(report).toMatchObject({ lost: 0, missing: {} });
+    });
     for (const w of pair) expect(await ingestMetric(w.proc.port, 'ingest_readings_accepted_total')).toBeGreaterThan(0);
   });
 });
