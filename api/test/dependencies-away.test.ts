@@ -1,7 +1,8 @@
-// Drill: PostgreSQL, then InfluxDB, stopped under the API. A load balancer or client must be able
-// to tell "a dependency is away, retry" from a bug: every route that needs the missing database
-// answers 503 with Retry-After naming it (never 500, never a stack or a secret), /healthz is 503
-// naming it, what does not need it keeps working, and the API recovers by itself.
+// Drill: PostgreSQL stopped, then crashed (kill -9), then InfluxDB stopped, under the API. A load
+// balancer or client must be able to tell "a dependency is away, retry" from a bug: every route
+// that needs the missing database answers 503 with Retry-After naming it (never 500, never a stack
+// or a secret), /healthz is 503 naming it, what does not need it keeps working, and the API
+// recovers by itself.
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,23 +45,44 @@ function expectAway(response: Awaited<ReturnType<typeof get>>, dependency: strin
   });
 }
 
+/** Connections in the pools: the server closing them must not bring the process down. */
+async function warmPools() {
+  for (const url of ['/installations', '/billing/months', '/alerts']) expect((await get(url)).statusCode).toBe(200);
+}
+
+/** Every GET route with PostgreSQL away: never 500, nothing internal, most of them 503 naming it. */
+async function everyGetRouteWithPostgresAway(how: string) {
+  const answers: Record<number, number> = {};
+  for (const url of getPaths) {
+    const response = await get(url);
+    answers[response.statusCode] = (answers[response.statusCode] ?? 0) + 1;
+    expect(response.statusCode, `GET ${url}: ${response.body}`).not.toBe(500);
+    expect(response.body, url).not.toMatch(/\n\s+at |node_modules|ECONNREFUSED|ECONNRESET/);
+    if (secret) expect(response.body, url).not.toContain(secret);
+    if (response.statusCode === 503) expectAway(response, 'PostgreSQL', `GET ${url}`);
+  }
+  console.log(`${getPaths.length} GET routes with PostgreSQL ${how}:`, JSON.stringify(answers));
+  expect(answers[503]).toBeGreaterThan(getPaths.length / 2);
+}
+
+/** Back by itself once PostgreSQL is: answering, healthy, and no request logged as a failure (a 500). */
+async function expectRecovered() {
+  await waitFor(
+    'the API to answer again',
+    async () => (await get('/installations')).statusCode,
+    (code) => code === 200,
+    30_000,
+  );
+  expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toMatchObject({ status: 'ok' });
+  expect(logged.filter((l) => /"request failed"/.test(l))).toEqual([]);
+}
+
 describe('drill: a database away under the API', () => {
   it('answers 503 with Retry-After naming PostgreSQL on every route while it is stopped, and recovers by itself', async () => {
-    // Warm connections in the pools: the server closing them must not bring the process down.
-    for (const url of ['/installations', '/billing/months', '/alerts']) expect((await get(url)).statusCode).toBe(200);
+    await warmPools();
     await service('stop', 'postgres');
     try {
-      const answers: Record<number, number> = {};
-      for (const url of getPaths) {
-        const response = await get(url);
-        answers[response.statusCode] = (answers[response.statusCode] ?? 0) + 1;
-        expect(response.statusCode, `GET ${url}: ${response.body}`).not.toBe(500);
-        expect(response.body, url).not.toMatch(/\n\s+at |node_modules|ECONNREFUSED/);
-        if (secret) expect(response.body, url).not.toContain(secret);
-        if (response.statusCode === 503) expectAway(response, 'PostgreSQL', `GET ${url}`);
-      }
-      console.log(`${getPaths.length} GET routes with PostgreSQL stopped:`, JSON.stringify(answers));
-      expect(answers[503]).toBeGreaterThan(getPaths.length / 2);
+      await everyGetRouteWithPostgresAway('stopped');
       // A new session needs the database, a cached one does not: a sign-in is refused the same way.
       const signIn = await app.inject({
         method: 'POST',
@@ -80,14 +102,22 @@ describe('drill: a database away under the API', () => {
     } finally {
       await service('start', 'postgres');
     }
-    await waitFor(
-      'the API to answer again',
-      async () => (await get('/installations')).statusCode,
-      (code) => code === 200,
-      30_000,
-    );
-    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toMatchObject({ status: 'ok' });
-    expect(logged.filter((l) => /"request failed"/.test(l))).toEqual([]);
+    await expectRecovered();
+  });
+
+  it('answers 503, never 500, when PostgreSQL crashes (kill -9) under warm connections, and recovers by itself', async () => {
+    // A crash closes the pools' connections without the "terminating connection" a shutdown sends.
+    await warmPools();
+    await service('kill', 'postgres');
+    try {
+      await everyGetRouteWithPostgresAway('killed');
+      const health = await app.inject({ method: 'GET', url: '/healthz' });
+      expect(health.statusCode).toBe(503);
+      expect(health.json()).toMatchObject({ status: 'unavailable', unavailable: ['PostgreSQL'] });
+    } finally {
+      await service('start', 'postgres'); // recovers from its WAL
+    }
+    await expectRecovered();
   });
 
   it('answers 503 naming InfluxDB where it is needed, degrades where it is not, and /healthz names it', async () => {

@@ -1,7 +1,7 @@
-// Drill: PostgreSQL stopped under a billing run, and restarted. The run holds the month in one
-// transaction, so a stop anywhere inside it must leave the ledger exactly as it was (no half-written
-// month, no lock left behind), say plainly that PostgreSQL is away (the CLI in one line), and a rerun
-// once it is back must give the same bill as before.
+// Drill: PostgreSQL stopped, or crashed (kill -9), under a billing run, and started again. The run
+// holds the month in one transaction, so a stop or crash anywhere inside it must leave the ledger
+// exactly as it was (no half-written month, no lock left behind), say plainly that PostgreSQL is
+// away (the CLI in one line), and a rerun once it is back must give the same bill as before.
 import { spawnSync } from 'node:child_process';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,57 +110,65 @@ afterAll(async () => {
 });
 
 describe('drill: PostgreSQL away under billing', () => {
-  it('leaves the ledger as it was when PostgreSQL stops mid-write, says so, and bills the same once it is back', async () => {
-    const first = await runMonth(depsWith(), MONTH, { actor: 'drill' });
-    expect(first.totals.installations).toBe(INSTALLATIONS);
-    const before = await ledger();
+  // Stopped (its fast shutdown: each connection told "terminating connection") or crashed (kill -9:
+  // connections cut without a word, and the next start recovers from the WAL).
+  it.each([
+    ['stopped', 'stop'],
+    ['killed (kill -9)', 'kill'],
+  ] as const)(
+    'leaves the ledger as it was when PostgreSQL is %s mid-write, says so, and bills the same once it is back',
+    async (_how, fault) => {
+      const first = await runMonth(depsWith(), MONTH, { actor: 'drill' });
+      expect(first.totals.installations).toBe(INSTALLATIONS);
+      const before = await ledger();
 
-    // Stopped while the run has replaced the draft's rows inside its transaction and writes the new bills.
-    let stopped = false;
-    const failed = await runMonth(
-      depsWith(async (sql) => {
-        if (!stopped && /^\s*INSERT INTO installation_bills/.test(sql)) {
-          stopped = true;
-          await service('stop', 'postgres');
-        }
-      }),
-      MONTH,
-      { actor: 'drill' },
-    ).then(
-      () => null,
-      (error: unknown) => error,
-    );
-    expect(stopped).toBe(true);
-    expect(failed).not.toBeNull();
-    expect(unavailableDependency(failed), String(failed)).toBe('PostgreSQL');
+      // Stopped while the run has replaced the draft's rows inside its transaction and writes the new bills.
+      let stopped = false;
+      const failed = await runMonth(
+        depsWith(async (sql) => {
+          if (!stopped && /^\s*INSERT INTO installation_bills/.test(sql)) {
+            stopped = true;
+            await service(fault, 'postgres');
+          }
+        }),
+        MONTH,
+        { actor: 'drill' },
+      ).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(stopped).toBe(true);
+      expect(failed).not.toBeNull();
+      expect(unavailableDependency(failed), String(failed)).toBe('PostgreSQL');
 
-    // While it is away: the command line says so in one line, and nothing else.
-    const cli = billingCli('run', MONTH);
-    expect(cli.status).toBe(1);
-    expect(cli.stderr.trim().split('\n')).toHaveLength(1);
-    expect(cli.stderr).toMatch(/^error: PostgreSQL is unavailable: .*; run it again once it is back\n$/);
+      // While it is away: the command line says so in one line, and nothing else.
+      const cli = billingCli('run', MONTH);
+      expect(cli.status).toBe(1);
+      expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+      expect(cli.stderr).toMatch(/^error: PostgreSQL is unavailable: .*; run it again once it is back\n$/);
 
-    await service('start', 'postgres');
-    await waitFor(
-      'PostgreSQL to answer again',
-      () =>
-        pool.query('SELECT 1').then(
-          () => true,
-          () => false,
-        ),
-      (up) => up,
-      30_000,
-    );
-    expect(await ledger()).toBe(before); // not half-written: the draft from before, untouched
+      await service('start', 'postgres');
+      await waitFor(
+        'PostgreSQL to answer again',
+        () =>
+          pool.query('SELECT 1').then(
+            () => true,
+            () => false,
+          ),
+        (up) => up,
+        30_000,
+      );
+      expect(await ledger()).toBe(before); // not half-written: the draft from before, untouched
 
-    // The rerun (from the command line, as an operator would) takes the lock and bills the same month.
-    const rerun = billingCli('run', MONTH);
-    expect(rerun.status, rerun.stderr).toBe(0);
-    expect(rerun.stdout).toContain(`digest ${first.digest.slice(0, 16)}`);
-    const after = JSON.parse(await ledger());
-    const was = JSON.parse(before);
-    expect(after.bills).toEqual(was.bills);
-    expect(after.month[0].digest).toBe(was.month[0].digest);
-    expect(after.audit).toBe(was.audit + 1);
-  });
+      // The rerun (from the command line, as an operator would) takes the lock and bills the same month.
+      const rerun = billingCli('run', MONTH);
+      expect(rerun.status, rerun.stderr).toBe(0);
+      expect(rerun.stdout).toContain(`digest ${first.digest.slice(0, 16)}`);
+      const after = JSON.parse(await ledger());
+      const was = JSON.parse(before);
+      expect(after.bills).toEqual(was.bills);
+      expect(after.month[0].digest).toBe(was.month[0].digest);
+      expect(after.audit).toBe(was.audit + 1);
+    },
+  );
 });
