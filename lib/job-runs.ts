@@ -5,6 +5,12 @@
 // stores them.
 import type pg from 'pg';
 
+/**
+ * The arrivals of Alertmanager's Watchdog at the monitor, recorded as runs: the heartbeat of
+ * Prometheus and Alertmanager, which the alerts job watches (alerts/src/watchers.ts).
+ */
+export const WATCHDOG_JOB = 'alertmanager-watchdog';
+
 export interface JobRunsDb {
   query(text: string, values?: unknown[]): Promise<unknown>;
 }
@@ -62,4 +68,13 @@ export async function readJobRuns(db: pg.Pool): Promise<JobRun[]> {
     lastSuccess: r.success ?? 0,
     lastFailure: r.failure ?? 0,
   }));
+}
+
+/** Seconds since `job` last succeeded, by the database's clock; null if it never did. */
+export async function secondsSinceSuccess(db: pg.Pool, job: string): Promise<number | null> {
+  const { rows } = await db.query<{ age: number | null }>(
+    `SELECT extract(epoch FROM (now() AT TIME ZONE 'UTC') - last_success_at)::float8 AS age FROM job_runs WHERE job = $1`,
+    [job],
+  );
+  return rows[0]?.age ?? null;
 }

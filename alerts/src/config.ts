@@ -27,6 +27,11 @@ export interface AlertsConfig {
   historyDays: number;
   intervalSeconds: number;
   deliveryIntervalSeconds: number;
+  /**
+   * Alertmanager's Watchdog not arrived at the monitor for this long: Prometheus or Alertmanager is
+   * down and the job tells the receivers itself (watchers.ts). 0: not watched (no Prometheus).
+   */
+  watchdogStaleSeconds: number;
   reminders: ReminderPolicy;
   notifications: NotificationConfig;
   logLevel: string;
@@ -118,6 +123,7 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
     historyDays: r.integer('ALERTS_HISTORY_DAYS', 14, 1, 365),
     intervalSeconds: r.integer('ALERTS_INTERVAL_SECONDS', 300, 10, 86_400),
     deliveryIntervalSeconds: r.integer('ALERTS_DELIVERY_INTERVAL_SECONDS', 30, 1, 3600),
+    watchdogStaleSeconds: r.integer('ALERTS_WATCHDOG_STALE_SECONDS', 300, 0, 86_400),
     reminders: {
       intervalMinutes: r.integer('ALERTS_REMINDER_INTERVAL_MINUTES', 1440, 1, 43_200),
       maxReminders: r.integer('ALERTS_MAX_REMINDERS', 3, 0, 100),

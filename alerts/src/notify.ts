@@ -34,6 +34,14 @@ export interface Message {
   openedAt: string;
 }
 
+/** A notice about the platform's own health, in the words of its alerts (ops/monitor/rules.yml). */
+export interface PlatformNotice {
+  alertname: string;
+  status: 'firing' | 'resolved';
+  summary: string;
+  text: string;
+}
+
 const rials = (text: string) => `${BigInt(text).toLocaleString('en-US')} Rials`;
 const tehranTime = (iso: string) =>
   new Date(iso).toLocaleString('en-GB', { timeZone: TEHRAN_TIME_ZONE, dateStyle: 'medium', timeStyle: 'short' });
@@ -123,6 +131,40 @@ export class Deliverer {
       signal: AbortSignal.timeout(this.config.timeoutMs),
     });
     if (!response.ok) throw new Error(`webhook answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  }
+
+  /**
+   * A notice about the platform itself (watchers.ts), straight to every receiver: no alert row and
+   * no retry schedule, the caller sends it again until it is delivered. Throws when a receiver was
+   * not reached (the message names none: URLs carry bot tokens).
+   */
+  async sendNotice(notice: PlatformNotice): Promise<void> {
+    const state = notice.status === 'firing' ? 'FIRING' : 'RESOLVED';
+    const subject = `[${state}] ${notice.alertname}: ${notice.summary}`;
+    const text = `${subject}\n${notice.text}`;
+    const sends: Promise<unknown>[] = this.config.webhookUrls.map((url) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          ...(this.config.webhookChatId ? { chat_id: this.config.webhookChatId } : {}),
+          text,
+          platform: notice,
+        }),
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      }).then((response) => {
+        if (!response.ok) throw new Error(`a webhook answered ${response.status}`);
+      }),
+    );
+    if (this.config.emailTo.length > 0) {
+      if (!this.mail) throw new Error('no SMTP server configured (ALERTS_SMTP_URL)');
+      sends.push(this.mail.sendMail({ from: this.config.emailFrom, to: this.config.emailTo, subject, text }));
+    }
+    const failures = (await Promise.allSettled(sends)).filter((r) => r.status === 'rejected');
+    if (failures.length > 0)
+      throw new Error(
+        `${notice.alertname} not delivered to ${failures.length} of ${sends.length} receivers: ${redactSecrets(String((failures[0] as PromiseRejectedResult).reason))}`,
+      );
   }
 
   /** Sends what is due; returns how many were sent and how many failed this time. */

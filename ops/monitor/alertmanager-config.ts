@@ -9,7 +9,7 @@
 // fingerprint. The SMTP password is one of Alertmanager's secrets: shown as <secret>.
 import { readNotificationConfig, webhookFingerprint } from '../../alerts/index';
 import { configOrExit, type Env, EnvReader } from '../../lib/config';
-import { MONITOR_DEFAULT_PORT } from './config';
+import { MONITOR_DEFAULT_PORT, readWatchdogIntervalSeconds, WATCHDOG_PATH } from './config';
 
 /** Where Alertmanager posts for the webhook with this fingerprint (the monitor relays it). */
 export const relayPath = (fingerprint: string) => `/alertmanager/webhook/${fingerprint}`;
@@ -35,6 +35,7 @@ export function alertmanagerConfig(env: Env): Record<string, unknown> {
   const emailTo = notifications?.emailTo ?? [];
   if (webhooks.length > 0) receiver.webhook_configs = webhooks.map((url) => ({ url, send_resolved: true }));
   if (emailTo.length > 0) receiver.email_configs = emailTo.map((to) => ({ to, send_resolved: true }));
+  const watchdogEvery = `${readWatchdogIntervalSeconds(r)}s`;
   return r.done({
     global,
     route: {
@@ -43,8 +44,21 @@ export function alertmanagerConfig(env: Env): Record<string, unknown> {
       group_wait: r.string('ALERTMANAGER_GROUP_WAIT', '30s'),
       group_interval: r.string('ALERTMANAGER_GROUP_INTERVAL', '5m'),
       repeat_interval: '4h',
+      // The always-firing Watchdog goes to the monitor only, again at every interval (rules.yml).
+      routes: [
+        {
+          matchers: ['alertname="Watchdog"'],
+          receiver: 'watchdog',
+          group_wait: '0s',
+          group_interval: watchdogEvery,
+          repeat_interval: watchdogEvery,
+        },
+      ],
     },
-    receivers: [receiver],
+    receivers: [
+      receiver,
+      { name: 'watchdog', webhook_configs: [{ url: `${monitor}${WATCHDOG_PATH}`, send_resolved: false }] },
+    ],
   });
 }
 

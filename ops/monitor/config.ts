@@ -17,9 +17,16 @@ export interface MonitorConfig {
   /** ALERTS_WEBHOOK_URLS: Alertmanager posts to the monitor, which relays (alertmanager-config.ts says why). */
   webhookUrls: string[];
   webhookTimeoutMs: number;
+  /** How often Alertmanager sends the Watchdog (recorded as the interval of its job_runs row). */
+  watchdogIntervalSeconds: number;
 }
 
 export const MONITOR_DEFAULT_PORT = 9465;
+/** Where Alertmanager posts the Watchdog, the alerting path's heartbeat (the monitor records it). */
+export const WATCHDOG_PATH = '/alertmanager/watchdog';
+/** How often Alertmanager sends the Watchdog to the monitor. */
+export const readWatchdogIntervalSeconds = (r: EnvReader) =>
+  r.integer('ALERTMANAGER_WATCHDOG_INTERVAL_SECONDS', 60, 1, 3600);
 
 export function readMonitorConfig(env: Env): MonitorConfig {
   const r = new EnvReader(env);
@@ -39,5 +46,6 @@ export function readMonitorConfig(env: Env): MonitorConfig {
       .filter(Boolean),
     webhookUrls: r.include(() => readNotificationConfig(env))?.webhookUrls ?? [],
     webhookTimeoutMs: r.integer('ALERTS_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
+    watchdogIntervalSeconds: readWatchdogIntervalSeconds(r),
   });
 }

@@ -1,14 +1,14 @@
 // The platform monitor: one small process whose /metrics Prometheus scrapes for what ingest's own
 // metrics cannot say (ops/monitor/README.md). Every value is measured when scraped.
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
 import { configOrExit } from '../../lib/config';
 import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
-import { readJobRuns } from '../../lib/job-runs';
+import { readJobRuns, recordJobRun, WATCHDOG_JOB } from '../../lib/job-runs';
 import { buildInfo, registerBuildInfo } from '../../lib/version';
-import { readMonitorConfig } from './config';
+import { readMonitorConfig, WATCHDOG_PATH } from './config';
 import { webhookRelay } from './relay';
 import { backupTimes, billingHealth, certificateExpiry, diskSpace, influxUp, postgresUp, tcpReachable } from './probes';
 
@@ -89,9 +89,35 @@ async function measure(): Promise<void> {
   }
 }
 
+/** Alertmanager's Watchdog arrived (rules.yml, solar-watchers): its arrival is recorded as a run. */
+function watchdog(request: IncomingMessage, response: ServerResponse): void {
+  let body = '';
+  request.setEncoding('utf8');
+  request.on('data', (chunk: string) => {
+    if (body.length < 1_000_000) body += chunk;
+  });
+  request.on('end', () => {
+    let firing = false;
+    try {
+      const notification = JSON.parse(body) as { alerts?: { status?: string; labels?: Record<string, string> }[] };
+      firing = (notification.alerts ?? []).some((a) => a.status === 'firing' && a.labels?.alertname === 'Watchdog');
+    } catch {
+      // not a notification: answered 400 below
+    }
+    if (!firing) {
+      response.writeHead(400).end();
+      return;
+    }
+    void recordJobRun(pool, WATCHDOG_JOB, config.watchdogIntervalSeconds, true).then(() =>
+      response.writeHead(200).end(),
+    );
+  });
+}
+
 const relay = webhookRelay(config.webhookUrls, config.webhookTimeoutMs, log);
 const server = createServer((request, response) => {
   if (relay(request, response)) return;
+  if (request.method === 'POST' && request.url === WATCHDOG_PATH) return watchdog(request, response);
   if (request.url === '/healthz') {
     response
       .writeHead(200, { 'content-type': 'application/json' })

@@ -4,6 +4,8 @@
 // - InfluxDB is stopped: InfluxDBDown must arrive, by webhook and by e-mail; InfluxDB returns: its
 //   resolution must arrive. The e-mail carries the runbook and no secret of the platform's.
 // - The real alerts job runs, then is killed: AlertsJobStale must arrive; restarted: resolved.
+// - Who watches the watchers: Alertmanager's Watchdog reaches the monitor; Alertmanager is killed:
+//   the alerts job (needing neither) must deliver WatchersSilent itself; Alertmanager is back: resolved.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,15 +13,18 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPgDatabase } from '../../../testing/services';
+import { freshPgDatabase, waitFor } from '../../../testing/services';
 import { alertmanagerConfig } from '../alertmanager-config';
 
 const run = promisify(execFile);
 interface Notification {
   status: 'firing' | 'resolved';
-  alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+  alerts?: { status: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+  /** A notice the alerts job sends itself (alerts/src/watchers.ts). */
+  platform?: { alertname: string; status: 'firing' | 'resolved' };
 }
 const received: Notification[] = [];
 const mails: { from: string; to: string[]; user: string; raw: string }[] = [];
@@ -58,7 +63,7 @@ async function until<T>(what: string, check: () => T | undefined, timeoutMs: num
 }
 const influx = (action: 'start' | 'stop') => run('bash', ['ops/services.sh', action, 'influxdb'], { env: process.env });
 const delivered = (alertname: string, status: Notification['status']) =>
-  received.flatMap((n) => n.alerts).find((a) => a.labels.alertname === alertname && a.status === status);
+  received.flatMap((n) => n.alerts ?? []).find((a) => a.labels.alertname === alertname && a.status === status);
 const influxDown = (status: Notification['status']) => delivered('InfluxDBDown', status);
 /** A mail's text: quoted-printable undone (Alertmanager's bodies are), so phrases can be searched. */
 const decoded = (raw: string) =>
@@ -68,17 +73,19 @@ const decoded = (raw: string) =>
 const mailAbout = (alertname: string, state: 'FIRING' | 'RESOLVED') =>
   mails.find((m) => new RegExp(`^Subject: \\[${state}(:\\d+)?\\] ${alertname}\\b`, 'm').test(m.raw));
 
-function startAlertsJob(): ChildProcess {
+function startAlertsJob(env: NodeJS.ProcessEnv = { ALERTS_WEBHOOK_URLS: '', ALERTS_EMAIL_TO: '' }): ChildProcess {
   return start(process.execPath, ['--import', 'tsx', 'alerts/src/cli.ts', 'run'], {
     ...process.env,
     DATABASE_URL: jobsDatabaseUrl,
     ALERTS_INTERVAL_SECONDS: '10',
     ALERTS_DELIVERY_INTERVAL_SECONDS: '1',
-    ALERTS_WEBHOOK_URLS: '',
-    ALERTS_EMAIL_TO: '',
     LOG_LEVEL: 'warn',
+    ...env,
   });
 }
+let receivers: Record<string, string>;
+let alertmanager: ChildProcess;
+let startAlertmanager: () => Promise<void>;
 
 describe('the platform watches itself', () => {
   beforeAll(async () => {
@@ -127,12 +134,14 @@ describe('the platform watches itself', () => {
     // The periodic jobs' runs in a database of their own: the alerts job evaluates an empty registry.
     jobsDatabaseUrl = await freshPgDatabase('alerting_jobs');
     // Alertmanager posts to the monitor, which relays to the webhook (alertmanager-config.ts says why).
-    const receivers = {
+    receivers = {
       ALERTS_WEBHOOK_URLS: `http://127.0.0.1:${receiverPort}/platform-alerts/${WEBHOOK_TOKEN}/sendMessage`,
       ALERTS_EMAIL_TO: 'ops@example.org',
       ALERTS_EMAIL_FROM: 'solar-alerts@example.org',
       ALERTS_SMTP_URL: `smtp://alerts:${SMTP_PASSWORD}@127.0.0.1:${smtpPort}`,
       MONITOR_PORT: String(monitorPort),
+      // The Watchdog every second (rules.yml, solar-watchers): the monitor records each arrival.
+      ALERTMANAGER_WATCHDOG_INTERVAL_SECONDS: '1',
     };
     start(process.execPath, ['--import', 'tsx', 'ops/monitor/main.ts'], {
       ...process.env,
@@ -147,12 +156,15 @@ describe('the platform watches itself', () => {
     });
     expect(JSON.stringify(config)).not.toContain(WEBHOOK_TOKEN);
     writeFileSync(join(dir, 'alertmanager.yml'), JSON.stringify(config));
-    start('prometheus-alertmanager', [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'alertmanager')}`,
-      `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
-      '--cluster.listen-address=',
-    ]);
+    startAlertmanager = async () => {
+      alertmanager = start('prometheus-alertmanager', [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'alertmanager')}`,
+        `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
+        '--cluster.listen-address=',
+      ]);
+    };
+    await startAlertmanager();
     writeFileSync(
       join(dir, 'prometheus.yml'),
       JSON.stringify({
@@ -166,6 +178,7 @@ describe('the platform watches itself', () => {
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'prometheus')}`,
       `--web.listen-address=127.0.0.1:${prometheusPort}`,
+      '--rules.alert.resend-delay=1s', // an Alertmanager started again hears of what fires within a second
     ]);
     for (const [name, url] of [
       ['monitor', `http://127.0.0.1:${monitorPort}/metrics`],
@@ -252,4 +265,43 @@ describe('the platform watches itself', () => {
     await until('AlertsJobStale resolved', () => delivered('AlertsJobStale', 'resolved'), 120_000);
     job.kill('SIGTERM');
   }, 420_000);
+
+  it('tells the receivers itself when the Watchdog stops arriving (Alertmanager down), and when it is back', async () => {
+    const lastArrival = async () => {
+      const client = new pg.Client({ connectionString: jobsDatabaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ at: Date }>('SELECT last_success_at AS at FROM job_runs WHERE job = $1', [
+          'alertmanager-watchdog',
+        ]);
+        return rows[0]?.at.getTime();
+      } finally {
+        await client.end();
+      }
+    };
+    // The heartbeat arrives at the monitor, again and again.
+    const first = await waitFor('the Watchdog at the monitor', lastArrival, (at) => at !== undefined, 60_000, 250);
+    await waitFor('a second Watchdog', lastArrival, (at) => at !== undefined && at > first!, 30_000, 250);
+    const notices = (status: 'firing' | 'resolved') =>
+      received.find((n) => n.platform?.alertname === 'WatchersSilent' && n.platform.status === status);
+    const job = startAlertsJob({ ...receivers, ALERTS_WATCHDOG_STALE_SECONDS: '8' });
+    try {
+      await new Promise((r) => setTimeout(r, 10_000)); // longer than the staleness: heard all along
+      expect(notices('firing')).toBeUndefined();
+
+      alertmanager.kill('SIGKILL'); // Alertmanager dies: Prometheus's alerts go nowhere, and say nothing
+      const silent = await until('WatchersSilent by webhook', () => notices('firing'), 60_000);
+      expect(silent.platform).toMatchObject({ alertname: 'WatchersSilent', status: 'firing' });
+      const mail = await until('WatchersSilent by e-mail', () => mailAbout('WatchersSilent', 'FIRING'), 30_000);
+      expect(decoded(mail.raw)).toContain('systemctl status solar-prometheus solar-alertmanager');
+      expect(mail.to).toEqual(['ops@example.org']);
+
+      await startAlertmanager();
+      await until('WatchersSilent resolved by webhook', () => notices('resolved'), 90_000);
+      await until('WatchersSilent resolved by e-mail', () => mailAbout('WatchersSilent', 'RESOLVED'), 30_000);
+      expect(received.filter((n) => n.platform?.status === 'firing').length).toBe(1); // told once, not every second
+    } finally {
+      job.kill('SIGTERM');
+    }
+  }, 300_000);
 });
