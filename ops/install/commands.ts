@@ -1,7 +1,7 @@
 // `npm run ops -- install`: the systemd units of a production host (docs/production.md), the
 // platform's system user, and the ownership its services need.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { command, type Command, usage } from '../../lib/cli';
 import { EnvReader } from '../../lib/config';
@@ -17,6 +17,28 @@ function parsePorts(text: string): number[] {
   return ports.map(Number);
 }
 
+/**
+ * PostgreSQL's server programs for the profile's cluster, as ops/env.sh's pg_bin_for finds them:
+ * PG_BIN if set; else those of the version the data directory was made with (Debian keeps each
+ * under /usr/lib/postgresql/<version>/bin); else the newest installed.
+ */
+export function postgresBinFor(dataDir: string, env: NodeJS.ProcessEnv, root = '/usr/lib/postgresql'): string {
+  if (env.PG_BIN) return env.PG_BIN;
+  const versionFile = join(dataDir, 'postgres/data/PG_VERSION');
+  if (existsSync(versionFile)) {
+    const bin = join(root, readFileSync(versionFile, 'utf8').trim(), 'bin');
+    if (existsSync(join(bin, 'postgres'))) return bin;
+  }
+  const installed = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin/postgres')))
+        .sort((a, b) => Number(a) - Number(b))
+    : [];
+  if (installed.length === 0)
+    usage(`PostgreSQL's server programs were not found under ${root}: run setup, or set PG_BIN`);
+  return join(root, installed.at(-1)!, 'bin');
+}
+
 /** The units' settings from the profile's environment (platform.env, which setup wrote). */
 export function unitOptionsFromEnv(env: NodeJS.ProcessEnv, user: string, root = process.cwd()): UnitOptions {
   const r = new EnvReader(env);
@@ -27,6 +49,7 @@ export function unitOptionsFromEnv(env: NodeJS.ProcessEnv, user: string, root = 
     backupDir: r.string('BACKUP_DIR', join(dataDir, 'backups')),
     envFile: join(dataDir, 'platform.env'),
     user,
+    postgresBin: postgresBinFor(dataDir, env),
     ports: {
       mqtt: portOf(r.url('MQTT_URL', ['mqtt:', 'mqtts:'])),
       influx: portOf(r.url('INFLUX_URL', ['http:', 'https:'])),

@@ -14,6 +14,8 @@ export interface UnitOptions {
   /** The platform's environment file (platform.env, mode 600, owned by `user`). */
   envFile: string;
   user: string;
+  /** PostgreSQL's server programs for the profile's cluster (its version's, e.g. /usr/lib/postgresql/15/bin). */
+  postgresBin: string;
   ports: {
     mqtt: number;
     influx: number;
@@ -83,7 +85,7 @@ WantedBy=multi-user.target
 Type=notify
 User=postgres
 Group=postgres
-ExecStart=/usr/lib/postgresql/15/bin/postgres -D ${o.dataDir}/postgres/data
+ExecStart=${o.postgresBin}/postgres -D ${o.dataDir}/postgres/data
 ExecReload=/bin/kill -HUP $MAINPID
 KillMode=mixed
 KillSignal=SIGINT

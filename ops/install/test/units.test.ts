@@ -2,12 +2,12 @@
 // (systemd-analyze verify: syntax, directives, executables, dependencies), and the promises
 // docs/production.md makes about them: one user, the secrets file, restarts, limits, journald.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { unitOptionsFromEnv, writeUnits } from '../commands';
+import { postgresBinFor, unitOptionsFromEnv, writeUnits } from '../commands';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'solar-units-'));
@@ -54,5 +54,27 @@ describe('systemd units of a production host', () => {
     const target = readFileSync(join(dir, 'solar.target'), 'utf8');
     expect(options.ports.api.length).toBeGreaterThan(0);
     for (const port of options.ports.api) expect(target).toContain(`solar-api@${port}.service`);
+  });
+
+  it("run PostgreSQL's programs of the version the cluster was made with, not a fixed one", () => {
+    const root = join(dir, 'usr-lib-postgresql');
+    for (const version of ['9', '15', '16']) {
+      mkdirSync(join(root, version, 'bin'), { recursive: true });
+      writeFileSync(join(root, version, 'bin/postgres'), '');
+    }
+    const made = (version: string | null) => {
+      const data = mkdtempSync(join(dir, 'data-'));
+      mkdirSync(join(data, 'postgres/data'), { recursive: true });
+      if (version) writeFileSync(join(data, 'postgres/data/PG_VERSION'), `${version}\n`);
+      return data;
+    };
+    expect(postgresBinFor(made('15'), {}, root)).toBe(join(root, '15/bin'));
+    expect(postgresBinFor(made(null), {}, root)).toBe(join(root, '16/bin')); // the newest, by number
+    expect(postgresBinFor(made('15'), { PG_BIN: '/opt/pg/bin' }, root)).toBe('/opt/pg/bin');
+    const unit = readFileSync(join(dir, 'solar-postgres.service'), 'utf8');
+    expect(unit).toContain(`ExecStart=${options.postgresBin}/postgres -D ${options.dataDir}/postgres/data`);
+    expect(options.postgresBin).toBe(
+      `/usr/lib/postgresql/${readFileSync(join(options.dataDir, 'postgres/data/PG_VERSION'), 'utf8').trim()}/bin`,
+    );
   });
 });
