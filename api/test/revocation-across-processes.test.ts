@@ -61,7 +61,15 @@ beforeAll(async () => {
   ports.push(await freePort(), await freePort());
   for (const [k, port] of ports.entries()) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/server.ts'], {
-      env: { ...env, API_PORT: String(port), LOG_LEVEL: 'warn', API_SIGN_IN_RATE_LIMIT: '1000' },
+      env: {
+        ...env,
+        API_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        API_SIGN_IN_RATE_LIMIT: '1000',
+        // No warm-up and no drain: this test is about revocation, not restarts.
+        API_WARM_UP_ROUNDS: '0',
+        API_DRAIN_SECONDS: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d) => {

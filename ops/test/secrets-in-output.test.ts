@@ -198,7 +198,8 @@ describe('secrets in output', () => {
     // (29,400 + offset is the Alertmanager of the checkout 10 above).
     const apiPort = String(await freePort());
     const api = spawn(process.execPath, ['--import', 'tsx', 'api/src/server.ts'], {
-      env: { ...env, ...sentinelEnv(), API_PORT: apiPort },
+      // No warm-up and no drain: this test is about what the API prints, not about its restarts.
+      env: { ...env, ...sentinelEnv(), API_PORT: apiPort, API_WARM_UP_ROUNDS: '0', API_DRAIN_SECONDS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let apiText = '';
