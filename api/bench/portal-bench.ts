@@ -17,7 +17,7 @@ const STATEMENT_MONTH = STATEMENT_MONTHS[10]!;
 const databaseUrl = await freshPgDatabase('portal_bench');
 const client = new pg.Client({ connectionString: databaseUrl });
 await client.connect();
-const { beneficiaryTokens } = await seedProgram(client, TOKENS);
+const { beneficiaryTokens } = await seedProgram(client, TOKENS, 'portal');
 await seedStatementPages(client);
 await client.end();
 

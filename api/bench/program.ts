@@ -31,8 +31,15 @@ const hash = (t: string) => createHash('sha256').update(t).digest('hex');
 /** The national code of the seeded program's `i`-th beneficiary. */
 export const benchNationalCode = (i: number) => nationalCodeFor(700_000_000 + i);
 
-/** The program, idempotently; returns `tokens` beneficiary session tokens (valid for a day). */
-export async function seedProgram(c: pg.ClientBase, tokens: number): Promise<{ beneficiaryTokens: string[] }> {
+/**
+ * The program, idempotently; returns `tokens` beneficiary session tokens (valid for a day), for the
+ * API's bearer tokens or the portal's cookie (a session is only ever one of them).
+ */
+export async function seedProgram(
+  c: pg.ClientBase,
+  tokens: number,
+  usedAs: 'bearer' | 'portal' = 'bearer',
+): Promise<{ beneficiaryTokens: string[] }> {
   const started = Date.now();
   const codes = Array.from({ length: BENEFICIARIES }, (_, i) => benchNationalCode(i));
   const beneficiaryTokens = Array.from({ length: tokens }, () => randomBytes(24).toString('base64url'));
@@ -71,10 +78,10 @@ export async function seedProgram(c: pg.ClientBase, tokens: number): Promise<{ b
       [STATEMENT_MONTHS, codes],
     );
     await c.query(
-      `INSERT INTO sessions (token_hash, beneficiary_id, expires_at)
-    SELECT t.h, b.id, now() + interval '1 day' FROM unnest($1::text[]) WITH ORDINALITY AS t(h, n)
+      `INSERT INTO sessions (token_hash, beneficiary_id, expires_at, portal)
+    SELECT t.h, b.id, now() + interval '1 day', $3 FROM unnest($1::text[]) WITH ORDINALITY AS t(h, n)
     JOIN beneficiaries b ON b.national_code = ($2::text[])[t.n]`,
-      [beneficiaryTokens.map(hash), codes.slice(0, tokens)],
+      [beneficiaryTokens.map(hash), codes.slice(0, tokens), usedAs === 'portal'],
     );
   });
   const counts = await c.query(

@@ -12,7 +12,7 @@ import { createLogger } from '../../lib/logger';
 import { ErrorBody, installErrorHandling, RETRY_AFTER_SECONDS } from './errors';
 import { installLifecycle } from './lifecycle';
 import audit from './plugins/audit';
-import auth from './plugins/auth';
+import auth, { type SessionsOf } from './plugins/auth';
 import broker from './plugins/broker';
 import housekeeping from './plugins/housekeeping';
 import idempotency from './plugins/idempotency';
@@ -113,7 +113,8 @@ export async function buildApp(
   await app.register(housekeeping, { idempotencyTtlHours: config.idempotencyTtlHours });
   // One sign-in queue for the API's and the portal's sign-ins: together they share the cores.
   const signIn = {
-    sessionTtlMinutes: config.sessionTtlMinutes,
+    lifetimes: config.sessions,
+    endSessions: (of: SessionsOf) => app.endSessions(of),
     maxFailures: config.signInMaxFailures,
     lockMinutes: config.signInLockMinutes,
     signInRateLimit: config.signInRateLimit,

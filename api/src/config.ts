@@ -14,6 +14,7 @@ import {
 import { type BillingConfig, readBillingConfig } from '../../billing';
 import { type AlertsConfig, readAlertsConfig } from '../../alerts';
 import { type ReportConfig, readReportConfig } from './report/config';
+import type { SessionLifetimes } from './session-lifetime';
 
 export interface ApiConfig {
   influx: InfluxConfig;
@@ -39,7 +40,8 @@ export interface ApiConfig {
   host: string;
   databaseUrl: string;
   mqttAdmin: MqttConfig;
-  sessionTtlMinutes: number;
+  /** How long sessions last: staff, the API's, and the portal's (docs/decisions/006). */
+  sessions: SessionLifetimes;
   signInMaxFailures: number;
   signInLockMinutes: number;
   /** Requests per minute per client on the sign-in routes. */
@@ -103,7 +105,11 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     drainSeconds: r.integer('API_DRAIN_SECONDS', 3, 0, 300),
     warmUpRounds: r.integer('API_WARM_UP_ROUNDS', 20, 0, 10_000),
     trustedProxies: r.parsed('API_TRUSTED_PROXIES', '', parseTrustedProxies),
-    sessionTtlMinutes: r.integer('API_SESSION_TTL_MINUTES', 720, 1, 43_200),
+    sessions: {
+      ttlMinutes: r.integer('API_SESSION_TTL_MINUTES', 720, 1, 43_200),
+      rememberDays: r.integer('PORTAL_REMEMBER_DAYS', 90, 1, 366),
+      rememberMaxDays: r.integer('PORTAL_REMEMBER_MAX_DAYS', 365, 1, 3660),
+    },
     signInMaxFailures: r.integer('API_SIGN_IN_MAX_FAILURES', 5, 1, 100),
     signInLockMinutes: r.integer('API_SIGN_IN_LOCK_MINUTES', 15, 1, 1440),
     signInRateLimit: r.integer('API_SIGN_IN_RATE_LIMIT', 20, 1, 10_000),

@@ -10,17 +10,23 @@ import { checkNationalCode } from '../../lib/identifiers/validate';
 import { badField, HttpError } from './errors';
 import { DUMMY_HASH, hashSecret, needsRehash, newToken, tokenHash, verifySecret } from '../../lib/passwords';
 import { ACCOUNT_WIDE_FACTOR, FORGET_AFTER_HOURS, lockMinutesAfter, type SignInPolicy } from './sign-in-policy';
+import type { SessionsOf } from './plugins/auth';
 import type { SignInQueue } from './sign-in-queue';
+import { type SessionLifetimes, sessionLifetime } from './session-lifetime';
 
 export interface SignInSettings extends SignInPolicy {
-  sessionTtlMinutes: number;
+  lifetimes: SessionLifetimes;
   /** The process's one queue for PIN and password checks. */
   queue: SignInQueue;
+  /** Ends sessions (and evicts them from this process's cache): the auth plugin's endSessions. */
+  endSessions: (of: SessionsOf) => Promise<void>;
 }
 export interface Session {
   token: string;
   expiresAt: string;
   role: string;
+  /** A portal session that lasts on the person's own phone (a persistent cookie). */
+  remembered: boolean;
 }
 
 export const WRONG_CREDENTIALS = 'wrong credentials';
@@ -72,10 +78,12 @@ export class SignInService {
   /**
    * The portal: a beneficiary, or a guardian or carer who is not one. A person has one PIN: a
    * beneficiary who also represents others signs in with theirs. Throttled by the national code
-   * typed, like the API's beneficiary sign-in, so the two entry points share one count.
+   * typed, like the API's beneficiary sign-in, so the two entry points share one count. `remember`:
+   * the person said this phone is their own, so the session lasts (docs/decisions/006).
    */
-  async portal(nationalCode: string, pin: string, client: string): Promise<Session & PortalIdentity> {
+  async portal(nationalCode: string, pin: string, client: string, remember = false): Promise<Session & PortalIdentity> {
     const code = this.nationalCode(nationalCode);
+    const lifetime = remember ? 'remembered' : 'portal';
     return this.inTurn(async () => {
       const [person, representative] = await Promise.all([
         this.usableBeneficiary(code),
@@ -86,13 +94,13 @@ export class SignInService {
           beneficiaryId: (await this.checkBeneficiary(code, person, pin, client)).id,
           representativeId: representative?.id ?? null,
         };
-        return { ...(await this.start(identity, 'BENEFICIARY')), ...identity };
+        return { ...(await this.start(identity, 'BENEFICIARY', lifetime)), ...identity };
       }
       await this.check(`beneficiary:${code}`, client, toAsciiDigits(pin), representative.pinHash, (pinHash) =>
         this.prisma.representative.update({ where: { id: representative.id }, data: { pinHash } }),
       );
       const identity = { beneficiaryId: null, representativeId: representative.id };
-      return { ...(await this.start(identity, 'REPRESENTATIVE')), ...identity };
+      return { ...(await this.start(identity, 'REPRESENTATIVE', lifetime)), ...identity };
     });
   }
 
@@ -159,7 +167,10 @@ export class SignInService {
     ]);
     if (!ok || stored === null) {
       await this.recordFailure(pair, this.settings.maxFailures);
-      await this.recordFailure(whole, this.settings.maxFailures * ACCOUNT_WIDE_FACTOR);
+      // The account held off from every address: someone is guessing its PIN or password from
+      // many places, so whatever sessions it has end too (a guess that got through among them).
+      if (await this.recordFailure(whole, this.settings.maxFailures * ACCOUNT_WIDE_FACTOR))
+        await this.endSessionsOf(account);
       throw new HttpError(401, WRONG_CREDENTIALS);
     }
     await this.sql.query({
@@ -170,8 +181,11 @@ export class SignInService {
     if (needsRehash(stored)) await rehash(await hashSecret(secret));
   }
 
-  /** One failure, counted in the database (atomic under parallel attempts), then the hold-off it earns. */
-  private async recordFailure(key: string, threshold: number): Promise<void> {
+  /**
+   * One failure, counted in the database (atomic under parallel attempts), then the hold-off it
+   * earns; true when it holds the key off.
+   */
+  private async recordFailure(key: string, threshold: number): Promise<boolean> {
     const {
       rows: [row],
     } = await this.sql.query<{ failures: number }>({
@@ -185,22 +199,50 @@ export class SignInService {
       values: [key, FORGET_AFTER_HOURS],
     });
     const minutes = lockMinutesAfter(row!.failures, threshold, this.settings.lockMinutes);
-    if (minutes === null) return;
+    if (minutes === null) return false;
     await this.sql.query({
       name: 'sign-in-hold',
       text: `UPDATE sign_in_throttle SET locked_until = GREATEST(COALESCE(locked_until, now() AT TIME ZONE 'UTC'),
                now() AT TIME ZONE 'UTC' + make_interval(mins => $2)) WHERE key = $1`,
       values: [key, minutes],
     });
+    return true;
+  }
+
+  /** Ends every session of a typed account (`staff:NAME` or `beneficiary:CODE`: the person and the representative). */
+  private async endSessionsOf(account: string): Promise<void> {
+    const [kind, name] = [account.slice(0, account.indexOf(':')), account.slice(account.indexOf(':') + 1)];
+    const { rows } = await this.sql.query<{
+      userId: number | null;
+      beneficiaryId: number | null;
+      representativeId: number | null;
+    }>(
+      kind === 'staff'
+        ? {
+            text: 'SELECT id AS "userId", NULL AS "beneficiaryId", NULL AS "representativeId" FROM users WHERE username = $1',
+            values: [name],
+          }
+        : {
+            text: `SELECT NULL AS "userId", (SELECT id FROM beneficiaries WHERE national_code = $1) AS "beneficiaryId",
+                     (SELECT id FROM representatives WHERE national_code = $1) AS "representativeId"`,
+            values: [name],
+          },
+    );
+    for (const { userId, beneficiaryId, representativeId } of rows) {
+      if (userId !== null) await this.settings.endSessions({ userId });
+      if (beneficiaryId !== null) await this.settings.endSessions({ beneficiaryId });
+      if (representativeId !== null) await this.settings.endSessions({ representativeId });
+    }
   }
 
   private async start(
     owner: { userId: number } | { beneficiaryId: number | null; representativeId?: number | null },
     role: string,
+    kind: 'api' | 'portal' | 'remembered' = 'api',
   ): Promise<Session> {
     const token = newToken();
-    const expiresAt = new Date(Date.now() + this.settings.sessionTtlMinutes * 60_000);
-    await this.prisma.session.create({ data: { tokenHash: tokenHash(token), expiresAt, ...owner } });
-    return { token, expiresAt: expiresAt.toISOString(), role };
+    const lifetime = sessionLifetime(kind, this.settings.lifetimes, new Date());
+    await this.prisma.session.create({ data: { tokenHash: tokenHash(token), ...lifetime, ...owner } });
+    return { token, expiresAt: lifetime.expiresAt.toISOString(), role, remembered: kind === 'remembered' };
   }
 }

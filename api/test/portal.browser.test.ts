@@ -323,7 +323,12 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     expect(home).toContain('واریز شد');
     expect(home).toContain(`جمع پولی که امسال تا امروز به حساب شما واریز شده: ${tomanFa(closedTotal)} تومان`);
     const cookies = await noJs.cookies(`${base}/portal`);
-    expect(cookies.find((c) => c.name === 'portal_session')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    // Not ticked "this phone is mine": the cookie ends with the browser (expires -1), the session in 12 h.
+    expect(cookies.find((c) => c.name === 'portal_session')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Lax',
+      expires: -1,
+    });
 
     await page.click(`a[href="/portal/months/${CLOSED}"] >> nth=0`);
     const text = await mainText(page);
@@ -402,6 +407,32 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     expect(admittedAsked.some((statement) => statement.includes('national_code'))).toBe(true);
     expect(new URL(page.url()).pathname).toBe('/portal/home');
     await closePage(page);
+  });
+
+  it('keeps a person signed in on their own phone for 90 days when they tick it, and says so', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, locale: 'fa-IR' });
+    const page = await context.newPage();
+    await page.goto(`${base}/portal`);
+    const hint = (await page.locator('#remember-hint').textContent()) ?? '';
+    expect(hint).toContain('هر ۹۰ روز');
+    expect(hint).toContain('گوشی دیگران');
+    expect(await page.isChecked('#remember')).toBe(false); // opt-in: a shared phone must not keep anyone
+    await page.fill('#nationalCode', ZAHRA.code);
+    await page.fill('#pin', ZAHRA.pin);
+    await page.click('label[for="remember"]'); // the label ticks it (a 44 px target)
+    await page.click('main button.button');
+    expect(new URL(page.url()).pathname).toBe('/portal/home');
+    const cookie = (await context.cookies(`${base}/portal`)).find((c) => c.name === 'portal_session')!;
+    const days = (cookie.expires * 1000 - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(89.9);
+    expect(days).toBeLessThanOrEqual(90);
+    // The browser closed and opened again (a new one with the saved cookies) goes straight to a statement.
+    const later = await browser.newContext({ javaScriptEnabled: false, storageState: await context.storageState() });
+    const again = await later.newPage();
+    await again.goto(`${base}/portal/months/${CLOSED}`);
+    expect(new URL(again.url()).pathname).toBe(`/portal/months/${CLOSED}`);
+    await later.close();
+    await context.close();
   });
 
   it('lets a guardian choose between the two people they represent, and no one else', async () => {

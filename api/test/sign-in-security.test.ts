@@ -6,7 +6,7 @@ import { randomBytes, scryptSync } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nationalCodeFor } from '../../lib/identifiers/validate';
-import { hashSecret } from '../../lib/passwords';
+import { hashSecret, tokenHash } from '../../lib/passwords';
 import {
   bearer,
   signInStatementsDuring,
@@ -81,6 +81,25 @@ const beneficiarySignIn = (n: number | string, pin: string, on = app, remoteAddr
     on,
     remoteAddress,
   );
+
+/** The portal's sign-in form as a phone sends it (CSRF cookie and field), ticking "this phone is mine" or not. */
+async function portalSignIn(n: number, pin: string, { remember }: { remember: boolean }, remoteAddress = '127.0.0.1') {
+  const page = await app.inject({ method: 'GET', url: '/portal', remoteAddress });
+  const csrf = page.cookies.find((c) => c.name === 'portal_csrf')!.value;
+  return app.inject({
+    method: 'POST',
+    url: '/portal/sign-in',
+    remoteAddress,
+    headers: { cookie: `portal_csrf=${csrf}`, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({
+      nationalCode: code(n),
+      pin,
+      csrf,
+      ...(remember ? { remember: 'yes' } : {}),
+    }).toString(),
+  });
+}
+const daysFromNow = (when: Date) => (when.getTime() - Date.now()) / 86_400_000;
 
 describe('idempotency', () => {
   it('never replays a sign-in: a retried key with a wrong password is refused', async () => {
@@ -331,6 +350,120 @@ describe('sessions', () => {
     expect(await status(second, '/beneficiaries')).toBe(401);
     const refused = await call('POST', '/auth/staff/sign-in', null, { username, password: 'another-long-password' });
     expect(refused.json()).toMatchObject({ statusCode: 401, message: 'wrong credentials' });
+  });
+
+  it("last 90 days on a person's own phone, moved on as they are used but never past a year; staff and API tokens stay 12 h and never move", async () => {
+    await person(60);
+    const signedIn = await portalSignIn(60, '12345', { remember: true });
+    expect(signedIn.statusCode, signedIn.body).toBe(303);
+    const cookie = signedIn.cookies.find((c) => c.name === 'portal_session')!;
+    expect(daysFromNow(cookie.expires!)).toBeCloseTo(90, 1);
+    const hash = tokenHash(cookie.value);
+    const row = async () =>
+      (
+        await withPg((c) =>
+          c.query(
+            `SELECT portal, sliding_days, extract(epoch FROM expires_at)::float8 * 1000 AS expires,
+                    extract(epoch FROM renew_until)::float8 * 1000 AS "renewUntil" FROM sessions WHERE token_hash = $1`,
+            [hash],
+          ),
+        )
+      ).rows[0] as { portal: boolean; sliding_days: number; expires: number; renewUntil: number } | undefined;
+    const setTimes = async (expiresInDays: number, renewUntilInDays = 365) => {
+      await withPg((c) =>
+        c.query(
+          `UPDATE sessions SET expires_at = now() AT TIME ZONE 'UTC' + make_interval(secs => $2::float8 * 86400),
+                  renew_until = now() AT TIME ZONE 'UTC' + make_interval(secs => $3::float8 * 86400) WHERE token_hash = $1`,
+          [hash, expiresInDays, renewUntilInDays],
+        ),
+      );
+      app.forgetSession(hash);
+    };
+    const open = (token = cookie.value, path = '/portal/home') =>
+      app.inject({ method: 'GET', url: path, headers: { cookie: `portal_session=${token}` } });
+    const renewedCookie = (r: Awaited<ReturnType<typeof open>>) => r.cookies.find((c) => c.name === 'portal_session');
+    expect(await row()).toMatchObject({ portal: true, sliding_days: 90 });
+    expect(daysFromNow(new Date((await row())!.renewUntil))).toBeCloseTo(365, 1);
+
+    // Used the day it began: nothing moves.
+    const sameDay = await open();
+    expect(sameDay.statusCode).toBe(200);
+    expect(renewedCookie(sameDay)).toBeUndefined();
+    // Last used 61 days ago (29 days left): this visit moves it to 90 days from now, cookie and row.
+    await setTimes(29);
+    const monthLater = await open();
+    expect(monthLater.statusCode).toBe(200);
+    expect(daysFromNow(renewedCookie(monthLater)!.expires!)).toBeCloseTo(90, 1);
+    expect(daysFromNow(new Date((await row())!.expires))).toBeCloseTo(90, 1);
+    // Moved once a day at most: the next page the same day writes nothing.
+    app.forgetSession(hash);
+    expect(renewedCookie(await open(cookie.value, `/portal/help`))).toBeUndefined();
+    // A year after the PIN was typed it is not moved further: 5 days left, the cap in 10.
+    await setTimes(5, 10);
+    const nearCap = await open();
+    expect(daysFromNow(renewedCookie(nearCap)!.expires!)).toBeCloseTo(10, 1);
+    expect(daysFromNow(new Date((await row())!.expires))).toBeCloseTo(10, 1);
+    // Past its end it is gone: the portal asks for the PIN again.
+    await setTimes(-1 / 1440, 10);
+    const expired = await open();
+    expect(expired.statusCode).toBe(303);
+    expect(expired.headers.location).toBe('/portal');
+
+    // Bound to where it is used: a portal session is no bearer token, an API token no portal cookie.
+    const again = (await portalSignIn(60, '12345', { remember: true })).cookies.find(
+      (c) => c.name === 'portal_session',
+    )!;
+    expect((await call('GET', '/me', again.value)).statusCode).toBe(401);
+    const api = (await beneficiarySignIn(60, '12345')).json().token as string;
+    expect((await call('GET', '/me', api)).statusCode).toBe(200);
+    expect((await open(api)).statusCode).toBe(303);
+    // Not ticked: a cookie that ends with the browser, and a session of 12 hours that never moves.
+    const notMine = (await portalSignIn(60, '12345', { remember: false })).cookies.find(
+      (c) => c.name === 'portal_session',
+    )!;
+    expect(notMine.expires).toBeUndefined();
+    const shortRows = await withPg((c) =>
+      c.query(
+        `SELECT portal, sliding_days, renew_until, extract(epoch FROM expires_at - (now() AT TIME ZONE 'UTC'))::float8 / 3600 AS hours
+           FROM sessions WHERE token_hash = ANY($1) ORDER BY portal`,
+        [[tokenHash(api), tokenHash(notMine.value), tokenHash(token.admin)]],
+      ),
+    );
+    expect(shortRows.rows.length).toBe(3);
+    for (const r of shortRows.rows) {
+      expect(r).toMatchObject({ sliding_days: null, renew_until: null });
+      expect(r.hours).toBeLessThanOrEqual(12);
+      expect(r.hours).toBeGreaterThan(11);
+    }
+  });
+
+  it('end on every phone when the PIN changes or the account is locked (not when one address is held off)', async () => {
+    const id = await person(61);
+    const phones = async (pin: string) =>
+      Promise.all(
+        [1, 2].map(
+          async () =>
+            (await portalSignIn(61, pin, { remember: true })).cookies.find((c) => c.name === 'portal_session')!.value,
+        ),
+      );
+    const signedIn = async (cookie: string) =>
+      (await app.inject({ method: 'GET', url: '/portal/home', headers: { cookie: `portal_session=${cookie}` } }))
+        .statusCode === 200;
+    const first = await phones('12345');
+    expect(await Promise.all(first.map(signedIn))).toEqual([true, true]);
+    expect((await call('PUT', `/beneficiaries/${id}/pin`, token.operator, { pin: '54321' })).statusCode).toBe(204);
+    expect(await Promise.all(first.map(signedIn))).toEqual([false, false]);
+
+    // Someone guessing the PIN from four addresses: each address is held off after 3 (API_SIGN_IN_MAX_FAILURES),
+    // which ends nothing; the account held off from everywhere (4 x 3) ends every session.
+    const second = await phones('54321');
+    for (let address = 1; address <= 4; address++) {
+      for (let i = 0; i < 3; i++)
+        expect((await beneficiarySignIn(61, '00000', app, `198.51.100.${address}`)).statusCode).toBe(401);
+      if (address < 4) expect(await Promise.all(second.map(signedIn))).toEqual([true, true]);
+    }
+    expect((await beneficiarySignIn(61, '54321', app, '198.51.100.9')).statusCode).toBe(423);
+    expect(await Promise.all(second.map(signedIn))).toEqual([false, false]);
   });
 
   it('are purged once expired', async () => {

@@ -24,8 +24,23 @@ export interface PortalSession {
   viewing: number | null;
 }
 export const PORTAL_COOKIE = 'portal_session';
+/**
+ * The portal's session cookie: a remembered session's lasts as long as the session, any other's
+ * until the browser closes (the session itself ends on the server after API_SESSION_TTL_MINUTES).
+ */
+export const portalCookie = (request: FastifyRequest, expires?: Date) => ({
+  path: '/portal',
+  httpOnly: true,
+  sameSite: 'lax' as const,
+  secure: request.protocol === 'https',
+  ...(expires ? { expires } : {}),
+});
 
 export interface SessionRow {
+  /** A portal cookie's session (never a bearer token), or a bearer token's (never the portal's cookie). */
+  portal: boolean;
+  /** A remembered portal session whose end is due to move on (it was last moved a day or more ago). */
+  renewDue: boolean;
   userId: number | null;
   username: string | null;
   role: Role | null;
@@ -146,7 +161,9 @@ export default fp(
       const { rows } = await app.sql.query<SessionRow>({
         name: 'resolve-session',
         // A disabled user or a beneficiary who left is refused even if a session row survived.
-        text: `SELECT u.id AS "userId", u.username, u.role::text AS role, b.id AS "beneficiaryId",
+        text: `SELECT s.portal, (s.sliding_days IS NOT NULL AND s.expires_at < s.renew_until
+                 AND s.expires_at < now() AT TIME ZONE 'UTC' + make_interval(days => s.sliding_days - 1)) AS "renewDue",
+                 u.id AS "userId", u.username, u.role::text AS role, b.id AS "beneficiaryId",
                  s.representative_id AS "representativeId", s.acting_for_id AS "actingForId",
                  (s.acting_for_id IS NULL OR s.acting_for_id = b.id OR EXISTS (SELECT 1 FROM representations r
                    JOIN beneficiaries rb ON rb.id = r.beneficiary_id AND rb.status <> 'EXITED'
@@ -158,6 +175,18 @@ export default fp(
         values: [hash],
       });
       return rows[0] ?? null;
+    }
+    // A remembered session in use: its end moves `sliding_days` on, never past `renew_until`. Not a
+    // revocation: it notifies nobody (the trigger ignores expires_at), and cached rows stay right.
+    async function renew(hash: string): Promise<Date | null> {
+      const { rows } = await app.sql.query<{ expires: number }>({
+        name: 'renew-session',
+        text: `UPDATE sessions SET expires_at = LEAST(now() AT TIME ZONE 'UTC' + make_interval(days => sliding_days), renew_until)
+               WHERE token_hash = $1 AND sliding_days IS NOT NULL AND expires_at > now() AT TIME ZONE 'UTC'
+               RETURNING extract(epoch FROM expires_at)::float8 AS expires`,
+        values: [hash],
+      });
+      return rows[0] ? new Date(rows[0].expires * 1000) : null;
     }
     async function cachedRow(token: string): Promise<SessionRow | null> {
       const hash = tokenHash(token);
@@ -171,10 +200,11 @@ export default fp(
 
     app.decorateRequest('principal', null);
     app.decorateRequest('portal', null);
-    app.addHook('onRequest', async (request: FastifyRequest) => {
+    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers.authorization;
       if (header?.startsWith('Bearer ')) {
-        const row = await cachedRow(header.slice(7).trim());
+        const found = await cachedRow(header.slice(7).trim());
+        const row = found?.portal ? null : found; // a portal cookie's session is no bearer token
         if (row?.userId != null) {
           request.principal = { kind: 'staff', userId: row.userId, username: row.username!, role: row.role! };
         } else if (row?.beneficiaryId != null) {
@@ -185,7 +215,12 @@ export default fp(
       const cookie = request.cookies?.[PORTAL_COOKIE];
       if (!cookie || !request.url.startsWith('/portal')) return;
       const row = await cachedRow(cookie);
-      if (!row || row.userId !== null || (row.beneficiaryId === null && row.representativeId === null)) return;
+      if (!row?.portal || row.userId !== null || (row.beneficiaryId === null && row.representativeId === null)) return;
+      if (row.renewDue) {
+        row.renewDue = false; // the cached row: renewed at most once a day, by one request
+        const expires = await renew(tokenHash(cookie));
+        if (expires) reply.setCookie(PORTAL_COOKIE, cookie, portalCookie(request, expires));
+      }
       request.portal = {
         token: cookie,
         beneficiaryId: row.beneficiaryId,

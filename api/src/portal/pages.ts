@@ -52,6 +52,9 @@ export interface FieldError {
 export interface SignInView {
   errors: FieldError[];
   nationalCode: string;
+  /** "Keep me signed in on this phone" as ticked (kept when the form comes back with an error). */
+  remember: boolean;
+  rememberDays: number;
   helpPhone: string;
   csrf: string;
   notice?: string;
@@ -81,6 +84,15 @@ function textField(
   }></div>`;
 }
 
+// Opt-in: a remembered session on a shared or borrowed phone would show the next person this income.
+function rememberField(view: SignInView): Html {
+  return html`<div class="field"><div class="radio"><input type="checkbox" id="remember" name="remember" value="yes" aria-describedby="remember-hint"${
+    view.remember ? html` checked` : ''
+  }><label for="remember">این گوشی فقط مال من است؛ مرا وارد نگه دار</label></div><p class="hint" id="remember-hint">اگر هر ${faInteger(
+    view.rememberDays,
+  )} روز دست‌کم یک بار سر بزنید، دیگر لازم نیست کد ملی و رمز را بزنید. روی گوشی دیگران یا گوشی مشترک این را نزنید.</p></div>`;
+}
+
 export function signInPage(view: SignInView): Html {
   return html`${errorSummary(view.errors)}<h1>ورود به ${SITE}</h1>${view.notice && html`<div class="panel" role="status"><p>${view.notice}</p></div>`}<p>با کد ملی و رمزی که اداره بهزیستی به شما داده است وارد شوید. اگر نماینده یا سرپرست کسی هستید، کد ملی و رمز خودتان را بزنید.</p><form method="post" action="/portal/sign-in" novalidate>${csrfField(view.csrf)}${textField(
     'nationalCode',
@@ -88,7 +100,7 @@ export function signInPage(view: SignInView): Html {
     'ده رقم روی کارت ملی. با عدد فارسی یا انگلیسی.',
     view.errors,
     { type: 'text', autocomplete: 'username', value: view.nationalCode },
-  )}${textField('pin', 'رمز', 'چهار تا هشت رقم.', view.errors, { type: 'password', autocomplete: 'current-password' })}<button class="button" type="submit">ورود</button></form><h2>رمز ندارید یا فراموش کرده‌اید؟</h2><p>با اداره بهزیستی تماس بگیرید: ${phoneLink(view.helpPhone)}. <a href="/portal/help">راهنمای کامل</a></p>`;
+  )}${textField('pin', 'رمز', 'چهار تا هشت رقم.', view.errors, { type: 'password', autocomplete: 'current-password' })}${rememberField(view)}<button class="button" type="submit">ورود</button></form><h2>رمز ندارید یا فراموش کرده‌اید؟</h2><p>با اداره بهزیستی تماس بگیرید: ${phoneLink(view.helpPhone)}. <a href="/portal/help">راهنمای کامل</a></p>`;
 }
 
 // ---- choosing a person (guardians) ------------------------------------------------------------
@@ -391,7 +403,7 @@ export interface HelpView {
 export function helpPage(view: HelpView): Html {
   return html`<h1>راهنما</h1><p class="lead">اگر سؤالی دارید، با اداره بهزیستی تماس بگیرید: ${
     view.office ? html`${view.office.provinceFa} ${phoneLink(view.office.phone)}` : phoneLink(view.helpPhone)
-  }</p><h2>این برنامه چیست؟</h2><p>سازمان بهزیستی روی بام خانه‌ها یا در نیروگاه‌های مشترک، پنل خورشیدی نصب کرده است. برق این پنل‌ها به شبکه فروخته می‌شود و پول آن هر ماه به حساب کسانی واریز می‌شود که در آن نیروگاه سهم دارند.</p><h2>درآمد من چطور حساب می‌شود؟</h2><ol><li>هر ماه معلوم می‌شود نیروگاه چقدر برق تولید کرده است.</li><li>این برق با نرخ قرارداد فروخته می‌شود.</li><li>قسط وام نیروگاه و هزینه نگهداری از آن کم می‌شود.</li><li>باقی‌مانده به اندازه سهم هر نفر و روزهایی که سهم داشته تقسیم می‌شود.</li></ol><p>در ریز حساب هر ماه همه این عددها را می‌بینید. هر تومان ۱۰ ریال است.</p><h2>کی پول واریز می‌شود؟</h2><p>حساب هر ماه چند روز بعد از پایان ماه بسته می‌شود و بعد به حساب بانکی شما واریز می‌شود. تا وقتی ماه تمام نشده، عددی که می‌بینید «برآورد» است. اگر مبلغ یک ماه خیلی کم باشد، با ماه بعد یک‌جا واریز می‌شود.</p><h2>اگر رمز را فراموش کردم؟</h2><p>رمز را فقط اداره بهزیستی می‌تواند عوض کند. اگر چند بار رمز را اشتباه بزنید، ورود برای مدتی بسته می‌شود؛ بعد از آن دوباره امتحان کنید.</p><h2>شماره‌های تماس</h2><p>تلفن سراسری: ${phoneLink(view.helpPhone)}</p>${
+  }</p><h2>این برنامه چیست؟</h2><p>سازمان بهزیستی روی بام خانه‌ها یا در نیروگاه‌های مشترک، پنل خورشیدی نصب کرده است. برق این پنل‌ها به شبکه فروخته می‌شود و پول آن هر ماه به حساب کسانی واریز می‌شود که در آن نیروگاه سهم دارند.</p><h2>درآمد من چطور حساب می‌شود؟</h2><ol><li>هر ماه معلوم می‌شود نیروگاه چقدر برق تولید کرده است.</li><li>این برق با نرخ قرارداد فروخته می‌شود.</li><li>قسط وام نیروگاه و هزینه نگهداری از آن کم می‌شود.</li><li>باقی‌مانده به اندازه سهم هر نفر و روزهایی که سهم داشته تقسیم می‌شود.</li></ol><p>در ریز حساب هر ماه همه این عددها را می‌بینید. هر تومان ۱۰ ریال است.</p><h2>کی پول واریز می‌شود؟</h2><p>حساب هر ماه چند روز بعد از پایان ماه بسته می‌شود و بعد به حساب بانکی شما واریز می‌شود. تا وقتی ماه تمام نشده، عددی که می‌بینید «برآورد» است. اگر مبلغ یک ماه خیلی کم باشد، با ماه بعد یک‌جا واریز می‌شود.</p><h2>اگر رمز را فراموش کردم؟</h2><p>رمز را فقط اداره بهزیستی می‌تواند عوض کند. اگر چند بار رمز را اشتباه بزنید، ورود برای مدتی بسته می‌شود؛ بعد از آن دوباره امتحان کنید.</p><h2>اگر گوشی‌ام گم شد؟</h2><p>اگر در آن گوشی «مرا وارد نگه دار» را زده بودید، با اداره بهزیستی تماس بگیرید تا رمز تازه بدهد: با رمز تازه، ورود در همه گوشی‌ها بسته می‌شود. روی گوشی مشترک، بعد از دیدن درآمد دکمه «خروج» را بزنید.</p><h2>شماره‌های تماس</h2><p>تلفن سراسری: ${phoneLink(view.helpPhone)}</p>${
     view.offices.length > 0 &&
     html`<h3>اداره بهزیستی استان‌ها</h3><ul>${view.offices.map((o) => html`<li>${o.provinceFa}: ${phoneLink(o.phone)}</li>`)}</ul>`
   }`;

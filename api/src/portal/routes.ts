@@ -15,7 +15,7 @@ import { faInteger } from '../../../lib/text/persian-numbers';
 import type { PortalConfig } from '../config';
 import { HttpError } from '../errors';
 import { newToken, tokenHash } from '../../../lib/passwords';
-import { PORTAL_COOKIE, type PortalSession } from '../plugins/auth';
+import { PORTAL_COOKIE, type PortalSession, portalCookie } from '../plugins/auth';
 import { HeldOffError, SignInService, type SignInSettings } from '../sign-in-service';
 import { beneficiaryStatement } from '../statements';
 import { SignInBusyError } from '../sign-in-queue';
@@ -72,6 +72,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
   const provinces = loadProvinces();
   const provinceFa = new Map(provinces.map((p) => [p.code, p.nameFa]));
   const helpPhone = options.portal.helpPhone;
+  const rememberDays = options.lifetimes.rememberDays;
 
   // ---- plumbing: cookies, CSRF, sending pages --------------------------------------------------
 
@@ -213,6 +214,8 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
           },
         ],
         nationalCode: '',
+        remember: false,
+        rememberDays,
         helpPhone,
       };
       return send(reply, 429, await chrome(request, reply, 'ورود', { hasErrors: true }), signInPage(view));
@@ -258,7 +261,15 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
       reply,
       200,
       await chrome(request, reply, 'ورود'),
-      signInPage({ errors: [], nationalCode: '', helpPhone, notice, csrf: csrfOf(request, reply) }),
+      signInPage({
+        errors: [],
+        nationalCode: '',
+        remember: false,
+        rememberDays,
+        helpPhone,
+        notice,
+        csrf: csrfOf(request, reply),
+      }),
     );
   });
 
@@ -267,6 +278,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     const body = request.body as Record<string, unknown>;
     const nationalCode = typeof body.nationalCode === 'string' ? body.nationalCode.trim() : '';
     const pin = typeof body.pin === 'string' ? toAsciiDigits(body.pin.trim()) : '';
+    const remember = body.remember === 'yes';
     const errors: FieldError[] = [];
     if (nationalCode === '') errors.push({ field: 'nationalCode', message: 'کد ملی خود را وارد کنید.' });
     if (pin === '') errors.push({ field: 'pin', message: 'رمز خود را وارد کنید.' });
@@ -274,14 +286,12 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     let status = 400;
     if (errors.length === 0) {
       try {
-        const session = await signIn.portal(nationalCode, pin, request.ip);
-        reply.setCookie(PORTAL_COOKIE, session.token, {
-          path: '/portal',
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: secure(request),
-          expires: new Date(session.expiresAt),
-        });
+        const session = await signIn.portal(nationalCode, pin, request.ip, remember);
+        reply.setCookie(
+          PORTAL_COOKIE,
+          session.token,
+          portalCookie(request, session.remembered ? new Date(session.expiresAt) : undefined),
+        );
         const people = session.representativeId === null ? [] : await peopleOf({ ...session, viewing: null });
         if (people.length === 1 && session.beneficiaryId === null) {
           await app.sql.query('UPDATE sessions SET acting_for_id = $1 WHERE token_hash = $2', [
@@ -330,7 +340,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
       reply,
       status,
       await chrome(request, reply, 'ورود', { hasErrors: true }),
-      signInPage({ errors, nationalCode, helpPhone, csrf: csrfOf(request, reply) }),
+      signInPage({ errors, nationalCode, remember, rememberDays, helpPhone, csrf: csrfOf(request, reply) }),
     );
   });
 
@@ -338,8 +348,8 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     const token = request.cookies[PORTAL_COOKIE];
     if (token) {
       const hash = tokenHash(token);
-      const { rows } = await app.sql.query('SELECT 1 FROM sessions WHERE token_hash = $1 AND user_id IS NULL', [hash]);
-      if (rows.length > 0) await app.endSessions({ tokenHash: hash }); // never a staff session through this form
+      const { rows } = await app.sql.query('SELECT 1 FROM sessions WHERE token_hash = $1 AND portal', [hash]);
+      if (rows.length > 0) await app.endSessions({ tokenHash: hash }); // never a staff or API session through this form
     }
     reply.clearCookie(PORTAL_COOKIE, { path: '/portal' });
     return redirect(reply, '/portal?signed-out');
