@@ -6,12 +6,16 @@
 // own process as deployed: behind a trusted proxy, so each person is their own client address for
 // the per-client rate limit and lock-out, with the default sign-in queue. A person told 503 comes
 // back after its Retry-After and presses again, as the page asks, until BENCH_PAYDAY_GRACE_SECONDS
-// after the wave (then counted as not in by the end). Prints BENCH lines: sign-in
-// attempts (admitted and refused), time until each person was in, and the pages' latency.
+// after the wave (then counted as not in by the end). BENCH_PAYDAY_REMEMBERED (a fraction, 0 by
+// default) of the people kept their session on their own phone from an earlier month (docs/decisions/006)
+// and open home and the statement without signing in. Prints BENCH lines: sign-in attempts
+// (admitted and refused), time until each person was in, and the pages' latency.
 import { availableParallelism, loadavg } from 'node:os';
 import pg from 'pg';
 import { Agent, request } from 'undici';
-import { hashSecret } from '../../lib/passwords';
+import { hashSecret, newToken, tokenHash } from '../../lib/passwords';
+import { readApiConfig } from '../index';
+import { sessionLifetime } from '../src/session-lifetime';
 import { freshPgDatabase } from '../../testing/services';
 import {
   BENEFICIARIES,
@@ -28,6 +32,8 @@ const PEOPLE = Number(process.env.BENCH_PAYDAY_PEOPLE ?? BENEFICIARIES / 5);
 const SECONDS = Number(process.env.BENCH_PAYDAY_SECONDS ?? 600);
 // After the wave, how long people still outside keep coming back before the measurement ends.
 const GRACE_SECONDS = Number(process.env.BENCH_PAYDAY_GRACE_SECONDS ?? 300);
+const REMEMBERED = Number(process.env.BENCH_PAYDAY_REMEMBERED ?? 0);
+if (!(REMEMBERED >= 0 && REMEMBERED <= 1)) throw new RangeError('BENCH_PAYDAY_REMEMBERED is a fraction from 0 to 1');
 const PORT = 28_500 + Number(process.env.SOLAR_PORT_OFFSET ?? 0);
 const PIN = '482916';
 const MONTH = STATEMENT_MONTHS[10]!;
@@ -43,6 +49,23 @@ await client.query(`UPDATE beneficiaries SET pin_hash = $1 WHERE national_code =
   await hashSecret(PIN),
   Array.from({ length: BENEFICIARIES }, (_, i) => benchNationalCode(i)),
 ]);
+// Who kept a session from an earlier month: every person whose place in the wave falls in the
+// fraction (spread through the wave, not its start), with a session as the portal makes one.
+const rememberedToken = new Map<number, string>();
+for (let i = 0; i < PEOPLE; i++)
+  if (Math.floor((i + 1) * REMEMBERED) > Math.floor(i * REMEMBERED)) rememberedToken.set(i, newToken());
+const lifetime = sessionLifetime('remembered', readApiConfig({ ...process.env }).sessions, new Date());
+await client.query(
+  `INSERT INTO sessions (token_hash, beneficiary_id, portal, expires_at, sliding_days, renew_until)
+   SELECT t.h, b.id, true, $3, $4, $5 FROM unnest($1::text[], $2::text[]) AS t(h, code) JOIN beneficiaries b ON b.national_code = t.code`,
+  [
+    [...rememberedToken.values()].map(tokenHash),
+    [...rememberedToken.keys()].map(benchNationalCode),
+    lifetime.expiresAt,
+    lifetime.slidingDays,
+    lifetime.renewUntil,
+  ],
+);
 await client.end();
 
 const dispatcher = new Agent({ connections: 512, pipelining: 1, headersTimeout: 120_000, bodyTimeout: 120_000 });
@@ -80,6 +103,15 @@ async function person(i: number): Promise<void> {
   const arrived = performance.now();
   // Each person is their own client (the proxy's X-Forwarded-For), as on payday.
   const forwarded = { 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` };
+  const kept = rememberedToken.get(i);
+  if (kept) {
+    // On their own phone and signed in since an earlier month: straight to their pages.
+    await timed(timings.home, '/portal/home', { headers: { ...forwarded, cookie: `portal_session=${kept}` } });
+    await timed(timings.statement, `/portal/months/${MONTH}`, {
+      headers: { ...forwarded, cookie: `portal_session=${kept}` },
+    });
+    return;
+  }
   const page = await timed(timings.signInPage, '/portal', { headers: forwarded });
   if (!page) return;
   const csrf = setCookie(page.headers, 'portal_csrf');
@@ -132,7 +164,9 @@ try {
 
   const load = [loadavg()[0]!];
   const sampler = setInterval(() => load.push(loadavg()[0]!), 10_000);
-  progress(`payday: ${PEOPLE} people over ${SECONDS} s (${(PEOPLE / SECONDS).toFixed(1)}/s on average)`);
+  progress(
+    `payday: ${PEOPLE} people over ${SECONDS} s (${(PEOPLE / SECONDS).toFixed(1)}/s on average), ${rememberedToken.size} still signed in on their phone`,
+  );
   const started = performance.now();
   deadline = started + (SECONDS + GRACE_SECONDS) * 1000;
   const people: Promise<void>[] = [];
@@ -154,6 +188,7 @@ try {
   const all = Object.values(timings).flat();
   const common = {
     people: PEOPLE,
+    remembered: rememberedToken.size,
     arrivals_per_s: Math.round((PEOPLE / arrivedAfter) * 10) / 10,
     cores: availableParallelism(),
     // The API's sign-in queue as configured (its defaults unless set in the environment).
