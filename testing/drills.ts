@@ -15,6 +15,7 @@ import {
   connectFleetClient,
   discardIngestSession,
   freshInfluxDatabase,
+  ingestHealth,
   type IngestProcess,
   startIngestProcess,
   waitFor,
@@ -315,6 +316,16 @@ export function ingestWorkers(database: string) {
     },
   };
 }
+
+/** Waits until a worker's /healthz is 200 `ok` again (subscribed on this connection, nothing held), naming `what`. */
+export const ingestOkAgain = (port: number, what: string, timeoutMs = 60_000) =>
+  waitFor(
+    what,
+    () => ingestHealth(port),
+    (h) => h.status === 'ok' && h.subscribed === true,
+    timeoutMs,
+    100,
+  );
 
 /**
  * What every ingest drill file sets up: a fresh InfluxDB database of its own and its workers; after

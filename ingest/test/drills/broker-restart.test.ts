@@ -7,13 +7,14 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   compare,
   ingestDrill,
+  ingestOkAgain,
   service,
   sleep,
   startTraffic,
   storedPerSerial,
   underLiveTraffic,
 } from '../../../testing/drills';
-import { ingestHealth, registerFleet, waitFor } from '../../../testing/services';
+import { registerFleet, waitFor } from '../../../testing/services';
 
 const drill = ingestDrill('test_drill_broker', ['mosquitto']);
 const { workers } = drill;
@@ -28,13 +29,7 @@ describe('drill: broker restart under a live fleet', () => {
       for (let round = 0; round < 2; round++) {
         await sleep(2000);
         await service('restart', 'mosquitto');
-        await waitFor(
-          'ingest subscribed again after the restart',
-          () => ingestHealth(w.proc.port),
-          (h) => h.subscribed === true && h.status === 'ok',
-          30_000,
-          100,
-        );
+        await ingestOkAgain(w.proc.port, 'ingest subscribed again after the restart', 30_000);
       }
       await sleep(3000); // traffic after the second restart must arrive too
     });
@@ -60,13 +55,7 @@ describe('drill: broker restart under a live fleet', () => {
       sentAtCrash = new Map(traffic.sent);
       await service('kill', 'mosquitto');
       await service('start', 'mosquitto');
-      await waitFor(
-        'ingest subscribed again after the crash',
-        () => ingestHealth(w.proc.port),
-        (h) => h.subscribed === true && h.status === 'ok',
-        30_000,
-        100,
-      );
+      await ingestOkAgain(w.proc.port, 'ingest subscribed again after the crash', 30_000);
       await sleep(3000);
     } finally {
       await traffic.stop();

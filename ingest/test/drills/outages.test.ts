@@ -3,7 +3,7 @@
 // crashed with ingest killed and started while it is away, and two workers of one share group with
 // one killed. Every reading the broker acknowledged must be stored once, per serial.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ingestDrill, service, sleep, underLiveTraffic } from '../../../testing/drills';
+import { ingestDrill, ingestOkAgain, service, sleep, underLiveTraffic } from '../../../testing/drills';
 import { ingestHealth, ingestMetric, registerFleet, waitFor } from '../../../testing/services';
 
 const drill = ingestDrill('test_drill_outages', ['mosquitto', 'influxdb', 'postgres']);
@@ -46,12 +46,7 @@ describe('drill: outages under a live fleet', () => {
       expect(await ingestMetric(w.proc.port, 'ingest_readings_accepted_total')).toBe(0);
 
       await service('start', 'mosquitto');
-      await waitFor(
-        'ingest healthy again',
-        () => ingestHealth(w.proc.port),
-        (h) => h.status === 'ok',
-        60_000,
-      );
+      await ingestOkAgain(w.proc.port, 'ingest healthy again', 60_000);
       await sleep(2000);
     });
     // Never "ok" while the broker was away and nothing arrived: 503, not connected, said in words.
@@ -114,12 +109,7 @@ describe('drill: outages under a live fleet', () => {
         expect(await ingestHealth(w.proc.port)).toSatisfy(waitingForRegistry);
         expect(w.proc.child.exitCode).toBeNull();
         await service('start', 'postgres');
-        await waitFor(
-          'ingest running once PostgreSQL is back',
-          () => ingestHealth(w.proc.port),
-          (h) => h.status === 'ok',
-          60_000,
-        );
+        await ingestOkAgain(w.proc.port, 'ingest running once PostgreSQL is back', 60_000);
         await sleep(2000);
       },
     );

@@ -3,8 +3,15 @@
 // again on its own journal and broker session, then the broker, one after another. Every reading
 // the broker acknowledged must be stored, per serial; each stop must be clean.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DrillWorker, ingestDrill, service, sleep, underLiveTraffic } from '../../../testing/drills';
-import { ingestHealth, ingestMetric, registerFleet, waitFor } from '../../../testing/services';
+import {
+  type DrillWorker,
+  ingestDrill,
+  ingestOkAgain,
+  service,
+  sleep,
+  underLiveTraffic,
+} from '../../../testing/drills';
+import { ingestMetric, registerFleet } from '../../../testing/services';
 
 const drill = ingestDrill('test_drill_rolling', ['mosquitto']);
 const { workers } = drill;
@@ -29,13 +36,7 @@ describe('drill: rolling restarts under a live fleet', () => {
       await sleep(1500);
       await service('restart', 'mosquitto');
       const port = w.proc.port;
-      await waitFor(
-        'ingest subscribed again',
-        () => ingestHealth(port),
-        (h) => h.status === 'ok',
-        30_000,
-        100,
-      );
+      await ingestOkAgain(port, 'ingest subscribed again', 30_000);
       await sleep(1500);
     });
   });
