@@ -18,13 +18,15 @@ const MAX_SECONDS = Number(process.env.BENCH_GATEWAY_MAX_SECONDS ?? 30);
 const progress = (m: string) => process.stderr.write(`${m}\n`);
 // Measured as it runs on the box: the one bundled file under plain node (no TypeScript loader).
 const BUNDLE = '.data/gateway/solar-gateway.mjs';
-// ...and with the node flags of the systemd unit (its heap settings are part of the memory figure).
-const NODE_FLAGS = (
-  /^ExecStart=\S*node((?: --\S+)*) /m.exec(readFileSync('gateway/deploy/solar-gateway.service', 'utf8'))?.[1] ?? ''
-)
-  .trim()
-  .split(' ')
-  .filter(Boolean);
+// ...and with the node flags and environment of the systemd unit (its heap and allocator settings
+// are part of the memory figure).
+const UNIT = readFileSync('gateway/deploy/solar-gateway.service', 'utf8');
+const NODE_FLAGS = (/^ExecStart=\S*node((?: --\S+)*) /m.exec(UNIT)?.[1] ?? '').trim().split(' ').filter(Boolean);
+const UNIT_ENV = Object.fromEntries(
+  [...UNIT.matchAll(/^Environment=(.*)$/gm)].flatMap((m) =>
+    m[1]!.split(/\s+/).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  ),
+);
 execFileSync('npm', ['run', '--silent', 'gateway:bundle'], { stdio: 'inherit' });
 const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
 const id = `bench${process.pid}`;
@@ -83,11 +85,17 @@ function configFile(name: string, pollSeconds: number): string {
   return file;
 }
 
-/** Resident memory (kB) and CPU ticks of a process, from /proc. */
-function usage(pid: number): { rssKb: number; cpuTicks: number } {
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+/** Resident memory (kB: all, anonymous, file-backed such as node's own code) and CPU ticks of a process, from /proc. */
+function usage(pid: number): { rssKb: number; anonKb: number; fileKb: number; cpuTicks: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { rssKb, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  return {
+    rssKb: kb('VmRSS'),
+    anonKb: kb('RssAnon'),
+    fileKb: kb('RssFile'),
+    cpuTicks: Number(fields[11]) + Number(fields[12]),
+  };
 }
 
 async function runGateway(name: string, pollSeconds: number, seconds: number, simClock?: string) {
@@ -95,7 +103,7 @@ async function runGateway(name: string, pollSeconds: number, seconds: number, si
     process.execPath,
     [...NODE_FLAGS, BUNDLE, 'run', '--config', configFile(name, pollSeconds)],
     {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...(simClock ? { GATEWAY_SIM_CLOCK: simClock } : {}) },
+      env: { ...process.env, ...UNIT_ENV, LOG_LEVEL: 'warn', ...(simClock ? { GATEWAY_SIM_CLOCK: simClock } : {}) },
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
@@ -104,11 +112,12 @@ async function runGateway(name: string, pollSeconds: number, seconds: number, si
   for (let i = 0; i < 120 && !existsSync(statusFile); i++) await new Promise((r) => setTimeout(r, 500));
   const before = usage(child.pid!);
   const first = JSON.parse(readFileSync(statusFile, 'utf8'));
-  let peakRssKb = before.rssKb;
+  let peak = before;
   const started = performance.now();
   while (performance.now() - started < seconds * 1000) {
     await new Promise((r) => setTimeout(r, 1000));
-    peakRssKb = Math.max(peakRssKb, usage(child.pid!).rssKb);
+    const now = usage(child.pid!);
+    if (now.rssKb > peak.rssKb) peak = now;
   }
   const after = usage(child.pid!);
   const elapsedS = (performance.now() - started) / 1000;
@@ -122,7 +131,7 @@ async function runGateway(name: string, pollSeconds: number, seconds: number, si
     registerErrors: last.registerErrors,
   };
   progress(`${name}: memory at the end (MB): ${JSON.stringify(last.memoryMb)}`);
-  return { status, elapsedS, peakRssKb, cpuPercent: ((after.cpuTicks - before.cpuTicks) / 100 / elapsedS) * 100 };
+  return { status, elapsedS, peak, cpuPercent: ((after.cpuTicks - before.cpuTicks) / 100 / elapsedS) * 100 };
 }
 
 progress(`load: ${INVERTERS} inverters every 10 s for ${LOAD_SECONDS} s`);
@@ -137,9 +146,13 @@ console.log(
     readings: load.status.readings,
     published: load.status.published,
     register_errors: load.status.registerErrors,
-    peak_rss_mb: Math.round(load.peakRssKb / 102.4) / 10,
+    peak_rss_mb: Math.round(load.peak.rssKb / 102.4) / 10,
+    // At the peak: the process's own memory, and the pages of node's binary and libraries it touched.
+    peak_rss_anon_mb: Math.round(load.peak.anonKb / 102.4) / 10,
+    peak_rss_file_mb: Math.round(load.peak.fileKb / 102.4) / 10,
     cpu_percent: Math.round(load.cpuPercent * 10) / 10,
     node_flags: NODE_FLAGS.join(' '),
+    unit_environment: UNIT_ENV,
   })}`,
 );
 
@@ -154,7 +167,7 @@ console.log(
     seconds: Math.round(max.elapsedS),
     readings_per_s: Math.round(max.status.readings / max.elapsedS),
     published_per_s: Math.round(max.status.published / max.elapsedS),
-    peak_rss_mb: Math.round(max.peakRssKb / 102.4) / 10,
+    peak_rss_mb: Math.round(max.peak.rssKb / 102.4) / 10,
     cpu_percent: Math.round(max.cpuPercent * 10) / 10,
   })}`,
 );
