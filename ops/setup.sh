@@ -166,10 +166,13 @@ max_packet_size 2097152
 # above instead: per subscriber session max_queued_bytes + max_inflight_bytes (288 MiB), per packet
 # max_packet_size (ops/test/broker-limits.test.ts; the flood drill measures the peak).
 log_dest file $mq/mosquitto.log
+# Also to \$SYS/broker/log/N for ingest: a packet over max_packet_size is cut before anything
+# reaches ingest, and only this log says whose it was (connection messages name client and account).
+log_dest topic
 log_type error
 log_type warning
 log_type notice
-connection_messages false
+connection_messages true
 # Gateways: MQTT over TLS (the same accounts and ACLs). The plain listener above stays on loopback.
 listener $MQTT_TLS_PORT ${MQTT_TLS_BIND:-127.0.0.1}
 cafile $mq/tls-ca.crt

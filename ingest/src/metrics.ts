@@ -47,6 +47,12 @@ export function createIngestMetrics() {
       labelNames: ['serial'] as const,
       registers: [registry],
     }),
+    packetsCut: new Counter({
+      name: 'ingest_broker_packets_cut_total',
+      help: "Packets the broker cut for being over its max_packet_size (it closed the client's connection; nothing of them arrived), by the client's broker account, from the broker's log",
+      labelNames: ['account'] as const,
+      registers: [registry],
+    }),
     batchPoints: new Histogram({
       name: 'ingest_batch_points',
       help: 'Points per InfluxDB write',

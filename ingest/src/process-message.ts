@@ -37,6 +37,7 @@ export interface ValidationLimits {
 export const REJECT_REASONS = [
   'bad_topic',
   'payload_too_large',
+  'packet_too_large',
   'malformed_json',
   'invalid_payload',
   'unknown_device',

@@ -13,6 +13,7 @@
 // says so in health and metrics and subscribes again.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../lib/logger';
+import { BROKER_LOG_TOPIC } from './broker-log';
 import { retryDelayMs } from './retry-delay';
 
 /** Mosquitto's count of PUBLISH packets received from clients since it started. */
@@ -57,7 +58,8 @@ export class SubscriptionKeeper {
   private brokerPublishesAtLastMessage: number | null = null;
   private connection = 0;
   private refusedLogged = false;
-  private counterRefusedLogged = false;
+  /** $SYS topics whose refusal was logged (once each). */
+  private readonly refusedWatches = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -157,15 +159,23 @@ export class SubscriptionKeeper {
   }
 
   private watchBroker(connection: number): void {
-    this.client.subscribe(BROKER_PUBLISHES_TOPIC, { qos: 0 }, (error, granted) => {
-      if (connection !== this.connection) return;
-      if ((error || !granted?.length || granted[0]!.qos > 2) && !this.counterRefusedLogged) {
-        this.counterRefusedLogged = true;
-        this.log.warn(
-          { error: error?.message },
-          "cannot follow the broker's publish counter ($SYS): re-run setup to update the ingest role; a lost subscription is then noticed only on reconnect",
-        );
-      }
-    });
+    const watched: [string, string][] = [
+      [
+        BROKER_PUBLISHES_TOPIC,
+        "cannot follow the broker's publish counter ($SYS): re-run setup to update the ingest role; a lost subscription is then noticed only on reconnect",
+      ],
+      [
+        BROKER_LOG_TOPIC,
+        "cannot follow the broker's log ($SYS): re-run setup to update the ingest role; packets the broker cuts for their size are then recorded nowhere",
+      ],
+    ];
+    for (const [topic, refused] of watched)
+      this.client.subscribe(topic, { qos: 0 }, (error, granted) => {
+        if (connection !== this.connection) return;
+        if ((error || !granted?.length || granted[0]!.qos > 2) && !this.refusedWatches.has(topic)) {
+          this.refusedWatches.add(topic);
+          this.log.warn({ error: error?.message }, refused);
+        }
+      });
   }
 }

@@ -7,7 +7,6 @@ import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { IngestConfig } from './config';
 import { InfluxClient } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
-import { INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';
 import { buildInfo } from '../../lib/version';
 import { parseDurationMs } from '../../lib/influx/duration';
 import { DiskSpace } from './disk-space';
@@ -29,6 +28,8 @@ import {
 } from './process-message';
 import { ActiveInverterCache } from './registry-cache';
 import { SubscriptionKeeper } from './subscription';
+import { BROKER_LOG_TOPIC, BrokerLogReader, type CutPacket, cutTimestampNs } from './broker-log';
+import { BROKER_MAX_PACKET_BYTES, INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';
 import { waitBeforeRetry } from './retry-delay';
 
 export interface IngestWorker {
@@ -248,7 +249,9 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     }
   }, 1000);
   // Safe to call again after a failed append: it builds its own lines and counts only on success.
-  const record = (result: ProcessedMessage, receivedAtMs: number, payload: Buffer) => {
+  /** `as`: the record's worker tag and time when they are not this worker's and the arrival's. */
+  type RecordedAs = { worker: string; timestampNs: string };
+  const record = (result: ProcessedMessage, receivedAtMs: number, payload: Buffer, as?: RecordedAs) => {
     const lines = [...result.lines];
     // One record per message, within the device's budget (no amplification).
     const rejection = asOneRecord(result.rejections, payload);
@@ -261,8 +264,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       lines.push(
         encodeRejection(
           { ...rejection, unrecordedBefore },
-          config.workerId,
-          `${receivedAtMs}${String(rejectionSeq).padStart(6, '0')}`,
+          as?.worker ?? config.workerId,
+          as?.timestampNs ?? `${receivedAtMs}${String(rejectionSeq).padStart(6, '0')}`,
         ),
       );
     }
@@ -307,7 +310,12 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   };
   // Journaling must succeed before the acknowledgement: while the disk is short or failing, hold it
   // and retry (shipped journal space is reclaimed meanwhile); never drop the message, never exit.
-  const journalOrRetry = async (result: ProcessedMessage, receivedAtMs: number, payload: Buffer): Promise<void> => {
+  const journalOrRetry = async (
+    result: ProcessedMessage,
+    receivedAtMs: number,
+    payload: Buffer,
+    as?: RecordedAs,
+  ): Promise<void> => {
     for (let attempt = 0; ; attempt += 1) {
       if (disk.low) {
         diskProblem ??= `free disk space under the reserve (INGEST_DISK_RESERVE_BYTES = ${config.diskReserveBytes} bytes)`;
@@ -317,7 +325,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
         continue;
       }
       try {
-        record(result, receivedAtMs, payload);
+        record(result, receivedAtMs, payload, as);
         if (diskProblem !== null) log.info('journal writes succeed again; acknowledgements resume');
         diskProblem = null;
         return;
@@ -330,6 +338,33 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
         await waitBeforeRetry(Math.min(attempt, 4)); // at most 1.6 s between tries: resume soon after space is back
       }
     }
+  };
+
+  // A packet the broker cut for its size never arrives: its record comes from the broker's log.
+  // Every worker reads that log (Mosquitto 2.0.11 delivers no $SYS topic to a shared subscription),
+  // so the record is the broker's: the same tags and time from every worker, one point in InfluxDB.
+  const brokerLog = new BrokerLogReader();
+  const packetCut = (cut: CutPacket): ProcessedMessage => {
+    const account = cut.account ?? '';
+    metrics.packetsCut.labels(account).inc();
+    log.warn(
+      { account: cut.account, clientId: cut.clientId },
+      'the broker cut a packet over its size limit and closed the connection',
+    );
+    return {
+      lines: [],
+      readings: 0,
+      rejections: [
+        {
+          reason: 'packet_too_large',
+          detail: `the broker cut a packet over its limit of ${BROKER_MAX_PACKET_BYTES} bytes from client id '${cut.clientId}' (account ${cut.account === null ? 'unknown' : `'${cut.account}'`}) and closed its connection: nothing in that packet arrived`,
+          topic: '',
+          serial: account,
+          payload: '',
+          payloadBytes: 0,
+        },
+      ],
+    };
   };
 
   /** Validates and journals one message; synchronous on the hot path, a promise only when it must wait. */
@@ -409,6 +444,12 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   // mqtt.js sends PUBACK when this callback is called and only then delivers the next message.
   client.handleMessage = (packet, acknowledge) => {
     if (subscription.isBrokerCounter(packet.topic, packet.payload as Buffer)) return acknowledge();
+    if (packet.topic === BROKER_LOG_TOPIC) {
+      const cut = brokerLog.read(String(packet.payload));
+      if (!cut) return acknowledge();
+      const recordedAs = { worker: 'broker', timestampNs: cutTimestampNs(cut, Date.now()) };
+      return void journalOrRetry(packetCut(cut), Date.now(), Buffer.alloc(0), recordedAs).then(() => acknowledge());
+    }
     const arrivedAtMs = Date.now();
     noticeStall(arrivedAtMs);
     subscription.noteMessage(arrivedAtMs);

@@ -3,15 +3,19 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readMqttConfig } from '../../lib/config';
 import type { InfluxClient } from '../../lib/influx/client';
+import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
+import { provisionDevice, revokeDevice } from '../../lib/mqtt/device-accounts';
 import { statusTopic, telemetryTopic } from '../../lib/telemetry/contract';
 import { publishBurst } from '../../testing/publish';
 import {
   connectFleetClient,
   countPoints,
   discardIngestSession,
+  env,
   freshInfluxDatabase,
   ingestHealth,
   ingestMetric,
@@ -265,6 +269,64 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     expect(detailOf('unknown_device')).toMatch(/NOT-REGISTERED-1/);
     for (const [, , reason] of bad)
       expect(await ingestMetric(proc.port, `ingest_rejected_total{reason="${reason}"}`)).toBeGreaterThanOrEqual(1);
+  });
+
+  it("records a packet the broker cut for its size against the device's account, naming its client id (from the broker's log), once for two workers", async () => {
+    const [serial] = await registerFleet('CUT', 1, { perInstallation: 1 });
+    const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
+    const password = await provisionDevice(admin, serial!);
+    const { proc, group, worker } = await startIngest();
+    const two = await startIngest(
+      {},
+      { dataDir: mkdtempSync(join(tmpdir(), 'ingest-test-')), group, worker: `${worker}b` },
+    );
+    dataDirs.push(two.dataDir);
+    const clientId = `datalogger-${process.pid}`;
+    const device = mqtt.connect(readMqttConfig(env, 'ADMIN').url, {
+      username: serial,
+      password,
+      clientId,
+      protocolVersion: 4, // as many dataloggers speak: MQTT 5 clients are told the limit at connect
+      reconnectPeriod: 0,
+    });
+    try {
+      await new Promise((resolve, reject) => device.once('connect', resolve).once('error', reject));
+      const closed = new Promise((resolve) => device.once('close', () => resolve('closed')));
+      // Just over max_packet_size (2 MiB): the broker closes the connection; ingest never sees it.
+      device.publish(telemetryTopic(serial!), Buffer.alloc(2_098_000, 0x20), { qos: 1 });
+      expect(await closed).toBe('closed');
+      // Each worker reads the broker's log and counts the cut; both write the same record.
+      for (const port of [proc.port, two.proc.port])
+        await waitFor(
+          'the cut counted',
+          () => ingestMetric(port, `ingest_broker_packets_cut_total{account="${serial}"}`),
+          (n) => n === 1,
+        );
+      expect(await ingestMetric(proc.port, 'ingest_rejected_total{reason="packet_too_large"}')).toBe(1);
+      const records = () =>
+        influx.rows(
+          `SELECT "serial", "detail", "worker" FROM "rejected"."rejected_message" WHERE "reason" = 'packet_too_large' AND "serial" = '${serial}'`,
+        );
+      await waitFor(
+        'the journals drained',
+        () => ingestHealth(two.proc.port),
+        (h) => h.journalBacklogBytes === 0,
+      );
+      await waitFor(
+        'the journals drained',
+        () => ingestHealth(proc.port),
+        (h) => h.journalBacklogBytes === 0,
+      );
+      const [record, ...more] = await records();
+      expect(more).toEqual([]);
+      expect(record).toMatchObject({ worker: 'broker' });
+      expect(String(record!.detail)).toContain(`client id '${clientId}'`);
+      expect(proc.output()).toMatch(/the broker cut a packet over its size limit/);
+    } finally {
+      device.end(true);
+      await revokeDevice(admin, serial!);
+      await admin.close();
+    }
   });
 
   it('keeps every character of a string field through InfluxDB (line breaks, commas, quotes, backslashes)', async () => {

@@ -9,6 +9,9 @@ export const SERVICE_ROLES = {
     // The broker's count of publishes received: how ingest notices it is connected but fed nothing.
     { acltype: 'subscribeLiteral', topic: '$SYS/broker/publish/messages/received', allow: true },
     { acltype: 'publishClientReceive', topic: '$SYS/broker/publish/messages/received', allow: true },
+    // The broker's notices (log_dest topic): how ingest records a packet the broker cut for its size.
+    { acltype: 'subscribeLiteral', topic: '$SYS/broker/log/N', allow: true },
+    { acltype: 'publishClientReceive', topic: '$SYS/broker/log/N', allow: true },
   ],
   // Simulated fleets (demo, tests, benchmarks) publish for many serials from one process.
   'simulated-fleet': [{ acltype: 'publishClientSend', topic: 'solar/v1/#', allow: true }],
