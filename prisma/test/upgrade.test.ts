@@ -7,28 +7,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MonthId, payoutFile } from '../../billing';
 import { appAccountOf, ensureAppRole } from '../../lib/db-roles';
 import { bearer, staffToken, testApp } from '../../testing/api';
 import { asOwner, databaseUrl, withPg } from '../../testing/services';
+import { loadRelease, newestRelease, releaseLogins, type TableState, tableStates } from '../../testing/release-fixture';
 
-const FIXTURES = 'prisma/test/fixtures';
-/** The newest release captured (its .json says when). */
-const release = readdirSync(FIXTURES)
-  .filter((f) => /^release-[0-9a-f]{7}\.json$/.test(f))
-  .map((f) => ({
-    name: f.replace('.json', ''),
-    ...(JSON.parse(readFileSync(`${FIXTURES}/${f}`, 'utf8')) as { capturedAt: string }),
-  }))
-  .sort((a, b) => a.capturedAt.localeCompare(b.capturedAt))
-  .at(-1)!.name;
-const logins = JSON.parse(readFileSync(`${FIXTURES}/${release}.logins.json`, 'utf8')) as {
-  nationalCode: string;
-  pin: string;
-}[];
+const release = newestRelease;
+const logins = releaseLogins();
 const TOKEN = 'UPGRADE-FIXTURE-TOKEN'; // in the webhook URL the release stored with its notifications
 /** Rows a migration rewrites on purpose (20261205151500_alert_recipient_labels): compared without these columns. */
 const REWRITTEN: Record<string, string[]> = {
@@ -51,33 +39,6 @@ const owner = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
   }
 };
 
-interface TableState {
-  columns: string[];
-  rows: number;
-  md5: string;
-}
-/** Each table's row count and a digest of its rows over the given columns. */
-async function tableStates(c: pg.Client, columnsOf?: Map<string, string[]>): Promise<Map<string, TableState>> {
-  const { rows } = await c.query<{ table: string; columns: string[] }>(
-    `SELECT table_name AS table, array_agg(column_name::text ORDER BY ordinal_position) AS columns
-       FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'
-      GROUP BY table_name`,
-  );
-  const states = new Map<string, TableState>();
-  for (const { table, columns: all } of rows) {
-    const columns = (columnsOf?.get(table) ?? all).filter((c) => !REWRITTEN[table]?.includes(c));
-    if (columnsOf && !columnsOf.has(table)) continue; // a table of a later release
-    const list = columns.map((c) => `"${c}"`).join(', ');
-    const {
-      rows: [state],
-    } = await c.query<{ rows: string; md5: string | null }>(
-      `SELECT count(*) AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS md5 FROM (SELECT ${list} FROM "${table}") t`,
-    );
-    states.set(table, { columns: all, rows: Number(state!.rows), md5: state!.md5 ?? '' });
-  }
-  return states;
-}
-
 let before: Map<string, TableState>;
 let applied: { migration_name: string; checksum: string }[];
 let deployOutput: string;
@@ -88,9 +49,8 @@ beforeAll(async () => {
     await c.query(`CREATE DATABASE ${database}`);
   });
   await owner(async (c) => {
-    await c.query(gunzipSync(readFileSync(`${FIXTURES}/${release}.sql.gz`)).toString('utf8'));
-    await c.query('SET search_path = public'); // the dump empties it for its own statements
-    before = await tableStates(c);
+    await loadRelease(c);
+    before = await tableStates(c, { ignore: REWRITTEN });
     applied = (
       await c.query<{ migration_name: string; checksum: string }>(
         'SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name',
@@ -144,7 +104,7 @@ describe(`upgrade from the release ${release.replace('release-', '')}`, () => {
     ])
       expect(before.get(table)?.rows, table).toBeGreaterThan(0);
     const columnsOf = new Map([...before].map(([table, s]) => [table, s.columns]));
-    const after = await owner((c) => tableStates(c, columnsOf));
+    const after = await owner((c) => tableStates(c, { columnsOf, ignore: REWRITTEN }));
     for (const [table, state] of before) {
       expect(after.get(table)?.rows, table).toBe(state.rows);
       expect(after.get(table)?.md5, table).toBe(state.md5);

@@ -4,6 +4,10 @@
 // to that instant. The closed months, statements and payout file must come back byte for byte,
 // the readings up to the instant all present, nothing after it, and ingest must run on from its
 // restored journal. The restore's wall time is the demo program's RTO (BENCHMARKS.md).
+// Then the rollback of an upgrade as docs/upgrade.md tells operators: the previous release's
+// database is backed up, upgraded with today's migrations and written to, then restored to the
+// instant before the upgrade: every row, each closed month's digest and the release's migrations
+// must be back exactly, today's migrations gone.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +17,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MonthId, payoutFile } from '../../../billing';
 import { InfluxClient } from '../../../lib/influx/client';
+import { loadRelease, newestRelease, tableStates } from '../../../testing/release-fixture';
 
 const run = promisify(execFile);
 const ROOT = process.cwd();
@@ -28,8 +33,11 @@ const tsx = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
   });
 const ops = (...args: string[]) => tsx(['api/src/cli.ts', ...args], { OPS_PASSWORD: 'drill-password-1' });
 
-async function withPg<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: env.DATABASE_OWNER_URL });
+async function withPg<T>(work: (client: pg.Client) => Promise<T>, database?: string): Promise<T> {
+  const url = env.DATABASE_OWNER_URL as string;
+  const client = new pg.Client({
+    connectionString: database ? url.replace(/\/[^/?]+(\?|$)/, `/${database}$1`) : url,
+  });
   await client.connect();
   try {
     return await work(client);
@@ -224,6 +232,62 @@ describe('restore drill: back up, lose the data directories, restore to a point 
       await startIngest();
       await publishReadings(Date.now() - 5 * 60_000, 2, resumed);
       await until('readings after the restore', async () => (await readingsMarked(resumed)) === 2);
+    },
+    30 * 60_000,
+  );
+
+  it(
+    'rolls an upgrade back as docs/upgrade.md says: the release and its ledger exactly as before it',
+    async () => {
+      // The host runs the previous release: its database, made by its own code (the upgrade test's fixture).
+      const database = 'release_before_upgrade';
+      await withPg(async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        await c.query(`CREATE DATABASE ${database}`);
+      });
+      /** Every table's rows, each month's digest and the migrations applied. */
+      const release = () =>
+        withPg(
+          async (c) => ({
+            tables: Object.fromEntries(await tableStates(c)),
+            digests: (await c.query('SELECT month, status::text, digest FROM billing_months ORDER BY month')).rows,
+            migrations: (await c.query('SELECT migration_name, checksum FROM _prisma_migrations ORDER BY 1')).rows,
+          }),
+          database,
+        );
+      await withPg(loadRelease, database);
+      const before = await release();
+      expect(before.digests.filter((m) => m.status !== 'DRAFT').length, newestRelease).toBeGreaterThan(0);
+
+      // Upgrade step 2: a backup, and the instant to return to.
+      await ops('backup');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const t0 = new Date();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Step 4: today's migrations, as setup applies them; then the new release at work.
+      const url = (env.DATABASE_OWNER_URL as string).replace(/\/[^/?]+(\?|$)/, `/${database}$1`);
+      await run('npx', ['prisma', 'migrate', 'deploy'], { env: { ...env, DATABASE_OWNER_URL: url } });
+      await withPg(
+        (c) =>
+          c.query(
+            "UPDATE beneficiaries SET full_name = full_name || ' (after the upgrade)' WHERE id IN (SELECT min(id) FROM beneficiaries)",
+          ),
+        database,
+      );
+      const upgraded = await release();
+      expect(upgraded.migrations.length).toBeGreaterThan(before.migrations.length);
+      expect(upgraded.tables.beneficiaries).not.toEqual(before.tables.beneficiaries);
+      await ops('check'); // the upgrade's WAL in the archive, as archive_timeout would put it
+
+      // The rollback, as docs/upgrade.md says for a migration the old code cannot run with.
+      await stopIngest();
+      const restored = await ops('restore', '--to', t0.toISOString(), '--yes');
+      expect(restored.stdout).toMatch(/Restore done/);
+      const after = await release();
+      expect(after.migrations).toEqual(before.migrations); // the release's own, so its setup and code run as before
+      expect(after.digests).toEqual(before.digests);
+      expect(after.tables).toEqual(before.tables);
+      await startIngest(); // the platform runs on
     },
     30 * 60_000,
   );
