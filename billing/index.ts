@@ -38,6 +38,7 @@ export { DEFAULT_SETTLEMENT_POLICY } from './src/core/reconcile-settlement';
 export { type CashPosition, cashPosition } from './src/settlements/cash-position';
 export { correctSettlement } from './src/settlements/correct-settlement';
 export { importSettlements } from './src/settlements/import-settlements';
+export { listSettlements, type SettlementListItem } from './src/settlements/list-settlements';
 export {
   type ReconcileSummary,
   reconcileSettlements,

@@ -243,24 +243,25 @@ describe('cash position', () => {
   });
 });
 
-describe('difference policy', () => {
-  const billingDeps = (differencePolicy: 'absorb' | 'adjust'): BillingDeps => ({
-    pool,
-    influx,
-    log: createLogger('settlements-test', 'silent'),
-    config: {
-      rules: {
-        stepDowns: parseStepDowns('8:90,12:80,16:70'),
-        maintenanceFee: parseMaintenanceFee('0%'),
-        minimumPayoutRials: 0n,
-      },
-      adjustmentMonths: 0,
-      lookaroundDays: 62,
-      settlements: { ...DEFAULT_SETTLEMENT_POLICY, differencePolicy },
+const billingDeps = (differencePolicy: 'absorb' | 'adjust'): BillingDeps => ({
+  pool,
+  influx,
+  log: createLogger('settlements-test', 'silent'),
+  config: {
+    rules: {
+      stepDowns: parseStepDowns('8:90,12:80,16:70'),
+      maintenanceFee: parseMaintenanceFee('0%'),
+      minimumPayoutRials: 0n,
     },
-  });
-  const lowBill = async (month: string) =>
-    (await pool.query('SELECT * FROM installation_bills WHERE month = $1 AND installation_id = 2', [month])).rows[0];
+    adjustmentMonths: 0,
+    lookaroundDays: 62,
+    settlements: { ...DEFAULT_SETTLEMENT_POLICY, differencePolicy },
+  },
+});
+const lowBill = async (month: string) =>
+  (await pool.query('SELECT * FROM installation_bills WHERE month = $1 AND installation_id = 2', [month])).rows[0];
+
+describe('difference policy', () => {
   const totals = async (month: string) =>
     (
       await pool.query(
@@ -400,6 +401,11 @@ describe('over HTTP', () => {
         correctedRials: '44400000',
         corrections: [expect.objectContaining({ reference: 'TAV-2', reversedRials: '37944000', newRials: '44400000' })],
       });
+      // Listed with the figures in force, as the cash position counts them.
+      const listed = await app.inject({ method: 'GET', url: '/settlements?province=yazd', headers: operator });
+      expect(listed.json().items.find((i: { installationCode: string }) => i.installationCode === 'LOW')).toMatchObject(
+        { reference: 'TAV-2', meteredWh: '1480000', amountRials: '44400000', correctionId: made.json().id },
+      );
       await app.inject({ method: 'POST', url: '/settlements/reconcile', headers: operator });
       expect(await alert()).toEqual([expect.objectContaining({ rule: 'METER_SHORTFALL', state: 'CLEARED' })]);
       for (const url of ['/settlements', '/settlements/cash-position'])
@@ -408,5 +414,18 @@ describe('over HTTP', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('a corrected settlement under adjust', () => {
+  it('carries what the correction changed, from the figures in force: the difference carried for TAV-2 comes back', async () => {
+    // TAV-2 was carried as −6,696,000 in Aban (closed); its correction (44,400,000 for 1,480 kWh, see
+    // above) is within tolerance, so nothing is to be carried any more: Azar carries the reversal.
+    await runMonth(billingDeps('adjust'), '1405-09', { actor: 'test' });
+    const bill = await lowBill('1405-09');
+    expect(bill.adjustment_rials).toBe('6696000');
+    expect(bill.detail.adjustments[0].reason).toBe(
+      'settlement TAV-2 for 2026-07-23 to 2026-09-22: the distribution company paid 44,400,000 Rials for energy our counters priced at 44,640,000 (its meter read 0.5 % less); -6,696,000 carried before, this line is the change',
+    );
   });
 });

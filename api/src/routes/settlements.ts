@@ -6,7 +6,13 @@ import type { InfluxClient } from '../../../lib/influx/client';
 import { jsonCopy } from '../../../lib/json';
 import { tehranDate } from '../../../lib/program/tehran-time';
 import type { AlertsConfig } from '../../../alerts';
-import { type BillingConfig, cashPosition, correctSettlement, importSettlements } from '../../../billing';
+import {
+  type BillingConfig,
+  cashPosition,
+  correctSettlement,
+  importSettlements,
+  listSettlements,
+} from '../../../billing';
 import { reconcileAndAlert } from '../settlement-alerts';
 import { errorResponses, HttpError, notFound } from '../errors';
 import { actorOf } from '../plugins/auth';
@@ -60,6 +66,9 @@ const SettlementItem = Type.Object({
   billedRials: Type.Union([Rials, Type.Null()]),
   status: Type.Union([oneOf(STATUSES), Type.Null()], { description: 'null until reconciled' }),
   paidOn: Type.Union([Type.String(), Type.Null()]),
+  correctionId: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'the correction whose figures (metered, amount, reference) are shown; null: as imported',
+  }),
 });
 const Correction = Type.Object({
   id: Type.Integer(),
@@ -209,37 +218,8 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
     },
     async (request) => {
       const q = request.query;
-      const where = `($1::text IS NULL OR s.status::text = $1) AND ($2::text IS NULL OR p.code = $2)`;
-      const from = `FROM utility_settlements s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id WHERE ${where}`;
-      const [rows, count] = await Promise.all([
-        app.sql.query(
-          `SELECT s.id, i.code AS installation_code, p.code AS province, to_char(s.period_from, 'YYYY-MM-DD') AS period_from,
-                  to_char(s.period_until, 'YYYY-MM-DD') AS period_until, s.reference, s.metered_wh, s.telemetry_wh,
-                  s.amount_rials, s.billed_rials, s.status, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on
-             ${from} ORDER BY s.period_from DESC, s.id LIMIT $3 OFFSET $4`,
-          [q.status ?? null, q.province ?? null, q.pageSize, (q.page - 1) * q.pageSize],
-        ),
-        app.sql.query<{ n: string }>(`SELECT count(*) AS n ${from}`, [q.status ?? null, q.province ?? null]),
-      ]);
-      return {
-        items: rows.rows.map((r) => ({
-          id: r.id,
-          installationCode: r.installation_code,
-          province: r.province,
-          periodFrom: r.period_from,
-          periodUntil: r.period_until,
-          reference: r.reference,
-          meteredWh: r.metered_wh,
-          telemetryWh: r.telemetry_wh,
-          amountRials: r.amount_rials,
-          billedRials: r.billed_rials,
-          status: r.status,
-          paidOn: r.paid_on,
-        })),
-        page: q.page,
-        pageSize: q.pageSize,
-        total: Number(count.rows[0]!.n),
-      };
+      const { items, total } = await listSettlements(app.sql, q);
+      return { items, page: q.page, pageSize: q.pageSize, total };
     },
   );
 

@@ -126,14 +126,12 @@ export async function cashPosition(
     carried: string;
   }>(
     `SELECT p.code AS province, to_char(s.period_from, 'YYYY-MM-DD') AS period_from,
-            to_char(s.period_until, 'YYYY-MM-DD') AS period_until, COALESCE(c.amount_rials, s.amount_rials) AS amount_rials,
-            to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on,
+            to_char(s.period_until, 'YYYY-MM-DD') AS period_until, s.amount_rials, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on,
             s.billed_rials, s.status,
             COALESCE((SELECT sum(a.rials) FROM settlement_adjustments a JOIN billing_months b ON b.month = a.month
                        WHERE a.settlement_id = s.id AND b.status <> 'DRAFT'), 0) AS carried
-       FROM utility_settlements s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id
-       -- A paid settlement never changes: its last correction's amount is the one in force.
-       LEFT JOIN LATERAL (SELECT amount_rials FROM settlement_corrections WHERE settlement_id = s.id ORDER BY id DESC LIMIT 1) c ON true`,
+       -- The amount in force (billing/README.md, "Corrections").
+       FROM settlements_in_force s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id`,
   );
   // Closed months' billed value (the ledger's: gross + late-data adjustments) not covered by a
   // settlement, by province. A reconciled settlement records what each month contributed to it, so

@@ -37,6 +37,8 @@ export type CorrectionOutcome =
 
 export async function correctSettlement(pool: pg.Pool, input: SettlementCorrectionInput): Promise<CorrectionOutcome> {
   return withTransaction<CorrectionOutcome>(pool, async (db) => {
+    // Locked first, so two corrections of one settlement take turns and each reverses the one before.
+    await db.query('SELECT id FROM utility_settlements WHERE id = $1 FOR UPDATE', [input.settlementId]);
     const found = await db.query<{
       code: string;
       period_from: string;
@@ -48,9 +50,10 @@ export async function correctSettlement(pool: pg.Pool, input: SettlementCorrecti
     }>(
       `SELECT i.code, to_char(s.period_from, 'YYYY-MM-DD') AS period_from, to_char(s.period_until, 'YYYY-MM-DD') AS period_until,
               s.reference, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on, s.metered_wh, s.amount_rials
-         FROM utility_settlements s JOIN installations i ON i.id = s.installation_id WHERE s.id = $1 FOR UPDATE OF s`,
+         FROM settlements_in_force s JOIN installations i ON i.id = s.installation_id WHERE s.id = $1`,
       [input.settlementId],
     );
+    // With the figures in force: its own, or its latest correction's (billing/README.md, "Corrections").
     const settlement = found.rows[0];
     const refuse = (problem: Exclude<CorrectionOutcome, { ok: true }>['problem'], reason: string) =>
       rollbackWith<CorrectionOutcome>({ ok: false, problem, reason });
@@ -62,16 +65,11 @@ export async function correctSettlement(pool: pg.Pool, input: SettlementCorrecti
       );
     if (input.correctedOn < settlement.paid_on)
       return refuse('before_payment', `correctedOn is before the payment was recorded (${settlement.paid_on})`);
-    const last = await db.query<{ metered_wh: string; amount_rials: string; reference: string }>(
-      'SELECT metered_wh, amount_rials, reference FROM settlement_corrections WHERE settlement_id = $1 ORDER BY id DESC LIMIT 1',
-      [input.settlementId],
-    );
-    const inForce = last.rows[0] ?? settlement;
-    const reference = input.reference ?? inForce.reference;
+    const reference = input.reference ?? settlement.reference;
     if (
-      BigInt(inForce.metered_wh) === input.meteredWh &&
-      BigInt(inForce.amount_rials) === input.amountRials &&
-      inForce.reference === reference
+      BigInt(settlement.metered_wh) === input.meteredWh &&
+      BigInt(settlement.amount_rials) === input.amountRials &&
+      settlement.reference === reference
     )
       return refuse('unchanged', 'these are the figures in force: nothing to correct');
     const inserted = await db.query<{ id: number }>(
@@ -80,8 +78,8 @@ export async function correctSettlement(pool: pg.Pool, input: SettlementCorrecti
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
       [
         input.settlementId,
-        inForce.metered_wh,
-        inForce.amount_rials,
+        settlement.metered_wh,
+        settlement.amount_rials,
         String(input.meteredWh),
         String(input.amountRials),
         reference,
@@ -96,8 +94,8 @@ export async function correctSettlement(pool: pg.Pool, input: SettlementCorrecti
       installationCode: settlement.code,
       periodFrom: settlement.period_from,
       periodUntil: settlement.period_until,
-      reversedMeteredWh: BigInt(inForce.metered_wh),
-      reversedAmountRials: BigInt(inForce.amount_rials),
+      reversedMeteredWh: BigInt(settlement.metered_wh),
+      reversedAmountRials: BigInt(settlement.amount_rials),
       meteredWh: input.meteredWh,
       amountRials: input.amountRials,
       reference,
@@ -111,7 +109,11 @@ export async function correctSettlement(pool: pg.Pool, input: SettlementCorrecti
       action: 'settlement.correct',
       entity: 'utility_settlement',
       entityId: input.settlementId,
-      before: { meteredWh: inForce.metered_wh, amountRials: inForce.amount_rials, reference: inForce.reference },
+      before: {
+        meteredWh: settlement.metered_wh,
+        amountRials: settlement.amount_rials,
+        reference: settlement.reference,
+      },
       after: {
         correction: correction.id,
         meteredWh: String(input.meteredWh),

@@ -72,19 +72,17 @@ export async function reconcileSettlements(
             COALESCE(array_agg(v.serial ORDER BY v.serial) FILTER (WHERE v.serial IS NOT NULL), '{}') AS serials,
             COALESCE(array_agg(v.rated_ac_w ORDER BY v.serial) FILTER (WHERE v.serial IS NOT NULL), '{}') AS ratings,
             to_char(s.period_from, 'YYYY-MM-DD') AS period_from, to_char(s.period_until, 'YYYY-MM-DD') AS period_until,
-            COALESCE(c.metered_wh, s.metered_wh) AS metered_wh, COALESCE(c.amount_rials, s.amount_rials) AS amount_rials,
-            COALESCE(c.reference, s.reference) AS reference
-       FROM utility_settlements s JOIN installations i ON i.id = s.installation_id
+            s.metered_wh, s.amount_rials, s.reference
+       -- The figures in force (billing/README.md, "Corrections").
+       FROM settlements_in_force s JOIN installations i ON i.id = s.installation_id
        JOIN provinces p ON p.id = i.province_id LEFT JOIN inverters v ON v.installation_id = i.id
-       -- A paid settlement never changes: its last correction holds the figures in force.
-       LEFT JOIN LATERAL (SELECT metered_wh, amount_rials, reference FROM settlement_corrections
-                           WHERE settlement_id = s.id ORDER BY id DESC LIMIT 1) c ON true
       WHERE $1 OR s.status IS NULL OR s.status = 'TELEMETRY_MISSING'
          -- Priced in part from a month not closed then, which has closed since: now as billed.
          OR EXISTS (SELECT 1 FROM jsonb_array_elements(s.detail -> 'months') part
                       JOIN billing_months b ON b.month = part ->> 'month' AND b.status <> 'DRAFT'
                      WHERE NOT (part ->> 'recorded')::boolean)
-      GROUP BY s.id, i.code, p.code, c.metered_wh, c.amount_rials, c.reference ORDER BY s.id`,
+      GROUP BY s.id, s.installation_id, s.period_from, s.period_until, s.metered_wh, s.amount_rials, s.reference, i.code, p.code
+      ORDER BY s.id`,
     [options.all ?? false],
   );
   const periods = new Map<string, Pending[]>();

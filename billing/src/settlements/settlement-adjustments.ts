@@ -36,7 +36,8 @@ export async function settlementAdjustments(
             to_char(s.period_until - 1, 'YYYY-MM-DD') AS last_day, s.amount_rials, s.billed_rials, s.metered_wh,
             s.telemetry_wh, s.status,
             COALESCE((SELECT sum(a.rials) FROM settlement_adjustments a WHERE a.settlement_id = s.id AND a.month < $1), 0) AS carried
-       FROM utility_settlements s
+       -- The figures in force: a corrected settlement carries only what its correction changes.
+       FROM settlements_in_force s
       WHERE s.status IS NOT NULL
       ORDER BY s.id`,
     [month],
@@ -52,7 +53,8 @@ export async function settlementAdjustments(
       },
       policy,
     );
-    const rials = targetAdjustmentRials - BigInt(s.carried);
+    const carried = BigInt(s.carried);
+    const rials = targetAdjustmentRials - carried;
     if (rials === 0n) continue;
     const meterPercent = (Number(s.metered_wh) / Number(s.telemetry_wh) - 1) * 100;
     const list = out.get(s.installation_id) ?? [];
@@ -60,7 +62,7 @@ export async function settlementAdjustments(
       forMonth: monthOf(tehranMidnight(s.last_day) + NOON_MS),
       wh: 0,
       rials,
-      reason: `settlement ${s.reference} for ${s.period_from} to ${s.last_day}: the distribution company paid ${rialsText(BigInt(s.amount_rials))} Rials for energy our counters priced at ${rialsText(BigInt(s.billed_rials))} (its meter read ${Math.abs(meterPercent).toFixed(1)} % ${meterPercent < 0 ? 'less' : 'more'}); the difference is carried`,
+      reason: `settlement ${s.reference} for ${s.period_from} to ${s.last_day}: the distribution company paid ${rialsText(BigInt(s.amount_rials))} Rials for energy our counters priced at ${rialsText(BigInt(s.billed_rials))} (its meter read ${Math.abs(meterPercent).toFixed(1)} % ${meterPercent < 0 ? 'less' : 'more'}); ${carried === 0n ? 'the difference is carried' : `${rialsText(carried)} carried before, this line is the change`}`,
       settlementId: s.id,
     });
     out.set(s.installation_id, list);
