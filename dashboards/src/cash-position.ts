@@ -2,7 +2,7 @@
 // against what the distribution company settled and paid (two-monthly, from its meters), what is
 // outstanding by settlement period and province, and the settlements that need someone.
 // Audience: the program's finance staff. The same figures, with the billed value not yet settled,
-// come from GET /settlements/cash-position (billing/README.md, "Two clocks").
+// come from GET /settlements/cash-position (billing/README.md, "Two clocks"), from the same rows.
 import { DEFAULT_SETTLEMENT_POLICY } from '../../billing';
 import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { type DashboardSpec, finish, solarDashboard, sql } from './grafana';
@@ -16,7 +16,12 @@ const RECEIVABLES = `sum(s.amount_rials) AS "Settled",
   coalesce(sum(s.amount_rials) FILTER (WHERE s.paid_on IS NOT NULL), 0) AS "Received",
   coalesce(sum(s.amount_rials) FILTER (WHERE s.paid_on IS NULL), 0) AS "Outstanding",
   coalesce(sum(s.amount_rials) FILTER (WHERE ${LATE}), 0) AS "Late"`;
-const SETTLEMENTS = `utility_settlements s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id`;
+/**
+ * Billing's settlements with the figures in force (its `settlements_in_force` view: a corrected
+ * settlement counts with its latest correction), the rows GET /settlements/cash-position sums.
+ */
+const IN_FORCE = 'settlements_in_force s';
+const SETTLEMENTS = `${IN_FORCE} JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id`;
 
 const money = {
   Settled: UNIT.rials,
@@ -53,7 +58,7 @@ export const cashPosition: DashboardSpec = {
   coalesce(sum(s.amount_rials) FILTER (WHERE s.paid_on IS NOT NULL), 0) AS "Received",
   coalesce(sum(s.amount_rials) FILTER (WHERE s.paid_on IS NULL), 0) AS "Outstanding",
   coalesce(sum(s.amount_rials) FILTER (WHERE ${LATE}), 0) AS "Late"
-FROM utility_settlements s`,
+FROM ${IN_FORCE}`,
                 {
                   shape: 'table',
                   columns: ['Promised', 'Paid to beneficiaries', 'Settled', 'Received', 'Outstanding', 'Late'],
@@ -76,7 +81,7 @@ FROM utility_settlements s`,
                 'A',
                 `SELECT to_char(s.period_from, 'YYYY-MM-DD') AS "Period", sum(s.amount_rials) AS "Settled",
   coalesce(sum(s.amount_rials) FILTER (WHERE s.paid_on IS NOT NULL), 0) AS "Received"
-FROM utility_settlements s GROUP BY s.period_from ORDER BY s.period_from`,
+FROM ${IN_FORCE} GROUP BY s.period_from ORDER BY s.period_from`,
                 { shape: 'table', columns: ['Period', 'Settled', 'Received'], minRows: 1 },
               ),
             ],

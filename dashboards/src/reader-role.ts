@@ -20,7 +20,8 @@ export const READABLE_TABLES = [
   'statements',
   'statement_lines',
   'payout_batches',
-  'utility_settlements',
+  // Settlements only with the figures in force (billing's view), never the imported ones a correction replaced.
+  'settlements_in_force',
   'settlement_adjustments',
   'counter_reviews',
   'inverter_replacements',
