@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
+import { hashSecret } from '../../lib/passwords';
 import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { bearer, staffToken, testApp } from '../../testing/api';
@@ -83,13 +84,34 @@ describe('the running month, to date', () => {
     );
   });
 
-  it('shows it to date on the API', async () => {
+  it('shows it to date on the API, and the beneficiary how much of the month it covers', async () => {
     const app = await testApp({ DATABASE_URL: databaseUrl, INFLUX_DATABASE: NAME });
     try {
       const token = await staffToken(app, 'to-date-admin', 'ADMIN', databaseUrl);
       const month = await app.inject({ method: 'GET', url: '/billing/months/1404-10', headers: bearer(token) });
       expect(month.statusCode, month.body).toBe(200);
       expect(month.json()).toMatchObject({ status: 'DRAFT', toDateAt: new Date(tenthNoon).toISOString() });
+      // The statement says how the figure is made: the month's own deductions are taken for 9.5 of its 30 days.
+      await pool.query('UPDATE beneficiaries SET pin_hash = $1 WHERE id = 1', [await hashSecret('4821')]);
+      const signIn = await app.inject({
+        method: 'POST',
+        url: '/auth/beneficiary/sign-in',
+        payload: { nationalCode: nationalCodeFor(4242), pin: '4821' },
+      });
+      expect(signIn.statusCode, signIn.body).toBe(200);
+      const own = await app.inject({ method: 'GET', url: '/me/statements', headers: bearer(signIn.json().token) });
+      const [ledger] = (await pool.query(`SELECT * FROM statements WHERE month = '1404-10' AND beneficiary_id = 1`))
+        .rows;
+      expect(own.json()).toEqual([
+        expect.objectContaining({
+          month: '1404-10',
+          status: 'DRAFT',
+          daysElapsed: 9.5,
+          monthDays: 30,
+          earnedRials: ledger.earned_rials,
+          payableRials: ledger.payable_rials,
+        }),
+      ]);
     } finally {
       await app.close();
     }
