@@ -8,10 +8,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importSettlements } from '../../billing';
 import { bearer, staffToken, testApp } from '../../testing/api';
-import { asOwner, env, freshPgDatabase } from '../../testing/services';
+import { freshPgDatabase } from '../../testing/services';
 import { interpolateSql, type QueryContext } from '../src/interpolate';
 import { allPanels, queryText } from '../src/lint';
-import { ensureReaderRole, readReaderAccount } from '../src/reader-role';
+import { readerPool } from './grafana-runner';
 
 const NAME = 'dashboards_cash';
 const FILE = [
@@ -49,18 +49,7 @@ beforeAll(async () => {
     SELECT v.code, v.code, p.id, p.latitude, p.longitude, 5, 5, 'COMMISSIONED', now()
       FROM provinces p JOIN (VALUES ('CASH-YZD-1', 'yazd'), ('CASH-FRS-1', 'fars')) v(code, province) ON v.province = p.code`);
   expect((await importSettlements(pool, FILE, { dryRun: false, actor: 'test' })).errors).toEqual([]);
-  const account = readReaderAccount(env);
-  const owner = new pg.Client({ connectionString: asOwner(databaseUrl) });
-  await owner.connect();
-  try {
-    await ensureReaderRole(owner, account);
-  } finally {
-    await owner.end();
-  }
-  const url = new URL(databaseUrl);
-  url.username = account.username;
-  url.password = account.password;
-  reader = new pg.Pool({ connectionString: url.toString(), max: 1 });
+  reader = await readerPool(databaseUrl, 1);
   app = await testApp({ DATABASE_URL: databaseUrl });
 });
 

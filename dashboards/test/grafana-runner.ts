@@ -2,8 +2,9 @@
 // query run, the default or a chosen value kept), substitutes macros and variables per datasource,
 // and executes against the real InfluxDB, PostgreSQL (as the read-only role) and Prometheus. Used
 // by the dashboards test (which checks shapes) and the benchmark (which times them).
-import type pg from 'pg';
+import pg from 'pg';
 import type { InfluxClient, InfluxSeries } from '../../lib/influx/client';
+import { asOwner, env } from '../../testing/services';
 import { DATASOURCES, type DatasourceKind } from '../src/grafana';
 import {
   grafanaInterval,
@@ -22,6 +23,7 @@ import {
   type VariableJson,
   variableQueryText,
 } from '../src/lint';
+import { ensureReaderRole, readReaderAccount } from '../src/reader-role';
 
 const H = 3_600_000;
 /** ops/setup.sh's Prometheus scrape interval, which is the datasource's timeInterval. */
@@ -32,6 +34,22 @@ export const MIN_INTERVAL_MS: Record<DatasourceKind, number> = {
   postgres: 60_000,
   prometheus: SCRAPE_MS,
 };
+
+/** A pool on `databaseUrl`'s database as Grafana connects: the dashboards' read-only role (ops/bootstrap.ts makes it). */
+export async function readerPool(databaseUrl: string, max = 2): Promise<pg.Pool> {
+  const account = readReaderAccount(env);
+  const owner = new pg.Client({ connectionString: asOwner(databaseUrl) }); // roles are the owner's business
+  await owner.connect();
+  try {
+    await ensureReaderRole(owner, account);
+  } finally {
+    await owner.end();
+  }
+  const url = new URL(databaseUrl);
+  url.username = account.username;
+  url.password = account.password;
+  return new pg.Pool({ connectionString: url.toString(), max });
+}
 
 /** What a query returned, reduced to what shape checks need. */
 export interface Result {

@@ -37,7 +37,6 @@ import {
   runBackfill,
 } from '../../simulators';
 import {
-  asOwner,
   countPoints,
   discardIngestSession,
   env,
@@ -53,8 +52,7 @@ import { type Expect, expectationOf } from '../src/grafana';
 import { DASHBOARDS, jsonPath } from '../src/index';
 import { interpolateSql, type QueryContext, type Selection } from '../src/interpolate';
 import { allPanels, queryText } from '../src/lint';
-import { ensureReaderRole, readReaderAccount } from '../src/reader-role';
-import { defaultRange, GrafanaRunner, type Result } from './grafana-runner';
+import { defaultRange, GrafanaRunner, type Result, readerPool } from './grafana-runner';
 
 const NAME = 'dashboards_e2e';
 const H = 3_600_000;
@@ -281,19 +279,8 @@ beforeAll(async () => {
     log: billing.log,
   });
 
-  // Grafana reads PostgreSQL as the dashboards' read-only role (ops/bootstrap.ts creates it).
-  const account = readReaderAccount(env);
-  const admin = new pg.Client({ connectionString: asOwner(databaseUrl) }); // roles are the owner's business
-  await admin.connect();
-  try {
-    await ensureReaderRole(admin, account);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(databaseUrl);
-  url.username = account.username;
-  url.password = account.password;
-  reader = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  // Grafana reads PostgreSQL as the dashboards' read-only role.
+  reader = await readerPool(databaseUrl);
   // As the provisioned datasources: InfluxDB's reader (SOLAR_INFLUX_READER_*), PostgreSQL's read-only role.
   grafana = new GrafanaRunner(influxAs('READER', NAME), reader, env.PROMETHEUS_URL);
 
