@@ -52,4 +52,11 @@ describe('the logger', () => {
       expect(text).not.toContain(secret);
     expect(text).toContain('solar_reader');
   });
+
+  it('logs text passed as an error as its message, scrubbed (pino spread a string into characters)', () => {
+    const lines: string[] = [];
+    const log = createLogger('error-text-test', 'info', { write: (line: string) => void lines.push(line) });
+    log.warn({ err: 'relay failed for /bot12345:TokenSecret1/sendMessage' }, 'not delivered');
+    expect(JSON.parse(lines[0]!).err).toEqual({ message: 'relay failed for /bot[redacted]/sendMessage' });
+  });
 });

@@ -166,7 +166,13 @@ export function createLogger(
         },
       },
       serializers: {
-        err: (error: Error) => scrub(error instanceof Error ? error : { ...(error as object) }),
+        // Text passed as an error is its message (spread, a string became an object of characters).
+        err: (error: unknown) =>
+          scrub(
+            error instanceof Error || (typeof error === 'object' && error !== null)
+              ? error
+              : { message: String(error) },
+          ),
         // Fastify's request: method and a redacted URL (its own serializer would log the query).
         req: (request: { method?: string; url?: string; socket?: { remoteAddress?: string } }) => ({
           method: request.method,

@@ -88,10 +88,63 @@ export function webhookBody(m: Message, chatId: string | null) {
 export const retryDelayMs = (failures: number, baseSeconds: number) =>
   Math.min(MAX_BACKOFF_MS, baseSeconds * 1000 * 2 ** Math.max(0, failures - 1));
 
+/**
+ * What of the notifier's settings is secret, as it could come back in an error's text (a mail
+ * server or relay echoing what it was sent, a driver quoting its input): the URLs' user and
+ * password, the webhooks' path segments that could be tokens and their query values, as written
+ * and decoded. Short pieces are left: they would censor ordinary words.
+ */
+export function notificationSecrets(config: NotificationConfig): string[] {
+  const found = new Set<string>();
+  const add = (value: string) => {
+    for (const v of [value, safeDecode(value)]) if (v.length >= 6) found.add(v);
+  };
+  for (const text of [config.smtpUrl, ...config.webhookUrls]) {
+    if (!text) continue;
+    const url = new URL(text);
+    add(url.password);
+    if (url.protocol.startsWith('http')) {
+      add(url.username);
+      for (const segment of url.pathname.split('/')) {
+        if (/\d/.test(segment) || segment.includes(':')) add(segment);
+        for (const part of segment.split(':')) if (/\d/.test(part) && /[a-z]/i.test(part)) add(part);
+      }
+      for (const value of url.searchParams.values()) add(value);
+    }
+  }
+  // Longest first: a token inside a longer secret is censored with it.
+  return [...found].sort((a, b) => b.length - a.length);
+}
+const safeDecode = (text: string) => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+};
+
+/**
+ * An error fit to store and log: its message and stack (and its cause's) without the notifier's
+ * secrets, by value and by shape, and the codes that say what failed (nodemailer's EAUTH, an SMTP
+ * reply code, a socket's ECONNREFUSED); not the other fields a driver attaches (a server's reply).
+ */
+export function safeError(error: unknown, clean: (text: string) => string, depth = 0): Error {
+  const source = error instanceof Error ? error : new Error(String(error));
+  const safe = new Error(clean(source.message)) as Error & { code?: string; responseCode?: number };
+  safe.name = source.name;
+  safe.stack = clean(source.stack ?? `${source.name}: ${source.message}`);
+  const { code, responseCode } = source as { code?: unknown; responseCode?: unknown };
+  if (typeof code === 'string') safe.code = clean(code);
+  if (typeof responseCode === 'number') safe.responseCode = responseCode;
+  if (source.cause !== undefined && depth < 2) safe.cause = safeError(source.cause, clean, depth + 1);
+  return safe;
+}
+
 export class Deliverer {
   private readonly mail: Transporter | null;
   /** Webhook URLs by fingerprint: notifications store a label, the URL stays in the configuration. */
   private readonly webhooks: Map<string, string>;
+  private readonly withoutSecrets: (text: string) => string;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -99,6 +152,9 @@ export class Deliverer {
     private readonly logger: Logger,
   ) {
     this.webhooks = new Map(config.webhookUrls.map((url) => [webhookFingerprint(url), url]));
+    const secrets = notificationSecrets(config);
+    this.withoutSecrets = (text) =>
+      redactSecrets(secrets.reduce((t, secret) => t.split(secret).join('[redacted]'), text));
     this.mail = config.smtpUrl
       ? nodemailer.createTransport({
           url: config.smtpUrl,
@@ -198,17 +254,17 @@ export class Deliverer {
                 attempts: m.attempts + 1,
               });
             } catch (error) {
-              // Stored and shown to staff: a relay's answer or a driver's message may quote the URL.
-              const message = redactSecrets(error instanceof Error ? error.message : String(error));
+              // Stored and shown to staff, and logged: a relay's answer or a driver's message may quote the URL.
+              const safe = safeError(error, this.withoutSecrets);
               outcomes.push({
                 id: m.notificationId,
                 ok: false,
                 ms: performance.now() - started,
-                error: message.slice(0, 1000),
+                error: safe.message.slice(0, 1000),
                 attempts: m.attempts + 1,
               });
               this.logger.warn(
-                { notification: m.notificationId, channel: m.channel, attempt: m.attempts + 1, err: message },
+                { notification: m.notificationId, channel: m.channel, attempt: m.attempts + 1, err: safe },
                 'notification not delivered',
               );
             }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raiseAlert, readAlertsConfig } from '../../alerts/index';
 import { nationalCodeFor } from '../../lib/identifiers/validate';
@@ -46,6 +47,9 @@ function profileSecrets(): string[] {
 let databaseUrl: string;
 let hook: Server;
 let hookPort = 0;
+/** A careless mail server: refuses every login, quoting the user and password it was sent. */
+let mailer: SMTPServer;
+let mailerPort = 0;
 /** Requests the relay got for the bot's path: Alertmanager's notifications, through the monitor. */
 let botPosts = 0;
 let dataDir: string;
@@ -124,6 +128,13 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   hookPort = (hook.address() as AddressInfo).port;
+  mailer = new SMTPServer({
+    allowInsecureAuth: true,
+    disabledCommands: ['STARTTLS'],
+    onAuth: (auth, _session, callback) => callback(new Error(`no such user ${auth.username}:${auth.password}`)),
+  });
+  mailerPort = await freePort();
+  await new Promise<void>((resolve) => mailer.listen(mailerPort, '127.0.0.1', resolve));
   // A gateway whose broker account does not exist (refused), the password also in the URL by a
   // careless hand; and the same file with a slip that makes it not JSON.
   const tls = new URL(env.MQTT_TLS_URL ?? 'mqtts://127.0.0.1:1');
@@ -184,6 +195,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await new Promise((resolve) => hook?.close(resolve));
+  await new Promise<void>((resolve) => (mailer ? mailer.close(() => resolve()) : resolve()));
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -374,12 +386,16 @@ describe('secrets in output', () => {
       ['gateway, bad file', 'gateway/src/main.ts', ['status', '--config', badGatewayFile()], {}],
     ];
     const alertsJob = (async () => {
-      // The job delivers (and fails) once per recipient; then a one-off delivery round.
+      // The job delivers (and fails) once per recipient, its mail refused by a server quoting the
+      // password; then a one-off delivery round.
       const alerts = await runProcess(
         'alerts run',
         'alerts/src/cli.ts',
         ['run'],
-        { ALERTS_INTERVAL_SECONDS: '10' },
+        {
+          ALERTS_INTERVAL_SECONDS: '10',
+          ALERTS_SMTP_URL: `smtp://alerts:${SENTINELS.smtpPassword}@127.0.0.1:${mailerPort}`,
+        },
         /notification not delivered[\s\S]*notification not delivered[\s\S]*notification not delivered/,
       );
       expect(alerts.text).toMatch(/alerts started/);
@@ -411,6 +427,10 @@ describe('secrets in output', () => {
     expect(all).toMatch(/"name":"ingest-secrets/);
     expect(all).toMatch(/"name":"api"/);
     expect(all).toMatch(/notification not delivered/);
+    // The alerts job logs a failed delivery as an error (not as text pino spreads into characters),
+    // the mail server's echo of the password included, censored.
+    expect(all).toMatch(/"err":\{"type":"Error","message":"[^"]*no such user alerts:\[redacted\]/);
+    expect(all).not.toMatch(/"err":\{"0":/);
     expect(all).toMatch(/billing scheduler started/);
     expect(all).toMatch(/demo program: already seeded/);
     expect(all).toMatch(/\[redacted\]/);
