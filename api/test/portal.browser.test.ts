@@ -2,6 +2,9 @@
 // and a month billed from real telemetry (simulated inverters → broker → ingest → InfluxDB →
 // billing, closed and paid; the running month drafted). Pages are used with JavaScript off; axe-core
 // and the keyboard walk run with it on. Screenshots at 360 and 1280 px go to artifacts/portal/.
+// What can differ behind the TLS reverse proxy people reach the portal through (cookies, redirects,
+// forms and their CSRF checks, the sign-in queue's 503) is used through setup's nginx over https;
+// the pages' looks, accessibility and reflow, which cannot differ, are checked on the API directly.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +31,7 @@ import { createLogger } from '../../lib/logger';
 import { roundTomanFa, tomanFa } from '../../lib/text/persian-numbers';
 import { parseScenario, planFleet, registerSimulatedFleet, runBackfill } from '../../simulators';
 import { bearer, signInStatementsDuring, staffToken, testApp, whileSignInsAreFull } from '../../testing/api';
+import { callThroughProxy, chromiumTrustingProxy, listenBehindProxy, proxyHttpUrl } from '../../testing/proxy';
 import {
   countPoints,
   discardIngestSession,
@@ -77,7 +81,10 @@ let ingest: IngestProcess;
 let clients: MqttClient[] = [];
 let app: FastifyInstance;
 let databaseUrl: string;
+/** The API itself, in clear. */
 let base: string;
+/** The same API through nginx over TLS (https://…), as people reach it. */
+let secure: string;
 let browser: Browser;
 let noJs: BrowserContext;
 let withJs: BrowserContext;
@@ -162,8 +169,7 @@ beforeAll(async () => {
     API_SIGN_IN_MAX_WAIT_MS: '0',
     PORTAL_OFFICE_PHONES: 'yazd=035-38260000',
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  ({ direct: base, proxied: secure } = await listenBehindProxy(app));
   // Operators set PINs and register the guardian through the API (audited).
   const operator = await staffToken(app, 'portal-operator', 'OPERATOR', databaseUrl);
   for (const p of [ZAHRA, HASAN]) {
@@ -193,7 +199,10 @@ beforeAll(async () => {
     });
     expect(r.statusCode, r.body).toBe(201);
   }
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', ...(await chromiumTrustingProxy())],
+  });
   noJs = await browser.newContext({ javaScriptEnabled: false, locale: 'fa-IR', viewport: { width: 360, height: 740 } });
   // bypassCSP: the test injects axe-core and a 200 % text style, which the pages' CSP forbids.
   withJs = await browser.newContext({ locale: 'fa-IR', viewport: { width: 360, height: 740 }, bypassCSP: true });
@@ -211,9 +220,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function signIn(page: Page, code: string, pin: string) {
+async function signIn(page: Page, code: string, pin: string, origin = base) {
   await page.context().clearCookies();
-  await page.goto(`${base}/portal`);
+  await page.goto(`${origin}/portal`);
   await page.fill('#nationalCode', code);
   await page.fill('#pin', pin);
   await page.click('main button.button');
@@ -300,6 +309,14 @@ async function closePage(page: Page) {
   await page.close();
 }
 
+/** A form posted by the page itself (the browser's cookies, the page's origin): its answer. */
+async function postFromPage(page: Page, path: string, form: Record<string, string>) {
+  return (await page.evaluate(
+    `fetch(${JSON.stringify(path)}, { method: 'POST', body: new URLSearchParams(${JSON.stringify(form)}) })
+      .then(async (r) => ({ status: r.status, text: await r.text() }))`,
+  )) as { status: number; text: string };
+}
+
 async function statement(id: number, month: string) {
   const { rows } = await pool.query(
     'SELECT earned_rials + carried_in_rials AS total FROM statements WHERE beneficiary_id = $1 AND month = $2',
@@ -309,10 +326,10 @@ async function statement(id: number, month: string) {
 }
 
 describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
-  it('signs in with Persian digits and shows the right months and amounts, a statement and its printable version', async () => {
+  it('through the TLS proxy: signs in with Persian digits and shows the right months and amounts, a statement and its printable version', async () => {
     const page = await noJs.newPage();
-    await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin));
-    expect(new URL(page.url()).pathname).toBe('/portal/home');
+    await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin), secure);
+    expect(page.url()).toBe(`${secure}/portal/home`);
     const closedTotal = await statement(ZAHRA.id, CLOSED);
     const runningTotal = await statement(ZAHRA.id, RUNNING);
     expect(closedTotal).toBeGreaterThan(1_000_000n); // a real month of sun
@@ -322,13 +339,20 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     expect(home).toContain(`${monthNameFa(CLOSED)}: ${tomanFa(closedTotal)} تومان`);
     expect(home).toContain('واریز شد');
     expect(home).toContain(`جمع پولی که امسال تا امروز به حساب شما واریز شده: ${tomanFa(closedTotal)} تومان`);
-    const cookies = await noJs.cookies(`${base}/portal`);
+    // Chromium holds the session and the CSRF token as Secure cookies: they never travel in clear.
     // Not ticked "this phone is mine": the cookie ends with the browser (expires -1), the session in 12 h.
+    const cookies = await noJs.cookies(`${secure}/portal`);
     expect(cookies.find((c) => c.name === 'portal_session')).toMatchObject({
       httpOnly: true,
       sameSite: 'Lax',
+      secure: true,
       expires: -1,
     });
+    expect(cookies.find((c) => c.name === 'portal_csrf')).toMatchObject({ httpOnly: true, secure: true });
+    // The address typed without https lands on the same page over https, still signed in.
+    await page.goto(`${proxyHttpUrl.origin}/portal/home`);
+    expect(page.url()).toBe(`${secure}/portal/home`);
+    expect(await mainText(page)).toContain(`${monthNameFa(CLOSED)}: ${tomanFa(closedTotal)} تومان`);
 
     await page.click(`a[href="/portal/months/${CLOSED}"] >> nth=0`);
     const text = await mainText(page);
@@ -347,17 +371,19 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     expect(exported).toMatchObject({ rows: 3, withoutMobile: 0 });
     await expect(monthSmsCsv(pool, RUNNING)).rejects.toThrow(/draft/);
     await page.click('a[href$="/print"]');
+    expect(page.url()).toBe(`${secure}/portal/months/${CLOSED}/print`);
     expect(await page.locator('header.top').count()).toBe(0);
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('.no-print').isVisible()).toBe(false);
     await page.emulateMedia({ media: 'screen' });
 
-    await page.goto(`${base}/portal/home`);
+    await page.goto(`${secure}/portal/home`);
     await page.click('button:has-text("خروج")');
-    expect(new URL(page.url()).pathname).toBe('/portal');
+    const at = () => new URL(page.url());
+    expect(`${at().origin}${at().pathname}`).toBe(`${secure}/portal`);
     expect(await mainText(page)).toContain('از سامانه خارج شدید');
-    await page.goto(`${base}/portal/home`);
-    expect(new URL(page.url()).pathname).toBe('/portal');
+    await page.goto(`${secure}/portal/home`);
+    expect(`${at().origin}${at().pathname}`).toBe(`${secure}/portal`);
     await closePage(page);
   });
 
@@ -378,14 +404,14 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     await closePage(page);
   });
 
-  it('asks people to come back in a few seconds when sign-ins are at capacity (503, Retry-After), before looking anything up, and lets them in when they do', async () => {
+  it('through the TLS proxy: asks people to come back in a few seconds when sign-ins are at capacity (503, Retry-After), before looking anything up, and lets them in when they do', async () => {
     const page = await noJs.newPage();
     let answer!: Response;
     // A refusal costs PostgreSQL nothing (no account, throttle or session statement) and checks no PIN.
     const refusedAsked = await signInStatementsDuring(() =>
       whileSignInsAreFull(app, async () => {
         const response = page.waitForResponse((r) => r.url().endsWith('/portal/sign-in'));
-        await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin));
+        await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin), secure);
         answer = await response;
       }),
     );
@@ -405,7 +431,7 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     // The same counting sees an admitted sign-in's lookups (so the empty list above means something).
     const admittedAsked = await signInStatementsDuring(() => page.click('main button.button'));
     expect(admittedAsked.some((statement) => statement.includes('national_code'))).toBe(true);
-    expect(new URL(page.url()).pathname).toBe('/portal/home');
+    expect(page.url()).toBe(`${secure}/portal/home`);
     await closePage(page);
   });
 
@@ -459,51 +485,49 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     await closePage(page);
   });
 
-  it("keeps another beneficiary's statement out of reach by URL, and portal cookies away from the API", async () => {
-    const context = await browser.newContext({ javaScriptEnabled: false });
+  it("through the TLS proxy: keeps another beneficiary's statement out of reach by URL, and portal cookies away from the API", async () => {
+    // JavaScript on (the pages have none) so the page can post forms itself; CSP bypassed for that.
+    const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
-    await signIn(page, ZAHRA.code, ZAHRA.pin);
+    await signIn(page, ZAHRA.code, ZAHRA.pin, secure);
     // A statement URL names only the month: the person is the session's. Months she has none of are not found.
-    const other = await page.goto(`${base}/portal/months/1390-01`);
+    const other = await page.goto(`${secure}/portal/months/1390-01`);
     expect(other!.status()).toBe(404);
-    const csrf = (await context.cookies(`${base}/portal`)).find((c) => c.name === 'portal_csrf')!.value;
-    const choose = await page.request.post(`${base}/portal/choose`, { form: { csrf, person: String(ALI.id) } });
-    expect(choose.status()).toBe(400);
-    await page.goto(`${base}/portal/months/${CLOSED}`);
+    const csrf = (await context.cookies(`${secure}/portal`)).find((c) => c.name === 'portal_csrf')!.value;
+    const choose = await postFromPage(page, '/portal/choose', { csrf, person: String(ALI.id) });
+    expect(choose.status).toBe(400);
+    await page.goto(`${secure}/portal/months/${CLOSED}`);
     expect(await mainText(page)).not.toContain(ALI.name);
     // The portal cookie is not a credential for the API, on staff or beneficiary routes.
-    const cookie = (await context.cookies(`${base}/portal`)).find((c) => c.name === 'portal_session')!.value;
+    const cookie = (await context.cookies(`${secure}/portal`)).find((c) => c.name === 'portal_session')!.value;
     for (const url of ['/installations', '/me', '/me/statements', '/billing/months']) {
-      const r = await fetch(`${base}${url}`, { headers: { cookie: `portal_session=${cookie}` } });
+      const r = await callThroughProxy(url, { headers: { cookie: `portal_session=${cookie}` } });
       expect(r.status, url).toBe(401);
     }
     // A staff session in the portal's cookie is no portal session.
     const staff = await staffToken(app, 'portal-operator-2', 'OPERATOR', databaseUrl);
-    const asStaff = await fetch(`${base}/portal/home`, {
-      headers: { cookie: `portal_session=${staff}` },
-      redirect: 'manual',
-    });
+    const asStaff = await callThroughProxy('/portal/home', { headers: { cookie: `portal_session=${staff}` } });
     expect(asStaff.status).toBe(303);
     await context.close();
   });
 
-  it('refuses every form without its CSRF token', async () => {
-    const context = await browser.newContext({ javaScriptEnabled: false });
+  it('through the TLS proxy: refuses every form without its CSRF token', async () => {
+    const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
-    await signIn(page, ZAHRA.code, ZAHRA.pin);
+    await signIn(page, ZAHRA.code, ZAHRA.pin, secure);
     for (const [path, form] of [
       ['/portal/sign-in', { nationalCode: ZAHRA.code, pin: ZAHRA.pin }],
       ['/portal/choose', { person: String(ZAHRA.id) }],
       ['/portal/sign-out', {}],
     ] as const) {
-      const r = await page.request.post(`${base}${path}`, { form });
-      expect(r.status(), path).toBe(403);
-      expect(await r.text()).toContain('فرم دوباره فرستاده شود');
-      const wrong = await page.request.post(`${base}${path}`, { form: { ...form, csrf: 'x'.repeat(43) } });
-      expect(wrong.status(), path).toBe(403);
+      const r = await postFromPage(page, path, form);
+      expect(r.status, path).toBe(403);
+      expect(r.text).toContain('فرم دوباره فرستاده شود');
+      const wrong = await postFromPage(page, path, { ...form, csrf: 'x'.repeat(43) });
+      expect(wrong.status, path).toBe(403);
     }
-    await page.goto(`${base}/portal/home`); // still signed in: the refused sign-out did nothing
-    expect(new URL(page.url()).pathname).toBe('/portal/home');
+    await page.goto(`${secure}/portal/home`); // still signed in: the refused sign-out did nothing
+    expect(page.url()).toBe(`${secure}/portal/home`);
     await context.close();
   });
 

@@ -2,65 +2,22 @@
 // setup, with setup's certificate from its development CA) in front of an API listening where nginx
 // sends it (API_PORT), with the trusted-proxy setting setup wrote. Clients come from their own
 // loopback addresses (127.0.0.x), so the API must see each one's address, not nginx's.
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nationalCodeFor } from '../../lib/identifiers/validate';
 import { bearer, staffToken, testApp } from '../../testing/api';
+import {
+  type Answer,
+  callThroughProxy as call,
+  listenBehindProxy,
+  proxyHttpUrl as plain,
+  proxyUrl as proxy,
+} from '../../testing/proxy';
 import { env } from '../../testing/services';
 
-const proxy = new URL(env.PROXY_URL ?? 'https://proxy-url-not-set');
-const plain = new URL(env.PROXY_HTTP_URL ?? 'http://proxy-url-not-set');
-const ca = readFileSync(env.PROXY_CA_FILE ?? 'proxy-ca-file-not-set');
 const run = `${process.pid}-${Date.now()}`;
 let app: FastifyInstance;
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-interface Call {
-  method?: string;
-  /** The client's own loopback address (its source address). */
-  from?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Connect over plain HTTP to this port instead of through the proxy's TLS listener. */
-  plainPort?: number;
-  /** Trust this CA (default: setup's development CA). */
-  trust?: Buffer | null;
-}
-function call(path: string, c: Call = {}): Promise<Answer> {
-  const options = {
-    host: '127.0.0.1',
-    path,
-    method: c.method ?? 'GET',
-    localAddress: c.from,
-    headers: { ...(c.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(c.body)) }), ...c.headers },
-  };
-  return new Promise((resolve, reject) => {
-    const done = (r: http.IncomingMessage) => {
-      let body = '';
-      r.setEncoding('utf8');
-      r.on('data', (d) => {
-        body += d;
-      });
-      r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body }));
-    };
-    const request =
-      c.plainPort === undefined
-        ? https.request(
-            { ...options, port: Number(proxy.port), ca: c.trust === undefined ? ca : (c.trust ?? undefined) },
-            done,
-          )
-        : http.request({ ...options, port: c.plainPort }, done);
-    request.on('error', reject);
-    request.end(c.body);
-  });
-}
 const json = (payload: object) => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(payload),
@@ -80,7 +37,7 @@ const refusedForm = (from: string, headers: Record<string, string> = {}) =>
 beforeAll(async () => {
   // The API as deployed behind the proxy: the trusted-proxy setting is the one setup wrote (not overridden).
   app = await testApp({ API_SIGN_IN_RATE_LIMIT: '3' });
-  await app.listen({ port: Number(env.API_PORT), host: '127.0.0.1' });
+  await listenBehindProxy(app);
 });
 afterAll(async () => {
   await app?.close();
