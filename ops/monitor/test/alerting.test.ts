@@ -9,14 +9,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPgDatabase, waitFor } from '../../../testing/services';
+import { freePort, freshPgDatabase, waitFor } from '../../../testing/services';
 import { alertmanagerConfig } from '../alertmanager-config';
 
 const run = promisify(execFile);
@@ -38,15 +37,6 @@ let monitorPort: number;
 const SMTP_PASSWORD = 'SMTP-PASS-SENTINEL-7f3a';
 const WEBHOOK_TOKEN = 'bot4242:WEBHOOK-TOKEN-SENTINEL';
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
-}
 function start(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const child = spawn(command, args, { env, stdio: 'ignore' });
   children.push(child);
