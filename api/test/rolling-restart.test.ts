@@ -77,46 +77,60 @@ function startTraffic(token: string, workers: number) {
   const created: string[] = [];
   let running = true;
   let serial = 0;
+  let resent = 0;
   const base = 100_000_000 + (Date.now() % 700_000_000);
   const send = (method: string, path: string, expected: number, body?: object, headers: object = {}) =>
     new Promise<void>((resolve) => {
       const started = performance.now();
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const request = https.request(
-        {
-          host: '127.0.0.1',
-          port: Number(proxy.port),
-          path,
-          method,
-          agent,
-          headers: {
-            ...headers,
-            ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      let retried = false;
+      const attempt = () => {
+        const request = https.request(
+          {
+            host: '127.0.0.1',
+            port: Number(proxy.port),
+            path,
+            method,
+            agent,
+            headers: {
+              ...headers,
+              ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+            },
           },
-        },
-        (r) => {
-          r.resume();
-          r.on('end', () => {
-            outcomes.push({
-              request: `${method} ${path}`,
-              status: r.statusCode === expected ? 'ok' : r.statusCode!,
-              at: Date.now(),
-              ms: performance.now() - started,
+          (r) => {
+            r.resume();
+            r.on('end', () => {
+              outcomes.push({
+                request: `${method} ${path}`,
+                status: r.statusCode === expected ? 'ok' : r.statusCode!,
+                at: Date.now(),
+                ms: performance.now() - started,
+              });
+              resolve();
             });
-            resolve();
+          },
+        );
+        request.on('error', (error: NodeJS.ErrnoException) => {
+          // nginx's old workers close idle keep-alive connections when it reloads; a request written
+          // on one as it closes never reached nginx. Browsers send it again on a new connection
+          // (Node's http docs recommend the same); a create that did reach a process would then
+          // come back 409, not 201, and fail the drill.
+          if (request.reusedSocket && error.code === 'ECONNRESET' && !retried) {
+            retried = true;
+            resent++;
+            return void attempt();
+          }
+          outcomes.push({
+            request: `${method} ${path}`,
+            status: error.message,
+            at: Date.now(),
+            ms: performance.now() - started,
           });
-        },
-      );
-      request.on('error', (error) => {
-        outcomes.push({
-          request: `${method} ${path}`,
-          status: error.message,
-          at: Date.now(),
-          ms: performance.now() - started,
+          resolve();
         });
-        resolve();
-      });
-      request.end(payload);
+        request.end(payload);
+      };
+      attempt();
     });
   const auth = { authorization: `Bearer ${token}` };
   const loop = async () => {
@@ -143,6 +157,7 @@ function startTraffic(token: string, workers: number) {
   return {
     outcomes,
     created,
+    resent: () => resent,
     async stop() {
       running = false;
       await Promise.all(loops);
@@ -204,7 +219,8 @@ describe('drill: the API restarted one process at a time under live traffic', ()
     const ms = traffic.outcomes.map((o) => o.ms).sort((a, b) => a - b);
     const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!.toFixed(0);
     console.log(
-      `rolling restart of the API: ${traffic.outcomes.length} sent, ${answered} answered as expected;`,
+      `rolling restart of the API: ${traffic.outcomes.length} sent, ${answered} answered as expected`,
+      `(${traffic.resent()} sent again after nginx closed an idle connection as it was reused);`,
       `latency p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms;`,
       JSON.stringify(restarts),
     );
