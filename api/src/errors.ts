@@ -59,6 +59,15 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+// Unique keys over several columns, said as the rule they hold (the field is the one to change).
+const UNIQUE_RULES: Record<string, { field: string; message: string }> = {
+  contracts_installation_id_start_date_key: {
+    field: 'startDate',
+    message: 'this installation already has a contract starting on this day',
+  },
+  representations_pkey: { field: 'nationalCode', message: 'this person already represents this beneficiary' },
+};
+
 // Prisma/PostgreSQL errors that are the client's fault, translated to a message naming the field.
 function fromDatabase(error: { code?: string; meta?: Record<string, unknown>; message: string }): HttpError | null {
   if (error.code === 'P2002') {
@@ -68,6 +77,8 @@ function fromDatabase(error: { code?: string; meta?: Record<string, unknown>; me
         | { cause?: { constraint?: { index?: string; fields?: string[] }; table?: string } }
         | undefined
     )?.cause;
+    const rule = UNIQUE_RULES[cause?.constraint?.index ?? ''];
+    if (rule) return new HttpError(409, `${rule.field}: ${rule.message}`, rule.field);
     const column =
       cause?.constraint?.fields?.join(', ') ??
       cause?.constraint?.index?.replace(`${cause.table}_`, '').replace(/_key$/, '') ??

@@ -1,6 +1,7 @@
 // "Never overlap" and "at most" rules hold for requests in parallel, not only one at a time: each
 // rule is a database constraint (or a lock the rule is checked under), and each is raced here by
-// several requests at once.
+// several requests at once. Billing months (one run at a time, closed once, one payout batch, paid
+// once) are raced in billing/test/ledger.test.ts, on a ledger of their own.
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +150,93 @@ describe('invariants under parallel requests', () => {
       }),
     );
     expect(answers.map((r) => r.statusCode).sort()).toEqual([201, ...Array(PARALLEL - 1).fill(409)]);
+  });
+
+  it('at most one contract of an installation starts on a day', async () => {
+    // A later contract replaces an earlier one from its start: two from one day left billing to pick by id.
+    const answers = await race(PARALLEL, (k) =>
+      app.inject({
+        method: 'POST',
+        url: '/contracts',
+        headers: operator,
+        payload: {
+          installationId: installation.id,
+          reference: `RACE-C-${run}-${k}`,
+          kind: 'ORDINARY',
+          startDate: '2026-03-21',
+          tariffs: [{ effectiveFrom: '2026-03-21', rialPerKwh: 40_000 + k }],
+        },
+      }),
+    );
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([201, ...Array(PARALLEL - 1).fill(409)]);
+    for (const r of answers.filter((a) => a.statusCode === 409))
+      expect(r.json()).toMatchObject({ field: 'startDate', message: expect.stringMatching(/starting on this day/) });
+  });
+
+  it('a loan reference is taken once', async () => {
+    const answers = await race(PARALLEL, () =>
+      app.inject({
+        method: 'POST',
+        url: '/loans',
+        headers: operator,
+        payload: {
+          installationId: installation.id,
+          reference: `RACE-L-${run}`,
+          principalRials: '12000000',
+          installmentRials: '1000000',
+          installments: 12,
+          firstDueMonth: '1405-01',
+        },
+      }),
+    );
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([201, ...Array(PARALLEL - 1).fill(409)]);
+    const stored = await withPg((c) =>
+      c.query('SELECT count(*)::int AS n FROM loans WHERE reference = $1', [`RACE-L-${run}`]),
+    );
+    expect(stored.rows[0].n).toBe(1);
+  });
+
+  it('a guardian is one person, linked once to each beneficiary', async () => {
+    const guardian = (n: number) => ({
+      nationalCode: nationalCodeFor(600_000_000 + ((Date.now() + n) % 300_000_000)), // new people each run
+      fullName: `Race guardian ${n}`,
+      relation: 'CARER',
+    });
+    // One new guardian for six beneficiaries at once: six links to one person.
+    const carer = guardian(0);
+    const forEach = await race(PARALLEL, (k) =>
+      app.inject({
+        method: 'POST',
+        url: `/beneficiaries/${beneficiaries[k]}/representatives`,
+        headers: operator,
+        payload: carer,
+      }),
+    );
+    expect(forEach.map((r) => r.statusCode)).toEqual(Array(PARALLEL).fill(201));
+    // Another for one beneficiary six times at once: one link.
+    const twice = guardian(1);
+    const forOne = await race(PARALLEL, () =>
+      app.inject({
+        method: 'POST',
+        url: `/beneficiaries/${beneficiaries[0]}/representatives`,
+        headers: operator,
+        payload: twice,
+      }),
+    );
+    expect(forOne.map((r) => r.statusCode).sort()).toEqual([201, ...Array(PARALLEL - 1).fill(409)]);
+    for (const r of forOne.filter((a) => a.statusCode === 409)) expect(r.json().field).toBe('nationalCode');
+    const links = await withPg((c) =>
+      c.query<{ code: string; people: number; links: number }>(
+        `SELECT p.national_code AS code, count(DISTINCT p.id)::int AS people, count(*)::int AS links
+           FROM representatives p JOIN representations r ON r.representative_id = p.id
+          WHERE p.national_code = ANY($1) GROUP BY p.national_code ORDER BY links DESC`,
+        [[carer.nationalCode, twice.nationalCode]],
+      ),
+    );
+    expect(links.rows).toEqual([
+      { code: carer.nationalCode, people: 1, links: PARALLEL },
+      { code: twice.nationalCode, people: 1, links: 1 },
+    ]);
   });
 
   it('at most one active alert per condition', async () => {

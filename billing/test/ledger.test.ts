@@ -177,8 +177,19 @@ describe('billing a month', () => {
     const outOfOrder = await runMonth(deps, '1404-09', { close: true, actor: 'test' }).catch((e) => e);
     expect(outOfOrder.message).toMatch(/close 1404-08 first/);
 
-    const closed = await runMonth(deps, '1404-08', { close: true, actor: 'test' });
-    expect(closed.status).toBe('CLOSED');
+    // Three closes at once: one closes the month, the others are refused (busy, or closed by then).
+    const closes = await Promise.allSettled(
+      [1, 2, 3].map(() => runMonth(deps, '1404-08', { close: true, actor: 'test' })),
+    );
+    expect(closes.filter((r) => r.status === 'fulfilled').map((r) => r.value.status)).toEqual(['CLOSED']);
+    for (const r of closes) if (r.status === 'rejected') expect(['busy', 'closed']).toContain(r.reason.code);
+    expect(
+      (
+        await pool.query(
+          `SELECT count(*)::int AS n FROM audit_log WHERE entity_id = '1404-08' AND action = 'billing.close'`,
+        )
+      ).rows[0].n,
+    ).toBe(1);
     expect((await runMonth(deps, '1404-08', { actor: 'test' }).catch((e) => e)).code).toBe('closed');
     await expect(
       pool.query(`UPDATE statements SET payable_rials = payable_rials + 1 WHERE month = '1404-08'`),
@@ -227,7 +238,17 @@ describe('billing a month', () => {
 
   it('pays a closed month once, with a file that reconciles with the statements', async () => {
     await expect(payoutBatch(pool, '1404-09', 'test', { create: true })).rejects.toThrow(/1404-09 is a draft/);
-    const { csv, summary } = await payoutBatch(pool, '1404-08', 'test', { create: true });
+    // Created by three at once: one batch, one file.
+    const created = await Promise.all([1, 2, 3].map(() => payoutBatch(pool, '1404-08', 'test', { create: true })));
+    const { csv, summary } = created[0]!;
+    for (const other of created) expect(other.csv).toBe(csv);
+    expect(
+      (
+        await pool.query(
+          `SELECT count(*)::int AS n FROM audit_log WHERE entity_id = '1404-08' AND action = 'payout.create'`,
+        )
+      ).rows[0].n,
+    ).toBe(1);
     const rows = csv.trim().split('\r\n');
     expect(rows[0]).toBe('sheba,amount_rials,name,reference');
     expect(rows).toHaveLength(3); // beneficiary 3 has no Sheba: withheld, and said so
@@ -242,8 +263,17 @@ describe('billing a month', () => {
     expect(summary.reconciles).toBe(true);
     expect((await payoutBatch(pool, '1404-08', 'test', { create: true })).csv).toBe(csv);
 
-    expect(await markPaid(pool, '1404-08', 'test')).toEqual({ alreadyPaid: false });
+    // Marked paid by three at once: once (one audit entry, one payment SMS per person).
+    const paid = await Promise.all([1, 2, 3].map(() => markPaid(pool, '1404-08', 'test')));
+    expect(paid.filter((p) => !p.alreadyPaid)).toHaveLength(1);
     expect(await markPaid(pool, '1404-08', 'test')).toEqual({ alreadyPaid: true });
+    expect(
+      (
+        await pool.query(
+          `SELECT count(*)::int AS n FROM audit_log WHERE entity_id = '1404-08' AND action = 'payout.paid'`,
+        )
+      ).rows[0].n,
+    ).toBe(1);
     expect((await pool.query(`SELECT status FROM billing_months WHERE month = '1404-08'`)).rows[0].status).toBe('PAID');
     await expect(pool.query(`UPDATE payout_batches SET total_rials = 1 WHERE month = '1404-08'`)).rejects.toThrow(
       /is paid/,
