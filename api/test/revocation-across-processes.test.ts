@@ -1,7 +1,8 @@
-// Access ends at once in every API process: two API processes run here; a token is used (hence
-// cached) on the second, then revoked through the first (a staff user disabled, a beneficiary
-// leaving the program, sign-out everywhere) or by SQL, and the second must refuse it on the next
-// request (before, it honoured it for up to 10 s from its cache).
+// Access ends at once in every API process: two API processes run here; a token or portal cookie
+// is used (hence cached) on the second, then revoked through the first (a staff user disabled, a
+// beneficiary leaving the program, sign-out everywhere, a PIN reset, a guardianship ended, a
+// guardian's PIN reset) or by SQL, and the second must refuse it on the next request (before, it
+// honoured it for up to 10 s from its cache).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrisma } from '../../lib/db';
@@ -146,4 +147,126 @@ describe('revocation across API processes', () => {
     );
     for (const ms of [disabledMs, signOutMs, exitedMs, sqlMs]) expect(ms).toBeLessThan(1000);
   }, 120_000);
+
+  it('a PIN reset, an ended guardianship and a ward who left take effect at once everywhere', async () => {
+    const admin = await staff(`revoke-pin-admin-${run}`, 'ADMIN');
+    const seed = 600_000_000 + (Date.now() % 300_000_000); // new people each run
+    const created = await call(0, 'POST', '/beneficiaries', admin.token, {
+      nationalCode: nationalCodeFor(seed),
+      fullName: 'Cared-for Person',
+      sheba: shebaFor(seed),
+      province: 'yazd',
+      targetGroup: 'OTHER',
+    });
+    expect(created.status).toBe(201);
+    const id = created.json!.id as number;
+
+    // The beneficiary's own PIN reset ends their sessions in every process.
+    expect((await call(0, 'PUT', `/beneficiaries/${id}/pin`, admin.token, { pin: '571938' })).status).toBe(204);
+    const signedIn = await call(0, 'POST', '/auth/beneficiary/sign-in', undefined, {
+      nationalCode: nationalCodeFor(seed),
+      pin: '571938',
+    });
+    const token = signedIn.json!.token as string;
+    expect((await call(1, 'GET', '/me', token)).status).toBe(200);
+    expect((await call(0, 'PUT', `/beneficiaries/${id}/pin`, admin.token, { pin: '602847' })).status).toBe(204);
+    const pinMs = await refusedOnSecond('/me', token);
+
+    // Their guardian, in the portal (a cookie), looks at them through the second process.
+    const guardian = await guardianOf(admin.token, id, nationalCodeFor(seed + 1), '839201');
+    const signedIn0 = await portalSignIn(0, guardian.nationalCode, '839201');
+    expect(signedIn0.location).toBe('/portal/home');
+    const home = await signedIn0.get(1, '/portal/home');
+    expect(home.status).toBe(200);
+    expect(await home.text()).toContain('Cared-for Person');
+
+    // The guardianship ends (through the first process): the second stops showing the person.
+    const removed = await call(0, 'DELETE', `/beneficiaries/${id}/representatives/${guardian.id}`, admin.token);
+    expect(removed.status).toBe(204);
+    const endedMs = await redirectedOnSecond(signedIn0.get, '/portal/home', '/portal/choose');
+
+    // The guardian's PIN is reset: their portal session ends in the second process too.
+    expect((await call(0, 'PUT', `/representatives/${guardian.id}/pin`, admin.token, { pin: '713580' })).status).toBe(
+      204,
+    );
+    const guardianPinMs = await redirectedOnSecond(signedIn0.get, '/portal/choose', '/portal');
+
+    // Another guardian's ward leaves the program: the guardian's open page stops showing them, and a
+    // fresh sign-in does not pick them (before, both still did).
+    const ward = await call(0, 'POST', '/beneficiaries', admin.token, {
+      nationalCode: nationalCodeFor(seed + 2),
+      fullName: 'Leaving Ward',
+      sheba: shebaFor(seed + 2),
+      province: 'yazd',
+      targetGroup: 'OTHER',
+    });
+    expect(ward.status).toBe(201);
+    const wardId = ward.json!.id as number;
+    const carer = await guardianOf(admin.token, wardId, nationalCodeFor(seed + 3), '462819');
+    const carerIn = await portalSignIn(0, carer.nationalCode, '462819');
+    expect(await (await carerIn.get(1, '/portal/home')).text()).toContain('Leaving Ward');
+    expect((await call(0, 'PATCH', `/beneficiaries/${wardId}`, admin.token, { status: 'EXITED' })).status).toBe(200);
+    const leftMs = await redirectedOnSecond(carerIn.get, '/portal/home', '/portal/choose');
+    const again = await portalSignIn(1, carer.nationalCode, '462819');
+    expect((await again.get(1, '/portal/home')).headers.get('location')).toBe('/portal/choose');
+    expect(await (await again.get(1, '/portal/choose')).text()).not.toContain('Leaving Ward');
+
+    const measured = [pinMs, endedMs, guardianPinMs, leftMs];
+    console.log(
+      `PIN reset, guardianship ended, guardian's PIN reset, ward left: seen by the second process after ${measured.map((ms) => ms.toFixed(0)).join(', ')} ms`,
+    );
+    for (const ms of measured) expect(ms).toBeLessThan(1000);
+  }, 120_000);
 });
+
+/** A guardian (with a portal PIN) of the beneficiary, registered through the first process. */
+async function guardianOf(token: string, beneficiaryId: number, nationalCode: string, pin: string) {
+  const added = await call(0, 'POST', `/beneficiaries/${beneficiaryId}/representatives`, token, {
+    nationalCode,
+    fullName: 'Guardian Person',
+    relation: 'LEGAL_GUARDIAN',
+    pin,
+  });
+  expect(added.status).toBe(201);
+  return { id: added.json!.id as number, nationalCode };
+}
+
+/** Signs in to the portal through process k as a browser does; `get` opens a page with its cookies. */
+async function portalSignIn(k: number, nationalCode: string, pin: string) {
+  const page = await fetch(url(k, '/portal'));
+  const csrfCookie = page.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('portal_csrf='))!
+    .split(';')[0]!;
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+  const answer = await fetch(url(k, '/portal/sign-in'), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
+    body: new URLSearchParams({ nationalCode, pin, csrf }).toString(),
+  });
+  const session = answer.headers.getSetCookie().find((c) => c.startsWith('portal_session='));
+  expect(session, `portal sign-in answered ${answer.status}`).toBeDefined();
+  const cookie = `${csrfCookie}; ${session!.split(';')[0]}`;
+  return {
+    location: answer.headers.get('location'),
+    get: (on: number, path: string) => fetch(url(on, path), { redirect: 'manual', headers: { cookie } }),
+  };
+}
+
+/** The second process sends a portal page's visitor elsewhere at once (polled briefly: the notification travels). */
+async function redirectedOnSecond(
+  get: (on: number, path: string) => Promise<Response>,
+  path: string,
+  to: string,
+): Promise<number> {
+  const started = performance.now();
+  await waitFor(
+    `${path} to redirect to ${to} on the second process`,
+    () => get(1, path),
+    (r) => r.status >= 300 && r.status < 400 && r.headers.get('location') === to,
+    2000,
+    20,
+  );
+  return performance.now() - started;
+}
