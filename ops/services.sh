@@ -150,6 +150,9 @@ status_one() {
 }
 
 action=${1:-status}; shift || true
+# Logs are kept bounded at every start of the whole profile (setup's), hourly while npm start runs
+# and by a production host's timer; not when a drill restarts one service and reads its log.
+if [ "$action" = start ] && [ $# -eq 0 ]; then bash "$SOLAR_ROOT/ops/rotate-logs.sh"; fi
 services=("$@"); [ ${#services[@]} -gt 0 ] || services=(postgres influxdb mosquitto prometheus alertmanager nginx)
 for s in "${services[@]}"; do
   case $s in mosquitto|influxdb|postgres|prometheus|alertmanager|nginx) ;; *) fail "unknown service '$s' (mosquitto, influxdb, postgres, prometheus, alertmanager, nginx)";; esac

@@ -51,6 +51,10 @@ start_child alerts node --import tsx alerts/src/cli.ts run
 # The platform's own health for Prometheus' rules (ops/monitor/README.md).
 start_child monitor node --import tsx ops/monitor/main.ts
 
+# The services' and these processes' logs stay bounded while the platform runs (ops/rotate-logs.sh).
+(while sleep 3600; do bash "$SOLAR_ROOT/ops/rotate-logs.sh" >/dev/null; done) &
+helpers+=($!)
+
 step "Running (Ctrl-C to stop)"
 bash "$SOLAR_ROOT/ops/welcome.sh"
 wait -n "${pids[@]}" || true

@@ -75,7 +75,7 @@ ${install}`;
   return {
     'solar.target': `[Unit]
 Description=Solar-income platform (all its services)
-Wants=solar-postgres.service solar-influxdb.service solar-mosquitto.service solar-prometheus.service solar-alertmanager.service solar-nginx.service solar-ingest@1.service ${o.ports.api.map((port) => `solar-api@${port}.service`).join(' ')} solar-billing.service solar-alerts.service solar-monitor.service solar-backup.timer solar-backup-full.timer
+Wants=solar-postgres.service solar-influxdb.service solar-mosquitto.service solar-prometheus.service solar-alertmanager.service solar-nginx.service solar-ingest@1.service ${o.ports.api.map((port) => `solar-api@${port}.service`).join(' ')} solar-billing.service solar-alerts.service solar-monitor.service solar-backup.timer solar-backup-full.timer solar-rotate-logs.timer
 
 [Install]
 WantedBy=multi-user.target
@@ -186,6 +186,26 @@ ExecStartPost=${node} --import tsx api/src/cli.ts check
 Type=oneshot
 ${sandbox(o, '2G')}ExecStart=${node} --import tsx api/src/cli.ts backup --full
 ExecStartPost=${node} --import tsx api/src/cli.ts check
+`,
+    // Mosquitto and nginx write their logs under the data directory, not to journald: kept bounded
+    // (ops/rotate-logs.sh). As root: the logs belong to the broker's and nginx's users.
+    'solar-rotate-logs.service': `[Unit]
+Description=Solar platform: keep the broker's and nginx's logs bounded
+
+[Service]
+Type=oneshot
+UMask=0077
+ExecStart=/bin/bash ${o.root}/ops/rotate-logs.sh ${o.dataDir}
+`,
+    'solar-rotate-logs.timer': `[Unit]
+Description=Solar platform: keep the logs bounded (hourly)
+
+[Timer]
+OnCalendar=hourly
+Persistent=true
+
+[Install]
+WantedBy=timers.target
 `,
     'solar-backup.timer': `[Unit]
 Description=Solar platform: daily incremental backup
