@@ -108,7 +108,7 @@ export const ingestHealth: DashboardSpec = {
           timeseries({
             title: 'Devices over their fair share',
             description:
-              'Messages per second turned away unparsed, by serial, from devices over their share (INGEST_DEVICE_*: 5 messages/s, bursts of 300; 64 KiB/s, bursts of 8 MiB). A real inverter never gets here; Prometheus raises IngestDeviceOverFairShare (ops/monitor/rules.yml).',
+              "Messages per second of devices over their share, by serial: refused at the broker (its share, four times ingest's: the connection closed before the message is acknowledged; every worker reads the broker's reports, hence max) and turned away unparsed by ingest (INGEST_DEVICE_*: 5 messages/s, bursts of 300; 64 KiB/s, bursts of 8 MiB). A real inverter never gets here; Prometheus raises IngestDeviceOverFairShare (ops/monitor/rules.yml).",
             unit: UNIT.perSecond,
             w: 12,
             h: 8,
@@ -118,6 +118,12 @@ export const ingestHealth: DashboardSpec = {
                 `topk(10, sum by (serial) (rate(ingest_device_rate_limited_total{${W}}[$__rate_interval])))`,
                 '{{serial}}',
                 { shape: 'series', mayBeEmpty: true }, // empty while no device floods
+              ),
+              promql(
+                'B',
+                `topk(10, max by (serial) (rate(ingest_broker_fair_share_refused_total{${W}}[$__rate_interval])))`,
+                '{{serial}} at the broker',
+                { shape: 'series', mayBeEmpty: true },
               ),
             ],
           }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BrokerLogReader, cutTimestampNs } from './broker-log';
+import { BrokerLogReader, cutTimestampNs, overShareAtBroker } from './broker-log';
 
 describe("the broker's log", () => {
   it("names the account of a client whose packet the broker cut, from that client's connect line", () => {
@@ -34,5 +34,19 @@ describe("the broker's log", () => {
     expect(cutTimestampNs(cut, 0)).toBe(cutTimestampNs({ ...cut }, 999_999));
     expect(cutTimestampNs(cut, 0)).toMatch(/^1796500001\d{9}$/);
     expect(cutTimestampNs({ ...cut, clientId: 'logger 8' }, 0)).not.toBe(cutTimestampNs(cut, 0));
+  });
+
+  it("reads the fair-share plugin's report of a device it slowed, and nothing else as one", () => {
+    // As ops/broker/fair-share-plugin.c words it (lib/test/broker.test.ts sees the real broker say it).
+    const line =
+      '1796500010: fair share: device INV-9.a_1 over its share at the broker (20 messages/s, bursts of 1200; 262144 bytes/s, bursts of 33554432): 17 message(s) of 17000000 bytes refused in the last 10 s, its connection closed each time';
+    expect(overShareAtBroker(line)).toEqual({ serial: 'INV-9.a_1', messages: 17, bytes: 17_000_000 });
+    expect(overShareAtBroker(line.replace('1796500010: ', ''))).toEqual(overShareAtBroker(line));
+    expect(
+      overShareAtBroker(
+        '1796500010: fair share: each device 20 messages/s (bursts of 1200), 262144 bytes/s (bursts of 33554432)',
+      ),
+    ).toBe(null);
+    expect(overShareAtBroker('1796500011: Client fair share: device X disconnected.')).toBe(null);
   });
 });

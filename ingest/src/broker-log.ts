@@ -6,6 +6,8 @@
 // a cut against that account like any other rejection. Mosquitto 2.0.11 delivers no $SYS topic to
 // a shared subscription (checked), so every worker reads every line: the record of a cut has the
 // broker's time for it, the same in every worker (cutTimestampNs).
+// The same log carries the broker's fair-share plugin's reports (ops/broker/fair-share-plugin.c):
+// every 10 s, each serial whose messages it refused, with the counts; ingest exports them per serial.
 
 /** Mosquitto's notice-level log lines, as it publishes them (`log_dest topic`). */
 export const BROKER_LOG_TOPIC = '$SYS/broker/log/N';
@@ -27,6 +29,23 @@ export function cutTimestampNs(cut: CutPacket, nowMs: number): string {
   let hash = 2_166_136_261;
   for (const byte of Buffer.from(cut.clientId)) hash = Math.imul(hash ^ byte, 16_777_619) >>> 0;
   return `${seconds}${String(hash % 1_000_000_000).padStart(9, '0')}`;
+}
+
+/** A device the broker slowed: messages (and their bytes) refused since its previous report. */
+export interface OverShareAtBroker {
+  serial: string;
+  messages: number;
+  bytes: number;
+}
+
+// The plugin's wording (on_tick in ops/broker/fair-share-plugin.c), after the broker's time stamp.
+const OVER_SHARE =
+  /^(?:\d+: )?fair share: device (\S{1,64}) over its share at the broker \(.*\): (\d+) message\(s\) of (\d+) bytes refused /;
+
+/** The plugin's report in a log line, if the line is one. */
+export function overShareAtBroker(line: string): OverShareAtBroker | null {
+  const m = OVER_SHARE.exec(line);
+  return m ? { serial: m[1]!, messages: Number(m[2]), bytes: Number(m[3]) } : null;
 }
 
 // Mosquitto 2.0's wording (src/handle_connect.c, src/loop.c), after its time stamp (epoch seconds).

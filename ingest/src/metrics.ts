@@ -47,6 +47,18 @@ export function createIngestMetrics() {
       labelNames: ['serial'] as const,
       registers: [registry],
     }),
+    brokerRefused: new Counter({
+      name: 'ingest_broker_fair_share_refused_total',
+      help: "Messages the broker refused a device beyond its fair share there (its connection closed before they were acknowledged: the device sends them again), by serial, from the broker's fair-share reports; every worker reads them all",
+      labelNames: ['serial'] as const,
+      registers: [registry],
+    }),
+    brokerRefusedBytes: new Counter({
+      name: 'ingest_broker_fair_share_refused_bytes_total',
+      help: 'Payload bytes of the messages in ingest_broker_fair_share_refused_total, by serial',
+      labelNames: ['serial'] as const,
+      registers: [registry],
+    }),
     packetsCut: new Counter({
       name: 'ingest_broker_packets_cut_total',
       help: "Packets the broker cut for being over its max_packet_size (it closed the client's connection; nothing of them arrived), by the client's broker account, from the broker's log",

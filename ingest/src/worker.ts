@@ -28,7 +28,7 @@ import {
 } from './process-message';
 import { ActiveInverterCache } from './registry-cache';
 import { SubscriptionKeeper } from './subscription';
-import { BROKER_LOG_TOPIC, BrokerLogReader, type CutPacket, cutTimestampNs } from './broker-log';
+import { BROKER_LOG_TOPIC, BrokerLogReader, type CutPacket, cutTimestampNs, overShareAtBroker } from './broker-log';
 import { BROKER_MAX_PACKET_BYTES, INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';
 import { waitBeforeRetry } from './retry-delay';
 
@@ -445,7 +445,14 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   client.handleMessage = (packet, acknowledge) => {
     if (subscription.isBrokerCounter(packet.topic, packet.payload as Buffer)) return acknowledge();
     if (packet.topic === BROKER_LOG_TOPIC) {
-      const cut = brokerLog.read(String(packet.payload));
+      const line = String(packet.payload);
+      const over = overShareAtBroker(line);
+      if (over) {
+        metrics.brokerRefused.labels(over.serial).inc(over.messages);
+        metrics.brokerRefusedBytes.labels(over.serial).inc(over.bytes);
+        return acknowledge();
+      }
+      const cut = brokerLog.read(line);
       if (!cut) return acknowledge();
       const recordedAs = { worker: 'broker', timestampNs: cutTimestampNs(cut, Date.now()) };
       return void journalOrRetry(packetCut(cut), Date.now(), Buffer.alloc(0), recordedAs).then(() => acknowledge());

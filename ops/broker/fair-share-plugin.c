@@ -15,8 +15,10 @@
  * (lib/telemetry/fair-share.ts); the broker's share is a multiple of it (BROKER_FAIR_SHARE), an outer
  * guard that keeps what one device can put into ingest's queue small.
  *
- * Every `report_seconds` it logs, at warning level, each serial whose messages it refused, with the
- * count (serials only: no personal data).
+ * Every `report_seconds` it logs, at notice level, each serial whose messages it refused, with the
+ * counts (serials only: no personal data). Notice, not warning: the broker publishes its notices to
+ * $SYS/broker/log/N, which ingest follows and turns into a metric per serial (ingest/src/broker-log.ts
+ * parses this line's wording).
  *
  * Options (plugin_opt_*, all required, written by ops/setup.sh): messages_per_second, message_burst,
  * bytes_per_second, byte_burst, report_seconds.
@@ -162,7 +164,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 		while(*link){
 			struct device *d = *link;
 			if(report && d->refused_messages > 0){
-				mosquitto_log_printf(MOSQ_LOG_WARNING,
+				mosquitto_log_printf(MOSQ_LOG_NOTICE,
 						"fair share: device %s over its share at the broker (%.0f messages/s, bursts of %.0f; %.0f bytes/s, bursts of %.0f): "
 						"%lu message(s) of %llu bytes refused in the last %.0f s, its connection closed each time",
 						d->serial, share.messages_per_second, share.message_burst, share.bytes_per_second, share.byte_burst,
