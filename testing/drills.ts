@@ -60,6 +60,8 @@ export interface TrafficOptions {
   reconnectMs?: number;
   /** Stamp each reading with the time it is published (for delay measurements), instead of baseTs + seq s. */
   liveTimestamps?: boolean;
+  /** Another broker on loopback than MQTT_URL's (a drill's own), by port. */
+  brokerPort?: number;
 }
 
 export interface Traffic {
@@ -82,7 +84,10 @@ export async function startTraffic(options: TrafficOptions, idPrefix = `drill-${
   const clients: MqttClient[] = [];
   for (let i = 0; i < (options.connections ?? 2); i++)
     clients.push(
-      await connectFleetClient(`${idPrefix}-${i}-${Date.now()}`, { reconnectPeriod: options.reconnectMs ?? 1000 }),
+      await connectFleetClient(`${idPrefix}-${i}-${Date.now()}`, {
+        reconnectPeriod: options.reconnectMs ?? 1000,
+        ...(options.brokerPort === undefined ? {} : { port: options.brokerPort }),
+      }),
     );
   const sent = new Map(options.serials.map((s) => [s, 0]));
   const acked = new Map(options.serials.map((s) => [s, new Set<number>()]));

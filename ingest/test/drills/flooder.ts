@@ -1,7 +1,9 @@
 // The flood drill's misbehaving device, in a process of its own as a real device is: publishing 1 MB
 // messages takes this process's CPU, which in the drill's own process delayed the fleet's readings
-// before they were even sent. Usage: flooder.ts SERIAL VALID_MS INVALID_MS HUGE_MS (how long each
-// phase lasts); prints one JSON line: per phase, the messages sent and those the broker acknowledged.
+// before they were even sent. Usage: flooder.ts SERIAL VALID_MS INVALID_MS HUGE_MS [UNTIL_ACKED]
+// (how long each phase lasts at most; a phase also ends once the broker acknowledged UNTIL_ACKED of
+// its messages); prints one JSON line: per phase, the messages sent, those the broker acknowledged
+// and how long it lasted (ms).
 import { telemetryTopic } from '../../../lib/telemetry/contract';
 import { sleep } from '../../../testing/drills';
 import { connectFleetClient } from '../../../testing/services';
@@ -14,11 +16,12 @@ let connections = 0;
  */
 async function flood(serial: string, payload: (i: number) => string | Buffer, ms: number) {
   const client = await connectFleetClient(`flooder-${process.pid}-${++connections}`, { reconnectPeriod: 50 });
-  const until = Date.now() + ms;
+  const started = Date.now();
+  const until = started + ms;
   let sent = 0;
   let acked = 0;
   const inFlight = new Set<Promise<unknown>>();
-  while (Date.now() < until) {
+  while (Date.now() < until && acked < untilAcked) {
     const p = client.publishAsync(telemetryTopic(serial), payload(sent++), { qos: 1 }).then(
       () => {
         acked += 1;
@@ -32,10 +35,11 @@ async function flood(serial: string, payload: (i: number) => string | Buffer, ms
     else await new Promise((resolve) => setImmediate(resolve));
   }
   client.end(true);
-  return { sent, acked };
+  return { sent, acked, ms: Date.now() - started };
 }
 
-const [serial = '', validMs, invalidMs, hugeMs] = process.argv.slice(2);
+const [serial = '', validMs, invalidMs, hugeMs, untilAckedArg] = process.argv.slice(2);
+const untilAcked = untilAckedArg === undefined ? Number.POSITIVE_INFINITY : Number(untilAckedArg);
 const now = Date.now();
 const valid = await flood(
   serial,
