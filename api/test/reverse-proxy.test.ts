@@ -34,9 +34,17 @@ const cookieHeader = (a: Answer) =>
 const refusedForm = (from: string, headers: Record<string, string> = {}) =>
   call('/portal/sign-out', { method: 'POST', from, headers });
 
+// One staff sign-in for the file: the in-process sign-ins share one address and its rate limit.
+let operator: Promise<string> | undefined;
+const operatorToken = () => {
+  operator ??= staffToken(app, `proxy-op-${run}`, 'OPERATOR');
+  return operator;
+};
+
 beforeAll(async () => {
   // The API as deployed behind the proxy: the trusted-proxy setting is the one setup wrote (not overridden).
-  app = await testApp({ API_SIGN_IN_RATE_LIMIT: '3' });
+  // Two wrong PINs hold an address off an account: within the rate limit, so the hold-off is what answers.
+  app = await testApp({ API_SIGN_IN_RATE_LIMIT: '3', API_SIGN_IN_MAX_FAILURES: '2' });
   await listenBehindProxy(app);
 });
 afterAll(async () => {
@@ -57,7 +65,7 @@ describe('the TLS reverse proxy (nginx) in front of the API and portal', () => {
   });
 
   it('signs a beneficiary in to the portal over https with Secure cookies and HSTS', async () => {
-    const operator = await staffToken(app, `proxy-op-${run}`, 'OPERATOR');
+    const operator = await operatorToken();
     const nationalCode = nationalCodeFor(100_000_000 + (Date.now() % 800_000_000)); // a new person each run
     const created = await app.inject({
       method: 'POST',
@@ -122,6 +130,33 @@ describe('the TLS reverse proxy (nginx) in front of the API and portal', () => {
     for (let k = 0; k < 4; k++) first.push((await refusedForm('127.0.0.2')).status);
     expect(first).toEqual([403, 403, 403, 429]);
     expect((await refusedForm('127.0.0.3')).status).toBe(403);
+  });
+
+  it("holds off the address that typed wrong PINs, not the owner's: lock-out per real client", async () => {
+    const operator = await operatorToken();
+    const nationalCode = nationalCodeFor(100_000_000 + ((Date.now() + 7) % 800_000_000));
+    const created = await app.inject({
+      method: 'POST',
+      url: '/beneficiaries',
+      headers: bearer(operator),
+      payload: { nationalCode, fullName: `held off ${run}`, province: 'fars', targetGroup: 'OTHER' },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const pinSet = await app.inject({
+      method: 'PUT',
+      url: `/beneficiaries/${created.json().id}/pin`,
+      headers: bearer(operator),
+      payload: { pin: '97531' },
+    });
+    expect(pinSet.statusCode, pinSet.body).toBe(204);
+    const signIn = (from: string, pin: string) =>
+      call('/auth/beneficiary/sign-in', { method: 'POST', from, ...json({ nationalCode, pin }) });
+    const guesses = [];
+    for (const pin of ['11111', '22222', '97531']) guesses.push((await signIn('127.0.0.8', pin)).status);
+    expect(guesses).toEqual([401, 401, 423]); // held off, even with the right PIN, from that address
+    // Behind one proxy every client was nginx's 127.0.0.1: the owner would have been held off too.
+    const owner = await signIn('127.0.0.9', '97531');
+    expect(owner.status, owner.body).toBe(200);
   });
 
   it('ignores forwarded headers a client sends: through the proxy and straight to the API', async () => {
