@@ -187,15 +187,15 @@ Type=oneshot
 ${sandbox(o, '2G')}ExecStart=${node} --import tsx api/src/cli.ts backup --full
 ExecStartPost=${node} --import tsx api/src/cli.ts check
 `,
-    // Mosquitto and nginx write their logs under the data directory, not to journald: kept bounded
-    // (ops/rotate-logs.sh). As root: the logs belong to the broker's and nginx's users.
+    // Mosquitto, nginx and pgBackRest write their logs in files, not to journald: kept bounded
+    // (ops/rotate-logs.sh). As root: the logs belong to the broker's, nginx's and postgres' users.
     'solar-rotate-logs.service': `[Unit]
-Description=Solar platform: keep the broker's and nginx's logs bounded
+Description=Solar platform: keep the broker's, nginx's and pgBackRest's logs bounded
 
 [Service]
 Type=oneshot
 UMask=0077
-ExecStart=/bin/bash ${o.root}/ops/rotate-logs.sh ${o.dataDir}
+ExecStart=/bin/bash ${o.root}/ops/rotate-logs.sh ${o.dataDir} ${o.backupDir}/pgbackrest/log
 `,
     'solar-rotate-logs.timer': `[Unit]
 Description=Solar platform: keep the logs bounded (hourly)

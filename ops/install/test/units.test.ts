@@ -54,10 +54,10 @@ describe('systemd units of a production host', () => {
     const target = readFileSync(join(dir, 'solar.target'), 'utf8');
     expect(options.ports.api.length).toBeGreaterThan(0);
     for (const port of options.ports.api) expect(target).toContain(`solar-api@${port}.service`);
-    // The broker's and nginx's logs (files in the data directory, not journald) are kept bounded hourly.
+    // The broker's, nginx's and pgBackRest's logs (files, not journald) are kept bounded hourly.
     expect(target).toContain('solar-rotate-logs.timer');
     expect(readFileSync(join(dir, 'solar-rotate-logs.service'), 'utf8')).toContain(
-      `ExecStart=/bin/bash ${options.root}/ops/rotate-logs.sh ${options.dataDir}`,
+      `ExecStart=/bin/bash ${options.root}/ops/rotate-logs.sh ${options.dataDir} ${options.backupDir}/pgbackrest/log`,
     );
   });
 
