@@ -2,7 +2,7 @@
 // Modbus simulator's 16 inverters on Modbus TCP, publishing over MQTT/TLS to the real broker:
 // (1) the box's load: 16 inverters every 10 s, resident memory and CPU; (2) how many readings per
 // second one process polls, keeps and publishes when it polls as fast as it can.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,24 +10,14 @@ import { readMqttConfig } from '../../lib/config';
 import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
 import { gatewayUsername, provisionGateway, removeGateway } from '../../lib/mqtt/gateway-accounts';
 import { generatedFleet, ModbusFleet, planFleet } from '../../simulators/index';
-import { freePort } from '../test/helpers';
+import { buildGatewayBundle, freePort, spawnBundledGateway, UNIT_ENVIRONMENT, UNIT_NODE_FLAGS } from '../test/helpers';
 
 const INVERTERS = Number(process.env.BENCH_GATEWAY_INVERTERS ?? 16);
 const LOAD_SECONDS = Number(process.env.BENCH_GATEWAY_LOAD_SECONDS ?? 60);
 const MAX_SECONDS = Number(process.env.BENCH_GATEWAY_MAX_SECONDS ?? 30);
 const progress = (m: string) => process.stderr.write(`${m}\n`);
-// Measured as it runs on the box: the one bundled file under plain node (no TypeScript loader).
-const BUNDLE = '.data/gateway/solar-gateway.mjs';
-// ...and with the node flags and environment of the systemd unit (its heap and allocator settings
-// are part of the memory figure).
-const UNIT = readFileSync('gateway/deploy/solar-gateway.service', 'utf8');
-const NODE_FLAGS = (/^ExecStart=\S*node((?: --\S+)*) /m.exec(UNIT)?.[1] ?? '').trim().split(' ').filter(Boolean);
-const UNIT_ENV = Object.fromEntries(
-  [...UNIT.matchAll(/^Environment=(.*)$/gm)].flatMap((m) =>
-    m[1]!.split(/\s+/).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-  ),
-);
-execFileSync('npm', ['run', '--silent', 'gateway:bundle'], { stdio: 'inherit' });
+// Measured as it runs on the box: the one bundled file with the systemd unit's node flags and environment.
+buildGatewayBundle();
 const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
 const id = `bench${process.pid}`;
 const planned = planFleet(
@@ -99,13 +89,11 @@ function usage(pid: number): { rssKb: number; anonKb: number; fileKb: number; cp
 }
 
 async function runGateway(name: string, pollSeconds: number, seconds: number, simClock?: string) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...NODE_FLAGS, BUNDLE, 'run', '--config', configFile(name, pollSeconds)],
-    {
-      env: { ...process.env, ...UNIT_ENV, LOG_LEVEL: 'warn', ...(simClock ? { GATEWAY_SIM_CLOCK: simClock } : {}) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+  const child: ChildProcess = spawnBundledGateway(
+    ['run', '--config', configFile(name, pollSeconds)],
+    process.env,
+    { LOG_LEVEL: 'warn', ...(simClock ? { GATEWAY_SIM_CLOCK: simClock } : {}) },
+    'ignore',
   );
   const statusFile = join(dir, `outbox-${name}`, 'status.json');
   // Start-up, until the first status file (every 5 s): slow on a loaded machine.
@@ -151,8 +139,8 @@ console.log(
     peak_rss_anon_mb: Math.round(load.peak.anonKb / 102.4) / 10,
     peak_rss_file_mb: Math.round(load.peak.fileKb / 102.4) / 10,
     cpu_percent: Math.round(load.cpuPercent * 10) / 10,
-    node_flags: NODE_FLAGS.join(' '),
-    unit_environment: UNIT_ENV,
+    node_flags: UNIT_NODE_FLAGS.join(' '),
+    unit_environment: UNIT_ENVIRONMENT,
   })}`,
 );
 

@@ -1,9 +1,10 @@
-// Test helpers for the gateway's tests: a free TCP port, a link to the broker that can be cut, a
-// socat pseudo-terminal pair, and the platform side a gateway publishes to (databases, a registered
+// Test helpers for the gateway's tests: the gateway as the box runs it (the bundle under the
+// systemd unit's node flags), a free TCP port, a link to the broker that can be cut, a socat
+// pseudo-terminal pair, and the platform side a gateway publishes to (databases, a registered
 // fleet, ingest, the gateway's own broker account), set up and torn down the same way by every
 // end-to-end test.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { readMqttConfig } from '../../lib/config';
@@ -25,6 +26,39 @@ import {
   type IngestProcess,
   startIngestProcess,
 } from '../../testing/services';
+
+/** The one file that ships to the box (`npm run gateway:bundle`). */
+export const GATEWAY_BUNDLE = '.data/gateway/solar-gateway.mjs';
+const UNIT = readFileSync('gateway/deploy/solar-gateway.service', 'utf8');
+/** The node flags of the systemd unit's ExecStart (its heap and compiler settings). */
+export const UNIT_NODE_FLAGS = (/^ExecStart=\S*node((?: --\S+)*) /m.exec(UNIT)?.[1] ?? '')
+  .trim()
+  .split(' ')
+  .filter(Boolean);
+/** The systemd unit's Environment= settings. */
+export const UNIT_ENVIRONMENT: Record<string, string> = Object.fromEntries(
+  [...UNIT.matchAll(/^Environment=(.*)$/gm)].flatMap((m) =>
+    m[1]!.split(/\s+/).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  ),
+);
+
+/** Builds the bundle (a second or two). */
+export function buildGatewayBundle(): void {
+  execFileSync(process.execPath, ['--import', 'tsx', 'gateway/bundle.ts'], { stdio: 'inherit' });
+}
+
+/** The bundled gateway under the unit's node flags, in `base` with the unit's environment, then `overrides`. */
+export function spawnBundledGateway(
+  args: string[],
+  base: NodeJS.ProcessEnv,
+  overrides: Record<string, string>,
+  output: 'pipe' | 'ignore' = 'pipe',
+): ChildProcess {
+  return spawn(process.execPath, [...UNIT_NODE_FLAGS, GATEWAY_BUNDLE, ...args], {
+    env: { ...base, ...UNIT_ENVIRONMENT, ...overrides },
+    stdio: ['ignore', output, output === 'ignore' ? 'inherit' : 'pipe'],
+  });
+}
 
 export async function freePort(): Promise<number> {
   const server = createServer();
