@@ -2,6 +2,8 @@
 // and ingest's setting follow it, so a device over it is recorded by ingest, not cut off unseen, and
 // the broker's memory is bounded per session and per packet.
 import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { BROKER_MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../../lib/telemetry/contract';
 import { BROKER_FAIR_SHARE, DEVICE_FAIR_SHARE } from '../../lib/telemetry/fair-share';
@@ -64,5 +66,36 @@ describe('one payload limit from broker to ingest, and bounded broker memory', (
     expectConsistent(running);
     expect(running).toEqual(limits(readFileSync('ops/setup.sh', 'utf8')));
     expect(brokerShare(readFileSync(conf, 'utf8'))).toEqual(BROKER_FAIR_SHARE);
+  });
+});
+
+describe("the broker's plain-text listener", () => {
+  /** Every `listener PORT ADDRESS` line. */
+  const listeners = (conf: string) => [...conf.matchAll(/^listener (\S+)(?: (\S+))?$/gm)].map((m) => [m[1], m[2]]);
+
+  it('is on loopback only in every profile, production included; gateways get TLS', async () => {
+    // setup.sh writes one configuration for every profile: the plain listener bound to 127.0.0.1,
+    // literally (no setting can move it), the TLS one where MQTT_TLS_BIND says (docs/production.md).
+    expect(listeners(readFileSync('ops/setup.sh', 'utf8'))).toEqual([
+      ['$MQTT_PORT', '127.0.0.1'],
+      ['$MQTT_TLS_PORT', expect.stringMatching(/^\$\{MQTT_TLS_BIND:-127\.0\.0\.1\}$/)],
+    ]);
+    const plainPort = new URL(process.env.MQTT_URL!).port;
+    expect(listeners(readFileSync('.data/test/mosquitto/mosquitto.conf', 'utf8'))[0]).toEqual([plainPort, '127.0.0.1']);
+    // And the running broker: a plain connection to this machine's other addresses is refused.
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a && a.family === 'IPv4' && !a.internal)
+      .map((a) => a!.address);
+    for (const address of others) {
+      const socket = connect(Number(plainPort), address);
+      const outcome = await new Promise<string>((resolve) => {
+        socket.once('connect', () => resolve('connected'));
+        socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+        socket.setTimeout(3000, () => resolve('timeout'));
+      });
+      socket.destroy();
+      expect(outcome, address).toBe('ECONNREFUSED');
+    }
   });
 });
