@@ -86,3 +86,39 @@ export async function signInStatementsDuring(fn: () => Promise<unknown>): Promis
   }
   return seen;
 }
+
+/**
+ * How many round trips to PostgreSQL `fn` waits for one after another, as this process sends them:
+ * a statement sent once an earlier one was answered begins a new round. Statements sent together
+ * (Promise.all) are one round. Pools must be warm (a new connection is a round trip of its own).
+ */
+export async function roundTripsDuring(fn: () => Promise<unknown>): Promise<number> {
+  let rounds = 0;
+  let answered = 0;
+  let answeredWhenRoundBegan = -1;
+  const done = () => {
+    answered += 1;
+  };
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (answered !== answeredWhenRoundBegan) {
+      rounds += 1;
+      answeredWhenRoundBegan = answered;
+    }
+    const callback = args.at(-1);
+    if (typeof callback === 'function')
+      args[args.length - 1] = (...result: unknown[]) => {
+        done();
+        return callback(...result);
+      };
+    const sent = (original as (...a: unknown[]) => unknown).apply(this, args);
+    if (sent instanceof Promise) sent.then(done, done);
+    return sent;
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return rounds;
+}

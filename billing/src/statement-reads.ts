@@ -72,8 +72,11 @@ export interface StatementLine {
 
 type Db = Pick<pg.Pool, 'query'>;
 
-const HEAD = `SELECT s.month, m.status::text AS status, m.to_date_at, s.earned_rials::text, s.carried_in_rials::text,
-       s.payable_rials::text, s.carried_out_rials::text, pb.paid_at
+/** A beneficiary's statements' heads, with `more` columns. */
+const heads = (
+  more = '',
+) => `SELECT s.month, m.status::text AS status, m.to_date_at, s.earned_rials::text, s.carried_in_rials::text,
+       s.payable_rials::text, s.carried_out_rials::text, pb.paid_at${more}
   FROM statements s JOIN billing_months m ON m.month = s.month
   LEFT JOIN payout_batches pb ON pb.month = s.month AND pb.status = 'PAID'
  WHERE s.beneficiary_id = $1`;
@@ -102,11 +105,66 @@ const head = (r: HeadRow): StatementHead => ({
 export async function statementsOf(db: Db, beneficiaryId: number, limit?: number): Promise<StatementHead[]> {
   const { rows } = await db.query<HeadRow>({
     name: limit === undefined ? 'statements-of' : 'statements-of-latest',
-    text: `${HEAD} ORDER BY s.month DESC${limit === undefined ? '' : ' LIMIT $2'}`,
+    text: `${heads()} ORDER BY s.month DESC${limit === undefined ? '' : ' LIMIT $2'}`,
     values: limit === undefined ? [beneficiaryId] : [beneficiaryId, limit],
   });
   return rows.map(head);
 }
+
+// The lines of statement `s` (a row of `statements s`) as one JSON array, Rials as text: a page
+// reads a statement in one query, one round trip, which on payday (cores taken by PIN checks) is
+// what its latency is made of.
+const LINES = `COALESCE((SELECT json_agg(json_build_object(
+         'installationId', l.installation_id, 'shareId', l.share_id, 'weightW', l.weight_w, 'activeDays', l.active_days,
+         'rials', l.rials::text, 'energyWh', b.energy_wh::text, 'grossRials', b.gross_rials::text,
+         'adjustmentRials', b.adjustment_rials::text, 'incomeRials', b.income_rials::text, 'loanRials', b.loan_rials::text,
+         'feeRials', b.fee_rials::text, 'netRials', b.net_rials::text, 'poolRials', b.pool_rials::text,
+         'incomplete', b.incomplete, 'implausible', b.implausible, 'detail', b.detail,
+         'people', (SELECT count(DISTINCT x.beneficiary_id) FROM statement_lines x
+                     WHERE x.month = l.month AND x.installation_id = l.installation_id))
+         ORDER BY l.installation_id, l.share_id)
+    FROM statement_lines l JOIN installation_bills b ON b.month = l.month AND b.installation_id = l.installation_id
+   WHERE l.month = s.month AND l.beneficiary_id = s.beneficiary_id), '[]') AS lines`;
+interface LineJson {
+  installationId: number;
+  shareId: number;
+  weightW: number;
+  activeDays: number;
+  rials: string;
+  energyWh: string;
+  grossRials: string;
+  adjustmentRials: string;
+  incomeRials: string;
+  loanRials: string;
+  feeRials: string;
+  netRials: string;
+  poolRials: string;
+  incomplete: boolean;
+  implausible: boolean;
+  detail: StoredBillDetail;
+  people: number;
+}
+const line = (r: LineJson): StatementLine => ({
+  installationId: r.installationId,
+  shareId: r.shareId,
+  weightW: r.weightW,
+  activeDays: r.activeDays,
+  rials: BigInt(r.rials),
+  people: r.people,
+  bill: {
+    energyWh: Number(r.energyWh),
+    grossRials: BigInt(r.grossRials),
+    adjustmentRials: BigInt(r.adjustmentRials),
+    incomeRials: BigInt(r.incomeRials),
+    loanRials: BigInt(r.loanRials),
+    feeRials: BigInt(r.feeRials),
+    netRials: BigInt(r.netRials),
+    poolRials: BigInt(r.poolRials),
+    incomplete: r.incomplete,
+    implausible: r.implausible,
+  },
+  detail: r.detail,
+});
 
 /** A beneficiary's statement for one month with its lines (by installation, then share), or null. */
 export async function statementOf(
@@ -114,43 +172,11 @@ export async function statementOf(
   beneficiaryId: number,
   month: MonthId,
 ): Promise<{ head: StatementHead; lines: StatementLine[] } | null> {
-  const [heads, lines] = await Promise.all([
-    db.query<HeadRow>({ name: 'statement-of', text: `${HEAD} AND s.month = $2`, values: [beneficiaryId, month] }),
-    db.query({
-      name: 'statement-lines-of',
-      text: `SELECT l.installation_id, l.share_id, l.weight_w, l.active_days, l.rials::text,
-                    b.energy_wh::text, b.gross_rials::text, b.adjustment_rials::text, b.income_rials::text, b.loan_rials::text,
-                    b.fee_rials::text, b.net_rials::text, b.pool_rials::text, b.incomplete, b.implausible, b.detail,
-                    (SELECT count(DISTINCT x.beneficiary_id)::int FROM statement_lines x
-                      WHERE x.month = l.month AND x.installation_id = l.installation_id) AS people
-               FROM statement_lines l JOIN installation_bills b ON b.month = l.month AND b.installation_id = l.installation_id
-              WHERE l.month = $1 AND l.beneficiary_id = $2 ORDER BY l.installation_id, l.share_id`,
-      values: [month, beneficiaryId],
-    }),
-  ]);
-  if (!heads.rows[0]) return null;
-  return {
-    head: head(heads.rows[0]),
-    lines: lines.rows.map((r) => ({
-      installationId: r.installation_id,
-      shareId: r.share_id,
-      weightW: r.weight_w,
-      activeDays: r.active_days,
-      rials: BigInt(r.rials),
-      people: r.people,
-      bill: {
-        energyWh: Number(r.energy_wh),
-        grossRials: BigInt(r.gross_rials),
-        adjustmentRials: BigInt(r.adjustment_rials),
-        incomeRials: BigInt(r.income_rials),
-        loanRials: BigInt(r.loan_rials),
-        feeRials: BigInt(r.fee_rials),
-        netRials: BigInt(r.net_rials),
-        poolRials: BigInt(r.pool_rials),
-        incomplete: r.incomplete,
-        implausible: r.implausible,
-      },
-      detail: r.detail as StoredBillDetail,
-    })),
-  };
+  const { rows } = await db.query<HeadRow & { lines: LineJson[] }>({
+    name: 'statement-of',
+    text: `${heads(`, ${LINES}`)} AND s.month = $2`,
+    values: [beneficiaryId, month],
+  });
+  const row = rows[0];
+  return row ? { head: head(row), lines: row.lines.map(line) } : null;
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
-import { bearer, staffToken, testApp } from '../../testing/api';
+import { bearer, roundTripsDuring, staffToken, testApp } from '../../testing/api';
 import { asOwner, freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
@@ -348,6 +348,13 @@ describe('billing over HTTP', () => {
     expect(
       (await app.inject({ method: 'GET', url: '/me/statements/1399-01', headers: bearer(person) })).statusCode,
     ).toBe(404);
+    // Its ledger, registry and loans asked at once: one round trip (the session cached), as on payday
+    // when PIN checks hold the cores and every round trip waits for one.
+    expect(
+      await roundTripsDuring(() =>
+        app.inject({ method: 'GET', url: '/me/statements/1404-08', headers: bearer(person) }),
+      ),
+    ).toBe(1);
     expect((await app.inject({ method: 'GET', url: '/billing/months', headers: bearer(person) })).statusCode).toBe(403);
   });
 
