@@ -54,7 +54,8 @@ await client.query(`UPDATE beneficiaries SET pin_hash = $1 WHERE national_code =
 const rememberedToken = new Map<number, string>();
 for (let i = 0; i < PEOPLE; i++)
   if (Math.floor((i + 1) * REMEMBERED) > Math.floor(i * REMEMBERED)) rememberedToken.set(i, newToken());
-const lifetime = sessionLifetime('remembered', readApiConfig({ ...process.env }).sessions, new Date());
+const apiConfig = readApiConfig({ ...process.env });
+const lifetime = sessionLifetime('remembered', apiConfig.sessions, new Date());
 await client.query(
   `INSERT INTO sessions (token_hash, beneficiary_id, portal, expires_at, sliding_days, renew_until)
    SELECT t.h, b.id, true, $3, $4, $5 FROM unnest($1::text[], $2::text[]) AS t(h, code) JOIN beneficiaries b ON b.national_code = t.code`,
@@ -192,8 +193,8 @@ try {
     arrivals_per_s: Math.round((PEOPLE / arrivedAfter) * 10) / 10,
     cores: availableParallelism(),
     // The API's sign-in queue as configured (its defaults unless set in the environment).
-    sign_in_concurrency: Number(process.env.API_SIGN_IN_CONCURRENCY ?? Math.min(availableParallelism(), 4)),
-    sign_in_max_wait_ms: Number(process.env.API_SIGN_IN_MAX_WAIT_MS ?? 1000),
+    sign_in_concurrency: apiConfig.signInConcurrency,
+    sign_in_max_wait_ms: apiConfig.signInMaxWaitMs,
     load_average: `${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}`,
   };
   bench({

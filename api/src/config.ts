@@ -97,6 +97,15 @@ export function parseTrustedProxies(text: string): string[] {
   return items;
 }
 
+/**
+ * PIN checks at once by default: every core but one, at most libuv's 4 threads. The core left over
+ * serves the pages and PostgreSQL on payday: with both of two cores hashing, a statement page took
+ * 68 ms and an admitted sign-in 2,047 ms at p99 (BENCHMARKS.md), while a second check at once added
+ * little (2.3 sign-ins/s against about 2 for one core). Per API process: several on one host share
+ * its cores (api/README.md).
+ */
+export const defaultSignInConcurrency = (cores: number) => Math.max(1, Math.min(cores - 1, 4));
+
 export function readApiConfig(env: Env = process.env): ApiConfig {
   const r = new EnvReader(env);
   const partial = {
@@ -113,8 +122,7 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     signInMaxFailures: r.integer('API_SIGN_IN_MAX_FAILURES', 5, 1, 100),
     signInLockMinutes: r.integer('API_SIGN_IN_LOCK_MINUTES', 15, 1, 1440),
     signInRateLimit: r.integer('API_SIGN_IN_RATE_LIMIT', 20, 1, 10_000),
-    // One check per core by default: more only slows each down (and libuv has 4 threads for everything).
-    signInConcurrency: r.integer('API_SIGN_IN_CONCURRENCY', Math.min(availableParallelism(), 4), 1, 64),
+    signInConcurrency: r.integer('API_SIGN_IN_CONCURRENCY', defaultSignInConcurrency(availableParallelism()), 1, 64),
     signInMaxWaitMs: r.integer('API_SIGN_IN_MAX_WAIT_MS', 1000, 0, 60_000),
     idempotencyTtlHours: r.integer('API_IDEMPOTENCY_TTL_HOURS', 24, 1, 720),
     progressRefreshSeconds: r.integer('API_PROGRESS_REFRESH_SECONDS', 30, 1, 3600),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultSignInConcurrency } from './config';
 import { SignInBusyError, SignInQueue } from './sign-in-queue';
 
 /** A check that ends when the test says so, on a clock the test moves. */
@@ -27,6 +28,10 @@ function harness(concurrency: number, maxWaitMs: number) {
 }
 
 describe('the sign-in queue', () => {
+  it("keeps a core for the pages and PostgreSQL by default: one check at a time on two cores, at most libuv's four threads", () => {
+    expect([1, 2, 3, 4, 8, 64].map(defaultSignInConcurrency)).toEqual([1, 1, 2, 3, 4, 4]);
+  });
+
   it('runs up to its concurrency at once, queues what fits within the wait, refuses the rest at once with when to return', async () => {
     // 2 at once, a check estimated at 500 ms: waiting up to 1,000 ms admits the next 4 (wait 250, 500, 750, 1,000 ms).
     const { queue, submit, finishOldest, started } = harness(2, 1000);
