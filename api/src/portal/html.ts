@@ -18,9 +18,28 @@ function render(value: Value): string {
   return escapeHtml(String(value));
 }
 
+// A template's line breaks are layout, not content, so that long markup can be written over several
+// source lines: a line break and the indentation after it vanish next to a tag (after `>`, before `<`)
+// and read as one space elsewhere, as a browser would render them. Worked out once per template.
+const LINE_BREAK = /\n[ \t]*/g;
+const laidOut = new WeakMap<TemplateStringsArray, readonly string[]>();
+function layout(strings: TemplateStringsArray): readonly string[] {
+  let parts = laidOut.get(strings);
+  if (parts === undefined) {
+    parts = strings.map((part) =>
+      part.replace(LINE_BREAK, (lineBreak, at: number) =>
+        part[at - 1] === '>' || part[at + lineBreak.length] === '<' ? '' : ' ',
+      ),
+    );
+    laidOut.set(strings, parts);
+  }
+  return parts;
+}
+
 export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
-  let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
+  const parts = layout(strings);
+  let out = parts[0]!;
+  for (let i = 0; i < values.length; i++) out += render(values[i]!) + parts[i + 1]!;
   return new Html(out);
 }
 

@@ -21,20 +21,22 @@ export interface Chrome {
 
 export function layout(chrome: Chrome, main: Html, options: { printable?: boolean } = {}): string {
   const account = chrome.account;
-  return `<!doctype html>${html`<html lang="fa" dir="rtl"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${chrome.hasErrors ? 'خطا: ' : ''}${chrome.title} — ${SITE}</title><link rel="stylesheet" href="${chrome.css}"></head><body><a class="skip" href="#main">رفتن به متن اصلی</a>${
-    options.printable
-      ? ''
-      : html`<header class="top"><div class="wrap"><a class="brand" href="/portal">${SITE}</a>${
-          account &&
-          html`<nav class="account" aria-label="حساب شما"><span>${account.name}</span>${
-            account.canChoose && html`<a href="/portal/choose">دیدن درآمد فرد دیگر</a>`
-          }<form method="post" action="/portal/sign-out">${csrfField(chrome.csrf)}<button class="link" type="submit">خروج</button></form></nav>`
-        }</div></header>`
-  }<main id="main" class="wrap" tabindex="-1">${main}</main>${
-    options.printable
-      ? ''
-      : html`<footer><div class="wrap"><a href="/portal/help">راهنما و شماره تماس</a></div></footer>`
-  }</body></html>`}`;
+  return `<!doctype html>${html`<html lang="fa" dir="rtl"><head><meta charset="utf-8"><meta name="viewport"
+    content="width=device-width, initial-scale=1"><title>${chrome.hasErrors ? 'خطا: ' : ''}${chrome.title} — ${SITE}
+    </title><link rel="stylesheet" href="${chrome.css}"></head><body><a class="skip" href="#main">رفتن به متن اصلی</a>${
+      options.printable
+        ? ''
+        : html`<header class="top"><div class="wrap"><a class="brand" href="/portal">${SITE}</a>${
+            account &&
+            html`<nav class="account" aria-label="حساب شما"><span>${account.name}</span>${
+              account.canChoose && html`<a href="/portal/choose">دیدن درآمد فرد دیگر</a>`
+            }<form method="post" action="/portal/sign-out">${csrfField(chrome.csrf)}<button class="link" type="submit">خروج</button></form></nav>`
+          }</div></header>`
+    }<main id="main" class="wrap" tabindex="-1">${main}</main>${
+      options.printable
+        ? ''
+        : html`<footer><div class="wrap"><a href="/portal/help">راهنما و شماره تماس</a></div></footer>`
+    }</body></html>`}`;
 }
 
 const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
@@ -62,9 +64,10 @@ export interface SignInView {
 
 function errorSummary(errors: FieldError[]): Html | '' {
   if (errors.length === 0) return '';
-  return html`<div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1"><h2 id="error-summary-title">مشکلی پیش آمد</h2><ul>${errors.map(
-    (e) => html`<li><a href="#${e.field}">${e.message}</a></li>`,
-  )}</ul></div>`;
+  return html`<div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1"><h2
+    id="error-summary-title">مشکلی پیش آمد</h2><ul>${errors.map(
+      (e) => html`<li><a href="#${e.field}">${e.message}</a></li>`,
+    )}</ul></div>`;
 }
 
 function textField(
@@ -79,9 +82,10 @@ function textField(
   return html`<div class="field${error ? ' error' : ''}"><label for="${name}">${label}</label><p class="hint" id="${name}-hint">${hint}</p>${
     error &&
     html`<p class="error-message" id="${name}-error"><span class="visually-hidden">خطا:</span> ${error.message}</p>`
-  }<input id="${name}" name="${name}" type="${attrs.type}" inputmode="numeric" dir="ltr" autocomplete="${attrs.autocomplete}" spellcheck="false" value="${attrs.value ?? ''}" aria-describedby="${describedBy}"${
-    error ? html` aria-invalid="true"` : ''
-  }></div>`;
+  }<input id="${name}" name="${name}" type="${attrs.type}" inputmode="numeric" dir="ltr"
+    autocomplete="${attrs.autocomplete}" spellcheck="false" value="${attrs.value ?? ''}" aria-describedby="${describedBy}"${
+      error ? html` aria-invalid="true"` : ''
+    }></div>`;
 }
 
 // Opt-in: a remembered session on a shared or borrowed phone would show the next person this income.
@@ -94,13 +98,20 @@ function rememberField(view: SignInView): Html {
 }
 
 export function signInPage(view: SignInView): Html {
-  return html`${errorSummary(view.errors)}<h1>ورود به ${SITE}</h1>${view.notice && html`<div class="panel" role="status"><p>${view.notice}</p></div>`}<p>با کد ملی و رمزی که اداره بهزیستی به شما داده است وارد شوید. اگر نماینده یا سرپرست کسی هستید، کد ملی و رمز خودتان را بزنید.</p><form method="post" action="/portal/sign-in" novalidate>${csrfField(view.csrf)}${textField(
-    'nationalCode',
-    'کد ملی',
-    'ده رقم روی کارت ملی. با عدد فارسی یا انگلیسی.',
-    view.errors,
-    { type: 'text', autocomplete: 'username', value: view.nationalCode },
-  )}${textField('pin', 'رمز', 'چهار تا هشت رقم.', view.errors, { type: 'password', autocomplete: 'current-password' })}${rememberField(view)}<button class="button" type="submit">ورود</button></form><h2>رمز ندارید یا فراموش کرده‌اید؟</h2><p>با اداره بهزیستی تماس بگیرید: ${phoneLink(view.helpPhone)}. <a href="/portal/help">راهنمای کامل</a></p>`;
+  return html`${errorSummary(view.errors)}<h1>ورود به ${SITE}</h1>${
+    view.notice &&
+    html`<div class="panel"
+    role="status"><p>${view.notice}</p></div>`
+  }<p>با کد ملی و رمزی که اداره بهزیستی به شما داده است وارد شوید. اگر
+    نماینده یا سرپرست کسی هستید، کد ملی و رمز خودتان را بزنید.</p><form method="post" action="/portal/sign-in" novalidate>${csrfField(view.csrf)}${textField(
+      'nationalCode',
+      'کد ملی',
+      'ده رقم روی کارت ملی. با عدد فارسی یا انگلیسی.',
+      view.errors,
+      { type: 'text', autocomplete: 'username', value: view.nationalCode },
+    )}${textField('pin', 'رمز', 'چهار تا هشت رقم.', view.errors, { type: 'password', autocomplete: 'current-password' })}${rememberField(view)}<button
+    class="button" type="submit">ورود</button></form><h2>رمز ندارید یا فراموش کرده‌اید؟</h2><p>با اداره بهزیستی تماس
+    بگیرید: ${phoneLink(view.helpPhone)}. <a href="/portal/help">راهنمای کامل</a></p>`;
 }
 
 // ---- choosing a person (guardians) ------------------------------------------------------------
@@ -125,15 +136,21 @@ export interface Person {
 export function choosePage(people: Person[], current: number | null, errors: FieldError[], csrf: string): Html {
   return html`${errorSummary(errors)}<form method="post" action="/portal/choose">${csrfField(csrf)}<div class="field${
     errors.length ? ' error' : ''
-  }"><fieldset aria-describedby="person-hint${errors.length ? ' person-error' : ''}"><legend><h1>درآمد چه کسی را می‌خواهید ببینید؟</h1></legend><p class="hint" id="person-hint">هر وقت خواستید می‌توانید فرد دیگری را انتخاب کنید.</p>${
-    errors[0] &&
-    html`<p class="error-message" id="person-error"><span class="visually-hidden">خطا:</span> ${errors[0].message}</p>`
-  }${people.map(
-    (p, i) =>
-      html`<div class="radio"><input type="radio" name="person" value="${p.id}" id="${i === 0 ? 'person' : `person-${p.id}`}"${
-        p.id === current ? html` checked` : ''
-      }><label for="${i === 0 ? 'person' : `person-${p.id}`}">${p.relation === null ? html`خودم (${p.name})` : html`${p.name} <span class="hint">(شما: ${RELATION_FA[p.relation] ?? RELATION_FA.OTHER})</span>`}</label></div>`,
-  )}</fieldset></div><button class="button" type="submit">ادامه</button></form>`;
+  }"><fieldset aria-describedby="person-hint${errors.length ? ' person-error' : ''}"><legend><h1>درآمد چه کسی را
+    می‌خواهید ببینید؟</h1></legend><p class="hint" id="person-hint">هر وقت خواستید می‌توانید فرد دیگری را انتخاب کنید.</p>${
+      errors[0] &&
+      html`<p class="error-message" id="person-error"><span class="visually-hidden">خطا:</span> ${errors[0].message}</p>`
+    }${people.map(
+      (p, i) =>
+        html`<div class="radio"><input type="radio" name="person" value="${p.id}" id="${i === 0 ? 'person' : `person-${p.id}`}"${
+          p.id === current ? html` checked` : ''
+        }><label for="${i === 0 ? 'person' : `person-${p.id}`}">${
+          p.relation === null
+            ? html`خودم
+        (${p.name})`
+            : html`${p.name} <span class="hint">(شما: ${RELATION_FA[p.relation] ?? RELATION_FA.OTHER})</span>`
+        }</label></div>`,
+    )}</fieldset></div><button class="button" type="submit">ادامه</button></form>`;
 }
 
 // ---- home -------------------------------------------------------------------------------------
@@ -193,9 +210,14 @@ function chart(rows: MonthRow[]): Html {
     const label = monthNameFa(r.month).split(' ')[0]!; // the month's name without the year
     return html`<rect x="${x.toFixed(1)}" y="${base - h}" width="${w.toFixed(1)}" height="${h}" fill="${
       r.status === 'DRAFT' ? 'url(#hatch)' : '#1d70b8'
-    }" stroke="#0b0c0c" stroke-width="${r.status === 'DRAFT' ? 2 : 0}" stroke-dasharray="4 2"/><text x="${(x + w / 2).toFixed(1)}" y="${base + 18}" font-size="${rows.length > 6 ? 10 : 14}" text-anchor="middle" fill="#0b0c0c">${label}</text>`;
+    }" stroke="#0b0c0c" stroke-width="${r.status === 'DRAFT' ? 2 : 0}" stroke-dasharray="4 2"/><text
+      x="${(x + w / 2).toFixed(1)}" y="${base + 18}" font-size="${rows.length > 6 ? 10 : 14}" text-anchor="middle" fill="#0b0c0c">${label}</text>`;
   });
-  return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="chart-title" focusable="false"><title id="chart-title">نمودار ستونی درآمد ماه‌ها؛ همین اعداد در جدول زیر آمده است</title><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#1d70b8" stroke-width="3"/></pattern></defs><line x1="0" y1="${base}" x2="${W}" y2="${base}" stroke="#0b0c0c"/>${bars}</svg>`;
+  return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="chart-title" focusable="false"><title
+    id="chart-title">نمودار ستونی درآمد ماه‌ها؛ همین اعداد در جدول زیر آمده است</title><defs><pattern id="hatch"
+    width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6"
+    fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#1d70b8" stroke-width="3"/></pattern></defs><line x1="0"
+    y1="${base}" x2="${W}" y2="${base}" stroke="#0b0c0c"/>${bars}</svg>`;
 }
 
 export function homePage(view: HomeView): Html {
@@ -210,18 +232,26 @@ export function homePage(view: HomeView): Html {
   const runningName = monthNameFa(view.runningMonth);
   return html`<h1>درآمد خورشیدی ${view.self ? 'شما' : view.name}</h1>${
     running
-      ? html`<p class="lead">${runningName} تا امروز: حدود ${bdi(roundTomanFa(monthAmount(running)))} تومان <span class="tag">برآورد</span></p><p>این عدد تا پایان ماه بیشتر می‌شود و هنوز قطعی نیست. قسط وام و هزینه ثابت نگهداری این ماه به نسبت روزهای گذشته کم شده است و بقیه تا پایان ماه کم می‌شود. مبلغ قطعی بعد از بسته شدن حساب ماه معلوم می‌شود. <a href="/portal/months/${running.month}">ریز برآورد ${runningName}</a></p>`
+      ? html`<p class="lead">${runningName} تا امروز: حدود ${bdi(roundTomanFa(monthAmount(running)))} تومان <span
+        class="tag">برآورد</span></p><p>این عدد تا پایان ماه بیشتر می‌شود و هنوز قطعی نیست. قسط وام و هزینه ثابت
+        نگهداری این ماه به نسبت روزهای گذشته کم شده است و بقیه تا پایان ماه کم می‌شود. مبلغ قطعی بعد از بسته شدن حساب
+        ماه معلوم می‌شود. <a href="/portal/months/${running.month}">ریز برآورد ${runningName}</a></p>`
       : html`<p class="lead">برای ${runningName} هنوز برآوردی حساب نشده است.</p><p>برآورد درآمد هر روز به‌روز می‌شود؛ فردا دوباره سر بزنید.</p>`
   }<h2>آخرین ماه بسته‌شده</h2>${
     last
-      ? html`<p>${monthNameFa(last.month)}: ${toman(monthAmount(last))} ${statusTag(last)}</p><p>${paymentSentence(last, view.shebaMasked)}</p><p><a href="/portal/months/${last.month}">ریز حساب ${monthNameFa(last.month)}</a></p>`
+      ? html`<p>${monthNameFa(last.month)}: ${toman(monthAmount(last))} ${statusTag(last)}</p><p>
+        ${paymentSentence(last, view.shebaMasked)}</p><p><a href="/portal/months/${last.month}">ریز حساب ${monthNameFa(last.month)}</a></p>`
       : html`<p>هنوز حساب هیچ ماهی برای ${whose} بسته نشده است.</p>`
   }<h2>واریزی‌های ${bdi(faInteger(view.year))}</h2><p>جمع پولی که امسال تا امروز به حساب ${whose} واریز شده: ${toman(received)}</p>${
     recent.length > 0 &&
-    html`<h2 id="months-title">دوازده ماه اخیر</h2><figure class="chart">${chart(recent)}<figcaption>ستون‌های راه‌راه برآوردند و هنوز قطعی نیستند.</figcaption></figure><div class="scroll-region" role="region" aria-labelledby="months-title" tabindex="0"><table aria-labelledby="months-title" class="stack"><thead><tr><th scope="col">ماه</th><th scope="col" class="num">مبلغ (تومان)</th></tr></thead><tbody>${recent.map(
-      (m) =>
-        html`<tr><th scope="row"><a href="/portal/months/${m.month}">${monthNameFa(m.month)}</a> ${statusTag(m)}</th><td class="num" data-label="مبلغ (تومان)">${bdi(tomanFa(monthAmount(m)))}</td></tr>`,
-    )}</tbody></table></div>`
+    html`<h2 id="months-title">دوازده ماه اخیر</h2><figure class="chart">${chart(recent)}<figcaption>ستون‌های راه‌راه
+      برآوردند و هنوز قطعی نیستند.</figcaption></figure><div class="scroll-region" role="region"
+      aria-labelledby="months-title" tabindex="0"><table aria-labelledby="months-title" class="stack"><thead><tr><th
+      scope="col">ماه</th><th scope="col" class="num">مبلغ (تومان)</th></tr></thead><tbody>${recent.map(
+        (m) =>
+          html`<tr><th scope="row"><a href="/portal/months/${m.month}">${monthNameFa(m.month)}</a> ${statusTag(m)}</th>
+          <td class="num" data-label="مبلغ (تومان)">${bdi(tomanFa(monthAmount(m)))}</td></tr>`,
+      )}</tbody></table></div>`
   }`;
 }
 
@@ -304,7 +334,8 @@ export function rateLines(segments: readonly Segment[]): RateLine[] {
 
 function changeSentence(line: RateLine, before: RateLine): Html {
   const from = bdi(dateFa(line.fromDate));
-  const stepDown = html`سال ${bdi(faNumber(line.contractYear))} قرارداد نیروگاه شروع شد و طبق قرارداد از آن روز ${bdi(faNumber(line.percent))} درصد نرخ پرداخت می‌شود`;
+  const stepDown = html`سال ${bdi(faNumber(line.contractYear))} قرارداد نیروگاه شروع شد و طبق قرارداد از آن
+    روز ${bdi(faNumber(line.percent))} درصد نرخ پرداخت می‌شود`;
   const tariff = html`نرخ خرید برق از ${rials(BigInt(before.rialPerKwh))} به ${rials(BigInt(line.rialPerKwh))} برای هر کیلووات‌ساعت تغییر کرد`;
   if (line.change === 'tariff') return html`از ${from} ${tariff}.`;
   if (line.change === 'step-down') return html`از ${from} ${stepDown}.`;
@@ -327,7 +358,8 @@ function saleSentences(l: StatementLineView): Html {
   if (lines.length === 0) return html`<p>برای این ماه نرخ فروشی ثبت نشده بود؛ فروش برق: ${rials(l.grossRials)}.</p>`;
   return html`<p>نرخ فروش برق در این ماه یک بار یا بیشتر عوض شد:</p><ul>${lines.map(
     (line, i) =>
-      html`<li>${i > 0 ? html`${changeSentence(line, lines[i - 1]!)} ` : ''}از ${bdi(dateFa(line.fromDate))} تا ${bdi(dateFa(line.toDate))}: ${bdi(kwhFa(line.wh))} کیلووات‌ساعت، کیلوواتی ${rials(BigInt(paidRate(line)))}: ${rials(BigInt(line.rials))}</li>`,
+      html`<li>${i > 0 ? html`${changeSentence(line, lines[i - 1]!)} ` : ''}از ${bdi(dateFa(line.fromDate))}
+        تا ${bdi(dateFa(line.toDate))}: ${bdi(kwhFa(line.wh))} کیلووات‌ساعت، کیلوواتی ${rials(BigInt(paidRate(line)))}: ${rials(BigInt(line.rials))}</li>`,
   )}</ul><p>جمع فروش برق: ${rials(l.grossRials)}.</p>`;
 }
 
@@ -348,29 +380,33 @@ function lineSection(l: StatementLineView, monthDays: number, who: string): Html
     l.loanRials > 0n && html`قسط وام نیروگاه (${rials(l.loanRials)})`,
     l.feeRials > 0n && html`هزینه نگهداری و بیمه (${rials(l.feeRials)})`,
   ].filter((d): d is Html => d !== false);
-  return html`<section aria-labelledby="inst-${l.installationCode}"><h2 id="inst-${l.installationCode}">نیروگاه ${l.installationName} <span class="code">(کد ${bdi(l.installationCode, 'ltr')})</span></h2><p>${
-    l.people > 1
-      ? html`این نیروگاه ${bdi(faNumber(l.people))} سهم‌دار دارد و ${who} یکی از آن‌هاست.`
-      : html`این نیروگاه فقط یک سهم‌دار دارد: ${who}.`
-  } این ماه ${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت برق تولید کرد.</p>${saleSentences(l)}${l.adjustments.map(
-    (a) =>
-      html`<p>برای ${monthNameFa(a.forMonth)} داده‌هایی دیر رسید (${bdi(kwhFa(a.wh))} کیلووات‌ساعت)؛ به همین خاطر ${rials(BigInt(a.rials))} ${
-        BigInt(a.rials) < 0n ? 'کم' : 'اضافه'
-      } شد. ماه بسته‌شده تغییر نمی‌کند و این اصلاح در همین ماه آمده است.</p>`,
-  )}<p>${
-    deductions.length > 0
-      ? html`از این مبلغ ${deductions.map((d, i) => html`${i > 0 ? ' و ' : ''}${d}`)} کم شد و`
-      : 'چیزی از این مبلغ کم نشد و'
-  } ${rials(l.netRials)} برای سهم‌داران ماند.</p>${l.loans.map(
-    (loan) =>
-      html`<p>${
-        loan.balanceRials > 0n
-          ? html`از وام نیروگاه (${bdi(loan.reference, 'ltr')}) پس از قسط این ماه ${rials(loan.balanceRials)} مانده است.`
-          : html`با قسط این ماه وام نیروگاه (${bdi(loan.reference, 'ltr')}) تمام شد.`
-      }</p>`,
-  )}<p>سهم ${who} ${bdi(kwFa(l.weightW))} کیلووات از ${bdi(kwFa(l.capacityW))} کیلووات نیروگاه بود، ${shareDays(l, monthDays, who)}؛ یعنی ${rials(l.rials)}.</p><dl class="figures"><dt>تولید برق</dt><dd>${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت</dd><dt>فروش برق</dt><dd>${rials(l.grossRials)}</dd>${
-    l.adjustmentRials !== 0n && html`<dt>اصلاح داده‌های دیررس</dt><dd>${rials(l.adjustmentRials)}</dd>`
-  }<dt>کم شد: قسط وام</dt><dd>${rials(l.loanRials)}</dd><dt>کم شد: هزینه نگهداری</dt><dd>${rials(l.feeRials)}</dd><dt>سهم همه سهم‌داران</dt><dd>${rials(l.netRials)}</dd><dt class="total">سهم ${who}</dt><dd class="total">${rials(l.rials)}</dd></dl></section>`;
+  return html`<section aria-labelledby="inst-${l.installationCode}"><h2
+    id="inst-${l.installationCode}">نیروگاه ${l.installationName} <span class="code">(کد ${bdi(l.installationCode, 'ltr')})</span></h2><p>${
+      l.people > 1
+        ? html`این نیروگاه ${bdi(faNumber(l.people))} سهم‌دار دارد و ${who} یکی از آن‌هاست.`
+        : html`این نیروگاه فقط یک سهم‌دار دارد: ${who}.`
+    } این ماه ${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت برق تولید کرد.</p>${saleSentences(l)}${l.adjustments.map(
+      (a) =>
+        html`<p>برای ${monthNameFa(a.forMonth)} داده‌هایی دیر رسید (${bdi(kwhFa(a.wh))} کیلووات‌ساعت)؛ به همین خاطر ${rials(BigInt(a.rials))} ${
+          BigInt(a.rials) < 0n ? 'کم' : 'اضافه'
+        } شد. ماه بسته‌شده تغییر نمی‌کند و این اصلاح در همین ماه آمده است.</p>`,
+    )}<p>${
+      deductions.length > 0
+        ? html`از این مبلغ ${deductions.map((d, i) => html`${i > 0 ? ' و ' : ''}${d}`)} کم شد و`
+        : 'چیزی از این مبلغ کم نشد و'
+    } ${rials(l.netRials)} برای سهم‌داران ماند.</p>${l.loans.map(
+      (loan) =>
+        html`<p>${
+          loan.balanceRials > 0n
+            ? html`از وام نیروگاه (${bdi(loan.reference, 'ltr')}) پس از قسط این ماه ${rials(loan.balanceRials)} مانده است.`
+            : html`با قسط این ماه وام نیروگاه (${bdi(loan.reference, 'ltr')}) تمام شد.`
+        }</p>`,
+    )}<p>سهم ${who} ${bdi(kwFa(l.weightW))} کیلووات از ${bdi(kwFa(l.capacityW))} کیلووات نیروگاه
+    بود، ${shareDays(l, monthDays, who)}؛ یعنی ${rials(l.rials)}.</p><dl class="figures"><dt>تولید برق</dt><dd>
+    ${bdi(kwhFa(l.energyWh))} کیلووات‌ساعت</dd><dt>فروش برق</dt><dd>${rials(l.grossRials)}</dd>${
+      l.adjustmentRials !== 0n && html`<dt>اصلاح داده‌های دیررس</dt><dd>${rials(l.adjustmentRials)}</dd>`
+    }<dt>کم شد: قسط وام</dt><dd>${rials(l.loanRials)}</dd><dt>کم شد: هزینه نگهداری</dt><dd>${rials(l.feeRials)}</dd>
+    <dt>سهم همه سهم‌داران</dt><dd>${rials(l.netRials)}</dd><dt class="total">سهم ${who}</dt><dd class="total">${rials(l.rials)}</dd></dl></section>`;
 }
 
 export function statementPage(view: StatementView, printable: boolean): Html {
@@ -378,17 +414,19 @@ export function statementPage(view: StatementView, printable: boolean): Html {
   const name = monthNameFa(m.month);
   const total = monthAmount(m);
   const who = view.self ? 'شما' : view.name;
-  return html`<h1>ریز حساب ${name}${view.self ? '' : html` — ${view.name}`}</h1><p class="lead">سهم ${who} از درآمد ${name}: ${toman(total)} ${statusTag(m)}</p><p>یعنی ${rials(total)}.</p><p>${paymentSentence(m, view.shebaMasked)}</p>${view.lines.map(
-    (l) => lineSection(l, view.monthDays, who),
-  )}<h2>جمع ${name}</h2><dl class="figures"><dt>سهم ${who} از نیروگاه‌ها</dt><dd>${rials(m.earnedRials)}</dd>${
-    m.carriedInRials > 0n && html`<dt>مانده از ماه‌های قبل</dt><dd>${rials(m.carriedInRials)}</dd>`
-  }<dt>جمع</dt><dd>${rials(total)}</dd><dt class="total">یعنی</dt><dd class="total">${toman(total)}</dd>${
-    m.carriedOutRials > 0n && html`<dt>به ماه بعد منتقل شد</dt><dd>${rials(m.carriedOutRials)}</dd>`
-  }</dl>${m.status !== 'DRAFT' && html`<h2>پیامک این ماه</h2><p class="sms">${view.sms}</p>`}${
-    printable
-      ? html`<p class="no-print">برای چاپ، «چاپ» را از منوی مرورگر بزنید. <a href="/portal/months/${m.month}">بازگشت به ریز حساب</a></p>`
-      : html`<div class="actions"><a class="button secondary" href="/portal/months/${m.month}/print">نسخه چاپی</a><a href="/portal/home">بازگشت به صفحه اصلی</a></div>`
-  }`;
+  return html`<h1>ریز حساب ${name}${view.self ? '' : html` — ${view.name}`}</h1><p class="lead">سهم ${who} از
+    درآمد ${name}: ${toman(total)} ${statusTag(m)}</p><p>یعنی ${rials(total)}.</p><p>${paymentSentence(m, view.shebaMasked)}</p>${view.lines.map(
+      (l) => lineSection(l, view.monthDays, who),
+    )}<h2>جمع ${name}</h2><dl class="figures"><dt>سهم ${who} از نیروگاه‌ها</dt><dd>${rials(m.earnedRials)}</dd>${
+      m.carriedInRials > 0n && html`<dt>مانده از ماه‌های قبل</dt><dd>${rials(m.carriedInRials)}</dd>`
+    }<dt>جمع</dt><dd>${rials(total)}</dd><dt class="total">یعنی</dt><dd class="total">${toman(total)}</dd>${
+      m.carriedOutRials > 0n && html`<dt>به ماه بعد منتقل شد</dt><dd>${rials(m.carriedOutRials)}</dd>`
+    }</dl>${m.status !== 'DRAFT' && html`<h2>پیامک این ماه</h2><p class="sms">${view.sms}</p>`}${
+      printable
+        ? html`<p class="no-print">برای چاپ، «چاپ» را از منوی مرورگر بزنید. <a href="/portal/months/${m.month}">بازگشت به ریز حساب</a></p>`
+        : html`<div class="actions"><a class="button secondary" href="/portal/months/${m.month}/print">نسخه چاپی</a><a
+        href="/portal/home">بازگشت به صفحه اصلی</a></div>`
+    }`;
 }
 
 // ---- help and errors --------------------------------------------------------------------------
@@ -403,10 +441,21 @@ export interface HelpView {
 export function helpPage(view: HelpView): Html {
   return html`<h1>راهنما</h1><p class="lead">اگر سؤالی دارید، با اداره بهزیستی تماس بگیرید: ${
     view.office ? html`${view.office.provinceFa} ${phoneLink(view.office.phone)}` : phoneLink(view.helpPhone)
-  }</p><h2>این برنامه چیست؟</h2><p>سازمان بهزیستی روی بام خانه‌ها یا در نیروگاه‌های مشترک، پنل خورشیدی نصب کرده است. برق این پنل‌ها به شبکه فروخته می‌شود و پول آن هر ماه به حساب کسانی واریز می‌شود که در آن نیروگاه سهم دارند.</p><h2>درآمد من چطور حساب می‌شود؟</h2><ol><li>هر ماه معلوم می‌شود نیروگاه چقدر برق تولید کرده است.</li><li>این برق با نرخ قرارداد فروخته می‌شود.</li><li>قسط وام نیروگاه و هزینه نگهداری از آن کم می‌شود.</li><li>باقی‌مانده به اندازه سهم هر نفر و روزهایی که سهم داشته تقسیم می‌شود.</li></ol><p>در ریز حساب هر ماه همه این عددها را می‌بینید. هر تومان ۱۰ ریال است.</p><h2>کی پول واریز می‌شود؟</h2><p>حساب هر ماه چند روز بعد از پایان ماه بسته می‌شود و بعد به حساب بانکی شما واریز می‌شود. تا وقتی ماه تمام نشده، عددی که می‌بینید «برآورد» است. اگر مبلغ یک ماه خیلی کم باشد، با ماه بعد یک‌جا واریز می‌شود.</p><h2>اگر رمز را فراموش کردم؟</h2><p>رمز را فقط اداره بهزیستی می‌تواند عوض کند. اگر چند بار رمز را اشتباه بزنید، ورود برای مدتی بسته می‌شود؛ بعد از آن دوباره امتحان کنید.</p><h2>اگر گوشی‌ام گم شد؟</h2><p>اگر در آن گوشی «مرا وارد نگه دار» را زده بودید، با اداره بهزیستی تماس بگیرید تا رمز تازه بدهد: با رمز تازه، ورود در همه گوشی‌ها بسته می‌شود. روی گوشی مشترک، بعد از دیدن درآمد دکمه «خروج» را بزنید.</p><h2>شماره‌های تماس</h2><p>تلفن سراسری: ${phoneLink(view.helpPhone)}</p>${
-    view.offices.length > 0 &&
-    html`<h3>اداره بهزیستی استان‌ها</h3><ul>${view.offices.map((o) => html`<li>${o.provinceFa}: ${phoneLink(o.phone)}</li>`)}</ul>`
-  }`;
+  }</p><h2>این برنامه چیست؟</h2><p>سازمان بهزیستی روی بام خانه‌ها یا در نیروگاه‌های مشترک، پنل خورشیدی نصب کرده است.
+    برق این پنل‌ها به شبکه فروخته می‌شود و پول آن هر ماه به حساب کسانی واریز می‌شود که در آن نیروگاه سهم دارند.</p>
+    <h2>درآمد من چطور حساب می‌شود؟</h2><ol><li>هر ماه معلوم می‌شود نیروگاه چقدر برق تولید کرده است.</li><li>این برق با
+    نرخ قرارداد فروخته می‌شود.</li><li>قسط وام نیروگاه و هزینه نگهداری از آن کم می‌شود.</li><li>باقی‌مانده به اندازه
+    سهم هر نفر و روزهایی که سهم داشته تقسیم می‌شود.</li></ol><p>در ریز حساب هر ماه همه این عددها را می‌بینید. هر تومان
+    ۱۰ ریال است.</p><h2>کی پول واریز می‌شود؟</h2><p>حساب هر ماه چند روز بعد از پایان ماه بسته می‌شود و بعد به حساب
+    بانکی شما واریز می‌شود. تا وقتی ماه تمام نشده، عددی که می‌بینید «برآورد» است. اگر مبلغ یک ماه خیلی کم باشد، با ماه
+    بعد یک‌جا واریز می‌شود.</p><h2>اگر رمز را فراموش کردم؟</h2><p>رمز را فقط اداره بهزیستی می‌تواند عوض کند. اگر چند
+    بار رمز را اشتباه بزنید، ورود برای مدتی بسته می‌شود؛ بعد از آن دوباره امتحان کنید.</p><h2>اگر گوشی‌ام گم شد؟</h2>
+    <p>اگر در آن گوشی «مرا وارد نگه دار» را زده بودید، با اداره بهزیستی تماس بگیرید تا رمز تازه بدهد: با رمز تازه،
+    ورود در همه گوشی‌ها بسته می‌شود. روی گوشی مشترک، بعد از دیدن درآمد دکمه «خروج» را بزنید.</p><h2>شماره‌های
+    تماس</h2><p>تلفن سراسری: ${phoneLink(view.helpPhone)}</p>${
+      view.offices.length > 0 &&
+      html`<h3>اداره بهزیستی استان‌ها</h3><ul>${view.offices.map((o) => html`<li>${o.provinceFa}: ${phoneLink(o.phone)}</li>`)}</ul>`
+    }`;
 }
 
 export function errorPage(title: string, message: Html | string): Html {

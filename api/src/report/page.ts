@@ -13,7 +13,9 @@ import { type Cell, provinceNameFa, type ReportTable, reportTables } from './tab
 const require = createRequire(import.meta.url);
 const font = (weight: string) =>
   readFileSync(require.resolve(`vazirmatn/fonts/webfonts/Vazirmatn-${weight}.woff2`)).toString('base64');
-const FONTS = `@font-face{font-family:Vazirmatn;font-weight:400;src:url(data:font/woff2;base64,${font('Regular')}) format("woff2")}@font-face{font-family:Vazirmatn;font-weight:700;src:url(data:font/woff2;base64,${font('Bold')}) format("woff2")}`;
+const FONTS =
+  `@font-face{font-family:Vazirmatn;font-weight:400;src:url(data:font/woff2;base64,${font('Regular')}) ` +
+  `format("woff2")}@font-face{font-family:Vazirmatn;font-weight:700;src:url(data:font/woff2;base64,${font('Bold')}) format("woff2")}`;
 
 const STYLE = `${FONTS}
 @page{size:A4;margin:14mm 12mm}
@@ -70,7 +72,10 @@ function energyChart(d: ReportData): Html {
     (r, i) => {
       const w = ((W - label - 120) * r.energyWh) / max;
       const y = i * row + 2;
-      return html`<text x="${W}" y="${y + 15}" font-size="12" text-anchor="start" direction="rtl">${provinceNameFa(r.province)}</text><rect x="${(W - label - w).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${row - 8}" fill="#1d70b8"/><text x="${(W - label - w - 6).toFixed(1)}" y="${y + 15}" font-size="11" text-anchor="end" direction="ltr">${kwhFa(r.energyWh)}</text>`;
+      return html`<text x="${W}" y="${y + 15}" font-size="12" text-anchor="start" direction="rtl">
+        ${provinceNameFa(r.province)}</text><rect x="${(W - label - w).toFixed(1)}" y="${y + 3}"
+        width="${w.toFixed(1)}" height="${row - 8}" fill="#1d70b8"/><text x="${(W - label - w - 6).toFixed(1)}"
+        y="${y + 15}" font-size="11" text-anchor="end" direction="ltr">${kwhFa(r.energyWh)}</text>`;
     },
   )}</svg><figcaption>تولید برق هر استان (کیلووات‌ساعت)</figcaption></figure>`;
 }
@@ -79,9 +84,13 @@ export function reportPage(d: ReportData): string {
   const tables = reportTables(d);
   const name = monthNameFa(d.month);
   const f = d.figures;
-  return `<!doctype html>${html`<html lang="fa" dir="rtl"><head><meta charset="utf-8"><title>گزارش ماهانه برنامه درآمد خورشیدی — ${name}</title><style>${raw(STYLE)}</style></head><body><h1>گزارش ماهانه برنامه درآمد خورشیدی — ${name}</h1><p class="lead">${ltr(kwhFa(f.energyWh))} کیلووات‌ساعت برق از ${ltr(faNumber(f.installations))} نیروگاه؛ ${ltr(rialsFa(f.payableRials))} ریال قابل پرداخت به ${ltr(faNumber(f.beneficiaries))} مددجو${
-    f.payout?.status === 'PAID' ? '، واریز شد.' : '.'
-  }</p>${energyChart(d)}${tables.map(tableHtml)}<p>ارقام ماه و پیشرفت برنامه از دفتر حساب بسته‌شده همین ماه است و هر بار که گزارش تهیه شود همین است. وضعیت نقدی و هشدارهای باز مربوط به زمان تهیه گزارش است: ${ltr(
-    d.generatedAt.toLocaleString('fa-IR', { timeZone: TEHRAN_TIME_ZONE, dateStyle: 'long', timeStyle: 'short' }),
-  )} (به وقت تهران).</p></body></html>`}`;
+  return `<!doctype html>${html`<html lang="fa" dir="rtl"><head><meta charset="utf-8"><title>گزارش ماهانه برنامه درآمد
+    خورشیدی — ${name}</title><style>${raw(STYLE)}</style></head><body><h1>گزارش ماهانه برنامه درآمد خورشیدی — ${name}
+    </h1><p class="lead">${ltr(kwhFa(f.energyWh))} کیلووات‌ساعت برق از ${ltr(faNumber(f.installations))}
+    نیروگاه؛ ${ltr(rialsFa(f.payableRials))} ریال قابل پرداخت به ${ltr(faNumber(f.beneficiaries))} مددجو${
+      f.payout?.status === 'PAID' ? '، واریز شد.' : '.'
+    }</p>${energyChart(d)}${tables.map(tableHtml)}<p>ارقام ماه و پیشرفت برنامه از دفتر حساب بسته‌شده همین ماه است و هر
+    بار که گزارش تهیه شود همین است. وضعیت نقدی و هشدارهای باز مربوط به زمان تهیه گزارش است: ${ltr(
+      d.generatedAt.toLocaleString('fa-IR', { timeZone: TEHRAN_TIME_ZONE, dateStyle: 'long', timeStyle: 'short' }),
+    )} (به وقت تهران).</p></body></html>`}`;
 }
