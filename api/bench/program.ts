@@ -67,7 +67,8 @@ export async function seedProgram(
     );
     // A year of statements per person (draft months, so they stay re-runnable): the portal's list.
     await c.query(
-      `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
+      `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh,
+        gross_rials, net_rials, pool_rials, payable_rials, incomplete)
     SELECT m, 'DRAFT', now(), repeat('0', 64), 0, 0, 0, 0, 0, 0, 0, 0 FROM unnest($1::text[]) AS m ON CONFLICT (month) DO NOTHING`,
       [STATEMENT_MONTHS],
     );
@@ -85,10 +86,12 @@ export async function seedProgram(
     );
   });
   const counts = await c.query(
-    `SELECT (SELECT count(*) FROM beneficiaries WHERE full_name LIKE 'بهره‌بردار%')::int AS b, (SELECT count(*) FROM installations WHERE code LIKE 'BAPI-%')::int AS i`,
+    `SELECT (SELECT count(*) FROM beneficiaries WHERE full_name LIKE 'بهره‌بردار%')::int AS b, (SELECT count(*) ` +
+      `FROM installations WHERE code LIKE 'BAPI-%')::int AS i`,
   );
   progress(
-    `seeded ${counts.rows[0].b} beneficiaries, ${counts.rows[0].i} installations, 3 shares per installation, 12 statements per person, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `seeded ${counts.rows[0].b} beneficiaries, ${counts.rows[0].i} installations, 3 shares per installation, 12 ` +
+      `statements per person, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   return { beneficiaryTokens };
 }
@@ -101,9 +104,11 @@ export async function seedProgram(
 export async function seedStatementPages(c: pg.ClientBase): Promise<void> {
   const started = Date.now();
   await c.query(
-    `INSERT INTO installation_bills (month, installation_id, energy_wh, gross_rials, adjustment_rials, income_rials, loan_rials, fee_rials, net_rials, pool_rials, balance_out_rials, incomplete, detail)
+    `INSERT INTO installation_bills (month, installation_id, energy_wh, gross_rials, adjustment_rials, income_rials,
+      loan_rials, fee_rials, net_rials, pool_rials, balance_out_rials, incomplete, detail)
      SELECT m, i.id, 2250000, 67500000, 0, 67500000, 2000000, 1350000, 64150000, 0, 0, false,
-            jsonb_build_object('segments', jsonb_build_array(jsonb_build_object('fromDate', '2026-01-01', 'toDate', '2026-01-30', 'wh', 2250000, 'rials', '67500000', 'rialPerKwh', 30000, 'percent', 100, 'contractYear', 1)), 'adjustments', '[]'::jsonb)
+            jsonb_build_object('segments', jsonb_build_array(jsonb_build_object('fromDate', '2026-01-01', 'toDate',
+              '2026-01-30', 'wh', 2250000, 'rials', '67500000', 'rialPerKwh', 30000, 'percent', 100, 'contractYear', 1)), 'adjustments', '[]'::jsonb)
        FROM unnest($1::text[]) AS m, installations i WHERE i.code LIKE 'BAPI-%'`,
     [STATEMENT_MONTHS],
   );
@@ -118,7 +123,8 @@ export async function seedStatementPages(c: pg.ClientBase): Promise<void> {
     [closed],
   );
   await c.query(
-    `INSERT INTO payout_batches (month, reference, rows, total_rials, sha256, created_by) SELECT m, 'SOLAR-' || m, 0, 0, repeat('0', 64), 'bench' FROM unnest($1::text[]) m`,
+    `INSERT INTO payout_batches (month, reference, rows, total_rials, sha256, created_by) SELECT m, 'SOLAR-' || ` +
+      `m, 0, 0, repeat('0', 64), 'bench' FROM unnest($1::text[]) m`,
     [closed],
   );
   await c.query(`UPDATE payout_batches SET status = 'PAID', paid_at = now(), paid_by = 'bench'`);
@@ -209,6 +215,16 @@ export async function openLoop(options: {
   const pct = (p: number) => Math.round(latencies[Math.min(total - 1, Math.floor(total * p))]! * 10) / 10;
   await dispatcher.close();
   console.log(
-    `BENCH ${JSON.stringify({ name, target_req_per_s: rate, req_per_s: Math.round(total / elapsed), requests: total, errors, p50_ms: pct(0.5), p99_ms: pct(0.99), max_ms: pct(1) })}`,
+    'BENCH',
+    JSON.stringify({
+      name,
+      target_req_per_s: rate,
+      req_per_s: Math.round(total / elapsed),
+      requests: total,
+      errors,
+      p50_ms: pct(0.5),
+      p99_ms: pct(0.99),
+      max_ms: pct(1),
+    }),
   );
 }

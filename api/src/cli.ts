@@ -155,7 +155,8 @@ to FILE.credentials.csv (mode 600).
           console.log(
             report.errors.length > 0
               ? `${report.errors.length} bad row(s): nothing was imported`
-              : `${report.rows} rows: ${report.created} ${verb} created, ${report.updated} ${verb} updated, ${report.unchanged} unchanged${report.dryRun ? ' (dry run: nothing written)' : ''}`,
+              : `${report.rows} rows: ${report.created} ${verb} created, ${report.updated} ${verb} updated, ` +
+                  `${report.unchanged} unchanged${report.dryRun ? ' (dry run: nothing written)' : ''}`,
           );
           if (report.credentials.length > 0) {
             const out = `${file}.credentials.csv`;
@@ -184,11 +185,13 @@ lists active inverters without one. The API also does this when it starts.`,
         try {
           const r = await reconcileDevices(prisma, admin);
           console.log(
-            `device accounts: ${r.deviceAccounts} on the broker, ${r.activeInverters} active inverters; removed ${r.removed.length} orphaned account(s)${r.removed.length ? `: ${r.removed.join(', ')}` : ''}`,
+            `device accounts: ${r.deviceAccounts} on the broker, ${r.activeInverters} active inverters; removed ` +
+              `${r.removed.length} orphaned account(s)${r.removed.length ? `: ${r.removed.join(', ')}` : ''}`,
           );
           if (r.missing.length > 0)
             console.log(
-              `${r.missing.length} active inverter(s) without a broker account (issue credentials: POST /inverters/{serial}/credentials): ${r.missing.join(', ')}`,
+              `${r.missing.length} active inverter(s) without a broker account (issue credentials: POST ` +
+                `/inverters/{serial}/credentials): ${r.missing.join(', ')}`,
             );
         } finally {
           await Promise.all([prisma.$disconnect(), admin.close()]);
@@ -252,7 +255,11 @@ inverters silent while the sun is up at their site.`,
             `  people receiving income: ${p.overall.people} of ${p.target.people} (${p.overall.peoplePercent} %)`,
           );
           console.log(
-            `  inverters: ${p.freshness.activeInverters} active, ${p.freshness.sunUp} under the sun now, ${p.freshness.silentWhileSunUp === null ? 'how many silent is unknown (InfluxDB unreachable)' : `${p.freshness.silentWhileSunUp} silent for ${p.freshness.staleAfterMinutes}+ min while the sun is up`}`,
+            `  inverters: ${p.freshness.activeInverters} active, ${p.freshness.sunUp} under the sun now, ${
+              p.freshness.silentWhileSunUp === null
+                ? 'how many silent is unknown (InfluxDB unreachable)'
+                : `${p.freshness.silentWhileSunUp} silent for ${p.freshness.staleAfterMinutes}+ min while the sun is up`
+            }`,
           );
           if (rows.length > 0) {
             console.log(
@@ -260,7 +267,8 @@ inverters silent while the sun is up at their site.`,
             );
             for (const r of rows)
               console.log(
-                `  ${`${r.province} (${r.nameFa})`.padEnd(28)}${String(r.installations).padStart(14)}${r.mwCommissioned.toFixed(3).padStart(10)}${String(r.people).padStart(10)}`,
+                `  ${`${r.province} (${r.nameFa})`.padEnd(28)}${String(r.installations).padStart(14)}` +
+                  `${r.mwCommissioned.toFixed(3).padStart(10)}${String(r.people).padStart(10)}`,
               );
           }
           if (p.freshness.silentSerials.length > 0)

@@ -67,7 +67,8 @@ paid_on.
               `${report.errors.length} problem${report.errors.length === 1 ? '' : 's'} in ${file}: nothing was imported`,
             );
           console.log(
-            `${dryRun ? 'dry run, nothing written: would create' : 'created'} ${report.created}, ${dryRun ? 'update' : 'updated'} ${report.updated}, unchanged ${report.unchanged} of ${report.rows} settlements`,
+            `${dryRun ? 'dry run, nothing written: would create' : 'created'} ${report.created}, ` +
+              `${dryRun ? 'update' : 'updated'} ${report.updated}, unchanged ${report.unchanged} of ${report.rows} settlements`,
           );
         });
       },
@@ -122,14 +123,17 @@ The program's cash position from closed months and the settlements imported so f
             `  settled by the distribution company ${rials(c.settledRials)}, received ${rials(c.receivedRials)}`,
           );
           console.log(
-            `  outstanding: settled not paid ${rials(c.receivableRials)} (late ${rials(c.receivableLateRials)}), billed not yet settled ${rials(c.unsettledRials)} (late ${rials(c.unsettledLateRials)})`,
+            `  outstanding: settled not paid ${rials(c.receivableRials)} (late ${rials(c.receivableLateRials)}), ` +
+              `billed not yet settled ${rials(c.unsettledRials)} (late ${rials(c.unsettledLateRials)})`,
           );
           console.log(
-            `  program pool ${rials(c.poolRials)}, differences absorbed ${rials(c.absorbedDifferenceRials)}, carried to beneficiaries ${rials(c.carriedDifferenceRials)}`,
+            `  program pool ${rials(c.poolRials)}, differences absorbed ${rials(c.absorbedDifferenceRials)}, ` +
+              `carried to beneficiaries ${rials(c.carriedDifferenceRials)}`,
           );
           if (c.corrections.length > 0)
             console.log(
-              `  corrections of paid settlements: ${c.corrections.length}, reversed ${rials(c.reversedRials)}, entered ${rials(c.correctedRials)} (in settled and received above)`,
+              `  corrections of paid settlements: ${c.corrections.length}, reversed ${rials(c.reversedRials)}, ` +
+                `entered ${rials(c.correctedRials)} (in settled and received above)`,
             );
           console.log(`  cash ${rials(c.cashRials)}; coverage of what is owed ${rials(c.coverageRials)}`);
           for (const p of c.byProvince)

@@ -62,7 +62,9 @@ describe('invariants under parallel requests', () => {
         url: '/settlements/imports',
         headers: { ...operator, 'content-type': 'text/csv' },
         // Each starts on another day of Mordad 1405 and lasts two months: they all overlap.
-        payload: `${header}\n${installation.code},1405/05/${String(k + 1).padStart(2, '0')},1405/07/${String(k + 1).padStart(2, '0')},1000,30000000,RACE-${run}-${k},`,
+        payload:
+          `${header}\n${installation.code},1405/05/${String(k + 1).padStart(2, '0')},1405/07/` +
+          `${String(k + 1).padStart(2, '0')},1000,30000000,RACE-${run}-${k},`,
       }),
     );
     expect(answers.filter((r) => r.statusCode === 200 && r.json().created === 1)).toHaveLength(1);

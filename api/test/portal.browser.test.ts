@@ -129,14 +129,16 @@ async function registerProgram() {
     [shared, roof],
   );
   await pool.query(
-    `INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, $1, 'C-PS', 'SUPPORT', '2025-01-01'), (2, $2, 'C-PR', 'SUPPORT', '2025-01-01')`,
+    `INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, $1, 'C-PS', 'SUPPORT', ` +
+      `'2025-01-01'), (2, $2, 'C-PR', 'SUPPORT', '2025-01-01')`,
     [shared, roof],
   );
   await pool.query(
     `INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) VALUES (1, '2025-01-01', 30000), (2, '2025-01-01', 30000)`,
   );
   await pool.query(
-    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES ($1, 'L-PS', 150000000, 2000000, 84, $2)`,
+    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, ` +
+      `first_due_month) VALUES ($1, 'L-PS', 150000000, 2000000, 84, $2)`,
     [shared, CLOSED],
   );
 }
@@ -264,12 +266,14 @@ async function axeViolations(page: Page, axe: string): Promise<string[]> {
  * Only a labelled, focusable region (role=region, a name, tabindex=0) may scroll sideways, and what
  * is inside it is reachable by scrolling it.
  */
-const REFLOW_PROBLEMS = `(() => {
+const REFLOW_PROBLEMS =
+  `(() => {
   const problems = [];
   const width = window.innerWidth;
   const root = document.documentElement;
   if (root.scrollWidth > width) problems.push('page scrolls sideways: ' + root.scrollWidth + ' > ' + width);
-  const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '');
+  const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === ` +
+  `'string' ? '.' + e.className.split(' ').join('.') : '');
   // Hidden on purpose: for screen readers only (clipped to nothing), or the skip link off screen.
   const hidden = (e) => {
     for (let x = e; x; x = x.parentElement)
@@ -285,7 +289,8 @@ const REFLOW_PROBLEMS = `(() => {
     if (rect.width === 0 && rect.height === 0) continue;
     if (!inRegion(e) && (rect.left < -1 || rect.right > width + 1))
       problems.push(name(e) + ' reaches past the window: ' + Math.round(rect.left) + '..' + Math.round(rect.right) + ' of ' + width);
-    const scrolls = e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0 && !['svg', 'input', 'html', 'body'].includes(e.tagName.toLowerCase()) && !(e.namespaceURI || '').includes('svg');
+    const scrolls = e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0 && !['svg', 'input', 'html', ` +
+  `'body'].includes(e.tagName.toLowerCase()) && !(e.namespaceURI || '').includes('svg');
     if (scrolls && (style.overflowX === 'hidden' || style.overflowX === 'clip')) problems.push(name(e) + ' clips its content');
     if (scrolls && (style.overflowX === 'auto' || style.overflowX === 'scroll')) {
       const label = e.getAttribute('aria-label') || e.getAttribute('aria-labelledby');
@@ -404,36 +409,40 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     await closePage(page);
   });
 
-  it('through the TLS proxy: asks people to come back in a few seconds when sign-ins are at capacity (503, Retry-After), before looking anything up, and lets them in when they do', async () => {
-    const page = await noJs.newPage();
-    let answer!: Response;
-    // A refusal costs PostgreSQL nothing (no account, throttle or session statement) and checks no PIN.
-    const refusedAsked = await signInStatementsDuring(() =>
-      whileSignInsAreFull(app, async () => {
-        const response = page.waitForResponse((r) => r.url().endsWith('/portal/sign-in'));
-        await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin), secure);
-        answer = await response;
-      }),
-    );
-    expect(refusedAsked).toEqual([]);
-    expect(answer.status()).toBe(503);
-    const retryAfter = Number(answer.headers()['retry-after']);
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(await page.title()).toMatch(/^خطا: /);
-    const message = (await page.locator('.error-summary a[href="#pin"]').textContent()) ?? '';
-    expect(message).toContain('افراد زیادی با هم وارد می‌شوند');
-    expect(message).toContain(`${persian(String(retryAfter))} ثانیه`);
-    expect(message).toContain('رمز شما اشتباه نبود');
-    // What was typed stays (but not the PIN); the same form, pressed again, signs in.
-    expect(await page.inputValue('#nationalCode')).toBe(persian(ZAHRA.code));
-    expect(await page.inputValue('#pin')).toBe('');
-    await page.fill('#pin', ZAHRA.pin);
-    // The same counting sees an admitted sign-in's lookups (so the empty list above means something).
-    const admittedAsked = await signInStatementsDuring(() => page.click('main button.button'));
-    expect(admittedAsked.some((statement) => statement.includes('national_code'))).toBe(true);
-    expect(page.url()).toBe(`${secure}/portal/home`);
-    await closePage(page);
-  });
+  it(
+    'through the TLS proxy: asks people to come back in a few seconds when sign-ins are at capacity (503, ' +
+      'Retry-After), before looking anything up, and lets them in when they do',
+    async () => {
+      const page = await noJs.newPage();
+      let answer!: Response;
+      // A refusal costs PostgreSQL nothing (no account, throttle or session statement) and checks no PIN.
+      const refusedAsked = await signInStatementsDuring(() =>
+        whileSignInsAreFull(app, async () => {
+          const response = page.waitForResponse((r) => r.url().endsWith('/portal/sign-in'));
+          await signIn(page, persian(ZAHRA.code), persian(ZAHRA.pin), secure);
+          answer = await response;
+        }),
+      );
+      expect(refusedAsked).toEqual([]);
+      expect(answer.status()).toBe(503);
+      const retryAfter = Number(answer.headers()['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(await page.title()).toMatch(/^خطا: /);
+      const message = (await page.locator('.error-summary a[href="#pin"]').textContent()) ?? '';
+      expect(message).toContain('افراد زیادی با هم وارد می‌شوند');
+      expect(message).toContain(`${persian(String(retryAfter))} ثانیه`);
+      expect(message).toContain('رمز شما اشتباه نبود');
+      // What was typed stays (but not the PIN); the same form, pressed again, signs in.
+      expect(await page.inputValue('#nationalCode')).toBe(persian(ZAHRA.code));
+      expect(await page.inputValue('#pin')).toBe('');
+      await page.fill('#pin', ZAHRA.pin);
+      // The same counting sees an admitted sign-in's lookups (so the empty list above means something).
+      const admittedAsked = await signInStatementsDuring(() => page.click('main button.button'));
+      expect(admittedAsked.some((statement) => statement.includes('national_code'))).toBe(true);
+      expect(page.url()).toBe(`${secure}/portal/home`);
+      await closePage(page);
+    },
+  );
 
   it('keeps a person signed in on their own phone for 90 days when they tick it, and says so', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false, locale: 'fa-IR' });

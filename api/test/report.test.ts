@@ -41,9 +41,11 @@ beforeAll(async () => {
     SELECT v.id, v.code, v.code, p.id, 31.9, 54.4, v.kwp, v.kwp, 'COMMISSIONED', now() FROM provinces p
       JOIN (VALUES (1, 'RPT-YAZD', 10, 'yazd'), (2, 'RPT-FARS', 5, 'fars')) v(id, code, kwp, province) ON p.code = v.province;
     INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) VALUES ('RPT-A', 1, 10000, 't', now()), ('RPT-B', 2, 5000, 't', now());
-    INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, 1, 'C-R1', 'SUPPORT', '2024-01-01'), (2, 2, 'C-R2', 'SUPPORT', '2024-01-01');
+    INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, 1, 'C-R1', 'SUPPORT',
+      '2024-01-01'), (2, 2, 'C-R2', 'SUPPORT', '2024-01-01');
     INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) VALUES (1, '2024-01-01', 38500), (2, '2024-01-01', 30000);
-    INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES (1, 'L-R1', 150000000, 2000000, 84, '${MONTH}');`);
+    INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month)
+      VALUES (1, 'L-R1', 150000000, 2000000, 84, '${MONTH}');`);
   for (let i = 1; i <= 3; i++)
     await pool.query(
       `INSERT INTO beneficiaries (id, national_code, full_name, sheba, mobile, province_id, target_group, updated_at)
@@ -248,7 +250,8 @@ describe('the monthly program report', { timeout: 300_000 }, () => {
       SELECT 3, 'RPT-LATER', 'later', id, 32.6, 51.6, 100, 100, 'COMMISSIONED', now() FROM provinces WHERE code = 'isfahan';
       INSERT INTO beneficiaries (id, national_code, full_name, province_id, target_group, updated_at)
       SELECT 4, '${nationalCodeFor(8004)}', 'Later 4', id, 'OTHER', now() FROM provinces WHERE code = 'isfahan';
-      INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at) VALUES (4, 3, 5000, CURRENT_DATE, now()), (1, 3, 5000, CURRENT_DATE, now());`);
+      INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, updated_at) VALUES (4, 3, 5000,
+        CURRENT_DATE, now()), (1, 3, 5000, CURRENT_DATE, now());`);
     try {
       expect(await progress()).toEqual(before);
       expect(await byProvince()).toEqual(provincesBefore);

@@ -318,7 +318,9 @@ export async function runImport(
     report.errors.push({
       line: header?.line ?? 1,
       column: missing.join(', '),
-      reason: `header must name the columns ${Object.keys(columns).join(', ')} (optional: ${[...OPTIONAL].filter((c) => c in columns).join(', ')}); missing ${missing.join(', ')}`,
+      reason:
+        `header must name the columns ${Object.keys(columns).join(', ')} (optional: ` +
+        `${[...OPTIONAL].filter((c) => c in columns).join(', ')}); missing ${missing.join(', ')}`,
     });
     return report;
   }

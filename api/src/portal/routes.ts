@@ -320,7 +320,9 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
           reply.header('retry-after', String(error.retryAfterSeconds));
           errors.push({
             field: 'pin',
-            message: `الان افراد زیادی با هم وارد می‌شوند. حدود ${secondsFa(error.retryAfterSeconds)} دیگر رمز را دوباره بزنید و «ورود» را فشار دهید. رمز شما اشتباه نبود.`,
+            message:
+              `الان افراد زیادی با هم وارد می‌شوند. حدود ${secondsFa(error.retryAfterSeconds)} دیگر رمز را ` +
+              `دوباره بزنید و «ورود» را فشار دهید. رمز شما اشتباه نبود.`,
           });
         } else if (error.field === 'nationalCode') {
           errors.push({

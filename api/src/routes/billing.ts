@@ -37,7 +37,8 @@ const MonthTotals = Type.Object({
   closedAt: Type.Union([Type.String(), Type.Null()]),
   toDateAt: Type.Union([Type.String(), Type.Null()], {
     description:
-      "set while the month is running: energy and income so far, up to each inverter's latest reading before this instant (a draft that cannot be closed); null once the month is billed whole",
+      "set while the month is running: energy and income so far, up to each inverter's latest reading before " +
+      'this instant (a draft that cannot be closed); null once the month is billed whole',
   }),
   digest: Type.String(),
   installations: Type.Integer(),
@@ -121,7 +122,9 @@ const StatementSummary = Type.Object({
   }),
   daysElapsed: Type.Union([Type.Number(), Type.Null()], {
     description:
-      "set while the month is running: the days of the month (to a tenth) its income covers so far. The month's own deductions (loan installments, a fixed maintenance fee) are taken in the same proportion, daysElapsed / monthDays of them, so the figure so far is a fair part of the month's; the rest is deducted by the month's end",
+      "set while the month is running: the days of the month (to a tenth) its income covers so far. The month's " +
+      'own deductions (loan installments, a fixed maintenance fee) are taken in the same proportion, daysElapsed ' +
+      "/ monthDays of them, so the figure so far is a fair part of the month's; the rest is deducted by the month's end",
   }),
   monthDays: Type.Integer(),
   earnedRials: Rials,
@@ -324,7 +327,9 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       const { month } = request.params;
       const q = request.query;
       await monthOrThrow(month);
-      const where = `b.month = $1 AND ($2::text IS NULL OR p.code = $2) AND ($3::bool IS NULL OR b.incomplete = $3) AND ($4::bool IS NULL OR b.implausible = $4)`;
+      const where =
+        `b.month = $1 AND ($2::text IS NULL OR p.code = $2) AND ($3::bool IS NULL OR b.incomplete = $3) ` +
+        `AND ($4::bool IS NULL OR b.implausible = $4)`;
       const from =
         'installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id';
       const params = [month, q.province ?? null, q.incomplete ?? null, q.implausible ?? null];
@@ -363,12 +368,14 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
     async (request) => {
       const { month, code } = request.params;
       const { rows } = await app.sql.query(
-        `SELECT i.code, p.code AS province, ${BILL_COLUMNS}, b.detail FROM installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id WHERE b.month = $1 AND i.code = $2`,
+        `SELECT i.code, p.code AS province, ${BILL_COLUMNS}, b.detail FROM installation_bills b JOIN ` +
+          `installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id WHERE b.month = $1 AND i.code = $2`,
         [month, code],
       );
       if (!rows[0]) throw notFound(`a bill of installation ${code} in ${month}`);
       const shares = await app.sql.query(
-        `SELECT l.share_id, l.beneficiary_id, l.weight_w, l.active_days, l.rials::text FROM statement_lines l JOIN installations i ON i.id = l.installation_id WHERE l.month = $1 AND i.code = $2 ORDER BY l.share_id`,
+        `SELECT l.share_id, l.beneficiary_id, l.weight_w, l.active_days, l.rials::text FROM statement_lines l ` +
+          `JOIN installations i ON i.id = l.installation_id WHERE l.month = $1 AND i.code = $2 ORDER BY l.share_id`,
         [month, code],
       );
       return {
@@ -401,7 +408,8 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         heldWh: Type.Integer({ description: 'read but not billed: more than the inverter could produce' }),
         boundWh: Type.Union([Type.Integer(), Type.Null()], {
           description:
-            'the most a review decision bills for this inverter and month (its rating over the month + 10 %): accept bills what was read up to it, a correct figure above it is refused',
+            'the most a review decision bills for this inverter and month (its rating over the month + 10 %): ' +
+            'accept bills what was read up to it, a correct figure above it is refused',
         }),
         flags: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
           description: 'what the counter did, naming the readings (times in UTC, values in Wh)',
@@ -430,7 +438,8 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         tags: ['billing'],
         summary: 'Installations to look at: implausible (held; they block the close) and incomplete',
         description:
-          "Implausible first. Each with its inverters' flags: the readings that made it so. Decide on an implausible counter with PUT .../counters/{serial}/review.",
+          "Implausible first. Each with its inverters' flags: the readings that made it so. Decide on an " +
+          'implausible counter with PUT .../counters/{serial}/review.',
         params: MonthParam,
         querystring: PageQuery,
         response: { 200: pageOf(AttentionRow) },
@@ -453,7 +462,9 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         tags: ['billing'],
         summary: "Decide on an inverter's month whose counter was implausible (ADMIN, audited)",
         description:
-          'ACCEPT bills what the counter read up to the capacity bound of the inverter for the month (boundWh in the attention list), EXCLUDE bills nothing, CORRECT bills correctedWh (refused above the bound). Replaces an earlier decision; the next run applies it (a closed month through a late-data adjustment).',
+          'ACCEPT bills what the counter read up to the capacity bound of the inverter for the month (boundWh in ' +
+          'the attention list), EXCLUDE bills nothing, CORRECT bills correctedWh (refused above the bound). ' +
+          'Replaces an earlier decision; the next run applies it (a closed month through a late-data adjustment).',
         params: Type.Composite([MonthParam, Type.Object({ serial: Type.String({ maxLength: 64 }) })]),
         body: Type.Object({
           decision: Type.Union([Type.Literal('ACCEPT'), Type.Literal('CORRECT'), Type.Literal('EXCLUDE')]),

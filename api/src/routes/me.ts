@@ -58,7 +58,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         validUntil: Date | null;
       }>({
         name: 'own-shares',
-        text: `SELECT s.id, s.beneficiary_id AS "beneficiaryId", s.installation_id AS "installationId", i.code, s.weight_w AS "weightW", s.valid_from AS "validFrom", s.valid_until AS "validUntil"
+        text:
+          `SELECT s.id, s.beneficiary_id AS "beneficiaryId", s.installation_id AS "installationId", i.code, ` +
+          `s.weight_w AS "weightW", s.valid_from AS "validFrom", s.valid_until AS "validUntil"
              FROM shares s JOIN installations i ON i.id = s.installation_id WHERE s.beneficiary_id = $1 ORDER BY s.valid_from`,
         values: [self(request.principal)],
       });

@@ -27,7 +27,10 @@ const routes: FastifyPluginAsyncTypebox<ReportRoutesOptions> = async (app, optio
       schema: {
         tags: ['billing'],
         summary: "A closed month's program report: pdf, xlsx, csv (one table) or html",
-        description: `Energy, income, deductions, payouts, the distribution company's settlements and cash position, progress to 35 MW and 21,000 people by province, availability and alerts, the installations with the most income at risk. Every money figure is the ledger's. CSV tables: ${REPORT_TABLES.join(', ')}.`,
+        description:
+          `Energy, income, deductions, payouts, the distribution company's settlements and cash position, ` +
+          `progress to 35 MW and 21,000 people by province, availability and alerts, the installations with the ` +
+          `most income at risk. Every money figure is the ledger's. CSV tables: ${REPORT_TABLES.join(', ')}.`,
         params: Type.Object({
           month: Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'Solar Hijri YYYY-MM' }),
           format: Type.Union([Type.Literal('pdf'), Type.Literal('xlsx'), Type.Literal('csv'), Type.Literal('html')]),

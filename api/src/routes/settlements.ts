@@ -153,7 +153,9 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
         tags: ['settlements'],
         summary: "Import the distribution company's settlement file (CSV): all rows or none",
         description:
-          'Columns: installation_code or export_meter, period_start, period_end (Solar Hijri, both days included), metered_kwh, amount_rials, reference, paid_on (optional). A dry run reports every bad row and writes nothing; the same file again changes nothing.',
+          'Columns: installation_code or export_meter, period_start, period_end (Solar Hijri, both days ' +
+          'included), metered_kwh, amount_rials, reference, paid_on (optional). A dry run reports every bad row ' +
+          'and writes nothing; the same file again changes nothing.',
         querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }),
         response: {
           200: ImportReport,
@@ -231,7 +233,8 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
         tags: ['settlements'],
         summary: 'Correct a paid settlement: reverse the figures in force and enter new ones (audited)',
         description:
-          'A settlement whose payment was recorded never changes (the import and the database refuse it). A correction reverses the figures in force and enters new ones; both show in the cash position.',
+          'A settlement whose payment was recorded never changes (the import and the database refuse it). A ' +
+          'correction reverses the figures in force and enters new ones; both show in the cash position.',
         params: IdParam,
         body: CorrectionRequest,
         response: { 201: Correction, ...errorResponses(404, 409) },
