@@ -38,15 +38,19 @@ async function seedRegistry(pool: pg.Pool, installations: number): Promise<void>
     [installations],
   );
   await pool.query(
-    `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) SELECT 'BINV-' || substr(code, 3), id, 15000, 'bench', now() FROM installations`,
+    `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) SELECT 'BINV-' || ` +
+      `substr(code, 3), id, 15000, 'bench', now() FROM installations`,
   );
   await pool.query(
-    `INSERT INTO contracts (installation_id, reference, kind, start_date) SELECT id, 'C-' || code, CASE WHEN id % 2 = 0 THEN 'ORDINARY' ELSE 'SUPPORT' END::contract_kind, DATE '2019-06-01' FROM installations`,
+    `INSERT INTO contracts (installation_id, reference, kind, start_date) SELECT id, 'C-' || code, CASE WHEN id ` +
+      `% 2 = 0 THEN 'ORDINARY' ELSE 'SUPPORT' END::contract_kind, DATE '2019-06-01' FROM installations`,
   );
-  await pool.query(`INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh) SELECT id, DATE '2019-06-01', DATE '2026-10-01', 30000 FROM contracts
+  await pool.query(`INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh) SELECT id,
+    DATE '2019-06-01', DATE '2026-10-01', 30000 FROM contracts
                     UNION ALL SELECT id, DATE '2026-10-01', NULL, 38500 FROM contracts`);
   await pool.query(
-    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) SELECT id, 'L-' || code, 150000000, 2200000, 84, '1405-01' FROM installations`,
+    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, ` +
+      `first_due_month) SELECT id, 'L-' || code, 150000000, 2200000, 84, '1405-01' FROM installations`,
   );
   for (let from = 0; from < beneficiaries; from += 50_000) {
     const n = Math.min(50_000, beneficiaries - from);
@@ -132,7 +136,18 @@ for (const installations of SIZES) {
     const summary = await runMonth(deps, MONTH, { actor: 'bench' });
     const seconds = (performance.now() - started) / 1000;
     console.log(
-      `BENCH ${JSON.stringify({ name: 'billing', installations, beneficiaries: summary.totals.beneficiaries, seconds: Number(seconds.toFixed(2)), run, phases: summary.phases, counterReadings: points, statementsPayableRials: summary.totals.payableRials.toString(), digest: summary.digest.slice(0, 16) })}`,
+      'BENCH',
+      JSON.stringify({
+        name: 'billing',
+        installations,
+        beneficiaries: summary.totals.beneficiaries,
+        seconds: Number(seconds.toFixed(2)),
+        run,
+        phases: summary.phases,
+        counterReadings: points,
+        statementsPayableRials: summary.totals.payableRials.toString(),
+        digest: summary.digest.slice(0, 16),
+      }),
     );
   }
   await pool.end();

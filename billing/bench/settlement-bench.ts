@@ -38,7 +38,8 @@ async function seed(pool: pg.Pool, influx: InfluxClient, installations: number):
     [installations],
   );
   await pool.query(
-    `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) SELECT 'SINV-' || substr(code, 3), id, 15000, 'bench', now() FROM installations`,
+    `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) SELECT 'SINV-' || ` +
+      `substr(code, 3), id, 15000, 'bench', now() FROM installations`,
   );
   await pool.query(
     `INSERT INTO contracts (installation_id, reference, kind, start_date) SELECT id, 'C-' || code, 'SUPPORT', DATE '2023-06-01' FROM installations`,

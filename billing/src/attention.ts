@@ -87,7 +87,10 @@ export function describeFlag(flag: Record<string, unknown>): string {
     case 'counter_jump':
       return `counter jumped from ${r(flag.fromAt, flag.fromWh)} to ${r(flag.at, flag.toWh)}: more than the rating can produce (not billed)`;
     case 'over_capacity':
-      return `${Number(flag.wh).toLocaleString('en-US')} Wh from ${String(flag.from)} to ${String(flag.to)} exceeds the rating's ${Number(flag.boundWh).toLocaleString('en-US')} Wh (excess not billed)`;
+      return (
+        `${Number(flag.wh).toLocaleString('en-US')} Wh from ${String(flag.from)} to ${String(flag.to)} exceeds ` +
+        `the rating's ${Number(flag.boundWh).toLocaleString('en-US')} Wh (excess not billed)`
+      );
     case 'counter_reset':
       return `counter reset at ${String(flag.at)}: ${Number(flag.fromWh).toLocaleString('en-US')} → ${Number(flag.toWh).toLocaleString('en-US')} Wh`;
     case 'replacement':

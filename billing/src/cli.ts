@@ -77,11 +77,13 @@ async function bill(args: Parsed, close: boolean): Promise<void> {
       `${month}: ${statusOf(summary.status, summary.toDateAt)} in ${summary.seconds.toFixed(1)} s (digest ${summary.digest.slice(0, 16)})`,
     );
     console.log(
-      `  ${t.installations} installations, ${(t.energyWh / 1000).toLocaleString('en-US')} kWh, gross ${rials(t.grossRials)}, net ${rials(t.netRials)}, program pool ${rials(t.poolRials)}`,
+      `  ${t.installations} installations, ${(t.energyWh / 1000).toLocaleString('en-US')} kWh, gross ` +
+        `${rials(t.grossRials)}, net ${rials(t.netRials)}, program pool ${rials(t.poolRials)}`,
     );
     const running = summary.toDateAt === null ? '' : ' (the month is still running: energy so far)';
     console.log(
-      `  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data adjustments; ${t.incomplete} installations with incomplete data${running}; ${t.implausible} implausible (held: see show ${month})`,
+      `  ${t.beneficiaries} statements, payable ${rials(t.payableRials)}; ${summary.adjustments} late-data ` +
+        `adjustments; ${t.incomplete} installations with incomplete data${running}; ${t.implausible} implausible (held: see show ${month})`,
     );
   });
 }
@@ -102,7 +104,9 @@ await main({
     },
     close: {
       summary: 'bill a month once more and close it: it can no longer change',
-      help: `Usage: npm run billing -- close MONTH\n\nBills the month once more and closes it; closed months never change (late data becomes\nadjustments in a later month). Implausible counters still held block the close.`,
+      help:
+        `Usage: npm run billing -- close MONTH\n\nBills the month once more and closes it; closed months never ` +
+        `change (late data becomes\nadjustments in a later month). Implausible counters still held block the close.`,
       run: (args) => bill(args, true),
     },
     show: {
@@ -116,13 +120,20 @@ look at: implausible (held: they block the close) and incomplete, with the readi
           const { pool } = setUp(args, false);
           try {
             const { rows } = await pool.query(
-              `SELECT month, status, to_date_at, installations, beneficiaries, energy_wh, gross_rials, payable_rials, incomplete, implausible FROM billing_months ORDER BY month`,
+              `SELECT month, status, to_date_at, installations, beneficiaries, energy_wh, gross_rials, ` +
+                `payable_rials, incomplete, implausible FROM billing_months ORDER BY month`,
             );
             if (rows.length === 0)
               throw new BillingError('not_found', 'no month has been billed yet; run: npm run billing -- run');
             for (const row of rows)
               console.log(
-                `${row.month}  ${(row.to_date_at ? 'to date' : row.status.toLowerCase()).padEnd(7)}  ${String(row.installations).padStart(6)} installations  ${(Number(row.energy_wh) / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 }).padStart(12)} kWh  gross ${rials(row.gross_rials).padStart(24)}  payable ${rials(row.payable_rials).padStart(24)} to ${row.beneficiaries} people${row.incomplete > 0 ? `  (${row.incomplete} incomplete)` : ''}${row.implausible > 0 ? `  (${row.implausible} implausible, held)` : ''}${row.to_date_at ? `  (${statusOf(row.status, row.to_date_at)})` : ''}`,
+                `${row.month}  ${(row.to_date_at ? 'to date' : row.status.toLowerCase()).padEnd(7)}  ` +
+                  `${String(row.installations).padStart(6)} installations  ` +
+                  `${(Number(row.energy_wh) / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 }).padStart(12)} kWh  gross ` +
+                  `${rials(row.gross_rials).padStart(24)}  payable ${rials(row.payable_rials).padStart(24)} to ` +
+                  `${row.beneficiaries} people${row.incomplete > 0 ? `  (${row.incomplete} incomplete)` : ''}` +
+                  `${row.implausible > 0 ? `  (${row.implausible} implausible, held)` : ''}` +
+                  `${row.to_date_at ? `  (${statusOf(row.status, row.to_date_at)})` : ''}`,
               );
           } finally {
             await pool.end();
@@ -135,16 +146,19 @@ look at: implausible (held: they block the close) and incomplete, with the readi
             throw new BillingError('not_found', `${month} has not been billed; run: npm run billing -- run ${month}`);
           const row = m.rows[0];
           console.log(
-            `${month}: ${statusOf(row.status, row.to_date_at)}, computed ${row.computed_at.toISOString()}${row.closed_at ? `, closed ${row.closed_at.toISOString()} by ${row.closed_by}` : ''}`,
+            `${month}: ${statusOf(row.status, row.to_date_at)}, computed ${row.computed_at.toISOString()}` +
+              `${row.closed_at ? `, closed ${row.closed_at.toISOString()} by ${row.closed_by}` : ''}`,
           );
           console.log(
-            `  ${row.installations} installations, ${(Number(row.energy_wh) / 1000).toLocaleString('en-US')} kWh, gross ${rials(row.gross_rials)}, net ${rials(row.net_rials)}, pool ${rials(row.pool_rials)}, payable ${rials(row.payable_rials)}`,
+            `  ${row.installations} installations, ${(Number(row.energy_wh) / 1000).toLocaleString('en-US')} ` +
+              `kWh, gross ${rials(row.gross_rials)}, net ${rials(row.net_rials)}, pool ${rials(row.pool_rials)}, payable ${rials(row.payable_rials)}`,
           );
           console.log(`  ${row.implausible} implausible (held), ${row.incomplete} with incomplete data`);
           const attention = await monthAttention(pool, month, { limit: 50, offset: 0 });
           for (const a of attention.rows) {
             console.log(
-              `  ${a.code} (${a.province}): ${a.implausible ? 'IMPLAUSIBLE, held' : ''}${a.implausible && a.incomplete ? '; ' : ''}${a.incomplete ? 'incomplete' : ''}`,
+              `  ${a.code} (${a.province}): ${a.implausible ? 'IMPLAUSIBLE, held' : ''}` +
+                `${a.implausible && a.incomplete ? '; ' : ''}${a.incomplete ? 'incomplete' : ''}`,
             );
             for (const inv of a.inverters) {
               const decided = inv.review
@@ -230,7 +244,10 @@ billing starts a new counter epoch there. Audited.`,
     }),
     payout: command({
       summary: "a closed month's bank transfer batch (CSV) and its summary",
-      help: `Usage: npm run billing -- payout MONTH [--out FILE]\n\nCreates the bank transfer batch of a closed month (once; later calls return the same file)\nand writes it as CSV (sheba, amount_rials, name, reference), mode 600.\n\n  --out FILE   where to write it (default payout-MONTH.csv)`,
+      help:
+        `Usage: npm run billing -- payout MONTH [--out FILE]\n\nCreates the bank transfer batch of a closed ` +
+        `month (once; later calls return the same file)\nand writes it as CSV (sheba, amount_rials, name, ` +
+        `reference), mode 600.\n\n  --out FILE   where to write it (default payout-MONTH.csv)`,
       options: PAYOUT_OPTIONS,
       run: (args: Parsed<typeof PAYOUT_OPTIONS>) =>
         withMonth(args, true, async ({ month, pool }) => {
@@ -304,7 +321,10 @@ sends them every minute. With MONTH: then prints that month's messages by kind a
     },
     schedule: {
       summary: 'run the daily job: draft the current month, close the previous one on BILLING_CLOSE_DAY; send the SMS',
-      help: 'Usage: npm run billing -- schedule\n\nRuns until stopped: drafts the current month every day (BILLING_DRAFT_CRON, Tehran time) and\ncloses the previous month on BILLING_CLOSE_DAY; sends queued SMS every minute when a provider is\nconfigured (sms-send). npm start runs it.',
+      help:
+        'Usage: npm run billing -- schedule\n\nRuns until stopped: drafts the current month every day ' +
+        '(BILLING_DRAFT_CRON, Tehran time) and\ncloses the previous month on BILLING_CLOSE_DAY; sends queued SMS ' +
+        'every minute when a provider is\nconfigured (sms-send). npm start runs it.',
       run: (args) => {
         const { deps, config, pool } = setUp(args, false);
         const log = createLogger('billing', config.logLevel);

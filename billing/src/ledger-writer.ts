@@ -20,7 +20,8 @@ export async function writeLedger(db: pg.ClientBase, billed: BilledMonth, now: n
   const { month, totals } = billed;
   for (const table of TABLES_OF_A_MONTH) await db.query(`DELETE FROM ${table} WHERE month = $1`, [month]);
   await db.query(
-    `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete, implausible, to_date_at)
+    `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, ` +
+      `gross_rials, net_rials, pool_rials, payable_rials, incomplete, implausible, to_date_at)
      VALUES ($1, 'DRAFT', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (month) DO UPDATE SET computed_at = EXCLUDED.computed_at, digest = EXCLUDED.digest, installations = EXCLUDED.installations,
        beneficiaries = EXCLUDED.beneficiaries, energy_wh = EXCLUDED.energy_wh, gross_rials = EXCLUDED.gross_rials, net_rials = EXCLUDED.net_rials,

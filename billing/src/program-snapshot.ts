@@ -38,7 +38,8 @@ const CLOSED = `b.status <> 'DRAFT'`;
  * billing, the loans' balances, statements and Grafana.
  */
 export const repaidBefore = (month: string) =>
-  `COALESCE((SELECT sum(d.deducted_rials) FROM loan_deductions d JOIN billing_months b ON b.month = d.month WHERE d.loan_id = l.id AND ${CLOSED} AND d.month < ${month}), 0)`;
+  `COALESCE((SELECT sum(d.deducted_rials) FROM loan_deductions d JOIN billing_months b ON b.month = d.month ` +
+  `WHERE d.loan_id = l.id AND ${CLOSED} AND d.month < ${month}), 0)`;
 export const REPAID_BEFORE = repaidBefore('$1');
 
 function groupBy<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {

@@ -151,7 +151,9 @@ export async function runMonth(
       const held = billed.installations.filter((b) => b.implausible).map((b) => b.code);
       throw new BillingError(
         'implausible',
-        `${month} cannot close: ${held.length} installation(s) read more energy than their inverters could produce or hold late changes to a closed month (${held.slice(0, 10).join(', ')}${held.length > 10 ? ', …' : ''}); accept, correct or exclude those counters first`,
+        `${month} cannot close: ${held.length} installation(s) read more energy than their inverters could ` +
+          `produce or hold late changes to a closed month (${held.slice(0, 10).join(', ')}` +
+          `${held.length > 10 ? ', …' : ''}); accept, correct or exclude those counters first`,
       );
     }
     deps.log.info({ month, ...billed.totals, adjustments: adjustments.size }, 'billing: computed; writing the ledger');

@@ -160,7 +160,8 @@ async function registerProgram(): Promise<void> {
   const roof2 = await id('SIM-BILL-R2');
   for (let n = 1; n <= 5; n++) {
     await pool.query(
-      `INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at) SELECT $1, $2, $3, $4, id, 'PERSON_WITH_DISABILITY', now() FROM provinces WHERE code = 'yazd'`,
+      `INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at) ` +
+        `SELECT $1, $2, $3, $4, id, 'PERSON_WITH_DISABILITY', now() FROM provinces WHERE code = 'yazd'`,
       [n, nationalCodeFor(5000 + n), `Beneficiary ${n}`, shebaFor(5000 + n)],
     );
   }
@@ -172,16 +173,19 @@ async function registerProgram(): Promise<void> {
     [shared, roof1, roof2, DAYS[10]!.date, DAYS[20]!.date],
   );
   await pool.query(
-    `INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, $1, 'C-S', 'SUPPORT', '2025-01-01'), (2, $2, 'C-R1', 'ORDINARY', '2019-01-01'), (3, $3, 'C-R2', 'ORDINARY', '2025-01-01')`,
+    `INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, $1, 'C-S', 'SUPPORT', ` +
+      `'2025-01-01'), (2, $2, 'C-R1', 'ORDINARY', '2019-01-01'), (3, $3, 'C-R2', 'ORDINARY', '2025-01-01')`,
     [shared, roof1, roof2],
   );
   // Roof 2's tariff changes on day 16; roof 1's contract is in its 8th year (stepped down).
   await pool.query(
-    `INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh) VALUES (1, '2025-01-01', NULL, 30000), (2, '2019-01-01', NULL, 25000), (3, '2025-01-01', $1, 25000), (3, $1, NULL, 38500)`,
+    `INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh) VALUES (1, ` +
+      `'2025-01-01', NULL, 30000), (2, '2019-01-01', NULL, 25000), (3, '2025-01-01', $1, 25000), (3, $1, NULL, 38500)`,
     [DAYS[15]!.date],
   );
   await pool.query(
-    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES ($1, 'L-S', 150000000, 2000000, 84, '1405-01')`,
+    `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, ` +
+      `first_due_month) VALUES ($1, 'L-S', 150000000, 2000000, 84, '1405-01')`,
     [shared],
   );
 }
@@ -344,7 +348,8 @@ describe('a month billed end to end', () => {
     await runMonth(deps, nextMonth, { actor: 'e2e' });
     const late = (
       await pool.query(
-        `SELECT a.energy_wh FROM energy_adjustments a JOIN installations i ON i.id = a.installation_id WHERE a.month = $1 AND a.for_month = $2 AND i.code = 'SIM-BILL-R3'`,
+        `SELECT a.energy_wh FROM energy_adjustments a JOIN installations i ON i.id = a.installation_id WHERE ` +
+          `a.month = $1 AND a.for_month = $2 AND i.code = 'SIM-BILL-R3'`,
         [nextMonth, MONTH],
       )
     ).rows;

@@ -52,8 +52,10 @@ beforeAll(async () => {
   };
   await pool.query(`
     INSERT INTO installations (id, code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
-      SELECT v.id, v.code, v.code, p.id, 31.9, 54.4, 5, 5, 'COMMISSIONED', now() FROM provinces p, (VALUES (1, 'REWRITE'), (2, 'SILENT'), (3, 'GREEDY')) v(id, code) WHERE p.code = 'yazd';
-    INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) VALUES ('INV-R', 1, 5000, 't', now()), ('INV-S', 2, 5000, 't', now()), ('INV-G', 3, 5000, 't', now());
+      SELECT v.id, v.code, v.code, p.id, 31.9, 54.4, 5, 5, 'COMMISSIONED', now() FROM provinces p, (VALUES (1,
+        'REWRITE'), (2, 'SILENT'), (3, 'GREEDY')) v(id, code) WHERE p.code = 'yazd';
+    INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) VALUES ('INV-R', 1, 5000, 't',
+      now()), ('INV-S', 2, 5000, 't', now()), ('INV-G', 3, 5000, 't', now());
     INSERT INTO contracts (id, installation_id, reference, kind, start_date) SELECT id, id, 'C-' || id, 'SUPPORT', '2024-01-01' FROM installations;
     INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) SELECT id, '2024-01-01', 30000 FROM contracts;`);
   const from = ABAN.startMs - 48 * H;

@@ -70,14 +70,18 @@ beforeAll(async () => {
   };
   await pool.query(`
     INSERT INTO installations (id, code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at)
-    SELECT v.id, v.code, v.code, p.id, 31.9, 54.4, v.kwp, v.kwp, 'COMMISSIONED', now() FROM provinces p, (VALUES (1, 'SHARED', 10), (2, 'SINGLE', 5)) v(id, code, kwp) WHERE p.code = 'yazd';
+    SELECT v.id, v.code, v.code, p.id, 31.9, 54.4, v.kwp, v.kwp, 'COMMISSIONED', now() FROM provinces p, (VALUES (1,
+      'SHARED', 10), (2, 'SINGLE', 5)) v(id, code, kwp) WHERE p.code = 'yazd';
     INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) VALUES ('INV-A', 1, 10000, 't', now()), ('INV-B', 2, 5000, 't', now());
-    INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, 1, 'C-1', 'SUPPORT', '2024-01-01'), (2, 2, 'C-2', 'ORDINARY', '2024-01-01');
+    INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES (1, 1, 'C-1', 'SUPPORT',
+      '2024-01-01'), (2, 2, 'C-2', 'ORDINARY', '2024-01-01');
     INSERT INTO tariff_periods (contract_id, effective_from, rial_per_kwh) VALUES (1, '2024-01-01', 30000), (2, '2024-01-01', 25000);
-    INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month) VALUES (1, 'L-1', 100000000, 1000000, 100, '1404-01');`);
+    INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month)
+      VALUES (1, 'L-1', 100000000, 1000000, 100, '1404-01');`);
   for (let i = 1; i <= 3; i++) {
     await pool.query(
-      `INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at) SELECT $1, $2, $3, $4, id, 'OTHER', now() FROM provinces WHERE code = 'yazd'`,
+      `INSERT INTO beneficiaries (id, national_code, full_name, sheba, province_id, target_group, updated_at) ` +
+        `SELECT $1, $2, $3, $4, id, 'OTHER', now() FROM provinces WHERE code = 'yazd'`,
       [i, nationalCodeFor(1000 + i), `Beneficiary, "${i}"`, i === 3 ? null : shebaFor(1000 + i)],
     );
   }

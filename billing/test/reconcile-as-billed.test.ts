@@ -66,7 +66,9 @@ describe('reconciliation priced as billed', () => {
     );
     const { wh, rials } = billed.rows[0]!;
     const kwh = (Number(wh) / 1000).toFixed(3);
-    const file = `installation_code,period_start,period_end,metered_kwh,amount_rials,reference,paid_on\nROOF,1405/07/01,1405/08/30,${kwh},${rials},TAV-19,1405/09/20\n`;
+    const file =
+      `installation_code,period_start,period_end,metered_kwh,amount_rials,reference,paid_on\nROOF,1405/07/01,1405/08/30,${kwh},${rials}` +
+      `,TAV-19,1405/09/20\n`;
     await importSettlements(pool, file, { dryRun: false, actor: 'test' });
     const summary = await reconcileSettlements({
       pool,

@@ -136,7 +136,8 @@ function registrySql(): string {
       const weight = Math.min(free, 500 * r.int(1, 10));
       free -= weight;
       more.ben.push(
-        `(${beneficiary}, '${nationalCodeFor(190_000 + beneficiary)}', 'B ${beneficiary}', '${shebaFor(190_000 + beneficiary)}', (SELECT id FROM provinces WHERE code = '${s.province}'), 'OTHER', now())`,
+        `(${beneficiary}, '${nationalCodeFor(190_000 + beneficiary)}', 'B ${beneficiary}', '` +
+          `${shebaFor(190_000 + beneficiary)}', (SELECT id FROM provinces WHERE code = '${s.province}'), 'OTHER', now())`,
       );
       const from = r.chance(0.15) ? r.pick(dates) : '2024-01-01';
       const later = dates.filter((d) => d > from);
@@ -151,7 +152,8 @@ function registrySql(): string {
     }
   }
   return `
-    INSERT INTO installations (id, code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, updated_at) VALUES ${rows.inst.join(',')};
+    INSERT INTO installations (id, code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status,
+      updated_at) VALUES ${rows.inst.join(',')};
     INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) VALUES ${rows.inv.join(',')};
     INSERT INTO contracts (id, installation_id, reference, kind, start_date) VALUES ${rows.con.join(',')};
     INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh) VALUES ${rows.tar.join(',')};
@@ -229,7 +231,8 @@ async function settlementFile(pool: pg.Pool, which: 0 | 1): Promise<string> {
     }
     const f = s.factors[which]!;
     lines.push(
-      `${s.code},${period[0]},${period[1]},${((wh * f.meter) / 1000).toFixed(3)},${Math.round(rials * f.amount)},T${which}-${s.code},${f.paid ? '1405/08/20' : ''}`,
+      `${s.code},${period[0]},${period[1]},${((wh * f.meter) / 1000).toFixed(3)},${Math.round(rials * f.amount)}` +
+        `,T${which}-${s.code},${f.paid ? '1405/08/20' : ''}`,
     );
   }
   return lines.join('\n');

@@ -67,7 +67,8 @@ beforeAll(async () => {
   await pool.query(`
     INSERT INTO installations (id, code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, status, export_meter, updated_at)
     SELECT v.id, v.code, v.code, p.id, p.latitude, p.longitude, 5, 5, 'COMMISSIONED', v.meter, now()
-      FROM provinces p, (VALUES (1, 'MATCH', 'yazd', 'M-1'), (2, 'LOW', 'yazd', 'M-2'), (3, 'LATE', 'fars', NULL), (4, 'SILENT', 'fars', NULL)) v(id, code, province, meter)
+      FROM provinces p, (VALUES (1, 'MATCH', 'yazd', 'M-1'), (2, 'LOW', 'yazd', 'M-2'), (3, 'LATE', 'fars', NULL), (4,
+        'SILENT', 'fars', NULL)) v(id, code, province, meter)
      WHERE p.code = v.province;
     INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at)
     VALUES ('S-MATCH', 1, 5000, 't', now()), ('S-LOW', 2, 5000, 't', now()), ('S-LATE', 3, 5000, 't', now()), ('S-SILENT', 4, 5000, 't', now());
@@ -158,7 +159,10 @@ describe('settlement import', () => {
           line: 2,
           column,
           reason: expect.stringMatching(
-            /^the payment of this settlement was recorded on 2026-10-12; a paid settlement is not changed by an import: record a correction \(POST \/settlements\/\d+\/corrections\)$/,
+            new RegExp(
+              /^the payment of this settlement was recorded on 2026-10-12; a paid settlement is not changed by an import: /
+                .source + /record a correction \(POST \/settlements\/\d+\/corrections\)$/.source,
+            ),
           ),
         },
       ]);
@@ -286,7 +290,8 @@ describe('difference policy', () => {
     expect(bill.gross_rials).toBe(String(720n * 30_000n)); // Aban's own energy
     expect(bill.adjustment_rials).toBe('-6696000'); // 37,944,000 settled − 44,640,000 billed
     expect(bill.detail.adjustments[0].reason).toBe(
-      'settlement TAV-2 for 2026-07-23 to 2026-09-22: the distribution company paid 37,944,000 Rials for energy our counters priced at 44,640,000 (its meter read 15.0 % less); the difference is carried',
+      'settlement TAV-2 for 2026-07-23 to 2026-09-22: the distribution company paid 37,944,000 Rials for energy ' +
+        'our counters priced at 44,640,000 (its meter read 15.0 % less); the difference is carried',
     );
     expect((await pool.query('SELECT month, rials FROM settlement_adjustments')).rows).toEqual([
       { month: '1405-08', rials: '-6696000' },
@@ -425,7 +430,8 @@ describe('a corrected settlement under adjust', () => {
     const bill = await lowBill('1405-09');
     expect(bill.adjustment_rials).toBe('6696000');
     expect(bill.detail.adjustments[0].reason).toBe(
-      'settlement TAV-2 for 2026-07-23 to 2026-09-22: the distribution company paid 44,400,000 Rials for energy our counters priced at 44,640,000 (its meter read 0.5 % less); -6,696,000 carried before, this line is the change',
+      'settlement TAV-2 for 2026-07-23 to 2026-09-22: the distribution company paid 44,400,000 Rials for energy ' +
+        'our counters priced at 44,640,000 (its meter read 0.5 % less); -6,696,000 carried before, this line is the change',
     );
   });
 });

@@ -70,6 +70,7 @@ export function lateChangeHold(change: LateChange, rules = LATE_DATA_RULES): str
   if (Math.abs(change.deltaWh) > boundWh)
     return boundWh === 0
       ? `${change.deltaWh} Wh changed, but the month was billed with no gap in its readings`
-      : `${change.deltaWh} Wh is more than ${rules.gapSharePercent} % of what the ratings could produce over the gap the month was billed across (${boundWh} Wh)`;
+      : `${change.deltaWh} Wh is more than ${rules.gapSharePercent} % of what the ratings could produce over the ` +
+          `gap the month was billed across (${boundWh} Wh)`;
   return null;
 }

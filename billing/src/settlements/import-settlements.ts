@@ -162,7 +162,9 @@ export async function importSettlements(
         report.errors.push({
           line: row.line,
           column: changedColumn(row, old),
-          reason: `the payment of this settlement was recorded on ${old.paid_on}; a paid settlement is not changed by an import: record a correction (POST /settlements/${old.id}/corrections)`,
+          reason:
+            `the payment of this settlement was recorded on ${old.paid_on}; a paid settlement is not changed ` +
+            `by an import: record a correction (POST /settlements/${old.id}/corrections)`,
         });
       else changes.push({ row, installationId, old });
     }

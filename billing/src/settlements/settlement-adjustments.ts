@@ -62,7 +62,12 @@ export async function settlementAdjustments(
       forMonth: monthOf(tehranMidnight(s.last_day) + NOON_MS),
       wh: 0,
       rials,
-      reason: `settlement ${s.reference} for ${s.period_from} to ${s.last_day}: the distribution company paid ${rialsText(BigInt(s.amount_rials))} Rials for energy our counters priced at ${rialsText(BigInt(s.billed_rials))} (its meter read ${Math.abs(meterPercent).toFixed(1)} % ${meterPercent < 0 ? 'less' : 'more'}); ${carried === 0n ? 'the difference is carried' : `${rialsText(carried)} carried before, this line is the change`}`,
+      reason:
+        `settlement ${s.reference} for ${s.period_from} to ${s.last_day}: the distribution company paid ` +
+        `${rialsText(BigInt(s.amount_rials))} Rials for energy our counters priced at ` +
+        `${rialsText(BigInt(s.billed_rials))} (its meter read ${Math.abs(meterPercent).toFixed(1)} % ` +
+        `${meterPercent < 0 ? 'less' : 'more'}); ` +
+        `${carried === 0n ? 'the difference is carried' : `${rialsText(carried)} carried before, this line is the change`}`,
       settlementId: s.id,
     });
     out.set(s.installation_id, list);

@@ -66,7 +66,8 @@ describe('parseSettlementRows', () => {
         line: 1,
         column: 'period_end, metered_kwh, amount_rials, reference, amount',
         reason:
-          'the header must name period_start, period_end, metered_kwh, amount_rials, reference, and installation_code or export_meter (optional: paid_on); missing period_end, metered_kwh, amount_rials, reference; unknown amount',
+          'the header must name period_start, period_end, metered_kwh, amount_rials, reference, and ' +
+          'installation_code or export_meter (optional: paid_on); missing period_end, metered_kwh, amount_rials, reference; unknown amount',
       },
     ]);
   });

@@ -132,7 +132,9 @@ export function parseSettlementRows(rows: readonly CsvRow[]): { rows: Settlement
         {
           line: header?.line ?? 1,
           column: [...missing, ...unknown].join(', '),
-          reason: `the header must name ${REQUIRED.join(', ')}, and installation_code or export_meter (optional: paid_on)${missing.length ? `; missing ${missing.join(', ')}` : ''}${unknown.length ? `; unknown ${unknown.join(', ')}` : ''}`,
+          reason:
+            `the header must name ${REQUIRED.join(', ')}, and installation_code or export_meter (optional: ` +
+            `paid_on)${missing.length ? `; missing ${missing.join(', ')}` : ''}${unknown.length ? `; unknown ${unknown.join(', ')}` : ''}`,
         },
       ],
     };
