@@ -27,7 +27,8 @@ const progress = (message: string) => process.stderr.write(`${message}\n`);
 // closes the connection of a device beyond its burst, which would measure reconnections, not ingest.
 if (READINGS / DEVICES > BROKER_FAIR_SHARE.messageBurst / 2) {
   console.error(
-    `error: ${READINGS / DEVICES} readings per device exceed half the broker's burst per device (${BROKER_FAIR_SHARE.messageBurst}, lib/telemetry/fair-share.ts): raise BENCH_DEVICES or lower BENCH_READINGS`,
+    `error: ${READINGS / DEVICES} readings per device exceed half the broker's burst per device (` +
+      `${BROKER_FAIR_SHARE.messageBurst}, lib/telemetry/fair-share.ts): raise BENCH_DEVICES or lower BENCH_READINGS`,
   );
   process.exit(2);
 }

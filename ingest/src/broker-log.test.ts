@@ -39,7 +39,8 @@ describe("the broker's log", () => {
   it("reads the fair-share plugin's report of a device it slowed, and nothing else as one", () => {
     // As ops/broker/fair-share-plugin.c words it (lib/test/broker.test.ts sees the real broker say it).
     const line =
-      '1796500010: fair share: device INV-9.a_1 over its share at the broker (20 messages/s, bursts of 1200; 262144 bytes/s, bursts of 33554432): 17 message(s) of 17000000 bytes refused in the last 10 s, its connection closed each time';
+      '1796500010: fair share: device INV-9.a_1 over its share at the broker (20 messages/s, bursts of 1200; ' +
+      '262144 bytes/s, bursts of 33554432): 17 message(s) of 17000000 bytes refused in the last 10 s, its connection closed each time';
     expect(overShareAtBroker(line)).toEqual({ serial: 'INV-9.a_1', messages: 17, bytes: 17_000_000 });
     expect(overShareAtBroker(line.replace('1796500010: ', ''))).toEqual(overShareAtBroker(line));
     expect(

@@ -101,7 +101,11 @@ export class CounterGuard {
     }
     this.jumped.set(serial, { tMs, wh, count });
     const hours = (tMs - last.tMs) / 3_600_000;
-    return `energy_wh_total rose ${wh - last.wh} Wh in ${hours.toFixed(3)} h since the last accepted reading (${new Date(last.tMs).toISOString()}, ${last.wh} Wh): more than ${ratedAcW} W can produce (${100 + COUNTER_LIMITS.capacityMarginPercent} % of it and ${COUNTER_LIMITS.noiseWh} Wh of noise)`;
+    return (
+      `energy_wh_total rose ${wh - last.wh} Wh in ${hours.toFixed(3)} h since the last accepted reading (` +
+      `${new Date(last.tMs).toISOString()}, ${last.wh} Wh): more than ${ratedAcW} W can produce (` +
+      `${100 + COUNTER_LIMITS.capacityMarginPercent} % of it and ${COUNTER_LIMITS.noiseWh} Wh of noise)`
+    );
   }
 
   /** Forgets serials no longer registered (bounded state). */

@@ -112,7 +112,8 @@ export class Drainer {
           this.writerRefused = true;
           this.log.error(
             { status: influxError.status, user: this.influx.username, error: influxError.message },
-            'InfluxDB refused the writer (check INFLUX_WRITER_USERNAME/INFLUX_WRITER_PASSWORD and its WRITE grant; re-running setup fixes both); readings stay in the journal and are retried with backoff',
+            'InfluxDB refused the writer (check INFLUX_WRITER_USERNAME/INFLUX_WRITER_PASSWORD and its WRITE ' +
+              'grant; re-running setup fixes both); readings stay in the journal and are retried with backoff',
           );
         } else if (this.influxHealthy && !influxError.unauthorized)
           this.log.warn(

@@ -49,7 +49,9 @@ export function createIngestMetrics() {
     }),
     brokerRefused: new Counter({
       name: 'ingest_broker_fair_share_refused_total',
-      help: "Messages the broker refused a device beyond its fair share there (its connection closed before they were acknowledged: the device sends them again), by serial, from the broker's fair-share reports; every worker reads them all",
+      help:
+        'Messages the broker refused a device beyond its fair share there (its connection closed before they ' +
+        "were acknowledged: the device sends them again), by serial, from the broker's fair-share reports; every worker reads them all",
       labelNames: ['serial'] as const,
       registers: [registry],
     }),
@@ -61,7 +63,9 @@ export function createIngestMetrics() {
     }),
     packetsCut: new Counter({
       name: 'ingest_broker_packets_cut_total',
-      help: "Packets the broker cut for being over its max_packet_size (it closed the client's connection; nothing of them arrived), by the client's broker account, from the broker's log",
+      help:
+        "Packets the broker cut for being over its max_packet_size (it closed the client's connection; nothing " +
+        "of them arrived), by the client's broker account, from the broker's log",
       labelNames: ['account'] as const,
       registers: [registry],
     }),
@@ -95,7 +99,9 @@ export function createIngestMetrics() {
     }),
     readingDelay: new Histogram({
       name: 'ingest_reading_delay_seconds',
-      help: "Live readings' age when ingest received them (its receipt time minus the reading's own timestamp): the broker's queue and ingest's backlog; buffered readings older than 10 minutes are not live",
+      help:
+        "Live readings' age when ingest received them (its receipt time minus the reading's own timestamp): the " +
+        "broker's queue and ingest's backlog; buffered readings older than 10 minutes are not live",
       buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120, 300, 600],
       registers: [registry],
     }),

@@ -24,7 +24,9 @@ const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid as number;
  */
 async function winnersPerRound(paths: string[], processes: number): Promise<number[]> {
   const module = new URL('./process-lock.ts', import.meta.url).pathname;
-  const startAt = Date.now() + 8000; // after every child has loaded (3 s was too short on a busy machine: a late child took over the stale locks of siblings that had finished)
+  // After every child has loaded (3 s was too short on a busy machine: a late child took over the
+  // stale locks of siblings that had finished).
+  const startAt = Date.now() + 8000;
   const code = `
     import { acquireProcessLock } from ${JSON.stringify(module)};
     const paths = ${JSON.stringify(paths)};

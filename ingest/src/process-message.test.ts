@@ -29,7 +29,8 @@ describe('processMessage', () => {
     expect(result.rejections).toEqual([]);
     expect(result.readings).toBe(1);
     expect(result.lines).toEqual([
-      `telemetry,installation=YZD-001,province=yazd,serial=INV1 energy_wh_total=1000.5,ac_power_w=3200,state="MPPT",seq=7i,events="[\\"GRID_OK\\"]" ${Date.parse('2026-11-25T07:59:00Z')}000000`,
+      `telemetry,installation=YZD-001,province=yazd,serial=INV1 ` +
+        `energy_wh_total=1000.5,ac_power_w=3200,state="MPPT",seq=7i,events="[\\"GRID_OK\\"]" ${Date.parse('2026-11-25T07:59:00Z')}000000`,
     ]);
   });
 
@@ -108,7 +109,12 @@ describe('processMessage', () => {
     const [rejection] = run('{"a":"quote\\" and\nnewline').rejections;
     const line = encodeRejection(rejection!, 'w1', '1000');
     expect(line).toMatch(
-      /^rejected_message,reason=malformed_json,worker=w1 detail="payload is not JSON: .*",topic="solar\/v1\/INV1\/telemetry",serial="INV1",payload="\{\\"a\\":\\"quote\\\\\\" and\\\\nnewline",payload_bytes=25i,truncated=false,readings=1i 1000$/,
+      new RegExp(
+        /^rejected_message,reason=malformed_json,worker=w1 detail="payload is not JSON: .*",/.source +
+          /topic="solar\/v1\/INV1\/telemetry",serial="INV1",/.source +
+          /payload="\{\\"a\\":\\"quote\\\\\\" and\\\\nnewline",payload_bytes=25i,truncated=false,readings=1i 1000$/
+            .source,
+      ),
     );
     const binary = processMessage('solar/v1/INV1/telemetry', Buffer.from([0xff, 0xfe, 0x00]), NOW, lookup, limits)
       .rejections[0]!;

@@ -341,7 +341,9 @@ function checkReading(
   if (ts.ms > receivedAtMs + limits.maxClockAheadMs) {
     return {
       reason: 'timestamp_in_future',
-      detail: `ts ${new Date(ts.ms).toISOString()} is ${Math.round((ts.ms - receivedAtMs) / 1000)} s ahead of the platform clock (limit ${limits.maxClockAheadMs / 1000} s)`,
+      detail:
+        `ts ${new Date(ts.ms).toISOString()} is ${Math.round((ts.ms - receivedAtMs) / 1000)} s ahead of the ` +
+        `platform clock (limit ${limits.maxClockAheadMs / 1000} s)`,
     };
   }
   if (ts.ms < receivedAtMs - limits.retentionMs) {

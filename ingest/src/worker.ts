@@ -195,7 +195,9 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       await registry.start();
       break;
     } catch (error) {
-      startingProblem = `waiting for the device registry: PostgreSQL unavailable (${(error as Error).message}); nothing is taken from the broker until it loads`;
+      startingProblem =
+        `waiting for the device registry: PostgreSQL unavailable (${(error as Error).message}); ` +
+        `nothing is taken from the broker until it loads`;
       await waitBeforeRetry(attempt);
     }
   }
@@ -357,7 +359,10 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       rejections: [
         {
           reason: 'packet_too_large',
-          detail: `the broker cut a packet over its limit of ${BROKER_MAX_PACKET_BYTES} bytes from client id '${cut.clientId}' (account ${cut.account === null ? 'unknown' : `'${cut.account}'`}) and closed its connection: nothing in that packet arrived`,
+          detail:
+            `the broker cut a packet over its limit of ${BROKER_MAX_PACKET_BYTES} bytes from client id '` +
+            `${cut.clientId}' (account ${cut.account === null ? 'unknown' : `'${cut.account}'`}) and closed its ` +
+            `connection: nothing in that packet arrived`,
           topic: '',
           serial: account,
           payload: '',
@@ -516,7 +521,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     if (reason) found.push(`acknowledgements held: ${reason}`);
     if (!drainer.influxHealthy)
       found.push(
-        `${drainer.writerRefused ? 'InfluxDB refuses the writer (INFLUX_WRITER_USERNAME/PASSWORD, WRITE grant)' : 'InfluxDB writes failing'}: ${journal.backlogBytes} bytes wait in the journal, the oldest ${Math.round(journal.lagMs(nowMs) / 1000)} s old`,
+        `${drainer.writerRefused ? 'InfluxDB refuses the writer (INFLUX_WRITER_USERNAME/PASSWORD, WRITE grant)' : 'InfluxDB writes failing'}: ` +
+          `${journal.backlogBytes} bytes wait in the journal, the oldest ${Math.round(journal.lagMs(nowMs) / 1000)} s old`,
       );
     return found;
   };

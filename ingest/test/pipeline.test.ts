@@ -131,7 +131,7 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
     expect(status).toMatchObject([{ serial: a, online: true, installation: 'PIPE-INST-00000' }]);
   });
 
-  it("keeps a device's past: another value at a stored instant is rejected and kept as evidence, after a restart too; gaps fill only within physics", async () => {
+  it("keeps a device's past: a new value at a stored instant is rejected, kept as evidence, after a restart too; gaps fill only within physics", async () => {
     const [serial] = await registerFleet('PAST', 1, { perInstallation: 1, ratedAcW: 5000 });
     const topic = telemetryTopic(serial!);
     const first = await startIngest();
@@ -271,7 +271,7 @@ describe('ingest pipeline (real broker, InfluxDB, PostgreSQL)', () => {
       expect(await ingestMetric(proc.port, `ingest_rejected_total{reason="${reason}"}`)).toBeGreaterThanOrEqual(1);
   });
 
-  it("records a packet the broker cut for its size against the device's account, naming its client id (from the broker's log), once for two workers", async () => {
+  it("records a packet the broker cut for size against the device's account, naming its client id (from the broker's log), once for two workers", async () => {
     const [serial] = await registerFleet('CUT', 1, { perInstallation: 1 });
     const admin = await BrokerAdmin.connect(readMqttConfig(env, 'ADMIN'));
     const password = await provisionDevice(admin, serial!);

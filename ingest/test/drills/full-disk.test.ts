@@ -69,42 +69,46 @@ describe('drill: a full disk under ingest', () => {
     });
   });
 
-  it('keeps a disk smaller than one segment from filling with shipped data, holds under the reserve, starts again there after kill -9, and resumes when space is back', async () => {
-    const disk = await smallFilesystem('1m');
-    disks.push(disk);
-    const serials = await registerFleet('DISKB', 40);
-    // The default 8 MiB segment is larger than the whole disk: only reclaiming shipped space keeps it going.
-    const settings = { INGEST_DISK_RESERVE_BYTES: '262144' };
-    let w = await workers.start(settings, { dataDir: disk.dir });
-    await underLiveTraffic(drill.influx, 'small disk, reserve, kill -9', { serials, ratePerSerial: 10 }, async () => {
-      await sleep(15_000); // ~1.5 MB of journal through a 1 MiB disk
-      expect(w.proc.child.exitCode).toBeNull();
+  it(
+    'keeps a disk smaller than one segment from filling with shipped data, holds under the reserve, starts again ' +
+      'there after kill -9, and resumes when space is back',
+    async () => {
+      const disk = await smallFilesystem('1m');
+      disks.push(disk);
+      const serials = await registerFleet('DISKB', 40);
+      // The default 8 MiB segment is larger than the whole disk: only reclaiming shipped space keeps it going.
+      const settings = { INGEST_DISK_RESERVE_BYTES: '262144' };
+      let w = await workers.start(settings, { dataDir: disk.dir });
+      await underLiveTraffic(drill.influx, 'small disk, reserve, kill -9', { serials, ratePerSerial: 10 }, async () => {
+        await sleep(15_000); // ~1.5 MB of journal through a 1 MiB disk
+        expect(w.proc.child.exitCode).toBeNull();
 
-      const filler = await fillDisk(disk.dir); // something else takes the disk
-      const heldUnderReserve = (h: Record<string, unknown>) =>
-        h.acksHeld === true && h.httpStatus === 503 && /under the reserve|ENOSPC/.test(String(h.holdReason));
-      await waitFor(
-        'acknowledgements held under the reserve',
-        () => ingestHealth(w.proc.port),
-        heldUnderReserve,
-        30_000,
-        200,
-      );
+        const filler = await fillDisk(disk.dir); // something else takes the disk
+        const heldUnderReserve = (h: Record<string, unknown>) =>
+          h.acksHeld === true && h.httpStatus === 503 && /under the reserve|ENOSPC/.test(String(h.holdReason));
+        await waitFor(
+          'acknowledgements held under the reserve',
+          () => ingestHealth(w.proc.port),
+          heldUnderReserve,
+          30_000,
+          200,
+        );
 
-      // Killed while holding, and started again on the same short disk: up, and still holding.
-      await workers.stop(w);
-      w = await workers.start(settings, w);
-      await waitFor('held again after the restart', () => ingestHealth(w.proc.port), heldUnderReserve, 30_000, 200);
+        // Killed while holding, and started again on the same short disk: up, and still holding.
+        await workers.stop(w);
+        w = await workers.start(settings, w);
+        await waitFor('held again after the restart', () => ingestHealth(w.proc.port), heldUnderReserve, 30_000, 200);
 
-      rmSync(filler);
-      await waitFor(
-        'acknowledgements resumed',
-        () => ingestHealth(w.proc.port),
-        (h) => h.acksHeld === false && h.httpStatus === 200,
-        60_000,
-        250,
-      );
-      await sleep(2000);
-    });
-  });
+        rmSync(filler);
+        await waitFor(
+          'acknowledgements resumed',
+          () => ingestHealth(w.proc.port),
+          (h) => h.acksHeld === false && h.httpStatus === 200,
+          60_000,
+          250,
+        );
+        await sleep(2000);
+      });
+    },
+  );
 });

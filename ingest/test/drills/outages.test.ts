@@ -20,46 +20,50 @@ describe('drill: outages under a live fleet', () => {
   // Mosquitto does not restore shared subscriptions; see ingest/README.md). Ingest is killed
   // (kill -9) a third of the way in and started again while the broker is still away, so it also
   // proves a worker starts without its broker and takes what its session queued.
-  it('stores every reading devices held while the broker was down 60 s, with ingest killed and restarted meanwhile, and never says ok while it receives nothing', async () => {
-    const serials = await registerFleet('BDOWN', 20);
-    let w = await workers.start();
-    const probes: Record<string, unknown>[] = [];
-    /** /healthz every 500 ms until `untilMs`: what a load balancer or an operator sees meanwhile. */
-    const probe = async (untilMs: number) => {
-      while (Date.now() < untilMs) {
-        probes.push(await ingestHealth(w.proc.port));
-        await sleep(500);
-      }
-    };
-    const options = { serials, ratePerSerial: 2, ackWithinMs: 120_000 };
-    await underLiveTraffic(drill.influx, 'broker down 60 s, ingest killed meanwhile', options, async () => {
-      await sleep(2000);
-      await service('stop', 'mosquitto');
-      const downSince = Date.now();
-      const accepted = await ingestMetric(w.proc.port, 'ingest_readings_accepted_total');
-      await probe(downSince + OUTAGE_MS / 3);
-      expect(await ingestMetric(w.proc.port, 'ingest_readings_accepted_total')).toBe(accepted);
+  it(
+    'stores every reading devices held while the broker was down 60 s, with ingest killed and restarted meanwhile, ' +
+      'and never says ok while it receives nothing',
+    async () => {
+      const serials = await registerFleet('BDOWN', 20);
+      let w = await workers.start();
+      const probes: Record<string, unknown>[] = [];
+      /** /healthz every 500 ms until `untilMs`: what a load balancer or an operator sees meanwhile. */
+      const probe = async (untilMs: number) => {
+        while (Date.now() < untilMs) {
+          probes.push(await ingestHealth(w.proc.port));
+          await sleep(500);
+        }
+      };
+      const options = { serials, ratePerSerial: 2, ackWithinMs: 120_000 };
+      await underLiveTraffic(drill.influx, 'broker down 60 s, ingest killed meanwhile', options, async () => {
+        await sleep(2000);
+        await service('stop', 'mosquitto');
+        const downSince = Date.now();
+        const accepted = await ingestMetric(w.proc.port, 'ingest_readings_accepted_total');
+        await probe(downSince + OUTAGE_MS / 3);
+        expect(await ingestMetric(w.proc.port, 'ingest_readings_accepted_total')).toBe(accepted);
 
-      await workers.stop(w); // kill -9 while the broker is away: its session and queue stay in the broker's save
-      w = await workers.start({}, w, (h) => h.mqttConnected === false); // answers, but is not connected
-      await probe(downSince + OUTAGE_MS);
-      expect(await ingestMetric(w.proc.port, 'ingest_readings_accepted_total')).toBe(0);
+        await workers.stop(w); // kill -9 while the broker is away: its session and queue stay in the broker's save
+        w = await workers.start({}, w, (h) => h.mqttConnected === false); // answers, but is not connected
+        await probe(downSince + OUTAGE_MS);
+        expect(await ingestMetric(w.proc.port, 'ingest_readings_accepted_total')).toBe(0);
 
-      await service('start', 'mosquitto');
-      await ingestOkAgain(w.proc.port, 'ingest healthy again', 60_000);
-      await sleep(2000);
-    });
-    // Never "ok" while the broker was away and nothing arrived: 503, not connected, said in words.
-    expect(probes.length).toBeGreaterThan(OUTAGE_MS / 1000); // a probe at least every second
-    const okWhileAway = probes.filter(
-      (h) =>
-        h.httpStatus !== 503 ||
-        h.status === 'ok' ||
-        h.mqttConnected !== false ||
-        !(h.problems as string[] | undefined)?.includes('not connected to the broker'),
-    );
-    expect(okWhileAway).toEqual([]);
-  });
+        await service('start', 'mosquitto');
+        await ingestOkAgain(w.proc.port, 'ingest healthy again', 60_000);
+        await sleep(2000);
+      });
+      // Never "ok" while the broker was away and nothing arrived: 503, not connected, said in words.
+      expect(probes.length).toBeGreaterThan(OUTAGE_MS / 1000); // a probe at least every second
+      const okWhileAway = probes.filter(
+        (h) =>
+          h.httpStatus !== 503 ||
+          h.status === 'ok' ||
+          h.mqttConnected !== false ||
+          !(h.problems as string[] | undefined)?.includes('not connected to the broker'),
+      );
+      expect(okWhileAway).toEqual([]);
+    },
+  );
 
   it('stores everything when InfluxDB crashes (kill -9) and ingest is killed (kill -9) while it is away', async () => {
     const serials = await registerFleet('IFXR', 40);
