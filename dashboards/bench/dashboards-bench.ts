@@ -42,12 +42,14 @@ async function seedRegistry(pool: pg.Pool, installations: number): Promise<void>
     ['1405-08', 'DRAFT'],
   ] as const) {
     await pool.query(
-      `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
+      `INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh,
+        gross_rials, net_rials, pool_rials, payable_rials, incomplete)
        VALUES ($1, 'DRAFT', now(), repeat('0', 64), $2, 0, 0, 0, 0, 0, 0, 0)`,
       [month, installations],
     );
     await pool.query(
-      `INSERT INTO installation_bills (month, installation_id, energy_wh, gross_rials, adjustment_rials, income_rials, loan_rials, fee_rials, net_rials, pool_rials, balance_out_rials, incomplete, detail)
+      `INSERT INTO installation_bills (month, installation_id, energy_wh, gross_rials, adjustment_rials, income_rials,
+        loan_rials, fee_rials, net_rials, pool_rials, balance_out_rials, incomplete, detail)
        SELECT $1, id, 750000, 22500000, 0, 22500000, 2000000, 0, 20500000, 20500000, 0, id % 100 = 0, '{}' FROM installations`,
       [month],
     );
@@ -88,7 +90,8 @@ async function seedInflux(influx: InfluxClient, pool: pg.Pool, now: number): Pro
     for (let h = 8 * 24; h >= 0; h--) {
       const power = Math.max(0, Math.sin((sinceTehranMidnightMs(hourStart - h * H) / H - 6) * (Math.PI / 12))) * 4000;
       hourly.push(
-        `${tags} energy_wh_total=${(8 * 24 - h) * 1_000 + index},ac_power_w_mean=${power.toFixed(1)},ac_power_w_max=${power.toFixed(1)},readings=360i ${(hourStart - h * H) * 1e6}`,
+        `${tags} energy_wh_total=${(8 * 24 - h) * 1_000 + index},ac_power_w_mean=${power.toFixed(1)}` +
+          `,ac_power_w_max=${power.toFixed(1)},readings=360i ${(hourStart - h * H) * 1e6}`,
       );
     }
     await write(hourly, 'hourly');
@@ -147,7 +150,15 @@ for (const size of SIZES) {
     }
     alone.sort((a, b) => b[1] - a[1]);
     console.log(
-      `BENCH ${JSON.stringify({ name: `dashboards_load_${spec.uid}`, installations: size, runs: 3, median_ms: Math.round(median(totals)), max_ms: Math.round(Math.max(...totals)), queries_alone_ms: Math.round(alone.reduce((t, [, ms]) => t + ms, 0)) })}`,
+      'BENCH',
+      JSON.stringify({
+        name: `dashboards_load_${spec.uid}`,
+        installations: size,
+        runs: 3,
+        median_ms: Math.round(median(totals)),
+        max_ms: Math.round(Math.max(...totals)),
+        queries_alone_ms: Math.round(alone.reduce((t, [, ms]) => t + ms, 0)),
+      }),
     );
     for (const [query, ms] of alone.filter(([, ms]) => ms > 500))
       console.log(

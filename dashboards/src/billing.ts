@@ -25,7 +25,8 @@ export const billing: DashboardSpec = {
       solarDashboard(
         'solar-billing',
         'Billing',
-        'Per Solar Hijri month: gross income, deductions, net, program pool, payable and paid; installations held for implausible counters or with incomplete data; late-data adjustments.',
+        'Per Solar Hijri month: gross income, deductions, net, program pool, payable and paid; installations ' +
+          'held for implausible counters or with incomplete data; late-data adjustments.',
         ['postgres'],
         { from: 'now-1y', refresh: '15m' },
       )
@@ -34,7 +35,9 @@ export const billing: DashboardSpec = {
           stat({
             title: 'The month in Rials',
             description:
-              'For the selected month: gross income from the counters, loan and fee deductions, net income, the program pool (capacity no share held), payable to beneficiaries (after carry-overs below the minimum payout), and paid (once the payout batch is marked paid).',
+              'For the selected month: gross income from the counters, loan and fee deductions, net income, the ' +
+              'program pool (capacity no share held), payable to beneficiaries (after carry-overs below the ' +
+              'minimum payout), and paid (once the payout batch is marked paid).',
             unit: UNIT.rials,
             w: 24,
             h: 5,
@@ -108,7 +111,9 @@ export const billing: DashboardSpec = {
           table({
             title: 'Held installations (implausible counters)',
             description:
-              'Installations whose counter read more than the inverter’s rating could produce (a jump that did not come back, or more than rated power × time): that energy is held, not billed, and the month cannot close until an operator decides per inverter (npm run billing -- review, or the API): accept, correct or exclude.',
+              'Installations whose counter read more than the inverter’s rating could produce (a jump that did ' +
+              'not come back, or more than rated power × time): that energy is held, not billed, and the month ' +
+              'cannot close until an operator decides per inverter (npm run billing -- review, or the API): accept, correct or exclude.',
             unit: UNIT.text,
             columnUnits: { 'Energy billed': UNIT.kwh, 'Energy held': UNIT.kwh },
             w: 24,
@@ -134,7 +139,9 @@ ORDER BY i.code`,
           table({
             title: 'Installations with incomplete data',
             description:
-              'Installations billed without a counter reading on one side of the month (no_opening_reading, no_closing_reading, no_readings) or with other counter flags: their energy is what the counters prove so far; later readings are billed when they arrive.',
+              'Installations billed without a counter reading on one side of the month (no_opening_reading, ' +
+              'no_closing_reading, no_readings) or with other counter flags: their energy is what the counters ' +
+              'prove so far; later readings are billed when they arrive.',
             unit: UNIT.text,
             columnUnits: { Energy: UNIT.kwh, Gross: UNIT.rials },
             w: 12,
@@ -159,7 +166,9 @@ ORDER BY i.code`,
           table({
             title: 'Loans: repaid and balance',
             description:
-              "Each plant loan: its principal, what closed months' installments repaid (billing's own sum: a draft repays nothing until its month closes), the balance still owed, the last closed month that repaid something, and that month's installment. Largest balances first.",
+              "Each plant loan: its principal, what closed months' installments repaid (billing's own sum: a " +
+              'draft repays nothing until its month closes), the balance still owed, the last closed month that ' +
+              "repaid something, and that month's installment. Largest balances first.",
             unit: UNIT.rials,
             columnUnits: {
               Installation: UNIT.text,
@@ -192,7 +201,8 @@ ORDER BY "Balance" DESC, i.code, l.reference`,
           table({
             title: 'Late-data adjustments',
             description:
-              'Energy that arrived after an earlier month was closed, recognised in the selected month (closed months are never rewritten): for which month, how much, and at what value.',
+              'Energy that arrived after an earlier month was closed, recognised in the selected month (closed ' +
+              'months are never rewritten): for which month, how much, and at what value.',
             unit: UNIT.rials,
             columnUnits: { Installation: UNIT.text, 'For month': UNIT.text, Energy: UNIT.kwh },
             w: 12,

@@ -38,14 +38,18 @@ export const cashPosition: DashboardSpec = {
       solarDashboard(
         'solar-cash',
         'Cash position',
-        'What the program promised and paid its beneficiaries against what the distribution company settled and paid; receivables by period and province; settlements whose meter or money disagrees with telemetry.',
+        'What the program promised and paid its beneficiaries against what the distribution company settled and ' +
+          'paid; receivables by period and province; settlements whose meter or money disagrees with telemetry.',
         ['postgres'],
         { from: 'now-1y', refresh: '15m' },
       )
         .withPanel(
           stat({
             title: 'Owed to beneficiaries and owed to the program',
-            description: `Promised: payable on closed months' statements. Paid: payout batches marked paid. Settled: what the distribution company's settlements say it owes; received: those it paid; outstanding: settled, not paid; late: not paid ${LATE_AFTER_DAYS} days after their period.`,
+            description:
+              `Promised: payable on closed months' statements. Paid: payout batches marked paid. Settled: ` +
+              `what the distribution company's settlements say it owes; received: those it paid; outstanding: ` +
+              `settled, not paid; late: not paid ${LATE_AFTER_DAYS} days after their period.`,
             unit: UNIT.rials,
             w: 24,
             h: 5,
@@ -90,7 +94,9 @@ FROM ${IN_FORCE} GROUP BY s.period_from ORDER BY s.period_from`,
         .withPanel(
           table({
             title: 'Receivables by settlement period',
-            description: `Per period of the distribution company (Tehran dates, both days included): settlements, settled, received, outstanding and late (unpaid ${LATE_AFTER_DAYS} days after the period) Rials.`,
+            description:
+              `Per period of the distribution company (Tehran dates, both days included): settlements, ` +
+              `settled, received, outstanding and late (unpaid ${LATE_AFTER_DAYS} days after the period) Rials.`,
             unit: UNIT.rials,
             columnUnits: { From: UNIT.text, To: UNIT.text, Settlements: UNIT.count, ...money },
             w: 12,
@@ -131,7 +137,9 @@ FROM ${SETTLEMENTS} GROUP BY s.period_from, s.period_until ORDER BY s.period_fro
           table({
             title: 'Settlements that disagree with telemetry',
             description:
-              'Reconciled settlements outside tolerance, largest money difference first: an export meter below telemetry (a technician is alerted), above it, a money difference with agreeing energy, or telemetry still missing. Meter vs telemetry in per cent; Rials settled and billed from telemetry.',
+              'Reconciled settlements outside tolerance, largest money difference first: an export meter below ' +
+              'telemetry (a technician is alerted), above it, a money difference with agreeing energy, or ' +
+              'telemetry still missing. Meter vs telemetry in per cent; Rials settled and billed from telemetry.',
             unit: UNIT.rials,
             columnUnits: {
               Installation: UNIT.text,

@@ -30,7 +30,8 @@ export function timeAnchorVariables() {
       'day_start',
       'Start of today (Tehran)',
       'postgres',
-      `SELECT (extract(epoch FROM date_trunc('day', now() AT TIME ZONE '${TEHRAN_TIME_ZONE}') AT TIME ZONE '${TEHRAN_TIME_ZONE}') * 1000)::bigint AS "day_start"`,
+      `SELECT (extract(epoch FROM date_trunc('day', now() AT TIME ZONE '${TEHRAN_TIME_ZONE}') AT TIME ZONE '` +
+        `${TEHRAN_TIME_ZONE}') * 1000)::bigint AS "day_start"`,
       { hide: true, description: `Start of the current day in ${TEHRAN_TIME_ZONE}, epoch milliseconds.` },
     ),
     queryVariable(

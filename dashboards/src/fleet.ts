@@ -24,7 +24,8 @@ export function provinceVariable() {
 }
 
 const lastState = (states: string[]) =>
-  `SELECT count("state") FROM (SELECT last("state") AS "state" FROM "raw"."telemetry" WHERE time > now() - 15m AND ${IN_PROVINCES} GROUP BY "serial") WHERE ${states.map((s) => `"state" = '${s}'`).join(' OR ')}`;
+  `SELECT count("state") FROM (SELECT last("state") AS "state" FROM "raw"."telemetry" WHERE time > now() - 15m ` +
+  `AND ${IN_PROVINCES} GROUP BY "serial") WHERE ${states.map((s) => `"state" = '${s}'`).join(' OR ')}`;
 
 export const fleet: DashboardSpec = {
   uid: 'solar-fleet',
@@ -33,7 +34,8 @@ export const fleet: DashboardSpec = {
     const dashboard = solarDashboard(
       'solar-fleet',
       'Fleet',
-      'Power now, energy today and this Solar Hijri month from the counters, inverter states, specific yield by province and the open alerts ranked by income at risk.',
+      'Power now, energy today and this Solar Hijri month from the counters, inverter states, specific yield by ' +
+        'province and the open alerts ranked by income at risk.',
       ['influx', 'postgres'],
       // Every 5 minutes: its figures come from rollups refreshed every 15 minutes or hourly, and a
       // load at program scale costs InfluxDB seconds (BENCHMARKS.md).
@@ -53,7 +55,8 @@ export const fleet: DashboardSpec = {
             targets: [
               influxql(
                 'A',
-                `SELECT sum("power") FROM (SELECT last("ac_power_w") AS "power" FROM "raw"."telemetry" WHERE time > now() - 15m AND ${IN_PROVINCES} GROUP BY "serial")`,
+                `SELECT sum("power") FROM (SELECT last("ac_power_w") AS "power" FROM "raw"."telemetry" WHERE ` +
+                  `time > now() - 15m AND ${IN_PROVINCES} GROUP BY "serial")`,
                 { shape: 'value' },
               ),
             ],
@@ -81,7 +84,8 @@ export const fleet: DashboardSpec = {
           stat({
             title: 'Energy this Solar Hijri month',
             description:
-              'Increase of the lifetime counters since the first day of the current Solar Hijri month (daily rollup, refreshed hourly), in kWh. Billing’s draft is the exact account.',
+              'Increase of the lifetime counters since the first day of the current Solar Hijri month (daily ' +
+              'rollup, refreshed hourly), in kWh. Billing’s draft is the exact account.',
             unit: UNIT.kwh,
             decimals: 0,
             w: 6,
@@ -99,7 +103,9 @@ export const fleet: DashboardSpec = {
           stat({
             title: 'Inverters by state',
             description:
-              'Latest state in the last 15 minutes: producing (MPPT, STARTING), throttled (curtailment or clipping, not a fault), sleeping (SLEEPING, STANDBY, OFF, SHUTTING_DOWN), faulted (FAULT). Offline: the broker reported the device’s connection lost (its last will) and it has not come back.',
+              'Latest state in the last 15 minutes: producing (MPPT, STARTING), throttled (curtailment or ' +
+              'clipping, not a fault), sleeping (SLEEPING, STANDBY, OFF, SHUTTING_DOWN), faulted (FAULT). ' +
+              'Offline: the broker reported the device’s connection lost (its last will) and it has not come back.',
             unit: UNIT.count,
             w: 6,
             h: 5,
@@ -120,7 +126,8 @@ export const fleet: DashboardSpec = {
               influxql('D', lastState(['FAULT']), { shape: 'value' }, { alias: 'Faulted' }),
               influxql(
                 'E',
-                `SELECT count("online") FROM (SELECT last("online") AS "online" FROM "raw"."device_status" WHERE ${IN_PROVINCES} GROUP BY "serial") WHERE "online" = false`,
+                `SELECT count("online") FROM (SELECT last("online") AS "online" FROM "raw"."device_status" WHERE ` +
+                  `${IN_PROVINCES} GROUP BY "serial") WHERE "online" = false`,
                 { shape: 'value' },
                 { alias: 'Offline' },
               ),
@@ -163,7 +170,8 @@ export const fleet: DashboardSpec = {
           table({
             title: 'Open alerts ranked by income at risk',
             description:
-              'Open and acknowledged alerts, the costliest first: estimated kWh and Rials lost per day, what and where, since when, and who has it. Acknowledge, assign and resolve them through the API.',
+              'Open and acknowledged alerts, the costliest first: estimated kWh and Rials lost per day, what and ' +
+              'where, since when, and who has it. Acknowledge, assign and resolve them through the API.',
             unit: UNIT.text,
             columnUnits: {
               Rank: UNIT.count,
@@ -207,7 +215,8 @@ LIMIT 200`,
             targets: [
               influxql(
                 'A',
-                `SELECT sum("ac_power_w_mean") FROM "hourly"."telemetry" WHERE $timeFilter AND ${IN_PROVINCES} GROUP BY ${TEHRAN_BUCKETS.hourly}, "province" fill(none)`,
+                `SELECT sum("ac_power_w_mean") FROM "hourly"."telemetry" WHERE $timeFilter AND ${IN_PROVINCES} ` +
+                  `GROUP BY ${TEHRAN_BUCKETS.hourly}, "province" fill(none)`,
                 { shape: 'series' },
                 { alias: '$tag_province' },
               ),
@@ -218,7 +227,8 @@ LIMIT 200`,
           timeseries({
             title: 'Energy per day by province',
             description:
-              'Counter increase per Tehran day (daily rollup) over the last 7 days whatever the dashboard’s range, by province, in kWh. The first day has no earlier counter to subtract from and shows no bar.',
+              'Counter increase per Tehran day (daily rollup) over the last 7 days whatever the dashboard’s ' +
+              'range, by province, in kWh. The first day has no earlier counter to subtract from and shows no bar.',
             unit: UNIT.kwh,
             bars: true,
             stacked: true,
@@ -227,7 +237,9 @@ LIMIT 200`,
             targets: [
               influxql(
                 'A',
-                `SELECT sum("wh") / 1000 FROM (${counterIncrease('daily', `$timeFilter AND ${IN_PROVINCES}`, '"serial", "province"')}) WHERE $timeFilter GROUP BY ${TEHRAN_BUCKETS.daily}, "province" fill(none)`,
+                `SELECT sum("wh") / 1000 FROM (` +
+                  `${counterIncrease('daily', `$timeFilter AND ${IN_PROVINCES}`, '"serial", "province"')}) WHERE ` +
+                  `$timeFilter GROUP BY ${TEHRAN_BUCKETS.daily}, "province" fill(none)`,
                 { shape: 'series' },
                 { alias: '$tag_province' },
               ),
@@ -238,7 +250,9 @@ LIMIT 200`,
           table({
             title: 'Specific yield this Solar Hijri month by province',
             description:
-              'Counter increase this month (InfluxDB) divided by the commissioned DC capacity (PostgreSQL), in kWh per kWp. A province well below its neighbours is losing energy to soiling, faults or outages. Iran’s typical year is 1,450–1,900 kWh/kWp.',
+              'Counter increase this month (InfluxDB) divided by the commissioned DC capacity (PostgreSQL), in ' +
+              'kWh per kWp. A province well below its neighbours is losing energy to soiling, faults or outages. ' +
+              'Iran’s typical year is 1,450–1,900 kWh/kWp.',
             unit: UNIT.specificYield,
             columnUnits: { kWh: UNIT.kwh, kWp: 'suffix: kWp' },
             w: 12,
@@ -246,7 +260,8 @@ LIMIT 200`,
             targets: [
               influxql(
                 'A',
-                `SELECT sum("wh") / 1000 AS "kWh" FROM (${counterIncrease('daily', `time >= \${month_start}ms - 1d AND ${IN_PROVINCES}`, '"serial", "province"')}) GROUP BY "province"`,
+                `SELECT sum("wh") / 1000 AS "kWh" FROM (` +
+                  `${counterIncrease('daily', `time >= \${month_start}ms - 1d AND ${IN_PROVINCES}`, '"serial", "province"')}) GROUP BY "province"`,
                 { shape: 'table', columns: ['province', 'kWh'], minRows: 1 },
               ),
               sql(
@@ -286,7 +301,8 @@ GROUP BY p.code, p.name_en`,
             targets: [
               influxql(
                 'A',
-                `SELECT "online" FROM (SELECT last("online") AS "online" FROM "raw"."device_status" WHERE ${IN_PROVINCES} GROUP BY "serial", "installation", "province") WHERE "online" = false GROUP BY "serial", "installation", "province"`,
+                `SELECT "online" FROM (SELECT last("online") AS "online" FROM "raw"."device_status" WHERE ` +
+                  `${IN_PROVINCES} GROUP BY "serial", "installation", "province") WHERE "online" = false GROUP BY "serial", "installation", "province"`,
                 { shape: 'table', columns: ['serial', 'installation', 'province', 'online'], minRows: 1 },
               ),
             ],

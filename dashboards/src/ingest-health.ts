@@ -51,7 +51,8 @@ export const ingestHealth: DashboardSpec = {
           stat({
             title: 'Acknowledgements held',
             description:
-              'Workers holding their MQTT acknowledgements because the journal backlog reached INGEST_JOURNAL_MAX_BACKLOG_BYTES (InfluxDB down or too slow); the broker queues meanwhile. Should be 0.',
+              'Workers holding their MQTT acknowledgements because the journal backlog reached ' +
+              'INGEST_JOURNAL_MAX_BACKLOG_BYTES (InfluxDB down or too slow); the broker queues meanwhile. Should be 0.',
             unit: UNIT.count,
             w: 6,
             h: 5,
@@ -108,7 +109,11 @@ export const ingestHealth: DashboardSpec = {
           timeseries({
             title: 'Devices over their fair share',
             description:
-              "Messages per second of devices over their share, by serial: refused at the broker (its share, four times ingest's: the connection closed before the message is acknowledged; every worker reads the broker's reports, hence max) and turned away unparsed by ingest (INGEST_DEVICE_*: 5 messages/s, bursts of 300; 64 KiB/s, bursts of 8 MiB). A real inverter never gets here; Prometheus raises IngestDeviceOverFairShare (ops/monitor/rules.yml).",
+              'Messages per second of devices over their share, by serial: refused at the broker (its share, ' +
+              "four times ingest's: the connection closed before the message is acknowledged; every worker reads " +
+              "the broker's reports, hence max) and turned away unparsed by ingest (INGEST_DEVICE_*: 5 " +
+              'messages/s, bursts of 300; 64 KiB/s, bursts of 8 MiB). A real inverter never gets here; ' +
+              'Prometheus raises IngestDeviceOverFairShare (ops/monitor/rules.yml).',
             unit: UNIT.perSecond,
             w: 12,
             h: 8,
@@ -198,7 +203,9 @@ export const ingestHealth: DashboardSpec = {
           table({
             title: 'Latest rejected messages',
             description:
-              'The newest rejected messages (one record per message, with how many readings it held) with their reason, the worker that saw them, the serial and topic and what was wrong (payloads are kept, truncated, for 30 days in InfluxDB\'s "rejected" retention policy).',
+              'The newest rejected messages (one record per message, with how many readings it held) with their ' +
+              'reason, the worker that saw them, the serial and topic and what was wrong (payloads are kept, ' +
+              'truncated, for 30 days in InfluxDB\'s "rejected" retention policy).',
             unit: UNIT.text,
             columnUnits: { payload_bytes: UNIT.bytes },
             w: 12,
@@ -206,7 +213,8 @@ export const ingestHealth: DashboardSpec = {
             targets: [
               influxql(
                 'A',
-                `SELECT "serial", "topic", "detail", "readings", "payload_bytes" FROM "rejected"."rejected_message" WHERE $timeFilter GROUP BY "reason", "worker" ORDER BY time DESC LIMIT 100`,
+                `SELECT "serial", "topic", "detail", "readings", "payload_bytes" FROM ` +
+                  `"rejected"."rejected_message" WHERE $timeFilter GROUP BY "reason", "worker" ORDER BY time DESC LIMIT 100`,
                 { shape: 'table', columns: ['reason', 'worker', 'serial', 'detail'], minRows: 1 },
               ),
             ],
@@ -218,7 +226,8 @@ export const ingestHealth: DashboardSpec = {
           stat({
             title: 'Platform alerts firing',
             description:
-              "Alerts of ops/monitor/rules.yml firing now (Alertmanager delivers them with their runbook to the technicians' webhooks and e-mail), but the Watchdog, which always fires. Should be 0.",
+              'Alerts of ops/monitor/rules.yml firing now (Alertmanager delivers them with their runbook to the ' +
+              "technicians' webhooks and e-mail), but the Watchdog, which always fires. Should be 0.",
             unit: UNIT.count,
             w: 6,
             h: 5,

@@ -34,7 +34,8 @@ export const installation: DashboardSpec = {
       solarDashboard(
         'solar-installation',
         'Installation',
-        'One installation: power and energy per inverter, states and events, actual against expected energy, the month’s bill and its beneficiaries’ shares, and its alerts.',
+        'One installation: power and energy per inverter, states and events, actual against expected energy, the ' +
+          'month’s bill and its beneficiaries’ shares, and its alerts.',
         ['influx', 'postgres'],
         { from: 'now-7d' },
       )
@@ -44,7 +45,8 @@ export const installation: DashboardSpec = {
             'installation',
             'Installation',
             'postgres',
-            `SELECT i.code AS __value, i.code || ' — ' || i.name AS __text FROM installations i JOIN provinces p ON p.id = i.province_id WHERE p.code IN ($province) ORDER BY i.code`,
+            `SELECT i.code AS __value, i.code || ' — ' || i.name AS __text FROM installations i JOIN provinces p ` +
+              `ON p.id = i.province_id WHERE p.code IN ($province) ORDER BY i.code`,
             {
               description: 'The installation (its code is the InfluxDB tag), from the selected provinces.',
               expect: { shape: 'table', columns: ['__value', '__text'], minRows: 1 },
@@ -86,7 +88,8 @@ export const installation: DashboardSpec = {
           hidden(
             'province_kwp',
             'Commissioned DC capacity of the province (kWp)',
-            `SELECT coalesce(sum(i.dc_capacity_kwp), 0)::float AS "kwp" FROM installations i JOIN provinces p ON p.id = i.province_id WHERE p.code = '$site_province' AND i.status = 'COMMISSIONED'`,
+            `SELECT coalesce(sum(i.dc_capacity_kwp), 0)::float AS "kwp" FROM installations i JOIN provinces p ON ` +
+              `p.id = i.province_id WHERE p.code = '$site_province' AND i.status = 'COMMISSIONED'`,
             'Commissioned capacity of the installation’s province, to turn the province’s energy into kWh per kWp.',
           ),
         )
@@ -133,7 +136,8 @@ WHERE i.code = '$installation'`,
           stat({
             title: 'Energy in the time range',
             description:
-              'Increase of the selected inverters’ lifetime counters over the time range (hourly rollup), in kWh; the range’s first hour has no earlier counter and is left out.',
+              'Increase of the selected inverters’ lifetime counters over the time range (hourly rollup), in ' +
+              'kWh; the range’s first hour has no earlier counter and is left out.',
             unit: UNIT.kwh,
             decimals: 1,
             w: 8,
@@ -149,7 +153,9 @@ WHERE i.code = '$installation'`,
           timeseries({
             title: 'Energy per day: actual and expected',
             description:
-              'Actual: the installation’s counter increase per Tehran day. Expected: what its province produced per commissioned kWp that day × this installation’s kWp. Actual well below expected on sunny days means soiling, a fault or an outage. In kWh; the range’s first day shows no bar.',
+              'Actual: the installation’s counter increase per Tehran day. Expected: what its province produced ' +
+              'per commissioned kWp that day × this installation’s kWp. Actual well below expected on sunny days ' +
+              'means soiling, a fault or an outage. In kWh; the range’s first day shows no bar.',
             unit: UNIT.kwh,
             bars: true,
             w: 12,
@@ -157,13 +163,17 @@ WHERE i.code = '$installation'`,
             targets: [
               influxql(
                 'A',
-                `SELECT sum("wh") / 1000 AS "actual" FROM (${counterIncrease('daily', `"installation" = '$installation' AND $timeFilter`)}) WHERE $timeFilter GROUP BY ${TEHRAN_BUCKETS.daily} fill(none)`,
+                `SELECT sum("wh") / 1000 AS "actual" FROM (` +
+                  `${counterIncrease('daily', `"installation" = '$installation' AND $timeFilter`)}) WHERE ` +
+                  `$timeFilter GROUP BY ${TEHRAN_BUCKETS.daily} fill(none)`,
                 { shape: 'series' },
                 { alias: 'actual' },
               ),
               influxql(
                 'B',
-                `SELECT sum("wh") / 1000 / $province_kwp * $kwp AS "expected" FROM (${counterIncrease('daily', `"province" = '$site_province' AND $timeFilter`)}) WHERE $timeFilter GROUP BY ${TEHRAN_BUCKETS.daily} fill(none)`,
+                `SELECT sum("wh") / 1000 / $province_kwp * $kwp AS "expected" FROM (` +
+                  `${counterIncrease('daily', `"province" = '$site_province' AND $timeFilter`)}) WHERE $timeFilter ` +
+                  `GROUP BY ${TEHRAN_BUCKETS.daily} fill(none)`,
                 { shape: 'series' },
                 { alias: 'expected' },
               ),
@@ -199,7 +209,8 @@ WHERE i.code = '$installation'`,
             targets: [
               influxql(
                 'A',
-                `SELECT "events", "state", "ac_power_w" FROM "raw"."telemetry" WHERE ${SITE} AND "events" <> '' AND $timeFilter GROUP BY "serial" ORDER BY time DESC LIMIT 200`,
+                `SELECT "events", "state", "ac_power_w" FROM "raw"."telemetry" WHERE ${SITE} AND "events" <> '' ` +
+                  `AND $timeFilter GROUP BY "serial" ORDER BY time DESC LIMIT 200`,
                 { shape: 'table', columns: ['serial', 'events', 'state', 'ac_power_w'], minRows: 1 },
               ),
             ],
@@ -225,7 +236,9 @@ WHERE i.code = '$installation'`,
           table({
             title: 'Bill of the month',
             description:
-              'The installation’s bill for the selected billing month: energy from the counters, gross income, adjustments for late data, loan and fee deductions, net, the part of the net no share held (program pool), and whether an implausible counter holds it for an operator’s decision.',
+              'The installation’s bill for the selected billing month: energy from the counters, gross income, ' +
+              'adjustments for late data, loan and fee deductions, net, the part of the net no share held ' +
+              '(program pool), and whether an implausible counter holds it for an operator’s decision.',
             unit: UNIT.rials,
             columnUnits: { Energy: UNIT.kwh, Incomplete: UNIT.text, Held: UNIT.text, 'Month status': UNIT.text },
             w: 24,
@@ -249,7 +262,9 @@ WHERE b.month = '$month' AND i.code = '$installation'`,
           table({
             title: 'Beneficiaries’ shares and their part of the month',
             description:
-              'Shares of the installation in force during the month (weight in W of capacity, validity), the days each was active and the Rials its statement line allocated. Beneficiaries are shown by id only: names and national codes stay out of Grafana.',
+              'Shares of the installation in force during the month (weight in W of capacity, validity), the ' +
+              'days each was active and the Rials its statement line allocated. Beneficiaries are shown by id ' +
+              'only: names and national codes stay out of Grafana.',
             unit: UNIT.rials,
             columnUnits: {
               Beneficiary: UNIT.text,
@@ -265,7 +280,8 @@ WHERE b.month = '$month' AND i.code = '$installation'`,
               sql(
                 'A',
                 `SELECT s.beneficiary_id AS "Beneficiary", b.target_group AS "Target group", s.weight_w AS "Share",
-  to_char(s.valid_from, 'YYYY-MM-DD') AS "Valid from", to_char(s.valid_until, 'YYYY-MM-DD') AS "Valid until", sl.active_days AS "Active days", sl.rials AS "Rials"
+  to_char(s.valid_from, 'YYYY-MM-DD') AS "Valid from", to_char(s.valid_until, 'YYYY-MM-DD') AS "Valid until", ` +
+                  `sl.active_days AS "Active days", sl.rials AS "Rials"
 FROM shares s
 JOIN installations i ON i.id = s.installation_id
 JOIN beneficiaries b ON b.id = s.beneficiary_id
@@ -281,7 +297,8 @@ ORDER BY s.beneficiary_id, s.valid_from`,
           table({
             title: 'Alerts',
             description:
-              'The installation’s alerts, and area outages in its province, that are open now or were opened in the time range: state, what, the income at risk per day and who has it.',
+              'The installation’s alerts, and area outages in its province, that are open now or were opened in ' +
+              'the time range: state, what, the income at risk per day and who has it.',
             unit: UNIT.text,
             columnUnits: { 'Rials/day at risk': UNIT.rials, Opened: 'dateTimeAsLocal', Closed: 'dateTimeAsLocal' },
             w: 24,

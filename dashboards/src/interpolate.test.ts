@@ -29,11 +29,13 @@ describe('Grafana interpolation', () => {
   it('InfluxQL: $timeFilter in ms, $__interval as text, multi-value variables as an escaped regex group', () => {
     expect(
       interpolateInfluxQL(
-        `SELECT mean(p) FROM t WHERE $timeFilter AND "province" =~ /^$province$/ AND "serial" =~ /^\${serial}$/ AND "installation" = '$installation' GROUP BY time($__interval)`,
+        `SELECT mean(p) FROM t WHERE $timeFilter AND "province" =~ /^$province$/ AND "serial" =~ /^\${serial}$/ ` +
+          `AND "installation" = '$installation' GROUP BY time($__interval)`,
         ctx,
       ),
     ).toBe(
-      `SELECT mean(p) FROM t WHERE time >= ${ctx.range.fromMs}ms and time <= ${ctx.range.toMs}ms AND "province" =~ /^(yazd|fars)$/ AND "serial" =~ /^(A\\.1)$/ AND "installation" = 'SIM-O'NE' GROUP BY time(1m)`,
+      `SELECT mean(p) FROM t WHERE time >= ${ctx.range.fromMs}ms and time <= ${ctx.range.toMs}ms AND "province" ` +
+        `=~ /^(yazd|fars)$/ AND "serial" =~ /^(A\\.1)$/ AND "installation" = 'SIM-O'NE' GROUP BY time(1m)`,
     );
   });
 
@@ -44,7 +46,8 @@ describe('Grafana interpolation', () => {
         ctx,
       ),
     ).toBe(
-      `SELECT floor(extract(epoch from at)/3600)*3600 AS "time", count(*) FROM a WHERE at BETWEEN '2026-11-24T20:30:00Z' AND '2026-11-25T20:30:00Z' AND p IN ('yazd','fars') AND code = 'SIM-O'NE' AND at < '2026-11-25T20:30:00Z'`,
+      `SELECT floor(extract(epoch from at)/3600)*3600 AS "time", count(*) FROM a WHERE at BETWEEN ` +
+        `'2026-11-24T20:30:00Z' AND '2026-11-25T20:30:00Z' AND p IN ('yazd','fars') AND code = 'SIM-O'NE' AND at < '2026-11-25T20:30:00Z'`,
     );
     expect(() => interpolateSql('SELECT $__unknownMacro(x)', ctx)).toThrow(/does not know/);
   });

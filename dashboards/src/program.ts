@@ -79,7 +79,8 @@ export const program: DashboardSpec = {
           barchart({
             title: 'Income per Solar Hijri month (Rials)',
             description:
-              'For each of the last 12 billing months: gross income from the counters, what was payable to beneficiaries, and what the bank transfer paid (0 until the payout batch is marked paid). A draft month moves until it is closed.',
+              'For each of the last 12 billing months: gross income from the counters, what was payable to ' +
+              'beneficiaries, and what the bank transfer paid (0 until the payout batch is marked paid). A draft month moves until it is closed.',
             unit: UNIT.rials,
             xField: 'Month',
             w: 12,

@@ -266,7 +266,8 @@ beforeAll(async () => {
   const period = `${lastMonth}-01,${lastMonth}-${monthBounds(lastMonth).days}`;
   const settled = await importSettlements(
     pool,
-    `installation_code,period_start,period_end,metered_kwh,amount_rials,reference,paid_on\nSIM-DSH-YZD-OK,${period},500,15000000,DSH-1,${thisMonth}-01\nSIM-DSH-YZD-SOIL,${period},1,30000,DSH-2,`,
+    `installation_code,period_start,period_end,metered_kwh,amount_rials,reference,paid_on\nSIM-DSH-YZD-OK,` +
+      `${period},500,15000000,DSH-1,${thisMonth}-01\nSIM-DSH-YZD-SOIL,${period},1,30000,DSH-2,`,
     { dryRun: false, actor: 'dashboards-e2e' },
   );
   expect(settled.errors).toEqual([]);
@@ -373,7 +374,8 @@ describe('every dashboard query on a simulated fleet', () => {
     expect(await count('E')).toBe(area.length); // offline
     expect(await count('D')).toBe(1); // faulted
     const soiled = await influx.rows(
-      `SELECT sum("wh") FROM (SELECT non_negative_difference(last("energy_wh_total")) AS "wh" FROM "daily"."telemetry" WHERE time > ${range.fromMs}ms AND "province" = 'yazd' GROUP BY time(1d, 1230m), "serial") GROUP BY "serial"`,
+      `SELECT sum("wh") FROM (SELECT non_negative_difference(last("energy_wh_total")) AS "wh" FROM ` +
+        `"daily"."telemetry" WHERE time > ${range.fromMs}ms AND "province" = 'yazd' GROUP BY time(1d, 1230m), "serial") GROUP BY "serial"`,
     );
     const energy = new Map(soiled.map((r) => [String(r.serial), Number(r.sum)]));
     expect(energy.get('DSH-YZD-SOIL')! / energy.get('DSH-YZD-OK')!).toBeCloseTo(0.6, 1);
