@@ -28,7 +28,10 @@ export async function writeReadings(
       wh += Math.round(power / 4);
       const jitter = ((d * 31 + t / STEP_MS) % 17) / 10;
       await emit(
-        `${tags} energy_wh_total=${wh},ac_power_w=${power},state="${power > 0 ? 'MPPT' : 'SLEEPING'}",dc_voltage_v=${(380 + jitter).toFixed(1)},dc_current_a=${(power / 380).toFixed(2)},ac_voltage_v=${(229 + jitter).toFixed(1)},ac_frequency_hz=${(50 + jitter / 100).toFixed(2)},temperature_c=${(30 + solarHour + jitter).toFixed(1)},seq=${seq++}i ${t}000000`,
+        `${tags} energy_wh_total=${wh},ac_power_w=${power},state="${power > 0 ? 'MPPT' : 'SLEEPING'}` +
+          `",dc_voltage_v=${(380 + jitter).toFixed(1)},dc_current_a=${(power / 380).toFixed(2)},ac_voltage_v=` +
+          `${(229 + jitter).toFixed(1)},ac_frequency_hz=${(50 + jitter / 100).toFixed(2)},temperature_c=` +
+          `${(30 + solarHour + jitter).toFixed(1)},seq=${seq++}i ${t}000000`,
       );
       readings++;
     }

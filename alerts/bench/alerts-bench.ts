@@ -31,11 +31,13 @@ async function seedRegistry(pool: pg.Pool, n: number) {
             CASE WHEN g <= ${AREA} THEN 35.70 ELSE p.latitude + ((g::bigint * 7919) % 200 - 100) / 100.0 END,
             CASE WHEN g <= ${AREA} THEN 53.20 ELSE p.longitude + ((g::bigint * 104729) % 200 - 100) / 100.0 END,
             5, 5, 20 + (g % 3) * 5, 'COMMISSIONED', now()
-       FROM generate_series(1, $1::int) g JOIN provinces p ON p.code = CASE WHEN g <= ${AREA} THEN 'tehran' ELSE (SELECT code FROM provinces ORDER BY id OFFSET g % 31 LIMIT 1) END`,
+       FROM generate_series(1, $1::int) g JOIN provinces p ON p.code = CASE WHEN g <= ${AREA} THEN 'tehran' ELSE
+         (SELECT code FROM provinces ORDER BY id OFFSET g % 31 LIMIT 1) END`,
     [n],
   );
   await pool.query(
-    `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) SELECT 'AINV-' || substr(code, 3), id, 5000, 'bench', now() FROM installations`,
+    `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at) SELECT 'AINV-' || ` +
+      `substr(code, 3), id, 5000, 'bench', now() FROM installations`,
   );
   await pool.query(
     `INSERT INTO contracts (installation_id, reference, kind, start_date) SELECT id, 'C-' || code, 'SUPPORT', DATE '2025-01-01' FROM installations`,

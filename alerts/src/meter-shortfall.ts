@@ -27,7 +27,9 @@ export async function alertMeterShortfalls(
       subject: subject(p.settlementId),
       cause: 'export_meter',
       severity: 'MAJOR',
-      summary: `export meter ${Math.abs(p.energyDifferencePercent ?? 0)} % below our counters from ${p.periodFrom} to ${p.periodUntil} (settlement ${p.reference}): check the meter and the line to it`,
+      summary:
+        `export meter ${Math.abs(p.energyDifferencePercent ?? 0)} % below our counters from ${p.periodFrom} ` +
+        `to ${p.periodUntil} (settlement ${p.reference}): check the meter and the line to it`,
       lostKwhPerDay: p.missingKwhPerDay,
       detail: {
         settlementId: p.settlementId,

@@ -219,7 +219,8 @@ export class Deliverer {
     const failures = (await Promise.allSettled(sends)).filter((r) => r.status === 'rejected');
     if (failures.length > 0)
       throw new Error(
-        `${notice.alertname} not delivered to ${failures.length} of ${sends.length} receivers: ${redactSecrets(String((failures[0] as PromiseRejectedResult).reason))}`,
+        `${notice.alertname} not delivered to ${failures.length} of ${sends.length} receivers: ` +
+          `${redactSecrets(String((failures[0] as PromiseRejectedResult).reason))}`,
       );
   }
 

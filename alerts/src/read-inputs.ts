@@ -118,7 +118,8 @@ export async function readLastBefore(influx: InfluxClient, serials: string[], be
       .map((s) => s.replace(/[.]/g, '\\.'))
       .join('|');
     const [series = []] = await influx.query(
-      `SELECT last("energy_wh_total") FROM "raw"."telemetry" WHERE time > ${beforeMs - LAST_READING_LOOKBACK_MS}ms AND time <= ${beforeMs}ms AND "serial" =~ /^(${regex})$/ GROUP BY "serial"`,
+      `SELECT last("energy_wh_total") FROM "raw"."telemetry" WHERE time > ${beforeMs - LAST_READING_LOOKBACK_MS}` +
+        `ms AND time <= ${beforeMs}ms AND "serial" =~ /^(${regex})$/ GROUP BY "serial"`,
     );
     for (const s of series) {
       const [time, counter] = s.values[0] as [number, number];

@@ -255,7 +255,8 @@ export async function remind(db: Db, nowMs: number, policy: ReminderPolicy, noti
   );
   if (due.length === 0) return 0;
   await db.query(
-    `UPDATE alerts a SET reminders_sent = d.sequence, next_reminder_at = CASE WHEN d.next IS NULL THEN NULL ELSE (to_timestamp(d.next / 1000) AT TIME ZONE 'UTC') END, updated_at = now()
+    `UPDATE alerts a SET reminders_sent = d.sequence, next_reminder_at = CASE WHEN d.next IS NULL THEN NULL ELSE ` +
+      `(to_timestamp(d.next / 1000) AT TIME ZONE 'UTC') END, updated_at = now()
        FROM jsonb_to_recordset($1::jsonb) AS d(id bigint, sequence int, next float8) WHERE a.id = d.id`,
     [
       jsonText(

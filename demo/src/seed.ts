@@ -104,13 +104,15 @@ export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<Se
   if (seeded.rows[0]) {
     if (installations !== options.installations)
       deps.progress(
-        `demo program: seeded with ${installations} installations on ${seeded.rows[0].at.toISOString().slice(0, 10)}; ${options.installations} applies to a fresh run profile`,
+        `demo program: seeded with ${installations} installations on ` +
+          `${seeded.rows[0].at.toISOString().slice(0, 10)}; ${options.installations} applies to a fresh run profile`,
       );
     return finish(true);
   }
 
   deps.progress(
-    `demo program: ${plan.installations.length} installations, ${plan.beneficiaries.length} beneficiaries; history ${plan.history.join(', ')}, ${plan.current} running`,
+    `demo program: ${plan.installations.length} installations, ${plan.beneficiaries.length} beneficiaries; ` +
+      `history ${plan.history.join(', ')}, ${plan.current} running`,
   );
   const registered = await seedRegistry(deps, plan);
   deps.progress(
@@ -331,7 +333,8 @@ async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
         if (elapsed - reported < 5 && done < total) return;
         reported = elapsed;
         deps.progress(
-          `backfill: ${Math.round((done / total) * 100)} %, replayed to ${new Date(fromMs + ((toMs - fromMs) * done) / total).toISOString().slice(0, 16)}Z (${elapsed.toFixed(0)} s)`,
+          `backfill: ${Math.round((done / total) * 100)} %, replayed to ` +
+            `${new Date(fromMs + ((toMs - fromMs) * done) / total).toISOString().slice(0, 16)}Z (${elapsed.toFixed(0)} s)`,
         );
       },
       pauses: [
@@ -350,7 +353,8 @@ async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
   }
   if (deps.alerts)
     deps.progress(
-      `alerts: evaluated ${alerts.evaluations} times across the history's incidents in ${(alerts.ms / 1000).toFixed(0)} s: ${alerts.opened} opened, ${alerts.cleared} closed`,
+      `alerts: evaluated ${alerts.evaluations} times across the history's incidents in ` +
+        `${(alerts.ms / 1000).toFixed(0)} s: ${alerts.opened} opened, ${alerts.cleared} closed`,
     );
   deps.progress(`history: replayed and billed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
@@ -428,7 +432,9 @@ async function billingStep(deps: SeedDeps, step: DemoStep): Promise<void> {
     const { summary } = await payoutBatch(deps.pool, step.month, SEED_ACTOR, { create: true });
     const { alreadyPaid } = await markPaid(deps.pool, step.month, SEED_ACTOR);
     deps.progress(
-      `billing: ${step.month} paid: ${summary.rows} transfers, ${rials(summary.totalRials)} (${summary.withheld.beneficiaries} withheld without a Sheba), ${summary.reconciles ? 'reconciles' : 'DOES NOT RECONCILE'}${alreadyPaid ? ' (already paid)' : ''}`,
+      `billing: ${step.month} paid: ${summary.rows} transfers, ${rials(summary.totalRials)} (` +
+        `${summary.withheld.beneficiaries} withheld without a Sheba), ` +
+        `${summary.reconciles ? 'reconciles' : 'DOES NOT RECONCILE'}${alreadyPaid ? ' (already paid)' : ''}`,
     );
     if (!summary.reconciles) throw new Error(`the payout batch of ${step.month} does not reconcile`);
     return;
@@ -445,5 +451,9 @@ async function billingStep(deps: SeedDeps, step: DemoStep): Promise<void> {
 
 function describeRun(summary: RunSummary): string {
   const t = summary.totals;
-  return `${summary.month} ${summary.status === 'CLOSED' ? 'closed' : 'drafted to date'} in ${summary.seconds.toFixed(1)} s: ${(t.energyWh / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 })} kWh, gross ${rials(t.grossRials)}, payable ${rials(t.payableRials)} to ${t.beneficiaries} people, ${summary.adjustments} late-data adjustments`;
+  return (
+    `${summary.month} ${summary.status === 'CLOSED' ? 'closed' : 'drafted to date'} in ` +
+    `${summary.seconds.toFixed(1)} s: ${(t.energyWh / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 })} ` +
+    `kWh, gross ${rials(t.grossRials)}, payable ${rials(t.payableRials)} to ${t.beneficiaries} people, ${summary.adjustments} late-data adjustments`
+  );
 }

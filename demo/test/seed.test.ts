@@ -189,7 +189,8 @@ describe('the demo seed', { timeout: 300_000 }, () => {
     expect(await rebuildDemoRollups({ ...deps, influx })).toBe('rebuilt');
     expect(await rebuildDemoRollups({ ...deps, influx })).toBe('done before');
     const hourly = await influx.rows(
-      `SELECT count("energy_wh_total") FROM "hourly"."telemetry" WHERE time >= ${monthBounds(months[0]!.month).startMs}ms AND time < ${monthBounds(months[0]!.month).endMs}ms`,
+      `SELECT count("energy_wh_total") FROM "hourly"."telemetry" WHERE time >= ` +
+        `${monthBounds(months[0]!.month).startMs}ms AND time < ${monthBounds(months[0]!.month).endMs}ms`,
     );
     expect(Number(hourly[0]?.count ?? 0)).toBeGreaterThan(8 * 31 * 10); // daylight hours of 8 inverters
 

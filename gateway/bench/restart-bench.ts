@@ -203,7 +203,12 @@ const storm = {
 if (!allBack || caughtUp.length < GATEWAYS) {
   // Not all back within the time given: report what came back; the readings of the others wait in their outboxes.
   console.log(
-    `BENCH ${JSON.stringify({ ...storm, error: `${GATEWAYS - reconnects.length} not reconnected, ${GATEWAYS - caughtUp.length} not caught up after ${RECONNECT_S} s` })}`,
+    `BENCH ${JSON.stringify({
+      ...storm,
+      error:
+        `${GATEWAYS - reconnects.length} not reconnected, ` +
+        `${GATEWAYS - caughtUp.length} not caught up after ${RECONNECT_S} s`,
+    })}`,
   );
   process.exit(1);
 }

@@ -130,11 +130,15 @@ export async function commission(o: CommissionOptions): Promise<{ ok: boolean; s
           ? `${found.length} inverter(s) on ${where}: ${found
               .map(
                 (f) =>
-                  `unit ${f.unitId} ${f.device.identity.serial} (${[f.device.identity.manufacturer, f.device.identity.model].filter(Boolean).join(' ')}, ${f.device.identity.ratedAcW ?? '?'} W, ${f.device.how})`,
+                  `unit ${f.unitId} ${f.device.identity.serial} (` +
+                  `${[f.device.identity.manufacturer, f.device.identity.model].filter(Boolean).join(' ')}, ` +
+                  `${f.device.identity.ratedAcW ?? '?'} W, ${f.device.how})`,
               )
               .join('; ')}`
           : `no inverter answered on units ${unitList} of ${where} (${silent[0] ?? 'no units'})`,
-      fix: `check the cable/network to ${where}, that Modbus is enabled on the inverter (many ship with Modbus TCP off), its unit id, and for a non-SunSpec inverter --map`,
+      fix:
+        `check the cable/network to ${where}, that Modbus is enabled on the inverter (many ship with Modbus TCP ` +
+        `off), its unit id, and for a non-SunSpec inverter --map`,
     })
   )
     return done();
@@ -177,7 +181,9 @@ export async function commission(o: CommissionOptions): Promise<{ ok: boolean; s
       name: 'registry',
       ok: problems.length === 0,
       detail: problems.length === 0 ? `${found.length} registered and active, ratings agree` : problems.join('; '),
-      fix: 'register missing inverters (POST /inverters, or the inverters import) with the serial the inverter reports, or correct the rating; then commission again',
+      fix:
+        'register missing inverters (POST /inverters, or the inverters import) with the serial the inverter ' +
+        'reports, or correct the rating; then commission again',
     })
   )
     return done();
@@ -261,8 +267,13 @@ export async function commission(o: CommissionOptions): Promise<{ ok: boolean; s
         ? `${poll.readings} reading(s) published to ${o.broker.url}`
         : poll.readings < serials.length
           ? `${poll.readings} of ${serials.length} inverters gave a reading: ${poll.errors.join('; ') || 'the time is not trusted yet'}`
-          : `not acknowledged by the broker: ${gateway.publisher.lastError ?? (gateway.publisher.waitingForTime ? `the time is not trusted (${gateway.time.lastProblem})` : 'no answer')}`,
-      fix: 'a register error names the register to check on the inverter; otherwise check the broker URL and port, the CA file, and that the site link reaches the broker (the readings wait in the outbox)',
+          : `not acknowledged by the broker: ${
+              gateway.publisher.lastError ??
+              (gateway.publisher.waitingForTime ? `the time is not trusted (${gateway.time.lastProblem})` : 'no answer')
+            }`,
+      fix:
+        'a register error names the register to check on the inverter; otherwise check the broker URL and port, ' +
+        'the CA file, and that the site link reaches the broker (the readings wait in the outbox)',
     });
   } finally {
     await gateway.stop();

@@ -185,7 +185,8 @@ export class Gateway {
     // After the append: a reading logged here is on disk (the outage test counts these lines).
     this.options.log(
       'debug',
-      `poll at ${new Date(tsMs).toISOString()}: ${entries.length} readings kept${'untimed' in stamp ? ` (time not trusted yet: ${this.time.lastProblem ?? 'no sample'}; held)` : ''}`,
+      `poll at ${new Date(tsMs).toISOString()}: ${entries.length} readings kept` +
+        `${'untimed' in stamp ? ` (time not trusted yet: ${this.time.lastProblem ?? 'no sample'}; held)` : ''}`,
     );
     this.saveCounters();
     this.publisher.wake();

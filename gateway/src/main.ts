@@ -74,7 +74,9 @@ async function run({ values }: Parsed<typeof OPTIONS>): Promise<void> {
   const statusTimer = setInterval(writeStatus, 5000);
   gateway.start();
   log.info(
-    `gateway ${config.gatewayId}: ${config.links.reduce((n, l) => n + l.inverters.length, 0)} inverters every ${config.pollSeconds} s, outbox ${config.outbox.dir} (up to ${config.outbox.maxBytes} bytes), reconnects spread over ${gateway.reconnectSpreadMs / 1000} s (a fleet of ${config.fleet.gateways})`,
+    `gateway ${config.gatewayId}: ${config.links.reduce((n, l) => n + l.inverters.length, 0)} inverters every ` +
+      `${config.pollSeconds} s, outbox ${config.outbox.dir} (up to ${config.outbox.maxBytes} bytes), reconnects ` +
+      `spread over ${gateway.reconnectSpreadMs / 1000} s (a fleet of ${config.fleet.gateways})`,
   );
   const stop = async () => {
     clearInterval(statusTimer);

@@ -182,7 +182,8 @@ export class Publisher {
         this.counts.untimedDropped += timed.length - publishable.length;
         this.log(
           'warn',
-          `${timed.length - publishable.length} readings were read in an earlier boot before the time was known: they cannot be placed in time and are dropped (the next reading's counter carries their energy)`,
+          `${timed.length - publishable.length} readings were read in an earlier boot before the time was known: ` +
+            `they cannot be placed in time and are dropped (the next reading's counter carries their energy)`,
         );
       }
       const batches = batchesBySerial(publishable, max);

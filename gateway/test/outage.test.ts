@@ -1,6 +1,7 @@
 // A gateway cut off from the broker for 3 simulated days and killed with -9 twice meanwhile, then
 // reconnected: every reading it had kept reaches InfluxDB, once. The gateway runs as on the box
-// (the bundle under the systemd unit's node flags), as its own process on simulated time (GATEWAY_SIM_CLOCK, 8,640× real time: a day in 10 s, a poll every simulated hour) against the Modbus
+// (the bundle under the systemd unit's node flags), as its own process on simulated time
+// (GATEWAY_SIM_CLOCK, 8,640× real time: a day in 10 s, a poll every simulated hour) against the Modbus
 // simulator; its link to the broker's TLS listener goes through a proxy the test cuts and restores.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

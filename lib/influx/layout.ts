@@ -42,11 +42,18 @@ function rollupQueries(db: string): { name: string; query: string }[] {
   return [
     {
       name: 'telemetry_hourly',
-      query: `CREATE CONTINUOUS QUERY "telemetry_hourly" ON ${d} ${ROLLUP_RESAMPLE.hourly} BEGIN SELECT last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w") AS "ac_power_w_mean", max("ac_power_w") AS "ac_power_w_max", count("ac_power_w") AS "readings" INTO ${d}."hourly".${t} FROM ${d}."raw".${t} GROUP BY ${TEHRAN_BUCKETS.hourly}, * END`,
+      query:
+        `CREATE CONTINUOUS QUERY "telemetry_hourly" ON ${d} ${ROLLUP_RESAMPLE.hourly} BEGIN SELECT ` +
+        `last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w") AS "ac_power_w_mean", max("ac_power_w") ` +
+        `AS "ac_power_w_max", count("ac_power_w") AS "readings" INTO ${d}."hourly".${t} FROM ${d}."raw".${t} GROUP BY ${TEHRAN_BUCKETS.hourly}, * END`,
     },
     {
       name: 'telemetry_daily',
-      query: `CREATE CONTINUOUS QUERY "telemetry_daily" ON ${d} ${ROLLUP_RESAMPLE.daily} BEGIN SELECT last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w_mean") AS "ac_power_w_mean", max("ac_power_w_max") AS "ac_power_w_max", sum("readings") AS "readings" INTO ${d}."daily".${t} FROM ${d}."hourly".${t} GROUP BY ${TEHRAN_BUCKETS.daily}, * END`,
+      query:
+        `CREATE CONTINUOUS QUERY "telemetry_daily" ON ${d} ${ROLLUP_RESAMPLE.daily} BEGIN SELECT ` +
+        `last("energy_wh_total") AS "energy_wh_total", mean("ac_power_w_mean") AS "ac_power_w_mean", ` +
+        `max("ac_power_w_max") AS "ac_power_w_max", sum("readings") AS "readings" INTO ${d}."daily".${t} FROM ${d}` +
+        `."hourly".${t} GROUP BY ${TEHRAN_BUCKETS.daily}, * END`,
     },
   ];
 }

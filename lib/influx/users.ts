@@ -94,8 +94,10 @@ async function listUsers(admin: InfluxClient, config: InfluxConfig): Promise<Map
         ? `InfluxDB at ${where} refused the admin '${config.username}' (401): an admin exists whose password is not INFLUX_ADMIN_PASSWORD. ` +
             'Put the right password in .data/<profile>/secrets.env and re-run setup; or, if it is lost, reset it: set ' +
             '`auth-enabled = false` under [http] in .data/<profile>/influxdb/influxdb.conf, `npm run services restart influxdb`, ' +
-            `run \`SET PASSWORD FOR "${config.username}" = '<INFLUX_ADMIN_PASSWORD>'\` (POST ${where}/query), then re-run setup (it turns authentication on again).`
-        : `InfluxDB at ${where}: '${config.username}' signs in but is not an admin (${error.message}). Grant it with an admin: GRANT ALL PRIVILEGES TO "${config.username}", then re-run setup.`,
+            `run \`SET PASSWORD FOR "${config.username}" = '<INFLUX_ADMIN_PASSWORD>'\` (POST ${where}/query), ` +
+            'then re-run setup (it turns authentication on again).'
+        : `InfluxDB at ${where}: '${config.username}' signs in but is not an admin (${error.message}). Grant it ` +
+            `with an admin: GRANT ALL PRIVILEGES TO "${config.username}", then re-run setup.`,
     );
   }
 }

@@ -152,5 +152,8 @@ export async function removeFleetAccount(env: Env): Promise<'removed' | 'absent'
 /** One line for a CLI: what ensureFleetAccount did and how to undo it. */
 export function fleetAccountNote(env: Env, outcome: 'created' | 'repaired' | 'unchanged'): string {
   const name = readMqttConfig(env, 'FLEET').username;
-  return `fleet account ${name}: ${outcome === 'unchanged' ? 'present' : outcome} (publishes for every serial; remove it where no simulated fleet runs: npm run ops -- fleet-account remove)`;
+  return (
+    `fleet account ${name}: ${outcome === 'unchanged' ? 'present' : outcome} (publishes for every serial; ` +
+    `remove it where no simulated fleet runs: npm run ops -- fleet-account remove)`
+  );
 }

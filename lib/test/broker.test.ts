@@ -97,48 +97,52 @@ describe('broker (real Mosquitto)', () => {
     await watcher.endAsync();
   });
 
-  it('slows a device beyond its fair share: the message beyond it is not acknowledged but its connection closed, nothing acknowledged is lost, and its serial is logged', async () => {
-    const log = '.data/test/mosquitto/mosquitto.log';
-    const logStart = statSync(log).size;
-    const serial = `SHARE${process.pid}`;
-    const topic = `solar/v1/${serial}/telemetry`;
-    const watcher = await ingestClient(`share-watch-${process.pid}`);
-    const received = new Set<string>();
-    watcher.on('message', (_topic, payload) => received.add(payload.toString()));
-    await watcher.subscribeAsync(topic, { qos: 1 });
+  it(
+    'slows a device beyond its fair share: the message beyond it is not acknowledged but its connection closed, ' +
+      'nothing acknowledged is lost, and its serial is logged',
+    async () => {
+      const log = '.data/test/mosquitto/mosquitto.log';
+      const logStart = statSync(log).size;
+      const serial = `SHARE${process.pid}`;
+      const topic = `solar/v1/${serial}/telemetry`;
+      const watcher = await ingestClient(`share-watch-${process.pid}`);
+      const received = new Set<string>();
+      watcher.on('message', (_topic, payload) => received.add(payload.toString()));
+      await watcher.subscribeAsync(topic, { qos: 1 });
 
-    const device = await connectFleetClient(`share-device-${process.pid}`, { reconnectPeriod: 100 });
-    let closed = 0;
-    device.on('close', () => closed++);
-    // Its burst at once, then 40 more: two seconds' worth of its rate.
-    const total = BROKER_FAIR_SHARE.messageBurst + 2 * BROKER_FAIR_SHARE.messagesPerSecond;
-    const started = Date.now();
-    await Promise.all(Array.from({ length: total }, (_, i) => device.publishAsync(topic, String(i), { qos: 1 })));
-    const tookMs = Date.now() - started;
-    await device.endAsync();
-    expect(closed).toBeGreaterThan(0);
-    expect(tookMs).toBeGreaterThanOrEqual(1000); // held to its rate beyond the burst
-    await waitFor(
-      `${total} messages delivered`,
-      async () => received.size,
-      (n) => n >= total,
-      10_000,
-      100,
-    );
-    await watcher.endAsync();
-    const logged = await waitFor(
-      "the broker's log naming the device (every 10 s)",
-      async () => readFileSync(log).subarray(logStart).toString(),
-      (text) => text.includes(`fair share: device ${serial} over its share at the broker`),
-      15_000,
-      250,
-    );
-    expect(logged).toMatch(
-      new RegExp(
-        `fair share: device ${serial} over its share at the broker .*: \\d+ message\\(s\\) of \\d+ bytes refused`,
-      ),
-    );
-  });
+      const device = await connectFleetClient(`share-device-${process.pid}`, { reconnectPeriod: 100 });
+      let closed = 0;
+      device.on('close', () => closed++);
+      // Its burst at once, then 40 more: two seconds' worth of its rate.
+      const total = BROKER_FAIR_SHARE.messageBurst + 2 * BROKER_FAIR_SHARE.messagesPerSecond;
+      const started = Date.now();
+      await Promise.all(Array.from({ length: total }, (_, i) => device.publishAsync(topic, String(i), { qos: 1 })));
+      const tookMs = Date.now() - started;
+      await device.endAsync();
+      expect(closed).toBeGreaterThan(0);
+      expect(tookMs).toBeGreaterThanOrEqual(1000); // held to its rate beyond the burst
+      await waitFor(
+        `${total} messages delivered`,
+        async () => received.size,
+        (n) => n >= total,
+        10_000,
+        100,
+      );
+      await watcher.endAsync();
+      const logged = await waitFor(
+        "the broker's log naming the device (every 10 s)",
+        async () => readFileSync(log).subarray(logStart).toString(),
+        (text) => text.includes(`fair share: device ${serial} over its share at the broker`),
+        15_000,
+        250,
+      );
+      expect(logged).toMatch(
+        new RegExp(
+          `fair share: device ${serial} over its share at the broker .*: \\d+ message\\(s\\) of \\d+ bytes refused`,
+        ),
+      );
+    },
+  );
 
   it('queues more than 1,000 QoS 1 messages for an absent subscriber without dropping any', async () => {
     const ingestConfig = readMqttConfig(env, 'INGEST');

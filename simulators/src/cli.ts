@@ -97,7 +97,9 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
     await Promise.all(clients.map((c) => c.endAsync()));
     result.model.truth.write(truthPath);
     readings.end(
-      `backfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (${Math.round(result.readings / result.seconds)} readings/s; ${(result.pacedMs / 1000).toFixed(1)} s waited for devices' fair share), ground truth ${truthPath}`,
+      `backfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (` +
+        `${Math.round(result.readings / result.seconds)} readings/s; ${(result.pacedMs / 1000).toFixed(1)} s ` +
+        `waited for devices' fair share), ground truth ${truthPath}`,
     );
     // SELECT ... INTO the rollups: the admin's (readers cannot write, the writer cannot read).
     await rebuildRollups(new InfluxClient(readInfluxConfig(process.env, 'ADMIN')), fromMs, toMs).catch((e: Error) =>
@@ -248,10 +250,13 @@ async function modbusCommand({ values }: Parsed<typeof MODBUS_OPTIONS>): Promise
   await fleet.start();
   for (const inverter of fleet.inverters)
     process.stderr.write(
-      `modbus: ${inverter.planned.spec.serial}  ${inverter.transport === 'tcp' ? `tcp://${values.host}:${port}` : `rtu ${values.rtu}`}  unit ${inverter.unitId}  ${inverter.device.describe}  ${inverter.planned.spec.ratedAcW} W\n`,
+      `modbus: ${inverter.planned.spec.serial}  ` +
+        `${inverter.transport === 'tcp' ? `tcp://${values.host}:${port}` : `rtu ${values.rtu}`}  unit ` +
+        `${inverter.unitId}  ${inverter.device.describe}  ${inverter.planned.spec.ratedAcW} W\n`,
     );
   process.stderr.write(
-    `modbus: ${planned.length} simulated Modbus inverters, registers updated every ${intervalSeconds} simulated s${speed !== 1 ? ` (${speed}× real time)` : ''} (Ctrl-C to stop)\n`,
+    `modbus: ${planned.length} simulated Modbus inverters, registers updated every ${intervalSeconds} simulated s` +
+      `${speed !== 1 ? ` (${speed}× real time)` : ''} (Ctrl-C to stop)\n`,
   );
   const timer = setInterval(() => fleet.advanceTo(simNow()), Math.max(50, Math.min(1000, stepMs / speed)));
   const stop = async () => {
@@ -315,7 +320,16 @@ function yieldCommand({ values }: Parsed<typeof YIELD_OPTIONS>): void {
   );
   console.log(`  ${result.kwh.toFixed(0)} kWh, ${result.kwhPerKwp.toFixed(0)} kWh/kWp`);
   console.log(
-    `BENCH ${JSON.stringify({ name: 'yield', site: name, kwp: dcKwp, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), kwh: Math.round(result.kwh), kwh_per_kwp: Math.round(result.kwhPerKwp) })}`,
+    'BENCH',
+    JSON.stringify({
+      name: 'yield',
+      site: name,
+      kwp: dcKwp,
+      from: new Date(fromMs).toISOString(),
+      to: new Date(toMs).toISOString(),
+      kwh: Math.round(result.kwh),
+      kwh_per_kwp: Math.round(result.kwhPerKwp),
+    }),
   );
 }
 

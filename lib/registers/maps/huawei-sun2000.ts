@@ -15,7 +15,8 @@ export const HUAWEI_SUN2000: RegisterMap = {
   id: 'huawei-sun2000',
   title: 'Huawei SUN2000',
   source:
-    'Huawei SUN2000 Series Solar Inverter MODBUS Interface Definitions, via wlcrs/huawei-solar-lib and olivergregorius/sun2000_modbus (lib/registers/maps/huawei-sun2000.ts names the commits)',
+    'Huawei SUN2000 Series Solar Inverter MODBUS Interface Definitions, via wlcrs/huawei-solar-lib and ' +
+    'olivergregorius/sun2000_modbus (lib/registers/maps/huawei-sun2000.ts names the commits)',
   notImplemented: 'sunspec',
   identity: {
     blocks: [
