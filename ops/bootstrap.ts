@@ -48,11 +48,13 @@ try {
     if (await retireLegacyAccount(admin, account.username, [...roles])) moved.push(account.username);
   const fleetExists = !(await admin.run({ command: 'getClient', username: fleet.username })).error;
   say(
-    `broker accounts: ${adminConfig.username} (administration), ${ingest.username} (subscribe only)${moved.length ? `; retired old names: ${moved.join(', ')}` : ''}`,
+    `broker accounts: ${adminConfig.username} (administration), ${ingest.username} (subscribe only)` +
+      `${moved.length ? `; retired old names: ${moved.join(', ')}` : ''}`,
   );
   say(
     fleetExists
-      ? `broker account ${fleet.username} (simulated fleets, publish for every serial) exists; remove it where no simulated fleet runs: npm run ops -- fleet-account remove`
+      ? `broker account ${fleet.username} (simulated fleets, publish for every serial) exists; remove it where no ` +
+          `simulated fleet runs: npm run ops -- fleet-account remove`
       : `no simulated-fleet account (a simulated fleet makes ${fleet.username} when it starts)`,
   );
 } finally {

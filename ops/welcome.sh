@@ -27,5 +27,6 @@ info "Prometheus:         $PROMETHEUS_URL (scrapes ingest; Grafana: dashboards/R
 # As InfluxDB's reader: the password comes from the environment file, is never printed, and goes to
 # curl on stdin (printf is a shell builtin), not in its arguments where other local users see it.
 cat <<CMD | sed 's/^/    /'
-readings stored:    (set -a; . '$PLATFORM_ENV'; printf 'user = "%s:%s"\n' "\$INFLUX_READER_USERNAME" "\$INFLUX_READER_PASSWORD" | curl -s -K - "\$INFLUX_URL/query?db=\$INFLUX_DATABASE" --data-urlencode 'q=SELECT count(energy_wh_total) FROM telemetry WHERE time > now() - 5m')
+readings stored:    (set -a; . '$PLATFORM_ENV'; printf 'user = "%s:%s"\n' "\$INFLUX_READER_USERNAME" "\$INFLUX_READER_PASSWORD" \
+| curl -s -K - "\$INFLUX_URL/query?db=\$INFLUX_DATABASE" --data-urlencode 'q=SELECT count(energy_wh_total) FROM telemetry WHERE time > now() - 5m')
 CMD

@@ -44,7 +44,8 @@ function recordStatus(s: BackupSettings, change: BackupStatus): void {
 }
 
 const SECRETS_WARNING =
-  "warning: the backup holds secrets.env (every password of the platform): whoever can read BACKUP_DIR can sign in as any of its services. Keep it on storage only the platform's operators can read, encrypted when it leaves the machine.";
+  'warning: the backup holds secrets.env (every password of the platform): whoever can read BACKUP_DIR can sign ' +
+  "in as any of its services. Keep it on storage only the platform's operators can read, encrypted when it leaves the machine.";
 
 async function backup(s: BackupSettings, full: boolean): Promise<void> {
   const started = Date.now();

@@ -83,7 +83,8 @@ export function restoreFiles(s: BackupSettings, backup: FilesBackup, aside: stri
     say(`secrets.env: restored from ${backup.name} (run setup next: it writes platform.env from it)`);
   } else if (!readFileSync(s.secretsFile).equals(saved)) {
     say(
-      `warning: ${s.secretsFile} differs from the one in ${backup.name}; kept as it is. The restored databases expect the saved passwords: copy ${join(backup.dir, 'secrets.env')} over it and run setup, unless you changed them on purpose`,
+      `warning: ${s.secretsFile} differs from the one in ${backup.name}; kept as it is. The restored databases ` +
+        `expect the saved passwords: copy ${join(backup.dir, 'secrets.env')} over it and run setup, unless you changed them on purpose`,
     );
   }
 }

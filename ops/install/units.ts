@@ -73,9 +73,13 @@ ${hardened(o, memoryMax)}${extra}ExecStart=${node} --import tsx ${script}
 ${install}`;
   const targets = `${o.dataDir}/prometheus/targets`;
   return {
-    'solar.target': `[Unit]
+    'solar.target':
+      `[Unit]
 Description=Solar-income platform (all its services)
-Wants=solar-postgres.service solar-influxdb.service solar-mosquitto.service solar-prometheus.service solar-alertmanager.service solar-nginx.service solar-ingest@1.service ${o.ports.api.map((port) => `solar-api@${port}.service`).join(' ')} solar-billing.service solar-alerts.service solar-monitor.service solar-backup.timer solar-backup-full.timer solar-rotate-logs.timer
+Wants=solar-postgres.service solar-influxdb.service solar-mosquitto.service solar-prometheus.service ` +
+      `solar-alertmanager.service solar-nginx.service solar-ingest@1.service ` +
+      `${o.ports.api.map((port) => `solar-api@${port}.service`).join(' ')} solar-billing.service ` +
+      `solar-alerts.service solar-monitor.service solar-backup.timer solar-backup-full.timer solar-rotate-logs.timer
 
 [Install]
 WantedBy=multi-user.target
@@ -113,23 +117,27 @@ Restart=on-failure
 RestartSec=2
 LimitNOFILE=65536
 ${install}`,
-    'solar-prometheus.service': `${header("Solar platform: Prometheus (scrapes ingest and the monitor, evaluates the platform's alerts)")}
+    'solar-prometheus.service':
+      `${header("Solar platform: Prometheus (scrapes ingest and the monitor, evaluates the platform's alerts)")}
 [Service]
 Type=simple
 User=${o.user}
 Group=${o.user}
-ExecStart=/usr/bin/prometheus --config.file=${o.dataDir}/prometheus/prometheus.yml --storage.tsdb.path=${o.dataDir}/prometheus/data --storage.tsdb.retention.time=15d --web.listen-address=127.0.0.1:${o.ports.prometheus}
+ExecStart=/usr/bin/prometheus --config.file=${o.dataDir}/prometheus/prometheus.yml --storage.tsdb.path=${o.dataDir}` +
+      `/prometheus/data --storage.tsdb.retention.time=15d --web.listen-address=127.0.0.1:${o.ports.prometheus}
 ExecStartPost=/bin/sh -c 'echo $MAINPID > ${o.dataDir}/prometheus/prometheus.pid'
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=5
 ${install}`,
-    'solar-alertmanager.service': `${header("Solar platform: Alertmanager (delivers the platform's alerts)")}
+    'solar-alertmanager.service':
+      `${header("Solar platform: Alertmanager (delivers the platform's alerts)")}
 [Service]
 Type=simple
 User=${o.user}
 Group=${o.user}
-ExecStart=/usr/bin/prometheus-alertmanager --config.file=${o.dataDir}/alertmanager/alertmanager.yml --storage.path=${o.dataDir}/alertmanager/data --web.listen-address=127.0.0.1:${o.ports.alertmanager} --cluster.listen-address=
+ExecStart=/usr/bin/prometheus-alertmanager --config.file=${o.dataDir}/alertmanager/alertmanager.yml --storage.path=` +
+      `${o.dataDir}/alertmanager/data --web.listen-address=127.0.0.1:${o.ports.alertmanager} --cluster.listen-address=
 ExecStartPost=/bin/sh -c 'echo $MAINPID > ${o.dataDir}/alertmanager/alertmanager.pid'
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
@@ -152,18 +160,23 @@ LimitNOFILE=65536
 ${install}`,
     // One instance per worker (systemctl start solar-ingest@2): its own journal, HTTP port base+N-1,
     // and a Prometheus target file while it runs.
-    'solar-ingest@.service': `${header('Solar platform: ingest worker %i', 'solar-influxdb.service solar-mosquitto.service')}
+    'solar-ingest@.service':
+      `${header('Solar platform: ingest worker %i', 'solar-influxdb.service solar-mosquitto.service')}
 [Service]
 Type=simple
 ${hardened(o, '2G')}Environment=INGEST_WORKER_ID=%i
 ExecStart=/bin/sh -c 'INGEST_HTTP_PORT=$$((${o.ports.ingestBase} + %i - 1)) exec ${node} --import tsx ingest/src/main.ts'
-ExecStartPost=/bin/sh -c 'printf "[{\\"targets\\": [\\"127.0.0.1:%%s\\"], \\"labels\\": {\\"worker\\": \\"%i\\"}}]\\\\n" $$((${o.ports.ingestBase} + %i - 1)) > ${targets}/ingest-%i.json'
+ExecStartPost=/bin/sh -c 'printf "[{\\"targets\\": [\\"127.0.0.1:%%s\\"], \\"labels\\": {\\"worker\\": ` +
+      `\\"%i\\"}}]\\\\n" $$((${o.ports.ingestBase} + %i - 1)) > ${targets}/ingest-%i.json'
 ExecStopPost=/bin/rm -f ${targets}/ingest-%i.json
 ${install}`,
     // One instance per port of API_PORTS (systemctl restart solar-api@18080): restarted one at a
     // time, the others answer meanwhile (docs/upgrade.md). The port is set in the command, as
     // EnvironmentFile= (platform.env's API_PORT) would override an Environment= line.
-    'solar-api@.service': `${header('Solar platform: API and beneficiary portal on port %i', 'solar-postgres.service solar-influxdb.service solar-mosquitto.service')}
+    'solar-api@.service': `${header(
+      'Solar platform: API and beneficiary portal on port %i',
+      'solar-postgres.service solar-influxdb.service solar-mosquitto.service',
+    )}
 [Service]
 Type=simple
 ${hardened(o, '2G')}ExecStart=/bin/sh -c 'API_PORT=%i exec ${node} --max-semi-space-size=64 --import tsx api/src/server.ts'

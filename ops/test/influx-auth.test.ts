@@ -178,7 +178,9 @@ describe('a machine set up before authentication', () => {
     port = http;
     writeFileSync(
       join(dir, 'influxdb.conf'),
-      `reporting-disabled = true\nbind-address = "127.0.0.1:${rpc}"\n[meta]\n  dir = "${dir}/meta"\n[data]\n  dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n[http]\n  bind-address = "127.0.0.1:${http}"\n  auth-enabled = ${auth}\n  log-enabled = false\n[logging]\n  level = "error"\n`,
+      `reporting-disabled = true\nbind-address = "127.0.0.1:${rpc}"\n[meta]\n  dir = "${dir}/meta"\n[data]\n  ` +
+        `dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n[http]\n  bind-address = "127.0.0.1:${http}"\n  ` +
+        `auth-enabled = ${auth}\n  log-enabled = false\n[logging]\n  level = "error"\n`,
     );
     influxd = spawn('influxd', ['run', '-config', join(dir, 'influxdb.conf')], { stdio: 'ignore' });
     await waitFor(

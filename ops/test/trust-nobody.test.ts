@@ -16,7 +16,8 @@ beforeAll(async () => {
   // A closed month and an audit row, written as the owner (the billing run's part is not under test).
   const owner = new pg.Client({ connectionString: asOwner(appUrl) });
   await owner.connect();
-  await owner.query(`INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
+  await owner.query(`INSERT INTO billing_months (month, status, computed_at, digest, installations, beneficiaries,
+    energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
     VALUES ('1404-01', 'DRAFT', now(), repeat('0', 64), 0, 0, 0, 0, 0, 0, 0, 0)`);
   await owner.query(
     `UPDATE billing_months SET status = 'CLOSED', closed_at = now(), closed_by = 'test' WHERE month = '1404-01'`,
