@@ -215,8 +215,25 @@ function prismaAccessors(schema: string): Map<string, string> {
   return accessors;
 }
 
-const PRISMA_CALL =
-  /\.(\w+)\s*\.\s*(?:findMany|findUnique|findUniqueOrThrow|findFirst|findFirstOrThrow|create|createMany|createManyAndReturn|update|updateMany|upsert|delete|deleteMany|count|aggregate|groupBy)\(/g;
+const PRISMA_METHODS = [
+  'findMany',
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'upsert',
+  'delete',
+  'deleteMany',
+  'count',
+  'aggregate',
+  'groupBy',
+];
+const PRISMA_CALL = new RegExp(String.raw`\.(\w+)\s*\.\s*(?:${PRISMA_METHODS.join('|')})\(`, 'g');
 const SQL_TABLE = /\b(?:FROM|JOIN|INTO|UPDATE|TABLE|TRUNCATE)\s+"?([a-z_]+)\b/g;
 
 /** The tables a source file queries (SQL text or Prisma calls). */
