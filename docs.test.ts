@@ -32,6 +32,25 @@ function missingPaths(page: string, text: string, tree: Set<string>, topFolders:
   return [...new Set(checked.filter((t) => !exists(t)))];
 }
 
+/** The picture in docs/architecture.md: the fenced block under its first section. */
+function architecturePicture(doc: string): string {
+  const section = doc.split(/^## /m).find((s) => s.startsWith('From an MQTT message')) ?? '';
+  return /^```\n([\s\S]*?)^```$/m.exec(section)?.[1] ?? '';
+}
+
+/** What the picture names that is not there: files (a bare name in the folder of a path drawn with it) and snake_case names. */
+function missingInPicture(picture: string, tree: Set<string>, known: string): string[] {
+  const paths = [...picture.matchAll(/\b[\w-]+(?:\/[\w.-]+)+\.ts\b/g)].map((m) => m[0]);
+  const folders = new Set(paths.map((p) => dirname(p)));
+  const bare = [...picture.matchAll(/(?<![\w/.-])[\w-]+\.ts\b/g)].map((m) => m[0]);
+  const names = [...picture.matchAll(/\b[a-z]+(?:_[a-z]+)+\b/g)].map((m) => m[0]);
+  return [
+    ...paths.filter((p) => !tree.has(p)),
+    ...bare.filter((name) => ![...folders].some((folder) => tree.has(`${folder}/${name}`))),
+    ...names.filter((name) => !new RegExp(`\\b${name}\\b`).test(known)),
+  ];
+}
+
 describe('docs', () => {
   const tree = new Set(walk());
   const topFolders = new Set([...tree].filter((p) => /^[^/]+\/$/.test(p)).map((p) => p.slice(0, -1)));
@@ -57,6 +76,21 @@ describe('docs', () => {
       missingPaths(page, readFileSync(join(ROOT, page), 'utf8'), tree, topFolders).map((t) => `${page}: \`${t}\``),
     );
     expect(problems).toEqual([]);
+  });
+
+  it('draws the way from an MQTT message to a statement and a payout file through files and tables that exist', () => {
+    const picture = architecturePicture(readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8'));
+    // Tables of the schema and fields of the telemetry contract: what a snake_case name in the picture may be.
+    const known = ['prisma/schema.prisma', 'lib/telemetry/contract.ts']
+      .map((file) => readFileSync(join(ROOT, file), 'utf8'))
+      .join('\n');
+    for (const step of ['gateway/src/publisher.ts', 'ingest/src/journal.ts', 'billing/src/run-month.ts', 'statements'])
+      expect(picture).toContain(step);
+    expect(picture).toMatch(/payout_batches.*payout file/);
+    expect(missingInPicture(picture, tree, known)).toEqual([]);
+    expect(
+      missingInPicture('billing/src/core/bill-month.ts\n tariff.ts, gone.ts ──► payout_rows, payout_gone', tree, known),
+    ).toEqual(['gone.ts', 'payout_gone']);
   });
 
   it("lists every module of lib/ in lib's README", () => {
