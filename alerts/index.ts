@@ -15,6 +15,7 @@ export {
 export { AlertsEvaluator } from './src/evaluator';
 export { alertMeterShortfalls } from './src/meter-shortfall';
 export { Deliverer } from './src/notify';
+export { type AlertsOfPeriod, alertsOfPeriod, type CostlyAlert } from './src/period-summary';
 export {
   type AlertAction,
   AlertActionRefused,

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { raiseAlerts, readAlertsConfig } from '../../alerts';
 import { markPaid, monthBounds, payoutBatch, readBillingConfig, runMonth } from '../../billing';
 import { parseCsv } from '../../lib/csv';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
@@ -260,6 +261,26 @@ describe('the monthly program report', { timeout: 300_000 }, () => {
         `DELETE FROM shares WHERE installation_id = 3; DELETE FROM beneficiaries WHERE id = 4; DELETE FROM installations WHERE id = 3`,
       );
     }
+  });
+
+  it("lists the open alerts costing the most, through the alerts component, with the registry's codes", async () => {
+    const config = readAlertsConfig(process.env);
+    const alert = (installationId: number, lostKwhPerDay: number) => ({
+      rule: 'METER_SHORTFALL' as const,
+      installationId,
+      cause: 'export_meter' as const,
+      severity: 'MINOR' as const,
+      summary: 'export meter below our counters',
+      lostKwhPerDay,
+      actor: 'settlements',
+    });
+    // Yazd's plant is paid 38,500 Rials per kWh, Fars' 30,000: 1 kWh a day in Yazd costs less than 2 in Fars.
+    await raiseAlerts(pool, config, [alert(1, 1), alert(2, 2)]);
+    const risk = records((await get(`/reports/monthly/${MONTH}/csv?table=income_at_risk`, 'OPERATOR')).body);
+    expect(risk.map((r) => [r.installation, r.province])).toEqual([
+      ['RPT-FARS', 'فارس'],
+      ['RPT-YAZD', 'یزد'],
+    ]);
   });
 
   it('is photographed as printed (A4)', async () => {

@@ -1,9 +1,10 @@
 // Everything the monthly program report shows, gathered once: the month's ledger figures (with the
 // program's progress that month: the installations it billed, the people its statements paid) and
-// the cash position from billing's own read functions, the alerts from their table. Nothing here
+// the cash position from billing's own read functions, the alerts' from the alerts. Nothing here
 // computes money. The month's figures are the same whenever the report is made; the cash position
 // and the open alerts are as of `generatedAt`, and the report says so.
 import type pg from 'pg';
+import { alertsOfPeriod } from '../../../alerts';
 import { tehranDate } from '../../../lib/program/tehran-time';
 import {
   type CashPosition,
@@ -30,6 +31,9 @@ export interface ReportData {
   alerts: { opened: number; resolved: number; open: number; risk: RiskRow[] };
 }
 
+/** The open alerts the report lists, the costliest first. */
+const COSTLIEST_ALERTS = 10;
+
 export interface ReportDeps {
   sql: pg.Pool;
   lateAfterDays: number;
@@ -38,35 +42,45 @@ export interface ReportDeps {
 export async function gatherReport(deps: ReportDeps, month: MonthId, now = new Date()): Promise<ReportData> {
   const figures = await monthReportFigures(deps.sql, month);
   const cash = await cashPosition(deps.sql, tehranDate(now.getTime()), deps.lateAfterDays);
-  const bounds = monthBounds(month);
-  const [counts, risk] = await Promise.all([
-    deps.sql.query<{ opened: number; resolved: number; open: number }>(
-      `SELECT count(*) FILTER (WHERE opened_at >= $1 AND opened_at < $2)::int AS opened,
-              count(*) FILTER (WHERE state IN ('CLEARED', 'RESOLVED') AND last_seen_at >= $1 AND last_seen_at < $2)::int AS resolved,
-              count(*) FILTER (WHERE state IN ('OPEN', 'ACKNOWLEDGED'))::int AS open
-         FROM alerts`,
-      [new Date(bounds.startMs), new Date(bounds.endMs)],
+  const summary = await alertsOfPeriod(deps.sql, monthBounds(month), COSTLIEST_ALERTS);
+  // The registry's codes for the alerts' installations and provinces; equal Rials by installation code.
+  const codes = async (query: string, ids: number[]) =>
+    new Map((await deps.sql.query<{ id: number; code: string }>(query, [ids])).rows.map((r) => [r.id, r.code]));
+  const [installations, provinces] = await Promise.all([
+    codes(
+      'SELECT id, code FROM installations WHERE id = ANY($1)',
+      summary.costliest.map((a) => a.installationId),
     ),
-    deps.sql.query(
-      `SELECT i.code, p.code AS province, a.rule::text, a.cause, a.lost_kwh_per_day::float8 AS kwh, a.lost_rials_per_day::text AS rials
-         FROM alerts a JOIN installations i ON i.id = a.installation_id JOIN provinces p ON p.id = a.province_id
-        WHERE a.state IN ('OPEN', 'ACKNOWLEDGED') ORDER BY a.lost_rials_per_day DESC, i.code LIMIT 10`,
+    codes(
+      'SELECT id, code FROM provinces WHERE id = ANY($1)',
+      summary.costliest.map((a) => a.provinceId),
     ),
   ]);
+  const byCost = (x: bigint, y: bigint) => (x > y ? -1 : x < y ? 1 : 0);
+  const risk = summary.costliest
+    .map((alert) => ({
+      alert,
+      code: installations.get(alert.installationId)!,
+      province: provinces.get(alert.provinceId)!,
+    }))
+    .sort((x, y) => byCost(x.alert.lostRialsPerDay, y.alert.lostRialsPerDay) || (x.code < y.code ? -1 : 1))
+    .slice(0, COSTLIEST_ALERTS);
   return {
     month,
     generatedAt: now,
     figures,
     cash,
     alerts: {
-      ...counts.rows[0]!,
-      risk: risk.rows.map((r) => ({
-        installation: r.code,
-        province: r.province,
-        rule: r.rule,
-        cause: r.cause,
-        lostKwhPerDay: r.kwh,
-        lostRialsPerDay: BigInt(r.rials),
+      opened: summary.opened,
+      resolved: summary.resolved,
+      open: summary.open,
+      risk: risk.map(({ alert, code, province }) => ({
+        installation: code,
+        province,
+        rule: alert.rule,
+        cause: alert.cause,
+        lostKwhPerDay: alert.lostKwhPerDay,
+        lostRialsPerDay: alert.lostRialsPerDay,
       })),
     },
   };
