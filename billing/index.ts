@@ -17,6 +17,18 @@ export {
 export { SMS_MAX_CHARS, smsText } from './src/core/sms-text';
 export { monthSmsCsv } from './src/sms-export';
 export { type MonthReportFigures, type MonthReportProvince, monthReportFigures } from './src/month-report';
+export {
+  type BilledMonth,
+  billedMonthOf,
+  billedMonths,
+  type InstallationBill,
+  type InstallationBillFigures,
+  type InstallationBillFilter,
+  installationBill,
+  installationBills,
+  monthByProvince,
+  type ProvinceTotals,
+} from './src/ledger-reads';
 export { type ContractTerms, priceWh, type Rate, rateOn, type StepDown } from './src/core/tariff';
 export { recordReplacement, reviewCounter } from './src/counter-reviews';
 export { monthElapsed } from './src/core/deductions';

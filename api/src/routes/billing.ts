@@ -4,12 +4,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
+  type BilledMonth,
   type BillingConfig,
   type BillingDeps,
+  billedMonthOf,
+  billedMonths,
+  type InstallationBillFigures,
+  installationBill,
+  installationBills,
   markPaid,
   type MonthId,
   monthAttention,
   monthBounds,
+  monthByProvince,
   monthElapsed,
   parseMonth,
   payoutBatch,
@@ -165,36 +172,38 @@ const StatementLine = Type.Object({
 const Statement = Type.Composite([StatementSummary, Type.Object({ lines: Type.Array(StatementLine) })]);
 
 const s = (v: unknown) => String(v);
-const monthRow = (r: Record<string, unknown>) => ({
-  month: s(r.month),
-  status: s(r.status),
-  computedAt: (r.computed_at as Date).toISOString(),
-  closedAt: r.closed_at ? (r.closed_at as Date).toISOString() : null,
-  toDateAt: r.to_date_at ? (r.to_date_at as Date).toISOString() : null,
-  digest: s(r.digest),
-  installations: Number(r.installations),
-  beneficiaries: Number(r.beneficiaries),
-  incomplete: Number(r.incomplete),
-  implausible: Number(r.implausible),
-  energyWh: Number(r.energy_wh),
-  grossRials: s(r.gross_rials),
-  netRials: s(r.net_rials),
-  poolRials: s(r.pool_rials),
-  payableRials: s(r.payable_rials),
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const monthRow = (m: BilledMonth) => ({
+  month: m.month,
+  status: m.status,
+  computedAt: m.computedAt.toISOString(),
+  closedAt: iso(m.closedAt),
+  toDateAt: iso(m.toDateAt),
+  digest: m.digest,
+  installations: m.installations,
+  beneficiaries: m.beneficiaries,
+  incomplete: m.incomplete,
+  implausible: m.implausible,
+  energyWh: m.energyWh,
+  grossRials: s(m.grossRials),
+  netRials: s(m.netRials),
+  poolRials: s(m.poolRials),
+  payableRials: s(m.payableRials),
 });
-const billRow = (r: Record<string, unknown>) => ({
-  energyWh: Number(r.energy_wh),
-  grossRials: s(r.gross_rials),
-  adjustmentRials: s(r.adjustment_rials),
-  loanRials: s(r.loan_rials),
-  feeRials: s(r.fee_rials),
-  netRials: s(r.net_rials),
-  poolRials: s(r.pool_rials),
-  incomplete: Boolean(r.incomplete),
-  implausible: Boolean(r.implausible),
+const billRow = (b: InstallationBillFigures) => ({
+  code: b.code,
+  province: b.province,
+  energyWh: b.energyWh,
+  grossRials: s(b.grossRials),
+  adjustmentRials: s(b.adjustmentRials),
+  loanRials: s(b.loanRials),
+  feeRials: s(b.feeRials),
+  netRials: s(b.netRials),
+  poolRials: s(b.poolRials),
+  incomplete: b.incomplete,
+  implausible: b.implausible,
+  incomeRials: s(b.incomeRials),
 });
-const BILL_COLUMNS =
-  'b.energy_wh, b.gross_rials, b.adjustment_rials, b.income_rials, b.loan_rials, b.fee_rials, b.net_rials, b.pool_rials, b.incomplete, b.implausible';
 
 export interface BillingRoutesOptions {
   influx: InfluxClient;
@@ -204,9 +213,9 @@ export interface BillingRoutesOptions {
 const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, options) => {
   const deps: BillingDeps = { pool: app.sql, influx: options.influx, config: options.billing, log: app.log as never };
   const monthOrThrow = async (month: string) => {
-    const { rows } = await app.sql.query('SELECT * FROM billing_months WHERE month = $1', [month]);
-    if (!rows[0]) throw notFound(`billing month ${month}`);
-    return rows[0] as Record<string, unknown>;
+    const billed = await billedMonthOf(app.sql, month as MonthId);
+    if (!billed) throw notFound(`billing month ${month}`);
+    return billed;
   };
   const staffRead = { onRequest: app.staffOnly('OPERATOR') };
   // Every route here takes a month: one check names what is wrong with it (e.g. month 13).
@@ -230,7 +239,7 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
         response: { 200: Type.Array(MonthTotals) },
       },
     },
-    async () => (await app.sql.query('SELECT * FROM billing_months ORDER BY month DESC')).rows.map(monthRow),
+    async () => (await billedMonths(app.sql)).map(monthRow),
   );
 
   app.get(
@@ -282,23 +291,11 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
     },
     async (request) => {
       await monthOrThrow(request.params.month);
-      const { rows } = await app.sql.query(
-        `SELECT p.code AS province, count(*)::int AS installations, sum(b.energy_wh)::bigint AS energy_wh, sum(b.gross_rials)::text AS gross_rials,
-              sum(b.net_rials)::text AS net_rials, sum(b.pool_rials)::text AS pool_rials, count(*) FILTER (WHERE b.incomplete)::int AS incomplete,
-              count(*) FILTER (WHERE b.implausible)::int AS implausible
-         FROM installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id
-        WHERE b.month = $1 GROUP BY p.code ORDER BY p.code`,
-        [request.params.month],
-      );
-      return rows.map((r) => ({
-        province: r.province,
-        installations: r.installations,
-        energyWh: Number(r.energy_wh),
-        grossRials: r.gross_rials,
-        netRials: r.net_rials,
-        poolRials: r.pool_rials,
-        incomplete: r.incomplete,
-        implausible: r.implausible,
+      return (await monthByProvince(app.sql, request.params.month as MonthId)).map((p) => ({
+        ...p,
+        grossRials: s(p.grossRials),
+        netRials: s(p.netRials),
+        poolRials: s(p.poolRials),
       }));
     },
   );
@@ -327,29 +324,17 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
       const { month } = request.params;
       const q = request.query;
       await monthOrThrow(month);
-      const where =
-        `b.month = $1 AND ($2::text IS NULL OR p.code = $2) AND ($3::bool IS NULL OR b.incomplete = $3) ` +
-        `AND ($4::bool IS NULL OR b.implausible = $4)`;
-      const from =
-        'installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id';
-      const params = [month, q.province ?? null, q.incomplete ?? null, q.implausible ?? null];
-      const [rows, count] = await Promise.all([
-        app.sql.query(
-          `SELECT i.code, p.code AS province, ${BILL_COLUMNS} FROM ${from} WHERE ${where} ORDER BY i.code LIMIT $5 OFFSET $6`,
-          [...params, q.pageSize, (q.page - 1) * q.pageSize],
-        ),
-        app.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from} WHERE ${where}`, params),
-      ]);
+      const { rows, total } = await installationBills(
+        app.sql,
+        month as MonthId,
+        { province: q.province, incomplete: q.incomplete, implausible: q.implausible },
+        { limit: q.pageSize, offset: (q.page - 1) * q.pageSize },
+      );
       return {
-        items: rows.rows.map((r) => ({
-          code: r.code,
-          province: r.province,
-          ...billRow(r),
-          incomeRials: s(r.income_rials),
-        })),
+        items: rows.map(billRow),
         page: q.page,
         pageSize: q.pageSize,
-        total: count.rows[0]!.n,
+        total,
       };
     },
   );
@@ -367,31 +352,13 @@ const routes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (app, opti
     },
     async (request) => {
       const { month, code } = request.params;
-      const { rows } = await app.sql.query(
-        `SELECT i.code, p.code AS province, ${BILL_COLUMNS}, b.detail FROM installation_bills b JOIN ` +
-          `installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id WHERE b.month = $1 AND i.code = $2`,
-        [month, code],
-      );
-      if (!rows[0]) throw notFound(`a bill of installation ${code} in ${month}`);
-      const shares = await app.sql.query(
-        `SELECT l.share_id, l.beneficiary_id, l.weight_w, l.active_days, l.rials::text FROM statement_lines l ` +
-          `JOIN installations i ON i.id = l.installation_id WHERE l.month = $1 AND i.code = $2 ORDER BY l.share_id`,
-        [month, code],
-      );
+      const bill = await installationBill(app.sql, month as MonthId, code);
+      if (!bill) throw notFound(`a bill of installation ${code} in ${month}`);
       return {
         month,
-        code,
-        province: rows[0].province,
-        ...billRow(rows[0]),
-        incomeRials: s(rows[0].income_rials),
-        detail: rows[0].detail,
-        shares: shares.rows.map((r) => ({
-          shareId: r.share_id,
-          beneficiaryId: r.beneficiary_id,
-          weightW: r.weight_w,
-          activeDays: r.active_days,
-          rials: r.rials,
-        })),
+        ...billRow(bill),
+        detail: bill.detail,
+        shares: bill.shares.map((share) => ({ ...share, rials: s(share.rials) })),
       };
     },
   );
