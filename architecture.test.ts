@@ -199,7 +199,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   ],
   'ingest/src/registry-cache.ts': ['installations', 'inverter_replacements', 'inverters', 'provinces'],
   'ops/bootstrap.ts': ['provinces'],
-  'ops/monitor/probes.ts': ['billing_months', 'payout_batches'],
   'simulators/src/commission.ts': ['installations', 'inverters'],
   'simulators/src/registry.ts': ['contracts', 'installations', 'inverters', 'provinces'],
 };

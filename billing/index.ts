@@ -26,6 +26,8 @@ export {
   type InstallationBillFilter,
   installationBill,
   installationBills,
+  type LedgerProgress,
+  ledgerProgress,
   monthByProvince,
   type ProvinceTotals,
 } from './src/ledger-reads';

@@ -1,6 +1,7 @@
 // Staff's reads of the ledger (the API's /billing/months routes): the billed months' totals, a month
-// by province and by installation, one installation's bill with the shares it was divided into. A
-// beneficiary's own statements are statement-reads.ts. Rials are bigints, as stored; instants Dates.
+// by province and by installation, one installation's bill with the shares it was divided into; and
+// for the platform's monitor, whether billing keeps up. A beneficiary's own statements are
+// statement-reads.ts. Rials are bigints, as stored; instants Dates.
 import type pg from 'pg';
 import type { MonthId } from './core/solar-hijri';
 import type { BillFigures } from './statement-reads';
@@ -175,5 +176,31 @@ export async function installationBill(db: Db, month: MonthId, code: string): Pr
       activeDays: r.active_days,
       rials: BigInt(r.rials),
     })),
+  };
+}
+
+export interface LedgerProgress {
+  /** When billing last computed any month (the scheduler drafts the running month daily). */
+  lastComputedAt: Date | null;
+  /** `month`'s status, null when it was never billed. */
+  monthStatus: BilledMonth['status'] | null;
+  /** Payout batches created but not marked paid for more than the given days. */
+  unpaidBatches: number;
+}
+
+/** For the platform's monitor: is billing running, is `month` closed, are bank batches left unpaid. */
+export async function ledgerProgress(db: Db, month: MonthId, unpaidAfterDays: number): Promise<LedgerProgress> {
+  const { rows } = await db.query<{ last_run: Date | null; status: BilledMonth['status'] | null; unpaid: string }>(
+    `SELECT (SELECT max(computed_at) FROM billing_months) AS last_run,
+            (SELECT status::text FROM billing_months WHERE month = $1) AS status,
+            (SELECT count(*) FROM payout_batches WHERE status = 'CREATED' AND created_at < now() - make_interval(days => $2))
+              AS unpaid`,
+    [month, unpaidAfterDays],
+  );
+  const row = rows[0];
+  return {
+    lastComputedAt: row?.last_run ?? null,
+    monthStatus: row?.status ?? null,
+    unpaidBatches: Number(row?.unpaid ?? 0),
   };
 }

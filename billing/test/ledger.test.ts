@@ -13,6 +13,7 @@ import { parseMaintenanceFee } from '../src/core/deductions';
 import { monthBounds } from '../src/core/solar-hijri';
 import { parseStepDowns } from '../src/core/tariff';
 import { parseCsv } from '../../lib/csv';
+import { ledgerProgress } from '../src/ledger-reads';
 import { markPaid, payoutBatch } from '../src/payouts';
 import { BillingError } from '../src/errors';
 import { runMonth, withBillingLock, type BillingDeps } from '../src/run-month';
@@ -253,6 +254,12 @@ describe('billing a month', () => {
         )
       ).rows[0].n,
     ).toBe(1);
+    // What the platform's monitor sees: billing ran, 1404-08 closed, its batch not paid (for 0 days).
+    const progress = await ledgerProgress(pool, '1404-08', 0);
+    expect(progress).toMatchObject({ monthStatus: 'CLOSED', unpaidBatches: 1 });
+    expect(progress.lastComputedAt).toBeInstanceOf(Date);
+    expect((await ledgerProgress(pool, '1404-08', 1)).unpaidBatches).toBe(0);
+    expect((await ledgerProgress(pool, '1403-01', 0)).monthStatus).toBeNull();
     const rows = csv.trim().split('\r\n');
     expect(rows[0]).toBe('sheba,amount_rials,name,reference');
     expect(rows).toHaveLength(3); // beneficiary 3 has no Sheba: withheld, and said so

@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, statfsSync } from 'node:fs';
 import { connect } from 'node:net';
 import type pg from 'pg';
-import { monthBounds, monthOf, previousMonth } from '../../billing';
+import { ledgerProgress, monthBounds, monthOf, previousMonth } from '../../billing';
 import type { InfluxClient } from '../../lib/influx/client';
 import { readBackupStatus } from '../backup/commands';
 
@@ -61,18 +61,12 @@ export async function billingHealth(
 ): Promise<BillingHealth> {
   const month = monthOf(now);
   const day = Math.floor((now - monthBounds(month).startMs) / 86_400_000) + 1;
-  const { rows } = await pool.query<{ last_run: Date | null; previous_status: string | null; unpaid: string }>(
-    `SELECT (SELECT max(computed_at) FROM billing_months) AS last_run,
-            (SELECT status::text FROM billing_months WHERE month = $1) AS previous_status,
-            (SELECT count(*) FROM payout_batches WHERE status = 'CREATED' AND created_at < now() - make_interval(days => $2)) AS unpaid`,
-    [previousMonth(month), unpaidAfterDays],
-  );
-  const row = rows[0];
+  const progress = await ledgerProgress(pool, previousMonth(month), unpaidAfterDays);
   return {
-    lastRun: row?.last_run ? row.last_run.getTime() / 1000 : 0,
+    lastRun: progress.lastComputedAt ? progress.lastComputedAt.getTime() / 1000 : 0,
     // A day's grace after the closing day: the scheduler closes on that day's run.
-    closeOverdue: day > closeDay + 1 && (row?.previous_status ?? 'DRAFT') === 'DRAFT',
-    unpaidBatches: Number(row?.unpaid ?? 0),
+    closeOverdue: day > closeDay + 1 && (progress.monthStatus ?? 'DRAFT') === 'DRAFT',
+    unpaidBatches: progress.unpaidBatches,
   };
 }
 
