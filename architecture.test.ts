@@ -181,7 +181,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'billing/src/settlements/cash-position.ts': ['installations', 'provinces'],
   'billing/src/settlements/correct-settlement.ts': ['installations'],
   'billing/src/settlements/import-settlements.ts': ['installations'],
-  'billing/src/settlements/list-settlements.ts': ['installations', 'provinces'],
   'billing/src/settlements/reconcile-settlements.ts': ['installations', 'inverters', 'provinces'],
   'billing/src/sms-export.ts': ['beneficiaries'],
   'billing/src/sms/outbox.ts': ['beneficiaries'],

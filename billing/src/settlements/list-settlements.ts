@@ -1,13 +1,13 @@
 // The distribution company's settlements as staff read them, newest period first: each with the
 // figures in force (a corrected settlement shows its latest correction, billing/README.md,
-// "Corrections") and its reconciliation. Rials and Wh are decimal strings.
+// "Corrections") and its reconciliation. Rials and Wh are decimal strings. Installations by id: their
+// codes and provinces are the registry's, which the caller reads.
 import type pg from 'pg';
 import type { ReconciliationStatus } from '../core/reconcile-settlement';
 
 export interface SettlementListItem {
   id: number;
-  installationCode: string;
-  province: string;
+  installationId: number;
   periodFrom: string;
   periodUntil: string;
   reference: string;
@@ -23,14 +23,14 @@ export interface SettlementListItem {
 
 export async function listSettlements(
   db: pg.Pool | pg.ClientBase,
-  filter: { status?: string; province?: string; page: number; pageSize: number },
+  filter: { status?: string; installationIds?: readonly number[]; page: number; pageSize: number },
 ): Promise<{ items: SettlementListItem[]; total: number }> {
-  const where = `($1::text IS NULL OR s.status::text = $1) AND ($2::text IS NULL OR p.code = $2)`;
-  const from = `FROM settlements_in_force s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id WHERE ${where}`;
-  const params = [filter.status ?? null, filter.province ?? null];
+  const from = `FROM settlements_in_force s
+    WHERE ($1::text IS NULL OR s.status::text = $1) AND ($2::int[] IS NULL OR s.installation_id = ANY($2))`;
+  const params = [filter.status ?? null, filter.installationIds ?? null];
   const [rows, count] = await Promise.all([
     db.query(
-      `SELECT s.id, i.code AS installation_code, p.code AS province, to_char(s.period_from, 'YYYY-MM-DD') AS period_from,
+      `SELECT s.id, s.installation_id, to_char(s.period_from, 'YYYY-MM-DD') AS period_from,
               to_char(s.period_until, 'YYYY-MM-DD') AS period_until, s.reference, s.metered_wh, s.telemetry_wh,
               s.amount_rials, s.billed_rials, s.status, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on, s.correction_id
          ${from} ORDER BY s.period_from DESC, s.id LIMIT $3 OFFSET $4`,
@@ -41,8 +41,7 @@ export async function listSettlements(
   return {
     items: rows.rows.map((r) => ({
       id: r.id,
-      installationCode: r.installation_code,
-      province: r.province,
+      installationId: r.installation_id,
       periodFrom: r.period_from,
       periodUntil: r.period_until,
       reference: r.reference,
