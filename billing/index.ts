@@ -29,6 +29,7 @@ export {
   type LedgerProgress,
   ledgerProgress,
   monthByProvince,
+  monthsClosedWithin,
   type ProvinceTotals,
 } from './src/ledger-reads';
 export { type ContractTerms, priceWh, type Rate, rateOn, type StepDown } from './src/core/tariff';

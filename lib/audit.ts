@@ -84,3 +84,17 @@ export async function writeAuditWithPrisma(db: Pick<PrismaClient, 'auditLog'>, e
     },
   });
 }
+
+/** Which of `entityIds` of `entity` already have an entry of `action` (e.g. the months whose report went out). */
+export async function auditedIds(
+  db: Pick<pg.ClientBase, 'query'>,
+  action: AuditAction,
+  entity: string,
+  entityIds: readonly string[],
+): Promise<Set<string>> {
+  const { rows } = await db.query<{ entity_id: string }>(
+    'SELECT DISTINCT entity_id FROM audit_log WHERE action = $1 AND entity = $2 AND entity_id = ANY($3)',
+    [action, entity, entityIds],
+  );
+  return new Set(rows.map((r) => r.entity_id));
+}

@@ -204,3 +204,13 @@ export async function ledgerProgress(db: Db, month: MonthId, unpaidAfterDays: nu
     unpaidBatches: Number(row?.unpaid ?? 0),
   };
 }
+
+/** The months closed (or since paid) in the last `days` days, in order. */
+export async function monthsClosedWithin(db: Db, days: number): Promise<MonthId[]> {
+  const { rows } = await db.query<{ month: MonthId }>(
+    `SELECT month FROM billing_months
+      WHERE status IN ('CLOSED', 'PAID') AND closed_at > now() - make_interval(days => $1) ORDER BY month`,
+    [days],
+  );
+  return rows.map((r) => r.month);
+}

@@ -5,8 +5,8 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { FastifyBaseLogger } from 'fastify';
-import { serviceActor, writeAudit } from '../../../lib/audit';
-import { monthNameFa } from '../../../billing';
+import { auditedIds, serviceActor, writeAudit } from '../../../lib/audit';
+import { monthNameFa, monthsClosedWithin } from '../../../billing';
 import { recordJobRun } from '../../../lib/job-runs';
 import type { ReportConfig } from './config';
 import { gatherReport, type ReportDeps } from './data';
@@ -22,13 +22,9 @@ export function startReportMailer(deps: ReportDeps, config: ReportConfig, log: F
     if (running) return;
     running = true;
     try {
-      const { rows } = await deps.sql.query<{ month: string }>(
-        `SELECT m.month FROM billing_months m
-          WHERE m.status IN ('CLOSED', 'PAID') AND m.closed_at > now() - interval '40 days'
-            AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'report.emailed' AND a.entity = 'billing_month' AND a.entity_id = m.month)
-          ORDER BY m.month`,
-      );
-      for (const { month } of rows) {
+      const closed = await monthsClosedWithin(deps.sql, 40);
+      const emailed = await auditedIds(deps.sql, 'report.emailed', 'billing_month', closed);
+      for (const month of closed.filter((m) => !emailed.has(m))) {
         const data = await gatherReport(deps, month);
         const [pdf, xlsx] = [await reportPdf(data, config.chromiumPath), reportXlsx(data)];
         await mail.sendMail({
