@@ -161,7 +161,6 @@ const OWNER_OF = tableOwners(readFileSync(join(ROOT, 'docs/architecture.md'), 'u
 const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'alerts/src/notify.ts': ['installations', 'provinces'],
   'alerts/src/read-inputs.ts': ['contracts', 'installations', 'inverters', 'provinces', 'tariff_periods'],
-  'api/src/routes/beneficiaries.ts': ['sms_messages'],
   'billing/src/attention.ts': ['installations', 'provinces'],
   'billing/src/counter-reviews.ts': ['inverters'],
   'billing/src/ledger-reads.ts': ['installations', 'provinces'],

@@ -17,6 +17,7 @@ export {
 export { SMS_MAX_CHARS, smsText } from './src/core/sms-text';
 export { monthSmsCsv } from './src/sms-export';
 export { type MonthReportFigures, type MonthReportProvince, monthReportFigures } from './src/month-report';
+export { cancelQueuedSms } from './src/sms/outbox';
 export {
   type BilledMonth,
   billedMonthOf,

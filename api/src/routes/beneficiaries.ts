@@ -1,6 +1,7 @@
 // Beneficiaries, for operators: identifiers are validated and normalised (Persian digits accepted).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
+import { cancelQueuedSms } from '../../../billing';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
 import { badField, errorResponses, notFound } from '../errors';
@@ -257,11 +258,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           where: { id: request.params.id },
           data: { smsOptOutAt: request.body.optOut ? new Date() : null },
         });
-        if (request.body.optOut)
-          await tx.smsMessage.updateMany({
-            where: { beneficiaryId: request.params.id, status: 'QUEUED' },
-            data: { status: 'CANCELLED' },
-          });
+        if (request.body.optOut) await cancelQueuedSms(tx, request.params.id);
         await app.audit(
           request,
           {

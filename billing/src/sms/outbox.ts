@@ -3,6 +3,7 @@
 // repeated close or mark-paid queues nothing twice); people without a mobile or who opted out get
 // none. The text is billing's (core/sms-text.ts): a month and an amount, never a national code or Sheba.
 import type pg from 'pg';
+import type { PrismaClient } from '../../../prisma/generated/client/client';
 import { smsText } from '../core/sms-text';
 import type { MonthId } from '../core/solar-hijri';
 
@@ -26,4 +27,13 @@ export async function queueMonthSms(db: pg.ClientBase, month: MonthId, kind: Sms
     [month, kind, rows.map((r) => r.id), rows.map((r) => r.mobile), texts],
   );
   return queued.rowCount ?? 0;
+}
+
+/** An opt-out takes effect at once: the person's messages still queued are cancelled, in the caller's transaction. */
+export async function cancelQueuedSms(tx: Pick<PrismaClient, 'smsMessage'>, beneficiaryId: number): Promise<number> {
+  const { count } = await tx.smsMessage.updateMany({
+    where: { beneficiaryId, status: 'QUEUED' },
+    data: { status: 'CANCELLED' },
+  });
+  return count;
 }
