@@ -247,19 +247,25 @@ function changeOf(alert: Row, action: AlertAction, by: string, now: Date): Chang
  * (`acknowledgedBy`, the timeline), `by.actor` how the audit log does. Returns the alert after it.
  */
 export async function actOnAlert(
-  db: Pick<PrismaClient, '$transaction'>,
+  db: Pick<PrismaClient, 'alert' | '$transaction'>,
   id: bigint,
   action: AlertAction,
   by: { name: string; actor: Actor },
   now = new Date(),
 ): Promise<AlertView> {
+  // The installation's, inverter's and province's codes, read before the transaction: Prisma reads an
+  // include's relations in parallel, which on a transaction's one connection queues a query behind
+  // another (pg's "client is already executing a query"). They do not change with the alert.
+  const codes = await db.alert.findUnique({ where: { id }, select: include });
+  if (!codes) throw new AlertActionRefused(404, 'alert not found');
   return db.$transaction(async (tx) => {
     // Locked so a concurrent evaluation or action cannot interleave with this one.
     await tx.$queryRaw`SELECT id FROM alerts WHERE id = ${id} FOR UPDATE`;
-    const alert = await tx.alert.findUnique({ where: { id }, include });
-    if (!alert) throw new AlertActionRefused(404, 'alert not found');
+    const row = await tx.alert.findUnique({ where: { id } });
+    if (!row) throw new AlertActionRefused(404, 'alert not found');
+    const alert: Row = { ...row, ...codes };
     const change = changeOf(alert, action, by.name, now);
-    const updated = await tx.alert.update({ where: { id }, data: change.data, include });
+    const updated: Row = { ...(await tx.alert.update({ where: { id }, data: change.data })), ...codes };
     await tx.alertEvent.create({
       data: { alertId: id, at: now, actor: by.name, kind: change.kind, note: change.note ?? null },
     });
