@@ -3,6 +3,7 @@
 import type { PrismaClient } from '../../prisma/generated/client/client';
 import type { InfluxClient } from '../../lib/influx/client';
 import { solarPosition } from '../../lib/solar/solar-position';
+import { tehranDate } from '../../lib/program/tehran-time';
 
 export const PROGRAM_TARGET = { mw: 35, people: 21_000 };
 
@@ -37,7 +38,8 @@ export async function computeProgress(
   staleAfterMinutes: number,
   now = new Date(),
 ): Promise<Progress> {
-  const today = new Date(now.toISOString().slice(0, 10));
+  // Shares start and end on the program's (Tehran's) dates, as the Program dashboard counts them.
+  const today = new Date(tehranDate(now.getTime()));
   // One query after another, not in parallel: on a small machine this background work must leave
   // CPU for the requests being served.
   const byProvince = await prisma.$queryRaw<
