@@ -7,14 +7,20 @@ import { type DashboardSpec, finish, solarDashboard, sql } from './grafana';
 import { monthVariable } from './installation';
 import { barchart, stat, table, UNIT } from './panels';
 
-/** One row per billing month; deductions are the installations' loan and fee lines. */
+/**
+ * One row per billing month, its installations' bills summed as billing's month report sums them:
+ * adjustments (late data for closed months, settlement differences carried) and deductions (loan
+ * and fee lines). Net is gross + adjustments + what a negative balance carried in, less deductions
+ * (billing/README.md).
+ */
 const MONTHS = `SELECT m.month AS "Month", m.status::text AS "Status", m.installations AS "Installations",
   m.beneficiaries AS "Beneficiaries", m.energy_wh / 1000.0 AS "Energy", m.gross_rials AS "Gross",
-  coalesce(d.deductions, 0) AS "Deductions", m.net_rials AS "Net", m.pool_rials AS "Pool",
+  coalesce(d.adjustments, 0) AS "Adjustments", coalesce(d.deductions, 0) AS "Deductions", m.net_rials AS "Net", m.pool_rials AS "Pool",
   m.payable_rials AS "Payable", CASE WHEN pb.status = 'PAID' THEN pb.total_rials ELSE 0 END AS "Paid",
   m.incomplete AS "Incomplete installations", m.implausible AS "Held installations"
 FROM billing_months m
-LEFT JOIN (SELECT month, sum(loan_rials + fee_rials) AS deductions FROM installation_bills GROUP BY month) d ON d.month = m.month
+LEFT JOIN (SELECT month, sum(adjustment_rials) AS adjustments, sum(loan_rials + fee_rials) AS deductions
+  FROM installation_bills GROUP BY month) d ON d.month = m.month
 LEFT JOIN payout_batches pb ON pb.month = m.month`;
 
 export const billing: DashboardSpec = {
@@ -35,19 +41,21 @@ export const billing: DashboardSpec = {
           stat({
             title: 'The month in Rials',
             description:
-              'For the selected month: gross income from the counters, loan and fee deductions, net income, the ' +
-              'program pool (capacity no share held), payable to beneficiaries (after carry-overs below the ' +
-              'minimum payout), and paid (once the payout batch is marked paid).',
+              'For the selected month: gross income from the counters, adjustments (energy that arrived after its ' +
+              'month closed, settlement differences carried), loan and fee deductions, net income (after ' +
+              'adjustments, a negative balance carried in and deductions), the program pool (capacity no share ' +
+              'held), payable to beneficiaries (after carry-overs below the minimum payout), and paid (once the ' +
+              'payout batch is marked paid).',
             unit: UNIT.rials,
             w: 24,
             h: 5,
             targets: [
               sql(
                 'A',
-                `SELECT "Gross", "Deductions", "Net", "Pool", "Payable", "Paid" FROM (${MONTHS}) months WHERE "Month" = '$month'`,
+                `SELECT "Gross", "Adjustments", "Deductions", "Net", "Pool", "Payable", "Paid" FROM (${MONTHS}) months WHERE "Month" = '$month'`,
                 {
                   shape: 'table',
-                  columns: ['Gross', 'Deductions', 'Net', 'Pool', 'Payable', 'Paid'],
+                  columns: ['Gross', 'Adjustments', 'Deductions', 'Net', 'Pool', 'Payable', 'Paid'],
                   minRows: 1,
                 },
               ),
@@ -56,7 +64,7 @@ export const billing: DashboardSpec = {
         )
         .withPanel(
           barchart({
-            title: 'Gross, deductions, net and pool per month',
+            title: 'Gross, adjustments, deductions, net and pool per month',
             description: 'The last 12 billing months side by side, in Rials.',
             unit: UNIT.rials,
             xField: 'Month',
@@ -65,8 +73,8 @@ export const billing: DashboardSpec = {
             targets: [
               sql(
                 'A',
-                `SELECT "Month", "Gross", "Deductions", "Net", "Pool" FROM (${MONTHS} ORDER BY m.month DESC LIMIT 12) months ORDER BY "Month"`,
-                { shape: 'table', columns: ['Month', 'Gross', 'Deductions', 'Net', 'Pool'], minRows: 1 },
+                `SELECT "Month", "Gross", "Adjustments", "Deductions", "Net", "Pool" FROM (${MONTHS} ORDER BY m.month DESC LIMIT 12) months ORDER BY "Month"`,
+                { shape: 'table', columns: ['Month', 'Gross', 'Adjustments', 'Deductions', 'Net', 'Pool'], minRows: 1 },
               ),
             ],
           }),
@@ -95,6 +103,7 @@ export const billing: DashboardSpec = {
                   'Month',
                   'Status',
                   'Gross',
+                  'Adjustments',
                   'Deductions',
                   'Net',
                   'Pool',
