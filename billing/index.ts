@@ -55,6 +55,7 @@ export { type CashPosition, cashPosition } from './src/settlements/cash-position
 export { correctSettlement } from './src/settlements/correct-settlement';
 export { importSettlements } from './src/settlements/import-settlements';
 export { listSettlements, type SettlementListItem } from './src/settlements/list-settlements';
+export { recordSettlementPolicy } from './src/settlements/settlement-policy';
 export {
   type ReconcileSummary,
   reconcileSettlements,

@@ -3,14 +3,15 @@
 // outstanding by settlement period and province, and the settlements that need someone.
 // Audience: the program's finance staff. The same figures, with the billed value not yet settled,
 // come from GET /settlements/cash-position (billing/README.md, "Two clocks"), from the same rows.
-import { DEFAULT_SETTLEMENT_POLICY } from '../../billing';
 import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { type DashboardSpec, finish, solarDashboard, sql } from './grafana';
 import { barchart, stat, table, UNIT } from './panels';
 
-/** Unpaid this long after its period, a settlement is late (SETTLEMENT_LATE_AFTER_DAYS's default). */
-const LATE_AFTER_DAYS = DEFAULT_SETTLEMENT_POLICY.lateAfterDays;
-const LATE = `s.paid_on IS NULL AND s.period_until + ${LATE_AFTER_DAYS} < (now() AT TIME ZONE '${TEHRAN_TIME_ZONE}')::date`;
+/**
+ * Unpaid SETTLEMENT_LATE_AFTER_DAYS after its period, a settlement is late: the days the API counts
+ * with, which it records in billing's `settlement_policy` (billing/README.md, "Lateness").
+ */
+const LATE = `s.paid_on IS NULL AND s.period_until + (SELECT late_after_days FROM settlement_policy) < (now() AT TIME ZONE '${TEHRAN_TIME_ZONE}')::date`;
 /** Settled, received, outstanding and late Rials of the settlements in scope. */
 const RECEIVABLES = `sum(s.amount_rials) AS "Settled",
   coalesce(sum(s.amount_rials) FILTER (WHERE s.paid_on IS NOT NULL), 0) AS "Received",
@@ -47,9 +48,9 @@ export const cashPosition: DashboardSpec = {
           stat({
             title: 'Owed to beneficiaries and owed to the program',
             description:
-              `Promised: payable on closed months' statements. Paid: payout batches marked paid. Settled: ` +
-              `what the distribution company's settlements say it owes; received: those it paid; outstanding: ` +
-              `settled, not paid; late: not paid ${LATE_AFTER_DAYS} days after their period.`,
+              "Promised: payable on closed months' statements. Paid: payout batches marked paid. Settled: " +
+              "what the distribution company's settlements say it owes; received: those it paid; outstanding: " +
+              'settled, not paid; late: not paid SETTLEMENT_LATE_AFTER_DAYS (45 unless configured) days after their period.',
             unit: UNIT.rials,
             w: 24,
             h: 5,
@@ -95,8 +96,8 @@ FROM ${IN_FORCE} GROUP BY s.period_from ORDER BY s.period_from`,
           table({
             title: 'Receivables by settlement period',
             description:
-              `Per period of the distribution company (Tehran dates, both days included): settlements, ` +
-              `settled, received, outstanding and late (unpaid ${LATE_AFTER_DAYS} days after the period) Rials.`,
+              'Per period of the distribution company (Tehran dates, both days included): settlements, ' +
+              'settled, received, outstanding and late (unpaid SETTLEMENT_LATE_AFTER_DAYS days after the period) Rials.',
             unit: UNIT.rials,
             columnUnits: { From: UNIT.text, To: UNIT.text, Settlements: UNIT.count, ...money },
             w: 12,

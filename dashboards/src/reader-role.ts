@@ -22,6 +22,8 @@ export const READABLE_TABLES = [
   'payout_batches',
   // Settlements only with the figures in force (billing's view), never the imported ones a correction replaced.
   'settlements_in_force',
+  // The lateness the API counts with (SETTLEMENT_LATE_AFTER_DAYS), for the Cash position's "late".
+  'settlement_policy',
   'settlement_adjustments',
   'counter_reviews',
   'inverter_replacements',

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importSettlements } from '../../billing';
 import { bearer, staffToken, testApp } from '../../testing/api';
-import { freshPgDatabase } from '../../testing/services';
+import { freshPgDatabase, waitFor } from '../../testing/services';
 import { interpolateSql, type QueryContext } from '../src/interpolate';
 import { allPanels, queryText } from '../src/lint';
 import { readerPool } from './grafana-runner';
@@ -133,6 +133,39 @@ describe('the Cash position dashboard reads what the API computes', () => {
         })),
       ),
     );
+  });
+
+  it('counts a settlement late after SETTLEMENT_LATE_AFTER_DAYS as the API is configured, not after the default 45', async () => {
+    // Unpaid, its period ended 10 days ago (Tehran): late after 5 days, not after 45.
+    await pool.query(
+      `INSERT INTO utility_settlements (installation_id, period_from, period_until, metered_wh, amount_rials, reference)
+       SELECT i.id, d - 60, d, 400000, 12000000, 'CP-4' FROM installations i,
+              (SELECT (now() AT TIME ZONE 'Asia/Tehran')::date - 10 AS d) x WHERE i.code = 'CASH-FRS-1'`,
+    );
+    const impatient = await testApp({ DATABASE_URL: databaseUrl, SETTLEMENT_LATE_AFTER_DAYS: '5' });
+    try {
+      const operator = bearer(await staffToken(impatient, 'cash-impatient', 'OPERATOR', databaseUrl));
+      const response = await impatient.inject({ method: 'GET', url: '/settlements/cash-position', headers: operator });
+      const cash = response.json();
+      expect(cash.receivableLateRials).toBe(String(29_000_000 + 12_000_000));
+      await waitFor(
+        'the API to record the days it counts with',
+        async () => (await pool.query('SELECT late_after_days FROM settlement_policy')).rows[0]?.late_after_days,
+        (days) => days === 5,
+      );
+      expect(await panelRows('Owed to beneficiaries and owed to the program')).toEqual([
+        expect.objectContaining({ Outstanding: cash.receivableRials, Late: cash.receivableLateRials }),
+      ]);
+      const late = (rows: Record<string, string | null>[]) => rows.map((r) => r.Late).sort();
+      expect(late(await panelRows('Receivables by settlement period'))).toEqual(
+        late((cash.byPeriod as { lateRials: string }[]).map((p) => ({ Late: p.lateRials }))),
+      );
+      expect(late(await panelRows('Receivables by province'))).toEqual(
+        late((cash.byProvince as { lateRials: string }[]).map((p) => ({ Late: p.lateRials }))),
+      );
+    } finally {
+      await impatient.close();
+    }
   });
 
   it('lists a corrected settlement that disagrees with telemetry with the figures GET /settlements shows', async () => {

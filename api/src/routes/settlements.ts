@@ -12,6 +12,7 @@ import {
   correctSettlement,
   importSettlements,
   listSettlements,
+  recordSettlementPolicy,
 } from '../../../billing';
 import { reconcileAndAlert } from '../settlement-alerts';
 import { errorResponses, HttpError, notFound } from '../errors';
@@ -143,6 +144,21 @@ export interface SettlementRoutesOptions {
 const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, options) => {
   const operator = { onRequest: app.staffOnly('OPERATOR') };
   const policy = options.billing.settlements;
+  // Grafana's Cash position counts late as this process does (billing/README.md, "Lateness");
+  // not awaited: the API starts while PostgreSQL is away, and records it once it is back.
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+  const record = (): Promise<void> =>
+    recordSettlementPolicy(app.sql, policy).catch((error: Error) => {
+      if (closed) return;
+      app.log.warn({ err: error }, 'cannot record the settlement policy for Grafana yet; retrying');
+      retry = setTimeout(() => void record(), 30_000).unref();
+    });
+  app.addHook('onReady', async () => void record());
+  app.addHook('onClose', async () => {
+    closed = true;
+    clearTimeout(retry);
+  });
 
   app.post(
     '/settlements/imports',
