@@ -1,25 +1,7 @@
 // Reads the lifetime counters billing needs from InfluxDB's raw telemetry without moving every
-// reading. A period's energy only depends on the counter around the instants that cut it (its
-// start and end, the midnights where a tariff changes, recorded inverter replacements), so:
-//  - per inverter, the last reading before and the first at or after each cut, however far away
-//    they are: searched within a few days first, then, only for the inverters of the registry not
-//    found there, back to the lookaround limit (the raw retention) — so a device silent for a whole
-//    month is still bounded by its readings on either side;
-//  - per inverter and stretch of two days, the minimum reading: a counter that only rose has no
-//    stretch whose minimum is below anything read before it (an earlier stretch's minimum, an
-//    exact reading at a cut: `roseThroughout`). Anything else (a reset, a dip, a reading below the
-//    trend) marks the inverter `suspicious`, and `readAllAround` then reads all its readings.
-//    Not seen: a drop that stays above the previous stretch's minimum and the readings at the cuts
-//    before it (so smaller than about two to four days of production). Billing then counts last
-//    minus first across it, which can only be short of the truth by that drop, never above it; an
-//    upward spike between the edges changes no edge and so no energy, and one at an edge exceeds
-//    the capacity bound or drops below the stretch after it;
-//  - per inverter, its AC power integrated over the period from the hourly rollup: many small drops
-//    add up to a counter rising less than its power says, and `readCounterEnergy` reads it in full.
-//    (MIN and MAX per stretch would see a little more but cost twice as much: InfluxDB runs one
-//    scan per aggregate; FIRST/LAST per stretch cost three times as much: measured.)
-// Between the readings the core spreads energy linearly; that only matters where the price
-// changes, which is exactly where the readings are exact.
+// reading: the readings at each cut, each 2-day stretch's minimum and the hourly power integral,
+// then every reading of a counter that did not simply rise. What this sees, what it cannot see and
+// the bound on that are written once in billing/README.md, "Reading the counters".
 // InfluxDB's cost per query grows faster than its number of series (measured: 3 s for 7,000
 // inverters' month, 61 s for 70,000), so the fleet is read in partitions (by province tag), two at
 // a time, each partition's queries concurrently.

@@ -1,9 +1,6 @@
 // Payouts of a closed month: the bank transfer batch (CSV: Sheba, amount in Rials, name, reference),
-// its summary reconciled against the statements, and marking it paid, once.
-// The batch is frozen when it is created: its rows (Sheba, name, amount, reference) are stored in
-// the ledger and the file is always rendered from them, so a later change to a beneficiary's Sheba
-// or name never changes a batch. A batch whose stored rows no longer add up to its recorded count,
-// total and digest, or to the month's statements, is never served.
+// its summary reconciled against the statements, and marking it paid, once. Frozen at creation and
+// never served when it does not reconcile: billing/README.md, "Payouts".
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { writeAudit } from '../../lib/audit';

@@ -1,8 +1,5 @@
-// Splits a whole number of Rials among weighted parts with the largest-remainder (Hamilton)
-// method: every part gets floor(total × weight / Σweights), and the Rials left over go one each to
-// the largest remainders. The parts always sum to the total, exactly and deterministically:
-// ties go to the larger weight, then to the smaller id (numeric ids by number: 9 before 10; they
-// come before any other id). Pure, bigint throughout.
+// Splits a whole number of Rials among weighted parts by the largest-remainder (Hamilton) method:
+// the parts always sum to the total; ties as billing/README.md, "Allocation", says. Pure, bigint.
 export interface WeightedPart {
   id: string;
   weight: bigint;

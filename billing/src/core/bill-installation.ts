@@ -1,7 +1,5 @@
-// One installation's month, from energy to each share's Rials: the functional core of billing.
-// gross (energy × tariff) + adjustments + balance carried in = income; income − loan installments
-// − maintenance fee = net; net split over shares and the pool. What the income cannot cover of the
-// fee is carried as a negative balance (recovered first from the next income). Pure, deterministic.
+// One installation's month, from energy to each share's Rials: the functional core of billing
+// (billing/README.md, "Income → net" and "Allocation"). Pure, deterministic.
 import {
   type LoanDeduction,
   type LoanTerms,

@@ -1,8 +1,5 @@
-// Late data for a closed month is evidence, not money (billing/README.md, "Late data"). Pure.
-// A change is paid automatically only when it fills a gap the month was billed across (no reading
-// at its start or end, none at all, or a last reading not yet confirmed), with the readings the
-// month was billed from unchanged and the change within a solar share of what the rating could
-// produce over that gap. Anything else waits for an operator's audited review.
+// Late data for a closed month is evidence, not money: when a change is paid automatically and when
+// it waits for an operator's review is billing/README.md, "Late data is evidence, not money". Pure.
 
 /** A reading the closed month was billed from (its epochs' opening and closing readings). */
 export interface BilledReading {
@@ -17,11 +14,7 @@ export interface BilledCounter {
 }
 
 export const LATE_DATA_RULES = {
-  /**
-   * An automatic adjustment is at most this share of what the rating could produce over the gap:
-   * a sunny month's capacity factor is 20–25 % (README), so 35 % leaves room for an oversized DC
-   * array and no room for a counter rising through the nights.
-   */
+  /** An automatic adjustment's most, as a share of what the rating could produce over the gap (README: why 35 %). */
   gapSharePercent: 35,
 };
 

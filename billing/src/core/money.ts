@@ -1,6 +1,5 @@
-// Rials are bigint everywhere in billing. The one rounding rule: an amount computed from a product
-// (energy × tariff × step-down, income × fee rate) is kept exact until it becomes a line and is then
-// rounded once to the nearest Rial, halves up. Everything after that is whole-Rial arithmetic.
+// Rials are bigint everywhere in billing; the one rounding rule is billing/README.md, "The rounding
+// rule": an amount computed from a product is rounded once, to the nearest Rial, halves up.
 
 /** n / d rounded to the nearest integer, halves up; n ≥ 0, d > 0. */
 export function divideRoundHalfUp(n: bigint, d: bigint): bigint {

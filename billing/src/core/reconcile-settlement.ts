@@ -1,14 +1,5 @@
-// Reconciling the distribution company's settlement of a period with our own telemetry. Pure.
-//
-// The two clocks: beneficiaries are paid every Solar Hijri month from the inverters' counters; the
-// distribution company pays the program every two months (its own dates) from its export meter.
-// For each settlement we compare, over exactly its period:
-//  - energy: the export meter's kWh against the counters' kWh (the same counter rules as billing);
-//  - money: what it settled against what billing's rules price that energy at (`billedRials`).
-// Differences within tolerance are the program's to absorb (meters differ by a few per cent: the
-// inverter measures before the cables and transformer, the revenue meter after them). Beyond it,
-// the settlement is classified, and under the `adjust` policy its money difference becomes an
-// adjustment line of the installation in the next open billing month; closed months never change.
+// Reconciling the distribution company's settlement of a period with what billing billed for it:
+// the classification, tolerances and difference policies of billing/README.md, "Two clocks". Pure.
 
 export type ReconciliationStatus =
   | 'WITHIN_TOLERANCE'

@@ -1,5 +1,5 @@
-// Who gets an installation's net income: each share by its weight × the days it was active in the
-// month; the capacity no share held on a day goes to the program pool, visibly. Pure.
+// Who gets an installation's net income: shares by watt-days, the rest to the program pool
+// (billing/README.md, "Allocation"). Pure.
 import { allocateLargestRemainder } from './allocate-largest-remainder';
 
 /** A share of an installation over Tehran civil dates [validFrom, validUntil). */
