@@ -161,7 +161,7 @@ describe('readCounterEnergy equals the counter model on all readings', () => {
 });
 
 describe('drops the readings at the cuts cannot see', () => {
-  it('a counter falling back every night at 23:00 by 15 % of the day: its own power readings give it away, the reader equals the model', async () => {
+  it('row 3: a counter falling back every night at 23:00 by 15 % of the day: its own power readings give it away, the reader equals the model', async () => {
     // Every 15 minutes: 1 kW from 06:00 to 18:00 Tehran time, 400 W until 19:00, the counter rising
     // with it, and falling back 1,860 Wh (15 % of the day's 12,400 Wh) at 23:00 every night.
     const Q = H / 4;
