@@ -42,11 +42,15 @@ DYNSEC_PLUGIN=$(dpkg-query -L mosquitto 2>/dev/null | grep -m1 '/mosquitto_dynam
 [ -f "$DYNSEC_PLUGIN" ] || fail "Mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) is not in the mosquitto package"
 
 step "npm packages"
+# The code and its packages are public and must be readable by the services' own user (a production
+# host runs them as 'solar', docs/production.md); only the data is private (env.sh's umask 077).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed"
+  (umask 022; npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
 else
   info "node_modules is up to date with package-lock.json"
 fi
+# An earlier setup installed them with the data's umask (owner only): opened up once.
+[ "$(stat -c %a node_modules)" = 755 ] || { chmod -R go+rX node_modules && info "node_modules: made readable by the services' users"; }
 hash -r # node may have just appeared in $PROJECT_NODE_BIN (first in PATH, see env.sh)
 info "Node.js $(node -v) ($(command -v node))"
 case "$(node -v)" in
@@ -492,7 +496,8 @@ chmod 600 "$PLATFORM_ENV"
 set -a; source "$PLATFORM_ENV"; set +a
 
 step "Database schema (Prisma, offline)"
-npx prisma generate >"$SOLAR_DATA_DIR/prisma-generate.log" 2>&1 || { cat "$SOLAR_DATA_DIR/prisma-generate.log"; fail "prisma generate failed"; }
+(umask 022; npx prisma generate) >"$SOLAR_DATA_DIR/prisma-generate.log" 2>&1 || { cat "$SOLAR_DATA_DIR/prisma-generate.log"; fail "prisma generate failed"; }
+chmod -R go+rX prisma/generated # code, as node_modules above (an earlier setup made it owner-only)
 info "client generated into prisma/generated/"
 npx prisma migrate deploy 2>&1 | grep -E "migration|applied|No pending|Error" | sed 's/^/    /' || true
 npx prisma migrate status >/dev/null 2>&1 || fail "migrations are not fully applied; run 'npx prisma migrate status' for details"

@@ -115,7 +115,8 @@ export const installCommands: Record<string, Command> = {
     help: `Usage: npm run ops -- install [--user solar] [--unit-dir /etc/systemd/system] [--units-only]
 
 For a production host (docs/production.md), after setup: creates the system user (no login shell),
-gives it the directories its services write and the environment file (mode 600), and writes the
+stops the instances setup started (systemd runs them from now on), gives the user the directories
+its services write and the environment file (mode 600), and writes the
 units: solar.target; PostgreSQL, InfluxDB, Mosquitto, Prometheus and Alertmanager from setup's
 configurations; ingest as a template (solar-ingest@N, one per worker); the API as one too
 (solar-api@PORT, one per port of API_PORTS); billing's scheduler, the alerts job, the monitor;
@@ -135,6 +136,10 @@ daily and weekly backups (timers). Then:
         if (process.getuid?.() !== 0)
           usage('install needs root (it creates a system user and changes owners); --units-only does not');
         ensureSystemUser(user, options.dataDir);
+        // Setup's own instances run as root: stopped first, so none writes a file (Alertmanager's
+        // nflog on its way out) after the hand-over that its unit's user then cannot open.
+        say("stopping setup's instances of the services: systemd runs them from now on");
+        execFileSync('bash', [join(options.root, 'ops/services.sh'), 'stop'], { stdio: 'inherit' });
         handOver(options);
       }
       const names = writeUnits(dir, options);

