@@ -159,15 +159,16 @@ RestartSec=2
 LimitNOFILE=65536
 ${install}`,
     // One instance per worker (systemctl start solar-ingest@2): its own journal, HTTP port base+N-1,
-    // and a Prometheus target file while it runs.
+    // and a Prometheus target file while it runs. Its JSON is in sh's single quotes inside systemd's
+    // double ones, where \" is a quote: in systemd's single quotes sh got bare " and the JSON none.
     'solar-ingest@.service':
       `${header('Solar platform: ingest worker %i', 'solar-influxdb.service solar-mosquitto.service')}
 [Service]
 Type=simple
 ${hardened(o, '2G')}Environment=INGEST_WORKER_ID=%i
 ExecStart=/bin/sh -c 'INGEST_HTTP_PORT=$$((${o.ports.ingestBase} + %i - 1)) exec ${node} --import tsx ingest/src/main.ts'
-ExecStartPost=/bin/sh -c 'printf "[{\\"targets\\": [\\"127.0.0.1:%%s\\"], \\"labels\\": {\\"worker\\": ` +
-      `\\"%i\\"}}]\\\\n" $$((${o.ports.ingestBase} + %i - 1)) > ${targets}/ingest-%i.json'
+ExecStartPost=/bin/sh -c "printf '[{\\"targets\\": [\\"127.0.0.1:%%s\\"], \\"labels\\": {\\"worker\\": ` +
+      `\\"%i\\"}}]\\\\n' $$((${o.ports.ingestBase} + %i - 1)) > ${targets}/ingest-%i.json"
 ExecStopPost=/bin/rm -f ${targets}/ingest-%i.json
 ${install}`,
     // One instance per port of API_PORTS (systemctl restart solar-api@18080): restarted one at a

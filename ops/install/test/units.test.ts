@@ -49,6 +49,8 @@ describe('systemd units of a production host', () => {
     const ingest = readFileSync(join(dir, 'solar-ingest@.service'), 'utf8');
     expect(ingest).toContain('Environment=INGEST_WORKER_ID=%i');
     expect(ingest).toContain(`ingest-%i.json`);
+    // systemd unquotes \" to " before sh sees it: sh must get the JSON in single quotes (seen on a real systemd).
+    expect(ingest).toContain(`ExecStartPost=/bin/sh -c "printf '[{\\"targets\\": [\\"127.0.0.1:%%s\\"]`);
     // One API process per port nginx balances over, all of them started with the platform.
     expect(readFileSync(join(dir, 'solar-api@.service'), 'utf8')).toContain("ExecStart=/bin/sh -c 'API_PORT=%i exec");
     const target = readFileSync(join(dir, 'solar.target'), 'utf8');
@@ -61,7 +63,7 @@ describe('systemd units of a production host', () => {
     );
   });
 
-  it("can read the code they run as their own user: setup installs and generates it readable by all", () => {
+  it('can read the code they run as their own user: setup installs and generates it readable by all', () => {
     // A unit's node, tsx and the generated Prisma client: owner-only (setup's umask for data) made
     // every platform unit fail for its user on the first production install.
     for (const path of [
