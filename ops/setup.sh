@@ -50,7 +50,7 @@ else
   info "node_modules is up to date with package-lock.json"
 fi
 # An earlier setup installed them with the data's umask (owner only): opened up once.
-[ "$(stat -c %a node_modules)" = 755 ] || { chmod -R go+rX node_modules && info "node_modules: made readable by the services' users"; }
+[ -z "$(find node_modules ! -perm -o+r -print -quit)" ] || { chmod -R go+rX node_modules && info "node_modules: made readable by the services' users"; }
 hash -r # node may have just appeared in $PROJECT_NODE_BIN (first in PATH, see env.sh)
 info "Node.js $(node -v) ($(command -v node))"
 case "$(node -v)" in
