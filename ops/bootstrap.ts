@@ -7,6 +7,7 @@ import { ensureInfluxLayout } from '../lib/influx/layout';
 import { ensureInfluxUsers, InfluxAdminRefused } from '../lib/influx/users';
 import { createPrisma } from '../lib/db';
 import { loadProvinces } from '../lib/provinces';
+import { updateGatewayRoles } from '../lib/mqtt/gateway-accounts';
 import { SERVICE_ROLES } from '../lib/mqtt/roles';
 import { ADMIN_ROLE, connectAdminMovingLegacy, FLEET_ROLE, retireLegacyAccount } from '../lib/mqtt/service-accounts';
 import pg from 'pg';
@@ -34,6 +35,9 @@ const adminConfig = readMqttConfig(process.env, 'ADMIN');
 const admin = await connectAdminMovingLegacy(adminConfig);
 try {
   for (const [rolename, acls] of Object.entries(SERVICE_ROLES)) await admin.ensureRole(rolename, acls);
+  const gatewaysUpdated = await updateGatewayRoles(admin);
+  if (gatewaysUpdated.length > 0)
+    say(`broker: ${gatewaysUpdated.length} gateway role(s) brought up to date (ingest's confirmations)`);
   const ingest = readMqttConfig(process.env, 'INGEST');
   await admin.ensureClient(ingest.username, ingest.password, ['ingest-service']);
   // The simulated fleet's account is not made here: it may publish for every serial, so it exists

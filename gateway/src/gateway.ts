@@ -123,6 +123,7 @@ export class Gateway {
         password: config.broker.password,
         clientId: `gateway-${config.gatewayId}`,
       },
+      serials: config.links.flatMap((l) => l.inverters.map((i) => i.serial)),
       log: options.log,
       timeOf: (entry) => {
         if (!entry.untimed) return entry;

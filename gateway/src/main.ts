@@ -55,6 +55,9 @@ async function run({ values }: Parsed<typeof OPTIONS>): Promise<void> {
           catchUpReadingsPerSecond: gateway.catchUpPace.readingsPerSecond,
         },
         connected: gateway.publisher.connected,
+        // Ingest confirms what it stored; until then the readings stay in the outbox.
+        confirming: gateway.publisher.confirming,
+        unconfirmedReadings: gateway.publisher.unconfirmedReadings,
         lastError: gateway.publisher.lastError,
         time: {
           trusted: gateway.time.trusted,

@@ -60,6 +60,18 @@ describe('outbox', () => {
     outbox.close();
   });
 
+  it('hands out what follows a stretch sent but not yet confirmed, and keeps that stretch until it is', () => {
+    const outbox = Outbox.open({ dir: fresh(), maxBytes: 1 << 20, segmentBytes: 4096 });
+    for (let i = 1; i <= 50; i++) outbox.append([entry(i)]);
+    const sent = outbox.peek(20)!;
+    const next = outbox.peek(20, sent.to)!;
+    expect(seqs(next.entries)).toEqual(Array.from({ length: 20 }, (_, i) => i + 21));
+    expect(outbox.stats().pendingReadings).toBe(50); // nothing confirmed yet
+    outbox.ack(sent.to, sent.entries.length);
+    expect(seqs(outbox.peek(5)!.entries)).toEqual([21, 22, 23, 24, 25]); // sent again from here after a reconnect
+    outbox.close();
+  });
+
   it('cuts a torn tail and skips a damaged record, counting it, without losing the others', () => {
     const dir = fresh();
     const options = { dir, maxBytes: 1 << 20, segmentBytes: 1 << 16 };

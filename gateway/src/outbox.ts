@@ -1,5 +1,6 @@
 // The gateway's store-and-forward outbox: readings go to disk the moment they are read, and leave
-// only after the broker acknowledged them (PUBACK), oldest first.
+// only when they are safe (ingest confirmed it stored them, or the broker's PUBACK where ingest
+// cannot confirm: src/publisher.ts), oldest first.
 //
 // On disk (an SD card: few, small, append-only writes): numbered segment files of records, each
 // record `u32 length | u32 CRC-32 | JSON [{serial, reading}, ...]` (one poll's readings, one write
@@ -220,14 +221,18 @@ export class Outbox {
     }
   }
 
-  /** The oldest unacknowledged readings, up to `max` (whole records), and the position after them. */
-  peek(max: number): { entries: OutboxEntry[]; to: Position } | null {
+  /**
+   * The oldest unacknowledged readings from `from` (default: the first unacknowledged), up to `max`
+   * (whole records), and the position after them.
+   */
+  peek(max: number, from?: Position): { entries: OutboxEntry[]; to: Position } | null {
     const entries: OutboxEntry[] = [];
     let to: Position | null = null;
-    const segments = [...this.sizes.keys()].filter((n) => n >= this.cursor.segment).sort((a, b) => a - b);
+    const start = from && before(this.cursor, from) ? from : this.cursor;
+    const segments = [...this.sizes.keys()].filter((n) => n >= start.segment).sort((a, b) => a - b);
     for (const n of segments) {
       const data = readFileSync(this.segmentPath(n)).subarray(0, this.sizes.get(n));
-      const { records } = scan(data, n === this.cursor.segment ? this.cursor.offset : 0);
+      const { records } = scan(data, n === start.segment ? start.offset : 0);
       for (const record of records) {
         if (entries.length > 0 && entries.length + record.entries.length > max) return { entries, to: to! };
         entries.push(...record.entries);

@@ -25,6 +25,11 @@ export function createIngestMetrics() {
       help: 'Readings already stored with the same values (redeliveries, re-sent buffers): not written again',
       registers: [registry],
     }),
+    messagesConfirmed: new Counter({
+      name: 'ingest_messages_confirmed_total',
+      help: "Messages confirmed journaled to the gateway that asked (its outbox then lets them go; the broker's PUBACK does not)",
+      registers: [registry],
+    }),
     pointsWritten: new Counter({
       name: 'ingest_points_written_total',
       help: 'Points confirmed stored by InfluxDB (readings, statuses, rejections)',

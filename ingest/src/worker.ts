@@ -28,6 +28,7 @@ import {
 } from './process-message';
 import { ActiveInverterCache } from './registry-cache';
 import { SubscriptionKeeper } from './subscription';
+import { type ConfirmationRequest, confirmationRequest, StoredConfirmations } from './confirmations';
 import { BROKER_LOG_TOPIC, BrokerLogReader, type CutPacket, cutTimestampNs, overShareAtBroker } from './broker-log';
 import { BROKER_MAX_PACKET_BYTES, INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';
 import { waitBeforeRetry } from './retry-delay';
@@ -372,8 +373,12 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     };
   };
 
-  /** Validates and journals one message; synchronous on the hot path, a promise only when it must wait. */
-  const handle = (packet: IPublishPacket): void | Promise<void> => {
+  /**
+   * Validates and journals one message; synchronous on the hot path, a promise only when it must
+   * wait. `journaled` is called once it is in the journal (not for a message turned away as over
+   * its fair share: that is "not now", and the gateway sends it again).
+   */
+  const handle = (packet: IPublishPacket, journaled: () => void): void | Promise<void> => {
     const receivedAtMs = Date.now();
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     (packet.topic.endsWith('/status') ? receivedByKind.status : receivedByKind.telemetry).inc();
@@ -410,16 +415,20 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
       return registry.pendingReload
         .catch(() => undefined)
         .then(() => judgeLate(validate(packet, payload, receivedAtMs), packet.topic))
-        .then((judged) => journalOrRetry(judged, receivedAtMs, payload));
+        .then((judged) => journalOrRetry(judged, receivedAtMs, payload))
+        .then(journaled);
     }
     if (result.deferred?.length)
-      return judgeLate(result, packet.topic).then((judged) => journalOrRetry(judged, receivedAtMs, payload));
-    if (disk.low) return journalOrRetry(result, receivedAtMs, payload);
+      return judgeLate(result, packet.topic)
+        .then((judged) => journalOrRetry(judged, receivedAtMs, payload))
+        .then(journaled);
+    if (disk.low) return journalOrRetry(result, receivedAtMs, payload).then(journaled);
     try {
       record(result, receivedAtMs, payload);
     } catch {
-      return journalOrRetry(result, receivedAtMs, payload);
+      return journalOrRetry(result, receivedAtMs, payload).then(journaled);
     }
+    journaled();
   };
 
   const client: MqttClient = mqtt.connect(config.mqtt.url, {
@@ -446,6 +455,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     log,
     () => holdReason() !== null,
   );
+  const confirmations = new StoredConfirmations(client, (n) => metrics.messagesConfirmed.inc(n));
+  const noConfirmation = () => {};
   // mqtt.js sends PUBACK when this callback is called and only then delivers the next message.
   client.handleMessage = (packet, acknowledge) => {
     if (subscription.isBrokerCounter(packet.topic, packet.payload as Buffer)) return acknowledge();
@@ -486,7 +497,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
         done();
       }
     };
-    const pending = handle(packet);
+    const request: ConfirmationRequest | null = confirmationRequest(packet);
+    const pending = handle(packet, request ? () => confirmations.note(request) : noConfirmation);
     if (pending) void pending.then(finish);
     else finish();
   };
@@ -577,6 +589,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   return {
     http,
     async stop(drainTimeoutMs = 5000) {
+      confirmations.stop(); // while still connected
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
       const drained = await drainer.drained(drainTimeoutMs);
       if (!drained)

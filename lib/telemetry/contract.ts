@@ -24,6 +24,22 @@ export type InverterState = (typeof INVERTER_STATES)[number];
 
 export const telemetryTopic = (serial: string): string => `${TOPIC_PREFIX}/${serial}/telemetry`;
 export const statusTopic = (serial: string): string => `${TOPIC_PREFIX}/${serial}/status`;
+/**
+ * Where ingest confirms a device's messages it has journaled (its own acknowledgement point), for a
+ * publisher that asked (MQTT 5 response topic = this topic, correlation data = the message's id). Outside
+ * `solar/v1/` so ingest never receives its own confirmations; only the serial's gateway may subscribe
+ * (its broker role). The broker's PUBACK is not enough: Mosquitto acknowledges before it persists, so
+ * a broker crash loses what it had acknowledged and not yet delivered (gateway/README.md).
+ */
+export const STORED_TOPIC_PREFIX = 'solar/stored/v1';
+export const storedTopic = (serial: string): string => `${STORED_TOPIC_PREFIX}/${serial}`;
+/** A correlation id ingest echoes: printable ASCII, short (a device cannot make ingest publish much). */
+export const CORRELATION_ID_PATTERN = /^[!-~]{1,64}$/;
+/** The payload of a confirmation on `storedTopic(serial)`: the ids of the messages journaled. */
+export interface StoredConfirmation {
+  stored: string[];
+}
+
 /** Ingest takes the whole v1 namespace, so a message on a malformed topic is rejected visibly instead of never being routed. */
 export const INGEST_SUBSCRIPTION = `${TOPIC_PREFIX}/#`;
 

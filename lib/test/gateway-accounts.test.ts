@@ -1,10 +1,18 @@
 // A gateway's broker account on the real broker, over its TLS listener: it publishes for its own
-// inverters only, no two gateways can claim one serial, and a removed gateway cannot connect.
+// inverters only, reads only their confirmations from ingest, no two gateways can claim one serial,
+// and a removed gateway cannot connect.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, env, waitFor, watchTopics } from '../../testing/services';
 import { readMqttConfig } from '../config';
 import { BrokerAdmin } from '../mqtt/broker-admin';
-import { gatewayUsername, provisionGateway, removeGateway } from '../mqtt/gateway-accounts';
+import {
+  gatewayRole,
+  gatewayUsername,
+  provisionGateway,
+  removeGateway,
+  updateGatewayRoles,
+} from '../mqtt/gateway-accounts';
+import { storedTopic } from '../telemetry/contract';
 
 let admin: BrokerAdmin;
 beforeAll(async () => {
@@ -31,6 +39,9 @@ describe('gateway accounts (real broker, TLS listener)', () => {
 
     const gateway = await overTls(gatewayUsername(id), password);
     if (typeof gateway === 'string') throw new Error(gateway);
+    // Ingest's confirmations: its own inverters' only (before the refused publish below, which ends the connection).
+    expect((await gateway.subscribeAsync(storedTopic(mine), { qos: 1 }))[0]!.qos).toBe(1);
+    await expect(gateway.subscribeAsync(storedTopic(other), { qos: 1 })).rejects.toThrow(/Subscribe error/);
     await gateway.publishAsync(`solar/v1/${mine}/telemetry`, '[]', { qos: 1 });
     await gateway.publishAsync(`solar/v1/${alsoMine}/telemetry`, '[]', { qos: 1 });
     await gateway.publishAsync(`solar/v1/${other}/telemetry`, '[]', { qos: 1 }).catch(() => undefined);
@@ -42,6 +53,18 @@ describe('gateway accounts (real broker, TLS listener)', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(seen.filter((t) => t.includes(other))).toEqual([]);
     gateway.end(true);
+
+    // A role provisioned before confirmations existed gains their ACLs from setup.
+    await admin.ensure({
+      command: 'removeRoleACL',
+      rolename: gatewayRole(id),
+      acltype: 'subscribeLiteral',
+      topic: storedTopic(mine),
+    });
+    expect(await updateGatewayRoles(admin)).toContain(gatewayRole(id));
+    const role = await admin.run({ command: 'getRole', rolename: gatewayRole(id) });
+    const acls = (role.data as { role: { acls: { acltype: string; topic: string }[] } }).role.acls;
+    expect(acls).toContainEqual(expect.objectContaining({ acltype: 'subscribeLiteral', topic: storedTopic(mine) }));
 
     // Its inverters change: the ACL follows, and a serial it gave up can go to another gateway.
     await provisionGateway(admin, id, [mine]);

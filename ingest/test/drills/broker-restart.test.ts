@@ -40,7 +40,9 @@ describe('drill: broker restart under a live fleet', () => {
   // is a snapshot every autosave_interval), so a crash loses whatever it held at that instant: on
   // this busy machine 40 of ~2,300 readings, 465 of 3,640 and 1,160 of 5,040 in three runs (more
   // when ingest is behind and the broker queues for it). Billing loses no energy by it (a
-  // period's energy is the counters' rise), but the readings are gone: see ingest/README.md. What
+  // period's energy is the counters' rise), but the readings are gone: see ingest/README.md. These
+  // devices talk MQTT themselves and forget a reading at the PUBACK, so nothing can send it again;
+  // gateways keep it until ingest confirms it (gateway/test/broker-crash.test.ts: none lost). What
   // the drill holds is the recovery: everything published after the crash is stored, once.
   it('recovers from a broker crash (kill -9): subscribed again, everything published after it stored once', async () => {
     const serials = await registerFleet('BRKL', 40);
