@@ -91,6 +91,7 @@ describe('time the gateway can trust', () => {
       },
       {
         log: () => undefined,
+        publisher: { serials: [] }, // no ingest here to confirm: the broker's PUBACK is the end
         // The box's own clock: 1970 plus its uptime. Not vouched for.
         clock: { wallMs: () => performance.now() - bootedAt, monoMs: () => performance.now(), trusted: false },
       },
