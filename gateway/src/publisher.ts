@@ -162,7 +162,9 @@ export class Publisher {
       return;
     this.log(
       'warn',
-      `${this.unconfirmedReadings} readings acknowledged by the broker ${Math.round((Date.now() - oldest.ackedAtMs) / 1000)} s ago are not confirmed stored while later ones are: sending them again`,
+      `${this.unconfirmedReadings} readings acknowledged by the broker ` +
+        `${Math.round((Date.now() - oldest.ackedAtMs) / 1000)} s ago are not confirmed stored ` +
+        'while later ones are: sending them again',
     );
     this.sendAgain();
     this.wake();
@@ -277,7 +279,9 @@ export class Publisher {
       if (!ok)
         this.log(
           'warn',
-          `the broker refuses ingest's confirmations (${error?.message ?? 'subscription not authorised'}): readings leave the outbox at the broker's acknowledgement, and a broker crash can lose what it acknowledged; the platform's setup gives this gateway's role the right to read them`,
+          `the broker refuses ingest's confirmations (${error?.message ?? 'subscription not authorised'}): ` +
+            "readings leave the outbox at the broker's acknowledgement, and a broker crash can lose what it " +
+            "acknowledged; the platform's setup gives this gateway's role the right to read them",
         );
       ready(ok);
     });

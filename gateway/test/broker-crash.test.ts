@@ -114,7 +114,7 @@ const only = (kept: Map<string, Set<number>>, fleet: Site[]) =>
   new Map(fleet.flatMap((s) => s.serials).map((serial) => [serial, kept.get(serial)!]));
 
 describe('drill: the broker crashes (kill -9) under gateways', () => {
-  it('stores every reading exactly once where ingest confirms and the gateways send the unconfirmed again; loses readings where PUBACK is the end', async () => {
+  it('stores every reading once where ingest confirms and gateways resend the unconfirmed; loses some where PUBACK is the end', async () => {
     const confirmed = await gateways('GWCR', true);
     const unconfirmed = await gateways('GWCN', false);
     const first = await workers.start();
