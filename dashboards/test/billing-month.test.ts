@@ -39,7 +39,8 @@ beforeAll(async () => {
     SELECT 'BM-' || g, 'roof', p.id, p.latitude, p.longitude, 5, 5, 'COMMISSIONED', now()
       FROM generate_series(1, 2) g, provinces p WHERE p.code = 'yazd'`);
   await pool.query(
-    `INSERT INTO billing_months (month, computed_at, digest, installations, beneficiaries, energy_wh, gross_rials, net_rials, pool_rials, payable_rials, incomplete)
+    `INSERT INTO billing_months (month, computed_at, digest, installations, beneficiaries, energy_wh,
+                                 gross_rials, net_rials, pool_rials, payable_rials, incomplete)
      VALUES ($1, now(), repeat('0', 64), 2, 0, 1100000, 33000000, 31500000, 31500000, 0, 0)`,
     [MONTH],
   );
@@ -47,7 +48,8 @@ beforeAll(async () => {
   // energy from a closed month arrive late (+1,200,000), the other a settlement difference carried
   // (−300,000) and a loan installment.
   await pool.query(
-    `INSERT INTO installation_bills (month, installation_id, energy_wh, gross_rials, adjustment_rials, income_rials, loan_rials, fee_rials, net_rials, pool_rials, balance_out_rials, incomplete, detail)
+    `INSERT INTO installation_bills (month, installation_id, energy_wh, gross_rials, adjustment_rials, income_rials,
+                                     loan_rials, fee_rials, net_rials, pool_rials, balance_out_rials, incomplete, detail)
      SELECT $1, i.id, v.wh, v.gross, v.adjustment, v.gross + v.adjustment, v.loan, v.fee, v.gross + v.adjustment - v.loan - v.fee,
             v.gross + v.adjustment - v.loan - v.fee, 0, false, '{}'
        FROM installations i JOIN (VALUES ('BM-1', 500000, 15000000, 1200000, 0, 200000),
