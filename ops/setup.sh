@@ -426,6 +426,9 @@ step "Files readable by the platform's user only"
 # profile directory stays traversable (not listable) so the services' own users reach their dirs.
 chmod -R go-rwx "$SOLAR_DATA_DIR"
 chmod 711 "$SOLAR_ROOT/.data" "$SOLAR_DATA_DIR" "$SOLAR_BACKUP_DIR" "$ng" # nginx's workers reach $ng/tmp
+# Certificates are public, their keys are not: the monitor, as the platform's user on a production
+# host, reads the certificates to watch their expiry (it saw none there when they were owner-only).
+chmod 711 "$tls" && chmod 644 "$tls"/*.crt
 info "$SOLAR_DATA_DIR: owner only"
 
 step "Starting services"

@@ -88,7 +88,9 @@ describe('services trust nobody by default', () => {
         const path = join(dir, entry.name);
         const stat = lstatSync(path);
         if (stat.isSymbolicLink() || stat.isSocket()) continue;
-        if (stat.mode & 0o066) exposed.push(`${path} ${(stat.mode & 0o777).toString(8)}`);
+        // Certificates are public (the monitor reads them as the platform's user); their keys are not.
+        const certificate = /\/tls\/[^/]+\.crt$/.test(path) && !(stat.mode & 0o022);
+        if (stat.mode & 0o066 && !certificate) exposed.push(`${path} ${(stat.mode & 0o777).toString(8)}`);
         if (entry.isDirectory()) walk(path);
       }
     };
