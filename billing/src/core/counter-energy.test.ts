@@ -4,6 +4,7 @@ import {
   COUNTER_RULES,
   type CounterReading,
   energyInSlots,
+  producedBy,
   IMPLAUSIBLE_FLAGS,
   MISSING_DATA_FLAGS,
   type Replacement,
@@ -234,6 +235,25 @@ describe('energyInSlots: excursions, repeated drops and jitter', () => {
       expect(kinds(e)).toEqual([]);
       expect(Math.abs(e.totalWh - TRUE_MONTH_WH)).toBeLessThanOrEqual(200);
     }
+  });
+});
+
+describe('producedBy: a step split at an instant', () => {
+  it('in doubles gives the exact floor that BigInt gives', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 50_000_000 }),
+        fc.integer({ min: 1, max: 200 * 86_400_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (wh, span, at) => {
+          const p = { tMs: 1_700_000_000_000, wh: 0 };
+          const q = { tMs: p.tMs + span, wh };
+          const x = p.tMs + Math.floor(span * at);
+          expect(producedBy(p, q, wh, x)).toBe(Number((BigInt(wh) * BigInt(x - p.tMs)) / BigInt(span)));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
   });
 });
 

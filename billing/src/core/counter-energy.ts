@@ -196,10 +196,19 @@ function cleanEpochs(
 }
 
 /** Whole Wh of p → q produced by instant x (rule 7), for p.t ≤ x ≤ q.t. */
-function producedBy(p: CounterReading, q: CounterReading, energyWh: number, x: number): number {
+export function producedBy(p: CounterReading, q: CounterReading, energyWh: number, x: number): number {
   if (x >= q.tMs) return energyWh;
   if (x <= p.tMs) return 0;
-  return Number((BigInt(energyWh) * BigInt(x - p.tMs)) / BigInt(q.tMs - p.tMs));
+  const elapsed = x - p.tMs;
+  const span = q.tMs - p.tMs;
+  const product = energyWh * elapsed;
+  // In doubles while exact (every day of every inverter goes through here; BigInt is many times
+  // slower): the quotient of two exact integers rounds to the floor or one above it, never below.
+  if (energyWh >= 0 && product + span <= Number.MAX_SAFE_INTEGER) {
+    const whole = Math.floor(product / span);
+    return whole * span > product ? whole - 1 : whole;
+  }
+  return Number((BigInt(energyWh) * BigInt(elapsed)) / BigInt(span));
 }
 
 interface Step {

@@ -1,7 +1,5 @@
-// Prices energy with the tariff of the contract in force each day. Pure.
-// A contract is in force from its start date until the next one of its installation starts; a
-// tariff period covers Tehran civil dates [from, until); ordinary contracts step down at the start
-// of given contract years (year n starts on the (n − 1)th anniversary of the contract's start).
+// Prices energy with the tariff of the contract in force each day. Pure. The rules (contract in
+// force, tariff periods, step-downs by contract year, one rounding) are billing/README.md, "Income".
 import { allocateLargestRemainder } from './allocate-largest-remainder';
 import { divideRoundHalfUp } from './money';
 
@@ -110,8 +108,11 @@ export function priceEnergy(
   const segments: PricedSegment[] = [];
   let unpricedWh = 0;
   let open: PricedSegment | null = null;
+  // Every installation's every day is priced: a day's rate is looked up only where it can change.
+  const changes = rateChanges(days, contracts, stepDowns, 'any year');
+  let rate: DayRate | null = null;
   for (const { date, wh } of days) {
-    const rate = rateOfDay(contracts, date, stepDowns);
+    if (changes.at(date)) rate = rateOfDay(contracts, date, stepDowns);
     if (!rate) {
       unpricedWh += wh;
       open = null;
@@ -148,14 +149,73 @@ export function priceEnergy(
   return { segments, unpricedWh, grossRials, exactGross };
 }
 
-/** The dates (after the first) on which the price differs from the day before: where energy must be split exactly. */
+/** The dates (after the first) on which the price differs from the date before: where energy must be split exactly. */
 export function rateChangeDates(
   dates: readonly string[],
   contracts: readonly ContractTerms[],
   stepDowns: readonly StepDown[],
 ): string[] {
-  const rates = dates.map((date) => rateOfDay(contracts, date, stepDowns));
-  return dates.filter((_date, i) => i > 0 && !samePrice(rates[i]!, rates[i - 1]!));
+  const changes = rateChanges(
+    dates.map((date) => ({ date })),
+    contracts,
+    stepDowns,
+    'step-down years',
+  );
+  const out: string[] = [];
+  let before: DayRate | null = null;
+  dates.forEach((date, i) => {
+    if (!changes.at(date)) return;
+    const rate = rateOfDay(contracts, date, stepDowns);
+    if (i > 0 && !samePrice(before, rate)) out.push(date);
+    before = rate;
+  });
+  return out;
+}
+
+/**
+ * Walks dates in order and says on which one a rate may differ from the date before (the first
+ * date, and one not after the date before, always): where a contract or a tariff period starts or
+ * ends, or a contract year starts (`any year`: a rate names its contract year; `step-down years`:
+ * only a price, which a year changes only for an ordinary contract with step-downs). Billing
+ * prices every installation's every day: the boundaries are listed once, each date costs a
+ * comparison.
+ */
+function rateChanges(
+  days: readonly { date: string }[],
+  contracts: readonly ContractTerms[],
+  stepDowns: readonly StepDown[],
+  years: 'any year' | 'step-down years',
+): { at: (date: string) => boolean } {
+  const boundaries: string[] = [];
+  const firstYear = Number(days[0]?.date.slice(0, 4));
+  const lastYear = Number(days[days.length - 1]?.date.slice(0, 4));
+  for (const c of contracts) {
+    boundaries.push(c.startDate);
+    for (const p of c.periods) {
+      boundaries.push(p.from);
+      if (p.until !== null) boundaries.push(p.until);
+    }
+    // A contract year starts on the start date's month and day (contractYear); as text, 02-29
+    // sorts where contractYear puts it in a year without one: just before 03-01.
+    if (years === 'any year' || (c.kind === 'ORDINARY' && stepDowns.length > 0))
+      for (let y = firstYear - 1; y <= lastYear; y++) boundaries.push(`${y}${c.startDate.slice(4)}`);
+  }
+  boundaries.sort();
+  let next = 0;
+  let previous: string | null = null;
+  return {
+    at: (date) => {
+      const restart = previous === null || date <= previous;
+      if (restart) next = 0;
+      let passed = false;
+      while (next < boundaries.length && boundaries[next]! <= date) {
+        passed = true;
+        next++;
+      }
+      previous = date;
+      return restart || passed;
+    },
+  };
 }
 
 /** Parses `8:90,12:80,16:70` (contract year : percent of the tariff). */

@@ -138,7 +138,8 @@ async function reconcilePeriod(
     const contracts = await loadContracts(db, firstDay, lastMonthDays[lastMonthDays.length - 1]!.date);
     const ids = settlements.map((s) => s.installation_id);
     const { closed, billed } = await closedMonthsBilled(db, months, ids);
-    const cuts = await settlementDates(db, ids);
+    // Read only when a closed month is split (the settlement dates cut it).
+    let cuts: Map<number, Set<string>> | undefined;
     const totals = new Map(
       settlements.map((s) => [
         s.id,
@@ -176,6 +177,7 @@ async function reconcilePeriod(
         const record = recordOf(s);
         const inPeriod = e.days.filter((d) => d.date >= from && d.date < until);
         total.unpricedWh += priceEnergy(inPeriod, terms, deps.stepDowns).unpricedWh;
+        cuts ??= await settlementDates(db, ids);
         const monthCuts = [...(cuts.get(s.installation_id) ?? [])];
         for (const part of partsWithin(
           splitBilledMonth({ days: e.days, billed: record }, monthCuts, terms, deps.stepDowns),
