@@ -202,7 +202,7 @@ describe('fuzzing every route and form', () => {
     const page = await app.inject({ method: 'GET', url: '/portal' });
     const csrfCookie = page.cookies.find((c) => c.name === 'portal_csrf')!;
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-    for (const form of ['/portal/sign-in', '/portal/choose', '/portal/sign-out'])
+    for (const form of ['/portal/sign-in', '/portal/choose', '/portal/sign-out', '/portal/sign-out-everywhere'])
       for (let k = 0; k < CASES * 4; k++) {
         const fields: Record<string, string> = {
           csrf: pick([csrf, 'é'.repeat(csrf.length), randomBytes(csrf.length), '', `${csrf}x`]),

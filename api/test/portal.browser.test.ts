@@ -229,6 +229,7 @@ async function signIn(page: Page, code: string, pin: string, origin = base) {
   await page.fill('#pin', pin);
   await page.click('main button.button');
 }
+const EVERYWHERE = 'main button:has-text("خروج از همه گوشی‌ها")';
 /** Every page and state of the portal, in an order that reaches each (Hasan is locked out by then). */
 function portalStates(page: Page): [string, () => Promise<unknown>][] {
   return [
@@ -241,12 +242,13 @@ function portalStates(page: Page): [string, () => Promise<unknown>][] {
     ['chooser-error', () => page.click('main button.button')],
     ['guardian-home', () => page.check(`input[value="${ALI.id}"]`).then(() => page.click('main button.button'))],
     ['guardian-help', () => page.goto(`${base}/portal/help`)],
-    ['signed-out-again', () => page.click('button:has-text("خروج")')],
+    ['signed-out-again', () => page.click('header button:has-text("خروج")')],
     ['home', () => signIn(page, ZAHRA.code, ZAHRA.pin)],
     ['statement', () => page.goto(`${base}/portal/months/${CLOSED}`)],
     ['estimate', () => page.goto(`${base}/portal/months/${RUNNING}`)],
     ['print', () => page.goto(`${base}/portal/months/${CLOSED}/print`)],
     ['not-found', () => page.goto(`${base}/portal/months/1390-01`)],
+    ['signed-out-everywhere', () => page.goto(`${base}/portal/home`).then(() => page.click(EVERYWHERE))],
   ];
 }
 
@@ -383,7 +385,7 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     await page.emulateMedia({ media: 'screen' });
 
     await page.goto(`${secure}/portal/home`);
-    await page.click('button:has-text("خروج")');
+    await page.click('header button:has-text("خروج")');
     const at = () => new URL(page.url());
     expect(`${at().origin}${at().pathname}`).toBe(`${secure}/portal`);
     expect(await mainText(page)).toContain('از سامانه خارج شدید');
@@ -466,6 +468,30 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     const again = await later.newPage();
     await again.goto(`${base}/portal/months/${CLOSED}`);
     expect(new URL(again.url()).pathname).toBe(`/portal/months/${CLOSED}`);
+
+    // The phone is lost: on another phone, signed in and kept too, the person signs out everywhere
+    // by keyboard alone. Both phones then ask for the PIN again.
+    const other = await browser.newContext({
+      javaScriptEnabled: false,
+      locale: 'fa-IR',
+      viewport: { width: 360, height: 740 },
+    });
+    const second = await other.newPage();
+    await second.goto(`${base}/portal`);
+    await second.fill('#nationalCode', ZAHRA.code);
+    await second.fill('#pin', ZAHRA.pin);
+    await second.check('#remember');
+    await second.click('main button.button');
+    expect(new URL(second.url()).pathname).toBe('/portal/home');
+    await second.focus(EVERYWHERE);
+    await second.keyboard.press('Enter');
+    await second.waitForURL(/signed-out-everywhere/);
+    expect(await mainText(second)).toContain('در همه گوشی‌ها از سامانه خارج شدید');
+    await again.goto(`${base}/portal/months/${CLOSED}`);
+    expect(new URL(again.url()).pathname).toBe('/portal');
+    await second.goto(`${base}/portal/home`);
+    expect(new URL(second.url()).pathname).toBe('/portal');
+    await other.close();
     await later.close();
     await context.close();
   });
@@ -490,7 +516,7 @@ describe('the beneficiary portal in Chromium', { timeout: 300_000 }, () => {
     expect(refused.status()).toBe(400);
     await page.goto(`${base}/portal/home`);
     expect(await mainText(page)).toContain(MARYAM.name);
-    await page.click('button:has-text("خروج")');
+    await page.click('header button:has-text("خروج")');
     await closePage(page);
   });
 

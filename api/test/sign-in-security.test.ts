@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 function call(
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT',
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
   url: string,
   who: string | null,
   payload?: unknown,
@@ -462,6 +462,58 @@ describe('sessions', () => {
     }
     expect((await beneficiarySignIn(61, '54321', app, '198.51.100.9')).statusCode).toBe(423);
     expect(await Promise.all(second.map(signedIn))).toEqual([false, false]);
+  });
+
+  it('end on every phone when the person signs out everywhere in the portal, or the office does it for them, and only theirs', async () => {
+    const id = await person(62);
+    await person(63);
+    const phone = async (n: number) =>
+      (await portalSignIn(n, '12345', { remember: true })).cookies.find((c) => c.name === 'portal_session')!.value;
+    const signedIn = async (cookie: string) =>
+      (await app.inject({ method: 'GET', url: '/portal/home', headers: { cookie: `portal_session=${cookie}` } }))
+        .statusCode === 200;
+    const [own, lost, api, someoneElse] = [
+      await phone(62),
+      await phone(62),
+      (await beneficiarySignIn(62, '12345')).json().token as string,
+      await phone(63),
+    ];
+    const everywhere = (cookie: string, csrf: string | null) =>
+      app.inject({
+        method: 'POST',
+        url: '/portal/sign-out-everywhere',
+        headers: {
+          cookie: `portal_session=${cookie}; portal_csrf=${'c'.repeat(43)}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        payload: csrf === null ? '' : `csrf=${csrf}`,
+      });
+    expect((await everywhere(own, null)).statusCode).toBe(403); // a form from elsewhere ends nothing
+    expect(await signedIn(lost)).toBe(true);
+    const out = await everywhere(own, 'c'.repeat(43));
+    expect(out.statusCode).toBe(303);
+    expect(out.headers.location).toBe('/portal?signed-out-everywhere');
+    expect(out.cookies.find((c) => c.name === 'portal_session')?.value).toBe('');
+    expect(await Promise.all([own, lost].map(signedIn))).toEqual([false, false]);
+    expect(await status(api)).toBe(401);
+    expect(await signedIn(someoneElse)).toBe(true);
+
+    // The office, for someone who calls: every session ends, the PIN stays, it is audited.
+    const again = [await phone(62), await phone(62)];
+    expect((await call('DELETE', `/beneficiaries/${id}/sessions`, token.technician)).statusCode).toBe(403);
+    expect((await call('DELETE', `/beneficiaries/${id}/sessions`, token.operator)).statusCode).toBe(204);
+    expect(await Promise.all(again.map(signedIn))).toEqual([false, false]);
+    expect(await signedIn(someoneElse)).toBe(true);
+    expect((await portalSignIn(62, '12345', { remember: true })).statusCode).toBe(303);
+    expect((await call('DELETE', '/beneficiaries/999999999/sessions', token.operator)).statusCode).toBe(404);
+    expect((await call('DELETE', '/representatives/999999999/sessions', token.operator)).statusCode).toBe(404);
+    const audit = await withPg((c) =>
+      c.query(
+        `SELECT actor, action FROM audit_log WHERE entity = 'beneficiary' AND entity_id = $1 AND action LIKE '%sessions'`,
+        [String(id)],
+      ),
+    );
+    expect(audit.rows).toEqual([{ actor: `staff:sec-op-${run}`, action: 'beneficiary.end_sessions' }]);
   });
 
   it('are purged once expired', async () => {

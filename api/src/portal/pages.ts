@@ -174,6 +174,7 @@ export interface HomeView {
   shebaMasked: string | null;
   /** The Solar Hijri year "this year" refers to. */
   year: number;
+  csrf: string;
 }
 
 /** What a month brings the person: paid, or carried to the next month when below the minimum. */
@@ -220,6 +221,14 @@ function chart(rows: MonthRow[]): Html {
     y1="${base}" x2="${W}" y2="${base}" stroke="#0b0c0c"/>${bars}</svg>`;
 }
 
+// A phone lost, sold or lent while it kept its owner signed in (docs/decisions/006): they end every
+// session from whichever device they are on, without calling the office for a new PIN.
+const signOutEverywhere = (csrf: string) =>
+  html`<h2>گوشی‌هایی که وارد مانده‌اند</h2><p>اگر در گوشی‌ای «مرا وارد نگه دار» را زده‌اید و آن گوشی دیگر دست شما
+    نیست، از همه گوشی‌ها خارج شوید. بعد از آن در هر گوشی، این یکی هم، باید دوباره با کد ملی و رمز وارد شوید.</p>
+    <form method="post" action="/portal/sign-out-everywhere">${csrfField(csrf)}<button class="button secondary"
+    type="submit">خروج از همه گوشی‌ها</button></form>`;
+
 export function homePage(view: HomeView): Html {
   const running = view.months.find((m) => m.month === view.runningMonth && m.status === 'DRAFT');
   const closed = view.months.filter((m) => m.status !== 'DRAFT');
@@ -252,7 +261,7 @@ export function homePage(view: HomeView): Html {
           html`<tr><th scope="row"><a href="/portal/months/${m.month}">${monthNameFa(m.month)}</a> ${statusTag(m)}</th>
           <td class="num" data-label="مبلغ (تومان)">${bdi(tomanFa(monthAmount(m)))}</td></tr>`,
       )}</tbody></table></div>`
-  }`;
+  }${signOutEverywhere(view.csrf)}`;
 }
 
 // ---- statement --------------------------------------------------------------------------------
@@ -450,8 +459,9 @@ export function helpPage(view: HelpView): Html {
     بانکی شما واریز می‌شود. تا وقتی ماه تمام نشده، عددی که می‌بینید «برآورد» است. اگر مبلغ یک ماه خیلی کم باشد، با ماه
     بعد یک‌جا واریز می‌شود.</p><h2>اگر رمز را فراموش کردم؟</h2><p>رمز را فقط اداره بهزیستی می‌تواند عوض کند. اگر چند
     بار رمز را اشتباه بزنید، ورود برای مدتی بسته می‌شود؛ بعد از آن دوباره امتحان کنید.</p><h2>اگر گوشی‌ام گم شد؟</h2>
-    <p>اگر در آن گوشی «مرا وارد نگه دار» را زده بودید، با اداره بهزیستی تماس بگیرید تا رمز تازه بدهد: با رمز تازه،
-    ورود در همه گوشی‌ها بسته می‌شود. روی گوشی مشترک، بعد از دیدن درآمد دکمه «خروج» را بزنید.</p><h2>شماره‌های
+    <p>اگر در آن گوشی «مرا وارد نگه دار» را زده بودید، با گوشی دیگری وارد شوید و در صفحه اصلی «خروج از همه گوشی‌ها»
+    را بزنید، یا با اداره بهزیستی تماس بگیرید تا شما را از همه گوشی‌ها خارج کند. روی گوشی مشترک، بعد از دیدن درآمد
+    دکمه «خروج» را بزنید.</p><h2>شماره‌های
     تماس</h2><p>تلفن سراسری: ${phoneLink(view.helpPhone)}</p>${
       view.offices.length > 0 &&
       html`<h3>اداره بهزیستی استان‌ها</h3><ul>${view.offices.map((o) => html`<li>${o.provinceFa}: ${phoneLink(o.phone)}</li>`)}</ul>`

@@ -255,8 +255,13 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
 
   app.get('/', hide, async (request, reply) => {
     if (request.portal) return redirect(reply, '/portal/home');
+    const query = request.query as Record<string, string>;
     const notice =
-      (request.query as Record<string, string>)['signed-out'] !== undefined ? 'از سامانه خارج شدید.' : undefined;
+      query['signed-out-everywhere'] !== undefined
+        ? 'در همه گوشی‌ها از سامانه خارج شدید. هر گوشی برای دیدن درآمد دوباره کد ملی و رمز می‌خواهد.'
+        : query['signed-out'] !== undefined
+          ? 'از سامانه خارج شدید.'
+          : undefined;
     return send(
       reply,
       200,
@@ -357,6 +362,21 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
     return redirect(reply, '/portal?signed-out');
   });
 
+  // Every session of whoever signed in (as a beneficiary and as a guardian or carer: all their
+  // phones, browsers and API tokens), this one included; sessions of the people they represent are theirs.
+  app.post(
+    '/sign-out-everywhere',
+    { ...hide, config: { rateLimit }, preHandler: checkCsrf },
+    async (request, reply) => {
+      const session = request.portal;
+      if (!session) return redirect(reply, '/portal');
+      if (session.beneficiaryId !== null) await app.endSessions({ beneficiaryId: session.beneficiaryId });
+      if (session.representativeId !== null) await app.endSessions({ representativeId: session.representativeId });
+      reply.clearCookie(PORTAL_COOKIE, { path: '/portal' });
+      return redirect(reply, '/portal?signed-out-everywhere');
+    },
+  );
+
   // ---- choosing whom to look at (guardians and carers) -----------------------------------------
 
   app.get('/choose', hide, async (request, reply) => {
@@ -408,6 +428,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
       months,
       shebaMasked: shortSheba(person.sheba),
       year: parseMonth(runningMonth).year,
+      csrf: csrfOf(request, reply),
     };
     return send(reply, 200, await chrome(request, reply, 'صفحه اصلی'), homePage(view));
   });
