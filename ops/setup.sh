@@ -495,6 +495,7 @@ BACKUP_DIR=$SOLAR_BACKUP_DIR
 PGBACKREST_CONFIG=$pgbr/pgbackrest.conf
 INFLUX_BACKUP_ADDRESS=127.0.0.1:$INFLUX_RPC_PORT
 ENV
+operator_settings_env >>"$PLATFORM_ENV"
 chmod 600 "$PLATFORM_ENV"
 set -a; source "$PLATFORM_ENV"; set +a
 
