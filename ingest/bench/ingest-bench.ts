@@ -1,6 +1,7 @@
 // npm run bench:ingest — many devices publish at full rate with QoS 1 through the real Mosquitto;
 // measured end to end into the real InfluxDB (stored = counted in InfluxDB), first for the naive
 // reference (ack on arrival), then for the ingest service, in one run on the same machine.
+// BENCH_INGEST_WORKERS (default 1) runs that many ingest workers on one shared subscription.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,26 +127,39 @@ const naive = await measure('ingest-naive', 'bench_naive', async (database, grou
   };
 });
 
-const dataDir = mkdtempSync(join(tmpdir(), 'ingest-bench-'));
-const ours = await measure('ingest', 'bench_ingest', async (database, group) => {
-  const worker = `bench${Date.now()}`;
-  const ingest = await startIngestProcess({
-    // The benchmark measures ingest's capacity with every device at full rate: far over a device's fair share.
-    INGEST_DEVICE_MESSAGES_PER_SECOND: '1000000',
-    INGEST_DEVICE_MESSAGE_BURST: '100000000',
-    INGEST_DEVICE_BYTES_PER_SECOND: '1073741824',
-    INGEST_DEVICE_BYTE_BURST: '1073741824',
-    INFLUX_DATABASE: database,
-    INGEST_SHARE_GROUP: group,
-    INGEST_DATA_DIR: dataDir,
-    INGEST_WORKER_ID: worker,
-  });
-  return async () => {
-    await ingest.stop();
-    await discardIngestSession(worker);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-});
+// Workers on one shared subscription, each with its own journal, as production scales out (`solar-ingest@N`).
+const WORKERS = Number(process.env.BENCH_INGEST_WORKERS ?? 1);
+const ours = await measure(
+  WORKERS === 1 ? 'ingest' : `ingest-${WORKERS}-workers`,
+  'bench_ingest',
+  async (database, group) => {
+    const workers = await Promise.all(
+      Array.from({ length: WORKERS }, async (_, k) => {
+        const worker = `bench${Date.now()}w${k}`;
+        const dataDir = mkdtempSync(join(tmpdir(), 'ingest-bench-'));
+        const ingest = await startIngestProcess({
+          // The benchmark measures ingest's capacity with every device at full rate: far over a device's fair share.
+          INGEST_DEVICE_MESSAGES_PER_SECOND: '1000000',
+          INGEST_DEVICE_MESSAGE_BURST: '100000000',
+          INGEST_DEVICE_BYTES_PER_SECOND: '1073741824',
+          INGEST_DEVICE_BYTE_BURST: '1073741824',
+          INFLUX_DATABASE: database,
+          INGEST_SHARE_GROUP: group,
+          INGEST_DATA_DIR: dataDir,
+          INGEST_WORKER_ID: worker,
+        });
+        return async () => {
+          await ingest.stop();
+          await discardIngestSession(worker);
+          rmSync(dataDir, { recursive: true, force: true });
+        };
+      }),
+    );
+    return async () => {
+      for (const stop of workers) await stop();
+    };
+  },
+);
 console.log(
   `BENCH ${JSON.stringify({ name: 'ingest-ratio', ratio_vs_naive: Math.round((ours.readings_per_s / naive.readings_per_s) * 100) / 100 })}`,
 );
