@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { InfluxClient } from '../../lib/influx/client';
 import { writeAudit } from '../../lib/audit';
-import { withTransaction } from '../../lib/transaction';
+import { inTransaction } from '../../lib/transaction';
 import { billMonth, type InstallationInput, type MonthTotals } from './core/bill-month';
 import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
 import type { BillingConfig } from './config';
@@ -39,23 +39,39 @@ export interface RunSummary {
   phases: Record<string, number>;
 }
 
-/** Held for the whole run (transaction-scoped): billing runs never overlap. */
+/** Held for the whole run: billing runs never overlap. */
 const BILLING_LOCK_KEY = 7_405_080;
 
-/** Takes the billing lock in a new transaction, or refuses because another run holds it. */
+/**
+ * Takes the billing lock, then runs `work` in a new transaction, or refuses because another run holds
+ * the lock. The lock is the connection's, taken before BEGIN: a REPEATABLE READ transaction's snapshot
+ * is taken by its first statement, so a lock taken inside it could be granted just after another run
+ * committed, to a snapshot that does not see that run (a month it closed read as a draft, its rows
+ * then a serialization failure). The connection closing (a crash) releases the lock too.
+ */
 export async function withBillingLock<T>(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-  return withTransaction(
-    pool,
-    async (db) => {
-      const { rows } = await db.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-        BILLING_LOCK_KEY,
-      ]);
-      if (!rows[0]!.locked)
-        throw new BillingError('busy', 'another billing run is in progress; try again when it has finished');
-      return work(db);
-    },
-    { isolation: 'REPEATABLE READ' },
-  );
+  const client = await pool.connect();
+  let holdsLock = false; // a connection that may still hold it is closed, never returned to the pool
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      BILLING_LOCK_KEY,
+    ]);
+    if (!rows[0]!.locked)
+      throw new BillingError('busy', 'another billing run is in progress; try again when it has finished');
+    holdsLock = true;
+    try {
+      return await inTransaction(client, work, { isolation: 'REPEATABLE READ' });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [BILLING_LOCK_KEY]).then(
+        () => {
+          holdsLock = false;
+        },
+        () => undefined,
+      );
+    }
+  } finally {
+    client.release(holdsLock);
+  }
 }
 
 export async function monthStatus(db: pg.ClientBase, month: MonthId): Promise<'DRAFT' | 'CLOSED' | 'PAID' | null> {
