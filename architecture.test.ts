@@ -78,12 +78,14 @@ describe('import direction', () => {
   });
 
   it('names each kind of wrong import', () => {
-    expect(violation('lib/config.ts', 'billing/src/core/tariff.ts')).toMatch(/lib\/ imports no component/);
+    expect(violation('lib/config.ts', 'billing/src/core/price-energy.ts')).toMatch(/lib\/ imports no component/);
     expect(violation('lib/config.ts', 'billing/index.ts')).toMatch(/lib\/ imports no component/);
     expect(violation('api/src/errors.ts', 'billing/src/errors.ts')).toMatch(/instead of its entry billing\/index.ts/);
     expect(violation('api/src/app.ts', 'testing/api.ts')).toBe('only tests use testing/');
     expect(violation('lib/db.ts', 'testing/services.ts')).toBe('only tests use testing/');
-    expect(violation('billing/src/core/tariff.test.ts', 'testing/services.ts')).toMatch(/belongs in a test\/ folder/);
+    expect(violation('billing/src/core/price-energy.test.ts', 'testing/services.ts')).toMatch(
+      /belongs in a test\/ folder/,
+    );
     expect(violation('testing/api.ts', 'api/src/app.ts')).toMatch(/instead of its entry api\/index.ts/);
     expect(violation('api/src/progress.ts', 'prisma/schema.prisma')).toMatch(/generated\/client/);
     expect(violation('gateway/src/outbox.ts', 'ingest/src/journal.ts')).toMatch(/the gateway imports lib\/ only/);

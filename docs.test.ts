@@ -58,7 +58,12 @@ describe('docs', () => {
 
   it('finds a path that is not there, and accepts a file named in its component', () => {
     expect(
-      missingPaths('billing/README.md', '`src/core/tariff.ts`, `tariff.ts`, `lib/csv.ts`', tree, topFolders),
+      missingPaths(
+        'billing/README.md',
+        '`src/core/price-energy.ts`, `price-energy.ts`, `lib/csv.ts`',
+        tree,
+        topFolders,
+      ),
     ).toEqual([]);
     expect(missingPaths('billing/README.md', '`src/core/gone.ts` and `lib/gone/`', tree, topFolders)).toEqual([
       'src/core/gone.ts',
@@ -89,7 +94,11 @@ describe('docs', () => {
     expect(picture).toMatch(/payout_batches.*payout file/);
     expect(missingInPicture(picture, tree, known)).toEqual([]);
     expect(
-      missingInPicture('billing/src/core/bill-month.ts\n tariff.ts, gone.ts ──► payout_rows, payout_gone', tree, known),
+      missingInPicture(
+        'billing/src/core/bill-month.ts\n price-energy.ts, gone.ts ──► payout_rows, payout_gone',
+        tree,
+        known,
+      ),
     ).toEqual(['gone.ts', 'payout_gone']);
   });
 

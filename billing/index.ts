@@ -2,18 +2,6 @@
 // under src/ is billing's own; list a name here before another component imports it.
 export { monthAttention } from './src/attention';
 export { type BillingConfig, readBillingConfig } from './src/config';
-export {
-  dayNameFa,
-  formatMonth,
-  type MonthId,
-  monthBounds,
-  monthDays,
-  monthNameFa,
-  monthOf,
-  nextMonth,
-  parseMonth,
-  previousMonth,
-} from './src/core/solar-hijri';
 export { SMS_MAX_CHARS, smsText } from './src/core/sms-text';
 export { monthSmsCsv } from './src/sms-export';
 export { type MonthReportFigures, type MonthReportProvince, monthReportFigures } from './src/month-report';
@@ -33,7 +21,6 @@ export {
   monthsClosedWithin,
   type ProvinceTotals,
 } from './src/ledger-reads';
-export { type ContractTerms, priceWh, type Rate, rateOn, type StepDown } from './src/core/tariff';
 export { recordReplacement, reviewCounter } from './src/counter-reviews';
 export { monthElapsed } from './src/core/deductions';
 export { BillingError } from './src/errors';

@@ -1,5 +1,6 @@
 // The alerts component's settings, from the environment, checked at start with every problem named.
-import { readBillingConfig, type StepDown } from '../../billing/index';
+import { readBillingConfig } from '../../billing/index';
+import { type StepDown } from '../../lib/program/tariff';
 import { EnvReader, readDatabaseUrl, readInfluxConfig, type InfluxConfig } from '../../lib/config';
 import type { ReminderPolicy } from './core/lifecycle';
 import type { AlertSeverity, RuleConfig } from './core/types';

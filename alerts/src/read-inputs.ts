@@ -1,7 +1,7 @@
 // The evaluator's reads: the registry and tariffs from PostgreSQL, and the targeted InfluxDB reads
 // (last reading before a silence, first after a gap); the fleet-wide ones are in telemetry-cache.ts.
 import type pg from 'pg';
-import { rateOn, type ContractTerms, type StepDown } from '../../billing/index';
+import { rateOn, type ContractTerms, type StepDown } from '../../lib/program/tariff';
 import { influxString, type InfluxClient } from '../../lib/influx/client';
 import { tehranDate } from '../../lib/program/tehran-time';
 import { Daylight } from './core/clear-sky';

@@ -8,11 +8,11 @@ import type pg from 'pg';
 import {
   type LoanOnStatement,
   loansOnStatement,
-  type MonthId,
   type StatementHead,
   type StatementLine,
   statementOf,
 } from '../../billing';
+import type { MonthId } from '../../lib/program/solar-hijri';
 
 export interface StatementLineRead extends StatementLine {
   installation: { code: string; name: string; capacityW: number };

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { monthOf } from '../../billing';
+import { monthOf } from '../../lib/program/solar-hijri';
 import { bearer, staffToken, testApp } from '../../testing/api';
 import { service } from '../../testing/drills';
 import { databaseUrl, registerFleet, waitFor } from '../../testing/services';

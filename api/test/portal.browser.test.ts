@@ -13,18 +13,8 @@ import type { MqttClient } from 'mqtt';
 import pg from 'pg';
 import { type Browser, type BrowserContext, chromium, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BillingDeps,
-  markPaid,
-  monthBounds,
-  monthNameFa,
-  monthOf,
-  monthSmsCsv,
-  payoutBatch,
-  previousMonth,
-  readBillingConfig,
-  runMonth,
-} from '../../billing';
+import { type BillingDeps, markPaid, monthSmsCsv, payoutBatch, readBillingConfig, runMonth } from '../../billing';
+import { monthBounds, monthNameFa, monthOf, previousMonth } from '../../lib/program/solar-hijri';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';

@@ -18,8 +18,8 @@ import {
   grantPlatformUsers,
 } from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
-import { monthBounds } from '../src/core/solar-hijri';
-import { parseStepDowns } from '../src/core/tariff';
+import { monthBounds } from '../../lib/program/solar-hijri';
+import { parseStepDowns } from '../../lib/program/tariff';
 import { runMonth } from '../src/run-month';
 import { DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
 

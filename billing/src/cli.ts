@@ -7,7 +7,7 @@ import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { describeFlag, monthAttention } from './attention';
 import type { ReviewDecision } from './core/counter-review';
-import { monthOf, parseMonth } from './core/solar-hijri';
+import { monthOf, parseMonth } from '../../lib/program/solar-hijri';
 import { recordReplacement, reviewCounter } from './counter-reviews';
 import { markPaid, payoutFile } from './payouts';
 import { readBillingConfig } from './config';

@@ -4,7 +4,7 @@ import cron from 'node-cron';
 import { type Env, EnvReader, type InfluxConfig, readDatabaseUrl, readInfluxConfig } from '../../lib/config';
 import type { MonthRules } from './core/bill-month';
 import { parseMaintenanceFee } from './core/deductions';
-import { parseStepDowns } from './core/tariff';
+import { parseStepDowns } from '../../lib/program/tariff';
 import { parseDifferencePolicy, parsePercentAsBasisPoints, type SettlementPolicy } from './core/reconcile-settlement';
 
 export interface BillingConfig {

@@ -7,7 +7,7 @@ import { type AuditAction, writeAudit } from '../../lib/audit';
 import { withTransaction } from '../../lib/transaction';
 import type { ReviewDecision } from './core/counter-review';
 import { capacityBoundWh } from './core/counter-energy';
-import { monthBounds, parseMonth, type MonthId } from './core/solar-hijri';
+import { monthBounds, parseMonth, type MonthId } from '../../lib/program/solar-hijri';
 import { BillingError } from './errors';
 
 /** The inverter's rating; refused when the serial is not registered. */

@@ -18,7 +18,8 @@ import {
   type Slot,
 } from './core/counter-energy';
 import { type CounterReview, reviewedSlotWh } from './core/counter-review';
-import { type ContractTerms, rateChangeDates, type StepDown } from './core/tariff';
+import type { ContractTerms, StepDown } from '../../lib/program/tariff';
+import { rateChangeDates } from './core/price-energy';
 import { readAllAround, readCounterReadings } from './counter-readings';
 
 /**

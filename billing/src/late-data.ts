@@ -10,8 +10,8 @@ import type { BillingConfig } from './config';
 import type { Adjustment } from './core/bill-installation';
 import { isImplausible } from './core/bill-month';
 import { type BilledCounter, type BilledReading, lateChangeHold } from './core/late-data-rule';
-import { monthBounds, monthDays, type MonthId } from './core/solar-hijri';
-import { priceEnergy } from './core/tariff';
+import { monthBounds, monthDays, type MonthId } from '../../lib/program/solar-hijri';
+import { priceEnergy } from './core/price-energy';
 import { type CounterDeps, energyByInstallation, splitInstantsOf } from './installation-energy';
 import { loadContracts, loadCounterEvidence, type ProgramSnapshot } from './program-snapshot';
 

@@ -3,7 +3,7 @@
 // for the platform's monitor, whether billing keeps up. A beneficiary's own statements are
 // statement-reads.ts. Rials are bigints, as stored; instants Dates.
 import type pg from 'pg';
-import type { MonthId } from './core/solar-hijri';
+import type { MonthId } from '../../lib/program/solar-hijri';
 import type { BillFigures } from './statement-reads';
 
 type Db = Pick<pg.Pool, 'query'>;

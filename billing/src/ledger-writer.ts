@@ -3,8 +3,8 @@
 import type pg from 'pg';
 import type { BilledMonth } from './core/bill-month';
 import { jsonText } from '../../lib/json';
-import { sumBigInt } from './core/money';
-import type { MonthId } from './core/solar-hijri';
+import { sumBigInt } from '../../lib/program/money';
+import type { MonthId } from '../../lib/program/solar-hijri';
 
 const TABLES_OF_A_MONTH = [
   'statement_lines',

@@ -4,7 +4,7 @@
 // report shows these numbers and no other computation of them (the cash position is billing's
 // cashPosition()). A closed month's ledger never changes, so neither do these.
 import type pg from 'pg';
-import type { MonthId } from './core/solar-hijri';
+import type { MonthId } from '../../lib/program/solar-hijri';
 import { BillingError } from './errors';
 
 export interface MonthReportProvince {

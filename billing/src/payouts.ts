@@ -8,7 +8,7 @@ import { csvDocument } from '../../lib/csv';
 import { inTransaction, rollbackWith, withTransaction } from '../../lib/transaction';
 import { BillingError } from './errors';
 import { monthStatus } from './run-month';
-import type { MonthId } from './core/solar-hijri';
+import type { MonthId } from '../../lib/program/solar-hijri';
 import { queueMonthSms } from './sms/outbox';
 
 export interface PayoutSummary {

@@ -6,8 +6,8 @@ import type { Replacement } from './core/counter-energy';
 import type { CounterReview } from './core/counter-review';
 import type { LoanTerms } from './core/deductions';
 import type { ShareTerm } from './core/shares';
-import type { MonthId } from './core/solar-hijri';
-import type { ContractTerms } from './core/tariff';
+import type { MonthId } from '../../lib/program/solar-hijri';
+import type { ContractTerms } from '../../lib/program/tariff';
 import type { MeteredInverter } from './installation-energy';
 
 /** `provinceCode` is also the InfluxDB tag its readings carry. */

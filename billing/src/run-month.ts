@@ -9,7 +9,7 @@ import type { InfluxClient } from '../../lib/influx/client';
 import { writeAudit } from '../../lib/audit';
 import { inTransaction } from '../../lib/transaction';
 import { billMonth, type InstallationInput, type MonthTotals } from './core/bill-month';
-import { monthBounds, monthDays, type MonthId, parseMonth } from './core/solar-hijri';
+import { monthBounds, monthDays, type MonthId, parseMonth } from '../../lib/program/solar-hijri';
 import type { BillingConfig } from './config';
 import { BillingError } from './errors';
 import { energyByInstallation, splitInstantsOf } from './installation-energy';

@@ -4,7 +4,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { scheduledActions } from './core/schedule';
-import { previousMonth, monthOf } from './core/solar-hijri';
+import { previousMonth, monthOf } from '../../lib/program/solar-hijri';
 import { monthStatus, runMonth, type BillingDeps } from './run-month';
 
 export async function runScheduledActions(deps: BillingDeps, closeDay: number): Promise<void> {

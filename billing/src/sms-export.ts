@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { csvDocument } from '../../lib/csv';
 import { smsText } from './core/sms-text';
-import type { MonthId } from './core/solar-hijri';
+import type { MonthId } from '../../lib/program/solar-hijri';
 import { BillingError } from './errors';
 import { monthStatus } from './run-month';
 

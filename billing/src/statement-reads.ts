@@ -3,7 +3,7 @@
 // a bill's detail is as stored (JSON: its Rials are decimal text). Lines carry the installation's
 // and the share's ids: their codes, names and dates are the registry's to give.
 import type pg from 'pg';
-import type { MonthId } from './core/solar-hijri';
+import type { MonthId } from '../../lib/program/solar-hijri';
 
 export interface StatementHead {
   month: MonthId;

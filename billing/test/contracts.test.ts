@@ -3,8 +3,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPgDatabase } from '../../testing/services';
-import { priceEnergy } from '../src/core/tariff';
-import { monthDays } from '../src/core/solar-hijri';
+import { priceEnergy } from '../src/core/price-energy';
+import { monthDays } from '../../lib/program/solar-hijri';
 import { loadContracts } from '../src/program-snapshot';
 
 const DAYS = monthDays('1405-06');

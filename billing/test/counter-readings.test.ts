@@ -14,7 +14,7 @@ import {
   MISSING_DATA_FLAGS,
   type Replacement,
 } from '../src/core/counter-energy';
-import { monthBounds, monthDays } from '../src/core/solar-hijri';
+import { monthBounds, monthDays } from '../../lib/program/solar-hijri';
 import { readCounterEnergy } from '../src/installation-energy';
 import { counterHistory, simulateCounter } from './counter-histories';
 

@@ -25,8 +25,8 @@ import {
   type IngestProcess,
 } from '../../testing/services';
 import { parseMaintenanceFee } from '../src/core/deductions';
-import { monthBounds, monthDays } from '../src/core/solar-hijri';
-import { parseStepDowns } from '../src/core/tariff';
+import { monthBounds, monthDays } from '../../lib/program/solar-hijri';
+import { parseStepDowns } from '../../lib/program/tariff';
 import { payoutBatch } from '../src/payouts';
 import { recordReplacement } from '../src/counter-reviews';
 import { runMonth, type BillingDeps } from '../src/run-month';

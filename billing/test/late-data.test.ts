@@ -9,8 +9,8 @@ import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { reviewCounter } from '../src/counter-reviews';
 import { DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
 import { parseMaintenanceFee } from '../src/core/deductions';
-import { monthBounds } from '../src/core/solar-hijri';
-import { parseStepDowns } from '../src/core/tariff';
+import { monthBounds } from '../../lib/program/solar-hijri';
+import { parseStepDowns } from '../../lib/program/tariff';
 import { type BillingDeps, runMonth } from '../src/run-month';
 
 const NAME = 'billing_late_data_test';

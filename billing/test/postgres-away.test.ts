@@ -13,8 +13,8 @@ import { service } from '../../testing/drills';
 import { freshInfluxDatabase, freshPgDatabase, waitFor } from '../../testing/services';
 import { DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
 import { parseMaintenanceFee } from '../src/core/deductions';
-import { monthBounds } from '../src/core/solar-hijri';
-import { parseStepDowns } from '../src/core/tariff';
+import { monthBounds } from '../../lib/program/solar-hijri';
+import { parseStepDowns } from '../../lib/program/tariff';
 import { type BillingDeps, runMonth } from '../src/run-month';
 
 const NAME = 'billing_pg_away_drill';

@@ -14,8 +14,8 @@ import { batchedLineWriter, freshInfluxDatabase, freshPgDatabase } from '../../t
 import { monthCapacityBoundWh, reviewCounter } from '../src/counter-reviews';
 import { parseMaintenanceFee } from '../src/core/deductions';
 import { type DifferencePolicy, DEFAULT_SETTLEMENT_POLICY } from '../src/core/reconcile-settlement';
-import { type MonthId, monthBounds, monthDays } from '../src/core/solar-hijri';
-import { parseStepDowns } from '../src/core/tariff';
+import { type MonthId, monthBounds, monthDays } from '../../lib/program/solar-hijri';
+import { parseStepDowns } from '../../lib/program/tariff';
 import { type BillingDeps, runMonth } from '../src/run-month';
 import { cashPosition } from '../src/settlements/cash-position';
 import { importSettlements } from '../src/settlements/import-settlements';

@@ -9,7 +9,7 @@ import { createLogger } from '../../lib/logger';
 import { bearer, staffToken, testApp } from '../../testing/api';
 import { freshInfluxDatabase, freshPgDatabase } from '../../testing/services';
 import { readBillingConfig } from '../src/config';
-import { monthBounds } from '../src/core/solar-hijri';
+import { monthBounds } from '../../lib/program/solar-hijri';
 import { BillingError } from '../src/errors';
 import { runMonth, type BillingDeps } from '../src/run-month';
 

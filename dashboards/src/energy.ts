@@ -4,7 +4,7 @@
 // buckets (hourly, or daily from `daily`), then summed. A counter that goes backwards (a reset)
 // contributes nothing for that bucket instead of a negative or a lifetime total; billing's rules
 // (billing/README.md) are the exact account, these panels are the operator's live view.
-import { formatMonth, monthBounds } from '../../billing';
+import { formatMonth, monthBounds } from '../../lib/program/solar-hijri';
 import { TEHRAN_BUCKETS } from '../../lib/influx/layout';
 import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { queryVariable } from './grafana';

@@ -16,14 +16,12 @@ import {
   importSettlements,
   loanBalances,
   markPaid,
-  monthBounds,
-  monthOf,
   payoutBatch,
-  previousMonth,
   readBillingConfig,
   reconcileSettlements,
   runMonth,
 } from '../../billing';
+import { monthBounds, monthOf, previousMonth } from '../../lib/program/solar-hijri';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import type { InfluxClient } from '../../lib/influx/client';
 import { rebuildRollups } from '../../lib/influx/layout';

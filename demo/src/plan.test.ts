@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkMobile, checkNationalCode, checkSheba } from '../../lib/identifiers/validate';
 import { jsonText } from '../../lib/json';
 import { tehranHour } from '../../lib/program/tehran-time';
-import { monthBounds } from '../../billing';
+import { monthBounds } from '../../lib/program/solar-hijri';
 import { parseScenario } from '../../simulators';
 import { fictionalNationalCode, fictionalSheba } from './identities';
 import { buildDemoPlan, liveScenario, SUN_INDEPENDENT_FAULTS, TARGET_GROUPS } from './plan';

@@ -16,7 +16,7 @@
 //    days), heavy soiling (three dusty weeks), a counter reset (inverter replaced) and one late flush
 //    (a datalogger offline across a month's end that sends its buffer only after that month closed).
 import { loadProvinces } from '../../lib/provinces';
-import { monthBounds, monthDays, monthOf, nextMonth, previousMonth, type MonthId } from '../../billing';
+import { monthBounds, monthDays, monthOf, nextMonth, previousMonth, type MonthId } from '../../lib/program/solar-hijri';
 import type { Scenario } from '../../simulators';
 import { fictionalMobile, fictionalNationalCode, fictionalSheba, persianName } from './identities';
 

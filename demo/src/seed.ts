@@ -14,17 +14,8 @@ import type { InfluxClient } from '../../lib/influx/client';
 import { MEASUREMENT, RETENTION, rebuildRollups } from '../../lib/influx/layout';
 import type { Logger } from '../../lib/logger';
 import { rollbackWith, withTransaction } from '../../lib/transaction';
-import {
-  markPaid,
-  monthBounds,
-  monthOf,
-  monthStatus,
-  nextMonth,
-  payoutBatch,
-  runMonth,
-  type BillingDeps,
-  type RunSummary,
-} from '../../billing';
+import { markPaid, monthStatus, payoutBatch, runMonth, type BillingDeps, type RunSummary } from '../../billing';
+import { monthBounds, monthOf, nextMonth } from '../../lib/program/solar-hijri';
 import { planFleet, runBackfill } from '../../simulators';
 import { buildDemoPlan, type DemoPlan, type DemoStep, liveScenario } from './plan';
 

@@ -15,7 +15,7 @@ import { ensureFleetAccount } from '../../lib/mqtt/service-accounts';
 import type { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { hashSecret } from '../../lib/passwords';
-import { monthBounds } from '../../billing';
+import { monthBounds } from '../../lib/program/solar-hijri';
 import { readBillingConfig } from '../../billing';
 import { payoutBatch } from '../../billing';
 import { AlertsEvaluator, readAlertsConfig } from '../../alerts';

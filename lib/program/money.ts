@@ -1,4 +1,4 @@
-// Rials are bigint everywhere in billing; the one rounding rule is billing/README.md, "The rounding
+// Rials are bigint everywhere in the program; the one rounding rule is billing/README.md, "The rounding
 // rule": an amount computed from a product is rounded once, to the nearest Rial, halves up.
 
 /** n / d rounded to the nearest integer, halves up; n ≥ 0, d > 0. */

@@ -2,7 +2,7 @@
 // Dates come from Node's ICU Persian calendar; instants are UTC milliseconds. Iran observed
 // daylight saving time until 2022, so a month's midnight is resolved with the offset in force then.
 // Pure: no clock, no environment.
-import { TEHRAN_TIME_ZONE, TEHRAN_UTC_OFFSET_MS } from '../../../lib/program/tehran-time';
+import { TEHRAN_TIME_ZONE, TEHRAN_UTC_OFFSET_MS } from './tehran-time';
 
 export type MonthId = string;
 

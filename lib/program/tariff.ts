@@ -1,6 +1,7 @@
-// Prices energy with the tariff of the contract in force each day. Pure. The rules (contract in
-// force, tariff periods, step-downs by contract year, one rounding) are billing/README.md, "Income".
-import { allocateLargestRemainder } from './allocate-largest-remainder';
+// The program's tariff: the contract in force on a day, its tariff period, the contract year and
+// the step-downs of ordinary contracts, and the price of energy at a rate. Pure. Billing prices
+// every month with it (billing/src/core/price-energy.ts), alerts the income at risk. The rules are
+// billing/README.md, "Income".
 import { divideRoundHalfUp } from './money';
 
 export interface TariffPeriod {
@@ -25,20 +26,6 @@ export interface Rate {
   percent: number;
   contractYear: number;
 }
-export interface PricedSegment extends Rate {
-  contract: string;
-  fromDate: string;
-  toDate: string;
-  wh: number;
-  rials: bigint;
-}
-export interface PricedEnergy {
-  segments: PricedSegment[];
-  unpricedWh: number;
-  grossRials: bigint;
-  /** The gross before its one rounding, in 1/100,000 Rial: the weight of this energy when a billed figure is split. */
-  exactGross: bigint;
-}
 
 /** Contract year of a date: 1 in the first twelve months from the start date. */
 export function contractYear(startDate: string, date: string): number {
@@ -60,162 +47,18 @@ export function rateOn(contract: ContractTerms, date: string, stepDowns: readonl
 
 /** Rials for Wh at a rate: Wh × Rial/kWh × percent / (1000 × 100), rounded once, halves up. */
 export const priceWh = (wh: number, rate: Pick<Rate, 'rialPerKwh' | 'percent'>): bigint =>
-  divideRoundHalfUp(exactPrice(wh, rate), PRICE_DIVISOR);
-/** Rials × 100,000: exact. */
-const exactPrice = (wh: number, rate: Pick<Rate, 'rialPerKwh' | 'percent'>) =>
+  roundExactPrice(exactPriceWh(wh, rate));
+/** The price of Wh at a rate in 1/100,000 Rial: exact, so that prices are summed before their one rounding. */
+export const exactPriceWh = (wh: number, rate: Pick<Rate, 'rialPerKwh' | 'percent'>): bigint =>
   BigInt(wh) * BigInt(rate.rialPerKwh) * BigInt(rate.percent);
-const PRICE_DIVISOR = 100_000n;
+/** An exact price (or a sum of them) in Rials: rounded once, halves up. */
+export const roundExactPrice = (exact: bigint): bigint => divideRoundHalfUp(exact, 100_000n);
 
 /** The contract in force on a date: the latest started by then (`contracts` in start order, ties by id). */
 export function contractOn(contracts: readonly ContractTerms[], date: string): ContractTerms | null {
   let inForce: ContractTerms | null = null;
   for (const c of contracts) if (c.startDate <= date) inForce = c;
   return inForce;
-}
-
-type DayRate = Rate & { contract: string };
-// Called for every installation's every day: objects are built field by field (spreads cost more than the rest).
-const rateOfDay = (
-  contracts: readonly ContractTerms[],
-  date: string,
-  stepDowns: readonly StepDown[],
-): DayRate | null => {
-  const contract = contractOn(contracts, date);
-  const rate = contract ? rateOn(contract, date, stepDowns) : null;
-  if (!contract || !rate) return null;
-  return {
-    rialPerKwh: rate.rialPerKwh,
-    percent: rate.percent,
-    contractYear: rate.contractYear,
-    contract: contract.reference,
-  };
-};
-const samePrice = (a: DayRate | null, b: DayRate | null) =>
-  a === null || b === null
-    ? a === b
-    : a.contract === b.contract && a.rialPerKwh === b.rialPerKwh && a.percent === b.percent;
-
-/**
- * One segment per run of days with the same contract and rate; energy on days without a tariff
- * stays unpriced. The gross is the exact sum of every segment's price, rounded once (halves up);
- * the segments show it split by largest remainder, so they add up to it.
- */
-export function priceEnergy(
-  days: readonly { date: string; wh: number }[],
-  contracts: readonly ContractTerms[],
-  stepDowns: readonly StepDown[],
-): PricedEnergy {
-  const segments: PricedSegment[] = [];
-  let unpricedWh = 0;
-  let open: PricedSegment | null = null;
-  // Every installation's every day is priced: a day's rate is looked up only where it can change.
-  const changes = rateChanges(days, contracts, stepDowns, 'any year');
-  let rate: DayRate | null = null;
-  for (const { date, wh } of days) {
-    if (changes.at(date)) rate = rateOfDay(contracts, date, stepDowns);
-    if (!rate) {
-      unpricedWh += wh;
-      open = null;
-      continue;
-    }
-    if (open && samePrice(open, rate) && open.contractYear === rate.contractYear) {
-      open.toDate = date;
-      open.wh += wh;
-    } else {
-      open = {
-        rialPerKwh: rate.rialPerKwh,
-        percent: rate.percent,
-        contractYear: rate.contractYear,
-        contract: rate.contract,
-        fromDate: date,
-        toDate: date,
-        wh,
-        rials: 0n,
-      };
-      segments.push(open);
-    }
-  }
-  const exact = segments.map((s) => exactPrice(s.wh, s));
-  const exactGross = exact.reduce((a, b) => a + b, 0n);
-  const grossRials = divideRoundHalfUp(exactGross, PRICE_DIVISOR);
-  if (segments.length === 1) segments[0]!.rials = grossRials;
-  else if (grossRials > 0n)
-    allocateLargestRemainder(
-      grossRials,
-      exact.map((weight, i) => ({ id: String(i), weight })),
-    ).forEach((a, i) => {
-      segments[i]!.rials = a.amount;
-    });
-  return { segments, unpricedWh, grossRials, exactGross };
-}
-
-/** The dates (after the first) on which the price differs from the date before: where energy must be split exactly. */
-export function rateChangeDates(
-  dates: readonly string[],
-  contracts: readonly ContractTerms[],
-  stepDowns: readonly StepDown[],
-): string[] {
-  const changes = rateChanges(
-    dates.map((date) => ({ date })),
-    contracts,
-    stepDowns,
-    'step-down years',
-  );
-  const out: string[] = [];
-  let before: DayRate | null = null;
-  dates.forEach((date, i) => {
-    if (!changes.at(date)) return;
-    const rate = rateOfDay(contracts, date, stepDowns);
-    if (i > 0 && !samePrice(before, rate)) out.push(date);
-    before = rate;
-  });
-  return out;
-}
-
-/**
- * Walks dates in order and says on which one a rate may differ from the date before (the first
- * date, and one not after the date before, always): where a contract or a tariff period starts or
- * ends, or a contract year starts (`any year`: a rate names its contract year; `step-down years`:
- * only a price, which a year changes only for an ordinary contract with step-downs). Billing
- * prices every installation's every day: the boundaries are listed once, each date costs a
- * comparison.
- */
-function rateChanges(
-  days: readonly { date: string }[],
-  contracts: readonly ContractTerms[],
-  stepDowns: readonly StepDown[],
-  years: 'any year' | 'step-down years',
-): { at: (date: string) => boolean } {
-  const boundaries: string[] = [];
-  const firstYear = Number(days[0]?.date.slice(0, 4));
-  const lastYear = Number(days[days.length - 1]?.date.slice(0, 4));
-  for (const c of contracts) {
-    boundaries.push(c.startDate);
-    for (const p of c.periods) {
-      boundaries.push(p.from);
-      if (p.until !== null) boundaries.push(p.until);
-    }
-    // A contract year starts on the start date's month and day (contractYear); as text, 02-29
-    // sorts where contractYear puts it in a year without one: just before 03-01.
-    if (years === 'any year' || (c.kind === 'ORDINARY' && stepDowns.length > 0))
-      for (let y = firstYear - 1; y <= lastYear; y++) boundaries.push(`${y}${c.startDate.slice(4)}`);
-  }
-  boundaries.sort();
-  let next = 0;
-  let previous: string | null = null;
-  return {
-    at: (date) => {
-      const restart = previous === null || date <= previous;
-      if (restart) next = 0;
-      let passed = false;
-      while (next < boundaries.length && boundaries[next]! <= date) {
-        passed = true;
-        next++;
-      }
-      previous = date;
-      return restart || passed;
-    },
-  };
 }
 
 /** Parses `8:90,12:80,16:70` (contract year : percent of the tariff). */

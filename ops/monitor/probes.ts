@@ -5,7 +5,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, statfsSync } from 'node:fs';
 import { connect } from 'node:net';
 import type pg from 'pg';
-import { ledgerProgress, monthBounds, monthOf, previousMonth } from '../../billing';
+import { ledgerProgress } from '../../billing';
+import { monthBounds, monthOf, previousMonth } from '../../lib/program/solar-hijri';
 import type { InfluxClient } from '../../lib/influx/client';
 import { readBackupStatus } from '../backup/commands';
 

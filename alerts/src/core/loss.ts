@@ -1,5 +1,5 @@
 // Income at risk: lost energy priced with the installation's tariff (billing's exact pricing).
-import { priceWh, type Rate } from '../../../billing/index';
+import { priceWh, type Rate } from '../../../lib/program/tariff';
 
 type RateLike = Pick<Rate, 'rialPerKwh' | 'percent'> | null;
 

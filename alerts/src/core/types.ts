@@ -1,5 +1,5 @@
 // What the rules read and what they decide: plain data, no clients.
-import type { Rate } from '../../../billing/index';
+import type { Rate } from '../../../lib/program/tariff';
 
 // The rules, severities, states and causes are declared here once: PostgreSQL's enums are checked
 // against them (types.test.ts), and the API's schemas are made from them.

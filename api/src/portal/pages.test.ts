@@ -1,7 +1,7 @@
 // The statement's words for a month whose energy was split: one line per price, and a split
 // explained only by what really changed (a tariff, a contract's step-down, a share's start or end).
 import { describe, expect, it } from 'vitest';
-import { dayNameFa } from '../../../billing';
+import { dayNameFa } from '../../../lib/program/solar-hijri';
 import { tehranMidnight } from '../../../lib/program/tehran-time';
 import { type Segment, type StatementLineView, statementPage } from './pages';
 

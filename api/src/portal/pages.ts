@@ -1,7 +1,8 @@
 // The portal's pages: plain data in, HTML out (pure; the routes gather the data). Persian, RTL,
 // one main point first on every page, GOV.UK patterns for forms and errors. Numbers and codes in
 // running text are isolated with <bdi>.
-import { dayNameFa, monthNameFa, type StoredAdjustment, type StoredSegment } from '../../../billing';
+import { dayNameFa, monthNameFa } from '../../../lib/program/solar-hijri';
+import type { StoredAdjustment, StoredSegment } from '../../../billing';
 import { tehranMidnight } from '../../../lib/program/tehran-time';
 
 type MonthId = string;

@@ -6,14 +6,8 @@
 import type pg from 'pg';
 import { alertsOfPeriod } from '../../../alerts';
 import { tehranDate } from '../../../lib/program/tehran-time';
-import {
-  type CashPosition,
-  cashPosition,
-  type MonthId,
-  type MonthReportFigures,
-  monthBounds,
-  monthReportFigures,
-} from '../../../billing';
+import { type CashPosition, cashPosition, type MonthReportFigures, monthReportFigures } from '../../../billing';
+import { type MonthId, monthBounds } from '../../../lib/program/solar-hijri';
 
 export interface RiskRow {
   installation: string;

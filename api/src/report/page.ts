@@ -3,7 +3,7 @@
 // read and extract as written.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { monthNameFa } from '../../../billing';
+import { monthNameFa } from '../../../lib/program/solar-hijri';
 import { TEHRAN_TIME_ZONE } from '../../../lib/program/tehran-time';
 import { faNumber, kwhFa, rialsFa } from '../../../lib/text/persian-numbers';
 import { type Html, html, raw } from '../portal/html';

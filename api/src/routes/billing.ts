@@ -13,12 +13,9 @@ import {
   installationBill,
   installationBills,
   markPaid,
-  type MonthId,
   monthAttention,
-  monthBounds,
   monthByProvince,
   monthElapsed,
-  parseMonth,
   payoutBatch,
   payoutFile,
   recordReplacement,
@@ -27,6 +24,7 @@ import {
   type StatementHead,
   statementsOf,
 } from '../../../billing';
+import { type MonthId, monthBounds, parseMonth } from '../../../lib/program/solar-hijri';
 import type { InfluxClient } from '../../../lib/influx/client';
 import { badField, errorResponses, notFound } from '../errors';
 import { actorOf } from '../plugins/auth';

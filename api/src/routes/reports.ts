@@ -2,7 +2,7 @@
 // CSV (one table per request) and XLSX, and the page itself. Staff who see money (OPERATOR, ADMIN).
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { parseMonth } from '../../../billing';
+import { parseMonth } from '../../../lib/program/solar-hijri';
 import { badField, errorResponses } from '../errors';
 import type { ReportConfig } from '../report/config';
 import { gatherReport, type ReportDeps } from '../report/data';

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { beneficiaryTotal, billInstallation, type InstallationMonth } from './bill-installation';
 import { loanDeduction, monthElapsed, parseMaintenanceFee } from './deductions';
-import { monthBounds, monthDays } from './solar-hijri';
-import { parseStepDowns } from './tariff';
+import { monthBounds, monthDays } from '../../../lib/program/solar-hijri';
+import { parseStepDowns } from '../../../lib/program/tariff';
 
 const rules = { stepDowns: parseStepDowns('8:90,12:80,16:70'), maintenanceFee: parseMaintenanceFee('2%') };
 const dates = monthDays('1405-08').map((d) => d.date);

@@ -8,11 +8,12 @@ import {
   type MonthElapsed,
   maintenanceFeeDue,
 } from './deductions';
-import { minBigInt } from './money';
-import { sumBigInt } from './money';
+import { minBigInt } from '../../../lib/program/money';
+import { sumBigInt } from '../../../lib/program/money';
 import { allocateToShares, type PoolAllocation, type ShareAllocation, type ShareTerm } from './shares';
-import type { MonthId } from './solar-hijri';
-import { priceEnergy, type ContractTerms, type PricedSegment, type StepDown } from './tariff';
+import type { MonthId } from '../../../lib/program/solar-hijri';
+import { priceEnergy, type PricedSegment } from './price-energy';
+import type { ContractTerms, StepDown } from '../../../lib/program/tariff';
 
 export interface Adjustment {
   forMonth: MonthId;

@@ -13,8 +13,8 @@ import {
 import { type EnergyFlag, type EpochUse, IMPLAUSIBLE_FLAGS, MISSING_DATA_FLAGS } from './counter-energy';
 import type { CounterReview } from './counter-review';
 import { monthElapsed } from './deductions';
-import { sumBigInt } from './money';
-import type { MonthId } from './solar-hijri';
+import { sumBigInt } from '../../../lib/program/money';
+import type { MonthId } from '../../../lib/program/solar-hijri';
 
 /**
  * The counters behind an installation's energy: per inverter, the Wh billed, what was held as

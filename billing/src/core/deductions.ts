@@ -1,6 +1,6 @@
 // Deductions from an installation's income, each its own line, never more than what is left. Pure.
-import { monthBounds, parseMonth, type MonthId } from './solar-hijri';
-import { divideRoundHalfUp, minBigInt } from './money';
+import { monthBounds, parseMonth, type MonthId } from '../../../lib/program/solar-hijri';
+import { divideRoundHalfUp, minBigInt } from '../../../lib/program/money';
 
 /** A plant loan and what closed months have already deducted for it. */
 export interface LoanTerms {

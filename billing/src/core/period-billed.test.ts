@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { billInstallation } from './bill-installation';
 import { parseMaintenanceFee } from './deductions';
 import { type BilledMonthOfDays, partsWithin, splitBilledMonth } from './period-billed';
-import { formatMonth, type MonthId, monthDays, nextMonth } from './solar-hijri';
-import { type ContractTerms, parseStepDowns, priceEnergy } from './tariff';
+import { formatMonth, type MonthId, monthDays, nextMonth } from '../../../lib/program/solar-hijri';
+import { type ContractTerms, parseStepDowns } from '../../../lib/program/tariff';
+import { priceEnergy } from './price-energy';
 
 const stepDowns = parseStepDowns('8:90,12:80,16:70');
 const rules = { stepDowns, maintenanceFee: parseMaintenanceFee('0%') };

@@ -2,7 +2,8 @@
 // a month that settlement periods cut split so that its parts add up to it to the Rial (billing/
 // README.md, "Reconciliation", the rule for a month split between periods). Pure.
 import { allocateLargestRemainder } from './allocate-largest-remainder';
-import { type ContractTerms, priceEnergy, type StepDown } from './tariff';
+import type { ContractTerms, StepDown } from '../../../lib/program/tariff';
+import { priceEnergy } from './price-energy';
 
 /** A billing month of one installation: its days with the energy billing counts on each, and what it billed. */
 export interface BilledMonthOfDays {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scheduledActions } from './schedule';
-import { monthBounds } from './solar-hijri';
+import { monthBounds } from '../../../lib/program/solar-hijri';
 
 describe('scheduledActions', () => {
   const azar = monthBounds('1405-09').startMs;

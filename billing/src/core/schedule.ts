@@ -1,7 +1,7 @@
 // What the daily billing job should do at an instant. Pure.
 // Every day it drafts the current month (so people and staff see the month building up); from the
 // configured day of the next month on, it closes the previous month if it is still open.
-import { monthBounds, monthOf, previousMonth, type MonthId } from './solar-hijri';
+import { monthBounds, monthOf, previousMonth, type MonthId } from '../../../lib/program/solar-hijri';
 
 export type ScheduledAction = { kind: 'draft'; month: MonthId } | { kind: 'close'; month: MonthId };
 

@@ -1,7 +1,7 @@
 // The monthly SMS a beneficiary receives: month and amount in one Persian message that fits one
 // SMS (70 UCS-2 characters; Persian needs UCS-2). Pure.
 import { roundTomanFa } from '../../../lib/text/persian-numbers';
-import { monthNameFa, type MonthId } from './solar-hijri';
+import { monthNameFa, type MonthId } from '../../../lib/program/solar-hijri';
 
 /** One SMS of Persian text: GSM networks send 70 UCS-2 characters in a single message. */
 export const SMS_MAX_CHARS = 70;

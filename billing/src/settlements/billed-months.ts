@@ -3,7 +3,7 @@
 // figure that reconciliation and the cash position compare with the distribution company's
 // settlements (a closed month is never recomputed for them).
 import type pg from 'pg';
-import type { MonthId } from '../core/solar-hijri';
+import type { MonthId } from '../../../lib/program/solar-hijri';
 
 /** Per installation and closed month: gross + late-data adjustments, and whether it was billed without all its readings. */
 export const CLOSED_MONTHS_BILLED_SQL = `

@@ -5,7 +5,7 @@
 // contributed to it), prorated by days against one not reconciled yet.
 import type pg from 'pg';
 import { settlementTimeliness } from '../core/reconcile-settlement';
-import { monthDays } from '../core/solar-hijri';
+import { monthDays } from '../../../lib/program/solar-hijri';
 import { CLOSED_MONTHS_BILLED_SQL } from './billed-months';
 
 export interface ReceivableLine {

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Adjustment } from '../core/bill-installation';
 import { reconcileSettlement, type SettlementPolicy } from '../core/reconcile-settlement';
-import { monthOf, type MonthId } from '../core/solar-hijri';
+import { monthOf, type MonthId } from '../../../lib/program/solar-hijri';
 import { tehranMidnight } from '../../../lib/program/tehran-time';
 
 const NOON_MS = 12 * 3_600_000; // a date's month is the month of its Tehran noon

@@ -10,7 +10,7 @@
 //   paid_on                            optional: the Solar Hijri date the money arrived
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import type { CsvRow } from '../../../lib/csv';
-import { nextDate, solarHijriDate } from '../core/solar-hijri';
+import { nextDate, solarHijriDate } from '../../../lib/program/solar-hijri';
 
 export interface SettlementRow {
   line: number;

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { PrismaClient } from '../../../prisma/generated/client/client';
 import { smsText } from '../core/sms-text';
-import type { MonthId } from '../core/solar-hijri';
+import type { MonthId } from '../../../lib/program/solar-hijri';
 
 export type SmsKind = 'STATEMENT_READY' | 'PAID';
 

@@ -15,7 +15,8 @@ import { parseEnv, promisify } from 'node:util';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MonthId, payoutFile } from '../../../billing';
+import type { MonthId } from '../../../lib/program/solar-hijri';
+import { payoutFile } from '../../../billing';
 import { InfluxClient } from '../../../lib/influx/client';
 import { loadRelease, newestRelease, tableStates } from '../../../testing/release-fixture';
 
