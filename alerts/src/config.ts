@@ -1,7 +1,7 @@
 // The alerts component's settings, from the environment, checked at start with every problem named.
-import { readBillingConfig } from '../../billing/index';
-import { type StepDown } from '../../lib/program/tariff';
 import { EnvReader, readDatabaseUrl, readInfluxConfig, type InfluxConfig } from '../../lib/config';
+import type { StepDown } from '../../lib/program/tariff';
+import { readTariffSettings } from '../../lib/program/tariff-settings';
 import type { ReminderPolicy } from './core/lifecycle';
 import type { AlertSeverity, RuleConfig } from './core/types';
 
@@ -137,12 +137,12 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
   // A first evaluation reads the fleet's daily history: it gets a longer timeout than request paths.
   const influxTimeoutMs = r.integer('ALERTS_INFLUX_TIMEOUT_MS', 120_000, 1000, 3_600_000);
   const influx = r.include(() => readInfluxConfig(env, 'READER'));
-  // Income at risk is priced like billing prices it: billing's tariff step-downs.
-  const billing = r.include(() => readBillingConfig(env));
+  // Income at risk is priced like billing prices it: the program's tariff settings, not billing's own.
+  const tariff = r.include(() => readTariffSettings(env));
   return r.done({
     ...partial,
     databaseUrl,
     influx: { ...influx, requestTimeoutMs: influxTimeoutMs },
-    stepDowns: billing?.rules.stepDowns ?? [],
+    stepDowns: tariff?.stepDowns ?? [],
   });
 }

@@ -2,9 +2,9 @@
 // environment with lib's reader and checked before a run starts.
 import cron from 'node-cron';
 import { type Env, EnvReader, type InfluxConfig, readDatabaseUrl, readInfluxConfig } from '../../lib/config';
+import { readTariffSettings } from '../../lib/program/tariff-settings';
 import type { MonthRules } from './core/bill-month';
 import { parseMaintenanceFee } from './core/deductions';
-import { parseStepDowns } from '../../lib/program/tariff';
 import { parseDifferencePolicy, parsePercentAsBasisPoints, type SettlementPolicy } from './core/reconcile-settlement';
 
 export interface BillingConfig {
@@ -28,7 +28,7 @@ export function readBillingConfig(env: Env = process.env): BillingConfig {
   const r = new EnvReader(env);
   const rules: MonthRules = {
     maintenanceFee: r.parsed('BILLING_MAINTENANCE_FEE', '0%', parseMaintenanceFee),
-    stepDowns: r.parsed('BILLING_STEP_DOWNS', '8:90,12:80,16:70', parseStepDowns),
+    stepDowns: r.include(() => readTariffSettings(env))?.stepDowns ?? [],
     minimumPayoutRials: BigInt(r.integer('BILLING_MINIMUM_PAYOUT_RIALS', 100_000, 0, 1_000_000_000)),
   };
   const draftCron = r.parsed('BILLING_DRAFT_CRON', '30 2 * * *', (text) => {
