@@ -109,14 +109,14 @@ describe('docs', () => {
     expect(modules.filter((m) => !readme.includes(`\`${m.slice('lib/'.length)}\``))).toEqual([]);
   });
 
-  it('names tests after the behaviour they check, not after an issue number', () => {
-    const titled = /\b(?:it|describe|test)\((['"`])(.*?)\1/g;
+  it("names tests after the behaviour they check, not after an issue number or a row of an issue's table", () => {
+    const titled = /\b(?:it|describe|test)(?:\.each\([^)]*\))?\(\s*(['"`])(.*?)\1/g;
     const byIssue = [...tree]
       .filter((p) => p.endsWith('.test.ts'))
       .flatMap((file) =>
         [...readFileSync(join(ROOT, file), 'utf8').matchAll(titled)]
           .map((m) => m[2] as string)
-          .filter((title) => /\bissue \d+/i.test(title))
+          .filter((title) => /\bissue \d+|^row \d+/i.test(title))
           .map((title) => `${file}: ${title}`),
       );
     expect(byIssue).toEqual([]);

@@ -366,7 +366,7 @@ describe('contracts and loans', () => {
     expect(listed.items).toEqual([
       expect.objectContaining({ reference: `L-${run}`, repaidRials: '0', balanceRials: big }),
     ]);
-    // Issue 19, row 9: a schedule that would not repay the principal is refused whatever creates it.
+    // A schedule that would not repay the principal is refused whatever creates it.
     await expect(
       withPg((c) =>
         c.query(

@@ -1,4 +1,4 @@
-// Issue 9, items 1-3, against the real broker and PostgreSQL: a device can never take a service's
+// Device identities, against the real broker and PostgreSQL: a device can never take a service's
 // broker account, a dry run leaves no trace on the broker, orphaned device accounts are reconciled,
 // and a lost broker administration connection answers 503 and reconnects, never ending the process.
 import type { FastifyInstance } from 'fastify';

@@ -1,4 +1,4 @@
-// Issue 9, items 4-9, against the real PostgreSQL: idempotency never replays a secret or an
+// Sign-in's defences, against the real PostgreSQL: idempotency never replays a secret or an
 // anonymous call, lock-out counts parallel failures, unknown and real accounts answer alike and
 // the owner is not locked out by someone else's address, PINs in any digits, sessions that end
 // when they should, and hashing at today's cost with re-hash on sign-in.

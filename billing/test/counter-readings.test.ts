@@ -40,7 +40,7 @@ beforeAll(async () => {
   const resetAt = startMs + 10 * DAY + 9 * H;
   await influx.write(
     [
-      // Row 7 of issue 10: starts the month at 0, resets on day 11 (to 250 Wh), then passes its earlier peak.
+      // Starts the month at 0, resets on day 11 (to 250 Wh), then passes its earlier peak.
       ...lines('RESET', startMs, endMs + DAY, (t, produced) =>
         t < resetAt ? produced : produced - ((resetAt - startMs) / H) * 500 + 250,
       ),
@@ -71,7 +71,7 @@ describe('readCounterEnergy against InfluxDB', () => {
   });
 });
 
-// Issue 19: the reader gives exactly what the counter model gives on every reading.
+// The reader gives exactly what the counter model gives on every reading.
 const deps = () => ({ influx, config: { lookaroundDays: 400 }, log: createLogger('billing-test', 'silent') });
 const asLines = (serial: string, readings: readonly CounterReading[]) =>
   readings.map(
@@ -96,7 +96,7 @@ async function readerAndModel(serial: string, readings: CounterReading[], ratedA
 }
 
 describe('readCounterEnergy equals the counter model on all readings', () => {
-  it('row 5: readings before the month low and the closing one high by 100 Wh: the reader equals the model', async () => {
+  it('readings before the month low and the closing one high by 100 Wh: the reader equals the model', async () => {
     const readings = roof(startMs - 3 * DAY, endMs + 3 * DAY, 6_000_000).map((x) => {
       if (x.tMs === startMs - 2 * H) return { ...x, wh: x.wh + 100 };
       if (x.tMs === startMs - H) return { ...x, wh: x.wh - 100 };
@@ -108,7 +108,7 @@ describe('readCounterEnergy equals the counter model on all readings', () => {
     expect(Math.abs(read.totalWh - ((endMs - startMs) / DAY) * DAY_WH)).toBeLessThanOrEqual(200);
   });
 
-  it('row 1b: a 100 kW inverter with 2-reading dips whose readings rise near the month end is never billed above the truth', async () => {
+  it('a 100 kW inverter with 2-reading dips whose readings rise near the month end is never billed above the truth', async () => {
     const truth = ((endMs - startMs) / DAY) * DAY_WH * 20;
     const clean = roof(startMs - 3 * DAY, endMs + 3 * DAY, 90_000_000, 20);
     const dipAt = clean.findIndex((x) => x.tMs === endMs - 5 * H); // 19:00, the counter flat since 18:00+
@@ -161,7 +161,7 @@ describe('readCounterEnergy equals the counter model on all readings', () => {
 });
 
 describe('drops the readings at the cuts cannot see', () => {
-  it('row 3: a counter falling back every night at 23:00 by 15 % of the day: its own power readings give it away, the reader equals the model', async () => {
+  it('a counter falling back every night at 23:00 by 15 % of the day: its own power readings give it away, the reader equals the model', async () => {
     // Every 15 minutes: 1 kW from 06:00 to 18:00 Tehran time, 400 W until 19:00, the counter rising
     // with it, and falling back 1,860 Wh (15 % of the day's 12,400 Wh) at 23:00 every night.
     const Q = H / 4;

@@ -1,7 +1,7 @@
 // A month of a small simulated fleet through the real broker, ingest, InfluxDB and PostgreSQL, then
 // billed, closed and paid: billed energy equals the simulator's ground truth (within 1 Wh per
 // counter epoch) and the money reconciles from installations to statements to the payout file.
-// Two counters try to fool it (issue 10): one silent from 5 days before the month to 5 days after,
+// Two counters try to fool it: one silent from 5 days before the month to 5 days after,
 // whose buffer arrives after the month was closed (billed as a late-data adjustment), and one
 // replaced mid-month by an inverter whose counter starts at 40 MWh (its own epoch).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -275,7 +275,7 @@ describe('a month billed end to end', () => {
       'SIM-BILL-R2': ['BILL-R2'],
       'SIM-BILL-S1': ['BILL-S1', 'BILL-S2'],
     };
-    // Row 5 of issue 10: the replaced inverter bills its month, never the new counter's 40 MWh.
+    // The replaced inverter bills its month, never the new counter's 40 MWh.
     const r4 = bills.find((b) => b.code === 'SIM-BILL-R4')!;
     expect(Number(r4.energy_wh)).toBe(replaced.truthWh);
     expect(r4.detail.counters['BILL-R4'].epochs.map((e: { start: string }) => e.start)).toEqual([
@@ -344,7 +344,7 @@ describe('a month billed end to end', () => {
       .slice(1)
       .map((r) => r.split(','));
     expect(rows).toHaveLength(5);
-    // Row 6 of issue 10: once BILL-R3's buffer arrived, the next month carries its closed month's energy.
+    // Once BILL-R3's buffer arrived, the next month carries its closed month's energy.
     await runMonth(deps, nextMonth, { actor: 'e2e' });
     const late = (
       await pool.query(

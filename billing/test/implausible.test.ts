@@ -89,7 +89,7 @@ describe('an implausible counter', () => {
     expect(attention.statusCode).toBe(200);
     const [held] = attention.json().items;
     expect(held).toMatchObject({ code: 'ROOF', implausible: true, incomplete: false });
-    // The reviewer sees the most a decision may bill (issue 19, row 10): the rating over the month + 10 %.
+    // The reviewer sees the most a decision may bill: the rating over the month + 10 %.
     expect(held.inverters[0].boundWh).toBe(monthCapacityBoundWh(MONTH, 5000));
     expect(held.inverters[0].boundWh).toBe(Math.floor((5000 * hours() * 110) / 100 + 200));
     expect(held.inverters[0].flags).toContainEqual({

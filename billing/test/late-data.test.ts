@@ -1,4 +1,4 @@
-// Late data for a closed month is evidence, not money (issue 22, row 5), against the real
+// Late data for a closed month is evidence, not money, against the real
 // PostgreSQL and InfluxDB: a device rewriting 15 days of a closed month gets no Rial without an
 // operator's audited review; a silent end of month filled later within physics is paid at once.
 import pg from 'pg';

@@ -1,4 +1,4 @@
-// Issue 19, rows 6 and 7: a settlement that pays exactly what billing billed reconciles to 0, even
+// A settlement that pays exactly what billing billed reconciles to 0, even
 // across a tariff change and a month of little production: reconciliation reads and prices each
 // billing month with billing's own code and rounds each month once, as billing does.
 import pg from 'pg';
@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 describe('reconciliation priced as billed', () => {
-  it('row 6: a settlement paying exactly what billing billed over a tariff change reconciles to 0', async () => {
+  it('a settlement paying exactly what billing billed over a tariff change reconciles to 0', async () => {
     await runMonth({ ...deps, now: () => ABAN.endMs + 10 * 24 * H }, '1405-07', { close: true, actor: 'test' });
     await runMonth({ ...deps, now: () => ABAN.endMs + 10 * 24 * H }, '1405-08', { close: true, actor: 'test' });
     const billed = await pool.query<{ wh: string; rials: string }>(

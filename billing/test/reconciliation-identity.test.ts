@@ -1,4 +1,4 @@
-// Every Rial accounted for (issue 19, item 2), against the real PostgreSQL and InfluxDB: 1,000 random
+// Every Rial accounted for, against the real PostgreSQL and InfluxDB: 1,000 random
 // scenarios (one installation each, with its own beneficiaries) billed over four months, settled by
 // the distribution company in periods that match our months or cut them, and reconciled, under both
 // difference policies. After every reconciliation, to the Rial:

@@ -187,7 +187,7 @@ describe('beneficiaryTotal', () => {
   });
 });
 
-// Issue 19, rows 8 and 9: a draft to date deducts in step with its income; a schedule short of the
+// A draft to date deducts in step with its income; a schedule short of the
 // principal forgives nothing.
 describe('billInstallation: a month to date and loans that add up', () => {
   const { startMs, endMs } = monthBounds('1405-08');
@@ -201,7 +201,7 @@ describe('billInstallation: a month to date and loans that add up', () => {
   const fixedFee = { ...rules, maintenanceFee: parseMaintenanceFee('150000') };
 
   it.each([1, 15, 30])(
-    'row 8: on day %i the installment and a fixed fee are deducted pro rata, never a shortfall that will not happen',
+    'on day %i the installment and a fixed fee are deducted pro rata, never a shortfall that will not happen',
     (day) => {
       const toDateAt = startMs + day * DAY - 60_000; // the end of day `day`, its energy in
       const bill = billInstallation('1405-08', aban(day), fixedFee, monthElapsed('1405-08', toDateAt));
@@ -214,14 +214,14 @@ describe('billInstallation: a month to date and loans that add up', () => {
     },
   );
 
-  it('row 8: a whole month (or a draft after its end) deducts the whole installment', () => {
+  it('a whole month (or a draft after its end) deducts the whole installment', () => {
     expect(monthElapsed('1405-08', endMs)).toBeNull();
     const bill = billInstallation('1405-08', aban(30), fixedFee, null);
     expect(bill.loans[0]!.owedRials).toBe(12_000_000n);
     expect(bill.feeRials).toBe(150_000n);
   });
 
-  it('row 9: installments that do not cover the principal: the last one takes the remainder', () => {
+  it('installments that do not cover the principal: the last one takes the remainder', () => {
     const short = { ...base().loans[0]!, principalRials: 1_000_000n, installmentRials: 300_000n, installments: 3 };
     const owed = (month: string, repaidRials: bigint) =>
       loanDeduction({ ...short, firstDueMonth: '1405-01', repaidRials }, month, 10n ** 9n).owedRials;

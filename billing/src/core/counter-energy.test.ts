@@ -79,9 +79,9 @@ describe('energyInSlots: the basic rules', () => {
   });
 });
 
-// The rows of issue 10's table: each was billed wrongly by the model before this one.
+// Each of these counter histories was billed wrongly by an earlier model.
 describe('energyInSlots: a counter cannot fool it', () => {
-  it('row 1: a 1 Wh step back (float jitter) mid-month or across the month-end reading is noise', () => {
+  it('a 1 Wh step back (float jitter) mid-month or across the month-end reading is noise', () => {
     const readings = aMonthOf(10_000_000.5);
     const mid = readings.map((x, i) => (i === 400 ? { ...x, wh: readings[399]!.wh - 0.01 } : x));
     expect(mid[399]!.wh - mid[400]!.wh).toBeCloseTo(0.01);
@@ -104,7 +104,7 @@ describe('energyInSlots: a counter cannot fool it', () => {
     expect(edge.flags.filter((f) => f.kind !== 'no_closing_reading')).toEqual([]);
   });
 
-  it('row 2: one spike of +5 MWh that returns to normal is ignored as a glitch', () => {
+  it('one spike of +5 MWh that returns to normal is ignored as a glitch', () => {
     const readings = aMonthOf(1_000_000).map((x, i) => (i === 300 ? { ...x, wh: x.wh + 5_000_000 } : x));
     const e = energyInSlots(readings, A_MONTH, ROOF);
     expect(e.totalWh).toBe(TRUE_MONTH_WH);
@@ -112,8 +112,8 @@ describe('energyInSlots: a counter cannot fool it', () => {
     expect(implausible(e)).toBe(false);
   });
 
-  it('row 3: 0 → 9,999,999,999,999 Wh within a minute is not billed but held as implausible, naming the readings', () => {
-    // The jump is believed (and held) once the counter stays there: six readings (issue 19's rule).
+  it('0 → 9,999,999,999,999 Wh within a minute is not billed but held as implausible, naming the readings', () => {
+    // The jump is believed (and held) once the counter stays there: six readings (rule 4 of billing/README.md, "The counter model").
     const after = [4, 8, 12, 16, 20, 24].map((h) => r(h, 9_999_999_999_999 + (h / 24) * 5000));
     const readings = [r(-1, 0), r(0, 0), { tMs: 60_000, wh: 9_999_999_999_999 }, ...after];
     const e = energyInSlots(readings, [day(0)], ROOF);
@@ -130,13 +130,13 @@ describe('energyInSlots: a counter cannot fool it', () => {
     expect(e.readSlotWh[0]).toBe(9_999_999_999_999 + 5000);
   });
 
-  it('row 4: a single glitch reading 1,000,000 → 0 → 1,000,100 yields 100 Wh', () => {
+  it('a single glitch reading 1,000,000 → 0 → 1,000,100 yields 100 Wh', () => {
     const e = energyInSlots([r(1, 1_000_000), r(2, 0), r(3, 1_000_100)], [day(0)], ROOF);
     expect(e.totalWh).toBe(100);
     expect(e.flags).toContainEqual({ kind: 'glitch', at: 3 * H, ignored: [r(2, 0)] });
   });
 
-  it('row 5: an inverter replaced on the same serial is its own epoch, whether its counter starts higher or lower', () => {
+  it('an inverter replaced on the same serial is its own epoch, whether its counter starts higher or lower', () => {
     const at = 15 * 24 * H + 0.5 * H;
     const old = aMonthOf(1_000_000).filter((x) => x.tMs < at);
     const younger = (startWh: number) =>
@@ -156,7 +156,7 @@ describe('energyInSlots: a counter cannot fool it', () => {
     expect(implausible(unrecorded)).toBe(true);
   });
 
-  it('row 6: a counter silent from 5 days before the month to 5 days after is billed once its buffer arrives', () => {
+  it('a counter silent from 5 days before the month to 5 days after is billed once its buffer arrives', () => {
     const full = roofCounter(-10 * 24, 40 * 24, 2_000_000);
     const before = full.filter((x) => x.tMs <= -5 * 24 * H || x.tMs >= (30 * 24 + 5 * 24) * H);
     const silent = energyInSlots(before, A_MONTH, ROOF);
@@ -166,7 +166,7 @@ describe('energyInSlots: a counter cannot fool it', () => {
     expect(flushed.totalWh).toBe(TRUE_MONTH_WH);
   });
 
-  it('row 7: starting the month at 0, resetting on day 11 and then passing its earlier peak', () => {
+  it('starting the month at 0, resetting on day 11 and then passing its earlier peak', () => {
     const readings = roofCounter(0, 30 * 24 + 24, 0).map((x) =>
       x.tMs >= 10 * 24 * H + 9 * H ? { ...x, wh: x.wh - (10 * 12_400 + 3000) + 250 } : x,
     );
@@ -178,9 +178,9 @@ describe('energyInSlots: a counter cannot fool it', () => {
   });
 });
 
-// The rows of issue 19's table that the pure model got wrong: each is a class of counter histories.
+// Classes of counter histories an earlier pure model got wrong.
 describe('energyInSlots: excursions, repeated drops and jitter', () => {
-  it('row 1: a dip whose readings rise, then return to the trend, is a glitch judged against the reading before it', () => {
+  it('a dip whose readings rise, then return to the trend, is a glitch judged against the reading before it', () => {
     const readings = [1_000_000, 1_001_000, 998_000, 999_000, 1_004_000, 1_005_000].map((wh, i) => r(i, wh));
     const e = energyInSlots(readings, [{ startMs: 0, endMs: 5 * H }], ROOF);
     expect(e.totalWh).toBe(5000);
@@ -188,7 +188,7 @@ describe('energyInSlots: excursions, repeated drops and jitter', () => {
     expect(e.flags).toContainEqual({ kind: 'glitch', at: 4 * H, ignored: [r(2, 998_000), r(3, 999_000)] });
   });
 
-  it('row 2: two spikes of different values in daylight, then a genuine night reset: glitch, reset, nothing held', () => {
+  it('two spikes of different values in daylight, then a genuine night reset: glitch, reset, nothing held', () => {
     const M = 10 * 60_000;
     const readings: CounterReading[] = [];
     let counter = 2_000_000;
@@ -210,7 +210,7 @@ describe('energyInSlots: excursions, repeated drops and jitter', () => {
     expect(e.totalWh).toBe(truth);
   });
 
-  it('row 3: a counter that falls back every night by 15 % of the day is billed what it produced, each drop flagged', () => {
+  it('a counter that falls back every night by 15 % of the day is billed what it produced, each drop flagged', () => {
     const readings = roofCounter(-48, 30 * 24 + 48, 3_000_000).map((x) => {
       const dropsBefore = Math.max(0, Math.floor((x.tMs / H - 23) / 24) + 1 + 2);
       return { ...x, wh: x.wh - Math.round(dropsBefore * 0.15 * 12_400) };
@@ -220,7 +220,7 @@ describe('energyInSlots: excursions, repeated drops and jitter', () => {
     expect(kinds(e).filter((k) => k !== 'counter_reset')).toEqual([]);
   });
 
-  it("row 4: independent jitter of ±100 Wh per reading makes no reset and no hole, each month within its boundaries' jitter", () => {
+  it("independent jitter of ±100 Wh per reading makes no reset and no hole, each month within its boundaries' jitter", () => {
     let seed = 19;
     const jitter = () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;

@@ -23,7 +23,7 @@ describe('reviewedSlotWh: no decision bills more than the inverter could produce
   const energy = energyInSlots(readings, days, { ratedAcW: 5000 });
   const bound = capacityBoundWh(5000, 30 * DAY);
 
-  it('row 10: holds the jump, and ACCEPT bills at most the capacity bound of the month', () => {
+  it('holds the jump, and ACCEPT bills at most the capacity bound of the month', () => {
     expect(energy.heldWh).toBeGreaterThan(13_000_000);
     const accepted = reviewedSlotWh(energy, review('ACCEPT'), bound);
     const total = accepted.reduce((a, b) => a + b, 0);

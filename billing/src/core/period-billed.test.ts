@@ -66,7 +66,7 @@ const dailyWh = fc.integer({ min: 0, max: 40_000 });
 const tariff = fc.integer({ min: 20_000, max: 40_000 });
 
 describe('a settlement period billed as its months were billed (billing/README.md, "Reconciliation")', () => {
-  it("row 7: a two-month period bills exactly its months' grosses, over 5,000 periods (priced at once, many differ by a Rial)", () => {
+  it("a two-month period bills exactly its months' grosses, over 5,000 periods (priced at once, many differ by a Rial)", () => {
     let pricedAtOnceDiffers = 0;
     fc.assert(
       fc.property(months, tariff, fc.array(dailyWh, { minLength: 62, maxLength: 62 }), (first, rialPerKwh, energy) => {

@@ -1,5 +1,5 @@
-// Drill: one device floods while 200 well-behaved ones publish a reading every 2 s each (issue 22,
-// rows 1-3): valid readings at full speed, then 1 MB invalid messages, then payloads over the limit.
+// Drill: one device floods while 200 well-behaved ones publish a reading every 2 s each:
+// valid readings at full speed, then 1 MB invalid messages, then payloads over the limit.
 // Every reading the broker acknowledged for the fleet must be stored, per serial; their delay
 // (receipt minus the reading's own timestamp) stays within the stated bound; the broker slows the
 // flooder to its share there (ops/broker/fair-share-plugin.c: its connection is closed before a
