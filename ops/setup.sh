@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup for one profile (SOLAR_PROFILE=run|test, default run): installs what is missing,
-# configures and starts the project's own Mosquitto, InfluxDB, PostgreSQL, Prometheus and
-# Alertmanager on loopback with data under .data/<profile>/, applies the database migrations and
-# bootstraps InfluxDB and the broker.
+# configures and starts the project's own Mosquitto, InfluxDB, PostgreSQL, Prometheus, Alertmanager
+# and nginx (the TLS reverse proxy) on loopback with data under .data/<profile>/ (ops/services.sh),
+# applies the database migrations and bootstraps InfluxDB and the broker.
 # Running it again changes nothing that is already right.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
