@@ -1,4 +1,4 @@
-// Income at risk: lost energy priced with the installation's tariff (billing's exact pricing).
+// Income at risk: lost energy priced with the installation's tariff (the program's exact pricing, as billing's).
 import { priceWh, type Rate } from '../../../lib/program/tariff';
 
 type RateLike = Pick<Rate, 'rialPerKwh' | 'percent'> | null;
