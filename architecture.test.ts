@@ -1,7 +1,8 @@
 // Imports point one way. `lib/` is the ground floor and imports no component; a component uses
 // another only through that component's documented entry (`<component>/index.ts`, listed in its
 // README; for `prisma/`, the generated client); only tests in a `test/` folder, benchmarks and
-// `testing/` use `testing/` (the services); the gateway (shipped alone to an installation) imports only `lib/`. Every .ts file
+// `testing/` use `testing/` (the services); the gateway (shipped alone to an installation) imports only `lib/`; a pure
+// core (`<component>/src/core/`) imports only `lib/` and its own core. Every .ts file
 // of the tree is read and every relative import resolved to a file.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -27,6 +28,10 @@ const inServiceTestFolder = (file: string) => /(^|\/)(test|bench)\//.test(file);
 function violation(file: string, target: string): string | null {
   const from = topFolder(file);
   const to = topFolder(target);
+  // A pure core (`<component>/src/core/`) loads nothing with I/O: another component's entry does.
+  const core = /^[^/]+\/src\/core\//.exec(file)?.[0];
+  if (core && !isTestCode(file) && to !== 'lib' && !target.startsWith(core))
+    return `a pure core imports only lib/ and ${core}`;
   if (from === null || to === null || from === to) return null;
   if (to === 'testing') {
     if (inServiceTestFolder(file) || from === 'testing') return null;
@@ -90,6 +95,10 @@ describe('import direction', () => {
     expect(violation('api/src/progress.ts', 'prisma/schema.prisma')).toMatch(/generated\/client/);
     expect(violation('gateway/src/outbox.ts', 'ingest/src/journal.ts')).toMatch(/the gateway imports lib\/ only/);
     expect(violation('gateway/src/main.ts', 'simulators/index.ts')).toMatch(/the gateway imports lib\/ only/);
+    expect(violation('alerts/src/core/loss.ts', 'billing/index.ts')).toMatch(
+      /a pure core imports only lib\/ and alerts\/src\/core\//,
+    );
+    expect(violation('billing/src/core/bill-month.ts', 'billing/src/run-month.ts')).toMatch(/a pure core imports only/);
     for (const [file, target] of [
       ['api/src/errors.ts', 'billing/index.ts'],
       ['api/src/app.ts', 'lib/logger.ts'],
@@ -99,6 +108,9 @@ describe('import direction', () => {
       ['billing/src/run-month.ts', 'billing/src/errors.ts'],
       ['gateway/src/outbox.ts', 'lib/telemetry/contract.ts'],
       ['gateway/test/end-to-end.test.ts', 'simulators/index.ts'],
+      ['alerts/src/core/loss.ts', 'lib/program/tariff.ts'],
+      ['billing/src/core/bill-month.ts', 'billing/src/core/shares.ts'],
+      ['billing/src/core/counter-energy.test.ts', 'billing/test/counter-histories.ts'],
     ])
       expect(violation(file as string, target as string)).toBeNull();
   });
