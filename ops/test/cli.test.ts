@@ -2,6 +2,8 @@
 // answers (exit 0) without running it or needing any service, and a wrong command line gets one
 // `error:` line and exit code 2.
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // Each program's help, and one command's: the help is answered by lib/cli.ts for every command alike
@@ -12,7 +14,32 @@ const CLIS: { invocation: string; entry: string[]; commands: string[] }[] = [
   { invocation: 'ops --', entry: ['api/src/cli.ts'], commands: ['import', 'progress'] },
   { invocation: 'ops -- settlements', entry: ['api/src/cli.ts', 'settlements'], commands: ['reconcile'] },
   { invocation: 'alerts --', entry: ['alerts/src/cli.ts'], commands: ['evaluate'] },
+  { invocation: 'gateway --', entry: ['gateway/src/main.ts'], commands: ['commission'] },
 ];
+
+/** Every `npm run PROGRAM -- COMMAND` the operators' documents name (docs/, the READMEs). */
+function documentedCommands(): { file: string; invocation: string; command: string }[] {
+  const files = [
+    ...readdirSync('docs')
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join('docs', f)),
+    'README.md',
+    ...readdirSync('.', { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules')
+      .flatMap((d) =>
+        readdirSync(d.name, { recursive: true, encoding: 'utf8' })
+          .filter((f) => f.endsWith('README.md') && !f.includes('node_modules'))
+          .map((f) => join(d.name, f)),
+      ),
+  ];
+  return files.flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/npm run (\w+) -- ([a-z][\w-]*)/g)].map(([, program, command]) => ({
+      file,
+      invocation: `${program} --`,
+      command: command!,
+    })),
+  );
+}
 
 interface Run {
   code: number;
@@ -55,6 +82,19 @@ describe('the command lines', { timeout: 300_000 }, () => {
       });
       expect(run.stdout).toMatch(c.expect);
     });
+    // Every command a document tells an operator to run exists (docs/production.md once said
+    // `npm run billing -- paid`, which is `mark-paid`): each program's help lists its commands.
+    const listed = new Map(
+      cases
+        .map((c, i) => [c, runs[i]!] as const)
+        .filter(([c]) => c.args.length === 1)
+        .map(([c, run]) => [c.name, new Set([...run.stdout.matchAll(/^ {2}([a-z][\w-]*) {2}/gm)].map((m) => m[1]))]),
+    );
+    const missing = documentedCommands().filter(
+      (d) => listed.has(d.invocation) && !listed.get(d.invocation)!.has(d.command),
+    );
+    expect(missing).toEqual([]);
+    expect([...listed.keys()].sort()).toEqual(CLIS.map((c) => c.invocation).sort());
   });
 
   it('refuse a wrong command line with one error line and exit code 2', async () => {
