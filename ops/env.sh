@@ -87,6 +87,13 @@ pg_bin_for() { # [data directory]
   echo "$dir"
 }
 
+# A production host runs the profile's services as systemd units (`npm run ops -- install` writes
+# solar-<name>.service for this data directory); prints the unit's name when it exists.
+unit_of() { # service name: postgres, influxdb, mosquitto, prometheus, alertmanager, nginx
+  local unit="${SOLAR_UNIT_DIR:-/etc/systemd/system}/solar-$1.service"
+  [ -f "$unit" ] && grep -qF -- "$SOLAR_DATA_DIR/" "$unit" && echo "solar-$1.service"
+}
+
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 fail() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -112,6 +112,26 @@ start_nginx() {
   fail "nginx did not listen on 127.0.0.1:$PROXY_HTTPS_PORT within 20 s; see $dir/error.log"
 }
 
+ready_one() { # name: wait until the service answers, as its start_ function does
+  case $1 in
+    influxdb) for _ in $(seq 1 600); do curl -fsS -o /dev/null "http://127.0.0.1:$INFLUX_PORT/ping" 2>/dev/null && return 0; sleep 0.1; done
+      fail "influxdb did not answer /ping within 60 s; journalctl -u solar-influxdb" ;;
+    *) wait_for_port "$1" "$(port_of "$1")" 60 ;;
+  esac
+}
+
+systemd_one() { # action name unit
+  local action=$1 name=$2 unit=$3
+  case $action in
+    start|restart) systemctl "$action" "$unit" || fail "systemctl $action $unit failed; journalctl -u $unit"
+      ready_one "$name"; info "$name: ${action}ed by systemd ($unit, port $(port_of "$name"))" ;;
+    stop) systemctl stop "$unit"; info "$name: stopped by systemd ($unit)" ;;
+    kill) systemctl kill --signal=KILL "$unit"; info "$name: killed ($unit)" ;;
+    status) if systemctl is-active --quiet "$unit"; then echo "$name: running ($unit, 127.0.0.1:$(port_of "$name"))"
+      else echo "$name: stopped ($unit)"; fi ;;
+  esac
+}
+
 stop_one() {
   local name=$1 pid
   pid=$(pid_of "$name")
@@ -164,6 +184,13 @@ for s in "${services[@]}"; do
     mosquitto|influxdb|postgres|prometheus|alertmanager|nginx) ;;
     *) fail "unknown service '$s' (mosquitto, influxdb, postgres, prometheus, alertmanager, nginx)";;
   esac
+  # On a production host (units installed: unit_of in env.sh) every action goes through systemctl.
+  # Acting by PID there stopped the unit's process (a clean exit, which systemd does not restart) and
+  # started a second instance as root beside the unit, e.g. at setup's restart of a service whose
+  # configuration or certificate changed, during an upgrade or a restore.
+  if unit=$(unit_of "$s"); then
+    case $action in start|stop|restart|kill|status) systemd_one "$action" "$s" "$unit"; continue ;; esac
+  fi
   case $action in
     start) start_one "$s" ;;
     stop) stop_one "$s" ;;

@@ -89,6 +89,7 @@ WantedBy=multi-user.target
 Type=notify
 User=postgres
 Group=postgres
+UMask=0077
 ExecStart=${o.postgresBin}/postgres -D ${o.dataDir}/postgres/data
 ExecReload=/bin/kill -HUP $MAINPID
 KillMode=mixed
@@ -111,7 +112,9 @@ ${install}`,
     'solar-mosquitto.service': `${header('Solar platform: Mosquitto (MQTT broker)')}
 [Service]
 Type=simple
+UMask=0077
 ExecStart=/usr/sbin/mosquitto -c ${o.dataDir}/mosquitto/mosquitto.conf
+ExecStartPost=/bin/sh -c 'echo $MAINPID > ${o.dataDir}/mosquitto/mosquitto.pid'
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=2
@@ -123,6 +126,7 @@ ${install}`,
 Type=simple
 User=${o.user}
 Group=${o.user}
+UMask=0077
 ExecStart=/usr/bin/prometheus --config.file=${o.dataDir}/prometheus/prometheus.yml --storage.tsdb.path=${o.dataDir}` +
       `/prometheus/data --storage.tsdb.retention.time=15d --web.listen-address=127.0.0.1:${o.ports.prometheus}
 ExecStartPost=/bin/sh -c 'echo $MAINPID > ${o.dataDir}/prometheus/prometheus.pid'
@@ -136,6 +140,7 @@ ${install}`,
 Type=simple
 User=${o.user}
 Group=${o.user}
+UMask=0077
 ExecStart=/usr/bin/prometheus-alertmanager --config.file=${o.dataDir}/alertmanager/alertmanager.yml --storage.path=` +
       `${o.dataDir}/alertmanager/data --web.listen-address=127.0.0.1:${o.ports.alertmanager} --cluster.listen-address=
 ExecStartPost=/bin/sh -c 'echo $MAINPID > ${o.dataDir}/alertmanager/alertmanager.pid'
