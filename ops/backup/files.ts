@@ -1,8 +1,18 @@
 // The files beside the databases: ingest's journals (acknowledged readings not yet in InfluxDB,
 // and where each worker's drain stands) and the profile's secrets.env (every password the
 // platform's accounts were created with). Copied as they are, into BACKUP_DIR/files/<stamp>/.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { BackupSettings } from './settings';
 
 export interface FilesBackup {
@@ -69,11 +79,16 @@ export function runningIngestWorkers(s: BackupSettings): number[] {
  */
 export function restoreFiles(s: BackupSettings, backup: FilesBackup, aside: string, say: (line: string) => void): void {
   if (backup.journals) {
+    // The journals belong to whoever runs ingest there (on a production host the platform's user,
+    // not root, who restores): copies owned by root left every ingest worker unable to open its own.
+    const { uid, gid } = statSync(existsSync(s.ingestDataDir) ? s.ingestDataDir : dirname(s.ingestDataDir));
     if (existsSync(s.ingestDataDir)) {
       mkdirSync(aside, { recursive: true, mode: 0o700 });
       renameSync(s.ingestDataDir, join(aside, 'ingest'));
     }
     cpSync(join(backup.dir, 'ingest'), s.ingestDataDir, { recursive: true });
+    for (const path of [s.ingestDataDir, ...readdirSync(s.ingestDataDir, { recursive: true, encoding: 'utf8' })])
+      chownSync(path === s.ingestDataDir ? path : join(s.ingestDataDir, path), uid, gid);
     say(`ingest journals: restored from ${backup.name}`);
   }
   if (!backup.secrets) return;
