@@ -30,6 +30,30 @@ describe('CounterGuard: impossible counters rejected at the door', () => {
     expect(g.admit('INV1', 5000, null, T0 + H, 1_005_700)).toBeNull();
   });
 
+  it('allows the noise once over a stretch, not at every step: a device reporting every second cannot beat its rating', () => {
+    // 10.5 Wh a second on 5 kW (37.8 kW): each step is within 1.5 Wh of rating + 200 Wh of noise.
+    const g = guard();
+    let refused = 0;
+    for (let s = 0; s <= 60; s++) if (g.admit('FAST', 5000, null, T0 + s * 1000, 1_000_000 + s * 10.5)) refused += 1;
+    expect(refused).toBeGreaterThan(30);
+    // What any run of accepted readings gained over the rating is one noise allowance at most.
+    const h = guard();
+    const accepted: { tMs: number; wh: number }[] = [];
+    for (let s = 0; s <= 600; s++) {
+      const r = { tMs: T0 + s * 1000, wh: 1_000_000 + s * 10.5 };
+      if (!h.admit('FAST', 5000, null, r.tMs, r.wh)) accepted.push(r);
+    }
+    const first = accepted[0]!;
+    const last = accepted[accepted.length - 1]!;
+    expect(last.wh - first.wh).toBeLessThanOrEqual(maxCounterRiseWh(5000, last.tMs - first.tMs));
+    // A real inverter at its rating with readings ±100 Wh off (a 0.1 kWh register) is never refused.
+    const real = guard();
+    for (let s = 0; s <= 3600; s += 5) {
+      const jitter = (s / 5) % 2 === 0 ? 100 : -100;
+      expect(real.admit('REAL', 5000, null, T0 + s * 1000, 1_000_000 + (s * 5000) / 3600 + jitter)).toBeNull();
+    }
+  });
+
   it('rejects a counter beyond a sane lifetime for the rating, even as the first reading', () => {
     expect(guard().admit('INV1', 5000, null, T0, 9_999_999_999_999)).toMatch(/in 40 years at full power/);
   });

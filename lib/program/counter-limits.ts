@@ -20,3 +20,26 @@ export const COUNTER_LIMITS: CounterLimits = {
 export function maxCounterRiseWh(ratedAcW: number, ms: number, limits: CounterLimits = COUNTER_LIMITS): number {
   return (ratedAcW * Math.max(0, ms) * (100 + limits.capacityMarginPercent)) / (100 * 3_600_000) + limits.noiseWh;
 }
+
+export interface CounterPoint {
+  tMs: number;
+  wh: number;
+}
+
+/**
+ * The noise is allowed once over a stretch of readings, not once per step: a device reporting every
+ * second would otherwise gain 200 Wh a second beyond its rating. A reading continues the trend when
+ * it has risen from EVERY earlier trusted reading by at most `maxCounterRiseWh`; it is enough to
+ * check the one it may rise least from, which this keeps: the next reading takes its place when the
+ * counter rose no faster than the rating and its margin since it (a reading below it, a reset, too).
+ */
+export function bindingReading<P extends CounterPoint>(
+  reference: P,
+  next: P,
+  ratedAcW: number,
+  limits: CounterLimits = COUNTER_LIMITS,
+): P {
+  return next.wh - reference.wh <= maxCounterRiseWh(ratedAcW, next.tMs - reference.tMs, limits) - limits.noiseWh
+    ? next
+    : reference;
+}
