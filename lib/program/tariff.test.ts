@@ -2,14 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { type ContractTerms, contractYear, parseStepDowns, priceWh, rateOn } from './tariff';
 
 const stepDowns = parseStepDowns('8:90,12:80,16:70');
-const contract = (kind: ContractTerms['kind'], startDate = '2020-03-20'): ContractTerms => ({
+const tariff = [{ from: '2020-03-20', until: null, rialPerKwh: 38_500 }];
+const contract = (kind: ContractTerms['kind']): ContractTerms => ({
   reference: 'C-1',
   kind,
-  startDate,
-  periods: [
-    { from: '2020-03-20', until: '2026-11-06', rialPerKwh: 25_000 },
-    { from: '2026-11-06', until: null, rialPerKwh: 38_500 },
-  ],
+  startDate: '2020-03-20',
+  periods: tariff,
 });
 
 describe('tariffs', () => {
