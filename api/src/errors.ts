@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { BillingError } from '../../billing';
+import { RegistryError } from '../../registry';
 import { BrokerUnavailable } from '../../lib/mqtt/broker-admin';
 import { BrokerAccountConflict } from '../../lib/mqtt/device-accounts';
 import { unavailableDependency } from '../../lib/unavailable';
@@ -119,6 +120,9 @@ const BILLING_STATUS: Record<BillingError['code'], number> = {
   not_found: 404,
 };
 
+// A registry rule refused the change (a value, a missing record, capacity or an overlap): the field to change.
+const REGISTRY_STATUS: Record<RegistryError['code'], number> = { invalid: 400, not_found: 404, conflict: 409 };
+
 function unavailable(error: unknown): HttpError | null {
   const dependency = unavailableDependency(error);
   return dependency ? new HttpError(503, `${dependency} is unavailable right now; try again shortly`) : null;
@@ -142,11 +146,13 @@ export function installErrorHandling(app: FastifyInstance): void {
         ? error
         : error instanceof BillingError
           ? new HttpError(BILLING_STATUS[error.code], error.message)
-          : error instanceof BrokerAccountConflict
-            ? new HttpError(409, error.message, 'serial')
-            : error instanceof BrokerUnavailable
-              ? new HttpError(503, 'the broker is unavailable right now; try again shortly')
-              : (unavailable(error) ?? fromDatabase(error as never));
+          : error instanceof RegistryError
+            ? new HttpError(REGISTRY_STATUS[error.code], error.message, error.field)
+            : error instanceof BrokerAccountConflict
+              ? new HttpError(409, error.message, 'serial')
+              : error instanceof BrokerUnavailable
+                ? new HttpError(503, 'the broker is unavailable right now; try again shortly')
+                : (unavailable(error) ?? fromDatabase(error as never));
     const statusCode = mapped?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
     if (statusCode === 503) {
       // A busy sign-in queue says when its turn comes; a dependency away, a few seconds.

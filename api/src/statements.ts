@@ -51,7 +51,7 @@ export async function beneficiaryStatement(
   ]);
   if (!statement) return null;
   // A line's share is the person's own (billing allocates a share to its holder, and a share's
-  // holder never changes: share-service.ts updates weight and end only).
+  // holder never changes: the registry's updateShare changes weight and end only).
   const shares = new Map(own.rows.map((r) => [r.share_id, r]));
   return {
     head: statement.head,

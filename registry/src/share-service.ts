@@ -1,7 +1,7 @@
-// Creating a share under the program's rules, inside the caller's transaction (API and import).
+// Creating and changing a share under the program's rules, inside the caller's transaction (API and import).
 import type { Prisma } from '../../prisma/generated/client/client';
-import { badField, HttpError } from './errors';
-import { overlaps, peakWeightW, type SharePeriod } from './share-rules';
+import { conflictOn, invalidField, notFound } from './errors';
+import { overCapacity, peakWeightW, type SharePeriod, shareBreach } from './share-rules';
 
 type Tx = Prisma.TransactionClient;
 export interface NewShare extends SharePeriod {
@@ -14,53 +14,38 @@ async function lockCapacityW(tx: Tx, installationId: number): Promise<number> {
   const locked = await tx.$queryRaw<
     { dc_capacity_kwp: string }[]
   >`SELECT dc_capacity_kwp FROM installations WHERE id = ${installationId} FOR UPDATE`;
-  if (locked.length === 0) throw badField('installationId', 'no such installation');
+  if (locked.length === 0) throw invalidField('installationId', 'no such installation');
   return Math.round(Number(locked[0]!.dc_capacity_kwp) * 1000);
 }
 
 export async function createShare(tx: Tx, share: NewShare) {
-  if (share.validUntil && share.validUntil <= share.validFrom) throw badField('validUntil', 'must be after validFrom');
+  if (share.validUntil && share.validUntil <= share.validFrom)
+    throw invalidField('validUntil', 'must be after validFrom');
   const capacityW = await lockCapacityW(tx, share.installationId);
   const person = await tx.beneficiary.findUnique({ where: { id: share.beneficiaryId } });
-  if (!person) throw badField('beneficiaryId', 'no such beneficiary');
-  if (person.status === 'EXITED') throw badField('beneficiaryId', 'this beneficiary has exited the program');
+  if (!person) throw invalidField('beneficiaryId', 'no such beneficiary');
+  if (person.status === 'EXITED') throw invalidField('beneficiaryId', 'this beneficiary has exited the program');
   const existing = await tx.share.findMany({ where: { installationId: share.installationId } });
-  if (existing.some((s) => s.beneficiaryId === share.beneficiaryId && overlaps(s, share))) {
-    throw new HttpError(
-      409,
-      'validFrom: this beneficiary already has a share in this installation that overlaps this period',
-      'validFrom',
-    );
-  }
-  const peak = peakWeightW(existing, share);
-  if (peak > capacityW)
-    throw new HttpError(
-      409,
-      `weightW: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`,
-      'weightW',
-    );
+  const breach = shareBreach(capacityW, existing, share);
+  if (breach) throw conflictOn(breach.field, breach.message);
   return tx.share.create({ data: share, include: { installation: { select: { code: true } } } });
 }
 
 /** Changes a share's weight or end under the same capacity rule. */
 export async function updateShare(tx: Tx, id: number, change: { weightW?: number; validUntil?: Date | null }) {
   const before = await tx.share.findUnique({ where: { id } });
-  if (!before) throw new HttpError(404, 'share not found');
+  if (!before) throw notFound('share');
   const next = {
     weightW: change.weightW ?? before.weightW,
     validFrom: before.validFrom,
     validUntil: change.validUntil === undefined ? before.validUntil : change.validUntil,
   };
-  if (next.validUntil && next.validUntil <= next.validFrom) throw badField('validUntil', 'must be after validFrom');
+  if (next.validUntil && next.validUntil <= next.validFrom) throw invalidField('validUntil', 'must be after validFrom');
   const capacityW = await lockCapacityW(tx, before.installationId);
   const others = await tx.share.findMany({ where: { installationId: before.installationId, id: { not: id } } });
   const peak = peakWeightW(others, next);
   if (peak > capacityW)
-    throw new HttpError(
-      409,
-      `${change.weightW !== undefined ? 'weightW' : 'validUntil'}: shares would reach ${peak} W on some day, above the installation's ${capacityW} W`,
-      change.weightW !== undefined ? 'weightW' : 'validUntil',
-    );
+    throw conflictOn(change.weightW !== undefined ? 'weightW' : 'validUntil', overCapacity(peak, capacityW));
   return tx.share.update({
     where: { id },
     data: { weightW: next.weightW, validUntil: next.validUntil },

@@ -10,7 +10,7 @@ import { DEVICE_REGISTRY_LOCK } from '../device-reconciliation';
 import { badField, HttpError } from '../errors';
 import { isIsoDay } from '../../../lib/calendar';
 import { isoDay, parseDay } from '../schemas';
-import { createShare, updateShare } from '../share-service';
+import { createShare, RegistryError, updateShare } from '../../../registry';
 import { type CsvRow, parseCsv } from '../../../lib/csv';
 import { jsonCopy } from '../../../lib/json';
 import { writeAuditWithPrisma } from '../../../lib/audit';
@@ -371,11 +371,11 @@ export async function runImport(
             await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_row');
           } catch (error) {
             await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_row');
-            const field = error instanceof HttpError ? error.field : undefined;
-            const message =
-              error instanceof HttpError
-                ? error.message.replace(/^[\w.]+: /, '')
-                : ((error as Error).message.split('\n').pop() ?? 'refused');
+            const refused = error instanceof HttpError || error instanceof RegistryError;
+            const field = refused ? error.field : undefined;
+            const message = refused
+              ? error.message.replace(/^[\w.]+: /, '')
+              : ((error as Error).message.split('\n').pop() ?? 'refused');
             report.errors.push({
               line: row.line,
               column: (field && columnOf[field]) ?? field ?? '',

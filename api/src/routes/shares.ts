@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, paged, RecordId } from '../schemas';
-import { createShare, updateShare } from '../share-service';
+import { createShare, updateShare } from '../../../registry';
 
 export const Share = Type.Object({
   id: Type.Integer(),

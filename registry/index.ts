@@ -1,0 +1,12 @@
+// The registry's public entry: what other folders may import. Everything under src/ is the
+// registry's own; list a name here before another folder uses it.
+export { conflictOn, invalidField, RegistryError, type RegistryErrorCode } from './src/errors';
+export {
+  type HeldShare,
+  overlaps,
+  peakWeightW,
+  type ShareBreach,
+  shareBreach,
+  type SharePeriod,
+} from './src/share-rules';
+export { createShare, type NewShare, updateShare } from './src/share-service';
