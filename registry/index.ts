@@ -10,3 +10,14 @@ export {
   type SharePeriod,
 } from './src/share-rules';
 export { createShare, type NewShare, updateShare } from './src/share-service';
+export {
+  activeInverterCount,
+  checkProgram,
+  isInstallationRegistered,
+  type Program,
+  type ProgramBeneficiary,
+  type ProgramCounts,
+  type ProgramInstallation,
+  type ProgramShare,
+  registerProgram,
+} from './src/register-program';

@@ -16,6 +16,7 @@ import type { Logger } from '../../lib/logger';
 import { rollbackWith, withTransaction } from '../../lib/transaction';
 import { markPaid, monthStatus, payoutBatch, runMonth, type BillingDeps, type RunSummary } from '../../billing';
 import { monthBounds, monthOf, nextMonth } from '../../lib/program/solar-hijri';
+import { activeInverterCount, isInstallationRegistered, registerProgram } from '../../registry';
 import { planFleet, runBackfill } from '../../simulators';
 import { buildDemoPlan, type DemoPlan, type DemoStep, liveScenario } from './plan';
 
@@ -129,124 +130,38 @@ export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<Se
   return finish(false);
 }
 
-/** Writes the whole registry in one transaction, unless the demo installations are already there. */
+/**
+ * Writes the whole registry in one transaction through the registry's bulk writer (which refuses a plan
+ * the API would refuse), unless the demo installations are already there.
+ */
 async function seedRegistry(deps: SeedDeps, plan: DemoPlan): Promise<boolean> {
   // One slow hash per distinct demo PIN (a handful), computed concurrently: hashing every person's PIN
   // at the API's cost would take minutes for a few hundred people.
   const distinct = [...new Set(plan.beneficiaries.map((b) => b.pin))];
   const hashes = new Map(await Promise.all(distinct.map(async (pin) => [pin, await deps.hashPin(pin)] as const)));
   return withTransaction(deps.pool, async (db) => {
-    const { rows } = await db.query('SELECT 1 FROM installations WHERE code = $1', [plan.installations[0]!.code]);
-    if (rows.length > 0) return rollbackWith(false);
-    const insts = plan.installations;
-    const installationIds = await db.query<{ id: number; code: string }>(
-      `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, commissioned_on, status, updated_at)
-       SELECT x.code, x.name, p.id, x.lat, x.lon, x.kwp, x.kwp, x.commissioned::date, 'COMMISSIONED', now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[])
-              AS x(code, name, province, lat, lon, kwp, commissioned)
-         JOIN provinces p ON p.code = x.province
-       RETURNING id, code`,
-      [
-        insts.map((i) => i.code),
-        insts.map((i) => i.name),
-        insts.map((i) => i.provinceCode),
-        insts.map((i) => i.latitude),
-        insts.map((i) => i.longitude),
-        insts.map((i) => i.dcKwp),
-        insts.map((i) => i.commissionedOn),
-      ],
-    );
-    const idOf = new Map(installationIds.rows.map((r) => [r.code, r.id]));
-    if (idOf.size !== insts.length)
-      throw new Error('demo installations: a province of the plan is not in the registry');
-    await db.query(
-      `INSERT INTO inverters (serial, installation_id, rated_ac_w, model, updated_at)
-       SELECT * , now() FROM unnest($1::text[], $2::int[], $3::int[], $4::text[])`,
-      [
-        insts.map((i) => i.serial),
-        insts.map((i) => idOf.get(i.code)),
-        insts.map((i) => i.ratedAcW),
-        insts.map(() => 'simulated (demo)'),
-      ],
-    );
+    if (await isInstallationRegistered(db, plan.installations[0]!.code)) return rollbackWith(false);
     const people = plan.beneficiaries;
-    const personIds = await db.query<{ id: number; national_code: string }>(
-      `INSERT INTO beneficiaries (national_code, full_name, mobile, sheba, province_id, target_group, pin_hash, updated_at)
-       SELECT x.code, x.name, x.mobile, x.sheba, p.id, x.grp::target_group, x.pin, now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-              AS x(code, name, mobile, sheba, province, grp, pin)
-         JOIN provinces p ON p.code = x.province
-       RETURNING id, national_code`,
-      [
-        people.map((b) => b.nationalCode),
-        people.map((b) => b.fullName),
-        people.map((b) => b.mobile),
-        people.map((b) => b.sheba),
-        people.map((b) => b.provinceCode),
-        people.map((b) => b.targetGroup),
-        people.map((b) => hashes.get(b.pin)),
-      ],
-    );
-    const personId = new Map(personIds.rows.map((r) => [r.national_code, r.id]));
-    const shares = insts.flatMap((i) => i.shares.map((s) => ({ ...s, installationId: idOf.get(i.code)! })));
-    await db.query(
-      `INSERT INTO shares (beneficiary_id, installation_id, weight_w, valid_from, valid_until, updated_at)
-       SELECT b, i, w, f::date, u::date, now() FROM unnest($1::int[], $2::int[], $3::int[], $4::text[], $5::text[]) AS x(b, i, w, f, u)`,
-      [
-        shares.map((s) => personId.get(people[s.beneficiary]!.nationalCode)),
-        shares.map((s) => s.installationId),
-        shares.map((s) => s.weightW),
-        shares.map((s) => s.validFrom),
-        shares.map((s) => s.validUntil),
-      ],
-    );
-    const contracts = await db.query<{ id: number; reference: string }>(
-      `INSERT INTO contracts (installation_id, reference, kind, start_date)
-       SELECT i, r, k::contract_kind, s::date FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS x(i, r, k, s)
-       RETURNING id, reference`,
-      [
-        insts.map((i) => idOf.get(i.code)),
-        insts.map((i) => i.contract.reference),
-        insts.map((i) => i.contract.kind),
-        insts.map((i) => i.contract.startDate),
-      ],
-    );
-    const contractId = new Map(contracts.rows.map((r) => [r.reference, r.id]));
-    const tariffs = insts.flatMap((i) => i.contract.tariffs.map((t) => ({ ...t, contract: i.contract.reference })));
-    await db.query(
-      `INSERT INTO tariff_periods (contract_id, effective_from, effective_until, rial_per_kwh)
-       SELECT c, f::date, u::date, r FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) AS x(c, f, u, r)`,
-      [
-        tariffs.map((t) => contractId.get(t.contract)),
-        tariffs.map((t) => t.from),
-        tariffs.map((t) => t.until),
-        tariffs.map((t) => t.rialPerKwh),
-      ],
-    );
-    const loans = insts.flatMap((i) => (i.loan ? [{ ...i.loan, installationId: idOf.get(i.code)! }] : []));
-    await db.query(
-      `INSERT INTO loans (installation_id, reference, principal_rials, installment_rials, installments, first_due_month)
-       SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bigint[], $5::int[], $6::text[])`,
-      [
-        loans.map((l) => l.installationId),
-        loans.map((l) => l.reference),
-        loans.map((l) => l.principalRials.toString()),
-        loans.map((l) => l.installmentRials.toString()),
-        loans.map((l) => l.installments),
-        loans.map((l) => l.firstDueMonth),
-      ],
-    );
+    const counts = await registerProgram(db, {
+      beneficiaries: people.map((b) => ({ ...b, pinHash: hashes.get(b.pin)! })),
+      installations: plan.installations.map((i) => ({
+        ...i,
+        acKw: i.dcKwp,
+        inverters: [{ serial: i.serial, ratedAcW: i.ratedAcW, model: 'simulated (demo)' }],
+        shares: i.shares.map((s) => ({ ...s, nationalCode: people[s.beneficiary]!.nationalCode })),
+      })),
+    });
     await writeAudit(db, {
       actor: SEED_ACTOR,
       action: 'demo.registry',
       entity: 'demo',
       entityId: 'program',
       after: {
-        installations: insts.length,
-        beneficiaries: people.length,
-        shares: shares.length,
-        contracts: insts.length,
-        loans: loans.length,
+        installations: counts.installations,
+        beneficiaries: counts.beneficiaries,
+        shares: counts.shares,
+        contracts: counts.contracts,
+        loans: counts.loans,
       },
     });
     return true;
@@ -261,16 +176,14 @@ const ingestHealth = (deps: SeedDeps): Promise<{ registryDevices?: number; journ
 
 /** Waits until ingest has loaded every active inverter, so none of the history is refused as an unknown device. */
 async function ingestKnowsRegistry(deps: SeedDeps): Promise<void> {
-  const { rows } = await deps.pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM inverters v JOIN installations i ON i.id = v.installation_id WHERE v.status = 'ACTIVE' AND i.status <> 'DECOMMISSIONED'`,
-  );
+  const registered = await activeInverterCount(deps.pool);
   const deadline = Date.now() + 60_000;
   let known = -1;
-  while (known < rows[0]!.n) {
+  while (known < registered) {
     if (Date.now() > deadline)
-      throw new Error(`ingest at ${deps.ingestHealthUrl} knows ${known} of ${rows[0]!.n} inverters after a minute`);
+      throw new Error(`ingest at ${deps.ingestHealthUrl} knows ${known} of ${registered} inverters after a minute`);
     known = (await ingestHealth(deps)).registryDevices ?? -1;
-    if (known < rows[0]!.n) await new Promise((resolve) => setTimeout(resolve, 250));
+    if (known < registered) await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
