@@ -170,11 +170,30 @@ const OWNER_OF = tableOwners(readFileSync(join(ROOT, 'docs/architecture.md'), 'u
 
 // Where a component still reads or writes another's table directly: each line is a query to move
 // behind the owner's entry. The check fails on a crossing not listed here, and on a listed one
-// that is gone (so the list only shrinks). Dashboards are outside it: a stock Grafana's panels
-// reach PostgreSQL only through SQL, as the read-only reader role.
+// that is gone (so the list only shrinks). The API's lines are the registry's tables, which the API
+// owned until registry/ took them: its routes, import and reads still to move behind registry/index.ts.
+// Dashboards are outside it: a stock Grafana's panels reach PostgreSQL only through SQL, as the
+// read-only reader role.
 const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'alerts/src/notify.ts': ['installations', 'provinces'],
   'alerts/src/read-inputs.ts': ['contracts', 'installations', 'inverters', 'provinces', 'tariff_periods'],
+  'api/src/device-reconciliation.ts': ['inverters'],
+  'api/src/import/run-import.ts': ['beneficiaries', 'installations', 'inverters', 'provinces', 'shares'],
+  'api/src/plugins/auth.ts': ['beneficiaries'],
+  'api/src/portal/routes.ts': ['beneficiaries', 'provinces'],
+  'api/src/progress.ts': ['beneficiaries', 'installations', 'inverters', 'provinces', 'shares'],
+  'api/src/report/data.ts': ['installations', 'provinces'],
+  'api/src/routes/beneficiaries.ts': ['beneficiaries', 'provinces'],
+  'api/src/routes/contracts.ts': ['contracts', 'installations', 'loans', 'tariff_periods'],
+  'api/src/routes/gateways.ts': ['inverters'],
+  'api/src/routes/installations.ts': ['installations', 'provinces'],
+  'api/src/routes/inverters.ts': ['installations', 'inverters'],
+  'api/src/routes/me.ts': ['beneficiaries', 'installations', 'shares'],
+  'api/src/routes/representatives.ts': ['beneficiaries'],
+  'api/src/routes/settlements.ts': ['installations', 'provinces'],
+  'api/src/routes/shares.ts': ['shares'],
+  'api/src/sign-in-service.ts': ['beneficiaries'],
+  'api/src/statements.ts': ['installations', 'shares'],
   'billing/src/attention.ts': ['installations', 'provinces'],
   'billing/src/counter-reviews.ts': ['inverters'],
   'billing/src/ledger-reads.ts': ['installations', 'provinces'],
@@ -197,17 +216,7 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'billing/src/sms-export.ts': ['beneficiaries'],
   'billing/src/sms/outbox.ts': ['beneficiaries'],
   'billing/src/sms/sender.ts': ['beneficiaries'],
-  'demo/src/seed.ts': [
-    'audit_log',
-    'beneficiaries',
-    'contracts',
-    'installations',
-    'inverters',
-    'loans',
-    'provinces',
-    'shares',
-    'tariff_periods',
-  ],
+  'demo/src/seed.ts': ['audit_log'],
   'ingest/src/registry-cache.ts': ['installations', 'inverter_replacements', 'inverters', 'provinces'],
   'ops/bootstrap.ts': ['provinces'],
   'simulators/src/commission.ts': ['installations', 'inverters'],
