@@ -21,3 +21,13 @@ export {
   type ProgramShare,
   registerProgram,
 } from './src/register-program';
+export {
+  countInstallations,
+  createInstallation,
+  type InstallationFields,
+  type InstallationFilter,
+  type InstallationStatus,
+  installationById,
+  listInstallations,
+  updateInstallation,
+} from './src/installations';

@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { badField, errorResponses, notFound } from '../errors';
+import {
+  countInstallations,
+  createInstallation,
+  installationById,
+  listInstallations,
+  updateInstallation,
+} from '../../../registry';
+import { errorResponses, notFound } from '../errors';
 import { IdParam, InstallationCode, isoDay, IsoDate, PageQuery, pageOf, parseDay, oneOf, paged } from '../schemas';
 
 const Status = oneOf(['PLANNED', 'COMMISSIONED', 'SUSPENDED', 'DECOMMISSIONED']);
@@ -52,13 +59,6 @@ export const toInstallation = (r: Row): Static<typeof Installation> => ({
 });
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const include = { province: { select: { code: true } } } as const;
-  const provinceId = async (code: string) => {
-    const province = await app.prisma.province.findUnique({ where: { code } });
-    if (!province) throw badField('province', `unknown province code '${code}'`);
-    return province.id;
-  };
-
   app.get(
     '/installations',
     {
@@ -79,22 +79,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { province, status, q } = request.query;
-      const where = {
-        ...(province ? { province: { code: province } } : {}),
-        ...(status ? { status } : {}),
-        ...(q
-          ? {
-              OR: [
-                { name: { contains: q, mode: 'insensitive' as const } },
-                { code: { contains: q, mode: 'insensitive' as const } },
-              ],
-            }
-          : {}),
-      };
+      const filter = { province, status, q };
       return paged(
         request.query,
-        (window) => app.prisma.installation.findMany({ where, include, orderBy: { id: 'asc' }, ...window }),
-        () => app.prisma.installation.count({ where }),
+        (window) => listInstallations(app.prisma, filter, window),
+        () => countInstallations(app.prisma, filter),
         toInstallation,
       );
     },
@@ -112,7 +101,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const row = await app.prisma.installation.findUnique({ where: { id: request.params.id }, include });
+      const row = await installationById(app.prisma, request.params.id);
       if (!row) throw notFound('installation');
       return toInstallation(row);
     },
@@ -132,13 +121,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { province, commissionedOn, ...rest } = request.body;
       const row = await app.prisma.$transaction(async (tx) => {
-        const created = await tx.installation.create({
-          data: {
-            ...rest,
-            provinceId: await provinceId(province),
-            commissionedOn: commissionedOn ? parseDay(commissionedOn) : null,
-          },
-          include,
+        const created = await createInstallation(tx, {
+          ...rest,
+          province,
+          commissionedOn: commissionedOn ? parseDay(commissionedOn) : null,
         });
         await app.audit(
           request,
@@ -166,19 +152,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { province, commissionedOn, ...rest } = request.body;
       return app.prisma.$transaction(async (tx) => {
-        const before = await tx.installation.findUnique({ where: { id: request.params.id }, include });
-        if (!before) throw notFound('installation');
-        const after = await tx.installation.update({
-          where: { id: before.id },
-          include,
-          data: {
-            ...rest,
-            ...(province ? { provinceId: await provinceId(province) } : {}),
-            ...(commissionedOn !== undefined
-              ? { commissionedOn: commissionedOn ? parseDay(commissionedOn) : null }
-              : {}),
-          },
+        const changed = await updateInstallation(tx, request.params.id, {
+          ...rest,
+          province,
+          ...(commissionedOn !== undefined ? { commissionedOn: commissionedOn ? parseDay(commissionedOn) : null } : {}),
         });
+        if (!changed) throw notFound('installation');
+        const { before, after } = changed;
         await app.audit(
           request,
           {
