@@ -186,7 +186,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'api/src/routes/beneficiaries.ts': ['beneficiaries', 'provinces'],
   'api/src/routes/contracts.ts': ['contracts', 'installations', 'loans', 'tariff_periods'],
   'api/src/routes/gateways.ts': ['inverters'],
-  'api/src/routes/inverters.ts': ['installations', 'inverters'],
   'api/src/routes/me.ts': ['beneficiaries', 'installations', 'shares'],
   'api/src/routes/representatives.ts': ['beneficiaries'],
   'api/src/routes/settlements.ts': ['installations', 'provinces'],

@@ -31,3 +31,13 @@ export {
   listInstallations,
   updateInstallation,
 } from './src/installations';
+export {
+  countInverters,
+  createInverter,
+  decommissionInverter,
+  type InverterFilter,
+  type InverterStatus,
+  inverterBySerial,
+  listInverters,
+  type NewInverter,
+} from './src/inverters';

@@ -5,6 +5,13 @@ import { Type } from '@sinclair/typebox';
 import { provisionDevice, revokeDevice } from '../../../lib/mqtt/device-accounts';
 import { SERIAL_PATTERN, SERIAL_RULE } from '../../../lib/telemetry/contract';
 import { DEVICE_REGISTRY_LOCK, reconcileDevices } from '../device-reconciliation';
+import {
+  countInverters,
+  createInverter,
+  decommissionInverter,
+  inverterBySerial,
+  listInverters,
+} from '../../../registry';
 import { errorResponses, HttpError, notFound } from '../errors';
 import { oneOf, PageQuery, pageOf, paged, RecordId } from '../schemas';
 
@@ -36,8 +43,6 @@ const Serial = Type.String({ pattern: SERIAL_PATTERN, description: SERIAL_RULE }
 const SerialParam = Type.Object({ serial: Serial });
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const include = { installation: { select: { code: true } } } as const;
-
   app.get(
     '/inverters',
     {
@@ -57,11 +62,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { installationId, status } = request.query;
-      const where = { ...(installationId ? { installationId } : {}), ...(status ? { status } : {}) };
+      const filter = { installationId, status };
       return paged(
         request.query,
-        (window) => app.prisma.inverter.findMany({ where, include, orderBy: { serial: 'asc' }, ...window }),
-        () => app.prisma.inverter.count({ where }),
+        (window) => listInverters(app.prisma, filter, window),
+        () => countInverters(app.prisma, filter),
         toInverter,
       );
     },
@@ -74,7 +79,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags: ['inverters'], summary: 'One inverter', params: SerialParam, response: { 200: Inverter } },
     },
     async (request) => {
-      const row = await app.prisma.inverter.findUnique({ where: { serial: request.params.serial }, include });
+      const row = await inverterBySerial(app.prisma, request.params.serial);
       if (!row) throw notFound('inverter');
       return toInverter(row);
     },
@@ -113,9 +118,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const result = await app.prisma.$transaction(async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${DEVICE_REGISTRY_LOCK})`;
-        if (!(await tx.installation.findUnique({ where: { id: request.body.installationId } })))
-          throw new HttpError(400, 'installationId: no such installation', 'installationId');
-        const created = await tx.inverter.create({ data: request.body, include });
+        const created = await createInverter(tx, request.body);
         await app.audit(
           request,
           { verb: 'create', entity: 'inverter', entityId: created.serial, after: toInverter(created) },
@@ -147,7 +150,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const inverter = await app.prisma.inverter.findUnique({ where: { serial: request.params.serial } });
+      const inverter = await inverterBySerial(app.prisma, request.params.serial);
       if (!inverter) throw notFound('inverter');
       if (inverter.status !== 'ACTIVE') throw new HttpError(409, 'serial: the inverter is decommissioned', 'serial');
       const password = await provisionDevice(await app.brokerAdmin(), inverter.serial);
@@ -169,13 +172,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) =>
       app.prisma.$transaction(async (tx) => {
-        const before = await tx.inverter.findUnique({ where: { serial: request.params.serial }, include });
-        if (!before) throw notFound('inverter');
-        const after = await tx.inverter.update({
-          where: { serial: before.serial },
-          data: { status: 'DECOMMISSIONED' },
-          include,
-        });
+        const changed = await decommissionInverter(tx, request.params.serial);
+        if (!changed) throw notFound('inverter');
+        const { before, after } = changed;
         await app.audit(
           request,
           {
