@@ -41,3 +41,18 @@ export {
   listInverters,
   type NewInverter,
 } from './src/inverters';
+export {
+  type BeneficiaryFilter,
+  type BeneficiaryInput,
+  type BeneficiaryStatus,
+  beneficiaryById,
+  beneficiaryExists,
+  countBeneficiaries,
+  createBeneficiary,
+  listBeneficiaries,
+  setPinHash,
+  setSmsOptOut,
+  type TargetGroup,
+  updateBeneficiary,
+} from './src/beneficiaries';
+export { mobileOf, nationalCodeOf, shebaOf } from './src/beneficiary-input';

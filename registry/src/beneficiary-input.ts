@@ -1,9 +1,9 @@
 // A beneficiary's typed-in identifiers, validated and normalised (API and import).
 import { checkMobile, checkNationalCode, checkSheba, type Checked } from '../../lib/identifiers/validate';
-import { badField } from './errors';
+import { invalidField } from './errors';
 
 const valid = (field: string, checked: Checked) => {
-  if (!checked.ok) throw badField(field, checked.reason);
+  if (!checked.ok) throw invalidField(field, checked.reason);
   return checked.value;
 };
 const optional = (field: string, value: string | null | undefined, check: (v: string) => Checked) =>

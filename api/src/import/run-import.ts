@@ -5,12 +5,11 @@
 import type { PrismaClient, Prisma } from '../../../prisma/generated/client/client';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { SERIAL_PATTERN, SERIAL_RULE } from '../../../lib/telemetry/contract';
-import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
 import { DEVICE_REGISTRY_LOCK } from '../device-reconciliation';
 import { badField, HttpError } from '../errors';
 import { isIsoDay } from '../../../lib/calendar';
 import { isoDay, parseDay } from '../schemas';
-import { createShare, RegistryError, updateShare } from '../../../registry';
+import { createShare, mobileOf, nationalCodeOf, RegistryError, shebaOf, updateShare } from '../../../registry';
 import { type CsvRow, parseCsv } from '../../../lib/csv';
 import { jsonCopy } from '../../../lib/json';
 import { writeAuditWithPrisma } from '../../../lib/audit';

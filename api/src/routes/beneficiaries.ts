@@ -3,8 +3,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { cancelQueuedSms } from '../../../billing';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
-import { mobileOf, nationalCodeOf, shebaOf } from '../beneficiary-input';
-import { badField, errorResponses, notFound } from '../errors';
+import {
+  beneficiaryById,
+  beneficiaryExists,
+  countBeneficiaries,
+  createBeneficiary,
+  listBeneficiaries,
+  setPinHash,
+  setSmsOptOut,
+  updateBeneficiary,
+} from '../../../registry';
+import { errorResponses, notFound } from '../errors';
 import { hashSecret } from '../../../lib/passwords';
 import { IdParam, PageQuery, pageOf, oneOf, paged } from '../schemas';
 
@@ -71,13 +80,6 @@ export const toBeneficiary = (r: Row): Static<typeof Beneficiary> => ({
 });
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const include = { province: { select: { code: true } } } as const;
-  const provinceId = async (code: string) =>
-    (await app.prisma.province.findUnique({ where: { code } }))?.id ??
-    (() => {
-      throw badField('province', `unknown province code '${code}'`);
-    })();
-
   app.get(
     '/beneficiaries',
     {
@@ -99,16 +101,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { province, status, targetGroup, q } = request.query;
-      const where = {
-        ...(province ? { province: { code: province } } : {}),
-        ...(status ? { status } : {}),
-        ...(targetGroup ? { targetGroup } : {}),
-        ...(q ? { fullName: { contains: q, mode: 'insensitive' as const } } : {}),
-      };
+      const filter = { province, status, targetGroup, q };
       return paged(
         request.query,
-        (window) => app.prisma.beneficiary.findMany({ where, include, orderBy: { id: 'asc' }, ...window }),
-        () => app.prisma.beneficiary.count({ where }),
+        (window) => listBeneficiaries(app.prisma, filter, window),
+        () => countBeneficiaries(app.prisma, filter),
         toBeneficiary,
       );
     },
@@ -121,7 +118,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags: ['beneficiaries'], summary: 'One beneficiary', params: IdParam, response: { 200: Beneficiary } },
     },
     async (request) => {
-      const row = await app.prisma.beneficiary.findUnique({ where: { id: request.params.id }, include });
+      const row = await beneficiaryById(app.prisma, request.params.id);
       if (!row) throw notFound('beneficiary');
       return toBeneficiary(row);
     },
@@ -139,18 +136,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const b = request.body;
-      const data = {
-        nationalCode: nationalCodeOf(b.nationalCode),
-        fullName: b.fullName.trim(),
-        targetGroup: b.targetGroup,
-        status: b.status ?? 'ACTIVE',
-        mobile: mobileOf(b.mobile) ?? null,
-        sheba: shebaOf(b.sheba) ?? null,
-        provinceId: await provinceId(b.province),
-      };
       const row = await app.prisma.$transaction(async (tx) => {
-        const created = await tx.beneficiary.create({ data, include });
+        const created = await createBeneficiary(tx, request.body);
         await app.audit(
           request,
           { verb: 'create', entity: 'beneficiary', entityId: created.id, after: toBeneficiary(created) },
@@ -175,19 +162,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const b = request.body;
-      const data = {
-        ...(b.fullName !== undefined ? { fullName: b.fullName.trim() } : {}),
-        ...(b.targetGroup ? { targetGroup: b.targetGroup } : {}),
-        ...(b.status ? { status: b.status } : {}),
-        ...(b.mobile !== undefined ? { mobile: mobileOf(b.mobile) } : {}),
-        ...(b.sheba !== undefined ? { sheba: shebaOf(b.sheba) } : {}),
-        ...(b.province ? { provinceId: await provinceId(b.province) } : {}),
-      };
       return app.prisma.$transaction(async (tx) => {
-        const before = await tx.beneficiary.findUnique({ where: { id: request.params.id }, include });
-        if (!before) throw notFound('beneficiary');
-        const after = await tx.beneficiary.update({ where: { id: before.id }, data, include });
+        const changed = await updateBeneficiary(tx, request.params.id, request.body);
+        if (!changed) throw notFound('beneficiary');
+        const { before, after } = changed;
         // Leaving the program ends the portal sessions at once (sign-in refuses them from now on).
         if (after.status === 'EXITED' && before.status !== 'EXITED')
           await app.endSessions({ beneficiaryId: after.id }, tx);
@@ -223,7 +201,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       await app.prisma.$transaction(async (tx) => {
-        if (!(await tx.beneficiary.findUnique({ where: { id: request.params.id } }))) throw notFound('beneficiary');
+        if (!(await beneficiaryExists(tx, request.params.id))) throw notFound('beneficiary');
         await app.endSessions({ beneficiaryId: request.params.id }, tx);
         await app.audit(request, { verb: 'end_sessions', entity: 'beneficiary', entityId: request.params.id }, tx);
       });
@@ -249,8 +227,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       // Hashed before the transaction: a deliberately slow hash must not hold it open.
       const pinHash = await hashSecret(toAsciiDigits(request.body.pin));
       await app.prisma.$transaction(async (tx) => {
-        if (!(await tx.beneficiary.findUnique({ where: { id: request.params.id } }))) throw notFound('beneficiary');
-        await tx.beneficiary.update({ where: { id: request.params.id }, data: { pinHash } });
+        if (!(await setPinHash(tx, request.params.id, pinHash))) throw notFound('beneficiary');
         await app.endSessions({ beneficiaryId: request.params.id }, tx); // a new PIN ends every session
         await app.audit(request, { verb: 'set_pin', entity: 'beneficiary', entityId: request.params.id }, tx);
       });
@@ -274,14 +251,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       await app.prisma.$transaction(async (tx) => {
-        const before = await tx.beneficiary.findUnique({ where: { id: request.params.id } });
+        const before = await setSmsOptOut(tx, request.params.id, request.body.optOut);
         if (!before) throw notFound('beneficiary');
-        const optedOut = before.smsOptOutAt !== null;
+        const optedOut = before.wasOptedOut;
         if (optedOut === request.body.optOut) return;
-        await tx.beneficiary.update({
-          where: { id: request.params.id },
-          data: { smsOptOutAt: request.body.optOut ? new Date() : null },
-        });
         if (request.body.optOut) await cancelQueuedSms(tx, request.params.id);
         await app.audit(
           request,

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
-import { mobileOf, nationalCodeOf } from '../beneficiary-input';
+import { mobileOf, nationalCodeOf } from '../../../registry';
 import { notFound } from '../errors';
 import { hashSecret } from '../../../lib/passwords';
 import { IdParam, oneOf } from '../schemas';
