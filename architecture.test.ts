@@ -188,7 +188,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'api/src/routes/me.ts': ['beneficiaries', 'installations', 'shares'],
   'api/src/routes/representatives.ts': ['beneficiaries'],
   'api/src/routes/settlements.ts': ['installations', 'provinces'],
-  'api/src/routes/shares.ts': ['shares'],
   'api/src/sign-in-service.ts': ['beneficiaries'],
   'api/src/statements.ts': ['installations', 'shares'],
   'billing/src/attention.ts': ['installations', 'provinces'],

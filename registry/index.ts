@@ -9,7 +9,15 @@ export {
   shareBreach,
   type SharePeriod,
 } from './src/share-rules';
-export { createShare, type NewShare, updateShare } from './src/share-service';
+export {
+  countShares,
+  createShare,
+  listShares,
+  type NewShare,
+  type ShareFilter,
+  shareById,
+  updateShare,
+} from './src/share-service';
 export {
   activeInverterCount,
   checkProgram,

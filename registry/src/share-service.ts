@@ -1,4 +1,5 @@
-// Creating and changing a share under the program's rules, inside the caller's transaction (API and import).
+// Shares: created and changed under the program's rules inside the caller's transaction (API and
+// import), listed and read on the caller's client.
 import type { Prisma } from '../../prisma/generated/client/client';
 import { conflictOn, invalidField, notFound } from './errors';
 import { overCapacity, peakWeightW, type SharePeriod, shareBreach } from './share-rules';
@@ -28,7 +29,7 @@ export async function createShare(tx: Tx, share: NewShare) {
   const existing = await tx.share.findMany({ where: { installationId: share.installationId } });
   const breach = shareBreach(capacityW, existing, share);
   if (breach) throw conflictOn(breach.field, breach.message);
-  return tx.share.create({ data: share, include: { installation: { select: { code: true } } } });
+  return tx.share.create({ data: share, include });
 }
 
 /** Changes a share's weight or end under the same capacity rule. */
@@ -49,6 +50,28 @@ export async function updateShare(tx: Tx, id: number, change: { weightW?: number
   return tx.share.update({
     where: { id },
     data: { weightW: next.weightW, validUntil: next.validUntil },
-    include: { installation: { select: { code: true } } },
+    include,
   });
 }
+
+export interface ShareFilter {
+  installationId?: number;
+  beneficiaryId?: number;
+  /** Shares in force on this day. */
+  activeOn?: Date;
+}
+const include = { installation: { select: { code: true } } } as const;
+const whereOf = ({ installationId, beneficiaryId, activeOn }: ShareFilter) => ({
+  ...(installationId ? { installationId } : {}),
+  ...(beneficiaryId ? { beneficiaryId } : {}),
+  ...(activeOn ? { validFrom: { lte: activeOn }, OR: [{ validUntil: null }, { validUntil: { gt: activeOn } }] } : {}),
+});
+
+/** A page of shares in id order, each with its installation's code. */
+export const listShares = (db: Tx, filter: ShareFilter, window: { skip: number; take: number }) =>
+  db.share.findMany({ where: whereOf(filter), include, orderBy: { id: 'asc' }, ...window });
+
+export const countShares = (db: Tx, filter: ShareFilter) => db.share.count({ where: whereOf(filter) });
+
+/** One share with its installation's code, or null. */
+export const shareById = (db: Tx, id: number) => db.share.findUnique({ where: { id }, include });

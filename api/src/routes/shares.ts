@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, PageQuery, pageOf, parseDay, paged, RecordId } from '../schemas';
-import { createShare, updateShare } from '../../../registry';
+import { countShares, createShare, listShares, shareById, updateShare } from '../../../registry';
 
 export const Share = Type.Object({
   id: Type.Integer(),
@@ -36,8 +36,6 @@ export const toShare = (r: Row) => ({
 });
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const include = { installation: { select: { code: true } } } as const;
-
   app.get(
     '/shares',
     {
@@ -58,16 +56,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { installationId, beneficiaryId, activeOn } = request.query;
-      const day = activeOn ? parseDay(activeOn) : null;
-      const where = {
-        ...(installationId ? { installationId } : {}),
-        ...(beneficiaryId ? { beneficiaryId } : {}),
-        ...(day ? { validFrom: { lte: day }, OR: [{ validUntil: null }, { validUntil: { gt: day } }] } : {}),
-      };
+      const filter = { installationId, beneficiaryId, activeOn: activeOn ? parseDay(activeOn) : undefined };
       return paged(
         request.query,
-        (window) => app.prisma.share.findMany({ where, include, orderBy: { id: 'asc' }, ...window }),
-        () => app.prisma.share.count({ where }),
+        (window) => listShares(app.prisma, filter, window),
+        () => countShares(app.prisma, filter),
         toShare,
       );
     },
@@ -128,7 +121,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) =>
       app.prisma.$transaction(async (tx) => {
-        const before = await tx.share.findUnique({ where: { id: request.params.id }, include });
+        const before = await shareById(tx, request.params.id);
         if (!before) throw notFound('share');
         const after = await updateShare(tx, before.id, {
           validUntil: request.body.validUntil ? parseDay(request.body.validUntil) : null,
