@@ -64,3 +64,16 @@ export {
   updateBeneficiary,
 } from './src/beneficiaries';
 export { mobileOf, nationalCodeOf, shebaOf } from './src/beneficiary-input';
+export {
+  addTariff,
+  contractById,
+  countContracts,
+  countLoans,
+  createContract,
+  createLoan,
+  listContracts,
+  listLoans,
+  type NewContract,
+  type NewLoan,
+  type TariffInput,
+} from './src/contracts';

@@ -3,7 +3,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { loanBalances } from '../../../billing';
-import { badField, errorResponses, notFound } from '../errors';
+import {
+  addTariff,
+  contractById,
+  countContracts,
+  countLoans,
+  createContract,
+  createLoan,
+  listContracts,
+  listLoans,
+} from '../../../registry';
+import { errorResponses, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, oneOf, PageQuery, pageOf, parseDay, paged, RecordId } from '../schemas';
 
 const Tariff = Type.Object({
@@ -71,23 +81,13 @@ const toLoan = (l: {
   installments: number;
   firstDueMonth: string;
 }) => ({ ...l, principalRials: l.principalRials.toString(), installmentRials: l.installmentRials.toString() });
-const tariffData = (t: { effectiveFrom: string; effectiveUntil?: string | null; rialPerKwh: number }, i: number) => {
-  if (t.effectiveUntil && t.effectiveUntil <= t.effectiveFrom)
-    throw badField(`tariffs.${i}.effectiveUntil`, 'must be after effectiveFrom');
-  return {
-    effectiveFrom: parseDay(t.effectiveFrom),
-    effectiveUntil: t.effectiveUntil ? parseDay(t.effectiveUntil) : null,
-    rialPerKwh: t.rialPerKwh,
-  };
-};
+const tariffOf = (t: { effectiveFrom: string; effectiveUntil?: string | null; rialPerKwh: number }) => ({
+  effectiveFrom: parseDay(t.effectiveFrom),
+  effectiveUntil: t.effectiveUntil ? parseDay(t.effectiveUntil) : null,
+  rialPerKwh: t.rialPerKwh,
+});
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const include = { tariffs: { orderBy: { effectiveFrom: 'asc' as const } } };
-  const installationMustExist = async (id: number) => {
-    if (!(await app.prisma.installation.findUnique({ where: { id } })))
-      throw badField('installationId', 'no such installation');
-  };
-
   app.get(
     '/contracts',
     {
@@ -100,11 +100,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const where = request.query.installationId ? { installationId: request.query.installationId } : {};
+      const { installationId } = request.query;
       return paged(
         request.query,
-        (window) => app.prisma.contract.findMany({ where, include, orderBy: { id: 'asc' }, ...window }),
-        () => app.prisma.contract.count({ where }),
+        (window) => listContracts(app.prisma, installationId, window),
+        () => countContracts(app.prisma, installationId),
         toContract,
       );
     },
@@ -122,7 +122,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const row = await app.prisma.contract.findUnique({ where: { id: request.params.id }, include });
+      const row = await contractById(app.prisma, request.params.id);
       if (!row) throw notFound('contract');
       return toContract(row);
     },
@@ -157,11 +157,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { tariffs, startDate, ...rest } = request.body;
-      await installationMustExist(rest.installationId);
       const row = await app.prisma.$transaction(async (tx) => {
-        const created = await tx.contract.create({
-          data: { ...rest, startDate: parseDay(startDate), tariffs: { create: tariffs.map(tariffData) } },
-          include,
+        const created = await createContract(tx, {
+          ...rest,
+          startDate: parseDay(startDate),
+          tariffs: tariffs.map(tariffOf),
         });
         await app.audit(
           request,
@@ -195,10 +195,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const row = await app.prisma.$transaction(async (tx) => {
-        const before = await tx.contract.findUnique({ where: { id: request.params.id }, include });
-        if (!before) throw notFound('contract');
-        await tx.tariffPeriod.create({ data: { contractId: before.id, ...tariffData(request.body, 0) } });
-        const after = await tx.contract.findUniqueOrThrow({ where: { id: before.id }, include });
+        const changed = await addTariff(tx, request.params.id, tariffOf(request.body));
+        if (!changed) throw notFound('contract');
+        const { before, after } = changed;
         await app.audit(
           request,
           {
@@ -228,11 +227,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const where = request.query.installationId ? { installationId: request.query.installationId } : {};
+      const { installationId } = request.query;
       const page = await paged(
         request.query,
-        (window) => app.prisma.loan.findMany({ where, orderBy: { id: 'asc' }, ...window }),
-        () => app.prisma.loan.count({ where }),
+        (window) => listLoans(app.prisma, installationId, window),
+        () => countLoans(app.prisma, installationId),
         toLoan,
       );
       const balances = await loanBalances(
@@ -272,17 +271,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const b = request.body;
-      await installationMustExist(b.installationId);
-      const principal = BigInt(b.principalRials);
-      const installment = BigInt(b.installmentRials);
-      if (installment * BigInt(b.installments) < principal)
-        throw badField(
-          'installments',
-          `${b.installments} installments of ${installment} Rials do not repay the principal of ${principal} Rials`,
-        );
       const row = await app.prisma.$transaction(async (tx) => {
-        const created = await tx.loan.create({
-          data: { ...b, principalRials: principal, installmentRials: installment },
+        const created = await createLoan(tx, {
+          ...b,
+          principalRials: BigInt(b.principalRials),
+          installmentRials: BigInt(b.installmentRials),
         });
         await app.audit(request, { verb: 'create', entity: 'loan', entityId: created.id, after: toLoan(created) }, tx);
         return created;
