@@ -183,7 +183,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'api/src/portal/routes.ts': ['beneficiaries', 'provinces'],
   'api/src/progress.ts': ['beneficiaries', 'installations', 'inverters', 'provinces', 'shares'],
   'api/src/report/data.ts': ['installations', 'provinces'],
-  'api/src/routes/gateways.ts': ['inverters'],
   'api/src/routes/me.ts': ['beneficiaries', 'installations', 'shares'],
   'api/src/routes/representatives.ts': ['beneficiaries'],
   'api/src/routes/settlements.ts': ['installations', 'provinces'],

@@ -46,6 +46,7 @@ export {
   type InverterFilter,
   type InverterStatus,
   inverterBySerial,
+  invertersBySerials,
   listInverters,
   type NewInverter,
 } from './src/inverters';

@@ -31,6 +31,10 @@ export const countInverters = (db: Db, filter: InverterFilter) => db.inverter.co
 /** One inverter with its installation's code, or null. */
 export const inverterBySerial = (db: Db, serial: string) => db.inverter.findUnique({ where: { serial }, include });
 
+/** The registered inverters among these serials (any order; a serial not registered is left out). */
+export const invertersBySerials = (db: Db, serials: string[]) =>
+  db.inverter.findMany({ where: { serial: { in: serials } } });
+
 /** Registers an inverter on an existing installation. */
 export async function createInverter(db: Db, inverter: NewInverter) {
   if (!(await db.installation.findUnique({ where: { id: inverter.installationId } })))

@@ -7,6 +7,7 @@ import type { InfluxConfig } from '../../../lib/config';
 import { InfluxClient, influxString } from '../../../lib/influx/client';
 import { GATEWAY_ID_PATTERN, gatewayUsername, provisionGateway } from '../../../lib/mqtt/gateway-accounts';
 import { SERIAL_PATTERN, SERIAL_RULE } from '../../../lib/telemetry/contract';
+import { invertersBySerials } from '../../../registry';
 import { errorResponses, HttpError, notFound } from '../errors';
 
 const Serial = Type.String({ pattern: SERIAL_PATTERN, description: SERIAL_RULE });
@@ -44,7 +45,7 @@ const routes: FastifyPluginAsyncTypebox<{ influx: InfluxConfig }> = async (app, 
     async (request) => {
       const { id } = request.params;
       const { serials, rekey } = request.body;
-      const inverters = await app.prisma.inverter.findMany({ where: { serial: { in: serials } } });
+      const inverters = await invertersBySerials(app.prisma, serials);
       const missing = serials.filter((s) => !inverters.some((i) => i.serial === s));
       if (missing.length > 0)
         throw new HttpError(
