@@ -178,7 +178,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'alerts/src/notify.ts': ['installations', 'provinces'],
   'alerts/src/read-inputs.ts': ['contracts', 'installations', 'inverters', 'provinces', 'tariff_periods'],
   'api/src/device-reconciliation.ts': ['inverters'],
-  'api/src/import/run-import.ts': ['beneficiaries', 'installations', 'inverters', 'provinces', 'shares'],
   'api/src/plugins/auth.ts': ['beneficiaries'],
   'api/src/portal/routes.ts': ['beneficiaries', 'provinces'],
   'api/src/progress.ts': ['beneficiaries', 'installations', 'inverters', 'provinces', 'shares'],

@@ -42,6 +42,7 @@ export {
 export {
   countInverters,
   createInverter,
+  DEVICE_REGISTRY_LOCK,
   decommissionInverter,
   type InverterFilter,
   type InverterStatus,
@@ -78,3 +79,12 @@ export {
   type NewLoan,
   type TariffInput,
 } from './src/contracts';
+export {
+  IMPORT_KINDS,
+  IMPORT_LIMITS,
+  type ImportKind,
+  type ImportOptions,
+  type ImportReport,
+  type RowError,
+  runImport,
+} from './src/import';

@@ -11,7 +11,7 @@ import { InfluxClient } from '../../lib/influx/client';
 import { computeProgress } from './progress';
 import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
 import { provisionDevices } from '../../lib/mqtt/device-accounts';
-import { IMPORT_KINDS, runImport, type ImportKind } from './import/run-import';
+import { IMPORT_KINDS, runImport, type ImportKind } from '../../registry';
 import { createPrisma } from '../../lib/db';
 import { hashSecret } from '../../lib/passwords';
 import { reconcileDevices } from './device-reconciliation';

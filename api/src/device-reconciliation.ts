@@ -5,13 +5,7 @@
 import type { PrismaClient } from '../../prisma/generated/client/client';
 import type { BrokerAdmin } from '../../lib/mqtt/broker-admin';
 import { listDeviceAccounts, revokeDevice } from '../../lib/mqtt/device-accounts';
-
-/**
- * Registering an inverter holds this lock shared for its transaction (broker account made before
- * the commit); reconciliation holds it exclusively, so it never takes an in-flight registration's
- * account for an orphan.
- */
-export const DEVICE_REGISTRY_LOCK = 7_405_091;
+import { DEVICE_REGISTRY_LOCK } from '../../registry';
 
 export interface Reconciliation {
   deviceAccounts: number;

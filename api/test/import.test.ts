@@ -5,7 +5,7 @@ import { toPersianDigits } from '../../lib/identifiers/digits';
 import { nationalCodeFor, shebaFor } from '../../lib/identifiers/validate';
 import { bearer, staffToken, testApp } from '../../testing/api';
 import { withPg } from '../../testing/services';
-import { IMPORT_LIMITS, runImport } from '../src/import/run-import';
+import { IMPORT_LIMITS, runImport } from '../../registry';
 
 let app: FastifyInstance;
 let operator = '';

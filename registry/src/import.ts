@@ -2,17 +2,17 @@
 // transaction; a dry run, or any bad row, rolls everything back, and the report lists every bad
 // row with its line, column and reason. Rows are matched on natural keys, so importing the same
 // file again changes nothing.
-import type { PrismaClient, Prisma } from '../../../prisma/generated/client/client';
-import { toAsciiDigits } from '../../../lib/identifiers/digits';
-import { SERIAL_PATTERN, SERIAL_RULE } from '../../../lib/telemetry/contract';
-import { DEVICE_REGISTRY_LOCK } from '../device-reconciliation';
-import { badField, HttpError } from '../errors';
-import { isIsoDay } from '../../../lib/calendar';
-import { isoDay, parseDay } from '../schemas';
-import { createShare, mobileOf, nationalCodeOf, RegistryError, shebaOf, updateShare } from '../../../registry';
-import { type CsvRow, parseCsv } from '../../../lib/csv';
-import { jsonCopy } from '../../../lib/json';
-import { writeAuditWithPrisma } from '../../../lib/audit';
+import type { PrismaClient, Prisma } from '../../prisma/generated/client/client';
+import { toAsciiDigits } from '../../lib/identifiers/digits';
+import { SERIAL_PATTERN, SERIAL_RULE } from '../../lib/telemetry/contract';
+import { isIsoDay } from '../../lib/calendar';
+import { type CsvRow, parseCsv } from '../../lib/csv';
+import { jsonCopy } from '../../lib/json';
+import { writeAuditWithPrisma } from '../../lib/audit';
+import { mobileOf, nationalCodeOf, shebaOf } from './beneficiary-input';
+import { invalidField, RegistryError } from './errors';
+import { DEVICE_REGISTRY_LOCK } from './inverters';
+import { createShare, updateShare } from './share-service';
 
 export const IMPORT_KINDS = ['beneficiaries', 'installations', 'inverters', 'shares'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -101,20 +101,23 @@ export const IMPORT_LIMITS = { maxRows: 50_000, timeoutMs: 10 * 60_000 };
 type Tx = Prisma.TransactionClient;
 type Cells = Record<string, string>;
 
+const parseDay = (s: string) => new Date(`${s}T00:00:00Z`);
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+
 const number = (field: string, raw: string, min: number, max: number, integer = false) => {
   const v = Number(toAsciiDigits(raw).replace(/[٬,]/g, ''));
   if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)))
-    throw badField(field, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got '${raw}'`);
+    throw invalidField(field, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got '${raw}'`);
   return v;
 };
 const date = (field: string, raw: string) => {
   const s = toAsciiDigits(raw).trim();
-  if (!isIsoDay(s)) throw badField(field, `must be a date YYYY-MM-DD, got '${raw}'`);
+  if (!isIsoDay(s)) throw invalidField(field, `must be a date YYYY-MM-DD, got '${raw}'`);
   return parseDay(s);
 };
 const pick = (field: string, raw: string, allowed: string[]) => {
   const v = raw.trim().toUpperCase();
-  if (!allowed.includes(v)) throw badField(field, `must be one of ${allowed.join(', ')}, got '${raw}'`);
+  if (!allowed.includes(v)) throw invalidField(field, `must be one of ${allowed.join(', ')}, got '${raw}'`);
   return v;
 };
 
@@ -135,12 +138,12 @@ class Importer {
 
   private province(raw: string) {
     const id = this.provinces.get(raw.trim().toLowerCase());
-    if (id === undefined) throw badField('province', `unknown province code '${raw}'`);
+    if (id === undefined) throw invalidField('province', `unknown province code '${raw}'`);
     return id;
   }
   private async installationId(field: string, code: string) {
     const row = await this.tx.installation.findUnique({ where: { code: code.trim() } });
-    if (!row) throw badField(field, `no installation with code '${code}'`);
+    if (!row) throw invalidField(field, `no installation with code '${code}'`);
     return row.id;
   }
   private async record(
@@ -193,7 +196,7 @@ class Importer {
     if (kind === 'beneficiaries') {
       const nationalCode = nationalCodeOf(c.national_code!);
       const fullName = c.full_name!.trim();
-      if (!fullName) throw badField('fullName', 'is required');
+      if (!fullName) throw invalidField('fullName', 'is required');
       const wanted = {
         fullName,
         mobile: mobileOf(c.mobile) ?? null,
@@ -217,12 +220,12 @@ class Importer {
     } else if (kind === 'installations') {
       const code = c.code!.trim();
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(code))
-        throw badField('code', `'${code}' is not a valid installation code`);
+        throw invalidField('code', `'${code}' is not a valid installation code`);
       const wanted = {
         name:
           c.name!.trim() ||
           (() => {
-            throw badField('name', 'is required');
+            throw invalidField('name', 'is required');
           })(),
         provinceId: this.province(c.province!),
         latitude: number('latitude', c.latitude!, 24, 40.5),
@@ -244,7 +247,7 @@ class Importer {
     } else if (kind === 'inverters') {
       const serial = c.serial!.trim();
       if (!new RegExp(SERIAL_PATTERN).test(serial))
-        throw badField('serial', `'${serial}' is not a valid serial: ${SERIAL_RULE}`);
+        throw invalidField('serial', `'${serial}' is not a valid serial: ${SERIAL_RULE}`);
       const wanted = {
         installationId: await this.installationId('installationId', c.installation_code!),
         ratedAcW: number('ratedAcW', c.rated_ac_w!, 1, 100_000_000, true),
@@ -264,7 +267,7 @@ class Importer {
       );
     } else {
       const person = await tx.beneficiary.findUnique({ where: { nationalCode: nationalCodeOf(c.national_code!) } });
-      if (!person) throw badField('beneficiaryId', `no beneficiary with national code '${c.national_code}'`);
+      if (!person) throw invalidField('beneficiaryId', `no beneficiary with national code '${c.national_code}'`);
       const installationId = await this.installationId('installationId', c.installation_code!);
       const validFrom = date('validFrom', c.valid_from!);
       const wanted = {
@@ -370,7 +373,7 @@ export async function runImport(
             await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_row');
           } catch (error) {
             await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_row');
-            const refused = error instanceof HttpError || error instanceof RegistryError;
+            const refused = error instanceof RegistryError;
             const field = refused ? error.field : undefined;
             const message = refused
               ? error.message.replace(/^[\w.]+: /, '')

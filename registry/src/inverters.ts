@@ -4,6 +4,13 @@ import type { Prisma } from '../../prisma/generated/client/client';
 import { invalidField } from './errors';
 
 type Db = Prisma.TransactionClient;
+
+/**
+ * Registering an inverter (the API's route, the import) holds this PostgreSQL advisory lock shared
+ * for its transaction, its broker account made before the commit; the API's device reconciliation
+ * holds it exclusively, so it never takes an in-flight registration's account for an orphan.
+ */
+export const DEVICE_REGISTRY_LOCK = 7_405_091;
 export type InverterStatus = 'ACTIVE' | 'DECOMMISSIONED';
 export interface InverterFilter {
   installationId?: number;

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { provisionDevices } from '../../../lib/mqtt/device-accounts';
 import { errorResponses, HttpError } from '../errors';
-import { IMPORT_KINDS, runImport } from '../import/run-import';
+import { IMPORT_KINDS, runImport } from '../../../registry';
 import { actorOf } from '../plugins/auth';
 import { oneOf } from '../schemas';
 

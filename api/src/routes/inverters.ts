@@ -4,10 +4,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { provisionDevice, revokeDevice } from '../../../lib/mqtt/device-accounts';
 import { SERIAL_PATTERN, SERIAL_RULE } from '../../../lib/telemetry/contract';
-import { DEVICE_REGISTRY_LOCK, reconcileDevices } from '../device-reconciliation';
+import { reconcileDevices } from '../device-reconciliation';
 import {
   countInverters,
   createInverter,
+  DEVICE_REGISTRY_LOCK,
   decommissionInverter,
   inverterBySerial,
   listInverters,
