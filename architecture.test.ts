@@ -177,13 +177,11 @@ const OWNER_OF = tableOwners(readFileSync(join(ROOT, 'docs/architecture.md'), 'u
 const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'alerts/src/notify.ts': ['installations', 'provinces'],
   'alerts/src/read-inputs.ts': ['contracts', 'installations', 'inverters', 'provinces', 'tariff_periods'],
-  'api/src/device-reconciliation.ts': ['inverters'],
   'api/src/plugins/auth.ts': ['beneficiaries'],
   'api/src/portal/routes.ts': ['beneficiaries', 'provinces'],
   'api/src/progress.ts': ['beneficiaries', 'installations', 'inverters', 'provinces', 'shares'],
   'api/src/report/data.ts': ['installations', 'provinces'],
   'api/src/routes/me.ts': ['beneficiaries', 'installations', 'shares'],
-  'api/src/routes/representatives.ts': ['beneficiaries'],
   'api/src/routes/settlements.ts': ['installations', 'provinces'],
   'api/src/sign-in-service.ts': ['beneficiaries'],
   'api/src/statements.ts': ['installations', 'shares'],

@@ -40,6 +40,7 @@ export {
   updateInstallation,
 } from './src/installations';
 export {
+  activeInverterSerials,
   countInverters,
   createInverter,
   DEVICE_REGISTRY_LOCK,

@@ -5,7 +5,7 @@
 import type { PrismaClient } from '../../prisma/generated/client/client';
 import type { BrokerAdmin } from '../../lib/mqtt/broker-admin';
 import { listDeviceAccounts, revokeDevice } from '../../lib/mqtt/device-accounts';
-import { DEVICE_REGISTRY_LOCK } from '../../registry';
+import { activeInverterSerials, DEVICE_REGISTRY_LOCK } from '../../registry';
 
 export interface Reconciliation {
   deviceAccounts: number;
@@ -31,9 +31,7 @@ export async function reconcileDevices(prisma: PrismaClient, admin: BrokerAdmin)
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DEVICE_REGISTRY_LOCK})`;
       const accounts = await listDeviceAccounts(admin);
-      const active = (await tx.inverter.findMany({ where: { status: 'ACTIVE' }, select: { serial: true } })).map(
-        (r) => r.serial,
-      );
+      const active = await activeInverterSerials(tx);
       const plan = planReconciliation(accounts, active);
       for (const serial of plan.removed) await revokeDevice(admin, serial);
       return { deviceAccounts: accounts.length, activeInverters: active.length, ...plan };

@@ -42,6 +42,10 @@ export const inverterBySerial = (db: Db, serial: string) => db.inverter.findUniq
 export const invertersBySerials = (db: Db, serials: string[]) =>
   db.inverter.findMany({ where: { serial: { in: serials } } });
 
+/** The serials of every active inverter (each should have a broker account). */
+export const activeInverterSerials = async (db: Db) =>
+  (await db.inverter.findMany({ where: { status: 'ACTIVE' }, select: { serial: true } })).map((r) => r.serial);
+
 /** Registers an inverter on an existing installation. */
 export async function createInverter(db: Db, inverter: NewInverter) {
   if (!(await db.installation.findUnique({ where: { id: inverter.installationId } })))

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
-import { mobileOf, nationalCodeOf } from '../../../registry';
+import { beneficiaryExists, mobileOf, nationalCodeOf } from '../../../registry';
 import { notFound } from '../errors';
 import { hashSecret } from '../../../lib/passwords';
 import { IdParam, oneOf } from '../schemas';
@@ -64,8 +64,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      if (!(await app.prisma.beneficiary.findUnique({ where: { id: request.params.id } })))
-        throw notFound('beneficiary');
+      if (!(await beneficiaryExists(app.prisma, request.params.id))) throw notFound('beneficiary');
       const rows = await app.prisma.representation.findMany({
         where: { beneficiaryId: request.params.id },
         include,
@@ -96,7 +95,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const details = { fullName: b.fullName.trim(), mobile: mobileOf(b.mobile) ?? null };
       const pinHash = b.pin === undefined ? undefined : await hashSecret(toAsciiDigits(b.pin));
       const row = await app.prisma.$transaction(async (tx) => {
-        if (!(await tx.beneficiary.findUnique({ where: { id: request.params.id } }))) throw notFound('beneficiary');
+        if (!(await beneficiaryExists(tx, request.params.id))) throw notFound('beneficiary');
         const before = await tx.representative.findUnique({ where: { nationalCode } });
         const person = await tx.representative.upsert({
           where: { nationalCode },
