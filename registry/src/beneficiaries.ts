@@ -3,7 +3,7 @@
 // The API's routes keep HTTP, sessions, SMS queues and the audit.
 import type { Prisma } from '../../prisma/generated/client/client';
 import { mobileOf, nationalCodeOf, shebaOf } from './beneficiary-input';
-import { invalidField } from './errors';
+import { provinceIdOf } from './provinces';
 
 type Db = Prisma.TransactionClient;
 export type TargetGroup =
@@ -38,12 +38,6 @@ const whereOf = ({ province, status, targetGroup, q }: BeneficiaryFilter) => ({
   ...(q ? { fullName: { contains: q, mode: 'insensitive' as const } } : {}),
 });
 
-async function provinceId(db: Db, code: string): Promise<number> {
-  const province = await db.province.findUnique({ where: { code } });
-  if (!province) throw invalidField('province', `unknown province code '${code}'`);
-  return province.id;
-}
-
 /** A page of beneficiaries in id order, each with their province's code. */
 export const listBeneficiaries = (db: Db, filter: BeneficiaryFilter, window: { skip: number; take: number }) =>
   db.beneficiary.findMany({ where: whereOf(filter), include, orderBy: { id: 'asc' }, ...window });
@@ -69,7 +63,7 @@ export async function createBeneficiary(
     status: input.status ?? 'ACTIVE',
     mobile: mobileOf(input.mobile) ?? null,
     sheba: shebaOf(input.sheba) ?? null,
-    provinceId: await provinceId(db, input.province),
+    provinceId: await provinceIdOf(db, input.province),
   };
   return db.beneficiary.create({ data, include });
 }
@@ -82,7 +76,7 @@ export async function updateBeneficiary(db: Db, id: number, change: Partial<Bene
     ...(change.status ? { status: change.status } : {}),
     ...(change.mobile !== undefined ? { mobile: mobileOf(change.mobile) } : {}),
     ...(change.sheba !== undefined ? { sheba: shebaOf(change.sheba) } : {}),
-    ...(change.province ? { provinceId: await provinceId(db, change.province) } : {}),
+    ...(change.province ? { provinceId: await provinceIdOf(db, change.province) } : {}),
   };
   const before = await beneficiaryById(db, id);
   if (!before) return null;

@@ -1,7 +1,7 @@
 // Installations: listed, read, registered and changed on the caller's Prisma client or transaction
 // (the API's routes keep HTTP, roles and the audit). A province is named by its code.
 import type { Prisma } from '../../prisma/generated/client/client';
-import { invalidField } from './errors';
+import { provinceIdOf } from './provinces';
 
 type Db = Prisma.TransactionClient;
 export type InstallationStatus = 'PLANNED' | 'COMMISSIONED' | 'SUSPENDED' | 'DECOMMISSIONED';
@@ -37,12 +37,6 @@ const whereOf = ({ province, status, q }: InstallationFilter) => ({
     : {}),
 });
 
-async function provinceId(db: Db, code: string): Promise<number> {
-  const province = await db.province.findUnique({ where: { code } });
-  if (!province) throw invalidField('province', `unknown province code '${code}'`);
-  return province.id;
-}
-
 /** A page of installations in id order. */
 export const listInstallations = (db: Db, filter: InstallationFilter, window: { skip: number; take: number }) =>
   db.installation.findMany({ where: whereOf(filter), include, orderBy: { id: 'asc' }, ...window });
@@ -59,7 +53,7 @@ export async function createInstallation(
     Partial<Pick<InstallationFields, 'commissionedOn' | 'status'>> & { code: string },
 ) {
   const { province, ...rest } = fields;
-  return db.installation.create({ data: { ...rest, provinceId: await provinceId(db, province) }, include });
+  return db.installation.create({ data: { ...rest, provinceId: await provinceIdOf(db, province) }, include });
 }
 
 /** Changes the given fields; the installation before and after, or null when there is none. */
@@ -70,7 +64,7 @@ export async function updateInstallation(db: Db, id: number, change: Partial<Ins
   const after = await db.installation.update({
     where: { id },
     include,
-    data: { ...rest, ...(province ? { provinceId: await provinceId(db, province) } : {}) },
+    data: { ...rest, ...(province ? { provinceId: await provinceIdOf(db, province) } : {}) },
   });
   return { before, after };
 }
