@@ -6,6 +6,9 @@ import type pg from 'pg';
 import { RegistryError } from './errors';
 import { type HeldShare, shareBreach } from './share-rules';
 
+/** A node-postgres pool or one of its clients (a transaction's). */
+type Sql = Pick<pg.Pool, 'query'>;
+
 export interface ProgramBeneficiary {
   nationalCode: string;
   fullName: string;
@@ -95,7 +98,7 @@ export function checkProgram(program: Program): void {
 }
 
 /** Writes `program` with one INSERT per table on `db`, inside the caller's transaction, after `checkProgram`. */
-export async function registerProgram(db: pg.ClientBase, program: Program): Promise<ProgramCounts> {
+export async function registerProgram(db: Sql, program: Program): Promise<ProgramCounts> {
   checkProgram(program);
   const insts = program.installations;
   const installationIds = await db.query<{ id: number; code: string }>(
@@ -213,13 +216,13 @@ export async function registerProgram(db: pg.ClientBase, program: Program): Prom
 }
 
 /** Whether an installation with this code is registered. */
-export async function isInstallationRegistered(db: pg.ClientBase | pg.Pool, code: string): Promise<boolean> {
+export async function isInstallationRegistered(db: Sql, code: string): Promise<boolean> {
   const { rows } = await db.query('SELECT 1 FROM installations WHERE code = $1', [code]);
   return rows.length > 0;
 }
 
 /** Inverters that report for billing: active, on an installation not decommissioned. */
-export async function activeInverterCount(db: pg.ClientBase | pg.Pool): Promise<number> {
+export async function activeInverterCount(db: Sql): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM inverters v JOIN installations i ON i.id = v.installation_id
       WHERE v.status = 'ACTIVE' AND i.status <> 'DECOMMISSIONED'`,
