@@ -89,3 +89,4 @@ export {
   type RowError,
   runImport,
 } from './src/import';
+export { installationCodes, installationIdsInProvince, provinceCodes } from './src/codes';

@@ -5,6 +5,7 @@
 // and the open alerts are as of `generatedAt`, and the report says so.
 import type pg from 'pg';
 import { alertsOfPeriod } from '../../../alerts';
+import { installationCodes, provinceCodes } from '../../../registry';
 import { tehranDate } from '../../../lib/program/tehran-time';
 import { type CashPosition, cashPosition, type MonthReportFigures, monthReportFigures } from '../../../billing';
 import { type MonthId, monthBounds } from '../../../lib/program/solar-hijri';
@@ -38,15 +39,13 @@ export async function gatherReport(deps: ReportDeps, month: MonthId, now = new D
   const cash = await cashPosition(deps.sql, tehranDate(now.getTime()), deps.lateAfterDays);
   const summary = await alertsOfPeriod(deps.sql, monthBounds(month), COSTLIEST_ALERTS);
   // The registry's codes for the alerts' installations and provinces; equal Rials by installation code.
-  const codes = async (query: string, ids: number[]) =>
-    new Map((await deps.sql.query<{ id: number; code: string }>(query, [ids])).rows.map((r) => [r.id, r.code]));
   const [installations, provinces] = await Promise.all([
-    codes(
-      'SELECT id, code FROM installations WHERE id = ANY($1)',
+    installationCodes(
+      deps.sql,
       summary.costliest.map((a) => a.installationId),
     ),
-    codes(
-      'SELECT id, code FROM provinces WHERE id = ANY($1)',
+    provinceCodes(
+      deps.sql,
       summary.costliest.map((a) => a.provinceId),
     ),
   ]);
@@ -54,7 +53,7 @@ export async function gatherReport(deps: ReportDeps, month: MonthId, now = new D
   const risk = summary.costliest
     .map((alert) => ({
       alert,
-      code: installations.get(alert.installationId)!,
+      code: installations.get(alert.installationId)!.code,
       province: provinces.get(alert.provinceId)!,
     }))
     .sort((x, y) => byCost(x.alert.lostRialsPerDay, y.alert.lostRialsPerDay) || (x.code < y.code ? -1 : 1))

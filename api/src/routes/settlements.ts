@@ -14,6 +14,7 @@ import {
   listSettlements,
   recordSettlementPolicy,
 } from '../../../billing';
+import { installationCodes, installationIdsInProvince } from '../../../registry';
 import { reconcileAndAlert } from '../settlement-alerts';
 import { errorResponses, HttpError, notFound } from '../errors';
 import { actorOf } from '../plugins/auth';
@@ -236,27 +237,18 @@ const routes: FastifyPluginAsyncTypebox<SettlementRoutesOptions> = async (app, o
     },
     async (request) => {
       const q = request.query;
-      // Billing lists settlements by installation id; the registry (the API's) gives codes and provinces.
-      const inProvince =
-        q.province === undefined
-          ? undefined
-          : (
-              await app.sql.query<{ id: number }>(
-                'SELECT i.id FROM installations i JOIN provinces p ON p.id = i.province_id WHERE p.code = $1',
-                [q.province],
-              )
-            ).rows.map((r) => r.id);
+      // Billing lists settlements by installation id; the registry gives codes and provinces.
+      const inProvince = q.province === undefined ? undefined : await installationIdsInProvince(app.sql, q.province);
       const { items, total } = await listSettlements(app.sql, {
         status: q.status,
         installationIds: inProvince,
         page: q.page,
         pageSize: q.pageSize,
       });
-      const { rows } = await app.sql.query<{ id: number; code: string; province: string }>(
-        'SELECT i.id, i.code, p.code AS province FROM installations i JOIN provinces p ON p.id = i.province_id WHERE i.id = ANY($1)',
-        [items.map((item) => item.installationId)],
+      const installation = await installationCodes(
+        app.sql,
+        items.map((item) => item.installationId),
       );
-      const installation = new Map(rows.map((r) => [r.id, r]));
       return {
         items: items.map(({ installationId, ...item }) => ({
           ...item,
