@@ -90,3 +90,4 @@ export {
   runImport,
 } from './src/import';
 export { installationCodes, installationIdsInProvince, provinceCodes } from './src/codes';
+export { type ProgressFigures, progressFigures } from './src/progress-figures';

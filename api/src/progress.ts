@@ -4,6 +4,7 @@ import type { PrismaClient } from '../../prisma/generated/client/client';
 import type { InfluxClient } from '../../lib/influx/client';
 import { solarPosition } from '../../lib/solar/solar-position';
 import { tehranDate } from '../../lib/program/tehran-time';
+import { progressFigures } from '../../registry';
 
 export const PROGRAM_TARGET = { mw: 35, people: 21_000 };
 
@@ -40,24 +41,7 @@ export async function computeProgress(
 ): Promise<Progress> {
   // Shares start and end on the program's (Tehran's) dates, as the Program dashboard counts them.
   const today = new Date(tehranDate(now.getTime()));
-  // One query after another, not in parallel: on a small machine this background work must leave
-  // CPU for the requests being served.
-  const byProvince = await prisma.$queryRaw<
-    { code: string; name_fa: string; installations: number; kwp: string | null }[]
-  >`
-      SELECT p.code, p.name_fa, count(i.id)::int AS installations, sum(i.dc_capacity_kwp)::text AS kwp
-      FROM provinces p LEFT JOIN installations i ON i.province_id = p.id AND i.status = 'COMMISSIONED'
-      GROUP BY p.code, p.name_fa ORDER BY p.code`;
-  const people = await prisma.$queryRaw<{ code: string; people: number }[]>`
-      SELECT p.code, count(DISTINCT s.beneficiary_id)::int AS people
-      FROM shares s JOIN beneficiaries b ON b.id = s.beneficiary_id AND b.status = 'ACTIVE'
-      JOIN installations i ON i.id = s.installation_id AND i.status = 'COMMISSIONED'
-      JOIN provinces p ON p.id = b.province_id
-      WHERE s.valid_from <= ${today} AND (s.valid_until IS NULL OR s.valid_until > ${today})
-      GROUP BY p.code`;
-  const inverters = await prisma.$queryRaw<{ serial: string; latitude: string; longitude: string }[]>`
-      SELECT inv.serial, i.latitude::text, i.longitude::text FROM inverters inv JOIN installations i ON i.id = inv.installation_id
-      WHERE inv.status = 'ACTIVE' AND i.status = 'COMMISSIONED'`;
+  const { provinces: byProvince, people, inverters } = await progressFigures(prisma, today);
   const peopleBy = new Map(people.map((p) => [p.code, p.people]));
   const provinces = byProvince.map((p) => ({
     province: p.code,
