@@ -179,7 +179,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'alerts/src/read-inputs.ts': ['contracts', 'installations', 'inverters', 'provinces', 'tariff_periods'],
   'api/src/plugins/auth.ts': ['beneficiaries'],
   'api/src/portal/routes.ts': ['beneficiaries', 'provinces'],
-  'api/src/routes/me.ts': ['beneficiaries', 'installations', 'shares'],
   'api/src/sign-in-service.ts': ['beneficiaries'],
   'api/src/statements.ts': ['installations', 'shares'],
   'billing/src/attention.ts': ['installations', 'provinces'],

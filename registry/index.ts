@@ -16,6 +16,7 @@ export {
   type NewShare,
   type ShareFilter,
   shareById,
+  sharesOf,
   updateShare,
 } from './src/share-service';
 export {
@@ -58,6 +59,7 @@ export {
   type BeneficiaryStatus,
   beneficiaryById,
   beneficiaryExists,
+  beneficiaryWithProvince,
   countBeneficiaries,
   createBeneficiary,
   listBeneficiaries,

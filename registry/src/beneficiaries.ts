@@ -45,6 +45,10 @@ export const listBeneficiaries = (db: Db, filter: BeneficiaryFilter, window: { s
 export const countBeneficiaries = (db: Db, filter: BeneficiaryFilter) =>
   db.beneficiary.count({ where: whereOf(filter) });
 
+/** A signed-in beneficiary with their province (code and Persian name); throws when there is none. */
+export const beneficiaryWithProvince = (db: Db, id: number) =>
+  db.beneficiary.findUniqueOrThrow({ where: { id }, include: { province: true } });
+
 /** One beneficiary with their province's code, or null. */
 export const beneficiaryById = (db: Db, id: number) => db.beneficiary.findUnique({ where: { id }, include });
 

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { maskIdentifier } from '../../../lib/identifiers/validate';
+import { beneficiaryWithProvince, sharesOf } from '../../../registry';
 import { Share, toShare } from './shares';
 
 const Me = Type.Object({
@@ -24,10 +25,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags: ['portal'], summary: 'Who I am', response: { 200: Me } },
     },
     async (request) => {
-      const b = await app.prisma.beneficiary.findUniqueOrThrow({
-        where: { id: self(request.principal) },
-        include: { province: true },
-      });
+      const b = await beneficiaryWithProvince(app.prisma, self(request.principal));
       return {
         id: b.id,
         fullName: b.fullName,
@@ -46,26 +44,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.beneficiaryOnly,
       schema: { tags: ['portal'], summary: 'My shares', response: { 200: Type.Array(Share) } },
     },
-    async (request) => {
-      // The portal's hottest read: a prepared statement on the plain pool.
-      const { rows } = await app.sql.query<{
-        id: number;
-        beneficiaryId: number;
-        installationId: number;
-        code: string;
-        weightW: number;
-        validFrom: Date;
-        validUntil: Date | null;
-      }>({
-        name: 'own-shares',
-        text:
-          `SELECT s.id, s.beneficiary_id AS "beneficiaryId", s.installation_id AS "installationId", i.code, ` +
-          `s.weight_w AS "weightW", s.valid_from AS "validFrom", s.valid_until AS "validUntil"
-             FROM shares s JOIN installations i ON i.id = s.installation_id WHERE s.beneficiary_id = $1 ORDER BY s.valid_from`,
-        values: [self(request.principal)],
-      });
-      return rows.map((r) => toShare({ ...r, installation: { code: r.code } }));
-    },
+    async (request) => (await sharesOf(app.sql, self(request.principal))).map(toShare),
   );
 };
 
