@@ -1,8 +1,10 @@
 // A whole program registered at once (the demo seed: thousands of rows): the share rules the API
 // applies one share at a time are checked over every installation first, as if its shares were
-// created one after another, and only then is each table written with one bulk INSERT, inside the
-// caller's transaction. What the API would refuse is refused here before anything is written.
+// created one after another, and the people's identifiers as the API checks them; only then is each
+// table written with one bulk INSERT, inside the caller's transaction. What the API would refuse is
+// refused here before anything is written.
 import type pg from 'pg';
+import { mobileOf, nationalCodeOf, shebaOf } from './beneficiary-input';
 import { RegistryError } from './errors';
 import { type HeldShare, shareBreach } from './share-rules';
 
@@ -66,21 +68,49 @@ export interface ProgramCounts {
 
 const day = (iso: string) => new Date(`${iso}T00:00:00Z`);
 
-/** Refuses, naming the installation, the first share the API would refuse. Pure. */
-export function checkProgram(program: Program): void {
-  const people = new Set(program.beneficiaries.map((b) => b.nationalCode));
-  for (const installation of program.installations) {
+/** A national code in its normal form, or as given when it is not one (then it names no one). */
+const holderKey = (raw: string) => {
+  try {
+    return nationalCodeOf(raw);
+  } catch {
+    return raw;
+  }
+};
+
+/**
+ * The program with its people's identifiers normalised, as the API stores them; refused, naming the
+ * person's place in the program or the installation, at the first thing the API would refuse: an
+ * identifier, a share of someone not in the program, or a share that breaks the share rules. Pure.
+ */
+export function checkProgram(program: Program): Program {
+  const beneficiaries = program.beneficiaries.map((b, i) => {
+    try {
+      return {
+        ...b,
+        nationalCode: nationalCodeOf(b.nationalCode),
+        mobile: mobileOf(b.mobile) ?? null,
+        sheba: shebaOf(b.sheba) ?? null,
+      };
+    } catch (error) {
+      if (!(error instanceof RegistryError)) throw error;
+      const why = error.message.replace(/^[\w.]+: /, '');
+      throw new RegistryError(error.code, `${error.field}: the program's beneficiary ${i + 1}: ${why}`, error.field);
+    }
+  });
+  const people = new Set(beneficiaries.map((b) => b.nationalCode));
+  const installations = program.installations.map((installation) => {
     const capacityW = Math.round(installation.dcKwp * 1000);
     const held: HeldShare[] = [];
-    for (const share of installation.shares) {
-      if (!people.has(share.nationalCode))
+    const shares = installation.shares.map((share) => {
+      const nationalCode = holderKey(share.nationalCode);
+      if (!people.has(nationalCode))
         throw new RegistryError(
           'invalid',
           `beneficiaryId: a share in ${installation.code} names a person who is not in the program`,
           'beneficiaryId',
         );
       const candidate = {
-        beneficiaryId: share.nationalCode,
+        beneficiaryId: nationalCode,
         weightW: share.weightW,
         validFrom: day(share.validFrom),
         validUntil: share.validUntil === null ? null : day(share.validUntil),
@@ -93,13 +123,16 @@ export function checkProgram(program: Program): void {
           breach.field,
         );
       held.push(candidate);
-    }
-  }
+      return { ...share, nationalCode };
+    });
+    return { ...installation, shares };
+  });
+  return { beneficiaries, installations };
 }
 
 /** Writes `program` with one INSERT per table on `db`, inside the caller's transaction, after `checkProgram`. */
-export async function registerProgram(db: Sql, program: Program): Promise<ProgramCounts> {
-  checkProgram(program);
+export async function registerProgram(db: Sql, plan: Program): Promise<ProgramCounts> {
+  const program = checkProgram(plan);
   const insts = program.installations;
   const installationIds = await db.query<{ id: number; code: string }>(
     `INSERT INTO installations (code, name, province_id, latitude, longitude, dc_capacity_kwp, ac_rating_kw, commissioned_on, status, updated_at)

@@ -2,6 +2,7 @@
 // API would accept, and refuses, before writing anything, one the API would refuse share by share.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withNationalCodeCheckDigit } from '../../lib/identifiers/validate';
 import { withTransaction } from '../../lib/transaction';
 import { freshPgDatabase } from '../../testing/services';
 import { type Program, RegistryError, registerProgram } from '../index';
@@ -13,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => pool?.end());
 
 const person = (n: number) => ({
-  nationalCode: `00000000${n}`.slice(-10),
+  nationalCode: withNationalCodeCheckDigit(`00100000${n}`),
   fullName: `person ${n}`,
   mobile: null,
   sheba: null,
@@ -66,7 +67,7 @@ describe('registerProgram', () => {
     expect(await registered('REG-OK')).toBe(1);
   });
 
-  it('refuses a plan whose shares exceed capacity on some day, or overlap for one person, and writes nothing', async () => {
+  it('refuses a plan whose shares exceed capacity on some day, overlap for one person, or whose identifiers are wrong', async () => {
     const over = withTransaction(pool, (db) => registerProgram(db, program('REG-OVER', share(5, '2026-02-01'))));
     await expect(over).rejects.toThrow(RegistryError);
     await expect(over).rejects.toThrow(
@@ -74,7 +75,13 @@ describe('registerProgram', () => {
     );
     const twice = withTransaction(pool, (db) => registerProgram(db, program('REG-TWICE', share(1, '2026-03-01'))));
     await expect(twice).rejects.toThrow(/^validFrom: installation REG-TWICE.*overlaps this period/);
+    const unchecked = program('REG-ID');
+    unchecked.beneficiaries[1]!.nationalCode = '0010000022';
+    await expect(withTransaction(pool, (db) => registerProgram(db, unchecked))).rejects.toThrow(
+      "nationalCode: the program's beneficiary 2: ",
+    );
     expect(await registered('REG-OVER')).toBe(0);
     expect(await registered('REG-TWICE')).toBe(0);
+    expect(await registered('REG-ID')).toBe(0);
   });
 });
