@@ -71,13 +71,13 @@ export class EnvReader {
     }
   }
 
-  /** Another reader's part of the configuration; its problems join this one's. */
+  /** Another reader's part of the configuration; its problems join this one's, each named once (readers share settings). */
   include<T>(read: () => T): T {
     try {
       return read();
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      this.problems.push(...error.problems);
+      for (const problem of error.problems) if (!this.problems.includes(problem)) this.problems.push(problem);
       return undefined as T; // never returned to callers: done() throws
     }
   }
