@@ -114,7 +114,6 @@ ${install}`,
 Type=simple
 UMask=0077
 ExecStart=/usr/sbin/mosquitto -c ${o.dataDir}/mosquitto/mosquitto.conf
-ExecStartPost=/bin/sh -c 'echo $MAINPID > ${o.dataDir}/mosquitto/mosquitto.pid'
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=2
