@@ -85,6 +85,7 @@ export class Gateway {
       bootId(),
       this.monoMs,
       options.log,
+      join(config.outbox.dir, 'time-anchor.json'),
     );
     this.outbox = Outbox.open({
       dir: config.outbox.dir,

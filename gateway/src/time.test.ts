@@ -1,6 +1,10 @@
 // Time the gateway can vouch for (time.ts): a box that boots in 1970 stamps nothing until it has
 // a trusted sample, then places what it read meanwhile; a clock losing 10 minutes a day stamps
-// within a second of true time over days; a reading of an earlier boot is never given a time.
+// within a second of true time over days; a reading of an earlier boot is never given a time; a
+// reading held untimed carries one instant however often it is sent.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type TimeSample, TimeKeeper, type TimeSource } from './time';
 
@@ -8,7 +12,7 @@ const DAY = 86_400_000;
 const TRUE_START = Date.UTC(2026, 10, 1, 6, 0); // what the platform's clock says at the test's start
 
 /** A box whose oscillator runs at `rate` of true time (monotonic ms per true ms). */
-function box(rate: number) {
+function box(rate: number, anchorFile?: string) {
   let trueNow = TRUE_START;
   const mono = () => 5_000 + (trueNow - TRUE_START) * rate; // a few seconds after boot
   const answers: (TimeSample | Error)[] = [];
@@ -21,9 +25,11 @@ function box(rate: number) {
       return answer;
     },
   };
-  const keeper = new TimeKeeper(source, 'boot-1', mono);
+  const keeper = new TimeKeeper(source, 'boot-1', mono, undefined, anchorFile);
   return {
     keeper,
+    /** The next process of this boot. */
+    restarted: () => new TimeKeeper(source, 'boot-1', mono, undefined, anchorFile),
     answers,
     advance: (ms: number) => {
       trueNow += ms;
@@ -87,5 +93,35 @@ describe('time the gateway can vouch for', () => {
     b.answers.push({ trueMs: b.trueNow + 2 * DAY, monoMs: 5_000 + 20 * 60_000 });
     await b.keeper.sync();
     expect(b.keeper.measuredRate).toBe(1);
+  });
+
+  it('a reading held untimed is sent with one instant: after later samples, and by the next process of the boot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-time-'));
+    try {
+      const b = box(1 - 10 / (24 * 60), join(dir, 'time-anchor.json')); // 10 minutes a day slow
+      const stamp = b.keeper.now();
+      if (!('untimed' in stamp)) throw new Error('no time before a sample');
+      b.advance(5 * 60_000);
+      // The platform's Date has a 1 s resolution: the first sample is half a second off.
+      b.answers.push({ trueMs: b.trueNow - 500, monoMs: 5_000 + 5 * 60_000 * (1 - 10 / 1440) });
+      await b.keeper.sync();
+      const sent = b.keeper.resolve(stamp.untimed);
+      expect(Math.abs(sent! - TRUE_START)).toBeLessThan(3000);
+      // Unconfirmed, it is sent again after a reconnect, once the rate is measured from later samples.
+      for (let i = 0; i < 3; i++) {
+        b.advance(20 * 60_000);
+        await b.keeper.sync();
+      }
+      expect(b.keeper.measuredRate).not.toBe(1);
+      expect(b.keeper.resolve(stamp.untimed)).toBe(sent);
+      // A kill -9 and a new process of the same boot, before and after its own first sample.
+      const next = b.restarted();
+      expect(next.resolve(stamp.untimed)).toBe(sent);
+      b.advance(60_000);
+      await next.sync();
+      expect(next.resolve(stamp.untimed)).toBe(sent);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
