@@ -159,6 +159,8 @@ async function brokerWithoutFairShare() {
       if (/^(cafile|certfile|keyfile|tls_version|require_certificate) /.test(line)) return []; // the TLS listener's
       if (/^plugin \S*fair_share\.so$|^plugin_opt_(messages_per_second|message_burst|bytes_|byte_|report_)/.test(line))
         return [];
+      // Data files move to the new directory; plugin libraries (the dynsec guard) stay where setup built them.
+      if (line.startsWith('plugin ')) return [line];
       return [line === 'persistence true' ? 'persistence false' : line.replaceAll(from, to)];
     });
   writeFileSync(`${dir}/mosquitto.conf`, conf.join('\n'));
