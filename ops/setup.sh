@@ -270,7 +270,9 @@ info "$pm/prometheus.yml"
 step "Alertmanager configuration (the platform's alerts go to ALERTS_WEBHOOK_URLS and ALERTS_EMAIL_TO)"
 am="$SOLAR_DATA_DIR/alertmanager"; mkdir -p "$am/data"
 # Made first, then installed: a bad setting stops setup with the problem named, and the file stays as it was.
-am_config=$(npx tsx ops/monitor/alertmanager-config.ts) || fail "Alertmanager's configuration could not be made (see above)"
+# The monitor relays the webhooks: Alertmanager posts to this profile's monitor port (env.sh sets it, unexported;
+# without it the configuration named the default 9465, where no monitor listens: nothing reached a receiver).
+am_config=$(MONITOR_PORT=$MONITOR_PORT npx tsx ops/monitor/alertmanager-config.ts) || fail "Alertmanager's configuration could not be made (see above)"
 printf '%s\n' "$am_config" | install_config alertmanager "$am/alertmanager.yml"
 info "$am/alertmanager.yml"
 
