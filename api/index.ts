@@ -2,3 +2,5 @@
 // Everything under src/ is the API's own; list a name here before another folder imports it.
 export { buildApp } from './src/app';
 export { readApiConfig } from './src/config';
+// The API's commands of the operator's command line (ops/cli.ts).
+export { operatorProgram } from './src/operator-commands';

@@ -30,7 +30,7 @@ function timedOps(args: string[]): Promise<{ total: number; steps: { at: number;
   const started = performance.now();
   const steps: { at: number; line: string }[] = [];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/cli.ts', ...args], { env });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'ops/cli.ts', ...args], { env });
     let buffered = '';
     const onData = (chunk: Buffer) => {
       buffered += chunk.toString();

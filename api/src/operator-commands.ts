@@ -1,10 +1,11 @@
-// Operator CLI:  npm run ops -- <command> (`--help` on each): staff accounts, bulk import, progress,
-// broker device accounts.
+// The API's commands of the operator's command line (ops/cli.ts runs them, with ops' own):
+// npm run ops -- <command> (`--help` on each): staff accounts, bulk import, progress, broker device
+// accounts, the simulated fleet's account, the distribution company's settlements.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { cliActor, writeAuditWithPrisma } from '../../lib/audit';
-import { main, type Parsed, type Program, progress, runProgram, UsageError } from '../../lib/cli';
+import { type Parsed, type Program, progress, runProgram, UsageError } from '../../lib/cli';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../lib/config';
 import { csvDocument } from '../../lib/csv';
 import { InfluxClient } from '../../lib/influx/client';
@@ -22,7 +23,6 @@ import {
   removeFleetAccount,
 } from '../../lib/mqtt/service-accounts';
 import { settlementsProgram } from './settlements-cli';
-import { backupCommands, installCommands } from '../../ops';
 
 const fail = (message: string): never => {
   throw new UsageError(message);
@@ -39,7 +39,7 @@ async function readPassword(): Promise<string> {
   return password;
 }
 
-const program: Program = {
+export const operatorProgram: Program = {
   invocation: 'npm run ops --',
   isRefusal: (error) => error instanceof Refusal,
   commands: {
@@ -234,8 +234,6 @@ starts. On a deployment that runs no simulator, remove it:
       nested: true,
       run: ({ positionals }) => runProgram(settlementsProgram, positionals),
     },
-    ...backupCommands,
-    ...installCommands,
     progress: {
       summary: 'MW commissioned and people receiving income against the targets, by province',
       help: `Usage: npm run ops -- progress
@@ -282,5 +280,3 @@ inverters silent while the sun is up at their site.`,
     },
   },
 };
-
-await main(program);

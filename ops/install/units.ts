@@ -196,14 +196,14 @@ ${install}`,
     'solar-backup.service': `${header('Solar platform: backup (incremental)', 'solar-postgres.service solar-influxdb.service')}
 [Service]
 Type=oneshot
-${sandbox(o, '2G')}ExecStart=${node} --import tsx api/src/cli.ts backup
-ExecStartPost=${node} --import tsx api/src/cli.ts check
+${sandbox(o, '2G')}ExecStart=${node} --import tsx ops/cli.ts backup
+ExecStartPost=${node} --import tsx ops/cli.ts check
 `,
     'solar-backup-full.service': `${header('Solar platform: backup (full)', 'solar-postgres.service solar-influxdb.service')}
 [Service]
 Type=oneshot
-${sandbox(o, '2G')}ExecStart=${node} --import tsx api/src/cli.ts backup --full
-ExecStartPost=${node} --import tsx api/src/cli.ts check
+${sandbox(o, '2G')}ExecStart=${node} --import tsx ops/cli.ts backup --full
+ExecStartPost=${node} --import tsx ops/cli.ts check
 `,
     // Mosquitto, nginx and pgBackRest write their logs in files, not to journald: kept bounded
     // (ops/rotate-logs.sh). As root: the logs belong to the broker's, nginx's and postgres' users.

@@ -11,8 +11,8 @@ import { describe, expect, it } from 'vitest';
 const CLIS: { invocation: string; entry: string[]; commands: string[] }[] = [
   { invocation: 'sim --', entry: ['simulators/src/cli.ts'], commands: ['fleet'] },
   { invocation: 'billing --', entry: ['billing/src/cli.ts'], commands: ['review'] },
-  { invocation: 'ops --', entry: ['api/src/cli.ts'], commands: ['import', 'progress'] },
-  { invocation: 'ops -- settlements', entry: ['api/src/cli.ts', 'settlements'], commands: ['reconcile'] },
+  { invocation: 'ops --', entry: ['ops/cli.ts'], commands: ['import', 'progress'] },
+  { invocation: 'ops -- settlements', entry: ['ops/cli.ts', 'settlements'], commands: ['reconcile'] },
   { invocation: 'alerts --', entry: ['alerts/src/cli.ts'], commands: ['evaluate'] },
   { invocation: 'gateway --', entry: ['gateway/src/main.ts'], commands: ['commission'] },
 ];
@@ -102,13 +102,9 @@ describe('the command lines', { timeout: 300_000 }, () => {
       ['simulators/src/cli.ts', ['fleet', '--inverters'], /^error: Option '--inverters <value>' argument missing; /],
       ['billing/src/cli.ts', ['run', '1405-13'], /^error: .*1405-13.*; 'npm run billing -- run --help'/],
       ['billing/src/cli.ts', ['close'], /^error: MONTH is required; /],
-      ['api/src/cli.ts', ['import', 'beneficiaries', '--strict'], /^error: Unknown option '--strict'/],
-      ['api/src/cli.ts', ['launch'], /^error: unknown command 'launch'; 'npm run ops -- --help' lists the commands/],
-      [
-        'api/src/cli.ts',
-        ['settlements', 'import'],
-        /^error: FILE is required; 'npm run ops -- settlements import --help'/,
-      ],
+      ['ops/cli.ts', ['import', 'beneficiaries', '--strict'], /^error: Unknown option '--strict'/],
+      ['ops/cli.ts', ['launch'], /^error: unknown command 'launch'; 'npm run ops -- --help' lists the commands/],
+      ['ops/cli.ts', ['settlements', 'import'], /^error: FILE is required; 'npm run ops -- settlements import --help'/],
       [
         'alerts/src/cli.ts',
         ['evaluate', '--at', 'soon'],
@@ -135,7 +131,7 @@ describe('the command lines', { timeout: 300_000 }, () => {
 
   it('run for real: done is 0 with the result on stdout, a refusal is 1 with one error line', async () => {
     const [progressRun, refused, yieldRun] = (await inPairs([
-      () => cli('api/src/cli.ts', ['progress'], true),
+      () => cli('ops/cli.ts', ['progress'], true),
       () => cli('billing/src/cli.ts', ['show', '1300-01'], true),
       () => cli('simulators/src/cli.ts', ['yield', '--province', 'Yazd', '--from', '2025-06-01', '--to', '2025-06-03']),
     ])) as [Run, Run, Run];

@@ -33,16 +33,16 @@ describe('the simulated-fleet broker account exists only where a fleet runs', ()
     expect(await ensureFleetAccount(fleetEnv)).toBe('created');
     expect(await brokerLogin(username, password)).toBe('connected');
     expect(await ensureFleetAccount(fleetEnv)).toBe('unchanged'); // a working account is left alone
-    expect((await tsx('api/src/cli.ts', 'fleet-account', 'status')).stdout).toMatch(`${username}: exists`);
+    expect((await tsx('ops/cli.ts', 'fleet-account', 'status')).stdout).toMatch(`${username}: exists`);
     // A second setup leaves it as it is (and says how to remove it).
     expect((await tsx('ops/bootstrap.ts')).stdout).toMatch(/fleet-account remove/);
     expect(await brokerLogin(username, password)).toBe('connected');
 
-    const removed = await tsx('api/src/cli.ts', 'fleet-account', 'remove');
+    const removed = await tsx('ops/cli.ts', 'fleet-account', 'remove');
     expect(removed.stdout).toMatch(`fleet account ${username}: removed`);
     expect(await brokerLogin(username, password)).not.toBe('connected');
-    expect((await tsx('api/src/cli.ts', 'fleet-account', 'remove')).stdout).toMatch('absent, nothing to remove');
-    expect((await tsx('api/src/cli.ts', 'fleet-account', 'status')).stdout).toMatch(`${username}: absent`);
+    expect((await tsx('ops/cli.ts', 'fleet-account', 'remove')).stdout).toMatch('absent, nothing to remove');
+    expect((await tsx('ops/cli.ts', 'fleet-account', 'status')).stdout).toMatch(`${username}: absent`);
   });
 
   it('repairs a fleet account whose password is not the configured one, and never touches another kind of account', async () => {
@@ -55,7 +55,7 @@ describe('the simulated-fleet broker account exists only where a fleet runs', ()
       // The same name holding the ingest role is not the fleet's: left alone, with a clear refusal.
       await admin.ensure({ command: 'addClientRole', username, rolename: 'ingest-service' });
       await expect(ensureFleetAccount(fleetEnv)).rejects.toThrow(/not only simulated-fleet/);
-      const refused = await tsx('api/src/cli.ts', 'fleet-account', 'remove').catch((error) => error);
+      const refused = await tsx('ops/cli.ts', 'fleet-account', 'remove').catch((error) => error);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/not the fleet account, left alone/);
       expect(refused.stderr).not.toMatch(/at .*\.ts:\d+/); // a refusal, not a crash

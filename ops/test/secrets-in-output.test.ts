@@ -354,11 +354,11 @@ describe('secrets in output', () => {
       ['billing run', 'billing/src/cli.ts', ['run'], {}],
       ['billing show', 'billing/src/cli.ts', ['show'], {}],
       ['billing sms-send', 'billing/src/cli.ts', ['sms-send'], {}],
-      ['ops progress', 'api/src/cli.ts', ['progress'], {}],
-      ['ops reconcile-devices', 'api/src/cli.ts', ['reconcile-devices'], {}],
-      ['ops fleet-account', 'api/src/cli.ts', ['fleet-account', 'status'], {}],
-      ['ops settlements cash', 'api/src/cli.ts', ['settlements', 'cash'], {}],
-      ['ops backups', 'api/src/cli.ts', ['backups'], {}],
+      ['ops progress', 'ops/cli.ts', ['progress'], {}],
+      ['ops reconcile-devices', 'ops/cli.ts', ['reconcile-devices'], {}],
+      ['ops fleet-account', 'ops/cli.ts', ['fleet-account', 'status'], {}],
+      ['ops settlements cash', 'ops/cli.ts', ['settlements', 'cash'], {}],
+      ['ops backups', 'ops/cli.ts', ['backups'], {}],
       // Refused by PostgreSQL, and secret settings that are wrong.
       ['billing run, refused', 'billing/src/cli.ts', ['run'], { DATABASE_URL: refused.toString() }],
       [

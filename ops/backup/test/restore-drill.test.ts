@@ -32,7 +32,7 @@ const tsx = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
     timeout: 15 * 60_000,
     maxBuffer: 64 << 20,
   });
-const ops = (...args: string[]) => tsx(['api/src/cli.ts', ...args], { OPS_PASSWORD: 'drill-password-1' });
+const ops = (...args: string[]) => tsx(['ops/cli.ts', ...args], { OPS_PASSWORD: 'drill-password-1' });
 
 async function withPg<T>(work: (client: pg.Client) => Promise<T>, database?: string): Promise<T> {
   const url = env.DATABASE_OWNER_URL as string;
