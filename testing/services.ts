@@ -108,9 +108,9 @@ export function influxAs(role: InfluxRole, database = env.INFLUX_DATABASE ?? 'so
   return new InfluxClient({ ...readInfluxConfig(env, role), database });
 }
 
-/** A connection as the owner, for fixtures (registering fleets, creating databases). */
-export async function withPg<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ownerDatabaseUrl() });
+/** A connection as the owner (or to `url`), for fixtures (registering fleets, creating databases). */
+export async function withPg<T>(fn: (client: pg.Client) => Promise<T>, url = ownerDatabaseUrl()): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);
@@ -285,20 +285,28 @@ export async function ingestMetric(port: number, name: string): Promise<number> 
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
+/** `url` (by default the platform's, as the application role) with its database replaced by `name`. */
+export const pgUrlOf = (name: string, url = databaseUrl()) => url.replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
+
+/** An empty database `name` (dropped first if it is there); its URL as the application role. */
+export async function emptyPgDatabase(name: string): Promise<string> {
+  await withPg(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
+  });
+  return pgUrlOf(name);
+}
+/** Drops the database `name` (a suite's afterAll). */
+export const dropPgDatabase = (name: string) => withPg((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+
 /**
  * A fresh PostgreSQL database with every migration applied and the provinces seeded, for a suite
  * that needs a registry and ledger of its own (billing bills every installation it finds).
  */
 /** Returns the database's URL as the application role; `asOwner(url)` for the owner's rights. */
 export async function freshPgDatabase(name: string): Promise<string> {
-  await withPg(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${name}`);
-  });
-  const url = databaseUrl().replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
-  const client = new pg.Client({ connectionString: asOwner(url) });
-  await client.connect();
-  try {
+  const url = await emptyPgDatabase(name);
+  await withPg(async (client) => {
     const dir = 'prisma/migrations';
     for (const migration of readdirSync(dir)
       .filter((d) => /^\d{14}_/.test(d))
@@ -311,9 +319,7 @@ export async function freshPgDatabase(name: string): Promise<string> {
       );
     }
     await ensureAppRole(client, appAccountOf(url));
-  } finally {
-    await client.end();
-  }
+  }, asOwner(url));
   return url;
 }
 

@@ -10,10 +10,10 @@ import { execFile, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv, promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { seedProgram } from './program';
 import { InfluxClient } from '../../lib/influx/client';
-import { batchedLineWriter } from '../../testing/services';
+import { batchedLineWriter, withPg } from '../../testing/services';
 import { writeReadings } from '../../testing/readings';
 
 const run = promisify(execFile);
@@ -51,15 +51,8 @@ function timedOps(args: string[]): Promise<{ total: number; steps: { at: number;
   });
 }
 
-async function withPg<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: env.DATABASE_OWNER_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+/** As the drill profile's owner (its environment is read once setup has written it). */
+const asOwner = <T>(work: (client: pg.Client) => Promise<T>) => withPg(work, env.DATABASE_OWNER_URL);
 const influx = () =>
   new InfluxClient({
     url: env.INFLUX_URL as string,
@@ -71,8 +64,8 @@ const influx = () =>
   });
 const counts = async () => ({
   readings: Number((await influx().rows('SELECT count(energy_wh_total) FROM telemetry'))[0]?.count ?? 0),
-  statements: await withPg(async (c) => Number((await c.query('SELECT count(*) FROM statements')).rows[0].count)),
-  postgresBytes: await withPg(async (c) =>
+  statements: await asOwner(async (c) => Number((await c.query('SELECT count(*) FROM statements')).rows[0].count)),
+  postgresBytes: await asOwner(async (c) =>
     Number((await c.query('SELECT pg_database_size(current_database()) AS b')).rows[0].b),
   ),
 });
@@ -85,7 +78,7 @@ await sh(['ops/setup.sh']);
 env = { ...env, ...parseEnv(readFileSync(join(DRILL_DIR, 'platform.env'), 'utf8')) };
 try {
   let t = performance.now();
-  await withPg((c) => seedProgram(c, 0));
+  await asOwner((c) => seedProgram(c, 0));
   const writer = batchedLineWriter(influx());
   const readings = await writeReadings(
     (line) => writer.add(line),

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actorFrom, cliActor, staffActor, writeAudit, writeAuditWithPrisma } from '../audit';
 import { createPrisma } from '../db';
 import { rollbackWith, withTransaction } from '../transaction';
-import { asOwner, databaseUrl, withPg } from '../../testing/services';
+import { asOwner, emptyPgDatabase } from '../../testing/services';
 
 const DATABASE = 'test_audit_writer';
 const MIGRATIONS = 'prisma/migrations';
@@ -19,11 +19,7 @@ const rows = async () =>
   (await owner.query('SELECT actor, action, entity, entity_id, before, after FROM audit_log ORDER BY id')).rows;
 
 beforeAll(async () => {
-  await withPg(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${DATABASE}`);
-  });
-  url = databaseUrl().replace(/\/[^/?]+(\?|$)/, `/${DATABASE}$1`);
+  url = await emptyPgDatabase(DATABASE);
   owner = new pg.Pool({ connectionString: asOwner(url), max: 2 });
   // Every migration before the mapping, rows of the old forms, then the mapping.
   const before = readdirSync(MIGRATIONS).filter((d) => /^\d{14}_/.test(d) && d < MAPPING);

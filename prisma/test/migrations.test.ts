@@ -3,10 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrisma } from '../../lib/db';
-import { ownerDatabaseUrl, withPg } from '../../testing/services';
+import { dropPgDatabase, ownerDatabaseUrl, pgUrlOf, withPg } from '../../testing/services';
 
 const scratch = `migrations_check_${process.pid}`;
-const scratchUrl = () => ownerDatabaseUrl().replace(/\/[^/?]+(\?|$)/, `/${scratch}$1`);
+const scratchUrl = () => pgUrlOf(scratch, ownerDatabaseUrl());
 const prisma = (args: string[], url = ownerDatabaseUrl()) =>
   execFileSync('npx', ['prisma', ...args], {
     env: { ...process.env, DATABASE_OWNER_URL: url },
@@ -15,7 +15,7 @@ const prisma = (args: string[], url = ownerDatabaseUrl()) =>
   });
 
 beforeAll(() => withPg((c) => c.query(`CREATE DATABASE ${scratch}`)));
-afterAll(() => withPg((c) => c.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`)));
+afterAll(() => dropPgDatabase(scratch));
 
 describe('Prisma migrations (offline)', () => {
   it('have no drift: schema.prisma equals the schema of the last migration', () => {

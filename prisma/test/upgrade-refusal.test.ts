@@ -3,23 +3,15 @@
 // native schema engine, which this project does without: the message gives the SQL it would run). The case: two contracts of one
 // installation starting on one day (allowed before 20261206013000_contract_start_unique).
 import { execFileSync } from 'node:child_process';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRelease } from '../../testing/release-fixture';
-import { asOwner, databaseUrl, withPg } from '../../testing/services';
+import { asOwner, dropPgDatabase, emptyPgDatabase, pgUrlOf, withPg } from '../../testing/services';
 
 const MIGRATION = '20261206013000_contract_start_unique';
 const database = `upgrade_refusal_${process.pid}`;
-const ownerUrl = asOwner(databaseUrl().replace(/\/[^/?]+(\?|$)/, `/${database}$1`));
-const owner = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-};
+const ownerUrl = asOwner(pgUrlOf(database));
+const owner = <T>(fn: (c: pg.Client) => Promise<T>) => withPg(fn, ownerUrl);
 /** `npx prisma migrate ...` on the test's database: its exit status and everything it printed. */
 function prisma(...args: string[]): { ok: boolean; output: string } {
   try {
@@ -37,10 +29,7 @@ function prisma(...args: string[]): { ok: boolean; output: string } {
 
 let twin: { code: string; first: string; second: string };
 beforeAll(async () => {
-  await withPg(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${database}`);
-  });
+  await emptyPgDatabase(database);
   twin = await owner(async (c) => {
     await loadRelease(c);
     const { rows } = await c.query<{ code: string; first: string; second: string }>(
@@ -52,7 +41,7 @@ beforeAll(async () => {
     return rows[0]!;
   });
 }, 180_000);
-afterAll(() => withPg((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)));
+afterAll(() => dropPgDatabase(database));
 
 describe('an upgrade over two contracts that start on one day', () => {
   it('stops before the new rule, naming the installation, both contracts and what to do', async () => {

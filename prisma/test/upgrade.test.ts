@@ -13,7 +13,7 @@ import type { MonthId } from '../../lib/program/solar-hijri';
 import { payoutFile } from '../../billing';
 import { appAccountOf, ensureAppRole } from '../../lib/db-roles';
 import { bearer, staffToken, testApp } from '../../testing/api';
-import { asOwner, databaseUrl, withPg } from '../../testing/services';
+import { asOwner, dropPgDatabase, emptyPgDatabase, pgUrlOf, withPg } from '../../testing/services';
 import { loadRelease, newestRelease, releaseLogins, type TableState, tableStates } from '../../testing/release-fixture';
 
 const release = newestRelease;
@@ -28,27 +28,16 @@ const REWRITTEN: Record<string, string[]> = {
 };
 
 const database = `upgrade_check_${process.pid}`;
-const appUrl = databaseUrl().replace(/\/[^/?]+(\?|$)/, `/${database}$1`);
+const appUrl = pgUrlOf(database);
 const ownerUrl = asOwner(appUrl);
-const owner = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-};
+const owner = <T>(fn: (c: pg.Client) => Promise<T>) => withPg(fn, ownerUrl);
 
 let before: Map<string, TableState>;
 let applied: { migration_name: string; checksum: string }[];
 let deployOutput: string;
 
 beforeAll(async () => {
-  await withPg(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${database}`);
-  });
+  await emptyPgDatabase(database);
   await owner(async (c) => {
     await loadRelease(c);
     before = await tableStates(c, { ignore: REWRITTEN });
@@ -66,7 +55,7 @@ beforeAll(async () => {
   });
   await owner((c) => ensureAppRole(c, appAccountOf(appUrl)));
 }, 180_000);
-afterAll(() => withPg((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)));
+afterAll(() => dropPgDatabase(database));
 
 describe(`upgrade from the release ${release.replace('release-', '')}`, () => {
   it('applies every later migration and leaves the released ones as they were applied', async () => {

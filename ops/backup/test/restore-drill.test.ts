@@ -19,6 +19,7 @@ import type { MonthId } from '../../../lib/program/solar-hijri';
 import { payoutFile } from '../../../billing';
 import { InfluxClient } from '../../../lib/influx/client';
 import { loadRelease, newestRelease, tableStates } from '../../../testing/release-fixture';
+import { pgUrlOf, withPg } from '../../../testing/services';
 
 const run = promisify(execFile);
 const ROOT = process.cwd();
@@ -34,17 +35,10 @@ const tsx = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
   });
 const ops = (...args: string[]) => tsx(['ops/cli.ts', ...args], { OPS_PASSWORD: 'drill-password-1' });
 
-async function withPg<T>(work: (client: pg.Client) => Promise<T>, database?: string): Promise<T> {
+/** As the drill profile's owner, on its database or on `database`. */
+function drillPg<T>(work: (client: pg.Client) => Promise<T>, database?: string): Promise<T> {
   const url = env.DATABASE_OWNER_URL as string;
-  const client = new pg.Client({
-    connectionString: database ? url.replace(/\/[^/?]+(\?|$)/, `/${database}$1`) : url,
-  });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+  return withPg(work, database ? pgUrlOf(database, url) : url);
 }
 const influx = () =>
   new InfluxClient({
@@ -118,7 +112,7 @@ interface Evidence {
   staff: string[];
 }
 async function evidence(): Promise<Evidence> {
-  const closedMonths = await withPg(
+  const closedMonths = await drillPg(
     async (c) =>
       (
         await c.query<{ month: string; status: string; digest: string }>(
@@ -126,7 +120,7 @@ async function evidence(): Promise<Evidence> {
         )
       ).rows,
   );
-  const statements = await withPg(async (c) =>
+  const statements = await drillPg(async (c) =>
     JSON.stringify(
       (
         await c.query(
@@ -139,7 +133,7 @@ async function evidence(): Promise<Evidence> {
   const paid = closedMonths.find((m) => m.status === 'PAID')?.month as MonthId;
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
   const { csv } = await payoutFile(pool, paid, 'drill', { create: false }).finally(() => pool.end());
-  const staff = await withPg(
+  const staff = await drillPg(
     async (c) => (await c.query<{ username: string }>('SELECT username FROM users ORDER BY username')).rows,
   );
   return {
@@ -242,13 +236,13 @@ describe('restore drill: back up, lose the data directories, restore to a point 
     async () => {
       // The host runs the previous release: its database, made by its own code (the upgrade test's fixture).
       const database = 'release_before_upgrade';
-      await withPg(async (c) => {
+      await drillPg(async (c) => {
         await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
         await c.query(`CREATE DATABASE ${database}`);
       });
       /** Every table's rows, each month's digest and the migrations applied. */
       const release = () =>
-        withPg(
+        drillPg(
           async (c) => ({
             tables: Object.fromEntries(await tableStates(c)),
             digests: (await c.query('SELECT month, status::text, digest FROM billing_months ORDER BY month')).rows,
@@ -256,7 +250,7 @@ describe('restore drill: back up, lose the data directories, restore to a point 
           }),
           database,
         );
-      await withPg(loadRelease, database);
+      await drillPg(loadRelease, database);
       const before = await release();
       expect(before.digests.filter((m) => m.status !== 'DRAFT').length, newestRelease).toBeGreaterThan(0);
 
@@ -266,9 +260,9 @@ describe('restore drill: back up, lose the data directories, restore to a point 
       const t0 = new Date();
       await new Promise((resolve) => setTimeout(resolve, 1500));
       // Step 4: today's migrations, as setup applies them; then the new release at work.
-      const url = (env.DATABASE_OWNER_URL as string).replace(/\/[^/?]+(\?|$)/, `/${database}$1`);
+      const url = pgUrlOf(database, env.DATABASE_OWNER_URL as string);
       await run('npx', ['prisma', 'migrate', 'deploy'], { env: { ...env, DATABASE_OWNER_URL: url } });
-      await withPg(
+      await drillPg(
         (c) =>
           c.query(
             "UPDATE beneficiaries SET full_name = full_name || ' (after the upgrade)' WHERE id IN (SELECT min(id) FROM beneficiaries)",
