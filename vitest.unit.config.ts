@@ -1,10 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 // `npm run test:unit`: the tests that need no services, in seconds, without setup, lint or types.
-// The convention (checked by architecture.test.ts): a test that talks to Mosquitto, InfluxDB,
-// PostgreSQL or Chromium lives in a `test/` folder; every other test file needs none of them.
-// This config loads no platform.env and runs no global setup, so a test outside `test/` that
-// reached for a service would fail here instead of passing on a developer's running services.
+// The convention (docs/decisions/005, checked by architecture.test.ts): a test that talks to
+// Mosquitto, InfluxDB, PostgreSQL or Chromium lives in a `test/` folder; every other test file
+// needs none of them. This config loads no platform.env, runs no global setup, and forgets the
+// services' addresses and accounts even when the shell exported a profile's environment, so a test
+// outside `test/` that reached for a service fails here instead of passing on running services.
+const SERVICE_SETTINGS = /^(DATABASE_(OWNER_)?URL|MQTT_\w+|INFLUX_\w+|PG_\w+|PROMETHEUS_URL|PROXY_\w+|SOLAR_PROFILE)$/;
+for (const name of Object.keys(process.env)) if (SERVICE_SETTINGS.test(name)) delete process.env[name];
+
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
