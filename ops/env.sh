@@ -74,14 +74,14 @@ SECRETS_ENV="$SOLAR_DATA_DIR/secrets.env"
 # PostgreSQL's server programs (initdb, pg_ctl, postgres) for a data directory: PG_BIN if set; else
 # those of the version the directory was made with; else the newest one installed (Debian keeps
 # each version under /usr/lib/postgresql/<version>/bin); else what `pg_config --bindir` names.
-pg_bin_for() { # [data directory]
-  local version dir
+pg_bin_for() { # [data directory] [where the versions are: /usr/lib/postgresql]
+  local version dir root=${2:-/usr/lib/postgresql}
   [ -n "${PG_BIN:-}" ] && { echo "$PG_BIN"; return; }
   if [ -n "${1:-}" ] && [ -f "$1/PG_VERSION" ]; then
     version=$(cat "$1/PG_VERSION")
-    [ -x "/usr/lib/postgresql/$version/bin/pg_ctl" ] && { echo "/usr/lib/postgresql/$version/bin"; return; }
+    [ -x "$root/$version/bin/pg_ctl" ] && { echo "$root/$version/bin"; return; }
   fi
-  dir=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/pg_ctl' -printf '%h\n' 2>/dev/null | sort -V | tail -n1)
+  dir=$(find "$root" -mindepth 3 -maxdepth 3 -path '*/bin/pg_ctl' -printf '%h\n' 2>/dev/null | sort -V | tail -n1)
   [ -n "$dir" ] || dir=$(pg_config --bindir 2>/dev/null) || true
   [ -n "$dir" ] && [ -x "$dir/pg_ctl" ] || { echo "PostgreSQL's server programs (pg_ctl) were not found; set PG_BIN to their directory" >&2; return 1; }
   echo "$dir"
