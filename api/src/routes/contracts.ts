@@ -12,6 +12,7 @@ import {
   createLoan,
   listContracts,
   listLoans,
+  type NewLoan,
 } from '../../../registry';
 import { errorResponses, notFound } from '../errors';
 import { IdParam, isoDay, IsoDate, oneOf, PageQuery, pageOf, parseDay, paged, RecordId } from '../schemas';
@@ -72,15 +73,11 @@ const toContract = (c: {
   startDate: isoDay(c.startDate)!,
   tariffs: c.tariffs.map(toTariff),
 });
-const toLoan = (l: {
-  id: number;
-  installationId: number;
-  reference: string;
-  principalRials: bigint;
-  installmentRials: bigint;
-  installments: number;
-  firstDueMonth: string;
-}) => ({ ...l, principalRials: l.principalRials.toString(), installmentRials: l.installmentRials.toString() });
+const toLoan = (l: NewLoan & { id: number }) => ({
+  ...l,
+  principalRials: l.principalRials.toString(),
+  installmentRials: l.installmentRials.toString(),
+});
 const tariffOf = (t: { effectiveFrom: string; effectiveUntil?: string | null; rialPerKwh: number }) => ({
   effectiveFrom: parseDay(t.effectiveFrom),
   effectiveUntil: t.effectiveUntil ? parseDay(t.effectiveUntil) : null,
