@@ -1,7 +1,8 @@
 // npm run bench:gateway — one gateway process (the bundle, as on the box: npm run gateway:bundle) against the
-// Modbus simulator's 16 inverters on Modbus TCP, publishing over MQTT/TLS to the real broker:
+// Modbus simulator's 16 inverters on Modbus TCP, publishing over MQTT/TLS to the real broker, and
+// the real ingest confirming what it stored, as in production (a reading leaves the outbox only then):
 // (1) the box's load: 16 inverters every 10 s, resident memory and CPU; (2) how many readings per
-// second one process polls, keeps and publishes when it polls as fast as it can.
+// second one process polls, keeps, publishes and has confirmed when it polls as fast as it can.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,9 @@ import { join } from 'node:path';
 import { readMqttConfig } from '../../lib/config';
 import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
 import { gatewayUsername, provisionGateway, removeGateway } from '../../lib/mqtt/gateway-accounts';
-import { generatedFleet, ModbusFleet, planFleet } from '../../simulators/index';
+import { generatedFleet, ModbusFleet, planFleet, registerSimulatedFleet } from '../../simulators/index';
+import { ingestWorkers } from '../../testing/drills';
+import { env, freshInfluxDatabase } from '../../testing/services';
 import { buildGatewayBundle, freePort, spawnBundledGateway, UNIT_ENVIRONMENT, UNIT_NODE_FLAGS } from '../test/helpers';
 
 const INVERTERS = Number(process.env.BENCH_GATEWAY_INVERTERS ?? 16);
@@ -24,6 +27,11 @@ const planned = planFleet(
   generatedFleet({ count: INVERTERS, prefix: `GWB${process.pid}-`, province: 'Yazd', dcKwp: 5 }),
 );
 const serials = planned.map((p) => p.spec.serial);
+// Ingest confirms each message it journaled: the gateway keeps a reading until then (gateway/README.md).
+await registerSimulatedFleet(planned, env.DATABASE_URL!);
+await freshInfluxDatabase('bench_gateway');
+const ingest = ingestWorkers('bench_gateway');
+await ingest.start();
 
 const admin = await BrokerAdmin.connect(readMqttConfig(process.env, 'ADMIN'));
 const password = (await provisionGateway(admin, id, serials, { rekey: true }))!;
@@ -116,6 +124,8 @@ async function runGateway(name: string, pollSeconds: number, seconds: number, si
   const status = {
     readings: last.readings - first.readings,
     published: last.published - first.published,
+    confirmed: last.confirmed - first.confirmed,
+    confirming: last.confirming as boolean,
     registerErrors: last.registerErrors,
   };
   progress(`${name}: memory at the end (MB): ${JSON.stringify(last.memoryMb)}`);
@@ -133,6 +143,8 @@ console.log(
     seconds: Math.round(load.elapsedS),
     readings: load.status.readings,
     published: load.status.published,
+    confirmed: load.status.confirmed,
+    confirming: load.status.confirming,
     register_errors: load.status.registerErrors,
     peak_rss_mb: Math.round(load.peak.rssKb / 102.4) / 10,
     // At the peak: the process's own memory, and the pages of node's binary and libraries it touched.
@@ -155,6 +167,8 @@ console.log(
     seconds: Math.round(max.elapsedS),
     readings_per_s: Math.round(max.status.readings / max.elapsedS),
     published_per_s: Math.round(max.status.published / max.elapsedS),
+    confirmed_per_s: Math.round(max.status.confirmed / max.elapsedS),
+    confirming: max.status.confirming,
     peak_rss_mb: Math.round(max.peak.rssKb / 102.4) / 10,
     cpu_percent: Math.round(max.cpuPercent * 10) / 10,
   })}`,
@@ -162,6 +176,7 @@ console.log(
 
 clearInterval(ticker);
 await fleet.stop();
+await ingest.cleanup();
 await removeGateway(admin, id);
 await admin.close();
 rmSync(dir, { recursive: true, force: true });

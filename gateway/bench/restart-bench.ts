@@ -1,6 +1,7 @@
 // npm run bench:gateway-restart — BENCH_GATEWAYS (2,000) gateways, each the real outbox on disk and
 // publisher (MQTT 5 over TLS, the product's back-off with full jitter over the fleet's reconnect
-// window, and its catch-up pace: src/fleet.ts), connected to the profile's broker; each keeps one
+// window, and its catch-up pace: src/fleet.ts; a reading leaves the outbox when ingest confirms it
+// stored it, as in production), connected to the profile's broker; each keeps one
 // reading every BENCH_GATEWAY_POLL_MS (10 s). The broker is restarted under them (or stopped for
 // BENCH_GATEWAY_DOWN_S, so their outboxes fill): the reconnect spread (from the broker being back:
 // first, median, 95th percentile, last; the peak of TLS connections per second, from the gateways'
@@ -59,6 +60,8 @@ const gateways = serials.map((serial, i) => {
   const outbox = Outbox.open({ dir: join(dir, `gw${i}`), maxBytes: 4 << 20, segmentBytes: 256 << 10 });
   const publisher = new Publisher(outbox, {
     broker: { url: env.MQTT_TLS_URL!, ca, username: gatewayUsername(id), password, clientId: `gateway-${id}-${i}` },
+    // Ingest's confirmations, as in production: a reading leaves the outbox once ingest journaled it.
+    serials: [serial],
     backoff: { initialMs: 1000, maxMs: 300_000, windowMs: WINDOW_MS },
     catchUp: catchUpPace(FLEET, 1, POLL_MS),
     log: (level, message) => {
@@ -232,7 +235,15 @@ for (let i = 0; i < 60 && report.lost > 0; i++) {
   report = compare(acked, await storedPerSerial(influx, prefix));
 }
 console.log(
-  `BENCH ${JSON.stringify({ ...storm, readings_kept: report.published, readings_stored: report.stored, lost: report.lost })}`,
+  `BENCH ${JSON.stringify({
+    ...storm,
+    // Ingest confirmed them: a reading leaves the outbox then, not at the broker's PUBACK.
+    gateways_confirming: gateways.filter((g) => g.publisher.confirming).length,
+    readings_confirmed: gateways.reduce((n, g) => n + g.publisher.counts.confirmed, 0),
+    readings_kept: report.published,
+    readings_stored: report.stored,
+    lost: report.lost,
+  })}`,
 );
 
 await cleanup();
