@@ -29,8 +29,7 @@ export async function monthAttention(
   page: { limit: number; offset: number },
 ): Promise<{ rows: AttentionRow[]; total: number }> {
   const where = 'b.month = $1 AND (b.incomplete OR b.implausible)';
-  const from =
-    'installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id';
+  const from = 'installation_bills b JOIN installation_summaries i ON i.id = b.installation_id';
   const [rows, count] = await Promise.all([
     db.query<{
       code: string;
@@ -43,7 +42,7 @@ export async function monthAttention(
       >;
       held: AttentionRow['heldLateData'] | null;
     }>(
-      `SELECT i.code, p.code AS province, b.incomplete, b.implausible, b.detail->'counters' AS counters,
+      `SELECT i.code, i.province_code AS province, b.incomplete, b.implausible, b.detail->'counters' AS counters,
               b.detail->'heldLateData' AS held FROM ${from}
         WHERE ${where} ORDER BY b.implausible DESC, i.code LIMIT $2 OFFSET $3`,
       [month, page.limit, page.offset],

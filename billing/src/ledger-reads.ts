@@ -74,12 +74,12 @@ export interface ProvinceTotals {
 /** A month's bills summed by province (by code). */
 export async function monthByProvince(db: Db, month: MonthId): Promise<ProvinceTotals[]> {
   const { rows } = await db.query(
-    `SELECT p.code AS province, count(*)::int AS installations, sum(b.energy_wh)::bigint AS energy_wh,
+    `SELECT i.province_code AS province, count(*)::int AS installations, sum(b.energy_wh)::bigint AS energy_wh,
             sum(b.gross_rials)::text AS gross_rials, sum(b.net_rials)::text AS net_rials,
             sum(b.pool_rials)::text AS pool_rials, count(*) FILTER (WHERE b.incomplete)::int AS incomplete,
             count(*) FILTER (WHERE b.implausible)::int AS implausible
-       FROM installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id
-      WHERE b.month = $1 GROUP BY p.code ORDER BY p.code`,
+       FROM installation_bills b JOIN installation_summaries i ON i.id = b.installation_id
+      WHERE b.month = $1 GROUP BY i.province_code ORDER BY i.province_code`,
     [month],
   );
   return rows.map((r) => ({
@@ -99,11 +99,10 @@ export interface InstallationBillFigures extends BillFigures {
   province: string;
 }
 
-const BILL_COLUMNS = `i.code, p.code AS province, b.energy_wh, b.gross_rials::text, b.adjustment_rials::text,
+const BILL_COLUMNS = `i.code, i.province_code AS province, b.energy_wh, b.gross_rials::text, b.adjustment_rials::text,
   b.income_rials::text, b.loan_rials::text, b.fee_rials::text, b.net_rials::text, b.pool_rials::text, b.incomplete,
   b.implausible`;
-const BILLS =
-  'installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id';
+const BILLS = 'installation_bills b JOIN installation_summaries i ON i.id = b.installation_id';
 
 const installationBillFigures = (r: Record<string, unknown>): InstallationBillFigures => ({
   code: String(r.code),
@@ -134,7 +133,7 @@ export async function installationBills(
   page: { limit: number; offset: number },
 ): Promise<{ rows: InstallationBillFigures[]; total: number }> {
   const where =
-    `b.month = $1 AND ($2::text IS NULL OR p.code = $2) AND ($3::bool IS NULL OR b.incomplete = $3) ` +
+    `b.month = $1 AND ($2::text IS NULL OR i.province_code = $2) AND ($3::bool IS NULL OR b.incomplete = $3) ` +
     `AND ($4::bool IS NULL OR b.implausible = $4)`;
   const params = [month, filter.province ?? null, filter.incomplete ?? null, filter.implausible ?? null];
   const [rows, count] = await Promise.all([
@@ -163,7 +162,7 @@ export async function installationBill(db: Db, month: MonthId, code: string): Pr
   if (!rows[0]) return null;
   const shares = await db.query(
     `SELECT l.share_id, l.beneficiary_id, l.weight_w, l.active_days, l.rials::text FROM statement_lines l
-       JOIN installations i ON i.id = l.installation_id WHERE l.month = $1 AND i.code = $2 ORDER BY l.share_id`,
+       JOIN installation_summaries i ON i.id = l.installation_id WHERE l.month = $1 AND i.code = $2 ORDER BY l.share_id`,
     [month, code],
   );
   return {

@@ -61,17 +61,17 @@ export async function monthReportFigures(db: pg.Pool | pg.ClientBase, month: Mon
     throw new BillingError('not_closed', `${month} is a draft: its report comes once it is closed`);
   const [provinces, people, payout] = await Promise.all([
     db.query(
-      `SELECT p.code, count(*)::int AS installations, sum(i.dc_capacity_kwp)::float8 AS kwp, sum(b.energy_wh)::text AS energy_wh,
+      `SELECT i.province_code AS code, count(*)::int AS installations, sum(i.dc_capacity_kwp)::float8 AS kwp, sum(b.energy_wh)::text AS energy_wh,
               sum(b.gross_rials)::text AS gross, sum(b.loan_rials + b.fee_rials)::text AS deductions, sum(b.net_rials)::text AS net,
               count(*) FILTER (WHERE b.incomplete)::int AS incomplete
-         FROM installation_bills b JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id
-        WHERE b.month = $1 GROUP BY p.code ORDER BY p.code`,
+         FROM installation_bills b JOIN installation_summaries i ON i.id = b.installation_id
+        WHERE b.month = $1 GROUP BY i.province_code ORDER BY i.province_code`,
       [month],
     ),
     db.query<{ code: string | null; people: number }>(
-      `SELECT p.code, count(DISTINCT l.beneficiary_id)::int AS people
-         FROM statement_lines l JOIN installations i ON i.id = l.installation_id JOIN provinces p ON p.id = i.province_id
-        WHERE l.month = $1 GROUP BY ROLLUP (p.code)`,
+      `SELECT i.province_code AS code, count(DISTINCT l.beneficiary_id)::int AS people
+         FROM statement_lines l JOIN installation_summaries i ON i.id = l.installation_id
+        WHERE l.month = $1 GROUP BY ROLLUP (i.province_code)`,
       [month],
     ),
     db.query(

@@ -125,13 +125,13 @@ export async function cashPosition(
     status: string | null;
     carried: string;
   }>(
-    `SELECT p.code AS province, to_char(s.period_from, 'YYYY-MM-DD') AS period_from,
+    `SELECT i.province_code AS province, to_char(s.period_from, 'YYYY-MM-DD') AS period_from,
             to_char(s.period_until, 'YYYY-MM-DD') AS period_until, s.amount_rials, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on,
             s.billed_rials, s.status,
             COALESCE((SELECT sum(a.rials) FROM settlement_adjustments a JOIN billing_months b ON b.month = a.month
                        WHERE a.settlement_id = s.id AND b.status <> 'DRAFT'), 0) AS carried
        -- The amount in force (billing/README.md, "Corrections").
-       FROM settlements_in_force s JOIN installations i ON i.id = s.installation_id JOIN provinces p ON p.id = i.province_id`,
+       FROM settlements_in_force s JOIN installation_summaries i ON i.id = s.installation_id`,
   );
   // Closed months' billed value (the ledger's: gross + late-data adjustments) not covered by a
   // settlement, by province. A reconciled settlement records what each month contributed to it, so
@@ -153,12 +153,12 @@ export async function cashPosition(
               FROM utility_settlements s JOIN m ON s.period_from <= m.until AND s.period_until > m."from"
               JOIN billed b ON b.installation_id = s.installation_id AND b.month = m.month
              WHERE s.detail IS NULL OR NOT s.detail ? 'months')
-     SELECT p.code AS province, m.until + $5::int < $6::date AS late, sum(b.rials - COALESCE(c.rials, 0)) AS rials
+     SELECT i.province_code AS province, m.until + $5::int < $6::date AS late, sum(b.rials - COALESCE(c.rials, 0)) AS rials
        FROM billed b JOIN m ON m.month = b.month
-       JOIN installations i ON i.id = b.installation_id JOIN provinces p ON p.id = i.province_id
+       JOIN installation_summaries i ON i.id = b.installation_id
        LEFT JOIN (SELECT installation_id, month, sum(rials) AS rials FROM covered GROUP BY 1, 2) c
               ON c.installation_id = b.installation_id AND c.month = b.month
-      GROUP BY p.code, late`,
+      GROUP BY i.province_code, late`,
     [
       spans.map((s) => s.month),
       spans.map((s) => s.from),
@@ -223,7 +223,7 @@ export async function cashPosition(
             c.reference, to_char(c.corrected_on, 'YYYY-MM-DD') AS corrected_on, c.reversed_amount_rials AS reversed,
             c.amount_rials AS amount, c.reason
        FROM settlement_corrections c JOIN utility_settlements s ON s.id = c.settlement_id
-       JOIN installations i ON i.id = s.installation_id
+       JOIN installation_summaries i ON i.id = s.installation_id
       ORDER BY c.id`,
   );
   let reversed = 0n;

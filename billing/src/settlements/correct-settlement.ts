@@ -50,7 +50,7 @@ export async function correctSettlement(pool: pg.Pool, input: SettlementCorrecti
     }>(
       `SELECT i.code, to_char(s.period_from, 'YYYY-MM-DD') AS period_from, to_char(s.period_until, 'YYYY-MM-DD') AS period_until,
               s.reference, to_char(s.paid_on, 'YYYY-MM-DD') AS paid_on, s.metered_wh, s.amount_rials
-         FROM settlements_in_force s JOIN installations i ON i.id = s.installation_id WHERE s.id = $1`,
+         FROM settlements_in_force s JOIN installation_summaries i ON i.id = s.installation_id WHERE s.id = $1`,
       [input.settlementId],
     );
     // With the figures in force: its own, or its latest correction's (billing/README.md, "Corrections").
