@@ -93,3 +93,28 @@ export {
 } from './src/import';
 export { installationCodes, installationIdsInProvince, provinceCodes } from './src/codes';
 export { type ProgressFigures, progressFigures } from './src/progress-figures';
+export {
+  activeInvertersOfCommissioned,
+  beneficiariesHoldingAfter,
+  type CommissionedInstallation,
+  commissionedInstallations,
+  commissionedTariffs,
+  type ContractTariffRow,
+  contractTariffsInForce,
+  installationsWithInverters,
+  type LoanRow,
+  loanTerms,
+  type MeteredInstallationRow,
+  meteredInstallations,
+  pricedRegistryFingerprint,
+  type ShareRow,
+  sharesInForce,
+  type TariffRow,
+} from './src/program-reads';
+export {
+  type AdmittedInverterRow,
+  admittedInverters,
+  installationsByCodeOrMeter,
+  type RegisteredInverter,
+  registeredInverter,
+} from './src/lookups';

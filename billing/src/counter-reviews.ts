@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { type AuditAction, writeAudit } from '../../lib/audit';
 import { withTransaction } from '../../lib/transaction';
+import { registeredInverter } from '../../registry/index';
 import type { ReviewDecision } from './core/counter-review';
 import { capacityBoundWh } from './core/counter-energy';
 import { monthBounds, parseMonth, type MonthId } from '../../lib/program/solar-hijri';
@@ -12,11 +13,9 @@ import { BillingError } from './errors';
 
 /** The inverter's rating; refused when the serial is not registered. */
 async function inverterRating(db: pg.ClientBase, serial: string): Promise<number> {
-  const { rows } = await db.query<{ rated_ac_w: number }>('SELECT rated_ac_w FROM inverters WHERE serial = $1', [
-    serial,
-  ]);
-  if (!rows[0]) throw new BillingError('not_found', `inverter ${serial} is not registered`);
-  return rows[0].rated_ac_w;
+  const inverter = await registeredInverter(db, serial);
+  if (!inverter) throw new BillingError('not_found', `inverter ${serial} is not registered`);
+  return inverter.ratedAcW;
 }
 
 /** The most any decision may bill for an inverter's month (billing/README.md, "Review decisions"). */

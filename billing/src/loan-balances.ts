@@ -2,6 +2,7 @@
 // from, `repaidBefore`). Drafts repay nothing until their month closes; a statement shows the
 // balance its own month's installment leaves.
 import type pg from 'pg';
+import { loanTerms } from '../../registry/index';
 import { REPAID_BEFORE, repaidBefore } from './program-snapshot';
 
 export interface LoanBalance {
@@ -14,14 +15,16 @@ export const LOAN_REPAID_SQL = repaidBefore(`'9999-99'`);
 
 /** Repaid and outstanding per loan id, for the given loans. */
 export async function loanBalances(db: pg.Pool | pg.ClientBase, loanIds: readonly number[]) {
-  const { rows } = await db.query<{ id: number; principal_rials: string; repaid: string }>(
-    `SELECT l.id, l.principal_rials, ${LOAN_REPAID_SQL} AS repaid FROM loans l WHERE l.id = ANY($1::int[])`,
-    [loanIds],
+  const loans = await loanTerms(db, loanIds);
+  const { rows } = await db.query<{ id: number; repaid: string }>(
+    `SELECT l.id, ${LOAN_REPAID_SQL} AS repaid FROM unnest($1::int[]) AS l(id)`,
+    [loans.map((l) => l.id)],
   );
+  const repaid = new Map(rows.map((r) => [r.id, BigInt(r.repaid)]));
   return new Map<number, LoanBalance>(
-    rows.map((r) => [
-      r.id,
-      { repaidRials: BigInt(r.repaid), balanceRials: BigInt(r.principal_rials) - BigInt(r.repaid) },
+    loans.map((l) => [
+      l.id,
+      { repaidRials: repaid.get(l.id)!, balanceRials: BigInt(l.principal_rials) - repaid.get(l.id)! },
     ]),
   );
 }
@@ -38,7 +41,8 @@ export interface LoanOnStatement {
  * The loans whose balance a beneficiary's statement for a month changes (something was deducted),
  * per installation of the statement: the installment and what remains after it. Read by the person
  * and month, not by the statement's installations, so a page can ask at the same time as it reads
- * the statement (one round trip to PostgreSQL, not two).
+ * the statement (one round trip to PostgreSQL, not two); the loans' terms through the registry's
+ * view `loan_terms`, in the same statement for the same reason.
  */
 export async function loansOnStatement(
   db: Pick<pg.Pool, 'query'>,
@@ -49,7 +53,7 @@ export async function loansOnStatement(
     name: 'loans-on-statement',
     text: `SELECT l.installation_id, l.reference, d.deducted_rials AS deducted,
                   l.principal_rials - ${REPAID_BEFORE} - d.deducted_rials AS balance
-             FROM loan_deductions d JOIN loans l ON l.id = d.loan_id
+             FROM loan_deductions d JOIN loan_terms l ON l.id = d.loan_id
             WHERE d.month = $1 AND d.deducted_rials > 0
               AND l.installation_id IN (SELECT x.installation_id FROM statement_lines x WHERE x.month = $1 AND x.beneficiary_id = $2)
             ORDER BY l.id`,

@@ -2,6 +2,13 @@
 // tariffs, loans with what closed months repaid, shares, and the balances closed months carried.
 // Read inside the run's transaction, so one run sees one consistent registry.
 import type pg from 'pg';
+import {
+  beneficiariesHoldingAfter,
+  contractTariffsInForce,
+  loanTerms,
+  meteredInstallations,
+  sharesInForce,
+} from '../../registry/index';
 import type { Replacement } from './core/counter-energy';
 import type { CounterReview } from './core/counter-review';
 import type { LoanTerms } from './core/deductions';
@@ -62,25 +69,7 @@ export async function loadContracts(
   firstDate: string,
   lastDate: string,
 ): Promise<Map<number, ContractTerms[]>> {
-  const { rows } = await db.query<{
-    id: number;
-    installation_id: number;
-    reference: string;
-    kind: 'ORDINARY' | 'SUPPORT';
-    start_date: string;
-    rial_per_kwh: number | null;
-    tariff_from: string | null;
-    tariff_until: string | null;
-  }>(
-    `SELECT c.id, c.installation_id, c.reference, c.kind, to_char(c.start_date, 'YYYY-MM-DD') AS start_date, t.rial_per_kwh,
-            to_char(t.effective_from, 'YYYY-MM-DD') AS tariff_from, to_char(t.effective_until, 'YYYY-MM-DD') AS tariff_until
-       FROM contracts c LEFT JOIN tariff_periods t ON t.contract_id = c.id
-      WHERE c.start_date <= $2::date
-        AND NOT EXISTS (SELECT 1 FROM contracts n WHERE n.installation_id = c.installation_id AND n.start_date <= $1::date
-                           AND (n.start_date, n.id) > (c.start_date, c.id))
-      ORDER BY c.installation_id, c.start_date, c.id, t.effective_from`,
-    [firstDate, lastDate],
-  );
+  const rows = await contractTariffsInForce(db, firstDate, lastDate);
   const contracts = new Map<number, ContractTerms[]>();
   let contract: (ContractTerms & { id: number }) | undefined;
   for (const row of rows) {
@@ -100,56 +89,22 @@ export async function loadProgramSnapshot(
   firstDate: string,
   lastDate: string,
 ): Promise<ProgramSnapshot> {
-  const installations = await db.query<{
-    id: number;
-    code: string;
-    province: string;
-    capacity_w: number;
-    serials: string[];
-    ratings: number[];
-  }>(
-    `SELECT i.id, i.code, p.code AS province, round(i.dc_capacity_kwp * 1000)::int AS capacity_w,
-            array_agg(v.serial ORDER BY v.serial) AS serials, array_agg(v.rated_ac_w ORDER BY v.serial) AS ratings
-       FROM installations i JOIN provinces p ON p.id = i.province_id JOIN inverters v ON v.installation_id = i.id
-      GROUP BY i.id, p.code ORDER BY i.id`,
+  const installations = await meteredInstallations(db);
+  const loans = await loanTerms(db);
+  // What closed months repaid of each loan, by the one computation (REPAID_BEFORE) over the loans' ids.
+  const repaid = await db.query<{ id: number; repaid: string }>(
+    `SELECT l.id, ${REPAID_BEFORE} AS repaid FROM unnest($2::int[]) AS l(id)`,
+    [month, loans.map((l) => l.id)],
   );
-  const loans = await db.query<{
-    id: number;
-    installation_id: number;
-    reference: string;
-    principal_rials: string;
-    installment_rials: string;
-    installments: number;
-    first_due_month: string;
-    repaid: string;
-  }>(
-    `SELECT l.id, l.installation_id, l.reference, l.principal_rials, l.installment_rials, l.installments, l.first_due_month,
-            ${REPAID_BEFORE} AS repaid
-       FROM loans l ORDER BY l.id`,
-    [month],
-  );
-  const shares = await db.query<{
-    id: number;
-    beneficiary_id: number;
-    installation_id: number;
-    weight_w: number;
-    valid_from: string;
-    valid_until: string | null;
-  }>(
-    `SELECT id, beneficiary_id, installation_id, weight_w, to_char(valid_from, 'YYYY-MM-DD') AS valid_from, to_char(valid_until, 'YYYY-MM-DD') AS valid_until
-       FROM shares WHERE valid_from <= $2::date AND (valid_until IS NULL OR valid_until > $1::date) ORDER BY id`,
-    [firstDate, lastDate],
-  );
+  const repaidOf = new Map(repaid.rows.map((r) => [r.id, r.repaid]));
+  const shares = await sharesInForce(db, firstDate, lastDate);
   const carry = await db.query<{ beneficiary_id: number; carried_out_rials: string }>(
     `SELECT DISTINCT ON (s.beneficiary_id) s.beneficiary_id, s.carried_out_rials
        FROM statements s JOIN billing_months b ON b.month = s.month WHERE ${CLOSED} AND s.month < $1
       ORDER BY s.beneficiary_id, s.month DESC`,
     [month],
   );
-  const continuing = await db.query<{ beneficiary_id: number }>(
-    `SELECT DISTINCT beneficiary_id FROM shares WHERE valid_until IS NULL OR valid_until > $1::date + 1`,
-    [lastDate],
-  );
+  const continuing = await beneficiariesHoldingAfter(db, lastDate);
   const balances = await db.query<{ installation_id: number; balance_out_rials: string }>(
     `SELECT DISTINCT ON (ib.installation_id) ib.installation_id, ib.balance_out_rials
        FROM installation_bills ib JOIN billing_months b ON b.month = ib.month WHERE ${CLOSED} AND ib.month < $1
@@ -158,7 +113,7 @@ export async function loadProgramSnapshot(
   );
 
   return {
-    installations: installations.rows.map((r) => ({
+    installations: installations.map((r) => ({
       installationId: r.id,
       code: r.code,
       provinceCode: r.province,
@@ -167,7 +122,7 @@ export async function loadProgramSnapshot(
     })),
     contracts: await loadContracts(db, firstDate, lastDate),
     loans: groupBy(
-      loans.rows.map((r) => ({
+      loans.map((r) => ({
         installationId: r.installation_id,
         loanId: r.id,
         reference: r.reference,
@@ -175,12 +130,12 @@ export async function loadProgramSnapshot(
         installmentRials: BigInt(r.installment_rials),
         installments: r.installments,
         firstDueMonth: r.first_due_month,
-        repaidRials: BigInt(r.repaid),
+        repaidRials: BigInt(repaidOf.get(r.id)!),
       })),
       (l) => l.installationId,
     ),
     shares: groupBy(
-      shares.rows.map((r) => ({
+      shares.map((r) => ({
         installationId: r.installation_id,
         shareId: r.id,
         beneficiaryId: r.beneficiary_id,
@@ -192,7 +147,7 @@ export async function loadProgramSnapshot(
     ),
     beneficiaryCarry: new Map(carry.rows.map((r) => [r.beneficiary_id, BigInt(r.carried_out_rials)])),
     installationBalance: new Map(balances.rows.map((r) => [r.installation_id, BigInt(r.balance_out_rials)])),
-    continuing: new Set(continuing.rows.map((r) => r.beneficiary_id)),
+    continuing: new Set(continuing),
   };
 }
 

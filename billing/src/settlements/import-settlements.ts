@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { writeAudit } from '../../../lib/audit';
 import { parseCsv } from '../../../lib/csv';
 import { rollbackWith, withTransaction } from '../../../lib/transaction';
+import { installationsByCodeOrMeter } from '../../../registry/index';
 import { parseSettlementRows, type RowError, type SettlementRow } from './settlement-rows';
 
 /** Advisory-lock namespace of settlement imports (the second key is the installation). */
@@ -88,17 +89,13 @@ export async function importSettlements(
   report.errors.push(...parsed.errors);
 
   return withTransaction(pool, async (db) => {
-    const installations = await db.query<{ id: number; code: string; export_meter: string | null }>(
-      'SELECT id, code, export_meter FROM installations WHERE code = ANY($1) OR export_meter = ANY($2)',
-      [
-        parsed.rows.flatMap((r) => (r.installationCode ? [r.installationCode] : [])),
-        parsed.rows.flatMap((r) => (r.exportMeter ? [r.exportMeter] : [])),
-      ],
+    const installations = await installationsByCodeOrMeter(
+      db,
+      parsed.rows.flatMap((r) => (r.installationCode ? [r.installationCode] : [])),
+      parsed.rows.flatMap((r) => (r.exportMeter ? [r.exportMeter] : [])),
     );
-    const byCode = new Map(installations.rows.map((i) => [i.code, i.id]));
-    const byMeter = new Map(
-      installations.rows.flatMap((i) => (i.export_meter ? [[i.export_meter, i.id] as const] : [])),
-    );
+    const byCode = new Map(installations.map((i) => [i.code, i.id]));
+    const byMeter = new Map(installations.flatMap((i) => (i.export_meter ? [[i.export_meter, i.id] as const] : [])));
     const resolved: { row: SettlementRow; installationId: number }[] = [];
     for (const row of parsed.rows) {
       const installationId = row.installationCode ? byCode.get(row.installationCode) : byMeter.get(row.exportMeter!);

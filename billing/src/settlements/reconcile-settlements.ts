@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { InfluxClient } from '../../../lib/influx/client';
+import { installationsWithInverters } from '../../../registry/index';
 import { isIncomplete } from '../core/bill-month';
 import { partsWithin, splitBilledMonth } from '../core/period-billed';
 import { type ReconciliationStatus, reconcileSettlement, type SettlementPolicy } from '../core/reconcile-settlement';
@@ -68,24 +69,27 @@ export async function reconcileSettlements(
   options: { all?: boolean } = {},
 ): Promise<ReconcileSummary> {
   const started = performance.now();
-  const { rows } = await deps.pool.query<Pending>(
-    `SELECT s.id, s.installation_id, i.code, p.code AS province,
-            COALESCE(array_agg(v.serial ORDER BY v.serial) FILTER (WHERE v.serial IS NOT NULL), '{}') AS serials,
-            COALESCE(array_agg(v.rated_ac_w ORDER BY v.serial) FILTER (WHERE v.serial IS NOT NULL), '{}') AS ratings,
+  const { rows: due } = await deps.pool.query<Omit<Pending, 'code' | 'province' | 'serials' | 'ratings'>>(
+    `SELECT s.id, s.installation_id,
             to_char(s.period_from, 'YYYY-MM-DD') AS period_from, to_char(s.period_until, 'YYYY-MM-DD') AS period_until,
             s.metered_wh, s.amount_rials, s.reference
        -- The figures in force (billing/README.md, "Corrections").
-       FROM settlements_in_force s JOIN installations i ON i.id = s.installation_id
-       JOIN provinces p ON p.id = i.province_id LEFT JOIN inverters v ON v.installation_id = i.id
+       FROM settlements_in_force s
       WHERE $1 OR s.status IS NULL OR s.status = 'TELEMETRY_MISSING'
          -- Priced in part from a month not closed then, which has closed since: now as billed.
          OR EXISTS (SELECT 1 FROM jsonb_array_elements(s.detail -> 'months') part
                       JOIN billing_months b ON b.month = part ->> 'month' AND b.status <> 'DRAFT'
                      WHERE NOT (part ->> 'recorded')::boolean)
-      GROUP BY s.id, s.installation_id, s.period_from, s.period_until, s.metered_wh, s.amount_rials, s.reference, i.code, p.code
       ORDER BY s.id`,
     [options.all ?? false],
   );
+  // Their installations' codes and inverters, from the registry.
+  const registered = await installationsWithInverters(deps.pool, [...new Set(due.map((s) => s.installation_id))]);
+  const installations = new Map(registered.map((i) => [i.id, i]));
+  const rows: Pending[] = due.map((s) => {
+    const { code, province, serials, ratings } = installations.get(s.installation_id)!;
+    return { ...s, code, province, serials, ratings };
+  });
   const periods = new Map<string, Pending[]>();
   for (const row of rows) {
     const key = `${row.period_from}/${row.period_until}`;
