@@ -118,3 +118,4 @@ export {
   type RegisteredInverter,
   registeredInverter,
 } from './src/lookups';
+export { type Payee, payeesOf, type SmsRecipient, smsRecipientsOf } from './src/contacts';

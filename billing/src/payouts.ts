@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { writeAudit } from '../../lib/audit';
 import { csvDocument } from '../../lib/csv';
 import { inTransaction, rollbackWith, withTransaction } from '../../lib/transaction';
+import { payeesOf } from '../../registry/index';
 import { BillingError } from './errors';
 import { monthStatus } from './run-month';
 import type { MonthId } from '../../lib/program/solar-hijri';
@@ -65,21 +66,20 @@ async function statementsPayable(db: pg.ClientBase, month: MonthId): Promise<{ s
 /** Freezes the month's batch from its statements and the beneficiaries' bank details of now; once per month. */
 async function createBatch(db: pg.ClientBase, month: MonthId, actor: string): Promise<void> {
   await inTransaction(db, async () => {
-    const { rows } = await db.query<{
-      beneficiary_id: number;
-      sheba: string | null;
-      full_name: string;
-      payable_rials: string;
-    }>(
-      `SELECT s.beneficiary_id, b.sheba, b.full_name, s.payable_rials FROM statements s JOIN beneficiaries b ON b.id = s.beneficiary_id
-        WHERE s.month = $1 AND s.payable_rials > 0 ORDER BY s.beneficiary_id`,
+    const { rows } = await db.query<{ beneficiary_id: number; payable_rials: string }>(
+      `SELECT beneficiary_id, payable_rials FROM statements WHERE month = $1 AND payable_rials > 0 ORDER BY beneficiary_id`,
       [month],
+    );
+    const payees = await payeesOf(
+      db,
+      rows.map((r) => r.beneficiary_id),
     );
     const transfers: PayoutRow[] = [];
     const withheld = { beneficiaries: 0, rials: 0n };
     for (const row of rows) {
       const amountRials = BigInt(row.payable_rials);
-      if (!row.sheba) {
+      const payee = payees.get(row.beneficiary_id)!;
+      if (!payee.sheba) {
         withheld.beneficiaries += 1;
         withheld.rials += amountRials;
         continue;
@@ -87,8 +87,8 @@ async function createBatch(db: pg.ClientBase, month: MonthId, actor: string): Pr
       const reference = rowReference(month, row.beneficiary_id);
       transfers.push({
         beneficiaryId: row.beneficiary_id,
-        sheba: row.sheba,
-        name: row.full_name,
+        sheba: payee.sheba,
+        name: payee.fullName,
         amountRials,
         reference,
       });

@@ -3,6 +3,7 @@
 // the same one the portal shows). People without a mobile are counted, not silently skipped.
 import type pg from 'pg';
 import { csvDocument } from '../../lib/csv';
+import { smsRecipientsOf } from '../../registry/index';
 import { smsText } from './core/sms-text';
 import type { MonthId } from '../../lib/program/solar-hijri';
 import { BillingError } from './errors';
@@ -18,12 +19,16 @@ export async function monthSmsCsv(db: pg.Pool | pg.ClientBase, month: MonthId): 
   const status = await monthStatus(db as pg.ClientBase, month);
   if (status === null) throw new BillingError('not_found', `${month} has not been billed`);
   if (status === 'DRAFT') throw new BillingError('not_closed', `${month} is a draft: its SMS go out once it is closed`);
-  const { rows } = await db.query<{ mobile: string | null; payable_rials: string; carried_out_rials: string }>(
-    `SELECT b.mobile, s.payable_rials, s.carried_out_rials FROM statements s JOIN beneficiaries b ON b.id = s.beneficiary_id
-      WHERE s.month = $1 ORDER BY s.beneficiary_id`,
+  const { rows } = await db.query<{ beneficiary_id: number; payable_rials: string; carried_out_rials: string }>(
+    'SELECT beneficiary_id, payable_rials, carried_out_rials FROM statements WHERE month = $1 ORDER BY beneficiary_id',
     [month],
   );
+  const recipients = await smsRecipientsOf(
+    db,
+    rows.map((r) => r.beneficiary_id),
+  );
   const messages = rows
+    .map((row) => ({ ...row, mobile: recipients.get(row.beneficiary_id)?.mobile }))
     .filter((row) => row.mobile)
     .map((row) => [
       row.mobile!,

@@ -4,17 +4,26 @@
 // none. The text is billing's (core/sms-text.ts): a month and an amount, never a national code or Sheba.
 import type pg from 'pg';
 import type { PrismaClient } from '../../../prisma/generated/client/client';
+import { smsRecipientsOf } from '../../../registry/index';
 import { smsText } from '../core/sms-text';
 import type { MonthId } from '../../../lib/program/solar-hijri';
 
 export type SmsKind = 'STATEMENT_READY' | 'PAID';
 
 export async function queueMonthSms(db: pg.ClientBase, month: MonthId, kind: SmsKind): Promise<number> {
-  const { rows } = await db.query<{ id: number; mobile: string; payable_rials: string; carried_out_rials: string }>(
-    `SELECT b.id, b.mobile, s.payable_rials, s.carried_out_rials FROM statements s JOIN beneficiaries b ON b.id = s.beneficiary_id
-      WHERE s.month = $1 AND b.mobile IS NOT NULL AND b.sms_opt_out_at IS NULL${kind === 'PAID' ? ' AND s.payable_rials > 0' : ''}`,
+  const statements = await db.query<{ id: number; payable_rials: string; carried_out_rials: string }>(
+    `SELECT beneficiary_id AS id, payable_rials, carried_out_rials FROM statements
+      WHERE month = $1${kind === 'PAID' ? ' AND payable_rials > 0' : ''}`,
     [month],
   );
+  const recipients = await smsRecipientsOf(
+    db,
+    statements.rows.map((s) => s.id),
+  );
+  const rows = statements.rows.flatMap((s) => {
+    const to = recipients.get(s.id);
+    return to?.mobile && !to.optedOut ? [{ ...s, mobile: to.mobile }] : [];
+  });
   if (rows.length === 0) return 0;
   const when = kind === 'PAID' ? 'paid' : 'ready';
   const texts = rows.map((r) =>

@@ -7,6 +7,7 @@ import { recordedRun } from '../../../lib/job-runs';
 import { type AuditAction, serviceActor, writeAudit } from '../../../lib/audit';
 import type { Logger } from '../../../lib/logger';
 import { withTransaction } from '../../../lib/transaction';
+import { smsRecipientsOf } from '../../../registry/index';
 import { isQuiet, type SmsConfig } from './config';
 import type { SmsProvider } from './smsir';
 
@@ -40,13 +41,20 @@ export class SmsSender {
     return withTransaction(this.pool, async (db) => {
       // Whoever opted out after their message was queued gets nothing; news older than a week
       // (queued while no provider was configured, or held by a long outage) is not news any more.
+      const queuedFor = await db.query<{ beneficiary_id: number }>(
+        `SELECT DISTINCT beneficiary_id FROM sms_messages WHERE status = 'QUEUED'`,
+      );
+      const recipients = await smsRecipientsOf(
+        db,
+        queuedFor.rows.map((r) => r.beneficiary_id),
+      );
+      const optedOut = [...recipients].filter(([, r]) => r.optedOut).map(([id]) => id);
       const cancelled = await db.query(
         `UPDATE sms_messages m SET status = 'CANCELLED',
-                last_error = CASE WHEN b.sms_opt_out_at IS NULL THEN 'not sent within ${MAX_AGE_DAYS} days of being queued' END
-           FROM beneficiaries b
-          WHERE b.id = m.beneficiary_id AND m.status = 'QUEUED'
-            AND (b.sms_opt_out_at IS NOT NULL OR m.created_at < ${AT} - make_interval(days => ${MAX_AGE_DAYS}))`,
-        [nowMs],
+                last_error = CASE WHEN m.beneficiary_id <> ALL($2::int[]) THEN 'not sent within ${MAX_AGE_DAYS} days of being queued' END
+          WHERE m.status = 'QUEUED'
+            AND (m.beneficiary_id = ANY($2::int[]) OR m.created_at < ${AT} - make_interval(days => ${MAX_AGE_DAYS}))`,
+        [nowMs, optedOut],
       );
       const { rows } = await db.query<{ id: string; mobile: string; text: string; attempts: number }>(
         `SELECT id::text, mobile, text, attempts FROM sms_messages WHERE status = 'QUEUED' AND next_attempt_at <= ${AT}
