@@ -175,8 +175,6 @@ const OWNER_OF = tableOwners(readFileSync(join(ROOT, 'docs/architecture.md'), 'u
 // Dashboards are outside it: a stock Grafana's panels reach PostgreSQL only through SQL, as the
 // read-only reader role.
 const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
-  'alerts/src/notify.ts': ['installations', 'provinces'],
-  'alerts/src/read-inputs.ts': ['contracts', 'installations', 'inverters', 'provinces', 'tariff_periods'],
   'api/src/plugins/auth.ts': ['beneficiaries'],
   'api/src/portal/routes.ts': ['beneficiaries', 'provinces'],
   'api/src/sign-in-service.ts': ['beneficiaries'],

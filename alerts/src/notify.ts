@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { type Logger, redactSecrets } from '../../lib/logger';
 import { TEHRAN_TIME_ZONE } from '../../lib/program/tehran-time';
 import { withTransaction } from '../../lib/transaction';
+import { installationCodes, provinceCodes } from '../../registry/index';
 import type { NotificationConfig } from './config';
 import { fingerprintOfLabel, webhookFingerprint } from './store';
 
@@ -229,17 +230,31 @@ export class Deliverer {
     let sent = 0;
     let failed = 0;
     await withTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<Message>(
+      const due = await client.query<
+        Omit<Message, 'installation' | 'province'> & { installationId: number | null; provinceId: number }
+      >(
         `SELECT n.id::text AS "notificationId", a.id::text AS "alertId", n.kind, n.sequence, n.channel::text AS channel,
                 n.recipient, n.attempts, a.rule::text AS rule, a.cause, a.severity::text AS severity, a.state::text AS state,
-                a.summary, i.code AS installation, p.code AS province, a.lost_kwh_per_day::text AS "lostKwhPerDay",
-                a.lost_rials_per_day::text AS "lostRialsPerDay", to_char(a.opened_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "openedAt"
-           FROM alert_notifications n JOIN alerts a ON a.id = n.alert_id JOIN provinces p ON p.id = a.province_id
-           LEFT JOIN installations i ON i.id = a.installation_id
+                a.summary, a.installation_id AS "installationId", a.province_id AS "provinceId",
+                a.lost_kwh_per_day::text AS "lostKwhPerDay", a.lost_rials_per_day::text AS "lostRialsPerDay",
+                to_char(a.opened_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "openedAt"
+           FROM alert_notifications n JOIN alerts a ON a.id = n.alert_id
           WHERE n.status = 'PENDING' AND n.next_attempt_at <= (to_timestamp($1::float8 / 1000) AT TIME ZONE 'UTC')
           ORDER BY n.next_attempt_at, n.id LIMIT ${BATCH} FOR UPDATE OF n SKIP LOCKED`,
         [nowMs],
       );
+      if (due.rows.length === 0) return;
+      // The installation's and province's codes, from the registry.
+      const installations = await installationCodes(
+        client,
+        due.rows.flatMap((m) => (m.installationId === null ? [] : [m.installationId])),
+      );
+      const provinces = await provinceCodes(client, [...new Set(due.rows.map((m) => m.provinceId))]);
+      const rows: Message[] = due.rows.map(({ installationId, provinceId, ...m }) => ({
+        ...m,
+        installation: installationId === null ? null : (installations.get(installationId)?.code ?? null),
+        province: provinces.get(provinceId)!,
+      }));
       const outcomes: { id: string; ok: boolean; ms: number; error: string | null; attempts: number }[] = [];
       for (let k = 0; k < rows.length; k += PARALLEL)
         await Promise.all(

@@ -1,9 +1,16 @@
-// The evaluator's reads: the registry and tariffs from PostgreSQL, and the targeted InfluxDB reads
-// (last reading before a silence, first after a gap); the fleet-wide ones are in telemetry-cache.ts.
+// The evaluator's reads: the registry and tariffs (through the registry's entry), and the targeted
+// InfluxDB reads (last reading before a silence, first after a gap); the fleet-wide ones are in
+// telemetry-cache.ts.
 import type pg from 'pg';
 import { rateOn, type ContractTerms, type StepDown } from '../../lib/program/tariff';
 import { influxString, type InfluxClient } from '../../lib/influx/client';
 import { tehranDate } from '../../lib/program/tehran-time';
+import {
+  activeInvertersOfCommissioned,
+  commissionedInstallations,
+  commissionedTariffs,
+  pricedRegistryFingerprint,
+} from '../../registry/index';
 import { Daylight } from './core/clear-sky';
 import type {
   ActiveAlert,
@@ -24,34 +31,9 @@ const REGISTRY_MAX_AGE_MS = 3_600_000;
 
 export async function readRegistry(db: pg.ClientBase | pg.Pool, nowMs: number, stepDowns: readonly StepDown[]) {
   const today = tehranDate(nowMs);
-  const { rows: installations } = await db.query<Omit<InstallationInfo, 'rate' | 'inverters'>>(
-    `SELECT i.id, i.code, i.province_id AS "provinceId", p.code AS "provinceCode", i.latitude::float8 AS latitude,
-            i.longitude::float8 AS longitude, i.dc_capacity_kwp::float8 AS "dcKwp", i.tilt_deg::float8 AS "tiltDeg"
-       FROM installations i JOIN provinces p ON p.id = i.province_id
-      WHERE i.status = 'COMMISSIONED' ORDER BY i.id`,
-  );
-  const { rows: inverters } = await db.query<{ id: number; serial: string; ratedAcW: number; installationId: number }>(
-    `SELECT v.id, v.serial, v.rated_ac_w AS "ratedAcW", v.installation_id AS "installationId"
-       FROM inverters v JOIN installations i ON i.id = v.installation_id
-      WHERE v.status = 'ACTIVE' AND i.status = 'COMMISSIONED' ORDER BY v.id`,
-  );
-  const { rows: tariffs } = await db.query<{
-    installationId: number;
-    reference: string;
-    kind: 'ORDINARY' | 'SUPPORT';
-    startDate: string;
-    from: string;
-    until: string | null;
-    rialPerKwh: number;
-  }>(
-    `SELECT c.installation_id AS "installationId", c.reference, c.kind::text AS kind,
-            to_char(c.start_date, 'YYYY-MM-DD') AS "startDate", to_char(t.effective_from, 'YYYY-MM-DD') AS "from",
-            to_char(t.effective_until, 'YYYY-MM-DD') AS "until", t.rial_per_kwh AS "rialPerKwh"
-       FROM contracts c JOIN tariff_periods t ON t.contract_id = c.id
-       JOIN installations i ON i.id = c.installation_id AND i.status = 'COMMISSIONED'
-      WHERE c.start_date <= $1::date ORDER BY c.installation_id, c.start_date, t.effective_from`,
-    [today],
-  );
+  const installations = await commissionedInstallations(db);
+  const inverters = await activeInvertersOfCommissioned(db);
+  const tariffs = await commissionedTariffs(db, today);
   const contracts = new Map<number, ContractTerms[]>();
   for (const t of tariffs) {
     const list = contracts.get(t.installationId) ?? [];
@@ -90,15 +72,7 @@ export class PricedInstallationsCache {
   constructor(private readonly stepDowns: readonly StepDown[]) {}
 
   async get(db: pg.ClientBase, nowMs: number): Promise<InstallationInfo[]> {
-    const {
-      rows: [{ fingerprint } = { fingerprint: '' }],
-    } = await db.query<{ fingerprint: string }>(
-      `SELECT concat_ws('/', (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM installations),
-                            (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM inverters),
-                            (SELECT count(*) || ':' || coalesce(max(id), 0) FROM contracts),
-                            (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(sum(rial_per_kwh), 0) || ':' ||
-                                    coalesce(max(effective_until)::text, '') FROM tariff_periods)) AS fingerprint`,
-    );
+    const fingerprint = await pricedRegistryFingerprint(db);
     const day = tehranDate(nowMs);
     const c = this.cached;
     if (c && c.day === day && c.fingerprint === fingerprint && Math.abs(nowMs - c.at) < REGISTRY_MAX_AGE_MS)
