@@ -21,7 +21,7 @@ export {
   monthsClosedWithin,
   type ProvinceTotals,
 } from './src/ledger-reads';
-export { recordReplacement, reviewCounter } from './src/counter-reviews';
+export { latestReplacements, recordReplacement, reviewCounter } from './src/counter-reviews';
 export { monthElapsed } from './src/core/deductions';
 export { BillingError } from './src/errors';
 export { LOAN_REPAID_SQL, type LoanOnStatement, loanBalances, loansOnStatement } from './src/loan-balances';

@@ -75,6 +75,16 @@ export async function recordReplacement(pool: pg.Pool, input: ReplacementInput, 
   });
 }
 
+/** Each replaced serial's latest replacement, ms since the epoch: ingest judges a counter from there on. */
+export async function latestReplacements(db: pg.Pool | pg.ClientBase): Promise<Map<string, number>> {
+  // Stored without a zone, in UTC.
+  const { rows } = await db.query<{ serial: string; at_ms: string }>(
+    `SELECT serial, round(extract(epoch FROM max(replaced_at) AT TIME ZONE 'UTC') * 1000)::bigint AS at_ms
+       FROM inverter_replacements GROUP BY serial`,
+  );
+  return new Map(rows.map((r) => [r.serial, Number(r.at_ms)]));
+}
+
 export interface ReviewInput {
   month: MonthId;
   serial: string;

@@ -1,18 +1,11 @@
-// serial -> installation/province/rating, loaded from PostgreSQL and reloaded when the registry
-// changes (LISTEN registry_changed, fired by triggers) and periodically as a safety net.
+// serial -> installation/province/rating (the registry's) and latest replacement (billing's), loaded
+// through their entries and reloaded when the registry changes (LISTEN registry_changed, fired by
+// triggers and by a recorded replacement) and periodically as a safety net.
 import pg from 'pg';
+import { latestReplacements } from '../../billing/index';
+import { admittedInverters } from '../../registry/index';
 import type { Logger } from '../../lib/logger';
 import type { RegisteredInverter } from './process-message';
-
-// Replacement times are stored without a zone, in UTC.
-const LOAD_ACTIVE_INVERTERS = `
-  SELECT inv.serial, inv.rated_ac_w, ins.code AS installation, p.code AS province,
-         (SELECT round(extract(epoch FROM max(r.replaced_at) AT TIME ZONE 'UTC') * 1000)::bigint
-            FROM inverter_replacements r WHERE r.serial = inv.serial) AS replaced_at_ms
-  FROM inverters inv
-  JOIN installations ins ON ins.id = inv.installation_id
-  JOIN provinces p ON p.id = ins.province_id
-  WHERE inv.status = 'ACTIVE' AND ins.status <> 'DECOMMISSIONED'`;
 
 export class ActiveInverterCache {
   private inverters = new Map<string, RegisteredInverter>();
@@ -58,20 +51,15 @@ export class ActiveInverterCache {
         const client = new pg.Client({ connectionString: this.databaseUrl });
         try {
           await client.connect();
-          const { rows } = await client.query<{
-            serial: string;
-            rated_ac_w: number;
-            installation: string;
-            province: string;
-            replaced_at_ms: string | null;
-          }>(LOAD_ACTIVE_INVERTERS);
+          const rows = await admittedInverters(client);
+          const replaced = await latestReplacements(client);
           const next = new Map<string, RegisteredInverter>();
           for (const row of rows)
             next.set(row.serial, {
               installation: row.installation,
               province: row.province,
               ratedAcW: row.rated_ac_w,
-              replacedAtMs: row.replaced_at_ms === null ? null : Number(row.replaced_at_ms),
+              replacedAtMs: replaced.get(row.serial) ?? null,
             });
           this.inverters = next;
           this.loadedAtMs = Date.now();
