@@ -180,9 +180,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'api/src/sign-in-service.ts': ['beneficiaries'],
   'api/src/statements.ts': ['installations', 'shares'],
   'demo/src/seed.ts': ['audit_log'],
-  'ops/bootstrap.ts': ['provinces'],
-  'simulators/src/commission.ts': ['installations', 'inverters'],
-  'simulators/src/registry.ts': ['contracts', 'installations', 'inverters', 'provinces'],
 };
 
 /** Prisma's client property for each table (`installationBill` for `InstallationBill` @@map installation_bills). */

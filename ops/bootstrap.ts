@@ -12,6 +12,7 @@ import { SERVICE_ROLES } from '../lib/mqtt/roles';
 import { ADMIN_ROLE, connectAdminMovingLegacy, FLEET_ROLE, retireLegacyAccount } from '../lib/mqtt/service-accounts';
 import pg from 'pg';
 import { ensureReaderRole, readReaderAccount } from '../dashboards';
+import { upsertProvinces } from '../registry';
 
 const say = (message: string) => console.log(`    ${message}`);
 
@@ -68,21 +69,7 @@ try {
 const ownerUrl = readDatabaseOwnerUrl(process.env);
 const prisma = createPrisma(ownerUrl);
 try {
-  const provinces = loadProvinces();
-  for (const p of provinces) {
-    await prisma.province.upsert({
-      where: { code: p.code },
-      create: p,
-      update: {
-        nameEn: p.nameEn,
-        nameFa: p.nameFa,
-        capitalEn: p.capitalEn,
-        latitude: p.latitude,
-        longitude: p.longitude,
-      },
-    });
-  }
-  say(`provinces: ${await prisma.province.count()} in the registry`);
+  say(`provinces: ${await upsertProvinces(prisma, loadProvinces())} in the registry`);
 } finally {
   await prisma.$disconnect();
 }

@@ -119,3 +119,10 @@ export {
   registeredInverter,
 } from './src/lookups';
 export { type Payee, payeesOf, type SmsRecipient, smsRecipientsOf } from './src/contacts';
+export { upsertProvinces } from './src/provinces';
+export {
+  addContractsWhereNone,
+  type ContractOffer,
+  registerSingleInverterInstallations,
+  type SingleInverterInstallation,
+} from './src/single-inverter-installations';

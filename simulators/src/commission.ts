@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import pg from 'pg';
 import { type InfluxClient, influxString } from '../../lib/influx/client';
 import { statusTopic, telemetryTopic } from '../../lib/telemetry/contract';
+import { registeredInverter } from '../../registry/index';
 import type { DeviceCredentials } from './device-connection';
 
 export interface CommissionCheck {
@@ -32,19 +33,13 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
 
   const db = new pg.Client({ connectionString: o.databaseUrl });
   await db.connect();
-  const registered = await db
-    .query<{ code: string; status: string; rated_ac_w: number }>(
-      `SELECT ins.code, inv.status, inv.rated_ac_w FROM inverters inv JOIN installations ins ON ins.id = inv.installation_id WHERE inv.serial = $1`,
-      [o.serial],
-    )
-    .finally(() => db.end());
-  const device = registered.rows[0];
+  const device = await registeredInverter(db, o.serial).finally(() => db.end());
   checks.push(
     device
       ? {
           name: 'inverter registered',
           ok: device.status === 'ACTIVE',
-          detail: `installation ${device.code}${device.status === 'ACTIVE' ? '' : `, but status ${device.status}`}`,
+          detail: `installation ${device.installationCode}${device.status === 'ACTIVE' ? '' : `, but status ${device.status}`}`,
         }
       : {
           name: 'inverter registered',
@@ -79,7 +74,7 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
   const startedMs = Date.now();
   try {
     await client.publishAsync(statusTopic(o.serial), 'online', { qos: 1, retain: true });
-    const ratedW = device?.rated_ac_w ?? 1000;
+    const ratedW = device?.ratedAcW ?? 1000;
     const burst = Array.from({ length: o.readings }, (_, i) => ({
       ts: startedMs - (o.readings - 1 - i) * 1000,
       energy_wh_total: 0.001 * (i + 1),
@@ -139,8 +134,8 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
   if (stored.length > 0) {
     checks.push({
       name: 'stored under the right installation',
-      ok: installations.length === 1 && installations[0] === device?.code,
-      detail: `tagged ${installations.join(', ')}${device ? `, registry says ${device.code}` : ''}`,
+      ok: installations.length === 1 && installations[0] === device?.installationCode,
+      detail: `tagged ${installations.join(', ')}${device ? `, registry says ${device.installationCode}` : ''}`,
     });
   }
   checks.push({
