@@ -23,13 +23,13 @@ import {
   runMonth,
   type StatementHead,
   statementsOf,
-} from '../../../billing';
-import { type MonthId, monthBounds, parseMonth } from '../../../lib/program/solar-hijri';
-import type { InfluxClient } from '../../../lib/influx/client';
-import { badField, errorResponses, notFound } from '../errors';
-import { actorOf } from '../plugins/auth';
-import { InstallationCode, PageQuery, pageOf } from '../schemas';
-import { beneficiaryStatement } from '../statements';
+} from '../../../../billing';
+import { type MonthId, monthBounds, parseMonth } from '../../../../lib/program/solar-hijri';
+import type { InfluxClient } from '../../../../lib/influx/client';
+import { badField, errorResponses, notFound } from '../../errors';
+import { actorOf } from '../../plugins/auth';
+import { InstallationCode, PageQuery, pageOf } from '../../schemas';
+import { beneficiaryStatement } from '../../statements';
 
 const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
 const MonthParam = Type.Object({
