@@ -176,7 +176,7 @@ const OWNER_OF = tableOwners(readFileSync(join(ROOT, 'docs/architecture.md'), 'u
 // read-only reader role.
 const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'api/src/plugins/auth.ts': ['beneficiaries'],
-  'api/src/portal/routes.ts': ['beneficiaries', 'provinces'],
+  'api/src/portal/session.ts': ['beneficiaries', 'provinces'],
   'api/src/sign-in-service.ts': ['beneficiaries'],
   'api/src/statements.ts': ['installations', 'shares'],
   'demo/src/seed.ts': ['audit_log'],
