@@ -13,6 +13,7 @@ import {
   setSmsOptOut,
   updateBeneficiary,
 } from '../../../registry';
+import { endSessionsRoute } from '../end-sessions-route';
 import { errorResponses, notFound } from '../errors';
 import { hashSecret } from '../../../lib/passwords';
 import { IdParam, PageQuery, pageOf, oneOf, paged } from '../schemas';
@@ -185,29 +186,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.delete(
-    '/beneficiaries/:id/sessions',
-    {
-      onRequest: app.staffOnly('OPERATOR'),
-      schema: {
-        tags: ['beneficiaries'],
-        summary: 'End every session of the beneficiary (all phones, browsers and tokens), keeping the PIN',
-        description:
-          'For a person who asks the office to sign them out everywhere, e.g. a lost phone that kept them signed in ' +
-          '(docs/decisions/006). The next page on any of their devices asks for national code and PIN.',
-        params: IdParam,
-        response: { 204: Type.Null() },
-      },
-    },
-    async (request, reply) => {
-      await app.prisma.$transaction(async (tx) => {
-        if (!(await beneficiaryExists(tx, request.params.id))) throw notFound('beneficiary');
-        await app.endSessions({ beneficiaryId: request.params.id }, tx);
-        await app.audit(request, { verb: 'end_sessions', entity: 'beneficiary', entityId: request.params.id }, tx);
-      });
-      return reply.code(204).send(null);
-    },
-  );
+  endSessionsRoute(app, 'beneficiary', beneficiaryExists);
 
   app.put(
     '/beneficiaries/:id/pin',

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
 import { beneficiaryExists, mobileOf, nationalCodeOf } from '../../../registry';
+import { endSessionsRoute } from '../end-sessions-route';
 import { notFound } from '../errors';
 import { hashSecret } from '../../../lib/passwords';
 import { IdParam, oneOf } from '../schemas';
@@ -160,30 +161,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.delete(
-    '/representatives/:id/sessions',
-    {
-      onRequest: app.staffOnly('OPERATOR'),
-      schema: {
-        tags: ['beneficiaries'],
-        summary: 'End every session of the representative (all phones, browsers and tokens), keeping the PIN',
-        description:
-          'For a person who asks the office to sign them out everywhere, e.g. a lost phone that kept them signed in ' +
-          '(docs/decisions/006). The next page on any of their devices asks for national code and PIN.',
-        params: IdParam,
-        response: { 204: Type.Null() },
-      },
-    },
-    async (request, reply) => {
-      await app.prisma.$transaction(async (tx) => {
-        if (!(await tx.representative.findUnique({ where: { id: request.params.id } })))
-          throw notFound('representative');
-        await app.endSessions({ representativeId: request.params.id }, tx);
-        await app.audit(request, { verb: 'end_sessions', entity: 'representative', entityId: request.params.id }, tx);
-      });
-      return reply.code(204).send(null);
-    },
-  );
+  endSessionsRoute(app, 'representative', (tx, id) => tx.representative.findUnique({ where: { id } }));
 
   app.put(
     '/representatives/:id/pin',
