@@ -17,7 +17,7 @@ import { createIngestMetrics } from './metrics';
 import { FairShareLimiter } from '../../lib/telemetry/fair-share';
 import { CounterGuard } from './counter-guard';
 import type { CounterCheck } from './process-message';
-import { ActiveInverterCache } from './registry-cache';
+import { ActiveInverterCache } from './active-inverter-cache';
 import { SubscriptionKeeper } from './subscription';
 import { type ConfirmationRequest, confirmationRequest, StoredConfirmations } from './confirmations';
 import { BROKER_LOG_TOPIC, BrokerLogReader, cutTimestampNs, overShareAtBroker } from './broker-log';
