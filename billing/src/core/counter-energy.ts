@@ -2,7 +2,12 @@
 // tells noise, glitches, resets, replacements and impossible values apart. The rules, their
 // tolerances and why are written once in billing/README.md, "The counter model"; the numbers below
 // (rule 1 … rule 8) refer to its list.
-import { COUNTER_LIMITS, type CounterLimits, maxCounterRiseWh } from '../../../lib/program/counter-limits';
+import {
+  bindingReading,
+  COUNTER_LIMITS,
+  type CounterLimits,
+  maxCounterRiseWh,
+} from '../../../lib/program/counter-limits';
 
 export interface CounterReading {
   tMs: number;
@@ -119,6 +124,8 @@ interface Epoch {
   points: CounterReading[];
   /** The highest value the epoch has reached (noise below it creates and loses nothing). */
   level: number;
+  /** The trusted reading the counter may rise least from (rule 2: the noise once over the epoch, not at every step). */
+  reference: CounterReading;
   /** Energy of before → points[0]: billable and as read. */
   firstWh: number;
   firstReadWh: number;
@@ -143,7 +150,7 @@ function cleanEpochs(
     q: CounterReading,
     firstWh: number,
     firstReadWh: number,
-  ) => epochs.push({ start, before, points: [q], level: q.wh, firstWh, firstReadWh });
+  ) => epochs.push({ start, before, points: [q], level: q.wh, reference: q, firstWh, firstReadWh });
   const feed = (q: CounterReading): void => {
     const epoch = epochs[epochs.length - 1];
     if (!epoch) {
@@ -167,16 +174,18 @@ function cleanEpochs(
       startEpoch('replacement', p, q, counted, counted);
       return;
     }
-    // Rule 3: q continues the trend of the last trusted reading p (within the noise of the epoch's
-    // level and the rating since p), whatever the readings of an excursion since p did.
+    // Rules 2 and 3: q continues the epoch's trend (within the noise of its level, and the rating
+    // since each of its trusted readings), whatever the readings of an excursion since p did.
+    const { reference } = epoch;
     if (
       q.wh >= epoch.level - rules.noiseWh &&
-      q.wh - p.wh <= maxCounterRiseWh(context.ratedAcW, q.tMs - p.tMs, rules)
+      q.wh - reference.wh <= maxCounterRiseWh(context.ratedAcW, q.tMs - reference.tMs, rules)
     ) {
       if (excursion.length > 0) glitches.push({ kind: 'glitch', at: q.tMs, ignored: excursion });
       excursion = [];
       epoch.points.push(q);
       epoch.level = Math.max(epoch.level, q.wh);
+      epoch.reference = bindingReading(reference, q, context.ratedAcW, rules);
       return;
     }
     excursion.push(q);
