@@ -77,12 +77,17 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 12
 }
 
 /**
- * Publishes `count` readings of the demo's first inverter, a minute apart from `from`, its counter
- * going on; `marker` is their AC power, which tells these readings apart from the seeded ones.
+ * Publishes `count` readings of the demo's first inverter, a minute apart from `from`; `marker` is
+ * their AC power, which tells these readings apart from the seeded ones. The seeded history reaches
+ * the present, so these fall between stored readings: their counter is the one stored just before
+ * `from`, unchanged, which every later stored reading is at or above (a counter above a later one
+ * is a counter no inverter produced, and ingest refuses it, more surely by day when counters rise).
  */
 async function publishReadings(from: number, count: number, marker: number): Promise<void> {
   const serial = 'DEMO-INV-0001';
-  const [last] = await influx().rows(`SELECT last(energy_wh_total) FROM telemetry WHERE serial = '${serial}'`);
+  const [last] = await influx().rows(
+    `SELECT last(energy_wh_total) FROM telemetry WHERE serial = '${serial}' AND time <= ${from}ms`,
+  );
   const counter = Number(last?.last ?? 0);
   const client = await mqtt.connectAsync(env.MQTT_URL as string, {
     username: env.MQTT_FLEET_USERNAME,
@@ -94,7 +99,7 @@ async function publishReadings(from: number, count: number, marker: number): Pro
       `solar/v1/${serial}/telemetry`,
       JSON.stringify({
         ts: from + i * 60_000,
-        energy_wh_total: counter + (i + 1) * 50,
+        energy_wh_total: counter,
         ac_power_w: marker,
         state: 'MPPT',
       }),
