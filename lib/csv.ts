@@ -73,3 +73,19 @@ export function parseCsv(text: string): CsvRow[] {
   if (cells.some((x) => x.trim() !== '')) rows.push({ line: rowLine, cells });
   return rows;
 }
+
+/** A refused row of an imported CSV file: its line, the column at fault and why. */
+export interface CsvRowError {
+  line: number;
+  column: string;
+  reason: string;
+}
+/** What an import did or, on a dry run, would do with a CSV file's rows. */
+export interface CsvImportCounts {
+  dryRun: boolean;
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  errors: CsvRowError[];
+}

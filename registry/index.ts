@@ -88,7 +88,6 @@ export {
   type ImportKind,
   type ImportOptions,
   type ImportReport,
-  type RowError,
   runImport,
 } from './src/import';
 export { installationCodes, installationIdsInProvince, provinceCodes } from './src/codes';

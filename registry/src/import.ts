@@ -6,7 +6,7 @@ import type { PrismaClient, Prisma } from '../../prisma/generated/client/client'
 import { toAsciiDigits } from '../../lib/identifiers/digits';
 import { SERIAL_PATTERN, SERIAL_RULE } from '../../lib/telemetry/contract';
 import { isIsoDay } from '../../lib/calendar';
-import { type CsvRow, parseCsv } from '../../lib/csv';
+import { type CsvImportCounts, type CsvRow, parseCsv } from '../../lib/csv';
 import { jsonCopy } from '../../lib/json';
 import { writeAuditWithPrisma } from '../../lib/audit';
 import { mobileOf, nationalCodeOf, shebaOf } from './beneficiary-input';
@@ -64,19 +64,8 @@ const TARGET_GROUPS = [
 ];
 const INSTALLATION_STATUSES = ['PLANNED', 'COMMISSIONED', 'SUSPENDED', 'DECOMMISSIONED'];
 
-export interface RowError {
-  line: number;
-  column: string;
-  reason: string;
-}
-export interface ImportReport {
+export interface ImportReport extends CsvImportCounts {
   kind: ImportKind;
-  dryRun: boolean;
-  rows: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  errors: RowError[];
   /** Broker accounts of the new inverters, made just before the commit (never on a dry run). */
   credentials: { serial: string; password: string }[];
 }

@@ -6,10 +6,10 @@
 // Set-based (a few statements for the whole file), so a program-wide file imports in seconds.
 import type pg from 'pg';
 import { writeAudit } from '../../../lib/audit';
-import { parseCsv } from '../../../lib/csv';
+import { type CsvImportCounts, parseCsv } from '../../../lib/csv';
 import { rollbackWith, withTransaction } from '../../../lib/transaction';
 import { installationsByCodeOrMeter } from '../../../registry/index';
-import { parseSettlementRows, type RowError, type SettlementRow } from './settlement-rows';
+import { parseSettlementRows, type SettlementRow } from './settlement-rows';
 
 /** Advisory-lock namespace of settlement imports (the second key is the installation). */
 const SETTLEMENT_LOCK = 21_003;
@@ -17,14 +17,7 @@ const SETTLEMENT_LOCK = 21_003;
 /** Larger files are refused; a period of the whole program is ~7,000 rows today, 21,000 at most. */
 export const MAX_SETTLEMENT_ROWS = 100_000;
 
-export interface SettlementImportReport {
-  dryRun: boolean;
-  rows: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  errors: RowError[];
-}
+export type SettlementImportReport = CsvImportCounts;
 
 interface Existing {
   id: number;

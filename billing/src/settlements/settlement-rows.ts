@@ -9,7 +9,7 @@
 //   reference                          their reference for the settlement
 //   paid_on                            optional: the Solar Hijri date the money arrived
 import { toAsciiDigits } from '../../../lib/identifiers/digits';
-import type { CsvRow } from '../../../lib/csv';
+import type { CsvRow, CsvRowError } from '../../../lib/csv';
 import { nextDate, solarHijriDate } from '../../../lib/program/solar-hijri';
 
 export interface SettlementRow {
@@ -24,11 +24,6 @@ export interface SettlementRow {
   amountRials: bigint;
   reference: string;
   paidOn: string | null;
-}
-export interface RowError {
-  line: number;
-  column: string;
-  reason: string;
 }
 
 export const SETTLEMENT_COLUMNS = [
@@ -119,7 +114,7 @@ function parseRow(line: number, cells: Record<string, string>): SettlementRow {
  * whose periods overlap are refused (a settlement period is paid once); the key of a row is its
  * installation (or meter) and period start.
  */
-export function parseSettlementRows(rows: readonly CsvRow[]): { rows: SettlementRow[]; errors: RowError[] } {
+export function parseSettlementRows(rows: readonly CsvRow[]): { rows: SettlementRow[]; errors: CsvRowError[] } {
   const [header, ...body] = rows;
   const names = header?.cells.map((h) => h.trim().toLowerCase()) ?? [];
   const missing = REQUIRED.filter((c) => !names.includes(c));
@@ -139,7 +134,7 @@ export function parseSettlementRows(rows: readonly CsvRow[]): { rows: Settlement
       ],
     };
   const out: SettlementRow[] = [];
-  const errors: RowError[] = [];
+  const errors: CsvRowError[] = [];
   for (const row of body) {
     const cells = Object.fromEntries(names.map((n, k) => [n, row.cells[k] ?? '']));
     try {
