@@ -1,7 +1,7 @@
 // The shape every CLI shares (lib/cli.ts): help before anything runs, one error format, exit codes,
 // progress as a bar on a terminal and as plain lines elsewhere.
 import { describe, expect, it } from 'vitest';
-import { command, type Parsed, progress, runProgram, usage } from './cli';
+import { command, type Parsed, progress, Refusal, runProgram, usage } from './cli';
 import { ConfigError } from './config';
 import { PostgresUnavailable } from './unavailable';
 
@@ -22,6 +22,7 @@ function harness() {
           ran.push(args);
           if (args.values.count === 'bad') usage('--count must be a number');
           if (args.values.count === 'refuse') throw new RangeError('month 1405-08 is closed');
+          if (args.values.count === 'rows') throw new Refusal('2 bad row(s) in plan.csv');
           if (args.values.count === 'config') throw new ConfigError(['X is required']);
           if (args.values.count === 'away') throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
           if (args.values.count === 'pg-refused')
@@ -68,6 +69,7 @@ describe('one CLI shape', () => {
       [['go', '--count', 'bad'], 2, /^error: --count must be a number; 'npm run demo -- go --help'/],
       [['go', '--count', 'config'], 2, /^error: invalid configuration:\n {2}- X is required/],
       [['go', '--count', 'refuse'], 1, /^error: month 1405-08 is closed$/],
+      [['go', '--count', 'rows'], 1, /^error: 2 bad row\(s\) in plan.csv$/],
     ];
     for (const [argv, code, message] of cases) {
       const h = harness();

@@ -14,6 +14,9 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** The operation ran and said no (bad rows, a failed check): exit code 1, its message the whole story (details already printed). */
+export class Refusal extends Error {}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values<O extends Options> = { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string };
 export interface Parsed<O extends Options = Options> {
@@ -42,7 +45,7 @@ export interface Program {
   /** How it is invoked, e.g. `npm run sim --`. */
   invocation: string;
   commands: Record<string, Command>;
-  /** Errors that are refusals (exit 1) rather than bugs; their message is the whole story. */
+  /** Errors other than `Refusal` that are refusals (exit 1) rather than bugs; their message is the whole story. */
   isRefusal?: (error: unknown) => boolean;
 }
 
@@ -120,7 +123,7 @@ export async function runProgram(program: Program, argv: string[], io: CliIO = p
       if (debug) io.err(String((error as Error).stack ?? ''));
       return 1;
     }
-    const refusal = program.isRefusal?.(error) ?? false;
+    const refusal = error instanceof Refusal || (program.isRefusal?.(error) ?? false);
     // One line, whatever failed (a refusal, a bug); where it failed only on request.
     io.err(`error: ${message}${refusal || debug ? '' : ' (--debug shows where it failed)'}`);
     if (debug && !refusal) io.err(String((error as Error).stack ?? ''));

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { cliActor, writeAuditWithPrisma } from '../../lib/audit';
-import { type Parsed, type Program, progress, runProgram, UsageError } from '../../lib/cli';
+import { type Parsed, type Program, progress, Refusal, runProgram, UsageError } from '../../lib/cli';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../lib/config';
 import { csvDocument } from '../../lib/csv';
 import { InfluxClient } from '../../lib/influx/client';
@@ -27,8 +27,6 @@ import { settlementsProgram } from './settlements-cli';
 const fail = (message: string): never => {
   throw new UsageError(message);
 };
-/** The operation ran and said no (bad rows): exit code 1, the details already printed. */
-class Refusal extends Error {}
 
 async function readPassword(): Promise<string> {
   if (process.env.OPS_PASSWORD) return process.env.OPS_PASSWORD;
@@ -41,7 +39,6 @@ async function readPassword(): Promise<string> {
 
 export const operatorProgram: Program = {
   invocation: 'npm run ops --',
-  isRefusal: (error) => error instanceof Refusal,
   commands: {
     'create-user': {
       summary: 'create or update a staff account',

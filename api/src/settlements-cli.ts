@@ -5,15 +5,12 @@ import type pg from 'pg';
 import { readAlertsConfig } from '../../alerts';
 import { cashPosition, importSettlements, readBillingConfig } from '../../billing';
 import { cliActor } from '../../lib/audit';
-import { command, type Parsed, type Program, usage } from '../../lib/cli';
+import { command, type Parsed, type Program, Refusal, usage } from '../../lib/cli';
 import { createPool } from '../../lib/db';
 import { InfluxClient } from '../../lib/influx/client';
 import { createLogger } from '../../lib/logger';
 import { tehranDate } from '../../lib/program/tehran-time';
 import { reconcileAndAlert } from './settlement-alerts';
-
-/** The file had bad rows: exit code 1, each already printed. */
-class Refusal extends Error {}
 
 /** The settings and a connection pool for one command, closed afterwards. */
 async function withPool(
@@ -34,7 +31,6 @@ const RECONCILE_OPTIONS = { all: { type: 'boolean' } } as const;
 
 export const settlementsProgram: Program = {
   invocation: 'npm run ops -- settlements',
-  isRefusal: (error) => error instanceof Refusal,
   commands: {
     import: command({
       summary: "import the distribution company's settlement file (all rows or none)",

@@ -1,7 +1,17 @@
 // The field technician's and operator's simulator CLI:  npm run sim -- <command> [options]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { command, instant, main, type Parsed, positiveNumber, progress, UsageError, usage } from '../../lib/cli';
+import {
+  command,
+  instant,
+  main,
+  type Parsed,
+  positiveNumber,
+  progress,
+  Refusal,
+  UsageError,
+  usage,
+} from '../../lib/cli';
 import mqtt from 'mqtt';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../lib/config';
 import { InfluxClient } from '../../lib/influx/client';
@@ -363,12 +373,8 @@ async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>):
   if (!report.ok) throw new Refusal(`commissioning of ${values.serial} failed`);
 }
 
-/** A check failed (commissioning): exit code 1, the details already printed. */
-class Refusal extends Error {}
-
 await main({
   invocation: 'npm run sim --',
-  isRefusal: (error) => error instanceof Refusal,
   commands: {
     fleet: command({
       summary: 'run simulated inverters in real time, or backfill a past period',
