@@ -2,10 +2,10 @@
 // telemetry, list settlements by status, and the program's cash position. Rials are decimal strings.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { InfluxClient } from '../../../lib/influx/client';
-import { jsonCopy } from '../../../lib/json';
-import { tehranDate } from '../../../lib/program/tehran-time';
-import type { AlertsConfig } from '../../../alerts';
+import type { InfluxClient } from '../../../../lib/influx/client';
+import { jsonCopy } from '../../../../lib/json';
+import { tehranDate } from '../../../../lib/program/tehran-time';
+import type { AlertsConfig } from '../../../../alerts';
 import {
   type BillingConfig,
   cashPosition,
@@ -13,12 +13,12 @@ import {
   importSettlements,
   listSettlements,
   recordSettlementPolicy,
-} from '../../../billing';
-import { installationCodes, installationIdsInProvince } from '../../../registry';
-import { reconcileAndAlert } from '../settlement-alerts';
-import { errorResponses, HttpError, notFound } from '../errors';
-import { actorOf } from '../plugins/auth';
-import { IdParam, oneOf, PageQuery, pageOf } from '../schemas';
+} from '../../../../billing';
+import { installationCodes, installationIdsInProvince } from '../../../../registry';
+import { reconcileAndAlert } from '../../settlement-alerts';
+import { errorResponses, HttpError, notFound } from '../../errors';
+import { actorOf } from '../../plugins/auth';
+import { IdParam, oneOf, PageQuery, pageOf } from '../../schemas';
 
 const Rials = Type.String({ pattern: '^-?\\d+$', description: 'whole Rials' });
 const STATUSES = [
