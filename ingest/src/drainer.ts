@@ -1,11 +1,13 @@
 // Ships the journal to InfluxDB in batches, a bounded number of writes in flight, retrying
-// (with backoff) for as long as InfluxDB is down or slow; confirms each stored batch to the journal.
+// (with backoff) for as long as InfluxDB is down or slow; confirms each stored batch to the journal
+// and releases the acknowledgements the backlog held (ack-gate.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InfluxClient } from '../../lib/influx/client';
 import { InfluxError } from '../../lib/influx/client';
 import { MEASUREMENT, RETENTION } from '../../lib/influx/layout';
 import type { Logger } from '../../lib/logger';
+import type { AckGate } from './ack-gate';
 import type { Journal, JournalBatch } from './journal';
 import type { IngestMetrics } from './metrics';
 import { waitBeforeRetry } from './retry-delay';
@@ -54,6 +56,7 @@ export class Drainer {
     private readonly options: DrainerOptions,
     private readonly metrics: IngestMetrics,
     private readonly log: Logger,
+    private readonly gate: AckGate,
     private readonly onConfirmed: () => void,
   ) {}
 
@@ -132,6 +135,8 @@ export class Drainer {
     this.metrics.pointsWritten.inc(points);
     this.journal.confirm(batch);
     this.inFlight -= 1;
+    this.metrics.backlogBytes.set(this.journal.backlogBytes);
+    this.gate.release();
     this.onConfirmed();
     this.pump();
   }

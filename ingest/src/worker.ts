@@ -32,6 +32,7 @@ import { type ConfirmationRequest, confirmationRequest, StoredConfirmations } fr
 import { BROKER_LOG_TOPIC, BrokerLogReader, type CutPacket, cutTimestampNs, overShareAtBroker } from './broker-log';
 import { BROKER_MAX_PACKET_BYTES, INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';
 import { waitBeforeRetry } from './retry-delay';
+import { AckGate } from './ack-gate';
 
 export interface IngestWorker {
   http: FastifyInstance;
@@ -85,22 +86,27 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   };
 
   // Acknowledgements are held (mqtt.js then reads nothing more and the broker queues) while
-  // - the journal backlog is past its limit (InfluxDB behind or away), until it is back under 90 %;
+  // - the journal backlog is past its limit (InfluxDB behind or away): the gate, until the drainer
+  //   has shipped it back under 90 %;
   // - the disk is short (free space under INGEST_DISK_RESERVE_BYTES, or a journal write failed:
   //   ENOSPC, EIO...), until journaling works again. Nothing is dropped, nothing exits.
-  let heldAck: (() => void) | null = null;
   /** Why journaling waits for the disk (null: it does not). */
   let diskProblem: string | null = null;
   let lastHoldLoggedMs = 0;
-  const releaseHeldAck = () => {
-    metrics.backlogBytes.set(journal.backlogBytes);
-    if (heldAck && journal.backlogBytes <= config.journalMaxBacklogBytes * 0.9) {
-      const release = heldAck;
-      heldAck = null;
-      metrics.acksHeld.set(0);
-      release();
-    }
-  };
+  const gate = new AckGate(
+    config.journalMaxBacklogBytes,
+    () => journal.backlogBytes,
+    (holding) => {
+      metrics.acksHeld.set(holding ? 1 : 0);
+      // Under sustained pressure this flips several times a second; say it once a minute.
+      if (!holding || Date.now() - lastHoldLoggedMs <= 60_000) return;
+      lastHoldLoggedMs = Date.now();
+      log.warn(
+        { backlogBytes: journal.backlogBytes },
+        'journal backlog at its limit; holding acknowledgements until InfluxDB catches up',
+      );
+    },
+  );
   const drainer = new Drainer(
     journal,
     influx,
@@ -112,8 +118,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     },
     metrics,
     log,
+    gate,
     () => {
-      releaseHeldAck();
       if (diskProblem !== null || disk.low) journal.reclaim();
     },
   );
@@ -482,20 +488,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     };
     const finish = () => {
       drainer.pump();
-      if (journal.backlogBytes > config.journalMaxBacklogBytes) {
-        // Under sustained pressure this flips several times a second; say it once a minute.
-        if (Date.now() - lastHoldLoggedMs > 60_000) {
-          lastHoldLoggedMs = Date.now();
-          log.warn(
-            { backlogBytes: journal.backlogBytes },
-            'journal backlog at its limit; holding acknowledgements until InfluxDB catches up',
-          );
-        }
-        heldAck = () => done();
-        metrics.acksHeld.set(1);
-      } else {
-        done();
-      }
+      gate.pass(done);
     };
     const request: ConfirmationRequest | null = confirmationRequest(packet);
     const pending = handle(packet, request ? () => confirmations.note(request) : noConfirmation);
@@ -519,7 +512,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     if (!client.connected) found.push('not connected to the broker');
     else if (!subscription.subscribed)
       found.push(
-        diskProblem !== null || heldAck !== null
+        diskProblem !== null || gate.holding
           ? "subscription not confirmed yet: the broker's answer waits behind the held message"
           : 'connected but the subscription is not granted yet',
       );
@@ -540,7 +533,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   };
   const holdReason = (): string | null =>
     diskProblem ??
-    (heldAck
+    (gate.holding
       ? `journal backlog at its limit (INGEST_JOURNAL_MAX_BACKLOG_BYTES = ${config.journalMaxBacklogBytes} bytes): InfluxDB is behind or away`
       : historyReadable
         ? null
@@ -555,7 +548,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     metrics.resubscribes.set(subscription.resubscribes);
     metrics.acksHeld.set(holdReason() === null ? 0 : 1);
     metrics.acksHeldFor.labels('disk').set(diskProblem === null ? 0 : 1);
-    metrics.acksHeldFor.labels('backlog').set(heldAck === null ? 0 : 1);
+    metrics.acksHeldFor.labels('backlog').set(gate.holding ? 1 : 0);
     if (disk.freeBytes !== null) metrics.diskFreeBytes.set(disk.freeBytes);
   };
   answerHealth = () => {
