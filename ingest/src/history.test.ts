@@ -108,6 +108,64 @@ describe("a device's past is immutable once accepted", () => {
     ]);
   });
 
+  it('allows the noise once over a stretch of late readings, not at every step (as the door does): they cannot climb past the rating', () => {
+    const M = 60_000;
+    const g = guardAt(NOW - H, 1_050_000);
+    const history = [stored(T0, 1_000_000), stored(T0 + 10 * H, 1_050_000)];
+    // 250 Wh a minute: each step is within the rating (92 Wh a minute at 5 kW and its margin) plus
+    // the 200 Wh of noise from the one before, but 500 Wh in 2 minutes is more than the rating allows
+    // from the stored reading they started from.
+    const rising = judge(
+      g,
+      [1, 2, 3].map((m) => reading(T0 + m * M, 1_000_000 + 250 * m)),
+      history,
+    );
+    expect(rising.readings).toBe(1);
+    expect(rising.rejections.map((r) => r.detail)).toEqual([
+      expect.stringMatching(/^reading \[1\]: .*500 Wh above the stored 1000000 Wh at .*, more than the rating allows/),
+      expect.stringMatching(/^reading \[2\]: .*750 Wh above the stored 1000000 Wh at .*, more than the rating allows/),
+    ]);
+    // The same from the later side: readings sent newest first cannot fall away from it in noise-sized steps.
+    const falling = judge(
+      g,
+      [1, 2, 3].map((m) => reading(T0 + 10 * H - m * M, 1_050_000 - 250 * m)),
+      history,
+    );
+    expect(falling.readings).toBe(1);
+    expect(falling.rejections.map((r) => r.detail)).toEqual([
+      expect.stringMatching(/500 Wh below the stored 1050000 Wh at .*, more than the rating allows/),
+      expect.stringMatching(/750 Wh below the stored 1050000 Wh at .*, more than the rating allows/),
+    ]);
+  });
+
+  it('a late reading after a jump the door took as a new trend is judged by that trend, not by the readings before the jump', () => {
+    const g = guardAt(NOW - H, 2_005_000);
+    const history = [stored(T0, 1_000_000), stored(T0 + 2 * H, 2_000_000), stored(T0 + 3 * H, 2_005_000)];
+    expect(judge(g, reading(T0 + 2.5 * H, 2_002_500), history).readings).toBe(1);
+  });
+
+  it('keeps its folds true through inserts in any order (the same bounds as a timeline built afresh)', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
+    // Distinct instants (a device has one reading per instant), in random order, counters at random.
+    const minutes = Array.from({ length: 300 }, (_, m) => m).sort(() => random() - 0.5);
+    const point = () => stored(T0 + minutes.pop()! * 60_000, 1_000_000 + Math.floor(random() * 4000));
+    const first = Array.from({ length: 20 }, point);
+    const timeline = new KnownTimeline(first);
+    const all = [...first];
+    for (let n = 0; n < 200; n += 1) {
+      const t = T0 + Math.floor(random() * 300) * 60_000 + 30_000;
+      const replacedAtMs = n % 50 < 25 ? null : T0 + 150 * 60_000;
+      expect(timeline.binding(t, 5000, replacedAtMs)).toEqual(new KnownTimeline(all).binding(t, 5000, replacedAtMs));
+      const r = point();
+      timeline.insert(r);
+      all.push(r);
+    }
+  });
+
   it('a reset between the neighbours: a late reading fits if it belongs to either side', () => {
     const g = guardAt(NOW - H, 2_000);
     const history = [stored(T0, 1_000_000), stored(T0 + 10 * H, 2_000)];

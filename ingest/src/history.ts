@@ -7,14 +7,16 @@
 //   stored reading stays (InfluxDB would otherwise keep the last write);
 // - otherwise it fills a gap, and only within physics from the stored readings on both sides: the
 //   counter between its neighbours (a drop between them is a reset: one side must fit) and rising
-//   no faster than the rating allows from the earlier one and to the later one.
+//   no faster than the rating allows from every earlier one and to every later one, the noise
+//   allowed once over each side as at the door (`bindingReading`), so late readings cannot climb
+//   past the rating in noise-sized steps.
 // "Stored" is InfluxDB (read as the reader) plus what this worker has journaled but not yet shipped
 // (kept in memory until the journal's lag has passed it). Workers of one share group ship within
 // a second, so a conflict must reach two workers within that second to slip through.
 import type { InfluxClient } from '../../lib/influx/client';
 import { influxString } from '../../lib/influx/client';
 import { MEASUREMENT } from '../../lib/influx/layout';
-import { COUNTER_LIMITS, maxCounterRiseWh } from '../../lib/program/counter-limits';
+import { bindingReading, COUNTER_LIMITS, type CounterPoint, maxCounterRiseWh } from '../../lib/program/counter-limits';
 import type { Fields } from './line-protocol';
 
 export interface KnownReading {
@@ -143,13 +145,25 @@ export class RecentReadings {
   }
 }
 
-/** The readings known around one instant: at it, and the nearest before and after. */
+/** The readings known around one instant: at it, the nearest before and after, and those that bound its counter. */
 export class KnownTimeline {
   private readonly sorted: KnownReading[];
+  /**
+   * `binding`'s folds, kept while still true so that a buffer of late readings costs one step each
+   * (in either time order): fromFold[k] is the fold of sorted[0..k], valid below fromValid;
+   * toFold[k] that of sorted[k..], mirrored, valid from toValidFrom on. For one rating and replacement.
+   */
+  private fromFold: KnownReading[] = [];
+  private fromValid = 0;
+  private toFold: Mirrored[];
+  private toValidFrom: number;
+  private foldsFor = '';
 
   constructor(readings: KnownReading[]) {
     // Stored and journaled copies of one instant may both be present; either will do.
     this.sorted = [...readings].sort((a, b) => a.tMs - b.tMs);
+    this.toFold = new Array(this.sorted.length);
+    this.toValidFrom = this.sorted.length;
   }
 
   private firstAtOrAfter(tMs: number): number {
@@ -171,9 +185,54 @@ export class KnownTimeline {
     return { at, before: this.sorted[i - 1], after: this.sorted[j] };
   }
 
-  insert(reading: KnownReading): void {
-    this.sorted.splice(this.firstAtOrAfter(reading.tMs), 0, reading);
+  /**
+   * The known readings that bound a counter at `tMs`: the earlier one it may rise least from and the
+   * later one that may rise least from it (`bindingReading` over each side, towards `tMs`). A reading
+   * that rose from the stretch before it more than the rating allows (a jump the door took as a new
+   * trend) starts the stretch afresh, and a recorded replacement parts the old counter's readings.
+   */
+  binding(tMs: number, ratedAcW: number, replacedAtMs: number | null): { from?: KnownReading; to?: KnownReading } {
+    const { sorted } = this;
+    if (this.foldsFor !== `${ratedAcW}/${replacedAtMs}`) {
+      this.foldsFor = `${ratedAcW}/${replacedAtMs}`;
+      this.fromValid = 0;
+      this.toValidFrom = sorted.length;
+    }
+    const follow = <P extends CounterPoint>(reference: P | undefined, next: P): P =>
+      reference && next.wh - reference.wh <= maxCounterRiseWh(ratedAcW, next.tMs - reference.tMs)
+        ? bindingReading(reference, next, ratedAcW)
+        : next;
+    const newCounter = (k: number) => replacedAtMs !== null && sorted[k]!.tMs >= replacedAtMs;
+    const i = this.firstAtOrAfter(tMs);
+    let j = i;
+    while (j < sorted.length && sorted[j]!.tMs === tMs) j += 1;
+    for (; this.fromValid < i; this.fromValid += 1) {
+      const k = this.fromValid;
+      const startsAfresh = k === 0 || (newCounter(k) && !newCounter(k - 1));
+      this.fromFold[k] = startsAfresh ? sorted[k]! : follow(this.fromFold[k - 1], sorted[k]!);
+    }
+    // The later side runs back in time: mirrored, it is the same rule.
+    for (; this.toValidFrom > j; this.toValidFrom -= 1) {
+      const k = this.toValidFrom - 1;
+      const mirrored = { tMs: -sorted[k]!.tMs, wh: -sorted[k]!.wh, reading: sorted[k]! };
+      const startsAfresh = k === sorted.length - 1 || (newCounter(k + 1) && !newCounter(k));
+      this.toFold[k] = startsAfresh ? mirrored : follow(this.toFold[k + 1], mirrored);
+    }
+    return { from: this.fromFold[i - 1], to: this.toFold[j]?.reading };
   }
+
+  insert(reading: KnownReading): void {
+    const at = this.firstAtOrAfter(reading.tMs);
+    this.sorted.splice(at, 0, reading);
+    // Folds up to it now miss it; folds from after it stay true, one place further on.
+    this.fromValid = Math.min(this.fromValid, at);
+    this.toFold.splice(at, 0, this.toFold[at]!);
+    this.toValidFrom = this.toValidFrom > at ? this.toValidFrom + 1 : at + 1;
+  }
+}
+
+interface Mirrored extends CounterPoint {
+  reading: KnownReading;
 }
 
 export interface GapLimits {
@@ -182,16 +241,12 @@ export interface GapLimits {
   replacedAtMs: number | null;
 }
 
-/** Why a late reading cannot fill the gap between its stored neighbours, or null when it fits. */
-export function gapMisfit(
-  tMs: number,
-  wh: number,
-  before: KnownReading | undefined,
-  after: KnownReading | undefined,
-  limits: GapLimits,
-): string | null {
-  const replaced = (from: number, to: number) =>
-    limits.replacedAtMs !== null && limits.replacedAtMs > from && limits.replacedAtMs <= to;
+/** Why a late reading cannot fill the gap between its known neighbours, or null when it fits. */
+export function gapMisfit(tMs: number, wh: number, timeline: KnownTimeline, limits: GapLimits): string | null {
+  const { before, after } = timeline.around(tMs);
+  const { from, to } = timeline.binding(tMs, limits.ratedAcW, limits.replacedAtMs);
+  const replaced = (start: number, end: number) =>
+    limits.replacedAtMs !== null && limits.replacedAtMs > start && limits.replacedAtMs <= end;
   const rise = (ms: number) => maxCounterRiseWh(limits.ratedAcW, ms);
   const noiseWh = COUNTER_LIMITS.noiseWh;
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -200,16 +255,16 @@ export function gapMisfit(
       ? null
       : wh < before.wh - noiseWh
         ? `below the stored ${before.wh} Wh at ${iso(before.tMs)}`
-        : wh - before.wh > rise(tMs - before.tMs)
-          ? `${wh - before.wh} Wh above the stored ${before.wh} Wh at ${iso(before.tMs)}, more than the rating allows in between`
+        : from && wh - from.wh > rise(tMs - from.tMs)
+          ? `${wh - from.wh} Wh above the stored ${from.wh} Wh at ${iso(from.tMs)}, more than the rating allows in between`
           : null;
   const toAfter =
     !after || replaced(tMs, after.tMs)
       ? null
       : wh > after.wh + noiseWh
         ? `above the stored ${after.wh} Wh at ${iso(after.tMs)}`
-        : after.wh - wh > rise(after.tMs - tMs)
-          ? `${after.wh - wh} Wh below the stored ${after.wh} Wh at ${iso(after.tMs)}, more than the rating allows in between`
+        : to && to.wh - wh > rise(to.tMs - tMs)
+          ? `${to.wh - wh} Wh below the stored ${to.wh} Wh at ${iso(to.tMs)}, more than the rating allows in between`
           : null;
   if (!fromBefore && !toAfter) return null;
   // A drop between the neighbours is a reset (or a replacement) somewhere in the gap: the reading

@@ -296,7 +296,7 @@ export function judgeAgainstHistory(
       const why =
         !after && (!before || !counters.needsHistory(serial, d.tMs))
           ? counters.admit(inverter, serial, d.tMs, d.wh)
-          : gapMisfit(d.tMs, d.wh, before, after, {
+          : gapMisfit(d.tMs, d.wh, timeline, {
               ratedAcW: inverter.ratedAcW,
               replacedAtMs: inverter.replacedAtMs,
             });
