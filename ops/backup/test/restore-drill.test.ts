@@ -77,34 +77,47 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 12
 }
 
 /**
- * Publishes `count` readings of the demo's first inverter, a minute apart from `from`; `marker` is
- * their AC power, which tells these readings apart from the seeded ones. The seeded history reaches
- * the present, so these fall between stored readings: their counter is the one stored just before
- * `from`, unchanged, which every later stored reading is at or above (a counter above a later one
- * is a counter no inverter produced, and ingest refuses it, more surely by day when counters rise).
+ * The counter DEMO-INV-0001 showed at `tMs`, read off the stored readings around it: on the straight
+ * line from the one before to the one after, flat after the newest. The seeded history reaches the
+ * present, so the drill's readings fall between stored ones, and ingest takes such a reading only if
+ * its counter rises from the stored one before and to the stored one after no faster than the rating
+ * allows (gapMisfit, ingest/src/history.ts); a point on that line does at any hour. A counter held
+ * at the one before `from` (or the newest plus a little, before that) was refused by day, when the
+ * history's counters rise: below the next stored one, or too far below it for the minutes between.
+ */
+async function counterAt(serial: string, tMs: number): Promise<number> {
+  const stored = (select: string, when: string) =>
+    influx().rows(
+      `SELECT ${select}(energy_wh_total) AS wh FROM telemetry WHERE serial = '${serial}' AND time ${when} ${tMs}ms`,
+    );
+  const [[before], [after]] = await Promise.all([stored('last', '<='), stored('first', '>')]);
+  if (!before) throw new Error(`no stored reading of ${serial} before ${new Date(tMs).toISOString()}`);
+  const [t0, wh0] = [Number(before.time), Number(before.wh)];
+  if (!after) return wh0;
+  const [t1, wh1] = [Number(after.time), Number(after.wh)];
+  return wh0 + ((wh1 - wh0) * (tMs - t0)) / (t1 - t0);
+}
+
+/**
+ * Publishes `count` readings of the demo's first inverter, a minute apart from `from`, each with the
+ * counter the stored history puts at its instant (`counterAt`); `marker` is their AC power, which
+ * tells these readings apart from the seeded ones.
  */
 async function publishReadings(from: number, count: number, marker: number): Promise<void> {
   const serial = 'DEMO-INV-0001';
-  const [last] = await influx().rows(
-    `SELECT last(energy_wh_total) FROM telemetry WHERE serial = '${serial}' AND time <= ${from}ms`,
+  const readings = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const ts = from + i * 60_000;
+      return { ts, energy_wh_total: await counterAt(serial, ts), ac_power_w: marker, state: 'MPPT' };
+    }),
   );
-  const counter = Number(last?.last ?? 0);
   const client = await mqtt.connectAsync(env.MQTT_URL as string, {
     username: env.MQTT_FLEET_USERNAME,
     password: env.MQTT_FLEET_PASSWORD,
     clientId: `drill-${Date.now()}`,
   });
-  for (let i = 0; i < count; i++)
-    await client.publishAsync(
-      `solar/v1/${serial}/telemetry`,
-      JSON.stringify({
-        ts: from + i * 60_000,
-        energy_wh_total: counter,
-        ac_power_w: marker,
-        state: 'MPPT',
-      }),
-      { qos: 1 },
-    );
+  for (const reading of readings)
+    await client.publishAsync(`solar/v1/${serial}/telemetry`, JSON.stringify(reading), { qos: 1 });
   await client.endAsync();
 }
 const readingsMarked = (marker: number) => countReadings(` WHERE serial = 'DEMO-INV-0001' AND ac_power_w = ${marker}`);
