@@ -2,15 +2,15 @@
 // (`--help` on each)
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import { readAlertsConfig } from '../../alerts';
-import { cashPosition, importSettlements, readBillingConfig } from '../../billing';
-import { cliActor } from '../../lib/audit';
-import { command, type Parsed, type Program, Refusal, usage } from '../../lib/cli';
-import { createPool } from '../../lib/db';
-import { InfluxClient } from '../../lib/influx/client';
-import { createLogger } from '../../lib/logger';
-import { tehranDate } from '../../lib/program/tehran-time';
-import { reconcileAndAlert } from './settlement-alerts';
+import { readAlertsConfig } from '../../../alerts';
+import { cashPosition, importSettlements, readBillingConfig } from '../../../billing';
+import { cliActor } from '../../../lib/audit';
+import { command, type Parsed, type Program, Refusal, usage } from '../../../lib/cli';
+import { createPool } from '../../../lib/db';
+import { InfluxClient } from '../../../lib/influx/client';
+import { createLogger } from '../../../lib/logger';
+import { tehranDate } from '../../../lib/program/tehran-time';
+import { reconcileAndAlert } from '../settlement-alerts';
 
 /** The settings and a connection pool for one command, closed afterwards. */
 async function withPool(

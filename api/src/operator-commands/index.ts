@@ -4,25 +4,25 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { cliActor, writeAuditWithPrisma } from '../../lib/audit';
-import { type Parsed, type Program, progress, Refusal, runProgram, UsageError } from '../../lib/cli';
-import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../lib/config';
-import { csvDocument } from '../../lib/csv';
-import { InfluxClient } from '../../lib/influx/client';
-import { computeProgress } from './progress';
-import { BrokerAdmin } from '../../lib/mqtt/broker-admin';
-import { provisionDevices } from '../../lib/mqtt/device-accounts';
-import { IMPORT_KINDS, runImport, type ImportKind } from '../../registry';
-import { createPrisma } from '../../lib/db';
-import { hashSecret } from '../../lib/passwords';
-import { reconcileDevices } from './device-reconciliation';
+import { cliActor, writeAuditWithPrisma } from '../../../lib/audit';
+import { type Parsed, type Program, progress, Refusal, runProgram, UsageError } from '../../../lib/cli';
+import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../../lib/config';
+import { csvDocument } from '../../../lib/csv';
+import { InfluxClient } from '../../../lib/influx/client';
+import { computeProgress } from '../progress';
+import { BrokerAdmin } from '../../../lib/mqtt/broker-admin';
+import { provisionDevices } from '../../../lib/mqtt/device-accounts';
+import { IMPORT_KINDS, runImport, type ImportKind } from '../../../registry';
+import { createPrisma } from '../../../lib/db';
+import { hashSecret } from '../../../lib/passwords';
+import { reconcileDevices } from '../device-reconciliation';
 import {
   ensureFleetAccount,
   fleetAccountExists,
   fleetAccountNote,
   removeFleetAccount,
-} from '../../lib/mqtt/service-accounts';
-import { settlementsProgram } from './settlements-cli';
+} from '../../../lib/mqtt/service-accounts';
+import { settlementsProgram } from './settlements';
 
 const fail = (message: string): never => {
   throw new UsageError(message);
