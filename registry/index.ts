@@ -102,7 +102,6 @@ export {
   contractTariffsInForce,
   installationsWithInverters,
   type LoanRow,
-  loanTerms,
   type MeteredInstallationRow,
   meteredInstallations,
   pricedRegistryFingerprint,

@@ -2,7 +2,7 @@
 // from, `repaidBefore`). Drafts repay nothing until their month closes; a statement shows the
 // balance its own month's installment leaves.
 import type pg from 'pg';
-import { loanTerms } from '../../registry/index';
+import type { LoanRow } from '../../registry/index';
 import { REPAID_BEFORE, repaidBefore } from './program-snapshot';
 
 export interface LoanBalance {
@@ -15,16 +15,14 @@ export const LOAN_REPAID_SQL = repaidBefore(`'9999-99'`);
 
 /** Repaid and outstanding per loan id, for the given loans. */
 export async function loanBalances(db: pg.Pool | pg.ClientBase, loanIds: readonly number[]) {
-  const loans = await loanTerms(db, loanIds);
-  const { rows } = await db.query<{ id: number; repaid: string }>(
-    `SELECT l.id, ${LOAN_REPAID_SQL} AS repaid FROM unnest($1::int[]) AS l(id)`,
-    [loans.map((l) => l.id)],
+  const { rows } = await db.query<Pick<LoanRow, 'id' | 'principal_rials'> & { repaid: string }>(
+    `SELECT l.id, l.principal_rials, ${LOAN_REPAID_SQL} AS repaid FROM loan_terms l WHERE l.id = ANY($1::int[])`,
+    [loanIds],
   );
-  const repaid = new Map(rows.map((r) => [r.id, BigInt(r.repaid)]));
   return new Map<number, LoanBalance>(
-    loans.map((l) => [
-      l.id,
-      { repaidRials: repaid.get(l.id)!, balanceRials: BigInt(l.principal_rials) - repaid.get(l.id)! },
+    rows.map((r) => [
+      r.id,
+      { repaidRials: BigInt(r.repaid), balanceRials: BigInt(r.principal_rials) - BigInt(r.repaid) },
     ]),
   );
 }

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import {
   beneficiariesHoldingAfter,
   contractTariffsInForce,
-  loanTerms,
+  type LoanRow,
   meteredInstallations,
   sharesInForce,
 } from '../../registry/index';
@@ -90,13 +90,13 @@ export async function loadProgramSnapshot(
   lastDate: string,
 ): Promise<ProgramSnapshot> {
   const installations = await meteredInstallations(db);
-  const loans = await loanTerms(db);
-  // What closed months repaid of each loan, by the one computation (REPAID_BEFORE) over the loans' ids.
-  const repaid = await db.query<{ id: number; repaid: string }>(
-    `SELECT l.id, ${REPAID_BEFORE} AS repaid FROM unnest($2::int[]) AS l(id)`,
-    [month, loans.map((l) => l.id)],
+  // Each loan's terms (the registry's view) with what closed months repaid of it, in one round trip.
+  const loans = await db.query<LoanRow & { repaid: string }>(
+    `SELECT l.id, l.installation_id, l.reference, l.principal_rials, l.installment_rials, l.installments, l.first_due_month,
+            ${REPAID_BEFORE} AS repaid
+       FROM loan_terms l ORDER BY l.id`,
+    [month],
   );
-  const repaidOf = new Map(repaid.rows.map((r) => [r.id, r.repaid]));
   const shares = await sharesInForce(db, firstDate, lastDate);
   const carry = await db.query<{ beneficiary_id: number; carried_out_rials: string }>(
     `SELECT DISTINCT ON (s.beneficiary_id) s.beneficiary_id, s.carried_out_rials
@@ -122,7 +122,7 @@ export async function loadProgramSnapshot(
     })),
     contracts: await loadContracts(db, firstDate, lastDate),
     loans: groupBy(
-      loans.map((r) => ({
+      loans.rows.map((r) => ({
         installationId: r.installation_id,
         loanId: r.id,
         reference: r.reference,
@@ -130,7 +130,7 @@ export async function loadProgramSnapshot(
         installmentRials: BigInt(r.installment_rials),
         installments: r.installments,
         firstDueMonth: r.first_due_month,
-        repaidRials: BigInt(repaidOf.get(r.id)!),
+        repaidRials: BigInt(r.repaid),
       })),
       (l) => l.installationId,
     ),

@@ -1,5 +1,5 @@
 // The registry as the program's computations read it: billing's month (installations with their
-// inverters, contracts with their tariffs, loans, shares), the reconciliation's installations and
+// inverters, contracts with their tariffs, shares; loans through the view `loan_terms`), the reconciliation's installations and
 // the alerts evaluator's (commissioned installations, active inverters, tariffs in force). Each
 // returns the rows as queried, on the caller's client (a billing run reads them inside its own
 // transaction, so one run sees one registry); the caller shapes them.
@@ -80,7 +80,7 @@ export async function contractTariffsInForce(
   return rows;
 }
 
-/** A loan's terms; amounts in Rials as text (bigint). */
+/** A row of the view `loan_terms`: a loan's terms; amounts in Rials as text (bigint). */
 export interface LoanRow {
   id: number;
   installation_id: number;
@@ -89,16 +89,6 @@ export interface LoanRow {
   installment_rials: string;
   installments: number;
   first_due_month: string;
-}
-
-/** Every loan, or only those of `loanIds`, by id. */
-export async function loanTerms(sql: Sql, loanIds?: readonly number[]): Promise<LoanRow[]> {
-  const { rows } = await sql.query<LoanRow>(
-    `SELECT id, installation_id, reference, principal_rials, installment_rials, installments, first_due_month
-       FROM loans WHERE $1::int[] IS NULL OR id = ANY($1::int[]) ORDER BY id`,
-    [loanIds ?? null],
-  );
-  return rows;
 }
 
 export interface ShareRow {
