@@ -20,5 +20,7 @@ export default defineConfig({
     // stop and start those services on purpose: run files one at a time.
     fileParallelism: false,
     globalSetup: ['testing/global-setup.ts'],
+    // A test outside a test/ folder is refused every TCP connection, services up or not.
+    setupFiles: ['testing/no-services.ts'],
   },
 });

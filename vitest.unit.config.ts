@@ -14,5 +14,6 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.data/**', '**/test/**'],
     testTimeout: 30_000,
+    setupFiles: ['testing/no-services.ts'],
   },
 });
