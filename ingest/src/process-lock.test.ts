@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireProcessLock, holderOf, LockHeldError } from './process-lock';
 
@@ -24,30 +25,38 @@ const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid as number;
  */
 async function winnersPerRound(paths: string[], processes: number): Promise<number[]> {
   const module = new URL('./process-lock.ts', import.meta.url).pathname;
-  // After every child has loaded (3 s was too short on a busy machine: a late child took over the
-  // stale locks of siblings that had finished).
-  const startAt = Date.now() + 8000;
+  // Each child says when it has loaded and is given the instant of the first round once all have;
+  // it holds what it took until every child has answered, so no lock it won turns stale (its PID
+  // gone) while a sibling is still at that round.
   const code = `
     import { acquireProcessLock } from ${JSON.stringify(module)};
     const paths = ${JSON.stringify(paths)};
-    const won = [];
-    for (let round = 0; round < paths.length; round++) {
-      while (Date.now() < ${startAt} + round * 20);
-      try { acquireProcessLock(paths[round]); won.push(1); } catch (e) { if (e.name !== 'LockHeldError') throw e; won.push(0); }
-    }
-    process.stdout.write(JSON.stringify(won));`;
-  const results = await Promise.all(
-    Array.from({ length: processes }, () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code]);
-      let out = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-      });
-      child.stderr.pipe(process.stderr);
-      return new Promise<number[]>((resolve) => child.on('exit', () => resolve(JSON.parse(out) as number[])));
-    }),
-  );
-  return paths.map((_, round) => results.reduce((sum, won) => sum + (won[round] ?? 0), 0));
+    process.stdout.write('ready\\n');
+    process.stdin.once('data', (line) => {
+      const startAt = Number(String(line));
+      const won = [];
+      for (let round = 0; round < paths.length; round++) {
+        while (Date.now() < startAt + round * 20);
+        try { acquireProcessLock(paths[round]); won.push(1); } catch (e) { if (e.name !== 'LockHeldError') throw e; won.push(0); }
+      }
+      process.stdout.write(JSON.stringify(won) + '\\n');
+    });`;
+  const children = Array.from({ length: processes }, () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code]);
+    child.stderr.pipe(process.stderr);
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    /** The child's next line, or undefined if it exited without one. */
+    const line = async () => (await lines.next()).value as string | undefined;
+    return { child, line, exited: new Promise((resolve) => child.on('exit', resolve)) };
+  });
+  expect(await Promise.all(children.map(({ line }) => line()))).toEqual(Array(processes).fill('ready'));
+  const startAt = Date.now() + 500;
+  for (const { child } of children) child.stdin.write(`${startAt}\n`);
+  const results = await Promise.all(children.map(({ line }) => line()));
+  for (const { child } of children) child.stdin.end();
+  await Promise.all(children.map(({ exited }) => exited));
+  const won = results.map((result) => JSON.parse(result ?? '[]') as number[]);
+  return paths.map((_, round) => won.reduce((sum, each) => sum + (each[round] ?? 0), 0));
 }
 
 describe('process lock', () => {
