@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,13 +58,14 @@ const log = (mode: string, name: string) => {
   const file = join(dir, mode, `${name}.log`);
   return existsSync(file) ? readFileSync(file, 'utf8') : '';
 };
-async function until(ready: () => boolean): Promise<void> {
+async function until(ready: () => boolean): Promise<boolean> {
   for (let i = 0; i < 300 && !ready(); i++) await new Promise((r) => setTimeout(r, 50));
-  expect(ready()).toBe(true);
+  return ready();
 }
 
-describe("npm start's supervisor", () => {
-  it('names a child that crashed, with its exit code and log, and stops the others by PID', async () => {
+// The two runs wait on their children's timers (a crash after 1 s, a grace period of 1 s): side by side.
+describe.concurrent("npm start's supervisor", () => {
+  it('names a child that crashed, with its exit code and log, and stops the others by PID', async ({ expect }) => {
     const run = runDriver('crash');
     expect(await run.exit).toBe(1);
     expect(run.stderr).toMatch(
@@ -78,9 +79,13 @@ describe("npm start's supervisor", () => {
     expect(alive(pidOf(run, 'steady'))).toBe(false);
   });
 
-  it('stops every child at Ctrl-C, killing one that ignores SIGTERM after the grace period, and exits 0', async () => {
+  it('stops every child at Ctrl-C, killing one that ignores SIGTERM after the grace period, and exits 0', async ({
+    expect,
+  }) => {
     const run = runDriver('stubborn');
-    await until(() => /ready/.test(log('stubborn', 'steady')) && /ready/.test(log('stubborn', 'stubborn')));
+    expect(
+      await until(() => /ready/.test(log('stubborn', 'steady')) && /ready/.test(log('stubborn', 'stubborn'))),
+    ).toBe(true);
     run.process.kill('SIGINT');
     expect(await run.exit).toBe(0);
     const stubborn = pidOf(run, 'stubborn');
