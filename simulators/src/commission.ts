@@ -71,13 +71,21 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
     return done();
   }
 
+  const serial = influxString(o.serial);
+  // The burst continues the serial's stored counter (a repaired or re-checked inverter has one): a
+  // counter back near zero would be a reset in billing's data, and the inverter's own next reading,
+  // back at its counter, a rise no rating allows, refused at ingest's door.
+  const [latest] = await o.influx.rows(
+    `SELECT last("energy_wh_total") AS "wh" FROM "telemetry" WHERE "serial" = ${serial}`,
+  );
+  const counterWh = Number(latest?.wh ?? 0);
   const startedMs = Date.now();
   try {
     await client.publishAsync(statusTopic(o.serial), 'online', { qos: 1, retain: true });
     const ratedW = device?.ratedAcW ?? 1000;
     const burst = Array.from({ length: o.readings }, (_, i) => ({
       ts: startedMs - (o.readings - 1 - i) * 1000,
-      energy_wh_total: 0.001 * (i + 1),
+      energy_wh_total: counterWh + 0.001 * (i + 1),
       ac_power_w: Math.round(ratedW * 0.01),
       state: 'MPPT',
       events: ['COMMISSIONING'],
@@ -97,7 +105,6 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
   }
 
   const since = `time >= ${startedMs - o.readings * 1000 - 1000}ms`;
-  const serial = influxString(o.serial);
   const deadline = Date.now() + o.timeoutMs;
   let stored: Record<string, unknown>[] = [];
   let status: Record<string, unknown>[] = [];

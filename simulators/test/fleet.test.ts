@@ -263,4 +263,47 @@ describe('simulated fleet on the wire', () => {
       detail: expect.stringMatching(/Not authorized|Bad username or password/),
     });
   });
+
+  it("commissions an inverter that has a history without breaking its counter: the inverter's next reading is taken", async () => {
+    // serial(1) reported a day in June (the backfill above); a technician checks it again after a repair.
+    const [before] = await influx.rows(
+      `SELECT last("energy_wh_total") AS "wh" FROM "telemetry" WHERE "serial" = '${serial(1)}'`,
+    );
+    const historyWh = Number(before!.wh);
+    const report = await commission({
+      serial: serial(1),
+      credentials: fleetMqtt(),
+      influx,
+      databaseUrl: databaseUrl(),
+      timeoutMs: 20_000,
+      readings: 3,
+    });
+    expect(report.checks.find((c) => c.name === 'readings stored by the platform')).toMatchObject({ ok: true });
+    // The burst continued the stored counter: no reset in billing's data (it published 0.001 Wh on).
+    const burst = await influx.rows(
+      `SELECT "energy_wh_total" FROM "telemetry" WHERE "serial" = '${serial(1)}' AND "events" = '["COMMISSIONING"]'`,
+    );
+    expect(burst.map((r) => Number(r.energy_wh_total) - historyWh).map((wh) => wh.toFixed(3))).toEqual([
+      '0.001',
+      '0.002',
+      '0.003',
+    ]);
+    // The inverter itself, back at its counter: ingest's door takes it (from a counter back near zero
+    // it would be a rise no rating allows, refused as implausible_value).
+    const account = fleetMqtt();
+    const client = await mqtt.connectAsync(account.url, {
+      username: account.username,
+      password: account.password,
+      clientId: `sim-test-own-${process.pid}`,
+    });
+    const own = { ts: Date.now(), energy_wh_total: historyWh + 1, ac_power_w: 60, state: 'MPPT' };
+    await client.publishAsync(`solar/v1/${serial(1)}/telemetry`, JSON.stringify(own), { qos: 1 });
+    await client.endAsync();
+    await waitFor(
+      "the inverter's own reading stored",
+      () => countPoints(influx, 'telemetry', `"serial" = '${serial(1)}' AND time = ${own.ts}ms`),
+      (n) => n === 1,
+      30_000,
+    );
+  });
 });
