@@ -4,11 +4,13 @@
 // statement-reads.ts. Rials are bigints, as stored; instants Dates.
 import type pg from 'pg';
 import type { MonthId } from '../../lib/program/solar-hijri';
+import type { MonthTotals } from './core/bill-month';
 import type { BillFigures } from './statement-reads';
 
 type Db = Pick<pg.Pool, 'query'>;
 
-export interface BilledMonth {
+/** A billed month as stored: its run's totals, and when and how it was billed. */
+export interface BilledMonth extends MonthTotals {
   month: MonthId;
   status: 'DRAFT' | 'CLOSED' | 'PAID';
   computedAt: Date;
@@ -16,15 +18,6 @@ export interface BilledMonth {
   /** A draft's instant "to date" (a running month), null for a whole month. */
   toDateAt: Date | null;
   digest: string;
-  installations: number;
-  beneficiaries: number;
-  incomplete: number;
-  implausible: number;
-  energyWh: number;
-  grossRials: bigint;
-  netRials: bigint;
-  poolRials: bigint;
-  payableRials: bigint;
 }
 
 const MONTH_COLUMNS = `month, status::text AS status, computed_at, closed_at, to_date_at, digest, installations,

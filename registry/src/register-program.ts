@@ -5,6 +5,7 @@
 // refused here before anything is written.
 import type pg from 'pg';
 import { mobileOf, nationalCodeOf, shebaOf } from './beneficiary-input';
+import type { NewLoan } from './contracts';
 import { RegistryError } from './errors';
 import { type HeldShare, shareBreach } from './share-rules';
 
@@ -45,13 +46,7 @@ export interface ProgramInstallation {
     startDate: string;
     tariffs: { from: string; until: string | null; rialPerKwh: number }[];
   } | null;
-  loan: {
-    reference: string;
-    principalRials: bigint;
-    installmentRials: bigint;
-    installments: number;
-    firstDueMonth: string;
-  } | null;
+  loan: Omit<NewLoan, 'installationId'> | null;
 }
 export interface Program {
   beneficiaries: ProgramBeneficiary[];
