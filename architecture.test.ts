@@ -179,7 +179,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'api/src/portal/session.ts': ['beneficiaries', 'provinces'],
   'api/src/sign-in-service.ts': ['beneficiaries'],
   'api/src/statements.ts': ['installations', 'shares'],
-  'demo/src/seed.ts': ['audit_log'],
 };
 
 /** Prisma's client property for each table (`installationBill` for `InstallationBill` @@map installation_bills). */

@@ -98,3 +98,15 @@ export async function auditedIds(
   );
   return new Set(rows.map((r) => r.entity_id));
 }
+
+/** The first entry of an action (the oldest), with when it was written and its `after`; null when there is none. */
+export async function firstAuditEntry<After = unknown>(
+  db: Pick<pg.ClientBase, 'query'>,
+  action: AuditAction,
+): Promise<{ at: Date; after: After } | null> {
+  const { rows } = await db.query<{ at: Date; after: After }>(
+    'SELECT at, after FROM audit_log WHERE action = $1 ORDER BY id LIMIT 1',
+    [action],
+  );
+  return rows[0] ?? null;
+}

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import type pg from 'pg';
-import { writeAudit } from '../../lib/audit';
+import { firstAuditEntry, writeAudit } from '../../lib/audit';
 import type { MqttConfig } from '../../lib/config';
 import type { BillingConfig } from '../../billing';
 import type { InfluxClient } from '../../lib/influx/client';
@@ -72,11 +72,8 @@ const rials = (value: bigint | string) => `${BigInt(value).toLocaleString('en-US
 export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<SeedResult> {
   const started = performance.now();
   const now = deps.now?.() ?? Date.now();
-  const seeded = await deps.pool.query<{ at: Date; after: { installations: number } }>(
-    `SELECT at, after FROM audit_log WHERE action = $1 ORDER BY id LIMIT 1`,
-    [MARKER],
-  );
-  const installations = seeded.rows[0]?.after.installations ?? options.installations;
+  const seeded = await firstAuditEntry<{ installations: number }>(deps.pool, MARKER);
+  const installations = seeded?.after.installations ?? options.installations;
   const plan = buildDemoPlan({
     installations,
     nowMs: now,
@@ -93,11 +90,11 @@ export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<Se
     writeFileSync(options.loginsFile, `${JSON.stringify(logins, null, 1)}\n`, { mode: 0o600 });
     return { skipped, installations, logins, seconds: (performance.now() - started) / 1000 };
   };
-  if (seeded.rows[0]) {
+  if (seeded) {
     if (installations !== options.installations)
       deps.progress(
         `demo program: seeded with ${installations} installations on ` +
-          `${seeded.rows[0].at.toISOString().slice(0, 10)}; ${options.installations} applies to a fresh run profile`,
+          `${seeded.at.toISOString().slice(0, 10)}; ${options.installations} applies to a fresh run profile`,
       );
     return finish(true);
   }
@@ -272,12 +269,9 @@ async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
 export async function rebuildDemoRollups(
   deps: Pick<SeedDeps, 'pool' | 'influx' | 'progress'>,
 ): Promise<'rebuilt' | 'done before' | 'not seeded'> {
-  const marks = await deps.pool.query<{ action: string; after: { backfill?: { fromMs: number; toMs: number } } }>(
-    `SELECT action, after FROM audit_log WHERE action IN ($1, $2) ORDER BY id`,
-    [MARKER, ROLLUPS_MARKER],
-  );
-  if (marks.rows.some((r) => r.action === ROLLUPS_MARKER)) return 'done before';
-  const range = marks.rows.find((r) => r.action === MARKER)?.after.backfill;
+  if (await firstAuditEntry(deps.pool, ROLLUPS_MARKER)) return 'done before';
+  const range = (await firstAuditEntry<{ backfill?: { fromMs: number; toMs: number } }>(deps.pool, MARKER))?.after
+    .backfill;
   if (!range) return 'not seeded';
   const started = performance.now();
   const cuts = [range.fromMs];

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actorFrom, cliActor, staffActor, writeAudit, writeAuditWithPrisma } from '../audit';
+import { actorFrom, cliActor, firstAuditEntry, staffActor, writeAudit, writeAuditWithPrisma } from '../audit';
 import { createPrisma } from '../db';
 import { rollbackWith, withTransaction } from '../transaction';
 import { asOwner, emptyPgDatabase } from '../../testing/services';
@@ -110,6 +110,15 @@ describe('the audit log', () => {
       }),
     ).rejects.toThrow(/not entity\.verb/);
     expect((await rows()).length).toBe(before);
+  });
+
+  it("reads an action's first entry, with when it was written and what it recorded", async () => {
+    expect(await firstAuditEntry(owner, 'test.first')).toBeNull();
+    for (const n of [1, 2])
+      await writeAudit(owner, { actor: 'test', action: 'test.first', entity: 'test', entityId: n, after: { n } });
+    const first = await firstAuditEntry<{ n: number }>(owner, 'test.first');
+    expect(first?.after).toEqual({ n: 1 });
+    expect(first?.at).toBeInstanceOf(Date);
   });
 
   it('names actors by kind', () => {
