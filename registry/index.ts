@@ -95,7 +95,6 @@ export { type ProgressFigures, progressFigures } from './src/progress-figures';
 export {
   activeInvertersOfCommissioned,
   beneficiariesHoldingAfter,
-  type CommissionedInstallation,
   commissionedInstallations,
   commissionedTariffs,
   type ContractTariffRow,

@@ -4,6 +4,7 @@
 // returns the rows as queried, on the caller's client (a billing run reads them inside its own
 // transaction, so one run sees one registry); the caller shapes them.
 import type pg from 'pg';
+import type { CommissionedInstallation } from '../../lib/program/commissioned-installation';
 
 /** A node-postgres pool or one of its clients (a transaction's). */
 type Sql = Pick<pg.Pool, 'query'>;
@@ -119,19 +120,7 @@ export async function beneficiariesHoldingAfter(sql: Sql, lastDate: string): Pro
   return rows.map((r) => r.beneficiary_id);
 }
 
-/** A commissioned installation where the evaluator looks for the sun, by id. */
-export interface CommissionedInstallation {
-  id: number;
-  code: string;
-  provinceId: number;
-  provinceCode: string;
-  latitude: number;
-  longitude: number;
-  dcKwp: number;
-  /** Panel tilt, degrees; null when unknown (then taken as the latitude, the usual fixed tilt). */
-  tiltDeg: number | null;
-}
-
+/** The commissioned installations where the alerts evaluator looks for the sun, by id. */
 export async function commissionedInstallations(sql: Sql): Promise<CommissionedInstallation[]> {
   const { rows } = await sql.query<CommissionedInstallation>(
     `SELECT i.id, i.code, i.province_id AS "provinceId", p.code AS "provinceCode", i.latitude::float8 AS latitude,

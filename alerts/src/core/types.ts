@@ -1,4 +1,5 @@
 // What the rules read and what they decide: plain data, no clients.
+import type { CommissionedInstallation } from '../../../lib/program/commissioned-installation';
 import type { Rate } from '../../../lib/program/tariff';
 
 // The rules, severities, states and causes are declared here once: PostgreSQL's enums are checked
@@ -31,16 +32,8 @@ export interface InverterInfo {
   serial: string;
   ratedAcW: number;
 }
-export interface InstallationInfo {
-  id: number;
-  code: string;
-  provinceId: number;
-  provinceCode: string;
-  latitude: number;
-  longitude: number;
-  dcKwp: number;
-  /** Panel tilt, degrees; null when unknown (then taken as the latitude, the usual fixed tilt). */
-  tiltDeg: number | null;
+/** A commissioned installation (as the registry reads it) with what the rules price and count with. */
+export interface InstallationInfo extends CommissionedInstallation {
   /** The tariff in force today (with the contract year's step-down), or null without a contract. */
   rate: Pick<Rate, 'rialPerKwh' | 'percent'> | null;
   inverters: InverterInfo[];
