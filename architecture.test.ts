@@ -178,7 +178,6 @@ const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'api/src/plugins/auth.ts': ['beneficiaries'],
   'api/src/portal/session.ts': ['beneficiaries', 'provinces'],
   'api/src/sign-in-service.ts': ['beneficiaries'],
-  'api/src/statements.ts': ['installations', 'shares'],
 };
 
 /** Prisma's client property for each table (`installationBill` for `InstallationBill` @@map installation_bills). */

@@ -16,7 +16,9 @@ export {
   type NewShare,
   type ShareFilter,
   shareById,
+  type ShareOnStatement,
   sharesOf,
+  sharesOnStatementOf,
   updateShare,
 } from './src/share-service';
 export {

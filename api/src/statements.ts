@@ -1,7 +1,7 @@
 // A beneficiary's statement for one month as people read it: what billing recorded (billing's
 // `statementOf`) with what the registry knows of each line (the installation's code, name and
-// rating, the share's days) and the loans its installment changed. The portal's statement page and
-// /me/statements/{month} both show this one read. The three reads go to PostgreSQL at once (each
+// rating, the share's days: the registry's `sharesOnStatementOf`) and the loans its installment
+// changed. The portal's statement page and /me/statements/{month} both show this one read. The three reads go to PostgreSQL at once (each
 // asks by the person, not by what another returned): on payday, when PIN checks take the cores,
 // a page's latency is mostly its round trips.
 import type pg from 'pg';
@@ -13,6 +13,7 @@ import {
   statementOf,
 } from '../../billing';
 import type { MonthId } from '../../lib/program/solar-hijri';
+import { sharesOnStatementOf } from '../../registry';
 
 export interface StatementLineRead extends StatementLine {
   installation: { code: string; name: string; capacityW: number };
@@ -20,18 +21,6 @@ export interface StatementLineRead extends StatementLine {
   share: { firstDay: string; lastDay: string | null };
   loans: LoanOnStatement[];
 }
-
-interface ShareRow {
-  share_id: number;
-  code: string;
-  name: string;
-  capacity_w: number;
-  first: string;
-  last: string | null;
-}
-const SHARES = `SELECT sh.id AS share_id, i.code, i.name, (i.ac_rating_kw * 1000)::int AS capacity_w,
-       to_char(sh.valid_from, 'YYYY-MM-DD') AS first, to_char(sh.valid_until - 1, 'YYYY-MM-DD') AS last
-  FROM shares sh JOIN installations i ON i.id = sh.installation_id`;
 
 /** The statement with its lines by installation code, then share; null when the person has none that month. */
 export async function beneficiaryStatement(
@@ -41,18 +30,13 @@ export async function beneficiaryStatement(
 ): Promise<{ head: StatementHead; lines: StatementLineRead[] } | null> {
   const [statement, own, loans] = await Promise.all([
     statementOf(sql, beneficiaryId, month),
-    // Every share the person holds (a few): the statement's are among them.
-    sql.query<ShareRow>({
-      name: 'statement-shares',
-      text: `${SHARES} WHERE sh.beneficiary_id = $1`,
-      values: [beneficiaryId],
-    }),
+    sharesOnStatementOf(sql, beneficiaryId),
     loansOnStatement(sql, beneficiaryId, month),
   ]);
   if (!statement) return null;
   // A line's share is the person's own (billing allocates a share to its holder, and a share's
   // holder never changes: the registry's updateShare changes weight and end only).
-  const shares = new Map(own.rows.map((r) => [r.share_id, r]));
+  const shares = new Map(own.map((r) => [r.share_id, r]));
   return {
     head: statement.head,
     lines: statement.lines

@@ -100,3 +100,29 @@ export async function sharesOf(sql: Pick<pg.Pool, 'query'>, beneficiaryId: numbe
   });
   return rows.map(({ code, ...share }) => ({ ...share, installation: { code } }));
 }
+
+/** A share as a statement shows it: its installation's code, name and AC rating, its first and last day. */
+export interface ShareOnStatement {
+  share_id: number;
+  code: string;
+  name: string;
+  capacity_w: number;
+  /** Tehran dates, YYYY-MM-DD; `last` null while the share runs on. */
+  first: string;
+  last: string | null;
+}
+
+/**
+ * Every share a person holds (a few), in no order: a statement's lines are among them. A prepared
+ * statement on the caller's pool, sent alongside billing's reads of the statement (one round trip).
+ */
+export async function sharesOnStatementOf(sql: Pick<pg.Pool, 'query'>, beneficiaryId: number) {
+  const { rows } = await sql.query<ShareOnStatement>({
+    name: 'statement-shares',
+    text: `SELECT sh.id AS share_id, i.code, i.name, (i.ac_rating_kw * 1000)::int AS capacity_w,
+                  to_char(sh.valid_from, 'YYYY-MM-DD') AS first, to_char(sh.valid_until - 1, 'YYYY-MM-DD') AS last
+             FROM shares sh JOIN installations i ON i.id = sh.installation_id WHERE sh.beneficiary_id = $1`,
+    values: [beneficiaryId],
+  });
+  return rows;
+}
