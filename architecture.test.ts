@@ -177,7 +177,6 @@ const OWNER_OF = tableOwners(readFileSync(join(ROOT, 'docs/architecture.md'), 'u
 const KNOWN_CROSSINGS: Record<string, readonly string[]> = {
   'api/src/plugins/auth.ts': ['beneficiaries'],
   'api/src/portal/session.ts': ['beneficiaries', 'provinces'],
-  'api/src/sign-in-service.ts': ['beneficiaries'],
 };
 
 /** Prisma's client property for each table (`installationBill` for `InstallationBill` @@map installation_bills). */

@@ -60,6 +60,7 @@ export {
   type BeneficiaryInput,
   type BeneficiaryStatus,
   beneficiaryById,
+  beneficiaryByNationalCode,
   beneficiaryExists,
   beneficiaryWithProvince,
   countBeneficiaries,

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { PrismaClient } from '../../lib/db';
 import { toAsciiDigits } from '../../lib/identifiers/digits';
 import { checkNationalCode } from '../../lib/identifiers/validate';
+import { beneficiaryByNationalCode, setPinHash } from '../../registry';
 import { badField, HttpError } from './errors';
 import { DUMMY_HASH, hashSecret, needsRehash, newToken, tokenHash, verifySecret } from '../../lib/passwords';
 import { ACCOUNT_WIDE_FACTOR, FORGET_AFTER_HOURS, lockMinutesAfter, type SignInPolicy } from './sign-in-policy';
@@ -120,9 +121,10 @@ export class SignInService {
     return code.value;
   }
 
+  // The registry's read, not the per-request session lookup: a sign-in reads the one row by itself.
   private async usableBeneficiary(code: string) {
-    const person = await this.prisma.beneficiary.findUnique({ where: { nationalCode: code } });
-    return person && person.status !== 'EXITED' ? person : null;
+    const person = await beneficiaryByNationalCode(this.prisma, code);
+    return person?.inProgram ? person : null;
   }
 
   private async checkBeneficiary(
@@ -133,7 +135,7 @@ export class SignInService {
   ) {
     // PINs are stored as ASCII digits (PUT /beneficiaries/{id}/pin normalises them the same way).
     await this.check(`beneficiary:${code}`, client, toAsciiDigits(pin), person?.pinHash ?? null, (pinHash) =>
-      this.prisma.beneficiary.update({ where: { id: person!.id }, data: { pinHash } }),
+      setPinHash(this.prisma, person!.id, pinHash),
     );
     return person!;
   }
@@ -212,27 +214,17 @@ export class SignInService {
   /** Ends every session of a typed account (`staff:NAME` or `beneficiary:CODE`: the person and the representative). */
   private async endSessionsOf(account: string): Promise<void> {
     const [kind, name] = [account.slice(0, account.indexOf(':')), account.slice(account.indexOf(':') + 1)];
-    const { rows } = await this.sql.query<{
-      userId: number | null;
-      beneficiaryId: number | null;
-      representativeId: number | null;
-    }>(
-      kind === 'staff'
-        ? {
-            text: 'SELECT id AS "userId", NULL AS "beneficiaryId", NULL AS "representativeId" FROM users WHERE username = $1',
-            values: [name],
-          }
-        : {
-            text: `SELECT NULL AS "userId", (SELECT id FROM beneficiaries WHERE national_code = $1) AS "beneficiaryId",
-                     (SELECT id FROM representatives WHERE national_code = $1) AS "representativeId"`,
-            values: [name],
-          },
-    );
-    for (const { userId, beneficiaryId, representativeId } of rows) {
-      if (userId !== null) await this.settings.endSessions({ userId });
-      if (beneficiaryId !== null) await this.settings.endSessions({ beneficiaryId });
-      if (representativeId !== null) await this.settings.endSessions({ representativeId });
+    if (kind === 'staff') {
+      const user = await this.prisma.user.findUnique({ where: { username: name }, select: { id: true } });
+      if (user) await this.settings.endSessions({ userId: user.id });
+      return;
     }
+    const [person, representative] = await Promise.all([
+      beneficiaryByNationalCode(this.prisma, name),
+      this.prisma.representative.findUnique({ where: { nationalCode: name }, select: { id: true } }),
+    ]);
+    if (person) await this.settings.endSessions({ beneficiaryId: person.id });
+    if (representative) await this.settings.endSessions({ representativeId: representative.id });
   }
 
   private async start(

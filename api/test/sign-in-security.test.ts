@@ -286,7 +286,7 @@ describe('the sign-in queue', () => {
       });
       expect(admitted.statusCode).toBe(200);
       expect(admittedAsked.join('\n')).toMatch(
-        /national_code[\s\S]*sign_in_throttle[\s\S]*INSERT INTO "public"\."sessions"/,
+        /"beneficiaries"[\s\S]*sign_in_throttle[\s\S]*INSERT INTO "public"\."sessions"/,
       );
     } finally {
       await small.close();

@@ -55,6 +55,18 @@ export const beneficiaryById = (db: Db, id: number) => db.beneficiary.findUnique
 export const beneficiaryExists = async (db: Db, id: number) =>
   (await db.beneficiary.findUnique({ where: { id }, select: { id: true } })) !== null;
 
+/**
+ * Who a national code names, for signing in (the PIN's hash: nothing else outside the registry reads
+ * it) and for ending a person's sessions; null when no one has it. `inProgram`: not exited.
+ */
+export async function beneficiaryByNationalCode(db: Db, nationalCode: string) {
+  const person = await db.beneficiary.findUnique({
+    where: { nationalCode },
+    select: { id: true, status: true, pinHash: true },
+  });
+  return person && { id: person.id, inProgram: person.status !== 'EXITED', pinHash: person.pinHash };
+}
+
 export async function createBeneficiary(
   db: Db,
   input: Omit<BeneficiaryInput, 'mobile' | 'sheba' | 'status'> &
