@@ -156,7 +156,8 @@ export default fp(
       await listener?.end().catch(() => undefined);
     });
 
-    // On every uncached request: one plain query rather than the query builder.
+    // On every uncached request: one plain query rather than the query builder. A person is read
+    // through the registry's view (beneficiary_profiles), joined in this one statement.
     async function resolve(hash: string): Promise<SessionRow | null> {
       const { rows } = await app.sql.query<SessionRow>({
         name: 'resolve-session',
@@ -166,11 +167,11 @@ export default fp(
                  u.id AS "userId", u.username, u.role::text AS role, b.id AS "beneficiaryId",
                  s.representative_id AS "representativeId", s.acting_for_id AS "actingForId",
                  (s.acting_for_id IS NULL OR s.acting_for_id = b.id OR EXISTS (SELECT 1 FROM representations r
-                   JOIN beneficiaries rb ON rb.id = r.beneficiary_id AND rb.status <> 'EXITED'
+                   JOIN beneficiary_profiles rb ON rb.id = r.beneficiary_id AND rb.in_program
                    WHERE r.representative_id = s.representative_id AND r.beneficiary_id = s.acting_for_id)) AS "actingAllowed"
              FROM sessions s
              LEFT JOIN users u ON u.id = s.user_id AND u.disabled_at IS NULL
-             LEFT JOIN beneficiaries b ON b.id = s.beneficiary_id AND b.status <> 'EXITED'
+             LEFT JOIN beneficiary_profiles b ON b.id = s.beneficiary_id AND b.in_program
              WHERE s.token_hash = $1 AND s.expires_at > now()`,
         values: [hash],
       });

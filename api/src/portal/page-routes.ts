@@ -20,9 +20,6 @@ export interface PageRoutesOptions {
   sessions: PortalSessions;
 }
 
-/** A Sheba as people recognise it on a screen: the country and the last four digits. */
-const shortSheba = (sheba: string | null) => (sheba ? `${sheba.slice(0, 2)}…${sheba.slice(-4)}` : null);
-
 export function pageRoutes(app: FastifyInstance, options: PageRoutesOptions) {
   const { chrome, sessions } = options;
   const { helpPhone, officePhones } = options.portal;
@@ -76,7 +73,7 @@ export function pageRoutes(app: FastifyInstance, options: PageRoutesOptions) {
       self: id === request.portal!.beneficiaryId,
       runningMonth,
       months,
-      shebaMasked: shortSheba(person.sheba),
+      shebaMasked: person.shebaMasked,
       year: parseMonth(runningMonth).year,
       csrf: csrfOf(request, reply),
     };
@@ -101,7 +98,7 @@ export function pageRoutes(app: FastifyInstance, options: PageRoutesOptions) {
       self: id === request.portal!.beneficiaryId,
       month: row,
       monthDays: monthBounds(month).days,
-      shebaMasked: shortSheba(person.sheba),
+      shebaMasked: person.shebaMasked,
       sms: smsText(row),
       lines: statement.lines.map((l) => ({
         installationCode: l.installation.code,

@@ -1,6 +1,7 @@
 // The portal session as pages use it: who signed in (for the header), the person whose income the
 // pages show, the people a guardian or carer may choose from, and the choice. Prepared statements
-// on the plain pool: these run on every page.
+// on the plain pool: these run on every page. A person is read through the registry's view
+// (beneficiary_profiles), joined with the session's own tables in the page's one statement.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { tokenHash } from '../../../lib/passwords';
@@ -11,7 +12,8 @@ import { redirect } from './respond';
 
 export interface PageContext {
   account: { name: string; canChoose: boolean };
-  person: { name: string; sheba: string | null; province: string } | null;
+  /** `shebaMasked`: the Sheba's country and last four (`IR…1234`), as the registry publishes it. */
+  person: { name: string; shebaMasked: string | null; province: string } | null;
 }
 
 export class PortalSessions {
@@ -38,10 +40,10 @@ export class PortalSessions {
   async peopleOf(session: PortalIdentity): Promise<Person[]> {
     const { rows } = await this.sql.query<{ id: number; name: string; relation: string | null }>({
       name: 'portal-people',
-      text: `SELECT b.id, b.full_name AS name, NULL AS relation, 0 AS ord FROM beneficiaries b WHERE b.id = $1
+      text: `SELECT b.id, b.full_name AS name, NULL AS relation, 0 AS ord FROM beneficiary_profiles b WHERE b.id = $1
              UNION ALL
-             SELECT b.id, b.full_name, r.relation::text, 1 FROM representations r JOIN beneficiaries b ON b.id = r.beneficiary_id
-              WHERE r.representative_id = $2 AND b.id IS DISTINCT FROM $1 AND b.status <> 'EXITED'
+             SELECT b.id, b.full_name, r.relation::text, 1 FROM representations r JOIN beneficiary_profiles b ON b.id = r.beneficiary_id
+              WHERE r.representative_id = $2 AND b.id IS DISTINCT FROM $1 AND b.in_program
              ORDER BY ord, name`,
       values: [session.beneficiaryId, session.representativeId],
     });
@@ -67,15 +69,15 @@ export class PortalSessions {
       account: string | null;
       represented: number;
       name: string | null;
-      sheba: string | null;
+      shebaMasked: string | null;
       province: string | null;
     }>({
       name: 'portal-page',
       text: `SELECT COALESCE(me.full_name, r.full_name) AS account,
                (SELECT count(*)::int FROM representations x WHERE x.representative_id = $2) AS represented,
-               v.full_name AS name, v.sheba, p.code AS province
-             FROM (SELECT 1) one LEFT JOIN beneficiaries me ON me.id = $1 LEFT JOIN representatives r ON r.id = $2
-             LEFT JOIN beneficiaries v ON v.id = $3 LEFT JOIN provinces p ON p.id = v.province_id`,
+               v.full_name AS name, v.sheba_masked AS "shebaMasked", v.province_code AS province
+             FROM (SELECT 1) one LEFT JOIN beneficiary_profiles me ON me.id = $1 LEFT JOIN representatives r ON r.id = $2
+             LEFT JOIN beneficiary_profiles v ON v.id = $3`,
       values: [session.beneficiaryId, session.representativeId, session.viewing],
     });
     const row = rows[0]!;
@@ -84,7 +86,7 @@ export class PortalSessions {
         name: row.account ?? '',
         canChoose: row.represented + (session.beneficiaryId === null ? 0 : 1) > 1,
       },
-      person: row.name === null ? null : { name: row.name, sheba: row.sheba, province: row.province! },
+      person: row.name === null ? null : { name: row.name, shebaMasked: row.shebaMasked, province: row.province! },
     };
   }
 }
