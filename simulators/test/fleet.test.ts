@@ -10,6 +10,7 @@ import { runBackfill, startRealtimeFleet } from '../src/fleet';
 import { commission } from '../src/commission';
 import { registerSimulatedFleet } from '../src/registry';
 import { planFleet, parseScenario } from '../src/scenario';
+import { storedAfter, storedCounters } from '../src/stored-counters';
 import {
   countPoints,
   databaseUrl,
@@ -178,6 +179,19 @@ describe('simulated fleet on the wire', () => {
     expect(new Set(rejected.map((r) => r.reason))).toEqual(
       new Set(['malformed_json', 'invalid_reading', 'invalid_payload']),
     );
+  });
+
+  it('continues counters from storage: the latest, or for a backfill the latest at or before its start', async () => {
+    // serial(2) produced through the day after 08:00 (UTC): its latest counter is not the one then.
+    const eight = Date.parse('2026-06-21T08:00:00Z');
+    const two = await rowsOf(2);
+    const atEight = two.filter((r) => r.time <= eight).at(-1)!;
+    expect(atEight.energy_wh_total).not.toBe(two.at(-1)!.energy_wh_total);
+    expect((await storedCounters(influx)).get(serial(2))).toBe(two.at(-1)!.energy_wh_total);
+    expect((await storedCounters(influx, eight)).get(serial(2))).toBe(atEight.energy_wh_total);
+    // A backfill from 08:00 would fall between stored readings (the CLI refuses it); one after them would not.
+    expect(await storedAfter(influx, eight)).toContain(serial(2));
+    expect(await storedAfter(influx, Date.parse(TO) + 3_600_000)).not.toContain(serial(2));
   });
 
   it('runs inverters in real time with status, last will and a buffered flush after an outage', async () => {

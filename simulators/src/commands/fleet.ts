@@ -14,7 +14,7 @@ import { ensureFleetAccount, fleetAccountNote } from '../../../lib/mqtt/service-
 import { runBackfill, startRealtimeFleet } from '../fleet';
 import { addDemoContracts, registerSimulatedFleet } from '../registry';
 import { generatedFleet, loadScenario, planFleet } from '../scenario';
-import { storedCounters } from '../stored-counters';
+import { storedAfter, storedCounters } from '../stored-counters';
 
 const FLEET_OPTIONS = {
   scenario: { type: 'string' },
@@ -39,6 +39,14 @@ export async function useFleetAccount(): Promise<void> {
   process.stderr.write(`${fleetAccountNote(process.env, await ensureFleetAccount(process.env))}\n`);
 }
 
+/** --from..--to of a backfill (default the last 24 hours). */
+function backfillPeriod(values: Parsed<typeof FLEET_OPTIONS>['values']): { fromMs: number; toMs: number } {
+  const toMs = instant(values.to, 'to', Math.floor(Date.now() / 60_000) * 60_000);
+  const fromMs = instant(values.from, 'from', toMs - 86_400_000);
+  if (fromMs >= toMs) usage('--from must be before --to');
+  return { fromMs, toMs };
+}
+
 async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<void> {
   const scenario = values.scenario
     ? loadScenario(values.scenario)
@@ -48,8 +56,19 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
         province: values.province!,
         dcKwp: positiveNumber(values.kwp, 'kwp', 5),
       });
-  if (values['continue-counters'] && !values.backfill) {
-    const stored = await storedCounters(new InfluxClient(readInfluxConfig(process.env, 'READER')));
+  const period = values.backfill ? backfillPeriod(values) : null;
+  if (values['continue-counters']) {
+    const influx = new InfluxClient(readInfluxConfig(process.env, 'READER'));
+    // A backfill goes on from the counter stored before its period; stored readings after its start
+    // would put its counters between them, below later ones: counters no inverter produced.
+    const later = period ? await storedAfter(influx, period.fromMs) : new Set<string>();
+    const overlapping = scenario.inverters.filter((i) => later.has(i.serial)).map((i) => i.serial);
+    if (overlapping.length > 0)
+      usage(
+        `--continue-counters: ${overlapping.length} inverters (${overlapping.slice(0, 3).join(', ')}) have readings ` +
+          'stored after --from; backfill from after their newest reading',
+      );
+    const stored = await storedCounters(influx, period?.fromMs);
     for (const inverter of scenario.inverters)
       inverter.initialCounterWh = stored.get(inverter.serial) ?? inverter.initialCounterWh;
   }
@@ -66,10 +85,8 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
     );
   }
 
-  if (values.backfill) {
-    const toMs = instant(values.to, 'to', Math.floor(Date.now() / 60_000) * 60_000);
-    const fromMs = instant(values.from, 'from', toMs - 86_400_000);
-    if (fromMs >= toMs) usage('--from must be before --to');
+  if (period) {
+    const { fromMs, toMs } = period;
     const intervalSeconds = positiveNumber(values.interval, 'interval', scenario.intervalSeconds ?? 300);
     await useFleetAccount();
     const clients = await Promise.all(
@@ -184,8 +201,9 @@ export default command({
   --from, --to        RFC 3339 period for --backfill (default: the last 24 hours)
   --truth FILE        where to write the ground truth (default .data/<profile>/simulator/ground-truth.json)
   --duration S        real time: stop after S seconds (default: until Ctrl-C)
-  --continue-counters real time: each inverter's lifetime counter continues from its latest stored
-                      reading, as a real one's does across restarts (npm start uses it)
+  --continue-counters each inverter's lifetime counter continues from its latest stored reading, as a
+                      real one's does across restarts (npm start uses it); with --backfill, from the
+                      latest at or before --from (refused if readings are stored after --from)
 
 Each inverter connects with its own credentials from the scenario (or --provision), else with the
 fleet account (MQTT_FLEET_USERNAME), which is then made first through the broker's administration
