@@ -35,9 +35,22 @@ async function installationMustExist(db: Db, id: number): Promise<void> {
   if (!(await db.installation.findUnique({ where: { id } })))
     throw invalidField('installationId', 'no such installation');
 }
-function checkTariff(t: TariffInput, field: string): TariffInput {
+/** The tariff period, or refused naming `field` when it does not end after it starts. Pure. */
+export function checkTariff<T extends Pick<TariffInput, 'effectiveFrom' | 'effectiveUntil'>>(t: T, field: string): T {
   if (t.effectiveUntil && t.effectiveUntil <= t.effectiveFrom) throw invalidField(field, 'must be after effectiveFrom');
   return t;
+}
+
+/** The loan's terms, or refused naming `installments` when they do not repay its principal. Pure. */
+export function checkLoanTerms<T extends Pick<NewLoan, 'principalRials' | 'installmentRials' | 'installments'>>(
+  loan: T,
+): T {
+  if (loan.installmentRials * BigInt(loan.installments) < loan.principalRials)
+    throw invalidField(
+      'installments',
+      `${loan.installments} installments of ${loan.installmentRials} Rials do not repay the principal of ${loan.principalRials} Rials`,
+    );
+  return loan;
 }
 
 /** A page of contracts in id order, each with its tariff periods in order. */
@@ -74,10 +87,5 @@ export const countLoans = (db: Db, installationId?: number) => db.loan.count({ w
 
 export async function createLoan(db: Db, loan: NewLoan) {
   await installationMustExist(db, loan.installationId);
-  if (loan.installmentRials * BigInt(loan.installments) < loan.principalRials)
-    throw invalidField(
-      'installments',
-      `${loan.installments} installments of ${loan.installmentRials} Rials do not repay the principal of ${loan.principalRials} Rials`,
-    );
-  return db.loan.create({ data: loan });
+  return db.loan.create({ data: checkLoanTerms(loan) });
 }

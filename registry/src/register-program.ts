@@ -5,7 +5,7 @@
 // refused here before anything is written.
 import type pg from 'pg';
 import { mobileOf, nationalCodeOf, shebaOf } from './beneficiary-input';
-import type { NewLoan } from './contracts';
+import { checkLoanTerms, checkTariff, type NewLoan } from './contracts';
 import { RegistryError } from './errors';
 import { type HeldShare, shareBreach } from './share-rules';
 
@@ -72,10 +72,22 @@ const holderKey = (raw: string) => {
   }
 };
 
+/** `check()`, its refusal naming the installation: "field: installation CODE: why". */
+function inInstallation<T>(code: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof RegistryError)) throw error;
+    const why = error.message.replace(/^[\w.]+: /, '');
+    throw new RegistryError(error.code, `${error.field}: installation ${code}: ${why}`, error.field);
+  }
+}
+
 /**
  * The program with its people's identifiers normalised, as the API stores them; refused, naming the
  * person's place in the program or the installation, at the first thing the API would refuse: an
- * identifier, a share of someone not in the program, or a share that breaks the share rules. Pure.
+ * identifier, a share of someone not in the program, a share that breaks the share rules, a tariff
+ * period that does not end after it starts, or a loan whose installments do not repay it. Pure.
  */
 export function checkProgram(program: Program): Program {
   const beneficiaries = program.beneficiaries.map((b, i) => {
@@ -119,6 +131,13 @@ export function checkProgram(program: Program): Program {
         );
       held.push(candidate);
       return { ...share, nationalCode };
+    });
+    inInstallation(installation.code, () => {
+      for (const [i, t] of (installation.contract?.tariffs ?? []).entries()) {
+        const period = { effectiveFrom: day(t.from), effectiveUntil: t.until === null ? null : day(t.until) };
+        checkTariff(period, `tariffs.${i}.effectiveUntil`);
+      }
+      if (installation.loan) checkLoanTerms(installation.loan);
     });
     return { ...installation, shares };
   });

@@ -84,4 +84,25 @@ describe('registerProgram', () => {
     expect(await registered('REG-TWICE')).toBe(0);
     expect(await registered('REG-ID')).toBe(0);
   });
+
+  it("refuses a plan with a loan its installments do not repay, or a tariff period that ends before it starts, as the API's routes do", async () => {
+    const unpaid = program('REG-LOAN');
+    unpaid.installations[0]!.loan = {
+      reference: 'REG-LOAN-L',
+      principalRials: 10_000_000n,
+      installmentRials: 999_999n,
+      installments: 10,
+      firstDueMonth: '1405-08',
+    };
+    await expect(withTransaction(pool, (db) => registerProgram(db, unpaid))).rejects.toThrow(
+      'installments: installation REG-LOAN: 10 installments of 999999 Rials do not repay the principal of 10000000 Rials',
+    );
+    const backwards = program('REG-TARIFF');
+    backwards.installations[0]!.contract!.tariffs = [{ from: '2025-01-01', until: '2024-12-31', rialPerKwh: 38_500 }];
+    await expect(withTransaction(pool, (db) => registerProgram(db, backwards))).rejects.toThrow(
+      'tariffs.0.effectiveUntil: installation REG-TARIFF: must be after effectiveFrom',
+    );
+    expect(await registered('REG-LOAN')).toBe(0);
+    expect(await registered('REG-TARIFF')).toBe(0);
+  });
 });
