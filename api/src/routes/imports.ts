@@ -5,16 +5,11 @@ import { provisionDevices } from '../../../lib/mqtt/device-accounts';
 import { errorResponses, HttpError } from '../errors';
 import { IMPORT_KINDS, runImport } from '../../../registry';
 import { actorOf } from '../plugins/auth';
-import { oneOf } from '../schemas';
+import { csvImportCounts, oneOf } from '../schemas';
 
 const Report = Type.Object({
   kind: Type.String(),
-  dryRun: Type.Boolean(),
-  rows: Type.Integer(),
-  created: Type.Integer(),
-  updated: Type.Integer(),
-  unchanged: Type.Integer(),
-  errors: Type.Array(Type.Object({ line: Type.Integer(), column: Type.String(), reason: Type.String() })),
+  ...csvImportCounts,
   credentials: Type.Array(Type.Object({ serial: Type.String(), password: Type.String() }), {
     description: 'broker accounts of newly imported inverters, shown only now',
   }),

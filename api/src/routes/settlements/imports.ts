@@ -4,15 +4,9 @@ import { Type } from '@sinclair/typebox';
 import { importSettlements } from '../../../../billing';
 import { errorResponses, HttpError } from '../../errors';
 import { actorOf } from '../../plugins/auth';
+import { csvImportCounts } from '../../schemas';
 
-const ImportReport = Type.Object({
-  dryRun: Type.Boolean(),
-  rows: Type.Integer(),
-  created: Type.Integer(),
-  updated: Type.Integer(),
-  unchanged: Type.Integer(),
-  errors: Type.Array(Type.Object({ line: Type.Integer(), column: Type.String(), reason: Type.String() })),
-});
+const ImportReport = Type.Object(csvImportCounts);
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
