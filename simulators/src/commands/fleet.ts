@@ -13,6 +13,7 @@ import { provisionDevices } from '../../../lib/mqtt/device-accounts';
 import { ensureFleetAccount, fleetAccountNote } from '../../../lib/mqtt/service-accounts';
 import { runBackfill, startRealtimeFleet } from '../fleet';
 import { addDemoContracts, registerSimulatedFleet } from '../registry';
+import { stopOnSignalOrDuration } from './stop-fleet';
 import { generatedFleet, loadScenario, planFleet } from '../scenario';
 import { storedAfter, storedCounters } from '../stored-counters';
 
@@ -170,16 +171,7 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
       process.stderr.write(`fleet: tick ${ticks}, ${planned.length} readings simulated in ${ms.toFixed(0)} ms\n`);
   }, intervalSeconds * 1000);
   fleet.tick(Date.now());
-  const stop = async () => {
-    clearInterval(timer);
-    await fleet.stop();
-    fleet.model.truth.write(truthPath);
-    process.stderr.write(`fleet stopped; ground truth ${truthPath}\n`);
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  if (values.duration) setTimeout(() => void stop(), positiveNumber(values.duration, 'duration', 60) * 1000);
+  stopOnSignalOrDuration('fleet', fleet, timer, truthPath, values.duration);
 }
 
 export default command({

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { command, instant, type Parsed, positiveNumber, usage } from '../../../lib/cli';
 import { MODBUS_PROFILES, ModbusFleet } from '../modbus/modbus-fleet';
+import { stopOnSignalOrDuration } from './stop-fleet';
 import { generatedFleet, loadScenario, planFleet } from '../scenario';
 
 const MODBUS_OPTIONS = {
@@ -96,16 +97,7 @@ async function modbusCommand({ values }: Parsed<typeof MODBUS_OPTIONS>): Promise
       `${speed !== 1 ? ` (${speed}× real time)` : ''} (Ctrl-C to stop)\n`,
   );
   const timer = setInterval(() => fleet.advanceTo(simNow()), Math.max(50, Math.min(1000, stepMs / speed)));
-  const stop = async () => {
-    clearInterval(timer);
-    await fleet.stop();
-    fleet.model.truth.write(truthPath);
-    process.stderr.write(`modbus stopped; ground truth ${truthPath}\n`);
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  if (values.duration) setTimeout(() => void stop(), positiveNumber(values.duration, 'duration', 60) * 1000);
+  stopOnSignalOrDuration('modbus', fleet, timer, truthPath, values.duration);
 }
 
 export default command({
