@@ -97,3 +97,14 @@ unit_of() { # service name: postgres, influxdb, mosquitto, prometheus, alertmana
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 fail() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+# The test profile's broker without the sessions earlier runs left, for `npm test` and the
+# benchmarks: an aborted run's sessions keep subscriptions that queue a copy of every message the
+# next run publishes (a 497 MB mosquitto.db once made ingest's benchmark lower and noisier).
+# The broker starts again with the services (setup).
+empty_test_broker() {
+  [ "$SOLAR_PROFILE" = test ] || { echo "error: only the test profile's broker is emptied, not '$SOLAR_PROFILE'" >&2; exit 2; }
+  [ -f "$SOLAR_DATA_DIR/mosquitto/mosquitto.db" ] || return 0
+  step "Emptying the test broker (the sessions earlier runs left)"
+  bash "$SOLAR_ROOT/ops/services.sh" stop mosquitto >/dev/null
+  rm -f "$SOLAR_DATA_DIR/mosquitto/mosquitto.db"
+}

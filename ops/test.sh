@@ -4,12 +4,7 @@
 set -euo pipefail
 export SOLAR_PROFILE=test
 source "$(dirname "$0")/env.sh"
-# Each run starts with an empty broker: sessions left by an aborted run would otherwise keep
-# subscriptions that queue every message the tests publish.
-if [ -f "$SOLAR_DATA_DIR/mosquitto/mosquitto.db" ]; then
-  bash "$SOLAR_ROOT/ops/services.sh" stop mosquitto >/dev/null
-  rm -f "$SOLAR_DATA_DIR/mosquitto/mosquitto.db"
-fi
+empty_test_broker
 bash "$SOLAR_ROOT/ops/setup.sh"
 set -a; source "$PLATFORM_ENV"; set +a
 cd "$SOLAR_ROOT"
