@@ -1,14 +1,18 @@
 // The flood drill's misbehaving device, in a process of its own as a real device is: publishing 1 MB
 // messages takes this process's CPU, which in the drill's own process delayed the fleet's readings
-// before they were even sent. Usage: flooder.ts SERIAL VALID_MS INVALID_MS HUGE_MS [UNTIL_ACKED]
-// (how long each phase lasts at most; a phase also ends once the broker acknowledged UNTIL_ACKED of
-// its messages); prints one JSON line: per phase, the messages sent, those the broker acknowledged
-// and how long it lasted (ms).
+// before they were even sent. Usage: flooder.ts SERIAL VALID_MS INVALID_MS HUGE_MS (how long each
+// phase lasts at most; SIGUSR2 ends the phase under way, for a drill that floods until the broker
+// shows an effect); prints one JSON line: per phase, the messages sent, those the broker
+// acknowledged and how long it lasted (ms).
 import { telemetryTopic } from '../../../lib/telemetry/contract';
 import { sleep } from '../../../testing/drills';
 import { connectFleetClient } from '../../../testing/services';
 
 let connections = 0;
+let phaseEnded = false;
+process.on('SIGUSR2', () => {
+  phaseEnded = true;
+});
 /**
  * Publishes `payload()` from one connection as fast as the broker acknowledges (up to 200 in flight)
  * for `ms`, reconnecting at once when the broker closes it; then drops the connection with whatever
@@ -20,8 +24,9 @@ async function flood(serial: string, payload: (i: number) => string | Buffer, ms
   const until = started + ms;
   let sent = 0;
   let acked = 0;
+  phaseEnded = false;
   const inFlight = new Set<Promise<unknown>>();
-  while (Date.now() < until && acked < untilAcked) {
+  while (Date.now() < until && !phaseEnded) {
     const p = client.publishAsync(telemetryTopic(serial), payload(sent++), { qos: 1 }).then(
       () => {
         acked += 1;
@@ -38,8 +43,7 @@ async function flood(serial: string, payload: (i: number) => string | Buffer, ms
   return { sent, acked, ms: Date.now() - started };
 }
 
-const [serial = '', validMs, invalidMs, hugeMs, untilAckedArg] = process.argv.slice(2);
-const untilAcked = untilAckedArg === undefined ? Number.POSITIVE_INFINITY : Number(untilAckedArg);
+const [serial = '', validMs, invalidMs, hugeMs] = process.argv.slice(2);
 const now = Date.now();
 const valid = await flood(
   serial,
