@@ -22,6 +22,8 @@ export {
   type ProvinceTotals,
 } from './src/ledger-reads';
 export { latestReplacements, recordReplacement, reviewCounter } from './src/counter-reviews';
+export type { Replacement } from './src/core/counter-energy';
+export { readCounterEnergy } from './src/installation-energy';
 export { monthElapsed } from './src/core/deductions';
 export { BillingError } from './src/errors';
 export { LOAN_REPAID_SQL, type LoanOnStatement, loanBalances, loansOnStatement } from './src/loan-balances';

@@ -7,7 +7,7 @@ import { type AuditAction, writeAudit } from '../../lib/audit';
 import { withTransaction } from '../../lib/transaction';
 import { registeredInverter } from '../../registry/index';
 import type { ReviewDecision } from './core/counter-review';
-import { capacityBoundWh } from './core/counter-energy';
+import { capacityBoundWh, type Replacement } from './core/counter-energy';
 import { monthBounds, parseMonth, type MonthId } from '../../lib/program/solar-hijri';
 import { BillingError } from './errors';
 
@@ -75,14 +75,28 @@ export async function recordReplacement(pool: pg.Pool, input: ReplacementInput, 
   });
 }
 
-/** Each replaced serial's latest replacement, ms since the epoch: ingest judges a counter from there on. */
-export async function latestReplacements(db: pg.Pool | pg.ClientBase): Promise<Map<string, number>> {
+/**
+ * Each replaced serial's latest replacement (of `serials` when given): when, and the new counter then
+ * if it was recorded. Ingest judges a counter from there on; a simulator or a commissioning burst
+ * that continues a counter continues the new one.
+ */
+export async function latestReplacements(
+  db: pg.Pool | pg.ClientBase,
+  serials?: readonly string[],
+): Promise<Map<string, Replacement>> {
   // Stored without a zone, in UTC.
-  const { rows } = await db.query<{ serial: string; at_ms: string }>(
-    `SELECT serial, round(extract(epoch FROM max(replaced_at) AT TIME ZONE 'UTC') * 1000)::bigint AS at_ms
-       FROM inverter_replacements GROUP BY serial`,
+  const { rows } = await db.query<{ serial: string; at_ms: string; initial_wh: string | null }>(
+    `SELECT DISTINCT ON (serial) serial, round(extract(epoch FROM replaced_at AT TIME ZONE 'UTC') * 1000)::bigint AS at_ms,
+            initial_wh
+       FROM inverter_replacements ${serials ? 'WHERE serial = ANY($1)' : ''} ORDER BY serial, replaced_at DESC`,
+    serials ? [serials] : [],
   );
-  return new Map(rows.map((r) => [r.serial, Number(r.at_ms)]));
+  return new Map(
+    rows.map((r) => [
+      r.serial,
+      { atMs: Number(r.at_ms), initialWh: r.initial_wh === null ? null : Number(r.initial_wh) },
+    ]),
+  );
 }
 
 export interface ReviewInput {

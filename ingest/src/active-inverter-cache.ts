@@ -59,7 +59,7 @@ export class ActiveInverterCache {
               installation: row.installation,
               province: row.province,
               ratedAcW: row.rated_ac_w,
-              replacedAtMs: replaced.get(row.serial) ?? null,
+              replacedAtMs: replaced.get(row.serial)?.atMs ?? null,
             });
           this.inverters = next;
           this.loadedAtMs = Date.now();

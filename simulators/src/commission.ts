@@ -7,6 +7,7 @@ import { type InfluxClient, influxString } from '../../lib/influx/client';
 import { statusTopic, telemetryTopic } from '../../lib/telemetry/contract';
 import { registeredInverter } from '../../registry/index';
 import type { DeviceCredentials } from './device-connection';
+import { type EpochCounter, epochCounters } from './stored-counters';
 
 export interface CommissionCheck {
   name: string;
@@ -25,6 +26,12 @@ export interface CommissionOptions {
   databaseUrl: string;
   timeoutMs: number;
   readings: number;
+  /**
+   * The inverter's lifetime counter as its display shows it (Wh): for a counter the platform does not
+   * know (the serial never reported, or it was replaced without the new counter recorded and has not
+   * reported since). Refused where the platform knows the counter.
+   */
+  counterWh?: number;
 }
 
 export async function commission(o: CommissionOptions): Promise<CommissionReport> {
@@ -33,7 +40,10 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
 
   const db = new pg.Client({ connectionString: o.databaseUrl });
   await db.connect();
-  const device = await registeredInverter(db, o.serial).finally(() => db.end());
+  const [device, epochs] = await Promise.all([
+    registeredInverter(db, o.serial),
+    epochCounters(o.influx, db, { serial: o.serial }),
+  ]).finally(() => db.end());
   checks.push(
     device
       ? {
@@ -71,21 +81,21 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
     return done();
   }
 
+  const start = burstStart(o, epochs.get(o.serial));
+  checks.push(start.check);
+  if (!start.check.ok) {
+    // A clean disconnect: the broker drops the last will (no 'offline' over the inverter's own status).
+    await client.endAsync().catch(() => undefined);
+    return done();
+  }
   const serial = influxString(o.serial);
-  // The burst continues the serial's stored counter (a repaired or re-checked inverter has one): a
-  // counter back near zero would be a reset in billing's data, and the inverter's own next reading,
-  // back at its counter, a rise no rating allows, refused at ingest's door.
-  const [latest] = await o.influx.rows(
-    `SELECT last("energy_wh_total") AS "wh" FROM "telemetry" WHERE "serial" = ${serial}`,
-  );
-  const counterWh = Number(latest?.wh ?? 0);
   const startedMs = Date.now();
   try {
     await client.publishAsync(statusTopic(o.serial), 'online', { qos: 1, retain: true });
     const ratedW = device?.ratedAcW ?? 1000;
     const burst = Array.from({ length: o.readings }, (_, i) => ({
       ts: startedMs - (o.readings - 1 - i) * 1000,
-      energy_wh_total: counterWh + 0.001 * (i + 1),
+      energy_wh_total: start.wh + 0.001 * (i + 1),
       ac_power_w: Math.round(ratedW * 0.01),
       state: 'MPPT',
       events: ['COMMISSIONING'],
@@ -151,4 +161,40 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
     detail: status.length ? 'online' : 'no status recorded',
   });
   return done();
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Where the burst's counter starts, as a check: the counter of the serial's current epoch
+ * (`epochCounters`). Any other would be a reset or a jump in billing's data (after a recorded
+ * replacement, the old inverter's total read as the new counter's rise: energy no one produced), and
+ * the inverter's own next reading a rise no rating allows, refused at ingest's door. Where the
+ * platform knows no counter, the display's is the only evidence; billing counts nothing of the first
+ * reading of a counter whose start is unknown (its counter model, rule 5), whatever it says.
+ */
+function burstStart(o: CommissionOptions, epoch: EpochCounter | undefined): { check: CommissionCheck; wh: number } {
+  const result = (ok: boolean, detail: string, wh = 0) => ({ check: { name: 'counter to continue', ok, detail }, wh });
+  if (epoch && epoch.wh !== null) {
+    const known = `${epoch.wh} Wh, ${epoch.from === 'stored' ? 'stored' : 'recorded with its replacement'} at ${iso(epoch.atMs)}`;
+    return o.counterWh === undefined
+      ? result(true, known, epoch.wh)
+      : result(
+          false,
+          `the platform knows ${o.serial}'s counter (${known}): --counter-wh is for a counter it does not know`,
+        );
+  }
+  if (o.counterWh !== undefined)
+    return result(
+      true,
+      `${o.counterWh} Wh as given (--counter-wh): the first reading of a counter new to the platform`,
+      o.counterWh,
+    );
+  if (epoch)
+    return result(
+      false,
+      `${o.serial} was replaced at ${iso(epoch.atMs)} without its new counter recorded and has reported nothing since: ` +
+        "read the lifetime counter (Wh) on the new inverter's display and run again with --counter-wh N",
+    );
+  return result(true, `0 Wh: nothing stored for ${o.serial} (if its display shows more, give it as --counter-wh N)`);
 }

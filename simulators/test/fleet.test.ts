@@ -4,13 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latestReplacements, readCounterEnergy, recordReplacement } from '../../billing/index';
 import type { InfluxClient } from '../../lib/influx/client';
+import { createLogger } from '../../lib/logger';
 import { runBackfill, startRealtimeFleet } from '../src/fleet';
 import { commission } from '../src/commission';
 import { registerSimulatedFleet } from '../src/registry';
 import { planFleet, parseScenario } from '../src/scenario';
-import { storedAfter, storedCounters } from '../src/stored-counters';
+import { epochCounters, storedAfter, storedCounters } from '../src/stored-counters';
 import {
   countPoints,
   databaseUrl,
@@ -192,6 +195,24 @@ describe('simulated fleet on the wire', () => {
     // A backfill from 08:00 would fall between stored readings (the CLI refuses it); one after them would not.
     expect(await storedAfter(influx, eight)).toContain(serial(2));
     expect(await storedAfter(influx, Date.parse(TO) + 3_600_000)).not.toContain(serial(2));
+    // Replaced after its last reading: the fleet continues the new counter recorded with the
+    // replacement, and a backfill from before the replacement would cross it (the CLI refuses it).
+    const swapMs = Date.parse(TO) + 3_600_000;
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    try {
+      await recordReplacement(
+        pool,
+        { serial: serial(2), replacedAt: new Date(swapMs), initialWh: 7, note: 'test' },
+        't',
+      );
+      expect((await epochCounters(influx, pool)).get(serial(2))).toEqual({ from: 'replacement', atMs: swapMs, wh: 7 });
+      expect((await epochCounters(influx, pool, { atOrBeforeMs: eight })).get(serial(2))).toMatchObject({
+        atMs: swapMs,
+      });
+      expect((await epochCounters(influx, pool)).get(serial(3))).toMatchObject({ from: 'stored' });
+    } finally {
+      await pool.end();
+    }
   });
 
   it('runs inverters in real time with status, last will and a buffered flush after an outage', async () => {
@@ -259,6 +280,7 @@ describe('simulated fleet on the wire', () => {
     expect(passed.checks.map((c) => [c.name, c.ok])).toEqual([
       ['inverter registered', true],
       ['broker accepted the credentials', true],
+      ['counter to continue', true],
       ['test burst published (QoS 1)', true],
       ['readings stored by the platform', true],
       ['stored under the right installation', true],
@@ -319,5 +341,118 @@ describe('simulated fleet on the wire', () => {
       (n) => n === 1,
       30_000,
     );
+  });
+
+  it("commissions a replaced inverter on its new counter: the inverter's next reading is taken, no energy is invented", async () => {
+    // Two 5 kW inverters reported until two days ago (150 kWh on their counters) and were replaced
+    // an hour later: A by a new one whose counter an operator recorded (1,000 Wh), B by a used one
+    // (2,000,000 Wh) recorded without its counter. A technician commissions each, then each reports.
+    const swapped = ['SWP-A', 'SWP-B'].map((s) => `${tag}-${s}`) as [string, string];
+    const planned = planFleet(
+      parseScenario(
+        JSON.stringify({
+          inverters: swapped.map((s) => ({ serial: s, province: 'Kerman', dcKwp: 5, ratedAcW: 5000 })),
+        }),
+      ),
+    );
+    await registerSimulatedFleet(planned, databaseUrl());
+    const H = 3_600_000;
+    const lastMs = Math.floor(Date.now() / H) * H - 50 * H;
+    const swapMs = lastMs + H;
+    const newCounter = { [swapped[0]]: 1_000, [swapped[1]]: 2_000_000 };
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
+    try {
+      // Recorded before the old inverters' history goes in: ingest has reloaded its registry by the time it is stored.
+      await recordReplacement(
+        pool,
+        { serial: swapped[0], replacedAt: new Date(swapMs), initialWh: 1_000, note: 'test' },
+        't',
+      );
+      await recordReplacement(
+        pool,
+        { serial: swapped[1], replacedAt: new Date(swapMs), initialWh: null, note: 'test' },
+        't',
+      );
+      const history = [2, 1, 0].map((k) => ({
+        ts: lastMs - k * H,
+        energy_wh_total: 150_000 - k * 1000,
+        ac_power_w: 0,
+        state: 'MPPT',
+      }));
+      for (const s of swapped)
+        await clients[0]!.publishAsync(`solar/v1/${s}/telemetry`, JSON.stringify(history), { qos: 1 });
+      const where = `("serial" = '${swapped[0]}' OR "serial" = '${swapped[1]}')`;
+      await waitFor(
+        "the old inverters' history",
+        () => countPoints(influx, 'telemetry', where),
+        (n) => n === 6,
+        30_000,
+      );
+
+      const run = (serialNumber: string, counterWh?: number) =>
+        commission({
+          serial: serialNumber,
+          credentials: fleetMqtt(),
+          influx,
+          databaseUrl: databaseUrl(),
+          timeoutMs: 20_000,
+          readings: 3,
+          counterWh,
+        });
+      const counterCheck = (report: Awaited<ReturnType<typeof run>>) =>
+        report.checks.find((c) => c.name === 'counter to continue');
+      const a = await run(swapped[0]);
+      expect(counterCheck(a)).toMatchObject({
+        ok: true,
+        detail: expect.stringContaining('1000 Wh, recorded with its replacement'),
+      });
+      expect(a.ok).toBe(true);
+      // B's new counter is known to no one but the technician at its display: nothing is published without it.
+      const b = await run(swapped[1]);
+      expect(b.ok).toBe(false);
+      expect(counterCheck(b)).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/without its new counter recorded.*--counter-wh/),
+      });
+      expect(b.checks.map((c) => c.name)).not.toContain('test burst published (QoS 1)');
+      expect(await countPoints(influx, 'telemetry', `"serial" = '${swapped[1]}'`)).toBe(3);
+      expect((await run(swapped[1], 2_000_000)).ok).toBe(true);
+      // A counter the platform knows is not overridden from the command line.
+      expect(counterCheck(await run(swapped[0], 5_000_000))).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/knows/),
+      });
+
+      // Each new inverter's own next reading, at its counter: ingest's door takes it.
+      const ownMs = Date.now();
+      for (const s of swapped) {
+        const own = { ts: ownMs, energy_wh_total: newCounter[s]! + 1, ac_power_w: 60, state: 'MPPT' };
+        await clients[0]!.publishAsync(`solar/v1/${s}/telemetry`, JSON.stringify(own), { qos: 1 });
+      }
+      await waitFor(
+        "the new inverters' own readings stored",
+        () => countPoints(influx, 'telemetry', `${where} AND time = ${ownMs}ms`),
+        (n) => n === 2,
+        30_000,
+      );
+      // Billing from the old inverters' first reading to the new ones' own: the old counters' 2,000 Wh,
+      // nothing for the swap or the bursts, 1 Wh after them. No hold, no reset, nothing awaiting confirmation.
+      const replacements = await latestReplacements(pool, swapped);
+      const energy = await readCounterEnergy(
+        { influx, config: { lookaroundDays: 7 }, log: createLogger('sim-test', 'silent') },
+        swapped.map((s) => ({ serial: s, ratedAcW: 5000, provinceCode: String(planned[0]!.provinceCode) })),
+        [{ startMs: lastMs - 2 * H, endMs: ownMs }],
+        { replacements: new Map([...replacements].map(([s, r]) => [s, [r]])) },
+      );
+      for (const s of swapped) {
+        expect(energy.get(s)!.totalWh, s).toBe(2001);
+        expect(
+          energy.get(s)!.flags.map((f) => f.kind),
+          s,
+        ).toEqual(['replacement']);
+      }
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // npm run sim -- commission: a real or simulated inverter's credentials and data path tested end to
 // end (its status and a short burst published, found stored under the right installation).
-import { command, type Parsed, positiveNumber, Refusal, UsageError } from '../../../lib/cli';
+import { command, type Parsed, positiveNumber, Refusal, UsageError, usage } from '../../../lib/cli';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../../lib/config';
 import { InfluxClient } from '../../../lib/influx/client';
 import { commission } from '../commission';
@@ -12,7 +12,16 @@ const COMMISSION_OPTIONS = {
   password: { type: 'string' },
   timeout: { type: 'string' },
   readings: { type: 'string' },
+  'counter-wh': { type: 'string' },
 } as const;
+
+/** --counter-wh: the inverter's lifetime counter, Wh (its display often shows kWh: times 1000). */
+function counterWh(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,15}(\.\d{1,3})?$/.test(text))
+    usage(`--counter-wh: the lifetime counter in Wh, e.g. 2450000, got '${text}'`);
+  return Number(text);
+}
 
 async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>): Promise<void> {
   if (!values.serial) throw new UsageError('--serial is required');
@@ -29,6 +38,7 @@ async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>):
     databaseUrl: readDatabaseUrl(process.env),
     timeoutMs: positiveNumber(values.timeout, 'timeout', 60) * 1000,
     readings: positiveNumber(values.readings, 'readings', 5),
+    counterWh: counterWh(values['counter-wh']),
   });
   for (const check of report.checks)
     console.log(`${check.ok ? 'PASS' : 'FAIL'}  ${check.name}${check.detail ? ` — ${check.detail}` : ''}`);
@@ -42,10 +52,16 @@ export default command({
 
   --timeout S     how long to wait for the platform (default 60)
   --readings N    test readings to publish (default 5)
+  --counter-wh N  the inverter's lifetime counter (Wh) as its display shows it, for a counter the
+                  platform does not know: a serial that never reported, or one replaced without its
+                  new counter recorded (npm run billing -- replace ... --initial-wh) that has not
+                  reported since (required then)
 
 Connects as the inverter (without --username: as the fleet account, made first if missing),
 publishes its status and a short burst, and checks that the platform stored them under the right
-installation. Exit code 0 when every check passes.`,
+installation. The burst continues the counter of the serial's current epoch: its latest stored
+reading, or after a recorded replacement the new counter (recorded, stored since, or --counter-wh).
+Exit code 0 when every check passes.`,
   options: COMMISSION_OPTIONS,
   run: commissionCommand,
 });

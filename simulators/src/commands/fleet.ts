@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
+import pg from 'pg';
 import { command, instant, type Parsed, positiveNumber, progress, usage } from '../../../lib/cli';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../../lib/config';
 import { InfluxClient } from '../../../lib/influx/client';
@@ -15,7 +16,7 @@ import { runBackfill, startRealtimeFleet } from '../fleet';
 import { addDemoContracts, registerSimulatedFleet } from '../registry';
 import { stopOnSignalOrDuration } from './stop-fleet';
 import { generatedFleet, loadScenario, planFleet } from '../scenario';
-import { storedAfter, storedCounters } from '../stored-counters';
+import { epochCounters, storedAfter } from '../stored-counters';
 
 const FLEET_OPTIONS = {
   scenario: { type: 'string' },
@@ -60,18 +61,33 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
   const period = values.backfill ? backfillPeriod(values) : null;
   if (values['continue-counters']) {
     const influx = new InfluxClient(readInfluxConfig(process.env, 'READER'));
+    const db = new pg.Client({ connectionString: readDatabaseUrl(process.env) });
+    await db.connect();
+    const epochs = await epochCounters(influx, db, { atOrBeforeMs: period?.fromMs }).finally(() => db.end());
     // A backfill goes on from the counter stored before its period; stored readings after its start
-    // would put its counters between them, below later ones: counters no inverter produced.
+    // would put its counters between them, below later ones: counters no inverter produced. A
+    // replacement recorded after its start would carry the old counter into the new one's epoch.
     const later = period ? await storedAfter(influx, period.fromMs) : new Set<string>();
-    const overlapping = scenario.inverters.filter((i) => later.has(i.serial)).map((i) => i.serial);
+    const crossing = (serial: string) => {
+      const epoch = epochs.get(serial);
+      return later.has(serial) || (period !== null && epoch?.from === 'replacement' && epoch.atMs > period.fromMs);
+    };
+    const overlapping = scenario.inverters.filter((i) => crossing(i.serial)).map((i) => i.serial);
     if (overlapping.length > 0)
       usage(
         `--continue-counters: ${overlapping.length} inverters (${overlapping.slice(0, 3).join(', ')}) have readings ` +
-          'stored after --from; backfill from after their newest reading',
+          'stored or a replacement recorded after --from; backfill from after the newest of them',
       );
-    const stored = await storedCounters(influx, period?.fromMs);
-    for (const inverter of scenario.inverters)
-      inverter.initialCounterWh = stored.get(inverter.serial) ?? inverter.initialCounterWh;
+    for (const inverter of scenario.inverters) {
+      const epoch = epochs.get(inverter.serial);
+      if (epoch?.wh === null)
+        process.stderr.write(
+          `--continue-counters: ${inverter.serial} was replaced at ${new Date(epoch.atMs).toISOString()} without its new ` +
+            `counter recorded: its counter starts at the scenario's ${inverter.initialCounterWh ?? 0} Wh ` +
+            "(billing counts nothing of an unknown new counter's first reading)\n",
+        );
+      inverter.initialCounterWh = epoch?.wh ?? inverter.initialCounterWh;
+    }
   }
   const planned = planFleet(scenario);
   const seed = values.seed !== undefined ? positiveNumber(values.seed, 'seed', 1) : (scenario.seed ?? 1);
@@ -194,8 +210,10 @@ export default command({
   --truth FILE        where to write the ground truth (default .data/<profile>/simulator/ground-truth.json)
   --duration S        real time: stop after S seconds (default: until Ctrl-C)
   --continue-counters each inverter's lifetime counter continues from its latest stored reading, as a
-                      real one's does across restarts (npm start uses it); with --backfill, from the
-                      latest at or before --from (refused if readings are stored after --from)
+                      real one's does across restarts (npm start uses it), or after a replacement
+                      recorded since (npm run billing -- replace), from the new counter recorded with
+                      it; with --backfill, as of --from (refused if readings are stored or a
+                      replacement is recorded after --from)
 
 Each inverter connects with its own credentials from the scenario (or --provision), else with the
 fleet account (MQTT_FLEET_USERNAME), which is then made first through the broker's administration
