@@ -4,6 +4,8 @@
 // proxy acknowledges (PUBACK) and drops every application PUBLISH the broker sends the client, so
 // the connection stays up and `$SYS` keeps flowing; the client's next SUBSCRIBE restores routing,
 // as a real broker would. What it dropped is counted per topic: the readings that fault loses.
+// It can also play a broker whose answers stop coming (stalled: a client's SUBACKs and PINGRESPs
+// queued behind a backlog) and cut the client's connection, as a lost link or a keepalive does.
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -16,6 +18,10 @@ export interface MqttProxy {
    */
   deafen(subscribeHeals?: boolean): void;
   healOnSubscribe(): void;
+  /** From now on nothing the broker sends reaches the client but a CONNACK: the client connects, the rest never comes. */
+  stall(): void;
+  /** Closes the connections open now (the proxy keeps listening, so the client can connect again). */
+  cut(): void;
   readonly deaf: boolean;
   /** Application messages dropped while deaf, by topic. */
   readonly dropped: Map<string, number>;
@@ -43,6 +49,7 @@ function framer(onPacket: (packet: Buffer) => void): (chunk: Buffer) => void {
   };
 }
 
+const CONNACK = 2;
 const PUBLISH = 3;
 const SUBSCRIBE = 8;
 
@@ -50,6 +57,7 @@ export async function mqttProxy(brokerUrl: string): Promise<MqttProxy> {
   const broker = new URL(brokerUrl);
   let deaf = false;
   let subscribeHeals = true;
+  let stalled = false;
   const dropped = new Map<string, number>();
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -73,6 +81,7 @@ export async function mqttProxy(brokerUrl: string): Promise<MqttProxy> {
     upstream.on(
       'data',
       framer((packet) => {
+        if (stalled && packet[0]! >> 4 !== CONNACK) return;
         if (deaf && packet[0]! >> 4 === PUBLISH) {
           // Skip the fixed header's length bytes, then: topic length, topic, packet id (QoS > 0).
           let at = 1;
@@ -101,6 +110,12 @@ export async function mqttProxy(brokerUrl: string): Promise<MqttProxy> {
     },
     healOnSubscribe() {
       subscribeHeals = true;
+    },
+    stall() {
+      stalled = true;
+    },
+    cut() {
+      for (const s of sockets) s.destroy();
     },
     get deaf() {
       return deaf;

@@ -22,6 +22,7 @@ import { SubscriptionKeeper } from './subscription';
 import { type ConfirmationRequest, confirmationRequest, StoredConfirmations } from './confirmations';
 import { BROKER_LOG_TOPIC, BrokerLogReader, cutTimestampNs, overShareAtBroker } from './broker-log';
 import { INGEST_SUBSCRIPTION } from '../../lib/telemetry/contract';
+import { endClient } from '../../lib/mqtt/end-client';
 import { waitBeforeRetry } from './retry-delay';
 import { AckGate } from './ack-gate';
 import { HealthServer, WorkerHealth } from './health';
@@ -36,6 +37,9 @@ export interface IngestWorker {
   /** Stops taking messages, ships what is journaled (up to drainTimeoutMs), releases everything. */
   stop(drainTimeoutMs?: number): Promise<void>;
 }
+
+/** How long a stop waits for the broker to acknowledge what is outstanding (confirmations, a SUBSCRIBE). */
+const MQTT_END_GRACE_MS = 5000;
 
 export async function startIngestWorker(config: IngestConfig, log: Logger): Promise<IngestWorker> {
   const metrics = createIngestMetrics();
@@ -248,7 +252,8 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     http: health.http,
     async stop(drainTimeoutMs = 5000) {
       confirmations.stop(); // while still connected
-      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      // Gracefully while the broker answers; never waiting for answers a lost connection will not bring.
+      await endClient(client, MQTT_END_GRACE_MS);
       const drained = await drainer.drained(drainTimeoutMs);
       if (!drained)
         log.warn(
