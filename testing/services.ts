@@ -220,6 +220,14 @@ export async function discardIngestSession(workerId: string): Promise<void> {
   await client.endAsync();
 }
 
+/** A worker's fair share lifted, for benchmarks and drills that send each device's readings at full rate. */
+export const FAIR_SHARE_LIFTED = {
+  INGEST_DEVICE_MESSAGES_PER_SECOND: '1000000',
+  INGEST_DEVICE_MESSAGE_BURST: '100000000',
+  INGEST_DEVICE_BYTES_PER_SECOND: '1073741824',
+  INGEST_DEVICE_BYTE_BURST: '1073741824',
+};
+
 // Each checkout's test ports are moved by SOLAR_PORT_OFFSET (INGEST_HTTP_PORT already carries it):
 // give each its own block of 50 ports, so two checkouts' tests never answer each other's health checks.
 let nextPort = 29_500 + 5 * (Number(env.INGEST_HTTP_PORT ?? 29_464) - 29_464);

@@ -11,6 +11,7 @@ import {
   connectFleetClient,
   countPoints,
   discardIngestSession,
+  FAIR_SHARE_LIFTED,
   freshInfluxDatabase,
   registerFleet,
   startIngestProcess,
@@ -139,10 +140,7 @@ const ours = await measure(
         const dataDir = mkdtempSync(join(tmpdir(), 'ingest-bench-'));
         const ingest = await startIngestProcess({
           // The benchmark measures ingest's capacity with every device at full rate: far over a device's fair share.
-          INGEST_DEVICE_MESSAGES_PER_SECOND: '1000000',
-          INGEST_DEVICE_MESSAGE_BURST: '100000000',
-          INGEST_DEVICE_BYTES_PER_SECOND: '1073741824',
-          INGEST_DEVICE_BYTE_BURST: '1073741824',
+          ...FAIR_SHARE_LIFTED,
           INFLUX_DATABASE: database,
           INGEST_SHARE_GROUP: group,
           INGEST_DATA_DIR: dataDir,

@@ -45,6 +45,8 @@ export interface IngestConfig {
   /** Silence after which publishes the broker receives mean the subscription is lost (subscription.ts). */
   silenceMs: number;
   silenceMinBrokerPublishes: number;
+  /** MQTT keepalive (s): a ping after this long without a message acknowledged; unanswered, the connection closes at 1.5×. */
+  mqttKeepaliveS: number;
   logLevel: string;
 }
 
@@ -93,6 +95,7 @@ export function readIngestConfig(env: Env = process.env): IngestConfig {
     registryRefreshMs: r.integer('INGEST_REGISTRY_REFRESH_MS', 300_000, 1000, 86_400_000),
     silenceMs: r.integer('INGEST_SILENCE_MS', 30_000, 1000, 3_600_000),
     silenceMinBrokerPublishes: r.integer('INGEST_SILENCE_MIN_BROKER_PUBLISHES', 20, 1, 1_000_000),
+    mqttKeepaliveS: r.integer('INGEST_MQTT_KEEPALIVE_S', 60, 1, 3600),
     logLevel: r.logLevel(),
   };
   const mqtt = r.include(() => readMqttConfig(env, 'INGEST'));

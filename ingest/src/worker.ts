@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { IngestConfig } from './config';
 import { InfluxClient } from '../../lib/influx/client';
 import type { Logger } from '../../lib/logger';
@@ -175,6 +175,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     // devices publish (Mosquitto does not restore a shared subscription; see subscription.ts).
     reconnectPeriod: 250,
     connectTimeout: 10_000,
+    keepalive: config.mqttKeepaliveS,
     // The session is not trusted to hold the subscription (see subscription.ts): every connection subscribes.
     resubscribe: false,
   });
@@ -204,6 +205,20 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
   });
   health.serve(status);
   const confirmations = new StoredConfirmations(client, (n) => metrics.messagesConfirmed.inc(n));
+  // mqtt.js reads the broker's packets in order, each message only once the one before it is
+  // acknowledged, and takes only a PINGRESP as the broker being alive: 1.5 keepalives after its last
+  // one it closes the connection. Behind a backlog the PINGRESP waits for every message before it
+  // (Mosquitto 2.0.11 sends a subscriber its whole queue at once, past its Receive Maximum), so
+  // mqtt.js closed a working connection 90 s after it opened, losing the acknowledgements on their
+  // way: each came back as a duplicate to judge. A message acknowledged is the broker answering (and
+  // the PUBACK tells the broker ingest is alive): it counts as the ping's answer, once a second.
+  let keptAliveAtMs = 0;
+  const keepAlive = (packet: IPublishPacket) => {
+    const nowMs = Date.now();
+    if (packet.qos === 0 || nowMs - keptAliveAtMs < 1000) return; // a QoS 0 message sends the broker nothing
+    keptAliveAtMs = nowMs;
+    client.reschedulePing(true);
+  };
   const noConfirmation = () => {};
   const brokerLog = new BrokerLogReader();
   // mqtt.js sends PUBACK when this callback is called and only then delivers the next message.
@@ -227,6 +242,7 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     const done = () => {
       idle.tookNothingFor(Date.now() - arrivedAtMs); // the acknowledgement was held: the broker queued meanwhile
       acknowledge();
+      keepAlive(packet);
     };
     const finish = () => {
       drainer.pump();
