@@ -90,18 +90,29 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
   }
   const serial = influxString(o.serial);
   const startedMs = Date.now();
+  // The burst follows the instant its counter is known at, a second a reading: the counter was then
+  // what the burst says (within the noise: a few seconds of any rating), however much the inverter
+  // produced since, so its own next reading rises from the burst as its rating allows. A burst
+  // stamped now would claim the counter has not moved since: the inverter's own next reading, a
+  // rise of all it produced meanwhile, refused at the door. With no known instant: the last seconds.
+  const firstMs = Math.min(start.atMs ?? startedMs, startedMs - o.readings * 1000) + 1000;
+  const lastMs = firstMs + (o.readings - 1) * 1000;
   try {
     await client.publishAsync(statusTopic(o.serial), 'online', { qos: 1, retain: true });
     const ratedW = device?.ratedAcW ?? 1000;
     const burst = Array.from({ length: o.readings }, (_, i) => ({
-      ts: startedMs - (o.readings - 1 - i) * 1000,
+      ts: firstMs + i * 1000,
       energy_wh_total: start.wh + 0.001 * (i + 1),
       ac_power_w: Math.round(ratedW * 0.01),
       state: 'MPPT',
       events: ['COMMISSIONING'],
     }));
     await client.publishAsync(telemetryTopic(o.serial), JSON.stringify(burst), { qos: 1 });
-    checks.push({ name: 'test burst published (QoS 1)', ok: true, detail: `${o.readings} readings` });
+    checks.push({
+      name: 'test burst published (QoS 1)',
+      ok: true,
+      detail: `${o.readings} readings from ${iso(firstMs)}`,
+    });
   } catch (error) {
     checks.push({
       name: 'test burst published (QoS 1)',
@@ -114,7 +125,7 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
     await client.endAsync().catch(() => undefined);
   }
 
-  const since = `time >= ${startedMs - o.readings * 1000 - 1000}ms`;
+  const since = `time >= ${firstMs}ms AND time <= ${lastMs}ms`;
   const deadline = Date.now() + o.timeoutMs;
   let stored: Record<string, unknown>[] = [];
   let status: Record<string, unknown>[] = [];
@@ -173,12 +184,19 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * platform knows no counter, the display's is the only evidence; billing counts nothing of the first
  * reading of a counter whose start is unknown (its counter model, rule 5), whatever it says.
  */
-function burstStart(o: CommissionOptions, epoch: EpochCounter | undefined): { check: CommissionCheck; wh: number } {
-  const result = (ok: boolean, detail: string, wh = 0) => ({ check: { name: 'counter to continue', ok, detail }, wh });
+function burstStart(
+  o: CommissionOptions,
+  epoch: EpochCounter | undefined,
+): { check: CommissionCheck; wh: number; atMs?: number } {
+  const result = (ok: boolean, detail: string, wh = 0, atMs?: number) => ({
+    check: { name: 'counter to continue', ok, detail },
+    wh,
+    atMs,
+  });
   if (epoch && epoch.wh !== null) {
     const known = `${epoch.wh} Wh, ${epoch.from === 'stored' ? 'stored' : 'recorded with its replacement'} at ${iso(epoch.atMs)}`;
     return o.counterWh === undefined
-      ? result(true, known, epoch.wh)
+      ? result(true, known, epoch.wh, epoch.atMs)
       : result(
           false,
           `the platform knows ${o.serial}'s counter (${known}): --counter-wh is for a counter it does not know`,

@@ -60,8 +60,8 @@ export default command({
 Connects as the inverter (without --username: as the fleet account, made first if missing),
 publishes its status and a short burst, and checks that the platform stored them under the right
 installation. The burst continues the counter of the serial's current epoch: its latest stored
-reading, or after a recorded replacement the new counter (recorded, stored since, or --counter-wh).
-Exit code 0 when every check passes.`,
+reading, or after a recorded replacement the new counter (recorded, stored since, or --counter-wh),
+stamped just after the instant that counter was read at. Exit code 0 when every check passes.`,
   options: COMMISSION_OPTIONS,
   run: commissionCommand,
 });
