@@ -9,6 +9,7 @@ import mqtt from 'mqtt';
 import type pg from 'pg';
 import { firstAuditEntry, writeAudit } from '../../lib/audit';
 import type { MqttConfig } from '../../lib/config';
+import { endClient } from '../../lib/mqtt/end-client';
 import type { BillingConfig } from '../../billing';
 import type { InfluxClient } from '../../lib/influx/client';
 import { MEASUREMENT, RETENTION, rebuildRollups } from '../../lib/influx/layout';
@@ -250,7 +251,9 @@ async function replayHistory(deps: SeedDeps, plan: DemoPlan): Promise<void> {
       ],
     });
   } finally {
-    await Promise.all(clients.map((c) => c.endAsync()));
+    // Within a grace: after a failed step publications may be under way, and a broker gone then
+    // would hold a graceful end for ever (the error never reported).
+    await Promise.all(clients.map((c) => endClient(c, 5000)));
   }
   if (deps.alerts)
     deps.progress(

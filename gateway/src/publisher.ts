@@ -17,6 +17,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import { type StoredConfirmation, storedTopic, telemetryTopic } from '../../lib/telemetry/contract';
 import { DevicePacer } from '../../lib/telemetry/fair-share';
+import { endClient } from '../../lib/mqtt/end-client';
 import { backoffDelay, ReadingPacer } from './fleet';
 import type { Outbox, OutboxEntry, Position } from './outbox';
 
@@ -50,6 +51,12 @@ export interface PublisherOptions {
    */
   timeOf?: (entry: OutboxEntry) => OutboxEntry | null | undefined;
 }
+
+/**
+ * How long a stop waits for the broker to acknowledge what is under way (PUBACKs, the confirmations'
+ * SUBACK): within the unit's TimeoutStopSec (20 s), beyond which systemd kills the process.
+ */
+export const STOP_GRACE_MS = 5000;
 
 /** Consecutive entries of one serial become one array message, in the outbox's order. */
 export function batchesBySerial(
@@ -289,7 +296,7 @@ export class Publisher {
 
   /** Something was appended (or the link came back): flush when connected. */
   wake(): void {
-    if (!this.connected || !this.ready) return;
+    if (this.stopped || !this.connected || !this.ready) return;
     if (this.flushing) {
       this.again = true;
       return;
@@ -342,7 +349,8 @@ export class Publisher {
           const payload = JSON.stringify(b.readings);
           await this.catchUp?.take(b.readings.length, this.stopping.signal);
           await this.pacer.take(b.serial, Buffer.byteLength(payload));
-          if (generation !== this.generation) break; // the connection ended: all of it goes again
+          // The connection ended (all of it goes again), or the gateway is stopping (the outbox keeps it).
+          if (generation !== this.generation || this.stopped) break;
           let properties = {};
           if (confirming) {
             const id = `${this.runTag}-${this.nextId++}`;
@@ -360,7 +368,8 @@ export class Publisher {
       await Promise.all(acks);
       this.counts.published += publishable.length;
       this.counts.messages += acks.length;
-      if (generation !== this.generation) continue;
+      // The connection ended, or a stop cut the stretch short: the outbox keeps it.
+      if (generation !== this.generation || acks.length < batches.length) continue;
       if (!confirming) this.outbox.ack(next.to, next.entries.length);
       else {
         stretch.ackedAtMs = Date.now();
@@ -380,14 +389,19 @@ export class Publisher {
     return this.outbox.stats().pendingReadings === 0;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Ends the connection: gracefully while the broker answers, within `graceMs`, so the publications
+   * under way get their PUBACK and their confirmations may still arrive; never waiting for answers a
+   * lost connection will not bring (mqtt.js's graceful end alone then waited for ever). What ingest
+   * has not confirmed stays in the outbox for the next start.
+   */
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     this.stopped = true;
     this.stopping.abort(new Error('stopping'));
     if (this.timer) clearTimeout(this.timer);
     if (this.checkTimer) clearInterval(this.checkTimer);
-    await this.flushing;
     const client = this.client;
-    this.client = null;
-    if (client) await client.endAsync().catch(() => undefined);
+    this.client = null; // a flush under way publishes nothing more
+    if (client) await endClient(client, graceMs);
   }
 }

@@ -2,9 +2,15 @@
 // the real mechanism behind per-device credentials and the service accounts.
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config';
+import { endClient } from './end-client';
 
 const CONTROL_TOPIC = '$CONTROL/dynamic-security/v1';
 const RESPONSE_TOPIC = `${CONTROL_TOPIC}/response`;
+/**
+ * How long a close waits for the broker to acknowledge a command still under way: one the caller
+ * gave up on (no answer within its timeout), which a broker that answers has long acknowledged.
+ */
+const CLOSE_GRACE_MS = 2000;
 
 export type DynsecCommand = { command: string } & Record<string, unknown>;
 export interface DynsecResponse {
@@ -155,8 +161,9 @@ export class BrokerAdmin {
     }
   }
 
+  /** Ends the connection; never waits for the acknowledgement of a command a silent or lost broker will not give. */
   async close(): Promise<void> {
     this.lost ??= 'closed';
-    await this.client.endAsync();
+    await endClient(this.client, CLOSE_GRACE_MS);
   }
 }

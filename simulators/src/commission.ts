@@ -8,6 +8,7 @@ import { statusTopic, telemetryTopic } from '../../lib/telemetry/contract';
 import { registeredInverter } from '../../registry/index';
 import type { DeviceCredentials } from './device-connection';
 import { type EpochCounter, epochCounters } from './stored-counters';
+import { endClient } from '../../lib/mqtt/end-client';
 
 export interface CommissionCheck {
   name: string;
@@ -85,7 +86,7 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
   checks.push(start.check);
   if (!start.check.ok) {
     // A clean disconnect: the broker drops the last will (no 'offline' over the inverter's own status).
-    await client.endAsync().catch(() => undefined);
+    await endClient(client, 2000);
     return done();
   }
   const serial = influxString(o.serial);
@@ -122,7 +123,7 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
     client.end(true);
     return done();
   } finally {
-    await client.endAsync().catch(() => undefined);
+    await endClient(client, 2000);
   }
 
   const since = `time >= ${firstMs}ms AND time <= ${lastMs}ms`;

@@ -4,6 +4,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { statusTopic, telemetryTopic, type Reading } from '../../lib/telemetry/contract';
 import { DevicePacer } from '../../lib/telemetry/fair-share';
+import { endClient } from '../../lib/mqtt/end-client';
 
 export interface DeviceCredentials {
   url: string;
@@ -12,6 +13,8 @@ export interface DeviceCredentials {
 }
 
 const FLUSH_CHUNK = 500; // readings per message when flushing a buffer
+/** How long a close waits for the broker to acknowledge the `offline` status and what is under way. */
+const CLOSE_GRACE_MS = 2000;
 
 export class DeviceConnection {
   private client: MqttClient | null = null;
@@ -132,8 +135,10 @@ export class DeviceConnection {
     const client = this.client;
     this.client = null;
     if (!client) return;
+    // Not awaited: the graceful end waits for its PUBACK (within the grace), and a broker that does
+    // not answer, or a lost connection that mqtt.js reconnects for ever, must not hold the fleet's stop.
     if (client.connected)
-      await client.publishAsync(statusTopic(this.serial), 'offline', { qos: 1, retain: true }).catch(() => undefined);
-    await client.endAsync().catch(() => undefined);
+      client.publishAsync(statusTopic(this.serial), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+    await endClient(client, CLOSE_GRACE_MS);
   }
 }

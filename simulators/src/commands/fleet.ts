@@ -10,6 +10,7 @@ import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../../lib/
 import { InfluxClient } from '../../../lib/influx/client';
 import { rebuildRollups } from '../../../lib/influx/layout';
 import { BrokerAdmin } from '../../../lib/mqtt/broker-admin';
+import { endClient } from '../../../lib/mqtt/end-client';
 import { provisionDevices } from '../../../lib/mqtt/device-accounts';
 import { ensureFleetAccount, fleetAccountNote } from '../../../lib/mqtt/service-accounts';
 import { runBackfill, startRealtimeFleet } from '../fleet';
@@ -124,7 +125,7 @@ async function fleetCommand({ values }: Parsed<typeof FLEET_OPTIONS>): Promise<v
       clients,
       onProgress: (done, total) => readings.update(done, total),
     });
-    await Promise.all(clients.map((c) => c.endAsync()));
+    await Promise.all(clients.map((c) => endClient(c, 5000))); // everything is acknowledged: at once, unless the broker froze
     result.model.truth.write(truthPath);
     readings.end(
       `backfill: ${result.readings} readings in ${result.messages} messages, ${result.seconds.toFixed(1)} s (` +
