@@ -151,6 +151,11 @@ export function createIngestMetrics() {
       help: 'Times the watchdog subscribed again after finding the worker starved (since start)',
       registers: [registry],
     }),
+    brokerReconnects: new Counter({
+      name: 'ingest_broker_reconnects_total',
+      help: 'Times the broker connection was lost and made again (since start)',
+      registers: [registry],
+    }),
     registryDevices: new Gauge({
       name: 'ingest_registry_devices',
       help: 'Active inverters known to this worker',

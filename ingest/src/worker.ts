@@ -259,7 +259,10 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     offlineSinceMs ??= Date.now();
     log.warn('broker connection lost; reconnecting');
   });
+  let connectedBefore = false;
   client.on('connect', () => {
+    if (connectedBefore) metrics.brokerReconnects.inc(); // each one redelivers what was not acknowledged
+    connectedBefore = true;
     if (offlineSinceMs !== null) idle.tookNothingFor(Date.now() - offlineSinceMs);
     offlineSinceMs = null;
   });

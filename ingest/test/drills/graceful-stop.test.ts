@@ -7,7 +7,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DrillWorker, ingestDrill, sleep } from '../../../testing/drills';
 import { type MqttProxy, mqttProxy } from '../../../testing/mqtt-proxy';
-import { ingestHealth, waitFor } from '../../../testing/services';
+import { ingestHealth, ingestMetric, waitFor } from '../../../testing/services';
 
 const drill = ingestDrill('test_drill_graceful_stop');
 const { workers } = drill;
@@ -32,6 +32,8 @@ async function workerWithUnansweredSubscribe(): Promise<DrillWorker> {
     30_000,
     100,
   );
+  // The connection lost and made again is counted, for the alert on one that keeps dropping (ops/monitor/rules.yml).
+  expect(await ingestMetric(w.proc.port, 'ingest_broker_reconnects_total')).toBe(1);
   return w;
 }
 
