@@ -57,6 +57,7 @@ export class AlertsEvaluator {
       const provinces = [...new Set(installations.map((i) => i.provinceCode))];
       const latest = await this.latest.at(nowMs, this.config.rules.offlineAfterMinutes * 60_000, provinces);
       const inputs = await readInputs(
+        client,
         this.influx,
         installations,
         latest,

@@ -1,6 +1,6 @@
 // The evaluator's reads: the registry and tariffs (through the registry's entry), and the targeted
-// InfluxDB reads (last reading before a silence, first after a gap); the fleet-wide ones are in
-// telemetry-cache.ts.
+// InfluxDB reads (last reading before a silence, first after a gap, with the replacements recorded
+// through billing's entry); the fleet-wide ones are in telemetry-cache.ts.
 import type pg from 'pg';
 import { rateOn, type ContractTerms, type StepDown } from '../../lib/program/tariff';
 import { influxString, type InfluxClient } from '../../lib/influx/client';
@@ -11,6 +11,7 @@ import {
   commissionedTariffs,
   pricedRegistryFingerprint,
 } from '../../registry/index';
+import { latestReplacements } from '../../billing/index';
 import { Daylight } from './core/clear-sky';
 import type {
   ActiveAlert,
@@ -123,6 +124,7 @@ export async function readFirstAfter(influx: InfluxClient, gaps: { serial: strin
 
 /** Everything evaluate() needs at `nowMs`, given the newest readings and the daily history. */
 export async function readInputs(
+  db: pg.ClientBase | pg.Pool,
   influx: InfluxClient,
   installations: InstallationInfo[],
   latest: Map<string, LatestReading>,
@@ -155,9 +157,11 @@ export async function readInputs(
     .filter((i) => daylight.isUp(i))
     .flatMap((i) => i.inverters.map((v) => v.serial))
     .filter((s) => !latest.has(s) && !known.has(s));
-  const [lastBefore, resumed] = await Promise.all([
+  const [lastBefore, resumed, replaced] = await Promise.all([
     readLastBefore(influx, silent, windowFrom),
     readFirstAfter(influx, gaps, nowMs),
+    gaps.length > 0 ? latestReplacements(db, [...new Set(gaps.map((g) => g.serial))]) : new Map(),
   ]);
-  return { nowMs, installations, latest, lastBefore, resumed, daily, active, gapHistory, config };
+  const replacedAtMs = new Map([...replaced].map(([serial, r]) => [serial, r.atMs]));
+  return { nowMs, installations, latest, lastBefore, resumed, replacedAtMs, daily, active, gapHistory, config };
 }

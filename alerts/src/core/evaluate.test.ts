@@ -58,6 +58,7 @@ function inputs(over: Partial<EvaluationInputs> & { nowMs: number }): Evaluation
     latest: new Map(),
     lastBefore: new Map(),
     resumed: new Map(),
+    replacedAtMs: new Map(),
     daily: new Map(),
     active: [],
     gapHistory: { device: { outages: 0, communications: 0 }, area: { outages: 0, communications: 0 } },
@@ -131,7 +132,7 @@ describe('offline', () => {
         detail: { serial: 'S3', lastReadingAt: NOON - 2 * 3_600_000, lastCounterWh: 1_000_000 },
       },
     ];
-    const back = (counterWh: number) =>
+    const back = (counterWh: number, replacedAtMs = new Map<string, number>()) =>
       evaluate(
         inputs({
           nowMs: NOON,
@@ -142,6 +143,7 @@ describe('offline', () => {
             ['S3', reading(NOON - 60_000, { counterWh: counterWh + 500 })],
           ]),
           resumed: new Map([['S3', { atMs: NOON - 10 * 60_000, counterWh }]]),
+          replacedAtMs,
           active,
         }),
       ).clearances;
@@ -149,6 +151,13 @@ describe('offline', () => {
     expect(back(1_008_000)[0]).toMatchObject({ id: 7n, cause: 'communications' });
     // Counter flat → a real outage keeps its label.
     expect(back(1_000_010)[0]).toMatchObject({ id: 7n, cause: 'outage' });
+    // The dead inverter replaced in the gap by a used one whose counter is higher: two counters, no
+    // evidence of the gap (it had read as produced through it); one replaced before the gap changes nothing.
+    expect(back(1_008_000, new Map([['S3', NOON - 3_600_000]]))[0]).toMatchObject({
+      cause: 'outage',
+      detail: { gap: null },
+    });
+    expect(back(1_008_000, new Map([['S3', NOON - 3 * 3_600_000]]))[0]).toMatchObject({ cause: 'communications' });
     // The datalogger kept recording and flushed its buffer: the first reading after the gap is 10
     // minutes after the last before it (whatever it says), the newest tells the whole silence.
     const flushed = evaluate(

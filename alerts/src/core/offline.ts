@@ -25,8 +25,12 @@ export function gapEvidence(
   after: CounterAt | undefined,
   performanceRatio: number,
   commsOnlyPercent: number,
+  replacedAtMs?: number,
 ): GapEvidence | null {
   if (!before || !after || after.atMs <= before.atMs) return null;
+  // An inverter replaced in the gap: the old counter before it, the new one after (a used inverter's
+  // may be far above the old one's, as if it had produced through the gap).
+  if (replacedAtMs !== undefined && replacedAtMs > before.atMs && replacedAtMs <= after.atMs) return null;
   const producedWh = after.counterWh - before.counterWh;
   const expectedWh = clearSkyWhPerKwp(site, before.atMs, after.atMs, performanceRatio) * kwp;
   const conclusive = producedWh >= 0 && expectedWh >= MIN_EXPECTED_WH;
@@ -213,7 +217,7 @@ export function offlineRules(ctx: RuleContext): Evaluation {
 
 /** Offline and area alerts whose devices report again, labelled by their counters across the gap. */
 function clearReturned(ctx: RuleContext, resumed: ReadonlyMap<string, CounterAt>): Clearance[] {
-  const { installations, latest, active } = ctx.inputs;
+  const { installations, latest, active, replacedAtMs } = ctx.inputs;
   const config = ctx.config;
   const byInverter = new Map<number, { i: InstallationInfo; v: InverterInfo }>();
   const byId = new Map<number, InstallationInfo>();
@@ -240,6 +244,7 @@ function clearReturned(ctx: RuleContext, resumed: ReadonlyMap<string, CounterAt>
       after,
       config.clearSkyPerformanceRatio,
       config.commsOnlyEnergyPercent,
+      replacedAtMs.get(serial),
     );
   };
   const out: Clearance[] = [];

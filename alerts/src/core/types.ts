@@ -144,6 +144,11 @@ export interface EvaluationInputs {
   lastBefore: ReadonlyMap<string, CounterAt>;
   /** First reading after an open offline alert's gap, for serials reporting again. */
   resumed: ReadonlyMap<string, CounterAt>;
+  /**
+   * The latest replacement an operator recorded (ms), for serials reporting again: a counter across
+   * it is two inverters' and tells nothing of the gap.
+   */
+  replacedAtMs: ReadonlyMap<string, number>;
   /** Complete days, oldest first, per installation id (history for peers and soiling). */
   daily: ReadonlyMap<number, DayEnergy[]>;
   active: ActiveAlert[];
