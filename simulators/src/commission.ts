@@ -182,8 +182,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * (`epochCounters`). Any other would be a reset or a jump in billing's data (after a recorded
  * replacement, the old inverter's total read as the new counter's rise: energy no one produced), and
  * the inverter's own next reading a rise no rating allows, refused at ingest's door. Where the
- * platform knows no counter, the display's is the only evidence; billing counts nothing of the first
- * reading of a counter whose start is unknown (its counter model, rule 5), whatever it says.
+ * platform knows no counter, the display's is the only evidence (required then); billing counts nothing
+ * of the first reading of a counter whose start is unknown (its counter model, rule 5), whatever it says.
  */
 function burstStart(
   o: CommissionOptions,
@@ -209,11 +209,13 @@ function burstStart(
       `${o.counterWh} Wh as given (--counter-wh): the first reading of a counter new to the platform`,
       o.counterWh,
     );
-  if (epoch)
-    return result(
-      false,
-      `${o.serial} was replaced at ${iso(epoch.atMs)} without its new counter recorded and has reported nothing since: ` +
-        "read the lifetime counter (Wh) on the new inverter's display and run again with --counter-wh N",
-    );
-  return result(true, `0 Wh: nothing stored for ${o.serial} (if its display shows more, give it as --counter-wh N)`);
+  // No counter known: any guess (0 Wh) would make the inverter's own first readings a jump from it,
+  // refused at ingest's door and held for review in billing, unless its counter is that guess.
+  const unknown = epoch
+    ? `${o.serial} was replaced at ${iso(epoch.atMs)} without its new counter recorded and has reported nothing since`
+    : `the platform has no counter of ${o.serial} (it never reported, or its readings are past retention)`;
+  return result(
+    false,
+    `${unknown}: read the lifetime counter (Wh) on the inverter's display and run again with --counter-wh N (0 for a new inverter)`,
+  );
 }

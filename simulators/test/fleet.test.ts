@@ -267,7 +267,7 @@ describe('simulated fleet on the wire', () => {
       ),
     );
     await registerSimulatedFleet(planned, databaseUrl());
-    const run = (serialNumber: string, password = fleetMqtt().password) =>
+    const run = (serialNumber: string, password = fleetMqtt().password, counterWh: number | null = 0) =>
       commission({
         serial: serialNumber,
         credentials: { ...fleetMqtt(), password },
@@ -275,7 +275,18 @@ describe('simulated fleet on the wire', () => {
         databaseUrl: databaseUrl(),
         timeoutMs: 20_000,
         readings: 5,
+        counterWh: counterWh ?? undefined,
       });
+    // A serial that never reported: its counter is the display's, required (a burst from a guessed
+    // 0 Wh would make a used inverter's first readings a jump); nothing is published without it.
+    const guessed = await run(`${tag}-COM`, undefined, null);
+    expect(guessed.checks.find((c) => c.name === 'counter to continue')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/has no counter of .*--counter-wh N \(0 for a new inverter\)/),
+    });
+    expect(guessed.checks.map((c) => c.name)).not.toContain('test burst published (QoS 1)');
+    expect(await countPoints(influx, 'telemetry', `"serial" = '${tag}-COM'`)).toBe(0);
+
     const passed = await run(`${tag}-COM`);
     expect(passed.checks.map((c) => [c.name, c.ok])).toEqual([
       ['inverter registered', true],

@@ -52,10 +52,10 @@ export default command({
 
   --timeout S     how long to wait for the platform (default 60)
   --readings N    test readings to publish (default 5)
-  --counter-wh N  the inverter's lifetime counter (Wh) as its display shows it, for a counter the
-                  platform does not know: a serial that never reported, or one replaced without its
-                  new counter recorded (npm run billing -- replace ... --initial-wh) that has not
-                  reported since (required then)
+  --counter-wh N  the inverter's lifetime counter (Wh) as its display shows it (0 for a new one),
+                  required for a counter the platform does not know: a serial that never reported,
+                  or one replaced without its new counter recorded (npm run billing -- replace ...
+                  --initial-wh) that has not reported since; refused where the platform knows it
 
 Connects as the inverter (without --username: as the fleet account, made first if missing),
 publishes its status and a short burst, and checks that the platform stored them under the right
