@@ -91,18 +91,27 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
   }
   const serial = influxString(o.serial);
   const startedMs = Date.now();
-  // The burst follows the instant its counter is known at, a second a reading: the counter was then
-  // what the burst says (within the noise: a few seconds of any rating), however much the inverter
-  // produced since, so its own next reading rises from the burst as its rating allows. A burst
-  // stamped now would claim the counter has not moved since: the inverter's own next reading, a
-  // rise of all it produced meanwhile, refused at the door. With no known instant: the last seconds.
-  const firstMs = Math.min(start.atMs ?? startedMs, startedMs - o.readings * 1000) + 1000;
-  const lastMs = firstMs + (o.readings - 1) * 1000;
+  // The burst follows the instant its counter is known at, about a second a reading: the counter was
+  // then what the burst says (within the noise: a few seconds of any rating), however much the
+  // inverter produced since, so its own next reading rises from the burst as its rating allows. A
+  // burst stamped now would claim the counter has not moved since: the inverter's own next reading,
+  // a rise of all it produced meanwhile, refused at the door. With no known instant: the last seconds.
+  // Strictly after that instant, closer together when it was under `readings` seconds ago: a reading
+  // at or before a replacement is the old inverter's, where the new counter reads as a reset that
+  // billing counts as energy. Off the whole seconds a logger may stamp its readings at (one may be in
+  // flight, and the burst's reading at its instant would be a conflict): from a whole second, a step
+  // prime to 1000 (999 ms at most) puts none of the burst's readings on one.
+  const knownAtMs = start.atMs ?? startedMs - (o.readings + 1) * 1000;
+  const sinceMs = Math.min(knownAtMs, startedMs - o.readings - 1); // a reading stamped ahead of this clock: just before now
+  let stepMs = Math.min(999, Math.floor((startedMs - sinceMs) / (o.readings + 1)));
+  while (stepMs % 2 === 0 || stepMs % 5 === 0) stepMs -= 1;
+  const firstMs = sinceMs + stepMs;
+  const lastMs = sinceMs + o.readings * stepMs;
   try {
     await client.publishAsync(statusTopic(o.serial), 'online', { qos: 1, retain: true });
     const ratedW = device?.ratedAcW ?? 1000;
     const burst = Array.from({ length: o.readings }, (_, i) => ({
-      ts: firstMs + i * 1000,
+      ts: firstMs + i * stepMs,
       energy_wh_total: start.wh + 0.001 * (i + 1),
       ac_power_w: Math.round(ratedW * 0.01),
       state: 'MPPT',

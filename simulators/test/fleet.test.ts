@@ -469,4 +469,84 @@ describe('simulated fleet on the wire', () => {
       await pool.end();
     }
   });
+
+  it('commissions an inverter swapped seconds ago, or one reporting whole seconds, without a reset billed or a reading in flight refused', async () => {
+    // SWN was replaced (new counter 1,000 Wh) two seconds before a 10-reading commissioning; LIV reports
+    // every 5 s stamped on whole seconds, its next reading still in flight when the technician runs a
+    // 5-reading one. Stamped back from now, SWN's burst fell before the swap, the new counter a reset
+    // in the old epoch that billing counted as 1,000 Wh produced; LIV's landed on its next reading's second.
+    const [swapped, live] = ['SWN', 'LIV'].map((s) => `${tag}-${s}`) as [string, string];
+    await registerSimulatedFleet(
+      planFleet(
+        parseScenario(
+          JSON.stringify({
+            inverters: [swapped, live].map((s) => ({ serial: s, province: 'Kerman', dcKwp: 5, ratedAcW: 5000 })),
+          }),
+        ),
+      ),
+      databaseUrl(),
+    );
+    const H = 3_600_000;
+    const oldMs = Date.now() - 50 * H;
+    const secondMs = Math.floor(Date.now() / 1000) * 1000 - 6000;
+    const reading = (ts: number, wh: number) => ({ ts, energy_wh_total: wh, ac_power_w: 60, state: 'MPPT' });
+    const publish = (s: string, readings: object[]) =>
+      clients[0]!.publishAsync(`solar/v1/${s}/telemetry`, JSON.stringify(readings), { qos: 1 });
+    await publish(swapped, [reading(oldMs - H, 149_000), reading(oldMs, 150_000)]);
+    await publish(live, [reading(secondMs - 5000, 10_000), reading(secondMs, 10_004)]);
+    const where = `("serial" = '${swapped}' OR "serial" = '${live}')`;
+    await waitFor(
+      'their history',
+      () => countPoints(influx, 'telemetry', where),
+      (n) => n === 4,
+      30_000,
+    );
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
+    try {
+      const swapMs = Date.now() - 2000;
+      await recordReplacement(
+        pool,
+        { serial: swapped, replacedAt: new Date(swapMs), initialWh: 1_000, note: 'test' },
+        't',
+      );
+      for (const s of [swapped, live]) {
+        const report = await commission({
+          serial: s,
+          credentials: fleetMqtt(),
+          influx,
+          databaseUrl: databaseUrl(),
+          timeoutMs: 20_000,
+          readings: s === swapped ? 10 : 5,
+        });
+        expect(report.ok, JSON.stringify(report.checks)).toBe(true);
+      }
+      // Each one's own next reading: the swapped one's now (1 Wh produced since), the live one's in flight.
+      const ownMs = Date.now();
+      await publish(swapped, [reading(ownMs, 1_001)]);
+      await publish(live, [reading(secondMs + 5000, 10_008)]);
+      // (InfluxQL takes no OR between time conditions: one count each.)
+      const stored = async () =>
+        (await countPoints(influx, 'telemetry', `"serial" = '${swapped}' AND time = ${ownMs}ms`)) +
+        (await countPoints(
+          influx,
+          'telemetry',
+          `"serial" = '${live}' AND time = ${secondMs + 5000}ms AND "energy_wh_total" = 10008`,
+        ));
+      await waitFor('their own readings stored', stored, (n) => n === 2, 30_000);
+      // Billing: the old inverter's 1,000 Wh, then the new one's 1 Wh; the new counter is no reset in the old epoch.
+      const replacements = await latestReplacements(pool, [swapped]);
+      const energy = (
+        await readCounterEnergy(
+          { influx, config: { lookaroundDays: 7 }, log: createLogger('sim-test', 'silent') },
+          [{ serial: swapped, ratedAcW: 5000, provinceCode: '1' }],
+          [{ startMs: oldMs - H, endMs: ownMs }],
+          { replacements: new Map([...replacements].map(([s, r]) => [s, [r]])) },
+        )
+      ).get(swapped)!;
+      expect(energy.flags.map((f) => f.kind)).toEqual(['replacement']);
+      expect(energy.totalWh).toBe(1_000 + 1);
+    } finally {
+      await pool.end();
+    }
+  });
 });
