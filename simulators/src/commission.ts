@@ -33,7 +33,12 @@ export interface CommissionOptions {
    * reported since). Refused where the platform knows the counter.
    */
   counterWh?: number;
+  /** How long InfluxDB keeps raw readings (INFLUX_RAW_RETENTION; ingest refuses older ones): default for ever. */
+  rawRetentionMs?: number;
 }
+
+/** How far inside the raw retention a burst that follows a reading past it is stamped (publishing takes seconds). */
+const RETENTION_MARGIN_MS = 600_000;
 
 export async function commission(o: CommissionOptions): Promise<CommissionReport> {
   const checks: CommissionCheck[] = [];
@@ -101,7 +106,11 @@ export async function commission(o: CommissionOptions): Promise<CommissionReport
   // billing counts as energy. Off the whole seconds a logger may stamp its readings at (one may be in
   // flight, and the burst's reading at its instant would be a conflict): from a whole second, a step
   // prime to 1000 (999 ms at most) puts none of the burst's readings on one.
-  const knownAtMs = start.atMs ?? startedMs - (o.readings + 1) * 1000;
+  // A reading past the raw retention may still be stored (InfluxDB drops a whole shard group, up to a
+  // week of readings, once all of it is past), but ingest refuses a burst stamped there: the burst
+  // then follows the oldest instant ingest takes, the counter unchanged since.
+  const oldestMs = startedMs - (o.rawRetentionMs ?? Number.POSITIVE_INFINITY) + RETENTION_MARGIN_MS;
+  const knownAtMs = Math.max(start.atMs ?? startedMs - (o.readings + 1) * 1000, oldestMs);
   const sinceMs = Math.min(knownAtMs, startedMs - o.readings - 1); // a reading stamped ahead of this clock: just before now
   let stepMs = Math.min(999, Math.floor((startedMs - sinceMs) / (o.readings + 1)));
   while (stepMs % 2 === 0 || stepMs % 5 === 0) stepMs -= 1;

@@ -549,4 +549,51 @@ describe('simulated fleet on the wire', () => {
       await pool.end();
     }
   });
+
+  it('commissions an inverter whose last reading is past the raw retention, still stored: the burst is stamped where ingest takes it', async () => {
+    // InfluxDB drops a whole shard group (up to a week) once all of it is past the retention, so the
+    // last reading may still be read after ingest refuses its instant. Here: a reading 2 h old and a
+    // worker keeping 1 h, on a database of their own. Stamped just after that reading, the burst was
+    // refused (timestamp_too_old), and --counter-wh refused too: the platform knows the counter.
+    const database = 'test_sim_retention';
+    const { influx: own } = await freshInfluxDatabase(database);
+    const serialNumber = `${tag}-RET`;
+    const [planned] = planFleet(
+      parseScenario(
+        JSON.stringify({ inverters: [{ serial: serialNumber, province: 'Kerman', dcKwp: 5, ratedAcW: 5000 }] }),
+      ),
+    );
+    await registerSimulatedFleet([planned!], databaseUrl());
+    const oldMs = Date.now() - 2 * 3_600_000;
+    await own.write(`telemetry,serial=${serialNumber} energy_wh_total=150000,ac_power_w=0,state="MPPT" ${oldMs}000000`);
+    const retentionWorker = `simret${process.pid}`;
+    const retentionDir = mkdtempSync(join(tmpdir(), 'sim-retention-'));
+    const keepingAnHour = await startIngestProcess({
+      INFLUX_DATABASE: database,
+      INFLUX_RAW_RETENTION: '1h',
+      INGEST_SHARE_GROUP: `simret-${process.pid}`,
+      INGEST_DATA_DIR: retentionDir,
+      INGEST_WORKER_ID: retentionWorker,
+    });
+    try {
+      const report = await commission({
+        serial: serialNumber,
+        credentials: fleetMqtt(),
+        influx: own,
+        databaseUrl: databaseUrl(),
+        timeoutMs: 20_000,
+        readings: 3,
+        rawRetentionMs: 3_600_000,
+      });
+      expect(report.ok, JSON.stringify(report.checks)).toBe(true);
+      const burst = await own.rows(
+        `SELECT "energy_wh_total" FROM "telemetry" WHERE "serial" = '${serialNumber}' AND time > ${oldMs}ms`,
+      );
+      expect(burst.map((r) => Number(r.energy_wh_total))).toEqual([150_000.001, 150_000.002, 150_000.003]);
+    } finally {
+      await keepingAnHour.stop();
+      await discardIngestSession(retentionWorker);
+      rmSync(retentionDir, { recursive: true, force: true });
+    }
+  });
 });

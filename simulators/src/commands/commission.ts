@@ -3,6 +3,7 @@
 import { command, type Parsed, positiveNumber, Refusal, UsageError, usage } from '../../../lib/cli';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../../lib/config';
 import { InfluxClient } from '../../../lib/influx/client';
+import { parseDurationMs } from '../../../lib/influx/duration';
 import { commission } from '../commission';
 import { useFleetAccount } from './fleet';
 
@@ -26,6 +27,7 @@ function counterWh(text: string | undefined): number | undefined {
 async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>): Promise<void> {
   if (!values.serial) throw new UsageError('--serial is required');
   const fleetAccount = readMqttConfig(process.env, 'FLEET');
+  const influxConfig = readInfluxConfig(process.env, 'READER');
   if (values.username === undefined) await useFleetAccount();
   const report = await commission({
     serial: values.serial,
@@ -34,7 +36,8 @@ async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>):
       username: values.username ?? fleetAccount.username,
       password: values.password ?? fleetAccount.password,
     },
-    influx: new InfluxClient(readInfluxConfig(process.env, 'READER')),
+    influx: new InfluxClient(influxConfig),
+    rawRetentionMs: parseDurationMs(influxConfig.rawRetention),
     databaseUrl: readDatabaseUrl(process.env),
     timeoutMs: positiveNumber(values.timeout, 'timeout', 60) * 1000,
     readings: positiveNumber(values.readings, 'readings', 5),
