@@ -63,6 +63,17 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** Registers a 5 kW inverter (5 kWp, an installation each) under each serial; returns their plan. */
+async function registerFiveKw(serials: string[], province = 'Kerman') {
+  const planned = planFleet(
+    parseScenario(
+      JSON.stringify({ inverters: serials.map((s) => ({ serial: s, province, dcKwp: 5, ratedAcW: 5000 })) }),
+    ),
+  );
+  await registerSimulatedFleet(planned, databaseUrl());
+  return planned;
+}
+
 const scenario = parseScenario(
   JSON.stringify({
     seed: 7,
@@ -261,12 +272,7 @@ describe('simulated fleet on the wire', () => {
   });
 
   it('commissions a registered inverter and explains each failure', async () => {
-    const planned = planFleet(
-      parseScenario(
-        JSON.stringify({ inverters: [{ serial: `${tag}-COM`, province: 'Fars', dcKwp: 5, ratedAcW: 5000 }] }),
-      ),
-    );
-    await registerSimulatedFleet(planned, databaseUrl());
+    await registerFiveKw([`${tag}-COM`], 'Fars');
     const run = (serialNumber: string, password = fleetMqtt().password, counterWh: number | null = 0) =>
       commission({
         serial: serialNumber,
@@ -360,14 +366,7 @@ describe('simulated fleet on the wire', () => {
     // an hour later: A by a new one whose counter an operator recorded (1,000 Wh), B by a used one
     // (2,000,000 Wh) recorded without its counter. A technician commissions each, then each reports.
     const swapped = ['SWP-A', 'SWP-B'].map((s) => `${tag}-${s}`) as [string, string];
-    const planned = planFleet(
-      parseScenario(
-        JSON.stringify({
-          inverters: swapped.map((s) => ({ serial: s, province: 'Kerman', dcKwp: 5, ratedAcW: 5000 })),
-        }),
-      ),
-    );
-    await registerSimulatedFleet(planned, databaseUrl());
+    const planned = await registerFiveKw(swapped);
     const H = 3_600_000;
     const lastMs = Math.floor(Date.now() / H) * H - 50 * H;
     const swapMs = lastMs + H;
@@ -476,16 +475,7 @@ describe('simulated fleet on the wire', () => {
     // 5-reading one. Stamped back from now, SWN's burst fell before the swap, the new counter a reset
     // in the old epoch that billing counted as 1,000 Wh produced; LIV's landed on its next reading's second.
     const [swapped, live] = ['SWN', 'LIV'].map((s) => `${tag}-${s}`) as [string, string];
-    await registerSimulatedFleet(
-      planFleet(
-        parseScenario(
-          JSON.stringify({
-            inverters: [swapped, live].map((s) => ({ serial: s, province: 'Kerman', dcKwp: 5, ratedAcW: 5000 })),
-          }),
-        ),
-      ),
-      databaseUrl(),
-    );
+    await registerFiveKw([swapped, live]);
     const H = 3_600_000;
     const oldMs = Date.now() - 50 * H;
     const secondMs = Math.floor(Date.now() / 1000) * 1000 - 6000;
@@ -558,12 +548,7 @@ describe('simulated fleet on the wire', () => {
     const database = 'test_sim_retention';
     const { influx: own } = await freshInfluxDatabase(database);
     const serialNumber = `${tag}-RET`;
-    const [planned] = planFleet(
-      parseScenario(
-        JSON.stringify({ inverters: [{ serial: serialNumber, province: 'Kerman', dcKwp: 5, ratedAcW: 5000 }] }),
-      ),
-    );
-    await registerSimulatedFleet([planned!], databaseUrl());
+    await registerFiveKw([serialNumber]);
     const oldMs = Date.now() - 2 * 3_600_000;
     await own.write(`telemetry,serial=${serialNumber} energy_wh_total=150000,ac_power_w=0,state="MPPT" ${oldMs}000000`);
     const retentionWorker = `simret${process.pid}`;
