@@ -1,7 +1,7 @@
 // The shape every CLI shares (lib/cli.ts): help before anything runs, one error format, exit codes,
 // progress as a bar on a terminal and as plain lines elsewhere.
 import { describe, expect, it } from 'vitest';
-import { command, type Parsed, progress, Refusal, runProgram, usage } from './cli';
+import { command, type Parsed, progress, Refusal, runProgram, UsageError, usage, wholeWh } from './cli';
 import { ConfigError } from './config';
 import { PostgresUnavailable } from './unavailable';
 
@@ -101,6 +101,18 @@ describe('one CLI shape', () => {
     expect(stopping.err).toEqual([
       'error: PostgreSQL is unavailable (terminating connection due to administrator command); run it again once it is back',
     ]);
+  });
+});
+
+describe('option values', () => {
+  it('takes a counter or an energy as whole Wh only, naming the option and the value refused', () => {
+    expect(wholeWh('2450000', 'counter-wh')).toBe(2_450_000);
+    expect(wholeWh(undefined, 'counter-wh')).toBeUndefined();
+    // kWh from a display ("2450.5") is not taken as 2,450.5 Wh: the unit is the operator's to convert.
+    for (const bad of ['2450.5', '-1', '1e6', '', '12 kWh'])
+      expect(() => wholeWh(bad, 'counter-wh')).toThrow(
+        new UsageError(`--counter-wh must be whole Wh, e.g. 372000, got '${bad}'`),
+      );
   });
 });
 

@@ -144,6 +144,12 @@ export const positiveNumber = (value: unknown, name: string, fallback: number): 
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got '${value}'`);
   return n;
 };
+/** A whole number of Wh (a counter, an energy); undefined when the option is not given. */
+export const wholeWh = (value: string | undefined, name: string): number | undefined => {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new UsageError(`--${name} must be whole Wh, e.g. 372000, got '${value}'`);
+  return Number(value);
+};
 export const instant = (value: unknown, name: string, fallback: number): number => {
   if (value === undefined) return fallback;
   const ms = Date.parse(String(value));

@@ -4,5 +4,5 @@
 set -euo pipefail
 export SOLAR_PROFILE=test
 source "$(dirname "$0")/env.sh"
-empty_test_broker
+empty_test_broker >&2 # stdout carries only the benchmark's BENCH lines
 exec bash "$SOLAR_ROOT/ops/with-services.sh" "$@"

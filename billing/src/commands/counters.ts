@@ -1,15 +1,9 @@
 // Counters that need a person, from the command line: a decision on an inverter's month held as
 // implausible, and a replaced inverter's new counter epoch (both audited).
-import { type Command, command, instant, type Parsed, usage } from '../../../lib/cli';
+import { type Command, command, instant, type Parsed, usage, wholeWh } from '../../../lib/cli';
 import type { ReviewDecision } from '../core/counter-review';
 import { recordReplacement, reviewCounter } from '../counter-reviews';
 import { actor, setUp, withMonth } from './common';
-
-const wholeWh = (name: string, text: string | undefined): number | null => {
-  if (text === undefined) return null;
-  if (!/^\d{1,15}$/.test(text)) usage(`--${name}: whole Wh, e.g. 372000`);
-  return Number(text);
-};
 
 const REVIEW_OPTIONS = { wh: { type: 'string' }, reason: { type: 'string' } } as const;
 const REPLACE_OPTIONS = { at: { type: 'string' }, 'initial-wh': { type: 'string' }, note: { type: 'string' } } as const;
@@ -37,7 +31,7 @@ Decides on an inverter's month held as implausible: bill what was read (accept),
               month,
               serial: serial!,
               decision,
-              correctedWh: wholeWh('wh', args.values.wh),
+              correctedWh: wholeWh(args.values.wh, 'wh') ?? null,
               reason: args.values.reason ?? '',
             },
             actor,
@@ -66,7 +60,7 @@ billing starts a new counter epoch there. Audited.`,
           {
             serial: serial!,
             replacedAt,
-            initialWh: wholeWh('initial-wh', values['initial-wh']),
+            initialWh: wholeWh(values['initial-wh'], 'initial-wh') ?? null,
             note: values.note ?? '',
           },
           actor,

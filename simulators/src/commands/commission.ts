@@ -1,6 +1,6 @@
 // npm run sim -- commission: a real or simulated inverter's credentials and data path tested end to
 // end (its status and a short burst published, found stored under the right installation).
-import { command, type Parsed, positiveNumber, Refusal, UsageError, usage } from '../../../lib/cli';
+import { command, type Parsed, positiveNumber, Refusal, UsageError, wholeWh } from '../../../lib/cli';
 import { readDatabaseUrl, readInfluxConfig, readMqttConfig } from '../../../lib/config';
 import { InfluxClient } from '../../../lib/influx/client';
 import { parseDurationMs } from '../../../lib/influx/duration';
@@ -16,16 +16,12 @@ const COMMISSION_OPTIONS = {
   'counter-wh': { type: 'string' },
 } as const;
 
-/** --counter-wh: the inverter's lifetime counter, Wh (its display often shows kWh: times 1000). */
-function counterWh(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d{1,15}(\.\d{1,3})?$/.test(text))
-    usage(`--counter-wh: the lifetime counter in Wh, e.g. 2450000, got '${text}'`);
-  return Number(text);
-}
-
 async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>): Promise<void> {
   if (!values.serial) throw new UsageError('--serial is required');
+  // Every option is checked before anything is done (the fleet account made).
+  const counterWh = wholeWh(values['counter-wh'], 'counter-wh');
+  const timeoutMs = positiveNumber(values.timeout, 'timeout', 60) * 1000;
+  const readings = positiveNumber(values.readings, 'readings', 5);
   const fleetAccount = readMqttConfig(process.env, 'FLEET');
   const influxConfig = readInfluxConfig(process.env, 'READER');
   if (values.username === undefined) await useFleetAccount();
@@ -39,9 +35,9 @@ async function commissionCommand({ values }: Parsed<typeof COMMISSION_OPTIONS>):
     influx: new InfluxClient(influxConfig),
     rawRetentionMs: parseDurationMs(influxConfig.rawRetention),
     databaseUrl: readDatabaseUrl(process.env),
-    timeoutMs: positiveNumber(values.timeout, 'timeout', 60) * 1000,
-    readings: positiveNumber(values.readings, 'readings', 5),
-    counterWh: counterWh(values['counter-wh']),
+    timeoutMs,
+    readings,
+    counterWh,
   });
   for (const check of report.checks)
     console.log(`${check.ok ? 'PASS' : 'FAIL'}  ${check.name}${check.detail ? ` — ${check.detail}` : ''}`);
@@ -55,7 +51,7 @@ export default command({
 
   --timeout S     how long to wait for the platform (default 60)
   --readings N    test readings to publish (default 5)
-  --counter-wh N  the inverter's lifetime counter (Wh) as its display shows it (0 for a new one),
+  --counter-wh N  the inverter's lifetime counter, whole Wh (its display's kWh × 1000; 0 for a new one),
                   required for a counter the platform does not know: a serial that never reported,
                   or one replaced without its new counter recorded (npm run billing -- replace ...
                   --initial-wh) that has not reported since; refused where the platform knows it
