@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { dayNameFa, monthBounds, monthNameFa, monthOf, nextMonth, parseMonth, previousMonth } from './solar-hijri';
+import {
+  dayNameFa,
+  monthBounds,
+  monthDates,
+  monthDays,
+  monthNameFa,
+  monthOf,
+  nextMonth,
+  parseMonth,
+  previousMonth,
+} from './solar-hijri';
 
 describe('Solar Hijri billing months', () => {
   it('knows Aban 1405 in Tehran time', () => {
@@ -32,6 +42,14 @@ describe('Solar Hijri billing months', () => {
       previousEnd = b.endMs;
       month = nextMonth(month);
     }
+  });
+
+  it("gives a month's dates from ICU once: a statement page asks on every request", () => {
+    expect(monthDates('1405-08')).toEqual(monthDays('1405-08').map((d) => d.date));
+    expect(monthDates('1405-08')).toHaveLength(30);
+    expect(monthDates('1405-08').at(-1)).toBe('2026-11-21');
+    // Computed once: the same (read-only) array each time, no ICU look-up after the first.
+    expect(monthDates('1405-08')).toBe(monthDates('1405-08'));
   });
 
   it('names what is wrong with a month id', () => {

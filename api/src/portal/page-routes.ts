@@ -2,7 +2,7 @@
 // a month's statement (and its printable copy), and help with the numbers to call.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { smsText, statementsOf } from '../../../billing';
-import { monthBounds, monthDays, monthOf, parseMonth } from '../../../lib/program/solar-hijri';
+import { monthBounds, monthDates, monthOf, parseMonth } from '../../../lib/program/solar-hijri';
 import { tokenHash } from '../../../lib/passwords';
 import { loadProvinces } from '../../../lib/provinces';
 import type { PortalConfig } from '../config';
@@ -91,8 +91,8 @@ export function pageRoutes(app: FastifyInstance, options: PageRoutesOptions) {
     ]);
     if (!statement) throw new HttpError(404, 'no statement for this month');
     const row = statement.head;
-    const days = monthDays(month);
-    const [first, last] = [days[0]!.date, days.at(-1)!.date];
+    const dates = monthDates(month);
+    const [first, last] = [dates[0]!, dates.at(-1)!];
     const view = {
       name: person.name,
       self: id === request.portal!.beneficiaryId,
