@@ -9,10 +9,14 @@ const config = configOrExit(() => readApiConfig());
 const app = await buildApp(config);
 // Warm before the port opens: until then the proxy's connections are refused and it sends them to
 // another process (lifecycle.ts).
-const warmMs = await warmUp(app, config.warmUpRounds);
+const warm = await warmUp(app, config.warmUpRounds);
 await app.listen({ host: config.host, port: config.port });
 app.lifecycle.phase = 'ready';
-app.log.info(`ready: warmed up in ${Math.round(warmMs)} ms (${config.warmUpRounds} rounds)`);
+app.log.info(
+  `ready: warmed up in ${Math.round(warm.ms)} ms (${config.warmUpRounds} rounds: ${warm.requests} requests, ` +
+    `${warm.pages} sample pages rendered, ${warm.connections} database connections opened` +
+    `${warm.failed ? `; its reads failed: ${warm.failed}` : ''})`,
+);
 // Broker accounts left by requests that failed before this start (a crash between the broker and
 // PostgreSQL): removed now. A broker that is down only delays this to the next on-demand run.
 app

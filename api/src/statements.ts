@@ -22,12 +22,17 @@ export interface StatementLineRead extends StatementLine {
   loans: LoanOnStatement[];
 }
 
+export interface BeneficiaryStatement {
+  head: StatementHead;
+  lines: StatementLineRead[];
+}
+
 /** The statement with its lines by installation code, then share; null when the person has none that month. */
 export async function beneficiaryStatement(
-  sql: pg.Pool,
+  sql: Pick<pg.Pool, 'query'>,
   beneficiaryId: number,
   month: MonthId,
-): Promise<{ head: StatementHead; lines: StatementLineRead[] } | null> {
+): Promise<BeneficiaryStatement | null> {
   const [statement, own, loans] = await Promise.all([
     statementOf(sql, beneficiaryId, month),
     sharesOnStatementOf(sql, beneficiaryId),

@@ -2,14 +2,14 @@
 // a month's statement (and its printable copy), and help with the numbers to call.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { smsText, statementsOf } from '../../../billing';
-import { monthBounds, monthDates, monthOf, parseMonth } from '../../../lib/program/solar-hijri';
+import { type MonthId, monthBounds, monthDates, monthOf, parseMonth } from '../../../lib/program/solar-hijri';
 import { tokenHash } from '../../../lib/passwords';
 import { loadProvinces } from '../../../lib/provinces';
 import type { PortalConfig } from '../config';
 import { HttpError } from '../errors';
-import { beneficiaryStatement } from '../statements';
+import { type BeneficiaryStatement, beneficiaryStatement } from '../statements';
 import { checkCsrf, csrfOf } from './csrf';
-import { choosePage, type FieldError, helpPage, homePage, statementPage } from './pages';
+import { choosePage, type FieldError, helpPage, homePage, type StatementView, statementPage } from './pages';
 import { type ChromeOf, redirect, sendPage } from './respond';
 import { type PortalSessions, viewing } from './session';
 
@@ -90,39 +90,7 @@ export function pageRoutes(app: FastifyInstance, options: PageRoutesOptions) {
       beneficiaryStatement(app.sql, id, month),
     ]);
     if (!statement) throw new HttpError(404, 'no statement for this month');
-    const row = statement.head;
-    const dates = monthDates(month);
-    const [first, last] = [dates[0]!, dates.at(-1)!];
-    const view = {
-      name: person.name,
-      self: id === request.portal!.beneficiaryId,
-      month: row,
-      monthDays: monthBounds(month).days,
-      shebaMasked: person.shebaMasked,
-      sms: smsText(row),
-      lines: statement.lines.map((l) => ({
-        installationCode: l.installation.code,
-        installationName: l.installation.name,
-        people: l.people,
-        capacityW: l.installation.capacityW,
-        weightW: l.weightW,
-        activeDays: l.activeDays,
-        rials: l.rials,
-        energyWh: l.bill.energyWh,
-        grossRials: l.bill.grossRials,
-        adjustmentRials: l.bill.adjustmentRials,
-        loanRials: l.bill.loanRials,
-        feeRials: l.bill.feeRials,
-        netRials: l.bill.netRials,
-        segments: l.detail.segments ?? [],
-        adjustments: l.detail.adjustments ?? [],
-        loans: l.loans,
-        share: {
-          startedOn: l.share.firstDay > first ? l.share.firstDay : null,
-          endedOn: l.share.lastDay !== null && l.share.lastDay < last ? l.share.lastDay : null,
-        },
-      })),
-    };
+    const view = statementView(person, id === request.portal!.beneficiaryId, month, statement);
     return sendPage(
       reply,
       200,
@@ -148,4 +116,46 @@ export function pageRoutes(app: FastifyInstance, options: PageRoutesOptions) {
         : { provinceFa: provinceFa.get(province) ?? '', phone: officePhones[province] ?? helpPhone };
     return sendPage(reply, 200, await chrome(request, reply, 'راهنما'), helpPage({ helpPhone, office, offices }));
   });
+}
+
+/** A month's statement page's data: the statement as read (statements.ts) for the person shown. */
+export function statementView(
+  person: { name: string; shebaMasked: string | null },
+  self: boolean,
+  month: MonthId,
+  statement: BeneficiaryStatement,
+): StatementView {
+  const dates = monthDates(month);
+  const [first, last] = [dates[0]!, dates.at(-1)!];
+  const row = statement.head;
+  return {
+    name: person.name,
+    self,
+    month: row,
+    monthDays: monthBounds(month).days,
+    shebaMasked: person.shebaMasked,
+    sms: smsText(row),
+    lines: statement.lines.map((l) => ({
+      installationCode: l.installation.code,
+      installationName: l.installation.name,
+      people: l.people,
+      capacityW: l.installation.capacityW,
+      weightW: l.weightW,
+      activeDays: l.activeDays,
+      rials: l.rials,
+      energyWh: l.bill.energyWh,
+      grossRials: l.bill.grossRials,
+      adjustmentRials: l.bill.adjustmentRials,
+      loanRials: l.bill.loanRials,
+      feeRials: l.bill.feeRials,
+      netRials: l.bill.netRials,
+      segments: l.detail.segments ?? [],
+      adjustments: l.detail.adjustments ?? [],
+      loans: l.loans,
+      share: {
+        startedOn: l.share.firstDay > first ? l.share.firstDay : null,
+        endedOn: l.share.lastDay !== null && l.share.lastDay < last ? l.share.lastDay : null,
+      },
+    })),
+  };
 }

@@ -13,6 +13,7 @@ import { pageRoutes } from './page-routes';
 import { chromeOf } from './respond';
 import { PortalSessions } from './session';
 import { signInRoutes } from './sign-in-routes';
+import { warmPages } from './warm-up';
 
 export interface PortalOptions extends SignInSettings {
   portal: PortalConfig;
@@ -28,6 +29,7 @@ const routes: FastifyPluginAsync<PortalOptions> = async (app, options) => {
   assetRoutes(app);
   signInRoutes(app, { ...options, helpPhone, chrome, sessions });
   pageRoutes(app, { ...options, chrome, sessions });
+  app.lifecycle.warmers.push(warmPages);
 };
 
 export default routes;

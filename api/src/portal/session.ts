@@ -20,7 +20,7 @@ export class PortalSessions {
   // Every signed-in page needs who is signed in and whose income it shows: one query, once per request.
   private readonly contexts = new WeakMap<FastifyRequest, Promise<PageContext>>();
 
-  constructor(private readonly sql: pg.Pool) {}
+  constructor(private readonly sql: Pick<pg.Pool, 'query'>) {}
 
   contextOf(request: FastifyRequest, session: PortalSession): Promise<PageContext> {
     let context = this.contexts.get(request);
@@ -64,7 +64,10 @@ export class PortalSessions {
     return rows.length > 0;
   }
 
-  private async readContext(session: PortalSession): Promise<PageContext> {
+  /** The page context of a session, read now (pages use contextOf: once per request). */
+  async readContext(
+    session: Pick<PortalSession, 'beneficiaryId' | 'representativeId' | 'viewing'>,
+  ): Promise<PageContext> {
     const { rows } = await this.sql.query<{
       account: string | null;
       represented: number;
