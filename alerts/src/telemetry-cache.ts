@@ -4,6 +4,7 @@
 // jump in time, a new day).
 import { influxString, type InfluxClient } from '../../lib/influx/client';
 import { tehranDate, tehranMidnight } from '../../lib/program/tehran-time';
+import { installationDays } from './core/daily-energy';
 import type { DayEnergy, InstallationInfo, LatestReading } from './core/types';
 
 const DAY_MS = 86_400_000;
@@ -84,10 +85,9 @@ export class LatestReadings {
 }
 
 /**
- * Energy per installation per complete Tehran day from the daily rollup's last counter of each day:
- * a day counts when every inverter of the installation has that day and the day before, and no
- * counter went backwards (a replaced inverter's day is left out rather than guessed). Past days are
- * kept; only new days and the rollup's late window are read again.
+ * Energy per installation per complete Tehran day from the daily rollup's last counter of each day
+ * (core/daily-energy.ts tells which days count). Past days are kept; only new days and the rollup's
+ * late window are read again.
  */
 export class DailyHistory {
   private readonly counters = new Map<string, Map<string, number>>();
@@ -125,27 +125,10 @@ export class DailyHistory {
     }
     const key = `${needed[0]}:${this.refreshedAt}`;
     if (this.last?.key === key && this.last.installations === installations) return this.last.energy;
-    const out = new Map<number, DayEnergy[]>();
-    for (const i of installations) {
-      const list: DayEnergy[] = [];
-      for (let k = 1; k < needed.length; k++) {
-        const end = this.counters.get(needed[k]!)!;
-        const start = this.counters.get(needed[k - 1]!)!;
-        let wh = 0;
-        let complete = i.inverters.length > 0;
-        for (const v of i.inverters) {
-          const e = end.get(v.serial);
-          const s = start.get(v.serial);
-          if (e === undefined || s === undefined || e < s) {
-            complete = false;
-            break;
-          }
-          wh += e - s;
-        }
-        if (complete) list.push({ date: needed[k]!, wh });
-      }
-      if (list.length > 0) out.set(i.id, list);
-    }
+    const out = installationDays(
+      installations,
+      needed.map((date) => ({ date, counters: this.counters.get(date)! })),
+    );
     this.last = { key, installations, energy: out };
     return out;
   }
