@@ -21,7 +21,7 @@ export {
   monthsClosedWithin,
   type ProvinceTotals,
 } from './src/ledger-reads';
-export { latestReplacements, recordReplacement, reviewCounter } from './src/counter-reviews';
+export { latestReplacements, recordReplacement, replacementsSince, reviewCounter } from './src/counter-reviews';
 export type { Replacement } from './src/core/counter-energy';
 export { readCounterEnergy } from './src/installation-energy';
 export { monthElapsed } from './src/core/deductions';

@@ -7,7 +7,7 @@ import type { Logger } from '../../lib/logger';
 import { rollbackWith, withTransaction } from '../../lib/transaction';
 import { evaluate } from './core/evaluate';
 import type { AlertsConfig } from './config';
-import { PricedInstallationsCache, readInputs } from './read-inputs';
+import { PricedInstallationsCache, readInputs, readReplacedSince } from './read-inputs';
 import { DailyHistory, LatestReadings } from './telemetry-cache';
 import { clearAlerts, notifyOf, readActiveAlerts, readGapHistory, remind, upsertFindings, type Notify } from './store';
 
@@ -53,7 +53,8 @@ export class AlertsEvaluator {
       const active = await readActiveAlerts(client);
       const gapHistory = await readGapHistory(client, nowMs);
       const installations = await this.registry.get(client, nowMs);
-      const daily = await this.daily.energy(installations, nowMs, this.config.historyDays);
+      const replaced = await readReplacedSince(client, nowMs - (this.config.historyDays + 2) * 86_400_000);
+      const daily = await this.daily.energy(installations, nowMs, this.config.historyDays, replaced);
       const provinces = [...new Set(installations.map((i) => i.provinceCode))];
       const latest = await this.latest.at(nowMs, this.config.rules.offlineAfterMinutes * 60_000, provinces);
       const inputs = await readInputs(

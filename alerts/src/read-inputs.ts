@@ -11,7 +11,7 @@ import {
   commissionedTariffs,
   pricedRegistryFingerprint,
 } from '../../registry/index';
-import { latestReplacements } from '../../billing/index';
+import { latestReplacements, replacementsSince } from '../../billing/index';
 import { Daylight } from './core/clear-sky';
 import type {
   ActiveAlert,
@@ -120,6 +120,15 @@ export async function readFirstAfter(influx: InfluxClient, gaps: { serial: strin
     });
   }
   return out;
+}
+
+/**
+ * When each serial was replaced (as operators recorded it through billing) at or after `fromMs`:
+ * the daily history leaves out the days across a replacement.
+ */
+export async function readReplacedSince(db: pg.ClientBase | pg.Pool, fromMs: number) {
+  const replaced = await replacementsSince(db, fromMs);
+  return new Map([...replaced].map(([serial, list]) => [serial, list.map((r) => r.atMs)]));
 }
 
 /** Everything evaluate() needs at `nowMs`, given the newest readings and the daily history. */

@@ -111,7 +111,13 @@ export class DailyHistory {
       if (counter !== null) this.counters.get(tehranDate(time))?.set(serial, counter);
   }
 
-  async energy(installations: InstallationInfo[], nowMs: number, days: number): Promise<Map<number, DayEnergy[]>> {
+  /** `replacedAtMs`: the replacements recorded per serial (those before the window change nothing). */
+  async energy(
+    installations: InstallationInfo[],
+    nowMs: number,
+    days: number,
+    replacedAtMs: ReadonlyMap<string, readonly number[]>,
+  ): Promise<Map<number, DayEnergy[]>> {
     const provinces = [...new Set(installations.map((i) => i.provinceCode))];
     const today = tehranMidnight(tehranDate(nowMs));
     // The window's days and the day before the first (its closing counter starts the first day).
@@ -123,11 +129,12 @@ export class DailyHistory {
       await this.read(needed.slice(needed.indexOf(stale[0]!)), provinces);
       this.refreshedAt = nowMs;
     }
-    const key = `${needed[0]}:${this.refreshedAt}`;
+    const key = `${needed[0]}:${this.refreshedAt}:${JSON.stringify([...replacedAtMs])}`;
     if (this.last?.key === key && this.last.installations === installations) return this.last.energy;
     const out = installationDays(
       installations,
-      needed.map((date) => ({ date, counters: this.counters.get(date)! })),
+      needed.map((date) => ({ date, startMs: tehranMidnight(date), counters: this.counters.get(date)! })),
+      replacedAtMs,
     );
     this.last = { key, installations, energy: out };
     return out;

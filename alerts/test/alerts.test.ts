@@ -32,6 +32,7 @@ import {
   waitFor,
   type IngestProcess,
 } from '../../testing/services';
+import { recordReplacement } from '../../billing/index';
 import { readAlertsConfig } from '../src/config';
 import { AlertsEvaluator } from '../src/evaluator';
 import { Deliverer } from '../src/notify';
@@ -76,6 +77,7 @@ let ingest: IngestProcess;
 let clients: MqttClient[];
 let pool: pg.Pool;
 let evaluator: AlertsEvaluator;
+let newEvaluator: () => AlertsEvaluator;
 let deliverer: Deliverer;
 let smtp: SMTPServer;
 let hook: Server;
@@ -154,7 +156,8 @@ beforeAll(async () => {
   });
   pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   const logger = createLogger('alerts-test', 'warn');
-  evaluator = new AlertsEvaluator(pool, influx, config, logger);
+  newEvaluator = () => new AlertsEvaluator(pool, influx, config, logger);
+  evaluator = newEvaluator();
   deliverer = new Deliverer(pool, config.notifications, logger);
 
   clients = await Promise.all([0, 1].map((i) => connectFleetClient(`alerts-test-${process.pid}-${i}`)));
@@ -321,5 +324,39 @@ describe('alerts on a simulated fleet', () => {
     );
     expect(attempts[0]!.failed).toBe('2');
     expect(queued.filter((n) => n.attempts > 1).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a used inverter swapped in with a higher counter is not a day of its lifetime total (an underperforming site keeps its alert)', async () => {
+    // IS-3 (soiled, its UNDERPERFORMING alert open) replaced at 10:00 Tehran on the 20th by a used
+    // inverter whose counter reads 5 MWh more: its readings from then on, rewritten as the new one's.
+    const swapAtMs = at('2026-06-20T06:30:00Z');
+    const [[series] = []] = await influx.query(
+      `SELECT "energy_wh_total", "installation", "province" FROM "raw"."telemetry" WHERE "serial" = 'IS-3' AND time >= ${swapAtMs}ms`,
+    );
+    const rows = series!.values as [number, number, string, string][];
+    expect(rows.length).toBeGreaterThan(100);
+    await influx.write(
+      rows
+        .map(([t, wh, installation, province]) => {
+          const tags = `installation=${installation},province=${province},serial=IS-3`;
+          return `telemetry,${tags} energy_wh_total=${wh + 5_000_000} ${t}000000`;
+        })
+        .join('\n'),
+      { retentionPolicy: 'raw' },
+    );
+    await rebuildRollups(influx, swapAtMs - 86_400_000, at(TO) + 86_400_000);
+    const [soiling] = ofInstallation(await alerts("rule = 'UNDERPERFORMING'"), 'IS-3');
+    expect(soiling).toMatchObject({ state: 'OPEN' });
+    await recordReplacement(
+      pool,
+      { serial: 'IS-3', replacedAt: new Date(swapAtMs), initialWh: null, note: 'used inverter, higher counter' },
+      'alerts-test',
+    );
+    // A new evaluator (the daily history is re-read): the 20th, across the swap, is left out, and the
+    // site is still below its peers; read as 5 MWh produced that day, its alert was cleared.
+    await newEvaluator().evaluateOnce(at('2026-06-21T12:00:00Z'));
+    expect(ofInstallation(await alerts("rule = 'UNDERPERFORMING'"), 'IS-3')).toEqual([
+      expect.objectContaining({ id: soiling!.id, state: 'OPEN' }),
+    ]);
   });
 });

@@ -75,6 +75,12 @@ export async function recordReplacement(pool: pg.Pool, input: ReplacementInput, 
   });
 }
 
+type ReplacementRow = { serial: string; at_ms: string; initial_wh: string | null };
+const replacementOf = (r: ReplacementRow): Replacement => ({
+  atMs: Number(r.at_ms),
+  initialWh: r.initial_wh === null ? null : Number(r.initial_wh),
+});
+
 /**
  * Each replaced serial's latest replacement (of `serials` when given): when, and the new counter then
  * if it was recorded. Ingest judges a counter from there on; a simulator or a commissioning burst
@@ -85,18 +91,32 @@ export async function latestReplacements(
   serials?: readonly string[],
 ): Promise<Map<string, Replacement>> {
   // Stored without a zone, in UTC.
-  const { rows } = await db.query<{ serial: string; at_ms: string; initial_wh: string | null }>(
+  const { rows } = await db.query<ReplacementRow>(
     `SELECT DISTINCT ON (serial) serial, round(extract(epoch FROM replaced_at AT TIME ZONE 'UTC') * 1000)::bigint AS at_ms,
             initial_wh
        FROM inverter_replacements ${serials ? 'WHERE serial = ANY($1)' : ''} ORDER BY serial, replaced_at DESC`,
     serials ? [serials] : [],
   );
-  return new Map(
-    rows.map((r) => [
-      r.serial,
-      { atMs: Number(r.at_ms), initialWh: r.initial_wh === null ? null : Number(r.initial_wh) },
-    ]),
+  return new Map(rows.map((r) => [r.serial, replacementOf(r)]));
+}
+
+/** The replacements recorded at or after `fromMs`, per serial, oldest first. */
+export async function replacementsSince(
+  db: pg.Pool | pg.ClientBase,
+  fromMs: number,
+): Promise<Map<string, Replacement[]>> {
+  const { rows } = await db.query<ReplacementRow>(
+    `SELECT serial, round(extract(epoch FROM replaced_at AT TIME ZONE 'UTC') * 1000)::bigint AS at_ms, initial_wh
+       FROM inverter_replacements WHERE replaced_at >= $1::timestamptz AT TIME ZONE 'UTC' ORDER BY serial, replaced_at`,
+    [new Date(fromMs).toISOString()],
   );
+  const out = new Map<string, Replacement[]>();
+  for (const r of rows) {
+    const list = out.get(r.serial);
+    if (list) list.push(replacementOf(r));
+    else out.set(r.serial, [replacementOf(r)]);
+  }
+  return out;
 }
 
 export interface ReviewInput {
