@@ -219,6 +219,21 @@ export async function startIngestWorker(config: IngestConfig, log: Logger): Prom
     keptAliveAtMs = nowMs;
     client.reschedulePing(true);
   };
+  // While an acknowledgement is held (holdReason: a short disk, the backlog at its limit, InfluxDB's
+  // history unreadable), mqtt.js reads nothing, the PINGRESP included, and would close the connection
+  // at its keepalive timeout, 1.5 keepalives after the last acknowledgement: the broker then sends
+  // everything held again, each hold a drop every 90 s. The worker keeps the connection itself: at
+  // the timeout it sends another PINGREQ (the broker drops a client silent for 1.5 keepalives; mqtt.js
+  // sent one at the keepalive) and starts the keepalive over instead of closing. Given up during a
+  // hold: mqtt.js noticing a dead link by the missing answer; a PINGREQ written to a peer gone still
+  // fails (reset, or TCP's retransmission timeout) and closes the connection. When the hold ends the
+  // PINGRESPs queued are read and mqtt.js's keepalive goes on as before.
+  const timeOut = client.onKeepaliveTimeout.bind(client);
+  client.onKeepaliveTimeout = () => {
+    if (status.holdReason() === null) return timeOut();
+    client.sendPing();
+    client.reschedulePing(true);
+  };
   const noConfirmation = () => {};
   const brokerLog = new BrokerLogReader();
   // mqtt.js sends PUBACK when this callback is called and only then delivers the next message.
