@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isStarved } from './subscription';
+import { isStarved, subscribeAnswer } from './subscription';
 
 const base = {
   nowMs: 100_000,
@@ -22,5 +22,16 @@ describe('connected but receiving nothing', () => {
     expect(isStarved({ ...base, brokerPublishes: 25, brokerPublishesAtLastMessage: 400 })).toBe(true);
     expect(isStarved({ ...base, brokerPublishes: 5, brokerPublishesAtLastMessage: 400 })).toBe(false);
     expect(isStarved({ ...base, brokerPublishes: 25, brokerPublishesAtLastMessage: null })).toBe(true);
+  });
+});
+
+describe("a SUBSCRIBE's answer", () => {
+  const grant = [{ topic: '$SYS/broker/publish/messages/received', qos: 0 as const }];
+  const suback = (granted: number) => ({ cmd: 'suback' as const, messageId: 7, granted: [granted] });
+
+  it('tells a refusal (a SUBACK saying no) from a connection lost before any SUBACK', () => {
+    expect(subscribeAnswer(null, grant, suback(0))).toBe('granted');
+    expect(subscribeAnswer(new Error('Subscribe error: Not authorized'), grant, suback(0x87))).toBe('refused');
+    expect(subscribeAnswer(new Error('Connection closed'), grant, undefined)).toBe('lost');
   });
 });

@@ -5,13 +5,13 @@
 // mqtt.js, with its default `resubscribe: true`, skips a SUBSCRIBE for a topic already in its own
 // resubscribe list. Ingest then sat connected, healthy and deaf. So: mqtt.js's resubscription is
 // off, every connection SUBSCRIBEs and counts as subscribed only once the broker's SUBACK grants it,
-// and a refused or unanswered SUBSCRIBE is retried while connected.
+// and a refused SUBSCRIBE is retried while connected (one lost with its connection, on the next).
 //
 // Defence in depth ("connected but receiving nothing"): ingest also follows the broker's count of
 // PUBLISH packets received ($SYS, every `sys_interval`). If the broker keeps receiving publishes
 // while this worker has received nothing for `silenceMs`, the subscription is taken as lost: it
 // says so in health and metrics and subscribes again.
-import type { MqttClient } from 'mqtt';
+import type { ClientSubscribeCallback, ISubscriptionGrant, MqttClient } from 'mqtt';
 import type { Logger } from '../../lib/logger';
 import { BROKER_LOG_TOPIC } from './broker-log';
 import { retryDelayMs } from './retry-delay';
@@ -44,6 +44,20 @@ export function isStarved(o: {
       ? 0
       : o.brokerPublishesAtLastMessage;
   return o.brokerPublishes - baseline >= o.minUnseenPublishes;
+}
+
+/**
+ * What a SUBSCRIBE's callback tells: granted; refused (the broker's SUBACK says no: the account's
+ * role); or lost (no SUBACK: mqtt.js failed it with "Connection closed" when the connection dropped,
+ * and the next connection subscribes again), which says nothing of the role.
+ */
+export function subscribeAnswer(
+  error: Error | null,
+  granted?: ISubscriptionGrant[],
+  suback?: Parameters<ClientSubscribeCallback>[2],
+): 'granted' | 'refused' | 'lost' {
+  if (error) return suback ? 'refused' : 'lost';
+  return granted?.length === 1 && granted[0]!.qos <= 2 ? 'granted' : 'refused';
 }
 
 export class SubscriptionKeeper {
@@ -139,10 +153,10 @@ export class SubscriptionKeeper {
 
   private subscribe(connection: number, attempt: number): void {
     // Retain handling 1: retained statuses only when the subscription is new, not on every renewal.
-    this.client.subscribe(this.options.topic, { qos: 1, rh: 1 }, (error, granted) => {
-      if (connection !== this.connection || !this.client.connected) return; // a newer connection subscribes itself
-      const ok = !error && granted?.length === 1 && granted[0]!.qos <= 2;
-      if (ok) {
+    this.client.subscribe(this.options.topic, { qos: 1, rh: 1 }, (error, granted, suback) => {
+      const answer = subscribeAnswer(error, granted, suback);
+      if (connection !== this.connection || !this.client.connected || answer === 'lost') return; // the next connection subscribes itself
+      if (answer === 'granted') {
         if (attempt > 0 || this.refusedLogged) this.log.info({ attempt }, 'subscribed');
         this.refusedLogged = false;
         this.subscribed = true;
@@ -151,7 +165,7 @@ export class SubscriptionKeeper {
       if (!this.refusedLogged)
         this.log.error(
           { error: error?.message, granted },
-          "subscription refused or unanswered: check the ingest account's role on the broker; retrying",
+          "subscription refused by the broker: check the ingest account's role on the broker; retrying",
         );
       this.refusedLogged = true;
       setTimeout(() => this.subscribe(connection, attempt + 1), retryDelayMs(attempt)).unref();
@@ -170,9 +184,10 @@ export class SubscriptionKeeper {
       ],
     ];
     for (const [topic, refused] of watched)
-      this.client.subscribe(topic, { qos: 0 }, (error, granted) => {
-        if (connection !== this.connection) return;
-        if ((error || !granted?.length || granted[0]!.qos > 2) && !this.refusedWatches.has(topic)) {
+      this.client.subscribe(topic, { qos: 0 }, (error, granted, suback) => {
+        // Lost with its connection, the watch is made again on the next one: only a refusal is the role's.
+        if (connection !== this.connection || subscribeAnswer(error, granted, suback) !== 'refused') return;
+        if (!this.refusedWatches.has(topic)) {
           this.refusedWatches.add(topic);
           this.log.warn({ error: error?.message }, refused);
         }

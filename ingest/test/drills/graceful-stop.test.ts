@@ -57,3 +57,20 @@ describe('drill: a graceful stop when the broker does not answer', () => {
     expect(Date.now() - startedMs).toBeLessThan(15_000); // the 5 s grace, and the journal shipped
   });
 });
+
+describe('drill: a SUBSCRIBE lost with its connection', () => {
+  it('is not taken for one the broker refused', async () => {
+    const w = await workerWithUnansweredSubscribe();
+    proxy!.cut(); // the SUBSCRIBEs waiting for their SUBACK fail with "Connection closed"
+    await waitFor(
+      'ingest connected again',
+      () => ingestMetric(w.proc.port, 'ingest_broker_reconnects_total'),
+      (n) => n === 2,
+      30_000,
+      100,
+    );
+    await sleep(500);
+    // The broker refused nothing: no advice to change the ingest account's role or re-run setup.
+    expect(w.proc.output()).not.toMatch(/refused|re-run setup/);
+  });
+});
