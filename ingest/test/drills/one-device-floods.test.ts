@@ -363,28 +363,37 @@ describe('drill: one device floods among a well-behaved fleet', () => {
 
   it('keeps every reading of the fleet when a device floods while ingest is stopped, which the broker without its share does not', async () => {
     // Without the share (the broker as it was): the flood lasts until the broker drops messages for
-    // ingest (seconds on a quiet machine, longer on a busy one; at most 45 s). Its queue stays full
-    // while ingest is stopped, so the fleet's next second is dropped. Ending at a count of
-    // acknowledged messages instead (330) once left the queue just short of full: nothing lost.
-    const plain = await brokerWithoutFairShare();
+    // ingest, and 2 s more (seconds on a quiet machine, longer on a busy one; at most 45 s), then
+    // the fleet publishes a second more. Whether the fleet's own readings are among those dropped
+    // depends on timing: ending at 330 acknowledged once left the queue just short of full, and
+    // ending as soon as the drop was logged once lost nothing of the fleet (2.8 s, 326 acknowledged).
+    // So up to three floods, each on a fresh broker, must show the loss once.
     const droppingForIngest = /Outgoing messages are being dropped for client ingest-/;
-    let dropped: Awaited<ReturnType<typeof floodWhileIngestStopped>>;
-    let plainLog: string;
-    try {
-      dropped = await floodWhileIngestStopped('DROP', plain, 45_000, () => droppingForIngest.test(plain.log()));
-      plainLog = plain.log();
-    } finally {
-      await plain.stop();
+    let dropped: Awaited<ReturnType<typeof floodWhileIngestStopped>> | undefined;
+    let plainLog = '';
+    for (let attempt = 1; attempt <= 3 && !(dropped && dropped.report.lost > 0); attempt++) {
+      const plain = await brokerWithoutFairShare();
+      let droppingSinceMs: number | undefined;
+      const floodedPastTheDrop = () => {
+        if (droppingSinceMs === undefined && droppingForIngest.test(plain.log())) droppingSinceMs = Date.now();
+        return droppingSinceMs !== undefined && Date.now() - droppingSinceMs >= 2000;
+      };
+      try {
+        dropped = await floodWhileIngestStopped(`DROP${attempt}`, plain, 45_000, floodedPastTheDrop);
+        plainLog = plain.log();
+      } finally {
+        await plain.stop();
+      }
     }
     // Then the same flood, as long, on the platform's broker.
     const platform = { url: env.MQTT_URL!, port: Number(new URL(env.MQTT_URL!).port) };
-    const held = await floodWhileIngestStopped('HELD', platform, Math.max(3000, dropped.flooder.ms));
+    const held = await floodWhileIngestStopped('HELD', platform, Math.max(3000, dropped!.flooder.ms));
 
     // The drill fails without the share: the broker acknowledged every reading of the fleet and
     // dropped some of them for ingest, as in the issue (2,304 of 9,969).
-    expect(dropped.flooder.acked).toBeGreaterThanOrEqual(QUEUE_FILLING_MESSAGES);
-    expect(dropped.report.published).toBe(dropped.sent);
-    expect(dropped.report.lost).toBeGreaterThan(0);
+    expect(dropped!.flooder.acked).toBeGreaterThanOrEqual(QUEUE_FILLING_MESSAGES);
+    expect(dropped!.report.published).toBe(dropped!.sent);
+    expect(dropped!.report.lost).toBeGreaterThan(0);
     expect(plainLog).toMatch(droppingForIngest);
     // With it, the flooder had its share acknowledged (a quarter more for the reconnections' timing) and the fleet lost nothing.
     const share = BROKER_FAIR_SHARE;
